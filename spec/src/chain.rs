@@ -1,0 +1,266 @@
+//! Chain rules over verified records arriving in any order, from any source, streaming.
+//!
+//! Memory: for each author the ids of its linked records (32 bytes a record), plus the ids and
+//! predecessors of records that arrived before a record they depend on. Records in chain order,
+//! as bundles and stores give them, never wait.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::genesis::Genesis;
+use crate::ids::{NetworkId, RecordId};
+use crate::verify::{RejectedRecord, Rejection, VerifiedRecord};
+
+/// Most problems kept per chain; later ones are only counted.
+pub const PROBLEMS_PER_CHAIN_MAX: usize = 1000;
+
+/// A problem found at a place.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The author whose chain it concerns, when known.
+    pub author: Option<String>,
+    /// The sequence number, when known.
+    pub seq: Option<u64>,
+    /// The record, when known.
+    pub record_id: Option<RecordId>,
+    /// The first rule broken.
+    pub reason: Rejection,
+}
+
+/// The state of one author's chain after verification.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ChainReport {
+    /// The organisation.
+    pub author: String,
+    /// How many records link from seq 0 without a break.
+    pub length: u64,
+    /// The last linked record, as (seq, id).
+    pub head: Option<(u64, RecordId)>,
+    /// The first sequence number at which two different records were seen.
+    pub forked_at: Option<u64>,
+    /// Problems, in the order they were found (at most [`PROBLEMS_PER_CHAIN_MAX`]).
+    pub problems: Vec<Problem>,
+    /// Problems found beyond the kept ones.
+    pub problems_not_kept: u64,
+}
+
+/// The outcome of verifying a set of records against a genesis.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    /// The network.
+    pub network_id: NetworkId,
+    /// Records given to the verifier.
+    pub records_seen: u64,
+    /// Records that passed every record rule.
+    pub records_valid: u64,
+    /// Equivocation proofs given.
+    pub proofs_seen: u64,
+    /// One entry per member, in genesis order.
+    pub chains: Vec<ChainReport>,
+    /// Problems with records whose author could not be read or is not a member.
+    pub unattributed: Vec<Problem>,
+}
+
+impl Report {
+    /// Whether nothing is wrong: no problem anywhere and no fork.
+    pub fn is_valid(&self) -> bool {
+        self.unattributed.is_empty()
+            && self.chains.iter().all(|chain| chain.problems.is_empty() && chain.problems_not_kept == 0 && chain.forked_at.is_none())
+    }
+
+    /// Every problem, chains first.
+    pub fn problems(&self) -> impl Iterator<Item = &Problem> {
+        self.chains.iter().flat_map(|chain| &chain.problems).chain(&self.unattributed)
+    }
+}
+
+#[derive(Default)]
+struct ChainState {
+    /// Ids by sequence number of the records linked from 0 (the first-seen branch at a fork).
+    ids: Vec<RecordId>,
+    /// Records that wait for their predecessor: seq → (id, prev).
+    waiting: BTreeMap<u64, Vec<(RecordId, RecordId)>>,
+    /// Records on the other side of a fork; their successors are not reported again.
+    other_branch: HashSet<RecordId>,
+    forked_at: Option<u64>,
+    problems: Vec<Problem>,
+    problems_not_kept: u64,
+}
+
+/// Links verified records into chains and collects problems.
+pub struct ChainVerifier {
+    network_id: NetworkId,
+    authors: Vec<String>,
+    chains: Vec<ChainState>,
+    unattributed: Vec<Problem>,
+    records_seen: u64,
+    records_valid: u64,
+    proofs_seen: u64,
+}
+
+impl ChainVerifier {
+    /// A verifier for the members of `genesis`.
+    pub fn new(genesis: &Genesis) -> ChainVerifier {
+        ChainVerifier {
+            network_id: genesis.network_id(),
+            authors: genesis.members.iter().map(|member| member.id.clone()).collect(),
+            chains: genesis.members.iter().map(|_| ChainState::default()).collect(),
+            unattributed: Vec::new(),
+            records_seen: 0,
+            records_valid: 0,
+            proofs_seen: 0,
+        }
+    }
+
+    /// Takes the verdict on one record.
+    pub fn add(&mut self, verdict: Result<VerifiedRecord, RejectedRecord>) {
+        self.records_seen += 1;
+        match verdict {
+            Ok(record) => {
+                self.records_valid += 1;
+                let header = record.header();
+                if let Some(index) = self.author_index(&header.author) {
+                    self.link(index, header.seq, record.id(), header.prev);
+                }
+            }
+            Err(rejected) => self.add_rejected(rejected),
+        }
+    }
+
+    /// Takes a verified equivocation proof (both records), or the reason a proof was refused.
+    pub fn add_proof(&mut self, proof: Result<(VerifiedRecord, VerifiedRecord), Rejection>) {
+        self.proofs_seen += 1;
+        match proof {
+            Ok((first, second)) => {
+                let Some(index) = self.author_index(&first.header().author) else { return };
+                let seq = first.header().seq;
+                let chain = &mut self.chains[index];
+                chain.note_fork(seq);
+                chain.other_branch.insert(first.id());
+                chain.other_branch.insert(second.id());
+                let reason = Rejection::Equivocation { first: first.id(), second: second.id() };
+                let problem = self.problem(index, seq, second.id(), reason);
+                self.chains[index].push(problem);
+            }
+            Err(reason) => self.unattributed.push(Problem { author: None, seq: None, record_id: None, reason }),
+        }
+    }
+
+    /// The report; records still waiting for a predecessor become gaps.
+    pub fn finish(mut self) -> Report {
+        for index in 0..self.chains.len() {
+            let waiting = std::mem::take(&mut self.chains[index].waiting);
+            let Some((&first_waiting, _)) = waiting.iter().next() else { continue };
+            let missing_from = self.chains[index].ids.len() as u64;
+            let stranded = waiting.values().map(|records| records.len() as u64).sum();
+            let reason = Rejection::Gap { missing_from, missing_to: first_waiting - 1, stranded };
+            let problem = Problem { author: Some(self.authors[index].clone()), seq: Some(missing_from), record_id: None, reason };
+            self.chains[index].push(problem);
+        }
+        let chains = self
+            .chains
+            .into_iter()
+            .zip(self.authors)
+            .map(|(chain, author)| ChainReport {
+                author,
+                length: chain.ids.len() as u64,
+                head: chain.ids.last().map(|id| (chain.ids.len() as u64 - 1, *id)),
+                forked_at: chain.forked_at,
+                problems: chain.problems,
+                problems_not_kept: chain.problems_not_kept,
+            })
+            .collect();
+        Report {
+            network_id: self.network_id,
+            records_seen: self.records_seen,
+            records_valid: self.records_valid,
+            proofs_seen: self.proofs_seen,
+            chains,
+            unattributed: self.unattributed,
+        }
+    }
+
+    fn author_index(&self, author: &str) -> Option<usize> {
+        self.authors.binary_search_by(|known| known.as_str().cmp(author)).ok()
+    }
+
+    fn add_rejected(&mut self, rejected: RejectedRecord) {
+        let index = rejected.author.as_deref().and_then(|author| self.author_index(author));
+        let problem = Problem { author: rejected.author, seq: rejected.seq, record_id: rejected.id, reason: rejected.reason };
+        match index {
+            Some(index) => self.chains[index].push(problem),
+            None => self.unattributed.push(problem),
+        }
+    }
+
+    fn problem(&self, index: usize, seq: u64, id: RecordId, reason: Rejection) -> Problem {
+        Problem { author: Some(self.authors[index].clone()), seq: Some(seq), record_id: Some(id), reason }
+    }
+
+    fn link(&mut self, index: usize, seq: u64, id: RecordId, prev: RecordId) {
+        let next = self.chains[index].ids.len() as u64;
+        if seq > next {
+            self.chains[index].waiting.entry(seq).or_default().push((id, prev));
+            return;
+        }
+        if let Some(reason) = self.chains[index].place(seq, id, prev) {
+            let problem = self.problem(index, seq, id, reason);
+            self.chains[index].push(problem);
+        }
+        // The chain may have grown: records that waited for it can now be placed.
+        loop {
+            let next = self.chains[index].ids.len() as u64;
+            let Some(waiting) = self.chains[index].waiting.remove(&next) else { break };
+            let grew_before = self.chains[index].ids.len();
+            for (id, prev) in waiting {
+                if let Some(reason) = self.chains[index].place(next, id, prev) {
+                    let problem = self.problem(index, next, id, reason);
+                    self.chains[index].push(problem);
+                }
+            }
+            if self.chains[index].ids.len() == grew_before {
+                break;
+            }
+        }
+    }
+}
+
+impl ChainState {
+    /// Places a record at `seq` (which is at most the chain's length); returns a problem if it does not fit.
+    fn place(&mut self, seq: u64, id: RecordId, prev: RecordId) -> Option<Rejection> {
+        let next = self.ids.len() as u64;
+        if seq < next {
+            let first = self.ids[seq as usize];
+            if first == id {
+                return Some(Rejection::Duplicate);
+            }
+            if !self.other_branch.insert(id) {
+                return None; // already reported through a proof or an earlier copy
+            }
+            self.note_fork(seq);
+            return Some(Rejection::Equivocation { first, second: id });
+        }
+        let expected = if seq == 0 { RecordId::ZERO } else { self.ids[seq as usize - 1] };
+        if prev == expected {
+            self.ids.push(id);
+            return None;
+        }
+        if self.other_branch.contains(&prev) {
+            // Continues the other side of a reported fork.
+            self.other_branch.insert(id);
+            return None;
+        }
+        Some(Rejection::WrongPredecessor { expected, found: prev })
+    }
+
+    fn note_fork(&mut self, seq: u64) {
+        self.forked_at = Some(self.forked_at.map_or(seq, |known| known.min(seq)));
+    }
+
+    fn push(&mut self, problem: Problem) {
+        if self.problems.len() < PROBLEMS_PER_CHAIN_MAX {
+            self.problems.push(problem);
+        } else {
+            self.problems_not_kept += 1;
+        }
+    }
+}

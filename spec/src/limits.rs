@@ -1,0 +1,24 @@
+//! Every size the protocol bounds, as named constants (FORMAT.md lists them too).
+
+/// Largest encoded body, in bytes. Treaty texts of several MiB fit.
+pub const BODY_SIZE_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Largest encoded signed record (header + body + signature), in bytes.
+pub const RECORD_SIZE_BYTES_MAX: usize = BODY_SIZE_BYTES_MAX + 64 * 1024;
+/// Longest organisation id, in bytes.
+pub const ORG_ID_BYTES_MAX: usize = 128;
+/// Longest short text (names, titles, identifiers, references, language tags), in bytes.
+pub const SHORT_TEXT_BYTES_MAX: usize = 1024;
+/// Longest description or note, in bytes.
+pub const DESCRIPTION_BYTES_MAX: usize = 64 * 1024;
+/// Most members in a genesis.
+pub const MEMBERS_MAX: usize = 1024;
+/// Most keys (signing or node) per member.
+pub const KEYS_PER_MEMBER_MAX: usize = 16;
+/// Most parties of a treaty.
+pub const TREATY_PARTIES_MAX: usize = 256;
+/// Most language versions of a treaty text.
+pub const TREATY_VERSIONS_MAX: usize = 32;
+/// Most significant digits of an amount (so that every amount fits a 96-bit decimal mantissa).
+pub const AMOUNT_DIGITS_MAX: usize = 28;
+/// Most digits after the decimal point of an amount.
+pub const AMOUNT_SCALE_MAX: usize = 18;

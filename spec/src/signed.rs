@@ -1,0 +1,140 @@
+//! The signed record on the wire: header bytes, body bytes, then the 64-byte signature.
+//!
+//! The header states the body's length, so the three parts need no other framing, and the
+//! hashes are taken over the exact byte ranges found in the envelope.
+
+use ed25519_dalek::SigningKey;
+
+use crate::codec::{self, DecodeError};
+use crate::ids::{Digest, NetworkId, RecordId, SignatureBytes};
+use crate::limits::{BODY_SIZE_BYTES_MAX, RECORD_SIZE_BYTES_MAX};
+use crate::record::{body_hash_of_bytes, record_id_of_header_bytes, Body, RecordHeader, RECORD_FORMAT_VERSION};
+use crate::signature;
+
+/// Length of the signature at the end of every record.
+pub const SIGNATURE_BYTES: usize = 64;
+
+/// What an author supplies to make a record; the header's derived fields are filled in by [`sign_record`].
+#[derive(Clone, Debug)]
+pub struct RecordDraft {
+    /// The network.
+    pub network_id: NetworkId,
+    /// The authoring organisation.
+    pub author: String,
+    /// The next sequence number of the author's chain.
+    pub seq: u64,
+    /// The id of the author's previous record (zero for seq 0).
+    pub prev: RecordId,
+    /// The author's clock, milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// The body.
+    pub body: Body,
+}
+
+/// Why a draft could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The encoded body is larger than the protocol allows.
+    #[error("the record body is {size_bytes} bytes, more than the {BODY_SIZE_BYTES_MAX} allowed")]
+    BodyTooLarge {
+        /// The encoded size.
+        size_bytes: usize,
+    },
+}
+
+/// Signs a draft: encodes the body, hashes it, builds and signs the header.
+/// Returns the record id and the record's wire bytes.
+///
+/// This does not check the body's field rules; callers that accept input from people run
+/// `Body::check` first, and every verifier runs it again.
+pub fn sign_record(draft: &RecordDraft, key: &SigningKey) -> Result<(RecordId, Vec<u8>), SignError> {
+    let body_bytes = codec::encode(&draft.body);
+    let body_size_bytes = u32::try_from(body_bytes.len())
+        .ok()
+        .filter(|size| (*size as usize) <= BODY_SIZE_BYTES_MAX)
+        .ok_or(SignError::BodyTooLarge { size_bytes: body_bytes.len() })?;
+    let header = RecordHeader {
+        format_version: RECORD_FORMAT_VERSION,
+        network_id: draft.network_id,
+        author: draft.author.clone(),
+        seq: draft.seq,
+        prev: draft.prev,
+        timestamp_ms: draft.timestamp_ms,
+        signing_key: signature::public_key_of(key),
+        body_kind: draft.body.kind() as u16,
+        body_size_bytes,
+        body_hash: body_hash_of_bytes(&body_bytes),
+    };
+    let header_bytes = codec::encode(&header);
+    let id = record_id_of_header_bytes(&header_bytes);
+    let signature = signature::sign(key, &id);
+    let mut bytes = header_bytes;
+    bytes.extend_from_slice(&body_bytes);
+    bytes.extend_from_slice(&signature.0);
+    Ok((id, bytes))
+}
+
+/// A record split into its parts, with its id computed; nothing is verified yet.
+#[derive(Clone, Debug)]
+pub struct SignedRecord {
+    /// The decoded header.
+    pub header: RecordHeader,
+    /// The record id (hash of the header bytes as found).
+    pub id: RecordId,
+    /// The signature.
+    pub signature: SignatureBytes,
+    /// The whole record's wire bytes.
+    pub bytes: Vec<u8>,
+    header_size_bytes: usize,
+}
+
+impl SignedRecord {
+    /// Splits wire bytes into header, body and signature. Fails on anything that is not
+    /// exactly one record: short input, trailing bytes, an over-limit size.
+    pub fn parse(bytes: Vec<u8>) -> Result<SignedRecord, DecodeError> {
+        if bytes.len() > RECORD_SIZE_BYTES_MAX {
+            return Err(DecodeError::Malformed(format!(
+                "record is {} bytes, more than the {RECORD_SIZE_BYTES_MAX} allowed",
+                bytes.len()
+            )));
+        }
+        let (header, header_size_bytes): (RecordHeader, usize) = codec::decode_prefix(&bytes)?;
+        let body_size_bytes = header.body_size_bytes as usize;
+        if body_size_bytes > BODY_SIZE_BYTES_MAX {
+            return Err(DecodeError::Malformed(format!(
+                "header states a body of {body_size_bytes} bytes, more than the {BODY_SIZE_BYTES_MAX} allowed"
+            )));
+        }
+        let expected = header_size_bytes + body_size_bytes + SIGNATURE_BYTES;
+        if bytes.len() < expected {
+            return Err(DecodeError::Malformed(format!(
+                "record is {} bytes but its header announces {expected}",
+                bytes.len()
+            )));
+        }
+        if bytes.len() > expected {
+            return Err(DecodeError::TrailingBytes { trailing: bytes.len() - expected });
+        }
+        let mut signature = [0u8; SIGNATURE_BYTES];
+        signature.copy_from_slice(&bytes[expected - SIGNATURE_BYTES..]);
+        Ok(SignedRecord {
+            id: record_id_of_header_bytes(&bytes[..header_size_bytes]),
+            header,
+            signature: SignatureBytes(signature),
+            bytes,
+            header_size_bytes,
+        })
+    }
+
+    /// The encoded body bytes.
+    pub fn body_bytes(&self) -> &[u8] {
+        let start = self.header_size_bytes;
+        &self.bytes[start..start + self.header.body_size_bytes as usize]
+    }
+
+    /// The hash of the body bytes as found.
+    pub fn body_hash(&self) -> Digest {
+        body_hash_of_bytes(self.body_bytes())
+    }
+}

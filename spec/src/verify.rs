@@ -1,0 +1,357 @@
+//! Verification of single records against a genesis, and the rejection reasons.
+//!
+//! The rules are checked in the order of [`Rejection`]'s variants, so that every verifier
+//! reports the same first reason for the same bytes. A [`VerifiedRecord`] can only be made here.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::codec::{self, DecodeError};
+use crate::genesis::Genesis;
+use crate::ids::{Digest, NetworkId, PublicKey, RecordId};
+use crate::record::{Body, RecordHeader, RECORD_FORMAT_VERSION};
+use crate::signature::{self, BatchItem};
+use crate::signed::SignedRecord;
+use crate::text::FieldError;
+
+/// Why a record, a chain position or a proof is rejected, in the order the rules are checked.
+///
+/// Record rules come first (1–11), then chain rules (12–15), then proof rules (16).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Rejection {
+    /// 1. The bytes are not one well-formed record (short, trailing bytes, over-size, bad encoding).
+    #[error("malformed record: {detail}")]
+    Malformed {
+        /// What the decoder said.
+        detail: String,
+    },
+    /// 2. The record's format version is not one this verifier knows.
+    #[error("unsupported record format version {version}")]
+    UnsupportedVersion {
+        /// The version found.
+        version: u16,
+    },
+    /// 3. The record names another network.
+    #[error("record belongs to network {found}, not this one")]
+    WrongNetwork {
+        /// The network id in the record.
+        found: NetworkId,
+    },
+    /// 4. The author is not a member of the network.
+    #[error("author {author:?} is not a member of the network")]
+    UnknownAuthor {
+        /// The author named.
+        author: String,
+    },
+    /// 5. The signing key is not one of the author's keys.
+    #[error("signing key {key} is not a key of {author}")]
+    KeyNotAuthors {
+        /// The author.
+        author: String,
+        /// The key used.
+        key: PublicKey,
+    },
+    /// 6. The signature does not verify (ed25519 `verify_strict`).
+    #[error("bad signature")]
+    BadSignature,
+    /// 7. The body bytes do not hash to the header's body hash.
+    #[error("body does not match the signed body hash")]
+    BodyHashMismatch,
+    /// 8. The body bytes do not decode as a body.
+    #[error("malformed body: {detail}")]
+    BodyMalformed {
+        /// What the decoder said.
+        detail: String,
+    },
+    /// 9. The header's body kind differs from the body's.
+    #[error("header says body kind {header_kind}, body is kind {body_kind}")]
+    BodyKindMismatch {
+        /// The kind in the header.
+        header_kind: u16,
+        /// The kind of the decoded body.
+        body_kind: u16,
+    },
+    /// 10. An amount is not a valid canonical decimal.
+    #[error("amount not a valid decimal: {problem}")]
+    InvalidAmount {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// 11. Another field breaks its rule (including a first record with a predecessor).
+    #[error("invalid field {field}: {problem}")]
+    InvalidField {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// 12. Records of this chain are missing before this position.
+    #[error("gap: records {missing_from} to {missing_to} are missing ({stranded} later record(s) cannot be linked)")]
+    Gap {
+        /// First missing sequence number.
+        missing_from: u64,
+        /// Last missing sequence number.
+        missing_to: u64,
+        /// How many records after the gap were seen.
+        stranded: u64,
+    },
+    /// 13. The record's predecessor id is not the id of the chain's record before it.
+    #[error("wrong predecessor: expected {expected}, found {found}")]
+    WrongPredecessor {
+        /// The id of the record at seq - 1.
+        expected: RecordId,
+        /// The predecessor the record names.
+        found: RecordId,
+    },
+    /// 14. The same record appears twice.
+    #[error("duplicate record")]
+    Duplicate,
+    /// 15. Two different validly signed records with the same author and sequence number.
+    #[error("equivocation: records {first} and {second} both claim this position")]
+    Equivocation {
+        /// The record seen first.
+        first: RecordId,
+        /// The other record.
+        second: RecordId,
+    },
+    /// 16. An equivocation proof that does not prove one.
+    #[error("invalid equivocation proof: {detail}")]
+    InvalidProof {
+        /// Why.
+        detail: String,
+    },
+}
+
+impl Rejection {
+    /// The kebab-case code of the reason, as in FORMAT.md and the JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Malformed { .. } => "malformed",
+            Rejection::UnsupportedVersion { .. } => "unsupported-version",
+            Rejection::WrongNetwork { .. } => "wrong-network",
+            Rejection::UnknownAuthor { .. } => "unknown-author",
+            Rejection::KeyNotAuthors { .. } => "key-not-authors",
+            Rejection::BadSignature => "bad-signature",
+            Rejection::BodyHashMismatch => "body-hash-mismatch",
+            Rejection::BodyMalformed { .. } => "body-malformed",
+            Rejection::BodyKindMismatch { .. } => "body-kind-mismatch",
+            Rejection::InvalidAmount { .. } => "invalid-amount",
+            Rejection::InvalidField { .. } => "invalid-field",
+            Rejection::Gap { .. } => "gap",
+            Rejection::WrongPredecessor { .. } => "wrong-predecessor",
+            Rejection::Duplicate => "duplicate",
+            Rejection::Equivocation { .. } => "equivocation",
+            Rejection::InvalidProof { .. } => "invalid-proof",
+        }
+    }
+
+    fn from_field(error: FieldError) -> Rejection {
+        // Amount fields have their own reason so that auditors can count money errors apart.
+        if error.field.ends_with(".amount") {
+            Rejection::InvalidAmount { field: error.field, problem: error.problem }
+        } else {
+            Rejection::InvalidField { field: error.field, problem: error.problem }
+        }
+    }
+
+    fn malformed(error: DecodeError) -> Rejection {
+        Rejection::Malformed { detail: error.to_string() }
+    }
+}
+
+/// A record that passed every record rule. Only [`Verifier`] makes these.
+#[derive(Clone, Debug)]
+pub struct VerifiedRecord {
+    header: RecordHeader,
+    body: Body,
+    id: RecordId,
+    bytes: Vec<u8>,
+}
+
+impl VerifiedRecord {
+    /// The header.
+    pub fn header(&self) -> &RecordHeader {
+        &self.header
+    }
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+    /// The record id.
+    pub fn id(&self) -> RecordId {
+        self.id
+    }
+    /// The wire bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// Gives up the wire bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// A record that failed a rule, with whatever could be read of where it belongs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedRecord {
+    /// The author, when the header could be read.
+    pub author: Option<String>,
+    /// The sequence number, when the header could be read.
+    pub seq: Option<u64>,
+    /// The record id, when the header could be read.
+    pub id: Option<RecordId>,
+    /// The first rule it broke.
+    pub reason: Rejection,
+}
+
+/// The outcome of verifying one record.
+pub type RecordVerdict = Result<VerifiedRecord, RejectedRecord>;
+
+/// Verifies records of one network. Keys are decompressed and checked once, here.
+pub struct Verifier {
+    genesis: Genesis,
+    network_id: NetworkId,
+    keys: HashMap<PublicKey, (usize, VerifyingKey)>,
+}
+
+impl Verifier {
+    /// A verifier for the network of `genesis`, which must already be checked (`Genesis::decode` does).
+    pub fn new(genesis: Genesis) -> Verifier {
+        let mut keys = HashMap::new();
+        for (index, member) in genesis.members.iter().enumerate() {
+            for key in &member.signing_keys {
+                // Genesis::check refused keys that fail this; skipping keeps a bad genesis harmless.
+                if let Ok(verifying_key) = signature::check_public_key(key) {
+                    keys.insert(*key, (index, verifying_key));
+                }
+            }
+        }
+        Verifier { network_id: genesis.network_id(), genesis, keys }
+    }
+
+    /// The genesis.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The network id.
+    pub fn network_id(&self) -> NetworkId {
+        self.network_id
+    }
+
+    /// Verifies one record with `verify_strict`.
+    pub fn verify(&self, bytes: Vec<u8>) -> RecordVerdict {
+        let (record, key) = self.check_before_signature(bytes)?;
+        if !signature::verify_one(key, &record.id, &record.signature) {
+            return Err(rejected(&record, Rejection::BadSignature));
+        }
+        check_after_signature(record)
+    }
+
+    /// Verifies many records, their signatures in batches (see `signature`). Verdicts are the
+    /// same as [`Verifier::verify`] would give, in the same order.
+    pub fn verify_batch(&self, records: Vec<Vec<u8>>) -> Vec<RecordVerdict> {
+        let prechecked: Vec<Result<(SignedRecord, &VerifyingKey), RejectedRecord>> =
+            records.into_iter().map(|bytes| self.check_before_signature(bytes)).collect();
+        let items: Vec<BatchItem<'_>> = prechecked
+            .iter()
+            .filter_map(|result| result.as_ref().ok())
+            .map(|(record, key)| BatchItem { key, record_id: record.id, signature: record.signature })
+            .collect();
+        let mut signature_ok = signature::verify_many(&items).into_iter();
+        prechecked
+            .into_iter()
+            .map(|result| {
+                let (record, _) = result?;
+                match signature_ok.next() {
+                    Some(true) => check_after_signature(record),
+                    _ => Err(rejected(&record, Rejection::BadSignature)),
+                }
+            })
+            .collect()
+    }
+
+    /// Rules 1 to 5.
+    fn check_before_signature(&self, bytes: Vec<u8>) -> Result<(SignedRecord, &VerifyingKey), RejectedRecord> {
+        let record = SignedRecord::parse(bytes).map_err(|error| RejectedRecord {
+            author: None,
+            seq: None,
+            id: None,
+            reason: Rejection::malformed(error),
+        })?;
+        let header = &record.header;
+        if header.format_version != RECORD_FORMAT_VERSION {
+            let reason = Rejection::UnsupportedVersion { version: header.format_version };
+            return Err(rejected(&record, reason));
+        }
+        if header.network_id != self.network_id {
+            return Err(rejected(&record, Rejection::WrongNetwork { found: header.network_id }));
+        }
+        let Some(author_index) = self.genesis.member_index(&header.author) else {
+            let reason = Rejection::UnknownAuthor { author: header.author.clone() };
+            return Err(rejected(&record, reason));
+        };
+        match self.keys.get(&header.signing_key) {
+            Some((index, key)) if *index == author_index => Ok((record, key)),
+            _ => {
+                let reason = Rejection::KeyNotAuthors { author: header.author.clone(), key: header.signing_key };
+                Err(rejected(&record, reason))
+            }
+        }
+    }
+
+    /// Verifies an equivocation proof: two distinct, validly signed records of one author at one
+    /// sequence number. Returns both verified records, first the one with the smaller id.
+    pub fn verify_equivocation(&self, first: Vec<u8>, second: Vec<u8>) -> Result<(VerifiedRecord, VerifiedRecord), Rejection> {
+        let invalid = |detail: String| Rejection::InvalidProof { detail };
+        let first = self.verify(first).map_err(|error| invalid(format!("first record: {}", error.reason)))?;
+        let second = self.verify(second).map_err(|error| invalid(format!("second record: {}", error.reason)))?;
+        if first.id == second.id {
+            return Err(invalid("both sides are the same record".into()));
+        }
+        if first.header.author != second.header.author || first.header.seq != second.header.seq {
+            return Err(invalid("the records have different authors or sequence numbers".into()));
+        }
+        Ok(if first.id < second.id { (first, second) } else { (second, first) })
+    }
+}
+
+/// Rules 7 to 11.
+fn check_after_signature(record: SignedRecord) -> RecordVerdict {
+    if record.body_hash() != record.header.body_hash {
+        return Err(rejected(&record, Rejection::BodyHashMismatch));
+    }
+    let body: Body = match codec::decode_exact(record.body_bytes()) {
+        Ok(body) => body,
+        Err(error) => return Err(rejected(&record, Rejection::BodyMalformed { detail: error.to_string() })),
+    };
+    let body_kind = body.kind() as u16;
+    if body_kind != record.header.body_kind {
+        let reason = Rejection::BodyKindMismatch { header_kind: record.header.body_kind, body_kind };
+        return Err(rejected(&record, reason));
+    }
+    let first_with_predecessor = record.header.seq == 0 && record.header.prev != Digest::ZERO;
+    let field_check = if first_with_predecessor {
+        Err(FieldError::new("header.prev", "the first record of a chain must have an all-zero predecessor"))
+    } else {
+        crate::text::check_org_id("header.author", &record.header.author).and_then(|()| body.check())
+    };
+    if let Err(error) = field_check {
+        return Err(rejected(&record, Rejection::from_field(error)));
+    }
+    Ok(VerifiedRecord { header: record.header, body, id: record.id, bytes: record.bytes })
+}
+
+fn rejected(record: &SignedRecord, reason: Rejection) -> RejectedRecord {
+    RejectedRecord {
+        author: Some(record.header.author.clone()),
+        seq: Some(record.header.seq),
+        id: Some(record.id),
+        reason,
+    }
+}
