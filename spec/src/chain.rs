@@ -112,7 +112,7 @@ impl ChainVerifier {
     }
 
     /// Takes the verdict on one record.
-    pub fn add(&mut self, verdict: Result<VerifiedRecord, RejectedRecord>) {
+    pub fn add(&mut self, verdict: Result<VerifiedRecord, Box<RejectedRecord>>) {
         self.records_seen += 1;
         match verdict {
             Ok(record) => {
@@ -122,7 +122,7 @@ impl ChainVerifier {
                     self.link(index, header.seq, record.id(), header.prev);
                 }
             }
-            Err(rejected) => self.add_rejected(rejected),
+            Err(rejected) => self.add_rejected(*rejected),
         }
     }
 

@@ -410,6 +410,8 @@ impl Statement {
 
 /// The replacement a correction carries. It has no correction variant, so corrections do not
 /// nest and decoding never recurses.
+// Corrections are rare; keeping the variants unboxed keeps them the same types as in `Body`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub enum Replacement {
     /// A corrected transaction.

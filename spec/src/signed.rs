@@ -6,7 +6,7 @@
 use ed25519_dalek::SigningKey;
 
 use crate::codec::{self, DecodeError};
-use crate::ids::{Digest, NetworkId, RecordId, SignatureBytes};
+use crate::ids::{Digest, NetworkId, PublicKey, RecordId, SignatureBytes};
 use crate::limits::{BODY_SIZE_BYTES_MAX, RECORD_SIZE_BYTES_MAX};
 use crate::record::{body_hash_of_bytes, record_id_of_header_bytes, Body, RecordHeader, RECORD_FORMAT_VERSION};
 use crate::signature;
@@ -49,23 +49,7 @@ pub enum SignError {
 /// This does not check the body's field rules; callers that accept input from people run
 /// `Body::check` first, and every verifier runs it again.
 pub fn sign_record(draft: &RecordDraft, key: &SigningKey) -> Result<(RecordId, Vec<u8>), SignError> {
-    let body_bytes = codec::encode(&draft.body);
-    let body_size_bytes = u32::try_from(body_bytes.len())
-        .ok()
-        .filter(|size| (*size as usize) <= BODY_SIZE_BYTES_MAX)
-        .ok_or(SignError::BodyTooLarge { size_bytes: body_bytes.len() })?;
-    let header = RecordHeader {
-        format_version: RECORD_FORMAT_VERSION,
-        network_id: draft.network_id,
-        author: draft.author.clone(),
-        seq: draft.seq,
-        prev: draft.prev,
-        timestamp_ms: draft.timestamp_ms,
-        signing_key: signature::public_key_of(key),
-        body_kind: draft.body.kind() as u16,
-        body_size_bytes,
-        body_hash: body_hash_of_bytes(&body_bytes),
-    };
+    let (header, body_bytes) = draft.header(signature::public_key_of(key))?;
     let header_bytes = codec::encode(&header);
     let id = record_id_of_header_bytes(&header_bytes);
     let signature = signature::sign(key, &id);
@@ -73,6 +57,32 @@ pub fn sign_record(draft: &RecordDraft, key: &SigningKey) -> Result<(RecordId, V
     bytes.extend_from_slice(&body_bytes);
     bytes.extend_from_slice(&signature.0);
     Ok((id, bytes))
+}
+
+impl RecordDraft {
+    /// The header this draft has when signed with `signing_key`, and the encoded body.
+    /// A record id depends on the header only, so a chain's links can be computed before
+    /// any record is signed.
+    pub fn header(&self, signing_key: PublicKey) -> Result<(RecordHeader, Vec<u8>), SignError> {
+        let body_bytes = codec::encode(&self.body);
+        let body_size_bytes = u32::try_from(body_bytes.len())
+            .ok()
+            .filter(|size| (*size as usize) <= BODY_SIZE_BYTES_MAX)
+            .ok_or(SignError::BodyTooLarge { size_bytes: body_bytes.len() })?;
+        let header = RecordHeader {
+            format_version: RECORD_FORMAT_VERSION,
+            network_id: self.network_id,
+            author: self.author.clone(),
+            seq: self.seq,
+            prev: self.prev,
+            timestamp_ms: self.timestamp_ms,
+            signing_key,
+            body_kind: self.body.kind() as u16,
+            body_size_bytes,
+            body_hash: body_hash_of_bytes(&body_bytes),
+        };
+        Ok((header, body_bytes))
+    }
 }
 
 /// A record split into its parts, with its id computed; nothing is verified yet.

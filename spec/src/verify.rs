@@ -10,7 +10,7 @@ use ed25519_dalek::VerifyingKey;
 use crate::codec::{self, DecodeError};
 use crate::genesis::Genesis;
 use crate::ids::{Digest, NetworkId, PublicKey, RecordId};
-use crate::record::{Body, RecordHeader, RECORD_FORMAT_VERSION};
+use crate::record::{Body, Correction, RecordHeader, Replacement, RECORD_FORMAT_VERSION};
 use crate::signature::{self, BatchItem};
 use crate::signed::SignedRecord;
 use crate::text::FieldError;
@@ -210,7 +210,7 @@ pub struct RejectedRecord {
 }
 
 /// The outcome of verifying one record.
-pub type RecordVerdict = Result<VerifiedRecord, RejectedRecord>;
+pub type RecordVerdict = Result<VerifiedRecord, Box<RejectedRecord>>;
 
 /// Verifies records of one network. Keys are decompressed and checked once, here.
 pub struct Verifier {
@@ -256,7 +256,7 @@ impl Verifier {
     /// Verifies many records, their signatures in batches (see `signature`). Verdicts are the
     /// same as [`Verifier::verify`] would give, in the same order.
     pub fn verify_batch(&self, records: Vec<Vec<u8>>) -> Vec<RecordVerdict> {
-        let prechecked: Vec<Result<(SignedRecord, &VerifyingKey), RejectedRecord>> =
+        let prechecked: Vec<Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>>> =
             records.into_iter().map(|bytes| self.check_before_signature(bytes)).collect();
         let items: Vec<BatchItem<'_>> = prechecked
             .iter()
@@ -277,12 +277,9 @@ impl Verifier {
     }
 
     /// Rules 1 to 5.
-    fn check_before_signature(&self, bytes: Vec<u8>) -> Result<(SignedRecord, &VerifyingKey), RejectedRecord> {
-        let record = SignedRecord::parse(bytes).map_err(|error| RejectedRecord {
-            author: None,
-            seq: None,
-            id: None,
-            reason: Rejection::malformed(error),
+    fn check_before_signature(&self, bytes: Vec<u8>) -> Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>> {
+        let record = SignedRecord::parse(bytes).map_err(|error| {
+            Box::new(RejectedRecord { author: None, seq: None, id: None, reason: Rejection::malformed(error) })
         })?;
         let header = &record.header;
         if header.format_version != RECORD_FORMAT_VERSION {
@@ -335,6 +332,13 @@ fn check_after_signature(record: SignedRecord) -> RecordVerdict {
         let reason = Rejection::BodyKindMismatch { header_kind: record.header.body_kind, body_kind };
         return Err(rejected(&record, reason));
     }
+    // Rule 10 before rule 11: amounts are checked first, so the first reason does not depend
+    // on the order in which other fields are checked.
+    if let Some((field, amount)) = amount_of(&body) {
+        if let Err(error) = crate::amount::check_canonical_amount(amount) {
+            return Err(rejected(&record, Rejection::InvalidAmount { field: field.into(), problem: error.to_string() }));
+        }
+    }
     let first_with_predecessor = record.header.seq == 0 && record.header.prev != Digest::ZERO;
     let field_check = if first_with_predecessor {
         Err(FieldError::new("header.prev", "the first record of a chain must have an all-zero predecessor"))
@@ -347,11 +351,22 @@ fn check_after_signature(record: SignedRecord) -> RecordVerdict {
     Ok(VerifiedRecord { header: record.header, body, id: record.id, bytes: record.bytes })
 }
 
-fn rejected(record: &SignedRecord, reason: Rejection) -> RejectedRecord {
-    RejectedRecord {
+/// The one amount a body carries, if any, with its field name as `Body::check` names it.
+fn amount_of(body: &Body) -> Option<(&'static str, &str)> {
+    match body {
+        Body::Transaction(transaction) => Some(("body.value.amount", &transaction.value.amount)),
+        Body::Correction(Correction { replacement: Some(Replacement::Transaction(transaction)), .. }) => {
+            Some(("body.replacement.value.amount", &transaction.value.amount))
+        }
+        _ => None,
+    }
+}
+
+fn rejected(record: &SignedRecord, reason: Rejection) -> Box<RejectedRecord> {
+    Box::new(RejectedRecord {
         author: Some(record.header.author.clone()),
         seq: Some(record.header.seq),
         id: Some(record.id),
         reason,
-    }
+    })
 }

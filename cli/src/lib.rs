@@ -1,0 +1,12 @@
+//! The aidledger command line as a library: the binary in `main.rs` only parses arguments and
+//! turns errors into exit codes; everything it does lives here so that benches and tests call it.
+
+pub mod audit;
+pub mod compose;
+pub mod describe;
+pub mod keys;
+pub mod network;
+pub mod pipeline;
+pub mod provenance;
+pub mod source;
+pub mod submit;

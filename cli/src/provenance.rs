@@ -1,0 +1,228 @@
+//! `provenance`: who signed a record with which key, where it stands in its chain, whether the
+//! chain holds back to its first record, and what other records say about it.
+
+use aidledger_spec::chain::{ChainReport, Report};
+use aidledger_spec::record::TreatyText;
+use aidledger_spec::verify::{VerifiedRecord, Verifier};
+use aidledger_spec::{Body, NetworkId, RecordId};
+use serde_json::{json, Value};
+
+use crate::describe;
+use crate::pipeline::{verify_items, SignatureMode};
+use crate::source::{Source, SourceError};
+
+/// Everything provenance found.
+pub struct Provenance {
+    /// The network.
+    pub network_id: NetworkId,
+    /// The record (verified), if the source has a valid record with that id.
+    pub record: Option<VerifiedRecord>,
+    /// The chain report of the record's author.
+    pub chain: Option<ChainReport>,
+    /// Problems anywhere in the author's chain at or before the record's seq.
+    pub chain_problems_before: Vec<String>,
+    /// Transactions that acknowledge the record.
+    pub acknowledged_by: Vec<VerifiedRecord>,
+    /// Corrections of the record.
+    pub corrected_by: Vec<VerifiedRecord>,
+    /// Treaty actions naming the record (when it is a treaty text).
+    pub treaty_actions: Vec<VerifiedRecord>,
+    /// The record the target refers to (acknowledged, corrected, or the treaty acted upon).
+    pub refers_to: Option<VerifiedRecord>,
+    /// The author's display name.
+    pub author_name: String,
+}
+
+impl Provenance {
+    /// Whether the record exists, verifies, and its chain holds from seq 0 to it without a fork.
+    pub fn is_sound(&self) -> bool {
+        self.record.is_some() && self.chain_problems_before.is_empty() && self.linked()
+    }
+
+    fn linked(&self) -> bool {
+        match (&self.record, &self.chain) {
+            (Some(record), Some(chain)) => chain.length > record.header().seq,
+            _ => false,
+        }
+    }
+}
+
+/// Traces one record through a whole source (every record is verified on the way).
+pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceError> {
+    let (genesis, items) = source.open()?;
+    let verifier = Verifier::new(genesis.clone());
+    let mut found = Provenance {
+        network_id: genesis.network_id(),
+        record: None,
+        chain: None,
+        chain_problems_before: Vec::new(),
+        acknowledged_by: Vec::new(),
+        corrected_by: Vec::new(),
+        treaty_actions: Vec::new(),
+        refers_to: None,
+        author_name: String::new(),
+    };
+    let report = verify_items(&verifier, items, SignatureMode::Batch, |record| collect(&mut found, target, record))?;
+    if let Some(record) = &found.record {
+        let author = record.header().author.clone();
+        found.author_name = genesis.member(&author).map(|member| member.name.clone()).unwrap_or_default();
+        found.chain = report.chains.iter().find(|chain| chain.author == author).cloned();
+        found.chain_problems_before = problems_up_to(&report, &author, record.header().seq);
+        if let Some(referenced) = reference_of(record.body()) {
+            found.refers_to = source.record(&referenced)?.and_then(|bytes| verifier.verify(bytes).ok());
+        }
+    }
+    Ok(found)
+}
+
+fn collect(found: &mut Provenance, target: RecordId, record: &VerifiedRecord) {
+    if record.id() == target {
+        found.record = Some(record.clone());
+        return;
+    }
+    match record.body() {
+        Body::Transaction(tx) if tx.acknowledges == Some(target) => found.acknowledged_by.push(record.clone()),
+        Body::Correction(correction) if correction.corrects == target => found.corrected_by.push(record.clone()),
+        Body::TreatyAction(action) if action.treaty == target => found.treaty_actions.push(record.clone()),
+        _ => {}
+    }
+}
+
+fn reference_of(body: &Body) -> Option<RecordId> {
+    match body {
+        Body::Transaction(tx) => tx.acknowledges,
+        Body::Correction(correction) => Some(correction.corrects),
+        Body::TreatyAction(action) => Some(action.treaty),
+        Body::TreatyText(treaty) => treaty.supersedes,
+        Body::Statement(_) => None,
+    }
+}
+
+fn problems_up_to(report: &Report, author: &str, seq: u64) -> Vec<String> {
+    report
+        .problems()
+        .filter(|problem| problem.author.as_deref() == Some(author) && problem.seq.is_none_or(|at| at <= seq))
+        .map(|problem| format!("seq {}: {}", problem.seq.map_or("?".into(), |s| s.to_string()), problem.reason))
+        .collect()
+}
+
+fn treaty_of(record: &VerifiedRecord) -> Option<&TreatyText> {
+    match record.body() {
+        Body::TreatyText(treaty) => Some(treaty),
+        _ => None,
+    }
+}
+
+/// One line per treaty action: party, action, date, and whether it is on this exact text.
+fn action_lines(treaty: &TreatyText, actions: &[VerifiedRecord]) -> Vec<(String, Value)> {
+    let text_hash = treaty.text_hash();
+    actions
+        .iter()
+        .filter_map(|record| match record.body() {
+            Body::TreatyAction(action) => Some((record, action)),
+            _ => None,
+        })
+        .map(|(record, action)| {
+            let author = &record.header().author;
+            let on_this_text = action.text_hash == text_hash;
+            let is_party = treaty.parties.contains(author);
+            let line = format!(
+                "{author} {} on {} ({}){}{} record {}",
+                action.action.name(),
+                action.date,
+                if on_this_text { "on this exact text" } else { "on a DIFFERENT text hash" },
+                if is_party { "" } else { ", NOT a listed party" },
+                if action.note.is_empty() { String::new() } else { format!(", note: {}", action.note) },
+                record.id()
+            );
+            let value = json!({
+                "party": author, "action": action.action.name(), "date": action.date,
+                "on_this_text": on_this_text, "is_listed_party": is_party, "record": record.id(),
+            });
+            (line, value)
+        })
+        .collect()
+}
+
+/// Provenance as text.
+pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
+    let Some(record) = &found.record else {
+        return format!("no valid record {target} in this source\n");
+    };
+    let header = record.header();
+    let mut out = format!(
+        "record    {}\nkind      {}: {}\nsigned by {} ({}) with key {}\nposition  seq {} of {}'s chain, predecessor {}\n",
+        record.id(),
+        record.body().kind().name(),
+        describe::summary(record.body()),
+        header.author,
+        found.author_name,
+        header.signing_key,
+        header.seq,
+        header.author,
+        header.prev
+    );
+    match (&found.chain, found.chain_problems_before.is_empty()) {
+        (Some(chain), true) if chain.length > header.seq => out.push_str(&format!(
+            "chain     intact from seq 0 to this record: every signature and link verified ({} records in the chain{})\n",
+            chain.length,
+            chain.forked_at.map_or(String::new(), |seq| format!("; FORKED at seq {seq}"))
+        )),
+        _ => {
+            out.push_str("chain     BROKEN before or at this record:\n");
+            for problem in &found.chain_problems_before {
+                out.push_str(&format!("  {problem}\n"));
+            }
+        }
+    }
+    if let Some(referenced) = &found.refers_to {
+        out.push_str(&format!("refers to {} by {} seq {}: {}\n", referenced.id(), referenced.header().author, referenced.header().seq, describe::summary(referenced.body())));
+    }
+    let listing = |label: &str, records: &[VerifiedRecord], out: &mut String| {
+        if records.is_empty() {
+            out.push_str(&format!("{label} none\n"));
+        }
+        for other in records {
+            out.push_str(&format!("{label} {} seq {}: {} ({})\n", other.header().author, other.header().seq, describe::summary(other.body()), other.id()));
+        }
+    };
+    listing("acknowledged by", &found.acknowledged_by, &mut out);
+    listing("corrected by", &found.corrected_by, &mut out);
+    if let Some(treaty) = treaty_of(record) {
+        out.push_str(&format!("text hash {}\n", treaty.text_hash()));
+        let lines = action_lines(treaty, &found.treaty_actions);
+        if lines.is_empty() {
+            out.push_str("actions   none yet\n");
+        }
+        for (line, _) in lines {
+            out.push_str(&format!("action    {line}\n"));
+        }
+        let acted: Vec<&String> = treaty.parties.iter().filter(|party| !found.treaty_actions.iter().any(|action| &action.header().author == *party)).collect();
+        for party in acted {
+            out.push_str(&format!("party     {party}: no action recorded\n"));
+        }
+    }
+    out
+}
+
+/// Provenance as JSON.
+pub fn provenance_json(found: &Provenance) -> Value {
+    let list = |records: &[VerifiedRecord]| records.iter().map(describe::record_json).collect::<Vec<_>>();
+    let actions = found
+        .record
+        .as_ref()
+        .and_then(treaty_of)
+        .map(|treaty| action_lines(treaty, &found.treaty_actions).into_iter().map(|(_, value)| value).collect::<Vec<_>>());
+    json!({
+        "sound": found.is_sound(),
+        "network_id": found.network_id,
+        "record": found.record.as_ref().map(describe::record_json),
+        "author_name": found.author_name,
+        "chain": found.chain,
+        "chain_problems_before": found.chain_problems_before,
+        "refers_to": found.refers_to.as_ref().map(describe::record_json),
+        "acknowledged_by": list(&found.acknowledged_by),
+        "corrected_by": list(&found.corrected_by),
+        "treaty_actions": actions,
+    })
+}

@@ -1,0 +1,265 @@
+//! Where records are read from: a bundle file, a running node's public API, or a stopped
+//! node's data directory. Every source yields raw bytes; nothing a source says is trusted,
+//! everything is verified by the caller.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use aidledger_node::store::Store;
+use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader};
+use aidledger_spec::genesis::Genesis;
+use aidledger_spec::ids::RecordId;
+
+/// Most records one page of `log` asks a node for.
+pub const PAGE_RECORDS_MAX: usize = 1000;
+
+/// A place records are read from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A bundle file.
+    Bundle(PathBuf),
+    /// A running node's public base URL.
+    Node(String),
+    /// A stopped node's data directory.
+    DataDir(PathBuf),
+}
+
+/// Why a source could not be read. These mean "could not run" (exit 2), not "invalid data".
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The bundle could not be read as a bundle.
+    #[error("{path}: {source}")]
+    Bundle {
+        /// The file.
+        path: String,
+        /// The reason.
+        source: BundleError,
+    },
+    /// A file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+    /// The node could not be reached or answered with an error.
+    #[error("node {url}: {detail}")]
+    Node {
+        /// The URL asked.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The data directory could not be used.
+    #[error("data directory {path}: {detail}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The genesis in the source is not a valid genesis.
+    #[error("the source's genesis is not valid: {0}")]
+    Genesis(#[from] aidledger_spec::genesis::GenesisError),
+}
+
+/// A stream of bundle items from a source.
+pub type Items = Box<dyn Iterator<Item = Result<BundleItem, SourceError>>>;
+
+impl Source {
+    /// Opens the source: its genesis (checked) and a stream of every record and proof.
+    pub fn open(&self) -> Result<(Genesis, Items), SourceError> {
+        match self {
+            Source::Bundle(path) => {
+                let file = File::open(path).map_err(|source| open_error(path, source))?;
+                bundle_items(&path.display().to_string(), BufReader::with_capacity(1 << 20, file))
+            }
+            Source::Node(url) => {
+                let response = http_get(url, "/api/export")?;
+                bundle_items(url, BufReader::with_capacity(1 << 20, response))
+            }
+            Source::DataDir(path) => {
+                let store = open_store(path)?;
+                let genesis = store.genesis().clone();
+                let label = path.display().to_string();
+                let records = store.iter_records().map(|result| result.map(|stored| BundleItem::Record(stored.bytes)));
+                let proofs = store.proofs().map(|result| result.map(BundleItem::Proof));
+                // The store (and its directory lock) lives as long as the stream reads from it.
+                let items = records.chain(proofs).map(move |result| {
+                    let _keep_open = &store;
+                    result.map_err(|error| data_dir_error(&label, error))
+                });
+                Ok((genesis, Box::new(items)))
+            }
+        }
+    }
+
+    /// The genesis alone.
+    pub fn genesis(&self) -> Result<Genesis, SourceError> {
+        match self {
+            Source::Node(url) => {
+                let mut bytes = Vec::new();
+                http_get(url, "/api/genesis.bin")?
+                    .read_to_end(&mut bytes)
+                    .map_err(|error| node_error(url, error.to_string()))?;
+                Ok(Genesis::decode(&bytes)?)
+            }
+            Source::DataDir(path) => Ok(open_store(path)?.genesis().clone()),
+            Source::Bundle(_) => Ok(self.open()?.0),
+        }
+    }
+
+    /// One record's bytes by id, if the source has it.
+    pub fn record(&self, id: &RecordId) -> Result<Option<Vec<u8>>, SourceError> {
+        match self {
+            Source::Node(url) => {
+                let path = format!("/api/records/{id}/raw");
+                match http_get_optional(url, &path)? {
+                    Some(mut response) => {
+                        let mut bytes = Vec::new();
+                        response.read_to_end(&mut bytes).map_err(|error| node_error(url, error.to_string()))?;
+                        Ok(Some(bytes))
+                    }
+                    None => Ok(None),
+                }
+            }
+            Source::DataDir(path) => open_store(path)?.get(id).map_err(|error| data_dir_error(&path.display().to_string(), error)),
+            Source::Bundle(_) => {
+                let (_, items) = self.open()?;
+                find_in_items(items, |bytes| aidledger_spec::SignedRecord::parse(bytes.to_vec()).is_ok_and(|record| record.id == *id))
+            }
+        }
+    }
+
+    /// Up to `limit` records of `org`'s chain with seq below `before_seq` (all when none), newest first.
+    pub fn chain_page(&self, org: &str, before_seq: Option<u64>, limit: usize) -> Result<Vec<Vec<u8>>, SourceError> {
+        let limit = limit.min(PAGE_RECORDS_MAX);
+        match self {
+            Source::Node(url) => node_chain_page(url, org, before_seq, limit),
+            Source::DataDir(path) => {
+                let store = open_store(path)?;
+                let label = path.display().to_string();
+                store
+                    .chain_newest_first(org, before_seq, limit)
+                    .map(|entry| entry.map(|(_, bytes)| bytes).map_err(|error| data_dir_error(&label, error)))
+                    .collect()
+            }
+            Source::Bundle(_) => {
+                let (_, items) = self.open()?;
+                let mut page: std::collections::VecDeque<Vec<u8>> = std::collections::VecDeque::new();
+                for item in items {
+                    if let BundleItem::Record(bytes) = item? {
+                        let fits = aidledger_spec::SignedRecord::parse(bytes.clone()).is_ok_and(|record| {
+                            record.header.author == org && before_seq.is_none_or(|before| record.header.seq < before)
+                        });
+                        if fits {
+                            page.push_back(bytes);
+                            if page.len() > limit {
+                                page.pop_front();
+                            }
+                        }
+                    }
+                }
+                Ok(page.into_iter().rev().collect())
+            }
+        }
+    }
+}
+
+fn bundle_items<R: Read + 'static>(label: &str, reader: R) -> Result<(Genesis, Items), SourceError> {
+    let bundle_error = |source| SourceError::Bundle { path: label.to_owned(), source };
+    let reader = BundleReader::new(reader).map_err(bundle_error)?;
+    let genesis = Genesis::decode(reader.genesis_bytes())?;
+    let label = label.to_owned();
+    let items = reader.map(move |item| item.map_err(|source| SourceError::Bundle { path: label.clone(), source }));
+    Ok((genesis, Box::new(items)))
+}
+
+fn find_in_items(items: Items, mut wanted: impl FnMut(&[u8]) -> bool) -> Result<Option<Vec<u8>>, SourceError> {
+    for item in items {
+        if let BundleItem::Record(bytes) = item? {
+            if wanted(&bytes) {
+                return Ok(Some(bytes));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn open_store(path: &Path) -> Result<Store, SourceError> {
+    Store::open(path).map_err(|error| data_dir_error(&path.display().to_string(), error))
+}
+
+fn open_error(path: &Path, source: std::io::Error) -> SourceError {
+    SourceError::Open { path: path.display().to_string(), source }
+}
+
+fn data_dir_error(path: &str, error: impl std::fmt::Display) -> SourceError {
+    SourceError::DataDir { path: path.to_owned(), detail: error.to_string() }
+}
+
+fn node_error(url: &str, detail: String) -> SourceError {
+    SourceError::Node { url: url.to_owned(), detail }
+}
+
+/// A blocking HTTP client without a total timeout (exports can be large) but with a connect timeout.
+pub fn http_client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(None)
+        .build()
+        // Building fails only if the TLS backend cannot initialise; this client has none.
+        .unwrap_or_else(|_| reqwest::blocking::Client::new())
+}
+
+fn http_get(base: &str, path: &str) -> Result<reqwest::blocking::Response, SourceError> {
+    http_get_optional(base, path)?.ok_or_else(|| node_error(base, format!("{path} was not found")))
+}
+
+fn http_get_optional(base: &str, path: &str) -> Result<Option<reqwest::blocking::Response>, SourceError> {
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let response = http_client().get(&url).send().map_err(|error| node_error(base, format!("cannot reach it: {error}")))?;
+    match response.status() {
+        status if status.is_success() => Ok(Some(response)),
+        reqwest::StatusCode::NOT_FOUND => Ok(None),
+        status => {
+            let text = response.text().unwrap_or_default();
+            Err(node_error(base, format!("GET {path} answered {status}: {text}")))
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ChainPage {
+    records: Vec<PageRecord>,
+}
+
+#[derive(serde::Deserialize)]
+struct PageRecord {
+    bytes_hex: String,
+}
+
+fn node_chain_page(url: &str, org: &str, before_seq: Option<u64>, limit: usize) -> Result<Vec<Vec<u8>>, SourceError> {
+    let mut path = format!("/api/orgs/{}/records?limit={limit}", encode_path_segment(org));
+    if let Some(before) = before_seq {
+        path.push_str(&format!("&before_seq={before}"));
+    }
+    let page: ChainPage = http_get(url, &path)?.json().map_err(|error| node_error(url, format!("bad page: {error}")))?;
+    page.records
+        .into_iter()
+        .map(|record| hex::decode(&record.bytes_hex).map_err(|error| node_error(url, format!("bad record hex: {error}"))))
+        .collect()
+}
+
+/// Percent-encodes a path segment (organisation ids may hold `/`, `:` and other reserved bytes).
+pub fn encode_path_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,119 @@
+//! The client side of a node's submit API: find the node, send a body, get the record id.
+
+use std::path::Path;
+use std::time::Duration;
+
+use aidledger_node::datadir::{read_token, Endpoints, EndpointsError};
+use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
+use aidledger_spec::{codec, Body, RecordId};
+
+/// How to reach a node's submit API.
+#[derive(Clone, Debug)]
+pub struct SubmitTarget {
+    /// Base URL of the submit listener.
+    pub url: String,
+    /// The bearer token.
+    pub token: String,
+    /// The node's public base URL, when known (needed to look up records a new one refers to).
+    pub public_url: Option<String>,
+}
+
+/// Why a submission failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The node's files could not be read.
+    #[error("node data directory {path}: {detail}")]
+    NodeFiles {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The node could not be reached.
+    #[error("cannot reach the node at {url}: {detail}")]
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The node refused the record.
+    #[error("the node refused the record ({status}): {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The node's message.
+        message: String,
+    },
+    /// The body is larger than the protocol allows.
+    #[error("the record body is {size_bytes} bytes, more than the {BODY_SIZE_BYTES_MAX} allowed")]
+    TooLarge {
+        /// Its encoded size.
+        size_bytes: usize,
+    },
+}
+
+#[derive(serde::Deserialize)]
+struct Accepted {
+    id: RecordId,
+    seq: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct Refusal {
+    error: String,
+}
+
+impl SubmitTarget {
+    /// Reads `endpoints.json` and `submit.token` from a running node's data directory.
+    pub fn from_data_dir(dir: &Path) -> Result<SubmitTarget, SubmitError> {
+        let node_files = |error: EndpointsError| SubmitError::NodeFiles { path: dir.display().to_string(), detail: error.to_string() };
+        let endpoints = Endpoints::read(dir).map_err(node_files)?;
+        let token = read_token(dir).map_err(node_files)?;
+        Ok(SubmitTarget { url: endpoints.submit, token, public_url: Some(endpoints.public) })
+    }
+
+    /// A target given by URL and token file.
+    pub fn from_url(url: String, token_file: &Path, public_url: Option<String>) -> Result<SubmitTarget, SubmitError> {
+        let token = read(token_file)?.trim().to_owned();
+        Ok(SubmitTarget { url, token, public_url })
+    }
+
+    /// Sends a body; returns the new record's id and seq once the node says it is durable.
+    pub fn submit(&self, body: &Body) -> Result<(RecordId, u64), SubmitError> {
+        let bytes = codec::encode(body);
+        if bytes.len() > BODY_SIZE_BYTES_MAX {
+            return Err(SubmitError::TooLarge { size_bytes: bytes.len() });
+        }
+        let url = format!("{}/v1/records", self.url.trim_end_matches('/'));
+        let unreachable = |error: reqwest::Error| SubmitError::Unreachable { url: self.url.clone(), detail: error.to_string() };
+        let response = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(unreachable)?
+            .post(&url)
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .map_err(unreachable)?;
+        let status = response.status();
+        let text = response.text().map_err(unreachable)?;
+        if !status.is_success() {
+            let message = serde_json::from_str::<Refusal>(&text).map(|refusal| refusal.error).unwrap_or(text);
+            let message = if status == reqwest::StatusCode::UNAUTHORIZED && message.is_empty() {
+                "the submit token was refused".to_owned()
+            } else {
+                message
+            };
+            return Err(SubmitError::Refused { status: status.as_u16(), message });
+        }
+        let accepted: Accepted = serde_json::from_str(&text)
+            .map_err(|error| SubmitError::Refused { status: status.as_u16(), message: format!("unreadable answer: {error}") })?;
+        Ok((accepted.id, accepted.seq))
+    }
+}
+
+fn read(path: &Path) -> Result<String, SubmitError> {
+    std::fs::read_to_string(path).map_err(|error| SubmitError::NodeFiles { path: path.display().to_string(), detail: error.to_string() })
+}
