@@ -1,1 +1,190 @@
-fn main() {}
+//! Per-record cost bounds of verification on this machine, single thread: SHA-256 of a header,
+//! ed25519 `verify_strict`, batch verification of 256, and `Verifier::verify_batch` per record.
+//!
+//! Run with `cargo bench -p aidledger-spec --bench crypto_bounds`; throughputs are printed as
+//! elements (hashes, signatures or records) per second.
+
+use std::time::Duration;
+
+use aidledger_spec::record::{record_id_of_header_bytes, Money, Statement, Transaction};
+use aidledger_spec::signature::{self, BatchItem, BATCH_SIZE_MAX};
+use aidledger_spec::text::Date;
+use aidledger_spec::{
+    sign_record, AdminRule, Body, Digest, Genesis, Member, RecordDraft, Role, SignedRecord,
+    Verifier,
+};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use ed25519_dalek::SigningKey;
+
+const MEMBERS: [&str; 3] = ["GB-GOV-1", "XI-EXAMPLE-AUDIT", "XM-DAC-41114"];
+
+struct Setup {
+    verifier: Verifier,
+    /// 256 records in three chains, alternating transactions and statements.
+    records: Vec<Vec<u8>>,
+    keys: Vec<SigningKey>,
+}
+
+fn setup() -> Setup {
+    let keys: Vec<SigningKey> = (1..=3u8)
+        .map(|seed| SigningKey::from_bytes(&[seed; 32]))
+        .collect();
+    let mut genesis = Genesis {
+        format_version: 1,
+        name: "bench".into(),
+        created_ms: 1_700_000_000_000,
+        members: MEMBERS
+            .iter()
+            .zip(&keys)
+            .map(|(id, key)| Member {
+                id: (*id).into(),
+                name: format!("member {id}"),
+                roles: vec![Role::Donor],
+                signing_keys: vec![signature::public_key_of(key)],
+                node_keys: vec![],
+            })
+            .collect(),
+        admin_rule: AdminRule {
+            admins: vec![MEMBERS[0].into()],
+            threshold: 1,
+        },
+    };
+    genesis.normalise();
+    let network_id = genesis.network_id();
+    let mut heads = [(0u64, Digest::ZERO); 3];
+    let mut records = Vec::with_capacity(BATCH_SIZE_MAX);
+    for index in 0..BATCH_SIZE_MAX {
+        let member = index % 3;
+        let body = if index % 2 == 0 {
+            Body::Transaction(Transaction {
+                activity_id: format!("{}-ACTIVITY-{index}", MEMBERS[member]),
+                transaction_type: 3,
+                value: Money {
+                    amount: format!("{}000.25", index + 1),
+                    currency: "EUR".into(),
+                },
+                value_date: Date {
+                    year: 2024,
+                    month: 5,
+                    day: 1,
+                },
+                transaction_date: Date {
+                    year: 2024,
+                    month: 5,
+                    day: 2,
+                },
+                provider: None,
+                receiver: None,
+                description: "Disbursement for the quarter".into(),
+                acknowledges: None,
+                iati: None,
+            })
+        } else {
+            Body::Statement(Statement {
+                title: "Update".into(),
+                language: "en".into(),
+                text: "Work continues.".into(),
+            })
+        };
+        let (seq, prev) = heads[member];
+        let draft = RecordDraft {
+            network_id,
+            author: MEMBERS[member].into(),
+            seq,
+            prev,
+            timestamp_ms: 1_700_000_000_000 + index as u64,
+            body,
+        };
+        let Ok((id, bytes)) = sign_record(&draft, &keys[member]) else {
+            unreachable!("small bodies")
+        };
+        heads[member] = (seq + 1, id);
+        records.push(bytes);
+    }
+    Setup {
+        verifier: Verifier::new(genesis),
+        records,
+        keys,
+    }
+}
+
+fn bounds(c: &mut Criterion) {
+    let setup = setup();
+    let parsed: Vec<SignedRecord> = setup
+        .records
+        .iter()
+        .filter_map(|bytes| SignedRecord::parse(bytes.clone()).ok())
+        .collect();
+    let verifying_keys: Vec<_> = setup.keys.iter().map(|key| key.verifying_key()).collect();
+    let key_of = |record: &SignedRecord| {
+        let index = MEMBERS
+            .iter()
+            .position(|id| *id == record.header.author)
+            .unwrap_or(0);
+        &verifying_keys[index]
+    };
+    let header_bytes =
+        &setup.records[0][..setup.records[0].len() - parsed[0].body_bytes().len() - 64];
+    let message_300 = &setup.records[0][..300];
+
+    let mut group = c.benchmark_group("crypto_bounds");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(
+        format!("sha256_record_id_of_{}B_header", header_bytes.len()),
+        |b| b.iter(|| record_id_of_header_bytes(std::hint::black_box(header_bytes))),
+    );
+    group.bench_function("sha256_of_300B", |b| {
+        b.iter(|| aidledger_spec::ids::hash_with_domain("", &[std::hint::black_box(message_300)]))
+    });
+    group.bench_function("ed25519_verify_strict_single", |b| {
+        let record = &parsed[0];
+        b.iter(|| signature::verify_one(key_of(record), &record.id, &record.signature))
+    });
+    group.throughput(Throughput::Elements(BATCH_SIZE_MAX as u64));
+    group.bench_function("ed25519_verify_batch_of_256", |b| {
+        let items: Vec<BatchItem<'_>> = parsed
+            .iter()
+            .map(|record| BatchItem {
+                key: key_of(record),
+                record_id: record.id,
+                signature: record.signature,
+            })
+            .collect();
+        b.iter(|| signature::verify_many(std::hint::black_box(&items)))
+    });
+    group.bench_function("verifier_verify_batch_of_256_records", |b| {
+        b.iter_batched(
+            || setup.records.clone(),
+            |records| {
+                let verdicts = setup.verifier.verify_batch(records);
+                assert!(verdicts.iter().all(Result::is_ok));
+                verdicts
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("verifier_verify_single_256_records", |b| {
+        b.iter_batched(
+            || setup.records.clone(),
+            |records| {
+                records
+                    .into_iter()
+                    .map(|record| setup.verifier.verify(record).is_ok())
+                    .filter(|ok| *ok)
+                    .count()
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20);
+    targets = bounds
+}
+criterion_main!(benches);

@@ -90,13 +90,19 @@ mod tests {
         let got = canonical_amount(input);
         match expected {
             Ok(text) => assert_eq!(got.as_deref(), Ok(text), "input {input:?}"),
-            Err(()) => assert!(got.is_err(), "input {input:?} should be refused, got {got:?}"),
+            Err(()) => assert!(
+                got.is_err(),
+                "input {input:?} should be refused, got {got:?}"
+            ),
         }
     }
 
     #[test]
     fn canonicalises_publisher_forms() {
-        check("1234567890123.123456789012", Ok("1234567890123.123456789012"));
+        check(
+            "1234567890123.123456789012",
+            Ok("1234567890123.123456789012"),
+        );
         check("-250.5", Ok("-250.5"));
         check(" 400000 ", Ok("400000"));
         check("+007.50", Ok("7.50"));
@@ -108,7 +114,9 @@ mod tests {
 
     #[test]
     fn refuses_what_a_float_parser_would_guess() {
-        for input in ["", "-", ".", "1e5", "1,000", "NaN", "inf", "1.2.3", "--1", "0x10", "１"] {
+        for input in [
+            "", "-", ".", "1e5", "1,000", "NaN", "inf", "1.2.3", "--1", "0x10", "１",
+        ] {
             check(input, Err(()));
         }
         check(&"9".repeat(29), Err(()));

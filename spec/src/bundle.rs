@@ -106,7 +106,11 @@ impl<W: Write> BundleWriter<W> {
         out.write_all(&MAGIC)?;
         out.write_all(&BUNDLE_VERSION.to_le_bytes())?;
         write_frame(&mut out, KIND_GENESIS, genesis_bytes)?;
-        Ok(BundleWriter { out, records: 0, proofs: 0 })
+        Ok(BundleWriter {
+            out,
+            records: 0,
+            proofs: 0,
+        })
     }
 
     /// Adds a record.
@@ -123,11 +127,22 @@ impl<W: Write> BundleWriter<W> {
 
     /// Writes the end frame and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
-        let end = BundleEnd { records: self.records, proofs: self.proofs };
+        let end = BundleEnd {
+            records: self.records,
+            proofs: self.proofs,
+        };
         write_frame(&mut self.out, KIND_END, &codec::encode(&end))?;
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Decodes a proof frame's payload. Each side is one record, so each is decoded under one
+/// record's limit; decoding the pair in one call would hold both together to that limit.
+fn decode_proof(payload: &[u8]) -> Result<EquivocationProof, codec::DecodeError> {
+    let (first, used): (Vec<u8>, usize) = codec::decode_prefix(payload)?;
+    let second: Vec<u8> = codec::decode_exact(&payload[used..])?;
+    Ok(EquivocationProof { first, second })
 }
 
 fn write_frame<W: Write>(out: &mut W, kind: u8, payload: &[u8]) -> io::Result<()> {
@@ -163,11 +178,21 @@ impl<R: Read> BundleReader<R> {
         if version != BUNDLE_VERSION {
             return Err(BundleError::UnsupportedVersion(version));
         }
-        let mut reader = BundleReader { input, offset: 10, genesis_bytes: Vec::new(), records: 0, proofs: 0, ended: false };
+        let mut reader = BundleReader {
+            input,
+            offset: 10,
+            genesis_bytes: Vec::new(),
+            records: 0,
+            proofs: 0,
+            ended: false,
+        };
         let start = reader.offset;
         let (kind, payload) = reader.frame()?;
         if kind != KIND_GENESIS {
-            return Err(BundleError::BadFrame { offset: start, problem: format!("expected the genesis frame, found kind {kind}") });
+            return Err(BundleError::BadFrame {
+                offset: start,
+                problem: format!("expected the genesis frame, found kind {kind}"),
+            });
         }
         reader.genesis_bytes = payload;
         Ok(reader)
@@ -192,13 +217,18 @@ impl<R: Read> BundleReader<R> {
             }
             KIND_PROOF => {
                 self.proofs += 1;
-                let proof = codec::decode_exact(&payload)
-                    .map_err(|error| BundleError::BadFrame { offset: start, problem: format!("equivocation proof: {error}") })?;
+                let proof = decode_proof(&payload).map_err(|error| BundleError::BadFrame {
+                    offset: start,
+                    problem: format!("equivocation proof: {error}"),
+                })?;
                 Ok(Some(BundleItem::Proof(proof)))
             }
             KIND_END => {
-                let end: BundleEnd = codec::decode_exact(&payload)
-                    .map_err(|error| BundleError::BadFrame { offset: start, problem: format!("end frame: {error}") })?;
+                let end: BundleEnd =
+                    codec::decode_exact(&payload).map_err(|error| BundleError::BadFrame {
+                        offset: start,
+                        problem: format!("end frame: {error}"),
+                    })?;
                 if end.records != self.records || end.proofs != self.proofs {
                     return Err(BundleError::CountMismatch {
                         expected_records: end.records,
@@ -209,12 +239,18 @@ impl<R: Read> BundleReader<R> {
                 }
                 let mut extra = [0u8; 1];
                 if self.input.read(&mut extra)? != 0 {
-                    return Err(BundleError::BadFrame { offset: self.offset, problem: "bytes after the end frame".into() });
+                    return Err(BundleError::BadFrame {
+                        offset: self.offset,
+                        problem: "bytes after the end frame".into(),
+                    });
                 }
                 self.ended = true;
                 Ok(None)
             }
-            other => Err(BundleError::BadFrame { offset: start, problem: format!("unknown frame kind {other}") }),
+            other => Err(BundleError::BadFrame {
+                offset: start,
+                problem: format!("unknown frame kind {other}"),
+            }),
         }
     }
 
@@ -224,11 +260,21 @@ impl<R: Read> BundleReader<R> {
         read_exact_or(&mut self.input, &mut head, start, "a frame header")?;
         let length = u64::from_le_bytes(head[1..].try_into().unwrap_or_default());
         if length > FRAME_SIZE_BYTES_MAX {
-            return Err(BundleError::BadFrame { offset: start, problem: format!("frame of {length} bytes exceeds the {FRAME_SIZE_BYTES_MAX}-byte limit") });
+            return Err(BundleError::BadFrame {
+                offset: start,
+                problem: format!(
+                    "frame of {length} bytes exceeds the {FRAME_SIZE_BYTES_MAX}-byte limit"
+                ),
+            });
         }
         // `length` is bounded above, so this allocation is too.
         let mut payload = vec![0u8; length as usize];
-        read_exact_or(&mut self.input, &mut payload, start + 9, "a frame's payload")?;
+        read_exact_or(
+            &mut self.input,
+            &mut payload,
+            start + 9,
+            "a frame's payload",
+        )?;
         self.offset = start + 9 + length;
         Ok((head[0], payload))
     }
@@ -248,11 +294,21 @@ impl<R: Read> Iterator for BundleReader<R> {
     }
 }
 
-fn read_exact_or<R: Read>(input: &mut R, buffer: &mut [u8], offset: u64, what: &'static str) -> Result<(), BundleError> {
+fn read_exact_or<R: Read>(
+    input: &mut R,
+    buffer: &mut [u8],
+    offset: u64,
+    what: &'static str,
+) -> Result<(), BundleError> {
     let mut filled = 0;
     while filled < buffer.len() {
         match input.read(&mut buffer[filled..]) {
-            Ok(0) => return Err(BundleError::Truncated { offset: offset + filled as u64, what }),
+            Ok(0) => {
+                return Err(BundleError::Truncated {
+                    offset: offset + filled as u64,
+                    what,
+                })
+            }
             Ok(read) => filled += read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(BundleError::Io(error)),

@@ -64,12 +64,19 @@ impl Report {
     /// Whether nothing is wrong: no problem anywhere and no fork.
     pub fn is_valid(&self) -> bool {
         self.unattributed.is_empty()
-            && self.chains.iter().all(|chain| chain.problems.is_empty() && chain.problems_not_kept == 0 && chain.forked_at.is_none())
+            && self.chains.iter().all(|chain| {
+                chain.problems.is_empty()
+                    && chain.problems_not_kept == 0
+                    && chain.forked_at.is_none()
+            })
     }
 
     /// Every problem, chains first.
     pub fn problems(&self) -> impl Iterator<Item = &Problem> {
-        self.chains.iter().flat_map(|chain| &chain.problems).chain(&self.unattributed)
+        self.chains
+            .iter()
+            .flat_map(|chain| &chain.problems)
+            .chain(&self.unattributed)
     }
 }
 
@@ -102,8 +109,16 @@ impl ChainVerifier {
     pub fn new(genesis: &Genesis) -> ChainVerifier {
         ChainVerifier {
             network_id: genesis.network_id(),
-            authors: genesis.members.iter().map(|member| member.id.clone()).collect(),
-            chains: genesis.members.iter().map(|_| ChainState::default()).collect(),
+            authors: genesis
+                .members
+                .iter()
+                .map(|member| member.id.clone())
+                .collect(),
+            chains: genesis
+                .members
+                .iter()
+                .map(|_| ChainState::default())
+                .collect(),
             unattributed: Vec::new(),
             records_seen: 0,
             records_valid: 0,
@@ -131,17 +146,27 @@ impl ChainVerifier {
         self.proofs_seen += 1;
         match proof {
             Ok((first, second)) => {
-                let Some(index) = self.author_index(&first.header().author) else { return };
+                let Some(index) = self.author_index(&first.header().author) else {
+                    return;
+                };
                 let seq = first.header().seq;
                 let chain = &mut self.chains[index];
                 chain.note_fork(seq);
                 chain.other_branch.insert(first.id());
                 chain.other_branch.insert(second.id());
-                let reason = Rejection::Equivocation { first: first.id(), second: second.id() };
+                let reason = Rejection::Equivocation {
+                    first: first.id(),
+                    second: second.id(),
+                };
                 let problem = self.problem(index, seq, second.id(), reason);
                 self.chains[index].push(problem);
             }
-            Err(reason) => self.unattributed.push(Problem { author: None, seq: None, record_id: None, reason }),
+            Err(reason) => self.unattributed.push(Problem {
+                author: None,
+                seq: None,
+                record_id: None,
+                reason,
+            }),
         }
     }
 
@@ -149,11 +174,22 @@ impl ChainVerifier {
     pub fn finish(mut self) -> Report {
         for index in 0..self.chains.len() {
             let waiting = std::mem::take(&mut self.chains[index].waiting);
-            let Some((&first_waiting, _)) = waiting.iter().next() else { continue };
+            let Some((&first_waiting, _)) = waiting.iter().next() else {
+                continue;
+            };
             let missing_from = self.chains[index].ids.len() as u64;
             let stranded = waiting.values().map(|records| records.len() as u64).sum();
-            let reason = Rejection::Gap { missing_from, missing_to: first_waiting - 1, stranded };
-            let problem = Problem { author: Some(self.authors[index].clone()), seq: Some(missing_from), record_id: None, reason };
+            let reason = Rejection::Gap {
+                missing_from,
+                missing_to: first_waiting - 1,
+                stranded,
+            };
+            let problem = Problem {
+                author: Some(self.authors[index].clone()),
+                seq: Some(missing_from),
+                record_id: None,
+                reason,
+            };
             self.chains[index].push(problem);
         }
         let chains = self
@@ -180,12 +216,22 @@ impl ChainVerifier {
     }
 
     fn author_index(&self, author: &str) -> Option<usize> {
-        self.authors.binary_search_by(|known| known.as_str().cmp(author)).ok()
+        self.authors
+            .binary_search_by(|known| known.as_str().cmp(author))
+            .ok()
     }
 
     fn add_rejected(&mut self, rejected: RejectedRecord) {
-        let index = rejected.author.as_deref().and_then(|author| self.author_index(author));
-        let problem = Problem { author: rejected.author, seq: rejected.seq, record_id: rejected.id, reason: rejected.reason };
+        let index = rejected
+            .author
+            .as_deref()
+            .and_then(|author| self.author_index(author));
+        let problem = Problem {
+            author: rejected.author,
+            seq: rejected.seq,
+            record_id: rejected.id,
+            reason: rejected.reason,
+        };
         match index {
             Some(index) => self.chains[index].push(problem),
             None => self.unattributed.push(problem),
@@ -193,13 +239,22 @@ impl ChainVerifier {
     }
 
     fn problem(&self, index: usize, seq: u64, id: RecordId, reason: Rejection) -> Problem {
-        Problem { author: Some(self.authors[index].clone()), seq: Some(seq), record_id: Some(id), reason }
+        Problem {
+            author: Some(self.authors[index].clone()),
+            seq: Some(seq),
+            record_id: Some(id),
+            reason,
+        }
     }
 
     fn link(&mut self, index: usize, seq: u64, id: RecordId, prev: RecordId) {
         let next = self.chains[index].ids.len() as u64;
         if seq > next {
-            self.chains[index].waiting.entry(seq).or_default().push((id, prev));
+            self.chains[index]
+                .waiting
+                .entry(seq)
+                .or_default()
+                .push((id, prev));
             return;
         }
         if let Some(reason) = self.chains[index].place(seq, id, prev) {
@@ -209,7 +264,9 @@ impl ChainVerifier {
         // The chain may have grown: records that waited for it can now be placed.
         loop {
             let next = self.chains[index].ids.len() as u64;
-            let Some(waiting) = self.chains[index].waiting.remove(&next) else { break };
+            let Some(waiting) = self.chains[index].waiting.remove(&next) else {
+                break;
+            };
             let grew_before = self.chains[index].ids.len();
             for (id, prev) in waiting {
                 if let Some(reason) = self.chains[index].place(next, id, prev) {
@@ -239,7 +296,11 @@ impl ChainState {
             self.note_fork(seq);
             return Some(Rejection::Equivocation { first, second: id });
         }
-        let expected = if seq == 0 { RecordId::ZERO } else { self.ids[seq as usize - 1] };
+        let expected = if seq == 0 {
+            RecordId::ZERO
+        } else {
+            self.ids[seq as usize - 1]
+        };
         if prev == expected {
             self.ids.push(id);
             return None;
@@ -249,7 +310,10 @@ impl ChainState {
             self.other_branch.insert(id);
             return None;
         }
-        Some(Rejection::WrongPredecessor { expected, found: prev })
+        Some(Rejection::WrongPredecessor {
+            expected,
+            found: prev,
+        })
     }
 
     fn note_fork(&mut self, seq: u64) {

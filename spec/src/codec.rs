@@ -4,7 +4,7 @@
 //! through [`decode_exact`], which rejects trailing bytes and over-limit lengths. FORMAT.md
 //! states the resulting wire rules (little endian, fixed-width integers, u64 length prefixes).
 
-use bincode::config::{Configuration, Fixint, LittleEndian, Limit};
+use bincode::config::{Configuration, Fixint, Limit, LittleEndian};
 
 use crate::limits::RECORD_SIZE_BYTES_MAX;
 

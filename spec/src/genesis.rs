@@ -12,7 +12,18 @@ pub const GENESIS_FORMAT_VERSION: u16 = 1;
 
 /// What a member does in the network. Roles inform readers; authorization of records does not depend on them.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    bincode::Encode,
+    bincode::Decode,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
@@ -29,7 +40,16 @@ pub enum Role {
 }
 
 /// A member organisation.
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    bincode::Encode,
+    bincode::Decode,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Member {
     /// Organisation id, preferably its IATI organisation identifier (`GB-GOV-1`).
     pub id: String,
@@ -45,7 +65,16 @@ pub struct Member {
 }
 
 /// How later changes to the network are approved (used by governance records).
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    bincode::Encode,
+    bincode::Decode,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct AdminRule {
     /// Member ids of the admins, strictly ascending.
     pub admins: Vec<String>,
@@ -54,7 +83,16 @@ pub struct AdminRule {
 }
 
 /// A network's founding document.
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    bincode::Encode,
+    bincode::Decode,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Genesis {
     /// [`GENESIS_FORMAT_VERSION`].
     pub format_version: u16,
@@ -73,7 +111,10 @@ fn check_ascending<T: Ord + std::fmt::Debug>(field: &str, items: &[T]) -> Result
     match items.windows(2).find(|pair| pair[0] >= pair[1]) {
         Some(pair) => Err(FieldError::new(
             field,
-            format!("must be strictly ascending without repeats; {:?} then {:?}", pair[0], pair[1]),
+            format!(
+                "must be strictly ascending without repeats; {:?} then {:?}",
+                pair[0], pair[1]
+            ),
         )),
         None => Ok(()),
     }
@@ -116,9 +157,17 @@ impl Genesis {
         }
         check_required("name", &self.name)?;
         if self.members.is_empty() || self.members.len() > MEMBERS_MAX {
-            return Err(FieldError::new("members", format!("must list 1 to {MEMBERS_MAX} members")).into());
+            return Err(FieldError::new(
+                "members",
+                format!("must list 1 to {MEMBERS_MAX} members"),
+            )
+            .into());
         }
-        let ids: Vec<&str> = self.members.iter().map(|member| member.id.as_str()).collect();
+        let ids: Vec<&str> = self
+            .members
+            .iter()
+            .map(|member| member.id.as_str())
+            .collect();
         check_ascending("members (by id)", &ids)?;
         for member in &self.members {
             self.check_member(member)?;
@@ -126,13 +175,23 @@ impl Genesis {
         self.check_keys_unique()?;
         let rule = &self.admin_rule;
         check_ascending("admin_rule.admins", &rule.admins)?;
-        if let Some(unknown) = rule.admins.iter().find(|admin| self.member(admin).is_none()) {
-            return Err(FieldError::new("admin_rule.admins", format!("{unknown} is not a member")).into());
+        if let Some(unknown) = rule
+            .admins
+            .iter()
+            .find(|admin| self.member(admin).is_none())
+        {
+            return Err(
+                FieldError::new("admin_rule.admins", format!("{unknown} is not a member")).into(),
+            );
         }
         if rule.threshold == 0 || usize::from(rule.threshold) > rule.admins.len() {
             return Err(FieldError::new(
                 "admin_rule.threshold",
-                format!("{} is not between 1 and the {} admins", rule.threshold, rule.admins.len()),
+                format!(
+                    "{} is not between 1 and the {} admins",
+                    rule.threshold,
+                    rule.admins.len()
+                ),
             )
             .into());
         }
@@ -155,7 +214,11 @@ impl Genesis {
             .into());
         }
         if member.node_keys.len() > KEYS_PER_MEMBER_MAX {
-            return Err(FieldError::new(field("node_keys"), format!("more than {KEYS_PER_MEMBER_MAX} keys")).into());
+            return Err(FieldError::new(
+                field("node_keys"),
+                format!("more than {KEYS_PER_MEMBER_MAX} keys"),
+            )
+            .into());
         }
         check_ascending(&field("signing_keys"), &member.signing_keys)?;
         check_ascending(&field("node_keys"), &member.node_keys)?;
@@ -168,10 +231,18 @@ impl Genesis {
 
     /// A signing key names exactly one organisation, so a record's key says whose it is.
     fn check_keys_unique(&self) -> Result<(), GenesisError> {
-        let mut keys: Vec<&PublicKey> = self.members.iter().flat_map(|member| &member.signing_keys).collect();
+        let mut keys: Vec<&PublicKey> = self
+            .members
+            .iter()
+            .flat_map(|member| &member.signing_keys)
+            .collect();
         keys.sort();
         match keys.windows(2).find(|pair| pair[0] == pair[1]) {
-            Some(pair) => Err(FieldError::new("signing_keys", format!("{} belongs to two members", pair[0])).into()),
+            Some(pair) => Err(FieldError::new(
+                "signing_keys",
+                format!("{} belongs to two members", pair[0]),
+            )
+            .into()),
             None => Ok(()),
         }
     }
@@ -186,7 +257,9 @@ impl Genesis {
 
     /// The index of the member with this id (members are sorted, so indexes are stable).
     pub fn member_index(&self, id: &str) -> Option<usize> {
-        self.members.binary_search_by(|member| member.id.as_str().cmp(id)).ok()
+        self.members
+            .binary_search_by(|member| member.id.as_str().cmp(id))
+            .ok()
     }
 }
 

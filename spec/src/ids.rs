@@ -5,7 +5,9 @@ use std::fmt;
 use sha2::{Digest as _, Sha256};
 
 /// A SHA-256 output.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, bincode::Encode, bincode::Decode)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, bincode::Encode, bincode::Decode,
+)]
 pub struct Digest(pub [u8; 32]);
 
 /// The id of a record: SHA-256 over the record domain and the header bytes.

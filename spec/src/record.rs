@@ -135,7 +135,9 @@ pub struct Money {
 }
 
 /// One side of a transaction, as IATI's provider-org / receiver-org.
-#[derive(Clone, Debug, PartialEq, Eq, Default, bincode::Encode, bincode::Decode, serde::Serialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Default, bincode::Encode, bincode::Decode, serde::Serialize,
+)]
 pub struct Party {
     /// The organisation's identifier (IATI org ref or member id); may be empty when the publisher gave none.
     pub org_ref: String,
@@ -203,7 +205,9 @@ pub fn transaction_type_code(name_or_code: &str) -> Option<u8> {
     if let Ok(code) = name_or_code.parse::<u8>() {
         return (1..=13).contains(&code).then_some(code);
     }
-    let position = TRANSACTION_TYPE_NAMES.iter().position(|name| *name == name_or_code)?;
+    let position = TRANSACTION_TYPE_NAMES
+        .iter()
+        .position(|name| *name == name_or_code)?;
     u8::try_from(position + 1).ok()
 }
 
@@ -216,9 +220,17 @@ pub fn transaction_type_name(code: u8) -> &'static str {
 }
 
 fn check_party(field: &str, party: &Party) -> Result<(), FieldError> {
-    check_text(&format!("{field}.org_ref"), &party.org_ref, SHORT_TEXT_BYTES_MAX)?;
+    check_text(
+        &format!("{field}.org_ref"),
+        &party.org_ref,
+        SHORT_TEXT_BYTES_MAX,
+    )?;
     check_text(&format!("{field}.name"), &party.name, SHORT_TEXT_BYTES_MAX)?;
-    check_text(&format!("{field}.activity_id"), &party.activity_id, SHORT_TEXT_BYTES_MAX)
+    check_text(
+        &format!("{field}.activity_id"),
+        &party.activity_id,
+        SHORT_TEXT_BYTES_MAX,
+    )
 }
 
 impl Transaction {
@@ -227,7 +239,10 @@ impl Transaction {
         if !(1..=13).contains(&self.transaction_type) {
             return Err(FieldError::new(
                 format!("{field}.transaction_type"),
-                format!("{} is not an IATI TransactionType code (1 to 13)", self.transaction_type),
+                format!(
+                    "{} is not an IATI TransactionType code (1 to 13)",
+                    self.transaction_type
+                ),
             ));
         }
         check_canonical_amount(&self.value.amount)
@@ -239,17 +254,30 @@ impl Transaction {
             ));
         }
         self.value_date.check(&format!("{field}.value_date"))?;
-        self.transaction_date.check(&format!("{field}.transaction_date"))?;
+        self.transaction_date
+            .check(&format!("{field}.transaction_date"))?;
         if let Some(party) = &self.provider {
             check_party(&format!("{field}.provider"), party)?;
         }
         if let Some(party) = &self.receiver {
             check_party(&format!("{field}.receiver"), party)?;
         }
-        check_text(&format!("{field}.description"), &self.description, DESCRIPTION_BYTES_MAX)?;
+        check_text(
+            &format!("{field}.description"),
+            &self.description,
+            DESCRIPTION_BYTES_MAX,
+        )?;
         if let Some(source) = &self.iati {
-            check_text(&format!("{field}.iati.transaction_ref"), &source.transaction_ref, SHORT_TEXT_BYTES_MAX)?;
-            check_text(&format!("{field}.iati.original_value"), &source.original_value, SHORT_TEXT_BYTES_MAX)?;
+            check_text(
+                &format!("{field}.iati.transaction_ref"),
+                &source.transaction_ref,
+                SHORT_TEXT_BYTES_MAX,
+            )?;
+            check_text(
+                &format!("{field}.iati.original_value"),
+                &source.original_value,
+                SHORT_TEXT_BYTES_MAX,
+            )?;
         }
         Ok(())
     }
@@ -302,7 +330,10 @@ impl TreatyText {
         for (index, party) in self.parties.iter().enumerate() {
             check_org_id(&format!("{field}.parties[{index}]"), party)?;
             if self.parties[..index].contains(party) {
-                return Err(FieldError::new(format!("{field}.parties"), format!("{party} is listed twice")));
+                return Err(FieldError::new(
+                    format!("{field}.parties"),
+                    format!("{party} is listed twice"),
+                ));
             }
         }
         if self.versions.is_empty() || self.versions.len() > TREATY_VERSIONS_MAX {
@@ -312,15 +343,24 @@ impl TreatyText {
             ));
         }
         for (index, version) in self.versions.iter().enumerate() {
-            check_language(&format!("{field}.versions[{index}].language"), &version.language)?;
-            if self.versions[..index].iter().any(|other| other.language == version.language) {
+            check_language(
+                &format!("{field}.versions[{index}].language"),
+                &version.language,
+            )?;
+            if self.versions[..index]
+                .iter()
+                .any(|other| other.language == version.language)
+            {
                 return Err(FieldError::new(
                     format!("{field}.versions"),
                     format!("language {} appears twice", version.language),
                 ));
             }
             if version.text.trim().is_empty() {
-                return Err(FieldError::new(format!("{field}.versions[{index}].text"), "must not be empty"));
+                return Err(FieldError::new(
+                    format!("{field}.versions[{index}].text"),
+                    "must not be empty",
+                ));
             }
         }
         Ok(())
@@ -328,7 +368,9 @@ impl TreatyText {
 }
 
 /// What a party does to a treaty text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TreatyActionKind {
     /// 0: signature.
@@ -402,7 +444,10 @@ impl Statement {
         check_required(&format!("{field}.title"), &self.title)?;
         check_language(&format!("{field}.language"), &self.language)?;
         if self.text.trim().is_empty() {
-            return Err(FieldError::new(format!("{field}.text"), "must not be empty"));
+            return Err(FieldError::new(
+                format!("{field}.text"),
+                "must not be empty",
+            ));
         }
         Ok(())
     }

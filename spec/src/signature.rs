@@ -40,7 +40,8 @@ pub fn public_key_of(key: &SigningKey) -> PublicKey {
 /// Checks that a public key is a valid point, not of small order and torsion-free, so that
 /// batch and single verification agree on it. Returns the decompressed key.
 pub fn check_public_key(key: &PublicKey) -> Result<VerifyingKey, &'static str> {
-    let verifying_key = VerifyingKey::from_bytes(&key.0).map_err(|_| "not a valid ed25519 point")?;
+    let verifying_key =
+        VerifyingKey::from_bytes(&key.0).map_err(|_| "not a valid ed25519 point")?;
     if verifying_key.is_weak() {
         return Err("a small-order (weak) key");
     }
@@ -53,7 +54,8 @@ pub fn check_public_key(key: &PublicKey) -> Result<VerifyingKey, &'static str> {
 /// Verifies one signature with `verify_strict` semantics.
 pub fn verify_one(key: &VerifyingKey, record_id: &RecordId, signature: &SignatureBytes) -> bool {
     let signature = Signature::from_bytes(&signature.0);
-    key.verify_strict(&signed_message(record_id), &signature).is_ok()
+    key.verify_strict(&signed_message(record_id), &signature)
+        .is_ok()
 }
 
 /// Whether a signature's R (its first 32 bytes) is a valid point not of small order; a
@@ -90,13 +92,20 @@ pub fn verify_many(items: &[BatchItem<'_>]) -> Vec<bool> {
 }
 
 fn verify_chunk(items: &[BatchItem<'_>]) -> Vec<bool> {
-    let acceptable: Vec<bool> = items.iter().map(|item| r_is_acceptable(&item.signature)).collect();
+    let acceptable: Vec<bool> = items
+        .iter()
+        .map(|item| r_is_acceptable(&item.signature))
+        .collect();
     if acceptable.iter().all(|ok| *ok) {
-        let messages: Vec<[u8; SIGNED_MESSAGE_BYTES]> =
-            items.iter().map(|item| signed_message(&item.record_id)).collect();
+        let messages: Vec<[u8; SIGNED_MESSAGE_BYTES]> = items
+            .iter()
+            .map(|item| signed_message(&item.record_id))
+            .collect();
         let message_refs: Vec<&[u8]> = messages.iter().map(|message| message.as_slice()).collect();
-        let signatures: Vec<Signature> =
-            items.iter().map(|item| Signature::from_bytes(&item.signature.0)).collect();
+        let signatures: Vec<Signature> = items
+            .iter()
+            .map(|item| Signature::from_bytes(&item.signature.0))
+            .collect();
         let keys: Vec<VerifyingKey> = items.iter().map(|item| *item.key).collect();
         if ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok() {
             return vec![true; items.len()];

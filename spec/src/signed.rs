@@ -8,7 +8,9 @@ use ed25519_dalek::SigningKey;
 use crate::codec::{self, DecodeError};
 use crate::ids::{Digest, NetworkId, PublicKey, RecordId, SignatureBytes};
 use crate::limits::{BODY_SIZE_BYTES_MAX, RECORD_SIZE_BYTES_MAX};
-use crate::record::{body_hash_of_bytes, record_id_of_header_bytes, Body, RecordHeader, RECORD_FORMAT_VERSION};
+use crate::record::{
+    body_hash_of_bytes, record_id_of_header_bytes, Body, RecordHeader, RECORD_FORMAT_VERSION,
+};
 use crate::signature;
 
 /// Length of the signature at the end of every record.
@@ -48,7 +50,10 @@ pub enum SignError {
 ///
 /// This does not check the body's field rules; callers that accept input from people run
 /// `Body::check` first, and every verifier runs it again.
-pub fn sign_record(draft: &RecordDraft, key: &SigningKey) -> Result<(RecordId, Vec<u8>), SignError> {
+pub fn sign_record(
+    draft: &RecordDraft,
+    key: &SigningKey,
+) -> Result<(RecordId, Vec<u8>), SignError> {
     let (header, body_bytes) = draft.header(signature::public_key_of(key))?;
     let header_bytes = codec::encode(&header);
     let id = record_id_of_header_bytes(&header_bytes);
@@ -68,7 +73,9 @@ impl RecordDraft {
         let body_size_bytes = u32::try_from(body_bytes.len())
             .ok()
             .filter(|size| (*size as usize) <= BODY_SIZE_BYTES_MAX)
-            .ok_or(SignError::BodyTooLarge { size_bytes: body_bytes.len() })?;
+            .ok_or(SignError::BodyTooLarge {
+                size_bytes: body_bytes.len(),
+            })?;
         let header = RecordHeader {
             format_version: RECORD_FORMAT_VERSION,
             network_id: self.network_id,
@@ -124,7 +131,9 @@ impl SignedRecord {
             )));
         }
         if bytes.len() > expected {
-            return Err(DecodeError::TrailingBytes { trailing: bytes.len() - expected });
+            return Err(DecodeError::TrailingBytes {
+                trailing: bytes.len() - expected,
+            });
         }
         let mut signature = [0u8; SIGNATURE_BYTES];
         signature.copy_from_slice(&bytes[expected - SIGNATURE_BYTES..]);

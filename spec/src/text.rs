@@ -67,7 +67,9 @@ pub fn check_required(field: &str, text: &str) -> Result<(), FieldError> {
 /// A language tag: 2 to 35 ASCII letters, digits and hyphens (BCP 47 shape, not checked against a registry).
 pub fn check_language(field: &str, tag: &str) -> Result<(), FieldError> {
     let shaped = (2..=35).contains(&tag.len())
-        && tag.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+        && tag
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
     if !shaped {
         return Err(FieldError::new(
             field,
@@ -78,7 +80,9 @@ pub fn check_language(field: &str, tag: &str) -> Result<(), FieldError> {
 }
 
 /// A calendar date (proleptic Gregorian), as the IATI `iso-date`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode,
+)]
 pub struct Date {
     /// Year, 1 to 9999.
     pub year: u16,
@@ -124,7 +128,10 @@ impl Date {
             _ => 0,
         };
         if !(1..=9999).contains(&self.year) || days == 0 || self.day == 0 || self.day > days {
-            return Err(FieldError::new(field, format!("{self} is not a calendar date")));
+            return Err(FieldError::new(
+                field,
+                format!("{self} is not a calendar date"),
+            ));
         }
         Ok(())
     }
@@ -148,8 +155,18 @@ mod tests {
 
     #[test]
     fn dates_follow_the_calendar() {
-        assert_eq!(Date::parse("2024-02-29").map(|d| d.to_string()).as_deref(), Ok("2024-02-29"));
-        for text in ["2023-02-29", "2020-13-01", "2020-00-10", "0000-01-01", "2020-1-01", "2020-06-22T00:00:00"] {
+        assert_eq!(
+            Date::parse("2024-02-29").map(|d| d.to_string()).as_deref(),
+            Ok("2024-02-29")
+        );
+        for text in [
+            "2023-02-29",
+            "2020-13-01",
+            "2020-00-10",
+            "0000-01-01",
+            "2020-1-01",
+            "2020-06-22T00:00:00",
+        ] {
             assert!(Date::parse(text).is_err(), "{text}");
         }
     }

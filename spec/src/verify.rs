@@ -153,14 +153,22 @@ impl Rejection {
     fn from_field(error: FieldError) -> Rejection {
         // Amount fields have their own reason so that auditors can count money errors apart.
         if error.field.ends_with(".amount") {
-            Rejection::InvalidAmount { field: error.field, problem: error.problem }
+            Rejection::InvalidAmount {
+                field: error.field,
+                problem: error.problem,
+            }
         } else {
-            Rejection::InvalidField { field: error.field, problem: error.problem }
+            Rejection::InvalidField {
+                field: error.field,
+                problem: error.problem,
+            }
         }
     }
 
     fn malformed(error: DecodeError) -> Rejection {
-        Rejection::Malformed { detail: error.to_string() }
+        Rejection::Malformed {
+            detail: error.to_string(),
+        }
     }
 }
 
@@ -231,7 +239,11 @@ impl Verifier {
                 }
             }
         }
-        Verifier { network_id: genesis.network_id(), genesis, keys }
+        Verifier {
+            network_id: genesis.network_id(),
+            genesis,
+            keys,
+        }
     }
 
     /// The genesis.
@@ -254,14 +266,21 @@ impl Verifier {
     }
 
     /// Verifies many records, their signatures in batches (see `signature`). Verdicts are the
-    /// same as [`Verifier::verify`] would give, in the same order.
+    /// same as [`Verifier::verify`] would give, in the same order, but for one case FORMAT.md
+    /// §15 describes: a signature with a mixed-order R, which only the key's holder can make.
     pub fn verify_batch(&self, records: Vec<Vec<u8>>) -> Vec<RecordVerdict> {
-        let prechecked: Vec<Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>>> =
-            records.into_iter().map(|bytes| self.check_before_signature(bytes)).collect();
+        let prechecked: Vec<Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>>> = records
+            .into_iter()
+            .map(|bytes| self.check_before_signature(bytes))
+            .collect();
         let items: Vec<BatchItem<'_>> = prechecked
             .iter()
             .filter_map(|result| result.as_ref().ok())
-            .map(|(record, key)| BatchItem { key, record_id: record.id, signature: record.signature })
+            .map(|(record, key)| BatchItem {
+                key,
+                record_id: record.id,
+                signature: record.signature,
+            })
             .collect();
         let mut signature_ok = signature::verify_many(&items).into_iter();
         prechecked
@@ -277,26 +296,46 @@ impl Verifier {
     }
 
     /// Rules 1 to 5.
-    fn check_before_signature(&self, bytes: Vec<u8>) -> Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>> {
+    fn check_before_signature(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>> {
         let record = SignedRecord::parse(bytes).map_err(|error| {
-            Box::new(RejectedRecord { author: None, seq: None, id: None, reason: Rejection::malformed(error) })
+            Box::new(RejectedRecord {
+                author: None,
+                seq: None,
+                id: None,
+                reason: Rejection::malformed(error),
+            })
         })?;
         let header = &record.header;
         if header.format_version != RECORD_FORMAT_VERSION {
-            let reason = Rejection::UnsupportedVersion { version: header.format_version };
+            let reason = Rejection::UnsupportedVersion {
+                version: header.format_version,
+            };
             return Err(rejected(&record, reason));
         }
         if header.network_id != self.network_id {
-            return Err(rejected(&record, Rejection::WrongNetwork { found: header.network_id }));
+            return Err(rejected(
+                &record,
+                Rejection::WrongNetwork {
+                    found: header.network_id,
+                },
+            ));
         }
         let Some(author_index) = self.genesis.member_index(&header.author) else {
-            let reason = Rejection::UnknownAuthor { author: header.author.clone() };
+            let reason = Rejection::UnknownAuthor {
+                author: header.author.clone(),
+            };
             return Err(rejected(&record, reason));
         };
         match self.keys.get(&header.signing_key) {
             Some((index, key)) if *index == author_index => Ok((record, key)),
             _ => {
-                let reason = Rejection::KeyNotAuthors { author: header.author.clone(), key: header.signing_key };
+                let reason = Rejection::KeyNotAuthors {
+                    author: header.author.clone(),
+                    key: header.signing_key,
+                };
                 Err(rejected(&record, reason))
             }
         }
@@ -304,17 +343,31 @@ impl Verifier {
 
     /// Verifies an equivocation proof: two distinct, validly signed records of one author at one
     /// sequence number. Returns both verified records, first the one with the smaller id.
-    pub fn verify_equivocation(&self, first: Vec<u8>, second: Vec<u8>) -> Result<(VerifiedRecord, VerifiedRecord), Rejection> {
+    pub fn verify_equivocation(
+        &self,
+        first: Vec<u8>,
+        second: Vec<u8>,
+    ) -> Result<(VerifiedRecord, VerifiedRecord), Rejection> {
         let invalid = |detail: String| Rejection::InvalidProof { detail };
-        let first = self.verify(first).map_err(|error| invalid(format!("first record: {}", error.reason)))?;
-        let second = self.verify(second).map_err(|error| invalid(format!("second record: {}", error.reason)))?;
+        let first = self
+            .verify(first)
+            .map_err(|error| invalid(format!("first record: {}", error.reason)))?;
+        let second = self
+            .verify(second)
+            .map_err(|error| invalid(format!("second record: {}", error.reason)))?;
         if first.id == second.id {
             return Err(invalid("both sides are the same record".into()));
         }
         if first.header.author != second.header.author || first.header.seq != second.header.seq {
-            return Err(invalid("the records have different authors or sequence numbers".into()));
+            return Err(invalid(
+                "the records have different authors or sequence numbers".into(),
+            ));
         }
-        Ok(if first.id < second.id { (first, second) } else { (second, first) })
+        Ok(if first.id < second.id {
+            (first, second)
+        } else {
+            (second, first)
+        })
     }
 }
 
@@ -325,39 +378,65 @@ fn check_after_signature(record: SignedRecord) -> RecordVerdict {
     }
     let body: Body = match codec::decode_exact(record.body_bytes()) {
         Ok(body) => body,
-        Err(error) => return Err(rejected(&record, Rejection::BodyMalformed { detail: error.to_string() })),
+        Err(error) => {
+            return Err(rejected(
+                &record,
+                Rejection::BodyMalformed {
+                    detail: error.to_string(),
+                },
+            ))
+        }
     };
     let body_kind = body.kind() as u16;
     if body_kind != record.header.body_kind {
-        let reason = Rejection::BodyKindMismatch { header_kind: record.header.body_kind, body_kind };
+        let reason = Rejection::BodyKindMismatch {
+            header_kind: record.header.body_kind,
+            body_kind,
+        };
         return Err(rejected(&record, reason));
     }
     // Rule 10 before rule 11: amounts are checked first, so the first reason does not depend
     // on the order in which other fields are checked.
     if let Some((field, amount)) = amount_of(&body) {
         if let Err(error) = crate::amount::check_canonical_amount(amount) {
-            return Err(rejected(&record, Rejection::InvalidAmount { field: field.into(), problem: error.to_string() }));
+            return Err(rejected(
+                &record,
+                Rejection::InvalidAmount {
+                    field: field.into(),
+                    problem: error.to_string(),
+                },
+            ));
         }
     }
     let first_with_predecessor = record.header.seq == 0 && record.header.prev != Digest::ZERO;
     let field_check = if first_with_predecessor {
-        Err(FieldError::new("header.prev", "the first record of a chain must have an all-zero predecessor"))
+        Err(FieldError::new(
+            "header.prev",
+            "the first record of a chain must have an all-zero predecessor",
+        ))
     } else {
-        crate::text::check_org_id("header.author", &record.header.author).and_then(|()| body.check())
+        crate::text::check_org_id("header.author", &record.header.author)
+            .and_then(|()| body.check())
     };
     if let Err(error) = field_check {
         return Err(rejected(&record, Rejection::from_field(error)));
     }
-    Ok(VerifiedRecord { header: record.header, body, id: record.id, bytes: record.bytes })
+    Ok(VerifiedRecord {
+        header: record.header,
+        body,
+        id: record.id,
+        bytes: record.bytes,
+    })
 }
 
 /// The one amount a body carries, if any, with its field name as `Body::check` names it.
 fn amount_of(body: &Body) -> Option<(&'static str, &str)> {
     match body {
         Body::Transaction(transaction) => Some(("body.value.amount", &transaction.value.amount)),
-        Body::Correction(Correction { replacement: Some(Replacement::Transaction(transaction)), .. }) => {
-            Some(("body.replacement.value.amount", &transaction.value.amount))
-        }
+        Body::Correction(Correction {
+            replacement: Some(Replacement::Transaction(transaction)),
+            ..
+        }) => Some(("body.replacement.value.amount", &transaction.value.amount)),
         _ => None,
     }
 }

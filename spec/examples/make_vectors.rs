@@ -1,0 +1,22 @@
+//! Writes the golden vectors of FORMAT.md to `spec/vectors/` (run from anywhere:
+//! `cargo run -p aidledger-spec --example make_vectors`).
+//!
+//! The vectors are deterministic (fixed seeds, fixed timestamps, deterministic ed25519), so
+//! running this again rewrites the same bytes; `tests/vectors.rs` checks that the files agree
+//! with the code.
+
+#[path = "../tests/support/vector_set.rs"]
+mod vector_set;
+
+use std::path::PathBuf;
+
+fn main() -> std::io::Result<()> {
+    let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    std::fs::create_dir_all(&directory)?;
+    for file in vector_set::all() {
+        let path = directory.join(file.name);
+        std::fs::write(&path, vector_set::render(&file))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Hostile input: arbitrary and mutated bytes never panic the decoders and are never accepted
+//! unless unchanged; encoding round-trips; batch verification gives the verdicts of single
+//! verification; hostile length prefixes are refused without allocating.
+//!
+//! Case counts are kept small (ed25519 in a debug build is slow) so the file runs in seconds.
+
+#[path = "support/vector_set.rs"]
+mod vector_set;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+use aidledger_spec::bundle::{BundleItem, BundleReader, BundleWriter, EquivocationProof};
+use aidledger_spec::codec::{self, DecodeError};
+use aidledger_spec::record::{
+    Correction, IatiSource, Money, Party, Replacement, Statement, TextVersion, Transaction,
+    TreatyAction, TreatyActionKind, TreatyText,
+};
+use aidledger_spec::signature::signed_message;
+use aidledger_spec::text::Date;
+use aidledger_spec::{Body, Digest, Genesis, Rejection, SignedRecord, Verifier};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use proptest::prelude::*;
+use sha2::{Digest as _, Sha512};
+
+// ---------------------------------------------------------------------------------------------
+// An allocator that remembers, per thread, the largest allocation asked for, so a test can show
+// that a hostile length prefix was refused before any buffer of that length was allocated.
+
+struct LargestAllocation;
+
+thread_local! {
+    static LARGEST_BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the only addition is a
+// thread-local `Cell<usize>` update, which neither allocates nor unwinds.
+unsafe impl GlobalAlloc for LargestAllocation {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST_BYTES.with(|largest| largest.set(largest.get().max(layout.size())));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LARGEST_BYTES.with(|largest| largest.set(largest.get().max(layout.size())));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST_BYTES.with(|largest| largest.set(largest.get().max(new_size)));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: LargestAllocation = LargestAllocation;
+
+/// Runs `f` and returns its result with the largest allocation it made on this thread.
+fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LARGEST_BYTES.with(|largest| largest.set(0));
+    let result = f();
+    (result, LARGEST_BYTES.with(Cell::get))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared inputs, built once.
+
+struct Pool {
+    verifier: Verifier,
+    /// Valid records of every kind.
+    valid: Vec<Vec<u8>>,
+    /// Invalid records of every reason.
+    invalid: Vec<Vec<u8>>,
+    genesis_bytes: Vec<u8>,
+    bundle: Vec<u8>,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let fixture = vector_set::Fixture::new();
+        Pool {
+            verifier: Verifier::new(fixture.genesis.clone()),
+            valid: vector_set::valid_records(&fixture)
+                .into_iter()
+                .map(|made| made.bytes)
+                .collect(),
+            invalid: vector_set::invalid_records(&fixture)
+                .into_iter()
+                .map(|case| case.bytes)
+                .collect(),
+            genesis_bytes: fixture.genesis.encode(),
+            bundle: vector_set::bundle_bytes(&fixture),
+        }
+    })
+}
+
+fn read_whole_bundle(bytes: &[u8]) {
+    if let Ok(reader) = BundleReader::new(bytes) {
+        // A reader stops after its first error; the bound only guards this test against a bug.
+        for item in reader.take(10_000) {
+            if item.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generators of bodies (any field values: round-tripping does not need valid ones).
+
+fn text() -> impl Strategy<Value = String> {
+    "\\PC{0,12}"
+}
+
+fn digest() -> impl Strategy<Value = Digest> {
+    any::<[u8; 32]>().prop_map(Digest)
+}
+
+fn date() -> impl Strategy<Value = Date> {
+    (any::<u16>(), any::<u8>(), any::<u8>()).prop_map(|(year, month, day)| Date {
+        year,
+        month,
+        day,
+    })
+}
+
+fn party() -> impl Strategy<Value = Party> {
+    (text(), text(), text()).prop_map(|(org_ref, name, activity_id)| Party {
+        org_ref,
+        name,
+        activity_id,
+    })
+}
+
+fn transaction() -> impl Strategy<Value = Transaction> {
+    (
+        (text(), any::<u8>(), text(), text(), date(), date()),
+        (
+            proptest::option::of(party()),
+            proptest::option::of(party()),
+            text(),
+            proptest::option::of(digest()),
+            proptest::option::of((digest(), text(), text())),
+        ),
+    )
+        .prop_map(
+            |(
+                (activity_id, transaction_type, amount, currency, value_date, transaction_date),
+                (provider, receiver, description, acknowledges, iati),
+            )| Transaction {
+                activity_id,
+                transaction_type,
+                value: Money { amount, currency },
+                value_date,
+                transaction_date,
+                provider,
+                receiver,
+                description,
+                acknowledges,
+                iati: iati.map(|(import_key, transaction_ref, original_value)| IatiSource {
+                    import_key,
+                    transaction_ref,
+                    original_value,
+                }),
+            },
+        )
+}
+
+fn treaty_text() -> impl Strategy<Value = TreatyText> {
+    (
+        text(),
+        proptest::collection::vec(text(), 0..4),
+        proptest::collection::vec(
+            (text(), text()).prop_map(|(language, text)| TextVersion { language, text }),
+            0..3,
+        ),
+        proptest::option::of(digest()),
+    )
+        .prop_map(|(title, parties, versions, supersedes)| TreatyText {
+            title,
+            parties,
+            versions,
+            supersedes,
+        })
+}
+
+fn treaty_action() -> impl Strategy<Value = TreatyAction> {
+    let kind = prop_oneof![
+        Just(TreatyActionKind::Sign),
+        Just(TreatyActionKind::Ratify),
+        Just(TreatyActionKind::Accede),
+        Just(TreatyActionKind::Withdraw),
+    ];
+    (digest(), digest(), kind, date(), text()).prop_map(
+        |(treaty, text_hash, action, date, note)| TreatyAction {
+            treaty,
+            text_hash,
+            action,
+            date,
+            note,
+        },
+    )
+}
+
+fn statement() -> impl Strategy<Value = Statement> {
+    (text(), text(), text()).prop_map(|(title, language, text)| Statement {
+        title,
+        language,
+        text,
+    })
+}
+
+fn replacement() -> impl Strategy<Value = Replacement> {
+    prop_oneof![
+        transaction().prop_map(Replacement::Transaction),
+        treaty_text().prop_map(Replacement::TreatyText),
+        treaty_action().prop_map(Replacement::TreatyAction),
+        statement().prop_map(Replacement::Statement),
+    ]
+}
+
+fn body() -> impl Strategy<Value = Body> {
+    prop_oneof![
+        transaction().prop_map(Body::Transaction),
+        treaty_text().prop_map(Body::TreatyText),
+        treaty_action().prop_map(Body::TreatyAction),
+        statement().prop_map(Body::Statement),
+        (digest(), text(), proptest::option::of(replacement())).prop_map(
+            |(corrects, reason, replacement)| Body::Correction(Correction {
+                corrects,
+                reason,
+                replacement
+            })
+        ),
+    ]
+}
+
+/// Arbitrary bytes, or arbitrary bytes after a valid prefix so that decoders get past their first check.
+fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let tail = proptest::collection::vec(any::<u8>(), 0..400);
+    prop_oneof![
+        tail.clone(),
+        tail.clone()
+            .prop_map(|tail| [b"AIDLBNDL\x01\x00".as_slice(), &tail].concat()),
+        (0..pool().valid.len(), 0..200usize, tail).prop_map(|(index, keep, tail)| {
+            let record = &pool().valid[index];
+            [&record[..keep.min(record.len())], tail.as_slice()].concat()
+        }),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn decoders_never_panic_on_arbitrary_bytes(bytes in hostile_bytes()) {
+        let pool = pool();
+        let _ = SignedRecord::parse(bytes.clone());
+        let _ = Genesis::decode(&bytes);
+        let _ = codec::decode_exact::<Body>(&bytes);
+        read_whole_bundle(&bytes);
+        // Verification stops at parsing for almost all of these, so it stays cheap.
+        let _ = pool.verifier.verify(bytes);
+    }
+
+    #[test]
+    fn bundle_reader_never_panics_on_mutated_bundles(flips in proptest::collection::vec((any::<prop::sample::Index>(), 1..=255u8), 1..4), cut in any::<prop::sample::Index>()) {
+        let mut bytes = pool().bundle.clone();
+        for (index, mask) in flips {
+            let at = index.index(bytes.len());
+            bytes[at] ^= mask;
+        }
+        bytes.truncate(cut.index(bytes.len() + 1));
+        read_whole_bundle(&bytes);
+    }
+
+    #[test]
+    fn body_encoding_round_trips(body in body()) {
+        let bytes = codec::encode(&body);
+        let decoded: Body = codec::decode_exact(&bytes).map_err(|error| TestCaseError::fail(error.to_string()))?;
+        prop_assert_eq!(&decoded, &body);
+        prop_assert_eq!(codec::encode(&decoded), bytes);
+    }
+}
+
+proptest! {
+    // Each case verifies a record (a few ms in a debug build).
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_records_are_rejected_unless_unchanged(
+        index in 0..6usize,
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), 0..=255u8), 0..3),
+        cut in proptest::option::of(any::<prop::sample::Index>()),
+    ) {
+        let original = &pool().valid[index];
+        let mut bytes = original.clone();
+        for (at, mask) in flips {
+            let at = at.index(bytes.len());
+            bytes[at] ^= mask;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        let unchanged = &bytes == original;
+        match pool().verifier.verify(bytes) {
+            Ok(record) => prop_assert!(unchanged && record.bytes() == original.as_slice()),
+            Err(rejected) => prop_assert!(!unchanged, "the original was rejected: {}", rejected.reason),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn batch_verification_gives_the_verdicts_of_single_verification(
+        picks in proptest::collection::vec((any::<bool>(), any::<prop::sample::Index>()), 1..12),
+    ) {
+        let pool = pool();
+        let inputs: Vec<Vec<u8>> = picks
+            .iter()
+            .map(|(valid, index)| {
+                let from = if *valid { &pool.valid } else { &pool.invalid };
+                from[index.index(from.len())].clone()
+            })
+            .collect();
+        let summary = |verdict: aidledger_spec::verify::RecordVerdict| verdict.map(|record| record.id()).map_err(|rejected| rejected.reason);
+        let single: Vec<_> = inputs.iter().map(|bytes| summary(pool.verifier.verify(bytes.clone()))).collect();
+        let batch: Vec<_> = pool.verifier.verify_batch(inputs).into_iter().map(summary).collect();
+        prop_assert_eq!(single, batch);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile lengths
+
+fn assert_limit_refused(result: Result<impl std::fmt::Debug, DecodeError>, largest_bytes: usize) {
+    match result {
+        Err(DecodeError::Malformed(detail)) => {
+            assert!(detail.to_lowercase().contains("limit"), "{detail}")
+        }
+        other => panic!("expected a limit error, got {other:?}"),
+    }
+    assert!(largest_bytes < 64 * 1024, "allocated {largest_bytes} bytes");
+}
+
+#[test]
+fn refuses_length_prefix_of_2_pow_60_without_allocating() {
+    let huge = (1u64 << 60).to_le_bytes();
+    // A statement (variant 3) whose title claims 2^60 bytes.
+    let body = [[3u8, 0, 0, 0].as_slice(), &huge, b"short"].concat();
+    let (result, largest) = largest_allocation(|| codec::decode_exact::<Body>(&body));
+    assert_limit_refused(result, largest);
+    // A treaty text (variant 1) whose parties claim 2^60 entries.
+    let body = [[1u8, 0, 0, 0].as_slice(), &0u64.to_le_bytes(), &huge].concat();
+    let (result, largest) = largest_allocation(|| codec::decode_exact::<Body>(&body));
+    assert_limit_refused(result, largest);
+    // A genesis whose name claims 2^60 bytes.
+    let genesis = [[1u8, 0].as_slice(), &huge, b"x"].concat();
+    let (result, largest) = largest_allocation(|| codec::decode_exact::<Genesis>(&genesis));
+    assert_limit_refused(result, largest);
+    // A record whose author claims 2^60 bytes.
+    let mut record = pool().valid[0].clone();
+    record[34..42].copy_from_slice(&huge);
+    let (result, largest) =
+        largest_allocation(|| SignedRecord::parse(record).map(|record| record.id));
+    assert_limit_refused(result, largest);
+}
+
+#[test]
+fn refuses_bundle_frame_of_2_pow_60_bytes_without_allocating() {
+    let mut bundle = b"AIDLBNDL\x01\x00".to_vec();
+    bundle.push(1);
+    bundle.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    let (result, largest) = largest_allocation(|| BundleReader::new(bundle.as_slice()).map(|_| ()));
+    assert!(
+        matches!(
+            result,
+            Err(aidledger_spec::bundle::BundleError::BadFrame { offset: 10, .. })
+        ),
+        "{result:?}"
+    );
+    assert!(largest < 64 * 1024, "allocated {largest} bytes");
+}
+
+#[test]
+fn bundle_carries_a_proof_of_two_large_records() {
+    // A proof frame may hold two records of up to RECORD_SIZE_BYTES_MAX each (FRAME_SIZE_BYTES_MAX
+    // says so); two 9 MiB treaty texts must not be refused for exceeding one record's limit.
+    let large = vec![0x5au8; 9 * 1024 * 1024];
+    let proof = EquivocationProof {
+        first: large.clone(),
+        second: large,
+    };
+    let mut writer = BundleWriter::new(Vec::new(), &pool().genesis_bytes).expect("in memory");
+    writer.proof(&proof).expect("in memory");
+    let bundle = writer.finish().expect("in memory");
+    let items: Vec<BundleItem> = BundleReader::new(bundle.as_slice())
+        .expect("a bundle")
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(items, vec![BundleItem::Proof(proof)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The residual difference between batch and strict verification (FORMAT.md, "Batch verification").
+
+/// The point (0, -1), of order 2.
+fn order_two_point() -> EdwardsPoint {
+    let mut minus_one = [0xffu8; 32];
+    minus_one[0] = 0xec;
+    minus_one[31] = 0x7f;
+    CompressedEdwardsY(minus_one)
+        .decompress()
+        .expect("(0, -1) is on the curve")
+}
+
+/// Signs the record made of `header_and_body` with a nonce point R = [r]B + T, T of order 2.
+fn sign_with_mixed_order_r(header_and_body: &[u8], record_id: &Digest, nonce: u64) -> Vec<u8> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&vector_set::DONOR_SEED);
+    let r = Scalar::from(nonce + 1_000);
+    let big_r = (EdwardsPoint::mul_base(&r) + order_two_point()).compress();
+    let mut hasher = Sha512::new();
+    hasher.update(big_r.as_bytes());
+    hasher.update(key.verifying_key().as_bytes());
+    hasher.update(signed_message(record_id));
+    let challenge = Scalar::from_bytes_mod_order_wide(&hasher.finalize().into());
+    let s = r + challenge * key.to_scalar();
+    [header_and_body, big_r.as_bytes(), s.as_bytes()].concat()
+}
+
+#[test]
+fn batch_may_accept_a_mixed_order_r_that_strict_verification_rejects() {
+    // Only the holder of the secret key can make such a signature. verify_strict always refuses
+    // it; the cofactorless batch equation accepts it when the batch's random weight of that
+    // signature is even (probability 1/2 for a torsion point of order 2). The batch weights are
+    // derived from the batch's inputs, so the outcome depends on the batch the record is in.
+    let pool = pool();
+    let valid = SignedRecord::parse(pool.valid[0].clone()).expect("valid");
+    let unsigned = &valid.bytes[..valid.bytes.len() - 64];
+    let mut batch_accepted = 0;
+    for nonce in 0..16 {
+        let record = sign_with_mixed_order_r(unsigned, &valid.id, nonce);
+        let single = pool.verifier.verify(record.clone());
+        assert!(matches!(single, Err(ref rejected) if rejected.reason == Rejection::BadSignature));
+        let batch = pool
+            .verifier
+            .verify_batch(vec![record, pool.valid[1].clone()]);
+        if batch[0].is_ok() {
+            batch_accepted += 1;
+        }
+    }
+    assert!(
+        batch_accepted > 0,
+        "the batch never accepted: the documented difference is gone; update FORMAT.md"
+    );
+    assert!(batch_accepted < 16, "the batch always accepted");
+}
