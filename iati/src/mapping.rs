@@ -1,0 +1,195 @@
+//! From an IATI transaction to a protocol [`Transaction`]: exact amounts, dates, parties, and the
+//! import key and content digest that make re-imports idempotent.
+
+use aidledger_spec::amount::canonical_amount;
+use aidledger_spec::codec;
+use aidledger_spec::currency::is_known_currency;
+use aidledger_spec::ids::{hash_with_domain, Digest};
+use aidledger_spec::record::{transaction_type_code, Body, IatiSource, Party, Transaction};
+use aidledger_spec::text::Date;
+
+use crate::error::{Warning, WarningReason};
+use crate::model::{Activity, IatiTransaction, OrgReference};
+
+/// Domain-separation string of [`import_key`].
+pub const IMPORT_KEY_DOMAIN: &str = "aidledger:iati-import-key:v1\n";
+/// Domain-separation string of [`content_digest`].
+pub const CONTENT_DIGEST_DOMAIN: &str = "aidledger:iati-content:v1\n";
+
+/// Letter codes of the IATI 1.0x TransactionType codelist. They are recognised only to say so in
+/// the warning; none is mapped (see the crate docs).
+pub const LEGACY_TRANSACTION_TYPE_CODES: &[&str] =
+    &["C", "CG", "D", "E", "IF", "IR", "LR", "QP", "QS", "R"];
+
+/// Identity tag in the import key input: the transaction has a `@ref`.
+const IDENTITY_BY_REF: u8 = 1;
+/// Identity tag in the import key input: no `@ref`; type code and transaction date instead.
+const IDENTITY_BY_TYPE_AND_DATE: u8 = 2;
+
+/// Maps one transaction of `activity` to a protocol transaction, or says why it cannot be imported.
+///
+/// Checks, in this order (the first failing one is the warning): activity identifier,
+/// reporting-org ref, transaction type, value, currency, dates, then the protocol's field rules.
+/// A missing `value-date` is taken from `transaction-date`, and a missing `transaction-date` from
+/// `value-date`; a date that is present but unreadable is a warning, never replaced.
+pub fn to_transaction(
+    activity: &Activity,
+    transaction: &IatiTransaction,
+) -> Result<Transaction, Warning> {
+    let warning = |reason| Warning {
+        line: transaction.line,
+        activity_id: activity.identifier_or_empty().to_owned(),
+        reason,
+    };
+    let activity_id = activity
+        .identifier
+        .as_deref()
+        .ok_or_else(|| warning(WarningReason::MissingActivityIdentifier))?;
+    let reporting_org_ref = activity
+        .reporting_org_ref
+        .as_deref()
+        .ok_or_else(|| warning(WarningReason::MissingReportingOrg))?;
+    let transaction_type = transaction_type(transaction.type_code.as_deref()).map_err(warning)?;
+    let (amount, original_value) = amount(transaction.value.as_deref()).map_err(warning)?;
+    let currency = currency(transaction.currency.as_deref()).map_err(warning)?;
+    let (transaction_date, value_date) = dates(transaction).map_err(warning)?;
+    let mapped = Transaction {
+        activity_id: activity_id.to_owned(),
+        transaction_type,
+        value: aidledger_spec::record::Money { amount, currency },
+        value_date,
+        transaction_date,
+        provider: transaction.provider.as_ref().map(party),
+        receiver: transaction.receiver.as_ref().map(party),
+        description: transaction.description.clone().unwrap_or_default(),
+        acknowledges: None,
+        iati: Some(IatiSource {
+            import_key: import_key(reporting_org_ref, activity_id, transaction),
+            transaction_ref: transaction.transaction_ref.clone().unwrap_or_default(),
+            original_value,
+        }),
+    };
+    Body::Transaction(mapped.clone())
+        .check()
+        .map_err(|error| warning(WarningReason::InvalidField(error)))?;
+    Ok(mapped)
+}
+
+/// The stable key of a transaction: SHA-256 over [`IMPORT_KEY_DOMAIN`] and its identity (rule in
+/// the crate docs). It never depends on the value, currency, parties or description.
+pub fn import_key(
+    reporting_org_ref: &str,
+    activity_id: &str,
+    transaction: &IatiTransaction,
+) -> Digest {
+    let mut input = Vec::new();
+    push_field(&mut input, reporting_org_ref.as_bytes());
+    push_field(&mut input, activity_id.as_bytes());
+    match &transaction.transaction_ref {
+        Some(transaction_ref) => {
+            input.push(IDENTITY_BY_REF);
+            push_field(&mut input, transaction_ref.as_bytes());
+        }
+        None => {
+            input.push(IDENTITY_BY_TYPE_AND_DATE);
+            push_field(
+                &mut input,
+                transaction.type_code.as_deref().unwrap_or("").as_bytes(),
+            );
+            push_field(
+                &mut input,
+                transaction
+                    .transaction_date
+                    .as_deref()
+                    .map_or("", date_part)
+                    .as_bytes(),
+            );
+        }
+    }
+    input.extend_from_slice(&(transaction.identity_occurrence as u64).to_be_bytes());
+    hash_with_domain(IMPORT_KEY_DOMAIN, &[&input])
+}
+
+/// SHA-256 over [`CONTENT_DIGEST_DOMAIN`] and the canonical encoding of the mapped transaction:
+/// same import key with another digest means the publisher changed the transaction.
+pub fn content_digest(transaction: &Transaction) -> Digest {
+    hash_with_domain(CONTENT_DIGEST_DOMAIN, &[&codec::encode(transaction)])
+}
+
+/// The date part of an IATI date: `2020-06-22T00:00:00`, `2020-06-22 16:35:42`, `2020-06-22Z`
+/// and `2020-06-22+01:00` all give `2020-06-22`. The protocol's dates have day precision, so the
+/// time is dropped; anything else is returned whole, for [`Date::parse`] to refuse.
+pub fn date_part(text: &str) -> &str {
+    let text = text.trim();
+    match (text.get(..10), text.as_bytes().get(10)) {
+        (Some(date), Some(b'T' | b' ' | b'Z' | b'+' | b'-')) => date,
+        _ => text,
+    }
+}
+
+fn push_field(input: &mut Vec<u8>, field: &[u8]) {
+    input.extend_from_slice(&(field.len() as u64).to_be_bytes());
+    input.extend_from_slice(field);
+}
+
+fn transaction_type(code: Option<&str>) -> Result<u8, WarningReason> {
+    let code = code.ok_or(WarningReason::MissingTransactionType)?;
+    if code.bytes().all(|byte| byte.is_ascii_digit()) {
+        if let Some(number) = transaction_type_code(code) {
+            return Ok(number);
+        }
+    }
+    if LEGACY_TRANSACTION_TYPE_CODES.contains(&code.to_ascii_uppercase().as_str()) {
+        return Err(WarningReason::LegacyTransactionType(code.to_owned()));
+    }
+    Err(WarningReason::UnknownTransactionType(code.to_owned()))
+}
+
+/// The canonical amount and the value exactly as written.
+fn amount(value: Option<&str>) -> Result<(String, String), WarningReason> {
+    let text = value.ok_or(WarningReason::MissingValue)?;
+    let amount = canonical_amount(text).map_err(|problem| WarningReason::UnparseableValue {
+        text: text.to_owned(),
+        problem,
+    })?;
+    Ok((amount, text.to_owned()))
+}
+
+fn currency(code: Option<&str>) -> Result<String, WarningReason> {
+    let code = code.ok_or(WarningReason::MissingCurrency)?;
+    if !is_known_currency(code) {
+        return Err(WarningReason::UnknownCurrency(code.to_owned()));
+    }
+    Ok(code.to_owned())
+}
+
+/// `(transaction date, value date)`, each falling back to the other when absent.
+fn dates(transaction: &IatiTransaction) -> Result<(Date, Date), WarningReason> {
+    let transaction_date = parse_date("transaction-date", transaction.transaction_date.as_deref())?;
+    let value_date = parse_date("value-date", transaction.value_date.as_deref())?;
+    match (transaction_date, value_date) {
+        (Some(transaction_date), Some(value_date)) => Ok((transaction_date, value_date)),
+        (Some(date), None) | (None, Some(date)) => Ok((date, date)),
+        (None, None) => Err(WarningReason::MissingDate),
+    }
+}
+
+fn parse_date(field: &'static str, text: Option<&str>) -> Result<Option<Date>, WarningReason> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    Date::parse(date_part(text))
+        .map(Some)
+        .map_err(|_| WarningReason::BadDate {
+            field,
+            text: text.to_owned(),
+        })
+}
+
+fn party(org: &OrgReference) -> Party {
+    Party {
+        org_ref: org.org_ref.clone().unwrap_or_default(),
+        name: org.name.clone().unwrap_or_default(),
+        activity_id: org.activity_id.clone().unwrap_or_default(),
+    }
+}
