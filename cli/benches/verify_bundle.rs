@@ -22,20 +22,35 @@ const AUTHORS: [&str; 3] = ["DK-CVR-20699310", "GB-GOV-1", "XM-DAC-41114"];
 const SIGN_CHUNK: usize = 8192;
 
 fn main() {
-    let records: u64 = std::env::var("AIDLEDGER_BENCH_RECORDS").ok().and_then(|text| text.parse().ok()).unwrap_or(DEFAULT_RECORDS);
+    let records: u64 = std::env::var("AIDLEDGER_BENCH_RECORDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(DEFAULT_RECORDS);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/aidledger-bench");
     std::fs::create_dir_all(&dir).expect("bench directory");
     let (bundle, network_id) = ensure_bundle(&dir, records);
-    let size_mb = std::fs::metadata(&bundle).map(|meta| meta.len() as f64 / 1e6).unwrap_or(0.0);
-    println!("bundle: {records} records, {size_mb:.0} MB, {}", bundle.display());
+    let size_mb = std::fs::metadata(&bundle)
+        .map(|meta| meta.len() as f64 / 1e6)
+        .unwrap_or(0.0);
+    println!(
+        "bundle: {records} records, {size_mb:.0} MB, {}",
+        bundle.display()
+    );
     for (label, extra) in [("batch (default)", None), ("--strict", Some("--strict"))] {
         let started = Instant::now();
         let mut command = Command::new(env!("CARGO_BIN_EXE_aidledger"));
-        command.args(["verify", "--bundle"]).arg(&bundle).args(["--network-id", &network_id]);
+        command
+            .args(["verify", "--bundle"])
+            .arg(&bundle)
+            .args(["--network-id", &network_id]);
         command.args(extra);
         let output = command.output().expect("run aidledger verify");
         let seconds = started.elapsed().as_secs_f64();
-        assert!(output.status.success(), "verify failed: {}", String::from_utf8_lossy(&output.stdout));
+        assert!(
+            output.status.success(),
+            "verify failed: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
         println!(
             "verify {label:<16} {seconds:>7.2} s  {:>9.0} records/s  peak RSS of the largest child so far {:.0} MiB",
             records as f64 / seconds,
@@ -76,7 +91,10 @@ fn genesis() -> Genesis {
         name: "benchmark network".into(),
         created_ms: 1_700_000_000_000,
         members,
-        admin_rule: AdminRule { admins: AUTHORS.iter().map(|id| (*id).into()).collect(), threshold: 2 },
+        admin_rule: AdminRule {
+            admins: AUTHORS.iter().map(|id| (*id).into()).collect(),
+            threshold: 2,
+        },
     };
     genesis.normalise();
     genesis.check().expect("bench genesis");
@@ -87,11 +105,30 @@ fn body(seq: u64) -> Body {
     Body::Transaction(Transaction {
         activity_id: format!("GB-GOV-1-3011{:05}", seq % 50_000),
         transaction_type: 3,
-        value: Money { amount: format!("{}.{:02}", 1000 + seq % 100_000, seq % 100), currency: "GBP".into() },
-        value_date: Date { year: 2020, month: 6, day: 22 },
-        transaction_date: Date { year: 2020, month: 6, day: 22 },
-        provider: Some(Party { org_ref: "GB-GOV-1".into(), name: "FCDO".into(), activity_id: "GB-GOV-1-301150-117".into() }),
-        receiver: Some(Party { org_ref: "DK-CVR-20699310".into(), name: "Danish Refugee Council".into(), activity_id: String::new() }),
+        value: Money {
+            amount: format!("{}.{:02}", 1000 + seq % 100_000, seq % 100),
+            currency: "GBP".into(),
+        },
+        value_date: Date {
+            year: 2020,
+            month: 6,
+            day: 22,
+        },
+        transaction_date: Date {
+            year: 2020,
+            month: 6,
+            day: 22,
+        },
+        provider: Some(Party {
+            org_ref: "GB-GOV-1".into(),
+            name: "FCDO".into(),
+            activity_id: "GB-GOV-1-301150-117".into(),
+        }),
+        receiver: Some(Party {
+            org_ref: "DK-CVR-20699310".into(),
+            name: "Danish Refugee Council".into(),
+            activity_id: String::new(),
+        }),
         description: "Disbursement for the humanitarian response".into(),
         acknowledges: None,
         iati: None,
@@ -101,36 +138,67 @@ fn body(seq: u64) -> Body {
 fn ensure_bundle(dir: &Path, records: u64) -> (PathBuf, String) {
     let genesis = genesis();
     let network_id = genesis.network_id();
-    let path = dir.join(format!("bundle-{records}-{}.bin", &network_id.to_hex()[..16]));
+    let path = dir.join(format!(
+        "bundle-{records}-{}.bin",
+        &network_id.to_hex()[..16]
+    ));
     if path.exists() {
         return (path, network_id.to_hex());
     }
     let started = Instant::now();
     let partial = path.with_extension("partial");
-    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&partial).expect("create bundle"));
+    let file = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(&partial).expect("create bundle"),
+    );
     let mut writer = BundleWriter::new(file, &genesis.encode()).expect("bundle header");
     let per_author = records / AUTHORS.len() as u64;
-    for (index, author) in genesis.members.iter().map(|member| member.id.clone()).enumerate() {
-        let count = if index == AUTHORS.len() - 1 { records - per_author * (AUTHORS.len() as u64 - 1) } else { per_author };
+    for (index, author) in genesis
+        .members
+        .iter()
+        .map(|member| member.id.clone())
+        .enumerate()
+    {
+        let count = if index == AUTHORS.len() - 1 {
+            records - per_author * (AUTHORS.len() as u64 - 1)
+        } else {
+            per_author
+        };
         let key_index = AUTHORS.iter().position(|id| *id == author).expect("author");
         write_chain(&mut writer, network_id, &author, &key(key_index), count);
     }
     writer.finish().expect("finish bundle");
     std::fs::rename(&partial, &path).expect("rename bundle");
-    println!("generated {records} records in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "generated {records} records in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     (path, network_id.to_hex())
 }
 
 /// Signs a chain in parallel chunks: a record id does not depend on any signature, so the
 /// chain links are computed first and the signing is spread over the cores.
-fn write_chain<W: std::io::Write>(writer: &mut BundleWriter<W>, network_id: Digest, author: &str, key: &SigningKey, count: u64) {
+fn write_chain<W: std::io::Write>(
+    writer: &mut BundleWriter<W>,
+    network_id: Digest,
+    author: &str,
+    key: &SigningKey,
+    count: u64,
+) {
     let mut prev = RecordId::ZERO;
     let mut seq = 0;
     while seq < count {
         let end = (seq + SIGN_CHUNK as u64).min(count);
         let drafts: Vec<RecordDraft> = (seq..end)
             .map(|seq| {
-                let draft = RecordDraft { network_id, author: author.into(), seq, prev, timestamp_ms: 1_700_000_000_000 + seq, body: body(seq) };
+                let draft = RecordDraft {
+                    network_id,
+                    author: author.into(),
+                    seq,
+                    prev,
+                    timestamp_ms: 1_700_000_000_000 + seq,
+                    body: body(seq),
+                };
                 prev = unsigned_id(&draft, key);
                 draft
             })
@@ -149,11 +217,16 @@ fn write_chain<W: std::io::Write>(writer: &mut BundleWriter<W>, network_id: Dige
 }
 
 fn sign_all(drafts: &[RecordDraft], key: &SigningKey) -> Vec<Vec<u8>> {
-    drafts.iter().map(|draft| sign_record(draft, key).expect("sign").1).collect()
+    drafts
+        .iter()
+        .map(|draft| sign_record(draft, key).expect("sign").1)
+        .collect()
 }
 
 /// The id a draft will have once signed.
 fn unsigned_id(draft: &RecordDraft, key: &SigningKey) -> RecordId {
-    let (header, _) = draft.header(aidledger_spec::signature::public_key_of(key)).expect("bench bodies are small");
+    let (header, _) = draft
+        .header(aidledger_spec::signature::public_key_of(key))
+        .expect("bench bodies are small");
     header.id()
 }

@@ -26,19 +26,32 @@ impl Audit {
     }
 
     fn network_matches(&self) -> bool {
-        self.pinned.is_none_or(|pinned| pinned == self.genesis.network_id())
+        self.pinned
+            .is_none_or(|pinned| pinned == self.genesis.network_id())
     }
 }
 
 /// Verifies every record and proof of `source`.
-pub fn audit(source: &Source, pinned: Option<NetworkId>, mode: SignatureMode) -> Result<Audit, SourceError> {
+pub fn audit(
+    source: &Source,
+    pinned: Option<NetworkId>,
+    mode: SignatureMode,
+) -> Result<Audit, SourceError> {
     let (genesis, items) = source.open()?;
     if pinned.is_some_and(|pinned| pinned != genesis.network_id()) {
-        return Ok(Audit { genesis, pinned, report: None });
+        return Ok(Audit {
+            genesis,
+            pinned,
+            report: None,
+        });
     }
     let verifier = Verifier::new(genesis.clone());
     let report = verify_items(&verifier, items, mode, |_| {})?;
-    Ok(Audit { genesis, pinned, report: Some(report) })
+    Ok(Audit {
+        genesis,
+        pinned,
+        report: Some(report),
+    })
 }
 
 /// The audit as text for people.
@@ -53,15 +66,24 @@ pub fn audit_text(audit: &Audit) -> String {
         Some(_) => out.push_str("pinned    yes: the genesis matches the network id you gave\n"),
         None => out.push_str("pinned    no: trusting the genesis found in the source (pass --network-id to pin it)\n"),
     }
-    let Some(report) = &audit.report else { return out };
+    let Some(report) = &audit.report else {
+        return out;
+    };
     out.push_str(&format!(
         "records   {} read, {} valid; {} equivocation proof(s)\n",
         report.records_seen, report.records_valid, report.proofs_seen
     ));
     for chain in &report.chains {
-        let head = chain.head.map_or("empty".to_owned(), |(seq, id)| format!("head seq {seq} {id}"));
-        let fork = chain.forked_at.map_or(String::new(), |seq| format!("  FORKED at seq {seq}"));
-        out.push_str(&format!("chain     {}: {} record(s), {head}{fork}\n", chain.author, chain.length));
+        let head = chain.head.map_or("empty".to_owned(), |(seq, id)| {
+            format!("head seq {seq} {id}")
+        });
+        let fork = chain
+            .forked_at
+            .map_or(String::new(), |seq| format!("  FORKED at seq {seq}"));
+        out.push_str(&format!(
+            "chain     {}: {} record(s), {head}{fork}\n",
+            chain.author, chain.length
+        ));
     }
     let problems: Vec<_> = report.problems().collect();
     if !problems.is_empty() {
@@ -72,7 +94,11 @@ pub fn audit_text(audit: &Audit) -> String {
             out.push_str(&format!("  {author} seq {seq}: {}\n", problem.reason));
         }
     }
-    out.push_str(if audit.is_valid() { "VALID\n" } else { "INVALID\n" });
+    out.push_str(if audit.is_valid() {
+        "VALID\n"
+    } else {
+        "INVALID\n"
+    });
     out
 }
 

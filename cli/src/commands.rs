@@ -12,7 +12,9 @@ use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
 use aidledger_cli::{describe, keys, network};
 use aidledger_spec::genesis::Member;
-use aidledger_spec::record::{Correction, Replacement, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText};
+use aidledger_spec::record::{
+    Correction, Replacement, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText,
+};
 use aidledger_spec::verify::Verifier;
 use aidledger_spec::{Body, NetworkId, RecordId};
 use anyhow::{bail, Context, Result};
@@ -151,7 +153,9 @@ impl SourceArgs {
             (Some(url), _, _) => Ok(Source::Node(url.clone())),
             (None, _, Some(path)) => Ok(Source::Bundle(path.clone())),
             (None, Some(dir), None) => Ok(Source::DataDir(dir.clone())),
-            (None, None, None) => bail!("say where to read from: --node URL, --data-dir DIR or --bundle FILE"),
+            (None, None, None) => {
+                bail!("say where to read from: --node URL, --data-dir DIR or --bundle FILE")
+            }
         }
     }
 }
@@ -176,7 +180,11 @@ struct TargetArgs {
 impl TargetArgs {
     fn target(&self) -> Result<SubmitTarget> {
         match (&self.submit, &self.token_file, &self.data_dir) {
-            (Some(url), Some(token_file), _) => Ok(SubmitTarget::from_url(url.clone(), token_file, self.public.clone())?),
+            (Some(url), Some(token_file), _) => Ok(SubmitTarget::from_url(
+                url.clone(),
+                token_file,
+                self.public.clone(),
+            )?),
             (_, _, Some(dir)) => Ok(SubmitTarget::from_data_dir(dir)?),
             _ => bail!("say which node records: --data-dir DIR, or --submit URL --token-file FILE"),
         }
@@ -316,20 +324,45 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             println!("{key}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Network(NetworkCommand::Init { name, members, admins, threshold, out }) => network_init(&name, &members, admins, threshold, &out),
+        Command::Network(NetworkCommand::Init {
+            name,
+            members,
+            admins,
+            threshold,
+            out,
+        }) => network_init(&name, &members, admins, threshold, &out),
         Command::Record(command) => record(*command),
         Command::Show { id, source, json } => show(&id, &source.source()?, json),
-        Command::Log { org, source, limit, before_seq, json } => log(&org, &source.source()?, limit, before_seq, json),
+        Command::Log {
+            org,
+            source,
+            limit,
+            before_seq,
+            json,
+        } => log(&org, &source.source()?, limit, before_seq, json),
         Command::Export { out, source } => export(&source.source()?, &out),
-        Command::Verify { source, network_id, json, strict } => verify(&source.source()?, network_id.as_deref(), json, strict),
+        Command::Verify {
+            source,
+            network_id,
+            json,
+            strict,
+        } => verify(&source.source()?, network_id.as_deref(), json, strict),
         Command::Provenance { id, source, json } => provenance(&id, &source.source()?, json),
         Command::Walkthrough { dir } => crate::walkthrough::run(dir),
     }
 }
 
-fn network_init(name: &str, members_path: &Path, admins: Option<Vec<String>>, threshold: Option<u16>, out: &Path) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(members_path).with_context(|| format!("cannot read {}", members_path.display()))?;
-    let members: Vec<Member> = serde_json::from_str(&text).with_context(|| format!("{} is not a members list", members_path.display()))?;
+fn network_init(
+    name: &str,
+    members_path: &Path,
+    admins: Option<Vec<String>>,
+    threshold: Option<u16>,
+    out: &Path,
+) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(members_path)
+        .with_context(|| format!("cannot read {}", members_path.display()))?;
+    let members: Vec<Member> = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a members list", members_path.display()))?;
     let created_ms = now_ms();
     let genesis = network::build_genesis(name, created_ms, members, admins, threshold)?;
     write_new_file(out, &genesis.encode())?;
@@ -339,11 +372,17 @@ fn network_init(name: &str, members_path: &Path, admins: Option<Vec<String>>, th
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
@@ -352,49 +391,132 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
 fn record(command: RecordCommand) -> Result<ExitCode> {
     let (target, body) = match command {
         RecordCommand::Transaction {
-            target, activity, transaction_type, amount, currency, value_date, date, provider_org, provider_name, provider_activity,
-            receiver_org, receiver_name, receiver_activity, description, acknowledges,
+            target,
+            activity,
+            transaction_type,
+            amount,
+            currency,
+            value_date,
+            date,
+            provider_org,
+            provider_name,
+            provider_activity,
+            receiver_org,
+            receiver_name,
+            receiver_activity,
+            description,
+            acknowledges,
         } => {
             let args = TransactionArgs {
-                activity, transaction_type, amount, currency, value_date, date, description, acknowledges,
+                activity,
+                transaction_type,
+                amount,
+                currency,
+                value_date,
+                date,
+                description,
+                acknowledges,
                 provider: compose::party(provider_org, provider_name, provider_activity),
                 receiver: compose::party(receiver_org, receiver_name, receiver_activity),
             };
             (target, Body::Transaction(compose::transaction(args)?))
         }
-        RecordCommand::Treaty { target, title, parties, texts, supersedes } => {
-            let versions = texts.iter().map(|spec| text_version(spec)).collect::<Result<Vec<_>>>()?;
-            let supersedes = supersedes.as_deref().map(|id| compose::record_id("--supersedes", id)).transpose()?;
-            (target, Body::TreatyText(TreatyText { title, parties, versions, supersedes }))
+        RecordCommand::Treaty {
+            target,
+            title,
+            parties,
+            texts,
+            supersedes,
+        } => {
+            let versions = texts
+                .iter()
+                .map(|spec| text_version(spec))
+                .collect::<Result<Vec<_>>>()?;
+            let supersedes = supersedes
+                .as_deref()
+                .map(|id| compose::record_id("--supersedes", id))
+                .transpose()?;
+            (
+                target,
+                Body::TreatyText(TreatyText {
+                    title,
+                    parties,
+                    versions,
+                    supersedes,
+                }),
+            )
         }
-        RecordCommand::TreatyAction { target, treaty, action, date, note } => {
+        RecordCommand::TreatyAction {
+            target,
+            treaty,
+            action,
+            date,
+            note,
+        } => {
             let treaty_id = compose::record_id("--treaty", &treaty)?;
-            let action = TreatyActionKind::parse(&action).with_context(|| format!("--action: {action:?} is not sign, ratify, accede or withdraw"))?;
+            let action = TreatyActionKind::parse(&action).with_context(|| {
+                format!("--action: {action:?} is not sign, ratify, accede or withdraw")
+            })?;
             let text_hash = match fetch_verified(&target.target()?, treaty_id)?.body() {
                 Body::TreatyText(text) => text.text_hash(),
-                other => bail!("--treaty: record {treaty_id} is a {}, not a treaty text", other.kind().name()),
+                other => bail!(
+                    "--treaty: record {treaty_id} is a {}, not a treaty text",
+                    other.kind().name()
+                ),
             };
-            let body = TreatyAction { treaty: treaty_id, text_hash, action, date: compose::date("--date", &date)?, note };
+            let body = TreatyAction {
+                treaty: treaty_id,
+                text_hash,
+                action,
+                date: compose::date("--date", &date)?,
+                note,
+            };
             (target, Body::TreatyAction(body))
         }
-        RecordCommand::Statement { target, title, language, text, text_file } => {
+        RecordCommand::Statement {
+            target,
+            title,
+            language,
+            text,
+            text_file,
+        } => {
             let text = match (text, text_file) {
                 (Some(text), _) => text,
-                (None, Some(path)) => std::fs::read_to_string(&path).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?,
+                (None, Some(path)) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?,
                 (None, None) => bail!("give the statement with --text or --text-file"),
             };
-            (target, Body::Statement(Statement { title, language, text }))
+            (
+                target,
+                Body::Statement(Statement {
+                    title,
+                    language,
+                    text,
+                }),
+            )
         }
-        RecordCommand::Correction { target, corrects, reason, amount, currency, value_date, description } => {
+        RecordCommand::Correction {
+            target,
+            corrects,
+            reason,
+            amount,
+            currency,
+            value_date,
+            description,
+        } => {
             let corrected_id = compose::record_id("--corrects", &corrects)?;
-            let wants_replacement = amount.is_some() || currency.is_some() || value_date.is_some() || description.is_some();
+            let wants_replacement = amount.is_some()
+                || currency.is_some()
+                || value_date.is_some()
+                || description.is_some();
             let replacement = if wants_replacement {
                 let original = fetch_verified(&target.target()?, corrected_id)?;
                 let Body::Transaction(mut tx) = original.body().clone() else {
                     bail!("--amount/--currency/--value-date/--description correct transactions; {corrected_id} is a {}", original.body().kind().name());
                 };
                 let currency = currency.unwrap_or(tx.value.currency.clone());
-                tx.value = compose::money(amount.as_deref().unwrap_or(&tx.value.amount), &currency)?;
+                tx.value =
+                    compose::money(amount.as_deref().unwrap_or(&tx.value.amount), &currency)?;
                 if let Some(text) = value_date {
                     tx.value_date = compose::date("--value-date", &text)?;
                 }
@@ -405,7 +527,14 @@ fn record(command: RecordCommand) -> Result<ExitCode> {
             } else {
                 None
             };
-            (target, Body::Correction(Correction { corrects: corrected_id, reason, replacement }))
+            (
+                target,
+                Body::Correction(Correction {
+                    corrects: corrected_id,
+                    reason,
+                    replacement,
+                }),
+            )
         }
     };
     body.check()?;
@@ -416,57 +545,107 @@ fn record(command: RecordCommand) -> Result<ExitCode> {
 }
 
 fn text_version(spec: &str) -> Result<TextVersion> {
-    let (language, path) = spec.split_once('=').with_context(|| format!("--text {spec:?}: expected LANG=FILE, such as en=treaty.txt"))?;
-    let text = std::fs::read_to_string(path).with_context(|| format!("--text: cannot read {path} as UTF-8 text"))?;
-    Ok(TextVersion { language: language.to_owned(), text })
+    let (language, path) = spec
+        .split_once('=')
+        .with_context(|| format!("--text {spec:?}: expected LANG=FILE, such as en=treaty.txt"))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--text: cannot read {path} as UTF-8 text"))?;
+    Ok(TextVersion {
+        language: language.to_owned(),
+        text,
+    })
 }
 
 /// Fetches a record from the target node's public API and verifies it against the node's genesis.
 fn fetch_verified(target: &SubmitTarget, id: RecordId) -> Result<aidledger_spec::VerifiedRecord> {
-    let public = target.public_url.clone().context("this needs the node's public URL: use --data-dir, or --public with --submit")?;
+    let public = target
+        .public_url
+        .clone()
+        .context("this needs the node's public URL: use --data-dir, or --public with --submit")?;
     let source = Source::Node(public);
     let verifier = Verifier::new(source.genesis()?);
-    let bytes = source.record(&id)?.with_context(|| format!("record {id} not found on the node"))?;
-    verifier.verify(bytes).map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))
+    let bytes = source
+        .record(&id)?
+        .with_context(|| format!("record {id} not found on the node"))?;
+    verifier
+        .verify(bytes)
+        .map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))
 }
 
 fn show(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
     let id = compose::record_id("RECORD_ID", id)?;
     let genesis = source.genesis()?;
-    let bytes = source.record(&id)?.with_context(|| format!("no record {id} in this source"))?;
+    let bytes = source
+        .record(&id)?
+        .with_context(|| format!("no record {id} in this source"))?;
     let verifier = Verifier::new(genesis.clone());
-    let record = verifier.verify(bytes).map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))?;
+    let record = verifier
+        .verify(bytes)
+        .map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&describe::record_json(&record))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&describe::record_json(&record))?
+        );
     } else {
-        let name = genesis.member(&record.header().author).map_or("", |member| member.name.as_str());
+        let name = genesis
+            .member(&record.header().author)
+            .map_or("", |member| member.name.as_str());
         print!("{}", describe::record_text(&record, name));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn log(org: &str, source: &Source, limit: usize, before_seq: Option<u64>, json: bool) -> Result<ExitCode> {
+fn log(
+    org: &str,
+    source: &Source,
+    limit: usize,
+    before_seq: Option<u64>,
+    json: bool,
+) -> Result<ExitCode> {
     let genesis = source.genesis()?;
     if genesis.member(org).is_none() {
-        let known: Vec<&str> = genesis.members.iter().map(|member| member.id.as_str()).collect();
-        bail!("unknown organisation {org:?}: the members are {}", known.join(", "));
+        let known: Vec<&str> = genesis
+            .members
+            .iter()
+            .map(|member| member.id.as_str())
+            .collect();
+        bail!(
+            "unknown organisation {org:?}: the members are {}",
+            known.join(", ")
+        );
     }
     let verifier = Verifier::new(genesis);
     let mut records = Vec::new();
     for bytes in source.chain_page(org, before_seq, limit)? {
-        let record = verifier.verify(bytes).map_err(|rejected| anyhow::anyhow!("a record of {org} does not verify: {}", rejected.reason))?;
+        let record = verifier.verify(bytes).map_err(|rejected| {
+            anyhow::anyhow!("a record of {org} does not verify: {}", rejected.reason)
+        })?;
         records.push(record);
     }
-    let next_before = records.last().map(|record| record.header().seq).filter(|seq| *seq > 0);
+    let next_before = records
+        .last()
+        .map(|record| record.header().seq)
+        .filter(|seq| *seq > 0);
     if json {
         let list: Vec<_> = records.iter().map(describe::record_json).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "org": org, "records": list, "next_before_seq": next_before }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "org": org, "records": list, "next_before_seq": next_before })
+            )?
+        );
     } else {
         if records.is_empty() {
             println!("{org} has no records here");
         }
         for record in &records {
-            println!("{:>6}  {}  {}", record.header().seq, record.id(), describe::summary(record.body()));
+            println!(
+                "{:>6}  {}  {}",
+                record.header().seq,
+                record.id(),
+                describe::summary(record.body())
+            );
         }
         if let Some(next) = next_before {
             eprintln!("more: --before-seq {next}");
@@ -477,32 +656,59 @@ fn log(org: &str, source: &Source, limit: usize, before_seq: Option<u64>, json: 
 
 fn export(source: &Source, out: &Path) -> Result<ExitCode> {
     let (genesis, items) = source.open()?;
-    let directory = out.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let temporary = tempfile::NamedTempFile::new_in(directory).with_context(|| format!("cannot write in {}", directory.display()))?;
-    let mut writer = aidledger_spec::bundle::BundleWriter::new(std::io::BufWriter::new(temporary), &genesis.encode())?;
+    let directory = out
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temporary = tempfile::NamedTempFile::new_in(directory)
+        .with_context(|| format!("cannot write in {}", directory.display()))?;
+    let mut writer = aidledger_spec::bundle::BundleWriter::new(
+        std::io::BufWriter::new(temporary),
+        &genesis.encode(),
+    )?;
     for item in items {
         match item? {
             aidledger_spec::bundle::BundleItem::Record(bytes) => writer.record(&bytes)?,
             aidledger_spec::bundle::BundleItem::Proof(proof) => writer.proof(&proof)?,
         }
     }
-    let temporary = writer.finish()?.into_inner().map_err(|error| error.into_error())?;
+    let temporary = writer
+        .finish()?
+        .into_inner()
+        .map_err(|error| error.into_error())?;
     temporary.as_file().sync_all()?;
-    temporary.persist(out).with_context(|| format!("cannot write {}", out.display()))?;
-    eprintln!("exported network {} to {}", genesis.network_id(), out.display());
+    temporary
+        .persist(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!(
+        "exported network {} to {}",
+        genesis.network_id(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn verify(source: &Source, network_id: Option<&str>, json: bool, strict: bool) -> Result<ExitCode> {
-    let pinned = network_id.map(NetworkId::from_hex).transpose().context("--network-id")?;
-    let mode = if strict { SignatureMode::Strict } else { SignatureMode::Batch };
+    let pinned = network_id
+        .map(NetworkId::from_hex)
+        .transpose()
+        .context("--network-id")?;
+    let mode = if strict {
+        SignatureMode::Strict
+    } else {
+        SignatureMode::Batch
+    };
     let audit = audit(source, pinned, mode)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&audit_json(&audit))?);
     } else {
         print!("{}", audit_text(&audit));
     }
-    Ok(if audit.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if audit.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn provenance(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
@@ -512,9 +718,16 @@ fn provenance(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
         bail!("no valid record {target} in this source");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&provenance_json(&found))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&provenance_json(&found))?
+        );
     } else {
         print!("{}", provenance_text(&found, target));
     }
-    Ok(if found.is_sound() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if found.is_sound() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -2,7 +2,9 @@
 
 use aidledger_spec::amount::canonical_amount;
 use aidledger_spec::currency::is_known_currency;
-use aidledger_spec::record::{transaction_type_code, Money, Party, Transaction, TRANSACTION_TYPE_NAMES};
+use aidledger_spec::record::{
+    transaction_type_code, Money, Party, Transaction, TRANSACTION_TYPE_NAMES,
+};
 use aidledger_spec::text::Date;
 use aidledger_spec::RecordId;
 
@@ -58,7 +60,10 @@ pub fn money(amount: &str, currency: &str) -> Result<Money, ComposeError> {
     if !is_known_currency(currency) {
         return Err(ComposeError::Currency(currency.to_owned()));
     }
-    Ok(Money { amount, currency: currency.to_owned() })
+    Ok(Money {
+        amount,
+        currency: currency.to_owned(),
+    })
 }
 
 /// Reads a transaction type given as a code or an IATI name.
@@ -67,11 +72,19 @@ pub fn transaction_type(text: &str) -> Result<u8, ComposeError> {
 }
 
 /// A party from optional flags; none when every flag is absent.
-pub fn party(org_ref: Option<String>, name: Option<String>, activity_id: Option<String>) -> Option<Party> {
+pub fn party(
+    org_ref: Option<String>,
+    name: Option<String>,
+    activity_id: Option<String>,
+) -> Option<Party> {
     if org_ref.is_none() && name.is_none() && activity_id.is_none() {
         return None;
     }
-    Some(Party { org_ref: org_ref.unwrap_or_default(), name: name.unwrap_or_default(), activity_id: activity_id.unwrap_or_default() })
+    Some(Party {
+        org_ref: org_ref.unwrap_or_default(),
+        name: name.unwrap_or_default(),
+        activity_id: activity_id.unwrap_or_default(),
+    })
 }
 
 /// Values of `record transaction`.
@@ -113,7 +126,11 @@ pub fn transaction(args: TransactionArgs) -> Result<Transaction, ComposeError> {
         provider: args.provider,
         receiver: args.receiver,
         description: args.description,
-        acknowledges: args.acknowledges.as_deref().map(|id| record_id("--acknowledges", id)).transpose()?,
+        acknowledges: args
+            .acknowledges
+            .as_deref()
+            .map(|id| record_id("--acknowledges", id))
+            .transpose()?,
         iati: None,
     };
     aidledger_spec::Body::Transaction(transaction.clone()).check()?;

@@ -13,12 +13,31 @@ pub fn summary(body: &Body) -> String {
     match body {
         Body::Transaction(tx) => transaction_summary(tx),
         Body::TreatyText(treaty) => {
-            let languages: Vec<&str> = treaty.versions.iter().map(|version| version.language.as_str()).collect();
-            format!("treaty text \"{}\" [{}] parties {}", treaty.title, languages.join(","), treaty.parties.join(", "))
+            let languages: Vec<&str> = treaty
+                .versions
+                .iter()
+                .map(|version| version.language.as_str())
+                .collect();
+            format!(
+                "treaty text \"{}\" [{}] parties {}",
+                treaty.title,
+                languages.join(","),
+                treaty.parties.join(", ")
+            )
         }
-        Body::TreatyAction(action) => format!("{} treaty {} on {}", action.action.name(), action.treaty, action.date),
-        Body::Statement(statement) => format!("statement \"{}\" ({})", statement.title, statement.language),
-        Body::Correction(correction) => format!("correction of {}: {}", correction.corrects, correction.reason),
+        Body::TreatyAction(action) => format!(
+            "{} treaty {} on {}",
+            action.action.name(),
+            action.treaty,
+            action.date
+        ),
+        Body::Statement(statement) => {
+            format!("statement \"{}\" ({})", statement.title, statement.language)
+        }
+        Body::Correction(correction) => format!(
+            "correction of {}: {}",
+            correction.corrects, correction.reason
+        ),
     }
 }
 
@@ -31,8 +50,19 @@ fn transaction_summary(tx: &Transaction) -> String {
         tx.activity_id,
         tx.transaction_date
     );
-    if let Some(receiver) = tx.receiver.as_ref().filter(|party| !party.org_ref.is_empty() || !party.name.is_empty()) {
-        line.push_str(&format!(" to {}", if receiver.org_ref.is_empty() { &receiver.name } else { &receiver.org_ref }));
+    if let Some(receiver) = tx
+        .receiver
+        .as_ref()
+        .filter(|party| !party.org_ref.is_empty() || !party.name.is_empty())
+    {
+        line.push_str(&format!(
+            " to {}",
+            if receiver.org_ref.is_empty() {
+                &receiver.name
+            } else {
+                &receiver.org_ref
+            }
+        ));
     }
     if let Some(acknowledged) = &tx.acknowledges {
         line.push_str(&format!(" (acknowledges {acknowledged})"));
@@ -63,7 +93,11 @@ pub fn body_json(body: &Body) -> Value {
         Body::TreatyText(treaty) => {
             let mut value = json!(treaty);
             value["text_hash"] = json!(treaty.text_hash());
-            value["version_hashes"] = json!(treaty.versions.iter().map(|version| version.hash()).collect::<Vec<_>>());
+            value["version_hashes"] = json!(treaty
+                .versions
+                .iter()
+                .map(|version| version.hash())
+                .collect::<Vec<_>>());
             value
         }
         Body::TreatyAction(action) => json!(action),
@@ -106,7 +140,10 @@ fn body_text(body: &Body) -> String {
     match body {
         Body::Transaction(tx) => {
             let party = |label: &str, party: &Option<aidledger_spec::record::Party>| match party {
-                Some(party) => format!("{label:<9} {} {} activity {}\n", party.org_ref, party.name, party.activity_id),
+                Some(party) => format!(
+                    "{label:<9} {} {} activity {}\n",
+                    party.org_ref, party.name, party.activity_id
+                ),
                 None => String::new(),
             };
             let mut out = format!(
@@ -128,7 +165,10 @@ fn body_text(body: &Body) -> String {
                 out.push_str(&format!("acknowledges {acknowledged}\n"));
             }
             if let Some(source) = &tx.iati {
-                out.push_str(&format!("iati      ref {:?} original value {:?}\n", source.transaction_ref, source.original_value));
+                out.push_str(&format!(
+                    "iati      ref {:?} original value {:?}\n",
+                    source.transaction_ref, source.original_value
+                ));
             }
             out
         }
@@ -168,10 +208,16 @@ fn body_text(body: &Body) -> String {
             inline(&statement.text)
         ),
         Body::Correction(correction) => {
-            let mut out = format!("corrects  {}\nreason    {}\n", correction.corrects, correction.reason);
+            let mut out = format!(
+                "corrects  {}\nreason    {}\n",
+                correction.corrects, correction.reason
+            );
             match &correction.replacement {
                 Some(replacement) => {
-                    out.push_str(&format!("replacement ({}):\n", replacement_kind(replacement)));
+                    out.push_str(&format!(
+                        "replacement ({}):\n",
+                        replacement_kind(replacement)
+                    ));
                     out.push_str(&body_text(&replacement.to_body()));
                 }
                 None => out.push_str("replacement none (the corrected record is withdrawn)\n"),
@@ -190,5 +236,9 @@ fn inline(text: &str) -> String {
         return format!("  | {}", text.replace('\n', "\n  | "));
     }
     let head: String = text.chars().take(INLINE_TEXT_CHARS_MAX).collect();
-    format!("  | {}\n  | … ({} more characters; use --json for the full text)", head.replace('\n', "\n  | "), text.chars().count() - INLINE_TEXT_CHARS_MAX)
+    format!(
+        "  | {}\n  | … ({} more characters; use --json for the full text)",
+        head.replace('\n', "\n  | "),
+        text.chars().count() - INLINE_TEXT_CHARS_MAX
+    )
 }

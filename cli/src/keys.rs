@@ -38,7 +38,10 @@ pub fn generate_key_file(path: &Path) -> Result<PublicKey, KeyError> {
 
 /// Writes a key file, creating it new with owner-only permissions.
 pub fn write_key_file(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
-    let io = |source| KeyError::Io { path: path.display().to_string(), source };
+    let io = |source| KeyError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

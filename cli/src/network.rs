@@ -17,7 +17,10 @@ pub fn build_genesis(
         name: name.to_owned(),
         created_ms,
         members,
-        admin_rule: AdminRule { admins, threshold: threshold.unwrap_or(majority) },
+        admin_rule: AdminRule {
+            admins,
+            threshold: threshold.unwrap_or(majority),
+        },
     };
     genesis.normalise();
     genesis.check()?;

@@ -63,11 +63,18 @@ pub fn verify_items<E>(
 }
 
 /// Verifies one chunk, split across the available cores; verdicts keep the input order.
-fn verify_chunk(verifier: &Verifier, records: Vec<Vec<u8>>, mode: SignatureMode) -> Vec<RecordVerdict> {
+fn verify_chunk(
+    verifier: &Verifier,
+    records: Vec<Vec<u8>>,
+    mode: SignatureMode,
+) -> Vec<RecordVerdict> {
     let workers = thread::available_parallelism().map_or(1, NonZeroUsize::get);
     let verify_part = |part: Vec<Vec<u8>>| match mode {
         SignatureMode::Batch => verifier.verify_batch(part),
-        SignatureMode::Strict => part.into_iter().map(|bytes| verifier.verify(bytes)).collect(),
+        SignatureMode::Strict => part
+            .into_iter()
+            .map(|bytes| verifier.verify(bytes))
+            .collect(),
     };
     if workers < 2 || records.len() < 2 * aidledger_spec::signature::BATCH_SIZE_MAX {
         return verify_part(records);
@@ -81,7 +88,9 @@ fn verify_chunk(verifier: &Verifier, records: Vec<Vec<u8>>, mode: SignatureMode)
     thread::scope(|scope| {
         let mut parts = parts.into_iter();
         let own_part = parts.next().unwrap_or_default();
-        let handles: Vec<_> = parts.map(|part| scope.spawn(move || verify_part(part))).collect();
+        let handles: Vec<_> = parts
+            .map(|part| scope.spawn(move || verify_part(part)))
+            .collect();
         let mut verdicts = verify_part(own_part);
         for handle in handles {
             match handle.join() {

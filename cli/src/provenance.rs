@@ -62,14 +62,25 @@ pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceErro
         refers_to: None,
         author_name: String::new(),
     };
-    let report = verify_items(&verifier, items, SignatureMode::Batch, |record| collect(&mut found, target, record))?;
+    let report = verify_items(&verifier, items, SignatureMode::Batch, |record| {
+        collect(&mut found, target, record)
+    })?;
     if let Some(record) = &found.record {
         let author = record.header().author.clone();
-        found.author_name = genesis.member(&author).map(|member| member.name.clone()).unwrap_or_default();
-        found.chain = report.chains.iter().find(|chain| chain.author == author).cloned();
+        found.author_name = genesis
+            .member(&author)
+            .map(|member| member.name.clone())
+            .unwrap_or_default();
+        found.chain = report
+            .chains
+            .iter()
+            .find(|chain| chain.author == author)
+            .cloned();
         found.chain_problems_before = problems_up_to(&report, &author, record.header().seq);
         if let Some(referenced) = reference_of(record.body()) {
-            found.refers_to = source.record(&referenced)?.and_then(|bytes| verifier.verify(bytes).ok());
+            found.refers_to = source
+                .record(&referenced)?
+                .and_then(|bytes| verifier.verify(bytes).ok());
         }
     }
     Ok(found)
@@ -81,9 +92,15 @@ fn collect(found: &mut Provenance, target: RecordId, record: &VerifiedRecord) {
         return;
     }
     match record.body() {
-        Body::Transaction(tx) if tx.acknowledges == Some(target) => found.acknowledged_by.push(record.clone()),
-        Body::Correction(correction) if correction.corrects == target => found.corrected_by.push(record.clone()),
-        Body::TreatyAction(action) if action.treaty == target => found.treaty_actions.push(record.clone()),
+        Body::Transaction(tx) if tx.acknowledges == Some(target) => {
+            found.acknowledged_by.push(record.clone())
+        }
+        Body::Correction(correction) if correction.corrects == target => {
+            found.corrected_by.push(record.clone())
+        }
+        Body::TreatyAction(action) if action.treaty == target => {
+            found.treaty_actions.push(record.clone())
+        }
         _ => {}
     }
 }
@@ -101,8 +118,16 @@ fn reference_of(body: &Body) -> Option<RecordId> {
 fn problems_up_to(report: &Report, author: &str, seq: u64) -> Vec<String> {
     report
         .problems()
-        .filter(|problem| problem.author.as_deref() == Some(author) && problem.seq.is_none_or(|at| at <= seq))
-        .map(|problem| format!("seq {}: {}", problem.seq.map_or("?".into(), |s| s.to_string()), problem.reason))
+        .filter(|problem| {
+            problem.author.as_deref() == Some(author) && problem.seq.is_none_or(|at| at <= seq)
+        })
+        .map(|problem| {
+            format!(
+                "seq {}: {}",
+                problem.seq.map_or("?".into(), |s| s.to_string()),
+                problem.reason
+            )
+        })
         .collect()
 }
 
@@ -130,9 +155,17 @@ fn action_lines(treaty: &TreatyText, actions: &[VerifiedRecord]) -> Vec<(String,
                 "{author} {} on {} ({}){}{} record {}",
                 action.action.name(),
                 action.date,
-                if on_this_text { "on this exact text" } else { "on a DIFFERENT text hash" },
+                if on_this_text {
+                    "on this exact text"
+                } else {
+                    "on a DIFFERENT text hash"
+                },
                 if is_party { "" } else { ", NOT a listed party" },
-                if action.note.is_empty() { String::new() } else { format!(", note: {}", action.note) },
+                if action.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(", note: {}", action.note)
+                },
                 record.id()
             );
             let value = json!({
@@ -176,14 +209,26 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
         }
     }
     if let Some(referenced) = &found.refers_to {
-        out.push_str(&format!("refers to {} by {} seq {}: {}\n", referenced.id(), referenced.header().author, referenced.header().seq, describe::summary(referenced.body())));
+        out.push_str(&format!(
+            "refers to {} by {} seq {}: {}\n",
+            referenced.id(),
+            referenced.header().author,
+            referenced.header().seq,
+            describe::summary(referenced.body())
+        ));
     }
     let listing = |label: &str, records: &[VerifiedRecord], out: &mut String| {
         if records.is_empty() {
             out.push_str(&format!("{label} none\n"));
         }
         for other in records {
-            out.push_str(&format!("{label} {} seq {}: {} ({})\n", other.header().author, other.header().seq, describe::summary(other.body()), other.id()));
+            out.push_str(&format!(
+                "{label} {} seq {}: {} ({})\n",
+                other.header().author,
+                other.header().seq,
+                describe::summary(other.body()),
+                other.id()
+            ));
         }
     };
     listing("acknowledged by", &found.acknowledged_by, &mut out);
@@ -197,7 +242,16 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
         for (line, _) in lines {
             out.push_str(&format!("action    {line}\n"));
         }
-        let acted: Vec<&String> = treaty.parties.iter().filter(|party| !found.treaty_actions.iter().any(|action| &action.header().author == *party)).collect();
+        let acted: Vec<&String> = treaty
+            .parties
+            .iter()
+            .filter(|party| {
+                !found
+                    .treaty_actions
+                    .iter()
+                    .any(|action| &action.header().author == *party)
+            })
+            .collect();
         for party in acted {
             out.push_str(&format!("party     {party}: no action recorded\n"));
         }
@@ -207,12 +261,18 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
 
 /// Provenance as JSON.
 pub fn provenance_json(found: &Provenance) -> Value {
-    let list = |records: &[VerifiedRecord]| records.iter().map(describe::record_json).collect::<Vec<_>>();
-    let actions = found
-        .record
-        .as_ref()
-        .and_then(treaty_of)
-        .map(|treaty| action_lines(treaty, &found.treaty_actions).into_iter().map(|(_, value)| value).collect::<Vec<_>>());
+    let list = |records: &[VerifiedRecord]| {
+        records
+            .iter()
+            .map(describe::record_json)
+            .collect::<Vec<_>>()
+    };
+    let actions = found.record.as_ref().and_then(treaty_of).map(|treaty| {
+        action_lines(treaty, &found.treaty_actions)
+            .into_iter()
+            .map(|(_, value)| value)
+            .collect::<Vec<_>>()
+    });
     json!({
         "sound": found.is_sound(),
         "network_id": found.network_id,

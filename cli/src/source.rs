@@ -74,7 +74,10 @@ impl Source {
         match self {
             Source::Bundle(path) => {
                 let file = File::open(path).map_err(|source| open_error(path, source))?;
-                bundle_items(&path.display().to_string(), BufReader::with_capacity(1 << 20, file))
+                bundle_items(
+                    &path.display().to_string(),
+                    BufReader::with_capacity(1 << 20, file),
+                )
             }
             Source::Node(url) => {
                 let response = http_get(url, "/api/export")?;
@@ -84,7 +87,9 @@ impl Source {
                 let store = open_store(path)?;
                 let genesis = store.genesis().clone();
                 let label = path.display().to_string();
-                let records = store.iter_records().map(|result| result.map(|stored| BundleItem::Record(stored.bytes)));
+                let records = store
+                    .iter_records()
+                    .map(|result| result.map(|stored| BundleItem::Record(stored.bytes)));
                 let proofs = store.proofs().map(|result| result.map(BundleItem::Proof));
                 // The store (and its directory lock) lives as long as the stream reads from it.
                 let items = records.chain(proofs).map(move |result| {
@@ -119,22 +124,34 @@ impl Source {
                 match http_get_optional(url, &path)? {
                     Some(mut response) => {
                         let mut bytes = Vec::new();
-                        response.read_to_end(&mut bytes).map_err(|error| node_error(url, error.to_string()))?;
+                        response
+                            .read_to_end(&mut bytes)
+                            .map_err(|error| node_error(url, error.to_string()))?;
                         Ok(Some(bytes))
                     }
                     None => Ok(None),
                 }
             }
-            Source::DataDir(path) => open_store(path)?.get(id).map_err(|error| data_dir_error(&path.display().to_string(), error)),
+            Source::DataDir(path) => open_store(path)?
+                .get(id)
+                .map_err(|error| data_dir_error(&path.display().to_string(), error)),
             Source::Bundle(_) => {
                 let (_, items) = self.open()?;
-                find_in_items(items, |bytes| aidledger_spec::SignedRecord::parse(bytes.to_vec()).is_ok_and(|record| record.id == *id))
+                find_in_items(items, |bytes| {
+                    aidledger_spec::SignedRecord::parse(bytes.to_vec())
+                        .is_ok_and(|record| record.id == *id)
+                })
             }
         }
     }
 
     /// Up to `limit` records of `org`'s chain with seq below `before_seq` (all when none), newest first.
-    pub fn chain_page(&self, org: &str, before_seq: Option<u64>, limit: usize) -> Result<Vec<Vec<u8>>, SourceError> {
+    pub fn chain_page(
+        &self,
+        org: &str,
+        before_seq: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, SourceError> {
         let limit = limit.min(PAGE_RECORDS_MAX);
         match self {
             Source::Node(url) => node_chain_page(url, org, before_seq, limit),
@@ -143,17 +160,25 @@ impl Source {
                 let label = path.display().to_string();
                 store
                     .chain_newest_first(org, before_seq, limit)
-                    .map(|entry| entry.map(|(_, bytes)| bytes).map_err(|error| data_dir_error(&label, error)))
+                    .map(|entry| {
+                        entry
+                            .map(|(_, bytes)| bytes)
+                            .map_err(|error| data_dir_error(&label, error))
+                    })
                     .collect()
             }
             Source::Bundle(_) => {
                 let (_, items) = self.open()?;
-                let mut page: std::collections::VecDeque<Vec<u8>> = std::collections::VecDeque::new();
+                let mut page: std::collections::VecDeque<Vec<u8>> =
+                    std::collections::VecDeque::new();
                 for item in items {
                     if let BundleItem::Record(bytes) = item? {
-                        let fits = aidledger_spec::SignedRecord::parse(bytes.clone()).is_ok_and(|record| {
-                            record.header.author == org && before_seq.is_none_or(|before| record.header.seq < before)
-                        });
+                        let fits = aidledger_spec::SignedRecord::parse(bytes.clone()).is_ok_and(
+                            |record| {
+                                record.header.author == org
+                                    && before_seq.is_none_or(|before| record.header.seq < before)
+                            },
+                        );
                         if fits {
                             page.push_back(bytes);
                             if page.len() > limit {
@@ -168,16 +193,30 @@ impl Source {
     }
 }
 
-fn bundle_items<R: Read + 'static>(label: &str, reader: R) -> Result<(Genesis, Items), SourceError> {
-    let bundle_error = |source| SourceError::Bundle { path: label.to_owned(), source };
+fn bundle_items<R: Read + 'static>(
+    label: &str,
+    reader: R,
+) -> Result<(Genesis, Items), SourceError> {
+    let bundle_error = |source| SourceError::Bundle {
+        path: label.to_owned(),
+        source,
+    };
     let reader = BundleReader::new(reader).map_err(bundle_error)?;
     let genesis = Genesis::decode(reader.genesis_bytes())?;
     let label = label.to_owned();
-    let items = reader.map(move |item| item.map_err(|source| SourceError::Bundle { path: label.clone(), source }));
+    let items = reader.map(move |item| {
+        item.map_err(|source| SourceError::Bundle {
+            path: label.clone(),
+            source,
+        })
+    });
     Ok((genesis, Box::new(items)))
 }
 
-fn find_in_items(items: Items, mut wanted: impl FnMut(&[u8]) -> bool) -> Result<Option<Vec<u8>>, SourceError> {
+fn find_in_items(
+    items: Items,
+    mut wanted: impl FnMut(&[u8]) -> bool,
+) -> Result<Option<Vec<u8>>, SourceError> {
     for item in items {
         if let BundleItem::Record(bytes) = item? {
             if wanted(&bytes) {
@@ -193,15 +232,24 @@ fn open_store(path: &Path) -> Result<Store, SourceError> {
 }
 
 fn open_error(path: &Path, source: std::io::Error) -> SourceError {
-    SourceError::Open { path: path.display().to_string(), source }
+    SourceError::Open {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn data_dir_error(path: &str, error: impl std::fmt::Display) -> SourceError {
-    SourceError::DataDir { path: path.to_owned(), detail: error.to_string() }
+    SourceError::DataDir {
+        path: path.to_owned(),
+        detail: error.to_string(),
+    }
 }
 
 fn node_error(url: &str, detail: String) -> SourceError {
-    SourceError::Node { url: url.to_owned(), detail }
+    SourceError::Node {
+        url: url.to_owned(),
+        detail,
+    }
 }
 
 /// A blocking HTTP client without a total timeout (exports can be large) but with a connect timeout.
@@ -218,15 +266,24 @@ fn http_get(base: &str, path: &str) -> Result<reqwest::blocking::Response, Sourc
     http_get_optional(base, path)?.ok_or_else(|| node_error(base, format!("{path} was not found")))
 }
 
-fn http_get_optional(base: &str, path: &str) -> Result<Option<reqwest::blocking::Response>, SourceError> {
+fn http_get_optional(
+    base: &str,
+    path: &str,
+) -> Result<Option<reqwest::blocking::Response>, SourceError> {
     let url = format!("{}{path}", base.trim_end_matches('/'));
-    let response = http_client().get(&url).send().map_err(|error| node_error(base, format!("cannot reach it: {error}")))?;
+    let response = http_client()
+        .get(&url)
+        .send()
+        .map_err(|error| node_error(base, format!("cannot reach it: {error}")))?;
     match response.status() {
         status if status.is_success() => Ok(Some(response)),
         reqwest::StatusCode::NOT_FOUND => Ok(None),
         status => {
             let text = response.text().unwrap_or_default();
-            Err(node_error(base, format!("GET {path} answered {status}: {text}")))
+            Err(node_error(
+                base,
+                format!("GET {path} answered {status}: {text}"),
+            ))
         }
     }
 }
@@ -241,15 +298,28 @@ struct PageRecord {
     bytes_hex: String,
 }
 
-fn node_chain_page(url: &str, org: &str, before_seq: Option<u64>, limit: usize) -> Result<Vec<Vec<u8>>, SourceError> {
-    let mut path = format!("/api/orgs/{}/records?limit={limit}", encode_path_segment(org));
+fn node_chain_page(
+    url: &str,
+    org: &str,
+    before_seq: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Vec<u8>>, SourceError> {
+    let mut path = format!(
+        "/api/orgs/{}/records?limit={limit}",
+        encode_path_segment(org)
+    );
     if let Some(before) = before_seq {
         path.push_str(&format!("&before_seq={before}"));
     }
-    let page: ChainPage = http_get(url, &path)?.json().map_err(|error| node_error(url, format!("bad page: {error}")))?;
+    let page: ChainPage = http_get(url, &path)?
+        .json()
+        .map_err(|error| node_error(url, format!("bad page: {error}")))?;
     page.records
         .into_iter()
-        .map(|record| hex::decode(&record.bytes_hex).map_err(|error| node_error(url, format!("bad record hex: {error}"))))
+        .map(|record| {
+            hex::decode(&record.bytes_hex)
+                .map_err(|error| node_error(url, format!("bad record hex: {error}")))
+        })
         .collect()
 }
 
@@ -258,7 +328,9 @@ pub fn encode_path_segment(segment: &str) -> String {
     segment
         .bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (byte as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()

@@ -67,26 +67,46 @@ struct Refusal {
 impl SubmitTarget {
     /// Reads `endpoints.json` and `submit.token` from a running node's data directory.
     pub fn from_data_dir(dir: &Path) -> Result<SubmitTarget, SubmitError> {
-        let node_files = |error: EndpointsError| SubmitError::NodeFiles { path: dir.display().to_string(), detail: error.to_string() };
+        let node_files = |error: EndpointsError| SubmitError::NodeFiles {
+            path: dir.display().to_string(),
+            detail: error.to_string(),
+        };
         let endpoints = Endpoints::read(dir).map_err(node_files)?;
         let token = read_token(dir).map_err(node_files)?;
-        Ok(SubmitTarget { url: endpoints.submit, token, public_url: Some(endpoints.public) })
+        Ok(SubmitTarget {
+            url: endpoints.submit,
+            token,
+            public_url: Some(endpoints.public),
+        })
     }
 
     /// A target given by URL and token file.
-    pub fn from_url(url: String, token_file: &Path, public_url: Option<String>) -> Result<SubmitTarget, SubmitError> {
+    pub fn from_url(
+        url: String,
+        token_file: &Path,
+        public_url: Option<String>,
+    ) -> Result<SubmitTarget, SubmitError> {
         let token = read(token_file)?.trim().to_owned();
-        Ok(SubmitTarget { url, token, public_url })
+        Ok(SubmitTarget {
+            url,
+            token,
+            public_url,
+        })
     }
 
     /// Sends a body; returns the new record's id and seq once the node says it is durable.
     pub fn submit(&self, body: &Body) -> Result<(RecordId, u64), SubmitError> {
         let bytes = codec::encode(body);
         if bytes.len() > BODY_SIZE_BYTES_MAX {
-            return Err(SubmitError::TooLarge { size_bytes: bytes.len() });
+            return Err(SubmitError::TooLarge {
+                size_bytes: bytes.len(),
+            });
         }
         let url = format!("{}/v1/records", self.url.trim_end_matches('/'));
-        let unreachable = |error: reqwest::Error| SubmitError::Unreachable { url: self.url.clone(), detail: error.to_string() };
+        let unreachable = |error: reqwest::Error| SubmitError::Unreachable {
+            url: self.url.clone(),
+            detail: error.to_string(),
+        };
         let response = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()
@@ -100,20 +120,31 @@ impl SubmitTarget {
         let status = response.status();
         let text = response.text().map_err(unreachable)?;
         if !status.is_success() {
-            let message = serde_json::from_str::<Refusal>(&text).map(|refusal| refusal.error).unwrap_or(text);
+            let message = serde_json::from_str::<Refusal>(&text)
+                .map(|refusal| refusal.error)
+                .unwrap_or(text);
             let message = if status == reqwest::StatusCode::UNAUTHORIZED && message.is_empty() {
                 "the submit token was refused".to_owned()
             } else {
                 message
             };
-            return Err(SubmitError::Refused { status: status.as_u16(), message });
+            return Err(SubmitError::Refused {
+                status: status.as_u16(),
+                message,
+            });
         }
-        let accepted: Accepted = serde_json::from_str(&text)
-            .map_err(|error| SubmitError::Refused { status: status.as_u16(), message: format!("unreadable answer: {error}") })?;
+        let accepted: Accepted =
+            serde_json::from_str(&text).map_err(|error| SubmitError::Refused {
+                status: status.as_u16(),
+                message: format!("unreadable answer: {error}"),
+            })?;
         Ok((accepted.id, accepted.seq))
     }
 }
 
 fn read(path: &Path) -> Result<String, SubmitError> {
-    std::fs::read_to_string(path).map_err(|error| SubmitError::NodeFiles { path: path.display().to_string(), detail: error.to_string() })
+    std::fs::read_to_string(path).map_err(|error| SubmitError::NodeFiles {
+        path: path.display().to_string(),
+        detail: error.to_string(),
+    })
 }

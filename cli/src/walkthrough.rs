@@ -12,7 +12,9 @@ use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
 use aidledger_cli::{keys, network};
 use aidledger_spec::genesis::{Member, Role};
-use aidledger_spec::record::{Correction, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText};
+use aidledger_spec::record::{
+    Correction, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText,
+};
 use aidledger_spec::{Body, RecordId};
 use anyhow::{bail, Context, Result};
 
@@ -39,47 +41,110 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
     let donor = "GB-GOV-1";
     let partner = "DK-CVR-20699310";
     let members = vec![
-        member(&dir, donor, "Foreign, Commonwealth and Development Office", Role::Donor)?,
+        member(
+            &dir,
+            donor,
+            "Foreign, Commonwealth and Development Office",
+            Role::Donor,
+        )?,
         member(&dir, partner, "Danish Refugee Council", Role::Implementer)?,
-        member(&dir, "XM-AUDIT-1", "Independent Audit Office", Role::Auditor)?,
+        member(
+            &dir,
+            "XM-AUDIT-1",
+            "Independent Audit Office",
+            Role::Auditor,
+        )?,
     ];
-    let genesis = network::build_genesis("walkthrough network", crate::commands::now_ms(), members, None, None)?;
+    let genesis = network::build_genesis(
+        "walkthrough network",
+        crate::commands::now_ms(),
+        members,
+        None,
+        None,
+    )?;
     let genesis_path = dir.join("genesis.bin");
     std::fs::write(&genesis_path, genesis.encode())?;
     let network_id = genesis.network_id();
     println!("1. network of 3 organisations created; network id {network_id}");
 
     let data_dir = dir.join("donor-node");
-    let node = start_node(&data_dir, &genesis_path, donor, &dir.join(format!("{donor}.key")))?;
+    let node = start_node(
+        &data_dir,
+        &genesis_path,
+        donor,
+        &dir.join(format!("{donor}.key")),
+    )?;
     let target = wait_for_node(&data_dir)?;
-    println!("2. {donor}'s node is running: submit {} / public {}", target.url, target.public_url.clone().unwrap_or_default());
+    println!(
+        "2. {donor}'s node is running: submit {} / public {}",
+        target.url,
+        target.public_url.clone().unwrap_or_default()
+    );
 
-    let commitment = submit(&target, Body::Transaction(compose::transaction(transaction("outgoing-commitment", "2000000", partner))?))?;
-    let disbursement = submit(&target, Body::Transaction(compose::transaction(transaction("disbursement", "400000.00", partner))?))?;
+    let commitment = submit(
+        &target,
+        Body::Transaction(compose::transaction(transaction(
+            "outgoing-commitment",
+            "2000000",
+            partner,
+        ))?),
+    )?;
+    let disbursement = submit(
+        &target,
+        Body::Transaction(compose::transaction(transaction(
+            "disbursement",
+            "400000.00",
+            partner,
+        ))?),
+    )?;
     println!("3. recorded a commitment {commitment} and a disbursement {disbursement}");
     let treaty = TreatyText {
         title: "Agreement on humanitarian cooperation".into(),
         parties: vec![donor.into(), partner.into()],
         versions: vec![
-            TextVersion { language: "en".into(), text: "Article 1. The parties shall cooperate.".into() },
-            TextVersion { language: "fr".into(), text: "Article 1. Les parties coopèrent.".into() },
+            TextVersion {
+                language: "en".into(),
+                text: "Article 1. The parties shall cooperate.".into(),
+            },
+            TextVersion {
+                language: "fr".into(),
+                text: "Article 1. Les parties coopèrent.".into(),
+            },
         ],
         supersedes: None,
     };
     let text_hash = treaty.text_hash();
     let treaty_id = submit(&target, Body::TreatyText(treaty))?;
-    let action = TreatyAction { treaty: treaty_id, text_hash, action: TreatyActionKind::Ratify, date: compose::date("date", "2024-03-01")?, note: String::new() };
+    let action = TreatyAction {
+        treaty: treaty_id,
+        text_hash,
+        action: TreatyActionKind::Ratify,
+        date: compose::date("date", "2024-03-01")?,
+        note: String::new(),
+    };
     let ratification = submit(&target, Body::TreatyAction(action))?;
     println!("4. recorded a treaty text {treaty_id} (text hash {text_hash}) and its ratification {ratification}");
-    let statement = Statement { title: "Funding update".into(), language: "en".into(), text: "The first tranche was paid.".into() };
+    let statement = Statement {
+        title: "Funding update".into(),
+        language: "en".into(),
+        text: "The first tranche was paid.".into(),
+    };
     let statement_id = submit(&target, Body::Statement(statement))?;
-    let correction = Correction { corrects: disbursement, reason: "value date was mistyped".into(), replacement: None };
+    let correction = Correction {
+        corrects: disbursement,
+        reason: "value date was mistyped".into(),
+        replacement: None,
+    };
     let correction_id = submit(&target, Body::Correction(correction))?;
     println!("5. recorded a statement {statement_id} and a correction {correction_id}");
 
     let bundle = dir.join("network.bundle");
-    let (genesis_found, items) = Source::Node(target.public_url.clone().unwrap_or_default()).open()?;
-    let mut writer = aidledger_spec::bundle::BundleWriter::new(std::io::BufWriter::new(std::fs::File::create(&bundle)?), &genesis_found.encode())?;
+    let (genesis_found, items) =
+        Source::Node(target.public_url.clone().unwrap_or_default()).open()?;
+    let mut writer = aidledger_spec::bundle::BundleWriter::new(
+        std::io::BufWriter::new(std::fs::File::create(&bundle)?),
+        &genesis_found.encode(),
+    )?;
     for item in items {
         match item? {
             aidledger_spec::bundle::BundleItem::Record(bytes) => writer.record(&bytes)?,
@@ -90,13 +155,20 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
     println!("6. exported the node's store to {}", bundle.display());
     drop(node);
 
-    let result = audit(&Source::Bundle(bundle.clone()), Some(network_id), SignatureMode::Batch)?;
+    let result = audit(
+        &Source::Bundle(bundle.clone()),
+        Some(network_id),
+        SignatureMode::Batch,
+    )?;
     println!("7. verified the bundle offline against network id {network_id}:");
     print!("{}", audit_text(&result));
     if !result.is_valid() {
         bail!("the walkthrough's own bundle did not verify");
     }
-    println!("try: aidledger verify --bundle {} --network-id {network_id}", bundle.display());
+    println!(
+        "try: aidledger verify --bundle {} --network-id {network_id}",
+        bundle.display()
+    );
     if dir.starts_with(temporary.path()) {
         println!("(the temporary directory is removed now; pass --dir to keep it)");
     }
@@ -105,7 +177,13 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
 
 fn member(dir: &Path, id: &str, name: &str, role: Role) -> Result<Member> {
     let key = keys::generate_key_file(&dir.join(format!("{id}.key")))?;
-    Ok(Member { id: id.into(), name: name.into(), roles: vec![role], signing_keys: vec![key], node_keys: vec![] })
+    Ok(Member {
+        id: id.into(),
+        name: name.into(),
+        roles: vec![role],
+        signing_keys: vec![key],
+        node_keys: vec![],
+    })
 }
 
 fn transaction(kind: &str, amount: &str, receiver: &str) -> TransactionArgs {
@@ -116,8 +194,16 @@ fn transaction(kind: &str, amount: &str, receiver: &str) -> TransactionArgs {
         currency: "GBP".into(),
         value_date: "2020-06-22".into(),
         date: None,
-        provider: compose::party(Some("GB-GOV-1".into()), None, Some("GB-GOV-1-301150-117".into())),
-        receiver: compose::party(Some(receiver.into()), Some("Danish Refugee Council".into()), None),
+        provider: compose::party(
+            Some("GB-GOV-1".into()),
+            None,
+            Some("GB-GOV-1-301150-117".into()),
+        ),
+        receiver: compose::party(
+            Some(receiver.into()),
+            Some("Danish Refugee Council".into()),
+            None,
+        ),
         description: "H2H COVID-19 response".into(),
         acknowledges: None,
     }
@@ -130,14 +216,23 @@ fn submit(target: &SubmitTarget, body: Body) -> Result<RecordId> {
 fn start_node(data_dir: &Path, genesis: &Path, org: &str, key: &Path) -> Result<NodeGuard> {
     let binary = std::env::current_exe()?.with_file_name("aidledger-node");
     let child = Command::new(&binary)
-        .arg("--data-dir").arg(data_dir)
-        .arg("--genesis").arg(genesis)
-        .arg("--org").arg(org)
-        .arg("--key").arg(key)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--genesis")
+        .arg(genesis)
+        .arg("--org")
+        .arg(org)
+        .arg("--key")
+        .arg(key)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .with_context(|| format!("cannot start {} (build it with cargo build --workspace --bins)", binary.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot start {} (build it with cargo build --workspace --bins)",
+                binary.display()
+            )
+        })?;
     Ok(NodeGuard(child))
 }
 
