@@ -1,1 +1,22 @@
-//! placeholder
+//! The aidledger node as a library: the sled store of signed chains, the single writer with
+//! group commit, and the submit and public HTTP APIs; `main.rs` is a thin binary over it.
+//!
+//! Readers of a stopped node's directory (the CLI) use [`Store::open`]; a running node is
+//! reached through [`datadir::Endpoints`] and [`datadir::read_token`].
+
+pub mod api;
+pub mod datadir;
+mod durable;
+pub mod export;
+pub mod node;
+pub mod policy;
+pub mod public;
+pub mod store;
+pub mod submit;
+pub mod view;
+pub mod writer;
+
+pub use datadir::{DirLock, Endpoints};
+pub use node::{start, NodeConfig, RunningNode, ShutdownError, StartError};
+pub use store::{AppendError, Head, OpenError, OpenMode, Store, StoreError, StoredRecord};
+pub use view::RecordView;

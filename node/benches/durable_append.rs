@@ -1,0 +1,263 @@
+//! Durable append throughput and latency of the node, against raw sled with and without the
+//! flush and fsyncs. Run: `cargo bench -p aidledger-node --bench durable_append` (< 60 s).
+//!
+//! The node runs in-process on a temporary directory with its real submit API; clients are
+//! HTTP clients on their own runtime. Every acknowledged append is durable (group commit).
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aidledger_node::{NodeConfig, RunningNode};
+use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
+use aidledger_spec::record::Statement;
+use aidledger_spec::{codec, Body, Genesis, PublicKey};
+use ed25519_dalek::SigningKey;
+
+const ORG: &str = "GB-GOV-1";
+/// Concurrent clients of the throughput runs.
+const CLIENT_COUNTS: [usize; 3] = [16, 64, 256];
+const THROUGHPUT_RUN: Duration = Duration::from_secs(5);
+const LATENCY_SAMPLES: usize = 500;
+const RAW_SLED_NO_FLUSH_INSERTS: usize = 100_000;
+const RAW_SLED_FLUSHED_INSERTS: usize = 2_000;
+/// About the size of a small transaction record.
+const VALUE_BYTES: usize = 400;
+
+fn main() {
+    let root = tempfile::tempdir().expect("temporary directory");
+    println!(
+        "durable_append: {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:<52} {:>12} {:>10} {:>10}",
+        "measure", "ops/s", "p50", "p99"
+    );
+    raw_sled(root.path());
+    node_runs(root.path());
+}
+
+fn genesis_and_key() -> (Genesis, SigningKey) {
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let mut genesis = Genesis {
+        format_version: GENESIS_FORMAT_VERSION,
+        name: "benchmark".into(),
+        created_ms: 1,
+        members: vec![Member {
+            id: ORG.into(),
+            name: "Donor".into(),
+            roles: vec![Role::Donor],
+            signing_keys: vec![PublicKey(key.verifying_key().to_bytes())],
+            node_keys: vec![],
+        }],
+        admin_rule: AdminRule {
+            admins: vec![ORG.into()],
+            threshold: 1,
+        },
+    };
+    genesis.normalise();
+    (genesis, key)
+}
+
+fn body_bytes(index: u64) -> Vec<u8> {
+    let text = format!("{index:08} {}", "x".repeat(VALUE_BYTES - 120));
+    codec::encode(&Body::Statement(Statement {
+        title: "benchmark".into(),
+        language: "en".into(),
+        text,
+    }))
+}
+
+fn row(measure: &str, ops_per_second: f64, latencies: Option<&mut Vec<Duration>>) {
+    let (p50, p99) = match latencies {
+        Some(latencies) if !latencies.is_empty() => {
+            latencies.sort_unstable();
+            let at = |fraction: f64| {
+                latencies[((latencies.len() as f64 * fraction) as usize).min(latencies.len() - 1)]
+            };
+            (format!("{:.2?}", at(0.50)), format!("{:.2?}", at(0.99)))
+        }
+        _ => ("-".into(), "-".into()),
+    };
+    println!("{measure:<52} {ops_per_second:>12.0} {p50:>10} {p99:>10}");
+}
+
+/// sled alone: inserts without flush, with sled's flush, and with flush plus our fsync.
+fn raw_sled(root: &Path) {
+    let value = vec![7u8; VALUE_BYTES];
+    let db = sled::open(root.join("raw-no-flush")).expect("sled");
+    let started = Instant::now();
+    for index in 0..RAW_SLED_NO_FLUSH_INSERTS as u64 {
+        db.insert(index.to_be_bytes(), value.as_slice())
+            .expect("insert");
+    }
+    row(
+        "raw sled insert, no flush",
+        RAW_SLED_NO_FLUSH_INSERTS as f64 / started.elapsed().as_secs_f64(),
+        None,
+    );
+
+    for (name, fsync) in [
+        ("raw sled insert + flush each", false),
+        ("raw sled insert + flush + fsync(db) each", true),
+    ] {
+        let path = root.join(if fsync { "raw-fsync" } else { "raw-flush" });
+        let db = sled::open(&path).expect("sled");
+        let db_file = File::open(path.join("db")).expect("db file");
+        let mut latencies = Vec::with_capacity(RAW_SLED_FLUSHED_INSERTS);
+        let started = Instant::now();
+        for index in 0..RAW_SLED_FLUSHED_INSERTS as u64 {
+            let one = Instant::now();
+            db.insert(index.to_be_bytes(), value.as_slice())
+                .expect("insert");
+            db.flush().expect("flush");
+            if fsync {
+                db_file.sync_all().expect("fsync");
+            }
+            latencies.push(one.elapsed());
+        }
+        row(
+            name,
+            RAW_SLED_FLUSHED_INSERTS as f64 / started.elapsed().as_secs_f64(),
+            Some(&mut latencies),
+        );
+    }
+}
+
+fn start_node(node_runtime: &tokio::runtime::Runtime, root: &Path) -> RunningNode {
+    let (genesis, key) = genesis_and_key();
+    let genesis_path = root.join("genesis.bin");
+    std::fs::write(&genesis_path, genesis.encode()).expect("genesis");
+    let key_path = root.join("org.key");
+    std::fs::write(&key_path, hex::encode(key.to_bytes())).expect("key");
+    let loopback: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    let config = NodeConfig {
+        data_dir: root.join("node"),
+        genesis: Some(genesis_path),
+        org: Some(ORG.into()),
+        key: Some(key_path),
+        submit_addr: loopback,
+        public_addr: loopback,
+    };
+    node_runtime
+        .block_on(aidledger_node::start(config))
+        .expect("node starts")
+}
+
+fn node_runs(root: &Path) {
+    let node_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let node = start_node(&node_runtime, root);
+    let url = format!("{}/v1/records", node.submit_url());
+    let token = node.token().to_string();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .expect("client");
+    let next_index = Arc::new(AtomicU64::new(0));
+
+    let mut latencies = client_runtime.block_on(single_client(&http, &url, &token, &next_index));
+    row(
+        "node: 1 client, durable append (HTTP)",
+        LATENCY_SAMPLES as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
+        Some(&mut latencies),
+    );
+
+    for clients in CLIENT_COUNTS {
+        let (count, elapsed, mut latencies) =
+            client_runtime.block_on(many_clients(&http, &url, &token, &next_index, clients));
+        row(
+            &format!("node: {clients} clients, durable appends (group commit)"),
+            count as f64 / elapsed.as_secs_f64(),
+            Some(&mut latencies),
+        );
+    }
+    node_runtime
+        .block_on(node.shutdown())
+        .expect("clean shutdown");
+}
+
+async fn submit(http: &reqwest::Client, url: &str, token: &str, index: u64) {
+    let response = http
+        .post(url)
+        .bearer_auth(token)
+        .body(body_bytes(index))
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        response.status().is_success(),
+        "append refused: {}",
+        response.status()
+    );
+}
+
+async fn single_client(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    next_index: &AtomicU64,
+) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
+    for _ in 0..LATENCY_SAMPLES {
+        let started = Instant::now();
+        submit(http, url, token, next_index.fetch_add(1, Ordering::Relaxed)).await;
+        latencies.push(started.elapsed());
+    }
+    latencies
+}
+
+async fn many_clients(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    next_index: &Arc<AtomicU64>,
+    clients: usize,
+) -> (u64, Duration, Vec<Duration>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (http, url, token, stop, next_index) = (
+                http.clone(),
+                url.to_string(),
+                token.to_string(),
+                stop.clone(),
+                next_index.clone(),
+            );
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let one = Instant::now();
+                    submit(
+                        &http,
+                        &url,
+                        &token,
+                        next_index.fetch_add(1, Ordering::Relaxed),
+                    )
+                    .await;
+                    latencies.push(one.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    tokio::time::sleep(THROUGHPUT_RUN).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.expect("client task"));
+    }
+    let elapsed = started.elapsed();
+    (latencies.len() as u64, elapsed, latencies)
+}

@@ -1,0 +1,243 @@
+//! The node's data directory: file names, the exclusive lock, private files and `endpoints.json`.
+//!
+//! Layout (docs/INTERFACES.md): `genesis.bin`, `org.key`, `store/`, `submit.token`,
+//! `endpoints.json`, `node.lock`. Files that must survive a crash whole are written to a
+//! temporary name, fsynced, renamed, and the directory fsynced, so a reader sees the old
+//! file or the new one, never half of one.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use aidledger_spec::PublicKey;
+use ed25519_dalek::SigningKey;
+
+/// The genesis' canonical bytes.
+pub const GENESIS_FILE: &str = "genesis.bin";
+/// The organisation's signing key: hex of the 32-byte seed, one line, mode 0600.
+pub const KEY_FILE: &str = "org.key";
+/// The sled database directory.
+pub const STORE_DIR: &str = "store";
+/// The submit API's bearer token, 64 hex characters, mode 0600, new at every start.
+pub const TOKEN_FILE: &str = "submit.token";
+/// The listeners' URLs and the node's pid, present while the node runs.
+pub const ENDPOINTS_FILE: &str = "endpoints.json";
+/// The file the running node (or a reader of a stopped node's directory) holds locked.
+pub const LOCK_FILE: &str = "node.lock";
+/// Mode of files that hold secrets.
+pub const PRIVATE_FILE_MODE: u32 = 0o600;
+/// Length of an ed25519 seed, in bytes.
+const SEED_BYTES: usize = 32;
+
+/// Why the lock of a data directory could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds the lock.
+    #[error("{dir} is in use by a running node (its {LOCK_FILE} is locked)")]
+    InUse {
+        /// The data directory.
+        dir: PathBuf,
+    },
+    /// The lock file could not be opened or locked.
+    #[error("cannot lock {path}: {source}")]
+    Io {
+        /// The lock file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+}
+
+/// An exclusive `flock` on `DIR/node.lock`, released when dropped (or when the process dies,
+/// so a node killed with -9 never leaves a stale lock behind).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    /// Takes the lock without waiting.
+    pub fn acquire(dir: &Path) -> Result<DirLock, LockError> {
+        let path = dir.join(LOCK_FILE);
+        let io_error = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(DirLock { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(LockError::InUse {
+                dir: dir.to_path_buf(),
+            }),
+            Err(TryLockError::Error(source)) => Err(io_error(source)),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically and durably with the given mode: temporary file,
+/// fsync, rename over `path`, fsync of the directory.
+pub fn write_file_atomically(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let temporary = temporary_path(path);
+    // A temporary file left by a crash may have another mode; start from nothing.
+    match fs::remove_file(&temporary) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temporary, path)?;
+    sync_parent_dir(path)
+}
+
+/// Fsyncs the directory that holds `path`, so that a created, renamed or removed entry survives
+/// a power loss.
+pub fn sync_parent_dir(path: &Path) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    sync_dir(parent)
+}
+
+/// Fsyncs a directory.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|name| name.to_os_string())
+        .unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Why a key file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// The file could not be read.
+    #[error("cannot read key file {path}: {source}")]
+    Io {
+        /// The key file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The file does not hold 64 hex digits.
+    #[error("key file {path} does not hold a key (expected {} hex digits on one line)", SEED_BYTES * 2)]
+    Malformed {
+        /// The key file.
+        path: PathBuf,
+    },
+}
+
+/// Reads a key file: hex of the 32-byte ed25519 seed, one line.
+pub fn read_key_file(path: &Path) -> Result<SigningKey, KeyFileError> {
+    let text = fs::read_to_string(path).map_err(|source| KeyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut seed = [0u8; SEED_BYTES];
+    hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| KeyFileError::Malformed {
+        path: path.to_path_buf(),
+    })?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The text of a key file for `key`.
+pub fn key_file_text(key: &SigningKey) -> String {
+    format!("{}\n", hex::encode(key.to_bytes()))
+}
+
+/// The public key of a signing key, as the genesis lists it.
+pub fn public_key(key: &SigningKey) -> PublicKey {
+    PublicKey(key.verifying_key().to_bytes())
+}
+
+/// The content of `DIR/endpoints.json`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Endpoints {
+    /// Base URL of the submit API, `http://127.0.0.1:PORT`.
+    pub submit: String,
+    /// Base URL of the public API.
+    pub public: String,
+    /// The node's process id.
+    pub pid: u32,
+}
+
+/// Why `endpoints.json` or `submit.token` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointsError {
+    /// The file is missing: the node is not running (or never wrote it).
+    #[error("{path} does not exist: is the node running?")]
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The file's content is not what the node writes.
+    #[error("{path} is malformed: {problem}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl Endpoints {
+    /// Reads `DIR/endpoints.json` of a running node.
+    pub fn read(data_dir: &Path) -> Result<Endpoints, EndpointsError> {
+        let path = data_dir.join(ENDPOINTS_FILE);
+        let text = read_text(&path)?;
+        serde_json::from_str(&text).map_err(|error| EndpointsError::Malformed {
+            path,
+            problem: error.to_string(),
+        })
+    }
+}
+
+/// Reads `DIR/submit.token` of a running node.
+pub fn read_token(data_dir: &Path) -> Result<String, EndpointsError> {
+    let path = data_dir.join(TOKEN_FILE);
+    let token = read_text(&path)?.trim().to_owned();
+    if token.len() != 64 || !token.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Err(EndpointsError::Malformed {
+            path,
+            problem: "expected 64 hex digits".into(),
+        });
+    }
+    Ok(token)
+}
+
+fn read_text(path: &Path) -> Result<String, EndpointsError> {
+    fs::read_to_string(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => EndpointsError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => EndpointsError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}

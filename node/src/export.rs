@@ -1,0 +1,89 @@
+//! The bundle export, streamed: a blocking thread walks the store through `BundleWriter` and
+//! hands fixed-size chunks to the HTTP body over a bounded channel, so memory stays at
+//! [`EXPORT_CHANNEL_CHUNKS_MAX`] × [`EXPORT_CHUNK_BYTES`] whatever the size of the store.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use aidledger_spec::bundle::BundleWriter;
+use axum::body::{Body, Bytes};
+use tokio::sync::mpsc;
+
+use crate::store::Store;
+
+/// Size of one chunk of the streamed bundle.
+pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
+/// Most chunks written ahead of what the client has read.
+pub const EXPORT_CHANNEL_CHUNKS_MAX: usize = 16;
+
+/// A response body that streams the store's bundle. If reading the store fails midway the
+/// body ends with an error, so the client sees a cut transfer (and the bundle has no end
+/// frame), never a bundle that looks complete.
+pub fn stream_bundle(store: Arc<Store>) -> Body {
+    let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(EXPORT_CHANNEL_CHUNKS_MAX);
+    tokio::task::spawn_blocking(move || {
+        let mut sink = ChunkSender {
+            sender: sender.clone(),
+            chunk: Vec::with_capacity(EXPORT_CHUNK_BYTES),
+        };
+        if let Err(error) = write_bundle(&store, &mut sink) {
+            // The receiver may be gone (client left); then there is nobody to tell.
+            let _ = sender.blocking_send(Err(error));
+        }
+    });
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    Body::from_stream(chunks)
+}
+
+/// Writes the bundle of the whole store to `out`: genesis, every record chain by chain, proofs, end.
+pub fn write_bundle<W: Write>(store: &Store, out: W) -> io::Result<W> {
+    let mut writer = BundleWriter::new(out, store.genesis_bytes())?;
+    for record in store.iter_records() {
+        writer.record(&record.map_err(io::Error::other)?.bytes)?;
+    }
+    for proof in store.proofs() {
+        writer.proof(&proof.map_err(io::Error::other)?)?;
+    }
+    writer.finish()
+}
+
+/// A `Write` that cuts what it is given into chunks and sends them down the channel.
+struct ChunkSender {
+    sender: mpsc::Sender<io::Result<Bytes>>,
+    chunk: Vec<u8>,
+}
+
+impl ChunkSender {
+    fn send_chunk(&mut self) -> io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(EXPORT_CHUNK_BYTES));
+        self.sender
+            .blocking_send(Ok(Bytes::from(chunk)))
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the client stopped reading the export",
+                )
+            })
+    }
+}
+
+impl Write for ChunkSender {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let room = EXPORT_CHUNK_BYTES - self.chunk.len();
+        let taken = room.min(bytes.len());
+        self.chunk.extend_from_slice(&bytes[..taken]);
+        if self.chunk.len() == EXPORT_CHUNK_BYTES {
+            self.send_chunk()?;
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_chunk()
+    }
+}

@@ -1,0 +1,418 @@
+//! The node's life: prepare the data directory, open the store, start the writer and both
+//! listeners, publish `endpoints.json`, and shut down cleanly.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aidledger_spec::Genesis;
+use ed25519_dalek::SigningKey;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::datadir::{
+    self, DirLock, Endpoints, KeyFileError, LockError, ENDPOINTS_FILE, GENESIS_FILE, KEY_FILE,
+    PRIVATE_FILE_MODE, TOKEN_FILE,
+};
+use crate::store::{OpenError, OpenMode, Store, StoreError};
+use crate::writer::Writer;
+use crate::{public, submit};
+
+/// How long a shutdown waits for open HTTP requests (an export, a slow client) before it
+/// stops serving them; queued submissions are still committed after this.
+pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
+/// Bytes of randomness in the submit token.
+pub const TOKEN_BYTES: usize = 32;
+/// Mode of `genesis.bin` and `endpoints.json` (no secrets).
+const PUBLIC_FILE_MODE: u32 = 0o644;
+
+/// How to run a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The genesis file to copy in (first start), or to check against.
+    pub genesis: Option<PathBuf>,
+    /// The organisation (first start), or to check against.
+    pub org: Option<String>,
+    /// The key file to copy in (first start), or to check against.
+    pub key: Option<PathBuf>,
+    /// Where the submit API listens; must be a loopback address.
+    pub submit_addr: SocketAddr,
+    /// Where the public API listens.
+    pub public_addr: SocketAddr,
+}
+
+/// Why a node could not start. Each is a problem of configuration or of the data directory.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The flags do not make sense together or do not match the data directory.
+    #[error("{0}")]
+    Config(String),
+    /// The data directory is locked or cannot be locked.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// A key file could not be read.
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    /// A file of the data directory could not be written.
+    #[error("cannot {what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The writer could not start.
+    #[error("cannot start the writer: {0}")]
+    Writer(StoreError),
+}
+
+/// Why a shutdown was not clean.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// The final flush failed: the last acknowledged records were synced when acknowledged,
+    /// but the store's state after them is unknown.
+    #[error("the final flush of the store failed: {0}")]
+    Store(#[from] StoreError),
+    /// `endpoints.json` could not be removed.
+    #[error("cannot remove {path}: {source}")]
+    Endpoints {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+}
+
+/// A started node.
+pub struct RunningNode {
+    data_dir: PathBuf,
+    org: String,
+    token: String,
+    endpoints: Endpoints,
+    store: Arc<Store>,
+    writer: Arc<Writer>,
+    shutdown: watch::Sender<bool>,
+    servers: Vec<JoinHandle<io::Result<()>>>,
+}
+
+impl RunningNode {
+    /// The submit API's base URL.
+    pub fn submit_url(&self) -> &str {
+        &self.endpoints.submit
+    }
+
+    /// The public API's base URL.
+    pub fn public_url(&self) -> &str {
+        &self.endpoints.public
+    }
+
+    /// The bearer token of the submit API.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The node's organisation.
+    pub fn org(&self) -> &str {
+        &self.org
+    }
+
+    /// Stops serving, commits every queued submission, flushes, removes `endpoints.json` and
+    /// releases the data directory's lock.
+    pub async fn shutdown(self) -> Result<(), ShutdownError> {
+        // Receivers may all be gone if the servers already ended; that is the goal anyway.
+        let _ = self.shutdown.send(true);
+        let grace = Duration::from_millis(SHUTDOWN_GRACE_MS);
+        for server in self.servers {
+            let abort = server.abort_handle();
+            if tokio::time::timeout(grace, server).await.is_err() {
+                abort.abort();
+            }
+        }
+        self.writer.stop().await;
+        let store = self.store.clone();
+        let flushed = tokio::task::spawn_blocking(move || store.make_durable()).await;
+        flushed.map_err(|error| StoreError::Io(io::Error::other(error)))??;
+        let path = self.data_dir.join(ENDPOINTS_FILE);
+        std::fs::remove_file(&path)
+            .and_then(|()| datadir::sync_parent_dir(&path))
+            .map_err(|source| ShutdownError::Endpoints { path, source })?;
+        Ok(())
+    }
+}
+
+/// Starts a node: everything up to both listeners serving and `endpoints.json` written.
+pub async fn start(config: NodeConfig) -> Result<RunningNode, StartError> {
+    if !config.submit_addr.ip().is_loopback() {
+        return Err(StartError::Config(format!(
+            "--submit-addr {} is not a loopback address: the submit API must not be reachable from other machines",
+            config.submit_addr
+        )));
+    }
+    let (dir, submit_addr, public_addr) = (
+        config.data_dir.clone(),
+        config.submit_addr,
+        config.public_addr,
+    );
+    // Opening the store reads and may recover the whole sled log: not work for an async thread.
+    let (store, key) = tokio::task::spawn_blocking(move || open_data_dir(&config))
+        .await
+        .map_err(|error| StartError::Config(format!("startup failed: {error}")))??;
+    serve(dir, Arc::new(store), key, submit_addr, public_addr).await
+}
+
+/// Locks the directory, copies or checks the genesis and key, opens the store; returns the
+/// store and the signing key.
+fn open_data_dir(config: &NodeConfig) -> Result<(Store, SigningKey), StartError> {
+    let dir = &config.data_dir;
+    let first_start = !dir.join(GENESIS_FILE).exists();
+    if first_start {
+        if config.genesis.is_none() || config.org.is_none() || config.key.is_none() {
+            return Err(StartError::Config(format!(
+                "{} is not an initialised node directory: the first start needs --genesis, --org and --key",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|source| StartError::Io {
+            what: format!("create {}", dir.display()),
+            source,
+        })?;
+    } else if !dir.is_dir() {
+        return Err(StartError::Config(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
+    }
+    let lock = DirLock::acquire(dir)?;
+    let copied_key = if first_start {
+        Some(initialise(config)?)
+    } else {
+        None
+    };
+    // The store first: it checks genesis.bin, the most telling problem of a damaged directory.
+    let store = Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing)?;
+    let key = match copied_key {
+        Some(key) => key,
+        None => check_flags(config)?,
+    };
+    let org = owner_of_key(store.genesis(), &key).ok_or_else(|| {
+        StartError::Config(format!(
+            "the key in {} is not a signing key of any member",
+            dir.join(KEY_FILE).display()
+        ))
+    })?;
+    if let Some(wanted) = &config.org {
+        if *wanted != org {
+            return Err(StartError::Config(format!(
+                "--org {wanted} does not match {}: its key is {org}'s",
+                dir.display()
+            )));
+        }
+    }
+    Ok((store, key))
+}
+
+/// First start: checks the genesis, org and key, then copies the key and (last, because its
+/// presence marks an initialised directory) the genesis into the directory.
+fn initialise(config: &NodeConfig) -> Result<SigningKey, StartError> {
+    let (Some(genesis_path), Some(org), Some(key_path)) =
+        (&config.genesis, &config.org, &config.key)
+    else {
+        return Err(StartError::Config(
+            "the first start needs --genesis, --org and --key".into(),
+        ));
+    };
+    let genesis_bytes = std::fs::read(genesis_path).map_err(|source| StartError::Io {
+        what: format!("read {}", genesis_path.display()),
+        source,
+    })?;
+    let genesis = Genesis::decode(&genesis_bytes).map_err(|error| {
+        StartError::Config(format!(
+            "{} is not a valid genesis: {error}",
+            genesis_path.display()
+        ))
+    })?;
+    let key = datadir::read_key_file(key_path)?;
+    let member = genesis.member(org).ok_or_else(|| {
+        StartError::Config(format!(
+            "--org {org} is not a member of the network {:?}",
+            genesis.name
+        ))
+    })?;
+    if !member.signing_keys.contains(&datadir::public_key(&key)) {
+        return Err(StartError::Config(format!(
+            "the key in {} ({}) is not one of {org}'s signing keys in the genesis",
+            key_path.display(),
+            datadir::public_key(&key)
+        )));
+    }
+    let dir = &config.data_dir;
+    write(
+        &dir.join(KEY_FILE),
+        datadir::key_file_text(&key).as_bytes(),
+        PRIVATE_FILE_MODE,
+    )?;
+    write(&dir.join(GENESIS_FILE), &genesis_bytes, PUBLIC_FILE_MODE)?;
+    Ok(key)
+}
+
+/// Later starts: the directory's key; flags given again must match the directory.
+fn check_flags(config: &NodeConfig) -> Result<SigningKey, StartError> {
+    let dir = &config.data_dir;
+    let key = datadir::read_key_file(&dir.join(KEY_FILE))?;
+    if let Some(key_path) = &config.key {
+        if datadir::read_key_file(key_path)?.to_bytes() != key.to_bytes() {
+            return Err(StartError::Config(format!(
+                "--key {} differs from the key {} already holds",
+                key_path.display(),
+                dir.display()
+            )));
+        }
+    }
+    if let Some(genesis_path) = &config.genesis {
+        let given = std::fs::read(genesis_path).map_err(|source| StartError::Io {
+            what: format!("read {}", genesis_path.display()),
+            source,
+        })?;
+        let held = std::fs::read(dir.join(GENESIS_FILE)).map_err(|source| StartError::Io {
+            what: format!("read {}", dir.join(GENESIS_FILE).display()),
+            source,
+        })?;
+        if given != held {
+            return Err(StartError::Config(format!(
+                "--genesis {} differs from the genesis {} already holds",
+                genesis_path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(key)
+}
+
+/// The member whose signing keys include `key`.
+fn owner_of_key(genesis: &Genesis, key: &SigningKey) -> Option<String> {
+    let public_key = datadir::public_key(key);
+    genesis
+        .members
+        .iter()
+        .find(|member| member.signing_keys.contains(&public_key))
+        .map(|member| member.id.clone())
+}
+
+fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StartError> {
+    datadir::write_file_atomically(path, bytes, mode).map_err(|source| StartError::Io {
+        what: format!("write {}", path.display()),
+        source,
+    })
+}
+
+/// A fresh token: [`TOKEN_BYTES`] random bytes, hex.
+fn new_token() -> Result<String, StartError> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|error| StartError::Io {
+        what: "draw a random token".into(),
+        source: io::Error::other(error.to_string()),
+    })?;
+    Ok(hex::encode(bytes))
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+async fn serve(
+    dir: PathBuf,
+    store: Arc<Store>,
+    key: SigningKey,
+    submit_addr: SocketAddr,
+    public_addr: SocketAddr,
+) -> Result<RunningNode, StartError> {
+    let org = owner_of_key(store.genesis(), &key).unwrap_or_default();
+    let token = new_token()?;
+    write(
+        &dir.join(TOKEN_FILE),
+        format!("{token}\n").as_bytes(),
+        PRIVATE_FILE_MODE,
+    )?;
+    let writer =
+        Arc::new(Writer::start(store.clone(), org.clone(), key).map_err(StartError::Writer)?);
+    let (submit_listener, submit_local) = bind(submit_addr).await?;
+    let (public_listener, public_local) = bind(public_addr).await?;
+    let endpoints = Endpoints {
+        submit: format!("http://{submit_local}"),
+        public: format!("http://{public_local}"),
+        pid: std::process::id(),
+    };
+    let endpoints_json = serde_json::to_vec(&endpoints).map_err(|error| StartError::Io {
+        what: "encode endpoints.json".into(),
+        source: io::Error::other(error),
+    })?;
+    write(&dir.join(ENDPOINTS_FILE), &endpoints_json, PUBLIC_FILE_MODE)?;
+    let submit_state = Arc::new(submit::SubmitState {
+        store: store.clone(),
+        writer: writer.clone(),
+        org: org.clone(),
+        token: token.clone(),
+    });
+    let (shutdown, shutdown_receiver) = watch::channel(false);
+    let servers = vec![
+        spawn_server(
+            submit_listener,
+            submit::router(submit_state),
+            shutdown_receiver.clone(),
+        ),
+        spawn_server(
+            public_listener,
+            public::router(store.clone()),
+            shutdown_receiver,
+        ),
+    ];
+    Ok(RunningNode {
+        data_dir: dir,
+        org,
+        token,
+        endpoints,
+        store,
+        writer,
+        shutdown,
+        servers,
+    })
+}
+
+fn spawn_server(
+    listener: TcpListener,
+    router: axum::Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<io::Result<()>> {
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                // Ends on `true` or when the sender is dropped.
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    })
+}

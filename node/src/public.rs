@@ -1,0 +1,194 @@
+//! The public API: read-only views of the network, the chains and the records, and the bundle
+//! export. Nothing here can write; any method but GET and HEAD is answered 405.
+
+use std::sync::Arc;
+
+use aidledger_spec::RecordId;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::api::{self, ApiError};
+use crate::export;
+use crate::store::Store;
+use crate::view::RecordView;
+
+/// Records per page when the request names no limit.
+pub const PAGE_LIMIT_DEFAULT: usize = 50;
+/// Most records per page.
+pub const PAGE_LIMIT_MAX: usize = 1000;
+/// Most record bytes per page: a page of large treaty texts ends early (at least one record).
+pub const PAGE_SIZE_BYTES_MAX: usize = 32 * 1024 * 1024;
+
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// The public API's routes over a store.
+pub fn router(store: Arc<Store>) -> Router {
+    Router::new()
+        .route("/api/genesis.bin", get(genesis))
+        .route("/api/network", get(network))
+        .route("/api/records/{id}", get(record))
+        .route("/api/records/{id}/raw", get(record_raw))
+        .route("/api/orgs/{org}/records", get(org_records))
+        .route("/api/export", get(export_bundle))
+        .fallback(api::not_found)
+        .layer(middleware::from_fn(read_only))
+        .with_state(store)
+}
+
+/// 405 for every method that could change something, before any routing.
+async fn read_only(request: Request, next: Next) -> Response {
+    if request.method() == Method::GET || request.method() == Method::HEAD {
+        return next.run(request).await;
+    }
+    let message = format!(
+        "the public API is read-only: {} is not allowed (use GET or HEAD)",
+        request.method()
+    );
+    let mut response = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, message).into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
+async fn genesis(State(store): State<Arc<Store>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, OCTET_STREAM)],
+        store.genesis_bytes().to_vec(),
+    )
+        .into_response()
+}
+
+/// `GET /api/network`: the genesis' members and every member's chain length and head.
+async fn network(State(store): State<Arc<Store>>) -> Result<Json<Value>, ApiError> {
+    let chains = api::blocking(&store, |store| {
+        let mut chains = Vec::new();
+        for member in &store.genesis().members {
+            let head = store.head(&member.id)?;
+            let length = head.map_or(0, |head| head.seq + 1);
+            chains.push(json!({ "org": member.id, "length": length, "head": head }));
+        }
+        Ok(chains)
+    })
+    .await?;
+    let genesis = store.genesis();
+    Ok(Json(json!({
+        "name": genesis.name,
+        "network_id": store.network_id(),
+        "created_ms": genesis.created_ms,
+        "members": genesis.members,
+        "admin_rule": genesis.admin_rule,
+        "chains": chains,
+    })))
+}
+
+fn parse_id(text: &str) -> Result<RecordId, ApiError> {
+    RecordId::from_hex(text)
+        .map_err(|error| ApiError::bad_request(format!("malformed record id: {error}")))
+}
+
+async fn load(store: &Arc<Store>, id: RecordId) -> Result<Vec<u8>, ApiError> {
+    api::blocking(store, move |store| {
+        store
+            .get(&id)?
+            .ok_or_else(|| ApiError::not_found(format!("record {id} not found")))
+    })
+    .await
+}
+
+/// `GET /api/records/{id}`: the record's JSON view.
+async fn record(
+    State(store): State<Arc<Store>>,
+    Path(id): Path<String>,
+) -> Result<Json<RecordView>, ApiError> {
+    let bytes = load(&store, parse_id(&id)?).await?;
+    Ok(Json(RecordView::from_bytes(&bytes)?))
+}
+
+/// `GET /api/records/{id}/raw`: the record's wire bytes.
+async fn record_raw(
+    State(store): State<Arc<Store>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let bytes = load(&store, parse_id(&id)?).await?;
+    Ok(([(header::CONTENT_TYPE, OCTET_STREAM)], bytes).into_response())
+}
+
+/// The query of a page of a chain.
+#[derive(Debug, serde::Deserialize)]
+struct PageQuery {
+    before_seq: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/orgs/{org}/records?before_seq=N&limit=L`: newest first, read with a range query
+/// that starts at `before_seq`, never from the chain's start.
+async fn org_records(
+    State(store): State<Arc<Store>>,
+    Path(org): Path<String>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+    let limit = query.limit.unwrap_or(PAGE_LIMIT_DEFAULT);
+    if limit == 0 || limit > PAGE_LIMIT_MAX {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is not between 1 and {PAGE_LIMIT_MAX}"
+        )));
+    }
+    if store.genesis().member(&org).is_none() {
+        return Err(ApiError::not_found(format!(
+            "organisation {org:?} is not a member of the network"
+        )));
+    }
+    let author = org.clone();
+    let records = api::blocking(&store, move |store| {
+        read_page(store, &author, query.before_seq, limit)
+    })
+    .await?;
+    // Chains in the store are contiguous from seq 0, so older records exist exactly when the
+    // last record shown is not seq 0.
+    let next_before_seq = records
+        .last()
+        .map(|record| record.seq)
+        .filter(|seq| *seq > 0);
+    Ok(Json(
+        json!({ "org": org, "records": records, "next_before_seq": next_before_seq }),
+    ))
+}
+
+fn read_page(
+    store: &Store,
+    author: &str,
+    before_seq: Option<u64>,
+    limit: usize,
+) -> Result<Vec<RecordView>, ApiError> {
+    let mut views = Vec::new();
+    let mut size_bytes = 0;
+    for entry in store.chain_newest_first(author, before_seq, limit) {
+        let (_, bytes) = entry?;
+        size_bytes += bytes.len();
+        views.push(RecordView::from_bytes(&bytes)?);
+        if size_bytes >= PAGE_SIZE_BYTES_MAX {
+            break;
+        }
+    }
+    Ok(views)
+}
+
+/// `GET /api/export`: the whole store as a bundle, streamed while it is read.
+async fn export_bundle(State(store): State<Arc<Store>>) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, OCTET_STREAM),
+        (
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"aidledger.bundle\"",
+        ),
+    ];
+    (headers, export::stream_bundle(store)).into_response()
+}

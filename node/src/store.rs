@@ -1,0 +1,657 @@
+//! The node's store: every organisation's chain in sled, with an id index, the heads, the
+//! equivocation proofs and a little metadata.
+//!
+//! Trees and their keys (all integers big endian, so that sled's byte order is chain order):
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `records` | author length (u8), author bytes, seq (u64) | the record's wire bytes |
+//! | `index` | record id (32 bytes) | the `records` key |
+//! | `heads` | author bytes | seq (u64), record id (32 bytes) |
+//! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
+//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64) |
+//!
+//! An append writes `records`, `index`, `heads` and `meta` in one sled transaction and refuses
+//! a record that does not extend its author's head. Appends are not durable until
+//! [`Store::make_durable`] (see `node/DURABILITY.md`); the node's writer calls it once per group.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use aidledger_spec::bundle::EquivocationProof;
+use aidledger_spec::genesis::GenesisError;
+use aidledger_spec::{codec, Genesis, NetworkId, RecordId, VerifiedRecord};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
+
+use crate::datadir::{DirLock, LockError, GENESIS_FILE, STORE_DIR};
+use crate::durable::DurableFiles;
+
+const TREE_RECORDS: &str = "records";
+const TREE_INDEX: &str = "index";
+const TREE_HEADS: &str = "heads";
+const TREE_PROOFS: &str = "proofs";
+const TREE_META: &str = "meta";
+const META_NETWORK_ID: &[u8] = b"network_id";
+const META_RECORD_COUNT: &[u8] = b"record_count";
+const ID_BYTES: usize = 32;
+const SEQ_BYTES: usize = 8;
+const HEAD_VALUE_BYTES: usize = SEQ_BYTES + ID_BYTES;
+
+/// Whether [`Store::open_with_lock`] may create the sled database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// The store must exist (readers of a stopped node's directory).
+    Existing,
+    /// Create the store if it does not exist (the node).
+    CreateIfMissing,
+}
+
+/// Why a data directory's store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The data directory does not exist.
+    #[error("data directory {0} does not exist")]
+    MissingDir(PathBuf),
+    /// The directory is locked by a running node, or the lock failed.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// `genesis.bin` is missing.
+    #[error("{0} does not exist: this is not an initialised node directory")]
+    MissingGenesis(PathBuf),
+    /// `genesis.bin` could not be read.
+    #[error("cannot read {path}: {source}")]
+    ReadGenesis {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// `genesis.bin` is not a valid genesis.
+    #[error("{path} is corrupt: {source}")]
+    CorruptGenesis {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: GenesisError,
+    },
+    /// `store/` is missing.
+    #[error("{0} does not exist: the node never started in this directory")]
+    MissingStore(PathBuf),
+    /// sled refused to open the database.
+    #[error("cannot open the store {path}: {detail}")]
+    Sled {
+        /// The store directory.
+        path: PathBuf,
+        /// What sled said (or the message of its panic on a corrupted file).
+        detail: String,
+    },
+    /// The store belongs to another network than `genesis.bin`.
+    #[error("the store {path} belongs to network {found}, but genesis.bin is network {expected}")]
+    WrongNetwork {
+        /// The store directory.
+        path: PathBuf,
+        /// The genesis' network.
+        expected: NetworkId,
+        /// The store's network.
+        found: String,
+    },
+    /// Reading the store failed after it opened.
+    #[error("the store {path} is unusable: {source}")]
+    Store {
+        /// The store directory.
+        path: PathBuf,
+        /// The failure.
+        source: StoreError,
+    },
+}
+
+/// A failure while reading or writing an open store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// sled failed (I/O, or a checksum it found wrong).
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    /// An fsync or directory listing failed.
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Bytes in the store are not what this module writes.
+    #[error("the store is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Why an append was refused; nothing of the group was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The record belongs to another network.
+    #[error("record {id} belongs to network {found}, not to this store's network")]
+    WrongNetwork {
+        /// The record.
+        id: RecordId,
+        /// Its network.
+        found: NetworkId,
+    },
+    /// The author id cannot be a key (longer than 255 bytes).
+    #[error("author id of record {id} is too long to store")]
+    AuthorTooLong {
+        /// The record.
+        id: RecordId,
+    },
+    /// The record's seq is not the head's seq + 1 (or 0 for an empty chain).
+    #[error("record {id} of {author} has seq {seq}, but the chain's next seq is {expected_seq}")]
+    NotNext {
+        /// The record.
+        id: RecordId,
+        /// Its author.
+        author: String,
+        /// Its seq.
+        seq: u64,
+        /// The seq that would extend the chain.
+        expected_seq: u64,
+    },
+    /// The record's prev is not the head's id (or not zero for seq 0).
+    #[error(
+        "the record of {author} at seq {seq} names predecessor {found}, but the head is {expected}"
+    )]
+    WrongPredecessor {
+        /// Its author.
+        author: String,
+        /// Its seq.
+        seq: u64,
+        /// The head's id (zero for an empty chain).
+        expected: RecordId,
+        /// The predecessor the record names.
+        found: RecordId,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The last record of a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Head {
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its id.
+    pub id: RecordId,
+}
+
+impl Head {
+    /// The seq and prev that the next record of this chain must carry.
+    pub fn next(head: Option<Head>) -> (u64, RecordId) {
+        match head {
+            Some(head) => (head.seq + 1, head.id),
+            None => (0, RecordId::ZERO),
+        }
+    }
+}
+
+/// A record as stored, with its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// The author.
+    pub author: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its wire bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A data directory's store. Reads may run on any thread; appends should come from one writer
+/// (the node's), because each append is checked against the head it read.
+pub struct Store {
+    db: sled::Db,
+    records: sled::Tree,
+    index: sled::Tree,
+    heads: sled::Tree,
+    proofs: sled::Tree,
+    meta: sled::Tree,
+    genesis: Genesis,
+    genesis_bytes: Vec<u8>,
+    network_id: NetworkId,
+    durable: DurableFiles,
+    // Dropped last: the lock outlives the database handle.
+    _lock: DirLock,
+}
+
+impl Store {
+    /// Opens the store of a stopped node's data directory (it must exist), taking its lock.
+    pub fn open(data_dir: &Path) -> Result<Store, OpenError> {
+        if !data_dir.is_dir() {
+            return Err(OpenError::MissingDir(data_dir.to_path_buf()));
+        }
+        let lock = DirLock::acquire(data_dir)?;
+        Store::open_with_lock(data_dir, lock, OpenMode::Existing)
+    }
+
+    /// Opens (or creates) the store of a data directory whose lock the caller holds.
+    pub fn open_with_lock(
+        data_dir: &Path,
+        lock: DirLock,
+        mode: OpenMode,
+    ) -> Result<Store, OpenError> {
+        let (genesis, genesis_bytes) = read_genesis(data_dir)?;
+        let network_id = genesis.network_id();
+        let path = data_dir.join(STORE_DIR);
+        if mode == OpenMode::Existing && !path.is_dir() {
+            return Err(OpenError::MissingStore(path));
+        }
+        // sled recovers a log it cannot read as an empty database; a store that existed must
+        // therefore still hold its network id, or it was corrupted.
+        let existed = path.join("db").is_file();
+        let db = open_sled(&path)?;
+        let store_error = |source: StoreError| OpenError::Store {
+            path: path.clone(),
+            source,
+        };
+        let tree = |name: &str| {
+            db.open_tree(name)
+                .map_err(|error| store_error(error.into()))
+        };
+        let store = Store {
+            records: tree(TREE_RECORDS)?,
+            index: tree(TREE_INDEX)?,
+            heads: tree(TREE_HEADS)?,
+            proofs: tree(TREE_PROOFS)?,
+            meta: tree(TREE_META)?,
+            durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
+            db,
+            genesis,
+            genesis_bytes,
+            network_id,
+            _lock: lock,
+        };
+        store.check_network(&path, existed)?;
+        Ok(store)
+    }
+
+    /// Records the network id in a new store, or checks it in an existing one.
+    fn check_network(&self, path: &Path, existed: bool) -> Result<(), OpenError> {
+        let store_error = |source: StoreError| OpenError::Store {
+            path: path.to_path_buf(),
+            source,
+        };
+        match self.meta.get(META_NETWORK_ID).map_err(|error| store_error(error.into()))? {
+            Some(found) if found.as_ref() == self.network_id.0 => Ok(()),
+            Some(found) => Err(OpenError::WrongNetwork {
+                path: path.to_path_buf(),
+                expected: self.network_id,
+                found: hex::encode(found),
+            }),
+            None if !existed && self.records.is_empty() => {
+                self.meta.insert(META_NETWORK_ID, &self.network_id.0).map_err(|error| store_error(error.into()))?;
+                self.make_durable().map_err(store_error)
+            }
+            None => Err(store_error(StoreError::Corrupt(
+                "the store has lost its network id: its files are corrupted or truncated \
+                 (only if the node crashed during its very first start is removing the store/ directory safe)"
+                    .into(),
+            ))),
+        }
+    }
+
+    /// The network's genesis.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The genesis' canonical bytes, as in `genesis.bin`.
+    pub fn genesis_bytes(&self) -> &[u8] {
+        &self.genesis_bytes
+    }
+
+    /// The network id.
+    pub fn network_id(&self) -> NetworkId {
+        self.network_id
+    }
+
+    /// A record's wire bytes by id.
+    pub fn get(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(key) = self.index.get(id.0)? else {
+            return Ok(None);
+        };
+        match self.records.get(&key)? {
+            Some(bytes) => Ok(Some(bytes.to_vec())),
+            None => Err(StoreError::Corrupt(format!(
+                "the index names record {id}, which is not stored"
+            ))),
+        }
+    }
+
+    /// Where a record is: (author, seq).
+    pub fn position(&self, id: &RecordId) -> Result<Option<(String, u64)>, StoreError> {
+        match self.index.get(id.0)? {
+            Some(key) => parse_chain_key(&key).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The head of an author's chain; `None` when the chain is empty.
+    pub fn head(&self, author: &str) -> Result<Option<Head>, StoreError> {
+        match self.heads.get(author.as_bytes())? {
+            Some(value) => parse_head(&value).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The records of `author` from `from_seq` on, in chain order, read lazily.
+    pub fn chain_range(
+        &self,
+        author: &str,
+        from_seq: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static {
+        let range = chain_key(author, from_seq).zip(chain_key(author, u64::MAX));
+        let entries = range.map(|(start, end)| self.records.range(start..=end));
+        entries.into_iter().flatten().map(|entry| {
+            let (key, value) = entry?;
+            Ok((parse_chain_key(&key)?.1, value.to_vec()))
+        })
+    }
+
+    /// At most `limit` records of `author` with seq below `before_seq` (all when `None`),
+    /// newest first. A range query: it never reads the records it skips.
+    pub fn chain_newest_first(
+        &self,
+        author: &str,
+        before_seq: Option<u64>,
+        limit: usize,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static {
+        let range = chain_key(author, 0).zip(chain_key(author, before_seq.unwrap_or(u64::MAX)));
+        let entries = range.map(|(start, end)| {
+            let inclusive_end = before_seq.is_none();
+            if inclusive_end {
+                self.records.range(start..=end)
+            } else {
+                self.records.range(start..end)
+            }
+        });
+        entries
+            .into_iter()
+            .flat_map(|iter| iter.rev())
+            .take(limit)
+            .map(|entry| {
+                let (key, value) = entry?;
+                Ok((parse_chain_key(&key)?.1, value.to_vec()))
+            })
+    }
+
+    /// Every record, chain by chain (chains in key order: by author length, then bytes), each
+    /// chain in seq order; read lazily, so a store of any size streams.
+    pub fn iter_records(
+        &self,
+    ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
+        self.records.iter().map(|entry| {
+            let (key, value) = entry?;
+            let (author, seq) = parse_chain_key(&key)?;
+            Ok(StoredRecord {
+                author,
+                seq,
+                bytes: value.to_vec(),
+            })
+        })
+    }
+
+    /// Every head, as (author, head), in author byte order.
+    pub fn heads(
+        &self,
+    ) -> impl Iterator<Item = Result<(String, Head), StoreError>> + Send + 'static {
+        self.heads.iter().map(|entry| {
+            let (key, value) = entry?;
+            let author = String::from_utf8(key.to_vec())
+                .map_err(|_| StoreError::Corrupt("a head's author is not UTF-8".into()))?;
+            Ok((author, parse_head(&value)?))
+        })
+    }
+
+    /// Every stored equivocation proof.
+    pub fn proofs(
+        &self,
+    ) -> impl Iterator<Item = Result<EquivocationProof, StoreError>> + Send + 'static {
+        self.proofs.iter().map(|entry| {
+            let (_, value) = entry?;
+            codec::decode_exact(&value)
+                .map_err(|error| StoreError::Corrupt(format!("an equivocation proof: {error}")))
+        })
+    }
+
+    /// How many records are stored (kept as a counter: O(1)).
+    pub fn record_count(&self) -> Result<u64, StoreError> {
+        match self.meta.get(META_RECORD_COUNT)? {
+            Some(value) => parse_u64(&value, "the record count"),
+            None => Ok(0),
+        }
+    }
+
+    /// Appends one record atomically (not yet durable: see [`Store::make_durable`]).
+    pub fn append(&self, record: &VerifiedRecord) -> Result<(), AppendError> {
+        self.append_group(std::slice::from_ref(record))
+    }
+
+    /// Appends records in one sled transaction: all of them or none. Each must extend its
+    /// author's head as it stands after the records before it in `records`.
+    /// Not yet durable: call [`Store::make_durable`] before acknowledging.
+    pub fn append_group(&self, records: &[VerifiedRecord]) -> Result<(), AppendError> {
+        let prepared = records
+            .iter()
+            .map(|record| self.prepare(record))
+            .collect::<Result<Vec<_>, _>>()?;
+        let trees = (&self.records, &self.index, &self.heads, &self.meta);
+        let outcome = trees.transaction(|(records, index, heads, meta)| {
+            for entry in &prepared {
+                check_extends(heads, entry)?;
+                records.insert(entry.key.as_slice(), entry.record.bytes())?;
+                index.insert(&entry.record.id().0, entry.key.as_slice())?;
+                heads.insert(
+                    entry.record.header().author.as_bytes(),
+                    &head_value(entry)[..],
+                )?;
+            }
+            let count = match meta.get(META_RECORD_COUNT)? {
+                Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
+                None => 0,
+            };
+            meta.insert(
+                META_RECORD_COUNT,
+                &(count + prepared.len() as u64).to_be_bytes(),
+            )?;
+            Ok(())
+        });
+        outcome.map_err(|error| match error {
+            TransactionError::Abort(error) => error,
+            TransactionError::Storage(error) => AppendError::Store(error.into()),
+        })
+    }
+
+    /// Appends a group and makes it durable: what the node does before acknowledging.
+    pub fn append_durable(&self, records: &[VerifiedRecord]) -> Result<(), AppendError> {
+        self.append_group(records)?;
+        Ok(self.make_durable()?)
+    }
+
+    /// Stores an equivocation proof (two records of one author at one seq, as
+    /// `Verifier::verify_equivocation` returns them). Durable after [`Store::make_durable`].
+    pub fn add_proof(
+        &self,
+        first: &VerifiedRecord,
+        second: &VerifiedRecord,
+    ) -> Result<(), AppendError> {
+        let header = first.header();
+        let mut key = chain_key(&header.author, header.seq)
+            .ok_or(AppendError::AuthorTooLong { id: first.id() })?;
+        key.extend_from_slice(&first.id().0);
+        key.extend_from_slice(&second.id().0);
+        let proof = EquivocationProof {
+            first: first.bytes().to_vec(),
+            second: second.bytes().to_vec(),
+        };
+        self.proofs
+            .insert(key, codec::encode(&proof))
+            .map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Makes every completed append durable: sled's flush, then the fsyncs it does not make.
+    pub fn make_durable(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.durable.sync_after_flush()?;
+        Ok(())
+    }
+
+    fn prepare<'a>(&self, record: &'a VerifiedRecord) -> Result<Prepared<'a>, AppendError> {
+        let header = record.header();
+        if header.network_id != self.network_id {
+            return Err(AppendError::WrongNetwork {
+                id: record.id(),
+                found: header.network_id,
+            });
+        }
+        let key = chain_key(&header.author, header.seq)
+            .ok_or(AppendError::AuthorTooLong { id: record.id() })?;
+        Ok(Prepared { key, record })
+    }
+}
+
+/// A record to append with its `records` key.
+struct Prepared<'a> {
+    key: Vec<u8>,
+    record: &'a VerifiedRecord,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<AppendError>>;
+
+fn abort(error: StoreError) -> ConflictableTransactionError<AppendError> {
+    ConflictableTransactionError::Abort(AppendError::Store(error))
+}
+
+/// Refuses a record that is not the next one of its chain (inside the transaction, so that the
+/// head read is the head written).
+fn check_extends(heads: &TransactionalTree, entry: &Prepared<'_>) -> TxResult<()> {
+    let header = entry.record.header();
+    let head = match heads.get(header.author.as_bytes())? {
+        Some(value) => Some(parse_head(&value).map_err(abort)?),
+        None => None,
+    };
+    let (expected_seq, expected_prev) = Head::next(head);
+    let id = entry.record.id();
+    let author = header.author.clone();
+    if header.seq != expected_seq {
+        let error = AppendError::NotNext {
+            id,
+            author,
+            seq: header.seq,
+            expected_seq,
+        };
+        return Err(ConflictableTransactionError::Abort(error));
+    }
+    if header.prev != expected_prev {
+        let error = AppendError::WrongPredecessor {
+            author,
+            seq: header.seq,
+            expected: expected_prev,
+            found: header.prev,
+        };
+        return Err(ConflictableTransactionError::Abort(error));
+    }
+    Ok(())
+}
+
+fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
+    let mut value = [0u8; HEAD_VALUE_BYTES];
+    value[..SEQ_BYTES].copy_from_slice(&entry.record.header().seq.to_be_bytes());
+    value[SEQ_BYTES..].copy_from_slice(&entry.record.id().0);
+    value
+}
+
+fn parse_head(value: &[u8]) -> Result<Head, StoreError> {
+    if value.len() != HEAD_VALUE_BYTES {
+        return Err(StoreError::Corrupt(format!(
+            "a head is {} bytes, not {HEAD_VALUE_BYTES}",
+            value.len()
+        )));
+    }
+    let seq = parse_u64(&value[..SEQ_BYTES], "a head's seq")?;
+    let mut id = [0u8; ID_BYTES];
+    id.copy_from_slice(&value[SEQ_BYTES..]);
+    Ok(Head {
+        seq,
+        id: aidledger_spec::Digest(id),
+    })
+}
+
+fn parse_u64(value: &[u8], what: &str) -> Result<u64, StoreError> {
+    let bytes: [u8; SEQ_BYTES] = value.try_into().map_err(|_| {
+        StoreError::Corrupt(format!("{what} is {} bytes, not {SEQ_BYTES}", value.len()))
+    })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+/// The `records` key of (author, seq); `None` for an author too long to be a key.
+pub fn chain_key(author: &str, seq: u64) -> Option<Vec<u8>> {
+    let length = u8::try_from(author.len()).ok()?;
+    let mut key = Vec::with_capacity(1 + author.len() + SEQ_BYTES);
+    key.push(length);
+    key.extend_from_slice(author.as_bytes());
+    key.extend_from_slice(&seq.to_be_bytes());
+    Some(key)
+}
+
+/// Reads a `records` key back into (author, seq).
+fn parse_chain_key(key: &[u8]) -> Result<(String, u64), StoreError> {
+    let corrupt = || {
+        StoreError::Corrupt(format!(
+            "a record key of {} bytes does not parse",
+            key.len()
+        ))
+    };
+    let (&length, rest) = key.split_first().ok_or_else(corrupt)?;
+    let length = usize::from(length);
+    if rest.len() != length + SEQ_BYTES {
+        return Err(corrupt());
+    }
+    let author = std::str::from_utf8(&rest[..length])
+        .map_err(|_| corrupt())?
+        .to_owned();
+    Ok((author, parse_u64(&rest[length..], "a record key's seq")?))
+}
+
+fn read_genesis(data_dir: &Path) -> Result<(Genesis, Vec<u8>), OpenError> {
+    let path = data_dir.join(GENESIS_FILE);
+    let bytes = std::fs::read(&path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => OpenError::MissingGenesis(path.clone()),
+        _ => OpenError::ReadGenesis {
+            path: path.clone(),
+            source,
+        },
+    })?;
+    let genesis =
+        Genesis::decode(&bytes).map_err(|source| OpenError::CorruptGenesis { path, source })?;
+    Ok((genesis, bytes))
+}
+
+/// Opens sled. sled 0.34 panics on some corrupted files instead of returning an error; the
+/// panic is caught here so that a corrupted store is an error a person can act on.
+fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
+    let config = sled::Config::new().path(path);
+    let outcome = catch_unwind(AssertUnwindSafe(|| config.open()));
+    let detail = match outcome {
+        Ok(Ok(db)) => return Ok(db),
+        Ok(Err(error)) => error.to_string(),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            format!("sled panicked while recovering the database (is it corrupt?): {message}")
+        }
+    };
+    Err(OpenError::Sled {
+        path: path.to_path_buf(),
+        detail,
+    })
+}
