@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use aidledger_cli::audit::{audit, audit_json, audit_text};
 use aidledger_cli::compose::{self, TransactionArgs};
+use aidledger_cli::export::export_bundle;
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::provenance::{provenance_json, provenance_text, trace};
 use aidledger_cli::source::Source;
@@ -655,36 +656,8 @@ fn log(
 }
 
 fn export(source: &Source, out: &Path) -> Result<ExitCode> {
-    let (genesis, items) = source.open()?;
-    let directory = out
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temporary = tempfile::NamedTempFile::new_in(directory)
-        .with_context(|| format!("cannot write in {}", directory.display()))?;
-    let mut writer = aidledger_spec::bundle::BundleWriter::new(
-        std::io::BufWriter::new(temporary),
-        &genesis.encode(),
-    )?;
-    for item in items {
-        match item? {
-            aidledger_spec::bundle::BundleItem::Record(bytes) => writer.record(&bytes)?,
-            aidledger_spec::bundle::BundleItem::Proof(proof) => writer.proof(&proof)?,
-        }
-    }
-    let temporary = writer
-        .finish()?
-        .into_inner()
-        .map_err(|error| error.into_error())?;
-    temporary.as_file().sync_all()?;
-    temporary
-        .persist(out)
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    eprintln!(
-        "exported network {} to {}",
-        genesis.network_id(),
-        out.display()
-    );
+    let network_id = export_bundle(source, out)?;
+    eprintln!("exported network {network_id} to {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod compose;
 pub mod describe;
+pub mod export;
 pub mod keys;
 pub mod network;
 pub mod pipeline;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use aidledger_cli::audit::{audit, audit_text};
 use aidledger_cli::compose::{self, TransactionArgs};
+use aidledger_cli::export::export_bundle;
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
@@ -139,19 +140,8 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
     println!("5. recorded a statement {statement_id} and a correction {correction_id}");
 
     let bundle = dir.join("network.bundle");
-    let (genesis_found, items) =
-        Source::Node(target.public_url.clone().unwrap_or_default()).open()?;
-    let mut writer = aidledger_spec::bundle::BundleWriter::new(
-        std::io::BufWriter::new(std::fs::File::create(&bundle)?),
-        &genesis_found.encode(),
-    )?;
-    for item in items {
-        match item? {
-            aidledger_spec::bundle::BundleItem::Record(bytes) => writer.record(&bytes)?,
-            aidledger_spec::bundle::BundleItem::Proof(proof) => writer.proof(&proof)?,
-        }
-    }
-    writer.finish()?;
+    let public = Source::Node(target.public_url.clone().unwrap_or_default());
+    export_bundle(&public, &bundle)?;
     println!("6. exported the node's store to {}", bundle.display());
     drop(node);
 

@@ -1,0 +1,59 @@
+//! `export`: copies a source into a bundle file, written under a temporary name and renamed
+//! only when complete, so a failed export never leaves a bundle that looks whole.
+
+use std::io::BufWriter;
+use std::path::Path;
+
+use aidledger_spec::bundle::{BundleItem, BundleWriter};
+use aidledger_spec::NetworkId;
+
+use crate::source::{Source, SourceError};
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The source could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The bundle could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The bundle file.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// Writes every record and proof of `source` to the bundle `out`; returns the network id.
+pub fn export_bundle(source: &Source, out: &Path) -> Result<NetworkId, ExportError> {
+    let write_error = |source: std::io::Error| ExportError::Write {
+        path: out.display().to_string(),
+        source,
+    };
+    let (genesis, items) = source.open()?;
+    let directory = out
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temporary = tempfile::NamedTempFile::new_in(directory).map_err(write_error)?;
+    let mut writer =
+        BundleWriter::new(BufWriter::new(temporary), &genesis.encode()).map_err(write_error)?;
+    for item in items {
+        match item? {
+            BundleItem::Record(bytes) => writer.record(&bytes),
+            BundleItem::Proof(proof) => writer.proof(&proof),
+        }
+        .map_err(write_error)?;
+    }
+    let temporary = writer
+        .finish()
+        .map_err(write_error)?
+        .into_inner()
+        .map_err(|error| write_error(error.into_error()))?;
+    temporary.as_file().sync_all().map_err(write_error)?;
+    temporary
+        .persist(out)
+        .map_err(|error| write_error(error.error))?;
+    Ok(genesis.network_id())
+}
