@@ -25,6 +25,9 @@ pub struct Provenance {
     pub acknowledged_by: Vec<VerifiedRecord>,
     /// Corrections of the record.
     pub corrected_by: Vec<VerifiedRecord>,
+    /// "Corrections" signed by another organisation than the record's author: a correction
+    /// only counts from the author, so these are shown as claims and change nothing.
+    pub foreign_corrections: Vec<VerifiedRecord>,
     /// Treaty actions naming the record (when it is a treaty text).
     pub treaty_actions: Vec<VerifiedRecord>,
     /// The record the target refers to (acknowledged, corrected, or the treaty acted upon).
@@ -58,6 +61,7 @@ pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceErro
         chain_problems_before: Vec::new(),
         acknowledged_by: Vec::new(),
         corrected_by: Vec::new(),
+        foreign_corrections: Vec::new(),
         treaty_actions: Vec::new(),
         refers_to: None,
         author_name: String::new(),
@@ -67,6 +71,11 @@ pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceErro
     })?;
     if let Some(record) = &found.record {
         let author = record.header().author.clone();
+        let (own, foreign) = std::mem::take(&mut found.corrected_by)
+            .into_iter()
+            .partition(|correction| correction.header().author == author);
+        found.corrected_by = own;
+        found.foreign_corrections = foreign;
         found.author_name = genesis
             .member(&author)
             .map(|member| member.name.clone())
@@ -233,6 +242,14 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
     };
     listing("acknowledged by", &found.acknowledged_by, &mut out);
     listing("corrected by", &found.corrected_by, &mut out);
+    for claim in &found.foreign_corrections {
+        out.push_str(&format!(
+            "IGNORED   a correction by {} seq {} ({}): only the author can correct a record\n",
+            claim.header().author,
+            claim.header().seq,
+            claim.id()
+        ));
+    }
     if let Some(treaty) = treaty_of(record) {
         out.push_str(&format!("text hash {}\n", treaty.text_hash()));
         let lines = action_lines(treaty, &found.treaty_actions);
@@ -283,6 +300,7 @@ pub fn provenance_json(found: &Provenance) -> Value {
         "refers_to": found.refers_to.as_ref().map(describe::record_json),
         "acknowledged_by": list(&found.acknowledged_by),
         "corrected_by": list(&found.corrected_by),
+        "ignored_foreign_corrections": list(&found.foreign_corrections),
         "treaty_actions": actions,
     })
 }
