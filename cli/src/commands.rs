@@ -104,12 +104,111 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show a running node's view of the network: peers, heads per organisation, records behind, forks.
+    /// Exit 0 = no fork known, 1 = a chain is forked, 2 = could not run.
+    Status {
+        /// The node's public URL (http://127.0.0.1:PORT).
+        #[arg(long)]
+        node: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a three-organisation network on loopback (donor, partner, auditor), record a story,
+    /// replicate, verify every node, and keep it running until Ctrl-C.
+    Demo {
+        /// Work in this directory (default: a new temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Stop after the checks; exit 0 only if all passed.
+        #[arg(long)]
+        once: bool,
+        /// Serve the donor node's public API and explorer on this port (default: any free port).
+        #[arg(long)]
+        explorer_port: Option<u16>,
+    },
+    /// Import IATI activity files into your organisation's chain (idempotent; changed values become corrections).
+    #[command(subcommand)]
+    Iati(IatiCommand),
+    /// The tree of money around an activity: who funded it, whom it paid, through linked activities.
+    Flow {
+        /// The IATI activity identifier.
+        activity: String,
+        #[command(flatten)]
+        source: MoneySourceArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Match providers' disbursements to receivers' incoming funds and list what is unmatched.
+    Reconcile {
+        /// Only disbursements by (and incoming funds from) this organisation.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only disbursements to (and incoming funds of) this organisation.
+        #[arg(long)]
+        receiver: Option<String>,
+        #[command(flatten)]
+        source: MoneySourceArgs,
+        /// Print JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV, one row per match or unmatched transaction.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Run a scripted single-node walk-through: keys, a network, a node, one record of each kind, export, verify.
     Walkthrough {
         /// Work in this directory (default: a new temporary directory, removed afterwards).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum IatiCommand {
+    /// Import IATI 2.0x activity files through a running node, one activity at a time.
+    Import {
+        /// The XML files (a FIFO or pipe path works too).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Also import activities reported by this reporting-org ref as your organisation's (repeatable).
+        #[arg(long = "as-reporting-org")]
+        as_reporting_orgs: Vec<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where flow and reconcile read from: like [`SourceArgs`], but `--bundle` may be repeated
+/// (bundles of several nodes of one network are read together).
+#[derive(Args, Clone)]
+struct MoneySourceArgs {
+    /// A running node's public URL (http://127.0.0.1:PORT).
+    #[arg(long, conflicts_with_all = ["data_dir", "bundle"])]
+    node: Option<String>,
+    /// A stopped node's data directory.
+    #[arg(long, env = "AIDLEDGER_DATA_DIR", conflicts_with = "bundle")]
+    data_dir: Option<PathBuf>,
+    /// A bundle file; repeat to read several bundles of the same network.
+    #[arg(long)]
+    bundle: Vec<PathBuf>,
+}
+
+impl MoneySourceArgs {
+    fn sources(&self) -> Result<Vec<Source>> {
+        match (&self.node, &self.data_dir, self.bundle.is_empty()) {
+            (Some(url), _, _) => Ok(vec![Source::Node(url.clone())]),
+            (None, _, false) => Ok(self.bundle.iter().cloned().map(Source::Bundle).collect()),
+            (None, Some(dir), true) => Ok(vec![Source::DataDir(dir.clone())]),
+            (None, None, true) => {
+                bail!("say where to read from: --node URL, --data-dir DIR or --bundle FILE")
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -349,7 +448,31 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             strict,
         } => verify(&source.source()?, network_id.as_deref(), json, strict),
         Command::Provenance { id, source, json } => provenance(&id, &source.source()?, json),
+        Command::Iati(IatiCommand::Import {
+            files,
+            target,
+            as_reporting_orgs,
+            json,
+        }) => iati_import(files, &target, as_reporting_orgs, json),
+        Command::Flow {
+            activity,
+            source,
+            json,
+        } => flow(&activity, &source.sources()?, json),
+        Command::Reconcile {
+            provider,
+            receiver,
+            source,
+            json,
+            csv,
+        } => reconcile(provider, receiver, &source.sources()?, json, csv),
         Command::Walkthrough { dir } => crate::walkthrough::run(dir),
+        Command::Status { node, json } => crate::status::run(&node, json),
+        Command::Demo {
+            dir,
+            once,
+            explorer_port,
+        } => crate::demo::run(dir, once, explorer_port),
     }
 }
 
@@ -703,4 +826,86 @@ fn provenance(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `iati import`: exit 0 when every file was read to its end, 1 when a file could not be
+/// (what came before its break is imported), 2 when the import could not run.
+fn iati_import(
+    files: Vec<PathBuf>,
+    target: &TargetArgs,
+    as_reporting_orgs: Vec<String>,
+    json: bool,
+) -> Result<ExitCode> {
+    let options = aidledger_cli::iati_import::ImportOptions {
+        files,
+        as_reporting_orgs,
+        target: target.target()?,
+    };
+    let report = aidledger_cli::iati_import::import(&options)?;
+    for file in &report.files {
+        for warning in &file.warnings {
+            eprintln!("warning: {warning}");
+        }
+        if let Some(broken) = &file.broken {
+            eprintln!("error: {broken}");
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{}", report.summary_text());
+    }
+    Ok(if report.all_read() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Loads the ledger of the sources, saying on stderr when verification found problems (the
+/// views then use only the records that verified).
+fn money_ledger(sources: &[Source]) -> Result<aidledger_cli::money::ledger::Ledger> {
+    let ledger = aidledger_cli::money::ledger::Ledger::load(sources)?;
+    if !ledger.problems.is_empty() {
+        eprintln!(
+            "warning: the source has {} verification problems (run verify); only verified records are used",
+            ledger.problems.len()
+        );
+    }
+    Ok(ledger)
+}
+
+fn flow(activity: &str, sources: &[Source], json: bool) -> Result<ExitCode> {
+    let ledger = money_ledger(sources)?;
+    let graph = aidledger_cli::money::flow::FlowGraph::new(&ledger);
+    if !graph.knows(activity) {
+        bail!("no transaction in this source has or names activity {activity:?}");
+    }
+    let view = graph.view(activity)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&view.to_json())?);
+    } else {
+        print!("{}", view.to_text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reconcile(
+    provider: Option<String>,
+    receiver: Option<String>,
+    sources: &[Source],
+    json: bool,
+    csv: bool,
+) -> Result<ExitCode> {
+    use aidledger_cli::money::reconcile::{reconcile, Filter};
+    let ledger = money_ledger(sources)?;
+    let outcome = reconcile(&ledger, &Filter { provider, receiver })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome.to_json())?);
+    } else if csv {
+        print!("{}", outcome.to_csv());
+    } else {
+        print!("{}", outcome.to_text());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,8 @@
 //! exit codes (0 success, 1 data found invalid, 2 could not run); the work is in the library.
 
 mod commands;
+mod demo;
+mod status;
 mod walkthrough;
 
 use std::process::ExitCode;

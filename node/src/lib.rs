@@ -7,7 +7,9 @@
 pub mod api;
 pub mod datadir;
 mod durable;
+pub mod explorer;
 pub mod export;
+pub mod network;
 pub mod node;
 pub mod policy;
 pub mod public;
@@ -17,6 +19,8 @@ pub mod view;
 pub mod writer;
 
 pub use datadir::{DirLock, Endpoints};
-pub use node::{start, NodeConfig, RunningNode, ShutdownError, StartError};
+pub use node::{
+    start, start_with_network, NetworkOptions, NodeConfig, RunningNode, ShutdownError, StartError,
+};
 pub use store::{AppendError, Head, OpenError, OpenMode, Store, StoreError, StoredRecord};
 pub use view::RecordView;

@@ -1,5 +1,5 @@
-//! The node's life: prepare the data directory, open the store, start the writer and both
-//! listeners, publish `endpoints.json`, and shut down cleanly.
+//! The node's life: prepare the data directory, open the store, start the writer, the network
+//! and both HTTP listeners, publish `endpoints.json`, and shut down cleanly.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,6 +17,7 @@ use crate::datadir::{
     self, DirLock, Endpoints, KeyFileError, LockError, ENDPOINTS_FILE, GENESIS_FILE, KEY_FILE,
     PRIVATE_FILE_MODE, TOKEN_FILE,
 };
+use crate::network::{self, NetworkConfig, NetworkError, NetworkHandle};
 use crate::store::{OpenError, OpenMode, Store, StoreError};
 use crate::writer::Writer;
 use crate::{public, submit};
@@ -28,6 +29,23 @@ pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
 pub const TOKEN_BYTES: usize = 32;
 /// Mode of `genesis.bin` and `endpoints.json` (no secrets).
 const PUBLIC_FILE_MODE: u32 = 0o644;
+/// The node's transport key in the data directory (same format as `org.key`).
+pub const NODE_KEY_FILE: &str = "node.key";
+/// Where a node listens for peers when no address is given.
+pub const DEFAULT_LISTEN: &str = "/ip4/127.0.0.1/tcp/0";
+
+/// How a node takes part in the network (beside [`NodeConfig`], so that single-node callers
+/// keep their configuration).
+#[derive(Clone, Debug, Default)]
+pub struct NetworkOptions {
+    /// The transport key file to copy in (first start), or to check against. Without one, the
+    /// directory's `node.key` is used, or a new one is made (not listed in any genesis).
+    pub node_key: Option<PathBuf>,
+    /// Where to listen for peers; empty means [`DEFAULT_LISTEN`].
+    pub listen: Vec<libp2p::Multiaddr>,
+    /// Peers to dial and keep redialling.
+    pub bootstrap: Vec<libp2p::Multiaddr>,
+}
 
 /// How to run a node.
 #[derive(Clone, Debug)]
@@ -81,6 +99,9 @@ pub enum StartError {
     /// The writer could not start.
     #[error("cannot start the writer: {0}")]
     Writer(StoreError),
+    /// The network could not start.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
 }
 
 /// Why a shutdown was not clean.
@@ -109,6 +130,7 @@ pub struct RunningNode {
     endpoints: Endpoints,
     store: Arc<Store>,
     writer: Arc<Writer>,
+    network: NetworkHandle,
     shutdown: watch::Sender<bool>,
     servers: Vec<JoinHandle<io::Result<()>>>,
 }
@@ -134,11 +156,22 @@ impl RunningNode {
         &self.org
     }
 
+    /// The node's libp2p peer id.
+    pub fn peer_id(&self) -> libp2p::PeerId {
+        self.network.peer_id()
+    }
+
+    /// Where the node listens for peers.
+    pub fn p2p_addrs(&self) -> &[libp2p::Multiaddr] {
+        self.network.listen_addrs()
+    }
+
     /// Stops serving, commits every queued submission, flushes, removes `endpoints.json` and
     /// releases the data directory's lock.
     pub async fn shutdown(self) -> Result<(), ShutdownError> {
         // Receivers may all be gone if the servers already ended; that is the goal anyway.
         let _ = self.shutdown.send(true);
+        self.network.stop().await;
         let grace = Duration::from_millis(SHUTDOWN_GRACE_MS);
         for server in self.servers {
             let abort = server.abort_handle();
@@ -158,8 +191,17 @@ impl RunningNode {
     }
 }
 
-/// Starts a node: everything up to both listeners serving and `endpoints.json` written.
+/// Starts a node with the default network options: everything up to both listeners serving
+/// and `endpoints.json` written.
 pub async fn start(config: NodeConfig) -> Result<RunningNode, StartError> {
+    start_with_network(config, NetworkOptions::default()).await
+}
+
+/// Starts a node that joins the network as `options` say.
+pub async fn start_with_network(
+    config: NodeConfig,
+    options: NetworkOptions,
+) -> Result<RunningNode, StartError> {
     if !config.submit_addr.ip().is_loopback() {
         return Err(StartError::Config(format!(
             "--submit-addr {} is not a loopback address: the submit API must not be reachable from other machines",
@@ -172,10 +214,70 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, StartError> {
         config.public_addr,
     );
     // Opening the store reads and may recover the whole sled log: not work for an async thread.
-    let (store, key) = tokio::task::spawn_blocking(move || open_data_dir(&config))
-        .await
-        .map_err(|error| StartError::Config(format!("startup failed: {error}")))??;
-    serve(dir, Arc::new(store), key, submit_addr, public_addr).await
+    let node_key_path = options.node_key.clone();
+    let (store, key, node_key) = tokio::task::spawn_blocking(move || {
+        let (store, key) = open_data_dir(&config)?;
+        let node_key = node_key(&config.data_dir, node_key_path.as_deref())?;
+        Ok::<_, StartError>((store, key, node_key))
+    })
+    .await
+    .map_err(|error| StartError::Config(format!("startup failed: {error}")))??;
+    let listen = if options.listen.is_empty() {
+        vec![DEFAULT_LISTEN
+            .parse()
+            .map_err(|error| StartError::Config(format!("{DEFAULT_LISTEN}: {error}")))?]
+    } else {
+        options.listen
+    };
+    let network = NetworkConfig {
+        keypair: network::identity::keypair(&node_key),
+        listen,
+        bootstrap: options.bootstrap,
+    };
+    serve(
+        dir,
+        Arc::new(store),
+        key,
+        network,
+        (submit_addr, public_addr),
+    )
+    .await
+}
+
+/// The directory's transport key: copied in from `given` on first use, checked against it
+/// later, or made new when there is none.
+fn node_key(dir: &Path, given: Option<&Path>) -> Result<SigningKey, StartError> {
+    let path = dir.join(NODE_KEY_FILE);
+    if path.exists() {
+        let held = datadir::read_key_file(&path)?;
+        if let Some(given) = given {
+            if datadir::read_key_file(given)?.to_bytes() != held.to_bytes() {
+                return Err(StartError::Config(format!(
+                    "--node-key {} differs from the node key {} already holds",
+                    given.display(),
+                    dir.display()
+                )));
+            }
+        }
+        return Ok(held);
+    }
+    let key = match given {
+        Some(given) => datadir::read_key_file(given)?,
+        None => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|error| StartError::Io {
+                what: "draw a random node key".into(),
+                source: io::Error::other(error.to_string()),
+            })?;
+            SigningKey::from_bytes(&seed)
+        }
+    };
+    write(
+        &path,
+        datadir::key_file_text(&key).as_bytes(),
+        PRIVATE_FILE_MODE,
+    )?;
+    Ok(key)
 }
 
 /// Locks the directory, copies or checks the genesis and key, opens the store; returns the
@@ -347,8 +449,8 @@ async fn serve(
     dir: PathBuf,
     store: Arc<Store>,
     key: SigningKey,
-    submit_addr: SocketAddr,
-    public_addr: SocketAddr,
+    network: NetworkConfig,
+    (submit_addr, public_addr): (SocketAddr, SocketAddr),
 ) -> Result<RunningNode, StartError> {
     let org = owner_of_key(store.genesis(), &key).unwrap_or_default();
     let token = new_token()?;
@@ -359,6 +461,7 @@ async fn serve(
     )?;
     let writer =
         Arc::new(Writer::start(store.clone(), org.clone(), key).map_err(StartError::Writer)?);
+    let network = network::start(network, store.clone(), writer.clone()).await?;
     let (submit_listener, submit_local) = bind(submit_addr).await?;
     let (public_listener, public_local) = bind(public_addr).await?;
     let endpoints = Endpoints {
@@ -386,7 +489,8 @@ async fn serve(
         ),
         spawn_server(
             public_listener,
-            public::router(store.clone()),
+            network::status::router(store.clone(), org.clone(), network.status())
+                .merge(public::router(store.clone())),
             shutdown_receiver,
         ),
     ];
@@ -397,6 +501,7 @@ async fn serve(
         endpoints,
         store,
         writer,
+        network,
         shutdown,
         servers,
     })

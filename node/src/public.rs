@@ -1,12 +1,13 @@
-//! The public API: read-only views of the network, the chains and the records, and the bundle
-//! export. Nothing here can write; any method but GET and HEAD is answered 405.
+//! The public API: read-only views of the network, the chains and the records, the bundle
+//! export, and the explorer's pages (`explorer`). Nothing here can write; any method but GET
+//! and HEAD is answered 405.
 
 use std::sync::Arc;
 
 use aidledger_spec::RecordId;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{OriginalUri, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,9 +15,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
-use crate::export;
 use crate::store::Store;
 use crate::view::RecordView;
+use crate::{explorer, export};
 
 /// Records per page when the request names no limit.
 pub const PAGE_LIMIT_DEFAULT: usize = 50;
@@ -26,6 +27,8 @@ pub const PAGE_LIMIT_MAX: usize = 1000;
 pub const PAGE_SIZE_BYTES_MAX: usize = 32 * 1024 * 1024;
 
 const OCTET_STREAM: &str = "application/octet-stream";
+/// A record's bytes never change: its id is their hash. Caches may keep them for a year.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// The public API's routes over a store.
 pub fn router(store: Arc<Store>) -> Router {
@@ -36,7 +39,8 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/api/records/{id}/raw", get(record_raw))
         .route("/api/orgs/{org}/records", get(org_records))
         .route("/api/export", get(export_bundle))
-        .fallback(api::not_found)
+        .merge(explorer::routes())
+        .fallback(not_found)
         .layer(middleware::from_fn(read_only))
         .with_state(store)
 }
@@ -88,6 +92,15 @@ async fn network(State(store): State<Arc<Store>>) -> Result<Json<Value>, ApiErro
     })))
 }
 
+/// 404 for an unknown path: a JSON error under `/api/`, an HTML page elsewhere.
+async fn not_found(State(store): State<Arc<Store>>, OriginalUri(uri): OriginalUri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api::not_found().await.into_response()
+    } else {
+        explorer::not_found_page(&store)
+    }
+}
+
 fn parse_id(text: &str) -> Result<RecordId, ApiError> {
     RecordId::from_hex(text)
         .map_err(|error| ApiError::bad_request(format!("malformed record id: {error}")))
@@ -102,22 +115,64 @@ async fn load(store: &Arc<Store>, id: RecordId) -> Result<Vec<u8>, ApiError> {
     .await
 }
 
+/// The strong ETag of a record's own bytes: its id.
+fn record_etag(id: &RecordId) -> String {
+    format!("\"{id}\"")
+}
+
+/// 304 when the client already holds this record (its ETag is the id, which never changes).
+fn not_modified(headers: &HeaderMap, id: &RecordId) -> Option<Response> {
+    let etag = record_etag(id);
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
+    matches.then(|| immutable(StatusCode::NOT_MODIFIED.into_response(), id))
+}
+
+fn immutable(mut response: Response, id: &RecordId) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    if let Ok(etag) = HeaderValue::from_str(&record_etag(id)) {
+        headers.insert(header::ETAG, etag);
+    }
+    response
+}
+
 /// `GET /api/records/{id}`: the record's JSON view.
 async fn record(
     State(store): State<Arc<Store>>,
     Path(id): Path<String>,
-) -> Result<Json<RecordView>, ApiError> {
-    let bytes = load(&store, parse_id(&id)?).await?;
-    Ok(Json(RecordView::from_bytes(&bytes)?))
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    if let Some(response) = not_modified(&headers, &id) {
+        return Ok(response);
+    }
+    let bytes = load(&store, id).await?;
+    let view = RecordView::from_bytes(&bytes)?;
+    Ok(immutable(Json(view).into_response(), &id))
 }
 
-/// `GET /api/records/{id}/raw`: the record's wire bytes.
+/// `GET /api/records/{id}/raw`: the record's wire bytes, as a download.
 async fn record_raw(
     State(store): State<Arc<Store>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let bytes = load(&store, parse_id(&id)?).await?;
-    Ok(([(header::CONTENT_TYPE, OCTET_STREAM)], bytes).into_response())
+    let id = parse_id(&id)?;
+    if let Some(response) = not_modified(&headers, &id) {
+        return Ok(response);
+    }
+    let bytes = load(&store, id).await?;
+    let disposition = format!("attachment; filename=\"{id}.record\"");
+    let mut response = ([(header::CONTENT_TYPE, OCTET_STREAM)], bytes).into_response();
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(immutable(response, &id))
 }
 
 /// The query of a page of a chain.

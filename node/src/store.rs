@@ -9,14 +9,21 @@
 //! | `index` | record id (32 bytes) | the `records` key |
 //! | `heads` | author bytes | seq (u64), record id (32 bytes) |
 //! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
+//! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
 //! | `meta` | name | `network_id` (32 bytes), `record_count` (u64) |
+//! | `explorer` | see `explorer::index` | the explorer's totals and reverse references |
 //!
-//! An append writes `records`, `index`, `heads` and `meta` in one sled transaction and refuses
+//! An append writes `records`, `index`, `heads`, `meta` and `explorer` in one sled transaction and refuses
 //! a record that does not extend its author's head. Appends are not durable until
 //! [`Store::make_durable`] (see `node/DURABILITY.md`); the node's writer calls it once per group.
+//!
+//! `pending` holds records received from peers ahead of a gap in their chain, at most
+//! [`PENDING_RECORDS_MAX`] records and [`PENDING_SIZE_BYTES_MAX`] bytes; they are not part of
+//! any chain (nor of `record_count`, exports or heads) until the gap is filled.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::genesis::GenesisError;
@@ -27,12 +34,22 @@ use sled::transaction::{
 
 use crate::datadir::{DirLock, LockError, GENESIS_FILE, STORE_DIR};
 use crate::durable::DurableFiles;
+use crate::explorer;
 
 const TREE_RECORDS: &str = "records";
 const TREE_INDEX: &str = "index";
 const TREE_HEADS: &str = "heads";
 const TREE_PROOFS: &str = "proofs";
 const TREE_META: &str = "meta";
+const TREE_PENDING: &str = "pending";
+const TREE_EXPLORER: &str = "explorer";
+/// sled's page cache: the bound on the store's memory, whatever the number of records (sled's
+/// default is 1 GiB; a node syncing a million records stays within this instead).
+pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// Most records waiting for a predecessor; more are dropped (range sync fetches them later).
+pub const PENDING_RECORDS_MAX: u64 = 10_000;
+/// Most bytes of records waiting for a predecessor.
+pub const PENDING_SIZE_BYTES_MAX: u64 = 256 * 1024 * 1024;
 const META_NETWORK_ID: &[u8] = b"network_id";
 const META_RECORD_COUNT: &[u8] = b"record_count";
 const ID_BYTES: usize = 32;
@@ -211,6 +228,10 @@ pub struct Store {
     heads: sled::Tree,
     proofs: sled::Tree,
     meta: sled::Tree,
+    pending: sled::Tree,
+    explorer: sled::Tree,
+    pending_records: AtomicU64,
+    pending_size_bytes: AtomicU64,
     genesis: Genesis,
     genesis_bytes: Vec<u8>,
     network_id: NetworkId,
@@ -259,6 +280,10 @@ impl Store {
             heads: tree(TREE_HEADS)?,
             proofs: tree(TREE_PROOFS)?,
             meta: tree(TREE_META)?,
+            pending: tree(TREE_PENDING)?,
+            explorer: tree(TREE_EXPLORER)?,
+            pending_records: AtomicU64::new(0),
+            pending_size_bytes: AtomicU64::new(0),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
             db,
             genesis,
@@ -267,6 +292,11 @@ impl Store {
             _lock: lock,
         };
         store.check_network(&path, existed)?;
+        store.count_pending().map_err(store_error)?;
+        // Only the node writes the explorer index; readers of a stopped node leave it alone.
+        if mode == OpenMode::CreateIfMissing {
+            store.update_explorer_index().map_err(store_error)?;
+        }
         Ok(store)
     }
 
@@ -440,12 +470,24 @@ impl Store {
             .iter()
             .map(|record| self.prepare(record))
             .collect::<Result<Vec<_>, _>>()?;
-        let trees = (&self.records, &self.index, &self.heads, &self.meta);
-        let outcome = trees.transaction(|(records, index, heads, meta)| {
+        let trees = (
+            &self.records,
+            &self.index,
+            &self.heads,
+            &self.meta,
+            &self.explorer,
+        );
+        let outcome = trees.transaction(|(records, index, heads, meta, explorer)| {
             for entry in &prepared {
                 check_extends(heads, entry)?;
                 records.insert(entry.key.as_slice(), entry.record.bytes())?;
                 index.insert(&entry.record.id().0, entry.key.as_slice())?;
+                let explorer_trees = explorer::index::AppendTrees {
+                    explorer,
+                    index,
+                    records,
+                };
+                explorer::index::on_append(&explorer_trees, entry.record)?;
                 heads.insert(
                     entry.record.header().author.as_bytes(),
                     &head_value(entry)[..],
@@ -499,6 +541,175 @@ impl Store {
     pub fn make_durable(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         self.durable.sync_after_flush()?;
+        Ok(())
+    }
+
+    /// The wire bytes of `author`'s record at `seq` in its stored chain.
+    pub fn record_at(&self, author: &str, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(key) = chain_key(author, seq) else {
+            return Ok(None);
+        };
+        Ok(self.records.get(key)?.map(|bytes| bytes.to_vec()))
+    }
+
+    /// Whether a proof of these two records (in either order) is stored.
+    pub fn has_proof(
+        &self,
+        first: &VerifiedRecord,
+        second: &VerifiedRecord,
+    ) -> Result<bool, StoreError> {
+        let header = first.header();
+        let Some(prefix) = chain_key(&header.author, header.seq) else {
+            return Ok(false);
+        };
+        for (a, b) in [(first.id(), second.id()), (second.id(), first.id())] {
+            let mut key = prefix.clone();
+            key.extend_from_slice(&a.0);
+            key.extend_from_slice(&b.0);
+            if self.proofs.contains_key(key)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// How many equivocation proofs are stored.
+    pub fn proof_count(&self) -> u64 {
+        self.proofs.len() as u64
+    }
+
+    /// The (author, seq) of every stored proof, each once, in key order: the forked chains and
+    /// where they fork.
+    pub fn forks(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut forks: Vec<(String, u64)> = Vec::new();
+        for entry in self.proofs.iter() {
+            let (key, _) = entry?;
+            let prefix_bytes = key
+                .len()
+                .checked_sub(2 * ID_BYTES)
+                .ok_or_else(|| StoreError::Corrupt("a proof key is shorter than two ids".into()))?;
+            let fork = parse_chain_key(&key[..prefix_bytes])?;
+            if forks.last() != Some(&fork) {
+                forks.push(fork);
+            }
+        }
+        Ok(forks)
+    }
+
+    /// Holds a verified record that arrived before its predecessor. Returns `false` (and holds
+    /// nothing) when [`PENDING_RECORDS_MAX`] or [`PENDING_SIZE_BYTES_MAX`] would be passed.
+    /// Durable after [`Store::make_durable`].
+    pub fn add_pending(&self, record: &VerifiedRecord) -> Result<bool, AppendError> {
+        let header = record.header();
+        let mut key = chain_key(&header.author, header.seq)
+            .ok_or(AppendError::AuthorTooLong { id: record.id() })?;
+        key.extend_from_slice(&record.id().0);
+        let size_bytes = record.bytes().len() as u64;
+        let full = self.pending_records.load(Ordering::Relaxed) >= PENDING_RECORDS_MAX
+            || self.pending_size_bytes.load(Ordering::Relaxed) + size_bytes
+                > PENDING_SIZE_BYTES_MAX;
+        if full {
+            return Ok(false);
+        }
+        let previous = self
+            .pending
+            .insert(key, record.bytes())
+            .map_err(StoreError::from)?;
+        if previous.is_none() {
+            self.pending_records.fetch_add(1, Ordering::Relaxed);
+            self.pending_size_bytes
+                .fetch_add(size_bytes, Ordering::Relaxed);
+        }
+        Ok(true)
+    }
+
+    /// Removes every pending record of `author` at or below `seq` and returns the wire bytes
+    /// of those exactly at `seq` (more than one if the author equivocated).
+    pub fn take_pending(&self, author: &str, seq: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (Some(start), Some(end)) = (
+            chain_key(author, 0),
+            chain_key(author, seq.saturating_add(1)),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut taken = Vec::new();
+        for entry in self.pending.range(start..end) {
+            let (key, value) = entry?;
+            if self.pending.remove(&key)?.is_some() {
+                self.pending_records.fetch_sub(1, Ordering::Relaxed);
+                self.pending_size_bytes
+                    .fetch_sub(value.len() as u64, Ordering::Relaxed);
+            }
+            let prefix_bytes = key.len().saturating_sub(ID_BYTES);
+            if parse_chain_key(&key[..prefix_bytes])?.1 == seq {
+                taken.push(value.to_vec());
+            }
+        }
+        Ok(taken)
+    }
+
+    /// How many records wait for a predecessor.
+    pub fn pending_count(&self) -> u64 {
+        self.pending_records.load(Ordering::Relaxed)
+    }
+
+    /// The explorer's index tree (read by `explorer`; written only inside appends).
+    pub(crate) fn explorer_tree(&self) -> &sled::Tree {
+        &self.explorer
+    }
+
+    /// Up to `limit` stored record ids from `start` on, in byte order (id prefix search).
+    pub fn ids_from(&self, start: &RecordId, limit: usize) -> Result<Vec<RecordId>, StoreError> {
+        let mut ids = Vec::new();
+        for entry in self.index.range(start.0..).take(limit) {
+            let (key, _) = entry?;
+            ids.push(explorer::index::record_id(&key)?);
+        }
+        Ok(ids)
+    }
+
+    /// Builds the explorer index from the chains when it was written by an older version (or
+    /// never): once, at the node's start, before the writer runs.
+    fn update_explorer_index(&self) -> Result<(), StoreError> {
+        if explorer::index::is_current(&self.explorer)? {
+            return Ok(());
+        }
+        self.explorer.clear()?;
+        for entry in self.records.iter() {
+            let (key, bytes) = entry?;
+            let (author, seq) = parse_chain_key(&key)?;
+            let record = aidledger_spec::signed::SignedRecord::parse(bytes.to_vec())
+                .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
+            let (_, body) = explorer::index::decode(&bytes)?;
+            let trees = (&self.records, &self.index, &self.explorer);
+            let outcome = trees.transaction(|(records, index, explorer)| {
+                let trees = explorer::index::AppendTrees {
+                    explorer,
+                    index,
+                    records,
+                };
+                explorer::index::index_record(&trees, &author, seq, record.id, &body)
+            });
+            outcome.map_err(|error| match error {
+                TransactionError::Abort(AppendError::Store(error)) => error,
+                TransactionError::Abort(error) => StoreError::Corrupt(error.to_string()),
+                TransactionError::Storage(error) => error.into(),
+            })?;
+        }
+        explorer::index::mark_current(&self.explorer)?;
+        self.make_durable()
+    }
+
+    /// Sets the pending counters from the tree (at open; the tree is bounded, so this is quick).
+    fn count_pending(&self) -> Result<(), StoreError> {
+        let (mut records, mut size_bytes) = (0, 0);
+        for entry in self.pending.iter() {
+            let (_, value) = entry?;
+            records += 1;
+            size_bytes += value.len() as u64;
+        }
+        self.pending_records.store(records, Ordering::Relaxed);
+        self.pending_size_bytes.store(size_bytes, Ordering::Relaxed);
         Ok(())
     }
 
@@ -636,7 +847,9 @@ fn read_genesis(data_dir: &Path) -> Result<(Genesis, Vec<u8>), OpenError> {
 /// Opens sled. sled 0.34 panics on some corrupted files instead of returning an error; the
 /// panic is caught here so that a corrupted store is an error a person can act on.
 fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
-    let config = sled::Config::new().path(path);
+    let config = sled::Config::new()
+        .path(path)
+        .cache_capacity(STORE_CACHE_BYTES);
     let outcome = catch_unwind(AssertUnwindSafe(|| config.open()));
     let detail = match outcome {
         Ok(Ok(db)) => return Ok(db),

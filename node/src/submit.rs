@@ -1,6 +1,15 @@
 //! The submit API: the organisation's only way to write, on loopback, behind a bearer token.
+//!
+//! `POST /v1/records` takes one body; `POST /v1/records/batch` takes up to [`BATCH_RECORDS_MAX`]
+//! bodies in the framing of [`encode_batch`] (docs/INTERFACES.md), checks every one of them
+//! before any is signed, then hands them to the single writer in order, so that group commit
+//! signs and stores them together and one fsync covers many records.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
 
 use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
 use axum::body::Bytes;
@@ -17,7 +26,97 @@ use subtle::ConstantTimeEq;
 use crate::api::{self, ApiError};
 use crate::policy::{self, PolicyError};
 use crate::store::Store;
-use crate::writer::{SubmitError, Writer};
+use crate::writer::{Committed, SubmitError, Writer};
+use aidledger_spec::Body;
+
+/// Most bodies in one `POST /v1/records/batch`. Well below the writer's queue
+/// ([`crate::writer::SUBMIT_QUEUE_REQUESTS_MAX`]) so that one batch normally fits in it whole.
+pub const BATCH_RECORDS_MAX: usize = 1024;
+/// Most bytes in one batch request, framing included: room for one body of the protocol's
+/// largest size, and for a full batch of ordinary transactions (about 1 KiB each).
+pub const BATCH_SIZE_BYTES_MAX: usize = BODY_SIZE_BYTES_MAX + 16 * 1024 * 1024;
+/// Bytes of the count and of each length prefix in the batch framing (big-endian u32).
+const BATCH_PREFIX_BYTES: usize = 4;
+/// How long the batch handler waits before offering a body again to a full writer queue.
+const QUEUE_RETRY_DELAY: Duration = Duration::from_millis(2);
+
+/// Why a batch request's framing is refused (before any body is looked at).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchFrameError {
+    /// The request ends inside the count, a length or a body.
+    #[error("the batch ends early: {0}")]
+    Truncated(String),
+    /// The count is 0 or over [`BATCH_RECORDS_MAX`].
+    #[error("the batch holds {0} bodies; it must hold 1 to {BATCH_RECORDS_MAX}")]
+    Count(u64),
+    /// One body is over the protocol's body limit.
+    #[error("body {index} is {size_bytes} bytes, over the {BODY_SIZE_BYTES_MAX}-byte limit")]
+    BodyTooLarge {
+        /// Its position in the batch, from 0.
+        index: usize,
+        /// Its declared size.
+        size_bytes: usize,
+    },
+    /// Bytes follow the last body.
+    #[error("{0} bytes follow the last body")]
+    TrailingBytes(usize),
+}
+
+/// The batch framing: a big-endian u32 count N, then N times a big-endian u32 length L and L
+/// bytes of one canonical body (spec `codec::encode`).
+pub fn encode_batch<B: AsRef<[u8]>>(bodies: &[B]) -> Vec<u8> {
+    let size: usize = bodies
+        .iter()
+        .map(|body| body.as_ref().len() + BATCH_PREFIX_BYTES)
+        .sum();
+    let mut out = Vec::with_capacity(size + BATCH_PREFIX_BYTES);
+    // Counts and lengths over u32 are refused by the node anyway; saturating keeps this total.
+    let prefix = |value: usize| u32::try_from(value).unwrap_or(u32::MAX).to_be_bytes();
+    out.extend_from_slice(&prefix(bodies.len()));
+    for body in bodies {
+        out.extend_from_slice(&prefix(body.as_ref().len()));
+        out.extend_from_slice(body.as_ref());
+    }
+    out
+}
+
+/// Splits a batch request into its bodies' bytes, checking the framing and its limits.
+pub fn decode_batch(bytes: &[u8]) -> Result<Vec<&[u8]>, BatchFrameError> {
+    let mut rest = bytes;
+    let count = take_prefix(&mut rest, "the count")?;
+    if count == 0 || count > BATCH_RECORDS_MAX {
+        return Err(BatchFrameError::Count(count as u64));
+    }
+    let mut bodies = Vec::with_capacity(count);
+    for index in 0..count {
+        let size_bytes = take_prefix(&mut rest, &format!("the length of body {index}"))?;
+        if size_bytes > BODY_SIZE_BYTES_MAX {
+            return Err(BatchFrameError::BodyTooLarge { index, size_bytes });
+        }
+        if rest.len() < size_bytes {
+            return Err(BatchFrameError::Truncated(format!(
+                "body {index} declares {size_bytes} bytes, {} remain",
+                rest.len()
+            )));
+        }
+        let (body, after) = rest.split_at(size_bytes);
+        bodies.push(body);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return Err(BatchFrameError::TrailingBytes(rest.len()));
+    }
+    Ok(bodies)
+}
+
+fn take_prefix(rest: &mut &[u8], what: &str) -> Result<usize, BatchFrameError> {
+    let Some((prefix, after)) = rest.split_first_chunk::<BATCH_PREFIX_BYTES>() else {
+        return Err(BatchFrameError::Truncated(format!("in {what}")));
+    };
+    *rest = after;
+    Ok(u32::from_be_bytes(*prefix) as usize)
+}
 
 /// What the submit handlers share.
 pub struct SubmitState {
@@ -35,6 +134,11 @@ pub struct SubmitState {
 pub fn router(state: Arc<SubmitState>) -> Router {
     Router::new()
         .route("/v1/records", post(submit_record))
+        .route(
+            "/v1/records/batch",
+            // The inner limit wins over the router-wide one below.
+            post(submit_batch).layer(DefaultBodyLimit::max(BATCH_SIZE_BYTES_MAX)),
+        )
         .route("/v1/status", get(status))
         .fallback(api::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
@@ -93,20 +197,97 @@ async fn submit_record(
         })
     })
     .await?;
-    let committed =
-        state
-            .writer
-            .submit(body, body_size_bytes)
-            .await
-            .map_err(|error| match error {
-                SubmitError::QueueFull | SubmitError::Stopped => {
-                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
-                }
-                SubmitError::Storage(_) | SubmitError::Internal(_) => {
-                    ApiError::internal(error.to_string())
-                }
-            })?;
+    let committed = state
+        .writer
+        .submit(body, body_size_bytes)
+        .await
+        .map_err(writer_error)?;
     Ok(Json(json!({ "id": committed.id, "seq": committed.seq })))
+}
+
+fn writer_error(error: SubmitError) -> ApiError {
+    match error {
+        SubmitError::QueueFull | SubmitError::Stopped => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+        }
+        SubmitError::Storage(_) | SubmitError::Internal(_) => ApiError::internal(error.to_string()),
+    }
+}
+
+/// A body's submission to the writer, once queued: resolves when the record is durable.
+type Queued<'a> = Pin<Box<dyn Future<Output = Result<Committed, SubmitError>> + Send + 'a>>;
+
+/// `POST /v1/records/batch`: check every body, then queue them in order and answer
+/// `{"records":[{"id","seq"},…]}` once all are durable.
+async fn submit_batch(
+    State(state): State<Arc<SubmitState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the batch is over the {BATCH_SIZE_BYTES_MAX}-byte limit"),
+        ),
+        status => ApiError::new(
+            status,
+            format!("cannot read the request body: {}", rejection.body_text()),
+        ),
+    })?;
+    let org = state.org.clone();
+    // All-or-nothing: every body is decoded and checked before the first is queued.
+    let checked =
+        api::blocking(&state.store, move |store| check_batch(store, &org, &bytes)).await?;
+    let mut queued: Vec<Queued<'_>> = Vec::with_capacity(checked.len());
+    for (body, body_size_bytes) in checked {
+        queued.push(enqueue(&state.writer, body, body_size_bytes).await?);
+    }
+    let mut records = Vec::with_capacity(queued.len());
+    for submission in queued {
+        let committed = submission.await.map_err(writer_error)?;
+        records.push(json!({ "id": committed.id, "seq": committed.seq }));
+    }
+    Ok(Json(json!({ "records": records })))
+}
+
+/// Decodes the framing and runs the policy checks on every body; the first failure names its
+/// index. References must be to records already stored, not to others in the same batch.
+fn check_batch(store: &Store, org: &str, bytes: &[u8]) -> Result<Vec<(Body, usize)>, ApiError> {
+    let bodies = decode_batch(bytes)
+        .map_err(|error| ApiError::bad_request(format!("malformed batch: {error}")))?;
+    bodies
+        .into_iter()
+        .enumerate()
+        .map(|(index, body_bytes)| {
+            policy::check_submission(store, org, body_bytes)
+                .map(|body| (body, body_bytes.len()))
+                .map_err(|error| match error {
+                    PolicyError::Store(error) => ApiError::from(error),
+                    refused => ApiError::bad_request(format!("body {index}: {refused}")),
+                })
+        })
+        .collect()
+}
+
+/// Puts one body in the writer's queue, waiting for room rather than refusing (the batch was
+/// accepted whole), and returns the pending answer.
+///
+/// `Writer::submit` queues its message on its first poll, so polling once here fixes the
+/// order of the batch in the queue; the answers are awaited afterwards.
+async fn enqueue<'a>(
+    writer: &'a Writer,
+    body: Body,
+    body_size_bytes: usize,
+) -> Result<Queued<'a>, ApiError> {
+    loop {
+        let mut submission: Queued<'a> = Box::pin(writer.submit(body.clone(), body_size_bytes));
+        let first_poll =
+            std::future::poll_fn(|context| Poll::Ready(submission.as_mut().poll(context))).await;
+        match first_poll {
+            Poll::Pending => return Ok(submission),
+            Poll::Ready(Err(SubmitError::QueueFull)) => tokio::time::sleep(QUEUE_RETRY_DELAY).await,
+            Poll::Ready(answer) => return Ok(Box::pin(std::future::ready(answer))),
+        }
+    }
 }
 
 /// `GET /v1/status`: the organisation, network, number of stored records and the chain's head.

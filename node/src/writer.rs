@@ -8,21 +8,28 @@
 //! answers every submission of those groups. While one group is being synced the next one is
 //! signed, so the CPU work and the disk wait overlap.
 //!
+//! Records received from peers take the same path ([`Writer::ingest`]): they were verified by
+//! the network layer, and the signing thread places them (append, duplicate, equivocation proof,
+//! or held as pending until their predecessor arrives) serialized with the local appends, so
+//! that every append is checked against the head it extends.
+//!
 //! If making the store durable fails, what is on disk is unknown (an fsync error may have
 //! dropped dirty pages), so the writer refuses every later submission until the node restarts
 //! and sled recovers from what is really on disk.
 
+use std::collections::HashMap;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{sign_record, Body, RecordDraft, RecordId, VerifiedRecord, Verifier};
 use ed25519_dalek::SigningKey;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::store::{Head, Store, StoreError};
+use crate::store::{AppendError, Head, Store, StoreError};
 
 /// Most submissions waiting for the writer; one more is refused with [`SubmitError::QueueFull`].
 pub const SUBMIT_QUEUE_REQUESTS_MAX: usize = 4096;
@@ -32,6 +39,49 @@ pub const GROUP_RECORDS_MAX: usize = aidledger_spec::signature::BATCH_SIZE_MAX;
 pub const GROUP_SIZE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Most appended groups waiting for the sync thread.
 pub const SYNC_QUEUE_GROUPS_MAX: usize = 4;
+/// Most of this node's committed records waiting to be published to peers; a subscriber that
+/// falls further behind misses records, which range sync then repairs.
+pub const COMMITTED_QUEUE_RECORDS_MAX: usize = 4096;
+
+/// What became of records received from peers ([`Writer::ingest`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// Records appended to their chains (including pending records they unblocked).
+    pub stored: u64,
+    /// Records already stored.
+    pub duplicates: u64,
+    /// Records held until their predecessor arrives.
+    pub pending: u64,
+    /// Records ahead of a gap that could not be held (the pending tree is full).
+    pub dropped: u64,
+    /// (author, seq) of records that are next in their chain but name another predecessor than
+    /// the stored head: the author forked before `seq`.
+    pub detached: Vec<(String, u64)>,
+    /// Equivocation proofs stored by this call (found, or given and new).
+    pub proofs: Vec<EquivocationProof>,
+    /// What became of each given record, in the order given.
+    pub placements: Vec<Placement>,
+}
+
+/// What became of one record given to [`Writer::ingest`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Appended to its chain.
+    Stored,
+    /// Already stored.
+    Duplicate,
+    /// Another record is stored at its (author, seq): an equivocation proof was stored.
+    Equivocation,
+    /// Held until its predecessor arrives.
+    Pending,
+    /// Ahead of a gap, and the pending tree is full.
+    Dropped,
+    /// Next in its chain but naming another predecessor than the stored head.
+    Detached,
+}
+
+/// A committed record of this node, as published to peers.
+pub type CommittedRecord = std::sync::Arc<Vec<u8>>;
 
 /// What an acknowledged submission became.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,15 +118,32 @@ struct Submission {
     reply: oneshot::Sender<Result<Committed, SubmitError>>,
 }
 
+/// Verified records and proofs from peers.
+struct Ingest {
+    records: Vec<VerifiedRecord>,
+    proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
+    reply: oneshot::Sender<Result<IngestOutcome, SubmitError>>,
+}
+
 enum Message {
     /// Boxed: a body is hundreds of bytes, and the queue holds thousands of messages.
     Submit(Box<Submission>),
+    Ingest(Box<Ingest>),
     Stop,
 }
 
+type IngestReply = (
+    oneshot::Sender<Result<IngestOutcome, SubmitError>>,
+    IngestOutcome,
+);
+
 /// A group appended to the store, waiting to be made durable before it is acknowledged.
+#[derive(Default)]
 struct AppendedGroup {
     replies: Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
+    ingest: Option<IngestReply>,
+    /// This node's new records, published once durable.
+    published: Vec<CommittedRecord>,
 }
 
 /// The first storage failure; once set, nothing more is acknowledged.
@@ -85,6 +152,7 @@ type Failure = Arc<OnceLock<String>>;
 /// The handle of the writer threads.
 pub struct Writer {
     sender: mpsc::Sender<Message>,
+    committed: broadcast::Sender<CommittedRecord>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -96,6 +164,8 @@ impl Writer {
         let (sender, receiver) = mpsc::channel(SUBMIT_QUEUE_REQUESTS_MAX);
         let (sync_sender, sync_receiver) = std_mpsc::sync_channel(SYNC_QUEUE_GROUPS_MAX);
         let failure = Failure::default();
+        let (committed, _) = broadcast::channel(COMMITTED_QUEUE_RECORDS_MAX);
+        let published = committed.clone();
         let verifier = Verifier::new(store.genesis().clone());
         let signer = Signer {
             store: store.clone(),
@@ -111,9 +181,10 @@ impl Writer {
             .spawn(move || signer.run(receiver, sync_sender))?;
         let sync_thread = std::thread::Builder::new()
             .name("aidledger-sync".into())
-            .spawn(move || run_sync(&store, &failure, &sync_receiver))?;
+            .spawn(move || run_sync(&store, &failure, &sync_receiver, &published))?;
         Ok(Writer {
             sender,
+            committed,
             threads: Mutex::new(vec![sign_thread, sync_thread]),
         })
     }
@@ -135,6 +206,32 @@ impl Writer {
             mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
         })?;
         answer.await.unwrap_or(Err(SubmitError::Stopped))
+    }
+
+    /// Places verified records and equivocation proofs received from peers, serialized with
+    /// local appends, and waits until what was stored is durable. Waits for room in the queue
+    /// (back-pressure on the network) instead of refusing.
+    pub async fn ingest(
+        &self,
+        records: Vec<VerifiedRecord>,
+        proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
+    ) -> Result<IngestOutcome, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        let message = Message::Ingest(Box::new(Ingest {
+            records,
+            proofs,
+            reply,
+        }));
+        self.sender
+            .send(message)
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        answer.await.unwrap_or(Err(SubmitError::Stopped))
+    }
+
+    /// This node's own records, each once it is durable, for publishing to peers.
+    pub fn committed_records(&self) -> broadcast::Receiver<CommittedRecord> {
+        self.committed.subscribe()
     }
 
     /// Lets the writer finish every queued submission, make it durable, and stop.
@@ -175,12 +272,10 @@ impl Signer {
         sync: std_mpsc::SyncSender<AppendedGroup>,
     ) {
         while let Some(first) = receiver.blocking_recv() {
-            let (group, stop) = collect_group(first, &mut receiver);
-            if !group.is_empty() {
-                if let Some(appended) = self.commit(group) {
-                    if sync.send(appended).is_err() {
-                        break; // the sync thread is gone; dropping the replies answers Stopped
-                    }
+            let (messages, stop) = collect_group(first, &mut receiver);
+            for appended in self.process(messages) {
+                if sync.send(appended).is_err() {
+                    return; // the sync thread is gone; dropping the replies answers Stopped
                 }
             }
             if stop {
@@ -188,6 +283,189 @@ impl Signer {
             }
         }
         // Dropping `sync` lets the sync thread drain what is appended, then end.
+    }
+
+    /// Commits runs of submissions as groups and ingests in their order of arrival.
+    fn process(&mut self, messages: Vec<Message>) -> Vec<AppendedGroup> {
+        let mut appended = Vec::new();
+        let mut group = Vec::new();
+        for message in messages {
+            match message {
+                Message::Submit(submission) => group.push(*submission),
+                Message::Ingest(ingest) => {
+                    if !group.is_empty() {
+                        appended.extend(self.commit(std::mem::take(&mut group)));
+                    }
+                    appended.extend(self.ingest(*ingest));
+                }
+                Message::Stop => {}
+            }
+        }
+        if !group.is_empty() {
+            appended.extend(self.commit(group));
+        }
+        appended
+    }
+
+    /// Places records from peers; returns what waits for the sync.
+    fn ingest(&mut self, ingest: Ingest) -> Option<AppendedGroup> {
+        if let Some(failure) = self.failure.get() {
+            let _ = ingest
+                .reply
+                .send(Err(SubmitError::Storage(failure.clone())));
+            return None;
+        }
+        match self.place_all(ingest.records, ingest.proofs) {
+            Ok(outcome) => Some(AppendedGroup {
+                ingest: Some((ingest.reply, outcome)),
+                ..AppendedGroup::default()
+            }),
+            Err(error) => {
+                // Nothing of the records was appended; proofs and pending records written
+                // before the failure are harmless (each stands on its own).
+                let _ = ingest
+                    .reply
+                    .send(Err(SubmitError::Storage(error.to_string())));
+                None
+            }
+        }
+    }
+
+    fn place_all(
+        &mut self,
+        records: Vec<VerifiedRecord>,
+        proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
+    ) -> Result<IngestOutcome, AppendError> {
+        let mut outcome = IngestOutcome::default();
+        let mut batch = IngestBatch::default();
+        for (first, second) in proofs {
+            self.store_proof(first, &second, &mut outcome)?;
+        }
+        for record in records {
+            self.place(record, &mut batch, &mut outcome)?;
+        }
+        let authors: Vec<String> = batch.heads.keys().cloned().collect();
+        for author in &authors {
+            self.promote_pending(author, &mut batch, &mut outcome)?;
+        }
+        self.store.append_group(&batch.append)?;
+        outcome.stored = batch.append.len() as u64;
+        if batch.heads.contains_key(&self.org) {
+            // Our own chain came back from peers (a restored directory): follow the store.
+            self.head = self.store.head(&self.org)?;
+            self.last_timestamp_ms = self
+                .last_timestamp_ms
+                .max(head_timestamp_ms(&self.store, self.head)?);
+        }
+        Ok(outcome)
+    }
+
+    /// Appends, counts as duplicate, proves an equivocation, or holds one record.
+    fn place(
+        &mut self,
+        record: VerifiedRecord,
+        batch: &mut IngestBatch,
+        outcome: &mut IngestOutcome,
+    ) -> Result<(), AppendError> {
+        let author = record.header().author.clone();
+        let seq = record.header().seq;
+        let (next_seq, next_prev) = Head::next(batch.head(&self.store, &author)?);
+        let placement = if seq < next_seq {
+            let in_batch = batch.appended(&author, seq).cloned();
+            let duplicate = match &in_batch {
+                Some(existing) => existing.id() == record.id(),
+                None => self.store.position(&record.id())?.is_some(),
+            };
+            if duplicate {
+                outcome.duplicates += 1;
+                Placement::Duplicate
+            } else {
+                let existing = match in_batch {
+                    Some(existing) => existing,
+                    None => self.stored_record(&author, seq)?,
+                };
+                self.store_proof(existing, &record, outcome)?;
+                Placement::Equivocation
+            }
+        } else if seq == next_seq && record.header().prev == next_prev {
+            batch.push(record);
+            Placement::Stored
+        } else if seq == next_seq {
+            outcome.detached.push((author, seq));
+            Placement::Detached
+        } else if self.store.add_pending(&record)? {
+            outcome.pending += 1;
+            Placement::Pending
+        } else {
+            outcome.dropped += 1;
+            Placement::Dropped
+        };
+        outcome.placements.push(placement);
+        Ok(())
+    }
+
+    /// Appends the pending records that now extend `author`'s chain.
+    fn promote_pending(
+        &mut self,
+        author: &str,
+        batch: &mut IngestBatch,
+        outcome: &mut IngestOutcome,
+    ) -> Result<(), AppendError> {
+        loop {
+            let (next_seq, next_prev) = Head::next(batch.head(&self.store, author)?);
+            let mut extended: Option<VerifiedRecord> = None;
+            for bytes in self.store.take_pending(author, next_seq)? {
+                // Verified when held; verified again because it now enters a chain.
+                let Ok(record) = self.verifier.verify(bytes) else {
+                    continue;
+                };
+                match &extended {
+                    Some(first) => self.store_proof(first.clone(), &record, outcome)?,
+                    None if record.header().prev == next_prev => extended = Some(record),
+                    None => outcome.detached.push((author.to_owned(), next_seq)),
+                }
+            }
+            match extended {
+                Some(record) => batch.push(record),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Stores the proof of two records at one (author, seq) unless it is already stored.
+    fn store_proof(
+        &self,
+        first: VerifiedRecord,
+        second: &VerifiedRecord,
+        outcome: &mut IngestOutcome,
+    ) -> Result<(), AppendError> {
+        if self.store.has_proof(&first, second)? {
+            return Ok(());
+        }
+        let (first, second) = if first.id() < second.id() {
+            (&first, second)
+        } else {
+            (second, &first)
+        };
+        self.store.add_proof(first, second)?;
+        outcome.proofs.push(EquivocationProof {
+            first: first.bytes().to_vec(),
+            second: second.bytes().to_vec(),
+        });
+        Ok(())
+    }
+
+    /// A record of the store, verified (it was verified before it was stored).
+    fn stored_record(&self, author: &str, seq: u64) -> Result<VerifiedRecord, AppendError> {
+        let bytes = self.store.record_at(author, seq)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
+        })?;
+        self.verifier.verify(bytes).map_err(|rejected| {
+            AppendError::Store(StoreError::Corrupt(format!(
+                "stored record {author} seq {seq} does not verify: {}",
+                rejected.reason
+            )))
+        })
     }
 
     /// Signs, verifies and appends a group; returns what waits for the sync.
@@ -212,7 +490,15 @@ impl Signer {
             seq: record.header().seq,
             id: record.id(),
         });
-        Some(AppendedGroup { replies })
+        let published = records
+            .into_iter()
+            .map(|record| CommittedRecord::new(record.into_bytes()))
+            .collect();
+        Some(AppendedGroup {
+            replies,
+            published,
+            ..AppendedGroup::default()
+        })
     }
 
     /// Signs the group as consecutive records, then verifies them as a batch. A record that
@@ -290,21 +576,23 @@ impl Signer {
 
 /// The first message and every message already waiting, within the group's limits; and whether
 /// a stop was asked for.
-fn collect_group(
-    first: Message,
-    receiver: &mut mpsc::Receiver<Message>,
-) -> (Vec<Submission>, bool) {
+fn collect_group(first: Message, receiver: &mut mpsc::Receiver<Message>) -> (Vec<Message>, bool) {
     let mut group = Vec::new();
     let mut size_bytes = 0;
     let mut next = Some(first);
     while let Some(message) = next.take() {
-        match message {
+        match &message {
             Message::Stop => return (group, true),
-            Message::Submit(submission) => {
-                size_bytes += submission.body_size_bytes;
-                group.push(*submission);
+            Message::Submit(submission) => size_bytes += submission.body_size_bytes,
+            Message::Ingest(ingest) => {
+                size_bytes += ingest
+                    .records
+                    .iter()
+                    .map(|record| record.bytes().len())
+                    .sum::<usize>();
             }
         }
+        group.push(message);
         if group.len() < GROUP_RECORDS_MAX && size_bytes < GROUP_SIZE_BYTES_MAX {
             next = receiver.try_recv().ok();
         }
@@ -313,7 +601,12 @@ fn collect_group(
 }
 
 /// The sync thread: one flush and its fsyncs for every appended group waiting, then the answers.
-fn run_sync(store: &Store, failure: &Failure, receiver: &std_mpsc::Receiver<AppendedGroup>) {
+fn run_sync(
+    store: &Store,
+    failure: &Failure,
+    receiver: &std_mpsc::Receiver<AppendedGroup>,
+    published: &broadcast::Sender<CommittedRecord>,
+) {
     while let Ok(first) = receiver.recv() {
         let mut groups = vec![first];
         groups.extend(receiver.try_iter().take(SYNC_QUEUE_GROUPS_MAX));
@@ -325,14 +618,73 @@ fn run_sync(store: &Store, failure: &Failure, receiver: &std_mpsc::Receiver<Appe
                 message
             }),
         };
-        for (reply, committed) in groups.into_iter().flat_map(|group| group.replies) {
-            let _ = reply.send(
-                outcome
-                    .clone()
-                    .map(|()| committed)
-                    .map_err(SubmitError::Storage),
-            );
+        for group in groups {
+            answer_group(group, &outcome, published);
         }
+    }
+}
+
+/// Answers a group once its fate on disk is known, and publishes its records if durable.
+fn answer_group(
+    group: AppendedGroup,
+    outcome: &Result<(), String>,
+    published: &broadcast::Sender<CommittedRecord>,
+) {
+    for (reply, committed) in group.replies {
+        let _ = reply.send(
+            outcome
+                .clone()
+                .map(|()| committed)
+                .map_err(SubmitError::Storage),
+        );
+    }
+    if let Some((reply, ingested)) = group.ingest {
+        let _ = reply.send(
+            outcome
+                .clone()
+                .map(|()| ingested)
+                .map_err(SubmitError::Storage),
+        );
+    }
+    if outcome.is_ok() {
+        for record in group.published {
+            // No subscriber (no network) is fine: the records are stored.
+            let _ = published.send(record);
+        }
+    }
+}
+
+/// The heads and appends of one ingest, before they reach the store.
+#[derive(Default)]
+struct IngestBatch {
+    heads: HashMap<String, Option<Head>>,
+    append: Vec<VerifiedRecord>,
+}
+
+impl IngestBatch {
+    fn head(&mut self, store: &Store, author: &str) -> Result<Option<Head>, StoreError> {
+        if let Some(head) = self.heads.get(author) {
+            return Ok(*head);
+        }
+        let head = store.head(author)?;
+        self.heads.insert(author.to_owned(), head);
+        Ok(head)
+    }
+
+    fn push(&mut self, record: VerifiedRecord) {
+        let head = Head {
+            seq: record.header().seq,
+            id: record.id(),
+        };
+        self.heads
+            .insert(record.header().author.clone(), Some(head));
+        self.append.push(record);
+    }
+
+    fn appended(&self, author: &str, seq: u64) -> Option<&VerifiedRecord> {
+        self.append
+            .iter()
+            .find(|record| record.header().seq == seq && record.header().author == author)
     }
 }
 

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+pub mod browser;
+pub mod network;
+
 /// The donor organisation of the [`Network`] fixture; it runs the fixture's node.
 pub const DONOR: &str = "GB-GOV-1";
 /// The implementing organisation of the [`Network`] fixture (a Danish company register id).

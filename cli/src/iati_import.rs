@@ -1,0 +1,650 @@
+//! `iati import`: IATI activity files into the node's chain, one activity at a time.
+//!
+//! Each transaction is mapped by the `aidledger-iati` crate. Before the first file the
+//! organisation's own chain is read once from the node's public API and verified, giving
+//! import key → (transaction record id, content digest of what it says now). Then for each
+//! mapped transaction:
+//! - a key not seen before: a new transaction record;
+//! - the same key and digest: unchanged, nothing recorded;
+//! - the same key, another digest (the publisher changed it): a correction of the original
+//!   record, whose replacement is the new transaction.
+//!
+//! Records go to the node in batches (`POST /v1/records/batch`), several batches in flight,
+//! so the node's group commit signs and stores many records per fsync. Corrections only name
+//! records stored before the current file; a key met twice in one file is a warning.
+//!
+//! Only activities whose `reporting-org/@ref` is the node's organisation are imported, unless
+//! `--as-reporting-org REF` says that REF's activities are this organisation's too; the others
+//! are counted and named in the summary. Every transaction read is imported, unchanged, or a
+//! warning with file, line and reason.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use aidledger_iati::{content_digest, to_transaction, Activity, ActivityReader, ReadError};
+use aidledger_node::submit::{encode_batch, BATCH_RECORDS_MAX};
+use aidledger_spec::record::{transaction_type_name, Correction, Replacement, Transaction};
+use aidledger_spec::verify::Verifier;
+use aidledger_spec::{codec, Body, Digest, RecordId};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+use crate::source::{Source, PAGE_RECORDS_MAX};
+use crate::submit::SubmitTarget;
+
+/// Body bytes sent in one batch at most (the node allows more; smaller batches keep several
+/// in flight and the memory of the importer small).
+pub const BATCH_BYTES_TARGET: usize = 4 * 1024 * 1024;
+/// Batches sent concurrently: one being signed, one being synced, one on the wire.
+pub const BATCHES_IN_FLIGHT: usize = 3;
+/// Read buffer for an XML file.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+/// How long one batch request may take.
+const BATCH_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Why an import could not run (exit 2); problems with a file's content are not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The node could not be asked or refused.
+    #[error("node: {0}")]
+    Node(String),
+    /// A file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The node's chain could not be read.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+}
+
+/// What to import and where.
+pub struct ImportOptions {
+    /// The files, in order.
+    pub files: Vec<PathBuf>,
+    /// Reporting-org refs imported as the node's organisation besides its own id.
+    pub as_reporting_orgs: Vec<String>,
+    /// The node.
+    pub target: SubmitTarget,
+}
+
+/// Something not imported, with where it is.
+#[derive(Clone, Debug)]
+pub struct ImportWarning {
+    /// The file.
+    pub file: String,
+    /// The line.
+    pub line: u64,
+    /// The activity, empty when unknown.
+    pub activity_id: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ImportWarning {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}:{}: ", self.file, self.line)?;
+        if !self.activity_id.is_empty() {
+            write!(formatter, "activity {:?}: ", self.activity_id)?;
+        }
+        write!(formatter, "{}", self.reason)
+    }
+}
+
+/// What happened to one file.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    /// The file as given.
+    pub file: String,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Activities read.
+    pub activities: u64,
+    /// Transactions read (of every reporting organisation).
+    pub transactions: u64,
+    /// New transaction records.
+    pub recorded: u64,
+    /// Corrections recorded.
+    pub corrections: u64,
+    /// Transactions already recorded with the same content.
+    pub unchanged: u64,
+    /// Count and exact sum per (type, currency) of the mapped transactions of this organisation.
+    pub totals: BTreeMap<(u8, String), (u64, Decimal)>,
+    /// Activities (and their transactions) of other reporting organisations, per ref.
+    pub skipped: BTreeMap<String, (u64, u64)>,
+    /// Warnings.
+    pub warnings: Vec<ImportWarning>,
+    /// Where and why the file could not be read to its end.
+    pub broken: Option<String>,
+}
+
+/// What the whole import did.
+pub struct ImportReport {
+    /// The organisation.
+    pub org: String,
+    /// Per file.
+    pub files: Vec<FileReport>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// A record sent, waiting for its id.
+struct Pending {
+    key: Digest,
+    digest: Digest,
+    /// The original transaction record (for a correction), none for a new one.
+    corrects: Option<RecordId>,
+}
+
+/// What the index knows of one import key.
+#[derive(Clone, Copy)]
+struct Known {
+    record: RecordId,
+    digest: Digest,
+}
+
+/// import key → the transaction record and the digest of what it says now.
+type ImportIndex = HashMap<Digest, Known>;
+
+/// Runs the import; warnings are printed to stderr as they are found.
+pub fn import(options: &ImportOptions) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    // Only checked, not opened: opening a FIFO would consume its one writer.
+    for path in &options.files {
+        std::fs::metadata(path).map_err(|source| open_error(path, source))?;
+    }
+    let org = node_org(&options.target)?;
+    let public = options.target.public_url.clone().ok_or_else(|| {
+        ImportError::Node("the node's public URL is needed to read what is already imported: use --data-dir, or --public with --submit".to_owned())
+    })?;
+    let mut index = load_index(&Source::Node(public), &org)?;
+    let mut accepted = vec![org.clone()];
+    accepted.extend(options.as_reporting_orgs.iter().cloned());
+    let sender = BatchSender::start(&options.target);
+    let mut files = Vec::new();
+    for path in &options.files {
+        let report = import_file(path, &accepted, &mut index, &sender)?;
+        files.push(report);
+    }
+    Ok(ImportReport {
+        org,
+        files,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn open_error(path: &Path, source: std::io::Error) -> ImportError {
+    ImportError::Open {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The organisation of the node behind the submit API.
+fn node_org(target: &SubmitTarget) -> Result<String, ImportError> {
+    let url = format!("{}/v1/status", target.url.trim_end_matches('/'));
+    let response = crate::source::http_client()
+        .get(&url)
+        .bearer_auth(&target.token)
+        .send()
+        .map_err(|error| ImportError::Node(format!("cannot reach {url}: {error}")))?;
+    let status = response.status();
+    let value: Value = response
+        .json()
+        .map_err(|error| ImportError::Node(format!("{url} answered {status}: {error}")))?;
+    value["org"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ImportError::Node(format!("{url} answered {status}: {value}")))
+}
+
+/// Reads `org`'s chain newest first, verifies every record, and builds the import index.
+fn load_index(source: &Source, org: &str) -> Result<ImportIndex, ImportError> {
+    let verifier = Verifier::new(source.genesis()?);
+    let mut records = Vec::new();
+    let mut before = None;
+    loop {
+        let page = source.chain_page(org, before, PAGE_RECORDS_MAX)?;
+        let Some(last) = page.last() else { break };
+        let last = aidledger_spec::SignedRecord::parse(last.clone()).map_err(|error| {
+            ImportError::Node(format!("a record of {org} is malformed: {error}"))
+        })?;
+        before = Some(last.header.seq);
+        for verdict in verifier.verify_batch(page) {
+            let record = verdict.map_err(|rejected| {
+                ImportError::Node(format!(
+                    "a record of {org} does not verify: {}",
+                    rejected.reason
+                ))
+            })?;
+            records.push((record.header().seq, record.id(), record.body().clone()));
+        }
+        if before == Some(0) {
+            break;
+        }
+    }
+    records.sort_by_key(|(seq, _, _)| *seq);
+    let mut index = ImportIndex::new();
+    let mut by_record: HashMap<RecordId, Digest> = HashMap::new();
+    for (_, id, body) in records {
+        match body {
+            Body::Transaction(transaction) => {
+                if let Some(source) = &transaction.iati {
+                    let digest = content_digest(&transaction);
+                    index.insert(source.import_key, Known { record: id, digest });
+                    by_record.insert(id, source.import_key);
+                }
+            }
+            Body::Correction(correction) => {
+                let Some(key) = by_record.get(&correction.corrects) else {
+                    continue;
+                };
+                let Some(known) = index.get_mut(key) else {
+                    continue;
+                };
+                known.digest = match &correction.replacement {
+                    Some(Replacement::Transaction(transaction)) => content_digest(transaction),
+                    // A withdrawn transaction matches no content: importing it again restores it.
+                    _ => Digest([0; 32]),
+                };
+            }
+            _ => {}
+        }
+    }
+    Ok(index)
+}
+
+/// Imports one file; a file that cannot be read whole is reported, not an error.
+fn import_file(
+    path: &Path,
+    accepted: &[String],
+    index: &mut ImportIndex,
+    sender: &BatchSender,
+) -> Result<FileReport, ImportError> {
+    let label = path.display().to_string();
+    let file = File::open(path).map_err(|source| open_error(path, source))?;
+    let mut reader = ActivityReader::new(BufReader::with_capacity(READ_BUFFER_BYTES, file));
+    let mut report = FileReport {
+        file: label.clone(),
+        ..FileReport::default()
+    };
+    let mut batch = Batch::default();
+    let mut seen_in_file: HashMap<Digest, u64> = HashMap::new();
+    let mut in_flight = Vec::new();
+    while let Some(next) = reader.next() {
+        let activity = match next {
+            Ok(activity) => activity,
+            Err(error) => {
+                report.broken = Some(format!(
+                    "{label}:{}: {error}",
+                    error_line(&error, reader.line())
+                ));
+                break;
+            }
+        };
+        report.activities += 1;
+        report.transactions += activity.transactions.len() as u64;
+        for warning in &activity.warnings {
+            report.warnings.push(file_warning(&label, warning));
+        }
+        let reporting = activity.reporting_org_ref.as_deref();
+        if reporting.is_some_and(|reporting| !accepted.iter().any(|org| org == reporting)) {
+            let skipped = report
+                .skipped
+                .entry(reporting.unwrap_or_default().to_owned())
+                .or_default();
+            skipped.0 += 1;
+            skipped.1 += activity.transactions.len() as u64;
+            continue;
+        }
+        for (transaction, line) in mapped(&label, &activity, &mut report) {
+            let key = transaction
+                .iati
+                .as_ref()
+                .map_or(Digest([0; 32]), |iati| iati.import_key);
+            if let Some(first_line) = seen_in_file.insert(key, line) {
+                report.warnings.push(ImportWarning {
+                    file: label.clone(),
+                    line,
+                    activity_id: transaction.activity_id.clone(),
+                    reason: format!("the same transaction (same import key) as at line {first_line}; the activity or transaction appears twice, the second is not imported"),
+                });
+                continue;
+            }
+            add_totals(&mut report, &transaction);
+            let digest = content_digest(&transaction);
+            let (body, corrects) = match index.get(&key) {
+                Some(known) if known.digest == digest => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(known) => (
+                    Body::Correction(Correction {
+                        corrects: known.record,
+                        reason: format!("IATI re-import: the publisher changed this transaction ({label} line {line})"),
+                        replacement: Some(Replacement::Transaction(transaction)),
+                    }),
+                    Some(known.record),
+                ),
+                None => (Body::Transaction(transaction), None),
+            };
+            match corrects {
+                Some(_) => report.corrections += 1,
+                None => report.recorded += 1,
+            }
+            if let Some(full) = batch.push(
+                body,
+                Pending {
+                    key,
+                    digest,
+                    corrects,
+                },
+            ) {
+                in_flight.push(sender.send(full)?);
+            }
+        }
+    }
+    report.bytes = reader.bytes_read();
+    if !batch.is_empty() {
+        in_flight.push(sender.send(std::mem::take(&mut batch))?);
+    }
+    for receipt in in_flight {
+        for (pending, id) in receipt.wait()? {
+            let record = pending.corrects.unwrap_or(id);
+            index.insert(
+                pending.key,
+                Known {
+                    record,
+                    digest: pending.digest,
+                },
+            );
+        }
+    }
+    Ok(report)
+}
+
+/// The line of a read error (most variants carry one).
+fn error_line(error: &ReadError, fallback: u64) -> u64 {
+    match error {
+        ReadError::NoRootElement { line }
+        | ReadError::NotXml { line, .. }
+        | ReadError::NotIati { line, .. }
+        | ReadError::TokenTooLarge { line, .. }
+        | ReadError::TooDeep { line, .. }
+        | ReadError::Malformed { line, .. }
+        | ReadError::Truncated { line, .. }
+        | ReadError::Io { line, .. } => *line,
+        _ => fallback,
+    }
+}
+
+fn file_warning(file: &str, warning: &aidledger_iati::Warning) -> ImportWarning {
+    ImportWarning {
+        file: file.to_owned(),
+        line: warning.line,
+        activity_id: warning.activity_id.clone(),
+        reason: warning.reason.to_string(),
+    }
+}
+
+/// The activity's mapped transactions with their lines; the rest become warnings.
+fn mapped(file: &str, activity: &Activity, report: &mut FileReport) -> Vec<(Transaction, u64)> {
+    let mut out = Vec::with_capacity(activity.transactions.len());
+    for transaction in &activity.transactions {
+        match to_transaction(activity, transaction) {
+            Ok(mapped) => out.push((mapped, transaction.line)),
+            Err(warning) => report.warnings.push(file_warning(file, &warning)),
+        }
+    }
+    out
+}
+
+fn add_totals(report: &mut FileReport, transaction: &Transaction) {
+    let slot = report
+        .totals
+        .entry((
+            transaction.transaction_type,
+            transaction.value.currency.clone(),
+        ))
+        .or_insert((0, Decimal::ZERO));
+    slot.0 += 1;
+    // The amount is canonical decimal text; one beyond rust_decimal's 28 digits is counted
+    // but left out of the printed sum, which then says so (see `summary_text`).
+    match Decimal::from_str_exact(&transaction.value.amount)
+        .ok()
+        .and_then(|amount| slot.1.checked_add(amount))
+    {
+        Some(sum) => slot.1 = sum,
+        None => report.warnings.push(ImportWarning {
+            file: report.file.clone(),
+            line: 0,
+            activity_id: transaction.activity_id.clone(),
+            reason: format!(
+                "amount {} is recorded but too long to add to the summary's sum",
+                transaction.value.amount
+            ),
+        }),
+    }
+}
+
+/// Bodies (encoded) and what to remember about each until the node answers.
+#[derive(Default)]
+struct Batch {
+    bodies: Vec<Vec<u8>>,
+    pending: Vec<Pending>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Adds a body; returns the batch when it is full.
+    fn push(&mut self, body: Body, pending: Pending) -> Option<Batch> {
+        let bytes = codec::encode(&body);
+        self.bytes += bytes.len();
+        self.bodies.push(bytes);
+        self.pending.push(pending);
+        (self.bodies.len() >= BATCH_RECORDS_MAX || self.bytes >= BATCH_BYTES_TARGET)
+            .then(|| std::mem::take(self))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bodies.is_empty()
+    }
+}
+
+/// The node's answer to one batch: the record ids in request order.
+type BatchResult = Result<Vec<RecordId>, ImportError>;
+/// One batch request and where to send its answer.
+type BatchJob = (Vec<u8>, mpsc::Sender<BatchResult>);
+
+/// Threads that post batches, at most [`BATCHES_IN_FLIGHT`] at once.
+struct BatchSender {
+    jobs: mpsc::SyncSender<BatchJob>,
+}
+
+/// The answer to one batch, later.
+struct Receipt {
+    pending: Vec<Pending>,
+    answer: mpsc::Receiver<BatchResult>,
+}
+
+impl Receipt {
+    fn wait(self) -> Result<Vec<(Pending, RecordId)>, ImportError> {
+        let ids = self
+            .answer
+            .recv()
+            .map_err(|_| ImportError::Node("the batch sender stopped".to_owned()))??;
+        if ids.len() != self.pending.len() {
+            return Err(ImportError::Node(format!(
+                "the node answered {} ids for {} records",
+                ids.len(),
+                self.pending.len()
+            )));
+        }
+        Ok(self.pending.into_iter().zip(ids).collect())
+    }
+}
+
+impl BatchSender {
+    fn start(target: &SubmitTarget) -> BatchSender {
+        let (jobs, queue) = mpsc::sync_channel::<BatchJob>(BATCHES_IN_FLIGHT);
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for _ in 0..BATCHES_IN_FLIGHT {
+            let queue = queue.clone();
+            let target = target.clone();
+            thread::spawn(move || loop {
+                // A poisoned lock means another sender panicked; the job channel still works.
+                let job = queue
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .recv();
+                let Ok((request, reply)) = job else { return };
+                let _ = reply.send(post_batch(&target, request));
+            });
+        }
+        BatchSender { jobs }
+    }
+
+    fn send(&self, batch: Batch) -> Result<Receipt, ImportError> {
+        let (reply, answer) = mpsc::channel();
+        self.jobs
+            .send((encode_batch(&batch.bodies), reply))
+            .map_err(|_| ImportError::Node("the batch sender stopped".to_owned()))?;
+        Ok(Receipt {
+            pending: batch.pending,
+            answer,
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct BatchAnswer {
+    records: Vec<BatchRecord>,
+}
+
+#[derive(serde::Deserialize)]
+struct BatchRecord {
+    id: RecordId,
+}
+
+fn post_batch(target: &SubmitTarget, request: Vec<u8>) -> Result<Vec<RecordId>, ImportError> {
+    let url = format!("{}/v1/records/batch", target.url.trim_end_matches('/'));
+    let response = reqwest::blocking::Client::builder()
+        .timeout(BATCH_TIMEOUT)
+        .build()
+        .and_then(|client| {
+            client
+                .post(&url)
+                .bearer_auth(&target.token)
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(request)
+                .send()
+        })
+        .map_err(|error| ImportError::Node(format!("cannot reach {url}: {error}")))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .map_err(|error| ImportError::Node(format!("{url}: {error}")))?;
+    if !status.is_success() {
+        return Err(ImportError::Node(format!(
+            "the node refused a batch ({status}): {text}"
+        )));
+    }
+    let answer: BatchAnswer = serde_json::from_str(&text)
+        .map_err(|error| ImportError::Node(format!("unreadable batch answer: {error}")))?;
+    Ok(answer.records.into_iter().map(|record| record.id).collect())
+}
+
+impl ImportReport {
+    /// Whether every file was read to its end.
+    pub fn all_read(&self) -> bool {
+        self.files.iter().all(|file| file.broken.is_none())
+    }
+
+    /// The summary as text.
+    pub fn summary_text(&self) -> String {
+        let mut out = String::new();
+        for file in &self.files {
+            out.push_str(&format!(
+                "{}: {} activities, {} transactions read\n",
+                file.file, file.activities, file.transactions
+            ));
+            out.push_str(&format!(
+                "  as {}: {} recorded, {} corrections, {} unchanged (already recorded)\n",
+                self.org, file.recorded, file.corrections, file.unchanged
+            ));
+            for ((code, currency), (count, sum)) in &file.totals {
+                out.push_str(&format!(
+                    "    {code:>2} {:<20} {currency} ×{count:<6} {}\n",
+                    transaction_type_name(*code),
+                    sum.normalize()
+                ));
+            }
+            for (reporting, (activities, transactions)) in &file.skipped {
+                out.push_str(&format!(
+                    "  not imported: {activities} activities ({transactions} transactions) reported by {reporting:?}, not by {}; add --as-reporting-org {reporting} to import them as {}\n",
+                    self.org, self.org
+                ));
+            }
+            out.push_str(&format!("  warnings: {}\n", file.warnings.len()));
+            match &file.broken {
+                Some(broken) => out.push_str(&format!("  NOT READ TO THE END: {broken}\n")),
+                None => out.push_str("  read to the end\n"),
+            }
+        }
+        let sum = |field: fn(&FileReport) -> u64| self.files.iter().map(field).sum::<u64>();
+        let bytes = sum(|file| file.bytes);
+        let seconds = self.elapsed.as_secs_f64().max(1e-9);
+        out.push_str(&format!(
+            "total: {} files, {} recorded, {} corrections, {} unchanged, {} warnings, {} files not read to the end; {:.1} MB in {:.2} s ({:.1} MB/s)\n",
+            self.files.len(),
+            sum(|file| file.recorded),
+            sum(|file| file.corrections),
+            sum(|file| file.unchanged),
+            self.files.iter().map(|file| file.warnings.len()).sum::<usize>(),
+            self.files.iter().filter(|file| file.broken.is_some()).count(),
+            bytes as f64 / 1e6,
+            seconds,
+            bytes as f64 / 1e6 / seconds,
+        ));
+        out
+    }
+
+    /// The summary as JSON.
+    pub fn to_json(&self) -> Value {
+        let files: Vec<Value> = self
+            .files
+            .iter()
+            .map(|file| {
+                let totals: Vec<Value> = file
+                    .totals
+                    .iter()
+                    .map(|((code, currency), (count, sum))| {
+                        json!({"type": code, "currency": currency, "count": count, "amount": sum.normalize().to_string()})
+                    })
+                    .collect();
+                json!({
+                    "file": file.file,
+                    "bytes": file.bytes,
+                    "activities": file.activities,
+                    "transactions": file.transactions,
+                    "recorded": file.recorded,
+                    "corrections": file.corrections,
+                    "unchanged": file.unchanged,
+                    "totals": totals,
+                    "skipped": file.skipped.iter().map(|(org, (a, t))| json!({"reporting_org": org, "activities": a, "transactions": t})).collect::<Vec<_>>(),
+                    "warnings": file.warnings.iter().map(|w| json!({"file": w.file, "line": w.line, "activity": w.activity_id, "reason": w.reason})).collect::<Vec<_>>(),
+                    "broken": file.broken,
+                })
+            })
+            .collect();
+        json!({ "org": self.org, "files": files, "elapsed_ms": self.elapsed.as_millis() as u64 })
+    }
+}

@@ -1,0 +1,188 @@
+//! The flow of money through the ledger: `flow` (the tree of funding around an activity) and
+//! `reconcile` (providers' disbursements matched to receivers' incoming funds), both over the
+//! same [`ledger::Ledger`] of verified, corrected transactions. Amounts are exact decimals
+//! (rust_decimal), never floats.
+
+pub mod flow;
+pub mod ledger;
+pub mod reconcile;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use aidledger_spec::record::transaction_type_name;
+use aidledger_spec::text::Date;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+use ledger::Entry;
+
+/// IATI TransactionType codes of money coming in to the reporting organisation.
+pub const INCOMING_TYPES: &[u8] = &[1, 11, 13];
+/// IATI TransactionType codes of money going out to a receiver (commitment, disbursement,
+/// expenditure, reimbursement, purchase of equity, outgoing pledge).
+pub const OUTGOING_TYPES: &[u8] = &[2, 3, 4, 7, 8, 12];
+/// IATI TransactionType code of a disbursement.
+pub const DISBURSEMENT: u8 = 3;
+/// IATI TransactionType code of incoming funds.
+pub const INCOMING_FUNDS: u8 = 1;
+
+/// An amount that cannot be summed exactly.
+#[derive(Debug, thiserror::Error)]
+#[error("amount {amount} of record {record} cannot be summed exactly: {reason}")]
+pub struct AmountError {
+    /// The amount as recorded.
+    pub amount: String,
+    /// The record.
+    pub record: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The exact value of an entry's amount.
+pub fn amount_of(entry: &Entry) -> Result<Decimal, AmountError> {
+    let text = &entry.transaction.value.amount;
+    Decimal::from_str_exact(text)
+        .or_else(|_| Decimal::from_str(text))
+        .map_err(|error| AmountError {
+            amount: text.clone(),
+            record: entry.id.to_string(),
+            reason: error.to_string(),
+        })
+}
+
+/// Count and exact sum per (transaction type, currency).
+#[derive(Clone, Debug, Default)]
+pub struct Totals(pub BTreeMap<(u8, String), (u64, Decimal)>);
+
+impl Totals {
+    /// Adds one entry.
+    pub fn add(&mut self, entry: &Entry) -> Result<(), AmountError> {
+        let amount = amount_of(entry)?;
+        let key = (
+            entry.transaction.transaction_type,
+            entry.transaction.value.currency.clone(),
+        );
+        let slot = self.0.entry(key).or_insert((0, Decimal::ZERO));
+        slot.0 += 1;
+        slot.1 = slot.1.checked_add(amount).ok_or_else(|| AmountError {
+            amount: entry.transaction.value.amount.clone(),
+            record: entry.id.to_string(),
+            reason: "the sum exceeds 28 significant digits".to_owned(),
+        })?;
+        Ok(())
+    }
+
+    /// `[{"type","type_name","currency","count","amount"}]`.
+    pub fn to_json(&self) -> Value {
+        Value::Array(
+            self.0
+                .iter()
+                .map(|((code, currency), (count, sum))| {
+                    json!({
+                        "type": code,
+                        "type_name": transaction_type_name(*code),
+                        "currency": currency,
+                        "count": count,
+                        "amount": sum.normalize().to_string(),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// `3 disbursement GBP ×3 1600000; …`.
+    pub fn to_text(&self) -> String {
+        if self.0.is_empty() {
+            return "none".to_owned();
+        }
+        self.0
+            .iter()
+            .map(|((code, currency), (count, sum))| {
+                format!(
+                    "{} {} ×{count}",
+                    transaction_type_name(*code),
+                    format_amount(*sum, currency)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// `1600000 GBP`, every digit kept.
+pub fn format_amount(amount: Decimal, currency: &str) -> String {
+    format!("{} {currency}", amount.normalize())
+}
+
+/// Days from 1970-01-01 (proleptic Gregorian), for date windows.
+pub fn day_number(date: Date) -> i64 {
+    // Howard Hinnant's days_from_civil.
+    let (year, month, day) = (
+        i64::from(date.year),
+        i64::from(date.month),
+        i64::from(date.day),
+    );
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// `2020-06-22`.
+pub fn format_date(date: Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
+}
+
+/// One transaction as the views print it in JSON.
+pub fn entry_json(entry: &Entry) -> Value {
+    let transaction = &entry.transaction;
+    let party = |party: &Option<aidledger_spec::record::Party>| {
+        party.as_ref().map(|party| {
+            json!({ "org": party.org_ref, "name": party.name, "activity": party.activity_id })
+        })
+    };
+    json!({
+        "record": entry.id,
+        "author": entry.author,
+        "seq": entry.seq,
+        "activity": transaction.activity_id,
+        "type": transaction.transaction_type,
+        "type_name": transaction_type_name(transaction.transaction_type),
+        "amount": transaction.value.amount,
+        "currency": transaction.value.currency,
+        "transaction_date": format_date(transaction.transaction_date),
+        "value_date": format_date(transaction.value_date),
+        "provider": party(&transaction.provider),
+        "receiver": party(&transaction.receiver),
+        "acknowledges": transaction.acknowledges,
+        "acknowledged_by": entry.acknowledged_by,
+        "corrected_by": entry.corrected_by,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_numbers_count_calendar_days() {
+        let date = |year, month, day| Date { year, month, day };
+        assert_eq!(day_number(date(1970, 1, 1)), 0);
+        assert_eq!(
+            day_number(date(2020, 3, 1)) - day_number(date(2020, 2, 28)),
+            2
+        );
+        assert_eq!(
+            day_number(date(2021, 3, 1)) - day_number(date(2021, 2, 28)),
+            1
+        );
+        assert_eq!(
+            day_number(date(2021, 1, 1)) - day_number(date(2020, 1, 1)),
+            366
+        );
+    }
+}

@@ -1,0 +1,502 @@
+//! The explorer's indexes: totals and reverse references kept in one sled tree (`explorer`)
+//! and written inside the store's append transaction, so that they are exactly as current as
+//! the chains, whatever appended the record (the local writer or a peer's record).
+//!
+//! Pages read these instead of scanning: a home or organisation page over a million records
+//! reads a few keys. Keys (integers big endian, texts length-prefixed so that no text is a
+//! prefix of another key's text):
+//!
+//! | tag | key after the tag | value |
+//! |---|---|---|
+//! | `t` | org, type (u8), currency | [`Total`] of the org's transactions |
+//! | `s` | activity, org, type (u8), currency | [`Total`] of an activity's transactions |
+//! | `g` | activity, type (u8), currency | [`Total`] of an activity's acknowledged transactions |
+//! | `f` | activity, provider ref, receiver ref, type (u8), currency | [`Total`] of the flow between them |
+//! | `a` | activity, org, seq (u64) | record id: the activity's transactions |
+//! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
+//! | `k` | acknowledged id, acknowledging id | empty |
+//! | `K` | acknowledged id | empty: acknowledged at least once |
+//! | `c` | corrected id, correction seq (u64), correction id | empty |
+//! | `C` | corrected id | the latest correction's id |
+//! | `x` | treaty id, action id | empty |
+//! | `u` | treaty id, superseding treaty id | empty |
+//! | `n` | treaty id | the treaty's title |
+//! | `v` | (nothing) | index format version (u32) |
+//!
+//! Totals follow corrections: a correction of a transaction by its own author takes the
+//! corrected value (the latest correction's replacement, else the original) out of every total
+//! and puts the replacement's value in (nothing for a withdrawal). A correction that corrects
+//! another correction changes no total (documented limitation; the record pages show it).
+
+use std::collections::BTreeSet;
+
+use aidledger_spec::record::{Correction, Replacement, Transaction};
+use aidledger_spec::signed::SignedRecord;
+use aidledger_spec::{codec, Body, RecordId, VerifiedRecord};
+use rust_decimal::Decimal;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use crate::store::{AppendError, StoreError};
+
+/// The index format this code writes; a store without it (or with another) is rebuilt at open.
+pub const INDEX_VERSION: u32 = 1;
+const VERSION_KEY: &[u8] = b"v";
+const ID_BYTES: usize = 32;
+
+/// Key tags, one byte each (see the module table).
+pub(crate) mod tag {
+    pub const ORG_TOTAL: u8 = b't';
+    pub const ACTIVITY_TOTAL: u8 = b's';
+    pub const ACKNOWLEDGED_TOTAL: u8 = b'g';
+    pub const FLOW: u8 = b'f';
+    pub const ACTIVITY_RECORD: u8 = b'a';
+    pub const ACTIVITY_NAME: u8 = b'l';
+    pub const ACKNOWLEDGED_BY: u8 = b'k';
+    pub const ACKNOWLEDGED_MARK: u8 = b'K';
+    pub const LATEST_CORRECTION: u8 = b'C';
+    pub const CORRECTED_BY: u8 = b'c';
+    pub const TREATY_ACTION: u8 = b'x';
+    pub const SUPERSEDED_BY: u8 = b'u';
+    pub const TREATY_TITLE: u8 = b'n';
+}
+
+/// A running total: how many transactions and their exact sum (`None` once the sum left
+/// `Decimal`'s range, shown as "overflow" rather than a wrong number).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Total {
+    /// Transactions counted.
+    pub count: u64,
+    /// Their sum; `None` on overflow.
+    pub sum: Option<Decimal>,
+}
+
+impl Total {
+    fn zero() -> Total {
+        Total {
+            count: 0,
+            sum: Some(Decimal::ZERO),
+        }
+    }
+
+    /// Decodes a stored value: count (u64) then the sum's text (empty for overflow).
+    pub fn decode(value: &[u8]) -> Result<Total, StoreError> {
+        let corrupt = || StoreError::Corrupt("an explorer total does not parse".into());
+        if value.len() < 8 {
+            return Err(corrupt());
+        }
+        let count = u64::from_be_bytes(value[..8].try_into().map_err(|_| corrupt())?);
+        let text = std::str::from_utf8(&value[8..]).map_err(|_| corrupt())?;
+        let sum = if text.is_empty() {
+            None
+        } else {
+            Some(text.parse::<Decimal>().map_err(|_| corrupt())?)
+        };
+        Ok(Total { count, sum })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut value = self.count.to_be_bytes().to_vec();
+        if let Some(sum) = self.sum {
+            // The scale is kept: 240000.00 + 1.50 is 240001.50, as the amounts were written.
+            value.extend_from_slice(sum.to_string().as_bytes());
+        }
+        value
+    }
+
+    /// Adds (`sign` +1) or removes (−1) one transaction's amount.
+    fn apply(&mut self, amount: Option<Decimal>, sign: i8) {
+        if sign >= 0 {
+            self.count += 1;
+            self.sum = self.sum.zip(amount).and_then(|(sum, a)| sum.checked_add(a));
+        } else {
+            self.count = self.count.saturating_sub(1);
+            self.sum = self.sum.zip(amount).and_then(|(sum, a)| sum.checked_sub(a));
+        }
+    }
+}
+
+/// Builds index keys: a tag, then parts.
+#[derive(Clone, Debug)]
+pub(crate) struct Key(Vec<u8>);
+
+impl Key {
+    pub(crate) fn new(tag: u8) -> Key {
+        Key(vec![tag])
+    }
+
+    /// A text with a u16 length before it (texts are at most 1 KiB by the spec's limits; a
+    /// longer one is cut, which only merges index entries, never loses records).
+    pub(crate) fn text(mut self, text: &str) -> Key {
+        let bytes = &text.as_bytes()[..text.len().min(usize::from(u16::MAX))];
+        let length = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+        self.0.extend_from_slice(&length.to_be_bytes());
+        self.0.extend_from_slice(bytes);
+        self
+    }
+
+    pub(crate) fn bytes(mut self, bytes: &[u8]) -> Key {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+
+    pub(crate) fn u64(self, value: u64) -> Key {
+        self.bytes(&value.to_be_bytes())
+    }
+
+    pub(crate) fn u8(mut self, value: u8) -> Key {
+        self.0.push(value);
+        self
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// The trees an append transaction gives the index: its own, and the chain trees to look up
+/// records appended earlier (in this transaction or before).
+pub(crate) struct AppendTrees<'a> {
+    /// The `explorer` tree.
+    pub explorer: &'a TransactionalTree,
+    /// The store's `index` tree (id → records key).
+    pub index: &'a TransactionalTree,
+    /// The store's `records` tree.
+    pub records: &'a TransactionalTree,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<AppendError>>;
+
+fn corrupt(message: String) -> ConflictableTransactionError<AppendError> {
+    ConflictableTransactionError::Abort(AppendError::Store(StoreError::Corrupt(message)))
+}
+
+/// Indexes one record inside the append transaction (called by `Store::append_group` after
+/// the record's chain entries are written).
+pub(crate) fn on_append(trees: &AppendTrees<'_>, record: &VerifiedRecord) -> TxResult<()> {
+    let header = record.header();
+    index_record(
+        trees,
+        &header.author,
+        header.seq,
+        record.id(),
+        record.body(),
+    )
+}
+
+/// Indexes one stored record (appends, and the rebuild of an older store's index, which reads
+/// records that were verified when they were appended).
+pub(crate) fn index_record(
+    trees: &AppendTrees<'_>,
+    author: &str,
+    seq: u64,
+    id: RecordId,
+    body: &Body,
+) -> TxResult<()> {
+    match body {
+        Body::Transaction(transaction) => {
+            index_transaction(trees, author, seq, id, transaction)?;
+            if let Some(acknowledged) = transaction.acknowledges {
+                acknowledge(trees, acknowledged, id)?;
+            }
+        }
+        Body::TreatyText(treaty) => {
+            let title_key = Key::new(tag::TREATY_TITLE).bytes(&id.0).into_vec();
+            trees.explorer.insert(title_key, treaty.title.as_bytes())?;
+            if let Some(superseded) = treaty.supersedes {
+                let key = Key::new(tag::SUPERSEDED_BY)
+                    .bytes(&superseded.0)
+                    .bytes(&id.0);
+                trees.explorer.insert(key.into_vec(), &[][..])?;
+            }
+        }
+        Body::TreatyAction(action) => {
+            let key = Key::new(tag::TREATY_ACTION)
+                .bytes(&action.treaty.0)
+                .bytes(&id.0);
+            trees.explorer.insert(key.into_vec(), &[][..])?;
+        }
+        Body::Statement(_) => {}
+        Body::Correction(correction) => {
+            correct(trees, author, seq, id, correction)?;
+        }
+    }
+    Ok(())
+}
+
+/// Lists a transaction under its activities and adds it to the totals.
+fn index_transaction(
+    trees: &AppendTrees<'_>,
+    author: &str,
+    seq: u64,
+    id: RecordId,
+    transaction: &Transaction,
+) -> TxResult<()> {
+    for activity in activities(transaction) {
+        let key = Key::new(tag::ACTIVITY_RECORD)
+            .text(activity)
+            .text(author)
+            .u64(seq);
+        trees.explorer.insert(key.into_vec(), &id.0[..])?;
+        let name = Key::new(tag::ACTIVITY_NAME).bytes(activity.as_bytes());
+        trees.explorer.insert(name.into_vec(), &[][..])?;
+    }
+    add_to_totals(trees, author, transaction, 1, false)
+}
+
+/// The distinct activity ids a transaction names: its own and its parties'.
+pub fn activities(transaction: &Transaction) -> BTreeSet<&str> {
+    let parties = [&transaction.provider, &transaction.receiver];
+    let mut ids: BTreeSet<&str> = parties
+        .into_iter()
+        .flatten()
+        .map(|party| party.activity_id.as_str())
+        .filter(|id| !id.is_empty())
+        .collect();
+    ids.insert(transaction.activity_id.as_str());
+    ids
+}
+
+/// Adds (`sign` 1) or removes (−1) a transaction in every total it counts in.
+fn add_to_totals(
+    trees: &AppendTrees<'_>,
+    author: &str,
+    transaction: &Transaction,
+    sign: i8,
+    acknowledged: bool,
+) -> TxResult<()> {
+    let currency = transaction.value.currency.as_str();
+    let kind = transaction.transaction_type;
+    let amount = transaction.value.amount.parse::<Decimal>().ok();
+    let org_key = Key::new(tag::ORG_TOTAL)
+        .text(author)
+        .u8(kind)
+        .text(currency);
+    update_total(trees, org_key, amount, sign)?;
+    let provider = transaction
+        .provider
+        .as_ref()
+        .map_or("", |p| p.org_ref.as_str());
+    let receiver = transaction
+        .receiver
+        .as_ref()
+        .map_or("", |p| p.org_ref.as_str());
+    for activity in activities(transaction) {
+        let key = Key::new(tag::ACTIVITY_TOTAL)
+            .text(activity)
+            .text(author)
+            .u8(kind)
+            .text(currency);
+        update_total(trees, key, amount, sign)?;
+        let flow = Key::new(tag::FLOW)
+            .text(activity)
+            .text(provider)
+            .text(receiver)
+            .u8(kind)
+            .text(currency);
+        update_total(trees, flow, amount, sign)?;
+    }
+    if acknowledged {
+        add_acknowledged(trees, transaction, sign)?;
+    }
+    Ok(())
+}
+
+fn update_total(
+    trees: &AppendTrees<'_>,
+    key: Key,
+    amount: Option<Decimal>,
+    sign: i8,
+) -> TxResult<()> {
+    let key = key.into_vec();
+    let mut total = match trees.explorer.get(&key)? {
+        Some(value) => Total::decode(&value).map_err(|error| corrupt(error.to_string()))?,
+        None => Total::zero(),
+    };
+    total.apply(amount, sign);
+    if total.count == 0 && sign < 0 {
+        trees.explorer.remove(key)?;
+    } else {
+        trees.explorer.insert(key, total.encode())?;
+    }
+    Ok(())
+}
+
+/// Records that `by` acknowledges `acknowledged`; the first acknowledgement of a transaction
+/// moves its value into the acknowledged totals.
+fn acknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) -> TxResult<()> {
+    let marker = Key::new(tag::ACKNOWLEDGED_MARK)
+        .bytes(&acknowledged.0)
+        .into_vec();
+    let first = trees.explorer.insert(marker, &[][..])?.is_none();
+    let key = Key::new(tag::ACKNOWLEDGED_BY)
+        .bytes(&acknowledged.0)
+        .bytes(&by.0);
+    trees.explorer.insert(key.into_vec(), &[][..])?;
+    if first {
+        if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
+            add_acknowledged(trees, &transaction, 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds (`sign` 1) or removes (−1) a transaction in its activities' acknowledged totals.
+fn add_acknowledged(trees: &AppendTrees<'_>, transaction: &Transaction, sign: i8) -> TxResult<()> {
+    let amount = transaction.value.amount.parse::<Decimal>().ok();
+    for activity in activities(transaction) {
+        let key = Key::new(tag::ACKNOWLEDGED_TOTAL)
+            .text(activity)
+            .u8(transaction.transaction_type)
+            .text(&transaction.value.currency);
+        update_total(trees, key, amount, sign)?;
+    }
+    Ok(())
+}
+
+/// Applies a correction: the reverse index, and the totals of a corrected transaction.
+fn correct(
+    trees: &AppendTrees<'_>,
+    author: &str,
+    seq: u64,
+    id: RecordId,
+    correction: &Correction,
+) -> TxResult<()> {
+    let target = correction.corrects;
+    // Only the author's own transactions are corrected (the node's policy; a peer's record that
+    // breaks it changes no total).
+    let own_transaction = matches!(
+        body_in_tx(trees, &target)?,
+        Some((owner, Body::Transaction(_))) if owner == author
+    );
+    let before = effective_transaction(trees, &target)?;
+    let key = Key::new(tag::CORRECTED_BY)
+        .bytes(&target.0)
+        .u64(seq)
+        .bytes(&id.0);
+    trees.explorer.insert(key.into_vec(), &[][..])?;
+    let latest = Key::new(tag::LATEST_CORRECTION).bytes(&target.0).into_vec();
+    trees.explorer.insert(latest, &id.0[..])?;
+    if !own_transaction {
+        return Ok(());
+    }
+    let acknowledged_mark = Key::new(tag::ACKNOWLEDGED_MARK).bytes(&target.0).into_vec();
+    let acknowledged = trees.explorer.get(acknowledged_mark)?.is_some();
+    if let Some((_, old)) = before {
+        add_to_totals(trees, author, &old, -1, acknowledged)?;
+    }
+    if let Some(Replacement::Transaction(new)) = &correction.replacement {
+        add_to_totals(trees, author, new, 1, acknowledged)?;
+        // The corrected version is listed under its activities too.
+        for activity in activities(new) {
+            let key = Key::new(tag::ACTIVITY_RECORD)
+                .text(activity)
+                .text(author)
+                .u64(seq);
+            trees.explorer.insert(key.into_vec(), &id.0[..])?;
+            let name = Key::new(tag::ACTIVITY_NAME).bytes(activity.as_bytes());
+            trees.explorer.insert(name.into_vec(), &[][..])?;
+        }
+    }
+    Ok(())
+}
+
+/// The transaction a record stands for now: the latest correction's replacement (none for a
+/// withdrawal or a non-transaction replacement), else the record itself if a transaction.
+fn effective_transaction(
+    trees: &AppendTrees<'_>,
+    id: &RecordId,
+) -> TxResult<Option<(String, Transaction)>> {
+    let Some(body) = body_in_tx(trees, id)? else {
+        return Ok(None);
+    };
+    let (author, body) = body;
+    let latest_key = Key::new(tag::LATEST_CORRECTION).bytes(&id.0);
+    if let Some(latest) = trees.explorer.get(latest_key.into_vec())? {
+        let latest_id = record_id(&latest).map_err(|error| corrupt(error.to_string()))?;
+        return Ok(match body_in_tx(trees, &latest_id)? {
+            Some((
+                _,
+                Body::Correction(Correction {
+                    replacement: Some(Replacement::Transaction(transaction)),
+                    ..
+                }),
+            )) => Some((author, transaction)),
+            _ => None,
+        });
+    }
+    Ok(match body {
+        Body::Transaction(transaction) => Some((author, transaction)),
+        _ => None,
+    })
+}
+
+/// A stored record's author and body, read inside the transaction.
+fn body_in_tx(trees: &AppendTrees<'_>, id: &RecordId) -> TxResult<Option<(String, Body)>> {
+    let Some(key) = trees.index.get(id.0)? else {
+        return Ok(None);
+    };
+    let Some(bytes) = trees.records.get(&key)? else {
+        return Err(corrupt(format!(
+            "the index names record {id}, which is not stored"
+        )));
+    };
+    let (author, body) = decode(&bytes).map_err(|error| corrupt(error.to_string()))?;
+    Ok(Some((author, body)))
+}
+
+/// A stored record's author and body.
+pub fn decode(bytes: &[u8]) -> Result<(String, Body), StoreError> {
+    let corrupt = |error| StoreError::Corrupt(format!("a stored record does not decode: {error}"));
+    let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
+    let body: Body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
+    Ok((record.header.author, body))
+}
+
+/// A record id from 32 stored bytes.
+pub fn record_id(bytes: &[u8]) -> Result<RecordId, StoreError> {
+    let bytes: [u8; ID_BYTES] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("an explorer index id is not 32 bytes".into()))?;
+    Ok(aidledger_spec::Digest(bytes))
+}
+
+/// Whether the store's explorer index is current (written by this code's [`INDEX_VERSION`]).
+pub(crate) fn is_current(explorer: &sled::Tree) -> Result<bool, StoreError> {
+    Ok(explorer
+        .get(VERSION_KEY)?
+        .is_some_and(|value| value.as_ref() == INDEX_VERSION.to_be_bytes()))
+}
+
+/// Marks the index current.
+pub(crate) fn mark_current(explorer: &sled::Tree) -> Result<(), StoreError> {
+    explorer.insert(VERSION_KEY, &INDEX_VERSION.to_be_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_round_trips_and_keeps_exact_decimals() {
+        let mut total = Total::zero();
+        total.apply("0.1".parse().ok(), 1);
+        total.apply("0.2".parse().ok(), 1);
+        let decoded = Total::decode(&total.encode()).unwrap();
+        assert_eq!(decoded.count, 2);
+        assert_eq!(decoded.sum.unwrap().to_string(), "0.3");
+        let mut scaled = Total::zero();
+        scaled.apply("240000.00".parse().ok(), 1);
+        scaled.apply("1.50".parse().ok(), 1);
+        assert_eq!(scaled.sum.unwrap().to_string(), "240001.50");
+    }
+
+    #[test]
+    fn total_shows_overflow_instead_of_a_wrong_sum() {
+        let mut total = Total::zero();
+        total.apply(Some(Decimal::MAX), 1);
+        total.apply(Some(Decimal::MAX), 1);
+        assert_eq!(total.sum, None);
+        assert_eq!(Total::decode(&total.encode()).unwrap().sum, None);
+    }
+}

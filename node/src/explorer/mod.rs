@@ -1,0 +1,385 @@
+//! The explorer: server-rendered HTML pages of the network (no JavaScript needed) and the same
+//! data as JSON under `/api/…`, served read-only on the node's public listener.
+//!
+//! | HTML | JSON | what |
+//! |---|---|---|
+//! | `/` | `/api/home` | network, members, chains, verification state, latest records |
+//! | `/org/{org}?before_seq=N` | `/api/org/{org}?before_seq=N` | a chain page, newest first, and totals |
+//! | `/record/{id}` | `/api/record/{id}` | a record, full id or unique hex prefix |
+//! | `/activity/{id}?after=C` | `/api/activity/{id}?after=C` | an IATI activity |
+//! | `/treaty/{id}` | `/api/treaty/{id}` | a treaty text, parties and their actions |
+//! | `/search?q=` | `/api/search?q=` | record id prefix, organisation, activity, treaty title |
+//!
+//! `model` reads (bounded, from the store and `index`), `pages` renders HTML, this file maps
+//! URLs and errors: a bad id is 400, an unknown one 404, and only a store failure is 500.
+
+pub mod html;
+pub mod index;
+pub mod model;
+pub mod pages;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html as HtmlBody, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sha2::{Digest as _, Sha256};
+
+use crate::store::Store;
+use html::url_component;
+use model::Problem;
+
+/// How long browsers and caches may reuse a record page before revalidating its ETag: the
+/// record never changes, but the page also lists later records that acknowledge or correct it.
+pub const RECORD_PAGE_MAX_AGE_S: u32 = 60;
+
+/// The explorer's routes (HTML and JSON), to merge into the public router.
+pub fn routes() -> Router<Arc<Store>> {
+    Router::new()
+        .route("/", get(home_html))
+        .route("/org/{org}", get(org_html))
+        .route("/record/{id}", get(record_html))
+        .route("/activity/{activity}", get(activity_html))
+        .route("/treaty/{id}", get(treaty_html))
+        .route("/search", get(search_html))
+        .route("/api/home", get(home_json))
+        .route("/api/org/{org}", get(org_json))
+        .route("/api/record/{id}", get(record_json))
+        .route("/api/activity/{activity}", get(activity_json))
+        .route("/api/treaty/{id}", get(treaty_json))
+        .route("/api/search", get(search_json))
+}
+
+/// How a failed page answers: HTML for pages, `{"error"}` JSON for the API.
+#[derive(Clone, Copy)]
+enum Format {
+    Html,
+    Json,
+}
+
+struct Failure {
+    format: Format,
+    problem: Problem,
+    network_name: String,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = match &self.problem {
+            Problem::BadRequest(_) | Problem::Ambiguous { .. } => StatusCode::BAD_REQUEST,
+            Problem::NotFound(_) => StatusCode::NOT_FOUND,
+            Problem::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if let (Format::Html, Problem::Ambiguous { prefix, .. }) = (self.format, &self.problem) {
+            return Redirect::to(&format!("/search?q={}", url_component(prefix))).into_response();
+        }
+        let message = self.problem.to_string();
+        match self.format {
+            Format::Json => (status, Json(serde_json::json!({ "error": message }))).into_response(),
+            Format::Html => {
+                let page = pages::error(status.as_u16(), &message, &self.network_name);
+                (status, HtmlBody(page)).into_response()
+            }
+        }
+    }
+}
+
+/// Runs a read on the blocking pool (sled reads may wait for the disk).
+async fn read<T, F>(store: &Arc<Store>, format: Format, read: F) -> Result<T, Failure>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> Result<T, Problem> + Send + 'static,
+{
+    let failure = |problem| Failure {
+        format,
+        problem,
+        network_name: store.genesis().name.clone(),
+    };
+    let shared = store.clone();
+    match tokio::task::spawn_blocking(move || read(&shared)).await {
+        Ok(result) => result.map_err(failure),
+        Err(error) => Err(failure(Problem::Store(crate::store::StoreError::Io(
+            std::io::Error::other(error.to_string()),
+        )))),
+    }
+}
+
+fn query<T>(
+    store: &Store,
+    format: Format,
+    query: Result<Query<T>, QueryRejection>,
+) -> Result<T, Failure> {
+    query
+        .map(|Query(query)| query)
+        .map_err(|rejection| Failure {
+            format,
+            problem: Problem::BadRequest(rejection.body_text()),
+            network_name: store.genesis().name.clone(),
+        })
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct OrgQuery {
+    before_seq: Option<u64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ActivityQuery {
+    after: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn home_html(State(store): State<Arc<Store>>) -> Result<Response, Failure> {
+    let home = read(&store, Format::Html, model::home).await?;
+    Ok(HtmlBody(pages::home(&home)).into_response())
+}
+
+async fn home_json(State(store): State<Arc<Store>>) -> Result<Response, Failure> {
+    Ok(Json(read(&store, Format::Json, model::home).await?).into_response())
+}
+
+async fn org_page(
+    store: &Arc<Store>,
+    format: Format,
+    org: String,
+    page: Result<Query<OrgQuery>, QueryRejection>,
+) -> Result<model::OrgPage, Failure> {
+    let before_seq = query(store, format, page)?.before_seq;
+    read(store, format, move |store| {
+        model::org_page(store, &org, before_seq)
+    })
+    .await
+}
+
+async fn org_html(
+    State(store): State<Arc<Store>>,
+    Path(org): Path<String>,
+    page: Result<Query<OrgQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let page = org_page(&store, Format::Html, org, page).await?;
+    Ok(HtmlBody(pages::org(&page, &store.genesis().name)).into_response())
+}
+
+async fn org_json(
+    State(store): State<Arc<Store>>,
+    Path(org): Path<String>,
+    page: Result<Query<OrgQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    Ok(Json(org_page(&store, Format::Json, org, page).await?).into_response())
+}
+
+/// A record page, or a redirect from a prefix to the full id's page.
+enum Resolved<T> {
+    Page(T),
+    Redirect(String),
+}
+
+async fn record_page(
+    store: &Arc<Store>,
+    format: Format,
+    text: String,
+    base: &'static str,
+) -> Result<Resolved<model::RecordPage>, Failure> {
+    read(store, format, move |store| {
+        let id = model::resolve_id(store, &text)?;
+        if id.to_hex() != text {
+            return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
+        }
+        model::record_page(store, &id).map(Resolved::Page)
+    })
+    .await
+}
+
+/// A strong ETag over everything a record page shows that can change: the next record, and
+/// the records acknowledging or correcting it (the record itself never changes).
+fn record_etag(page: &model::RecordPage) -> String {
+    let mut hash = Sha256::new();
+    hash.update(page.record.id.0);
+    for id in page.chain.next.iter().chain(
+        page.acknowledged_by
+            .iter()
+            .chain(&page.corrected_by)
+            .map(|summary| &summary.id),
+    ) {
+        hash.update(id.0);
+    }
+    format!("\"{}\"", hex::encode(&hash.finalize()[..16]))
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        })
+}
+
+fn with_cache(mut response: Response, etag: &str, cache_control: &str) -> Response {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(cache_control) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+
+fn cached<F>(headers: &HeaderMap, page: &model::RecordPage, body: F) -> Response
+where
+    F: FnOnce() -> Response,
+{
+    let etag = record_etag(page);
+    let cache_control = format!("public, max-age={RECORD_PAGE_MAX_AGE_S}");
+    if not_modified(headers, &etag) {
+        return with_cache(
+            StatusCode::NOT_MODIFIED.into_response(),
+            &etag,
+            &cache_control,
+        );
+    }
+    with_cache(body(), &etag, &cache_control)
+}
+
+async fn record_html(
+    State(store): State<Arc<Store>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    match record_page(&store, Format::Html, id, "/record/").await? {
+        Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
+        Resolved::Page(page) => Ok(cached(&headers, &page, || {
+            HtmlBody(pages::record(&page, &store.genesis().name)).into_response()
+        })),
+    }
+}
+
+async fn record_json(
+    State(store): State<Arc<Store>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    match record_page(&store, Format::Json, id, "/api/record/").await? {
+        Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
+        Resolved::Page(page) => Ok(cached(&headers, &page, || Json(&page).into_response())),
+    }
+}
+
+async fn activity_page(
+    store: &Arc<Store>,
+    format: Format,
+    activity: String,
+    page: Result<Query<ActivityQuery>, QueryRejection>,
+) -> Result<model::ActivityPage, Failure> {
+    let after = query(store, format, page)?.after;
+    read(store, format, move |store| {
+        model::activity_page(store, &activity, after.as_deref())
+    })
+    .await
+}
+
+async fn activity_html(
+    State(store): State<Arc<Store>>,
+    Path(activity): Path<String>,
+    page: Result<Query<ActivityQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let page = activity_page(&store, Format::Html, activity, page).await?;
+    Ok(HtmlBody(pages::activity(&page, &store.genesis().name)).into_response())
+}
+
+async fn activity_json(
+    State(store): State<Arc<Store>>,
+    Path(activity): Path<String>,
+    page: Result<Query<ActivityQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    Ok(Json(activity_page(&store, Format::Json, activity, page).await?).into_response())
+}
+
+async fn treaty_page(
+    store: &Arc<Store>,
+    format: Format,
+    text: String,
+    base: &'static str,
+) -> Result<Resolved<model::TreatyPage>, Failure> {
+    read(store, format, move |store| {
+        let id = model::resolve_id(store, &text)?;
+        if id.to_hex() != text {
+            return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
+        }
+        model::treaty_page(store, &id).map(Resolved::Page)
+    })
+    .await
+}
+
+fn resolved<T, F>(resolved: Resolved<T>, render: F) -> Response
+where
+    F: FnOnce(&T) -> Response,
+{
+    match resolved {
+        Resolved::Redirect(to) => Redirect::to(&to).into_response(),
+        Resolved::Page(page) => render(&page),
+    }
+}
+
+async fn treaty_html(
+    State(store): State<Arc<Store>>,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let page = treaty_page(&store, Format::Html, id, "/treaty/").await?;
+    Ok(resolved(page, |page| {
+        HtmlBody(pages::treaty(page, &store.genesis().name)).into_response()
+    }))
+}
+
+async fn treaty_json(
+    State(store): State<Arc<Store>>,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let page = treaty_page(&store, Format::Json, id, "/api/treaty/").await?;
+    Ok(resolved(page, |page| Json(page).into_response()))
+}
+
+async fn search_results(
+    store: &Arc<Store>,
+    format: Format,
+    search: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<model::SearchResults, Failure> {
+    let text = query(store, format, search)?.q;
+    read(store, format, move |store| model::search(store, &text)).await
+}
+
+async fn search_html(
+    State(store): State<Arc<Store>>,
+    search: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let results = search_results(&store, Format::Html, search).await?;
+    Ok(HtmlBody(pages::search(&results, &store.genesis().name)).into_response())
+}
+
+async fn search_json(
+    State(store): State<Arc<Store>>,
+    search: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    Ok(Json(search_results(&store, Format::Json, search).await?).into_response())
+}
+
+/// The HTML 404 page for an unknown path outside `/api/`.
+pub fn not_found_page(store: &Store) -> Response {
+    let page = pages::error(
+        404,
+        "There is no page at this address.",
+        &store.genesis().name,
+    );
+    (StatusCode::NOT_FOUND, HtmlBody(page)).into_response()
+}

@@ -1,0 +1,204 @@
+//! Replication between member nodes over libp2p (TCP + noise + yamux).
+//!
+//! - Gossip: every node publishes its new records on the network's records topic; receivers
+//!   verify each message against the genesis before it is accepted or forwarded, reject invalid
+//!   ones (gossipsub then scores the sender down), and ignore duplicates. Equivocation proofs
+//!   travel on a second topic and are checked the same way.
+//! - Range sync ([`sync`], [`wire`]): on connect and every [`service::SYNC_INTERVAL_MS`], peers
+//!   exchange heads; a node that is behind pulls the missing ranges in bounded batches,
+//!   verifies them and ingests them through the single writer.
+//! - Membership: only the peer ids derived from the genesis' `node_keys` may connect.
+//!
+//! **Architecture Invariant:** nothing received from a peer reaches the store without being
+//! verified by `aidledger_spec::Verifier` and placed by the writer.
+
+pub mod behaviour;
+pub mod identity;
+pub mod probe;
+mod service;
+pub mod status;
+pub mod sync;
+mod tasks;
+pub mod wire;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aidledger_spec::Verifier;
+use futures_util::StreamExt;
+use libp2p::identity::Keypair;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use self::behaviour::Topics;
+use self::service::{Service, ServiceParts};
+use self::status::{NetworkStatus, SharedStatus};
+use crate::store::Store;
+use crate::writer::Writer;
+
+/// How long starting the listeners may take.
+pub const LISTEN_TIMEOUT_MS: u64 = 10_000;
+/// Most listen addresses and most bootstrap peers.
+pub const ADDRESSES_MAX: usize = 64;
+
+/// Why the network could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetworkError {
+    /// The transport could not be built.
+    #[error("cannot build the libp2p transport: {0}")]
+    Transport(String),
+    /// Gossipsub refused its configuration.
+    #[error("cannot configure gossip: {0}")]
+    Gossip(String),
+    /// A listen address could not be used.
+    #[error("cannot listen on {addr}: {detail}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// What libp2p said.
+        detail: String,
+    },
+    /// Too many addresses.
+    #[error("at most {ADDRESSES_MAX} listen addresses and {ADDRESSES_MAX} bootstrap peers")]
+    TooManyAddresses,
+}
+
+/// How the node takes part in the network.
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    /// The node's transport identity.
+    pub keypair: Keypair,
+    /// Where to listen (`/ip4/…/tcp/…`).
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial and to keep redialling while disconnected.
+    pub bootstrap: Vec<Multiaddr>,
+}
+
+/// The running network task.
+pub struct NetworkHandle {
+    peer_id: PeerId,
+    listen: Vec<Multiaddr>,
+    status: SharedStatus,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl NetworkHandle {
+    /// This node's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// The addresses it listens on (ports resolved).
+    pub fn listen_addrs(&self) -> &[Multiaddr] {
+        &self.listen
+    }
+
+    /// The status snapshot.
+    pub fn status(&self) -> SharedStatus {
+        self.status.clone()
+    }
+
+    /// Stops the network task and waits for it.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the network: listeners bound (ports known) before it returns.
+pub async fn start(
+    config: NetworkConfig,
+    store: Arc<Store>,
+    writer: Arc<Writer>,
+) -> Result<NetworkHandle, NetworkError> {
+    if config.listen.len() > ADDRESSES_MAX || config.bootstrap.len() > ADDRESSES_MAX {
+        return Err(NetworkError::TooManyAddresses);
+    }
+    let genesis = store.genesis().clone();
+    let topics = Topics::new(store.network_id());
+    let members = identity::member_peers(&genesis);
+    let peer_id = config.keypair.public().to_peer_id();
+    if !members.contains_key(&peer_id) {
+        eprintln!(
+            "aidledger-node: warning: this node's key (peer id {peer_id}) is not among the genesis' node_keys; members will refuse its connections"
+        );
+    }
+    let mut swarm = behaviour::build_swarm(config.keypair, &topics, members.keys().copied())?;
+    let mut listeners = HashSet::new();
+    for addr in &config.listen {
+        let id = swarm
+            .listen_on(addr.clone())
+            .map_err(|error| NetworkError::Listen {
+                addr: addr.clone(),
+                detail: error.to_string(),
+            })?;
+        listeners.insert(id);
+    }
+    let listen = wait_for_listeners(&mut swarm, listeners).await?;
+    let status = SharedStatus::new(std::sync::RwLock::new(NetworkStatus {
+        peer_id: peer_id.to_string(),
+        listen: listen.iter().map(ToString::to_string).collect(),
+        ..NetworkStatus::default()
+    }));
+    let service = Service::new(ServiceParts {
+        swarm,
+        verifier: Arc::new(Verifier::new(genesis)),
+        store,
+        writer,
+        topics,
+        members,
+        bootstrap: config.bootstrap,
+        status: status.clone(),
+    });
+    let (shutdown, shutdown_receiver) = watch::channel(false);
+    let task = tokio::spawn(service.run(shutdown_receiver));
+    Ok(NetworkHandle {
+        peer_id,
+        listen,
+        status,
+        shutdown,
+        task,
+    })
+}
+
+/// Drives the swarm until every listener reported an address.
+async fn wait_for_listeners(
+    swarm: &mut libp2p::Swarm<behaviour::Behaviour>,
+    mut waiting: HashSet<libp2p::core::transport::ListenerId>,
+) -> Result<Vec<Multiaddr>, NetworkError> {
+    let mut listen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(LISTEN_TIMEOUT_MS);
+    while !waiting.is_empty() {
+        let event = tokio::time::timeout_at(deadline, swarm.select_next_some()).await;
+        match event {
+            Ok(SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            }) => {
+                waiting.remove(&listener_id);
+                listen.push(address);
+            }
+            Ok(SwarmEvent::ListenerClosed {
+                addresses, reason, ..
+            }) => {
+                return Err(NetworkError::Listen {
+                    addr: addresses.first().cloned().unwrap_or(Multiaddr::empty()),
+                    detail: format!("{reason:?}"),
+                })
+            }
+            Ok(_) => {}
+            Err(_) => {
+                return Err(NetworkError::Listen {
+                    addr: Multiaddr::empty(),
+                    detail: "no address reported in time".into(),
+                })
+            }
+        }
+    }
+    Ok(listen)
+}

@@ -1,0 +1,124 @@
+//! The node's status as `GET /api/status` on the public listener: peers, heads per author,
+//! records behind the peers, forks. The network task keeps a snapshot; the handler adds what
+//! the store knows.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::api::{self, ApiError};
+use crate::store::Store;
+
+/// A connected member node.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerStatus {
+    /// Its libp2p peer id.
+    pub peer_id: String,
+    /// Its organisation (from the genesis' `node_keys`).
+    pub org: String,
+    /// Its gossipsub score (negative after invalid messages).
+    pub score: Option<f64>,
+    /// Invalid records, proofs or sync responses it sent since this node started.
+    pub rejected: u64,
+    /// The heads it last reported: author → seq.
+    pub heads: BTreeMap<String, u64>,
+}
+
+/// What the network task knows.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NetworkStatus {
+    /// This node's peer id.
+    pub peer_id: String,
+    /// Where it listens.
+    pub listen: Vec<String>,
+    /// Connected member nodes.
+    pub peers: Vec<PeerStatus>,
+    /// Connections refused because the peer is not a member node.
+    pub refused_connections: u64,
+    /// Invalid messages received (all peers).
+    pub rejected_messages: u64,
+    /// Chains being fetched by range sync.
+    pub syncing_chains: usize,
+}
+
+/// The snapshot shared between the network task and the status handler.
+pub type SharedStatus = Arc<RwLock<NetworkStatus>>;
+
+struct StatusState {
+    store: Arc<Store>,
+    org: String,
+    network: SharedStatus,
+}
+
+/// The `/api/status` route (merged into the public router).
+pub fn router(store: Arc<Store>, org: String, network: SharedStatus) -> Router {
+    let state = Arc::new(StatusState {
+        store,
+        org,
+        network,
+    });
+    Router::new()
+        .route("/api/status", get(status))
+        .with_state(state)
+}
+
+async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, ApiError> {
+    let network = state
+        .network
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    let (heads, records, pending, forks) = api::blocking(&state.store, |store| {
+        let heads = store.heads().collect::<Result<Vec<_>, _>>()?;
+        Ok((
+            heads,
+            store.record_count()?,
+            store.pending_count(),
+            store.forks()?,
+        ))
+    })
+    .await?;
+    let behind_by_author = behind_per_author(&network, &heads);
+    Ok(Json(json!({
+        "org": state.org,
+        "network_id": state.store.network_id(),
+        "peer_id": network.peer_id,
+        "listen": network.listen,
+        "records": records,
+        "pending": pending,
+        "heads": heads.iter().map(|(author, head)| json!({"org": author, "seq": head.seq, "id": head.id})).collect::<Vec<_>>(),
+        "behind": behind_by_author.values().sum::<u64>(),
+        "behind_by_org": behind_by_author,
+        "forks": forks.iter().map(|(author, seq)| json!({"org": author, "seq": seq})).collect::<Vec<_>>(),
+        "peers": network.peers,
+        "refused_connections": network.refused_connections,
+        "rejected_messages": network.rejected_messages,
+        "syncing_chains": network.syncing_chains,
+    })))
+}
+
+/// For each chain, how many records the most advanced peer holds beyond ours.
+fn behind_per_author(
+    network: &NetworkStatus,
+    heads: &[(String, crate::store::Head)],
+) -> BTreeMap<String, u64> {
+    let mut behind = BTreeMap::new();
+    for peer in &network.peers {
+        for (author, peer_seq) in &peer.heads {
+            let local_next = heads
+                .iter()
+                .find(|(held, _)| held == author)
+                .map_or(0, |(_, head)| head.seq + 1);
+            let missing = (peer_seq + 1).saturating_sub(local_next);
+            let entry = behind.entry(author.clone()).or_insert(0);
+            *entry = missing.max(*entry);
+        }
+    }
+    behind.retain(|_, missing| *missing > 0);
+    behind
+}

@@ -1,0 +1,283 @@
+//! The explorer over real loopback HTTP on a store with three organisations' chains: read-only
+//! (405), 400 for malformed and 404 for unknown ids (never 500), caching headers and 304s,
+//! deep pagination, id prefixes, search, and totals that follow corrections and
+//! acknowledgements appended after the fact.
+
+mod common;
+
+use std::sync::Arc;
+
+use aidledger_node::Store;
+use aidledger_spec::record::{Correction, Party, Replacement, Transaction};
+use aidledger_spec::{Body, RecordId, VerifiedRecord};
+use common::*;
+use serde_json::Value;
+
+/// A node's public router serving `store` on a loopback port, on its own runtime.
+struct Server {
+    _runtime: tokio::runtime::Runtime,
+    base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Server {
+    fn start(store: Arc<Store>) -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(async move {
+            axum::serve(listener, aidledger_node::public::router(store))
+                .await
+                .unwrap()
+        });
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Server {
+            _runtime: runtime,
+            base,
+            http,
+        }
+    }
+
+    fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+    }
+
+    fn json(&self, path: &str) -> Value {
+        let response = self.get(path);
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().unwrap()
+    }
+}
+
+fn disbursement(activity: &str, amount: &str, acknowledges: Option<RecordId>) -> Transaction {
+    let Body::Transaction(mut transaction) = transaction("GBP", acknowledges) else {
+        unreachable!()
+    };
+    transaction.activity_id = activity.into();
+    transaction.value.amount = amount.into();
+    transaction.provider = Some(Party {
+        org_ref: DONOR.into(),
+        ..Party::default()
+    });
+    transaction.receiver = Some(Party {
+        org_ref: IMPLEMENTER.into(),
+        ..Party::default()
+    });
+    transaction
+}
+
+/// Appends `bodies` to `org`'s chain after `head`; returns the records.
+fn extend(
+    store: &Store,
+    org: &str,
+    bodies: Vec<Body>,
+    mut next: (u64, RecordId),
+) -> Vec<VerifiedRecord> {
+    let mut made = Vec::new();
+    for body in bodies {
+        let record = record(org, next.0, next.1, body);
+        next = (next.0 + 1, record.id());
+        store.append_durable(std::slice::from_ref(&record)).unwrap();
+        made.push(record);
+    }
+    made
+}
+
+#[test]
+fn explorer_serves_pages_and_keeps_totals_exact_as_records_arrive() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = Arc::new(open_new_store(&dir));
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![
+            Body::Transaction(disbursement("ACT-1", "100.10", None)),
+            Body::Transaction(disbursement("ACT-1", "0.20", None)),
+            statement("<script>alert(1)</script>"),
+        ],
+        (0, RecordId::ZERO),
+    );
+    let server = Server::start(store.clone());
+
+    let org = server.json(&format!("/api/org/{DONOR}"));
+    let totals = &org["totals"][0];
+    assert_eq!(totals["type_name"], "disbursement");
+    assert_eq!(totals["sum"], "100.30");
+    assert_eq!(totals["count"], 2);
+
+    // A receipt from another chain acknowledges the first; a correction changes its amount.
+    extend(
+        &store,
+        IMPLEMENTER,
+        vec![Body::Transaction(disbursement(
+            "ACT-1",
+            "100.10",
+            Some(donor[0].id()),
+        ))],
+        (0, RecordId::ZERO),
+    );
+    let correction = Body::Correction(Correction {
+        corrects: donor[0].id(),
+        reason: "typo".into(),
+        replacement: Some(Replacement::Transaction(disbursement(
+            "ACT-1", "101.10", None,
+        ))),
+    });
+    let head = store.head(DONOR).unwrap().unwrap();
+    let corrections = extend(&store, DONOR, vec![correction], (head.seq + 1, head.id));
+    let org = server.json(&format!("/api/org/{DONOR}"));
+    assert_eq!(org["totals"][0]["sum"], "101.30", "{org}");
+    let activity = server.json("/api/activity/ACT-1");
+    assert_eq!(activity["acknowledged"][0]["sum"], "101.10", "{activity}");
+    assert_eq!(activity["acknowledged"][0]["count"], 1);
+
+    let record = server.json(&format!("/api/record/{}", donor[0].id()));
+    assert_eq!(
+        record["corrected_by"][0]["id"],
+        corrections[0].id().to_hex()
+    );
+    assert_eq!(record["acknowledged_by"][0]["author"], IMPLEMENTER);
+    let changes = server.json(&format!("/api/record/{}", corrections[0].id()))["changes"].clone();
+    assert_eq!(changes[0]["field"], "value.amount", "{changes}");
+    assert_eq!(changes[0]["before"], "100.10");
+    assert_eq!(changes[0]["after"], "101.10");
+
+    // Escaped: the statement's script is text.
+    let page = server
+        .get(&format!("/record/{}", donor[2].id()))
+        .text()
+        .unwrap();
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script"));
+}
+
+#[test]
+fn explorer_is_read_only_and_answers_bad_input_with_4xx() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = Arc::new(open_new_store(&dir));
+    let records = extend(&store, DONOR, vec![statement("one")], (0, RecordId::ZERO));
+    let id = records[0].id().to_hex();
+    let server = Server::start(store);
+
+    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        for path in [
+            "/",
+            "/org/GB-GOV-1",
+            &format!("/record/{id}"),
+            "/api/home",
+            "/nope",
+        ] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let response = server
+                .http
+                .request(method.clone(), format!("{}{path}", server.base))
+                .send()
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+        }
+    }
+    let cases = [
+        ("/record/xyz", 400),
+        ("/record/00000000", 404),
+        (&format!("/record/{}", "a".repeat(65)), 400),
+        ("/api/record/zz", 400),
+        ("/api/record/0000", 404),
+        ("/treaty/abc", 404),
+        (&format!("/treaty/{id}"), 404),
+        ("/org/NOBODY", 404),
+        ("/org/GB-GOV-1?before_seq=x", 400),
+        ("/api/org/GB-GOV-1?before_seq=-1", 400),
+        ("/activity/UNKNOWN", 404),
+        ("/activity/ACT?after=zz", 400),
+        ("/search?q=%FF%FE", 200),
+        (&format!("/search?q={}", "a".repeat(2000)), 400),
+        ("/no/such/page", 404),
+        ("/api/no/such", 404),
+    ];
+    for (path, status) in cases {
+        let response = server.get(path);
+        assert_eq!(response.status(), status, "GET {path}");
+    }
+    // A unique prefix redirects to the full id.
+    let response = server.get(&format!("/record/{}", &id[..8]));
+    assert_eq!(response.status(), 303, "prefix redirect");
+    assert_eq!(response.headers()["location"], format!("/record/{id}"));
+}
+
+#[test]
+fn record_pages_carry_strong_etags_and_records_are_cached_for_long() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = Arc::new(open_new_store(&dir));
+    let records = extend(&store, DONOR, vec![statement("one")], (0, RecordId::ZERO));
+    let id = records[0].id().to_hex();
+    let server = Server::start(store.clone());
+
+    let raw = server.get(&format!("/api/records/{id}/raw"));
+    assert_eq!(raw.headers()["etag"], format!("\"{id}\""));
+    assert!(raw.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    let page = server.get(&format!("/record/{id}"));
+    let etag = page.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"'), "a strong ETag: {etag}");
+    let again = server
+        .http
+        .get(format!("{}/record/{id}", server.base))
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    // A later record changes what the page shows (its "next" link), so the ETag changes.
+    extend(&store, DONOR, vec![statement("two")], (1, records[0].id()));
+    let changed = server.get(&format!("/record/{id}"));
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+}
+
+#[test]
+fn deep_pages_of_a_chain_are_read_from_their_position() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = Arc::new(open_new_store(&dir));
+    let made = chain(DONOR, 120);
+    store.append_durable(&made).unwrap();
+    let server = Server::start(store);
+
+    let first = server.json(&format!("/api/org/{DONOR}"));
+    assert_eq!(first["records"][0]["seq"], 119);
+    assert_eq!(first["next_before_seq"], 70);
+    let deep = server.json(&format!("/api/org/{DONOR}?before_seq=30"));
+    assert_eq!(deep["records"][0]["seq"], 29);
+    assert_eq!(deep["records"].as_array().unwrap().len(), 30);
+    assert_eq!(deep["next_before_seq"], Value::Null);
+    let home = server.json("/api/home");
+    assert_eq!(home["record_count"], 120);
+    assert_eq!(home["latest"].as_array().unwrap().len(), 20);
+    let search = server.json(&format!("/api/search?q={}", &made[5].id().to_hex()[..6]));
+    assert!(search["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|record| record["id"] == made[5].id().to_hex()));
+    let html = server
+        .get(&format!("/org/{DONOR}?before_seq=30"))
+        .text()
+        .unwrap();
+    assert!(html.contains(&format!("/record/{}", made[29].id())));
+    assert!(!html.contains(&format!("/record/{}", made[30].id())));
+}

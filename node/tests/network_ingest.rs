@@ -1,0 +1,177 @@
+//! Records from peers through the writer (`Writer::ingest`): appends, duplicates, records ahead
+//! of a gap held until it fills, equivocations stored as proofs, and records that name another
+//! predecessor; and the range sync state machine driven by hand.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aidledger_node::network::sync::{Action, Syncer, BUFFERED_BATCHES_MAX};
+use aidledger_node::network::wire::{SyncRequest, WireHead};
+use aidledger_node::writer::{IngestOutcome, Placement, Writer};
+use aidledger_node::Store;
+use aidledger_spec::VerifiedRecord;
+use common::{chain, key_of, open_new_store, record, statement, DONOR, IMPLEMENTER};
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    store: Arc<Store>,
+    writer: Writer,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(open_new_store(&common::bare_data_dir(dir.path())));
+        let writer = Writer::start(store.clone(), DONOR.into(), key_of(DONOR)).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        Fixture {
+            runtime,
+            store,
+            writer,
+            _dir: dir,
+        }
+    }
+
+    fn ingest(&self, records: &[VerifiedRecord]) -> IngestOutcome {
+        self.runtime
+            .block_on(self.writer.ingest(records.to_vec(), Vec::new()))
+            .unwrap()
+    }
+
+    fn head_seq(&self, org: &str) -> Option<u64> {
+        self.store.head(org).unwrap().map(|head| head.seq)
+    }
+}
+
+#[test]
+fn holds_records_ahead_of_a_gap_and_appends_them_when_it_fills() {
+    let fixture = Fixture::new();
+    let records = chain(IMPLEMENTER, 6);
+    let ahead = fixture.ingest(&records[3..5]);
+    assert_eq!(ahead.placements, vec![Placement::Pending; 2]);
+    assert_eq!(
+        (fixture.store.pending_count(), fixture.head_seq(IMPLEMENTER)),
+        (2, None)
+    );
+    let filled = fixture.ingest(&records[..3]);
+    assert_eq!(filled.stored, 5, "three given and two promoted: {filled:?}");
+    assert_eq!(fixture.head_seq(IMPLEMENTER), Some(4));
+    assert_eq!(fixture.store.pending_count(), 0);
+    let again = fixture.ingest(&[records[5].clone(), records[5].clone(), records[0].clone()]);
+    assert_eq!(
+        again.placements,
+        vec![
+            Placement::Stored,
+            Placement::Duplicate,
+            Placement::Duplicate
+        ]
+    );
+    assert_eq!(fixture.store.record_count().unwrap(), 6);
+    assert!(common::verify_store(&fixture.store).is_valid());
+}
+
+#[test]
+fn a_second_record_at_a_stored_seq_becomes_one_proof() {
+    let fixture = Fixture::new();
+    let records = chain(IMPLEMENTER, 3);
+    fixture.ingest(&records);
+    let other = record(IMPLEMENTER, 1, records[0].id(), statement("another story"));
+    let outcome = fixture.ingest(std::slice::from_ref(&other));
+    assert_eq!(outcome.placements, vec![Placement::Equivocation]);
+    assert_eq!(outcome.proofs.len(), 1);
+    assert_eq!(
+        fixture.store.forks().unwrap(),
+        vec![(IMPLEMENTER.to_string(), 1)]
+    );
+    let repeated = fixture.ingest(&[other]);
+    assert!(repeated.proofs.is_empty(), "the same proof is stored once");
+    assert_eq!(fixture.store.proof_count(), 1);
+    assert_eq!(
+        fixture.head_seq(IMPLEMENTER),
+        Some(2),
+        "the chain kept its branch"
+    );
+}
+
+#[test]
+fn a_next_record_naming_another_predecessor_is_detached_not_stored() {
+    let fixture = Fixture::new();
+    let records = chain(IMPLEMENTER, 2);
+    fixture.ingest(&records);
+    let elsewhere = record(IMPLEMENTER, 1, records[0].id(), statement("fork"));
+    let next = record(IMPLEMENTER, 2, elsewhere.id(), statement("after the fork"));
+    let outcome = fixture.ingest(&[next]);
+    assert_eq!(outcome.placements, vec![Placement::Detached]);
+    assert_eq!(outcome.detached, vec![(IMPLEMENTER.to_string(), 2)]);
+    assert_eq!(fixture.store.record_count().unwrap(), 2);
+}
+
+#[test]
+fn range_sync_pipelines_contiguous_ranges_and_ingests_in_order() {
+    let peer = libp2p::PeerId::random();
+    let mut syncer = Syncer::default();
+    let heads = [WireHead {
+        author: IMPLEMENTER.into(),
+        seq: 2999,
+        id: [0; 32],
+    }];
+    let actions = syncer.on_heads(peer, &heads, |_| None, &HashSet::new());
+    let [Action::Request {
+        request:
+            SyncRequest::Range {
+                from_seq: 0,
+                limit: 1024,
+                ..
+            },
+        ..
+    }] = actions.as_slice()
+    else {
+        panic!("expected one range request from 0: {actions:?}");
+    };
+    // The peer answers with fewer records than asked: the next request starts where it ended.
+    let actions = syncer.on_records(IMPLEMENTER, 0, vec![vec![0u8]; 500]);
+    assert!(
+        matches!(actions[0], Action::Verify { from_seq: 0, .. }),
+        "{actions:?}"
+    );
+    assert!(
+        matches!(
+            actions[1],
+            Action::Request {
+                request: SyncRequest::Range { from_seq: 500, .. },
+                ..
+            }
+        ),
+        "{actions:?}"
+    );
+    // A later batch verified first waits for the earlier one.
+    let mut waiting = syncer.on_records(IMPLEMENTER, 500, vec![vec![0u8]; 500]);
+    waiting.retain(|action| matches!(action, Action::Ingest { .. }));
+    assert!(waiting.is_empty());
+    let verified = |count: usize| {
+        vec![
+            record(
+                IMPLEMENTER,
+                0,
+                aidledger_spec::RecordId::ZERO,
+                statement("x")
+            );
+            count
+        ]
+    };
+    assert!(syncer
+        .on_verified(IMPLEMENTER, 500, verified(500))
+        .iter()
+        .all(|action| !matches!(action, Action::Ingest { .. })));
+    let actions = syncer.on_verified(IMPLEMENTER, 0, verified(500));
+    assert!(actions
+        .iter()
+        .any(|action| matches!(action, Action::Ingest { .. })));
+    const { assert!(BUFFERED_BATCHES_MAX >= 2) };
+    assert_eq!(syncer.fetching(), 1);
+    syncer.peer_gone(&peer);
+    assert_eq!(syncer.fetching(), 0);
+}

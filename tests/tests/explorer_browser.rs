@@ -1,0 +1,331 @@
+//! The explorer in a real browser: headless Chromium walks home → organisation → record →
+//! activity → treaty on a network with data from two organisations, checks the text a person
+//! sees, proves that a record's `<script>` shows as text and never runs, and keeps a screenshot
+//! of every page in `target/test-artifacts/explorer/`.
+
+use std::path::Path;
+
+use aidledger_node::Store;
+use aidledger_spec::record::{Money, Party, Transaction, TreatyAction, TreatyActionKind};
+use aidledger_spec::text::Date;
+use aidledger_spec::{sign_record, Body, Genesis, RecordDraft, RecordId, Verifier};
+use aidledger_tests::browser::Browser;
+use aidledger_tests::{path_str, Network, DONOR, IMPLEMENTER};
+use ed25519_dalek::SigningKey;
+
+const ACTIVITY: &str = "GB-GOV-1-300123";
+const IMPLEMENTER_ACTIVITY: &str = "DK-CVR-20699310-WASH";
+const XSS: &str = "<script>alert(1)</script>";
+
+/// What the donor recorded through its node.
+struct DonorRecords {
+    disbursement: String,
+    xss: String,
+    treaty: String,
+    correction: String,
+}
+
+fn transaction_args<'a>(kind: &'a str, amount: &'a str, description: &'a str) -> Vec<&'a str> {
+    vec![
+        "--activity",
+        ACTIVITY,
+        "--type",
+        kind,
+        "--amount",
+        amount,
+        "--currency",
+        "GBP",
+        "--value-date",
+        "2024-03-01",
+        "--provider-org",
+        DONOR,
+        "--receiver-org",
+        IMPLEMENTER,
+        "--description",
+        description,
+    ]
+}
+
+fn record_donor_data(network: &Network) -> DonorRecords {
+    network.record(
+        "transaction",
+        &transaction_args(
+            "outgoing-commitment",
+            "1000000",
+            "Commitment for water points",
+        ),
+    );
+    let disbursement = network.record(
+        "transaction",
+        &transaction_args(
+            "disbursement",
+            "250000.00",
+            "First tranche for water points",
+        ),
+    );
+    let xss = network.record(
+        "transaction",
+        &transaction_args("disbursement", "1.50", XSS),
+    );
+    let text = network.dir.write(
+        "treaty-en.txt",
+        "Article 1. The parties cooperate on clean water.\nArticle 2. Funds are reported openly.",
+    );
+    let text_arg = format!("en={}", path_str(&text));
+    let treaty = network.record(
+        "treaty",
+        &[
+            "--title",
+            "Water Cooperation Agreement",
+            "--party",
+            DONOR,
+            "--party",
+            IMPLEMENTER,
+            "--text",
+            &text_arg,
+        ],
+    );
+    let data_dir = network.data_dir_arg();
+    let action = network.cli.run([
+        "record",
+        "treaty-action",
+        "--treaty",
+        &treaty,
+        "--action",
+        "sign",
+        "--date",
+        "2024-04-02",
+        "--data-dir",
+        &data_dir,
+    ]);
+    action.assert_exit(0);
+    let correction = network.cli.run([
+        "record",
+        "correction",
+        "--corrects",
+        &disbursement,
+        "--reason",
+        "The tranche was 240,000, not 250,000",
+        "--amount",
+        "240000.00",
+        "--data-dir",
+        &data_dir,
+    ]);
+    let correction = correction.assert_exit(0).stdout_hex32();
+    DonorRecords {
+        disbursement,
+        xss,
+        treaty,
+        correction,
+    }
+}
+
+fn read_key(path: &Path) -> SigningKey {
+    let text = std::fs::read_to_string(path).expect("read a key file");
+    let seed: [u8; 32] = hex::decode(text.trim())
+        .expect("a key file is hex")
+        .try_into()
+        .expect("a key is 32 bytes");
+    SigningKey::from_bytes(&seed)
+}
+
+/// Appends the implementer's chain to the donor's stopped node, as replication will: a receipt
+/// acknowledging the disbursement and a signature of the treaty.
+fn append_implementer_records(network: &mut Network, donor: &DonorRecords) {
+    network.node.terminate();
+    let store = Store::open(&network.data_dir()).expect("open the stopped node's store");
+    let genesis: Genesis = store.genesis().clone();
+    let verifier = Verifier::new(genesis.clone());
+    let key = read_key(&network.organisations[1].key_file);
+    let treaty_id = RecordId::from_hex(&donor.treaty).expect("treaty id");
+    let treaty_bytes = store
+        .get(&treaty_id)
+        .unwrap()
+        .expect("the treaty is stored");
+    let treaty = verifier.verify(treaty_bytes).expect("the treaty verifies");
+    let Body::TreatyText(text) = treaty.body() else {
+        panic!("not a treaty")
+    };
+    let date = Date {
+        year: 2024,
+        month: 3,
+        day: 5,
+    };
+    let receipt = Body::Transaction(Transaction {
+        activity_id: IMPLEMENTER_ACTIVITY.into(),
+        transaction_type: 1,
+        value: Money {
+            amount: "240000.00".into(),
+            currency: "GBP".into(),
+        },
+        value_date: date,
+        transaction_date: date,
+        provider: Some(Party {
+            org_ref: DONOR.into(),
+            name: "Foreign Office".into(),
+            activity_id: ACTIVITY.into(),
+        }),
+        receiver: Some(Party {
+            org_ref: IMPLEMENTER.into(),
+            name: String::new(),
+            activity_id: IMPLEMENTER_ACTIVITY.into(),
+        }),
+        description: "Received the first tranche".into(),
+        acknowledges: Some(RecordId::from_hex(&donor.disbursement).unwrap()),
+        iati: None,
+    });
+    let sign = Body::TreatyAction(TreatyAction {
+        treaty: treaty_id,
+        text_hash: text.text_hash(),
+        action: TreatyActionKind::Sign,
+        date,
+        note: "Signed in Copenhagen".into(),
+    });
+    let mut prev = RecordId::ZERO;
+    for (seq, body) in [receipt, sign].into_iter().enumerate() {
+        let draft = RecordDraft {
+            network_id: genesis.network_id(),
+            author: IMPLEMENTER.into(),
+            seq: seq as u64,
+            prev,
+            timestamp_ms: 1_720_000_000_000 + seq as u64,
+            body,
+        };
+        let (_, bytes) = sign_record(&draft, &key).expect("sign");
+        let record = verifier.verify(bytes).expect("verify");
+        prev = record.id();
+        store.append_durable(&[record]).expect("append");
+    }
+    drop(store);
+    network.node.restart();
+}
+
+#[track_caller]
+fn assert_shows(browser: &Browser, page: &str, needles: &[&str]) {
+    let text = browser.visible_text();
+    for needle in needles {
+        assert!(
+            text.contains(needle),
+            "the {page} page should show {needle:?}; it shows:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
+    let mut network = Network::start("explorer-browser");
+    let donor = record_donor_data(&network);
+    append_implementer_records(&mut network, &donor);
+    let base = network.node.public_url();
+    let browser = Browser::launch("explorer");
+
+    browser.goto(&format!("{base}/"));
+    assert_shows(
+        &browser,
+        "home",
+        &[
+            "Test Aid Network",
+            &network.network_id,
+            "Foreign Office",
+            "Aid Implementer A/S",
+            "donor",
+            "no chain is forked",
+            "Latest records",
+        ],
+    );
+    browser.screenshot("1-home");
+
+    browser.click(&format!("a[href='/org/{DONOR}']"));
+    assert_shows(
+        &browser,
+        "organisation",
+        &[
+            "Foreign Office",
+            "Totals by transaction type and currency",
+            "outgoing-commitment",
+            "1000000",
+            // 240000.00 (corrected from 250000.00) + 1.50
+            "240001.50",
+            "Chain, newest first",
+            &network.organisations[0].public_key,
+        ],
+    );
+    browser.screenshot("2-organisation");
+
+    browser.click(&format!("a[href='/record/{}']", donor.disbursement));
+    assert_shows(
+        &browser,
+        "record",
+        &[
+            "Signed by Foreign Office",
+            "First tranche for water points",
+            "250000.00",
+            "Acknowledged by",
+            "Corrected by",
+            "Canonical bytes",
+            "in a verified chain",
+        ],
+    );
+    browser.screenshot("3-record");
+
+    browser.click(&format!("a[href='/activity/{ACTIVITY}']"));
+    assert_shows(
+        &browser,
+        "activity",
+        &[
+            ACTIVITY,
+            "Totals per currency",
+            "Flow of money",
+            IMPLEMENTER,
+            "incoming-funds",
+            "acknowledged",
+            "unacknowledged",
+        ],
+    );
+    browser.screenshot("4-activity");
+
+    browser.goto(&format!("{base}/search?q=water+cooperation"));
+    assert_shows(
+        &browser,
+        "search",
+        &["Treaties", "Water Cooperation Agreement"],
+    );
+    browser.click(&format!("a[href='/treaty/{}']", donor.treaty));
+    assert_shows(
+        &browser,
+        "treaty",
+        &[
+            "Water Cooperation Agreement",
+            "Text hash",
+            "Article 1. The parties cooperate on clean water.",
+            "Signed in Copenhagen",
+            DONOR,
+            IMPLEMENTER,
+        ],
+    );
+    browser.screenshot("5-treaty");
+
+    browser.goto(&format!("{base}/record/{}", &donor.correction[..10]));
+    assert_shows(
+        &browser,
+        "correction",
+        &[
+            "Signed by Foreign Office",
+            "This correction changes",
+            "value.amount",
+            "250000.00",
+            "240000.00",
+        ],
+    );
+    browser.screenshot("6-correction");
+
+    browser.goto(&format!("{base}/record/{}", donor.xss));
+    assert_shows(&browser, "hostile record", &[XSS]);
+    assert_eq!(
+        browser.alerts(),
+        Vec::<String>::new(),
+        "a record's script ran"
+    );
+    assert_eq!(browser.script_count(), 0, "the page holds a script element");
+    browser.screenshot("7-escaped-script");
+}

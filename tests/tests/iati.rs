@@ -1,0 +1,495 @@
+//! IATI import end to end over real node processes: the whole shared data set
+//! (`../shared/data/iati/`, one organisation per publisher), read back through `export` and
+//! `verify` and compared with `STATS.json`; every cross-publisher link found by `flow` and
+//! `reconcile`; re-imports, broken tails, corrections, and inputs that are not IATI at all.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use aidledger_spec::bundle::{BundleItem, BundleReader};
+use aidledger_spec::record::Replacement;
+use aidledger_spec::{codec, Body, SignedRecord};
+use aidledger_tests::{path_str, Cli, NodeProcess, TestDir};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+/// The shared data set, beside the repository.
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/iati")
+}
+
+fn stats() -> Value {
+    let text = fs::read_to_string(data_dir().join("STATS.json")).expect("read STATS.json");
+    serde_json::from_str(&text).expect("STATS.json is JSON")
+}
+
+/// Keys, members and a genesis with one member per organisation; returns the genesis path.
+fn make_network(dir: &TestDir, cli: &Cli, orgs: &[String]) -> PathBuf {
+    fs::create_dir_all(dir.join("keys")).unwrap();
+    let mut members = Vec::new();
+    for org in orgs {
+        let key = cli
+            .run(["keygen", "--out", path_str(&key_file(dir, org))])
+            .assert_exit(0)
+            .stdout_hex32();
+        let node_key = cli
+            .run([
+                "keygen",
+                "--out",
+                path_str(&dir.join(format!("keys/{org}.node.key"))),
+            ])
+            .assert_exit(0)
+            .stdout_hex32();
+        members.push(serde_json::json!({
+            "id": org, "name": format!("Publisher {org}"), "roles": ["implementer"],
+            "signing_keys": [key], "node_keys": [node_key],
+        }));
+    }
+    let members_file = dir.write("members.json", serde_json::to_vec(&members).unwrap());
+    let genesis = dir.join("genesis.bin");
+    cli.run([
+        "network",
+        "init",
+        "--name",
+        "IATI test network",
+        "--members",
+        path_str(&members_file),
+        "--out",
+        path_str(&genesis),
+    ])
+    .assert_exit(0);
+    genesis
+}
+
+fn key_file(dir: &TestDir, org: &str) -> PathBuf {
+    dir.join(format!("keys/{org}.key"))
+}
+
+fn import(cli: &Cli, node: &NodeProcess, files: &[PathBuf]) -> aidledger_tests::Output {
+    let mut args = vec!["iati".to_owned(), "import".to_owned()];
+    args.extend(files.iter().map(|file| path_str(file).to_owned()));
+    args.extend([
+        "--data-dir".to_owned(),
+        path_str(node.data_dir()).to_owned(),
+        "--json".to_owned(),
+    ]);
+    cli.run(args).assert_no_panic()
+}
+
+/// Transactions of a bundle after corrections: (author, activity, type, currency, amount).
+fn ledger_transactions(bundle: &Path) -> Vec<(String, String, u8, String, String)> {
+    let reader = BundleReader::new(fs::File::open(bundle).unwrap()).unwrap();
+    let mut transactions = BTreeMap::new();
+    let mut corrections = Vec::new();
+    for item in reader {
+        let BundleItem::Record(bytes) = item.unwrap() else {
+            continue;
+        };
+        let record = SignedRecord::parse(bytes).unwrap();
+        let body: Body = codec::decode_exact(record.body_bytes()).unwrap();
+        match body {
+            Body::Transaction(tx) => {
+                transactions.insert(record.id, (record.header.author.clone(), tx));
+            }
+            Body::Correction(correction) => corrections.push((record.header.seq, correction)),
+            _ => {}
+        }
+    }
+    corrections.sort_by_key(|(seq, _)| *seq);
+    for (_, correction) in corrections {
+        match correction.replacement {
+            Some(Replacement::Transaction(tx)) => {
+                transactions.get_mut(&correction.corrects).unwrap().1 = tx;
+            }
+            _ => {
+                transactions.remove(&correction.corrects);
+            }
+        }
+    }
+    transactions
+        .into_values()
+        .map(|(author, tx)| {
+            (
+                author,
+                tx.activity_id,
+                tx.transaction_type,
+                tx.value.currency,
+                tx.value.amount,
+            )
+        })
+        .collect()
+}
+
+/// The activity ids of an IATI file.
+fn activity_ids(file: &Path) -> BTreeSet<String> {
+    let reader = std::io::BufReader::new(fs::File::open(file).unwrap());
+    aidledger_iati::ActivityReader::new(reader)
+        .filter_map(|activity| activity.ok()?.identifier)
+        .collect()
+}
+
+/// `type|currency` → exact sum, as STATS.json writes them.
+type Sums = BTreeMap<String, Decimal>;
+/// type code → count.
+type Counts = BTreeMap<String, u64>;
+
+fn stats_sums(file_stats: &Value) -> (Counts, Sums) {
+    let sums = file_stats["sums"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(key, sum)| {
+            let sum = Decimal::from_str(sum.as_str().unwrap()).unwrap();
+            (key.clone(), sum.normalize())
+        })
+        .collect();
+    let counts = file_stats["tx_type_counts"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(code, count)| (code.clone(), count.as_u64().unwrap()))
+        .collect();
+    (counts, sums)
+}
+
+#[test]
+fn the_shared_data_set_imports_exactly_and_its_links_are_found() {
+    let stats = stats();
+    let files = stats["files"].as_object().unwrap();
+    let mut by_org: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (file, facts) in files {
+        for org in facts["reporting_org_refs"].as_array().unwrap() {
+            by_org
+                .entry(org.as_str().unwrap().to_owned())
+                .or_default()
+                .push(file.clone());
+        }
+    }
+    let orgs: Vec<String> = by_org.keys().cloned().collect();
+    let dir = TestDir::new("iati-shared-set");
+    let cli = Cli::new(dir.path());
+    let genesis = make_network(&dir, &cli, &orgs);
+
+    // One node per organisation, one after the other (CI has two cores); each imports its files.
+    let mut bundles = Vec::new();
+    let mut legacy_warnings = 0;
+    for (org, org_files) in &by_org {
+        let mut node = NodeProcess::start_first(
+            &dir.join(format!("nodes/{org}")),
+            &genesis,
+            org,
+            &key_file(&dir, org),
+        );
+        let paths: Vec<PathBuf> = org_files.iter().map(|file| data_dir().join(file)).collect();
+        let report = import(&cli, &node, &paths).assert_exit(0).json();
+        for file in report["files"].as_array().unwrap() {
+            assert!(file["broken"].is_null(), "{file}");
+            if file["file"].as_str().unwrap().contains("legacy/") {
+                legacy_warnings += file["warnings"].as_array().unwrap().len();
+            }
+        }
+        // (Re-imports are checked in broken_tails_fixed_files_and_changed_values, on a
+        // smaller ledger, to keep this test's time down.)
+        let bundle = dir.join(format!("{org}.bundle"));
+        cli.run([
+            "export",
+            "--out",
+            path_str(&bundle),
+            "--node",
+            &node.public_url(),
+        ])
+        .assert_exit(0);
+        node.terminate();
+        if org == "DK-CVR-20699310" {
+            // Every bundle is verified by flow and reconcile below; this one also by verify.
+            cli.run(["verify", "--bundle", path_str(&bundle)])
+                .assert_exit(0);
+        }
+        bundles.push(bundle);
+    }
+
+    // Counts and exact sums per file, read back from the exported chains.
+    let mut ledger = Vec::new();
+    for bundle in &bundles {
+        ledger.extend(ledger_transactions(bundle));
+    }
+    for (file, facts) in files {
+        let ids = activity_ids(&data_dir().join(file));
+        let mut sums = Sums::new();
+        let mut counts = Counts::new();
+        for (_, activity, code, currency, amount) in &ledger {
+            if ids.contains(activity) {
+                *counts.entry(code.to_string()).or_default() += 1;
+                let sum = sums.entry(format!("{code}|{currency}")).or_default();
+                *sum = (*sum + Decimal::from_str(amount).unwrap()).normalize();
+            }
+        }
+        if file.starts_with("legacy/") {
+            // IATI 1.01 letter codes are not mapped: every transaction is a warning instead.
+            assert!(sums.is_empty(), "{file}: {sums:?}");
+            assert_eq!(
+                legacy_warnings as u64,
+                facts["transactions"].as_u64().unwrap()
+            );
+            continue;
+        }
+        assert_eq!((counts, sums), stats_sums(facts), "{file}");
+    }
+
+    // Every cross-publisher link appears in the flow of the activity it names.
+    let mut bundle_args: Vec<String> = Vec::new();
+    for bundle in &bundles {
+        bundle_args.extend(["--bundle".to_owned(), path_str(bundle).to_owned()]);
+    }
+    let links = stats["links"].as_array().unwrap();
+    // The flow of FCDO's activity reaches DRC's activity and, through it, the H2H partners;
+    // a target not reached from an earlier flow gets a flow of its own.
+    let mut targets: Vec<&str> = vec!["GB-GOV-1-301150-117"];
+    targets.extend(
+        links
+            .iter()
+            .map(|link| link["to_activity"].as_str().unwrap()),
+    );
+    let mut found: Vec<Value> = Vec::new();
+    let mut asked = BTreeSet::new();
+    for link in links {
+        while !found.iter().any(|tx| link_matches(link, tx)) {
+            let Some(target) = targets.iter().find(|target| !asked.contains(*target)) else {
+                panic!("link not in any flow: {link}");
+            };
+            asked.insert(*target);
+            let mut args = vec!["flow".to_owned(), (*target).to_owned(), "--json".to_owned()];
+            args.extend(bundle_args.iter().cloned());
+            let output = cli.run(args).assert_exit(0);
+            // flow verifies every record it reads and says so when one does not verify.
+            assert!(
+                !output.stderr().contains("verification problems"),
+                "{}",
+                output.stderr()
+            );
+            collect_transactions(&output.json()["paid_to"], &mut found);
+        }
+    }
+    assert_eq!(
+        asked.len(),
+        1,
+        "one flow should reach every link: {asked:?}"
+    );
+
+    // Reconcile pairs FCDO's disbursements with DRC's incoming funds through the linked activity.
+    let mut args = vec![
+        "reconcile",
+        "--provider",
+        "GB-GOV-1",
+        "--receiver",
+        "DK-CVR-20699310",
+        "--json",
+    ];
+    args.extend(bundle_args.iter().map(String::as_str));
+    let outcome = cli.run(args).assert_exit(0).json();
+    let linked: Vec<&Value> = outcome["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|found| {
+            found["rule"] == "linked-activity"
+                && found["incoming"]["activity"] == "DK-CVR-20699310-DF212197"
+        })
+        .collect();
+    assert_eq!(linked.len(), 3, "{outcome}");
+    assert!(!outcome["unmatched_incoming"].as_array().unwrap().is_empty());
+}
+
+fn link_matches(link: &Value, tx: &Value) -> bool {
+    tx["activity"] == link["from_activity"]
+        && tx["type"].as_u64().map(|code| code.to_string()).as_deref()
+            == link["transaction_type"].as_str()
+        && tx["currency"] == link["currency"]
+        && tx["transaction_date"] == link["transaction_date"]
+        && Decimal::from_str(tx["amount"].as_str().unwrap()).unwrap()
+            == Decimal::from_str(link["value"].as_str().unwrap()).unwrap()
+}
+
+fn collect_transactions(edges: &Value, found: &mut Vec<Value>) {
+    for edge in edges.as_array().into_iter().flatten() {
+        found.extend(
+            edge["transactions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        collect_transactions(&edge["paid_to"], found);
+    }
+}
+
+const DRC: &str = "DK-CVR-20699310";
+
+fn drc_file() -> PathBuf {
+    data_dir().join("covid19-dportal/danish-refugee-council_DK-CVR-20699310.xml")
+}
+
+#[test]
+fn broken_tails_fixed_files_and_changed_values() {
+    let dir = TestDir::new("iati-broken-tail");
+    let cli = Cli::new(dir.path());
+    let genesis = make_network(&dir, &cli, &[DRC.to_owned()]);
+    let node = NodeProcess::start_first(&dir.join("node"), &genesis, DRC, &key_file(&dir, DRC));
+    let full = fs::read(drc_file()).unwrap();
+
+    // Cut the file in the middle of an activity.
+    let cut = full.len() * 3 / 5;
+    let broken = dir.write("drc.xml", &full[..cut]);
+    let output = import(&cli, &node, std::slice::from_ref(&broken)).assert_exit(1);
+    let report = output.json();
+    let first = report["files"][0]["recorded"].as_u64().unwrap();
+    assert!(first > 0 && first < 219, "{report}");
+    let broken_at = report["files"][0]["broken"].as_str().unwrap();
+    assert!(
+        broken_at.starts_with(&format!("{}:", path_str(&broken))),
+        "{broken_at}"
+    );
+    assert!(output.stderr().contains(broken_at));
+    assert_eq!(node.record_count(), first);
+
+    // The fixed file adds only what was missing.
+    fs::write(&broken, &full).unwrap();
+    let report = import(&cli, &node, std::slice::from_ref(&broken))
+        .assert_exit(0)
+        .json();
+    assert_eq!(
+        report["files"][0]["recorded"].as_u64().unwrap() + first,
+        219,
+        "{report}"
+    );
+    assert_eq!(report["files"][0]["unchanged"].as_u64().unwrap(), first);
+    assert_eq!(node.record_count(), 219);
+
+    // A copy with one changed value records exactly one correction, with every digit.
+    let text = String::from_utf8(full.clone()).unwrap();
+    let original = "<value currency=\"GBP\" value-date=\"2020-06-01\">400000</value>";
+    assert!(text.contains(original), "the DRC file changed");
+    let changed = text.replacen(
+        original,
+        "<value currency=\"GBP\" value-date=\"2020-06-01\">-1234567890123.123456789012</value>",
+        1,
+    );
+    fs::write(&broken, changed).unwrap();
+    let report = import(&cli, &node, std::slice::from_ref(&broken))
+        .assert_exit(0)
+        .json();
+    assert_eq!(report["files"][0]["corrections"], 1, "{report}");
+    assert_eq!(report["files"][0]["recorded"], 0, "{report}");
+    assert_eq!(node.record_count(), 220);
+    let report = import(&cli, &node, std::slice::from_ref(&broken))
+        .assert_exit(0)
+        .json();
+    assert_eq!(report["files"][0]["corrections"], 0, "{report}");
+    let view = cli
+        .run([
+            "flow",
+            "DK-CVR-20699310-DF212197",
+            "--json",
+            "--node",
+            &node.public_url(),
+        ])
+        .assert_exit(0)
+        .json();
+    assert!(
+        view.to_string().contains("-1234567890123.123456789012"),
+        "{view}"
+    );
+}
+
+/// Writes `chunk` to a FIFO until `total_bytes` are written or the reader goes away.
+fn feed_fifo(
+    path: PathBuf,
+    head: &'static [u8],
+    chunk: Vec<u8>,
+    total_bytes: u64,
+) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let Ok(mut fifo) = fs::OpenOptions::new().write(true).open(&path) else {
+            return 0;
+        };
+        let mut written = 0u64;
+        if fifo.write_all(head).is_err() {
+            return written;
+        }
+        while written < total_bytes {
+            if fifo.write_all(&chunk).is_err() {
+                break; // the importer stopped reading: the point of the test
+            }
+            written += chunk.len() as u64;
+        }
+        written
+    })
+}
+
+fn make_fifo(path: &Path) {
+    let name = std::ffi::CString::new(path_str(path)).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+#[test]
+fn inputs_that_are_not_iati_store_nothing() {
+    const GIB: u64 = 1 << 30;
+    let dir = TestDir::new("iati-not-iati");
+    let cli = Cli::new(dir.path());
+    let genesis = make_network(&dir, &cli, &[DRC.to_owned()]);
+    let node = NodeProcess::start_first(&dir.join("node"), &genesis, DRC, &key_file(&dir, DRC));
+
+    let empty = dir.write("empty.xml", b"");
+    let output = import(&cli, &node, &[empty]).assert_exit(1);
+    assert!(output.stderr().contains("empty"), "{}", output.stderr());
+
+    let html = dir.write(
+        "page.xml",
+        b"<?xml version=\"1.0\"?>\n<html><body>hello</body></html>\n",
+    );
+    let output = import(&cli, &node, &[html]).assert_exit(1);
+    assert!(
+        output.stderr().contains("not an IATI activity file"),
+        "{}",
+        output.stderr()
+    );
+
+    // 1 GiB of binary nonsense through a FIFO: refused within the prolog limit, the writer is
+    // cut off long before 1 GiB, and nothing is written to disk.
+    let fifo = dir.join("nonsense.fifo");
+    make_fifo(&fifo);
+    let noise: Vec<u8> = (0..65_536u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let writer = feed_fifo(fifo.clone(), b"\x01\x02", noise, GIB);
+    let output = import(&cli, &node, &[fifo]).assert_exit(1);
+    assert!(
+        output.stderr().contains("not an XML document") || output.stderr().contains("no root"),
+        "{}",
+        output.stderr()
+    );
+    assert!(writer.join().unwrap() < GIB);
+
+    // A root, then endless text: the token limit stops it (bounded memory).
+    let fifo = dir.join("endless.fifo");
+    make_fifo(&fifo);
+    let writer = feed_fifo(
+        fifo.clone(),
+        b"<iati-activities version=\"2.03\">",
+        b"nonsense ".repeat(7282),
+        GIB,
+    );
+    let output = import(&cli, &node, &[fifo]).assert_exit(1);
+    assert!(
+        output.stderr().contains("longer than"),
+        "{}",
+        output.stderr()
+    );
+    assert!(writer.join().unwrap() < GIB);
+
+    assert_eq!(node.record_count(), 0);
+}

@@ -1,0 +1,24 @@
+//! `aidledger demo --once`: three organisations' nodes on loopback, the recorded story,
+//! replication to every node and verification of each; exit 0 only if every check passed.
+
+use aidledger_tests::{path_str, Cli, TestDir};
+
+#[test]
+fn demo_once_replicates_the_story_to_three_nodes_and_verifies_each() {
+    let dir = TestDir::new("net_demo");
+    let cli = Cli::new(dir.path());
+    let demo_dir = dir.join("demo");
+    let output = cli
+        .run(["demo", "--once", "--dir", path_str(&demo_dir)])
+        .assert_exit(0)
+        .assert_no_panic();
+    let stdout = output.stdout();
+    assert!(
+        stdout.contains("ALL CHECKS PASSED"),
+        "{}",
+        output.describe()
+    );
+    assert_eq!(stdout.matches(" records, VALID").count(), 3, "{stdout}");
+    assert!(stdout.contains("6 records, VALID"), "{stdout}");
+    assert!(demo_dir.join("nodes/GB-GOV-1/node.key").is_file());
+}
