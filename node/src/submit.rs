@@ -178,16 +178,7 @@ async fn submit_record(
     State(state): State<Arc<SubmitState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the record body is over the {BODY_SIZE_BYTES_MAX}-byte limit"),
-        ),
-        status => ApiError::new(
-            status,
-            format!("cannot read the request body: {}", rejection.body_text()),
-        ),
-    })?;
+    let bytes = request_bytes(body, "the record body", BODY_SIZE_BYTES_MAX)?;
     let body_size_bytes = bytes.len();
     let org = state.org.clone();
     let body = api::blocking(&state.store, move |store| {
@@ -203,6 +194,24 @@ async fn submit_record(
         .await
         .map_err(writer_error)?;
     Ok(Json(json!({ "id": committed.id, "seq": committed.seq })))
+}
+
+/// The request body, or the error that names what was too large (`what`, over `limit_bytes`).
+fn request_bytes(
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+    limit_bytes: usize,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{what} is over the {limit_bytes}-byte limit"),
+        ),
+        status => ApiError::new(
+            status,
+            format!("cannot read the request body: {}", rejection.body_text()),
+        ),
+    })
 }
 
 fn writer_error(error: SubmitError) -> ApiError {
@@ -223,16 +232,7 @@ async fn submit_batch(
     State(state): State<Arc<SubmitState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the batch is over the {BATCH_SIZE_BYTES_MAX}-byte limit"),
-        ),
-        status => ApiError::new(
-            status,
-            format!("cannot read the request body: {}", rejection.body_text()),
-        ),
-    })?;
+    let bytes = request_bytes(body, "the batch", BATCH_SIZE_BYTES_MAX)?;
     let org = state.org.clone();
     // All-or-nothing: every body is decoded and checked before the first is queued.
     let checked =
