@@ -30,8 +30,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// Size of the demo's treaty text: several MiB, to show that large records replicate.
 const TREATY_TEXT_BYTES: usize = 3 * 1024 * 1024;
 
-const DONOR: &str = "GB-GOV-1";
-const PARTNER: &str = "DK-CVR-20699310";
+pub(crate) const DONOR: &str = "GB-GOV-1";
+pub(crate) const PARTNER: &str = "DK-CVR-20699310";
 const AUDITOR: &str = "XM-AUDIT-1";
 
 /// A node process, killed when dropped so that a failing demo leaves nothing behind.
@@ -56,7 +56,7 @@ pub fn run(dir: Option<PathBuf>, once: bool, explorer_port: Option<u16>) -> Resu
     let dir = dir.unwrap_or_else(|| temporary.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
     println!("demo network in {}", dir.display());
-    let (genesis_path, network_id) = make_network(&dir)?;
+    let (genesis_path, network_id) = make_network(&dir, "demo network")?;
     println!("1. genesis of 3 organisations written; network id {network_id}");
     let nodes = start_nodes(&dir, &genesis_path, explorer_port)?;
     wait_connected(&nodes)?;
@@ -87,7 +87,9 @@ pub fn run(dir: Option<PathBuf>, once: bool, explorer_port: Option<u16>) -> Resu
     }
 }
 
-fn make_network(dir: &Path) -> Result<(PathBuf, NetworkId)> {
+/// Writes keys for the donor, the partner and the auditor (signing and node keys, `ID.key` and
+/// `ID.node.key` in `dir`) and their genesis; returns its path and the network id.
+pub(crate) fn make_network(dir: &Path, name: &str) -> Result<(PathBuf, NetworkId)> {
     let members = vec![
         member(
             dir,
@@ -98,13 +100,7 @@ fn make_network(dir: &Path) -> Result<(PathBuf, NetworkId)> {
         member(dir, PARTNER, "Danish Refugee Council", Role::Implementer)?,
         member(dir, AUDITOR, "Independent Audit Office", Role::Auditor)?,
     ];
-    let genesis = network::build_genesis(
-        "demo network",
-        crate::commands::now_ms(),
-        members,
-        None,
-        None,
-    )?;
+    let genesis = network::build_genesis(name, crate::commands::now_ms(), members, None, None)?;
     let path = dir.join("genesis.bin");
     std::fs::write(&path, genesis.encode())?;
     Ok((path, genesis.network_id()))

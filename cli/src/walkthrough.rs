@@ -11,8 +11,6 @@ use aidledger_cli::export::export_bundle;
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
-use aidledger_cli::{keys, network};
-use aidledger_spec::genesis::{Member, Role};
 use aidledger_spec::record::{
     Correction, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText,
 };
@@ -39,33 +37,8 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
     std::fs::create_dir_all(&dir)?;
     println!("walkthrough in {}", dir.display());
 
-    let donor = "GB-GOV-1";
-    let partner = "DK-CVR-20699310";
-    let members = vec![
-        member(
-            &dir,
-            donor,
-            "Foreign, Commonwealth and Development Office",
-            Role::Donor,
-        )?,
-        member(&dir, partner, "Danish Refugee Council", Role::Implementer)?,
-        member(
-            &dir,
-            "XM-AUDIT-1",
-            "Independent Audit Office",
-            Role::Auditor,
-        )?,
-    ];
-    let genesis = network::build_genesis(
-        "walkthrough network",
-        crate::commands::now_ms(),
-        members,
-        None,
-        None,
-    )?;
-    let genesis_path = dir.join("genesis.bin");
-    std::fs::write(&genesis_path, genesis.encode())?;
-    let network_id = genesis.network_id();
+    let (donor, partner) = (crate::demo::DONOR, crate::demo::PARTNER);
+    let (genesis_path, network_id) = crate::demo::make_network(&dir, "walkthrough network")?;
     println!("1. network of 3 organisations created; network id {network_id}");
 
     let data_dir = dir.join("donor-node");
@@ -163,17 +136,6 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
         println!("(the temporary directory is removed now; pass --dir to keep it)");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn member(dir: &Path, id: &str, name: &str, role: Role) -> Result<Member> {
-    let key = keys::generate_key_file(&dir.join(format!("{id}.key")))?;
-    Ok(Member {
-        id: id.into(),
-        name: name.into(),
-        roles: vec![role],
-        signing_keys: vec![key],
-        node_keys: vec![],
-    })
 }
 
 fn transaction(kind: &str, amount: &str, receiver: &str) -> TransactionArgs {
