@@ -27,12 +27,33 @@ pub const ORGS: [&str; 3] = [DONOR, IMPLEMENTER, AUDITOR];
 /// How long replication may take in a test before it fails.
 pub const REPLICATION_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A free loopback TCP port (bound and released: the node binds it right after).
+/// First port handed out by [`free_port`]: below Linux's ephemeral range (32768–60999), so a
+/// port the OS gives to some other socket (port 0 binds, outgoing connections) never collides
+/// with one a node was told to bind.
+const TEST_PORT_FIRST: u16 = 20_000;
+/// Ports in the test range; each test process starts at an offset from its pid so that
+/// concurrent test processes rarely meet.
+const TEST_PORT_SPAN: u16 = 12_000;
+
+/// A free loopback TCP port for a node to bind later. Ports come from a counter in this process
+/// (no two calls return the same port) in a range the OS does not assign on its own, and each
+/// is checked to be bindable now; a bind-and-release of port 0 raced with the tests' other
+/// sockets, and the node then could not bind its port.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("bind a free loopback port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % u32::from(TEST_PORT_SPAN)) as u16;
+    for _ in 0..TEST_PORT_SPAN {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % TEST_PORT_SPAN;
+        let port = TEST_PORT_FIRST + offset;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!(
+        "no free loopback port in {TEST_PORT_FIRST}..{}",
+        TEST_PORT_FIRST + TEST_PORT_SPAN
+    );
 }
 
 /// A TCP proxy in the test process: forwards connections to `target` while enabled; `cut`
@@ -169,12 +190,23 @@ impl MeshNode {
             .stderr(std::fs::File::create(log("stderr")).expect("stderr log"));
         let child = command.spawn().expect("start aidledger-node");
         let pid = child.id();
+        // Kept in `self` while waiting, so that Drop kills it if the wait fails.
         self.child = Some(child);
         let data_dir = self.data_dir.clone();
+        let stderr_log = log("stderr");
+        let org = self.org.clone();
+        let child = self.child.as_mut().expect("just set");
         let endpoints = wait_for(
             NODE_START_TIMEOUT,
             "the node to write endpoints.json",
-            || Endpoints::read(&data_dir).filter(|endpoints| endpoints.pid == pid),
+            || {
+                // A node that exits during start-up will never write its endpoints: say why now.
+                if let Ok(Some(status)) = child.try_wait() {
+                    let stderr = std::fs::read_to_string(&stderr_log).unwrap_or_default();
+                    panic!("{org} exited during start-up ({status}): {stderr}");
+                }
+                Endpoints::read(&data_dir).filter(|endpoints| endpoints.pid == pid)
+            },
         );
         self.endpoints = Some(endpoints);
     }
