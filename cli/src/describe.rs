@@ -34,6 +34,9 @@ pub fn summary(body: &Body) -> String {
         Body::Statement(statement) => {
             format!("statement \"{}\" ({})", statement.title, statement.language)
         }
+        Body::Proposal(proposal) => format!("proposal: {}", proposal.change.summary()),
+        Body::Approval(approval) => format!("approval of proposal {}", approval.proposal),
+        Body::KeyRotation(rotation) => format!("key rotation to {}", rotation.new_key.key),
         Body::Correction(correction) => format!(
             "correction of {}: {}",
             correction.corrects, correction.reason
@@ -102,6 +105,13 @@ pub fn body_json(body: &Body) -> Value {
         }
         Body::TreatyAction(action) => json!(action),
         Body::Statement(statement) => json!(statement),
+        Body::Proposal(proposal) => {
+            let mut value = json!(proposal);
+            value["summary"] = json!(proposal.change.summary());
+            value
+        }
+        Body::Approval(approval) => json!(approval),
+        Body::KeyRotation(rotation) => json!(rotation),
         Body::Correction(correction) => json!({
             "corrects": correction.corrects,
             "reason": correction.reason,
@@ -201,6 +211,14 @@ fn body_text(body: &Body) -> String {
             action.date,
             action.note
         ),
+        Body::Proposal(proposal) => format!(
+            "change    {}\nbase      {}\nnote      {}\n",
+            proposal.change.summary(),
+            proposal.base,
+            inline(&proposal.note)
+        ),
+        Body::Approval(approval) => format!("approves  {}\n", approval.proposal),
+        Body::KeyRotation(rotation) => format!("new key   {}\n", rotation.new_key.key),
         Body::Statement(statement) => format!(
             "title     {}\nlanguage  {}\n{}\n",
             statement.title,

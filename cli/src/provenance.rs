@@ -120,7 +120,8 @@ fn reference_of(body: &Body) -> Option<RecordId> {
         Body::Correction(correction) => Some(correction.corrects),
         Body::TreatyAction(action) => Some(action.treaty),
         Body::TreatyText(treaty) => treaty.supersedes,
-        Body::Statement(_) => None,
+        Body::Approval(approval) => Some(approval.proposal),
+        Body::Statement(_) | Body::Proposal(_) | Body::KeyRotation(_) => None,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod datadir;
 mod durable;
 pub mod explorer;
 pub mod export;
+pub mod governance;
 pub mod network;
 pub mod node;
 pub mod policy;

@@ -75,6 +75,13 @@ pub fn body_json(body: &Body) -> Value {
         Body::TreatyAction(action) => to_json(action),
         Body::Statement(statement) => to_json(statement),
         Body::Correction(correction) => correction_json(correction),
+        Body::Proposal(proposal) => {
+            let mut value = to_json(proposal);
+            insert(&mut value, "summary", json!(proposal.change.summary()));
+            value
+        }
+        Body::Approval(approval) => to_json(approval),
+        Body::KeyRotation(rotation) => to_json(rotation),
     }
 }
 

@@ -4,7 +4,7 @@
 //! predecessors of records that arrived before a record they depend on. Records in chain order,
 //! as bundles and stores give them, never wait.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::genesis::Genesis;
 use crate::ids::{NetworkId, RecordId};
@@ -41,6 +41,12 @@ pub struct ChainReport {
     pub problems: Vec<Problem>,
     /// Problems found beyond the kept ones.
     pub problems_not_kept: u64,
+    /// Records the network's governance declared invalid (a revoked key, a removed member),
+    /// kept apart from problems: they are evidence of a handled compromise, not a fault of
+    /// the ledger (at most [`PROBLEMS_PER_CHAIN_MAX`]).
+    pub revoked: Vec<Problem>,
+    /// Revoked records beyond the kept ones.
+    pub revoked_not_kept: u64,
 }
 
 /// The outcome of verifying a set of records against a genesis.
@@ -56,8 +62,11 @@ pub struct Report {
     pub proofs_seen: u64,
     /// One entry per member, in genesis order.
     pub chains: Vec<ChainReport>,
-    /// Problems with records whose author could not be read or is not a member.
+    /// Problems with records whose author could not be read or is not a member, and
+    /// problems of the input as a whole.
     pub unattributed: Vec<Problem>,
+    /// The governance state the records were judged under, when the caller derived one.
+    pub governance: Option<crate::governance::Derivation>,
 }
 
 impl Report {
@@ -91,12 +100,15 @@ struct ChainState {
     forked_at: Option<u64>,
     problems: Vec<Problem>,
     problems_not_kept: u64,
+    revoked: Vec<Problem>,
+    revoked_not_kept: u64,
 }
 
 /// Links verified records into chains and collects problems.
 pub struct ChainVerifier {
     network_id: NetworkId,
     authors: Vec<String>,
+    index_of: HashMap<String, usize>,
     chains: Vec<ChainState>,
     unattributed: Vec<Problem>,
     records_seen: u64,
@@ -114,6 +126,12 @@ impl ChainVerifier {
                 .iter()
                 .map(|member| member.id.clone())
                 .collect(),
+            index_of: genesis
+                .members
+                .iter()
+                .enumerate()
+                .map(|(index, member)| (member.id.clone(), index))
+                .collect(),
             chains: genesis
                 .members
                 .iter()
@@ -126,19 +144,36 @@ impl ChainVerifier {
         }
     }
 
-    /// Takes the verdict on one record.
+    /// Takes the verdict on one record. A valid record of an author the genesis does not
+    /// list (a member added by governance) opens that author's chain.
     pub fn add(&mut self, verdict: Result<VerifiedRecord, Box<RejectedRecord>>) {
         self.records_seen += 1;
         match verdict {
             Ok(record) => {
                 self.records_valid += 1;
                 let header = record.header();
-                if let Some(index) = self.author_index(&header.author) {
-                    self.link(index, header.seq, record.id(), header.prev);
-                }
+                let index = self.author_index_or_open(&header.author);
+                self.link(index, header.seq, record.id(), header.prev);
             }
             Err(rejected) => self.add_rejected(*rejected),
         }
+    }
+
+    /// Records a problem of the input as a whole (not of one chain).
+    pub fn add_input_problem(&mut self, reason: Rejection) {
+        self.unattributed.push(Problem {
+            author: None,
+            seq: None,
+            record_id: None,
+            reason,
+        });
+    }
+
+    /// The report, with the governance state the records were judged under.
+    pub fn finish_with_governance(self, governance: crate::governance::Derivation) -> Report {
+        let mut report = self.finish();
+        report.governance = Some(governance);
+        report
     }
 
     /// Takes a verified equivocation proof (both records), or the reason a proof was refused.
@@ -146,9 +181,7 @@ impl ChainVerifier {
         self.proofs_seen += 1;
         match proof {
             Ok((first, second)) => {
-                let Some(index) = self.author_index(&first.header().author) else {
-                    return;
-                };
+                let index = self.author_index_or_open(&first.header().author);
                 let seq = first.header().seq;
                 let chain = &mut self.chains[index];
                 chain.note_fork(seq);
@@ -203,6 +236,8 @@ impl ChainVerifier {
                 forked_at: chain.forked_at,
                 problems: chain.problems,
                 problems_not_kept: chain.problems_not_kept,
+                revoked: chain.revoked,
+                revoked_not_kept: chain.revoked_not_kept,
             })
             .collect();
         Report {
@@ -212,20 +247,35 @@ impl ChainVerifier {
             proofs_seen: self.proofs_seen,
             chains,
             unattributed: self.unattributed,
+            governance: None,
         }
     }
 
     fn author_index(&self, author: &str) -> Option<usize> {
-        self.authors
-            .binary_search_by(|known| known.as_str().cmp(author))
-            .ok()
+        self.index_of.get(author).copied()
+    }
+
+    fn author_index_or_open(&mut self, author: &str) -> usize {
+        match self.author_index(author) {
+            Some(index) => index,
+            None => {
+                self.authors.push(author.to_owned());
+                self.chains.push(ChainState::default());
+                self.index_of
+                    .insert(author.to_owned(), self.chains.len() - 1);
+                self.chains.len() - 1
+            }
+        }
     }
 
     fn add_rejected(&mut self, rejected: RejectedRecord) {
-        let index = rejected
-            .author
-            .as_deref()
-            .and_then(|author| self.author_index(author));
+        let index = match rejected.author.as_deref() {
+            Some(author) if rejected.reason.is_revocation() => {
+                Some(self.author_index_or_open(author))
+            }
+            Some(author) => self.author_index(author),
+            None => None,
+        };
         let problem = Problem {
             author: rejected.author,
             seq: rejected.seq,
@@ -233,6 +283,9 @@ impl ChainVerifier {
             reason: rejected.reason,
         };
         match index {
+            Some(index) if problem.reason.is_revocation() => {
+                self.chains[index].push_revoked(problem)
+            }
             Some(index) => self.chains[index].push(problem),
             None => self.unattributed.push(problem),
         }
@@ -318,6 +371,14 @@ impl ChainState {
 
     fn note_fork(&mut self, seq: u64) {
         self.forked_at = Some(self.forked_at.map_or(seq, |known| known.min(seq)));
+    }
+
+    fn push_revoked(&mut self, problem: Problem) {
+        if self.revoked.len() < PROBLEMS_PER_CHAIN_MAX {
+            self.revoked.push(problem);
+        } else {
+            self.revoked_not_kept += 1;
+        }
     }
 
     fn push(&mut self, problem: Problem) {

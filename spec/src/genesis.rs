@@ -107,7 +107,10 @@ pub struct Genesis {
     pub admin_rule: AdminRule,
 }
 
-fn check_ascending<T: Ord + std::fmt::Debug>(field: &str, items: &[T]) -> Result<(), FieldError> {
+pub(crate) fn check_ascending<T: Ord + std::fmt::Debug>(
+    field: &str,
+    items: &[T],
+) -> Result<(), FieldError> {
     match items.windows(2).find(|pair| pair[0] >= pair[1]) {
         Some(pair) => Err(FieldError::new(
             field,
@@ -170,7 +173,7 @@ impl Genesis {
             .collect();
         check_ascending("members (by id)", &ids)?;
         for member in &self.members {
-            self.check_member(member)?;
+            check_member(&format!("members[{}]", member.id), member)?;
         }
         self.check_keys_unique()?;
         let rule = &self.admin_rule;
@@ -194,37 +197,6 @@ impl Genesis {
                 ),
             )
             .into());
-        }
-        Ok(())
-    }
-
-    fn check_member(&self, member: &Member) -> Result<(), GenesisError> {
-        let field = |name: &str| format!("members[{}].{name}", member.id);
-        check_org_id(&field("id"), &member.id)?;
-        check_required(&field("name"), &member.name)?;
-        if member.name.len() > SHORT_TEXT_BYTES_MAX {
-            return Err(FieldError::new(field("name"), "too long").into());
-        }
-        check_ascending(&field("roles"), &member.roles)?;
-        if member.signing_keys.is_empty() || member.signing_keys.len() > KEYS_PER_MEMBER_MAX {
-            return Err(FieldError::new(
-                field("signing_keys"),
-                format!("must hold 1 to {KEYS_PER_MEMBER_MAX} keys"),
-            )
-            .into());
-        }
-        if member.node_keys.len() > KEYS_PER_MEMBER_MAX {
-            return Err(FieldError::new(
-                field("node_keys"),
-                format!("more than {KEYS_PER_MEMBER_MAX} keys"),
-            )
-            .into());
-        }
-        check_ascending(&field("signing_keys"), &member.signing_keys)?;
-        check_ascending(&field("node_keys"), &member.node_keys)?;
-        for key in member.signing_keys.iter().chain(&member.node_keys) {
-            signature::check_public_key(key)
-                .map_err(|problem| FieldError::new(field("keys"), format!("{key}: {problem}")))?;
         }
         Ok(())
     }
@@ -261,6 +233,36 @@ impl Genesis {
             .binary_search_by(|member| member.id.as_str().cmp(id))
             .ok()
     }
+}
+
+/// Checks one member's fields; `prefix` names it in errors (`members[GB-GOV-1]`).
+pub(crate) fn check_member(prefix: &str, member: &Member) -> Result<(), FieldError> {
+    let field = |name: &str| format!("{prefix}.{name}");
+    check_org_id(&field("id"), &member.id)?;
+    check_required(&field("name"), &member.name)?;
+    if member.name.len() > SHORT_TEXT_BYTES_MAX {
+        return Err(FieldError::new(field("name"), "too long"));
+    }
+    check_ascending(&field("roles"), &member.roles)?;
+    if member.signing_keys.is_empty() || member.signing_keys.len() > KEYS_PER_MEMBER_MAX {
+        return Err(FieldError::new(
+            field("signing_keys"),
+            format!("must hold 1 to {KEYS_PER_MEMBER_MAX} keys"),
+        ));
+    }
+    if member.node_keys.len() > KEYS_PER_MEMBER_MAX {
+        return Err(FieldError::new(
+            field("node_keys"),
+            format!("more than {KEYS_PER_MEMBER_MAX} keys"),
+        ));
+    }
+    check_ascending(&field("signing_keys"), &member.signing_keys)?;
+    check_ascending(&field("node_keys"), &member.node_keys)?;
+    for key in member.signing_keys.iter().chain(&member.node_keys) {
+        signature::check_public_key(key)
+            .map_err(|problem| FieldError::new(field("keys"), format!("{key}: {problem}")))?;
+    }
+    Ok(())
 }
 
 /// Why a genesis is not acceptable.

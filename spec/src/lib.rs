@@ -15,6 +15,7 @@ pub mod chain;
 pub mod codec;
 pub mod currency;
 pub mod genesis;
+pub mod governance;
 pub mod ids;
 pub mod limits;
 pub mod record;

@@ -5,6 +5,7 @@
 
 use crate::amount::check_canonical_amount;
 use crate::currency::is_currency_shaped;
+pub use crate::governance::{Approval, KeyRotation, Proposal};
 use crate::ids::{hash_with_domain, Digest, NetworkId, PublicKey, RecordId};
 use crate::limits::{
     DESCRIPTION_BYTES_MAX, SHORT_TEXT_BYTES_MAX, TREATY_PARTIES_MAX, TREATY_VERSIONS_MAX,
@@ -70,9 +71,15 @@ pub enum Body {
     Statement(Statement),
     /// Kind 4: a correction of an earlier record of the same author.
     Correction(Correction),
+    /// Kind 5: an admin's proposal to change the network (governance).
+    Proposal(Proposal),
+    /// Kind 6: an admin's approval of a proposal (governance).
+    Approval(Approval),
+    /// Kind 7: the author replaces the key that signs this record (governance).
+    KeyRotation(KeyRotation),
 }
 
-/// The body kinds, with their wire numbers. Numbers 5 and up are reserved for governance records.
+/// The body kinds, with their wire numbers. Kinds 5 to 7 are governance records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u16)]
 pub enum BodyKind {
@@ -86,6 +93,12 @@ pub enum BodyKind {
     Statement = 3,
     /// See [`Body::Correction`].
     Correction = 4,
+    /// See [`Body::Proposal`].
+    Proposal = 5,
+    /// See [`Body::Approval`].
+    Approval = 6,
+    /// See [`Body::KeyRotation`].
+    KeyRotation = 7,
 }
 
 impl BodyKind {
@@ -97,7 +110,33 @@ impl BodyKind {
             BodyKind::TreatyAction => "treaty-action",
             BodyKind::Statement => "statement",
             BodyKind::Correction => "correction",
+            BodyKind::Proposal => "proposal",
+            BodyKind::Approval => "approval",
+            BodyKind::KeyRotation => "key-rotation",
         }
+    }
+
+    /// Whether records of this kind change who may sign what (FORMAT.md, "Governance").
+    pub fn is_governance(self) -> bool {
+        matches!(
+            self,
+            BodyKind::Proposal | BodyKind::Approval | BodyKind::KeyRotation
+        )
+    }
+
+    /// The kind with this wire number.
+    pub fn from_wire(kind: u16) -> Option<BodyKind> {
+        Some(match kind {
+            0 => BodyKind::Transaction,
+            1 => BodyKind::TreatyText,
+            2 => BodyKind::TreatyAction,
+            3 => BodyKind::Statement,
+            4 => BodyKind::Correction,
+            5 => BodyKind::Proposal,
+            6 => BodyKind::Approval,
+            7 => BodyKind::KeyRotation,
+            _ => return None,
+        })
     }
 }
 
@@ -110,6 +149,9 @@ impl Body {
             Body::TreatyAction(_) => BodyKind::TreatyAction,
             Body::Statement(_) => BodyKind::Statement,
             Body::Correction(_) => BodyKind::Correction,
+            Body::Proposal(_) => BodyKind::Proposal,
+            Body::Approval(_) => BodyKind::Approval,
+            Body::KeyRotation(_) => BodyKind::KeyRotation,
         }
     }
 
@@ -121,6 +163,9 @@ impl Body {
             Body::TreatyAction(body) => body.check("body"),
             Body::Statement(body) => body.check("body"),
             Body::Correction(body) => body.check("body"),
+            Body::Proposal(body) => body.check("body"),
+            Body::Approval(_) => Ok(()),
+            Body::KeyRotation(_) => Ok(()),
         }
     }
 }

@@ -157,3 +157,23 @@ impl SignedRecord {
         body_hash_of_bytes(self.body_bytes())
     }
 }
+
+/// The body kind a record's header states, read without decoding the record: the pipeline
+/// uses it to keep governance records ahead of the records they govern. `None` when the bytes
+/// are too short to hold a header; verification reports why.
+pub fn peek_body_kind(bytes: &[u8]) -> Option<u16> {
+    // format_version (2) + network_id (32), then the author's u64 length and bytes, then
+    // seq (8) + prev (32) + timestamp_ms (8) + signing_key (32): FORMAT.md, "Record header".
+    let author_len_at = 2 + 32;
+    let author_len = u64::from_le_bytes(
+        bytes
+            .get(author_len_at..author_len_at + 8)?
+            .try_into()
+            .ok()?,
+    );
+    let kind_at = usize::try_from(author_len)
+        .ok()?
+        .checked_add(author_len_at + 8 + 8 + 32 + 8 + 32)?;
+    let kind = bytes.get(kind_at..kind_at.checked_add(2)?)?;
+    Some(u16::from_le_bytes([kind[0], kind[1]]))
+}

@@ -3,12 +3,14 @@
 //! The rules are checked in the order of [`Rejection`]'s variants, so that every verifier
 //! reports the same first reason for the same bytes. A [`VerifiedRecord`] can only be made here.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use ed25519_dalek::VerifyingKey;
 
 use crate::codec::{self, DecodeError};
 use crate::genesis::Genesis;
+use crate::governance::{Authority, KeyGrant};
 use crate::ids::{Digest, NetworkId, PublicKey, RecordId};
 use crate::record::{Body, Correction, RecordHeader, Replacement, RECORD_FORMAT_VERSION};
 use crate::signature::{self, BatchItem};
@@ -17,7 +19,8 @@ use crate::text::FieldError;
 
 /// Why a record, a chain position or a proof is rejected, in the order the rules are checked.
 ///
-/// Record rules come first (1–11), then chain rules (12–15), then proof rules (16).
+/// Record rules come first (1–11: the record alone), then authority rules (12–17: the record
+/// against the governance state), then chain rules (18–21), then proof and bundle rules (22–23).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -40,33 +43,27 @@ pub enum Rejection {
         /// The network id in the record.
         found: NetworkId,
     },
-    /// 4. The author is not a member of the network.
-    #[error("author {author:?} is not a member of the network")]
-    UnknownAuthor {
-        /// The author named.
-        author: String,
-    },
-    /// 5. The signing key is not one of the author's keys.
-    #[error("signing key {key} is not a key of {author}")]
-    KeyNotAuthors {
-        /// The author.
-        author: String,
-        /// The key used.
+    /// 4. The signing key is not an acceptable ed25519 key (not a point, small order, torsion).
+    #[error("signing key {key} is not acceptable: {problem}")]
+    InvalidSigningKey {
+        /// The key.
         key: PublicKey,
+        /// What is wrong with it.
+        problem: String,
     },
-    /// 6. The signature does not verify (ed25519 `verify_strict`).
+    /// 5. The signature does not verify (ed25519 `verify_strict`) under the header's key.
     #[error("bad signature")]
     BadSignature,
-    /// 7. The body bytes do not hash to the header's body hash.
+    /// 6. The body bytes do not hash to the header's body hash.
     #[error("body does not match the signed body hash")]
     BodyHashMismatch,
-    /// 8. The body bytes do not decode as a body.
+    /// 7. The body bytes do not decode as a body.
     #[error("malformed body: {detail}")]
     BodyMalformed {
         /// What the decoder said.
         detail: String,
     },
-    /// 9. The header's body kind differs from the body's.
+    /// 8. The header's body kind differs from the body's.
     #[error("header says body kind {header_kind}, body is kind {body_kind}")]
     BodyKindMismatch {
         /// The kind in the header.
@@ -74,7 +71,7 @@ pub enum Rejection {
         /// The kind of the decoded body.
         body_kind: u16,
     },
-    /// 10. An amount is not a valid canonical decimal.
+    /// 9. An amount is not a valid canonical decimal.
     #[error("amount not a valid decimal: {problem}")]
     InvalidAmount {
         /// The field.
@@ -82,7 +79,7 @@ pub enum Rejection {
         /// What is wrong.
         problem: String,
     },
-    /// 11. Another field breaks its rule (including a first record with a predecessor).
+    /// 10. Another field breaks its rule (including a first record with a predecessor).
     #[error("invalid field {field}: {problem}")]
     InvalidField {
         /// The field.
@@ -90,7 +87,73 @@ pub enum Rejection {
         /// What is wrong.
         problem: String,
     },
-    /// 12. Records of this chain are missing before this position.
+    /// 11. A new key in a governance record comes without a valid proof of possession.
+    #[error("key {key} comes without a valid proof of possession: {problem}")]
+    InvalidProofOfPossession {
+        /// The new key.
+        key: PublicKey,
+        /// What is wrong.
+        problem: String,
+    },
+    /// 12. The author is not a member of the network.
+    #[error("author {author:?} is not a member of the network")]
+    UnknownAuthor {
+        /// The author named.
+        author: String,
+    },
+    /// 13. The author was removed from the network from `from_seq` on.
+    #[error("{author} was removed from the network from seq {from_seq} on (proposal {by}); this record is not valid")]
+    MemberRemoved {
+        /// The author.
+        author: String,
+        /// The first invalid position.
+        from_seq: u64,
+        /// The removing proposal.
+        by: RecordId,
+    },
+    /// 14. The signing key is not one of the author's keys.
+    #[error("signing key {key} is not a key of {author}")]
+    KeyNotAuthors {
+        /// The author.
+        author: String,
+        /// The key used.
+        key: PublicKey,
+    },
+    /// 15. The key is the author's, but only from a later position on.
+    #[error("signing key {key} of {author} is valid only from seq {from_seq} on")]
+    KeyNotYetValid {
+        /// The author.
+        author: String,
+        /// The key used.
+        key: PublicKey,
+        /// Where it becomes valid.
+        from_seq: u64,
+    },
+    /// 16. The author rotated away from this key before this position.
+    #[error("signing key {key} of {author} was rotated out from seq {from_seq} on (rotation {by}); this record is not valid")]
+    KeyRotatedOut {
+        /// The author.
+        author: String,
+        /// The key used.
+        key: PublicKey,
+        /// The first position it may not sign.
+        from_seq: u64,
+        /// The rotation record.
+        by: RecordId,
+    },
+    /// 17. The admins revoked this key from a position at or before this one.
+    #[error("signed with key {key} of {author} after its revocation from seq {from_seq} (proposal {by}); this record is not valid")]
+    KeyRevoked {
+        /// The author.
+        author: String,
+        /// The revoked key.
+        key: PublicKey,
+        /// The first position it may not sign.
+        from_seq: u64,
+        /// The revoking proposal.
+        by: RecordId,
+    },
+    /// 18. Records of this chain are missing before this position.
     #[error("gap: records {missing_from} to {missing_to} are missing ({stranded} later record(s) cannot be linked)")]
     Gap {
         /// First missing sequence number.
@@ -100,7 +163,7 @@ pub enum Rejection {
         /// How many records after the gap were seen.
         stranded: u64,
     },
-    /// 13. The record's predecessor id is not the id of the chain's record before it.
+    /// 19. The record's predecessor id is not the id of the chain's record before it.
     #[error("wrong predecessor: expected {expected}, found {found}")]
     WrongPredecessor {
         /// The id of the record at seq - 1.
@@ -108,10 +171,10 @@ pub enum Rejection {
         /// The predecessor the record names.
         found: RecordId,
     },
-    /// 14. The same record appears twice.
+    /// 20. The same record appears twice.
     #[error("duplicate record")]
     Duplicate,
-    /// 15. Two different validly signed records with the same author and sequence number.
+    /// 21. Two different validly signed records with the same author and sequence number.
     #[error("equivocation: records {first} and {second} both claim this position")]
     Equivocation {
         /// The record seen first.
@@ -119,11 +182,18 @@ pub enum Rejection {
         /// The other record.
         second: RecordId,
     },
-    /// 16. An equivocation proof that does not prove one.
+    /// 22. An equivocation proof that does not prove one.
     #[error("invalid equivocation proof: {detail}")]
     InvalidProof {
         /// Why.
         detail: String,
+    },
+    /// 23. A governance record comes after ordinary records in a bundle; verdicts on the
+    /// records before it could depend on the order (FORMAT.md, "Bundle order").
+    #[error("governance record after {ordinary_before} ordinary record(s): a bundle lists governance records first")]
+    GovernanceOutOfOrder {
+        /// Ordinary records read before it.
+        ordinary_before: u64,
     },
 }
 
@@ -134,20 +204,36 @@ impl Rejection {
             Rejection::Malformed { .. } => "malformed",
             Rejection::UnsupportedVersion { .. } => "unsupported-version",
             Rejection::WrongNetwork { .. } => "wrong-network",
-            Rejection::UnknownAuthor { .. } => "unknown-author",
-            Rejection::KeyNotAuthors { .. } => "key-not-authors",
+            Rejection::InvalidSigningKey { .. } => "invalid-signing-key",
             Rejection::BadSignature => "bad-signature",
             Rejection::BodyHashMismatch => "body-hash-mismatch",
             Rejection::BodyMalformed { .. } => "body-malformed",
             Rejection::BodyKindMismatch { .. } => "body-kind-mismatch",
             Rejection::InvalidAmount { .. } => "invalid-amount",
             Rejection::InvalidField { .. } => "invalid-field",
+            Rejection::InvalidProofOfPossession { .. } => "invalid-proof-of-possession",
+            Rejection::UnknownAuthor { .. } => "unknown-author",
+            Rejection::MemberRemoved { .. } => "member-removed",
+            Rejection::KeyNotAuthors { .. } => "key-not-authors",
+            Rejection::KeyNotYetValid { .. } => "key-not-yet-valid",
+            Rejection::KeyRotatedOut { .. } => "key-rotated-out",
+            Rejection::KeyRevoked { .. } => "key-revoked",
             Rejection::Gap { .. } => "gap",
             Rejection::WrongPredecessor { .. } => "wrong-predecessor",
             Rejection::Duplicate => "duplicate",
             Rejection::Equivocation { .. } => "equivocation",
             Rejection::InvalidProof { .. } => "invalid-proof",
+            Rejection::GovernanceOutOfOrder { .. } => "governance-out-of-order",
         }
+    }
+
+    /// Whether the record is invalid because the network's governance revoked its key or
+    /// removed its author from an earlier position: a governed state, not a fault of the ledger.
+    pub fn is_revocation(&self) -> bool {
+        matches!(
+            self,
+            Rejection::KeyRevoked { .. } | Rejection::MemberRemoved { .. }
+        )
     }
 
     fn from_field(error: FieldError) -> Rejection {
@@ -220,28 +306,38 @@ pub struct RejectedRecord {
 /// The outcome of verifying one record.
 pub type RecordVerdict = Result<VerifiedRecord, Box<RejectedRecord>>;
 
-/// Verifies records of one network. Keys are decompressed and checked once, here.
+/// Verifies records of one network under one governance state. Keys are decompressed and
+/// checked once, here.
 pub struct Verifier {
     genesis: Genesis,
     network_id: NetworkId,
-    keys: HashMap<PublicKey, (usize, VerifyingKey)>,
+    authority: Authority,
+    keys: HashMap<PublicKey, VerifyingKey>,
 }
 
+/// A record whose signature is still to be checked, with its key.
+type Prechecked<'a> = Result<(SignedRecord, Cow<'a, VerifyingKey>), Box<RejectedRecord>>;
+
 impl Verifier {
-    /// A verifier for the network of `genesis`, which must already be checked (`Genesis::decode` does).
+    /// A verifier for the network of `genesis` before any governance record; `genesis` must
+    /// already be checked (`Genesis::decode` does).
     pub fn new(genesis: Genesis) -> Verifier {
-        let mut keys = HashMap::new();
-        for (index, member) in genesis.members.iter().enumerate() {
-            for key in &member.signing_keys {
-                // Genesis::check refused keys that fail this; skipping keeps a bad genesis harmless.
-                if let Ok(verifying_key) = signature::check_public_key(key) {
-                    keys.insert(*key, (index, verifying_key));
-                }
-            }
-        }
+        let authority = Authority::from_genesis(&genesis);
+        Verifier::with_authority(genesis, authority)
+    }
+
+    /// A verifier for the network of `genesis` under `authority` (see `governance::derive`).
+    pub fn with_authority(genesis: Genesis, authority: Authority) -> Verifier {
+        let keys = authority
+            .all_keys()
+            // Genesis::check and the governance rules refused keys that fail this; skipping
+            // keeps a bad genesis harmless.
+            .filter_map(|key| Some((*key, signature::check_public_key(key).ok()?)))
+            .collect();
         Verifier {
             network_id: genesis.network_id(),
             genesis,
+            authority,
             keys,
         }
     }
@@ -256,20 +352,53 @@ impl Verifier {
         self.network_id
     }
 
+    /// The governance state records are judged under.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
     /// Verifies one record with `verify_strict`.
     pub fn verify(&self, bytes: Vec<u8>) -> RecordVerdict {
         let (record, key) = self.check_before_signature(bytes)?;
-        if !signature::verify_one(key, &record.id, &record.signature) {
+        if !signature::verify_one(&key, &record.id, &record.signature) {
             return Err(rejected(&record, Rejection::BadSignature));
         }
-        check_after_signature(record)
+        self.check_after_signature(record)
+    }
+
+    /// Verifies one record by the record rules alone (1–11, `verify_strict`), not the
+    /// authority rules: for reading governance records, which `governance::derive` judges
+    /// itself, before the authority they build is known.
+    pub fn verify_record_rules(&self, bytes: Vec<u8>) -> RecordVerdict {
+        let (record, key) = self.check_before_signature(bytes)?;
+        if !signature::verify_one(&key, &record.id, &record.signature) {
+            return Err(rejected(&record, Rejection::BadSignature));
+        }
+        check_body(record)
+    }
+
+    /// Applies the authority rules (12–17) to a record that passed the record rules.
+    pub fn check_authority(&self, record: VerifiedRecord) -> RecordVerdict {
+        let header = &record.header;
+        match self
+            .authority
+            .check(&header.author, header.seq, &header.signing_key)
+        {
+            Ok(()) => Ok(record),
+            Err(reason) => Err(Box::new(RejectedRecord {
+                author: Some(header.author.clone()),
+                seq: Some(header.seq),
+                id: Some(record.id),
+                reason,
+            })),
+        }
     }
 
     /// Verifies many records, their signatures in batches (see `signature`). Verdicts are the
     /// same as [`Verifier::verify`] would give, in the same order, but for one case FORMAT.md
     /// §15 describes: a signature with a mixed-order R, which only the key's holder can make.
     pub fn verify_batch(&self, records: Vec<Vec<u8>>) -> Vec<RecordVerdict> {
-        let prechecked: Vec<Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>>> = records
+        let prechecked: Vec<Prechecked<'_>> = records
             .into_iter()
             .map(|bytes| self.check_before_signature(bytes))
             .collect();
@@ -277,7 +406,7 @@ impl Verifier {
             .iter()
             .filter_map(|result| result.as_ref().ok())
             .map(|(record, key)| BatchItem {
-                key,
+                key: key.as_ref(),
                 record_id: record.id,
                 signature: record.signature,
             })
@@ -288,18 +417,15 @@ impl Verifier {
             .map(|result| {
                 let (record, _) = result?;
                 match signature_ok.next() {
-                    Some(true) => check_after_signature(record),
+                    Some(true) => self.check_after_signature(record),
                     _ => Err(rejected(&record, Rejection::BadSignature)),
                 }
             })
             .collect()
     }
 
-    /// Rules 1 to 5.
-    fn check_before_signature(
-        &self,
-        bytes: Vec<u8>,
-    ) -> Result<(SignedRecord, &VerifyingKey), Box<RejectedRecord>> {
+    /// Rules 1 to 4.
+    fn check_before_signature(&self, bytes: Vec<u8>) -> Prechecked<'_> {
         let record = SignedRecord::parse(bytes).map_err(|error| {
             Box::new(RejectedRecord {
                 author: None,
@@ -323,22 +449,25 @@ impl Verifier {
                 },
             ));
         }
-        let Some(author_index) = self.genesis.member_index(&header.author) else {
-            let reason = Rejection::UnknownAuthor {
-                author: header.author.clone(),
-            };
-            return Err(rejected(&record, reason));
-        };
-        match self.keys.get(&header.signing_key) {
-            Some((index, key)) if *index == author_index => Ok((record, key)),
-            _ => {
-                let reason = Rejection::KeyNotAuthors {
-                    author: header.author.clone(),
+        if let Some(key) = self.keys.get(&header.signing_key) {
+            return Ok((record, Cow::Borrowed(key)));
+        }
+        // A key this verifier has not met: checked here, per record (hostile or misplaced input).
+        match signature::check_public_key(&header.signing_key) {
+            Ok(key) => Ok((record, Cow::Owned(key))),
+            Err(problem) => {
+                let reason = Rejection::InvalidSigningKey {
                     key: header.signing_key,
+                    problem: problem.to_owned(),
                 };
                 Err(rejected(&record, reason))
             }
         }
+    }
+
+    /// Rules 6 to 17.
+    fn check_after_signature(&self, record: SignedRecord) -> RecordVerdict {
+        self.check_authority(check_body(record)?)
     }
 
     /// Verifies an equivocation proof: two distinct, validly signed records of one author at one
@@ -371,8 +500,8 @@ impl Verifier {
     }
 }
 
-/// Rules 7 to 11.
-fn check_after_signature(record: SignedRecord) -> RecordVerdict {
+/// Rules 6 to 11: the record alone.
+fn check_body(record: SignedRecord) -> RecordVerdict {
     if record.body_hash() != record.header.body_hash {
         return Err(rejected(&record, Rejection::BodyHashMismatch));
     }
@@ -421,12 +550,30 @@ fn check_after_signature(record: SignedRecord) -> RecordVerdict {
     if let Err(error) = field_check {
         return Err(rejected(&record, Rejection::from_field(error)));
     }
+    if let Some((member, grant)) = key_grant_of(&record.header, &body) {
+        if let Err(problem) = grant.verify(&record.header.network_id, member) {
+            let reason = Rejection::InvalidProofOfPossession {
+                key: grant.key,
+                problem: problem.to_owned(),
+            };
+            return Err(rejected(&record, reason));
+        }
+    }
     Ok(VerifiedRecord {
         header: record.header,
         body,
         id: record.id,
         bytes: record.bytes,
     })
+}
+
+/// The new key a governance body grants, and the member it is granted to.
+fn key_grant_of<'a>(header: &'a RecordHeader, body: &'a Body) -> Option<(&'a str, &'a KeyGrant)> {
+    match body {
+        Body::KeyRotation(rotation) => Some((&header.author, &rotation.new_key)),
+        Body::Proposal(proposal) => proposal.change.key_grant(),
+        _ => None,
+    }
 }
 
 /// The one amount a body carries, if any, with its field name as `Body::check` names it.

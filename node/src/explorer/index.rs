@@ -215,7 +215,7 @@ pub(crate) fn index_record(
                 .bytes(&id.0);
             trees.explorer.insert(key.into_vec(), &[][..])?;
         }
-        Body::Statement(_) => {}
+        Body::Statement(_) | Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {}
         Body::Correction(correction) => {
             correct(trees, author, seq, id, correction)?;
         }

@@ -156,6 +156,9 @@ pub fn describe(body: &Body) -> String {
             action.date
         ),
         Body::Statement(statement) => format!("statement: {}", statement.title),
+        Body::Proposal(proposal) => format!("proposes: {}", proposal.change.summary()),
+        Body::Approval(approval) => format!("approves proposal {}", short(&approval.proposal)),
+        Body::KeyRotation(rotation) => format!("rotates to key {}", rotation.new_key.key),
         Body::Correction(correction) => match &correction.replacement {
             None => format!(
                 "withdraws {}: {}",
@@ -486,7 +489,11 @@ pub fn record_page(store: &Store, id: &RecordId) -> Result<RecordPage, Problem> 
             page.corrects = load_summary(store, &correction.corrects)?;
             page.changes = changes(store, correction)?;
         }
-        Body::TreatyText(_) | Body::Statement(_) => {}
+        Body::TreatyText(_)
+        | Body::Statement(_)
+        | Body::Proposal(_)
+        | Body::Approval(_)
+        | Body::KeyRotation(_) => {}
     }
     Ok(page)
 }

@@ -497,6 +497,9 @@ pub fn body_json(body: &Body) -> Value {
                     json!({ "kind": replacement.kind().name(), "value": body_json(&replacement)["value"] })
                 }),
             }),
+            Body::Proposal(inner) => json!(inner),
+            Body::Approval(inner) => json!(inner),
+            Body::KeyRotation(inner) => json!(inner),
         }
     };
     json!({ "kind": body.kind().name(), "kind_number": body.kind() as u16, "value": value(body) })
