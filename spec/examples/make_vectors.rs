@@ -5,6 +5,8 @@
 //! running this again rewrites the same bytes; `tests/vectors.rs` checks that the files agree
 //! with the code.
 
+#[path = "../tests/support/governance_vectors.rs"]
+mod governance_vectors;
 #[path = "../tests/support/vector_set.rs"]
 mod vector_set;
 

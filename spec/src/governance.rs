@@ -471,7 +471,7 @@ impl Authority {
             .collect()
     }
 
-    /// The authority rules (FORMAT.md, rules 12–16): may `key` sign position `seq` of `author`'s chain?
+    /// The authority rules (FORMAT.md, rules 12–17): may `key` sign position `seq` of `author`'s chain?
     pub fn check(&self, author: &str, seq: u64, key: &PublicKey) -> Result<(), Rejection> {
         let Some(member) = self.members.get(author) else {
             return Err(Rejection::UnknownAuthor {
@@ -719,20 +719,23 @@ fn proposer_refusal(state: &Authority, record: &GovernanceRecord) -> Option<Stri
 }
 
 /// The admins whose approval of `proposal` counts under `state`: the proposer and every admin
-/// with a validly signed approval, each once.
+/// with a validly signed approval, each once. A proposer that may not propose (not an admin,
+/// or its key not valid there) counts no more than such an approver would.
 fn approvers(
     state: &Authority,
     proposal: &GovernanceRecord,
     approvals: Option<&Vec<&GovernanceRecord>>,
 ) -> Vec<String> {
-    let mut admins = BTreeSet::from([proposal.author.clone()]);
-    for approval in approvals.into_iter().flatten() {
-        let counts = state.is_admin(&approval.author)
+    let counts = |record: &GovernanceRecord| {
+        state.is_admin(&record.author)
             && state
-                .check(&approval.author, approval.seq, &approval.signing_key)
-                .is_ok();
-        if counts {
-            admins.insert(approval.author.clone());
+                .check(&record.author, record.seq, &record.signing_key)
+                .is_ok()
+    };
+    let mut admins = BTreeSet::new();
+    for record in std::iter::once(proposal).chain(approvals.into_iter().flatten().copied()) {
+        if counts(record) {
+            admins.insert(record.author.clone());
         }
     }
     admins.into_iter().collect()
@@ -882,6 +885,14 @@ impl Governed {
                 findings.push(finding(format!("rotation without effect: {rejection}")));
                 continue;
             }
+            // The new key signs from the next position; the last position has none (and
+            // wrapping to 0 would end the old key from the chain's start).
+            let Some(from_seq) = record.seq.checked_add(1) else {
+                findings.push(finding(
+                    "rotation without effect: it is at the last position a chain can have".into(),
+                ));
+                continue;
+            };
             let new_key = rotation.new_key.key;
             if authority.key_owners.contains_key(&new_key) {
                 findings.push(finding(format!(
@@ -894,7 +905,6 @@ impl Governed {
             let Some(member) = authority.members.get_mut(&record.author) else {
                 continue;
             };
-            let from_seq = record.seq + 1;
             if let Some(span) = member.span_mut(&record.signing_key) {
                 let ends_later = span.end.is_none_or(|end| end.from_seq > from_seq);
                 if ends_later {

@@ -188,8 +188,9 @@ pub enum Rejection {
         /// Why.
         detail: String,
     },
-    /// 23. A governance record comes after ordinary records in a bundle; verdicts on the
-    /// records before it could depend on the order (FORMAT.md, "Bundle order").
+    /// 23. A governance record comes after ordinary records in a bundle.
+    ///
+    /// Verdicts on the records before it could depend on the order (FORMAT.md, "Bundle order").
     #[error("governance record after {ordinary_before} ordinary record(s): a bundle lists governance records first")]
     GovernanceOutOfOrder {
         /// Ordinary records read before it.

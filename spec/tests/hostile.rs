@@ -4,6 +4,8 @@
 //!
 //! Case counts are kept small (ed25519 in a debug build is slow) so the file runs in seconds.
 
+#[path = "support/governance_vectors.rs"]
+mod governance_vectors;
 #[path = "support/vector_set.rs"]
 mod vector_set;
 

@@ -5,6 +5,8 @@
 //! such an implementation would (hex in, verdicts out), and separately rebuild them in memory
 //! (`support/vector_set.rs`) so that any change to the encoding fails here first.
 
+#[path = "support/governance_vectors.rs"]
+mod governance_vectors;
 #[path = "support/vector_set.rs"]
 mod vector_set;
 
@@ -13,8 +15,10 @@ use std::path::PathBuf;
 use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader};
 use aidledger_spec::chain::ChainVerifier;
 use aidledger_spec::genesis::GenesisError;
+use aidledger_spec::governance::{self, GovernanceRecord, ProposalStatus};
 use aidledger_spec::signature::signed_message;
-use aidledger_spec::{domain, Genesis, Rejection, Verifier};
+use aidledger_spec::verify::RejectedRecord;
+use aidledger_spec::{domain, Body, Genesis, Rejection, Verifier};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -449,6 +453,11 @@ fn rejects_wrong_network() {
 }
 
 #[test]
+fn rejects_invalid_signing_key() {
+    check_invalid_records("invalid-signing-key-");
+}
+
+#[test]
 fn rejects_unknown_author() {
     check_invalid_records("unknown-author");
 }
@@ -648,4 +657,486 @@ fn reports_bundle_without_end_frame_as_truncated() {
         matches!(error, BundleError::Truncated { offset, .. } if offset == bundle.len() as u64),
         "{error}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance (governance.json)
+
+fn governance_genesis() -> Genesis {
+    Genesis::decode(&bytes(&load("governance.json")["genesis_hex"]))
+        .expect("the governance genesis is valid")
+}
+
+fn governance_entries(section: &str) -> Vec<Value> {
+    load("governance.json")[section]
+        .as_array()
+        .unwrap_or_else(|| panic!("governance.json has no {section}"))
+        .clone()
+}
+
+fn without(mut value: Value, keys: &[&str]) -> Value {
+    if let Some(object) = value.as_object_mut() {
+        for key in keys {
+            object.remove(*key);
+        }
+    }
+    value
+}
+
+fn verdict_code(verdict: &Result<aidledger_spec::VerifiedRecord, Box<RejectedRecord>>) -> String {
+    match verdict {
+        Ok(_) => "valid".into(),
+        Err(rejected) => rejected.reason.code().into(),
+    }
+}
+
+/// The governance records among a scenario's records, read by the record rules alone.
+fn scenario_governance_records(verifier: &Verifier, scenario: &Value) -> Vec<GovernanceRecord> {
+    scenario["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|record| {
+            let verified = verifier
+                .verify_record_rules(bytes(&record["record_hex"]))
+                .unwrap_or_else(|rejected| panic!("{}: {}", record["label"], rejected.reason));
+            GovernanceRecord::from_verified(&verified)
+        })
+        .collect()
+}
+
+fn scenario(name: &str) -> Value {
+    governance_entries("scenarios")
+        .into_iter()
+        .find(|scenario| scenario["name"] == name)
+        .unwrap_or_else(|| panic!("no governance scenario {name}"))
+}
+
+/// What `derive` made of the proposals, in the shape of `expected.proposals`.
+fn proposal_json(status: &ProposalStatus) -> Value {
+    let mut value = serde_json::json!({
+        "id": status.id.to_hex(),
+        "proposer": status.proposer,
+        "approved_by": status.approved_by,
+    });
+    let state = without(
+        serde_json::to_value(&status.state).expect("serialises"),
+        &["reason"],
+    );
+    for (key, field) in state.as_object().expect("an object") {
+        value[key] = field.clone();
+    }
+    value
+}
+
+/// Runs a scenario: derives the authority from its governance records, judges every record
+/// under it, runs the records in bundle order through the chain rules, and compares all of it
+/// with the scenario's expectations.
+fn check_scenario(name: &str) {
+    let scenario = scenario(name);
+    let genesis = governance_genesis();
+    let genesis_verifier = Verifier::new(genesis.clone());
+    let governance = scenario_governance_records(&genesis_verifier, &scenario);
+    let derivation = governance::derive(&genesis, &governance);
+    let expected = &scenario["expected"];
+    let labels_removed = |value: &Value| -> Vec<Value> {
+        value
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|item| without(item.clone(), &["label"]))
+            .collect()
+    };
+
+    // Effective proposals, in order; each builds on the one before.
+    let steps: Vec<Value> = derivation
+        .authority
+        .steps()
+        .iter()
+        .map(|step| {
+            serde_json::json!({
+                "proposal": step.proposal.to_hex(),
+                "change": step.change.name(),
+                "approved_by": step.approved_by,
+            })
+        })
+        .collect();
+    assert_eq!(steps, labels_removed(&expected["steps"]), "{name}: steps");
+    let mut base = aidledger_spec::Digest::ZERO;
+    for step in derivation.authority.steps() {
+        let status = derivation
+            .proposals
+            .iter()
+            .find(|status| status.id == step.proposal)
+            .expect("an effective proposal has a status");
+        assert_eq!(
+            status.proposal.base, base,
+            "{name}: a step builds on the tip"
+        );
+        base = step.proposal;
+    }
+    assert_eq!(derivation.authority.tip(), base, "{name}: tip");
+
+    // Every proposal's state, by record id.
+    let proposals: Vec<Value> = derivation.proposals.iter().map(proposal_json).collect();
+    assert_eq!(
+        proposals,
+        labels_removed(&expected["proposals"]),
+        "{name}: proposals"
+    );
+
+    // Records without effect.
+    let mut findings: Vec<Value> = derivation
+        .findings
+        .iter()
+        .map(|finding| {
+            serde_json::json!({
+                "record": finding.record.to_hex(),
+                "author": finding.author,
+                "seq": finding.seq,
+            })
+        })
+        .collect();
+    findings.sort_by(|a, b| a["record"].as_str().cmp(&b["record"].as_str()));
+    findings.dedup();
+    assert_eq!(
+        findings,
+        labels_removed(&expected["findings"]),
+        "{name}: findings {:?}",
+        derivation.findings
+    );
+
+    // Every record under the derived authority, singly and in a batch.
+    let verifier = Verifier::with_authority(genesis.clone(), derivation.authority.clone());
+    let records = scenario["records"].as_array().expect("records");
+    let inputs: Vec<Vec<u8>> = records
+        .iter()
+        .map(|record| bytes(&record["record_hex"]))
+        .collect();
+    let batch = verifier.verify_batch(inputs.clone());
+    for ((record, input), batch_verdict) in records.iter().zip(&inputs).zip(&batch) {
+        let verdict = verifier.verify(input.clone());
+        assert_eq!(
+            verdict_code(&verdict),
+            record["expected_verdict"],
+            "{name}: {}",
+            record["label"]
+        );
+        assert_eq!(
+            verdict_code(batch_verdict),
+            record["expected_verdict"],
+            "{name}: {} in a batch",
+            record["label"]
+        );
+    }
+
+    // Authority checks of (author, seq, key).
+    for check in expected["checks"].as_array().expect("checks") {
+        let key: [u8; 32] = bytes(&check["key"]).try_into().expect("32 bytes");
+        let author = check["author"].as_str().expect("author");
+        let seq = check["seq"].as_u64().expect("seq");
+        let got = match derivation
+            .authority
+            .check(author, seq, &aidledger_spec::PublicKey(key))
+        {
+            Ok(()) => "valid".to_owned(),
+            Err(reason) => reason.code().to_owned(),
+        };
+        assert_eq!(
+            got, check["expected"],
+            "{name}: {author} seq {seq} key {}",
+            check["key_name"]
+        );
+    }
+
+    // The records in bundle order (governance records first, by author and seq) through the
+    // chain rules: revoked records are kept apart and do not make the report invalid.
+    let mut ordered: Vec<&Value> = records.iter().collect();
+    ordered.sort_by_key(|record| {
+        let governance = matches!(
+            record["kind"].as_str(),
+            Some("proposal" | "approval" | "key-rotation")
+        );
+        (
+            !governance,
+            record["author"].as_str().unwrap_or_default().to_owned(),
+            record["seq"].as_u64(),
+        )
+    });
+    let mut chains = ChainVerifier::new(&genesis);
+    for record in ordered {
+        chains.add(verifier.verify(bytes(&record["record_hex"])));
+    }
+    let report = chains.finish_with_governance(derivation);
+    let problems: Vec<String> = report
+        .problems()
+        .map(|problem| problem.reason.to_string())
+        .collect();
+    assert_eq!(
+        report.is_valid(),
+        expected["report"]["is_valid"],
+        "{name}: is_valid {problems:?}"
+    );
+    let mut revoked: Vec<String> = report
+        .chains
+        .iter()
+        .flat_map(|chain| &chain.revoked)
+        .map(|problem| {
+            problem
+                .record_id
+                .expect("a revoked record has an id")
+                .to_hex()
+        })
+        .collect();
+    revoked.sort();
+    let mut expected_revoked: Vec<String> = expected["report"]["revoked"]
+        .as_array()
+        .expect("revoked")
+        .iter()
+        .map(|label| {
+            records
+                .iter()
+                .find(|record| record["label"] == *label)
+                .and_then(|record| record["record_id"].as_str())
+                .expect("a record of the scenario")
+                .to_owned()
+        })
+        .collect();
+    expected_revoked.sort();
+    assert_eq!(revoked, expected_revoked, "{name}: revoked");
+}
+
+#[test]
+fn accepts_every_valid_governance_record() {
+    let verifier = Verifier::new(governance_genesis());
+    let network_id = verifier.network_id();
+    let records = governance_entries("valid");
+    let mut kinds = Vec::new();
+    let mut changes = Vec::new();
+    for record in &records {
+        let name = &record["name"];
+        let verified = verifier
+            .verify(bytes(&record["record_hex"]))
+            .unwrap_or_else(|rejected| panic!("{name}: {}", rejected.reason));
+        assert_eq!(verified.id().to_hex(), record["record_id"], "{name}");
+        let (header, body) = (bytes(&record["header_hex"]), bytes(&record["body_hex"]));
+        assert_eq!(
+            [header.as_slice(), &body, &bytes(&record["signature_hex"])].concat(),
+            bytes(&record["record_hex"]),
+            "{name}"
+        );
+        assert_eq!(
+            sha256(&[domain::RECORD_ID.as_bytes(), &header]),
+            record["record_id"],
+            "{name}"
+        );
+        let kind = u32::from_le_bytes(body[..4].try_into().expect("4 bytes"));
+        assert_eq!(u64::from(kind), record["body"]["kind_number"], "{name}");
+        kinds.push(kind);
+        if kind == 5 {
+            // kind (4 bytes) ‖ base (32 bytes) ‖ the change's u32 variant index.
+            let change = u32::from_le_bytes(body[36..40].try_into().expect("4 bytes"));
+            changes.push(change);
+            let Body::Proposal(proposal) = verified.body() else {
+                panic!("{name}: kind 5 is a proposal");
+            };
+            assert_eq!(proposal.change.name(), record["change"], "{name}");
+        }
+        // The proof of possession, checked as another implementation would: SHA-256 of the
+        // documented input, then ed25519 verify_strict by the new key.
+        if let Some(grant) = record.get("key_grant") {
+            let input = bytes(&grant["possession_message_input_hex"]);
+            let member = grant["member"].as_str().expect("member");
+            let key: [u8; 32] = bytes(&grant["key"]).try_into().expect("32 bytes");
+            assert_eq!(
+                input,
+                [
+                    governance::POSSESSION_DOMAIN.as_bytes(),
+                    &network_id.0,
+                    &key,
+                    member.as_bytes()
+                ]
+                .concat(),
+                "{name}"
+            );
+            let message = sha256(&[&input]);
+            assert_eq!(message, grant["possession_message"], "{name}");
+            let proof = Signature::from_slice(&bytes(&grant["proof_of_possession"])).expect("64");
+            VerifyingKey::from_bytes(&key)
+                .expect("a valid key")
+                .verify_strict(&bytes(&grant["possession_message"]), &proof)
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+        }
+    }
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(kinds, [5, 6, 7], "one record of each governance kind");
+    changes.sort_unstable();
+    assert_eq!(changes, [0, 1, 2, 3, 4, 5], "one proposal of each change");
+}
+
+#[test]
+fn rejects_invalid_governance_records() {
+    let verifier = Verifier::new(governance_genesis());
+    let cases = governance_entries("invalid");
+    assert!(cases
+        .iter()
+        .any(|case| case["expected"]["code"] == "invalid-proof-of-possession"));
+    for case in cases {
+        let name = case["name"].as_str().unwrap_or_default();
+        assert!(
+            name.starts_with(case["expected"]["code"].as_str().unwrap_or("?")),
+            "{name}: named after its code"
+        );
+        check(
+            &verifier,
+            name,
+            &bytes(&case["record_hex"]),
+            &case["expected"],
+        );
+        // The record rules alone give the same first reason, but for authority rules.
+        let record_rules = verifier.verify_record_rules(bytes(&case["record_hex"]));
+        if case["expected"]["code"] != "key-not-authors" {
+            assert_eq!(
+                record_rules.err().map(|rejected| rejected.reason.code()),
+                case["expected"]["code"].as_str(),
+                "{name}: record rules"
+            );
+        }
+    }
+}
+
+#[test]
+fn rejects_rotation_without_proof_of_possession() {
+    let verifier = Verifier::new(governance_genesis());
+    let case = governance_entries("invalid")
+        .into_iter()
+        .find(|case| case["name"] == "invalid-proof-of-possession-rotation-proved-by-old-key")
+        .expect("the vector");
+    check(
+        &verifier,
+        "rotation",
+        &bytes(&case["record_hex"]),
+        &case["expected"],
+    );
+}
+
+#[test]
+fn below_threshold_changes_nothing() {
+    check_scenario("below-threshold-changes-nothing");
+}
+
+#[test]
+fn double_approval_counts_once() {
+    check_scenario("double-approval-counts-once");
+}
+
+#[test]
+fn adds_member_and_accepts_its_records() {
+    check_scenario("add-member");
+}
+
+#[test]
+fn proposal_on_old_base_is_stale() {
+    check_scenario("stale-base");
+}
+
+#[test]
+fn removed_member_records_are_revoked_and_admins_cannot_be_removed() {
+    check_scenario("remove-member");
+}
+
+#[test]
+fn removes_admin_after_the_admin_rule_drops_it() {
+    check_scenario("admin-rule-then-removal");
+}
+
+#[test]
+fn accepts_rotated_key() {
+    check_scenario("rotation");
+}
+
+#[test]
+fn revokes_stolen_key_and_accepts_replacement() {
+    check_scenario("revocation-with-replacement");
+}
+
+#[test]
+fn smallest_proposal_id_wins_on_one_tip() {
+    check_scenario("same-tip-smallest-id-wins");
+}
+
+#[test]
+fn every_governance_scenario_has_a_test() {
+    let tested = [
+        "below-threshold-changes-nothing",
+        "double-approval-counts-once",
+        "add-member",
+        "stale-base",
+        "remove-member",
+        "admin-rule-then-removal",
+        "rotation",
+        "revocation-with-replacement",
+        "same-tip-smallest-id-wins",
+    ];
+    for scenario in governance_entries("scenarios") {
+        assert!(
+            tested.contains(&scenario["name"].as_str().unwrap_or_default()),
+            "untested: {}",
+            scenario["name"]
+        );
+    }
+}
+
+/// Calls `visit` with every permutation of `items` (Heap's algorithm).
+fn permutations<T: Clone>(items: &mut [T], visit: &mut dyn FnMut(&[T])) {
+    fn heap<T>(k: usize, items: &mut [T], visit: &mut dyn FnMut(&[T])) {
+        if k <= 1 {
+            visit(items);
+            return;
+        }
+        for i in 0..k - 1 {
+            heap(k - 1, items, visit);
+            let j = if k % 2 == 0 { i } else { 0 };
+            items.swap(j, k - 1);
+        }
+        heap(k - 1, items, visit);
+    }
+    let len = items.len();
+    heap(len, items, visit);
+}
+
+#[test]
+fn derivation_does_not_depend_on_record_order() {
+    let genesis = governance_genesis();
+    let verifier = Verifier::new(genesis.clone());
+    for scenario in governance_entries("scenarios") {
+        let name = &scenario["name"];
+        let mut records = scenario_governance_records(&verifier, &scenario);
+        let reference = governance::derive(&genesis, &records);
+        let reference_json = serde_json::to_value(&reference).expect("serialises");
+        let compare = |shuffled: &[GovernanceRecord]| {
+            let derivation = governance::derive(&genesis, shuffled);
+            assert_eq!(derivation.authority, reference.authority, "{name}");
+            assert_eq!(
+                serde_json::to_value(&derivation).expect("serialises"),
+                reference_json,
+                "{name}"
+            );
+        };
+        assert!(records.len() <= 7, "{name}: all permutations stay cheap");
+        let mut count = 0;
+        permutations(&mut records, &mut |permutation| {
+            count += 1;
+            compare(permutation);
+        });
+        assert_eq!(count, (1..=records.len()).product::<usize>(), "{name}");
+        // Every record given twice changes nothing either.
+        let doubled: Vec<GovernanceRecord> = records
+            .iter()
+            .chain(records.iter().rev())
+            .cloned()
+            .collect();
+        compare(&doubled);
+    }
 }

@@ -4,6 +4,9 @@
 //! `tests/vectors.rs`, which builds them again in memory and compares them with the files, so
 //! that any change to the encoding, hashing or signing fails a test.
 //!
+//! The governance vectors live beside this file, in `governance_vectors.rs`, which every
+//! includer of this file includes too (as `governance_vectors`, at the crate root).
+//!
 //! Every `expect` here is on an input this file builds itself (small bodies, valid keys); a
 //! failure means the generator is wrong, not the data.
 
@@ -704,6 +707,46 @@ pub fn invalid_records(fixture: &Fixture) -> Vec<Invalid> {
             None,
         ),
         invalid(
+            "invalid-signing-key-small-order",
+            "The header names the identity point 01 00…00 as its signing key (the donor's key signed): a small-order key.",
+            assembled_with(
+                fixture,
+                codec::encode(&Body::Transaction(disbursement())),
+                |header| header.signing_key = PublicKey(IDENTITY_POINT),
+                &fixture.donor,
+            ),
+            "invalid-signing-key",
+            true,
+            None,
+        ),
+        invalid(
+            "invalid-signing-key-torsion",
+            "The header names the donor's key plus the point of order 2 as its signing key: not torsion-free.",
+            assembled_with(
+                fixture,
+                codec::encode(&Body::Transaction(disbursement())),
+                |header| header.signing_key = torsioned_key(),
+                &fixture.donor,
+            ),
+            "invalid-signing-key",
+            true,
+            None,
+        ),
+        invalid(
+            "bad-signature-before-authority-rules",
+            "A record by XX-NOT-A-MEMBER whose header names the outsider's key but which the donor's key signed: the signature (rule 5) is checked before the author (rule 12).",
+            {
+                let mut draft = base_draft(fixture);
+                draft.author = "XX-NOT-A-MEMBER".into();
+                let body = codec::encode(&draft.body);
+                let header = header_of(&draft, &body, &fixture.outsider);
+                assemble(&header, &body, &fixture.donor)
+            },
+            "bad-signature",
+            true,
+            None,
+        ),
+        invalid(
             "unknown-author",
             "A record by XX-NOT-A-MEMBER, signed with a key of no member.",
             {
@@ -912,7 +955,7 @@ pub fn invalid_records(fixture: &Fixture) -> Vec<Invalid> {
         ),
         invalid(
             "invalid-amount-before-invalid-field",
-            "A first record with a predecessor, an empty activity id and the amount 1,000: the amount rule (10) comes before the field rules (11).",
+            "A first record with a predecessor, an empty activity id and the amount 1,000: the amount rule (9) comes before the field rules (10).",
             signed_with(fixture, |draft| {
                 draft.prev = Digest([0x55; 32]);
                 draft.body = transaction_with(|tx| {
@@ -1352,6 +1395,10 @@ pub fn all() -> Vec<VectorFile> {
         VectorFile {
             name: "bundle.json",
             json: bundle_file(&fixture),
+        },
+        VectorFile {
+            name: "governance.json",
+            json: crate::governance_vectors::governance_file(),
         },
     ]
 }
