@@ -1,7 +1,8 @@
 //! The node's data directory: file names, the exclusive lock, private files and `endpoints.json`.
 //!
-//! Layout (docs/INTERFACES.md): `genesis.bin`, `org.key`, `store/`, `submit.token`,
-//! `endpoints.json`, `node.lock`. Files that must survive a crash whole are written to a
+//! Layout (docs/INTERFACES.md): `genesis.bin`, `org.key`, `org.id`, `store/`, `submit.token`,
+//! `endpoints.json`, `node.lock`, and after a key rotation the organisation's earlier keys as
+//! `org.key.<public key hex>`. Files that must survive a crash whole are written to a
 //! temporary name, fsynced, renamed, and the directory fsynced, so a reader sees the old
 //! file or the new one, never half of one.
 
@@ -17,6 +18,13 @@ use ed25519_dalek::SigningKey;
 pub const GENESIS_FILE: &str = "genesis.bin";
 /// The organisation's signing key: hex of the 32-byte seed, one line, mode 0600.
 pub const KEY_FILE: &str = "org.key";
+/// The organisation this directory's node signs for, one line (written at the first start;
+/// directories made before it existed name the organisation by their key in the genesis).
+pub const ORG_FILE: &str = "org.id";
+/// Prefix of the files that keep the organisation's earlier signing keys, followed by the
+/// public key in hex: `POST /v1/key/rotate` keeps the key it replaces, and the node picks at
+/// start whichever key the network's authority lets sign the chain's next position.
+pub const KEY_BACKUP_PREFIX: &str = "org.key.";
 /// The sled database directory.
 pub const STORE_DIR: &str = "store";
 /// The submit API's bearer token, 64 hex characters, mode 0600, new at every start.
@@ -160,6 +168,63 @@ pub fn read_key_file(path: &Path) -> Result<SigningKey, KeyFileError> {
 /// The text of a key file for `key`.
 pub fn key_file_text(key: &SigningKey) -> String {
     format!("{}\n", hex::encode(key.to_bytes()))
+}
+
+/// The directory's signing keys: `org.key` first, then every kept earlier key
+/// (`org.key.<public key hex>`) in name order.
+pub fn read_signing_keys(dir: &Path) -> Result<Vec<SigningKey>, KeyFileError> {
+    let mut keys = vec![read_key_file(&dir.join(KEY_FILE))?];
+    let entries = fs::read_dir(dir).map_err(|source| KeyFileError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut backups = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| KeyFileError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(public) = name.strip_prefix(KEY_BACKUP_PREFIX) else {
+            continue;
+        };
+        // A temporary file of an interrupted write is not a key.
+        if public.len() == SEED_BYTES * 2 && public.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            backups.push(entry.path());
+        }
+    }
+    backups.sort();
+    for path in backups {
+        keys.push(read_key_file(&path)?);
+    }
+    Ok(keys)
+}
+
+/// Makes `new` the directory's signing key, keeping `old` as `org.key.<old public key hex>`
+/// first: each file is written atomically and durably, so that a crash at any point leaves
+/// both keys on disk or only the old one in `org.key`.
+pub fn install_signing_key(dir: &Path, new: &SigningKey, old: &SigningKey) -> io::Result<()> {
+    let backup = dir.join(format!("{KEY_BACKUP_PREFIX}{}", public_key(old)));
+    write_file_atomically(&backup, key_file_text(old).as_bytes(), PRIVATE_FILE_MODE)?;
+    write_file_atomically(
+        &dir.join(KEY_FILE),
+        key_file_text(new).as_bytes(),
+        PRIVATE_FILE_MODE,
+    )
+}
+
+/// Reads `DIR/org.id`, if the directory has one.
+pub fn read_org_file(dir: &Path) -> io::Result<Option<String>> {
+    match fs::read_to_string(dir.join(ORG_FILE)) {
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Writes `DIR/org.id`.
+pub fn write_org_file(dir: &Path, org: &str) -> io::Result<()> {
+    write_file_atomically(&dir.join(ORG_FILE), format!("{org}\n").as_bytes(), 0o644)
 }
 
 /// The public key of a signing key, as the genesis lists it.

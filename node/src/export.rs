@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use aidledger_spec::bundle::BundleWriter;
+use aidledger_spec::bundle::{BundleItem, BundleWriter};
 use axum::body::{Body, Bytes};
 use tokio::sync::mpsc;
 
@@ -37,14 +37,16 @@ pub fn stream_bundle(store: Arc<Store>) -> Body {
     Body::from_stream(chunks)
 }
 
-/// Writes the bundle of the whole store to `out`: genesis, every record chain by chain, proofs, end.
+/// Writes the bundle of the whole store to `out` in bundle order (`Store::bundle_items`):
+/// genesis, governance records, the other records chain by chain, the records held as
+/// revoked, proofs, end.
 pub fn write_bundle<W: Write>(store: &Store, out: W) -> io::Result<W> {
     let mut writer = BundleWriter::new(out, store.genesis_bytes())?;
-    for record in store.iter_records() {
-        writer.record(&record.map_err(io::Error::other)?.bytes)?;
-    }
-    for proof in store.proofs() {
-        writer.proof(&proof.map_err(io::Error::other)?)?;
+    for item in store.bundle_items() {
+        match item.map_err(io::Error::other)? {
+            BundleItem::Record(bytes) => writer.record(&bytes)?,
+            BundleItem::Proof(proof) => writer.proof(&proof)?,
+        }
     }
     writer.finish()
 }

@@ -23,5 +23,7 @@ pub use datadir::{DirLock, Endpoints};
 pub use node::{
     start, start_with_network, NetworkOptions, NodeConfig, RunningNode, ShutdownError, StartError,
 };
-pub use store::{AppendError, Head, OpenError, OpenMode, Store, StoreError, StoredRecord};
+pub use store::{
+    AppendError, Head, OpenError, OpenMode, RevokedRecord, Store, StoreError, StoredRecord,
+};
 pub use view::RecordView;

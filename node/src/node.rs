@@ -17,9 +17,10 @@ use crate::datadir::{
     self, DirLock, Endpoints, KeyFileError, LockError, ENDPOINTS_FILE, GENESIS_FILE, KEY_FILE,
     PRIVATE_FILE_MODE, TOKEN_FILE,
 };
+use crate::governance::Governance;
 use crate::network::{self, NetworkConfig, NetworkError, NetworkHandle};
 use crate::store::{OpenError, OpenMode, Store, StoreError};
-use crate::writer::Writer;
+use crate::writer::{SigningKeys, Writer};
 use crate::{public, submit};
 
 /// How long a shutdown waits for open HTTP requests (an export, a slow client) before it
@@ -99,6 +100,9 @@ pub enum StartError {
     /// The writer could not start.
     #[error("cannot start the writer: {0}")]
     Writer(StoreError),
+    /// The governance state could not be derived from the store, or applied to it.
+    #[error("cannot derive the governance state: {0}")]
+    Governance(StoreError),
     /// The network could not start.
     #[error(transparent)]
     Network(#[from] NetworkError),
@@ -129,6 +133,7 @@ pub struct RunningNode {
     token: String,
     endpoints: Endpoints,
     store: Arc<Store>,
+    governance: Arc<Governance>,
     writer: Arc<Writer>,
     network: NetworkHandle,
     shutdown: watch::Sender<bool>,
@@ -159,6 +164,11 @@ impl RunningNode {
     /// The node's libp2p peer id.
     pub fn peer_id(&self) -> libp2p::PeerId {
         self.network.peer_id()
+    }
+
+    /// The node's governance state.
+    pub fn governance(&self) -> &Arc<Governance> {
+        &self.governance
     }
 
     /// Where the node listens for peers.
@@ -215,10 +225,10 @@ pub async fn start_with_network(
     );
     // Opening the store reads and may recover the whole sled log: not work for an async thread.
     let node_key_path = options.node_key.clone();
-    let (store, key, node_key) = tokio::task::spawn_blocking(move || {
-        let (store, key) = open_data_dir(&config)?;
+    let (opened, node_key) = tokio::task::spawn_blocking(move || {
+        let opened = open_data_dir(&config)?;
         let node_key = node_key(&config.data_dir, node_key_path.as_deref())?;
-        Ok::<_, StartError>((store, key, node_key))
+        Ok::<_, StartError>((opened, node_key))
     })
     .await
     .map_err(|error| StartError::Config(format!("startup failed: {error}")))??;
@@ -234,14 +244,7 @@ pub async fn start_with_network(
         listen,
         bootstrap: options.bootstrap,
     };
-    serve(
-        dir,
-        Arc::new(store),
-        key,
-        network,
-        (submit_addr, public_addr),
-    )
-    .await
+    serve(dir, opened, network, (submit_addr, public_addr)).await
 }
 
 /// The directory's transport key: copied in from `given` on first use, checked against it
@@ -280,9 +283,17 @@ fn node_key(dir: &Path, given: Option<&Path>) -> Result<SigningKey, StartError> 
     Ok(key)
 }
 
-/// Locks the directory, copies or checks the genesis and key, opens the store; returns the
-/// store and the signing key.
-fn open_data_dir(config: &NodeConfig) -> Result<(Store, SigningKey), StartError> {
+/// A data directory opened for a node: its store, governance state, organisation and keys.
+struct Opened {
+    store: Arc<Store>,
+    governance: Arc<Governance>,
+    org: String,
+    keys: Vec<SigningKey>,
+}
+
+/// Locks the directory, copies or checks the genesis, organisation and key, opens the store
+/// and derives the governance state.
+fn open_data_dir(config: &NodeConfig) -> Result<Opened, StartError> {
     let dir = &config.data_dir;
     let first_start = !dir.join(GENESIS_FILE).exists();
     if first_start {
@@ -303,23 +314,38 @@ fn open_data_dir(config: &NodeConfig) -> Result<(Store, SigningKey), StartError>
         )));
     }
     let lock = DirLock::acquire(dir)?;
-    let copied_key = if first_start {
-        Some(initialise(config)?)
+    if first_start {
+        initialise(config)?;
     } else {
-        None
-    };
+        check_genesis_flag(config)?;
+    }
     // The store first: it checks genesis.bin, the most telling problem of a damaged directory.
-    let store = Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing)?;
-    let key = match copied_key {
-        Some(key) => key,
-        None => check_flags(config)?,
+    let store = Arc::new(Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing)?);
+    let governance = Arc::new(Governance::load(store.clone()).map_err(StartError::Governance)?);
+    let view = governance.current();
+    let authority = view.authority();
+    let held = datadir::read_key_file(&dir.join(KEY_FILE))?;
+    let held_public = datadir::public_key(&held);
+    let org = match datadir::read_org_file(dir).map_err(|source| StartError::Io {
+        what: format!("read {}", dir.join(datadir::ORG_FILE).display()),
+        source,
+    })? {
+        Some(org) => org,
+        // A directory made before org.id existed: its key names its organisation.
+        None => {
+            let org = authority.key_owner(&held_public).ok_or_else(|| {
+                StartError::Config(format!(
+                    "the key in {} is not a signing key of any member",
+                    dir.join(KEY_FILE).display()
+                ))
+            })?;
+            datadir::write_org_file(dir, org).map_err(|source| StartError::Io {
+                what: format!("write {}", dir.join(datadir::ORG_FILE).display()),
+                source,
+            })?;
+            org.to_owned()
+        }
     };
-    let org = owner_of_key(store.genesis(), &key).ok_or_else(|| {
-        StartError::Config(format!(
-            "the key in {} is not a signing key of any member",
-            dir.join(KEY_FILE).display()
-        ))
-    })?;
     if let Some(wanted) = &config.org {
         if *wanted != org {
             return Err(StartError::Config(format!(
@@ -328,12 +354,51 @@ fn open_data_dir(config: &NodeConfig) -> Result<(Store, SigningKey), StartError>
             )));
         }
     }
-    Ok((store, key))
+    if let Some(key_path) = &config.key {
+        let given = datadir::read_key_file(key_path)?;
+        let given_public = datadir::public_key(&given);
+        let already_held = datadir::read_signing_keys(dir)?
+            .iter()
+            .any(|key| datadir::public_key(key) == given_public);
+        if !already_held {
+            // Another member's key is a mistake; a key of nobody (yet) or of this member is a
+            // replacement (after a revocation): it becomes org.key, the old one is kept.
+            if let Some(owner) = authority
+                .key_owner(&given_public)
+                .filter(|owner| *owner != org)
+            {
+                return Err(StartError::Config(format!(
+                    "--key {} differs from the key {} already holds (and is {owner}'s)",
+                    key_path.display(),
+                    dir.display()
+                )));
+            }
+            datadir::install_signing_key(dir, &given, &held).map_err(|source| StartError::Io {
+                what: format!("install --key {} as {}", key_path.display(), KEY_FILE),
+                source,
+            })?;
+            eprintln!(
+                "aidledger-node: --key {} is now {}'s key in {}; the old key {held_public} is kept as {}{held_public}",
+                key_path.display(),
+                org,
+                dir.display(),
+                datadir::KEY_BACKUP_PREFIX
+            );
+        }
+    }
+    let keys = datadir::read_signing_keys(dir)?;
+    drop(view);
+    Ok(Opened {
+        store,
+        governance,
+        org,
+        keys,
+    })
 }
 
 /// First start: checks the genesis, org and key, then copies the key and (last, because its
 /// presence marks an initialised directory) the genesis into the directory.
-fn initialise(config: &NodeConfig) -> Result<SigningKey, StartError> {
+fn initialise(config: &NodeConfig) -> Result<(), StartError> {
     let (Some(genesis_path), Some(org), Some(key_path)) =
         (&config.genesis, &config.org, &config.key)
     else {
@@ -352,18 +417,24 @@ fn initialise(config: &NodeConfig) -> Result<SigningKey, StartError> {
         ))
     })?;
     let key = datadir::read_key_file(key_path)?;
-    let member = genesis.member(org).ok_or_else(|| {
-        StartError::Config(format!(
-            "--org {org} is not a member of the network {:?}",
-            genesis.name
-        ))
-    })?;
-    if !member.signing_keys.contains(&datadir::public_key(&key)) {
-        return Err(StartError::Config(format!(
-            "the key in {} ({}) is not one of {org}'s signing keys in the genesis",
-            key_path.display(),
-            datadir::public_key(&key)
-        )));
+    aidledger_spec::text::check_org_id("--org", org)
+        .map_err(|error| StartError::Config(error.to_string()))?;
+    // A key that the genesis does not list is allowed: the organisation may be a member added
+    // by governance, or continue with a replacement key; the node signs once the network's
+    // authority grants the key. Another member's key is always a mistake.
+    let public = datadir::public_key(&key);
+    if let Some(owner) = owner_of_key(&genesis, &key).filter(|owner| owner != org) {
+        return Err(StartError::Config(match genesis.member(org) {
+            Some(_) => format!(
+                "the key in {} ({public}) is not one of {org}'s signing keys in the genesis: it is {owner}'s",
+                key_path.display(),
+            ),
+            None => format!(
+                "--org {org} is not a member of the network {:?} in its genesis, and the key in {} is {owner}'s",
+                genesis.name,
+                key_path.display(),
+            ),
+        }));
     }
     let dir = &config.data_dir;
     write(
@@ -371,23 +442,18 @@ fn initialise(config: &NodeConfig) -> Result<SigningKey, StartError> {
         datadir::key_file_text(&key).as_bytes(),
         PRIVATE_FILE_MODE,
     )?;
+    write(
+        &dir.join(datadir::ORG_FILE),
+        format!("{org}\n").as_bytes(),
+        PUBLIC_FILE_MODE,
+    )?;
     write(&dir.join(GENESIS_FILE), &genesis_bytes, PUBLIC_FILE_MODE)?;
-    Ok(key)
+    Ok(())
 }
 
-/// Later starts: the directory's key; flags given again must match the directory.
-fn check_flags(config: &NodeConfig) -> Result<SigningKey, StartError> {
+/// Later starts: a genesis given again must match the directory's.
+fn check_genesis_flag(config: &NodeConfig) -> Result<(), StartError> {
     let dir = &config.data_dir;
-    let key = datadir::read_key_file(&dir.join(KEY_FILE))?;
-    if let Some(key_path) = &config.key {
-        if datadir::read_key_file(key_path)?.to_bytes() != key.to_bytes() {
-            return Err(StartError::Config(format!(
-                "--key {} differs from the key {} already holds",
-                key_path.display(),
-                dir.display()
-            )));
-        }
-    }
     if let Some(genesis_path) = &config.genesis {
         let given = std::fs::read(genesis_path).map_err(|source| StartError::Io {
             what: format!("read {}", genesis_path.display()),
@@ -405,7 +471,7 @@ fn check_flags(config: &NodeConfig) -> Result<SigningKey, StartError> {
             )));
         }
     }
-    Ok(key)
+    Ok(())
 }
 
 /// The member whose signing keys include `key`.
@@ -447,20 +513,30 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
 
 async fn serve(
     dir: PathBuf,
-    store: Arc<Store>,
-    key: SigningKey,
+    opened: Opened,
     network: NetworkConfig,
     (submit_addr, public_addr): (SocketAddr, SocketAddr),
 ) -> Result<RunningNode, StartError> {
-    let org = owner_of_key(store.genesis(), &key).unwrap_or_default();
+    let Opened {
+        store,
+        governance,
+        org,
+        keys,
+    } = opened;
     let token = new_token()?;
     write(
         &dir.join(TOKEN_FILE),
         format!("{token}\n").as_bytes(),
         PRIVATE_FILE_MODE,
     )?;
-    let writer =
-        Arc::new(Writer::start(store.clone(), org.clone(), key).map_err(StartError::Writer)?);
+    let keys = SigningKeys {
+        dir: Some(dir.clone()),
+        keys,
+    };
+    let writer = Arc::new(
+        Writer::start(store.clone(), governance.clone(), org.clone(), keys)
+            .map_err(StartError::Writer)?,
+    );
     let network = network::start(network, store.clone(), writer.clone()).await?;
     let (submit_listener, submit_local) = bind(submit_addr).await?;
     let (public_listener, public_local) = bind(public_addr).await?;
@@ -476,6 +552,7 @@ async fn serve(
     write(&dir.join(ENDPOINTS_FILE), &endpoints_json, PUBLIC_FILE_MODE)?;
     let submit_state = Arc::new(submit::SubmitState {
         store: store.clone(),
+        governance: governance.clone(),
         writer: writer.clone(),
         org: org.clone(),
         token: token.clone(),
@@ -489,8 +566,9 @@ async fn serve(
         ),
         spawn_server(
             public_listener,
-            network::status::router(store.clone(), org.clone(), network.status())
-                .merge(public::router(store.clone())),
+            network::status::router(store.clone(), org.clone(), network.status()).merge(
+                public::router_with_governance(store.clone(), governance.clone()),
+            ),
             shutdown_receiver,
         ),
     ];
@@ -500,6 +578,7 @@ async fn serve(
         token,
         endpoints,
         store,
+        governance,
         writer,
         network,
         shutdown,

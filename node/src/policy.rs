@@ -7,18 +7,25 @@
 //! 4. treaty parties are members;
 //! 5. referenced records exist and fit: an acknowledged record is a transaction, a corrected
 //!    record is this organisation's (and a replacement has its kind), an acted-upon record is a
-//!    treaty text whose text hash is the one acted upon, a superseded record is a treaty text.
+//!    treaty text whose text hash is the one acted upon, a superseded record is a treaty text;
+//! 6. governance bodies fit the node's current governance state: a key rotation is refused
+//!    here (`POST /v1/key/rotate` makes and keeps the new key); a proposal comes from an admin,
+//!    names the current tip as its base, and its change applies now (a dry run of the
+//!    derivation with every admin approving); an approval comes from an admin, of a pending
+//!    proposal on the current tip, that this organisation has not approved yet.
 //!
 //! A correction's replacement is checked like a body. Records are never removed, so a check
 //! that passed stays true until the record is appended.
 
 use aidledger_spec::codec::{self, DecodeError};
 use aidledger_spec::currency::is_known_currency;
+use aidledger_spec::governance::{Approval, Proposal, ProposalState};
 use aidledger_spec::record::{Replacement, Transaction, TreatyAction, TreatyText};
 use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::text::FieldError;
-use aidledger_spec::{Body, BodyKind, Digest, Genesis, RecordId};
+use aidledger_spec::{Body, BodyKind, Digest, RecordId};
 
+use crate::governance::GovernanceView;
 use crate::store::{Store, StoreError};
 
 /// Why a submitted body is refused. Every message names the problem.
@@ -85,28 +92,80 @@ pub enum PolicyError {
         /// The hash in the action.
         found: Digest,
     },
+    /// Key rotations are made by the node itself.
+    #[error("a key rotation is not submitted as a record: use POST /v1/key/rotate, which makes and keeps the new key")]
+    KeyRotationBody,
+    /// A proposal or approval by an organisation that is not an admin now.
+    #[error(
+        "{org} is not an admin of the network (admins: {admins}); only admins propose and approve"
+    )]
+    NotAdmin {
+        /// This node's organisation.
+        org: String,
+        /// The current admins.
+        admins: String,
+    },
+    /// A proposal whose base is not the last effective proposal.
+    #[error(
+        "the proposal's base {found} is not the current governance tip {tip}: propose on the tip"
+    )]
+    StaleBase {
+        /// The base named.
+        found: RecordId,
+        /// The current tip.
+        tip: RecordId,
+    },
+    /// A proposal whose change cannot apply to the current state.
+    #[error("the proposed change cannot apply: {0}")]
+    ChangeNotApplicable(String),
+    /// An approval of a record that is not a known proposal.
+    #[error("record {0} is not a known proposal")]
+    UnknownProposal(RecordId),
+    /// An approval of a proposal that is not pending.
+    #[error("proposal {id} is not pending: it is {state}")]
+    ProposalNotPending {
+        /// The proposal.
+        id: RecordId,
+        /// What it is.
+        state: String,
+    },
+    /// A second approval by the same admin.
+    #[error("{org} already approved proposal {id} (a proposer's proposal counts as its approval)")]
+    AlreadyApproved {
+        /// This node's organisation.
+        org: String,
+        /// The proposal.
+        id: RecordId,
+    },
     /// The store failed while checking (not the submitter's fault).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Decodes and checks a submitted body for the node of `org`.
-pub fn check_submission(store: &Store, org: &str, body_bytes: &[u8]) -> Result<Body, PolicyError> {
+/// Decodes and checks a submitted body for the node of `org`, under the governance state
+/// `governance`.
+pub fn check_submission(
+    store: &Store,
+    governance: &GovernanceView,
+    org: &str,
+    body_bytes: &[u8],
+) -> Result<Body, PolicyError> {
     let body: Body = codec::decode_exact(body_bytes).map_err(PolicyError::Malformed)?;
     body.check().map_err(PolicyError::Field)?;
     let checker = Checker {
         store,
-        genesis: store.genesis(),
+        governance,
         org,
     };
     checker.check_codelists(&body)?;
     checker.check_references(&body)?;
+    checker.check_governance(&body)?;
     Ok(body)
 }
 
 struct Checker<'a> {
     store: &'a Store,
-    genesis: &'a Genesis,
+    governance: &'a GovernanceView,
     org: &'a str,
 }
 
@@ -132,11 +191,12 @@ impl Checker<'_> {
     }
 
     fn check_parties(&self, treaty: &TreatyText) -> Result<(), PolicyError> {
-        match treaty
-            .parties
-            .iter()
-            .find(|party| self.genesis.member(party).is_none())
-        {
+        let authority = self.governance.authority();
+        match treaty.parties.iter().find(|party| {
+            !authority
+                .member(party)
+                .is_some_and(|member| member.is_current())
+        }) {
             Some(party) => Err(PolicyError::PartyNotMember {
                 party: party.clone(),
             }),
@@ -150,7 +210,7 @@ impl Checker<'_> {
             Body::Transaction(transaction) => self.check_acknowledged(transaction),
             Body::TreatyText(treaty) => self.check_superseded(treaty),
             Body::TreatyAction(action) => self.check_treaty_action(action),
-            // Governance bodies are checked against the governance state (node helper: TODO).
+            // Governance bodies are checked against the governance state (rule 6).
             Body::Statement(_) | Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {
                 Ok(())
             }
@@ -181,6 +241,75 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// Rule 6.
+    fn check_governance(&self, body: &Body) -> Result<(), PolicyError> {
+        match body {
+            Body::KeyRotation(_) => Err(PolicyError::KeyRotationBody),
+            Body::Proposal(proposal) => self.check_proposal(proposal),
+            Body::Approval(approval) => self.check_approval(approval),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_admin(&self) -> Result<(), PolicyError> {
+        let authority = self.governance.authority();
+        if authority.is_admin(self.org) {
+            return Ok(());
+        }
+        Err(PolicyError::NotAdmin {
+            org: self.org.to_owned(),
+            admins: authority.admin_rule().admins.join(", "),
+        })
+    }
+
+    fn check_proposal(&self, proposal: &Proposal) -> Result<(), PolicyError> {
+        self.check_admin()?;
+        let tip = self.governance.authority().tip();
+        if proposal.base != tip {
+            return Err(PolicyError::StaleBase {
+                found: proposal.base,
+                tip,
+            });
+        }
+        match self.governance.dry_run(self.org, proposal) {
+            ProposalState::Inapplicable { reason } | ProposalState::Refused { reason } => {
+                Err(PolicyError::ChangeNotApplicable(reason))
+            }
+            // Effective: it applies. Pending: too few admins could approve to tell; the
+            // derivation judges it when they do.
+            _ => Ok(()),
+        }
+    }
+
+    fn check_approval(&self, approval: &Approval) -> Result<(), PolicyError> {
+        self.check_admin()?;
+        let id = approval.proposal;
+        let status = self
+            .governance
+            .derivation
+            .proposals
+            .iter()
+            .find(|status| status.id == id)
+            .ok_or(PolicyError::UnknownProposal(id))?;
+        let state = match &status.state {
+            ProposalState::Pending { .. } => None,
+            ProposalState::Effective { step } => Some(format!("effective (step {step})")),
+            ProposalState::Stale => Some("stale: its base is no longer the tip".to_owned()),
+            ProposalState::Inapplicable { reason } => Some(format!("inapplicable: {reason}")),
+            ProposalState::Refused { reason } => Some(format!("refused: {reason}")),
+        };
+        if let Some(state) = state {
+            return Err(PolicyError::ProposalNotPending { id, state });
+        }
+        if status.approved_by.iter().any(|admin| admin == self.org) {
+            return Err(PolicyError::AlreadyApproved {
+                org: self.org.to_owned(),
+                id,
+            });
+        }
+        Ok(())
     }
 
     fn check_acknowledged(&self, transaction: &Transaction) -> Result<(), PolicyError> {

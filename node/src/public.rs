@@ -15,9 +15,11 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
+use crate::governance::Governance;
 use crate::store::Store;
 use crate::view::RecordView;
 use crate::{explorer, export};
+use axum::Extension;
 
 /// Records per page when the request names no limit.
 pub const PAGE_LIMIT_DEFAULT: usize = 50;
@@ -30,8 +32,26 @@ const OCTET_STREAM: &str = "application/octet-stream";
 /// A record's bytes never change: its id is their hash. Caches may keep them for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// The public API's routes over a store.
+/// The public API's routes over a store, without the governance state (`/api/governance`
+/// answers 404): for tools and benchmarks that serve a store alone.
 pub fn router(store: Arc<Store>) -> Router {
+    routes(store, Router::new())
+}
+
+/// The public API's routes over a store and the node's governance state.
+pub fn router_with_governance(store: Arc<Store>, governance: Arc<Governance>) -> Router {
+    let governance_routes = Router::new()
+        .route("/api/governance", get(governance_state))
+        .with_state(governance.clone());
+    // The explorer reads members and keys from the governance state, not the genesis alone.
+    routes(
+        store,
+        governance_routes.layer(Extension(governance.clone())),
+    )
+    .layer(Extension(governance))
+}
+
+fn routes(store: Arc<Store>, extra: Router<Arc<Store>>) -> Router {
     Router::new()
         .route("/api/genesis.bin", get(genesis))
         .route("/api/network", get(network))
@@ -39,6 +59,7 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/api/records/{id}/raw", get(record_raw))
         .route("/api/orgs/{org}/records", get(org_records))
         .route("/api/export", get(export_bundle))
+        .merge(extra)
         .merge(explorer::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(read_only))
@@ -78,6 +99,13 @@ async fn network(State(store): State<Arc<Store>>) -> Result<Json<Value>, ApiErro
             let length = head.map_or(0, |head| head.seq + 1);
             chains.push(json!({ "org": member.id, "length": length, "head": head }));
         }
+        // Chains of members added by governance (see /api/governance for who they are).
+        for entry in store.heads() {
+            let (author, head) = entry?;
+            if store.genesis().member(&author).is_none() {
+                chains.push(json!({ "org": author, "length": head.seq + 1, "head": head }));
+            }
+        }
         Ok(chains)
     })
     .await?;
@@ -90,6 +118,16 @@ async fn network(State(store): State<Arc<Store>>) -> Result<Json<Value>, ApiErro
         "admin_rule": genesis.admin_rule,
         "chains": chains,
     })))
+}
+
+/// `GET /api/governance`: the node's current `Derivation` (authority, proposals, findings).
+async fn governance_state(State(governance): State<Arc<Governance>>) -> Json<Value> {
+    let view = governance.current();
+    // A derivation is plain data (strings, numbers, hex ids): it always serialises.
+    Json(
+        serde_json::to_value(&view.derivation)
+            .unwrap_or_else(|error| json!({ "error": error.to_string() })),
+    )
 }
 
 /// 404 for an unknown path: a JSON error under `/api/`, an HTML page elsewhere.
@@ -196,7 +234,12 @@ async fn org_records(
             "limit {limit} is not between 1 and {PAGE_LIMIT_MAX}"
         )));
     }
-    if store.genesis().member(&org).is_none() {
+    // Members added by governance are not in the genesis; their stored chain is served too.
+    let known = store.genesis().member(&org).is_some() || {
+        let author = org.clone();
+        api::blocking(&store, move |store| Ok(store.head(&author)?.is_some())).await?
+    };
+    if !known {
         return Err(ApiError::not_found(format!(
             "organisation {org:?} is not a member of the network"
         )));

@@ -12,9 +12,18 @@
 //! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
 //! | `meta` | name | `network_id` (32 bytes), `record_count` (u64) |
 //! | `explorer` | see `explorer::index` | the explorer's totals and reverse references |
+//! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
+//! | `revoked` | `records` key, record id | [`RevokedRecord`] encoding: why, then the wire bytes |
+//! | `revoked_index` | record id (32 bytes) | the `revoked` key |
 //!
-//! An append writes `records`, `index`, `heads`, `meta` and `explorer` in one sled transaction and refuses
-//! a record that does not extend its author's head. Appends are not durable until
+//! An append writes `records`, `index`, `heads`, `meta`, `explorer` and `governance` in one sled
+//! transaction and refuses a record that does not extend its author's head.
+//!
+//! [`Store::revoke_from`] is the only way records leave a chain: when the network's governance
+//! revokes a key or removes a member from a position on, the records from there on move in one
+//! transaction to `revoked` (kept as evidence, still readable by id with [`Store::get`]; see
+//! [`Store::revocation`]) and the head goes back, so that the organisation can continue its
+//! chain at that position. Appends are not durable until
 //! [`Store::make_durable`] (see `node/DURABILITY.md`); the node's writer calls it once per group.
 //!
 //! `pending` holds records received from peers ahead of a gap in their chain, at most
@@ -25,9 +34,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aidledger_spec::bundle::EquivocationProof;
+use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::genesis::GenesisError;
-use aidledger_spec::{codec, Genesis, NetworkId, RecordId, VerifiedRecord};
+use aidledger_spec::signed::SignedRecord;
+use aidledger_spec::{codec, BodyKind, Genesis, NetworkId, RecordId, Rejection, VerifiedRecord};
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
@@ -43,6 +53,9 @@ const TREE_PROOFS: &str = "proofs";
 const TREE_META: &str = "meta";
 const TREE_PENDING: &str = "pending";
 const TREE_EXPLORER: &str = "explorer";
+const TREE_GOVERNANCE: &str = "governance";
+const TREE_REVOKED: &str = "revoked";
+const TREE_REVOKED_INDEX: &str = "revoked_index";
 /// sled's page cache: the bound on the store's memory, whatever the number of records (sled's
 /// default is 1 GiB; a node syncing a million records stays within this instead).
 pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -52,6 +65,9 @@ pub const PENDING_RECORDS_MAX: u64 = 10_000;
 pub const PENDING_SIZE_BYTES_MAX: u64 = 256 * 1024 * 1024;
 const META_NETWORK_ID: &[u8] = b"network_id";
 const META_RECORD_COUNT: &[u8] = b"record_count";
+/// Present once the `governance` tree indexes every stored governance record (stores made
+/// before it existed are indexed once at open).
+const META_GOVERNANCE_INDEXED: &[u8] = b"governance_indexed";
 const ID_BYTES: usize = 32;
 const SEQ_BYTES: usize = 8;
 const HEAD_VALUE_BYTES: usize = SEQ_BYTES + ID_BYTES;
@@ -230,6 +246,9 @@ pub struct Store {
     meta: sled::Tree,
     pending: sled::Tree,
     explorer: sled::Tree,
+    governance: sled::Tree,
+    revoked: sled::Tree,
+    revoked_index: sled::Tree,
     pending_records: AtomicU64,
     pending_size_bytes: AtomicU64,
     genesis: Genesis,
@@ -282,6 +301,9 @@ impl Store {
             meta: tree(TREE_META)?,
             pending: tree(TREE_PENDING)?,
             explorer: tree(TREE_EXPLORER)?,
+            governance: tree(TREE_GOVERNANCE)?,
+            revoked: tree(TREE_REVOKED)?,
+            revoked_index: tree(TREE_REVOKED_INDEX)?,
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
@@ -296,6 +318,7 @@ impl Store {
         // Only the node writes the explorer index; readers of a stopped node leave it alone.
         if mode == OpenMode::CreateIfMissing {
             store.update_explorer_index().map_err(store_error)?;
+            store.update_governance_index().map_err(store_error)?;
         }
         Ok(store)
     }
@@ -341,9 +364,10 @@ impl Store {
     }
 
     /// A record's wire bytes by id.
+    /// Revoked records are found too (see [`Store::revocation`] to tell them apart).
     pub fn get(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(key) = self.index.get(id.0)? else {
-            return Ok(None);
+            return Ok(self.revocation(id)?.map(|revoked| revoked.bytes));
         };
         match self.records.get(&key)? {
             Some(bytes) => Ok(Some(bytes.to_vec())),
@@ -476,12 +500,16 @@ impl Store {
             &self.heads,
             &self.meta,
             &self.explorer,
+            &self.governance,
         );
-        let outcome = trees.transaction(|(records, index, heads, meta, explorer)| {
+        let outcome = trees.transaction(|(records, index, heads, meta, explorer, governance)| {
             for entry in &prepared {
                 check_extends(heads, entry)?;
                 records.insert(entry.key.as_slice(), entry.record.bytes())?;
                 index.insert(&entry.record.id().0, entry.key.as_slice())?;
+                if entry.record.body().kind().is_governance() {
+                    governance.insert(entry.key.as_slice(), &[][..])?;
+                }
                 let explorer_trees = explorer::index::AppendTrees {
                     explorer,
                     index,
@@ -674,11 +702,17 @@ impl Store {
         if explorer::index::is_current(&self.explorer)? {
             return Ok(());
         }
+        self.rebuild_explorer_index()
+    }
+
+    /// Builds the explorer index from the chains. Clearing removes its version mark first, so a
+    /// crash midway leaves an index that the next open rebuilds.
+    fn rebuild_explorer_index(&self) -> Result<(), StoreError> {
         self.explorer.clear()?;
         for entry in self.records.iter() {
             let (key, bytes) = entry?;
             let (author, seq) = parse_chain_key(&key)?;
-            let record = aidledger_spec::signed::SignedRecord::parse(bytes.to_vec())
+            let record = SignedRecord::parse(bytes.to_vec())
                 .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
             let (_, body) = explorer::index::decode(&bytes)?;
             let trees = (&self.records, &self.index, &self.explorer);
@@ -698,6 +732,257 @@ impl Store {
         }
         explorer::index::mark_current(&self.explorer)?;
         self.make_durable()
+    }
+
+    /// Indexes the governance records of a store written before the `governance` tree existed:
+    /// once, at the node's start, before the writer runs.
+    fn update_governance_index(&self) -> Result<(), StoreError> {
+        if self.meta.contains_key(META_GOVERNANCE_INDEXED)? {
+            return Ok(());
+        }
+        for entry in self.records.iter() {
+            let (key, bytes) = entry?;
+            if is_governance_bytes(&bytes) {
+                self.governance.insert(key, &[][..])?;
+            }
+        }
+        self.meta.insert(META_GOVERNANCE_INDEXED, &[][..])?;
+        self.make_durable()
+    }
+
+    /// Every governance record (kinds 5–7) in the chains, in `records` key order (chain by
+    /// chain, each in seq order), read from the `governance` index without scanning the chains.
+    pub fn governance_records(
+        &self,
+    ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
+        let records = self.records.clone();
+        self.governance.iter().map(move |entry| {
+            let (key, _) = entry?;
+            let (author, seq) = parse_chain_key(&key)?;
+            let bytes = records.get(&key)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "the governance index names {author} seq {seq}, which is not stored"
+                ))
+            })?;
+            Ok(StoredRecord {
+                author,
+                seq,
+                bytes: bytes.to_vec(),
+            })
+        })
+    }
+
+    /// Every record, in the order a bundle lists them (FORMAT.md, "Bundle order"): governance
+    /// records first (chain by chain, each in seq order), then the other records chain by
+    /// chain, then the records held as revoked, then the equivocation proofs. Read lazily.
+    /// `export::write_bundle` writes this; the CLI's data-directory source reads it.
+    pub fn bundle_items(
+        &self,
+    ) -> impl Iterator<Item = Result<BundleItem, StoreError>> + Send + 'static {
+        let governance = self
+            .governance_records()
+            .map(|record| record.map(|record| BundleItem::Record(record.bytes)));
+        // Revoked governance records still count for the steps they made (FORMAT.md 13.1),
+        // so they are listed with the governance records.
+        let revoked_governance = self.revoked_records_where(true);
+        let ordinary = self.iter_records().filter_map(|record| match record {
+            Ok(record) if is_governance_bytes(&record.bytes) => None,
+            Ok(record) => Some(Ok(BundleItem::Record(record.bytes))),
+            Err(error) => Some(Err(error)),
+        });
+        let revoked_ordinary = self.revoked_records_where(false);
+        let proofs = self.proofs().map(|proof| proof.map(BundleItem::Proof));
+        governance
+            .chain(revoked_governance)
+            .chain(ordinary)
+            .chain(revoked_ordinary)
+            .chain(proofs)
+    }
+
+    /// The revoked records that are (or are not) governance records, as bundle items.
+    fn revoked_records_where(
+        &self,
+        governance: bool,
+    ) -> impl Iterator<Item = Result<BundleItem, StoreError>> + Send + 'static {
+        self.revoked_records()
+            .filter_map(move |record| match record {
+                Ok(record) if is_governance_bytes(&record.bytes) == governance => {
+                    Some(Ok(BundleItem::Record(record.bytes)))
+                }
+                Ok(_) => None,
+                Err(error) => Some(Err(error)),
+            })
+    }
+
+    /// Moves every record of `author`'s chain at `from_seq` or later out of the chain into the
+    /// `revoked` tree, with `reason` (the rule the governance state now applies to the first of
+    /// them), and sets the head back to `from_seq - 1`. One transaction: the chain, the id
+    /// index, the head, the record count and the governance index change together. Then the
+    /// pending records of the chain from `from_seq` on and the equivocation proofs that name a
+    /// moved record are dropped, and the explorer index is rebuilt if a moved record was in it.
+    /// Returns the ids moved, in seq order. Durable after [`Store::make_durable`].
+    pub fn revoke_from(
+        &self,
+        author: &str,
+        from_seq: u64,
+        reason: &Rejection,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let (Some(start), Some(end)) = (chain_key(author, from_seq), chain_key(author, u64::MAX))
+        else {
+            return Ok(Vec::new());
+        };
+        let mut moved: Vec<(Vec<u8>, RecordId, Vec<u8>)> = Vec::new();
+        for entry in self.records.range(start..=end) {
+            let (key, bytes) = entry?;
+            let record = SignedRecord::parse(bytes.to_vec())
+                .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
+            moved.push((key.to_vec(), record.id, bytes.to_vec()));
+        }
+        if moved.is_empty() {
+            return Ok(Vec::new());
+        }
+        let new_head = match from_seq.checked_sub(1) {
+            Some(seq) => {
+                let bytes = self.record_at(author, seq)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
+                })?;
+                let record = SignedRecord::parse(bytes)
+                    .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
+                Some(Head { seq, id: record.id })
+            }
+            None => None,
+        };
+        let note = RevocationNote::of(reason);
+        let trees = (
+            &self.records,
+            &self.index,
+            &self.heads,
+            &self.meta,
+            &self.governance,
+            &self.revoked,
+            &self.revoked_index,
+        );
+        let outcome = trees.transaction(
+            |(records, index, heads, meta, governance, revoked, revoked_index)| {
+                for (key, id, bytes) in &moved {
+                    records.remove(key.as_slice())?;
+                    index.remove(&id.0[..])?;
+                    governance.remove(key.as_slice())?;
+                    let mut revoked_key = key.clone();
+                    revoked_key.extend_from_slice(&id.0);
+                    revoked.insert(revoked_key.as_slice(), note.encode(bytes))?;
+                    revoked_index.insert(&id.0[..], revoked_key)?;
+                }
+                match new_head {
+                    Some(head) => {
+                        let mut value = [0u8; HEAD_VALUE_BYTES];
+                        value[..SEQ_BYTES].copy_from_slice(&head.seq.to_be_bytes());
+                        value[SEQ_BYTES..].copy_from_slice(&head.id.0);
+                        heads.insert(author.as_bytes(), &value[..])?;
+                    }
+                    None => {
+                        heads.remove(author.as_bytes())?;
+                    }
+                }
+                let count = match meta.get(META_RECORD_COUNT)? {
+                    Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
+                    None => 0,
+                };
+                let count = count.saturating_sub(moved.len() as u64);
+                meta.insert(META_RECORD_COUNT, &count.to_be_bytes())?;
+                Ok(())
+            },
+        );
+        outcome.map_err(|error| match error {
+            TransactionError::Abort(AppendError::Store(error)) => error,
+            TransactionError::Abort(error) => StoreError::Corrupt(error.to_string()),
+            TransactionError::Storage(error) => error.into(),
+        })?;
+        let ids: Vec<RecordId> = moved.iter().map(|(_, id, _)| *id).collect();
+        self.drop_pending_from(author, from_seq)?;
+        self.drop_proofs_naming(author, from_seq, &ids)?;
+        let explorer_indexed = moved.iter().any(|(_, _, bytes)| {
+            peek_kind(bytes)
+                .is_some_and(|kind| !kind.is_governance() && kind != BodyKind::Statement)
+        });
+        if explorer_indexed {
+            self.rebuild_explorer_index()?;
+        }
+        Ok(ids)
+    }
+
+    /// A revoked record by id: its bytes and why it left its chain. `None` for a record that
+    /// is in a chain or not stored.
+    pub fn revocation(&self, id: &RecordId) -> Result<Option<RevokedRecord>, StoreError> {
+        let Some(key) = self.revoked_index.get(id.0)? else {
+            return Ok(None);
+        };
+        let value = self.revoked.get(&key)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("the revoked index names {id}, which is not stored"))
+        })?;
+        RevokedRecord::decode(&key, &value).map(Some)
+    }
+
+    /// Every record held as revoked, in `revoked` key order (chain by chain, seq, id).
+    pub fn revoked_records(
+        &self,
+    ) -> impl Iterator<Item = Result<RevokedRecord, StoreError>> + Send + 'static {
+        self.revoked.iter().map(|entry| {
+            let (key, value) = entry?;
+            RevokedRecord::decode(&key, &value)
+        })
+    }
+
+    /// How many records are held as revoked.
+    pub fn revoked_count(&self) -> u64 {
+        self.revoked.len() as u64
+    }
+
+    /// Drops the pending records of `author` at `from_seq` or later.
+    fn drop_pending_from(&self, author: &str, from_seq: u64) -> Result<(), StoreError> {
+        let (Some(start), Some(end)) = (chain_key(author, from_seq), chain_key(author, u64::MAX))
+        else {
+            return Ok(());
+        };
+        let mut end = end;
+        end.extend_from_slice(&[0xff; ID_BYTES]);
+        for entry in self.pending.range(start..=end) {
+            let (key, value) = entry?;
+            if self.pending.remove(&key)?.is_some() {
+                self.pending_records.fetch_sub(1, Ordering::Relaxed);
+                self.pending_size_bytes
+                    .fetch_sub(value.len() as u64, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the proofs of `author` from `from_seq` on that name one of `ids`.
+    fn drop_proofs_naming(
+        &self,
+        author: &str,
+        from_seq: u64,
+        ids: &[RecordId],
+    ) -> Result<(), StoreError> {
+        let (Some(start), Some(end)) = (chain_key(author, from_seq), chain_key(author, u64::MAX))
+        else {
+            return Ok(());
+        };
+        let mut end = end;
+        end.extend_from_slice(&[0xff; 2 * ID_BYTES]);
+        for entry in self.proofs.range(start..=end) {
+            let (key, _) = entry?;
+            let Some(ids_at) = key.len().checked_sub(2 * ID_BYTES) else {
+                continue;
+            };
+            let names_moved = key[ids_at..]
+                .chunks(ID_BYTES)
+                .any(|id| ids.iter().any(|moved| moved.0 == id));
+            if names_moved {
+                self.proofs.remove(&key)?;
+            }
+        }
+        Ok(())
     }
 
     /// Sets the pending counters from the tree (at open; the tree is bounded, so this is quick).
@@ -725,6 +1010,112 @@ impl Store {
             .ok_or(AppendError::AuthorTooLong { id: record.id() })?;
         Ok(Prepared { key, record })
     }
+}
+
+/// A record the network's governance took out of its chain, kept as evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokedRecord {
+    /// The author.
+    pub author: String,
+    /// The position it held.
+    pub seq: u64,
+    /// The record id.
+    pub id: RecordId,
+    /// The rule's code (`key-revoked`, `member-removed`, … as `Rejection::code`), for the
+    /// first record moved; the records after it moved with it.
+    pub code: String,
+    /// Why, for people.
+    pub reason: String,
+    /// The governance record that made it invalid (the revoking or removing proposal), if the
+    /// rule names one.
+    pub by: Option<RecordId>,
+    /// The wire bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl RevokedRecord {
+    /// Reads a `revoked` entry: key (`records` key, id), value ([`RevocationNote`], bytes).
+    fn decode(key: &[u8], value: &[u8]) -> Result<RevokedRecord, StoreError> {
+        let corrupt = || StoreError::Corrupt("a revoked record entry does not parse".into());
+        let id_at = key.len().checked_sub(ID_BYTES).ok_or_else(corrupt)?;
+        let (author, seq) = parse_chain_key(&key[..id_at])?;
+        let id = explorer::index::record_id(&key[id_at..])?;
+        let (note, bytes) = RevocationNote::decode(value).ok_or_else(corrupt)?;
+        Ok(RevokedRecord {
+            author,
+            seq,
+            id,
+            code: note.code,
+            reason: note.reason,
+            by: note.by,
+            bytes: bytes.to_vec(),
+        })
+    }
+}
+
+/// Why records were revoked, as stored before their bytes in a `revoked` value: code length
+/// (u8), code, `by` (32 bytes, zero for none), reason length (u32), reason.
+struct RevocationNote {
+    code: String,
+    reason: String,
+    by: Option<RecordId>,
+}
+
+impl RevocationNote {
+    fn of(rejection: &Rejection) -> RevocationNote {
+        let by = match rejection {
+            Rejection::KeyRevoked { by, .. }
+            | Rejection::MemberRemoved { by, .. }
+            | Rejection::KeyRotatedOut { by, .. } => Some(*by),
+            _ => None,
+        };
+        RevocationNote {
+            code: rejection.code().to_owned(),
+            reason: rejection.to_string(),
+            by,
+        }
+    }
+
+    fn encode(&self, bytes: &[u8]) -> Vec<u8> {
+        // Codes are short kebab-case names; reasons are one line. Both fit their prefixes.
+        let code = &self.code.as_bytes()[..self.code.len().min(usize::from(u8::MAX))];
+        let reason = self.reason.as_bytes();
+        let reason = &reason[..reason.len().min(u32::MAX as usize)];
+        let mut value =
+            Vec::with_capacity(1 + code.len() + ID_BYTES + 4 + reason.len() + bytes.len());
+        value.push(code.len() as u8);
+        value.extend_from_slice(code);
+        value.extend_from_slice(&self.by.unwrap_or(RecordId::ZERO).0);
+        value.extend_from_slice(&(reason.len() as u32).to_be_bytes());
+        value.extend_from_slice(reason);
+        value.extend_from_slice(bytes);
+        value
+    }
+
+    fn decode(value: &[u8]) -> Option<(RevocationNote, &[u8])> {
+        let (&code_len, rest) = value.split_first()?;
+        let (code, rest) = rest.split_at_checked(usize::from(code_len))?;
+        let (by, rest) = rest.split_at_checked(ID_BYTES)?;
+        let (reason_len, rest) = rest.split_first_chunk::<4>()?;
+        let (reason, bytes) = rest.split_at_checked(u32::from_be_bytes(*reason_len) as usize)?;
+        let by = aidledger_spec::Digest(by.try_into().ok()?);
+        let note = RevocationNote {
+            code: String::from_utf8_lossy(code).into_owned(),
+            reason: String::from_utf8_lossy(reason).into_owned(),
+            by: (by != RecordId::ZERO).then_some(by),
+        };
+        Some((note, bytes))
+    }
+}
+
+/// The body kind of a record's wire bytes, read without decoding.
+fn peek_kind(bytes: &[u8]) -> Option<BodyKind> {
+    aidledger_spec::signed::peek_body_kind(bytes).and_then(BodyKind::from_wire)
+}
+
+/// Whether wire bytes are a governance record (kinds 5–7).
+fn is_governance_bytes(bytes: &[u8]) -> bool {
+    peek_kind(bytes).is_some_and(BodyKind::is_governance)
 }
 
 /// A record to append with its `records` key.

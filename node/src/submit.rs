@@ -4,6 +4,10 @@
 //! bodies in the framing of [`encode_batch`] (docs/INTERFACES.md), checks every one of them
 //! before any is signed, then hands them to the single writer in order, so that group commit
 //! signs and stores them together and one fsync covers many records.
+//!
+//! `POST /v1/key/rotate` (empty body) replaces the organisation's signing key: the node draws a
+//! new key, keeps it durably as `org.key` (the old one as `org.key.<hex>`), appends a key
+//! rotation signed by the old key, and answers `{"id","seq","new_key"}` once it is durable.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +28,7 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
 use crate::api::{self, ApiError};
+use crate::governance::{Governance, GovernanceView};
 use crate::policy::{self, PolicyError};
 use crate::store::Store;
 use crate::writer::{Committed, SubmitError, Writer};
@@ -122,6 +127,8 @@ fn take_prefix(rest: &mut &[u8], what: &str) -> Result<usize, BatchFrameError> {
 pub struct SubmitState {
     /// The store (for policy checks and status).
     pub store: Arc<Store>,
+    /// The governance state (for policy checks of governance bodies).
+    pub governance: Arc<Governance>,
     /// The chain's writer.
     pub writer: Arc<Writer>,
     /// This node's organisation.
@@ -139,6 +146,7 @@ pub fn router(state: Arc<SubmitState>) -> Router {
             // The inner limit wins over the router-wide one below.
             post(submit_batch).layer(DefaultBodyLimit::max(BATCH_SIZE_BYTES_MAX)),
         )
+        .route("/v1/key/rotate", post(rotate_key))
         .route("/v1/status", get(status))
         .fallback(api::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
@@ -181,8 +189,9 @@ async fn submit_record(
     let bytes = request_bytes(body, "the record body", BODY_SIZE_BYTES_MAX)?;
     let body_size_bytes = bytes.len();
     let org = state.org.clone();
+    let view = state.governance.current();
     let body = api::blocking(&state.store, move |store| {
-        policy::check_submission(store, &org, &bytes).map_err(|error| match error {
+        policy::check_submission(store, &view, &org, &bytes).map_err(|error| match error {
             PolicyError::Store(error) => ApiError::from(error),
             refused => ApiError::bad_request(refused.to_string()),
         })
@@ -194,6 +203,17 @@ async fn submit_record(
         .await
         .map_err(writer_error)?;
     Ok(Json(json!({ "id": committed.id, "seq": committed.seq })))
+}
+
+/// `POST /v1/key/rotate`: new signing key, rotation record signed by the old one; answers
+/// `{"id","seq","new_key"}` once the record is durable.
+async fn rotate_key(State(state): State<Arc<SubmitState>>) -> Result<Json<Value>, ApiError> {
+    let committed = state.writer.rotate_key().await.map_err(writer_error)?;
+    Ok(Json(json!({
+        "id": committed.id,
+        "seq": committed.seq,
+        "new_key": committed.new_key,
+    })))
 }
 
 /// The request body, or the error that names what was too large (`what`, over `limit_bytes`).
@@ -219,7 +239,10 @@ fn writer_error(error: SubmitError) -> ApiError {
         SubmitError::QueueFull | SubmitError::Stopped => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
         }
-        SubmitError::Storage(_) | SubmitError::Internal(_) => ApiError::internal(error.to_string()),
+        SubmitError::KeyNotValid(_) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()),
+        SubmitError::Storage(_) | SubmitError::Internal(_) | SubmitError::Rotation(_) => {
+            ApiError::internal(error.to_string())
+        }
     }
 }
 
@@ -234,9 +257,12 @@ async fn submit_batch(
 ) -> Result<Json<Value>, ApiError> {
     let bytes = request_bytes(body, "the batch", BATCH_SIZE_BYTES_MAX)?;
     let org = state.org.clone();
+    let view = state.governance.current();
     // All-or-nothing: every body is decoded and checked before the first is queued.
-    let checked =
-        api::blocking(&state.store, move |store| check_batch(store, &org, &bytes)).await?;
+    let checked = api::blocking(&state.store, move |store| {
+        check_batch(store, &view, &org, &bytes)
+    })
+    .await?;
     let mut queued: Vec<Queued<'_>> = Vec::with_capacity(checked.len());
     for (body, body_size_bytes) in checked {
         queued.push(enqueue(&state.writer, body, body_size_bytes).await?);
@@ -251,14 +277,19 @@ async fn submit_batch(
 
 /// Decodes the framing and runs the policy checks on every body; the first failure names its
 /// index. References must be to records already stored, not to others in the same batch.
-fn check_batch(store: &Store, org: &str, bytes: &[u8]) -> Result<Vec<(Body, usize)>, ApiError> {
+fn check_batch(
+    store: &Store,
+    view: &GovernanceView,
+    org: &str,
+    bytes: &[u8],
+) -> Result<Vec<(Body, usize)>, ApiError> {
     let bodies = decode_batch(bytes)
         .map_err(|error| ApiError::bad_request(format!("malformed batch: {error}")))?;
     bodies
         .into_iter()
         .enumerate()
         .map(|(index, body_bytes)| {
-            policy::check_submission(store, org, body_bytes)
+            policy::check_submission(store, view, org, body_bytes)
                 .map(|body| (body, body_bytes.len()))
                 .map_err(|error| match error {
                     PolicyError::Store(error) => ApiError::from(error),

@@ -7,9 +7,10 @@ mod common;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use aidledger_node::governance::Governance;
 use aidledger_node::network::sync::{Action, Syncer, BUFFERED_BATCHES_MAX};
 use aidledger_node::network::wire::{SyncRequest, WireHead};
-use aidledger_node::writer::{IngestOutcome, Placement, Writer};
+use aidledger_node::writer::{IngestOutcome, Placement, SigningKeys, Writer};
 use aidledger_node::Store;
 use aidledger_spec::VerifiedRecord;
 use common::{chain, key_of, open_new_store, record, statement, DONOR, IMPLEMENTER};
@@ -25,7 +26,14 @@ impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(open_new_store(&common::bare_data_dir(dir.path())));
-        let writer = Writer::start(store.clone(), DONOR.into(), key_of(DONOR)).unwrap();
+        let governance = Arc::new(Governance::load(store.clone()).unwrap());
+        let writer = Writer::start(
+            store.clone(),
+            governance,
+            DONOR.into(),
+            SigningKeys::single(key_of(DONOR)),
+        )
+        .unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         Fixture {
             runtime,

@@ -9,6 +9,7 @@
 //! | `/activity/{id}?after=C` | `/api/activity/{id}?after=C` | an IATI activity |
 //! | `/treaty/{id}` | `/api/treaty/{id}` | a treaty text, parties and their actions |
 //! | `/search?q=` | `/api/search?q=` | record id prefix, organisation, activity, treaty title |
+//! | `/governance` | `/api/governance` | admin rule, members' keys and the positions each may sign, proposals |
 //!
 //! `model` reads (bounded, from the store and `index`), `pages` renders HTML, this file maps
 //! URLs and errors: a bad id is 400, an unknown one 404, and only a store failure is 500.
@@ -28,7 +29,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use sha2::{Digest as _, Sha256};
 
+use crate::governance::{Governance, GovernanceView};
 use crate::store::Store;
+use aidledger_spec::governance::{Authority, Derivation};
+use axum::Extension;
 use html::url_component;
 use model::Problem;
 
@@ -45,6 +49,7 @@ pub fn routes() -> Router<Arc<Store>> {
         .route("/activity/{activity}", get(activity_html))
         .route("/treaty/{id}", get(treaty_html))
         .route("/search", get(search_html))
+        .route("/governance", get(governance_html))
         .route("/api/home", get(home_json))
         .route("/api/org/{org}", get(org_json))
         .route("/api/record/{id}", get(record_json))
@@ -137,43 +142,108 @@ struct SearchQuery {
     q: String,
 }
 
-async fn home_html(State(store): State<Arc<Store>>) -> Result<Response, Failure> {
-    let home = read(&store, Format::Html, model::home).await?;
+/// The node's governance state, when the router was given one (a node always is; a bare
+/// store served by a tool is judged by its genesis alone).
+type MaybeGovernance = Option<Extension<Arc<Governance>>>;
+
+/// The governance derivation pages are read under.
+#[derive(Clone)]
+enum Governed {
+    Node(Arc<GovernanceView>),
+    GenesisOnly(Arc<Derivation>),
+}
+
+impl Governed {
+    fn of(governance: &MaybeGovernance, store: &Store) -> Governed {
+        match governance {
+            Some(Extension(governance)) => Governed::Node(governance.current()),
+            None => Governed::GenesisOnly(Arc::new(aidledger_spec::governance::derive(
+                store.genesis(),
+                &[],
+            ))),
+        }
+    }
+
+    fn derivation(&self) -> &Derivation {
+        match self {
+            Governed::Node(view) => &view.derivation,
+            Governed::GenesisOnly(derivation) => derivation,
+        }
+    }
+
+    fn authority(&self) -> &Authority {
+        &self.derivation().authority
+    }
+}
+
+async fn home_page(
+    store: &Arc<Store>,
+    governance: &MaybeGovernance,
+    format: Format,
+) -> Result<model::Home, Failure> {
+    let governed = Governed::of(governance, store);
+    read(store, format, move |store| {
+        model::home(store, governed.authority())
+    })
+    .await
+}
+
+async fn home_html(
+    State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
+) -> Result<Response, Failure> {
+    let home = home_page(&store, &governance, Format::Html).await?;
     Ok(HtmlBody(pages::home(&home)).into_response())
 }
 
-async fn home_json(State(store): State<Arc<Store>>) -> Result<Response, Failure> {
-    Ok(Json(read(&store, Format::Json, model::home).await?).into_response())
+async fn home_json(
+    State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
+) -> Result<Response, Failure> {
+    Ok(Json(home_page(&store, &governance, Format::Json).await?).into_response())
+}
+
+async fn governance_html(State(store): State<Arc<Store>>, governance: MaybeGovernance) -> Response {
+    let governed = Governed::of(&governance, &store);
+    HtmlBody(pages::governance(
+        governed.derivation(),
+        &store.genesis().name,
+    ))
+    .into_response()
 }
 
 async fn org_page(
     store: &Arc<Store>,
+    governance: &MaybeGovernance,
     format: Format,
     org: String,
     page: Result<Query<OrgQuery>, QueryRejection>,
 ) -> Result<model::OrgPage, Failure> {
     let before_seq = query(store, format, page)?.before_seq;
+    let governed = Governed::of(governance, store);
     read(store, format, move |store| {
-        model::org_page(store, &org, before_seq)
+        model::org_page(store, governed.authority(), &org, before_seq)
     })
     .await
 }
 
 async fn org_html(
     State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
     Path(org): Path<String>,
     page: Result<Query<OrgQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let page = org_page(&store, Format::Html, org, page).await?;
+    let page = org_page(&store, &governance, Format::Html, org, page).await?;
     Ok(HtmlBody(pages::org(&page, &store.genesis().name)).into_response())
 }
 
 async fn org_json(
     State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
     Path(org): Path<String>,
     page: Result<Query<OrgQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    Ok(Json(org_page(&store, Format::Json, org, page).await?).into_response())
+    Ok(Json(org_page(&store, &governance, Format::Json, org, page).await?).into_response())
 }
 
 /// A record page, or a redirect from a prefix to the full id's page.
@@ -184,16 +254,18 @@ enum Resolved<T> {
 
 async fn record_page(
     store: &Arc<Store>,
+    governance: &MaybeGovernance,
     format: Format,
     text: String,
     base: &'static str,
 ) -> Result<Resolved<model::RecordPage>, Failure> {
+    let governed = Governed::of(governance, store);
     read(store, format, move |store| {
         let id = model::resolve_id(store, &text)?;
         if id.to_hex() != text {
             return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
         }
-        model::record_page(store, &id).map(Resolved::Page)
+        model::record_page(store, governed.authority(), &id).map(Resolved::Page)
     })
     .await
 }
@@ -203,6 +275,8 @@ async fn record_page(
 fn record_etag(page: &model::RecordPage) -> String {
     let mut hash = Sha256::new();
     hash.update(page.record.id.0);
+    // A revocation changes what the page says about the record.
+    hash.update([u8::from(page.validity.valid)]);
     for id in page.chain.next.iter().chain(
         page.acknowledged_by
             .iter()
@@ -254,10 +328,11 @@ where
 
 async fn record_html(
     State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
-    match record_page(&store, Format::Html, id, "/record/").await? {
+    match record_page(&store, &governance, Format::Html, id, "/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
         Resolved::Page(page) => Ok(cached(&headers, &page, || {
             HtmlBody(pages::record(&page, &store.genesis().name)).into_response()
@@ -267,10 +342,11 @@ async fn record_html(
 
 async fn record_json(
     State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
-    match record_page(&store, Format::Json, id, "/api/record/").await? {
+    match record_page(&store, &governance, Format::Json, id, "/api/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
         Resolved::Page(page) => Ok(cached(&headers, &page, || Json(&page).into_response())),
     }
@@ -352,26 +428,33 @@ async fn treaty_json(
 
 async fn search_results(
     store: &Arc<Store>,
+    governance: &MaybeGovernance,
     format: Format,
     search: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<model::SearchResults, Failure> {
     let text = query(store, format, search)?.q;
-    read(store, format, move |store| model::search(store, &text)).await
+    let governed = Governed::of(governance, store);
+    read(store, format, move |store| {
+        model::search(store, governed.authority(), &text)
+    })
+    .await
 }
 
 async fn search_html(
     State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
     search: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let results = search_results(&store, Format::Html, search).await?;
+    let results = search_results(&store, &governance, Format::Html, search).await?;
     Ok(HtmlBody(pages::search(&results, &store.genesis().name)).into_response())
 }
 
 async fn search_json(
     State(store): State<Arc<Store>>,
+    governance: MaybeGovernance,
     search: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    Ok(Json(search_results(&store, Format::Json, search).await?).into_response())
+    Ok(Json(search_results(&store, &governance, Format::Json, search).await?).into_response())
 }
 
 /// The HTML 404 page for an unknown path outside `/api/`.

@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use aidledger_spec::governance::{Authority, KeySpan, MemberState};
 use aidledger_spec::record::{transaction_type_name, Correction, Replacement, Transaction};
-use aidledger_spec::{codec, Body, Member, PublicKey, RecordId, Role, SignedRecord};
+use aidledger_spec::{codec, Body, PublicKey, RecordId, Role, SignedRecord};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -74,17 +75,23 @@ pub struct MemberView {
     pub name: String,
     /// Roles.
     pub roles: Vec<Role>,
-    /// Record-signing keys, hex.
+    /// Every record-signing key it ever had, hex.
     pub signing_keys: Vec<PublicKey>,
+    /// Each key with the chain positions it may sign (rotations and revocations applied).
+    pub keys: Vec<KeySpan>,
+    /// Set when the network removed the member: its records from this seq on are not valid.
+    pub removed_from: Option<u64>,
 }
 
 impl MemberView {
-    fn of(member: &Member) -> MemberView {
+    fn of(member: &MemberState) -> MemberView {
         MemberView {
             id: member.id.clone(),
             name: member.name.clone(),
             roles: member.roles.clone(),
-            signing_keys: member.signing_keys.clone(),
+            signing_keys: member.keys.iter().map(|span| span.key).collect(),
+            keys: member.keys.clone(),
+            removed_from: member.removed.map(|removal| removal.from_seq),
         }
     }
 }
@@ -230,8 +237,12 @@ pub struct Home {
     pub record_count: u64,
     /// Verified records from peers waiting for a predecessor (not in any chain yet).
     pub pending_records: u64,
-    /// The members.
+    /// The members, including those added or removed by governance.
     pub members: Vec<MemberView>,
+    /// Records the network's governance declared not valid (kept as evidence).
+    pub revoked_records: u64,
+    /// Governance changes in effect.
+    pub governance_changes: usize,
     /// Each member's chain.
     pub chains: Vec<ChainView>,
     /// Whether no chain is forked.
@@ -241,12 +252,12 @@ pub struct Home {
 }
 
 /// Reads the home page: O(members × [`HOME_LATEST_RECORDS`]) reads, whatever the store's size.
-pub fn home(store: &Store) -> Result<Home, Problem> {
+pub fn home(store: &Store, authority: &Authority) -> Result<Home, Problem> {
     let genesis = store.genesis();
     let forks = store.forks()?;
     let mut chains = Vec::new();
     let mut latest = Vec::new();
-    for member in &genesis.members {
+    for member in authority.members() {
         chains.push(chain_view(store, &member.id, &forks)?);
         for entry in store.chain_newest_first(&member.id, None, HOME_LATEST_RECORDS) {
             let (_, bytes) = entry?;
@@ -265,7 +276,9 @@ pub fn home(store: &Store) -> Result<Home, Problem> {
         created_ms: genesis.created_ms,
         record_count: store.record_count()?,
         pending_records: store.pending_count(),
-        members: genesis.members.iter().map(MemberView::of).collect(),
+        members: authority.members().map(MemberView::of).collect(),
+        revoked_records: store.revoked_count(),
+        governance_changes: authority.steps().len(),
         all_chains_intact: forks.is_empty(),
         chains,
         latest,
@@ -316,8 +329,13 @@ pub struct OrgPage {
 
 /// Reads one page of an organisation: a range query from `before_seq` down, and its totals
 /// from the index.
-pub fn org_page(store: &Store, org: &str, before_seq: Option<u64>) -> Result<OrgPage, Problem> {
-    let member = store.genesis().member(org).ok_or_else(|| {
+pub fn org_page(
+    store: &Store,
+    authority: &Authority,
+    org: &str,
+    before_seq: Option<u64>,
+) -> Result<OrgPage, Problem> {
+    let member = authority.member(org).ok_or_else(|| {
         Problem::NotFound(format!(
             "organisation {org:?} is not a member of this network"
         ))
@@ -420,6 +438,8 @@ pub struct Change {
 /// A record's page.
 #[derive(Debug, Serialize)]
 pub struct RecordPage {
+    /// Whether the record is valid under the network's governance.
+    pub validity: Validity,
     /// The record with every field and its bytes.
     pub record: RecordView,
     /// The signer's display name.
@@ -442,8 +462,25 @@ pub struct RecordPage {
     pub treaty: Option<Summary>,
 }
 
+/// Whether a stored record is valid, and if not, why.
+#[derive(Debug, Serialize)]
+pub struct Validity {
+    /// False for a record the network's governance declared not valid.
+    pub valid: bool,
+    /// The rule's code (`key-revoked`, `member-removed`, …).
+    pub code: Option<String>,
+    /// Why, for people.
+    pub reason: Option<String>,
+    /// The governance record that made it invalid.
+    pub by: Option<RecordId>,
+}
+
 /// Reads a record's page.
-pub fn record_page(store: &Store, id: &RecordId) -> Result<RecordPage, Problem> {
+pub fn record_page(
+    store: &Store,
+    authority: &Authority,
+    id: &RecordId,
+) -> Result<RecordPage, Problem> {
     let bytes = store
         .get(id)?
         .ok_or_else(|| Problem::NotFound(format!("record {id} is not stored on this node")))?;
@@ -462,9 +499,23 @@ pub fn record_page(store: &Store, id: &RecordId) -> Result<RecordPage, Problem> 
         forked_here: forks.contains(&(author.clone(), seq)),
         chain_forked: forks.iter().any(|(org, _)| *org == author),
     };
+    let validity = match store.revocation(id)? {
+        Some(revoked) => Validity {
+            valid: false,
+            code: Some(revoked.code),
+            reason: Some(revoked.reason),
+            by: revoked.by,
+        },
+        None => Validity {
+            valid: true,
+            code: None,
+            reason: None,
+            by: None,
+        },
+    };
     let mut page = RecordPage {
-        author_name: store
-            .genesis()
+        validity,
+        author_name: authority
             .member(&author)
             .map(|member| member.name.clone())
             .unwrap_or_default(),
@@ -597,6 +648,14 @@ pub fn resolve_id(store: &Store, text: &str) -> Result<RecordId, Problem> {
         return Err(Problem::BadRequest(format!(
             "{text:?} is not a record id (1 to {ID_HEX_DIGITS} hex digits)"
         )));
+    }
+    // A full id may name a record held as revoked, which the id index (chains only) lacks.
+    if text.len() == ID_HEX_DIGITS {
+        if let Ok(id) = RecordId::from_hex(&text) {
+            if store.revocation(&id)?.is_some() {
+                return Ok(id);
+            }
+        }
     }
     let matches = ids_with_prefix(store, &text, 2)?;
     match matches.as_slice() {
@@ -1022,7 +1081,7 @@ pub struct SearchResults {
 }
 
 /// Searches record ids (prefix), organisations, activity ids (prefix) and treaty titles.
-pub fn search(store: &Store, query: &str) -> Result<SearchResults, Problem> {
+pub fn search(store: &Store, authority: &Authority, query: &str) -> Result<SearchResults, Problem> {
     let query = query.trim();
     if query.len() > QUERY_BYTES_MAX {
         return Err(Problem::BadRequest(format!(
@@ -1047,10 +1106,8 @@ pub fn search(store: &Store, query: &str) -> Result<SearchResults, Problem> {
             results.records.extend(load_summary(store, &id)?);
         }
     }
-    results.organisations = store
-        .genesis()
-        .members
-        .iter()
+    results.organisations = authority
+        .members()
         .filter(|member| {
             member.id.to_lowercase().contains(&lowercase)
                 || member.name.to_lowercase().contains(&lowercase)

@@ -1,6 +1,7 @@
 //! The explorer's HTML pages, rendered from the values of `model`: plain server-side HTML, no
 //! JavaScript, every text escaped by `html::Html`.
 
+use aidledger_spec::governance::{Derivation, KeyEndReason, KeySpan, ProposalState};
 use aidledger_spec::RecordId;
 use serde_json::Value;
 
@@ -118,6 +119,23 @@ pub fn home(home: &Home) -> String {
         html.raw("<span class=\"bad\">A chain is FORKED: its author signed two records at one position (the proof is stored).</span>");
     }
     html.raw("</dd>");
+    html.raw("<dt>Governance</dt><dd>")
+        .link(
+            "/governance",
+            &format!(
+                "{} change(s) in effect; admin rule, keys and proposals",
+                home.governance_changes
+            ),
+        )
+        .raw("</dd>");
+    if home.revoked_records > 0 {
+        html.raw("<dt>Not valid</dt><dd><span class=\"bad\">")
+            .text(&format!(
+                "{} record(s) signed with a revoked key or after their author's removal, kept as evidence",
+                home.revoked_records
+            ))
+            .raw("</span></dd>");
+    }
     if home.pending_records > 0 {
         html.field(
             "Waiting",
@@ -169,9 +187,20 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
         .field("Chain length", &page.chain.length.to_string())
         .raw("<dt>Chain</dt><dd>");
     chain_state(&mut html, &page.chain);
+    if let Some(from_seq) = member.removed_from {
+        html.raw(
+            "</dd><dt>Membership</dt><dd><span class=\"bad\">removed by the network from seq ",
+        )
+        .display(from_seq)
+        .raw(" on</span>");
+    }
     html.raw("</dd><dt>Signing keys</dt><dd>");
-    for key in &member.signing_keys {
-        html.element("<div class=\"mono\">", &key.to_hex(), "</div>");
+    for span in &member.keys {
+        html.raw("<div><span class=\"mono\">")
+            .text(&span.key.to_hex())
+            .raw("</span> <span class=\"muted\">")
+            .text(&key_span_text(span))
+            .raw("</span></div>");
     }
     html.raw("</dd></dl><h2>Totals by transaction type and currency</h2>")
         .raw("<p class=\"muted\">Exact sums of the amounts as signed, corrections applied.</p>");
@@ -260,6 +289,19 @@ pub fn record(page: &RecordPage, network_name: &str) -> String {
     let title = format!("{} record {}", record.kind, model::short(&record.id));
     let mut html = Html::page(&title, network_name);
     html.element("<h1>", &title, "</h1>");
+    if !page.validity.valid {
+        html.raw("<p class=\"warn\"><strong>NOT VALID.</strong> ")
+            .text(page.validity.reason.as_deref().unwrap_or("declared not valid"))
+            .raw(" This record is kept as evidence; it is not part of the organisation's chain, and every verifier rejects it.");
+        if let Some(by) = &page.validity.by {
+            html.raw(" See ")
+                .code_link(&record_href(by), &model::short(by))
+                .raw(" and the ")
+                .link("/governance", "governance page")
+                .raw(".");
+        }
+        html.raw("</p>");
+    }
     signed_by(&mut html, page);
     what_it_changes(&mut html, page);
     html.raw("<h2>Record</h2><dl>")
@@ -627,4 +669,124 @@ pub fn error(status: u16, message: &str, network_name: &str) -> String {
         .element("<p>", message, "</p>")
         .raw("<p><a href=\"/\">Home</a></p>");
     html.finish()
+}
+
+/// How a key span reads: "seq 0–4 (revoked from 5 by proposal …)".
+pub fn key_span_text(span: &KeySpan) -> String {
+    let range = match span.end {
+        Some(end) if end.from_seq > span.from_seq => {
+            format!("seq {}–{}", span.from_seq, end.from_seq - 1)
+        }
+        Some(_) => "no position".to_owned(),
+        None => format!("seq {} on", span.from_seq),
+    };
+    let end = span.end.map_or(String::new(), |end| {
+        let why = match end.reason {
+            KeyEndReason::Rotated => "rotated out",
+            KeyEndReason::Revoked => "REVOKED",
+        };
+        format!(
+            "; {why} from seq {} by {}",
+            end.from_seq,
+            model::short(&end.by)
+        )
+    });
+    format!("{range}{end}")
+}
+
+/// The governance page: admin rule, members with their keys, effective changes, proposals.
+pub fn governance(derivation: &Derivation, network_name: &str) -> String {
+    let authority = &derivation.authority;
+    let mut html = Html::page("Governance", network_name);
+    let rule = authority.admin_rule();
+    html.raw("<h1>Governance</h1><dl>")
+        .field(
+            "Admin rule",
+            &format!(
+                "{} of {}: {}",
+                rule.threshold,
+                rule.admins.len(),
+                rule.admins.join(", ")
+            ),
+        )
+        .field("Changes in effect", &authority.steps().len().to_string())
+        .raw("</dl><h2>Members and signing keys</h2><div class=\"scroll\"><table>")
+        .raw("<tr><th>organisation</th><th>state</th><th>signing keys (positions each may sign)</th></tr>");
+    for member in authority.members() {
+        html.raw("<tr><td>")
+            .link(&org_href(&member.id), &member.name)
+            .raw("<br><span class=\"muted mono\">")
+            .text(&member.id)
+            .raw("</span></td><td>");
+        match member.removed {
+            Some(removal) => {
+                html.raw("<span class=\"bad\">removed</span> from seq ")
+                    .display(removal.from_seq);
+            }
+            None => {
+                html.raw("<span class=\"ok\">member</span>");
+            }
+        }
+        html.raw("</td><td>");
+        for span in &member.keys {
+            html.raw("<code>")
+                .text(&span.key.to_hex())
+                .raw("</code> ")
+                .text(&key_span_text(span))
+                .raw("<br>");
+        }
+        html.raw("</td></tr>");
+    }
+    html.raw("</table></div><h2>Proposals</h2>");
+    if derivation.proposals.is_empty() {
+        html.raw("<p class=\"muted\">No proposals.</p>");
+    } else {
+        html.raw("<div class=\"scroll\"><table><tr><th>proposal</th><th>by</th><th>change</th><th>approved by</th><th>state</th></tr>");
+        for proposal in &derivation.proposals {
+            html.raw("<tr><td>")
+                .code_link(&record_href(&proposal.id), &model::short(&proposal.id))
+                .raw("</td><td>")
+                .text(&proposal.proposer)
+                .raw("</td><td>")
+                .text(&proposal.proposal.change.summary())
+                .raw("</td><td>")
+                .text(&proposal.approved_by.join(", "))
+                .raw("</td><td>")
+                .text(&proposal_state_text(&proposal.state))
+                .raw("</td></tr>");
+        }
+        html.raw("</table></div>");
+    }
+    if !derivation.findings.is_empty() {
+        html.raw("<h2>Governance records without effect</h2><ul>");
+        for finding in &derivation.findings {
+            html.raw("<li>")
+                .code_link(
+                    &record_href(&finding.record),
+                    &model::short(&finding.record),
+                )
+                .raw(" ")
+                .text(&format!(
+                    "{} seq {}: {}",
+                    finding.author, finding.seq, finding.problem
+                ))
+                .raw("</li>");
+        }
+        html.raw("</ul>");
+    }
+    html.finish()
+}
+
+/// A proposal's state in words.
+pub fn proposal_state_text(state: &ProposalState) -> String {
+    match state {
+        ProposalState::Effective { step } => format!("effective (change {step})"),
+        ProposalState::Pending {
+            approvals,
+            threshold,
+        } => format!("pending: {approvals} of {threshold} approvals"),
+        ProposalState::Stale => "stale: another change took effect first".to_owned(),
+        ProposalState::Inapplicable { reason } => format!("inapplicable: {reason}"),
+        ProposalState::Refused { reason } => format!("refused: {reason}"),
+    }
 }

@@ -1,8 +1,10 @@
 //! Transport identities: the node's libp2p key (a key file like `org.key`), and the members'
-//! peer ids, derived from the genesis' `node_keys`; only those peers may connect.
+//! peer ids, derived from the node keys of the current members (`Authority::allowed_node_keys`,
+//! the genesis' `node_keys` as changed by governance); only those peers may connect.
 
 use std::collections::HashMap;
 
+use aidledger_spec::governance::Authority;
 use aidledger_spec::{Genesis, PublicKey};
 use ed25519_dalek::SigningKey;
 use libp2p::identity::{self, Keypair};
@@ -22,17 +24,25 @@ pub fn peer_id_of(key: &PublicKey) -> Option<PeerId> {
     Some(identity::PublicKey::from(public).to_peer_id())
 }
 
-/// Every member node's peer id and its organisation.
+/// Every genesis member node's peer id and its organisation.
 pub fn member_peers(genesis: &Genesis) -> HashMap<PeerId, String> {
-    genesis
-        .members
+    allowed_peers(&Authority::from_genesis(genesis))
+}
+
+/// The peer id of every node of a current member under `authority`, and its organisation:
+/// the peers a node lets in. Removed members' nodes are not among them.
+pub fn allowed_peers(authority: &Authority) -> HashMap<PeerId, String> {
+    let owners: HashMap<&PublicKey, &str> = authority
+        .members()
+        .filter(|member| member.is_current())
+        .flat_map(|member| member.node_keys.iter().map(|key| (key, member.id.as_str())))
+        .collect();
+    authority
+        .allowed_node_keys()
         .iter()
-        .flat_map(|member| {
-            member
-                .node_keys
-                .iter()
-                .filter_map(peer_id_of)
-                .map(|peer| (peer, member.id.clone()))
+        .filter_map(|key| {
+            let org = owners.get(key).copied().unwrap_or_default();
+            Some((peer_id_of(key)?, org.to_owned()))
         })
         .collect()
 }

@@ -1,16 +1,24 @@
 //! Replication between member nodes over libp2p (TCP + noise + yamux).
 //!
 //! - Gossip: every node publishes its new records on the network's records topic; receivers
-//!   verify each message against the genesis before it is accepted or forwarded, reject invalid
-//!   ones (gossipsub then scores the sender down), and ignore duplicates. Equivocation proofs
-//!   travel on a second topic and are checked the same way.
+//!   verify each message under the current governance state before it is accepted or
+//!   forwarded, reject invalid ones (gossipsub then scores the sender down), and ignore
+//!   duplicates. Equivocation proofs travel on a second topic and are checked the same way.
 //! - Range sync ([`sync`], [`wire`]): on connect and every [`service::SYNC_INTERVAL_MS`], peers
-//!   exchange heads; a node that is behind pulls the missing ranges in bounded batches,
-//!   verifies them and ingests them through the single writer.
-//! - Membership: only the peer ids derived from the genesis' `node_keys` may connect.
+//!   exchange heads (of every chain they hold: genesis members and members added later); a
+//!   node that is behind pulls the missing ranges in bounded batches, verifies them and
+//!   ingests them through the single writer.
+//! - Membership follows the governance state live ([`Governance`]): only the peer ids of the
+//!   current members' node keys (`Authority::allowed_node_keys`) may connect; when a member is
+//!   removed its nodes are disconnected and refused, when one is added its nodes may connect.
+//! - A record that breaks only an authority rule (unknown author, key not yet valid, member
+//!   removed, key revoked, …) is neither stored nor held against its sender: one of the two
+//!   nodes may not have applied a governance record yet. After every change of the state the
+//!   node asks its peers for their heads again and fetches what it refused before.
 //!
 //! **Architecture Invariant:** nothing received from a peer reaches the store without being
-//! verified by `aidledger_spec::Verifier` and placed by the writer.
+//! verified by `aidledger_spec::Verifier` (the governance state's current one) and placed by
+//! the writer.
 
 pub mod behaviour;
 pub mod identity;
@@ -25,7 +33,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aidledger_spec::Verifier;
 use futures_util::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::swarm::SwarmEvent;
@@ -36,6 +43,7 @@ use tokio::task::JoinHandle;
 use self::behaviour::Topics;
 use self::service::{Service, ServiceParts};
 use self::status::{NetworkStatus, SharedStatus};
+use crate::governance::Governance;
 use crate::store::Store;
 use crate::writer::Writer;
 
@@ -110,7 +118,9 @@ impl NetworkHandle {
     }
 }
 
-/// Starts the network: listeners bound (ports known) before it returns.
+/// Starts the network: listeners bound (ports known) before it returns. Records are verified
+/// under the current state of the writer's governance ([`Writer::governance`], the node's one
+/// instance), and the peers let in follow that state.
 pub async fn start(
     config: NetworkConfig,
     store: Arc<Store>,
@@ -119,13 +129,20 @@ pub async fn start(
     if config.listen.len() > ADDRESSES_MAX || config.bootstrap.len() > ADDRESSES_MAX {
         return Err(NetworkError::TooManyAddresses);
     }
-    let genesis = store.genesis().clone();
+    let governance: Arc<Governance> = writer.governance().clone();
     let topics = Topics::new(store.network_id());
-    let members = identity::member_peers(&genesis);
+    let members = identity::allowed_peers(&governance.current().derivation.authority);
     let peer_id = config.keypair.public().to_peer_id();
     if !members.contains_key(&peer_id) {
+        // A member being added (or whose node key is being replaced) dials the members anyway:
+        // they let it in once they have applied the change.
+        let why = if identity::member_peers(store.genesis()).contains_key(&peer_id) {
+            "was listed in the genesis' node_keys but the governance has removed it"
+        } else {
+            "is not among the genesis' node_keys, and the governance has not added it (yet)"
+        };
         eprintln!(
-            "aidledger-node: warning: this node's key (peer id {peer_id}) is not among the genesis' node_keys; members will refuse its connections"
+            "aidledger-node: warning: this node's key (peer id {peer_id}) {why}; members refuse its connections until they apply a change that lists it (the node keeps dialling its bootstrap peers)"
         );
     }
     let mut swarm = behaviour::build_swarm(config.keypair, &topics, members.keys().copied())?;
@@ -147,11 +164,12 @@ pub async fn start(
     }));
     let service = Service::new(ServiceParts {
         swarm,
-        verifier: Arc::new(Verifier::new(genesis)),
         store,
         writer,
+        governance,
         topics,
         members,
+        peer_id,
         bootstrap: config.bootstrap,
         status: status.clone(),
     });

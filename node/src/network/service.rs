@@ -1,12 +1,18 @@
 //! The network task: one event loop that owns the swarm. It validates gossip (through
 //! [`tasks`]), answers and drives range sync (through [`Syncer`]), keeps connections to the
 //! bootstrap peers, publishes this node's new records, and updates the status snapshot.
+//!
+//! It follows the governance state live: records are verified under the current state, and
+//! when the state changes the allow list is rebuilt from `Authority::allowed_node_keys` (the
+//! nodes of removed members are disconnected and refused from then on, those of new members
+//! let in), fetches under the old state are dropped, and heads are asked again from every
+//! peer so that chains refused before are fetched again.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aidledger_spec::{codec, Verifier};
+use aidledger_spec::codec;
 use futures_util::StreamExt;
 use libp2p::gossipsub::{self, MessageAcceptance};
 use libp2p::request_response::{self, OutboundRequestId};
@@ -16,11 +22,13 @@ use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::behaviour::{Behaviour, BehaviourEvent, Topics};
+use super::identity;
 use super::status::{PeerStatus, SharedStatus};
 use super::sync::{Action, Syncer};
-use super::tasks::{self, Completion, IngestFailure};
+use super::tasks::{self, Completion, IngestFailure, RangeVerdict};
 use super::wire::{SyncRequest, SyncResponse, WireHead, HEADS_MAX};
-use crate::store::Store;
+use crate::governance::{Governance, GovernanceView};
+use crate::store::{Head, Store};
 use crate::writer::{CommittedRecord, IngestOutcome, Writer};
 
 /// How often heads are exchanged with every peer and lost bootstrap connections redialled.
@@ -33,6 +41,11 @@ pub const GOSSIP_BATCH_RECORDS_MAX: usize = aidledger_spec::signature::BATCH_SIZ
 pub const COMPLETIONS_MAX: usize = 1024;
 /// How long a peer that sent invalid sync data is refused.
 pub const PENALTY_MS: u64 = 30_000;
+/// How long a bootstrap address whose peer this node refused (not a member node) is left
+/// alone before it is dialled again; a governance change ends the wait.
+pub const DENIED_REDIAL_MS: u64 = 30_000;
+/// Refused connections are logged at most once in this interval (they are all counted).
+pub const REFUSED_LOG_INTERVAL_MS: u64 = 10_000;
 
 /// What an outbound sync request was for.
 pub(super) enum Requested {
@@ -46,9 +59,15 @@ pub(super) struct Service {
     pub swarm: Swarm<Behaviour>,
     pub store: Arc<Store>,
     pub writer: Arc<Writer>,
-    pub verifier: Arc<Verifier>,
+    pub governance: Arc<Governance>,
+    /// Tells of every new governance state.
+    pub changes: watch::Receiver<Arc<GovernanceView>>,
+    /// Whether `changes` can still report (false once its sender is gone).
+    pub changes_open: bool,
     pub topics: Topics,
+    /// The peers let in now (current members' node keys) and their organisations.
     pub members: HashMap<PeerId, String>,
+    pub peer_id: PeerId,
     pub bootstrap: Vec<Multiaddr>,
     pub status: SharedStatus,
     pub committed: broadcast::Receiver<CommittedRecord>,
@@ -64,17 +83,31 @@ pub(super) struct Service {
     pub gossip_batch_running: bool,
     pub rejected: HashMap<PeerId, u64>,
     pub penalised: HashMap<PeerId, Instant>,
+    /// (peer, chain) → the seq of a record from that peer the authority refused. The chain is
+    /// not fetched from that peer again while this node's next seq of it is that one, until
+    /// the governance state changes.
+    pub refused: HashMap<(PeerId, String), u64>,
+    /// Bootstrap addresses whose peer this node refused, and until when they are left alone.
+    pub denied_bootstrap: HashMap<Multiaddr, Instant>,
+    /// When a refused connection was last logged, and how many were refused since.
+    pub refused_log: (Option<Instant>, u64),
 }
 
 impl Service {
     pub(super) fn new(parts: ServiceParts) -> Service {
+        let mut changes = parts.governance.subscribe();
+        // `members` was built from the current state; only later states are news.
+        changes.mark_unchanged();
         Service {
             swarm: parts.swarm,
             store: parts.store,
             writer: parts.writer.clone(),
-            verifier: parts.verifier,
+            governance: parts.governance,
+            changes,
+            changes_open: true,
             topics: parts.topics,
             members: parts.members,
+            peer_id: parts.peer_id,
             bootstrap: parts.bootstrap,
             status: parts.status,
             committed: parts.writer.committed_records(),
@@ -87,7 +120,15 @@ impl Service {
             gossip_batch_running: false,
             rejected: HashMap::new(),
             penalised: HashMap::new(),
+            refused: HashMap::new(),
+            denied_bootstrap: HashMap::new(),
+            refused_log: (None, 0),
         }
+    }
+
+    /// The governance state records are verified under now.
+    fn view(&self) -> Arc<GovernanceView> {
+        self.governance.current()
     }
 
     /// Runs until `shutdown` turns true.
@@ -98,6 +139,11 @@ impl Service {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 Some(done) = self.completions.1.recv() => self.on_completion(done),
                 committed = self.committed.recv() => self.on_committed(committed),
+                changed = self.changes.changed(), if self.changes_open => match changed {
+                    Ok(()) => self.on_governance_change(),
+                    // The governance state is gone only when the node stops.
+                    Err(_) => self.changes_open = false,
+                },
                 _ = tick.tick() => self.on_tick(),
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
@@ -114,10 +160,13 @@ impl Service {
             .collect();
         for peer in expired {
             self.penalised.remove(&peer);
-            self.swarm.behaviour_mut().members_only.allow_peer(peer);
+            if self.members.contains_key(&peer) {
+                self.swarm.behaviour_mut().members_only.allow_peer(peer);
+            }
         }
+        self.denied_bootstrap.retain(|_, until| *until > now);
         for addr in self.bootstrap.clone() {
-            if !self.dialled.contains_key(&addr) {
+            if !self.dialled.contains_key(&addr) && !self.denied_bootstrap.contains_key(&addr) {
                 let opts = DialOpts::unknown_peer_id().address(addr.clone()).build();
                 let id = opts.connection_id();
                 if self.swarm.dial(opts).is_ok() {
@@ -126,6 +175,65 @@ impl Service {
             }
         }
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in peers {
+            self.request(peer, SyncRequest::Heads, Requested::Heads);
+        }
+        self.refresh_status();
+    }
+
+    /// The governance state changed: let in the nodes of current members only (disconnecting
+    /// the others), drop fetches made under the old state, and ask every peer for its heads so
+    /// that chains the old state refused are fetched again.
+    fn on_governance_change(&mut self) {
+        let view = self.changes.borrow_and_update().clone();
+        let allowed = identity::allowed_peers(&view.derivation.authority);
+        let gone: Vec<(PeerId, String)> = self
+            .members
+            .iter()
+            .filter(|(peer, _)| !allowed.contains_key(peer))
+            .map(|(peer, org)| (*peer, org.clone()))
+            .collect();
+        for (peer, org) in gone {
+            eprintln!(
+                "aidledger-node: peer {peer} ({org}) is no longer a member node: disconnected and refused from now on"
+            );
+            // Closes every connection to it and refuses new ones.
+            self.swarm.behaviour_mut().members_only.disallow_peer(peer);
+            self.syncer.peer_gone(&peer);
+            self.penalised.remove(&peer);
+            self.refused
+                .retain(|(refused_peer, _), _| *refused_peer != peer);
+        }
+        for (peer, org) in &allowed {
+            if !self.members.contains_key(peer) {
+                eprintln!(
+                    "aidledger-node: peer {peer} ({org}) is now a member node and may connect"
+                );
+            }
+            if !self.penalised.contains_key(peer) {
+                self.swarm.behaviour_mut().members_only.allow_peer(*peer);
+            }
+        }
+        let was_member = self.members.contains_key(&self.peer_id);
+        let is_member = allowed.contains_key(&self.peer_id);
+        if was_member != is_member {
+            let now = if is_member {
+                "is now among the members' node keys: members accept its connections"
+            } else {
+                "is no longer among the members' node keys: members refuse its connections"
+            };
+            eprintln!("aidledger-node: this node (peer id {}) {now}", self.peer_id);
+        }
+        self.members = allowed;
+        self.syncer.abandon_all();
+        self.refused.clear();
+        self.denied_bootstrap.clear();
+        let peers: Vec<PeerId> = self
+            .swarm
+            .connected_peers()
+            .filter(|peer| self.members.contains_key(peer))
+            .copied()
+            .collect();
         for peer in peers {
             self.request(peer, SyncRequest::Heads, Requested::Heads);
         }
@@ -166,6 +274,8 @@ impl Service {
                 self.dialled.retain(|_, id| *id != connection_id);
                 if num_established == 0 {
                     self.syncer.peer_gone(&peer_id);
+                    self.refused
+                        .retain(|(refused_peer, _), _| *refused_peer != peer_id);
                 }
             }
             SwarmEvent::OutgoingConnectionError {
@@ -173,8 +283,17 @@ impl Service {
                 error,
                 ..
             } => {
-                self.dialled.retain(|_, id| *id != connection_id);
-                if matches!(error, libp2p::swarm::DialError::Denied { .. }) {
+                let denied = matches!(error, libp2p::swarm::DialError::Denied { .. });
+                let until = Instant::now() + Duration::from_millis(DENIED_REDIAL_MS);
+                let denied_bootstrap = &mut self.denied_bootstrap;
+                self.dialled.retain(|addr, id| {
+                    if *id == connection_id && denied {
+                        // The peer there is not a member node: do not redial every tick.
+                        denied_bootstrap.insert(addr.clone(), until);
+                    }
+                    *id != connection_id
+                });
+                if denied {
                     self.count_refused("outgoing", &error.to_string());
                 }
             }
@@ -191,7 +310,22 @@ impl Service {
     }
 
     fn count_refused(&mut self, direction: &str, error: &str) {
-        eprintln!("aidledger-node: refused an {direction} connection: {error}");
+        let now = Instant::now();
+        let (last, since) = &mut self.refused_log;
+        let quiet = last.is_some_and(|last| {
+            now.duration_since(last) < Duration::from_millis(REFUSED_LOG_INTERVAL_MS)
+        });
+        if quiet {
+            *since += 1;
+        } else {
+            let more = match *since {
+                0 => String::new(),
+                count => format!(" ({count} more refused since the last report)"),
+            };
+            eprintln!("aidledger-node: refused an {direction} connection: {error}{more}");
+            *last = Some(now);
+            *since = 0;
+        }
         self.write_status(|status| status.refused_connections += 1);
     }
 
@@ -224,10 +358,10 @@ impl Service {
             }
             return;
         }
-        let (verifier, writer) = (self.verifier.clone(), self.writer.clone());
+        let (view, writer) = (self.view(), self.writer.clone());
         let completions = self.completions.0.clone();
         tokio::spawn(async move {
-            let (acceptance, detail) = tasks::validate_proof(verifier, writer, message.data).await;
+            let (acceptance, detail) = tasks::validate_proof(view, writer, message.data).await;
             let done = Completion::Gossip {
                 message_id,
                 source: propagation_source,
@@ -248,14 +382,14 @@ impl Service {
         }
         let batch: Vec<_> = self.gossip_queue.drain(..take).collect();
         self.gossip_batch_running = true;
-        let (verifier, writer) = (self.verifier.clone(), self.writer.clone());
+        let (view, writer) = (self.view(), self.writer.clone());
         let completions = self.completions.0.clone();
         tokio::spawn(async move {
             let (sources, data): (Vec<_>, Vec<_>) = batch
                 .into_iter()
                 .map(|(id, source, data)| ((id, source), data))
                 .unzip();
-            let (verdicts, outcome) = tasks::validate_records(verifier, writer, data).await;
+            let (verdicts, outcome) = tasks::validate_records(view, writer, data).await;
             let verdicts = sources
                 .into_iter()
                 .zip(verdicts)
@@ -335,8 +469,20 @@ impl Service {
                 from_seq,
                 records,
             } => match records {
-                Ok(records) => {
+                Ok(RangeVerdict {
+                    records,
+                    refused: None,
+                }) => {
                     let actions = self.syncer.on_verified(&author, from_seq, records);
+                    self.perform(actions);
+                }
+                Ok(RangeVerdict {
+                    records,
+                    refused: Some(reason),
+                }) => {
+                    let refused_seq = from_seq + records.len() as u64;
+                    self.note_refused(peer, &author, refused_seq, &reason);
+                    let actions = self.syncer.on_refused(&author, from_seq, records);
                     self.perform(actions);
                 }
                 Err(reason) => {
@@ -362,7 +508,10 @@ impl Service {
             Ok(outcome) => {
                 self.after_ingest(peer, &outcome);
                 if let Some(author) = author {
-                    let complete = outcome.detached.is_empty();
+                    // A record that did not attach (a fork), or that the authority refused
+                    // at placement (the state changed since it was verified), ends the fetch;
+                    // a governance change asks for heads again.
+                    let complete = outcome.detached.is_empty() && outcome.unauthorized.is_empty();
                     let actions = self.syncer.on_ingested(&author, complete);
                     self.perform(actions);
                 }
@@ -409,6 +558,19 @@ impl Service {
         }
         if outcome.pending > 0 {
             self.request(peer, SyncRequest::Heads, Requested::Heads);
+        }
+    }
+
+    /// A record from `peer` that the authority refuses: not stored, not held against the peer
+    /// (one of the two governance states may be behind). The chain is not fetched from it
+    /// again until something changes.
+    fn note_refused(&mut self, peer: PeerId, author: &str, seq: u64, reason: &str) {
+        let previous = self.refused.insert((peer, author.to_owned()), seq);
+        if previous != Some(seq) {
+            let org = self.members.get(&peer).cloned().unwrap_or_default();
+            eprintln!(
+                "aidledger-node: not storing {author}'s chain from seq {seq} (from {peer}, {org}) under the current governance state: {reason}"
+            );
         }
     }
 
@@ -465,12 +627,12 @@ impl Service {
     }
 
     fn spawn_verify(&self, author: String, peer: PeerId, from_seq: u64, records: Vec<Vec<u8>>) {
-        let verifier = self.verifier.clone();
+        let view = self.view();
         let completions = self.completions.0.clone();
         tokio::spawn(async move {
             let checked = author.clone();
             let verified = tokio::task::spawn_blocking(move || {
-                tasks::verify_range(&verifier, &checked, from_seq, records)
+                tasks::verify_range(&view.verifier, &checked, from_seq, records)
             })
             .await
             .unwrap_or_else(|error| Err(error.to_string()));
@@ -512,18 +674,14 @@ impl Service {
 
     /// Verifies unsolicited sync data (proofs, a fork probe) and ingests it.
     fn spawn_check_and_ingest(&self, peer: PeerId, response: SyncResponse) {
-        let (verifier, writer) = (self.verifier.clone(), self.writer.clone());
+        let (view, writer) = (self.view(), self.writer.clone());
         let completions = self.completions.0.clone();
         tokio::spawn(async move {
             let checked = tokio::task::spawn_blocking(move || match response {
                 SyncResponse::Proofs(proofs) => {
-                    tasks::verify_proofs(&verifier, proofs).map(|pairs| (Vec::new(), pairs))
+                    tasks::verify_proofs(&view.verifier, proofs).map(|pairs| (Vec::new(), pairs))
                 }
-                SyncResponse::Records(records) => verifier
-                    .verify_batch(records)
-                    .into_iter()
-                    .map(|verdict| verdict.map_err(|rejected| rejected.reason.to_string()))
-                    .collect::<Result<Vec<_>, _>>()
+                SyncResponse::Records(records) => tasks::verify_loose(&view.verifier, records)
                     .map(|records| (records, Vec::new())),
                 _ => Ok((Vec::new(), Vec::new())),
             })
@@ -608,7 +766,14 @@ impl Service {
                     .collect();
                 let store = self.store.clone();
                 let local = |author: &str| store.head(author).ok().flatten();
-                let actions = self.syncer.on_heads(peer, &heads, local, &forked);
+                // Chains this peer sent a refused record of, while nothing changed since.
+                let mut skip = forked;
+                skip.extend(heads.iter().filter_map(|head| {
+                    let refused_seq = self.refused.get(&(peer, head.author.clone()))?;
+                    let (next_seq, _) = Head::next(local(&head.author));
+                    (next_seq == *refused_seq).then(|| head.author.clone())
+                }));
+                let actions = self.syncer.on_heads(peer, &heads, local, &skip);
                 self.perform(actions);
                 if proofs > self.store.proof_count() {
                     self.request(peer, SyncRequest::Proofs, Requested::Proofs);
@@ -667,9 +832,12 @@ pub(super) struct ServiceParts {
     pub swarm: Swarm<Behaviour>,
     pub store: Arc<Store>,
     pub writer: Arc<Writer>,
-    pub verifier: Arc<Verifier>,
+    pub governance: Arc<Governance>,
     pub topics: Topics,
+    /// The peers let in under the current governance state.
     pub members: HashMap<PeerId, String>,
+    /// This node's peer id.
+    pub peer_id: PeerId,
     pub bootstrap: Vec<Multiaddr>,
     pub status: SharedStatus,
 }

@@ -19,7 +19,7 @@ use crate::store::Store;
 pub struct PeerStatus {
     /// Its libp2p peer id.
     pub peer_id: String,
-    /// Its organisation (from the genesis' `node_keys`).
+    /// Its organisation (whose node keys, under the current governance state, list it).
     pub org: String,
     /// Its gossipsub score (negative after invalid messages).
     pub score: Option<f64>,
@@ -38,7 +38,8 @@ pub struct NetworkStatus {
     pub listen: Vec<String>,
     /// Connected member nodes.
     pub peers: Vec<PeerStatus>,
-    /// Connections refused because the peer is not a member node.
+    /// Connections refused because the peer is not a current member node (removed members'
+    /// nodes included).
     pub refused_connections: u64,
     /// Invalid messages received (all peers).
     pub rejected_messages: u64,

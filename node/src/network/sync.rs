@@ -6,6 +6,10 @@
 //! contiguous), at most [`BUFFERED_BATCHES_MAX`] batches being verified or waiting to be
 //! ingested, and batches ingested strictly in seq order. Memory is therefore bounded by
 //! ([`BUFFERED_BATCHES_MAX`] + 1) × the range response limit, whatever the length of the chain.
+//!
+//! A batch whose verification stops at a record the authority refuses
+//! ([`Syncer::on_refused`]) ends its fetch there: what comes before is ingested, what comes
+//! after is dropped. The service fetches the chain again once the governance state changes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -147,6 +151,10 @@ impl Syncer {
             return Vec::new();
         };
         fetch.outstanding = false;
+        if from_seq > fetch.target_seq {
+            // Asked before the fetch was cut short at a refused record.
+            return self.advance(author);
+        }
         if records.is_empty() {
             // The peer has less than it reported (or nothing new): stop at what we have.
             fetch.target_seq = fetch.next_request_seq.saturating_sub(1);
@@ -175,7 +183,37 @@ impl Syncer {
             return Vec::new();
         };
         fetch.verifying = fetch.verifying.saturating_sub(1);
-        fetch.ready.insert(from_seq, records);
+        if from_seq <= fetch.target_seq && !records.is_empty() {
+            fetch.ready.insert(from_seq, records);
+        }
+        self.advance(author)
+    }
+
+    /// A batch was verified up to a record the authority refuses: `records` (possibly none)
+    /// are the valid ones before it. The fetch ends at the last of them; batches after it are
+    /// dropped when they arrive.
+    pub fn on_refused(
+        &mut self,
+        author: &str,
+        from_seq: u64,
+        records: Vec<VerifiedRecord>,
+    ) -> Vec<Action> {
+        let Some(fetch) = self.fetches.get_mut(author) else {
+            return Vec::new();
+        };
+        fetch.verifying = fetch.verifying.saturating_sub(1);
+        let refused_seq = from_seq + records.len() as u64;
+        if refused_seq <= fetch.target_seq {
+            // Nothing at or after the refused record is ingested from this fetch. Requests
+            // were sent up to the refused batch at least, so `next_request_seq` is past the
+            // new target (after a refusal at seq 0 the target 0 is past too: the batch asked
+            // from seq 0 held a record).
+            fetch.target_seq = refused_seq.saturating_sub(1);
+            fetch.ready.retain(|start, _| *start < refused_seq);
+        }
+        if from_seq <= fetch.target_seq && !records.is_empty() {
+            fetch.ready.insert(from_seq, records);
+        }
         self.advance(author)
     }
 
@@ -195,6 +233,12 @@ impl Syncer {
     /// Gives up a fetch (a failed request, invalid data, a peer gone).
     pub fn abandon(&mut self, author: &str) {
         self.fetches.remove(author);
+    }
+
+    /// Gives up every fetch (the governance state changed: what was verified under the old one
+    /// is not ingested, and chains are fetched again under the new one).
+    pub fn abandon_all(&mut self) {
+        self.fetches.clear();
     }
 
     /// Gives up every fetch from `peer` and forgets its heads.

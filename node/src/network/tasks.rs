@@ -1,16 +1,24 @@
 //! The work the network task hands off so that its event loop never blocks: verifying gossip
 //! and sync data, ingesting it through the writer, and reading the store to answer requests.
 //! Each task ends by sending one [`Completion`] back to the loop.
+//!
+//! Records are judged under the governance state current when the task starts. A record that
+//! breaks only an authority rule a later state could judge otherwise
+//! ([`refused_by_governance`]: unknown author, key not yet valid, member removed, key revoked,
+//! …) is not a sign of a faulty peer: this node may not have applied a governance record yet,
+//! or the peer not. Such records are not stored and their sender is not penalised; range sync
+//! fetches them again once the governance state changes.
 
 use std::sync::Arc;
 
 use aidledger_spec::bundle::EquivocationProof;
-use aidledger_spec::{codec, VerifiedRecord, Verifier};
+use aidledger_spec::{codec, Rejection, VerifiedRecord, Verifier};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
 use libp2p::PeerId;
 
 use super::wire::{SyncResponse, PROOFS_PER_RESPONSE_MAX, RANGE_RECORDS_MAX, RANGE_SIZE_BYTES_MAX};
+use crate::governance::{is_authority_rule, GovernanceView};
 use crate::store::Store;
 use crate::writer::{IngestOutcome, Placement, Writer};
 
@@ -49,8 +57,9 @@ pub enum Completion {
         peer: PeerId,
         /// The first seq asked for.
         from_seq: u64,
-        /// The verified records, or why the batch is invalid.
-        records: Result<Vec<VerifiedRecord>, String>,
+        /// The verified records (up to a record the authority refuses), or why the batch is
+        /// invalid.
+        records: Result<RangeVerdict, String>,
     },
     /// A batch or proofs from sync went through the writer.
     Ingested {
@@ -74,16 +83,58 @@ pub enum IngestFailure {
 /// The verdict on one gossip message, and why it was rejected.
 pub type Verdict = (MessageAcceptance, Option<String>);
 
+/// Whether `verifier` refuses a record by an authority rule that a later governance state
+/// (this node's or the sender's) could judge otherwise: an unknown author, a key not yet
+/// valid, a removed member, a revoked or rotated key, or a key this node does not know (a
+/// rotation or grant it has not seen). A key that the authority grants to another member is
+/// not among them: a key names one organisation forever, so such a record is never valid.
+pub fn refused_by_governance(verifier: &Verifier, reason: &Rejection) -> bool {
+    match reason {
+        Rejection::KeyNotAuthors { key, .. } => verifier.authority().key_owner(key).is_none(),
+        other => is_authority_rule(other),
+    }
+}
+
+/// A verified range batch: its records up to the first one the authority refuses.
+#[derive(Debug)]
+pub struct RangeVerdict {
+    /// The valid records, consecutive from the asked seq.
+    pub records: Vec<VerifiedRecord>,
+    /// Why the record after them was refused by an authority rule, if one was.
+    pub refused: Option<String>,
+}
+
+/// Why a proof was not accepted.
+#[derive(Debug)]
+pub enum ProofRefusal {
+    /// It does not prove an equivocation: the sender is at fault.
+    Invalid(String),
+    /// One of its records breaks only an authority rule: not judged now.
+    Unauthorised(String),
+}
+
+impl std::fmt::Display for ProofRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProofRefusal::Invalid(reason) | ProofRefusal::Unauthorised(reason) => {
+                f.write_str(reason)
+            }
+        }
+    }
+}
+
 /// Verifies a batch of gossiped records (signatures in one batch) and ingests the valid ones
 /// in one writer call. A record is accepted (forwarded) when it was stored, held as pending
-/// or proved an equivocation; ignored when it was a duplicate; rejected when invalid.
+/// or proved an equivocation; ignored when it was a duplicate or refused by an authority rule
+/// only; rejected when invalid.
 pub async fn validate_records(
-    verifier: Arc<Verifier>,
+    view: Arc<GovernanceView>,
     writer: Arc<Writer>,
     data: Vec<Vec<u8>>,
 ) -> (Vec<Verdict>, Option<IngestOutcome>) {
     let count = data.len();
-    let Ok(verdicts) = tokio::task::spawn_blocking(move || verifier.verify_batch(data)).await
+    let judge = view.clone();
+    let Ok(verdicts) = tokio::task::spawn_blocking(move || judge.verifier.verify_batch(data)).await
     else {
         return (vec![(MessageAcceptance::Ignore, None); count], None);
     };
@@ -95,6 +146,9 @@ pub async fn validate_records(
                 valid_at.push(index);
                 valid.push(record);
                 results.push((MessageAcceptance::Ignore, None));
+            }
+            Err(rejected) if refused_by_governance(&view.verifier, &rejected.reason) => {
+                results.push((MessageAcceptance::Ignore, None))
             }
             Err(rejected) => {
                 results.push((MessageAcceptance::Reject, Some(rejected.reason.to_string())))
@@ -118,16 +172,20 @@ pub async fn validate_records(
     (results, Some(outcome))
 }
 
-/// Verifies a gossiped equivocation proof and stores it if new.
+/// Verifies a gossiped equivocation proof and stores it if new. A proof whose records break
+/// only an authority rule is ignored, not rejected (`Ok` with an empty outcome).
 pub async fn validate_proof(
-    verifier: Arc<Verifier>,
+    view: Arc<GovernanceView>,
     writer: Arc<Writer>,
     data: Vec<u8>,
 ) -> (MessageAcceptance, Result<IngestOutcome, String>) {
-    let verdict = tokio::task::spawn_blocking(move || verify_proof(&verifier, &data)).await;
+    let verdict = tokio::task::spawn_blocking(move || verify_proof(&view.verifier, &data)).await;
     let pair = match verdict {
         Ok(Ok(pair)) => pair,
-        Ok(Err(reason)) => return (MessageAcceptance::Reject, Err(reason)),
+        Ok(Err(ProofRefusal::Invalid(reason))) => return (MessageAcceptance::Reject, Err(reason)),
+        Ok(Err(ProofRefusal::Unauthorised(_))) => {
+            return (MessageAcceptance::Ignore, Ok(IngestOutcome::default()))
+        }
         Err(error) => return (MessageAcceptance::Ignore, Err(error.to_string())),
     };
     match writer.ingest(Vec::new(), vec![pair]).await {
@@ -138,52 +196,105 @@ pub async fn validate_proof(
 }
 
 /// Decodes and verifies an encoded proof: two distinct, validly signed records of one author
-/// at one seq.
+/// at one seq, each valid under the current governance state.
 pub fn verify_proof(
     verifier: &Verifier,
     data: &[u8],
-) -> Result<(VerifiedRecord, VerifiedRecord), String> {
-    let proof: EquivocationProof =
-        codec::decode_exact(data).map_err(|error| format!("malformed proof: {error}"))?;
+) -> Result<(VerifiedRecord, VerifiedRecord), ProofRefusal> {
+    let proof: EquivocationProof = codec::decode_exact(data)
+        .map_err(|error| ProofRefusal::Invalid(format!("malformed proof: {error}")))?;
     verify_decoded_proof(verifier, proof)
 }
 
+/// As `Verifier::verify_equivocation`, but telling a record refused by an authority rule only
+/// apart from an invalid one.
 fn verify_decoded_proof(
     verifier: &Verifier,
     proof: EquivocationProof,
-) -> Result<(VerifiedRecord, VerifiedRecord), String> {
-    verifier
-        .verify_equivocation(proof.first, proof.second)
-        .map_err(|rejection| rejection.to_string())
+) -> Result<(VerifiedRecord, VerifiedRecord), ProofRefusal> {
+    let side = |name: &str, bytes: Vec<u8>| {
+        verifier.verify(bytes).map_err(|rejected| {
+            let reason = format!(
+                "invalid equivocation proof: {name} record: {}",
+                rejected.reason
+            );
+            if refused_by_governance(verifier, &rejected.reason) {
+                ProofRefusal::Unauthorised(reason)
+            } else {
+                ProofRefusal::Invalid(reason)
+            }
+        })
+    };
+    let first = side("first", proof.first)?;
+    let second = side("second", proof.second)?;
+    let invalid =
+        |detail: &str| ProofRefusal::Invalid(format!("invalid equivocation proof: {detail}"));
+    if first.id() == second.id() {
+        return Err(invalid("both sides are the same record"));
+    }
+    if first.header().author != second.header().author || first.header().seq != second.header().seq
+    {
+        return Err(invalid(
+            "the records have different authors or sequence numbers",
+        ));
+    }
+    Ok(if first.id() < second.id() {
+        (first, second)
+    } else {
+        (second, first)
+    })
 }
 
-/// Verifies a range batch: every record valid, of `author`, consecutive from `from_seq`.
+/// Verifies a range batch: every record of `author`, consecutive from `from_seq`, and valid
+/// up to the first one an authority rule refuses (the records after that one are dropped).
+/// Any other invalid record, or a record out of place, fails the batch.
 pub fn verify_range(
     verifier: &Verifier,
     author: &str,
     from_seq: u64,
     records: Vec<Vec<u8>>,
-) -> Result<Vec<VerifiedRecord>, String> {
+) -> Result<RangeVerdict, String> {
     if records.len() as u64 > RANGE_RECORDS_MAX {
         return Err(format!("a range response of {} records", records.len()));
     }
     let mut verified = Vec::with_capacity(records.len());
     for (offset, verdict) in verifier.verify_batch(records).into_iter().enumerate() {
-        let record = verdict.map_err(|rejected| format!("invalid record: {}", rejected.reason))?;
         let expected_seq = from_seq + offset as u64;
-        if record.header().author != author || record.header().seq != expected_seq {
+        let (found_author, found_seq) = match &verdict {
+            Ok(record) => (
+                Some(record.header().author.as_str()),
+                Some(record.header().seq),
+            ),
+            Err(rejected) => (rejected.author.as_deref(), rejected.seq),
+        };
+        let misplaced = found_author.is_some_and(|found| found != author)
+            || found_seq.is_some_and(|found| found != expected_seq);
+        if misplaced {
             return Err(format!(
                 "asked for {author} seq {expected_seq}, got {} seq {}",
-                record.header().author,
-                record.header().seq
+                found_author.unwrap_or("?"),
+                found_seq.map_or("?".to_owned(), |seq| seq.to_string())
             ));
         }
-        verified.push(record);
+        match verdict {
+            Ok(record) => verified.push(record),
+            Err(rejected) if refused_by_governance(verifier, &rejected.reason) => {
+                return Ok(RangeVerdict {
+                    records: verified,
+                    refused: Some(format!("seq {expected_seq}: {}", rejected.reason)),
+                })
+            }
+            Err(rejected) => return Err(format!("invalid record: {}", rejected.reason)),
+        }
     }
-    Ok(verified)
+    Ok(RangeVerdict {
+        records: verified,
+        refused: None,
+    })
 }
 
-/// Verifies proofs from a sync response; the first invalid one fails them all.
+/// Verifies proofs from a sync response: those whose records break only an authority rule
+/// are left out; any invalid one fails them all.
 pub fn verify_proofs(
     verifier: &Verifier,
     proofs: Vec<EquivocationProof>,
@@ -191,10 +302,32 @@ pub fn verify_proofs(
     if proofs.len() > PROOFS_PER_RESPONSE_MAX {
         return Err(format!("a proofs response of {} proofs", proofs.len()));
     }
-    proofs
-        .into_iter()
-        .map(|proof| verify_decoded_proof(verifier, proof))
-        .collect()
+    let mut verified = Vec::with_capacity(proofs.len());
+    for proof in proofs {
+        match verify_decoded_proof(verifier, proof) {
+            Ok(pair) => verified.push(pair),
+            Err(ProofRefusal::Unauthorised(_)) => {}
+            Err(ProofRefusal::Invalid(reason)) => return Err(reason),
+        }
+    }
+    Ok(verified)
+}
+
+/// Verifies records that are not a requested range (a fork probe): those refused by an
+/// authority rule only are left out; any invalid one fails them all.
+pub fn verify_loose(
+    verifier: &Verifier,
+    records: Vec<Vec<u8>>,
+) -> Result<Vec<VerifiedRecord>, String> {
+    let mut verified = Vec::with_capacity(records.len());
+    for verdict in verifier.verify_batch(records) {
+        match verdict {
+            Ok(record) => verified.push(record),
+            Err(rejected) if refused_by_governance(verifier, &rejected.reason) => {}
+            Err(rejected) => return Err(rejected.reason.to_string()),
+        }
+    }
+    Ok(verified)
 }
 
 /// Reads up to `limit` records of a chain from `from_seq`, within [`RANGE_SIZE_BYTES_MAX`]
@@ -235,4 +368,90 @@ pub fn read_proofs(store: &Store) -> SyncResponse {
         proofs.push(proof);
     }
     SyncResponse::Proofs(proofs)
+}
+
+#[cfg(test)]
+mod tests {
+    use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
+    use aidledger_spec::record::Statement;
+    use aidledger_spec::{sign_record, Body, Genesis, PublicKey, RecordDraft, RecordId};
+    use ed25519_dalek::SigningKey;
+
+    use super::*;
+
+    const DONOR: &str = "GB-GOV-1";
+    const AUDITOR: &str = "XI-IATI-AUD";
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn verifier() -> Verifier {
+        let member = |id: &str, seed: u8| Member {
+            id: id.into(),
+            name: id.into(),
+            roles: vec![Role::Donor],
+            signing_keys: vec![PublicKey(key(seed).verifying_key().to_bytes())],
+            node_keys: vec![],
+        };
+        let mut genesis = Genesis {
+            format_version: GENESIS_FORMAT_VERSION,
+            name: "tasks test".into(),
+            created_ms: 1_700_000_000_000,
+            members: vec![member(DONOR, 1), member(AUDITOR, 2)],
+            admin_rule: AdminRule {
+                admins: vec![DONOR.into()],
+                threshold: 1,
+            },
+        };
+        genesis.normalise();
+        genesis.check().expect("valid genesis");
+        Verifier::new(genesis)
+    }
+
+    /// `DONOR`'s records 0..3, the last signed with `last_key`.
+    fn chain(verifier: &Verifier, last_key: &SigningKey) -> Vec<Vec<u8>> {
+        let mut prev = RecordId::ZERO;
+        (0..3)
+            .map(|seq| {
+                let draft = RecordDraft {
+                    network_id: verifier.network_id(),
+                    author: DONOR.into(),
+                    seq,
+                    prev,
+                    timestamp_ms: 1_700_000_000_000 + seq,
+                    body: Body::Statement(Statement {
+                        title: "t".into(),
+                        language: "en".into(),
+                        text: format!("{seq}"),
+                    }),
+                };
+                let signer = if seq == 2 { last_key.clone() } else { key(1) };
+                let (id, bytes) = sign_record(&draft, &signer).expect("signs");
+                prev = id;
+                bytes
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_range_stops_before_a_record_a_later_state_could_accept() {
+        let verifier = verifier();
+        // A key the authority does not know: perhaps a rotation this node has not seen.
+        let verdict = verify_range(&verifier, DONOR, 0, chain(&verifier, &key(9))).unwrap();
+        assert_eq!(verdict.records.len(), 2);
+        assert!(verdict
+            .refused
+            .is_some_and(|reason| reason.starts_with("seq 2:")));
+        let loose = verify_loose(&verifier, chain(&verifier, &key(9))).unwrap();
+        assert_eq!(loose.len(), 2);
+        // Another member's key can never sign the donor's chain: the batch is invalid.
+        let forged = verify_range(&verifier, DONOR, 0, chain(&verifier, &key(2)));
+        assert!(forged.is_err_and(|reason| reason.contains("not a key of")));
+        assert!(verify_loose(&verifier, chain(&verifier, &key(2))).is_err());
+        // Records of another chain than asked fail the batch whatever their verdict.
+        assert!(verify_range(&verifier, AUDITOR, 0, chain(&verifier, &key(9))).is_err());
+        let all = verify_range(&verifier, DONOR, 0, chain(&verifier, &key(1))).unwrap();
+        assert_eq!((all.records.len(), all.refused), (3, None));
+    }
 }

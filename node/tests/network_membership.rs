@@ -1,0 +1,437 @@
+//! The network follows the governance state live (issue 7), with real swarms on loopback: a
+//! member removed by the admins has its node disconnected and refused; a member added by them
+//! has its node let in, and it syncs every chain, and the members sync its chain. Also the
+//! range sync state machine when a batch is cut short by an authority rule.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aidledger_node::governance::Governance;
+use aidledger_node::network::status::NetworkStatus;
+use aidledger_node::network::sync::{Action, Syncer};
+use aidledger_node::network::wire::{SyncRequest, WireHead};
+use aidledger_node::network::{self, identity, NetworkConfig, NetworkHandle};
+use aidledger_node::writer::{Committed, SigningKeys, Writer};
+use aidledger_node::{DirLock, OpenMode, Store};
+use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
+use aidledger_spec::governance::{Approval, Change, Proposal};
+use aidledger_spec::record::Statement;
+use aidledger_spec::{codec, sign_record, Body, Genesis, PublicKey, RecordDraft, RecordId};
+use ed25519_dalek::SigningKey;
+use libp2p::{Multiaddr, PeerId};
+
+const ADMIN_A: &str = "GB-GOV-1";
+const ADMIN_B: &str = "XM-DAC-41122";
+const AUDITOR: &str = "XI-IATI-AUD";
+const NEWCOMER: &str = "XM-OCHA-NEW";
+
+/// How long a test waits for the network to do something (ticks are 1 s).
+const WAIT: Duration = Duration::from_secs(15);
+
+fn signing_key(org: &str) -> SigningKey {
+    SigningKey::from_bytes(&seed(org, 1))
+}
+
+fn node_key(org: &str) -> SigningKey {
+    SigningKey::from_bytes(&seed(org, 2))
+}
+
+fn seed(org: &str, purpose: u8) -> [u8; 32] {
+    let mut seed = [purpose; 32];
+    for (slot, byte) in seed.iter_mut().zip(org.bytes()) {
+        *slot ^= byte;
+    }
+    seed
+}
+
+fn public(key: &SigningKey) -> PublicKey {
+    PublicKey(key.verifying_key().to_bytes())
+}
+
+fn member(org: &str, role: Role) -> Member {
+    Member {
+        id: org.into(),
+        name: format!("{org} (test)"),
+        roles: vec![role],
+        signing_keys: vec![public(&signing_key(org))],
+        node_keys: vec![public(&node_key(org))],
+    }
+}
+
+/// Admins A and B (2 of 2), and an auditor; every member runs a node.
+fn genesis() -> Genesis {
+    let mut genesis = Genesis {
+        format_version: GENESIS_FORMAT_VERSION,
+        name: "membership test network".into(),
+        created_ms: 1_700_000_000_000,
+        members: vec![
+            member(ADMIN_A, Role::Donor),
+            member(ADMIN_B, Role::Implementer),
+            member(AUDITOR, Role::Auditor),
+        ],
+        admin_rule: AdminRule {
+            admins: vec![ADMIN_A.into(), ADMIN_B.into()],
+            threshold: 2,
+        },
+    };
+    genesis.normalise();
+    genesis.check().expect("test genesis is valid");
+    genesis
+}
+
+fn peer_of(org: &str) -> PeerId {
+    identity::keypair(&node_key(org)).public().to_peer_id()
+}
+
+/// A store, governance state, writer and network of one organisation, in a temporary
+/// directory.
+struct TestNode {
+    org: String,
+    store: Arc<Store>,
+    writer: Arc<Writer>,
+    network: Option<NetworkHandle>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestNode {
+    async fn start(org: &str, genesis: &Genesis, bootstrap: Vec<Multiaddr>) -> TestNode {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("genesis.bin"), genesis.encode()).unwrap();
+        let store = Arc::new(open_store(&data));
+        let governance = Arc::new(Governance::load(store.clone()).unwrap());
+        let writer = Arc::new(
+            Writer::start(
+                store.clone(),
+                governance,
+                org.into(),
+                SigningKeys::single(signing_key(org)),
+            )
+            .unwrap(),
+        );
+        let config = NetworkConfig {
+            keypair: identity::keypair(&node_key(org)),
+            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+            bootstrap,
+        };
+        let network = network::start(config, store.clone(), writer.clone())
+            .await
+            .unwrap();
+        TestNode {
+            org: org.into(),
+            store,
+            writer,
+            network: Some(network),
+            _dir: dir,
+        }
+    }
+
+    fn addr(&self) -> Multiaddr {
+        self.network().listen_addrs()[0].clone()
+    }
+
+    fn network(&self) -> &NetworkHandle {
+        self.network.as_ref().unwrap()
+    }
+
+    fn status(&self) -> NetworkStatus {
+        self.network()
+            .status()
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn is_connected_to(&self, org: &str) -> bool {
+        let peer = peer_of(org).to_string();
+        self.status()
+            .peers
+            .iter()
+            .any(|status| status.peer_id == peer)
+    }
+
+    fn head_seq(&self, org: &str) -> Option<u64> {
+        self.store.head(org).unwrap().map(|head| head.seq)
+    }
+
+    fn is_member(&self, org: &str) -> bool {
+        let view = self.writer.governance().current();
+        view.derivation
+            .authority
+            .member(org)
+            .is_some_and(|member| member.is_current())
+    }
+
+    async fn submit(&self, body: Body) -> Committed {
+        let size = codec::encode(&body).len();
+        self.writer
+            .submit(body, size)
+            .await
+            .unwrap_or_else(|error| panic!("{} cannot record: {error}", self.org))
+    }
+
+    async fn stop(mut self) {
+        if let Some(network) = self.network.take() {
+            network.stop().await;
+        }
+        self.writer.stop().await;
+    }
+}
+
+fn open_store(dir: &Path) -> Store {
+    let lock = DirLock::acquire(dir).unwrap();
+    Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing).unwrap()
+}
+
+fn statement(text: &str) -> Body {
+    Body::Statement(Statement {
+        title: "statement".into(),
+        language: "en".into(),
+        text: text.into(),
+    })
+}
+
+fn proposal(change: Change) -> Body {
+    Body::Proposal(Proposal {
+        base: RecordId::ZERO,
+        change,
+        note: "membership test".into(),
+    })
+}
+
+/// Waits (without blocking the runtime) until `condition` holds.
+async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Checks that `condition` holds throughout `period`.
+async fn holds_for(what: &str, period: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + period;
+    while Instant::now() < deadline {
+        assert!(condition(), "{what} no longer holds");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_members_node_is_disconnected_and_refused() {
+    let genesis = genesis();
+    let a = TestNode::start(ADMIN_A, &genesis, Vec::new()).await;
+    let b = TestNode::start(ADMIN_B, &genesis, vec![a.addr()]).await;
+    let auditor = TestNode::start(AUDITOR, &genesis, vec![a.addr()]).await;
+    auditor.submit(statement("audit opinion")).await;
+    wait_for("the auditor's node to connect and sync", || {
+        a.is_connected_to(AUDITOR) && a.head_seq(AUDITOR) == Some(0)
+    })
+    .await;
+
+    let removal = a
+        .submit(proposal(Change::RemoveMember {
+            member: AUDITOR.into(),
+            from_seq: 1,
+        }))
+        .await;
+    wait_for("B to hold A's proposal", || b.head_seq(ADMIN_A).is_some()).await;
+    b.submit(Body::Approval(Approval {
+        proposal: removal.id,
+    }))
+    .await;
+    wait_for("A to apply the removal", || !a.is_member(AUDITOR)).await;
+    wait_for("A to disconnect the removed member's node", || {
+        !a.is_connected_to(AUDITOR)
+    })
+    .await;
+    let refused_before = a.status().refused_connections;
+    // The removed node keeps redialling A (its bootstrap peer) every second: refused each time.
+    holds_for(
+        "the removed member's node staying disconnected",
+        Duration::from_millis(2500),
+        || !a.is_connected_to(AUDITOR),
+    )
+    .await;
+    assert!(
+        a.status().refused_connections > refused_before,
+        "A refused the removed node's new connections: {:?}",
+        a.status()
+    );
+    assert!(auditor.status().peers.is_empty(), "{:?}", auditor.status());
+    // The members stay connected, and the removed member's records before the removal stay.
+    assert!(a.is_connected_to(ADMIN_B) && b.is_connected_to(ADMIN_A));
+    assert_eq!(a.head_seq(AUDITOR), Some(0));
+    assert_eq!(a.status().rejected_messages, 0, "{:?}", a.status());
+
+    for node in [auditor, b, a] {
+        node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_members_node_joins_and_syncs_every_chain() {
+    let genesis = genesis();
+    let a = TestNode::start(ADMIN_A, &genesis, Vec::new()).await;
+    let b = TestNode::start(ADMIN_B, &genesis, vec![a.addr()]).await;
+    for n in 0..3 {
+        a.submit(statement(&format!("before the newcomer {n}")))
+            .await;
+    }
+    // The newcomer's node is not a member node yet: A refuses it, but it keeps dialling.
+    let newcomer = TestNode::start(NEWCOMER, &genesis, vec![a.addr()]).await;
+    wait_for("A to refuse the newcomer's node", || {
+        a.status().refused_connections > 0
+    })
+    .await;
+    assert!(!a.is_connected_to(NEWCOMER));
+    assert_eq!(newcomer.head_seq(ADMIN_A), None);
+
+    let mut joining = member(NEWCOMER, Role::Implementer);
+    joining.name = "Newcomer".into();
+    let addition = a
+        .submit(proposal(Change::AddMember { member: joining }))
+        .await;
+    wait_for("B to hold A's proposal", || b.head_seq(ADMIN_A) == Some(3)).await;
+    b.submit(Body::Approval(Approval {
+        proposal: addition.id,
+    }))
+    .await;
+    wait_for("A to apply the addition", || a.is_member(NEWCOMER)).await;
+    wait_for("the newcomer's node to connect and sync", || {
+        a.is_connected_to(NEWCOMER)
+            && newcomer.head_seq(ADMIN_A) == Some(3)
+            && newcomer.head_seq(ADMIN_B) == Some(0)
+    })
+    .await;
+    wait_for("the newcomer to apply its own addition", || {
+        newcomer.is_member(NEWCOMER)
+    })
+    .await;
+
+    // The newcomer records; the members fetch its chain.
+    newcomer.submit(statement("newcomer's first record")).await;
+    wait_for("the members to hold the newcomer's chain", || {
+        a.head_seq(NEWCOMER) == Some(0) && b.head_seq(NEWCOMER) == Some(0)
+    })
+    .await;
+
+    // A member node that starts now syncs everything from A, including the newcomer's chain,
+    // whose records it refuses until it has applied the addition (without holding it against A).
+    let auditor = TestNode::start(AUDITOR, &genesis, vec![a.addr()]).await;
+    wait_for("a late member node to sync every chain", || {
+        auditor.head_seq(ADMIN_A) == Some(3)
+            && auditor.head_seq(ADMIN_B) == Some(0)
+            && auditor.head_seq(NEWCOMER) == Some(0)
+    })
+    .await;
+    assert!(auditor.is_connected_to(ADMIN_A));
+    for node in [&a, &b, &newcomer, &auditor] {
+        assert_eq!(
+            node.status().rejected_messages,
+            0,
+            "{}: {:?}",
+            node.org,
+            node.status()
+        );
+    }
+
+    for node in [auditor, newcomer, b, a] {
+        node.stop().await;
+    }
+}
+
+/// A verified record of the test network.
+fn record(org: &str, seq: u64, prev: RecordId) -> aidledger_spec::VerifiedRecord {
+    let draft = RecordDraft {
+        network_id: genesis().network_id(),
+        author: org.into(),
+        seq,
+        prev,
+        timestamp_ms: 1_700_000_000_000 + seq,
+        body: statement(&format!("{org} {seq}")),
+    };
+    let (_, bytes) = sign_record(&draft, &signing_key(org)).unwrap();
+    aidledger_spec::Verifier::new(genesis())
+        .verify(bytes)
+        .unwrap()
+}
+
+#[test]
+fn a_batch_cut_short_by_an_authority_rule_ends_the_fetch_after_its_valid_records() {
+    let peer = PeerId::random();
+    let mut syncer = Syncer::default();
+    let heads = [WireHead {
+        author: AUDITOR.into(),
+        seq: 9,
+        id: [0; 32],
+    }];
+    let actions = syncer.on_heads(peer, &heads, |_| None, &Default::default());
+    assert!(matches!(
+        actions.as_slice(),
+        [Action::Request {
+            request: SyncRequest::Range { from_seq: 0, .. },
+            ..
+        }]
+    ));
+    // The peer answers in two parts: seq 0–4, then (asked from 5) seq 5–9.
+    let first = syncer.on_records(AUDITOR, 0, vec![Vec::new(); 5]);
+    assert!(first
+        .iter()
+        .any(|action| matches!(action, Action::Verify { from_seq: 0, .. })));
+    let request_next = first.iter().find_map(|action| match action {
+        Action::Request {
+            request: SyncRequest::Range { from_seq, .. },
+            ..
+        } => Some(*from_seq),
+        _ => None,
+    });
+    assert_eq!(request_next, Some(5));
+    let second = syncer.on_records(AUDITOR, 5, vec![Vec::new(); 5]);
+    assert!(second
+        .iter()
+        .any(|action| matches!(action, Action::Verify { from_seq: 5, .. })));
+
+    // The first batch verifies up to seq 2; seq 3 breaks an authority rule.
+    let mut prev = RecordId::ZERO;
+    let valid: Vec<_> = (0..3)
+        .map(|seq| {
+            let made = record(AUDITOR, seq, prev);
+            prev = made.id();
+            made
+        })
+        .collect();
+    let actions = syncer.on_refused(AUDITOR, 0, valid);
+    let ingested: Vec<u64> = actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Ingest { records, .. } => Some(records.len() as u64),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ingested, vec![3], "{actions:?}");
+    assert!(
+        !actions
+            .iter()
+            .any(|action| matches!(action, Action::Request { .. })),
+        "nothing more is asked: {actions:?}"
+    );
+    // The second batch, verified later, is dropped; the fetch ends once the prefix is in.
+    let later = syncer.on_verified(AUDITOR, 5, vec![record(AUDITOR, 5, prev)]);
+    assert!(later.is_empty(), "{later:?}");
+    assert_eq!(syncer.fetching(), 1);
+    assert!(syncer.on_ingested(AUDITOR, true).is_empty());
+    assert_eq!(syncer.fetching(), 0);
+
+    // Refused at the chain's first record: nothing is ingested, the fetch ends.
+    let actions = syncer.on_heads(peer, &heads, |_| None, &Default::default());
+    assert_eq!(actions.len(), 1);
+    let cut = syncer.on_records(AUDITOR, 0, vec![Vec::new(); 10]);
+    assert!(cut
+        .iter()
+        .any(|action| matches!(action, Action::Verify { .. })));
+    assert!(syncer.on_refused(AUDITOR, 0, Vec::new()).is_empty());
+    assert_eq!(syncer.fetching(), 0);
+}
