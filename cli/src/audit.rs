@@ -1,11 +1,12 @@
 //! `verify`: an auditor's check of a whole source, trusting nothing but the network id.
 
-use aidledger_spec::chain::Report;
+use aidledger_spec::chain::{Problem, Report};
 use aidledger_spec::genesis::Genesis;
 use aidledger_spec::verify::Verifier;
 use aidledger_spec::NetworkId;
 use serde_json::json;
 
+use crate::governance::view;
 use crate::pipeline::{verify_items, SignatureMode};
 use crate::source::{Source, SourceError};
 
@@ -94,6 +95,31 @@ pub fn audit_text(audit: &Audit) -> String {
             out.push_str(&format!("  {author} seq {seq}: {}\n", problem.reason));
         }
     }
+    let revoked: Vec<&Problem> = report
+        .chains
+        .iter()
+        .flat_map(|chain| &chain.revoked)
+        .collect();
+    let revoked_not_kept: u64 = report
+        .chains
+        .iter()
+        .map(|chain| chain.revoked_not_kept)
+        .sum();
+    if !revoked.is_empty() {
+        out.push_str(&format!(
+            "revoked   {} record(s) not valid: the network's governance revoked the key that signed them or removed their author (they do not make the verdict INVALID)\n",
+            revoked.len() as u64 + revoked_not_kept
+        ));
+        for problem in &revoked {
+            out.push_str(&format!("  {}\n", view::revoked_line(problem)));
+        }
+        if revoked_not_kept > 0 {
+            out.push_str(&format!("  … and {revoked_not_kept} more\n"));
+        }
+    }
+    if let Some(derivation) = &report.governance {
+        out.push_str(&format!("governance {}\n", view::summary_line(derivation)));
+    }
     out.push_str(if audit.is_valid() {
         "VALID\n"
     } else {
@@ -110,6 +136,33 @@ pub fn audit_json(audit: &Audit) -> serde_json::Value {
         "network_name": audit.genesis.name,
         "network_id_pinned": audit.pinned.is_some(),
         "network_id_matches": audit.network_matches(),
+        "revoked": audit.report.as_ref().map(revoked_json).unwrap_or_default(),
+        "governance_summary": audit.report.as_ref().and_then(|report| report.governance.as_ref()).map(|derivation| json!({
+            "steps": derivation.authority.steps().len(),
+            "tip": derivation.authority.tip(),
+            "pending_proposals": view::pending_count(derivation),
+            "findings": derivation.findings.len(),
+        })),
         "report": audit.report,
     })
+}
+
+/// Records the governance declared invalid, each with the reason in words: they are listed
+/// apart from problems and do not make the report invalid.
+fn revoked_json(report: &Report) -> Vec<serde_json::Value> {
+    report
+        .chains
+        .iter()
+        .flat_map(|chain| &chain.revoked)
+        .map(|problem| {
+            json!({
+                "author": problem.author,
+                "seq": problem.seq,
+                "record_id": problem.record_id,
+                "code": problem.reason.code(),
+                "reason": problem.reason,
+                "text": view::revocation_text(&problem.reason),
+            })
+        })
+        .collect()
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use aidledger_cli::audit::{audit, audit_json, audit_text};
 use aidledger_cli::compose::{self, TransactionArgs};
 use aidledger_cli::export::export_bundle;
+use aidledger_cli::governance::lookup::governed_verifier;
+use aidledger_cli::governance::view::revocation_text;
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::provenance::{provenance_json, provenance_text, trace};
 use aidledger_cli::source::Source;
@@ -16,8 +18,8 @@ use aidledger_spec::genesis::Member;
 use aidledger_spec::record::{
     Correction, Replacement, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText,
 };
-use aidledger_spec::verify::Verifier;
-use aidledger_spec::{Body, NetworkId, RecordId};
+use aidledger_spec::verify::{RejectedRecord, Verifier};
+use aidledger_spec::{Body, NetworkId, RecordId, Rejection};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
@@ -38,9 +40,15 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Your organisation's signing key: rotate it through your node, or grant a new key after a compromise.
+    #[command(subcommand)]
+    Key(crate::gov::KeyCommand),
     /// Set up a network.
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// Governance: propose and approve changes to the membership, roles, keys and admin rule, and show the state.
+    #[command(subcommand)]
+    Gov(Box<crate::gov::GovCommand>),
     /// Record something through your organisation's running node; prints the new record id.
     #[command(subcommand)]
     Record(Box<RecordCommand>),
@@ -235,7 +243,7 @@ enum NetworkCommand {
 
 /// Where records are read from.
 #[derive(Args, Clone)]
-struct SourceArgs {
+pub(crate) struct SourceArgs {
     /// A running node's public URL (http://127.0.0.1:PORT).
     #[arg(long, conflicts_with_all = ["data_dir", "bundle"])]
     node: Option<String>,
@@ -248,7 +256,7 @@ struct SourceArgs {
 }
 
 impl SourceArgs {
-    fn source(&self) -> Result<Source> {
+    pub(crate) fn source(&self) -> Result<Source> {
         match (&self.node, &self.data_dir, &self.bundle) {
             (Some(url), _, _) => Ok(Source::Node(url.clone())),
             (None, _, Some(path)) => Ok(Source::Bundle(path.clone())),
@@ -262,23 +270,23 @@ impl SourceArgs {
 
 /// Where records are written: a running node.
 #[derive(Args, Clone)]
-struct TargetArgs {
+pub(crate) struct TargetArgs {
     /// The running node's data directory (its endpoints.json and submit.token are read).
     #[arg(long, env = "AIDLEDGER_DATA_DIR")]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// The node's submit URL, instead of --data-dir.
     #[arg(long, requires = "token_file")]
-    submit: Option<String>,
+    pub(crate) submit: Option<String>,
     /// The file holding the submit token, with --submit.
     #[arg(long)]
-    token_file: Option<PathBuf>,
+    pub(crate) token_file: Option<PathBuf>,
     /// The node's public URL, with --submit (needed by treaty-action and correction).
     #[arg(long)]
-    public: Option<String>,
+    pub(crate) public: Option<String>,
 }
 
 impl TargetArgs {
-    fn target(&self) -> Result<SubmitTarget> {
+    pub(crate) fn target(&self) -> Result<SubmitTarget> {
         match (&self.submit, &self.token_file, &self.data_dir) {
             (Some(url), Some(token_file), _) => Ok(SubmitTarget::from_url(
                 url.clone(),
@@ -424,6 +432,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             println!("{key}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Key(command) => crate::gov::run_key(command),
+        Command::Gov(command) => crate::gov::run_gov(*command),
         Command::Network(NetworkCommand::Init {
             name,
             members,
@@ -501,7 +511,7 @@ pub fn now_ms() -> u64 {
         .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -680,14 +690,15 @@ fn text_version(spec: &str) -> Result<TextVersion> {
     })
 }
 
-/// Fetches a record from the target node's public API and verifies it against the node's genesis.
+/// Fetches a record from the target node's public API and verifies it under the node's
+/// governance (members added later, rotated keys).
 fn fetch_verified(target: &SubmitTarget, id: RecordId) -> Result<aidledger_spec::VerifiedRecord> {
     let public = target
         .public_url
         .clone()
         .context("this needs the node's public URL: use --data-dir, or --public with --submit")?;
     let source = Source::Node(public);
-    let verifier = Verifier::new(source.genesis()?);
+    let (verifier, _) = governed_verifier(&source)?;
     let bytes = source
         .record(&id)?
         .with_context(|| format!("record {id} not found on the node"))?;
@@ -696,28 +707,56 @@ fn fetch_verified(target: &SubmitTarget, id: RecordId) -> Result<aidledger_spec:
         .map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))
 }
 
+/// Verifies one record under the governance; a record the governance declared invalid (a
+/// revoked key, a removed author) is read by the record rules alone and comes with the reason.
+fn verify_governed(
+    verifier: &Verifier,
+    bytes: Vec<u8>,
+) -> Result<(aidledger_spec::VerifiedRecord, Option<Rejection>), Box<RejectedRecord>> {
+    match verifier.verify(bytes.clone()) {
+        Ok(record) => Ok((record, None)),
+        Err(rejected) if rejected.reason.is_revocation() => {
+            let record = verifier.verify_record_rules(bytes)?;
+            Ok((record, Some(rejected.reason)))
+        }
+        Err(rejected) => Err(rejected),
+    }
+}
+
 fn show(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
     let id = compose::record_id("RECORD_ID", id)?;
-    let genesis = source.genesis()?;
+    let (verifier, derivation) = governed_verifier(source)?;
     let bytes = source
         .record(&id)?
         .with_context(|| format!("no record {id} in this source"))?;
-    let verifier = Verifier::new(genesis.clone());
-    let record = verifier
-        .verify(bytes)
+    let (record, not_valid) = verify_governed(&verifier, bytes)
         .map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&describe::record_json(&record))?
-        );
+        let mut value = describe::record_json(&record);
+        value["valid"] = serde_json::json!(not_valid.is_none());
+        if let Some(reason) = &not_valid {
+            value["not_valid_because"] = serde_json::json!(revocation_text(reason));
+            value["revoked"] = serde_json::json!(reason);
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        let name = genesis
+        let name = derivation
+            .authority
             .member(&record.header().author)
             .map_or("", |member| member.name.as_str());
         print!("{}", describe::record_text(&record, name));
+        if let Some(reason) = &not_valid {
+            println!(
+                "validity  NOT VALID: {}; the network's governance declared it invalid",
+                revocation_text(reason)
+            );
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if not_valid.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn log(
@@ -727,11 +766,11 @@ fn log(
     before_seq: Option<u64>,
     json: bool,
 ) -> Result<ExitCode> {
-    let genesis = source.genesis()?;
-    if genesis.member(org).is_none() {
-        let known: Vec<&str> = genesis
-            .members
-            .iter()
+    let (verifier, derivation) = governed_verifier(source)?;
+    if derivation.authority.member(org).is_none() {
+        let known: Vec<&str> = derivation
+            .authority
+            .members()
             .map(|member| member.id.as_str())
             .collect();
         bail!(
@@ -739,20 +778,29 @@ fn log(
             known.join(", ")
         );
     }
-    let verifier = Verifier::new(genesis);
     let mut records = Vec::new();
     for bytes in source.chain_page(org, before_seq, limit)? {
-        let record = verifier.verify(bytes).map_err(|rejected| {
+        let record = verify_governed(&verifier, bytes).map_err(|rejected| {
             anyhow::anyhow!("a record of {org} does not verify: {}", rejected.reason)
         })?;
         records.push(record);
     }
     let next_before = records
         .last()
-        .map(|record| record.header().seq)
+        .map(|(record, _)| record.header().seq)
         .filter(|seq| *seq > 0);
     if json {
-        let list: Vec<_> = records.iter().map(describe::record_json).collect();
+        let list: Vec<_> = records
+            .iter()
+            .map(|(record, not_valid)| {
+                let mut value = describe::record_json(record);
+                value["valid"] = serde_json::json!(not_valid.is_none());
+                if let Some(reason) = not_valid {
+                    value["not_valid_because"] = serde_json::json!(revocation_text(reason));
+                }
+                value
+            })
+            .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(
@@ -763,13 +811,16 @@ fn log(
         if records.is_empty() {
             println!("{org} has no records here");
         }
-        for record in &records {
+        for (record, not_valid) in &records {
             println!(
                 "{:>6}  {}  {}",
                 record.header().seq,
                 record.id(),
                 describe::summary(record.body())
             );
+            if let Some(reason) = not_valid {
+                println!("        NOT VALID: {}", revocation_text(reason));
+            }
         }
         if let Some(next) = next_before {
             eprintln!("more: --before-seq {next}");

@@ -1,5 +1,6 @@
 //! How records are shown to people (text) and machines (JSON).
 
+use aidledger_spec::governance::Change;
 use aidledger_spec::record::{transaction_type_name, Replacement, Transaction};
 use aidledger_spec::verify::VerifiedRecord;
 use aidledger_spec::Body;
@@ -212,13 +213,21 @@ fn body_text(body: &Body) -> String {
             action.note
         ),
         Body::Proposal(proposal) => format!(
-            "change    {}\nbase      {}\nnote      {}\n",
-            proposal.change.summary(),
+            "{}base      {}{}\nnote\n{}\n",
+            change_text(&proposal.change),
             proposal.base,
+            if proposal.base == aidledger_spec::RecordId::ZERO {
+                " (the genesis)"
+            } else {
+                ""
+            },
             inline(&proposal.note)
         ),
-        Body::Approval(approval) => format!("approves  {}\n", approval.proposal),
-        Body::KeyRotation(rotation) => format!("new key   {}\n", rotation.new_key.key),
+        Body::Approval(approval) => format!("approves  proposal {}\n", approval.proposal),
+        Body::KeyRotation(rotation) => format!(
+            "new key   {}\nproof     {} (proof of possession by the new key)\nthe new key signs the author's records after this one\n",
+            rotation.new_key.key, rotation.new_key.proof_of_possession
+        ),
         Body::Statement(statement) => format!(
             "title     {}\nlanguage  {}\n{}\n",
             statement.title,
@@ -242,6 +251,79 @@ fn body_text(body: &Body) -> String {
             }
             out
         }
+    }
+}
+
+/// A proposal's change, one field a line.
+fn change_text(change: &Change) -> String {
+    let mut out = format!("change    {}\n", change.name());
+    let keys = |label: &str, keys: &[aidledger_spec::PublicKey], out: &mut String| {
+        if keys.is_empty() {
+            out.push_str(&format!("{label} none\n"));
+        }
+        for key in keys {
+            out.push_str(&format!("{label} {key}\n"));
+        }
+    };
+    match change {
+        Change::AddMember { member } => {
+            out.push_str(&format!(
+                "member    {} ({})\nroles     {}\n",
+                member.id,
+                member.name,
+                role_list(&member.roles)
+            ));
+            keys("signing key", &member.signing_keys, &mut out);
+            keys("node key ", &member.node_keys, &mut out);
+        }
+        Change::RemoveMember { member, from_seq } => out.push_str(&format!(
+            "member    {member}\nfrom seq  {from_seq} (its records from there on are not valid)\n"
+        )),
+        Change::SetRoles { member, roles } => out.push_str(&format!(
+            "member    {member}\nroles     {}\n",
+            role_list(roles)
+        )),
+        Change::SetNodeKeys { member, node_keys } => {
+            out.push_str(&format!("member    {member}\n"));
+            keys("node key ", node_keys, &mut out);
+        }
+        Change::RevokeKey {
+            member,
+            key,
+            from_seq,
+            replacement,
+        } => {
+            out.push_str(&format!(
+                "member    {member}\nkey       {key}\nfrom seq  {from_seq} (records it signs from there on are not valid)\n"
+            ));
+            match replacement {
+                Some(grant) => out.push_str(&format!(
+                    "replacement {} (with proof of possession {})\n",
+                    grant.key, grant.proof_of_possession
+                )),
+                None => out.push_str("replacement none\n"),
+            }
+        }
+        Change::SetAdminRule { rule } => out.push_str(&format!(
+            "admins    {}\nthreshold {} of {}\n",
+            rule.admins.join(", "),
+            rule.threshold,
+            rule.admins.len()
+        )),
+    }
+    out
+}
+
+fn role_list(roles: &[aidledger_spec::Role]) -> String {
+    let names: Vec<String> = roles
+        .iter()
+        .filter_map(|role| serde_json::to_value(role).ok())
+        .filter_map(|value| value.as_str().map(str::to_owned))
+        .collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
     }
 }
 

@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 use aidledger_iati::{content_digest, to_transaction, Activity, ActivityReader, ReadError};
 use aidledger_node::submit::{encode_batch, BATCH_RECORDS_MAX};
 use aidledger_spec::record::{transaction_type_name, Correction, Replacement, Transaction};
-use aidledger_spec::verify::Verifier;
 use aidledger_spec::{codec, Body, Digest, RecordId};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -208,7 +207,8 @@ fn node_org(target: &SubmitTarget) -> Result<String, ImportError> {
 
 /// Reads `org`'s chain newest first, verifies every record, and builds the import index.
 fn load_index(source: &Source, org: &str) -> Result<ImportIndex, ImportError> {
-    let verifier = Verifier::new(source.genesis()?);
+    // Under the governance: the organisation may have rotated its key or joined after the genesis.
+    let (verifier, _) = crate::governance::lookup::governed_verifier(source)?;
     let mut records = Vec::new();
     let mut before = None;
     loop {

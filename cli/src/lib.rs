@@ -5,6 +5,7 @@ pub mod audit;
 pub mod compose;
 pub mod describe;
 pub mod export;
+pub mod governance;
 pub mod iati_import;
 pub mod keys;
 pub mod money;

@@ -3,6 +3,7 @@
 
 mod commands;
 mod demo;
+mod gov;
 mod status;
 mod walkthrough;
 

@@ -9,7 +9,10 @@ use std::thread;
 
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::chain::{ChainVerifier, Report};
-use aidledger_spec::verify::{RecordVerdict, VerifiedRecord, Verifier};
+use aidledger_spec::governance::{self, Derivation, GovernanceRecord};
+use aidledger_spec::signed::peek_body_kind;
+use aidledger_spec::verify::{RecordVerdict, Rejection, VerifiedRecord, Verifier};
+use aidledger_spec::BodyKind;
 
 /// Records read before their signatures are verified together.
 pub const CHUNK_RECORDS: usize = 4096;
@@ -24,7 +27,14 @@ pub enum SignatureMode {
 }
 
 /// Verifies every item of `items` and returns the report. `observe` sees every record that
-/// passed the record rules, in input order (provenance and show use it to find references).
+/// passed every rule, in input order but for governance records, which it sees once the
+/// authority they build is known (provenance and show use it to find references).
+///
+/// Governance records come first in a canonical bundle (FORMAT.md, "Bundle order"): they are
+/// held, with only the record rules checked, until the first ordinary record; then the
+/// authority is derived from them and every later record is judged under it. A governance
+/// record after ordinary ones is reported as an input problem, and the authority is derived
+/// again with it for the records that follow.
 pub fn verify_items<E>(
     verifier: &Verifier,
     items: impl Iterator<Item = Result<BundleItem, E>>,
@@ -32,9 +42,13 @@ pub fn verify_items<E>(
     mut observe: impl FnMut(&VerifiedRecord),
 ) -> Result<Report, E> {
     let mut chains = ChainVerifier::new(verifier.genesis());
+    let mut governance = GovernanceIntake::new(verifier);
     let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(CHUNK_RECORDS);
     let mut proofs: Vec<EquivocationProof> = Vec::new();
-    let mut flush = |chunk: &mut Vec<Vec<u8>>, chains: &mut ChainVerifier| {
+    let flush = |chunk: &mut Vec<Vec<u8>>,
+                 chains: &mut ChainVerifier,
+                 verifier: &Verifier,
+                 observe: &mut dyn FnMut(&VerifiedRecord)| {
         for verdict in verify_chunk(verifier, std::mem::take(chunk), mode) {
             if let Ok(record) = &verdict {
                 observe(record);
@@ -44,22 +58,115 @@ pub fn verify_items<E>(
     };
     for item in items {
         match item? {
+            BundleItem::Record(bytes) if is_governance(&bytes) => {
+                if !chunk.is_empty() {
+                    flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
+                }
+                governance.take(bytes, &mut chains);
+            }
             BundleItem::Record(bytes) => {
+                governance.release(&mut chains, &mut observe);
+                governance.ordinary_seen += 1;
                 chunk.push(bytes);
                 if chunk.len() == CHUNK_RECORDS {
-                    flush(&mut chunk, &mut chains);
+                    flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
                 }
             }
             BundleItem::Proof(proof) => proofs.push(proof),
         }
     }
-    flush(&mut chunk, &mut chains);
+    governance.release(&mut chains, &mut observe);
+    flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
     // Proofs are few and checked after the records so that a fork is reported against the
     // chain as it was read.
     for proof in proofs {
-        chains.add_proof(verifier.verify_equivocation(proof.first, proof.second));
+        chains.add_proof(
+            governance
+                .verifier()
+                .verify_equivocation(proof.first, proof.second),
+        );
     }
-    Ok(chains.finish())
+    Ok(chains.finish_with_governance(governance.derivation()))
+}
+
+/// Whether a record's header says it is a governance record (kinds 5–7). Bytes too short to
+/// tell are ordinary: the verifier reports what is wrong with them.
+fn is_governance(bytes: &[u8]) -> bool {
+    peek_body_kind(bytes)
+        .and_then(BodyKind::from_wire)
+        .is_some_and(BodyKind::is_governance)
+}
+
+/// Governance records read so far, and the verifier of the authority they build.
+struct GovernanceIntake<'a> {
+    genesis_verifier: &'a Verifier,
+    derived: Option<Verifier>,
+    records: Vec<GovernanceRecord>,
+    /// Governance records that passed the record rules, waiting for the authority.
+    held: Vec<VerifiedRecord>,
+    ordinary_seen: u64,
+    out_of_order_reported: bool,
+}
+
+impl<'a> GovernanceIntake<'a> {
+    fn new(genesis_verifier: &'a Verifier) -> Self {
+        GovernanceIntake {
+            genesis_verifier,
+            derived: None,
+            records: Vec::new(),
+            held: Vec::new(),
+            ordinary_seen: 0,
+            out_of_order_reported: false,
+        }
+    }
+
+    /// The verifier of the authority derived so far.
+    fn verifier(&self) -> &Verifier {
+        self.derived.as_ref().unwrap_or(self.genesis_verifier)
+    }
+
+    /// Reads one governance record: record rules now, authority rules on release.
+    fn take(&mut self, bytes: Vec<u8>, chains: &mut ChainVerifier) {
+        if self.ordinary_seen > 0 && !self.out_of_order_reported {
+            self.out_of_order_reported = true;
+            chains.add_input_problem(Rejection::GovernanceOutOfOrder {
+                ordinary_before: self.ordinary_seen,
+            });
+        }
+        match self.genesis_verifier.verify_record_rules(bytes) {
+            Ok(record) => {
+                if let Some(governance_record) = GovernanceRecord::from_verified(&record) {
+                    self.records.push(governance_record);
+                }
+                self.held.push(record);
+            }
+            Err(rejected) => chains.add(Err(rejected)),
+        }
+    }
+
+    /// Derives the authority from every governance record read, then judges the held ones
+    /// under it and hands them to the chain verifier.
+    fn release(&mut self, chains: &mut ChainVerifier, observe: &mut dyn FnMut(&VerifiedRecord)) {
+        if self.held.is_empty() {
+            return;
+        }
+        let genesis = self.genesis_verifier.genesis();
+        let authority = governance::derive(genesis, &self.records).authority;
+        let verifier = Verifier::with_authority(genesis.clone(), authority);
+        for record in std::mem::take(&mut self.held) {
+            let verdict = verifier.check_authority(record);
+            if let Ok(record) = &verdict {
+                observe(record);
+            }
+            chains.add(verdict);
+        }
+        self.derived = Some(verifier);
+    }
+
+    /// The derivation over every governance record read.
+    fn derivation(&self) -> Derivation {
+        governance::derive(self.genesis_verifier.genesis(), &self.records)
+    }
 }
 
 /// Verifies one chunk, split across the available cores; verdicts keep the input order.

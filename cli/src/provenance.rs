@@ -2,12 +2,14 @@
 //! chain holds back to its first record, and what other records say about it.
 
 use aidledger_spec::chain::{ChainReport, Report};
+use aidledger_spec::governance::{self, Derivation};
 use aidledger_spec::record::TreatyText;
 use aidledger_spec::verify::{VerifiedRecord, Verifier};
-use aidledger_spec::{Body, NetworkId, RecordId};
+use aidledger_spec::{Body, NetworkId, RecordId, Rejection};
 use serde_json::{json, Value};
 
 use crate::describe;
+use crate::governance::view;
 use crate::pipeline::{verify_items, SignatureMode};
 use crate::source::{Source, SourceError};
 
@@ -30,16 +32,30 @@ pub struct Provenance {
     pub foreign_corrections: Vec<VerifiedRecord>,
     /// Treaty actions naming the record (when it is a treaty text).
     pub treaty_actions: Vec<VerifiedRecord>,
+    /// Approvals of the record (when it is a governance proposal).
+    pub approvals: Vec<VerifiedRecord>,
     /// The record the target refers to (acknowledged, corrected, or the treaty acted upon).
     pub refers_to: Option<VerifiedRecord>,
     /// The author's display name.
     pub author_name: String,
+    /// Set when the record is not valid because the network's governance revoked the key that
+    /// signed it or removed its author from an earlier position (the record is then shown from
+    /// the record rules alone).
+    pub revoked: Option<Rejection>,
+    /// The author's signing keys and the positions each may sign, as the governance made them.
+    pub key_spans: Vec<String>,
+    /// What became of the record as a governance record (a proposal's state, an approval's
+    /// proposal's state, a rotation's effect), when it is one.
+    pub governance_note: Option<String>,
 }
 
 impl Provenance {
     /// Whether the record exists, verifies, and its chain holds from seq 0 to it without a fork.
     pub fn is_sound(&self) -> bool {
-        self.record.is_some() && self.chain_problems_before.is_empty() && self.linked()
+        self.record.is_some()
+            && self.revoked.is_none()
+            && self.chain_problems_before.is_empty()
+            && self.linked()
     }
 
     fn linked(&self) -> bool {
@@ -63,12 +79,24 @@ pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceErro
         corrected_by: Vec::new(),
         foreign_corrections: Vec::new(),
         treaty_actions: Vec::new(),
+        approvals: Vec::new(),
         refers_to: None,
         author_name: String::new(),
+        revoked: None,
+        key_spans: Vec::new(),
+        governance_note: None,
     };
     let report = verify_items(&verifier, items, SignatureMode::Batch, |record| {
         collect(&mut found, target, record)
     })?;
+    let derivation = report
+        .governance
+        .clone()
+        .unwrap_or_else(|| governance::derive(&genesis, &[]));
+    let verifier = Verifier::with_authority(genesis.clone(), derivation.authority.clone());
+    if found.record.is_none() {
+        find_revoked(&mut found, source, &report, &verifier, target)?;
+    }
     if let Some(record) = &found.record {
         let author = record.header().author.clone();
         let (own, foreign) = std::mem::take(&mut found.corrected_by)
@@ -76,10 +104,18 @@ pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceErro
             .partition(|correction| correction.header().author == author);
         found.corrected_by = own;
         found.foreign_corrections = foreign;
-        found.author_name = genesis
-            .member(&author)
-            .map(|member| member.name.clone())
+        let member = derivation.authority.member(&author);
+        found.author_name = member.map(|member| member.name.clone()).unwrap_or_default();
+        found.key_spans = member
+            .map(|member| {
+                member
+                    .keys
+                    .iter()
+                    .map(|span| view::key_span_line(span, &derivation.authority))
+                    .collect()
+            })
             .unwrap_or_default();
+        found.governance_note = governance_note(record, &derivation);
         found.chain = report
             .chains
             .iter()
@@ -93,6 +129,71 @@ pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceErro
         }
     }
     Ok(found)
+}
+
+/// A record the governance declared invalid is not among the valid ones `collect` saw: it
+/// is listed apart in the report, and read here by the record rules alone.
+fn find_revoked(
+    found: &mut Provenance,
+    source: &Source,
+    report: &Report,
+    verifier: &Verifier,
+    target: RecordId,
+) -> Result<(), SourceError> {
+    let Some(problem) = report
+        .chains
+        .iter()
+        .flat_map(|chain| &chain.revoked)
+        .find(|problem| problem.record_id == Some(target))
+    else {
+        return Ok(());
+    };
+    if let Some(bytes) = source.record(&target)? {
+        if let Ok(record) = verifier.verify_record_rules(bytes) {
+            found.record = Some(record);
+            found.revoked = Some(problem.reason.clone());
+        }
+    }
+    Ok(())
+}
+
+/// What became of a governance record.
+fn governance_note(record: &VerifiedRecord, derivation: &Derivation) -> Option<String> {
+    let state_of = |id: RecordId| {
+        derivation
+            .proposals
+            .iter()
+            .find(|status| status.id == id)
+            .map(|status| {
+                format!(
+                    "{} (approved by {})",
+                    view::state_text(&status.state),
+                    status.approved_by.join(", ")
+                )
+            })
+    };
+    let finding = derivation
+        .findings
+        .iter()
+        .find(|finding| finding.record == record.id())
+        .map(|finding| format!("without effect: {}", finding.problem));
+    match record.body() {
+        Body::Proposal(_) => state_of(record.id()).or(finding),
+        Body::Approval(approval) => finding.or_else(|| {
+            Some(match state_of(approval.proposal) {
+                Some(state) => format!("the proposal is {state}"),
+                None => "the proposal is not in this source".to_owned(),
+            })
+        }),
+        Body::KeyRotation(rotation) => finding.or_else(|| {
+            Some(format!(
+                "key {} signs from seq {} on",
+                rotation.new_key.key,
+                record.header().seq + 1
+            ))
+        }),
+        _ => None,
+    }
 }
 
 fn collect(found: &mut Provenance, target: RecordId, record: &VerifiedRecord) {
@@ -109,6 +210,9 @@ fn collect(found: &mut Provenance, target: RecordId, record: &VerifiedRecord) {
         }
         Body::TreatyAction(action) if action.treaty == target => {
             found.treaty_actions.push(record.clone())
+        }
+        Body::Approval(approval) if approval.proposal == target => {
+            found.approvals.push(record.clone())
         }
         _ => {}
     }
@@ -205,7 +309,31 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
         header.author,
         header.prev
     );
+    if let Some(reason) = &found.revoked {
+        out.push_str(&format!(
+            "validity  NOT VALID: {}; it was signed after the revocation point, and the network's governance declared it invalid\n",
+            view::revocation_text(reason)
+        ));
+        out.push_str(&format!(
+            "chain     not part of {}'s valid chain ({} record(s)); kept as evidence only\n",
+            header.author,
+            found.chain.as_ref().map_or(0, |chain| chain.length)
+        ));
+    }
+    if !found.key_spans.is_empty() {
+        out.push_str(&format!(
+            "keys      {}'s signing keys and the positions each may sign:\n",
+            header.author
+        ));
+        for line in &found.key_spans {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    if let Some(note) = &found.governance_note {
+        out.push_str(&format!("governance {note}\n"));
+    }
     match (&found.chain, found.chain_problems_before.is_empty()) {
+        _ if found.revoked.is_some() => {}
         (Some(chain), true) if chain.length > header.seq => out.push_str(&format!(
             "chain     intact from seq 0 to this record: every signature and link verified ({} records in the chain{})\n",
             chain.length,
@@ -243,6 +371,9 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
     };
     listing("acknowledged by", &found.acknowledged_by, &mut out);
     listing("corrected by", &found.corrected_by, &mut out);
+    if matches!(record.body(), Body::Proposal(_)) {
+        listing("approval", &found.approvals, &mut out);
+    }
     for claim in &found.foreign_corrections {
         out.push_str(&format!(
             "IGNORED   a correction by {} seq {} ({}): only the author can correct a record\n",
@@ -303,5 +434,11 @@ pub fn provenance_json(found: &Provenance) -> Value {
         "corrected_by": list(&found.corrected_by),
         "ignored_foreign_corrections": list(&found.foreign_corrections),
         "treaty_actions": actions,
+        "approvals": list(&found.approvals),
+        "valid": found.record.is_some() && found.revoked.is_none(),
+        "revoked": found.revoked,
+        "not_valid_because": found.revoked.as_ref().map(view::revocation_text),
+        "key_spans": found.key_spans,
+        "governance": found.governance_note,
     })
 }

@@ -87,12 +87,12 @@ impl Source {
                 let store = open_store(path)?;
                 let genesis = store.genesis().clone();
                 let label = path.display().to_string();
-                let records = store
-                    .iter_records()
-                    .map(|result| result.map(|stored| BundleItem::Record(stored.bytes)));
-                let proofs = store.proofs().map(|result| result.map(BundleItem::Proof));
+                // In bundle order (FORMAT.md, "Bundle order"): governance records first, so
+                // the verifier derives the authority before it judges the others; then the
+                // chains, the records held as revoked, and the proofs.
+                let items = store.bundle_items();
                 // The store (and its directory lock) lives as long as the stream reads from it.
-                let items = records.chain(proofs).map(move |result| {
+                let items = items.map(move |result| {
                     let _keep_open = &store;
                     result.map_err(|error| data_dir_error(&label, error))
                 });
@@ -311,7 +311,12 @@ fn node_chain_page(
     if let Some(before) = before_seq {
         path.push_str(&format!("&before_seq={before}"));
     }
-    let page: ChainPage = http_get(url, &path)?
+    // A node answers 404 for an organisation it holds no chain of and the genesis does not
+    // list (a member added later that has not recorded yet); callers know who is a member.
+    let Some(response) = http_get_optional(url, &path)? else {
+        return Ok(Vec::new());
+    };
+    let page: ChainPage = response
         .json()
         .map_err(|error| node_error(url, format!("bad page: {error}")))?;
     page.records

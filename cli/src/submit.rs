@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aidledger_node::datadir::{read_token, Endpoints, EndpointsError};
 use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
-use aidledger_spec::{codec, Body, RecordId};
+use aidledger_spec::{codec, Body, PublicKey, RecordId};
 
 /// How to reach a node's submit API.
 #[derive(Clone, Debug)]
@@ -59,6 +59,24 @@ struct Accepted {
     seq: u64,
 }
 
+/// The node's answer to a key rotation.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+pub struct Rotated {
+    /// The rotation record.
+    pub id: RecordId,
+    /// Its position in the organisation's chain; the new key signs from the next one.
+    pub seq: u64,
+    /// The new public key.
+    pub new_key: PublicKey,
+}
+
+fn parse_answer<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SubmitError> {
+    serde_json::from_str(text).map_err(|error| SubmitError::Refused {
+        status: 200,
+        message: format!("unreadable answer: {error}"),
+    })
+}
+
 #[derive(serde::Deserialize)]
 struct Refusal {
     error: String,
@@ -102,7 +120,22 @@ impl SubmitTarget {
                 size_bytes: bytes.len(),
             });
         }
-        let url = format!("{}/v1/records", self.url.trim_end_matches('/'));
+        let text = self.post("/v1/records", bytes)?;
+        let accepted: Accepted = parse_answer(&text)?;
+        Ok((accepted.id, accepted.seq))
+    }
+
+    /// Asks the node to rotate its organisation's signing key (`POST /v1/key/rotate`): the node
+    /// makes a new key, records the rotation signed by the old key with the new key's proof of
+    /// possession, and signs with the new key from then on.
+    pub fn rotate_key(&self) -> Result<Rotated, SubmitError> {
+        let text = self.post("/v1/key/rotate", Vec::new())?;
+        parse_answer(&text)
+    }
+
+    /// Posts `bytes` to `path` of the submit API; the answer's text on success.
+    fn post(&self, path: &str, bytes: Vec<u8>) -> Result<String, SubmitError> {
+        let url = format!("{}{path}", self.url.trim_end_matches('/'));
         let unreachable = |error: reqwest::Error| SubmitError::Unreachable {
             url: self.url.clone(),
             detail: error.to_string(),
@@ -119,26 +152,23 @@ impl SubmitTarget {
             .map_err(unreachable)?;
         let status = response.status();
         let text = response.text().map_err(unreachable)?;
-        if !status.is_success() {
-            let message = serde_json::from_str::<Refusal>(&text)
-                .map(|refusal| refusal.error)
-                .unwrap_or(text);
-            let message = if status == reqwest::StatusCode::UNAUTHORIZED && message.is_empty() {
-                "the submit token was refused".to_owned()
-            } else {
-                message
-            };
-            return Err(SubmitError::Refused {
-                status: status.as_u16(),
-                message,
-            });
+        if status.is_success() {
+            return Ok(text);
         }
-        let accepted: Accepted =
-            serde_json::from_str(&text).map_err(|error| SubmitError::Refused {
-                status: status.as_u16(),
-                message: format!("unreadable answer: {error}"),
-            })?;
-        Ok((accepted.id, accepted.seq))
+        let message = serde_json::from_str::<Refusal>(&text)
+            .map(|refusal| refusal.error)
+            .unwrap_or(text);
+        let message = if status == reqwest::StatusCode::UNAUTHORIZED && message.is_empty() {
+            "the submit token was refused".to_owned()
+        } else if status == reqwest::StatusCode::NOT_FOUND && message.is_empty() {
+            format!("the node has no {path}")
+        } else {
+            message
+        };
+        Err(SubmitError::Refused {
+            status: status.as_u16(),
+            message,
+        })
     }
 }
 
