@@ -39,6 +39,19 @@ pub enum Role {
     Observer,
 }
 
+impl Role {
+    /// The role's name, as in JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Donor => "donor",
+            Role::Implementer => "implementer",
+            Role::RecipientGovernment => "recipient-government",
+            Role::Auditor => "auditor",
+            Role::Observer => "observer",
+        }
+    }
+}
+
 /// A member organisation.
 #[derive(
     Clone,

@@ -138,7 +138,10 @@ impl Change {
             Change::RemoveMember { member, from_seq } => {
                 format!("remove member {member} from seq {from_seq}")
             }
-            Change::SetRoles { member, roles } => format!("set roles of {member} to {roles:?}"),
+            Change::SetRoles { member, roles } => {
+                let names: Vec<&str> = roles.iter().map(|role| role.name()).collect();
+                format!("set roles of {member} to {}", names.join(", "))
+            }
             Change::SetNodeKeys { member, node_keys } => {
                 format!("set {} node key(s) of {member}", node_keys.len())
             }

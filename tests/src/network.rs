@@ -311,6 +311,73 @@ impl MeshNode {
         let name = format!("{}.{}.stderr", self.org, self.starts);
         std::fs::read_to_string(self.data_dir.with_file_name(name)).unwrap_or_default()
     }
+
+    /// `GET /api/governance` (the node's derivation: authority, proposals, findings), or `None`
+    /// if the node does not answer it.
+    pub fn governance(&self) -> Option<Value> {
+        let url = format!("{}/api/governance", self.endpoints.as_ref()?.public);
+        let response = http().get(url).send().ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.json().ok()
+    }
+
+    /// The state of proposal `id` in this node's governance (`"pending"`, `"effective"`, …),
+    /// `None` while the node does not know the proposal.
+    pub fn proposal_state(&self, id: &str) -> Option<String> {
+        let governance = self.governance()?;
+        let proposal = governance["proposals"]
+            .as_array()?
+            .iter()
+            .find(|proposal| proposal["id"] == id)?;
+        Some(proposal["state"]["state"].as_str()?.to_string())
+    }
+
+    /// The peer ids of the node's connected peers, `None` if the node does not answer.
+    pub fn peer_ids(&self) -> Option<Vec<String>> {
+        let status = self.status()?;
+        Some(
+            status["peers"]
+                .as_array()?
+                .iter()
+                .filter_map(|peer| peer["peer_id"].as_str().map(str::to_string))
+                .collect(),
+        )
+    }
+
+    /// Replaces the value after `flag` in the start arguments (for example `--key` when a
+    /// restart hands the node a new key), or appends `flag value` if the flag is absent.
+    pub fn set_arg(&mut self, flag: &str, value: &str) {
+        match self.args.iter().position(|arg| arg == flag) {
+            Some(at) if at + 1 < self.args.len() => self.args[at + 1] = value.to_string(),
+            _ => self.args.extend([flag.to_string(), value.to_string()]),
+        }
+    }
+
+    /// Sends SIGTERM and waits (at most [`NODE_START_TIMEOUT`]) for the process to exit.
+    #[track_caller]
+    pub fn terminate(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        self.endpoints = None;
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+        // SAFETY: kill(2) with the pid of our own child, not waited for yet, so the pid cannot
+        // have been reused by another process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let exited = wait_for(
+            NODE_START_TIMEOUT,
+            &format!("{} to exit after SIGTERM", self.org),
+            || child.try_wait().ok().flatten(),
+        );
+        assert!(
+            exited.success(),
+            "{} exited with {exited} after SIGTERM: {}",
+            self.org,
+            self.stderr()
+        );
+    }
 }
 
 impl Drop for MeshNode {
@@ -457,6 +524,32 @@ impl Mesh {
     /// `probe.node.key`).
     pub fn key_file(&self, name: &str) -> PathBuf {
         self.dir.join(format!("keys/{name}"))
+    }
+
+    /// Writes a new key to `keys/NAME` with `aidledger keygen` and returns its public key.
+    #[track_caller]
+    pub fn keygen(&self, name: &str) -> String {
+        self.cli
+            .run(["keygen", "--out", path_str(&self.key_file(name))])
+            .assert_exit(0)
+            .stdout_hex32()
+    }
+
+    /// A node (not started) for `org` with the keys `keys/ORG.key` and `keys/ORG.node.key`,
+    /// listening on a free port and dialling every node of the mesh: the node of an
+    /// organisation that joins after the genesis (or tries to).
+    pub fn joining_node(&self, org: &str) -> MeshNode {
+        let port = free_port();
+        let mut args = first_start_args(&self.dir, &self.genesis, org, port);
+        for node in &self.nodes {
+            args.extend([
+                "--bootstrap".into(),
+                format!("/ip4/127.0.0.1/tcp/{}", node.p2p_port),
+            ]);
+        }
+        let mut node = MeshNode::new(org, self.dir.join(format!("nodes/{org}")), args);
+        node.p2p_port = port;
+        node
     }
 }
 
