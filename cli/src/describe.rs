@@ -315,11 +315,7 @@ fn change_text(change: &Change) -> String {
 }
 
 fn role_list(roles: &[aidledger_spec::Role]) -> String {
-    let names: Vec<String> = roles
-        .iter()
-        .filter_map(|role| serde_json::to_value(role).ok())
-        .filter_map(|value| value.as_str().map(str::to_owned))
-        .collect();
+    let names: Vec<&str> = roles.iter().map(|role| role.name()).collect();
     if names.is_empty() {
         "none".to_owned()
     } else {

@@ -1,8 +1,9 @@
 //! The verification pipeline: records stream in, signatures are verified in batches on every
 //! core, and the chain rules run in order on one thread.
 //!
-//! Memory stays bounded by [`CHUNK_RECORDS`] records in flight plus what `ChainVerifier`
-//! keeps (32 bytes per linked record), whatever the size of the input.
+//! Memory stays bounded by [`CHUNK_RECORDS`] records in flight, what `ChainVerifier` keeps
+//! (32 bytes per linked record), and at most `GOVERNANCE_RECORDS_MAX` governance records
+//! held for the authority, whatever the size of the input.
 
 use std::num::NonZeroUsize;
 use std::thread;
@@ -10,8 +11,9 @@ use std::thread;
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::chain::{ChainVerifier, Report};
 use aidledger_spec::governance::{self, Derivation, GovernanceRecord};
+use aidledger_spec::limits::GOVERNANCE_RECORDS_MAX;
 use aidledger_spec::signed::peek_body_kind;
-use aidledger_spec::verify::{RecordVerdict, Rejection, VerifiedRecord, Verifier};
+use aidledger_spec::verify::{RecordVerdict, RejectedRecord, Rejection, VerifiedRecord, Verifier};
 use aidledger_spec::BodyKind;
 
 /// Records read before their signatures are verified together.
@@ -80,13 +82,31 @@ pub fn verify_items<E>(
     // Proofs are few and checked after the records so that a fork is reported against the
     // chain as it was read.
     for proof in proofs {
-        chains.add_proof(
-            governance
-                .verifier()
-                .verify_equivocation(proof.first, proof.second),
-        );
+        let verifier = governance.verifier();
+        match revoked_side(verifier, &proof) {
+            Some(rejected) => chains.add_revoked_from_proof(rejected),
+            None => chains.add_proof(verifier.verify_equivocation(proof.first, proof.second)),
+        }
     }
     Ok(chains.finish_with_governance(governance.derivation()))
+}
+
+/// The side of a proof that the authority rejects as revoked, when both sides pass the record
+/// rules: such a proof shows a thief's records after the revocation, not that the member
+/// signed twice (FORMAT.md §12), so its revoked record is listed with the revoked ones.
+fn revoked_side(verifier: &Verifier, proof: &EquivocationProof) -> Option<RejectedRecord> {
+    let sides = [&proof.first, &proof.second];
+    let verified: Vec<VerifiedRecord> = sides
+        .iter()
+        .map(|bytes| verifier.verify_record_rules((*bytes).clone()).ok())
+        .collect::<Option<_>>()?;
+    verified.into_iter().find_map(|record| {
+        verifier
+            .check_authority(record)
+            .err()
+            .filter(|rejected| rejected.reason.is_revocation())
+            .map(|rejected| *rejected)
+    })
 }
 
 /// Whether a record's header says it is a governance record (kinds 5–7). Bytes too short to
@@ -106,6 +126,7 @@ struct GovernanceIntake<'a> {
     held: Vec<VerifiedRecord>,
     ordinary_seen: u64,
     out_of_order_reported: bool,
+    too_many_reported: bool,
 }
 
 impl<'a> GovernanceIntake<'a> {
@@ -117,6 +138,7 @@ impl<'a> GovernanceIntake<'a> {
             held: Vec::new(),
             ordinary_seen: 0,
             out_of_order_reported: false,
+            too_many_reported: false,
         }
     }
 
@@ -132,6 +154,15 @@ impl<'a> GovernanceIntake<'a> {
             chains.add_input_problem(Rejection::GovernanceOutOfOrder {
                 ordinary_before: self.ordinary_seen,
             });
+        }
+        if self.records.len() + self.held.len() >= GOVERNANCE_RECORDS_MAX {
+            if !self.too_many_reported {
+                self.too_many_reported = true;
+                chains.add_input_problem(Rejection::TooManyGovernanceRecords {
+                    limit: GOVERNANCE_RECORDS_MAX,
+                });
+            }
+            return;
         }
         match self.genesis_verifier.verify_record_rules(bytes) {
             Ok(record) => {
@@ -150,17 +181,23 @@ impl<'a> GovernanceIntake<'a> {
         if self.held.is_empty() {
             return;
         }
-        let genesis = self.genesis_verifier.genesis();
-        let authority = governance::derive(genesis, &self.records).authority;
-        let verifier = Verifier::with_authority(genesis.clone(), authority);
-        for record in std::mem::take(&mut self.held) {
+        // Derived once for a canonical bundle. Governance records out of order are judged under
+        // the authority derived before them: deriving again for each would let a hostile
+        // bundle (alternating kinds) cost quadratic time, and the report is invalid anyway.
+        if self.derived.is_none() {
+            let genesis = self.genesis_verifier.genesis();
+            let authority = governance::derive(genesis, &self.records).authority;
+            self.derived = Some(Verifier::with_authority(genesis.clone(), authority));
+        }
+        let held = std::mem::take(&mut self.held);
+        let verifier = self.verifier();
+        for record in held {
             let verdict = verifier.check_authority(record);
             if let Ok(record) = &verdict {
                 observe(record);
             }
             chains.add(verdict);
         }
-        self.derived = Some(verifier);
     }
 
     /// The derivation over every governance record read.

@@ -189,7 +189,7 @@ fn governance_note(record: &VerifiedRecord, derivation: &Derivation) -> Option<S
             Some(format!(
                 "key {} signs from seq {} on",
                 rotation.new_key.key,
-                record.header().seq + 1
+                record.header().seq.saturating_add(1)
             ))
         }),
         _ => None,

@@ -125,6 +125,12 @@ struct Story {
 }
 
 fn story(dir: &Path) -> Story {
+    story_with(dir, false)
+}
+
+/// The story; with `thief_fork`, the bundle also holds an equivocation proof of two records the
+/// thief signed with the revoked key at seq 7 (after the revocation point).
+fn story_with(dir: &Path, thief_fork: bool) -> Story {
     let genesis = build_genesis(
         "governance test",
         1_700_000_000_000,
@@ -193,6 +199,13 @@ fn story(dir: &Path) -> Story {
     // Bundle order: governance records, the chains, the records held as revoked.
     for record in [&a0, &a1, &c0, &b0, &b1, &b2_new, &b2] {
         writer.record(record).expect("write");
+    }
+    if thief_fork {
+        let (_, first) = chains.sign_at(IMPLEMENTER, 7, earlier, 2, statement("lie one"));
+        let (_, second) = chains.sign_at(IMPLEMENTER, 7, earlier, 2, statement("lie two"));
+        writer
+            .proof(&aidledger_spec::bundle::EquivocationProof { first, second })
+            .expect("write the proof");
     }
     writer.finish().expect("finish");
     let genesis_path = dir.join("genesis.bin");
@@ -308,6 +321,22 @@ fn verify_lists_the_revoked_record_apart_and_stays_valid() {
     );
     assert_eq!(value["revoked"][0]["code"], "key-revoked");
     assert_eq!(value["governance_summary"]["pending_proposals"], 1);
+}
+
+#[test]
+fn a_proof_of_two_records_signed_after_the_revocation_point_is_listed_as_revoked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let story = story_with(dir.path(), true);
+    let bundle = story.bundle.display().to_string();
+    let json = aidledger(&["verify", "--bundle", &bundle, "--json"]);
+    assert_eq!(json.code, Some(0), "{}", json.describe());
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["valid"], true, "{}", json.stdout);
+    let revoked = value["revoked"].as_array().expect("a revoked list");
+    assert_eq!(revoked.len(), 2, "{}", json.stdout);
+    assert!(revoked
+        .iter()
+        .any(|entry| entry["seq"] == 7 && entry["code"] == "key-revoked"));
 }
 
 #[test]

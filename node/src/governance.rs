@@ -178,6 +178,9 @@ impl Governance {
         let previous = self.current();
         let (view, rewinds) = settle(&self.store, previous.authority())?;
         let changed = view.derivation.authority != previous.derivation.authority;
+        if changed {
+            drop_revoked_proofs(&self.store, &view.verifier)?;
+        }
         let view = Arc::new(view);
         *self
             .current
@@ -188,6 +191,21 @@ impl Governance {
         }
         Ok(Refresh { changed, rewinds })
     }
+}
+
+/// Drops the equivocation proofs that no longer verify under `verifier`: one side signed with a
+/// revoked key, or by a removed member, after the cut proves nothing against the member (an
+/// offline verifier reports such proofs with the revoked records; FORMAT.md §12).
+fn drop_revoked_proofs(store: &Store, verifier: &Verifier) -> Result<(), StoreError> {
+    let dropped = store.retain_proofs(|proof| {
+        verifier
+            .verify_equivocation(proof.first.clone(), proof.second.clone())
+            .is_ok()
+    })?;
+    if dropped > 0 {
+        store.make_durable()?;
+    }
+    Ok(())
 }
 
 /// Derives, rewinds what the authority invalidates compared with `before`, and repeats until

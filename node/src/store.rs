@@ -473,6 +473,58 @@ impl Store {
         })
     }
 
+    /// Keeps a record that the authority refuses for good (it never entered a chain here) in the
+    /// `revoked` tree as evidence, readable by id; returns false when the store already holds
+    /// it (in a chain or as revoked). Durable after [`Store::make_durable`].
+    pub fn hold_revoked(
+        &self,
+        record: &VerifiedRecord,
+        reason: &Rejection,
+    ) -> Result<bool, StoreError> {
+        let id = record.id();
+        if self.index.contains_key(id.0)? || self.revoked_index.contains_key(id.0)? {
+            return Ok(false);
+        }
+        let header = record.header();
+        let Some(mut key) = chain_key(&header.author, header.seq) else {
+            return Ok(false);
+        };
+        key.extend_from_slice(&id.0);
+        let value = RevocationNote::of(reason).encode(record.bytes());
+        let trees = (&self.revoked, &self.revoked_index);
+        let outcome = trees.transaction(|(revoked, revoked_index)| {
+            revoked.insert(key.as_slice(), value.as_slice())?;
+            revoked_index.insert(&id.0[..], key.as_slice())?;
+            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+        });
+        outcome.map_err(|error| match error {
+            TransactionError::Abort(()) => StoreError::Corrupt("holding a revoked record".into()),
+            TransactionError::Storage(error) => error.into(),
+        })?;
+        Ok(true)
+    }
+
+    /// Drops every stored equivocation proof that `keep` refuses; returns how many. Used after
+    /// a governance change: a proof one of whose records the authority now rejects (a thief's
+    /// records after a revocation) no longer proves that the member signed twice. Durable after
+    /// [`Store::make_durable`].
+    pub fn retain_proofs(
+        &self,
+        mut keep: impl FnMut(&EquivocationProof) -> bool,
+    ) -> Result<usize, StoreError> {
+        let mut dropped = 0;
+        for entry in self.proofs.iter() {
+            let (key, value) = entry?;
+            let proof: EquivocationProof = codec::decode_exact(&value)
+                .map_err(|error| StoreError::Corrupt(format!("an equivocation proof: {error}")))?;
+            if !keep(&proof) {
+                self.proofs.remove(&key)?;
+                dropped += 1;
+            }
+        }
+        Ok(dropped)
+    }
+
     /// How many records are stored (kept as a counter: O(1)).
     pub fn record_count(&self) -> Result<u64, StoreError> {
         match self.meta.get(META_RECORD_COUNT)? {

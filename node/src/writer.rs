@@ -488,8 +488,13 @@ impl Signer {
                 self.follow_store_head()?;
             }
             if !governance_stored || refused.is_empty() {
+                let mut held = false;
                 for (_, record, reason) in refused {
+                    held |= self.hold_refused_governance(&record, &reason)?;
                     outcome.unauthorized.push((record.id(), reason));
+                }
+                if held {
+                    self.after_governance()?;
                 }
                 return Ok(outcome);
             }
@@ -498,6 +503,25 @@ impl Signer {
                 .map(|(index, record, _)| (index, record))
                 .collect();
         }
+    }
+
+    /// Keeps a governance record that the authority refuses for good (its key revoked or
+    /// rotated out, its author removed, at its position) as revoked evidence: such a record
+    /// may still have counted for a step taken before the revocation, so the derivation must
+    /// see it on every node whatever the order records arrived in (FORMAT.md 13.1). Returns
+    /// whether it was newly kept. A record refused for a state the node may not have reached
+    /// yet (an unknown author, a key not yet valid) is not kept: sync fetches it again.
+    fn hold_refused_governance(
+        &self,
+        record: &VerifiedRecord,
+        reason: &Rejection,
+    ) -> Result<bool, StoreError> {
+        let final_refusal =
+            reason.is_revocation() || matches!(reason, Rejection::KeyRotatedOut { .. });
+        if !record.body().kind().is_governance() || !final_refusal {
+            return Ok(false);
+        }
+        self.store.hold_revoked(record, reason)
     }
 
     /// Refreshes the governance state after governance records were appended; the refresh
@@ -736,10 +760,9 @@ impl Signer {
         })
     }
 
-    /// Links the group as consecutive records, signs them and verifies them as a batch, the
-    /// signing and verifying split over the cores (a record id depends on its header only, so
-    /// the links are computed first, in order). A record that does not verify ends the group
-    /// there: the records after it name it as predecessor.
+    /// Links the group as consecutive records, signs them and verifies them as a batch. A
+    /// record that does not verify ends the group there: the records after it name it as
+    /// predecessor.
     #[allow(clippy::type_complexity)]
     fn sign_and_verify(
         &mut self,
@@ -795,7 +818,7 @@ impl Signer {
                 }
             }
         }
-        let (metadata, verdicts) = sign_and_verify_parts(linked, &view.verifier);
+        let (metadata, verdicts) = sign_linked(linked, &view.verifier);
         let mut records = Vec::with_capacity(verdicts.len());
         let mut replies = Vec::with_capacity(verdicts.len());
         let mut broken: Option<String> = None;
@@ -839,69 +862,30 @@ struct Linked<'a> {
     key: &'a SigningKey,
 }
 
-/// Fewest records in a group before signing is split over threads (a thread costs ~20 µs;
-/// a signature and its verification ~60 µs).
-const PARALLEL_SIGNING_RECORDS_MIN: usize = 32;
-
-/// Signs and verifies linked records, in parts on every core; verdicts keep the input order.
+/// Signs and verifies linked records; verdicts keep the input order.
+///
+/// Splitting this over both cores was measured (BENCHMARKS.md, IATI import) and did not raise
+/// throughput: the signing thread is not the bound of a bulk import on this machine.
 #[allow(clippy::type_complexity)]
-fn sign_and_verify_parts(
+fn sign_linked(
     linked: Vec<Linked<'_>>,
     verifier: &Verifier,
 ) -> (
     Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
     Vec<aidledger_spec::verify::RecordVerdict>,
 ) {
-    let sign_part = |part: Vec<(Vec<u8>, Vec<u8>, RecordId, &SigningKey)>| {
-        let bytes: Vec<Vec<u8>> = part
-            .into_iter()
-            .map(|(mut bytes, body_bytes, id, key)| {
-                bytes.extend_from_slice(&body_bytes);
-                bytes.extend_from_slice(&aidledger_spec::signature::sign(key, &id).0);
-                bytes
-            })
-            .collect();
-        verifier.verify_batch(bytes)
-    };
     let mut metadata = Vec::with_capacity(linked.len());
-    let mut unsigned = Vec::with_capacity(linked.len());
+    let mut signed = Vec::with_capacity(linked.len());
     for record in linked {
-        unsigned.push((
-            record.header_bytes,
-            record.body_bytes,
-            record.committed.id,
-            record.key,
-        ));
+        let mut bytes = record.header_bytes;
+        bytes.extend_from_slice(&record.body_bytes);
+        bytes.extend_from_slice(
+            &aidledger_spec::signature::sign(record.key, &record.committed.id).0,
+        );
+        signed.push(bytes);
         metadata.push((record.reply, record.committed));
     }
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    if workers < 2 || unsigned.len() < PARALLEL_SIGNING_RECORDS_MIN {
-        return (metadata, sign_part(unsigned));
-    }
-    let part_size = unsigned.len().div_ceil(workers);
-    let mut parts = Vec::with_capacity(workers);
-    let mut rest = unsigned.into_iter();
-    for _ in 0..workers {
-        parts.push(rest.by_ref().take(part_size).collect::<Vec<_>>());
-    }
-    let verdicts = std::thread::scope(|scope| {
-        let mut parts = parts.into_iter();
-        let own = parts.next().unwrap_or_default();
-        let handles: Vec<_> = parts
-            .map(|part| scope.spawn(move || sign_part(part)))
-            .collect();
-        let mut verdicts = sign_part(own);
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => verdicts.extend(part),
-                // Signing and verifying run spec code that does not panic; if it did, do
-                // not store a partial group.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        verdicts
-    });
-    (metadata, verdicts)
+    (metadata, verifier.verify_batch(signed))
 }
 
 /// The first message and every message already waiting, within the group's limits; and whether

@@ -217,6 +217,86 @@ fn revocation_rewinds_the_chain_and_keeps_the_revoked_records_readable() {
     assert_eq!(fixture.store.revoked_count(), 2);
 }
 
+/// A thief's governance record refused for good (its key revoked at its position) is kept as
+/// revoked evidence and reaches the derivation, whatever order it arrived in; a stored proof
+/// whose records the revocation invalidates no longer counts as the member's fork.
+#[test]
+fn refused_governance_records_are_kept_for_the_derivation_and_revoked_proofs_are_dropped() {
+    let fixture = Fixture::new();
+    // Before the revocation, the thief equivocates far ahead of the auditor's chain: both
+    // records verify then, so the proof is stored.
+    let fork_at = |text: &str| {
+        record(
+            AUDITOR,
+            10,
+            RecordId::from_hex(&"ab".repeat(32)).unwrap(),
+            statement(text),
+        )
+    };
+    let (first, second) = (fork_at("one"), fork_at("two"));
+    let outcome = fixture
+        .runtime
+        .block_on(fixture.writer.ingest(Vec::new(), vec![(first, second)]))
+        .unwrap();
+    assert_eq!(outcome.proofs.len(), 1, "{outcome:?}");
+    assert_eq!(fixture.store.proof_count(), 1);
+
+    let (auditor_chain, _, proposal_id) = revoke_auditor(&fixture);
+    assert_eq!(
+        fixture.store.proof_count(),
+        0,
+        "a proof of two records signed after the revocation point is dropped"
+    );
+
+    // The thief's approval at seq 2 with the revoked key: refused, not the peer's fault, and
+    // kept as revoked evidence that the derivation reads.
+    let thief_approval = record(
+        AUDITOR,
+        2,
+        auditor_chain[1].id(),
+        Body::Approval(Approval {
+            proposal: proposal_id,
+        }),
+    );
+    let refused = fixture.ingest(vec![thief_approval.clone()]);
+    assert_eq!(refused.placements, vec![Placement::Unauthorized]);
+    let why = fixture
+        .store
+        .revocation(&thief_approval.id())
+        .unwrap()
+        .expect("kept as revoked evidence");
+    assert_eq!(why.code, "key-revoked");
+    assert!(fixture
+        .governance
+        .current()
+        .records
+        .iter()
+        .any(|record| record.id == thief_approval.id()));
+    // The export lists it with the governance records, before every ordinary record.
+    let first_ordinary = fixture
+        .store
+        .bundle_items()
+        .map(|item| match item.unwrap() {
+            BundleItem::Record(bytes) => bytes,
+            BundleItem::Proof(_) => Vec::new(),
+        })
+        .position(|bytes| {
+            !BodyKind::from_wire(peek_body_kind(&bytes).unwrap())
+                .unwrap()
+                .is_governance()
+        })
+        .unwrap();
+    let position = fixture
+        .store
+        .bundle_items()
+        .position(|item| match item.unwrap() {
+            BundleItem::Record(bytes) => bytes == thief_approval.bytes(),
+            BundleItem::Proof(_) => false,
+        })
+        .unwrap();
+    assert!(position < first_ordinary, "{position} < {first_ordinary}");
+}
+
 #[test]
 fn records_of_an_unknown_key_are_refused_without_blame_and_the_writer_names_its_key() {
     let fixture = Fixture::new();

@@ -159,6 +159,14 @@ impl ChainVerifier {
         }
     }
 
+    /// Takes a record that came inside an equivocation proof and that the authority rejects as
+    /// revoked (`Rejection::is_revocation`): the proof proves nothing against its author, and
+    /// the record is listed with the revoked ones. Any other rejection is a problem.
+    pub fn add_revoked_from_proof(&mut self, rejected: RejectedRecord) {
+        self.proofs_seen += 1;
+        self.add_rejected(rejected);
+    }
+
     /// Records a problem of the input as a whole (not of one chain).
     pub fn add_input_problem(&mut self, reason: Rejection) {
         self.unattributed.push(Problem {

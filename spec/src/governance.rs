@@ -886,6 +886,7 @@ impl Governed {
             if let Err(rejection) = authority.check(&record.author, record.seq, &record.signing_key)
             {
                 findings.push(finding(format!("rotation without effect: {rejection}")));
+                void_rotated_key(&mut authority, record, rotation, &rejection);
                 continue;
             }
             // The new key signs from the next position; the last position has none (and
@@ -931,6 +932,41 @@ impl Governed {
         }
         authority
     }
+}
+
+/// A thief's rotation signed after its key's revocation has no effect, but the key it names
+/// was only ever the thief's: records signed with it are reported as revoked by the same
+/// proposal (not as signed by a stranger's key), from the position after the rotation on.
+fn void_rotated_key(
+    authority: &mut Authority,
+    record: &GovernanceRecord,
+    rotation: &KeyRotation,
+    rejection: &Rejection,
+) {
+    let Rejection::KeyRevoked { by, .. } = rejection else {
+        return;
+    };
+    let new_key = rotation.new_key.key;
+    let Some(from_seq) = record.seq.checked_add(1) else {
+        return;
+    };
+    if authority.key_owners.contains_key(&new_key) {
+        return;
+    }
+    let Some(member) = authority.members.get_mut(&record.author) else {
+        return;
+    };
+    authority.key_owners.insert(new_key, record.author.clone());
+    member.keys.push(KeySpan {
+        key: new_key,
+        from_seq,
+        introduced_by: Some(record.id),
+        end: Some(KeyEnd {
+            from_seq,
+            by: *by,
+            reason: KeyEndReason::Revoked,
+        }),
+    });
 }
 
 fn proposal_statuses(

@@ -20,5 +20,8 @@ pub const TREATY_PARTIES_MAX: usize = 256;
 pub const TREATY_VERSIONS_MAX: usize = 32;
 /// Most significant digits of an amount (so that every amount fits a 96-bit decimal mantissa).
 pub const AMOUNT_DIGITS_MAX: usize = 28;
+/// Most governance records a verifier holds and derives from (FORMAT.md 13.1); a real network
+/// has a few per membership change, so this only bounds hostile input.
+pub const GOVERNANCE_RECORDS_MAX: usize = 100_000;
 /// Most digits after the decimal point of an amount.
 pub const AMOUNT_SCALE_MAX: usize = 18;

@@ -20,7 +20,7 @@ use crate::text::FieldError;
 /// Why a record, a chain position or a proof is rejected, in the order the rules are checked.
 ///
 /// Record rules come first (1–11: the record alone), then authority rules (12–17: the record
-/// against the governance state), then chain rules (18–21), then proof and bundle rules (22–23).
+/// against the governance state), then chain rules (18–21), then proof and bundle rules (22–24).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -196,6 +196,12 @@ pub enum Rejection {
         /// Ordinary records read before it.
         ordinary_before: u64,
     },
+    /// 24. More governance records than a verifier holds; the ones beyond are not used.
+    #[error("more than {limit} governance records: the ones beyond are not used")]
+    TooManyGovernanceRecords {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl Rejection {
@@ -225,6 +231,7 @@ impl Rejection {
             Rejection::Equivocation { .. } => "equivocation",
             Rejection::InvalidProof { .. } => "invalid-proof",
             Rejection::GovernanceOutOfOrder { .. } => "governance-out-of-order",
+            Rejection::TooManyGovernanceRecords { .. } => "too-many-governance-records",
         }
     }
 

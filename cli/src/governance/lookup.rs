@@ -93,7 +93,7 @@ pub fn node_next_seq(public: &str, member: &str) -> Result<u64, GovError> {
         return match page.into_iter().next() {
             None => Ok(0),
             Some(bytes) => SignedRecord::parse(bytes)
-                .map(|record| record.header.seq + 1)
+                .map(|record| record.header.seq.saturating_add(1))
                 .map_err(|error| GovError::Node {
                     url: public.to_owned(),
                     detail: format!("a record of {member} is malformed: {error}"),

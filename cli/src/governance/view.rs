@@ -85,15 +85,7 @@ pub fn key_span_line(span: &KeySpan, authority: &Authority) -> String {
 }
 
 fn role_names(roles: &[Role]) -> String {
-    let names: Vec<String> = roles
-        .iter()
-        .map(|role| {
-            serde_json::to_value(role)
-                .ok()
-                .and_then(|value| value.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })
-        .collect();
+    let names: Vec<&str> = roles.iter().map(|role| role.name()).collect();
     if names.is_empty() {
         "no roles".to_owned()
     } else {

@@ -28,17 +28,26 @@ nav.pages a{margin-right:1rem}";
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
+    escape_into(&mut out, text);
     out
+}
+
+/// Appends `text` to `out`, escaped: runs without a special character are copied whole (the
+/// five special characters are ASCII, so splitting at them keeps UTF-8 intact).
+fn escape_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// Percent-encodes a path segment or query value (everything but unreserved characters).
@@ -96,7 +105,7 @@ impl Html {
 
     /// Text, escaped.
     pub fn text(&mut self, text: &str) -> &mut Html {
-        self.out.push_str(&escape(text));
+        escape_into(&mut self.out, text);
         self
     }
 

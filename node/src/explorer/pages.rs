@@ -29,16 +29,7 @@ fn activity_href(activity: &str) -> String {
 }
 
 fn roles(member: &MemberView) -> String {
-    let names: Vec<String> = member
-        .roles
-        .iter()
-        .map(|role| {
-            serde_json::to_value(role)
-                .ok()
-                .and_then(|value| value.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })
-        .collect();
+    let names: Vec<&str> = member.roles.iter().map(|role| role.name()).collect();
     names.join(", ")
 }
 

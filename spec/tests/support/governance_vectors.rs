@@ -1030,11 +1030,12 @@ fn revocation() -> Scenario {
             (IMPLEMENTER, 2, "implementer", "key-revoked"),
             (IMPLEMENTER, 2, "implementer-replacement", "valid"),
             (IMPLEMENTER, 1, "implementer-replacement", "key-not-yet-valid"),
-            (IMPLEMENTER, 4, "thief-rotated", "key-not-authors"),
+            (IMPLEMENTER, 4, "thief-rotated", "key-revoked"),
+            (IMPLEMENTER, 3, "thief-rotated", "key-not-yet-valid"),
         ],
         ..scenario(
             "revocation-with-replacement",
-            "A thief holding the implementer's key signs a false statement at seq 2 and rotates to its own key at seq 3. The admins revoke the key from seq 2 on with a replacement: the thief's records are key-revoked (kept apart, the report stays valid), its rotation has no effect (a finding), records 0 and 1 stay valid, and the implementer continues at seq 2 (after its record 1) with the replacement key.",
+            "A thief holding the implementer's key signs a false statement at seq 2 and rotates to its own key at seq 3. The admins revoke the key from seq 2 on with a replacement: the thief's records are key-revoked (kept apart, the report stays valid), its rotation has no effect (a finding) and the key it names is revoked by the same proposal from the position after the rotation (records the thief signs with it are key-revoked, not a stranger's), records 0 and 1 stay valid, and the implementer continues at seq 2 (after its record 1) with the replacement key.",
             chains,
         )
     }
