@@ -5,6 +5,7 @@
 //! (32 bytes per linked record), and at most `GOVERNANCE_RECORDS_MAX` governance records
 //! held for the authority, whatever the size of the input.
 
+use std::collections::BTreeSet;
 use std::num::NonZeroUsize;
 use std::thread;
 
@@ -74,7 +75,10 @@ pub fn verify_items<E>(
                     flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
                 }
             }
-            BundleItem::Proof(proof) => proofs.push(proof),
+            BundleItem::Proof(proof) => {
+                governance.note_proof(&proof, &mut chains);
+                proofs.push(proof);
+            }
         }
     }
     governance.release(&mut chains, &mut observe);
@@ -127,6 +131,8 @@ struct GovernanceIntake<'a> {
     ordinary_seen: u64,
     out_of_order_reported: bool,
     too_many_reported: bool,
+    /// Positions (author, seq) that an equivocation proof contests.
+    contested: BTreeSet<(String, u64)>,
 }
 
 impl<'a> GovernanceIntake<'a> {
@@ -139,6 +145,7 @@ impl<'a> GovernanceIntake<'a> {
             ordinary_seen: 0,
             out_of_order_reported: false,
             too_many_reported: false,
+            contested: BTreeSet::new(),
         }
     }
 
@@ -186,7 +193,7 @@ impl<'a> GovernanceIntake<'a> {
         // bundle (alternating kinds) cost quadratic time, and the report is invalid anyway.
         if self.derived.is_none() {
             let genesis = self.genesis_verifier.genesis();
-            let authority = governance::derive(genesis, &self.records).authority;
+            let authority = governance::derive(genesis, &self.usable_records()).authority;
             self.derived = Some(Verifier::with_authority(genesis.clone(), authority));
         }
         let held = std::mem::take(&mut self.held);
@@ -202,7 +209,40 @@ impl<'a> GovernanceIntake<'a> {
 
     /// The derivation over every governance record read.
     fn derivation(&self) -> Derivation {
-        governance::derive(self.genesis_verifier.genesis(), &self.records)
+        governance::derive(self.genesis_verifier.genesis(), &self.usable_records())
+    }
+
+    /// The governance records that may count: not at a position a proof contests.
+    fn usable_records(&self) -> Vec<GovernanceRecord> {
+        governance::uncontested(self.records.clone(), &self.contested)
+    }
+
+    /// Notes the position an equivocation proof contests (both records pass the record rules,
+    /// one author, one seq, two ids): governance records there count for neither side
+    /// (FORMAT.md 18.6). A canonical bundle lists proofs first; a proof that contests a
+    /// governance record after the authority was derived is reported as out of order.
+    fn note_proof(&mut self, proof: &EquivocationProof, chains: &mut ChainVerifier) {
+        let verify = |bytes: &Vec<u8>| self.genesis_verifier.verify_record_rules(bytes.clone());
+        let (Ok(first), Ok(second)) = (verify(&proof.first), verify(&proof.second)) else {
+            return;
+        };
+        let (first, second) = (first.header(), second.header());
+        if first.author != second.author || first.seq != second.seq || first == second {
+            return;
+        }
+        let position = (first.author.clone(), first.seq);
+        let contests_used = self.derived.is_some()
+            && self
+                .records
+                .iter()
+                .any(|record| (record.author.as_str(), record.seq) == (&position.0, position.1));
+        if contests_used && !self.out_of_order_reported {
+            self.out_of_order_reported = true;
+            chains.add_input_problem(Rejection::GovernanceOutOfOrder {
+                ordinary_before: self.ordinary_seen,
+            });
+        }
+        self.contested.insert(position);
     }
 }
 

@@ -226,6 +226,86 @@ fn line_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
     text.lines().find(|line| line.contains(needle))
 }
 
+/// A bundle whose proof (first, as nodes export) shows the implementer's seq 0 signed twice:
+/// once an approval a thief made with the implementer's key, once its real record. The approval
+/// counts for neither side, so the proposal stays pending (FORMAT.md 18.6).
+#[test]
+fn an_approval_at_a_contested_position_does_not_count() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let genesis = build_genesis(
+        "contested test",
+        1_700_000_000_000,
+        vec![
+            member(DONOR, Role::Donor, 1),
+            member(IMPLEMENTER, Role::Implementer, 2),
+            member(AUDITOR, Role::Auditor, 3),
+        ],
+        None,
+        None,
+    )
+    .expect("genesis");
+    let mut chains = Chains {
+        genesis: genesis.clone(),
+        heads: Default::default(),
+    };
+    let (proposal, p0) = chains.sign(
+        DONOR,
+        1,
+        Body::Proposal(Proposal {
+            base: RecordId::ZERO,
+            change: Change::SetRoles {
+                member: AUDITOR.into(),
+                roles: vec![Role::Observer],
+            },
+            note: String::new(),
+        }),
+    );
+    let (_, thief) = chains.sign_at(
+        IMPLEMENTER,
+        0,
+        RecordId::ZERO,
+        2,
+        Body::Approval(Approval { proposal }),
+    );
+    let (_, real) = chains.sign_at(IMPLEMENTER, 0, RecordId::ZERO, 2, statement("ours"));
+    let bundle = dir.path().join("contested.bundle");
+    let file = std::fs::File::create(&bundle).expect("create the bundle");
+    let mut writer = BundleWriter::new(file, &genesis.encode()).expect("bundle");
+    writer
+        .proof(&aidledger_spec::bundle::EquivocationProof {
+            first: thief.clone(),
+            second: real,
+        })
+        .expect("proof");
+    for record in [&p0, &thief] {
+        writer.record(record).expect("write");
+    }
+    writer.finish().expect("finish");
+    let bundle = bundle.display().to_string();
+    let run = aidledger(&["gov", "status", "--bundle", &bundle, "--json"]);
+    let value: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.describe()));
+    let text = value.to_string();
+    assert!(
+        text.contains("\"state\":\"pending\""),
+        "the proposal stays pending: {}",
+        run.describe()
+    );
+    assert!(
+        !text.contains("\"state\":\"effective\""),
+        "{}",
+        run.describe()
+    );
+    // The fork itself is reported: the implementer's key signed two records at seq 0.
+    let verify = aidledger(&["verify", "--bundle", &bundle]);
+    assert_eq!(verify.code, Some(1), "{}", verify.describe());
+    assert!(
+        verify.stdout.contains("FORKED at seq 0"),
+        "{}",
+        verify.describe()
+    );
+}
+
 #[test]
 fn gov_status_shows_members_key_spans_steps_and_pending_proposals() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -229,7 +229,8 @@ fn settle(store: &Store, before: &Authority) -> Result<(GovernanceView, Vec<Rewi
 /// The derivation over every governance record in the store.
 fn derive_view(store: &Store) -> Result<GovernanceView, StoreError> {
     let genesis = store.genesis().clone();
-    let records = governance_records(store)?;
+    let contested = store.forks()?.into_iter().collect();
+    let records = governance::uncontested(governance_records(store)?, &contested);
     let derivation = governance::derive(&genesis, &records);
     let verifier = Verifier::with_authority(genesis, derivation.authority.clone());
     Ok(GovernanceView {

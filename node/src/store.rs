@@ -824,9 +824,10 @@ impl Store {
         })
     }
 
-    /// Every record, in the order a bundle lists them (FORMAT.md, "Bundle order"): governance
-    /// records first (chain by chain, each in seq order), then the other records chain by
-    /// chain, then the records held as revoked, then the equivocation proofs. Read lazily.
+    /// Every record, in the order a bundle lists them (FORMAT.md, "Bundle order"): the
+    /// equivocation proofs, then governance records (chain by chain, each in seq order, then the
+    /// revoked ones), then the other records chain by chain, then the other records held as
+    /// revoked. Read lazily.
     /// `export::write_bundle` writes this; the CLI's data-directory source reads it.
     pub fn bundle_items(
         &self,
@@ -843,12 +844,14 @@ impl Store {
             Err(error) => Some(Err(error)),
         });
         let revoked_ordinary = self.revoked_records_where(false);
+        // Proofs first: a verifier must know which positions are contested before it derives
+        // the authority from the governance records (FORMAT.md 13.1, 18.6).
         let proofs = self.proofs().map(|proof| proof.map(BundleItem::Proof));
-        governance
+        proofs
+            .chain(governance)
             .chain(revoked_governance)
             .chain(ordinary)
             .chain(revoked_ordinary)
-            .chain(proofs)
     }
 
     /// The revoked records that are (or are not) governance records, as bundle items.

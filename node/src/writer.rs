@@ -493,7 +493,16 @@ impl Signer {
                     held |= self.hold_refused_governance(&record, &reason)?;
                     outcome.unauthorized.push((record.id(), reason));
                 }
-                if held {
+                // A governance record at a position now proven contested no longer counts
+                // (FORMAT.md 18.6): derive again.
+                let contested_governance = outcome.proofs.iter().any(|proof| {
+                    [&proof.first, &proof.second].into_iter().any(|bytes| {
+                        aidledger_spec::signed::peek_body_kind(bytes)
+                            .and_then(aidledger_spec::BodyKind::from_wire)
+                            .is_some_and(aidledger_spec::BodyKind::is_governance)
+                    })
+                });
+                if held || contested_governance {
                     self.after_governance()?;
                 }
                 return Ok(outcome);

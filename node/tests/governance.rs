@@ -297,6 +297,55 @@ fn refused_governance_records_are_kept_for_the_derivation_and_revoked_proofs_are
     assert!(position < first_ordinary, "{position} < {first_ordinary}");
 }
 
+/// Two records at one position count for neither side: an approval a thief signed with an
+/// admin's key at a position the admin's chain already holds stops counting once the proof of
+/// the two records is stored, whichever of the two this node saw first (FORMAT.md 18.6).
+#[test]
+fn a_governance_record_at_a_contested_position_stops_counting() {
+    let fixture = Fixture::new();
+    let proposal = fixture
+        .submit(Body::Proposal(Proposal {
+            base: RecordId::ZERO,
+            change: Change::SetRoles {
+                member: AUDITOR.into(),
+                roles: vec![aidledger_spec::Role::Observer],
+            },
+            note: String::new(),
+        }))
+        .unwrap();
+    let steps = |fixture: &Fixture| fixture.governance.current().authority().steps().len();
+    assert_eq!(steps(&fixture), 0, "one admin of two: pending");
+    // The thief's approval reaches this node first and takes the implementer's seq 0.
+    let thief = record(
+        IMPLEMENTER,
+        0,
+        RecordId::ZERO,
+        Body::Approval(Approval { proposal }),
+    );
+    assert_eq!(
+        fixture.ingest(vec![thief]).placements,
+        vec![Placement::Stored]
+    );
+    assert_eq!(steps(&fixture), 1, "the approval counted while uncontested");
+    // The implementer's own record at seq 0 arrives: an equivocation, proven and stored.
+    let real = record(
+        IMPLEMENTER,
+        0,
+        RecordId::ZERO,
+        statement("our real first record"),
+    );
+    let outcome = fixture.ingest(vec![real]);
+    assert_eq!(outcome.proofs.len(), 1, "{outcome:?}");
+    assert_eq!(
+        steps(&fixture),
+        0,
+        "an approval at a contested position counts for neither side"
+    );
+    // The export lists the proof first, so an offline verifier knows it before deriving.
+    let first = fixture.store.bundle_items().next().unwrap().unwrap();
+    assert!(matches!(first, BundleItem::Proof(_)));
+}
+
 #[test]
 fn records_of_an_unknown_key_are_refused_without_blame_and_the_writer_names_its_key() {
     let fixture = Fixture::new();

@@ -536,6 +536,24 @@ pub struct GovernanceRecord {
     pub act: Act,
 }
 
+/// The governance records that may count: those not at a contested position, a position
+/// (author, seq) for which the verifier holds an equivocation proof (FORMAT.md 18.6). Two
+/// records signed at one position count for neither side, so a leaked key cannot add
+/// governance acts at positions its chain already holds, and nodes that saw the two sides in
+/// different orders derive the same authority.
+pub fn uncontested(
+    records: Vec<GovernanceRecord>,
+    contested: &BTreeSet<(String, u64)>,
+) -> Vec<GovernanceRecord> {
+    if contested.is_empty() {
+        return records;
+    }
+    records
+        .into_iter()
+        .filter(|record| !contested.contains(&(record.author.clone(), record.seq)))
+        .collect()
+}
+
 /// What a governance record says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Act {

@@ -47,8 +47,14 @@ fn records_every_kind_and_verifies() {
     let submit = network.node.submit_url();
     let data_dir = network.data_dir_arg();
 
-    // The node announces its listeners on stdout, as endpoints.json says.
-    let log = network.node.stdout_log();
+    // The node announces its listeners on stdout, as endpoints.json says. It prints them just
+    // after writing endpoints.json, which the harness waits for, so wait for the lines too.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut log = network.node.stdout_log();
+    while !log.contains(&format!("public {public}")) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        log = network.node.stdout_log();
+    }
     assert!(
         log.contains(&format!("submit {submit}")),
         "node stdout lacks `submit {submit}`:\n{log}"

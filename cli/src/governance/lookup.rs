@@ -21,14 +21,15 @@ pub fn is_governance(bytes: &[u8]) -> bool {
         .is_some_and(BodyKind::is_governance)
 }
 
-/// The governance state of a source, from its governance records alone: a bundle, an export
-/// and [`Source::open`] list them first, so only that prefix is read and verified.
+/// The governance state of a source, from its proofs and governance records alone: a bundle,
+/// an export and [`Source::open`] list them first (proofs tell which positions are contested),
+/// so only that prefix is read and verified.
 pub fn governance_of(source: &Source) -> Result<(Genesis, Derivation), SourceError> {
     let (genesis, items) = source.open()?;
     let verifier = Verifier::new(genesis.clone());
     let prefix = items.take_while(|item| match item {
         Ok(BundleItem::Record(bytes)) => is_governance(bytes),
-        Ok(BundleItem::Proof(_)) => false,
+        Ok(BundleItem::Proof(_)) => true,
         Err(_) => true,
     });
     let report = verify_items(&verifier, prefix, SignatureMode::Batch, |_| {})?;
