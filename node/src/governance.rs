@@ -244,7 +244,6 @@ fn derive_view(store: &Store) -> Result<GovernanceView, StoreError> {
 /// index) and those it holds as revoked, which still count for the steps they made before the
 /// revocation (FORMAT.md 13.1; `derive` judges each under the state of its step).
 fn governance_records(store: &Store) -> Result<Vec<GovernanceRecord>, StoreError> {
-    let verifier = Verifier::new(store.genesis().clone());
     let mut found = Vec::new();
     let in_chains = store
         .governance_records()
@@ -253,15 +252,10 @@ fn governance_records(store: &Store) -> Result<Vec<GovernanceRecord>, StoreError
         .revoked_records()
         .map(|revoked| revoked.map(|revoked| revoked.bytes));
     for bytes in in_chains.chain(revoked) {
-        // Stored records were verified when appended; the authority rules are applied by
-        // `derive`, so only the record rules matter here (a genesis-only verifier would
-        // refuse records of added members). Ordinary revoked records are skipped below.
-        if let Some(record) = verifier
-            .verify_record_rules(bytes?)
-            .ok()
-            .as_ref()
-            .and_then(GovernanceRecord::from_verified)
-        {
+        // Every stored record passed the record rules when it was stored (revoked ones too),
+        // so it is decoded, not verified again: a refresh costs no signature checks. The
+        // authority rules are `derive`'s. Ordinary revoked records are skipped here.
+        if let Some(record) = GovernanceRecord::from_stored(bytes?) {
             found.push(record);
         }
     }

@@ -566,6 +566,27 @@ pub enum Act {
 }
 
 impl GovernanceRecord {
+    /// The governance content of record bytes that their holder verified before (a node's own
+    /// store): the header and body are decoded, the signature is not checked again. `None` for
+    /// bytes that are not a governance record.
+    pub fn from_stored(bytes: Vec<u8>) -> Option<GovernanceRecord> {
+        let record = crate::signed::SignedRecord::parse(bytes).ok()?;
+        let body: Body = crate::codec::decode_exact(record.body_bytes()).ok()?;
+        let act = match body {
+            Body::Proposal(proposal) => Act::Propose(proposal),
+            Body::Approval(approval) => Act::Approve(approval),
+            Body::KeyRotation(rotation) => Act::Rotate(rotation),
+            _ => return None,
+        };
+        Some(GovernanceRecord {
+            id: record.id,
+            author: record.header.author,
+            seq: record.header.seq,
+            signing_key: record.header.signing_key,
+            act,
+        })
+    }
+
     /// The governance content of a verified record, if it is one.
     pub fn from_verified(record: &VerifiedRecord) -> Option<GovernanceRecord> {
         let act = match record.body() {
