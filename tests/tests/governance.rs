@@ -598,6 +598,34 @@ fn a_fourth_organisation_added_by_two_admins_joins_and_is_cut_off_when_removed()
     }
     publish_expecting_refusal(&mesh, DONOR_NODE, NEWCOMER, later);
     mesh.wait_connected(&[0, 1, 2], 2);
+
+    // An auditor of any member's node: the network verifies, and the removed member's chain
+    // there ends with the record it made while it was a member.
+    for node in &mesh.nodes[..3] {
+        let url = node.public_url();
+        let report = mesh
+            .cli
+            .run([
+                "verify",
+                "--node",
+                &url,
+                "--network-id",
+                &mesh.network_id,
+                "--json",
+            ])
+            .assert_exit(0)
+            .json();
+        let chain = report["report"]["chains"]
+            .as_array()
+            .and_then(|chains| chains.iter().find(|chain| chain["author"] == NEWCOMER))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            chain["length"], 1,
+            "{}: the removed member's chain holds only its record from before the removal: {chain}",
+            node.org
+        );
+    }
 }
 
 /// A record's wire bytes from a node's public API.
