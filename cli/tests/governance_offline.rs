@@ -128,11 +128,10 @@ fn story(dir: &Path) -> Story {
     story_with(dir, false)
 }
 
-/// The story; with `thief_fork`, the bundle also holds an equivocation proof of two records the
-/// thief signed with the revoked key at seq 7 (after the revocation point).
-fn story_with(dir: &Path, thief_fork: bool) -> Story {
+/// A network of a donor, an implementer and an auditor (keys 1, 2, 3), all admins, 2 of 3.
+fn three_admins(name: &str) -> Genesis {
     let genesis = build_genesis(
-        "governance test",
+        name,
         1_700_000_000_000,
         vec![
             member(DONOR, Role::Donor, 1),
@@ -144,6 +143,13 @@ fn story_with(dir: &Path, thief_fork: bool) -> Story {
     )
     .expect("genesis");
     assert_eq!(genesis.admin_rule.threshold, 2);
+    genesis
+}
+
+/// The story; with `thief_fork`, the bundle also holds an equivocation proof of two records the
+/// thief signed with the revoked key at seq 7 (after the revocation point).
+fn story_with(dir: &Path, thief_fork: bool) -> Story {
+    let genesis = three_admins("governance test");
     let network_id = genesis.network_id();
     let mut chains = Chains {
         genesis: genesis.clone(),
@@ -232,18 +238,7 @@ fn line_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
 #[test]
 fn an_approval_at_a_contested_position_does_not_count() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let genesis = build_genesis(
-        "contested test",
-        1_700_000_000_000,
-        vec![
-            member(DONOR, Role::Donor, 1),
-            member(IMPLEMENTER, Role::Implementer, 2),
-            member(AUDITOR, Role::Auditor, 3),
-        ],
-        None,
-        None,
-    )
-    .expect("genesis");
+    let genesis = three_admins("contested test");
     let mut chains = Chains {
         genesis: genesis.clone(),
         heads: Default::default(),

@@ -487,26 +487,7 @@ fn a_fourth_organisation_added_by_two_admins_joins_and_is_cut_off_when_removed()
     mesh.wait_connected(&[0, 1, 2], 2);
     submit(&mesh.nodes[DONOR_NODE], "before the newcomer: donor");
     submit(&mesh.nodes[AUDITOR_NODE], "before the newcomer: auditor");
-    let signing_key = mesh.keygen(&format!("{NEWCOMER}.key"));
-    let node_key = mesh.keygen(&format!("{NEWCOMER}.node.key"));
-
-    let addition = propose(
-        &mesh,
-        DONOR_NODE,
-        &[
-            "add-member",
-            "--id",
-            NEWCOMER,
-            "--name",
-            "Dutch Water Works",
-            "--role",
-            "implementer",
-            "--signing-key",
-            &signing_key,
-            "--node-key",
-            &node_key,
-        ],
-    );
+    let addition = propose_newcomer(&mesh);
     approve(&mesh, IMPLEMENTER_NODE, &addition);
     wait_proposal_state(&mesh.nodes, &addition, "effective");
 
@@ -641,14 +622,13 @@ fn raw_record(node: &MeshNode, id: &str) -> (u16, Vec<u8>) {
 
 /// An addition proposed by one admin, with no second approval, stays pending at 1 of 2: the
 /// proposed member's node is refused and its records are refused.
-#[test]
-fn a_proposal_short_of_the_threshold_changes_nothing() {
-    let mesh = Mesh::start("gov_threshold", false);
-    mesh.wait_connected(&[0, 1, 2], 2);
+/// Keys for the newcomer (kept in the mesh's directory as `{NEWCOMER}.key` and
+/// `{NEWCOMER}.node.key`) and the donor's proposal to add it; returns the proposal id.
+fn propose_newcomer(mesh: &Mesh) -> String {
     let signing_key = mesh.keygen(&format!("{NEWCOMER}.key"));
     let node_key = mesh.keygen(&format!("{NEWCOMER}.node.key"));
-    let addition = propose(
-        &mesh,
+    propose(
+        mesh,
         DONOR_NODE,
         &[
             "add-member",
@@ -663,7 +643,14 @@ fn a_proposal_short_of_the_threshold_changes_nothing() {
             "--node-key",
             &node_key,
         ],
-    );
+    )
+}
+
+#[test]
+fn a_proposal_short_of_the_threshold_changes_nothing() {
+    let mesh = Mesh::start("gov_threshold", false);
+    mesh.wait_connected(&[0, 1, 2], 2);
+    let addition = propose_newcomer(&mesh);
     wait_held_by(&mesh.nodes, &addition, "the proposal");
     wait_proposal_state(&mesh.nodes, &addition, "pending");
     for node in &mesh.nodes {
