@@ -39,8 +39,9 @@ use crate::submit::SubmitTarget;
 /// Body bytes sent in one batch at most (the node allows more; smaller batches keep several
 /// in flight and the memory of the importer small).
 pub const BATCH_BYTES_TARGET: usize = 4 * 1024 * 1024;
-/// Batches sent concurrently: one being signed, one being synced, one on the wire.
-pub const BATCHES_IN_FLIGHT: usize = 3;
+/// Batches sent concurrently: the node's writer is a pipeline (signing, appending, syncing),
+/// and each stage should find work while the next batch is parsed and on the wire.
+pub const BATCHES_IN_FLIGHT: usize = 6;
 /// Read buffer for an XML file.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// How long one batch request may take.

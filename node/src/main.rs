@@ -17,6 +17,11 @@ use clap::Parser;
 use libp2p::Multiaddr;
 use tokio::signal::unix::{signal, SignalKind};
 
+/// glibc's malloc spent ~18 % of the node's CPU in an import profile (sled allocates and frees
+/// a node version per write); mimalloc takes most of that back.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for bad configuration or an unusable data directory.
 const EXIT_CONFIG: u8 = 2;
 /// Exit code for a failed shutdown.

@@ -555,6 +555,7 @@ impl Store {
             &self.governance,
         );
         let outcome = trees.transaction(|(records, index, heads, meta, explorer, governance)| {
+            let explorer_trees = explorer::index::AppendTrees::new(explorer, index, records);
             for entry in &prepared {
                 check_extends(heads, entry)?;
                 records.insert(entry.key.as_slice(), entry.record.bytes())?;
@@ -562,17 +563,13 @@ impl Store {
                 if entry.record.body().kind().is_governance() {
                     governance.insert(entry.key.as_slice(), &[][..])?;
                 }
-                let explorer_trees = explorer::index::AppendTrees {
-                    explorer,
-                    index,
-                    records,
-                };
                 explorer::index::on_append(&explorer_trees, entry.record)?;
                 heads.insert(
                     entry.record.header().author.as_bytes(),
                     &head_value(entry)[..],
                 )?;
             }
+            explorer_trees.finish()?;
             let count = match meta.get(META_RECORD_COUNT)? {
                 Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
                 None => 0,
@@ -769,12 +766,9 @@ impl Store {
             let (_, body) = explorer::index::decode(&bytes)?;
             let trees = (&self.records, &self.index, &self.explorer);
             let outcome = trees.transaction(|(records, index, explorer)| {
-                let trees = explorer::index::AppendTrees {
-                    explorer,
-                    index,
-                    records,
-                };
-                explorer::index::index_record(&trees, &author, seq, record.id, &body)
+                let trees = explorer::index::AppendTrees::new(explorer, index, records);
+                explorer::index::index_record(&trees, &author, seq, record.id, &body)?;
+                trees.finish()
             });
             outcome.map_err(|error| match error {
                 TransactionError::Abort(AppendError::Store(error)) => error,

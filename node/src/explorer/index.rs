@@ -28,7 +28,9 @@
 //! and puts the replacement's value in (nothing for a withdrawal). A correction that corrects
 //! another correction changes no total (documented limitation; the record pages show it).
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 
 use aidledger_spec::record::{Correction, Replacement, Transaction};
 use aidledger_spec::signed::SignedRecord;
@@ -154,14 +156,46 @@ impl Key {
 }
 
 /// The trees an append transaction gives the index: its own, and the chain trees to look up
-/// records appended earlier (in this transaction or before).
+/// records appended earlier (in this transaction or before); and the totals the transaction
+/// has touched so far.
 pub(crate) struct AppendTrees<'a> {
     /// The `explorer` tree.
-    pub explorer: &'a TransactionalTree,
+    explorer: &'a TransactionalTree,
     /// The store's `index` tree (id → records key).
-    pub index: &'a TransactionalTree,
+    index: &'a TransactionalTree,
     /// The store's `records` tree.
-    pub records: &'a TransactionalTree,
+    records: &'a TransactionalTree,
+    /// Totals read once and updated in memory: a group of a thousand transactions of one
+    /// organisation touches its totals a thousand times but writes each once ([`Self::finish`]).
+    totals: RefCell<HashMap<Vec<u8>, Total>>,
+}
+
+impl<'a> AppendTrees<'a> {
+    pub(crate) fn new(
+        explorer: &'a TransactionalTree,
+        index: &'a TransactionalTree,
+        records: &'a TransactionalTree,
+    ) -> AppendTrees<'a> {
+        AppendTrees {
+            explorer,
+            index,
+            records,
+            totals: RefCell::default(),
+        }
+    }
+
+    /// Writes the totals the transaction changed; once, after its last record is indexed.
+    pub(crate) fn finish(&self) -> TxResult<()> {
+        for (key, total) in self.totals.borrow_mut().drain() {
+            // A total reaches 0 only by removals: its key goes, as if never written.
+            if total.count == 0 {
+                self.explorer.remove(key)?;
+            } else {
+                self.explorer.insert(key, total.encode())?;
+            }
+        }
+        Ok(())
+    }
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<AppendError>>;
@@ -307,17 +341,18 @@ fn update_total(
     amount: Option<Decimal>,
     sign: i8,
 ) -> TxResult<()> {
-    let key = key.into_vec();
-    let mut total = match trees.explorer.get(&key)? {
-        Some(value) => Total::decode(&value).map_err(|error| corrupt(error.to_string()))?,
-        None => Total::zero(),
+    let mut totals = trees.totals.borrow_mut();
+    let total = match totals.entry(key.into_vec()) {
+        Entry::Occupied(entry) => entry.into_mut(),
+        Entry::Vacant(entry) => {
+            let stored = match trees.explorer.get(entry.key())? {
+                Some(value) => Total::decode(&value).map_err(|error| corrupt(error.to_string()))?,
+                None => Total::zero(),
+            };
+            entry.insert(stored)
+        }
     };
     total.apply(amount, sign);
-    if total.count == 0 && sign < 0 {
-        trees.explorer.remove(key)?;
-    } else {
-        trees.explorer.insert(key, total.encode())?;
-    }
     Ok(())
 }
 
