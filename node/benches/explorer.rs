@@ -1,21 +1,34 @@
 //! Explorer load benchmark: a store of `EXPLORER_BENCH_RECORDS` records (default 1,000,000)
-//! over four chains, served by the public router, and 100 concurrent HTTP/1.1 clients asking
-//! for the home page, an organisation's first and a deep page, and a record page. Prints
-//! requests/s and latency percentiles for each (BENCHMARKS.md keeps the numbers).
+//! over four chains, served by the public router, and 100 concurrent keep-alive HTTP/1.1
+//! clients asking for the home page, an organisation's first and a deep page, and record pages
+//! (1,000 records spread over the chains, each client going through them from its own
+//! offset). Prints requests/s and latency percentiles for each (BENCHMARKS.md keeps the
+//! numbers). The clients (requests written and answers parsed on the raw socket) are tasks of
+//! the server's runtime, which has a worker per core: both in this process, on the same cores.
 //!
 //! `cargo bench -p aidledger-node --bench explorer`. The store is built once in
 //! `EXPLORER_BENCH_DIR` (default `target/explorer-bench`) and reused by later runs.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aidledger_node::governance::Governance;
 use aidledger_node::{DirLock, OpenMode, Store};
 use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
 use aidledger_spec::record::{Money, Party, Transaction};
 use aidledger_spec::text::Date;
 use aidledger_spec::{sign_record, Body, Genesis, PublicKey, RecordDraft, RecordId, Verifier};
 use ed25519_dalek::SigningKey;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The node's allocator (node/src/main.rs), so that the pages are served as the daemon serves
+/// them. The load generator in this process uses it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Concurrent clients.
 const CLIENTS: usize = 100;
@@ -25,6 +38,8 @@ const SCENARIO_DURATION: Duration = Duration::from_secs(8);
 const BUILD_GROUP_RECORDS: usize = 4096;
 /// Chains in the store.
 const ORGS: [&str; 4] = ["GB-GOV-1", "DK-CVR-20699310", "XM-DAC-41122", "XI-IATI-AUD"];
+/// Record pages the record scenarios ask for, spread evenly over the chains.
+const RECORD_PAGES: u64 = 1000;
 /// Distinct activity ids the transactions spread over.
 const ACTIVITIES: u64 = 1000;
 
@@ -184,34 +199,88 @@ fn open_store() -> Store {
     store
 }
 
+/// Body bytes received by all clients (for the mean size of an answer).
+static ANSWER_BYTES: AtomicU64 = AtomicU64::new(0);
+
 struct Outcome {
     requests: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
 }
 
-async fn run_scenario(client: &reqwest::Client, url: String) -> Outcome {
+/// One client: a keep-alive HTTP/1.1 connection asking for `paths` in turn (from its own
+/// offset) and reading each whole answer before the next request. Requests are written and
+/// answers parsed (`httparse`, hyper's parser) on the raw socket, like `wrk` does: the load
+/// generator shares the cores with the server, so it should cost as little as it can.
+async fn client(
+    server: SocketAddr,
+    paths: Arc<Vec<String>>,
+    offset: usize,
+    deadline: Instant,
+) -> Vec<Duration> {
+    let mut stream = TcpStream::connect(server).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let mut buffer = Vec::with_capacity(64 * 1024);
+    let mut latencies = Vec::new();
+    let mut next = offset;
+    while Instant::now() < deadline {
+        let path = &paths[next % paths.len()];
+        next += 1;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        let sent = Instant::now();
+        stream.write_all(request.as_bytes()).await.expect("send");
+        buffer.clear();
+        let (head_bytes, body_bytes) = loop {
+            assert!(
+                stream.read_buf(&mut buffer).await.expect("read") > 0,
+                "{path}: closed"
+            );
+            if let Some(sizes) = parse_head(&buffer, path) {
+                break sizes;
+            }
+        };
+        while buffer.len() < head_bytes + body_bytes {
+            assert!(
+                stream.read_buf(&mut buffer).await.expect("read") > 0,
+                "{path}: closed"
+            );
+        }
+        assert!(body_bytes > 0, "{path}: empty answer");
+        latencies.push(sent.elapsed());
+        ANSWER_BYTES.fetch_add(body_bytes as u64, Ordering::Relaxed);
+    }
+    latencies
+}
+
+/// The sizes of an answer's head and body once its head is complete; panics on anything but
+/// a 200 with a content length.
+fn parse_head(buffer: &[u8], path: &str) -> Option<(usize, usize)> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let head_bytes = match response.parse(buffer).expect("an HTTP answer") {
+        httparse::Status::Complete(size) => size,
+        httparse::Status::Partial => return None,
+    };
+    assert_eq!(response.code, Some(200), "{path}");
+    let length = response
+        .headers
+        .iter()
+        .find(|header| header.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|header| std::str::from_utf8(header.value).ok()?.parse().ok())
+        .expect("a content length");
+    Some((head_bytes, length))
+}
+
+/// Runs the clients as tasks of the server's runtime: client and server tasks share its worker
+/// per core. (Clients on a thread of their own were measured too: with more busy threads than
+/// cores, a request's wait for a time slice of the OS scheduler doubled the p99.)
+async fn run_scenario(server: SocketAddr, paths: Vec<String>) -> Outcome {
+    let paths = Arc::new(paths);
     let started = Instant::now();
     let deadline = started + SCENARIO_DURATION;
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let (client, url) = (client.clone(), url.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                let response = client.get(&url).send().await.expect("request");
-                assert!(
-                    response.status().is_success(),
-                    "{url}: {}",
-                    response.status()
-                );
-                let _ = response.bytes().await.expect("body");
-                latencies.push(sent.elapsed());
-            }
-            latencies
-        }));
-    }
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|offset| tokio::spawn(client(server, paths.clone(), offset, deadline)))
+        .collect();
     let mut latencies = Vec::new();
     for task in tasks {
         latencies.extend(task.await.expect("a client task"));
@@ -229,57 +298,76 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted.get(index).copied().unwrap_or_default()
 }
 
+/// Record ids spread over every chain: [`RECORD_PAGES`] of them, evenly spaced.
+fn spread_record_ids(store: &Store) -> Vec<RecordId> {
+    let per_org = RECORD_PAGES / ORGS.len() as u64;
+    let mut ids = Vec::new();
+    for org in ORGS {
+        let length = store.head(org).unwrap().map_or(0, |head| head.seq + 1);
+        let step = (length / per_org).max(1);
+        for seq in (0..length).step_by(step as usize).take(per_org as usize) {
+            let bytes = store.record_at(org, seq).unwrap().expect("a stored record");
+            ids.push(aidledger_spec::SignedRecord::parse(bytes).unwrap().id);
+        }
+    }
+    ids
+}
+
 fn main() {
     let store = Arc::new(open_store());
     let org = ORGS[0];
-    let length = store.head(org).unwrap().map_or(0, |head| head.seq + 1);
-    let record = store
-        .record_at(org, length / 2)
-        .unwrap()
-        .map(|bytes| aidledger_spec::SignedRecord::parse(bytes).unwrap().id)
-        .expect("a middle record");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    let records = spread_record_ids(&store);
+    // The daemon's runtime (its event interval is part of what is measured).
+    let runtime = aidledger_node::node::runtime().expect("runtime");
+    let server = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = aidledger_node::public::router(store.clone());
+        let address = listener.local_addr().unwrap();
+        // The node's own router: with its governance state, as `aidledger-node` serves it.
+        let governance = Arc::new(Governance::load(store.clone()).expect("governance state"));
+        let router = aidledger_node::public::router_with_governance(store.clone(), governance);
         tokio::spawn(async move { axum::serve(listener, router).await });
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(CLIENTS)
-            .build()
-            .unwrap();
-        let scenarios = [
-            ("home /", format!("{base}/")),
-            ("organisation, first page", format!("{base}/org/{org}")),
-            (
-                "organisation, deep page",
-                format!("{base}/org/{org}?before_seq=1000"),
-            ),
-            ("record page", format!("{base}/record/{record}")),
-            (
-                "record JSON /api/record",
-                format!("{base}/api/record/{record}"),
-            ),
-        ];
-        println!("| page | requests/s | p50 | p99 | max |\n|---|---:|---:|---:|---:|");
-        for (name, url) in scenarios {
-            let outcome = run_scenario(&client, url).await;
-            let rate = outcome.requests as f64 / outcome.elapsed.as_secs_f64();
-            println!(
-                "| {name} | {rate:.0} | {:.1} ms | {:.1} ms | {:.1} ms |",
-                percentile(&outcome.latencies, 0.50).as_secs_f64() * 1e3,
-                percentile(&outcome.latencies, 0.99).as_secs_f64() * 1e3,
-                outcome
-                    .latencies
-                    .last()
-                    .copied()
-                    .unwrap_or_default()
-                    .as_secs_f64()
-                    * 1e3,
-            );
-        }
+        address
     });
+    let paths = |make: &dyn Fn(&RecordId) -> String| records.iter().map(make).collect::<Vec<_>>();
+    let scenarios = [
+        ("home /", vec!["/".to_owned()]),
+        ("organisation, first page", vec![format!("/org/{org}")]),
+        (
+            "organisation, deep page",
+            vec![format!("/org/{org}?before_seq=1000")],
+        ),
+        (
+            "record page (1,000 records over 4 chains)",
+            paths(&|id| format!("/record/{id}")),
+        ),
+        (
+            "record JSON /api/record (same records)",
+            paths(&|id| format!("/api/record/{id}")),
+        ),
+    ];
+    println!("| page | requests/s | p50 | p99 | max | body |\n|---|---:|---:|---:|---:|---:|");
+    // `EXPLORER_BENCH_ONLY=record` runs only the scenarios whose name contains it (profiling).
+    let only = std::env::var("EXPLORER_BENCH_ONLY").unwrap_or_default();
+    for (name, paths) in scenarios {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
+        ANSWER_BYTES.store(0, Ordering::Relaxed);
+        let outcome = runtime.block_on(run_scenario(server, paths));
+        let body_bytes = ANSWER_BYTES.load(Ordering::Relaxed) / outcome.requests.max(1) as u64;
+        let rate = outcome.requests as f64 / outcome.elapsed.as_secs_f64();
+        println!(
+            "| {name} | {rate:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} KB |",
+            percentile(&outcome.latencies, 0.50).as_secs_f64() * 1e3,
+            percentile(&outcome.latencies, 0.99).as_secs_f64() * 1e3,
+            outcome
+                .latencies
+                .last()
+                .copied()
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1e3,
+            body_bytes as f64 / 1e3,
+        );
+    }
 }

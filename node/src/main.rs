@@ -145,10 +145,7 @@ fn read_config(path: &std::path::Path) -> anyhow::Result<ConfigFile> {
 fn main() -> ExitCode {
     // clap exits with 2 on bad arguments, as the contract wants.
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match aidledger_node::node::runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("aidledger-node: cannot start the async runtime: {error}");

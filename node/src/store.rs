@@ -655,6 +655,23 @@ impl Store {
         self.proofs.len() as u64
     }
 
+    /// Whether `author`'s chain has an equivocation proof at `seq`, and whether it has one
+    /// anywhere: two prefix lookups, however many proofs are stored (a record page asks).
+    pub fn fork_at(&self, author: &str, seq: u64) -> Result<(bool, bool), StoreError> {
+        let Some(at) = chain_key(author, seq) else {
+            return Ok((false, false));
+        };
+        let chain_prefix = &at[..at.len() - SEQ_BYTES];
+        let anywhere = self
+            .proofs
+            .scan_prefix(chain_prefix)
+            .next()
+            .transpose()?
+            .is_some();
+        let here = anywhere && self.proofs.scan_prefix(&at).next().transpose()?.is_some();
+        Ok((here, anywhere))
+    }
+
     /// The (author, seq) of every stored proof, each once, in key order: the forked chains and
     /// where they fork.
     pub fn forks(&self) -> Result<Vec<(String, u64)>, StoreError> {

@@ -2,6 +2,7 @@
 //! decoded body. Amounts stay strings, exactly as signed.
 
 use aidledger_spec::codec;
+use aidledger_spec::ids::lower_hex;
 use aidledger_spec::record::{transaction_type_name, Correction, Replacement};
 use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{Body, PublicKey, RecordId};
@@ -48,7 +49,7 @@ impl RecordView {
             timestamp_ms: header.timestamp_ms,
             signing_key: header.signing_key,
             kind: body.kind().name(),
-            bytes_hex: hex::encode(bytes),
+            bytes_hex: lower_hex(bytes),
             body: body_json(&body),
         })
     }

@@ -43,6 +43,16 @@ pub struct HexError {
     pub input: String,
 }
 
+/// Lowercase hex of `bytes`. `hex::encode` collects its string a char at a time, which was
+/// the largest single cost of an explorer record page (ids, signature and raw bytes in hex).
+pub fn lower_hex(bytes: &[u8]) -> String {
+    let mut out = vec![0; bytes.len() * 2];
+    // Cannot fail: `out` is exactly twice as long as `bytes`.
+    let _ = hex::encode_to_slice(bytes, &mut out);
+    // Hex digits are ASCII, so this is always valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 fn parse_hex<const N: usize>(input: &str) -> Result<[u8; N], HexError> {
     let mut out = [0u8; N];
     hex::decode_to_slice(input.trim(), &mut out).map_err(|_| HexError {
@@ -61,7 +71,7 @@ macro_rules! hex_identifier {
             }
             /// The identifier as lowercase hex.
             pub fn to_hex(&self) -> String {
-                hex::encode(self.0)
+                lower_hex(&self.0)
             }
         }
         impl fmt::Display for $type {

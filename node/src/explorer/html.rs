@@ -35,19 +35,23 @@ pub fn escape(text: &str) -> String {
 /// Appends `text` to `out`, escaped: runs without a special character are copied whole (the
 /// five special characters are ASCII, so splitting at them keeps UTF-8 intact).
 fn escape_into(out: &mut String, text: &str) {
-    let mut rest = text;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
+    // A byte loop: the five characters are ASCII, so every cut is at a char boundary; it is
+    // several times faster than `str::find` with a char set, which decodes every char.
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let replacement = match byte {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[start..at]);
+        out.push_str(replacement);
+        start = at + 1;
     }
-    out.push_str(rest);
+    out.push_str(&text[start..]);
 }
 
 /// Percent-encodes a path segment or query value (everything but unreserved characters).
@@ -109,6 +113,17 @@ impl Html {
         self
     }
 
+    /// Text that should be hex digits only (ids, a record's raw bytes): put in as it is when it
+    /// is, escaped otherwise. A record page carries kilobytes of hex, which never need escaping.
+    pub fn hex_text(&mut self, text: &str) -> &mut Html {
+        if text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            self.out.push_str(text);
+        } else {
+            escape_into(&mut self.out, text);
+        }
+        self
+    }
+
     /// A number or other `Display` value, escaped.
     pub fn display(&mut self, value: impl std::fmt::Display) -> &mut Html {
         self.text(&value.to_string())
@@ -164,6 +179,23 @@ mod tests {
         assert!(!page.contains("<img"));
         assert!(!page.contains("<b>"));
         assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    }
+
+    #[test]
+    fn escapes_multibyte_text_around_markup() {
+        assert_eq!(escape("é<ü>ß&"), "é&lt;ü&gt;ß&amp;");
+        assert_eq!(escape("plain ünïcode"), "plain ünïcode");
+    }
+
+    #[test]
+    fn hex_text_is_kept_and_anything_else_escaped() {
+        let mut html = Html::page("t", "n");
+        html.hex_text("00ff1a");
+        html.hex_text("ab<script>");
+        let page = html.finish();
+        assert!(page.contains("00ff1a"));
+        assert!(page.contains("ab&lt;script&gt;"));
+        assert!(!page.contains("<script>"));
     }
 
     #[test]

@@ -32,6 +32,7 @@ use sha2::{Digest as _, Sha256};
 use crate::governance::{Governance, GovernanceView};
 use crate::store::Store;
 use aidledger_spec::governance::{Authority, Derivation};
+use aidledger_spec::ids::lower_hex;
 use axum::Extension;
 use html::url_component;
 use model::Problem;
@@ -292,7 +293,7 @@ fn record_etag(page: &model::RecordPage) -> String {
     ) {
         hash.update(id.0);
     }
-    format!("\"{}\"", hex::encode(&hash.finalize()[..16]))
+    format!("\"{}\"", lower_hex(&hash.finalize()[..16]))
 }
 
 fn not_modified(headers: &HeaderMap, etag: &str) -> bool {

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use aidledger_spec::governance::{Authority, KeySpan, MemberState};
+use aidledger_spec::ids::lower_hex;
 use aidledger_spec::record::{transaction_type_name, Correction, Replacement, Transaction};
 use aidledger_spec::{codec, Body, PublicKey, RecordId, Role, SignedRecord};
 use serde::Serialize;
@@ -487,17 +488,24 @@ pub fn record_page(
     let decoded = decode(&bytes)?;
     let author = decoded.signed.header.author.clone();
     let seq = decoded.signed.header.seq;
-    let forks = store.forks()?;
+    let (forked_here, chain_forked) = store.fork_at(&author, seq)?;
     let chain_length = store.head(&author)?.map_or(0, |head| head.seq + 1);
+    // Only the next record's id is shown: its header is parsed, its body is not decoded.
     let next = match store.record_at(&author, seq.saturating_add(1))? {
-        Some(bytes) => Some(decode(&bytes)?.signed.id),
+        Some(bytes) => Some(
+            SignedRecord::parse(bytes)
+                .map_err(|error| {
+                    StoreError::Corrupt(format!("a stored record does not parse: {error}"))
+                })?
+                .id,
+        ),
         None => None,
     };
     let chain = ChainStatus {
         chain_length,
         next,
-        forked_here: forks.contains(&(author.clone(), seq)),
-        chain_forked: forks.iter().any(|(org, _)| *org == author),
+        forked_here,
+        chain_forked,
     };
     let validity = match store.revocation(id)? {
         Some(revoked) => Validity {
@@ -519,7 +527,7 @@ pub fn record_page(
             .member(&author)
             .map(|member| member.name.clone())
             .unwrap_or_default(),
-        signature: hex::encode(decoded.signed.signature.0),
+        signature: lower_hex(&decoded.signed.signature.0),
         chain,
         acknowledges: None,
         acknowledged_by: referencing(store, tag::ACKNOWLEDGED_BY, id, 0)?,

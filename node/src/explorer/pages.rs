@@ -440,7 +440,7 @@ fn raw_bytes(html: &mut Html, record: &RecordView) {
         .link(&format!("/api/records/{}", record.id.to_hex()), "JSON")
         .raw("</p><pre class=\"mono\">");
     let shown = record.bytes_hex.len().min(2 * RAW_HEX_SHOWN_BYTES_MAX);
-    html.text(&record.bytes_hex[..shown]);
+    html.hex_text(&record.bytes_hex[..shown]);
     if shown < record.bytes_hex.len() {
         html.raw("… (download for the rest)");
     }
