@@ -263,6 +263,14 @@ enum AppendJob {
 /// The first storage failure; once set, nothing more is acknowledged.
 type Failure = Arc<OnceLock<String>>;
 
+/// What the append thread reads and sets about failures.
+struct AppendFlags {
+    /// The writer's storage failure: once set, queued groups are refused, not appended.
+    failure: Failure,
+    /// Set when a group could not be appended (the signing thread then follows the store).
+    failed: Arc<AtomicBool>,
+}
+
 /// The handle of the writer threads.
 pub struct Writer {
     governance: Arc<Governance>,
@@ -303,15 +311,15 @@ impl Writer {
             .name("aidledger-sign".into())
             .spawn(move || signer.run(receiver))?;
         let append_store = store.clone();
+        let append_failure = failure.clone();
         let append_thread = std::thread::Builder::new()
             .name("aidledger-append".into())
             .spawn(move || {
-                run_append(
-                    &append_store,
-                    &append_receiver,
-                    &sync_sender,
-                    &append_failed,
-                )
+                let flags = AppendFlags {
+                    failure: append_failure,
+                    failed: append_failed,
+                };
+                run_append(&append_store, &append_receiver, &sync_sender, &flags)
             })?;
         let sync_thread = std::thread::Builder::new()
             .name("aidledger-sync".into())
@@ -429,11 +437,7 @@ impl Signer {
     fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
         while let Some(first) = receiver.blocking_recv() {
             let (messages, stop) = collect_group(first, &mut receiver);
-            for appended in self.process(messages) {
-                if self.appender.send(AppendJob::Appended(appended)).is_err() {
-                    return; // the append thread is gone; dropping the replies answers Stopped
-                }
-            }
+            self.process(messages);
             if stop {
                 break;
             }
@@ -458,34 +462,48 @@ impl Signer {
         }
     }
 
-    /// Commits runs of submissions as groups and ingests in their order of arrival.
-    fn process(&mut self, messages: Vec<Message>) -> Vec<AppendedGroup> {
-        let mut appended = Vec::new();
+    /// Commits runs of submissions as groups and ingests in their order of arrival. Every
+    /// group goes through the append thread as soon as it exists, so the sync thread answers
+    /// and publishes them in chain order (a rotation before the records its new key signs).
+    fn process(&mut self, messages: Vec<Message>) {
         let mut group = Vec::new();
         for message in messages {
             match message {
                 Message::Submit(submission) => group.push(*submission),
                 Message::Ingest(ingest) => {
                     if !group.is_empty() {
-                        appended.extend(self.commit(std::mem::take(&mut group)));
+                        let appended = self.commit(std::mem::take(&mut group));
+                        self.pass_on(appended);
                     }
                     self.drain_appends();
-                    appended.extend(self.ingest(*ingest));
+                    let appended = self.ingest(*ingest);
+                    self.pass_on(appended);
                 }
                 Message::Rotate(reply) => {
                     if !group.is_empty() {
-                        appended.extend(self.commit(std::mem::take(&mut group)));
+                        let appended = self.commit(std::mem::take(&mut group));
+                        self.pass_on(appended);
                     }
                     self.drain_appends();
-                    appended.extend(self.rotate(reply));
+                    let appended = self.rotate(reply);
+                    self.pass_on(appended);
                 }
                 Message::Stop => {}
             }
         }
         if !group.is_empty() {
-            appended.extend(self.commit(group));
+            let appended = self.commit(group);
+            self.pass_on(appended);
         }
-        appended
+    }
+
+    /// Hands a group this thread appended itself to the sync thread, behind the groups queued
+    /// before it. A send fails only when the append thread is gone: the dropped replies then
+    /// answer Stopped.
+    fn pass_on(&self, appended: Option<AppendedGroup>) {
+        if let Some(group) = appended {
+            let _ = self.appender.send(AppendJob::Appended(group));
+        }
     }
 
     /// Places records from peers; returns what waits for the sync.
@@ -800,7 +818,12 @@ impl Signer {
             answer_all(group, &SubmitError::Storage(failure.clone()));
             return None;
         }
-        if self.append_failed.load(Ordering::SeqCst) {
+        // A governance group is signed and appended here, after everything queued before it:
+        // the drain comes first, so that it signs on the store's head.
+        let governance = group
+            .iter()
+            .any(|submission| submission.body.kind().is_governance());
+        if governance || self.append_failed.load(Ordering::SeqCst) {
             self.drain_appends();
         }
         let (records, replies) = self.sign_and_verify(group);
@@ -808,9 +831,6 @@ impl Signer {
             seq: record.header().seq,
             id: record.id(),
         })?);
-        let governance = records
-            .iter()
-            .any(|record| record.body().kind().is_governance());
         if !governance {
             self.head = last;
             // A send fails only when the append thread is gone: the dropped replies answer
@@ -818,7 +838,6 @@ impl Signer {
             let _ = self.appender.send(AppendJob::Append { records, replies });
             return None;
         }
-        self.drain_appends();
         let group = append_signed(&self.store, records, replies)?;
         self.head = last;
         if let Err(error) = self.after_governance() {
@@ -1021,15 +1040,23 @@ fn run_append(
     store: &Store,
     jobs: &std_mpsc::Receiver<AppendJob>,
     sync: &std_mpsc::SyncSender<AppendedGroup>,
-    failed: &AtomicBool,
+    append: &AppendFlags,
 ) {
     while let Ok(job) = jobs.recv() {
         let group = match job {
+            AppendJob::Append { replies, .. } if append.failure.get().is_some() => {
+                // The store may have lost writes: nothing more is appended until a restart.
+                let error = SubmitError::Storage(append.failure.get().cloned().unwrap_or_default());
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+                continue;
+            }
             AppendJob::Append { records, replies } => {
                 match append_signed(store, records, replies) {
                     Some(group) => group,
                     None => {
-                        failed.store(true, Ordering::SeqCst);
+                        append.failed.store(true, Ordering::SeqCst);
                         continue;
                     }
                 }

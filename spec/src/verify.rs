@@ -392,7 +392,9 @@ impl Verifier {
         bytes.extend_from_slice(body_bytes);
         bytes.extend_from_slice(&signature::sign(key, &id).0);
         let (record, _) = self.check_before_signature(bytes)?;
-        if record.header.signing_key != signature::public_key_of(key) {
+        // The id signed must be the id the record parses to (header bytes that do not end
+        // where the header does would sign something else), made with the key it names.
+        if record.id != id || record.header.signing_key != signature::public_key_of(key) {
             return Err(rejected(&record, Rejection::BadSignature));
         }
         self.check_after_signature(record)

@@ -103,3 +103,31 @@ fn sign_checked_refuses_a_header_naming_another_members_key() {
     let verdict = verifier.sign_checked(header_bytes, &body, other);
     assert_eq!(verdict.unwrap_err().reason, Rejection::BadSignature);
 }
+
+#[test]
+fn sign_checked_refuses_header_bytes_that_do_not_end_where_the_header_does() {
+    let fixture = vector_set::Fixture::new();
+    let verifier = Verifier::new(fixture.genesis.clone());
+    let valid = vector_set::valid_records(&fixture);
+    let bytes = &valid[0].bytes;
+    let record = SignedRecord::parse(bytes.clone()).unwrap();
+    let body = record.body_bytes().to_vec();
+    let header_end = bytes.len() - body.len() - SIGNATURE_BYTES;
+    let key = [&fixture.donor, &fixture.implementer, &fixture.auditor]
+        .into_iter()
+        .find(|key| signature::public_key_of(key) == record.header.signing_key)
+        .expect("the fixture holds the first valid record's key");
+    // Bytes moved across the boundary either way: the whole still parses as the record, but
+    // the id signed would not be its id.
+    let longer = bytes[..header_end + 1].to_vec();
+    let verdict = verifier.sign_checked(longer, &body[1..], key);
+    assert_eq!(verdict.unwrap_err().reason, Rejection::BadSignature);
+    let shorter = bytes[..header_end - 1].to_vec();
+    let mut rest = bytes[header_end - 1..header_end].to_vec();
+    rest.extend_from_slice(&body);
+    let verdict = verifier.sign_checked(shorter, &rest, key);
+    assert_eq!(verdict.unwrap_err().reason, Rejection::BadSignature);
+    // Split where the header ends, the same bytes are accepted.
+    let whole = verifier.sign_checked(bytes[..header_end].to_vec(), &body, key);
+    assert_eq!(whole.unwrap().into_bytes(), *bytes);
+}
