@@ -185,8 +185,9 @@ fn range_sync_pipelines_contiguous_ranges_and_ingests_in_order() {
 }
 
 /// The writer signs a group while the previous one is appended by another thread: hundreds of
-/// concurrent submissions (several groups in flight) interleaved with ingests of a peer's chain
-/// must still give distinct consecutive seqs, every record stored, and chains that verify.
+/// concurrent submissions (several groups in flight, each signed on two threads) followed in
+/// the queue by ingests of a peer's chain (which drain the append thread first) must still
+/// give distinct consecutive seqs, every record stored, and chains that verify.
 #[test]
 fn pipelined_groups_and_ingests_keep_every_chain_whole() {
     const SUBMITTED: u64 = 700;
