@@ -12,7 +12,7 @@ use aidledger_node::network::sync::{Action, Syncer, BUFFERED_BATCHES_MAX};
 use aidledger_node::network::wire::{SyncRequest, WireHead};
 use aidledger_node::writer::{IngestOutcome, Placement, SigningKeys, Writer};
 use aidledger_node::Store;
-use aidledger_spec::VerifiedRecord;
+use aidledger_spec::{SignedRecord, VerifiedRecord};
 use common::{chain, key_of, open_new_store, record, statement, DONOR, IMPLEMENTER};
 
 struct Fixture {
@@ -220,4 +220,63 @@ fn pipelined_groups_and_ingests_keep_every_chain_whole() {
     assert_eq!(fixture.store.record_count().unwrap(), SUBMITTED + 300);
     let report = common::verify_store(&fixture.store);
     assert!(report.is_valid(), "{report:?}");
+}
+
+/// Groups the signing thread appends itself (here a key rotation) reach the sync thread in
+/// chain order with the groups the append thread appends, so records are published in seq
+/// order: never a record signed with the rotated-to key before the rotation that grants it.
+/// The 300 submissions ahead keep the writer busy, so that the last submissions, the rotation
+/// and the submissions after it are taken as one batch of messages.
+#[test]
+fn records_are_published_in_chain_order_around_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open_new_store(&common::bare_data_dir(dir.path())));
+    let governance = Arc::new(Governance::load(store.clone()).unwrap());
+    let keys = SigningKeys {
+        dir: Some(dir.path().join("keys")),
+        keys: vec![key_of(DONOR)],
+    };
+    std::fs::create_dir_all(dir.path().join("keys")).unwrap();
+    let writer = Writer::start(store.clone(), governance, DONOR.into(), keys).unwrap();
+    let mut published = writer.committed_records();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rotated = runtime.block_on(async {
+        let before = (0..300).map(|index| writer.submit(statement(&format!("before {index}")), 64));
+        let after = (0..5).map(|index| writer.submit(statement(&format!("after {index}")), 64));
+        let (before, rotated, after) = tokio::join!(
+            futures_util::future::join_all(before),
+            writer.rotate_key(),
+            futures_util::future::join_all(after)
+        );
+        for answer in before.into_iter().chain(after) {
+            answer.expect("a submission is committed");
+        }
+        rotated.expect("the rotation is committed")
+    });
+    // Answers go out before the records are broadcast: wait for all 306.
+    let seqs: Vec<u64> = runtime.block_on(async {
+        let mut seqs = Vec::new();
+        while seqs.len() < 306 {
+            let wait = tokio::time::timeout(std::time::Duration::from_secs(10), published.recv());
+            let bytes = wait.await.expect("a record is published").unwrap();
+            seqs.push(SignedRecord::parse(bytes.to_vec()).unwrap().header.seq);
+        }
+        seqs
+    });
+    assert_eq!(
+        seqs,
+        (0..306).collect::<Vec<u64>>(),
+        "published out of order"
+    );
+    assert!(
+        rotated.seq < 305,
+        "the rotation was the last record: nothing after it"
+    );
+    // Every record verifies under the authority the rotation derives (old key, then new).
+    let view = Governance::load(store.clone()).unwrap().current();
+    for entry in store.chain_range(DONOR, 0) {
+        view.verifier
+            .verify(entry.unwrap().1)
+            .expect("a stored record verifies");
+    }
 }
