@@ -281,3 +281,43 @@ fn deep_pages_of_a_chain_are_read_from_their_position() {
     assert!(html.contains(&format!("/record/{}", made[29].id())));
     assert!(!html.contains(&format!("/record/{}", made[30].id())));
 }
+
+/// A record page says whether its own position and its chain have an equivocation proof,
+/// looking up its own chain only: another chain's fork does not mark it.
+#[test]
+fn record_pages_flag_forks_of_their_own_chain_only() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Arc::new(open_new_store(&bare_data_dir(root.path())));
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![statement("donor 0"), statement("donor 1")],
+        (0, RecordId::ZERO),
+    );
+    let implementer = extend(
+        &store,
+        IMPLEMENTER,
+        vec![statement("implementer 0"), statement("implementer 1")],
+        (0, RecordId::ZERO),
+    );
+    let rival = record(
+        IMPLEMENTER,
+        1,
+        implementer[0].id(),
+        statement("implementer 1, another version"),
+    );
+    store.add_proof(&implementer[1], &rival).unwrap();
+    let server = Server::start(store.clone());
+    let flags = |id: RecordId| {
+        let page = server.json(&format!("/api/record/{id}"));
+        (
+            page["chain"]["forked_here"].as_bool().unwrap(),
+            page["chain"]["chain_forked"].as_bool().unwrap(),
+        )
+    };
+    assert_eq!(flags(donor[1].id()), (false, false));
+    assert_eq!(flags(implementer[0].id()), (false, true));
+    assert_eq!(flags(implementer[1].id()), (true, true));
+    let page = server.get(&format!("/record/{}", implementer[1].id()));
+    assert!(page.text().unwrap().contains("FORKED"), "the HTML page flags it");
+}
