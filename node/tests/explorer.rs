@@ -319,5 +319,8 @@ fn record_pages_flag_forks_of_their_own_chain_only() {
     assert_eq!(flags(implementer[0].id()), (false, true));
     assert_eq!(flags(implementer[1].id()), (true, true));
     let page = server.get(&format!("/record/{}", implementer[1].id()));
-    assert!(page.text().unwrap().contains("FORKED"), "the HTML page flags it");
+    assert!(
+        page.text().unwrap().contains("FORKED"),
+        "the HTML page flags it"
+    );
 }
