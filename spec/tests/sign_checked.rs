@@ -87,20 +87,24 @@ fn sign_checked_agrees_with_full_verification_of_the_same_record() {
     );
 }
 
+/// The vector set's first valid record: its bytes, parsed, and where its header ends.
+fn first_valid_record(fixture: &vector_set::Fixture) -> (Vec<u8>, SignedRecord, usize) {
+    let bytes = vector_set::valid_records(fixture).remove(0).bytes;
+    let record = SignedRecord::parse(bytes.clone()).unwrap();
+    let header_end = bytes.len() - record.body_bytes().len() - SIGNATURE_BYTES;
+    (bytes, record, header_end)
+}
+
 #[test]
 fn sign_checked_refuses_a_header_naming_another_members_key() {
     let fixture = vector_set::Fixture::new();
     let verifier = Verifier::new(fixture.genesis.clone());
-    let valid = vector_set::valid_records(&fixture);
-    let bytes = &valid[0].bytes;
-    let record = SignedRecord::parse(bytes.clone()).unwrap();
-    let body = record.body_bytes().to_vec();
-    let header_bytes = bytes[..bytes.len() - body.len() - SIGNATURE_BYTES].to_vec();
+    let (bytes, record, header_end) = first_valid_record(&fixture);
     let other = [&fixture.donor, &fixture.implementer]
         .into_iter()
         .find(|key| signature::public_key_of(key) != record.header.signing_key)
         .unwrap();
-    let verdict = verifier.sign_checked(header_bytes, &body, other);
+    let verdict = verifier.sign_checked(bytes[..header_end].to_vec(), record.body_bytes(), other);
     assert_eq!(verdict.unwrap_err().reason, Rejection::BadSignature);
 }
 
@@ -108,11 +112,8 @@ fn sign_checked_refuses_a_header_naming_another_members_key() {
 fn sign_checked_refuses_header_bytes_that_do_not_end_where_the_header_does() {
     let fixture = vector_set::Fixture::new();
     let verifier = Verifier::new(fixture.genesis.clone());
-    let valid = vector_set::valid_records(&fixture);
-    let bytes = &valid[0].bytes;
-    let record = SignedRecord::parse(bytes.clone()).unwrap();
+    let (bytes, record, header_end) = first_valid_record(&fixture);
     let body = record.body_bytes().to_vec();
-    let header_end = bytes.len() - body.len() - SIGNATURE_BYTES;
     let key = [&fixture.donor, &fixture.implementer, &fixture.auditor]
         .into_iter()
         .find(|key| signature::public_key_of(key) == record.header.signing_key)
@@ -129,5 +130,5 @@ fn sign_checked_refuses_header_bytes_that_do_not_end_where_the_header_does() {
     assert_eq!(verdict.unwrap_err().reason, Rejection::BadSignature);
     // Split where the header ends, the same bytes are accepted.
     let whole = verifier.sign_checked(bytes[..header_end].to_vec(), &body, key);
-    assert_eq!(whole.unwrap().into_bytes(), *bytes);
+    assert_eq!(whole.unwrap().into_bytes(), bytes);
 }
