@@ -605,7 +605,7 @@ fn spawn_server(
 /// is 61). The node's tasks (pages, submissions, network events) each finish in well under a
 /// millisecond, the case for which tokio's documentation advises a larger interval: fewer
 /// `epoll` round trips under load. Measured on the explorer bench (BENCHMARKS.md): record page
-/// p99 9.3–10.5 ms against 10.9–13.6 ms with the default, at higher throughput.
+/// p99 9.3–11.7 ms against 10.9–13.6 ms with the default, at higher throughput.
 pub const RUNTIME_EVENT_INTERVAL_TICKS: u32 = 250;
 
 /// The multi-threaded runtime the daemon runs on (a worker per core).

@@ -61,8 +61,6 @@ pub const SUBMIT_QUEUE_REQUESTS_MAX: usize = 4096;
 pub const GROUP_RECORDS_MAX: usize = 256;
 /// Most body bytes in one group, so that a few treaty texts do not make one huge transaction.
 pub const GROUP_SIZE_BYTES_MAX: usize = 64 * 1024 * 1024;
-/// Threads that sign a group (the writer's own and helpers for the rest).
-const SIGNING_THREADS: usize = 2;
 /// Below this many records a group is signed on the writer's thread alone: starting a helper
 /// costs more than it saves.
 const PARALLEL_SIGNING_RECORDS_MIN: usize = 32;
@@ -826,20 +824,20 @@ impl Signer {
         if governance || self.append_failed.load(Ordering::SeqCst) {
             self.drain_appends();
         }
-        let (records, replies) = self.sign_and_verify(group);
-        let last = Some(records.last().map(|record| Head {
+        let (records, replies) = self.sign_group(group);
+        let last = records.last().map(|record| Head {
             seq: record.header().seq,
             id: record.id(),
-        })?);
+        })?;
         if !governance {
-            self.head = last;
+            self.head = Some(last);
             // A send fails only when the append thread is gone: the dropped replies answer
             // Stopped.
             let _ = self.appender.send(AppendJob::Append { records, replies });
             return None;
         }
         let group = append_signed(&self.store, records, replies)?;
-        self.head = last;
+        self.head = Some(last);
         if let Err(error) = self.after_governance() {
             // The records are appended; the governance state is derived again at the next
             // governance record or start. Every later record is still verified in full.
@@ -848,11 +846,10 @@ impl Signer {
         Some(group)
     }
 
-    /// Links the group as consecutive records, signs them and verifies them as a batch. A
-    /// record that does not verify ends the group there: the records after it name it as
-    /// predecessor.
+    /// Links the group as consecutive records and signs them ([`sign_linked`]). A record that
+    /// fails a rule ends the group there: the records after it name it as predecessor.
     #[allow(clippy::type_complexity)]
-    fn sign_and_verify(
+    fn sign_group(
         &mut self,
         group: Vec<Submission>,
     ) -> (
@@ -950,7 +947,8 @@ struct Linked<'a> {
     key: &'a SigningKey,
 }
 
-/// Signs linked records on [`SIGNING_THREADS`] threads; verdicts keep the input order.
+/// Signs linked records on two threads (the machines have two cores; signing is a third of a
+/// bulk import's CPU); verdicts keep the input order.
 ///
 /// Each record gets every rule of the verifier but the signature equation, which holds by
 /// construction (`Verifier::sign_checked`): checking a fresh signature again costs as much as
@@ -977,27 +975,14 @@ fn sign_linked(
     let mut verdicts: Vec<_> = if parts.len() < PARALLEL_SIGNING_RECORDS_MIN {
         parts.into_iter().map(sign).collect()
     } else {
-        let chunk = parts.len().div_ceil(SIGNING_THREADS);
-        let mut chunks = Vec::with_capacity(SIGNING_THREADS);
-        let mut rest = parts;
-        while rest.len() > chunk {
-            let tail = rest.split_off(chunk);
-            chunks.push(rest);
-            rest = tail;
-        }
-        chunks.push(rest);
+        // Two halves: the second on a helper thread, the first here.
+        let second = parts.split_off(parts.len() / 2);
         std::thread::scope(|scope| {
-            let mut chunks = chunks.into_iter();
-            let first = chunks.next().unwrap_or_default();
-            let helpers: Vec<_> = chunks
-                .map(|part| scope.spawn(move || part.into_iter().map(sign).collect::<Vec<_>>()))
-                .collect();
-            let mut verdicts: Vec<_> = first.into_iter().map(sign).collect();
-            for helper in helpers {
-                match helper.join() {
-                    Ok(part) => verdicts.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+            let helper = scope.spawn(|| second.into_iter().map(sign).collect::<Vec<_>>());
+            let mut verdicts: Vec<_> = parts.into_iter().map(sign).collect();
+            match helper.join() {
+                Ok(part) => verdicts.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
             }
             verdicts
         })
@@ -1017,10 +1002,7 @@ fn append_signed(
     replies: Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
 ) -> Option<AppendedGroup> {
     if let Err(error) = store.append_group(&records) {
-        let error = SubmitError::Storage(error.to_string());
-        for (reply, _) in replies {
-            let _ = reply.send(Err(error.clone()));
-        }
+        refuse(replies, &SubmitError::Storage(error.to_string()));
         return None;
     }
     let published = records
@@ -1032,6 +1014,16 @@ fn append_signed(
         published,
         ..AppendedGroup::default()
     })
+}
+
+/// Answers every reply of a group that was not appended with `error`.
+fn refuse(
+    replies: Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
+    error: &SubmitError,
+) {
+    for (reply, _) in replies {
+        let _ = reply.send(Err(error.clone()));
+    }
 }
 
 /// The append thread: appends signed groups and passes every group on to the sync thread, in
@@ -1046,10 +1038,8 @@ fn run_append(
         let group = match job {
             AppendJob::Append { replies, .. } if append.failure.get().is_some() => {
                 // The store may have lost writes: nothing more is appended until a restart.
-                let error = SubmitError::Storage(append.failure.get().cloned().unwrap_or_default());
-                for (reply, _) in replies {
-                    let _ = reply.send(Err(error.clone()));
-                }
+                let failure = append.failure.get().cloned().unwrap_or_default();
+                refuse(replies, &SubmitError::Storage(failure));
                 continue;
             }
             AppendJob::Append { records, replies } => {
