@@ -12,7 +12,7 @@
 //! | `s` | activity, org, type (u8), currency | [`Total`] of an activity's transactions |
 //! | `g` | activity, type (u8), currency | [`Total`] of an activity's acknowledged transactions |
 //! | `f` | activity, provider ref, receiver ref, type (u8), currency | [`Total`] of the flow between them |
-//! | `a` | activity, org, seq (u64) | record id: the activity's transactions |
+//! | `a` | activity, org, first seq (u64) | [`Listing`]: the activity's transactions of one org appended in one group |
 //! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
 //! | `k` | acknowledged id, acknowledging id | empty |
 //! | `K` | acknowledged id | empty: acknowledged at least once |
@@ -22,6 +22,13 @@
 //! | `u` | treaty id, superseding treaty id | empty |
 //! | `n` | treaty id | the treaty's title |
 //! | `v` | (nothing) | index format version (u32) |
+//!
+//! One `a` key per (activity, org) per append group, not per record: an IATI import appends
+//! an activity's transactions together, and one sled insert for them instead of one each was
+//! the largest saving of the import (BENCHMARKS.md). Listings of one (activity, org) never
+//! overlap: a later group's seqs are all higher, so reading the keys in order reads the
+//! activity's records in (org, seq) order. An `l` key is written when an activity's first
+//! total (`s`) is, which every indexed activity has.
 //!
 //! Totals follow corrections: a correction of a transaction by its own author takes the
 //! corrected value (the latest correction's replacement, else the original) out of every total
@@ -41,9 +48,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use crate::store::{AppendError, StoreError};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
-pub const INDEX_VERSION: u32 = 1;
+pub const INDEX_VERSION: u32 = 2;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
+const SEQ_BYTES: usize = 8;
+/// One entry of a [`Listing`]: seq then id.
+const LISTING_ENTRY_BYTES: usize = SEQ_BYTES + ID_BYTES;
 
 /// Key tags, one byte each (see the module table).
 pub(crate) mod tag {
@@ -117,6 +127,33 @@ impl Total {
     }
 }
 
+/// The value of an `a` key: (seq, record id) entries, seqs ascending, each 8 + 32 bytes.
+pub struct Listing;
+
+impl Listing {
+    /// The entries of a stored listing.
+    pub fn decode(value: &[u8]) -> Result<Vec<(u64, RecordId)>, StoreError> {
+        if value.is_empty() || !value.len().is_multiple_of(LISTING_ENTRY_BYTES) {
+            return Err(StoreError::Corrupt(
+                "an explorer activity listing is not whole (seq, id) entries".into(),
+            ));
+        }
+        value
+            .chunks_exact(LISTING_ENTRY_BYTES)
+            .map(|entry| {
+                let (seq, id) = entry.split_at(SEQ_BYTES);
+                let seq = u64::from_be_bytes(seq.try_into().unwrap_or_default());
+                Ok((seq, record_id(id)?))
+            })
+            .collect()
+    }
+
+    fn push(value: &mut Vec<u8>, seq: u64, id: &RecordId) {
+        value.extend_from_slice(&seq.to_be_bytes());
+        value.extend_from_slice(&id.0);
+    }
+}
+
 /// Builds index keys: a tag, then parts.
 #[derive(Clone, Debug)]
 pub(crate) struct Key(Vec<u8>);
@@ -168,6 +205,14 @@ pub(crate) struct AppendTrees<'a> {
     /// Totals read once and updated in memory: a group of a thousand transactions of one
     /// organisation touches its totals a thousand times but writes each once ([`Self::finish`]).
     totals: RefCell<HashMap<Vec<u8>, Total>>,
+    /// Activity listings of this transaction, by `a` ‖ activity ‖ org.
+    listings: RefCell<HashMap<Vec<u8>, NewListing>>,
+}
+
+/// A listing being gathered: its key's first seq and its value so far.
+struct NewListing {
+    first_seq: u64,
+    value: Vec<u8>,
 }
 
 impl<'a> AppendTrees<'a> {
@@ -181,11 +226,31 @@ impl<'a> AppendTrees<'a> {
             index,
             records,
             totals: RefCell::default(),
+            listings: RefCell::default(),
         }
     }
 
-    /// Writes the totals the transaction changed; once, after its last record is indexed.
+    /// Lists a record under an activity (written by [`Self::finish`]).
+    fn list(&self, activity: &str, author: &str, seq: u64, id: &RecordId) {
+        let prefix = Key::new(tag::ACTIVITY_RECORD)
+            .text(activity)
+            .text(author)
+            .into_vec();
+        let mut listings = self.listings.borrow_mut();
+        let listing = listings.entry(prefix).or_insert_with(|| NewListing {
+            first_seq: seq,
+            value: Vec::new(),
+        });
+        Listing::push(&mut listing.value, seq, id);
+    }
+
+    /// Writes the listings and totals the transaction changed; once, after its last record is
+    /// indexed.
     pub(crate) fn finish(&self) -> TxResult<()> {
+        for (prefix, listing) in self.listings.borrow_mut().drain() {
+            let key = Key(prefix).u64(listing.first_seq);
+            self.explorer.insert(key.into_vec(), listing.value)?;
+        }
         for (key, total) in self.totals.borrow_mut().drain() {
             // A total reaches 0 only by removals: its key goes, as if never written.
             if total.count == 0 {
@@ -266,13 +331,7 @@ fn index_transaction(
     transaction: &Transaction,
 ) -> TxResult<()> {
     for activity in activities(transaction) {
-        let key = Key::new(tag::ACTIVITY_RECORD)
-            .text(activity)
-            .text(author)
-            .u64(seq);
-        trees.explorer.insert(key.into_vec(), &id.0[..])?;
-        let name = Key::new(tag::ACTIVITY_NAME).bytes(activity.as_bytes());
-        trees.explorer.insert(name.into_vec(), &[][..])?;
+        trees.list(activity, author, seq, &id);
     }
     add_to_totals(trees, author, transaction, 1, false)
 }
@@ -320,7 +379,11 @@ fn add_to_totals(
             .text(author)
             .u8(kind)
             .text(currency);
-        update_total(trees, key, amount, sign)?;
+        if update_total(trees, key, amount, sign)? == Stored::New {
+            // An activity's first total: name it for search (once, not once per record).
+            let name = Key::new(tag::ACTIVITY_NAME).bytes(activity.as_bytes());
+            trees.explorer.insert(name.into_vec(), &[][..])?;
+        }
         let flow = Key::new(tag::FLOW)
             .text(activity)
             .text(provider)
@@ -335,25 +398,32 @@ fn add_to_totals(
     Ok(())
 }
 
+/// Whether a total was stored before this transaction first read it.
+#[derive(Debug, PartialEq, Eq)]
+enum Stored {
+    New,
+    Existing,
+}
+
 fn update_total(
     trees: &AppendTrees<'_>,
     key: Key,
     amount: Option<Decimal>,
     sign: i8,
-) -> TxResult<()> {
+) -> TxResult<Stored> {
     let mut totals = trees.totals.borrow_mut();
-    let total = match totals.entry(key.into_vec()) {
-        Entry::Occupied(entry) => entry.into_mut(),
-        Entry::Vacant(entry) => {
-            let stored = match trees.explorer.get(entry.key())? {
-                Some(value) => Total::decode(&value).map_err(|error| corrupt(error.to_string()))?,
-                None => Total::zero(),
-            };
-            entry.insert(stored)
-        }
+    let (total, stored) = match totals.entry(key.into_vec()) {
+        Entry::Occupied(entry) => (entry.into_mut(), Stored::Existing),
+        Entry::Vacant(entry) => match trees.explorer.get(entry.key())? {
+            Some(value) => {
+                let total = Total::decode(&value).map_err(|error| corrupt(error.to_string()))?;
+                (entry.insert(total), Stored::Existing)
+            }
+            None => (entry.insert(Total::zero()), Stored::New),
+        },
     };
     total.apply(amount, sign);
-    Ok(())
+    Ok(stored)
 }
 
 /// Records that `by` acknowledges `acknowledged`; the first acknowledgement of a transaction
@@ -423,13 +493,7 @@ fn correct(
         add_to_totals(trees, author, new, 1, acknowledged)?;
         // The corrected version is listed under its activities too.
         for activity in activities(new) {
-            let key = Key::new(tag::ACTIVITY_RECORD)
-                .text(activity)
-                .text(author)
-                .u64(seq);
-            trees.explorer.insert(key.into_vec(), &id.0[..])?;
-            let name = Key::new(tag::ACTIVITY_NAME).bytes(activity.as_bytes());
-            trees.explorer.insert(name.into_vec(), &[][..])?;
+            trees.list(activity, author, seq, &id);
         }
     }
     Ok(())

@@ -13,7 +13,7 @@ use aidledger_spec::{codec, Body, PublicKey, RecordId, Role, SignedRecord};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::index::{self, tag, Key, Total};
+use super::index::{self, tag, Key, Listing, Total};
 use crate::store::{Head, Store, StoreError};
 use crate::view::{body_json, RecordView};
 
@@ -874,50 +874,70 @@ fn activity_records(
     after: Option<&[u8]>,
 ) -> Result<RecordsPage, Problem> {
     let prefix = Key::new(tag::ACTIVITY_RECORD).text(activity).into_vec();
-    let mut start = prefix.clone();
-    if let Some(cursor) = after {
-        start.extend_from_slice(cursor);
-        // Just after the cursor's key.
-        start.push(0);
-    }
+    let tree = store.explorer_tree();
+    let start = match after {
+        None => prefix.clone(),
+        // The listing that holds the cursor starts at or before it: the last key up to it.
+        Some(cursor) => {
+            let at = [prefix.as_slice(), cursor].concat();
+            match tree.range(prefix.clone()..=at.clone()).next_back() {
+                Some(entry) => entry?.0.to_vec(),
+                None => at,
+            }
+        }
+    };
     let mut records = Vec::new();
-    let mut last_key = None;
-    for entry in store
-        .explorer_tree()
-        .range(start..)
-        .take(ACTIVITY_PAGE_RECORDS)
-    {
+    let mut last_position = None;
+    'listings: for entry in tree.range(start..) {
         let (key, value) = entry?;
         if !key.starts_with(&prefix) {
             break;
         }
-        let id = index::record_id(&value)?;
-        let decoded = load(store, &id)?;
-        let transaction = match &decoded.body {
-            Body::Correction(Correction {
-                replacement: Some(replacement),
-                ..
-            }) => body_json(&replacement_body(replacement)),
-            body => body_json(body),
-        };
-        records.push(ActivityRecord {
-            record: summary_of(&decoded),
-            transaction,
-            acknowledged_by: referencing(store, tag::ACKNOWLEDGED_BY, &id, 0)?
-                .into_iter()
-                .map(|summary| summary.id)
-                .collect(),
-            corrected_by: referencing(store, tag::CORRECTED_BY, &id, 8)?
-                .into_iter()
-                .map(|summary| summary.id)
-                .collect(),
-        });
-        last_key = Some(key[prefix.len()..].to_vec());
+        // key = prefix ‖ org ‖ first seq; a record's position (the cursor) is org ‖ its seq.
+        let org = key
+            .get(prefix.len()..key.len().saturating_sub(8))
+            .ok_or_else(|| StoreError::Corrupt("an explorer activity key is too short".into()))?;
+        for (seq, id) in Listing::decode(&value)? {
+            let position = [org, &seq.to_be_bytes()].concat();
+            if after.is_some_and(|cursor| position.as_slice() <= cursor) {
+                continue;
+            }
+            records.push(activity_record(store, &id)?);
+            last_position = Some(position);
+            if records.len() == ACTIVITY_PAGE_RECORDS {
+                break 'listings;
+            }
+        }
     }
-    let next_after = last_key
+    let next_after = last_position
         .filter(|_| records.len() == ACTIVITY_PAGE_RECORDS)
         .map(hex::encode);
     Ok((records, next_after))
+}
+
+/// One record of an activity's page: its summary, the transaction as it stands, and who
+/// acknowledged or corrected it.
+fn activity_record(store: &Store, id: &RecordId) -> Result<ActivityRecord, Problem> {
+    let decoded = load(store, id)?;
+    let transaction = match &decoded.body {
+        Body::Correction(Correction {
+            replacement: Some(replacement),
+            ..
+        }) => body_json(&replacement_body(replacement)),
+        body => body_json(body),
+    };
+    Ok(ActivityRecord {
+        record: summary_of(&decoded),
+        transaction,
+        acknowledged_by: referencing(store, tag::ACKNOWLEDGED_BY, id, 0)?
+            .into_iter()
+            .map(|summary| summary.id)
+            .collect(),
+        corrected_by: referencing(store, tag::CORRECTED_BY, id, 8)?
+            .into_iter()
+            .map(|summary| summary.id)
+            .collect(),
+    })
 }
 
 /// One party's action on a treaty.
