@@ -40,8 +40,13 @@ impl RecordView {
             |error| StoreError::Corrupt(format!("a stored record does not decode: {error}"));
         let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
         let body: Body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
+        Ok(RecordView::of(&record, &body))
+    }
+
+    /// The view of a record already parsed, and its decoded body.
+    pub fn of(record: &SignedRecord, body: &Body) -> RecordView {
         let header = &record.header;
-        Ok(RecordView {
+        RecordView {
             id: record.id,
             author: header.author.clone(),
             seq: header.seq,
@@ -49,9 +54,9 @@ impl RecordView {
             timestamp_ms: header.timestamp_ms,
             signing_key: header.signing_key,
             kind: body.kind().name(),
-            bytes_hex: lower_hex(bytes),
-            body: body_json(&body),
-        })
+            bytes_hex: lower_hex(&record.bytes),
+            body: body_json(body),
+        }
     }
 }
 

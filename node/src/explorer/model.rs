@@ -133,9 +133,9 @@ struct Decoded {
     body: Body,
 }
 
-fn decode(bytes: &[u8]) -> Result<Decoded, StoreError> {
+fn decode(bytes: Vec<u8>) -> Result<Decoded, StoreError> {
     let corrupt = |error| StoreError::Corrupt(format!("a stored record does not decode: {error}"));
-    let signed = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
+    let signed = SignedRecord::parse(bytes).map_err(corrupt)?;
     let body: Body = codec::decode_exact(signed.body_bytes()).map_err(corrupt)?;
     Ok(Decoded { signed, body })
 }
@@ -201,12 +201,12 @@ fn load(store: &Store, id: &RecordId) -> Result<Decoded, Problem> {
     let bytes = store
         .get(id)?
         .ok_or_else(|| Problem::NotFound(format!("record {id} is not stored on this node")))?;
-    Ok(decode(&bytes)?)
+    Ok(decode(bytes)?)
 }
 
 fn load_summary(store: &Store, id: &RecordId) -> Result<Option<Summary>, StoreError> {
     match store.get(id)? {
-        Some(bytes) => Ok(Some(summary_of(&decode(&bytes)?))),
+        Some(bytes) => Ok(Some(summary_of(&decode(bytes)?))),
         None => Ok(None),
     }
 }
@@ -262,7 +262,7 @@ pub fn home(store: &Store, authority: &Authority) -> Result<Home, Problem> {
         chains.push(chain_view(store, &member.id, &forks)?);
         for entry in store.chain_newest_first(&member.id, None, HOME_LATEST_RECORDS) {
             let (_, bytes) = entry?;
-            latest.push(summary_of(&decode(&bytes)?));
+            latest.push(summary_of(&decode(bytes.to_vec())?));
         }
     }
     latest.sort_by(|a, b| {
@@ -345,7 +345,7 @@ pub fn org_page(
     let mut records = Vec::new();
     for entry in store.chain_newest_first(org, before_seq, ORG_PAGE_RECORDS) {
         let (_, bytes) = entry?;
-        records.push(summary_of(&decode(&bytes)?));
+        records.push(summary_of(&decode(bytes.to_vec())?));
     }
     let next_before_seq = records
         .last()
@@ -482,10 +482,7 @@ pub fn record_page(
     authority: &Authority,
     id: &RecordId,
 ) -> Result<RecordPage, Problem> {
-    let bytes = store
-        .get(id)?
-        .ok_or_else(|| Problem::NotFound(format!("record {id} is not stored on this node")))?;
-    let decoded = decode(&bytes)?;
+    let decoded = load(store, id)?;
     let author = decoded.signed.header.author.clone();
     let seq = decoded.signed.header.seq;
     let (forked_here, chain_forked) = store.fork_at(&author, seq)?;
@@ -530,12 +527,12 @@ pub fn record_page(
         signature: lower_hex(&decoded.signed.signature.0),
         chain,
         acknowledges: None,
-        acknowledged_by: referencing(store, tag::ACKNOWLEDGED_BY, id, 0)?,
+        acknowledged_by: referencing(store, Referrers::Acknowledging, id)?,
         corrects: None,
-        corrected_by: referencing(store, tag::CORRECTED_BY, id, 8)?,
+        corrected_by: referencing(store, Referrers::Correcting, id)?,
         changes: Vec::new(),
         treaty: None,
-        record: RecordView::from_bytes(&bytes)?,
+        record: RecordView::of(&decoded.signed, &decoded.body),
     };
     match &decoded.body {
         Body::Transaction(transaction) => {
@@ -557,20 +554,52 @@ pub fn record_page(
     Ok(page)
 }
 
-/// Records named by `tag ‖ id ‖ [skip bytes] ‖ other id` keys.
+/// Kinds of later records that name an earlier one, as the explorer index lists them.
+#[derive(Clone, Copy)]
+enum Referrers {
+    Acknowledging,
+    Correcting,
+    Superseding,
+}
+
+impl Referrers {
+    /// Keys `tag ‖ id ‖ [skip bytes] ‖ other id` list the referencing records.
+    fn tag_and_skip(self) -> (u8, usize) {
+        match self {
+            Referrers::Acknowledging => (tag::ACKNOWLEDGED_BY, 0),
+            Referrers::Correcting => (tag::CORRECTED_BY, 8),
+            Referrers::Superseding => (tag::SUPERSEDED_BY, 0),
+        }
+    }
+
+    /// A key `marker ‖ id` that exists once the first such record does.
+    fn marker(self) -> Option<u8> {
+        match self {
+            Referrers::Acknowledging => Some(tag::ACKNOWLEDGED_MARK),
+            Referrers::Correcting => Some(tag::LATEST_CORRECTION),
+            Referrers::Superseding => None,
+        }
+    }
+}
+
+/// The records of the kind `referrers` that name `id`. Most records are never
+/// acknowledged or corrected: a point read of the marker answers for them, instead of a
+/// range scan, which costs sled far more (BENCHMARKS.md, explorer).
 fn referencing(
     store: &Store,
-    tag: u8,
+    referrers: Referrers,
     id: &RecordId,
-    skip: usize,
 ) -> Result<Vec<Summary>, StoreError> {
+    let tree = store.explorer_tree();
+    if let Some(marker) = referrers.marker() {
+        if !tree.contains_key(Key::new(marker).bytes(&id.0).into_vec())? {
+            return Ok(Vec::new());
+        }
+    }
+    let (tag, skip) = referrers.tag_and_skip();
     let prefix = Key::new(tag).bytes(&id.0).into_vec();
     let mut found = Vec::new();
-    for entry in store
-        .explorer_tree()
-        .scan_prefix(&prefix)
-        .take(REFERENCES_MAX + 1)
-    {
+    for entry in tree.scan_prefix(&prefix).take(REFERENCES_MAX + 1) {
         let (key, _) = entry?;
         // The marker key `tag ‖ id` has nothing after the prefix.
         let Some(rest) = key
@@ -592,7 +621,7 @@ fn changes(store: &Store, correction: &Correction) -> Result<Vec<Change>, Proble
     let Some(bytes) = store.get(&correction.corrects)? else {
         return Ok(Vec::new());
     };
-    let before = flatten(&body_json(&decode(&bytes)?.body));
+    let before = flatten(&body_json(&decode(bytes)?.body));
     let after = match &correction.replacement {
         Some(replacement) => flatten(&body_json(&replacement_body(replacement))),
         None => BTreeMap::new(),
@@ -657,12 +686,11 @@ pub fn resolve_id(store: &Store, text: &str) -> Result<RecordId, Problem> {
             "{text:?} is not a record id (1 to {ID_HEX_DIGITS} hex digits)"
         )));
     }
-    // A full id may name a record held as revoked, which the id index (chains only) lacks.
+    // A full id needs no search: the page that loads it answers 404 if it is not stored
+    // (in a chain or held as revoked), without the range scan a prefix takes.
     if text.len() == ID_HEX_DIGITS {
         if let Ok(id) = RecordId::from_hex(&text) {
-            if store.revocation(&id)?.is_some() {
-                return Ok(id);
-            }
+            return Ok(id);
         }
     }
     let matches = ids_with_prefix(store, &text, 2)?;
@@ -929,11 +957,11 @@ fn activity_record(store: &Store, id: &RecordId) -> Result<ActivityRecord, Probl
     Ok(ActivityRecord {
         record: summary_of(&decoded),
         transaction,
-        acknowledged_by: referencing(store, tag::ACKNOWLEDGED_BY, id, 0)?
+        acknowledged_by: referencing(store, Referrers::Acknowledging, id)?
             .into_iter()
             .map(|summary| summary.id)
             .collect(),
-        corrected_by: referencing(store, tag::CORRECTED_BY, id, 8)?
+        corrected_by: referencing(store, Referrers::Correcting, id)?
             .into_iter()
             .map(|summary| summary.id)
             .collect(),
@@ -1073,8 +1101,8 @@ pub fn treaty_page(store: &Store, id: &RecordId) -> Result<TreatyPage, Problem> 
             Some(old) => load_summary(store, old)?,
             None => None,
         },
-        superseded_by: referencing(store, tag::SUPERSEDED_BY, id, 0)?,
-        corrected_by: referencing(store, tag::CORRECTED_BY, id, 8)?,
+        superseded_by: referencing(store, Referrers::Superseding, id)?,
+        corrected_by: referencing(store, Referrers::Correcting, id)?,
         parties,
     })
 }
