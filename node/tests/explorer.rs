@@ -7,6 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
+use aidledger_node::explorer::index::{Listing, LISTING_ENTRIES_MAX};
 use aidledger_node::Store;
 use aidledger_spec::record::{Correction, Party, Replacement, Transaction};
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
@@ -336,9 +337,13 @@ fn activity_pages_read_every_record_once_across_groups_and_a_rebuild() {
     let dir = bare_data_dir(root.path());
     let store = open_new_store(&dir);
     let mut listed = Vec::new();
-    // Groups of 70, 1 and 90 records for the donor, 60 for the implementer; every third
-    // record belongs to another activity, so listings interleave with other keys.
-    for (org, sizes) in [(DONOR, &[70usize, 1, 90][..]), (IMPLEMENTER, &[60][..])] {
+    // Groups of 70, 1, 90 and 400 records for the donor (the last more than one listing
+    // holds), 60 for the implementer; every third record belongs to another activity, so
+    // listings interleave with other keys.
+    for (org, sizes) in [
+        (DONOR, &[70usize, 1, 90, 400][..]),
+        (IMPLEMENTER, &[60][..]),
+    ] {
         let mut next = (0, RecordId::ZERO);
         for &size in sizes {
             let mut group = Vec::new();
@@ -357,11 +362,18 @@ fn activity_pages_read_every_record_once_across_groups_and_a_rebuild() {
     }
     assert_eq!(walk_activity(&store, ACTIVITY), sorted(&listed));
 
-    // An index written by another version is rebuilt from the chains at open.
+    // No listing holds more than LISTING_ENTRIES_MAX entries; then an index written by
+    // another version is rebuilt from the chains at open.
     drop(store);
     {
         let db = sled::open(dir.join(aidledger_node::datadir::STORE_DIR)).unwrap();
-        db.open_tree("explorer").unwrap().remove("v").unwrap();
+        let explorer = db.open_tree("explorer").unwrap();
+        let largest = explorer
+            .scan_prefix("a")
+            .map(|entry| Listing::decode(&entry.unwrap().1).unwrap().len())
+            .max();
+        assert_eq!(largest, Some(LISTING_ENTRIES_MAX));
+        explorer.remove("v").unwrap();
         db.flush().unwrap();
     }
     let store = open_existing_store(&dir);
@@ -397,4 +409,70 @@ fn sorted(listed: &[(String, u64, RecordId)]) -> Vec<(String, u64, RecordId)> {
     let mut sorted = listed.to_vec();
     sorted.sort_by(|a, b| (a.0.len(), &a.0, a.1).cmp(&(b.0.len(), &b.0, b.1)));
     sorted
+}
+
+/// A member may store a correction of another member's transaction (the node's policy checks
+/// only its own submissions), but it changes no total and does not become the version the
+/// totals follow; the record's page still lists it. A withdrawn activity keeps its page.
+#[test]
+fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = Arc::new(open_new_store(&dir));
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![Body::Transaction(disbursement("ACT-9", "10.00", None))],
+        (0, RecordId::ZERO),
+    );
+    let foreign = Body::Correction(Correction {
+        corrects: donor[0].id(),
+        reason: "not yours to correct".into(),
+        replacement: Some(Replacement::Transaction(disbursement(
+            "PHANTOM-Y",
+            "999.00",
+            None,
+        ))),
+    });
+    extend(&store, IMPLEMENTER, vec![foreign], (0, RecordId::ZERO));
+    let own = Body::Correction(Correction {
+        corrects: donor[0].id(),
+        reason: "typo".into(),
+        replacement: Some(Replacement::Transaction(disbursement(
+            "ACT-9", "12.00", None,
+        ))),
+    });
+    extend(&store, DONOR, vec![own], (1, donor[0].id()));
+    let server = Server::start(store.clone());
+
+    let org = server.json(&format!("/api/org/{DONOR}"));
+    assert_eq!(org["totals"][0]["sum"], "12.00", "{org}");
+    assert_eq!(org["totals"][0]["count"], 1, "{org}");
+    let activity = server.json("/api/activity/ACT-9");
+    assert_eq!(activity["totals"][0]["sum"], "12.00", "{activity}");
+    assert_eq!(server.get("/api/activity/PHANTOM-Y").status(), 404);
+    let search = server.json("/api/search?q=PHANTOM");
+    assert_eq!(search["activities"], serde_json::json!([]), "{search}");
+    let record = server.json(&format!("/api/record/{}", donor[0].id()));
+    assert_eq!(
+        record["corrected_by"].as_array().unwrap().len(),
+        2,
+        "{record}"
+    );
+
+    // The donor withdraws it: no totals remain, the page lists the records still.
+    let withdrawal = Body::Correction(Correction {
+        corrects: donor[0].id(),
+        reason: "cancelled".into(),
+        replacement: None,
+    });
+    let head = store.head(DONOR).unwrap().unwrap();
+    extend(&store, DONOR, vec![withdrawal], (head.seq + 1, head.id));
+    let activity = server.json("/api/activity/ACT-9");
+    assert_eq!(activity["totals"], serde_json::json!([]), "{activity}");
+    assert_eq!(
+        activity["records"].as_array().unwrap().len(),
+        2,
+        "{activity}"
+    );
 }

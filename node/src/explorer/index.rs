@@ -12,12 +12,13 @@
 //! | `s` | activity, org, type (u8), currency | [`Total`] of an activity's transactions |
 //! | `g` | activity, type (u8), currency | [`Total`] of an activity's acknowledged transactions |
 //! | `f` | activity, provider ref, receiver ref, type (u8), currency | [`Total`] of the flow between them |
-//! | `a` | activity, org, first seq (u64) | [`Listing`]: the activity's transactions of one org appended in one group |
+//! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records (transactions, and corrections by their replacement) of one org, appended in one group |
 //! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
 //! | `k` | acknowledged id, acknowledging id | empty |
 //! | `K` | acknowledged id | empty: acknowledged at least once |
 //! | `c` | corrected id, correction seq (u64), correction id | empty |
-//! | `C` | corrected id | the latest correction's id |
+//! | `C` | corrected id | the latest correction's id by the corrected record's author (the one totals follow) |
+//! | `R` | corrected id | empty: corrected at least once, by anyone |
 //! | `x` | treaty id, action id | empty |
 //! | `u` | treaty id, superseding treaty id | empty |
 //! | `n` | treaty id | the treaty's title |
@@ -27,8 +28,11 @@
 //! an activity's transactions together, and one sled insert for them instead of one each was
 //! the largest saving of the import (BENCHMARKS.md). Listings of one (activity, org) never
 //! overlap: a later group's seqs are all higher, so reading the keys in order reads the
-//! activity's records in (org, seq) order. An `l` key is written when an activity's first
-//! total (`s`) is, which every indexed activity has.
+//! activity's records in (org, seq) order. A listing holds at most [`LISTING_ENTRIES_MAX`]
+//! entries (an ingest group can be larger than the writer's), so that a page whose cursor
+//! falls inside one decodes a bounded value. The `l` key of an activity is written whenever a
+//! record is added to one of its totals (`s`) that did not exist yet: every activity that was
+//! ever listed has one.
 //!
 //! Totals follow corrections: a correction of a transaction by its own author takes the
 //! corrected value (the latest correction's replacement, else the original) out of every total
@@ -48,12 +52,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use crate::store::{AppendError, StoreError};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
-pub const INDEX_VERSION: u32 = 2;
+pub const INDEX_VERSION: u32 = 3;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
 const SEQ_BYTES: usize = 8;
 /// One entry of a [`Listing`]: seq then id.
 const LISTING_ENTRY_BYTES: usize = SEQ_BYTES + ID_BYTES;
+/// Most entries in one listing (10 KiB).
+pub const LISTING_ENTRIES_MAX: usize = 256;
 
 /// Key tags, one byte each (see the module table).
 pub(crate) mod tag {
@@ -66,6 +72,7 @@ pub(crate) mod tag {
     pub const ACKNOWLEDGED_BY: u8 = b'k';
     pub const ACKNOWLEDGED_MARK: u8 = b'K';
     pub const LATEST_CORRECTION: u8 = b'C';
+    pub const CORRECTED_MARK: u8 = b'R';
     pub const CORRECTED_BY: u8 = b'c';
     pub const TREATY_ACTION: u8 = b'x';
     pub const SUPERSEDED_BY: u8 = b'u';
@@ -230,26 +237,42 @@ impl<'a> AppendTrees<'a> {
         }
     }
 
-    /// Lists a record under an activity (written by [`Self::finish`]).
-    fn list(&self, activity: &str, author: &str, seq: u64, id: &RecordId) {
+    /// Lists a record under an activity (written when the listing is full, or by
+    /// [`Self::finish`]).
+    fn list(&self, activity: &str, author: &str, seq: u64, id: &RecordId) -> TxResult<()> {
         let prefix = Key::new(tag::ACTIVITY_RECORD)
             .text(activity)
             .text(author)
             .into_vec();
         let mut listings = self.listings.borrow_mut();
-        let listing = listings.entry(prefix).or_insert_with(|| NewListing {
-            first_seq: seq,
-            value: Vec::new(),
-        });
+        let listing = listings
+            .entry(prefix.clone())
+            .or_insert_with(|| NewListing {
+                first_seq: seq,
+                value: Vec::new(),
+            });
         Listing::push(&mut listing.value, seq, id);
+        if listing.value.len() == LISTING_ENTRIES_MAX * LISTING_ENTRY_BYTES {
+            let full = listings.remove(&prefix).unwrap_or(NewListing {
+                first_seq: seq,
+                value: Vec::new(),
+            });
+            self.write_listing(prefix, full)?;
+        }
+        Ok(())
+    }
+
+    fn write_listing(&self, prefix: Vec<u8>, listing: NewListing) -> TxResult<()> {
+        let key = Key(prefix).u64(listing.first_seq);
+        self.explorer.insert(key.into_vec(), listing.value)?;
+        Ok(())
     }
 
     /// Writes the listings and totals the transaction changed; once, after its last record is
     /// indexed.
     pub(crate) fn finish(&self) -> TxResult<()> {
         for (prefix, listing) in self.listings.borrow_mut().drain() {
-            let key = Key(prefix).u64(listing.first_seq);
-            self.explorer.insert(key.into_vec(), listing.value)?;
+            self.write_listing(prefix, listing)?;
         }
         for (key, total) in self.totals.borrow_mut().drain() {
             // A total reaches 0 only by removals: its key goes, as if never written.
@@ -331,7 +354,7 @@ fn index_transaction(
     transaction: &Transaction,
 ) -> TxResult<()> {
     for activity in activities(transaction) {
-        trees.list(activity, author, seq, &id);
+        trees.list(activity, author, seq, &id)?;
     }
     add_to_totals(trees, author, transaction, 1, false)
 }
@@ -379,8 +402,10 @@ fn add_to_totals(
             .text(author)
             .u8(kind)
             .text(currency);
-        if update_total(trees, key, amount, sign)? == Stored::New {
-            // An activity's first total: name it for search (once, not once per record).
+        let stored = update_total(trees, key, amount, sign)?;
+        if sign > 0 && stored == Stored::New {
+            // A record added to a new total of the activity: name the activity for search
+            // (so once per activity, org, type and currency, not once per record).
             let name = Key::new(tag::ACTIVITY_NAME).bytes(activity.as_bytes());
             trees.explorer.insert(name.into_vec(), &[][..])?;
         }
@@ -479,11 +504,15 @@ fn correct(
         .u64(seq)
         .bytes(&id.0);
     trees.explorer.insert(key.into_vec(), &[][..])?;
-    let latest = Key::new(tag::LATEST_CORRECTION).bytes(&target.0).into_vec();
-    trees.explorer.insert(latest, &id.0[..])?;
+    let marker = Key::new(tag::CORRECTED_MARK).bytes(&target.0).into_vec();
+    trees.explorer.insert(marker, &[][..])?;
     if !own_transaction {
+        // Listed on the record's page, but it changes no total and is not the version the
+        // totals follow: a later correction by the author replaces the author's own latest.
         return Ok(());
     }
+    let latest = Key::new(tag::LATEST_CORRECTION).bytes(&target.0).into_vec();
+    trees.explorer.insert(latest, &id.0[..])?;
     let acknowledged_mark = Key::new(tag::ACKNOWLEDGED_MARK).bytes(&target.0).into_vec();
     let acknowledged = trees.explorer.get(acknowledged_mark)?.is_some();
     if let Some((_, old)) = before {
@@ -493,7 +522,7 @@ fn correct(
         add_to_totals(trees, author, new, 1, acknowledged)?;
         // The corrected version is listed under its activities too.
         for activity in activities(new) {
-            trees.list(activity, author, seq, &id);
+            trees.list(activity, author, seq, &id)?;
         }
     }
     Ok(())

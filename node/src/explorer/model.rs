@@ -576,7 +576,7 @@ impl Referrers {
     fn marker(self) -> Option<u8> {
         match self {
             Referrers::Acknowledging => Some(tag::ACKNOWLEDGED_MARK),
-            Referrers::Correcting => Some(tag::LATEST_CORRECTION),
+            Referrers::Correcting => Some(tag::CORRECTED_MARK),
             Referrers::Superseding => None,
         }
     }
@@ -601,13 +601,7 @@ fn referencing(
     let mut found = Vec::new();
     for entry in tree.scan_prefix(&prefix).take(REFERENCES_MAX + 1) {
         let (key, _) = entry?;
-        // The marker key `tag ‖ id` has nothing after the prefix.
-        let Some(rest) = key
-            .get(prefix.len() + skip..)
-            .filter(|rest| !rest.is_empty())
-        else {
-            continue;
-        };
+        let rest = key.get(prefix.len() + skip..).unwrap_or_default();
         if let Some(summary) = load_summary(store, &index::record_id(rest)?)? {
             found.push(summary);
         }
@@ -686,11 +680,16 @@ pub fn resolve_id(store: &Store, text: &str) -> Result<RecordId, Problem> {
             "{text:?} is not a record id (1 to {ID_HEX_DIGITS} hex digits)"
         )));
     }
-    // A full id needs no search: the page that loads it answers 404 if it is not stored
-    // (in a chain or held as revoked), without the range scan a prefix takes.
+    // A full id needs no search, only point reads (a range scan costs sled far more): in a
+    // chain, or held as revoked, which the id index (chains only) lacks.
     if text.len() == ID_HEX_DIGITS {
         if let Ok(id) = RecordId::from_hex(&text) {
-            return Ok(id);
+            if store.position(&id)?.is_some() || store.revocation(&id)?.is_some() {
+                return Ok(id);
+            }
+            return Err(Problem::NotFound(format!(
+                "no record id starts with {text}"
+            )));
         }
     }
     let matches = ids_with_prefix(store, &text, 2)?;
@@ -798,12 +797,13 @@ pub fn activity_page(
         })
         .transpose()?;
     let (organisations, totals) = activity_totals(store, activity)?;
-    if organisations.is_empty() {
+    let (records, next_after) = activity_records(store, activity, cursor.as_deref())?;
+    // Totals go when every transaction was withdrawn; the records stay listed.
+    if organisations.is_empty() && records.is_empty() && cursor.is_none() {
         return Err(Problem::NotFound(format!(
             "no transaction names activity {activity:?}"
         )));
     }
-    let (records, next_after) = activity_records(store, activity, cursor.as_deref())?;
     Ok(ActivityPage {
         activity: activity.to_owned(),
         organisations,
