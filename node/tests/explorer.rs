@@ -476,3 +476,39 @@ fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page
         "{activity}"
     );
 }
+
+/// The home page's latest records are the newest by claimed time over every chain (ties by
+/// id), whichever chain they are on.
+#[test]
+fn home_lists_the_latest_records_over_all_chains() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = Arc::new(open_new_store(&dir));
+    // Both chains claim the same times (the helper's clock is the seq), so ties are by id.
+    let mut made = chain(DONOR, 30);
+    made.extend(chain(IMPLEMENTER, 30));
+    for org in [DONOR, IMPLEMENTER] {
+        let own: Vec<_> = made
+            .iter()
+            .filter(|record| record.header().author == org)
+            .cloned()
+            .collect();
+        store.append_durable(&own).unwrap();
+    }
+    let server = Server::start(store);
+
+    let mut expected: Vec<_> = made
+        .iter()
+        .map(|record| (record.header().timestamp_ms, record.id()))
+        .collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1 .0.cmp(&b.1 .0)));
+    let expected: Vec<String> = expected[..20].iter().map(|(_, id)| id.to_hex()).collect();
+    let home = server.json("/api/home");
+    let latest: Vec<String> = home["latest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|summary| summary["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(latest, expected);
+}

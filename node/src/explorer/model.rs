@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 
 use aidledger_spec::governance::{Authority, KeySpan, MemberState};
 use aidledger_spec::ids::lower_hex;
-use aidledger_spec::record::{transaction_type_name, Correction, Replacement, Transaction};
-use aidledger_spec::{codec, Body, PublicKey, RecordId, Role, SignedRecord};
+use aidledger_spec::record::{
+    record_id_of_header_bytes, transaction_type_name, Correction, Replacement, Transaction,
+};
+use aidledger_spec::{codec, Body, PublicKey, RecordHeader, RecordId, Role, SignedRecord};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -257,20 +259,27 @@ pub fn home(store: &Store, authority: &Authority) -> Result<Home, Problem> {
     let genesis = store.genesis();
     let forks = store.forks()?;
     let mut chains = Vec::new();
-    let mut latest = Vec::new();
+    // Each chain's newest records are candidates; only their headers are read to order them
+    // (claimed times need not grow with seq), and only the shown ones are decoded whole.
+    let mut candidates = Vec::new();
     for member in authority.members() {
         chains.push(chain_view(store, &member.id, &forks)?);
         for entry in store.chain_newest_first(&member.id, None, HOME_LATEST_RECORDS) {
             let (_, bytes) = entry?;
-            latest.push(summary_of(&decode(bytes.to_vec())?));
+            let (header, header_size_bytes): (RecordHeader, usize) = codec::decode_prefix(&bytes)
+                .map_err(|error| {
+                StoreError::Corrupt(format!("a stored record does not decode: {error}"))
+            })?;
+            let id = record_id_of_header_bytes(&bytes[..header_size_bytes]);
+            candidates.push((header.timestamp_ms, id, bytes));
         }
     }
-    latest.sort_by(|a, b| {
-        b.timestamp_ms
-            .cmp(&a.timestamp_ms)
-            .then(a.id.0.cmp(&b.id.0))
-    });
-    latest.truncate(HOME_LATEST_RECORDS);
+    candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1 .0.cmp(&b.1 .0)));
+    let latest = candidates
+        .into_iter()
+        .take(HOME_LATEST_RECORDS)
+        .map(|(_, _, bytes)| Ok(summary_of(&decode(bytes.to_vec())?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Home {
         name: genesis.name.clone(),
         network_id: store.network_id().to_hex(),
