@@ -79,6 +79,13 @@ fn disbursement(activity: &str, amount: &str, acknowledges: Option<RecordId>) ->
     transaction
 }
 
+/// A new store in a temporary data directory, which lives as long as the returned guard.
+fn new_store() -> (tempfile::TempDir, Arc<Store>) {
+    let root = tempfile::tempdir().unwrap();
+    let store = Arc::new(open_new_store(&bare_data_dir(root.path())));
+    (root, store)
+}
+
 /// Appends `bodies` to `org`'s chain after `head`; returns the records.
 fn extend(
     store: &Store,
@@ -98,9 +105,7 @@ fn extend(
 
 #[test]
 fn explorer_serves_pages_and_keeps_totals_exact_as_records_arrive() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = bare_data_dir(root.path());
-    let store = Arc::new(open_new_store(&dir));
+    let (_root, store) = new_store();
     let donor = extend(
         &store,
         DONOR,
@@ -167,9 +172,7 @@ fn explorer_serves_pages_and_keeps_totals_exact_as_records_arrive() {
 
 #[test]
 fn explorer_is_read_only_and_answers_bad_input_with_4xx() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = bare_data_dir(root.path());
-    let store = Arc::new(open_new_store(&dir));
+    let (_root, store) = new_store();
     let records = extend(&store, DONOR, vec![statement("one")], (0, RecordId::ZERO));
     let id = records[0].id().to_hex();
     let server = Server::start(store);
@@ -221,9 +224,7 @@ fn explorer_is_read_only_and_answers_bad_input_with_4xx() {
 
 #[test]
 fn record_pages_carry_strong_etags_and_records_are_cached_for_long() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = bare_data_dir(root.path());
-    let store = Arc::new(open_new_store(&dir));
+    let (_root, store) = new_store();
     let records = extend(&store, DONOR, vec![statement("one")], (0, RecordId::ZERO));
     let id = records[0].id().to_hex();
     let server = Server::start(store.clone());
@@ -252,9 +253,7 @@ fn record_pages_carry_strong_etags_and_records_are_cached_for_long() {
 
 #[test]
 fn deep_pages_of_a_chain_are_read_from_their_position() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = bare_data_dir(root.path());
-    let store = Arc::new(open_new_store(&dir));
+    let (_root, store) = new_store();
     let made = chain(DONOR, 120);
     store.append_durable(&made).unwrap();
     let server = Server::start(store);
@@ -287,8 +286,7 @@ fn deep_pages_of_a_chain_are_read_from_their_position() {
 /// looking up its own chain only: another chain's fork does not mark it.
 #[test]
 fn record_pages_flag_forks_of_their_own_chain_only() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Arc::new(open_new_store(&bare_data_dir(root.path())));
+    let (_root, store) = new_store();
     let donor = extend(
         &store,
         DONOR,
@@ -416,9 +414,7 @@ fn sorted(listed: &[(String, u64, RecordId)]) -> Vec<(String, u64, RecordId)> {
 /// totals follow; the record's page still lists it. A withdrawn activity keeps its page.
 #[test]
 fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = bare_data_dir(root.path());
-    let store = Arc::new(open_new_store(&dir));
+    let (_root, store) = new_store();
     let donor = extend(
         &store,
         DONOR,
@@ -481,9 +477,7 @@ fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page
 /// id), whichever chain they are on.
 #[test]
 fn home_lists_the_latest_records_over_all_chains() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = bare_data_dir(root.path());
-    let store = Arc::new(open_new_store(&dir));
+    let (_root, store) = new_store();
     // Both chains claim the same times (the helper's clock is the seq), so ties are by id.
     let mut made = chain(DONOR, 30);
     made.extend(chain(IMPLEMENTER, 30));
