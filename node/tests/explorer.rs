@@ -206,6 +206,7 @@ fn explorer_is_read_only_and_answers_bad_input_with_4xx() {
         ("/org/GB-GOV-1?before_seq=x", 400),
         ("/api/org/GB-GOV-1?before_seq=-1", 400),
         ("/activity/UNKNOWN", 404),
+        ("/api/activity/UNKNOWN?after=00", 404),
         ("/activity/ACT?after=zz", 400),
         ("/search?q=%FF%FE", 200),
         (&format!("/search?q={}", "a".repeat(2000)), 400),
@@ -374,7 +375,8 @@ fn activity_pages_read_every_record_once_across_groups_and_a_rebuild() {
         explorer.remove("v").unwrap();
         db.flush().unwrap();
     }
-    let store = open_existing_store(&dir);
+    // Opened for writing, as a node opens it (a read-only open leaves the index alone).
+    let store = open_new_store(&dir);
     assert_eq!(walk_activity(&store, ACTIVITY), sorted(&listed));
 }
 
@@ -473,8 +475,8 @@ fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page
     );
 }
 
-/// The home page's latest records are the newest by claimed time over every chain (ties by
-/// id), whichever chain they are on.
+/// The home page's latest records are the newest by claimed time (ties by id) among each
+/// chain's newest, whichever chain they are on.
 #[test]
 fn home_lists_the_latest_records_over_all_chains() {
     let (_root, store) = new_store();
@@ -505,4 +507,44 @@ fn home_lists_the_latest_records_over_all_chains() {
         .map(|summary| summary["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(latest, expected);
+}
+
+/// Chains sync independently, so a receipt can be stored before the disbursement it
+/// acknowledges. The disbursement's value joins the acknowledged totals when it arrives, and
+/// a correction afterwards moves them by the difference, as if the order had been the usual.
+#[test]
+fn an_acknowledgement_stored_before_its_transaction_counts_when_the_transaction_arrives() {
+    let (_root, store) = new_store();
+    let sent = record(
+        DONOR,
+        0,
+        RecordId::ZERO,
+        Body::Transaction(disbursement("ACT-E", "10.00", None)),
+    );
+    let receipt = Body::Transaction(disbursement("ACT-E", "10.00", Some(sent.id())));
+    extend(&store, IMPLEMENTER, vec![receipt], (0, RecordId::ZERO));
+    let server = Server::start(store.clone());
+    let acknowledged = |server: &Server| server.json("/api/activity/ACT-E")["acknowledged"].clone();
+    assert_eq!(acknowledged(&server), serde_json::json!([]));
+
+    store.append_durable(std::slice::from_ref(&sent)).unwrap();
+    let now = acknowledged(&server);
+    assert_eq!(
+        (now[0]["count"].clone(), now[0]["sum"].clone()),
+        (1.into(), "10.00".into())
+    );
+
+    let correction = Body::Correction(Correction {
+        corrects: sent.id(),
+        reason: "typo".into(),
+        replacement: Some(Replacement::Transaction(disbursement(
+            "ACT-E", "3.00", None,
+        ))),
+    });
+    extend(&store, DONOR, vec![correction], (1, sent.id()));
+    let now = acknowledged(&server);
+    assert_eq!(
+        (now[0]["count"].clone(), now[0]["sum"].clone()),
+        (1.into(), "3.00".into())
+    );
 }

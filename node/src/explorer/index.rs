@@ -12,10 +12,12 @@
 //! | `s` | activity, org, type (u8), currency | [`Total`] of an activity's transactions |
 //! | `g` | activity, type (u8), currency | [`Total`] of an activity's acknowledged transactions |
 //! | `f` | activity, provider ref, receiver ref, type (u8), currency | [`Total`] of the flow between them |
-//! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records (transactions, and corrections by their replacement) of one org, appended in one group |
+//! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records of one org appended in one transaction (its transactions, and the author's own corrections of them under the replacement's activities) |
 //! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
 //! | `k` | acknowledged id, acknowledging id | empty |
 //! | `K` | acknowledged id | empty: acknowledged at least once |
+//! | `P` | acknowledged id | empty: acknowledged before it was stored; its value joins the acknowledged totals when it arrives |
+//! | `p` | (nothing) | how many `P` keys there are (u64), so that appends look for one only when some exist |
 //! | `c` | corrected id, correction seq (u64), correction id | empty |
 //! | `C` | corrected id | the latest correction's id by the corrected record's author (the one totals follow) |
 //! | `R` | corrected id | empty: corrected at least once, by anyone |
@@ -24,7 +26,8 @@
 //! | `n` | treaty id | the treaty's title |
 //! | `v` | (nothing) | index format version (u32) |
 //!
-//! One `a` key per (activity, org) per append group, not per record: an IATI import appends
+//! One `a` key per (activity, org) per append group, not per record (a rebuild writes one
+//! per record, as it indexes one record per transaction): an IATI import appends
 //! an activity's transactions together, and one sled insert for them instead of one each was
 //! the largest saving of the import (BENCHMARKS.md). Listings of one (activity, org) never
 //! overlap: a later group's seqs are all higher, so reading the keys in order reads the
@@ -35,7 +38,7 @@
 //! ever listed has one.
 //!
 //! Totals follow corrections: a correction of a transaction by its own author takes the
-//! corrected value (the latest correction's replacement, else the original) out of every total
+//! corrected value (the author's latest correction's replacement, else the original) out of every total
 //! and puts the replacement's value in (nothing for a withdrawal). A correction that corrects
 //! another correction changes no total (documented limitation; the record pages show it).
 
@@ -52,7 +55,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use crate::store::{AppendError, StoreError};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
-pub const INDEX_VERSION: u32 = 3;
+pub const INDEX_VERSION: u32 = 4;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
 const SEQ_BYTES: usize = 8;
@@ -71,6 +74,8 @@ pub(crate) mod tag {
     pub const ACTIVITY_NAME: u8 = b'l';
     pub const ACKNOWLEDGED_BY: u8 = b'k';
     pub const ACKNOWLEDGED_MARK: u8 = b'K';
+    pub const ACKNOWLEDGED_EARLY: u8 = b'P';
+    pub const ACKNOWLEDGED_EARLY_COUNT: u8 = b'p';
     pub const LATEST_CORRECTION: u8 = b'C';
     pub const CORRECTED_MARK: u8 = b'R';
     pub const CORRECTED_BY: u8 = b'c';
@@ -214,6 +219,15 @@ pub(crate) struct AppendTrees<'a> {
     totals: RefCell<HashMap<Vec<u8>, Total>>,
     /// Activity listings of this transaction, by `a` ‖ activity ‖ org.
     listings: RefCell<HashMap<Vec<u8>, NewListing>>,
+    /// How many transactions were acknowledged before they were stored (`p`), read at first
+    /// use and written by [`Self::finish`] if it changed.
+    acknowledged_early: RefCell<Option<EarlyCount>>,
+}
+
+/// The `p` count as this transaction sees it.
+struct EarlyCount {
+    count: u64,
+    changed: bool,
 }
 
 /// A listing being gathered: its key's first seq and its value so far.
@@ -234,7 +248,41 @@ impl<'a> AppendTrees<'a> {
             records,
             totals: RefCell::default(),
             listings: RefCell::default(),
+            acknowledged_early: RefCell::default(),
         }
+    }
+
+    /// The number of `P` keys, read once per transaction.
+    fn early_count(&self) -> TxResult<u64> {
+        let mut early = self.acknowledged_early.borrow_mut();
+        if let Some(early) = early.as_ref() {
+            return Ok(early.count);
+        }
+        let count = match self.explorer.get([tag::ACKNOWLEDGED_EARLY_COUNT])? {
+            Some(value) => u64::from_be_bytes(
+                value
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("the early acknowledgement count is not a u64".into()))?,
+            ),
+            None => 0,
+        };
+        *early = Some(EarlyCount {
+            count,
+            changed: false,
+        });
+        Ok(count)
+    }
+
+    /// Adds `change` (±1) to the number of `P` keys.
+    fn change_early_count(&self, change: i64) -> TxResult<()> {
+        let count = self.early_count()?;
+        let count = count.saturating_add_signed(change);
+        *self.acknowledged_early.borrow_mut() = Some(EarlyCount {
+            count,
+            changed: true,
+        });
+        Ok(())
     }
 
     /// Lists a record under an activity (written when the listing is full, or by
@@ -245,18 +293,16 @@ impl<'a> AppendTrees<'a> {
             .text(author)
             .into_vec();
         let mut listings = self.listings.borrow_mut();
-        let listing = listings
-            .entry(prefix.clone())
-            .or_insert_with(|| NewListing {
+        let mut entry = match listings.entry(prefix) {
+            Entry::Occupied(entry) => entry,
+            Entry::Vacant(entry) => entry.insert_entry(NewListing {
                 first_seq: seq,
                 value: Vec::new(),
-            });
-        Listing::push(&mut listing.value, seq, id);
-        if listing.value.len() == LISTING_ENTRIES_MAX * LISTING_ENTRY_BYTES {
-            let full = listings.remove(&prefix).unwrap_or(NewListing {
-                first_seq: seq,
-                value: Vec::new(),
-            });
+            }),
+        };
+        Listing::push(&mut entry.get_mut().value, seq, id);
+        if entry.get().value.len() == LISTING_ENTRIES_MAX * LISTING_ENTRY_BYTES {
+            let (prefix, full) = entry.remove_entry();
             self.write_listing(prefix, full)?;
         }
         Ok(())
@@ -273,6 +319,13 @@ impl<'a> AppendTrees<'a> {
     pub(crate) fn finish(&self) -> TxResult<()> {
         for (prefix, listing) in self.listings.borrow_mut().drain() {
             self.write_listing(prefix, listing)?;
+        }
+        if let Some(early) = self.acknowledged_early.borrow_mut().take() {
+            if early.changed {
+                let key = [tag::ACKNOWLEDGED_EARLY_COUNT];
+                self.explorer
+                    .insert(&key[..], &early.count.to_be_bytes()[..])?;
+            }
         }
         for (key, total) in self.totals.borrow_mut().drain() {
             // A total reaches 0 only by removals: its key goes, as if never written.
@@ -356,7 +409,17 @@ fn index_transaction(
     for activity in activities(transaction) {
         trees.list(activity, author, seq, &id)?;
     }
-    add_to_totals(trees, author, transaction, 1, false)
+    add_to_totals(trees, author, transaction, 1, false)?;
+    // Chains sync independently: a receiver's acknowledgement can be stored before the
+    // transaction it acknowledges. Its value joins the acknowledged totals now.
+    if trees.early_count()? > 0 {
+        let early = Key::new(tag::ACKNOWLEDGED_EARLY).bytes(&id.0).into_vec();
+        if trees.explorer.remove(early)?.is_some() {
+            trees.change_early_count(-1)?;
+            add_acknowledged(trees, transaction, 1)?;
+        }
+    }
+    Ok(())
 }
 
 /// The distinct activity ids a transaction names: its own and its parties'.
@@ -465,6 +528,13 @@ fn acknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) ->
     if first {
         if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
             add_acknowledged(trees, &transaction, 1)?;
+        } else if body_in_tx(trees, &acknowledged)?.is_none() {
+            // Not stored yet: counted when it arrives (`index_transaction`).
+            let early = Key::new(tag::ACKNOWLEDGED_EARLY)
+                .bytes(&acknowledged.0)
+                .into_vec();
+            trees.explorer.insert(early, &[][..])?;
+            trees.change_early_count(1)?;
         }
     }
     Ok(())

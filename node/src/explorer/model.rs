@@ -250,7 +250,7 @@ pub struct Home {
     pub chains: Vec<ChainView>,
     /// Whether no chain is forked.
     pub all_chains_intact: bool,
-    /// The newest records over all chains, by claimed time.
+    /// The newest records by claimed time among each chain's newest by position.
     pub latest: Vec<Summary>,
 }
 
@@ -808,7 +808,16 @@ pub fn activity_page(
     let (organisations, totals) = activity_totals(store, activity)?;
     let (records, next_after) = activity_records(store, activity, cursor.as_deref())?;
     // Totals go when every transaction was withdrawn; the records stay listed.
-    if organisations.is_empty() && records.is_empty() && cursor.is_none() {
+    let listed = || -> Result<bool, StoreError> {
+        let prefix = Key::new(tag::ACTIVITY_RECORD).text(activity).into_vec();
+        Ok(store
+            .explorer_tree()
+            .scan_prefix(prefix)
+            .next()
+            .transpose()?
+            .is_some())
+    };
+    if organisations.is_empty() && records.is_empty() && !listed()? {
         return Err(Problem::NotFound(format!(
             "no transaction names activity {activity:?}"
         )));

@@ -96,12 +96,6 @@ pub fn open_new_store(dir: &Path) -> Store {
     Store::open_with_lock(dir, lock, aidledger_node::OpenMode::CreateIfMissing).unwrap()
 }
 
-/// Opens the store a test wrote and closed before.
-pub fn open_existing_store(dir: &Path) -> Store {
-    let lock = aidledger_node::DirLock::acquire(dir).unwrap();
-    Store::open_with_lock(dir, lock, aidledger_node::OpenMode::Existing).unwrap()
-}
-
 pub fn date() -> Date {
     Date {
         year: 2024,
