@@ -53,6 +53,9 @@ const TREE_PROOFS: &str = "proofs";
 const TREE_META: &str = "meta";
 const TREE_PENDING: &str = "pending";
 const TREE_EXPLORER: &str = "explorer";
+/// Records indexed per transaction when the explorer index is rebuilt: as many as the
+/// writer appends in one group, so that a rebuilt index is grouped like a written one.
+const REBUILD_GROUP_RECORDS: usize = crate::writer::GROUP_RECORDS_MAX;
 const TREE_GOVERNANCE: &str = "governance";
 const TREE_REVOKED: &str = "revoked";
 const TREE_REVOKED_INDEX: &str = "revoked_index";
@@ -775,26 +778,42 @@ impl Store {
     /// crash midway leaves an index that the next open rebuilds.
     fn rebuild_explorer_index(&self) -> Result<(), StoreError> {
         self.explorer.clear()?;
+        let mut group = Vec::with_capacity(REBUILD_GROUP_RECORDS);
         for entry in self.records.iter() {
             let (key, bytes) = entry?;
             let (author, seq) = parse_chain_key(&key)?;
             let record = SignedRecord::parse(bytes.to_vec())
                 .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
             let (_, body) = explorer::index::decode(&bytes)?;
-            let trees = (&self.records, &self.index, &self.explorer);
-            let outcome = trees.transaction(|(records, index, explorer)| {
-                let trees = explorer::index::AppendTrees::new(explorer, index, records);
-                explorer::index::index_record(&trees, &author, seq, record.id, &body)?;
-                trees.finish()
-            });
-            outcome.map_err(|error| match error {
-                TransactionError::Abort(AppendError::Store(error)) => error,
-                TransactionError::Abort(error) => StoreError::Corrupt(error.to_string()),
-                TransactionError::Storage(error) => error.into(),
-            })?;
+            group.push((author, seq, record.id, body));
+            if group.len() == REBUILD_GROUP_RECORDS {
+                self.index_group(&group)?;
+                group.clear();
+            }
         }
+        self.index_group(&group)?;
         explorer::index::mark_current(&self.explorer)?;
         self.make_durable()
+    }
+
+    /// Indexes stored records in one transaction, as an append of them would have.
+    fn index_group(
+        &self,
+        group: &[(String, u64, RecordId, aidledger_spec::Body)],
+    ) -> Result<(), StoreError> {
+        let trees = (&self.records, &self.index, &self.explorer);
+        let outcome = trees.transaction(|(records, index, explorer)| {
+            let trees = explorer::index::AppendTrees::new(explorer, index, records);
+            for (author, seq, id, body) in group {
+                explorer::index::index_record(&trees, author, *seq, *id, body)?;
+            }
+            trees.finish()
+        });
+        outcome.map_err(|error| match error {
+            TransactionError::Abort(AppendError::Store(error)) => error,
+            TransactionError::Abort(error) => StoreError::Corrupt(error.to_string()),
+            TransactionError::Storage(error) => error.into(),
+        })
     }
 
     /// Indexes the governance records of a store written before the `governance` tree existed:

@@ -548,3 +548,70 @@ fn an_acknowledgement_stored_before_its_transaction_counts_when_the_transaction_
         (1.into(), "3.00".into())
     );
 }
+
+/// The index written by appends, in whatever order records arrived, equals the index rebuilt
+/// from the chains: totals, acknowledged totals, flows and listings of an activity with
+/// acknowledgements (one stored before its transaction), a foreign correction, an own
+/// correction, a withdrawal and a correction of an acknowledged transaction.
+#[test]
+fn the_index_written_by_appends_equals_the_rebuilt_index() {
+    use aidledger_node::explorer::model::activity_page;
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = open_new_store(&dir);
+    let tx = |amount: &str| Body::Transaction(disbursement("ACT-R", amount, None));
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![tx("10.00"), tx("5.00")],
+        (0, RecordId::ZERO),
+    );
+    let later = record(DONOR, 2, donor[1].id(), tx("7.00"));
+    let receipts = [donor[0].id(), later.id()]
+        .map(|id| Body::Transaction(disbursement("ACT-R", "1.00", Some(id))));
+    let implementer = extend(&store, IMPLEMENTER, receipts.to_vec(), (0, RecordId::ZERO));
+    store.append_durable(std::slice::from_ref(&later)).unwrap();
+    let correct = |target: RecordId, amount: Option<&str>| {
+        Body::Correction(Correction {
+            corrects: target,
+            reason: "review".into(),
+            replacement: amount
+                .map(|amount| Replacement::Transaction(disbursement("ACT-R", amount, None))),
+        })
+    };
+    let foreign = Body::Correction(Correction {
+        corrects: donor[1].id(),
+        reason: "not yours".into(),
+        replacement: Some(Replacement::Transaction(disbursement(
+            "PHANTOM", "999", None,
+        ))),
+    });
+    extend(&store, IMPLEMENTER, vec![foreign], (2, implementer[1].id()));
+    let corrections = vec![
+        correct(donor[0].id(), Some("12.00")),
+        correct(donor[1].id(), None),
+        correct(later.id(), Some("1.00")),
+    ];
+    extend(&store, DONOR, corrections, (3, later.id()));
+
+    let pages = |store: &Store| {
+        ["ACT-R", "PHANTOM"].map(|activity| match activity_page(store, activity, None) {
+            Ok(page) => serde_json::to_value(page).unwrap(),
+            Err(problem) => Value::String(problem.to_string()),
+        })
+    };
+    let written = pages(&store);
+    assert_eq!(
+        written[0]["acknowledged"][0]["sum"], "13.00",
+        "{}",
+        written[0]
+    );
+    drop(store);
+    {
+        let db = sled::open(dir.join(aidledger_node::datadir::STORE_DIR)).unwrap();
+        db.open_tree("explorer").unwrap().remove("v").unwrap();
+        db.flush().unwrap();
+    }
+    let rebuilt = pages(&open_new_store(&dir));
+    assert_eq!(written, rebuilt);
+}

@@ -26,8 +26,8 @@
 //! | `n` | treaty id | the treaty's title |
 //! | `v` | (nothing) | index format version (u32) |
 //!
-//! One `a` key per (activity, org) per append group, not per record (a rebuild writes one
-//! per record, as it indexes one record per transaction): an IATI import appends
+//! One `a` key per (activity, org) per append group, not per record (a rebuild indexes the
+//! stored records in groups of the same size): an IATI import appends
 //! an activity's transactions together, and one sled insert for them instead of one each was
 //! the largest saving of the import (BENCHMARKS.md). Listings of one (activity, org) never
 //! overlap: a later group's seqs are all higher, so reading the keys in order reads the
