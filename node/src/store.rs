@@ -782,9 +782,9 @@ impl Store {
         for entry in self.records.iter() {
             let (key, bytes) = entry?;
             let (author, seq) = parse_chain_key(&key)?;
-            let record = SignedRecord::parse(bytes.to_vec())
-                .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
-            let (_, body) = explorer::index::decode(&bytes)?;
+            let corrupt = |error| StoreError::Corrupt(format!("a stored record: {error}"));
+            let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
+            let body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
             group.push((author, seq, record.id, body));
             if group.len() == REBUILD_GROUP_RECORDS {
                 self.index_group(&group)?;

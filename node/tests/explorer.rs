@@ -364,20 +364,26 @@ fn activity_pages_read_every_record_once_across_groups_and_a_rebuild() {
     // No listing holds more than LISTING_ENTRIES_MAX entries; then an index written by
     // another version is rebuilt from the chains at open.
     drop(store);
-    {
-        let db = sled::open(dir.join(aidledger_node::datadir::STORE_DIR)).unwrap();
-        let explorer = db.open_tree("explorer").unwrap();
+    forget_index_version(&dir, |explorer| {
         let largest = explorer
             .scan_prefix("a")
             .map(|entry| Listing::decode(&entry.unwrap().1).unwrap().len())
             .max();
         assert_eq!(largest, Some(LISTING_ENTRIES_MAX));
-        explorer.remove("v").unwrap();
-        db.flush().unwrap();
-    }
+    });
     // Opened for writing, as a node opens it (a read-only open leaves the index alone).
     let store = open_new_store(&dir);
     assert_eq!(walk_activity(&store, ACTIVITY), sorted(&listed));
+}
+
+/// Opens a closed store's sled files, hands `inspect` the explorer tree, and removes the
+/// index's version key, so that the next open for writing rebuilds the index from the chains.
+fn forget_index_version(dir: &std::path::Path, inspect: impl FnOnce(&sled::Tree)) {
+    let db = sled::open(dir.join(aidledger_node::datadir::STORE_DIR)).unwrap();
+    let explorer = db.open_tree("explorer").unwrap();
+    inspect(&explorer);
+    explorer.remove("v").unwrap();
+    db.flush().unwrap();
 }
 
 /// Every record of an activity's pages, following `next_after`; checks page sizes on the way.
@@ -607,11 +613,7 @@ fn the_index_written_by_appends_equals_the_rebuilt_index() {
         written[0]
     );
     drop(store);
-    {
-        let db = sled::open(dir.join(aidledger_node::datadir::STORE_DIR)).unwrap();
-        db.open_tree("explorer").unwrap().remove("v").unwrap();
-        db.flush().unwrap();
-    }
+    forget_index_version(&dir, |_| {});
     let rebuilt = pages(&open_new_store(&dir));
     assert_eq!(written, rebuilt);
 }
