@@ -16,8 +16,15 @@
 //! | `revoked` | `records` key, record id | [`RevokedRecord`] encoding: why, then the wire bytes |
 //! | `revoked_index` | record id (32 bytes) | the `revoked` key |
 //!
-//! An append writes `records`, `index`, `heads`, `meta`, `explorer` and `governance` in one sled
-//! transaction and refuses a record that does not extend its author's head.
+//! An append refuses a record that does not extend its author's head, and moves the heads in
+//! one sled transaction with `meta`, `explorer` and `governance`. The records of chains that
+//! already have a head, and their `index` entries, are written just before that transaction
+//! (as two sled batches, after the head check, under the store's chain-writer lock, so that
+//! nothing at or below a head is ever overwritten): inside it, sled reads every key before it
+//! writes it, and these two are most of the keys an import writes (BENCHMARKS.md). A record
+//! above its chain's head is not part of the store: if the transaction fails, the append
+//! removes what it wrote ahead, and after a crash between the two, [`Store::open_with_lock`]
+//! removes every record above a head before anything reads the store.
 //!
 //! [`Store::revoke_from`] is the only way records leave a chain: when the network's governance
 //! revokes a key or removes a member from a position on, the records from there on move in one
@@ -30,9 +37,11 @@
 //! [`PENDING_RECORDS_MAX`] records and [`PENDING_SIZE_BYTES_MAX`] bytes; they are not part of
 //! any chain (nor of `record_count`, exports or heads) until the gap is filled.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::genesis::GenesisError;
@@ -254,6 +263,13 @@ pub struct Store {
     revoked_index: sled::Tree,
     pending_records: AtomicU64,
     pending_size_bytes: AtomicU64,
+    /// Held by whatever moves heads ([`Store::append_group`], [`Store::revoke_from`]): an
+    /// append writes records above the heads before its transaction moves them, which is safe
+    /// only while nothing else moves those heads. True once a failed append could not remove
+    /// what it wrote ahead: a later append at those positions would leave index entries
+    /// naming the wrong records, so appends are refused until the store is opened again (which
+    /// removes them).
+    chain_writer: Mutex<bool>,
     genesis: Genesis,
     genesis_bytes: Vec<u8>,
     network_id: NetworkId,
@@ -309,6 +325,7 @@ impl Store {
             revoked_index: tree(TREE_REVOKED_INDEX)?,
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
+            chain_writer: Mutex::new(false),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
             db,
             genesis,
@@ -317,6 +334,7 @@ impl Store {
             _lock: lock,
         };
         store.check_network(&path, existed)?;
+        store.drop_records_above_heads().map_err(store_error)?;
         store.count_pending().map_err(store_error)?;
         // Only the node writes the explorer index; readers of a stopped node leave it alone.
         if mode == OpenMode::CreateIfMissing {
@@ -541,14 +559,77 @@ impl Store {
         self.append_group(std::slice::from_ref(record))
     }
 
-    /// Appends records in one sled transaction: all of them or none. Each must extend its
-    /// author's head as it stands after the records before it in `records`.
+    /// Appends records: all of them or none. Each must extend its author's head as it stands
+    /// after the records before it in `records`. The heads move in one sled transaction; the
+    /// records of chains that have a head are written just before it (see the module doc).
     /// Not yet durable: call [`Store::make_durable`] before acknowledging.
     pub fn append_group(&self, records: &[VerifiedRecord]) -> Result<(), AppendError> {
-        let prepared = records
+        let mut prepared = records
             .iter()
             .map(|record| self.prepare(record))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut left_above_heads = self
+            .chain_writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *left_above_heads {
+            return Err(AppendError::Store(StoreError::Corrupt(
+                "an earlier failed append left records above their chains' heads; \
+                 restart the node, which removes them"
+                    .into(),
+            )));
+        }
+        check_chains(self, &mut prepared)?;
+        let error = match self.write_ahead(&prepared) {
+            Ok(()) => match self.commit_group(&prepared) {
+                Ok(()) => return Ok(()),
+                // Refused inside the transaction: it wrote nothing.
+                Err(TransactionError::Abort(error)) => error,
+                // sled failed, perhaps while applying the transaction: whether any head moved
+                // over the records written ahead is unknown until sled recovers at the next open.
+                Err(TransactionError::Storage(error)) => {
+                    *left_above_heads = true;
+                    return Err(AppendError::Store(error.into()));
+                }
+            },
+            Err(error) => error,
+        };
+        if self.remove_written_ahead(&prepared).is_err() {
+            // The append's own error is the one to report; the flag stops the appends.
+            *left_above_heads = true;
+        }
+        Err(error)
+    }
+
+    /// Writes the records that [`check_chains`] marked, and their index entries, as one batch
+    /// per tree.
+    fn write_ahead(&self, prepared: &[Prepared<'_>]) -> Result<(), AppendError> {
+        let mut records = sled::Batch::default();
+        let mut index = sled::Batch::default();
+        for entry in prepared.iter().filter(|entry| entry.written_ahead) {
+            records.insert(entry.key.as_slice(), entry.record.bytes());
+            index.insert(&entry.record.id().0, entry.key.as_slice());
+        }
+        // Records first: an index entry never names a record that is not there.
+        self.records
+            .apply_batch(records)
+            .map_err(StoreError::from)?;
+        self.index.apply_batch(index).map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Undoes [`Self::write_ahead`] after the transaction failed.
+    fn remove_written_ahead(&self, prepared: &[Prepared<'_>]) -> Result<(), StoreError> {
+        for entry in prepared.iter().filter(|entry| entry.written_ahead) {
+            self.index.remove(entry.record.id().0)?;
+            self.records.remove(entry.key.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// The transaction of [`Self::append_group`]: moves the heads, writes what was not written
+    /// ahead, the explorer and governance indexes and the record count.
+    fn commit_group(&self, prepared: &[Prepared<'_>]) -> Result<(), TransactionError<AppendError>> {
         let trees = (
             &self.records,
             &self.index,
@@ -557,12 +638,14 @@ impl Store {
             &self.explorer,
             &self.governance,
         );
-        let outcome = trees.transaction(|(records, index, heads, meta, explorer, governance)| {
+        trees.transaction(|(records, index, heads, meta, explorer, governance)| {
             let explorer_trees = explorer::index::AppendTrees::new(explorer, index, records);
-            for entry in &prepared {
+            for entry in prepared {
                 check_extends(heads, entry)?;
-                records.insert(entry.key.as_slice(), entry.record.bytes())?;
-                index.insert(&entry.record.id().0, entry.key.as_slice())?;
+                if !entry.written_ahead {
+                    records.insert(entry.key.as_slice(), entry.record.bytes())?;
+                    index.insert(&entry.record.id().0, entry.key.as_slice())?;
+                }
                 if entry.record.body().kind().is_governance() {
                     governance.insert(entry.key.as_slice(), &[][..])?;
                 }
@@ -582,11 +665,36 @@ impl Store {
                 &(count + prepared.len() as u64).to_be_bytes(),
             )?;
             Ok(())
-        });
-        outcome.map_err(|error| match error {
-            TransactionError::Abort(error) => error,
-            TransactionError::Storage(error) => AppendError::Store(error.into()),
         })
+    }
+
+    /// Removes every record above its chain's head, with its index entry: what an append wrote
+    /// ahead of a transaction that a crash kept from committing (or from reaching the disk).
+    /// Chains without a head have nothing written ahead. Returns how many were removed.
+    fn drop_records_above_heads(&self) -> Result<usize, StoreError> {
+        let mut dropped = 0;
+        for head in self.heads() {
+            let (author, head) = head?;
+            let above = head
+                .seq
+                .checked_add(1)
+                .and_then(|next| Some((chain_key(&author, next)?, chain_key(&author, u64::MAX)?)));
+            let Some((start, end)) = above else {
+                continue;
+            };
+            for entry in self.records.range(start..=end) {
+                let (key, bytes) = entry?;
+                let record = SignedRecord::parse(bytes.to_vec()).map_err(|error| {
+                    StoreError::Corrupt(format!("a record above {author}'s head: {error}"))
+                })?;
+                // The index entry goes first, as in `remove_written_ahead`: a crash in between
+                // leaves the record, which the next open finds again.
+                self.index.remove(record.id.0)?;
+                self.records.remove(key)?;
+                dropped += 1;
+            }
+        }
+        Ok(dropped)
     }
 
     /// Appends a group and makes it durable: what the node does before acknowledging.
@@ -912,6 +1020,10 @@ impl Store {
         from_seq: u64,
         reason: &Rejection,
     ) -> Result<Vec<RecordId>, StoreError> {
+        let _chain_writer = self
+            .chain_writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let (Some(start), Some(end)) = (chain_key(author, from_seq), chain_key(author, u64::MAX))
         else {
             return Ok(Vec::new());
@@ -1093,7 +1205,11 @@ impl Store {
         }
         let key = chain_key(&header.author, header.seq)
             .ok_or(AppendError::AuthorTooLong { id: record.id() })?;
-        Ok(Prepared { key, record })
+        Ok(Prepared {
+            key,
+            record,
+            written_ahead: false,
+        })
     }
 }
 
@@ -1207,6 +1323,8 @@ fn is_governance_bytes(bytes: &[u8]) -> bool {
 struct Prepared<'a> {
     key: Vec<u8>,
     record: &'a VerifiedRecord,
+    /// Whether [`Store::write_ahead`] wrote the record and its index entry.
+    written_ahead: bool,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<AppendError>>;
@@ -1215,34 +1333,63 @@ fn abort(error: StoreError) -> ConflictableTransactionError<AppendError> {
     ConflictableTransactionError::Abort(AppendError::Store(error))
 }
 
+/// Checks that every record extends its chain as the group leaves it, before anything is
+/// written, and marks the records to write ahead of the transaction: those of chains that
+/// already have a head. A chain's first group goes through the transaction alone, so that
+/// every record written ahead lies above an existing head, where
+/// [`Store::drop_records_above_heads`] finds it.
+fn check_chains(store: &Store, prepared: &mut [Prepared<'_>]) -> Result<(), AppendError> {
+    // Per author: whether it had a head when the group began, and its head so far.
+    let mut chains: HashMap<&str, (bool, Option<Head>)> = HashMap::new();
+    for entry in prepared.iter_mut() {
+        let header = entry.record.header();
+        let (had_head, head) = match chains.get(header.author.as_str()) {
+            Some(chain) => *chain,
+            None => {
+                let head = store.head(&header.author)?;
+                (head.is_some(), head)
+            }
+        };
+        check_next(head, entry)?;
+        let head = Head {
+            seq: header.seq,
+            id: entry.record.id(),
+        };
+        chains.insert(header.author.as_str(), (had_head, Some(head)));
+        entry.written_ahead = had_head;
+    }
+    Ok(())
+}
+
 /// Refuses a record that is not the next one of its chain (inside the transaction, so that the
 /// head read is the head written).
 fn check_extends(heads: &TransactionalTree, entry: &Prepared<'_>) -> TxResult<()> {
-    let header = entry.record.header();
-    let head = match heads.get(header.author.as_bytes())? {
+    let head = match heads.get(entry.record.header().author.as_bytes())? {
         Some(value) => Some(parse_head(&value).map_err(abort)?),
         None => None,
     };
+    check_next(head, entry).map_err(ConflictableTransactionError::Abort)
+}
+
+/// Refuses a record that is not the next one after `head`.
+fn check_next(head: Option<Head>, entry: &Prepared<'_>) -> Result<(), AppendError> {
+    let header = entry.record.header();
     let (expected_seq, expected_prev) = Head::next(head);
-    let id = entry.record.id();
-    let author = header.author.clone();
     if header.seq != expected_seq {
-        let error = AppendError::NotNext {
-            id,
-            author,
+        return Err(AppendError::NotNext {
+            id: entry.record.id(),
+            author: header.author.clone(),
             seq: header.seq,
             expected_seq,
-        };
-        return Err(ConflictableTransactionError::Abort(error));
+        });
     }
     if header.prev != expected_prev {
-        let error = AppendError::WrongPredecessor {
-            author,
+        return Err(AppendError::WrongPredecessor {
+            author: header.author.clone(),
             seq: header.seq,
             expected: expected_prev,
             found: header.prev,
-        };
-        return Err(ConflictableTransactionError::Abort(error));
+        });
     }
     Ok(())
 }

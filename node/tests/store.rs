@@ -205,3 +205,109 @@ fn open_with_lock_existing_needs_a_store() {
         Err(OpenError::MissingStore(_))
     ));
 }
+
+/// Opens a closed store's sled files directly, as a crash or a damaged file leaves them.
+fn raw_sled(dir: &std::path::Path) -> sled::Db {
+    sled::open(dir.join(aidledger_node::datadir::STORE_DIR)).unwrap()
+}
+
+/// What a crash between an append's write ahead and its transaction leaves: records above the
+/// head, with index entries. They were never acknowledged, so the store must not show them,
+/// and the chain must continue at those positions with other records.
+#[test]
+fn records_above_a_head_are_removed_at_open() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let signed = chain(DONOR, 5);
+    let other = chain(IMPLEMENTER, 1);
+    {
+        let store = open_new_store(&dir);
+        store.append_durable(&signed[..2]).unwrap();
+        store.append_durable(&other).unwrap();
+    }
+    {
+        let db = raw_sled(&dir);
+        let records = db.open_tree("records").unwrap();
+        let index = db.open_tree("index").unwrap();
+        for record in &signed[2..] {
+            let key = aidledger_node::store::chain_key(DONOR, record.header().seq).unwrap();
+            records.insert(&key, record.bytes()).unwrap();
+            index.insert(record.id().0, key).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    // A reader of the stopped node's directory sees only the chain as far as its head.
+    let store = Store::open(&dir).unwrap();
+    let seqs: Vec<u64> = store.chain_range(DONOR, 0).map(|r| r.unwrap().0).collect();
+    assert_eq!(seqs, vec![0, 1]);
+    for record in &signed[2..] {
+        assert_eq!(store.get(&record.id()).unwrap(), None);
+        assert_eq!(store.position(&record.id()).unwrap(), None);
+    }
+    assert_eq!(store.iter_records().count(), 3);
+    assert!(verify_store(&store).is_valid());
+    drop(store);
+    // The chain continues at seq 2 with another record; the old ids stay unknown.
+    let store = open_new_store(&dir);
+    let next = record(DONOR, 2, signed[1].id(), statement("after the crash"));
+    store.append_durable(std::slice::from_ref(&next)).unwrap();
+    assert_eq!(
+        store.get(&next.id()).unwrap().as_deref(),
+        Some(next.bytes())
+    );
+    assert_eq!(store.get(&signed[2].id()).unwrap(), None);
+    assert_eq!(
+        store.get(&other[0].id()).unwrap().as_deref(),
+        Some(other[0].bytes())
+    );
+    assert_eq!(store.record_count().unwrap(), 4);
+    assert!(verify_store(&store).is_valid());
+}
+
+/// A group refused inside its transaction (here by a corrupt explorer key) leaves nothing of
+/// what it wrote ahead of it, and the same group appends once the store is mended.
+#[test]
+fn a_group_refused_in_its_transaction_leaves_no_record() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let records: Vec<_> = {
+        let mut prev = RecordId::ZERO;
+        (0..4)
+            .map(|seq| {
+                let next = record(DONOR, seq, prev, transaction("EUR", None));
+                prev = next.id();
+                next
+            })
+            .collect()
+    };
+    open_new_store(&dir).append_durable(&records[..1]).unwrap();
+    let set_early_count = |value: &[u8]| {
+        let db = raw_sled(&dir);
+        db.open_tree("explorer")
+            .unwrap()
+            .insert("p", value)
+            .unwrap();
+        db.flush().unwrap();
+    };
+    set_early_count(b"not a u64");
+    {
+        let store = open_new_store(&dir);
+        let refused = store.append_group(&records[1..]);
+        assert!(
+            matches!(&refused, Err(AppendError::Store(error)) if error.to_string().contains("early acknowledgement count")),
+            "{refused:?}"
+        );
+        assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 0);
+        assert_eq!(store.record_count().unwrap(), 1);
+        assert_eq!(store.iter_records().count(), 1);
+        for record in &records[1..] {
+            assert_eq!(store.get(&record.id()).unwrap(), None);
+            assert_eq!(store.position(&record.id()).unwrap(), None);
+        }
+    }
+    set_early_count(&0u64.to_be_bytes());
+    let store = open_new_store(&dir);
+    store.append_durable(&records[1..]).unwrap();
+    assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 3);
+    assert!(verify_store(&store).is_valid());
+}
