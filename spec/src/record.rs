@@ -158,7 +158,7 @@ impl Body {
     /// Checks every field rule of the body (FORMAT.md, "Field rules").
     pub fn check(&self) -> Result<(), FieldError> {
         match self {
-            Body::Transaction(body) => body.check("body"),
+            Body::Transaction(body) => body.check().map_err(|error| error.within("body")),
             Body::TreatyText(body) => body.check("body"),
             Body::TreatyAction(body) => body.check("body"),
             Body::Statement(body) => body.check("body"),
@@ -264,26 +264,23 @@ pub fn transaction_type_name(code: u8) -> &'static str {
         .unwrap_or("unknown")
 }
 
-fn check_party(field: &str, party: &Party) -> Result<(), FieldError> {
-    check_text(
-        &format!("{field}.org_ref"),
-        &party.org_ref,
-        SHORT_TEXT_BYTES_MAX,
-    )?;
-    check_text(&format!("{field}.name"), &party.name, SHORT_TEXT_BYTES_MAX)?;
-    check_text(
-        &format!("{field}.activity_id"),
-        &party.activity_id,
-        SHORT_TEXT_BYTES_MAX,
-    )
+/// Checks a party's fields, named relative to the party (`org_ref`, …).
+fn check_party(party: &Party) -> Result<(), FieldError> {
+    check_text("org_ref", &party.org_ref, SHORT_TEXT_BYTES_MAX)?;
+    check_text("name", &party.name, SHORT_TEXT_BYTES_MAX)?;
+    check_text("activity_id", &party.activity_id, SHORT_TEXT_BYTES_MAX)
 }
 
 impl Transaction {
-    fn check(&self, field: &str) -> Result<(), FieldError> {
-        check_required(&format!("{field}.activity_id"), &self.activity_id)?;
+    /// Checks every field rule; fields are named relative to the transaction (`value.amount`),
+    /// and the caller puts its own path before them ([`FieldError::within`]) only when one
+    /// fails: this runs for every record signed or verified, and naming each field up front
+    /// cost an allocation per field.
+    fn check(&self) -> Result<(), FieldError> {
+        check_required("activity_id", &self.activity_id)?;
         if !(1..=13).contains(&self.transaction_type) {
             return Err(FieldError::new(
-                format!("{field}.transaction_type"),
+                "transaction_type",
                 format!(
                     "{} is not an IATI TransactionType code (1 to 13)",
                     self.transaction_type
@@ -291,35 +288,30 @@ impl Transaction {
             ));
         }
         check_canonical_amount(&self.value.amount)
-            .map_err(|error| FieldError::new(format!("{field}.value.amount"), error.to_string()))?;
+            .map_err(|error| FieldError::new("value.amount", error.to_string()))?;
         if !is_currency_shaped(&self.value.currency) {
             return Err(FieldError::new(
-                format!("{field}.value.currency"),
+                "value.currency",
                 format!("{:?} is not three capital letters", self.value.currency),
             ));
         }
-        self.value_date.check(&format!("{field}.value_date"))?;
-        self.transaction_date
-            .check(&format!("{field}.transaction_date"))?;
+        self.value_date.check("value_date")?;
+        self.transaction_date.check("transaction_date")?;
         if let Some(party) = &self.provider {
-            check_party(&format!("{field}.provider"), party)?;
+            check_party(party).map_err(|error| error.within("provider"))?;
         }
         if let Some(party) = &self.receiver {
-            check_party(&format!("{field}.receiver"), party)?;
+            check_party(party).map_err(|error| error.within("receiver"))?;
         }
-        check_text(
-            &format!("{field}.description"),
-            &self.description,
-            DESCRIPTION_BYTES_MAX,
-        )?;
+        check_text("description", &self.description, DESCRIPTION_BYTES_MAX)?;
         if let Some(source) = &self.iati {
             check_text(
-                &format!("{field}.iati.transaction_ref"),
+                "iati.transaction_ref",
                 &source.transaction_ref,
                 SHORT_TEXT_BYTES_MAX,
             )?;
             check_text(
-                &format!("{field}.iati.original_value"),
+                "iati.original_value",
                 &source.original_value,
                 SHORT_TEXT_BYTES_MAX,
             )?;
@@ -531,7 +523,9 @@ impl Correction {
         let field = format!("{field}.replacement");
         match &self.replacement {
             None => Ok(()),
-            Some(Replacement::Transaction(body)) => body.check(&field),
+            Some(Replacement::Transaction(body)) => {
+                body.check().map_err(|error| error.within(&field))
+            }
             Some(Replacement::TreatyText(body)) => body.check(&field),
             Some(Replacement::TreatyAction(body)) => body.check(&field),
             Some(Replacement::Statement(body)) => body.check(&field),
@@ -548,5 +542,60 @@ impl Replacement {
             Replacement::TreatyAction(body) => Body::TreatyAction(body.clone()),
             Replacement::Statement(body) => Body::Statement(body.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transaction() -> Transaction {
+        let date = Date {
+            year: 2026,
+            month: 1,
+            day: 31,
+        };
+        Transaction {
+            activity_id: "XM-1".into(),
+            transaction_type: 3,
+            value: Money {
+                amount: "10.50".into(),
+                currency: "EUR".into(),
+            },
+            value_date: date,
+            transaction_date: date,
+            provider: Some(Party::default()),
+            receiver: Some(Party::default()),
+            description: String::new(),
+            acknowledges: None,
+            iati: None,
+        }
+    }
+
+    /// Field names are built only on failure, from the inside out; they must still be the
+    /// full dotted paths FORMAT.md uses.
+    #[test]
+    fn a_failing_field_is_named_by_its_full_path() {
+        assert_eq!(Body::Transaction(transaction()).check(), Ok(()));
+        let mut bad = transaction();
+        bad.receiver = Some(Party {
+            name: "a\u{7}bell".into(),
+            ..Party::default()
+        });
+        let error = Body::Transaction(bad.clone()).check().unwrap_err();
+        assert_eq!(error.field, "body.receiver.name");
+        let correction = Body::Correction(Correction {
+            corrects: RecordId::ZERO,
+            reason: "wrong receiver".into(),
+            replacement: Some(Replacement::Transaction(bad)),
+        });
+        assert_eq!(
+            correction.check().unwrap_err().field,
+            "body.replacement.receiver.name"
+        );
+        let mut bad = transaction();
+        bad.value.currency = "eur".into();
+        let error = Body::Transaction(bad).check().unwrap_err();
+        assert_eq!(error.field, "body.value.currency");
     }
 }

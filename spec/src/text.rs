@@ -20,6 +20,13 @@ impl FieldError {
             problem: problem.into(),
         }
     }
+
+    /// The same error with `prefix` before its field: `value.amount` within `body` is
+    /// `body.value.amount`.
+    pub fn within(mut self, prefix: &str) -> Self {
+        self.field = format!("{prefix}.{}", self.field);
+        self
+    }
 }
 
 /// An organisation id: 1 to 128 bytes of printable ASCII without spaces (IATI org ids fit).
