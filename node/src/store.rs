@@ -414,45 +414,63 @@ impl Store {
         }
     }
 
-    /// The records of `author` from `from_seq` on, in chain order, read lazily.
+    /// The records of `author` from `from_seq` on, in chain order, read lazily. Only up to the
+    /// chain's head: an append in progress may have written records above it (see the module
+    /// doc), which are not part of the store until its transaction commits, and must not reach
+    /// a peer before then.
     pub fn chain_range(
         &self,
         author: &str,
         from_seq: u64,
     ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static {
-        let range = chain_key(author, from_seq).zip(chain_key(author, u64::MAX));
+        let (head, error) = self.head_or_error(author);
+        let range = head
+            .filter(|head| from_seq <= head.seq)
+            .and_then(|head| chain_key(author, from_seq).zip(chain_key(author, head.seq)));
         let entries = range.map(|(start, end)| self.records.range(start..=end));
-        entries.into_iter().flatten().map(|entry| {
-            let (key, value) = entry?;
-            Ok((parse_chain_key(&key)?.1, value.to_vec()))
-        })
+        error
+            .into_iter()
+            .map(Err)
+            .chain(entries.into_iter().flatten().map(|entry| {
+                let (key, value) = entry?;
+                Ok((parse_chain_key(&key)?.1, value.to_vec()))
+            }))
     }
 
     /// At most `limit` records of `author` with seq below `before_seq` (all when `None`),
-    /// newest first. A range query: it never reads the records it skips.
+    /// newest first, up to the chain's head (as [`Store::chain_range`]). A range query: it
+    /// never reads the records it skips.
     pub fn chain_newest_first(
         &self,
         author: &str,
         before_seq: Option<u64>,
         limit: usize,
     ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static {
-        let range = chain_key(author, 0).zip(chain_key(author, before_seq.unwrap_or(u64::MAX)));
-        let entries = range.map(|(start, end)| {
-            let inclusive_end = before_seq.is_none();
-            if inclusive_end {
-                self.records.range(start..=end)
-            } else {
-                self.records.range(start..end)
-            }
+        let (head, error) = self.head_or_error(author);
+        let last = head.and_then(|head| match before_seq {
+            Some(before) => before.checked_sub(1).map(|last| last.min(head.seq)),
+            None => Some(head.seq),
         });
-        entries
-            .into_iter()
-            .flat_map(|iter| iter.rev())
-            .take(limit)
-            .map(|entry| {
-                let (key, value) = entry?;
-                Ok((parse_chain_key(&key)?.1, value.to_vec()))
-            })
+        let range = last.and_then(|last| chain_key(author, 0).zip(chain_key(author, last)));
+        let entries = range.map(|(start, end)| self.records.range(start..=end));
+        error.into_iter().map(Err).chain(
+            entries
+                .into_iter()
+                .flat_map(|iter| iter.rev())
+                .take(limit)
+                .map(|entry| {
+                    let (key, value) = entry?;
+                    Ok((parse_chain_key(&key)?.1, value.to_vec()))
+                }),
+        )
+    }
+
+    /// The head, or the error reading it, for the iterators above.
+    fn head_or_error(&self, author: &str) -> (Option<Head>, Option<StoreError>) {
+        match self.head(author) {
+            Ok(head) => (head, None),
+            Err(error) => (None, Some(error)),
+        }
     }
 
     /// Every record, chain by chain (chains in key order: by author length, then bytes), each
