@@ -3,7 +3,7 @@
 //!
 //! Three body kinds carry it: a [`Proposal`] (kind 5) by an admin, an [`Approval`] (kind 6) by
 //! an admin, each in the signer's own chain, and a [`KeyRotation`] (kind 7) in the chain of the
-//! organisation whose key changes. [`derive`] turns a set of such records into an
+//! organisation whose key changes. [`derive()`] turns a set of such records into an
 //! [`Authority`]: who is a member, and which key may sign which positions of which chain. The
 //! derivation depends on the set of records only, never on the order they arrived in, so every
 //! verifier holding the same records reaches the same authority.
@@ -666,7 +666,7 @@ pub struct Finding {
     pub problem: String,
 }
 
-/// The outcome of [`derive`].
+/// The outcome of [`derive()`].
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Derivation {
     /// The authority.

@@ -4,7 +4,7 @@
 //!   verify each message under the current governance state before it is accepted or
 //!   forwarded, reject invalid ones (gossipsub then scores the sender down), and ignore
 //!   duplicates. Equivocation proofs travel on a second topic and are checked the same way.
-//! - Range sync ([`sync`], [`wire`]): on connect and every [`service::SYNC_INTERVAL_MS`], peers
+//! - Range sync ([`sync`], [`wire`]): on connect and every `SYNC_INTERVAL_MS` (1 s), peers
 //!   exchange heads (of every chain they hold: genesis members and members added later); a
 //!   node that is behind pulls the missing ranges in bounded batches, verifies them and
 //!   ingests them through the single writer.
