@@ -41,7 +41,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::genesis::GenesisError;
@@ -166,9 +166,19 @@ pub enum StoreError {
     /// Bytes in the store are not what this module writes.
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
+    /// An earlier append failed (or panicked) after writing records ahead of its heads and
+    /// could not remove them: the store moves no head until it is opened again, which removes
+    /// them (see the module doc).
+    #[error(
+        "an earlier append failed partway and may have left records above their chains' \
+         heads; the store takes no more appends or revocations until the node restarts, \
+         which removes them"
+    )]
+    StoppedUntilReopen,
 }
 
-/// Why an append was refused; nothing of the group was written.
+/// Why an append was refused: no record of the group is in a chain (what it wrote ahead of its
+/// heads was removed, or is removed at the next open: see [`StoreError::StoppedUntilReopen`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppendError {
@@ -270,6 +280,8 @@ pub struct Store {
     /// naming the wrong records, so appends are refused until the store is opened again (which
     /// removes them).
     chain_writer: Mutex<bool>,
+    /// See [`Store::set_fault_after_write_ahead`]; never set by the node.
+    fault_after_write_ahead: OnceLock<fn()>,
     genesis: Genesis,
     genesis_bytes: Vec<u8>,
     network_id: NetworkId,
@@ -326,6 +338,7 @@ impl Store {
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(false),
+            fault_after_write_ahead: OnceLock::new(),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
             db,
             genesis,
@@ -334,9 +347,12 @@ impl Store {
             _lock: lock,
         };
         store.check_network(&path, existed)?;
+        // Every open, a reader's too: what an append wrote ahead of a transaction that a crash
+        // stopped is not part of the store, and an export or a verification must not see it.
         store.drop_records_above_heads().map_err(store_error)?;
         store.count_pending().map_err(store_error)?;
-        // Only the node writes the explorer index; readers of a stopped node leave it alone.
+        // Only the node brings the explorer and governance indexes up to date; a reader of a
+        // stopped node's directory leaves them as they are.
         if mode == OpenMode::CreateIfMissing {
             store.update_explorer_index().map_err(store_error)?;
             store.update_governance_index().map_err(store_error)?;
@@ -386,16 +402,29 @@ impl Store {
 
     /// A record's wire bytes by id.
     /// Revoked records are found too (see [`Store::revocation`] to tell them apart).
+    ///
+    /// Lookups by id ([`Store::get`], [`Store::position`]) and whole-store scans
+    /// ([`Store::iter_records`]) do not check the heads: in the moment between an append's
+    /// write-ahead and its transaction, or after an append that failed and could not remove
+    /// what it wrote ahead ([`StoreError::StoppedUntilReopen`]) until the store is opened
+    /// again, they can see a record above its chain's head. Chain reads
+    /// ([`Store::chain_range`], [`Store::chain_newest_first`]), which feed range sync, stop at
+    /// the head.
     pub fn get(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(key) = self.index.get(id.0)? else {
             return Ok(self.revocation(id)?.map(|revoked| revoked.bytes));
         };
-        match self.records.get(&key)? {
-            Some(bytes) => Ok(Some(bytes.to_vec())),
-            None => Err(StoreError::Corrupt(format!(
-                "the index names record {id}, which is not stored"
-            ))),
+        if let Some(bytes) = self.records.get(&key)? {
+            return Ok(Some(bytes.to_vec()));
         }
+        // Between the two reads, a failed append may have removed what it wrote ahead, or a
+        // revocation moved the record: only an index entry that is still there is corrupt.
+        if self.index.get(id.0)?.as_deref() == Some(&key[..]) {
+            return Err(StoreError::Corrupt(format!(
+                "the index names record {id}, which is not stored"
+            )));
+        }
+        Ok(self.revocation(id)?.map(|revoked| revoked.bytes))
     }
 
     /// Where a record is: (author, seq).
@@ -586,20 +615,10 @@ impl Store {
             .iter()
             .map(|record| self.prepare(record))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut left_above_heads = self
-            .chain_writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if *left_above_heads {
-            return Err(AppendError::Store(StoreError::Corrupt(
-                "an earlier failed append left records above their chains' heads; \
-                 restart the node, which removes them"
-                    .into(),
-            )));
-        }
+        let mut left_above_heads = self.lock_chains()?;
         check_chains(self, &mut prepared)?;
         let error = match self.write_ahead(&prepared) {
-            Ok(()) => match self.commit_group(&prepared) {
+            Ok(()) => match self.fault_then_commit_group(&prepared) {
                 Ok(()) => return Ok(()),
                 // Refused inside the transaction: it wrote nothing.
                 Err(TransactionError::Abort(error)) => error,
@@ -617,6 +636,45 @@ impl Store {
             *left_above_heads = true;
         }
         Err(error)
+    }
+
+    /// For tests of what an append leaves when it stops between its write-ahead and its
+    /// transaction: from now on, every append of this store calls `fault` there (a panicking
+    /// `fault` stands for a crash of the append at that point). Set at most once per store;
+    /// the node never sets it.
+    #[doc(hidden)]
+    pub fn set_fault_after_write_ahead(&self, fault: fn()) {
+        // Set once per open store: a second call keeps the first fault.
+        let _ = self.fault_after_write_ahead.set(fault);
+    }
+
+    fn fault_then_commit_group(
+        &self,
+        prepared: &[Prepared<'_>],
+    ) -> Result<(), TransactionError<AppendError>> {
+        if let Some(fault) = self.fault_after_write_ahead.get() {
+            fault();
+        }
+        self.commit_group(prepared)
+    }
+
+    /// Takes the lock of whatever moves heads. Refused once an append may have left records
+    /// above the heads: after it could not remove them, or after a panic while the lock was
+    /// held (which poisons it, and might have struck between the write-ahead and the
+    /// transaction).
+    fn lock_chains(&self) -> Result<MutexGuard<'_, bool>, StoreError> {
+        let guard = match self.chain_writer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => {
+                let mut guard = poisoned.into_inner();
+                *guard = true;
+                guard
+            }
+        };
+        if *guard {
+            return Err(StoreError::StoppedUntilReopen);
+        }
+        Ok(guard)
     }
 
     /// Writes the records that [`check_chains`] marked, and their index entries, as one batch
@@ -1038,11 +1096,12 @@ impl Store {
         from_seq: u64,
         reason: &Rejection,
     ) -> Result<Vec<RecordId>, StoreError> {
-        let _chain_writer = self
-            .chain_writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let (Some(start), Some(end)) = (chain_key(author, from_seq), chain_key(author, u64::MAX))
+        let _chain_writer = self.lock_chains()?;
+        // Only up to the head: nothing above it is part of the chain (see the module doc).
+        let Some(head) = self.head(author)?.filter(|head| from_seq <= head.seq) else {
+            return Ok(Vec::new());
+        };
+        let (Some(start), Some(end)) = (chain_key(author, from_seq), chain_key(author, head.seq))
         else {
             return Ok(Vec::new());
         };

@@ -6,7 +6,8 @@
 //!   prev and timestamp, and signs the group on two threads with `Verifier::sign_checked`:
 //!   every rule an auditor applies, except the signature equation, which holds by construction
 //!   (the group's first record is verified in full all the same);
-//! - the append thread appends each signed group in one sled transaction, in order;
+//! - the append thread appends each signed group, in order: all of it or none (see
+//!   [`Store::append_group`]);
 //! - the sync thread makes everything appended so far durable with one flush and its fsyncs,
 //!   and only then answers every submission of those groups.
 //!
@@ -518,7 +519,7 @@ impl Signer {
                 ..AppendedGroup::default()
             }),
             Err(error) => {
-                // Nothing of the records was appended; proofs and pending records written
+                // None of the records is in a chain; proofs and pending records written
                 // before the failure are harmless (each stands on its own).
                 let _ = ingest
                     .reply
@@ -995,7 +996,7 @@ fn sign_linked(
 }
 
 /// Appends a signed group of this node's records; on failure answers every reply with the
-/// error (nothing of the group was written) and returns `None`.
+/// error (no record of the group is in the chain) and returns `None`.
 fn append_signed(
     store: &Store,
     records: Vec<VerifiedRecord>,

@@ -4,8 +4,10 @@
 mod common;
 
 use aidledger_node::datadir::DirLock;
-use aidledger_node::{AppendError, OpenError, OpenMode, Store};
-use aidledger_spec::RecordId;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use aidledger_node::{AppendError, OpenError, OpenMode, Store, StoreError};
+use aidledger_spec::{RecordId, Rejection};
 use common::*;
 
 #[test]
@@ -309,5 +311,110 @@ fn a_group_refused_in_its_transaction_leaves_no_record() {
     let store = open_new_store(&dir);
     store.append_durable(&records[1..]).unwrap();
     assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 3);
+    assert!(verify_store(&store).is_valid());
+}
+
+/// Appends `records` with a fault that panics once between the write-ahead and the
+/// transaction, as a bug there would; returns whether the append panicked.
+fn append_panicking_after_write_ahead(
+    store: &Store,
+    fault: fn(),
+    records: &[aidledger_spec::VerifiedRecord],
+) -> bool {
+    store.set_fault_after_write_ahead(fault);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.append_group(records))).is_err()
+}
+
+/// A panic between an append's write-ahead and its transaction leaves records above the head.
+/// The store must then move no head (another record at those positions would leave the old
+/// ids' index entries naming it), chain reads must stop at the head, and reopening removes
+/// what was written ahead.
+#[test]
+fn a_panic_after_the_write_ahead_stops_the_store_until_reopen() {
+    static PANICKED: AtomicBool = AtomicBool::new(false);
+    fn panic_once() {
+        assert!(PANICKED.swap(true, Ordering::SeqCst), "an injected fault");
+    }
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let signed = chain(DONOR, 4);
+    let next = record(DONOR, 2, signed[1].id(), statement("another seq 2"));
+    {
+        let store = open_new_store(&dir);
+        store.append_durable(&signed[..2]).unwrap();
+        assert!(append_panicking_after_write_ahead(
+            &store,
+            panic_once,
+            &signed[2..]
+        ));
+        assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 1);
+        assert_eq!(store.record_count().unwrap(), 2);
+        let seqs: Vec<u64> = store.chain_range(DONOR, 0).map(|r| r.unwrap().0).collect();
+        assert_eq!(seqs, vec![0, 1], "range sync reads stop at the head");
+        let newest: Vec<u64> = store
+            .chain_newest_first(DONOR, None, 10)
+            .map(|r| r.unwrap().0)
+            .collect();
+        assert_eq!(newest, vec![1, 0]);
+        let refused = store.append(&next);
+        assert!(
+            matches!(
+                refused,
+                Err(AppendError::Store(StoreError::StoppedUntilReopen))
+            ),
+            "{refused:?}"
+        );
+        let refused = store.revoke_from(DONOR, 1, &Rejection::BadSignature);
+        assert!(
+            matches!(refused, Err(StoreError::StoppedUntilReopen)),
+            "{refused:?}"
+        );
+        assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 1);
+        store.make_durable().unwrap();
+    }
+    let store = open_new_store(&dir);
+    for record in &signed[2..] {
+        assert_eq!(store.get(&record.id()).unwrap(), None);
+        assert_eq!(store.position(&record.id()).unwrap(), None);
+    }
+    store.append_durable(std::slice::from_ref(&next)).unwrap();
+    assert_eq!(
+        store.get(&next.id()).unwrap().as_deref(),
+        Some(next.bytes())
+    );
+    assert_eq!(store.get(&signed[2].id()).unwrap(), None);
+    assert_eq!(store.record_count().unwrap(), 3);
+    assert!(verify_store(&store).is_valid());
+}
+
+/// A chain's first group is written only by the transaction that creates its head: the open
+/// removes records above heads, and a record of a chain without one would stay for good.
+#[test]
+fn a_chains_first_group_is_not_written_ahead() {
+    fn panic_always() {
+        panic!("an injected fault");
+    }
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let donor = chain(DONOR, 2);
+    let other = chain(IMPLEMENTER, 1);
+    {
+        let store = open_new_store(&dir);
+        store.append_durable(&other).unwrap();
+        assert!(append_panicking_after_write_ahead(
+            &store,
+            panic_always,
+            &donor
+        ));
+        for record in &donor {
+            assert_eq!(store.get(&record.id()).unwrap(), None);
+        }
+        assert_eq!(store.iter_records().count(), 1);
+        store.make_durable().unwrap();
+    }
+    let store = open_new_store(&dir);
+    assert_eq!(store.iter_records().count(), 1);
+    store.append_durable(&donor).unwrap();
+    assert_eq!(store.record_count().unwrap(), 3);
     assert!(verify_store(&store).is_valid());
 }
