@@ -22,9 +22,12 @@
 //! (as two sled batches, after the head check, under the store's chain-writer lock, so that
 //! nothing at or below a head is ever overwritten): inside it, sled reads every key before it
 //! writes it, and these two are most of the keys an import writes (BENCHMARKS.md). A record
-//! above its chain's head is not part of the store: if the transaction fails, the append
-//! removes what it wrote ahead, and after a crash between the two, [`Store::open_with_lock`]
-//! removes every record above a head before anything reads the store.
+//! above its chain's head is not part of the store: every read of the chains (by id, by
+//! position, by range, whole-store scans) stops at the heads; if the transaction fails, the
+//! append removes what it wrote ahead; after a crash between the two, [`Store::open_with_lock`]
+//! removes every record above a head. If what was written ahead cannot be removed (sled
+//! failed, or a writer panicked while holding the lock), the store moves no head until it is
+//! opened again ([`StoreError::StoppedUntilReopen`]).
 //!
 //! [`Store::revoke_from`] is the only way records leave a chain: when the network's governance
 //! revokes a key or removes a member from a position on, the records from there on move in one
@@ -166,11 +169,11 @@ pub enum StoreError {
     /// Bytes in the store are not what this module writes.
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
-    /// An earlier append failed (or panicked) after writing records ahead of its heads and
-    /// could not remove them: the store moves no head until it is opened again, which removes
-    /// them (see the module doc).
+    /// A writer of the chains (an append or a revocation) failed partway or panicked, and
+    /// records written ahead of their heads may be left: the store moves no head until it is
+    /// opened again, which removes them (see the module doc).
     #[error(
-        "an earlier append failed partway and may have left records above their chains' \
+        "a write to the chains failed partway and may have left records above their chains' \
          heads; the store takes no more appends or revocations until the node restarts, \
          which removes them"
     )]
@@ -275,10 +278,11 @@ pub struct Store {
     pending_size_bytes: AtomicU64,
     /// Held by whatever moves heads ([`Store::append_group`], [`Store::revoke_from`]): an
     /// append writes records above the heads before its transaction moves them, which is safe
-    /// only while nothing else moves those heads. True once a failed append could not remove
-    /// what it wrote ahead: a later append at those positions would leave index entries
-    /// naming the wrong records, so appends are refused until the store is opened again (which
-    /// removes them).
+    /// only while nothing else moves those heads. True once records may be left above the
+    /// heads (an append could not remove what it wrote ahead); a poisoned lock counts the same,
+    /// since a panic may have struck between the write-ahead and the transaction. Then appends
+    /// and revocations are refused until the store is opened again, which removes those
+    /// records: another record at their positions would leave their index entries naming it.
     chain_writer: Mutex<bool>,
     /// See [`Store::set_fault_after_write_ahead`]; never set by the node.
     fault_after_write_ahead: OnceLock<fn()>,
@@ -403,36 +407,45 @@ impl Store {
     /// A record's wire bytes by id.
     /// Revoked records are found too (see [`Store::revocation`] to tell them apart).
     ///
-    /// Lookups by id ([`Store::get`], [`Store::position`]) and whole-store scans
-    /// ([`Store::iter_records`]) do not check the heads: in the moment between an append's
-    /// write-ahead and its transaction, or after an append that failed and could not remove
-    /// what it wrote ahead ([`StoreError::StoppedUntilReopen`]) until the store is opened
-    /// again, they can see a record above its chain's head. Chain reads
-    /// ([`Store::chain_range`], [`Store::chain_newest_first`]), which feed range sync, stop at
-    /// the head.
+    /// Like every read of the chains, it sees nothing above a chain's head (see the module
+    /// doc): a record an append wrote ahead is not found until its transaction commits.
     pub fn get(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(key) = self.index.get(id.0)? else {
             return Ok(self.revocation(id)?.map(|revoked| revoked.bytes));
         };
-        if let Some(bytes) = self.records.get(&key)? {
-            return Ok(Some(bytes.to_vec()));
+        let bytes = self.records.get(&key)?;
+        // Between these reads a failed append may have removed what it wrote ahead, or a
+        // revocation moved the record, and another record may have taken its place. Index
+        // entries are removed before their records and written after them, so an entry that
+        // still names the key vouches for the bytes read.
+        if self.index.get(id.0)?.as_deref() != Some(&key[..]) {
+            return Ok(self.revocation(id)?.map(|revoked| revoked.bytes));
         }
-        // Between the two reads, a failed append may have removed what it wrote ahead, or a
-        // revocation moved the record: only an index entry that is still there is corrupt.
-        if self.index.get(id.0)?.as_deref() == Some(&key[..]) {
+        let Some(bytes) = bytes else {
             return Err(StoreError::Corrupt(format!(
                 "the index names record {id}, which is not stored"
             )));
+        };
+        let (author, seq) = parse_chain_key(&key)?;
+        if !self.is_within_head(&author, seq)? {
+            return Ok(None);
         }
-        Ok(self.revocation(id)?.map(|revoked| revoked.bytes))
+        Ok(Some(bytes.to_vec()))
     }
 
-    /// Where a record is: (author, seq).
+    /// Where a record is: (author, seq). Nothing above a chain's head is found.
     pub fn position(&self, id: &RecordId) -> Result<Option<(String, u64)>, StoreError> {
-        match self.index.get(id.0)? {
-            Some(key) => parse_chain_key(&key).map(Some),
-            None => Ok(None),
-        }
+        let Some(key) = self.index.get(id.0)? else {
+            return Ok(None);
+        };
+        let (author, seq) = parse_chain_key(&key)?;
+        Ok(self.is_within_head(&author, seq)?.then_some((author, seq)))
+    }
+
+    /// Whether `author`'s chain reaches `seq`: the bound of every read of the chains, since an
+    /// append writes records above the heads just before its transaction moves them.
+    fn is_within_head(&self, author: &str, seq: u64) -> Result<bool, StoreError> {
+        Ok(self.head(author)?.is_some_and(|head| seq <= head.seq))
     }
 
     /// The head of an author's chain; `None` when the chain is empty.
@@ -503,18 +516,28 @@ impl Store {
     }
 
     /// Every record, chain by chain (chains in key order: by author length, then bytes), each
-    /// chain in seq order; read lazily, so a store of any size streams.
+    /// chain in seq order, up to each chain's head; read lazily, so a store of any size streams.
     pub fn iter_records(
         &self,
     ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
-        self.records.iter().map(|entry| {
-            let (key, value) = entry?;
-            let (author, seq) = parse_chain_key(&key)?;
-            Ok(StoredRecord {
-                author,
-                seq,
-                bytes: value.to_vec(),
-            })
+        let mut heads = HeadCache::new(self.heads.clone());
+        self.records.iter().filter_map(move |entry| {
+            let stored = entry.map_err(StoreError::from).and_then(|(key, value)| {
+                let (author, seq) = parse_chain_key(&key)?;
+                Ok(StoredRecord {
+                    author,
+                    seq,
+                    bytes: value.to_vec(),
+                })
+            });
+            match stored {
+                Ok(stored) => match heads.admits(&stored.author, stored.seq) {
+                    Ok(true) => Some(Ok(stored)),
+                    Ok(false) => None,
+                    Err(error) => Some(Err(error)),
+                },
+                Err(error) => Some(Err(error)),
+            }
         })
     }
 
@@ -550,6 +573,8 @@ impl Store {
         reason: &Rejection,
     ) -> Result<bool, StoreError> {
         let id = record.id();
+        // Without the chain-writer lock: an index entry an append wrote ahead can only make this
+        // answer "already held" for a record that the append is storing anyway.
         if self.index.contains_key(id.0)? || self.revoked_index.contains_key(id.0)? {
             return Ok(false);
         }
@@ -640,12 +665,14 @@ impl Store {
 
     /// For tests of what an append leaves when it stops between its write-ahead and its
     /// transaction: from now on, every append of this store calls `fault` there (a panicking
-    /// `fault` stands for a crash of the append at that point). Set at most once per store;
-    /// the node never sets it.
+    /// `fault` stands for a crash of the append at that point). At most once per open store
+    /// (a second call panics rather than keep the first fault quietly); the node never sets it.
     #[doc(hidden)]
     pub fn set_fault_after_write_ahead(&self, fault: fn()) {
-        // Set once per open store: a second call keeps the first fault.
-        let _ = self.fault_after_write_ahead.set(fault);
+        assert!(
+            self.fault_after_write_ahead.set(fault).is_ok(),
+            "a fault is already set after this store's write-ahead"
+        );
     }
 
     fn fault_then_commit_group(
@@ -813,6 +840,9 @@ impl Store {
         let Some(key) = chain_key(author, seq) else {
             return Ok(None);
         };
+        if !self.is_within_head(author, seq)? {
+            return Ok(None);
+        }
         Ok(self.records.get(key)?.map(|bytes| bytes.to_vec()))
     }
 
@@ -934,7 +964,8 @@ impl Store {
         self.pending_records.load(Ordering::Relaxed)
     }
 
-    /// The explorer's index tree (read by `explorer`; written only inside appends).
+    /// The explorer's index tree (read by `explorer`; written inside appends, and rebuilt at
+    /// open or after a revocation).
     pub(crate) fn explorer_tree(&self) -> &sled::Tree {
         &self.explorer
     }
@@ -942,9 +973,15 @@ impl Store {
     /// Up to `limit` stored record ids from `start` on, in byte order (id prefix search).
     pub fn ids_from(&self, start: &RecordId, limit: usize) -> Result<Vec<RecordId>, StoreError> {
         let mut ids = Vec::new();
-        for entry in self.index.range(start.0..).take(limit) {
-            let (key, _) = entry?;
-            ids.push(explorer::index::record_id(&key)?);
+        for entry in self.index.range(start.0..) {
+            if ids.len() == limit {
+                break;
+            }
+            let (id, key) = entry?;
+            let (author, seq) = parse_chain_key(&key)?;
+            if self.is_within_head(&author, seq)? {
+                ids.push(explorer::index::record_id(&id)?);
+            }
         }
         Ok(ids)
     }
@@ -1097,7 +1134,8 @@ impl Store {
         reason: &Rejection,
     ) -> Result<Vec<RecordId>, StoreError> {
         let _chain_writer = self.lock_chains()?;
-        // Only up to the head: nothing above it is part of the chain (see the module doc).
+        // Only up to the head: nothing above it is part of the chain (see the module doc). With
+        // the lock taken nothing is above a head, so this bound is a safeguard.
         let Some(head) = self.head(author)?.filter(|head| from_seq <= head.seq) else {
             return Ok(Vec::new());
         };
@@ -1476,6 +1514,43 @@ fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
     value[..SEQ_BYTES].copy_from_slice(&entry.record.header().seq.to_be_bytes());
     value[SEQ_BYTES..].copy_from_slice(&entry.record.id().0);
     value
+}
+
+/// The heads a scan in chain order checks its records against: one read per chain.
+struct HeadCache {
+    heads: sled::Tree,
+    /// The chain last asked about, and its head's seq.
+    current: Option<(String, Option<u64>)>,
+}
+
+impl HeadCache {
+    fn new(heads: sled::Tree) -> HeadCache {
+        HeadCache {
+            heads,
+            current: None,
+        }
+    }
+
+    /// Whether `author`'s chain reaches `seq`.
+    fn admits(&mut self, author: &str, seq: u64) -> Result<bool, StoreError> {
+        let cached = self
+            .current
+            .as_ref()
+            .filter(|(current, _)| current == author)
+            .map(|(_, head_seq)| *head_seq);
+        let head_seq = match cached {
+            Some(head_seq) => head_seq,
+            None => {
+                let head_seq = match self.heads.get(author.as_bytes())? {
+                    Some(value) => Some(parse_head(&value)?.seq),
+                    None => None,
+                };
+                self.current = Some((author.to_owned(), head_seq));
+                head_seq
+            }
+        };
+        Ok(head_seq.is_some_and(|head_seq| seq <= head_seq))
+    }
 }
 
 fn parse_head(value: &[u8]) -> Result<Head, StoreError> {

@@ -521,6 +521,7 @@ impl Signer {
             Err(error) => {
                 // None of the records is in a chain; proofs and pending records written
                 // before the failure are harmless (each stands on its own).
+                stop_if_store_stopped(&self.failure, &error);
                 let _ = ingest
                     .reply
                     .send(Err(SubmitError::Storage(error.to_string())));
@@ -837,7 +838,7 @@ impl Signer {
             let _ = self.appender.send(AppendJob::Append { records, replies });
             return None;
         }
-        let group = append_signed(&self.store, records, replies)?;
+        let group = append_signed(&self.store, &self.failure, records, replies)?;
         self.head = Some(last);
         if let Err(error) = self.after_governance() {
             // The records are appended; the governance state is derived again at the next
@@ -999,10 +1000,12 @@ fn sign_linked(
 /// error (no record of the group is in the chain) and returns `None`.
 fn append_signed(
     store: &Store,
+    failure: &Failure,
     records: Vec<VerifiedRecord>,
     replies: Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
 ) -> Option<AppendedGroup> {
     if let Err(error) = store.append_group(&records) {
+        stop_if_store_stopped(failure, &error);
         refuse(replies, &SubmitError::Storage(error.to_string()));
         return None;
     }
@@ -1015,6 +1018,15 @@ fn append_signed(
         published,
         ..AppendedGroup::default()
     })
+}
+
+/// Sets the writer's failure when the store takes no more appends until a restart
+/// ([`StoreError::StoppedUntilReopen`]): every later submission is then refused at once with
+/// that reason, as after a failed fsync, instead of being signed and refused by the store.
+fn stop_if_store_stopped(failure: &Failure, error: &AppendError) {
+    if matches!(error, AppendError::Store(StoreError::StoppedUntilReopen)) {
+        let _ = failure.set(error.to_string());
+    }
 }
 
 /// Answers every reply of a group that was not appended with `error`.
@@ -1044,7 +1056,7 @@ fn run_append(
                 continue;
             }
             AppendJob::Append { records, replies } => {
-                match append_signed(store, records, replies) {
+                match append_signed(store, &append.failure, records, replies) {
                     Some(group) => group,
                     None => {
                         append.failed.store(true, Ordering::SeqCst);
