@@ -19,7 +19,7 @@
 //! An append refuses a record that does not extend its author's head, and moves the heads in
 //! one sled transaction with `meta`, `explorer` and `governance`. The records of chains that
 //! already have a head, and their `index` entries, are written just before that transaction
-//! (as two sled batches, after the head check, under the store's chain-writer lock, so that
+//! (one insert each, after the head check, under the store's chain-writer lock, so that
 //! nothing at or below a head is ever overwritten): inside it, sled reads every key before it
 //! writes it, and these two are most of the keys an import writes (BENCHMARKS.md). A record
 //! above its chain's head is not part of the store: every read of the chains (by id, by
@@ -704,20 +704,24 @@ impl Store {
         Ok(guard)
     }
 
-    /// Writes the records that [`check_chains`] marked, and their index entries, as one batch
-    /// per tree.
+    /// Writes the records that [`check_chains`] marked, and their index entries.
+    ///
+    /// Plain inserts, not `sled::Batch`es: applying a batch takes sled's global write lock,
+    /// which waits for every flush in progress, so each batch would make the append wait for
+    /// the sync thread's flush of the previous group (16 concurrent submitters lost a third of
+    /// their throughput that way; BENCHMARKS.md, durable appends). The write-ahead need not be
+    /// atomic: whatever part of it a crash leaves lies above the heads and is removed at open.
     fn write_ahead(&self, prepared: &[Prepared<'_>]) -> Result<(), AppendError> {
-        let mut records = sled::Batch::default();
-        let mut index = sled::Batch::default();
         for entry in prepared.iter().filter(|entry| entry.written_ahead) {
-            records.insert(entry.key.as_slice(), entry.record.bytes());
-            index.insert(&entry.record.id().0, entry.key.as_slice());
+            // The record first: sled recovers a prefix of its log, so an index entry never
+            // names a record that is not there.
+            self.records
+                .insert(entry.key.as_slice(), entry.record.bytes())
+                .map_err(StoreError::from)?;
+            self.index
+                .insert(entry.record.id().0, entry.key.as_slice())
+                .map_err(StoreError::from)?;
         }
-        // Records first: an index entry never names a record that is not there.
-        self.records
-            .apply_batch(records)
-            .map_err(StoreError::from)?;
-        self.index.apply_batch(index).map_err(StoreError::from)?;
         Ok(())
     }
 
