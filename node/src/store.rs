@@ -44,7 +44,8 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::genesis::GenesisError;
@@ -284,6 +285,9 @@ pub struct Store {
     /// and revocations are refused until the store is opened again, which removes those
     /// records: another record at their positions would leave their index entries naming it.
     chain_writer: Mutex<bool>,
+    /// How many revocations have lowered a head, counted under the chain-writer lock once each
+    /// has committed: long scans read a head again when it changed ([`HeadCache`]).
+    revocations: Arc<AtomicU64>,
     /// See [`Store::set_fault_after_write_ahead`]; never set by the node.
     fault_after_write_ahead: OnceLock<fn()>,
     genesis: Genesis,
@@ -342,6 +346,7 @@ impl Store {
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(false),
+            revocations: Arc::default(),
             fault_after_write_ahead: OnceLock::new(),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
             db,
@@ -410,36 +415,45 @@ impl Store {
     /// Like every read of the chains, it sees nothing above a chain's head (see the module
     /// doc): a record an append wrote ahead is not found until its transaction commits.
     pub fn get(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(key) = self.index.get(id.0)? else {
-            return Ok(self.revocation(id)?.map(|revoked| revoked.bytes));
-        };
-        let bytes = self.records.get(&key)?;
-        // Between these reads a failed append may have removed what it wrote ahead, or a
-        // revocation moved the record, and another record may have taken its place. Index
-        // entries are removed before their records and written after them, so an entry that
-        // still names the key vouches for the bytes read.
-        if self.index.get(id.0)?.as_deref() != Some(&key[..]) {
-            return Ok(self.revocation(id)?.map(|revoked| revoked.bytes));
+        if let Some(found) = self.find_in_chain(id)? {
+            return Ok(Some(found.bytes));
         }
-        let Some(bytes) = bytes else {
-            return Err(StoreError::Corrupt(format!(
-                "the index names record {id}, which is not stored"
-            )));
-        };
-        let (author, seq) = parse_chain_key(&key)?;
-        if !self.is_within_head(&author, seq)? {
-            return Ok(None);
-        }
-        Ok(Some(bytes.to_vec()))
+        Ok(self.revocation(id)?.map(|revoked| revoked.bytes))
     }
 
     /// Where a record is: (author, seq). Nothing above a chain's head is found.
     pub fn position(&self, id: &RecordId) -> Result<Option<(String, u64)>, StoreError> {
+        Ok(self
+            .find_in_chain(id)?
+            .map(|found| (found.author, found.seq)))
+    }
+
+    /// The record `id` names in a chain, read through the index. The index entry is trusted
+    /// only as far as the bytes it leads to carry that id (read from their header) and lie
+    /// within their chain's head: an entry can outlive its record or name a position that
+    /// another record took (a failed append's write-ahead, a revocation between the reads, or
+    /// a power loss that kept the entry but not a record sled wrote as a blob; see the module
+    /// doc). The record is read before the head, so a record seen below the head was
+    /// committed.
+    fn find_in_chain(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
         let Some(key) = self.index.get(id.0)? else {
             return Ok(None);
         };
+        let Some(bytes) = self.records.get(&key)? else {
+            return Ok(None);
+        };
+        if aidledger_spec::signed::record_id_of_bytes(&bytes).ok() != Some(*id) {
+            return Ok(None);
+        }
         let (author, seq) = parse_chain_key(&key)?;
-        Ok(self.is_within_head(&author, seq)?.then_some((author, seq)))
+        if !self.is_within_head(&author, seq)? {
+            return Ok(None);
+        }
+        Ok(Some(StoredRecord {
+            author,
+            seq,
+            bytes: bytes.to_vec(),
+        }))
     }
 
     /// Whether `author`'s chain reaches `seq`: the bound of every read of the chains, since an
@@ -470,13 +484,11 @@ impl Store {
             .filter(|head| from_seq <= head.seq)
             .and_then(|head| chain_key(author, from_seq).zip(chain_key(author, head.seq)));
         let entries = range.map(|(start, end)| self.records.range(start..=end));
+        let records = self.bounded_by_heads(entries.into_iter().flatten());
         error
             .into_iter()
             .map(Err)
-            .chain(entries.into_iter().flatten().map(|entry| {
-                let (key, value) = entry?;
-                Ok((parse_chain_key(&key)?.1, value.to_vec()))
-            }))
+            .chain(records.map(|record| record.map(|record| (record.seq, record.bytes))))
     }
 
     /// At most `limit` records of `author` with seq below `before_seq` (all when `None`),
@@ -495,15 +507,11 @@ impl Store {
         });
         let range = last.and_then(|last| chain_key(author, 0).zip(chain_key(author, last)));
         let entries = range.map(|(start, end)| self.records.range(start..=end));
+        let records = self.bounded_by_heads(entries.into_iter().flat_map(|iter| iter.rev()));
         error.into_iter().map(Err).chain(
-            entries
-                .into_iter()
-                .flat_map(|iter| iter.rev())
+            records
                 .take(limit)
-                .map(|entry| {
-                    let (key, value) = entry?;
-                    Ok((parse_chain_key(&key)?.1, value.to_vec()))
-                }),
+                .map(|record| record.map(|record| (record.seq, record.bytes))),
         )
     }
 
@@ -520,9 +528,20 @@ impl Store {
     pub fn iter_records(
         &self,
     ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
-        let mut heads = HeadCache::new(self.heads.clone());
-        self.records.iter().filter_map(move |entry| {
-            let stored = entry.map_err(StoreError::from).and_then(|(key, value)| {
+        self.bounded_by_heads(self.records.iter())
+    }
+
+    /// The entries of a scan of `records` that lie within their chain's head, read lazily. A
+    /// scan can be paused for as long as its reader likes (an export, a peer's range sync):
+    /// when a revocation has lowered a head meanwhile, the head is read again, so that records
+    /// an append then wrote ahead at those positions are not let through.
+    fn bounded_by_heads(
+        &self,
+        entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + Send + 'static,
+    ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
+        let mut heads = HeadCache::new(self.heads.clone(), self.revocations.clone());
+        entries.filter_map(move |entry| {
+            let record = entry.map_err(StoreError::from).and_then(|(key, value)| {
                 let (author, seq) = parse_chain_key(&key)?;
                 Ok(StoredRecord {
                     author,
@@ -530,12 +549,10 @@ impl Store {
                     bytes: value.to_vec(),
                 })
             });
-            match stored {
-                Ok(stored) => match heads.admits(&stored.author, stored.seq) {
-                    Ok(true) => Some(Ok(stored)),
-                    Ok(false) => None,
-                    Err(error) => Some(Err(error)),
-                },
+            match record.and_then(|record| Ok((heads.admits(&record.author, record.seq)?, record)))
+            {
+                Ok((true, record)) => Some(Ok(record)),
+                Ok((false, _)) => None,
                 Err(error) => Some(Err(error)),
             }
         })
@@ -573,8 +590,9 @@ impl Store {
         reason: &Rejection,
     ) -> Result<bool, StoreError> {
         let id = record.id();
-        // Without the chain-writer lock: an index entry an append wrote ahead can only make this
-        // answer "already held" for a record that the append is storing anyway.
+        // Without the chain-writer lock: an index entry an append wrote ahead makes this answer
+        // "already held" for a record the append is storing; if that append then fails, the
+        // record is neither in the chain nor held as revoked, and a peer offers it again.
         if self.index.contains_key(id.0)? || self.revoked_index.contains_key(id.0)? {
             return Ok(false);
         }
@@ -713,8 +731,11 @@ impl Store {
     /// atomic: whatever part of it a crash leaves lies above the heads and is removed at open.
     fn write_ahead(&self, prepared: &[Prepared<'_>]) -> Result<(), AppendError> {
         for entry in prepared.iter().filter(|entry| entry.written_ahead) {
-            // The record first: sled recovers a prefix of its log, so an index entry never
-            // names a record that is not there.
+            // The record first, so that a reader who finds the entry finds the record. After a
+            // crash either may be missing (sled keeps a record over its blob threshold in a
+            // file of its own, which can be lost on power loss while the small entry written
+            // after it survives): reads by id check the bytes' id ([`Store::get`]), and the
+            // open removes every record above a head.
             self.records
                 .insert(entry.key.as_slice(), entry.record.bytes())
                 .map_err(StoreError::from)?;
@@ -844,10 +865,11 @@ impl Store {
         let Some(key) = chain_key(author, seq) else {
             return Ok(None);
         };
-        if !self.is_within_head(author, seq)? {
+        // The record first, then the head: a record seen below the head was committed.
+        let Some(bytes) = self.records.get(key)? else {
             return Ok(None);
-        }
-        Ok(self.records.get(key)?.map(|bytes| bytes.to_vec()))
+        };
+        Ok(self.is_within_head(author, seq)?.then(|| bytes.to_vec()))
     }
 
     /// Whether a proof of these two records (in either order) is stored.
@@ -981,10 +1003,9 @@ impl Store {
             if ids.len() == limit {
                 break;
             }
-            let (id, key) = entry?;
-            let (author, seq) = parse_chain_key(&key)?;
-            if self.is_within_head(&author, seq)? {
-                ids.push(explorer::index::record_id(&id)?);
+            let id = explorer::index::record_id(&entry?.0)?;
+            if self.find_in_chain(&id)?.is_some() {
+                ids.push(id);
             }
         }
         Ok(ids)
@@ -1063,19 +1084,31 @@ impl Store {
         &self,
     ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
         let records = self.records.clone();
-        self.governance.iter().map(move |entry| {
-            let (key, _) = entry?;
-            let (author, seq) = parse_chain_key(&key)?;
-            let bytes = records.get(&key)?.ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "the governance index names {author} seq {seq}, which is not stored"
-                ))
-            })?;
-            Ok(StoredRecord {
-                author,
-                seq,
-                bytes: bytes.to_vec(),
-            })
+        let mut heads = HeadCache::new(self.heads.clone(), self.revocations.clone());
+        self.governance.iter().filter_map(move |entry| {
+            let read = || {
+                let (key, _) = entry?;
+                let (author, seq) = parse_chain_key(&key)?;
+                let bytes = records.get(&key)?;
+                // A revocation may have moved the record since the index entry was read, and
+                // an append may have written another one ahead at its position.
+                let within = heads.admits(&author, seq)?;
+                match bytes {
+                    Some(bytes) if within && is_governance_bytes(&bytes) => {
+                        Ok(Some(StoredRecord {
+                            author,
+                            seq,
+                            bytes: bytes.to_vec(),
+                        }))
+                    }
+                    Some(_) => Ok(None),
+                    None if within => Err(StoreError::Corrupt(format!(
+                        "the governance index names {author} seq {seq}, which is not stored"
+                    ))),
+                    None => Ok(None),
+                }
+            };
+            read().transpose()
         })
     }
 
@@ -1214,6 +1247,9 @@ impl Store {
             TransactionError::Abort(error) => StoreError::Corrupt(error.to_string()),
             TransactionError::Storage(error) => error.into(),
         })?;
+        // Before the lock is released, so before any append can write ahead at the positions
+        // this revocation freed.
+        self.revocations.fetch_add(1, Ordering::SeqCst);
         let ids: Vec<RecordId> = moved.iter().map(|(_, id, _)| *id).collect();
         self.drop_pending_from(author, from_seq)?;
         self.drop_proofs_naming(author, from_seq, &ids)?;
@@ -1520,28 +1556,32 @@ fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
     value
 }
 
-/// The heads a scan in chain order checks its records against: one read per chain.
+/// The heads a scan in chain order checks its records against: one read per chain, and again
+/// after every revocation (the only thing that lowers a head).
 struct HeadCache {
     heads: sled::Tree,
-    /// The chain last asked about, and its head's seq.
-    current: Option<(String, Option<u64>)>,
+    revocations: Arc<AtomicU64>,
+    /// The chain last asked about, its head's seq, and the revocation count before the read.
+    current: Option<(String, Option<u64>, u64)>,
 }
 
 impl HeadCache {
-    fn new(heads: sled::Tree) -> HeadCache {
+    fn new(heads: sled::Tree, revocations: Arc<AtomicU64>) -> HeadCache {
         HeadCache {
             heads,
+            revocations,
             current: None,
         }
     }
 
-    /// Whether `author`'s chain reaches `seq`.
+    /// Whether `author`'s chain reaches `seq` (asked after the record at `seq` was read).
     fn admits(&mut self, author: &str, seq: u64) -> Result<bool, StoreError> {
+        let revocations = self.revocations.load(Ordering::SeqCst);
         let cached = self
             .current
             .as_ref()
-            .filter(|(current, _)| current == author)
-            .map(|(_, head_seq)| *head_seq);
+            .filter(|(current, _, read_at)| current == author && *read_at == revocations)
+            .map(|(_, head_seq, _)| *head_seq);
         let head_seq = match cached {
             Some(head_seq) => head_seq,
             None => {
@@ -1549,7 +1589,7 @@ impl HeadCache {
                     Some(value) => Some(parse_head(&value)?.seq),
                     None => None,
                 };
-                self.current = Some((author.to_owned(), head_seq));
+                self.current = Some((author.to_owned(), head_seq, revocations));
                 head_seq
             }
         };
@@ -1625,11 +1665,32 @@ fn read_genesis(data_dir: &Path) -> Result<(Genesis, Vec<u8>), OpenError> {
 
 /// Opens sled. sled 0.34 panics on some corrupted files instead of returning an error; the
 /// panic is caught here so that a corrupted store is an error a person can act on.
+/// How long an open waits for sled's own file lock. sled releases it only when the last of its
+/// background tasks lets go of the database, which can be a moment after the store that held
+/// it was dropped (a store reopened in the same process: the CLI, the tests). The caller
+/// holds the data directory's lock, so a sled lock still held is a closing store's.
+const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
+const SLED_LOCK_RETRY: Duration = Duration::from_millis(10);
+
+/// Whether sled could not open because its file lock is held (sled 0.34 reports it only as an
+/// I/O error with this message).
+fn is_sled_lock_error(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
 fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
-    let config = sled::Config::new()
-        .path(path)
-        .cache_capacity(STORE_CACHE_BYTES);
-    let outcome = catch_unwind(AssertUnwindSafe(|| config.open()));
+    let started = Instant::now();
+    let outcome = loop {
+        let config = sled::Config::new()
+            .path(path)
+            .cache_capacity(STORE_CACHE_BYTES);
+        match catch_unwind(AssertUnwindSafe(|| config.open())) {
+            Ok(Err(error)) if is_sled_lock_error(&error) && started.elapsed() < SLED_LOCK_WAIT => {
+                std::thread::sleep(SLED_LOCK_RETRY);
+            }
+            outcome => break outcome,
+        }
+    };
     let detail = match outcome {
         Ok(Ok(db)) => return Ok(db),
         Ok(Err(error)) => error.to_string(),

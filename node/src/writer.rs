@@ -1004,7 +1004,13 @@ fn append_signed(
     records: Vec<VerifiedRecord>,
     replies: Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
 ) -> Option<AppendedGroup> {
-    if let Err(error) = store.append_group(&records) {
+    // A panic inside the append (a bug) must not end the append thread: the store refuses
+    // appends from then on (its lock is poisoned), and the writer says so to every submitter.
+    let appended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.append_group(&records)
+    }))
+    .unwrap_or(Err(AppendError::Store(StoreError::StoppedUntilReopen)));
+    if let Err(error) = appended {
         stop_if_store_stopped(failure, &error);
         refuse(replies, &SubmitError::Storage(error.to_string()));
         return None;

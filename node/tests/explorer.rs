@@ -379,7 +379,7 @@ fn activity_pages_read_every_record_once_across_groups_and_a_rebuild() {
 /// Opens a closed store's sled files, hands `inspect` the explorer tree, and removes the
 /// index's version key, so that the next open for writing rebuilds the index from the chains.
 fn forget_index_version(dir: &std::path::Path, inspect: impl FnOnce(&sled::Tree)) {
-    let db = sled::open(dir.join(aidledger_node::datadir::STORE_DIR)).unwrap();
+    let db = raw_sled(dir);
     let explorer = db.open_tree("explorer").unwrap();
     inspect(&explorer);
     explorer.remove("v").unwrap();

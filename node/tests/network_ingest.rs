@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aidledger_node::governance::Governance;
 use aidledger_node::network::sync::{Action, Syncer, BUFFERED_BATCHES_MAX};
 use aidledger_node::network::wire::{SyncRequest, WireHead};
-use aidledger_node::writer::{IngestOutcome, Placement, SigningKeys, Writer};
+use aidledger_node::writer::{IngestOutcome, Placement, SigningKeys, SubmitError, Writer};
 use aidledger_node::Store;
 use aidledger_spec::{SignedRecord, VerifiedRecord};
 use common::{chain, key_of, open_new_store, record, statement, DONOR, IMPLEMENTER};
@@ -279,4 +279,39 @@ fn records_are_published_in_chain_order_around_a_rotation() {
             .verify(entry.unwrap().1)
             .expect("a stored record verifies");
     }
+}
+
+/// A panic inside an append (a bug) answers that group with an error instead of ending the
+/// append thread; the writer then refuses every submission and ingest at once, saying that the
+/// node must restart, and nothing of the groups after the panic is stored.
+#[test]
+fn a_panic_inside_an_append_stops_the_writer_with_its_reason() {
+    fn panic_always() {
+        panic!("an injected fault");
+    }
+    let fixture = Fixture::new();
+    let submit = |text: &str| {
+        fixture
+            .runtime
+            .block_on(fixture.writer.submit(statement(text), 64))
+    };
+    submit("before").expect("the first record is stored");
+    fixture.store.set_fault_after_write_ahead(panic_always);
+    for text in ["during", "after"] {
+        match submit(text) {
+            Err(SubmitError::Storage(reason)) => {
+                assert!(reason.contains("until the node restarts"), "{reason}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    let ingested = fixture
+        .runtime
+        .block_on(fixture.writer.ingest(chain(IMPLEMENTER, 1), Vec::new()));
+    assert!(
+        matches!(&ingested, Err(SubmitError::Storage(reason)) if reason.contains("restarts")),
+        "{ingested:?}"
+    );
+    assert_eq!(fixture.head_seq(DONOR), Some(0));
+    assert_eq!(fixture.head_seq(IMPLEMENTER), None);
 }

@@ -158,6 +158,14 @@ impl SignedRecord {
     }
 }
 
+/// The id of a record's wire bytes, from its header alone (neither the body nor the signature
+/// is checked): what a store uses to confirm that the bytes it found under an id are that
+/// record's.
+pub fn record_id_of_bytes(bytes: &[u8]) -> Result<RecordId, DecodeError> {
+    let (_, header_size_bytes): (RecordHeader, usize) = codec::decode_prefix(bytes)?;
+    Ok(record_id_of_header_bytes(&bytes[..header_size_bytes]))
+}
+
 /// The body kind a record's header states, read without decoding the record: the pipeline
 /// uses it to keep governance records ahead of the records they govern. `None` when the bytes
 /// are too short to hold a header; verification reports why.

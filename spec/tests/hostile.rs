@@ -268,7 +268,10 @@ proptest! {
     #[test]
     fn decoders_never_panic_on_arbitrary_bytes(bytes in hostile_bytes()) {
         let pool = pool();
-        let _ = SignedRecord::parse(bytes.clone());
+        let id = aidledger_spec::signed::record_id_of_bytes(&bytes);
+        if let Ok(record) = SignedRecord::parse(bytes.clone()) {
+            prop_assert_eq!(id.ok(), Some(record.id), "the id from the header alone");
+        }
         let _ = Genesis::decode(&bytes);
         let _ = codec::decode_exact::<Body>(&bytes);
         read_whole_bundle(&bytes);
@@ -469,4 +472,21 @@ fn batch_may_accept_a_mixed_order_r_that_strict_verification_rejects() {
         "the batch never accepted: the documented difference is gone; update FORMAT.md"
     );
     assert!(batch_accepted < 16, "the batch always accepted");
+}
+
+#[test]
+fn the_id_of_record_bytes_is_read_from_the_header_alone() {
+    for bytes in &pool().valid {
+        let parsed = SignedRecord::parse(bytes.clone()).unwrap();
+        assert_eq!(
+            aidledger_spec::signed::record_id_of_bytes(bytes).unwrap(),
+            parsed.id
+        );
+        // A body cut short does not change the id: the store checks ids, not whole records.
+        let header_and_some = &bytes[..bytes.len() - 1];
+        assert_eq!(
+            aidledger_spec::signed::record_id_of_bytes(header_and_some).unwrap(),
+            parsed.id
+        );
+    }
 }

@@ -304,3 +304,23 @@ impl Drop for TestNode {
         }
     }
 }
+
+/// Opens a closed store's sled files directly, as a crash or a damaged file leaves them. sled
+/// lets go of its file lock only when its background tasks have let go of a closed store, a
+/// moment after the store is dropped: wait for it, as `Store::open` does.
+pub fn raw_sled(dir: &Path) -> sled::Db {
+    let path = dir.join(aidledger_node::datadir::STORE_DIR);
+    let started = Instant::now();
+    loop {
+        match sled::open(&path) {
+            Ok(db) => return db,
+            Err(error)
+                if error.to_string().contains("could not acquire lock")
+                    && started.elapsed() < Duration::from_secs(5) =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => panic!("open {}: {error}", path.display()),
+        }
+    }
+}
