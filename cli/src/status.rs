@@ -1,6 +1,7 @@
 //! `aidledger status --node URL`: a node's view of the network — its peers, the head of every
-//! chain it holds, how far it is behind its peers, and the chains it has proof of a fork for.
-//! Exit 0 when no fork is known, 1 when a chain is forked, 2 when the node cannot be asked.
+//! chain it holds, how far it is behind its peers, the chains it has proof of a fork for, and
+//! whether it takes records. Exit 0 when all is well, 1 when a chain is forked or the node has
+//! stopped taking records (it must be restarted), 2 when the node cannot be asked.
 
 use std::process::ExitCode;
 
@@ -35,11 +36,16 @@ pub fn run(node: &str, json: bool) -> Result<ExitCode> {
     let forked = status["forks"]
         .as_array()
         .is_some_and(|forks| !forks.is_empty());
-    Ok(if forked {
+    Ok(if forked || refuses_records(&status) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Whether the node says its writer has stopped (a node before this field says nothing).
+fn refuses_records(status: &Value) -> bool {
+    status["accepting_records"] == Value::Bool(false)
 }
 
 /// The status as text.
@@ -58,6 +64,12 @@ pub fn render(status: &Value) -> String {
         "records {} (waiting for a predecessor: {}), behind peers by {}\n",
         status["records"], status["pending"], status["behind"]
     ));
+    if refuses_records(status) {
+        out.push_str(
+            "STOPPED: the node takes no records until it is restarted (its submit API's \
+             /v1/status says why)\n",
+        );
+    }
     let peers = status["peers"].as_array().cloned().unwrap_or_default();
     out.push_str(&format!("peers: {}\n", peers.len()));
     for peer in &peers {
@@ -91,4 +103,28 @@ pub fn render(status: &Value) -> String {
         _ => out.push_str("forks: none\n"),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn status(accepting: Option<bool>) -> Value {
+        let mut status = json!({"org": "GB-GOV-1", "records": 3, "heads": [], "forks": []});
+        if let Some(accepting) = accepting {
+            status["accepting_records"] = Value::Bool(accepting);
+        }
+        status
+    }
+
+    #[test]
+    fn a_stopped_writer_is_a_stopped_line() {
+        assert!(refuses_records(&status(Some(false))));
+        assert!(render(&status(Some(false))).contains("STOPPED: the node takes no records"));
+        for fine in [Some(true), None] {
+            assert!(!refuses_records(&status(fine)), "{fine:?}");
+            assert!(!render(&status(fine)).contains("STOPPED"), "{fine:?}");
+        }
+    }
 }

@@ -151,6 +151,11 @@ impl RunningNode {
         &self.endpoints.public
     }
 
+    /// The store (for in-process callers such as tests).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
     /// The bearer token of the submit API.
     pub fn token(&self) -> &str {
         &self.token
@@ -566,9 +571,11 @@ async fn serve(
         ),
         spawn_server(
             public_listener,
-            network::status::router(store.clone(), org.clone(), network.status()).merge(
-                public::router_with_governance(store.clone(), governance.clone()),
-            ),
+            network::status::router(store.clone(), writer.clone(), org.clone(), network.status())
+                .merge(public::router_with_governance(
+                    store.clone(),
+                    governance.clone(),
+                )),
             shutdown_receiver,
         ),
     ];

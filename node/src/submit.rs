@@ -321,17 +321,22 @@ async fn enqueue<'a>(
     }
 }
 
-/// `GET /v1/status`: the organisation, network, number of stored records and the chain's head.
+/// `GET /v1/status`: the organisation, network, number of stored records, the chain's head,
+/// and whether the writer takes records (with its reason when it does not: the operator's
+/// cue to restart the node).
 async fn status(State(state): State<Arc<SubmitState>>) -> Result<Json<Value>, ApiError> {
     let org = state.org.clone();
     let (records, head) = api::blocking(&state.store, move |store| {
         Ok((store.record_count()?, store.head(&org)?))
     })
     .await?;
+    let writer_failure = state.writer.failure();
     Ok(Json(json!({
         "org": state.org,
         "network_id": state.store.network_id(),
         "records": records,
         "head": head,
+        "accepting_records": writer_failure.is_none(),
+        "writer_failure": writer_failure,
     })))
 }

@@ -273,6 +273,7 @@ struct AppendFlags {
 /// The handle of the writer threads.
 pub struct Writer {
     governance: Arc<Governance>,
+    failure: Failure,
     sender: mpsc::Sender<Message>,
     committed: broadcast::Sender<CommittedRecord>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -320,11 +321,13 @@ impl Writer {
                 };
                 run_append(&append_store, &append_receiver, &sync_sender, &flags)
             })?;
+        let sync_failure = failure.clone();
         let sync_thread = std::thread::Builder::new()
             .name("aidledger-sync".into())
-            .spawn(move || run_sync(&store, &failure, &sync_receiver, &published))?;
+            .spawn(move || run_sync(&store, &sync_failure, &sync_receiver, &published))?;
         Ok(Writer {
             governance,
+            failure,
             sender,
             committed,
             threads: Mutex::new(vec![sign_thread, append_thread, sync_thread]),
@@ -334,6 +337,12 @@ impl Writer {
     /// The governance state the writer judges records under (the network's too).
     pub fn governance(&self) -> &Arc<Governance> {
         &self.governance
+    }
+
+    /// Why the writer refuses every submission and ingest until the node restarts (a failed
+    /// fsync, or a store stopped after a failed append), or `None` while it takes records.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.get().cloned()
     }
 
     /// Queues a checked body and waits until its record is durable.

@@ -234,6 +234,39 @@ fn the_submit_api_needs_the_token() {
 }
 
 #[test]
+fn status_says_when_the_writer_has_stopped() {
+    fn panic_always() {
+        panic!("an injected fault between the write-ahead and the head transaction");
+    }
+    let root = tempfile::tempdir().unwrap();
+    let node = TestNode::start(root.path(), DONOR);
+    node.submit(&statement("before"));
+    let public_status = || -> Value { node.public_get("/api/status").json().unwrap() };
+    let status = node.status();
+    assert_eq!(status["accepting_records"], true, "{status}");
+    assert_eq!(status["writer_failure"], Value::Null, "{status}");
+    assert_eq!(public_status()["accepting_records"], true);
+
+    node.node()
+        .store()
+        .set_fault_after_write_ahead(panic_always);
+    let (code, json) = node.submit_raw(encode(&statement("during")));
+    assert_eq!(code, 500, "{json}");
+
+    let status = node.status();
+    assert_eq!(status["accepting_records"], false, "{status}");
+    let reason = status["writer_failure"].as_str().unwrap_or_default();
+    assert!(reason.contains("until the node restarts"), "{status}");
+    assert_eq!(status["records"], 1, "{status}");
+    let public = public_status();
+    assert_eq!(public["accepting_records"], false, "{public}");
+    assert!(
+        public.get("writer_failure").is_none(),
+        "the public status keeps the reason to the operator: {public}"
+    );
+}
+
+#[test]
 fn bodies_over_the_limit_get_413_and_large_treaties_fit() {
     let root = tempfile::tempdir().unwrap();
     let node = TestNode::start(root.path(), DONOR);

@@ -1,6 +1,6 @@
 //! The node's status as `GET /api/status` on the public listener: peers, heads per author,
-//! records behind the peers, forks. The network task keeps a snapshot; the handler adds what
-//! the store knows.
+//! records behind the peers, forks, and whether the node takes records. The network task keeps
+//! a snapshot; the handler adds what the store and the writer know.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
 use crate::store::Store;
+use crate::writer::Writer;
 
 /// A connected member node.
 #[derive(Clone, Debug, Serialize)]
@@ -52,14 +53,21 @@ pub type SharedStatus = Arc<RwLock<NetworkStatus>>;
 
 struct StatusState {
     store: Arc<Store>,
+    writer: Arc<Writer>,
     org: String,
     network: SharedStatus,
 }
 
 /// The `/api/status` route (merged into the public router).
-pub fn router(store: Arc<Store>, org: String, network: SharedStatus) -> Router {
+pub fn router(
+    store: Arc<Store>,
+    writer: Arc<Writer>,
+    org: String,
+    network: SharedStatus,
+) -> Router {
     let state = Arc::new(StatusState {
         store,
+        writer,
         org,
         network,
     });
@@ -91,6 +99,8 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         "peer_id": network.peer_id,
         "listen": network.listen,
         "records": records,
+        // Only whether: the reason (a path, an I/O error) is for the operator's /v1/status.
+        "accepting_records": state.writer.failure().is_none(),
         "pending": pending,
         "heads": heads.iter().map(|(author, head)| json!({"org": author, "seq": head.seq, "id": head.id})).collect::<Vec<_>>(),
         "behind": behind_by_author.values().sum::<u64>(),
