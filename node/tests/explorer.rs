@@ -555,6 +555,99 @@ fn an_acknowledgement_stored_before_its_transaction_counts_when_the_transaction_
     );
 }
 
+/// An acknowledgement counts while it stands: when the receiver withdraws its receipt, or
+/// corrects it to acknowledge another transaction, the acknowledged totals and the record
+/// pages follow (as `aidledger flow` and `reconcile` do, which read corrected transactions),
+/// also for a receipt of a transaction not stored yet; and the rebuilt index agrees.
+#[test]
+fn a_withdrawn_or_redirected_acknowledgement_stops_counting() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = Arc::new(open_new_store(&dir));
+    let tx =
+        |amount: &str, acknowledges| Body::Transaction(disbursement("ACT-W", amount, acknowledges));
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![tx("10.00", None), tx("4.00", None)],
+        (0, RecordId::ZERO),
+    );
+    let unsent = record(DONOR, 2, donor[1].id(), tx("2.00", None));
+    let receipts = vec![
+        tx("10.00", Some(donor[0].id())),
+        tx("10.00", Some(donor[0].id())),
+        tx("2.00", Some(unsent.id())),
+    ];
+    let receipts = extend(&store, IMPLEMENTER, receipts, (0, RecordId::ZERO));
+    let server = Server::start(store.clone());
+    let acknowledged = || -> Vec<(String, String)> {
+        let page = server.json("/api/activity/ACT-W");
+        let totals = page["acknowledged"].as_array().cloned().unwrap_or_default();
+        totals
+            .iter()
+            .map(|total| (total["count"].to_string(), total["sum"].to_string()))
+            .collect()
+    };
+    let acknowledgers = |id: RecordId| -> Vec<String> {
+        let page = server.json(&format!("/api/record/{id}"));
+        let by = page["acknowledged_by"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        by.iter().map(|summary| summary["id"].to_string()).collect()
+    };
+    let quoted = |id: RecordId| format!("\"{id}\"");
+    assert_eq!(acknowledged(), [("1".into(), "\"10.00\"".into())]);
+    assert_eq!(acknowledgers(donor[0].id()).len(), 2);
+
+    let correct = |target: RecordId, replacement: Option<Body>| {
+        Body::Correction(Correction {
+            corrects: target,
+            reason: "receipt revised".into(),
+            replacement: replacement.map(|body| match body {
+                Body::Transaction(transaction) => Replacement::Transaction(transaction),
+                _ => unreachable!(),
+            }),
+        })
+    };
+    let mut next = (3, receipts[2].id());
+    let mut revise = |target: RecordId, replacement: Option<Body>| {
+        let made = extend(
+            &store,
+            IMPLEMENTER,
+            vec![correct(target, replacement)],
+            next,
+        );
+        next = (next.0 + 1, made[0].id());
+    };
+    // One of two receipts withdrawn: the other still acknowledges.
+    revise(receipts[0].id(), None);
+    assert_eq!(acknowledged(), [("1".into(), "\"10.00\"".into())]);
+    assert_eq!(acknowledgers(donor[0].id()), [quoted(receipts[1].id())]);
+    // The other one now acknowledges the second disbursement instead.
+    revise(receipts[1].id(), Some(tx("4.00", Some(donor[1].id()))));
+    assert_eq!(acknowledged(), [("1".into(), "\"4.00\"".into())]);
+    assert!(acknowledgers(donor[0].id()).is_empty());
+    assert_eq!(acknowledgers(donor[1].id()), [quoted(receipts[1].id())]);
+    // A receipt of a transaction not stored yet, withdrawn before it arrives.
+    revise(receipts[2].id(), None);
+    store.append_durable(std::slice::from_ref(&unsent)).unwrap();
+    assert_eq!(acknowledged(), [("1".into(), "\"4.00\"".into())]);
+    // Nothing acknowledges any more.
+    revise(receipts[1].id(), Some(tx("4.00", None)));
+    assert_eq!(acknowledged(), Vec::<(String, String)>::new());
+
+    let page = |store: &Store| {
+        let page = aidledger_node::explorer::model::activity_page(store, "ACT-W", None).unwrap();
+        serde_json::to_value(page).unwrap()
+    };
+    let written = page(&store);
+    drop(server);
+    drop(store);
+    forget_index_version(&dir, |_| {});
+    assert_eq!(written, page(&open_new_store(&dir)));
+}
+
 /// The index written by appends, in whatever order records arrived, equals the index rebuilt
 /// from the chains: totals, acknowledged totals, flows and listings of an activity with
 /// acknowledgements (one stored before its transaction), a foreign correction, an own

@@ -14,8 +14,8 @@
 //! | `f` | activity, provider ref, receiver ref, type (u8), currency | [`Total`] of the flow between them |
 //! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records of one org appended in one transaction (its transactions, and the author's own corrections of them under the replacement's activities) |
 //! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
-//! | `k` | acknowledged id, acknowledging id | empty |
-//! | `K` | acknowledged id | empty: acknowledged at least once |
+//! | `k` | acknowledged id, acknowledging id | empty: a current acknowledgement (the acknowledging transaction's own id, also when its author's correction made it acknowledge; removed when a correction withdrew it or made it acknowledge another) |
+//! | `K` | acknowledged id | how many `k` keys it has (u64); absent at 0 |
 //! | `P` | acknowledged id | empty: acknowledged before it was stored; its value joins the acknowledged totals when it arrives |
 //! | `p` | (nothing) | how many `P` keys there are (u64), so that appends look for one only when some exist |
 //! | `c` | corrected id, correction seq (u64), correction id | empty |
@@ -39,8 +39,12 @@
 //!
 //! Totals follow corrections: a correction of a transaction by its own author takes the
 //! corrected value (the author's latest correction's replacement, else the original) out of every total
-//! and puts the replacement's value in (nothing for a withdrawal). A correction that corrects
-//! another correction changes no total (documented limitation; the record pages show it).
+//! and puts the replacement's value in (nothing for a withdrawal). So does what it
+//! acknowledges: a receipt withdrawn, or corrected to acknowledge another transaction, stops
+//! counting for the one it acknowledged, whose value leaves the acknowledged totals when no
+//! current acknowledgement is left (as `aidledger flow` and `reconcile` read corrected
+//! transactions). A correction that corrects another correction changes no total (documented
+//! limitation; the record pages show it).
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
@@ -55,7 +59,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use crate::store::{AppendError, StoreError};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
-pub const INDEX_VERSION: u32 = 4;
+pub const INDEX_VERSION: u32 = 5;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
 const SEQ_BYTES: usize = 8;
@@ -514,28 +518,84 @@ fn update_total(
     Ok(stored)
 }
 
-/// Records that `by` acknowledges `acknowledged`; the first acknowledgement of a transaction
-/// moves its value into the acknowledged totals.
+/// Records that `by` acknowledges `acknowledged`; the first current acknowledgement of a
+/// transaction moves its value into the acknowledged totals.
 fn acknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) -> TxResult<()> {
-    let marker = Key::new(tag::ACKNOWLEDGED_MARK)
-        .bytes(&acknowledged.0)
-        .into_vec();
-    let first = trees.explorer.insert(marker, &[][..])?.is_none();
     let key = Key::new(tag::ACKNOWLEDGED_BY)
         .bytes(&acknowledged.0)
         .bytes(&by.0);
-    trees.explorer.insert(key.into_vec(), &[][..])?;
-    if first {
-        if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
-            add_acknowledged(trees, &transaction, 1)?;
-        } else if body_in_tx(trees, &acknowledged)?.is_none() {
-            // Not stored yet: counted when it arrives (`index_transaction`).
-            let early = Key::new(tag::ACKNOWLEDGED_EARLY)
-                .bytes(&acknowledged.0)
-                .into_vec();
-            trees.explorer.insert(early, &[][..])?;
-            trees.change_early_count(1)?;
-        }
+    if trees.explorer.insert(key.into_vec(), &[][..])?.is_some() {
+        return Ok(()); // already counted
+    }
+    let count = acknowledgers(trees, &acknowledged)?;
+    set_acknowledgers(trees, &acknowledged, count + 1)?;
+    if count > 0 {
+        return Ok(());
+    }
+    if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
+        add_acknowledged(trees, &transaction, 1)?;
+    } else if body_in_tx(trees, &acknowledged)?.is_none() {
+        // Not stored yet: counted when it arrives (`index_transaction`).
+        let early = Key::new(tag::ACKNOWLEDGED_EARLY)
+            .bytes(&acknowledged.0)
+            .into_vec();
+        trees.explorer.insert(early, &[][..])?;
+        trees.change_early_count(1)?;
+    }
+    Ok(())
+}
+
+/// Undoes [`acknowledge`] when the author of `by` corrected it to acknowledge something else
+/// or withdrew it: once no current acknowledgement is left, the transaction's value leaves
+/// the acknowledged totals (or its `P` key goes, if it is still not stored).
+fn unacknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) -> TxResult<()> {
+    let key = Key::new(tag::ACKNOWLEDGED_BY)
+        .bytes(&acknowledged.0)
+        .bytes(&by.0);
+    if trees.explorer.remove(key.into_vec())?.is_none() {
+        return Ok(()); // never counted
+    }
+    let count = acknowledgers(trees, &acknowledged)?.saturating_sub(1);
+    set_acknowledgers(trees, &acknowledged, count)?;
+    if count > 0 {
+        return Ok(());
+    }
+    let early = Key::new(tag::ACKNOWLEDGED_EARLY)
+        .bytes(&acknowledged.0)
+        .into_vec();
+    if trees.explorer.remove(early)?.is_some() {
+        trees.change_early_count(-1)?;
+    } else if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
+        add_acknowledged(trees, &transaction, -1)?;
+    }
+    Ok(())
+}
+
+/// How many current acknowledgements a record has (its `K` value; 0 without one).
+fn acknowledgers(trees: &AppendTrees<'_>, acknowledged: &RecordId) -> TxResult<u64> {
+    let mark = Key::new(tag::ACKNOWLEDGED_MARK).bytes(&acknowledged.0);
+    match trees.explorer.get(mark.into_vec())? {
+        None => Ok(0),
+        Some(value) => Ok(u64::from_be_bytes(value.as_ref().try_into().map_err(
+            |_| {
+                corrupt(format!(
+                    "the acknowledgement count of {acknowledged} is not a u64"
+                ))
+            },
+        )?)),
+    }
+}
+
+/// Writes a record's `K` count, or removes the key at 0 (the record pages then skip the scan
+/// of its `k` keys).
+fn set_acknowledgers(trees: &AppendTrees<'_>, acknowledged: &RecordId, count: u64) -> TxResult<()> {
+    let mark = Key::new(tag::ACKNOWLEDGED_MARK)
+        .bytes(&acknowledged.0)
+        .into_vec();
+    if count == 0 {
+        trees.explorer.remove(mark)?;
+    } else {
+        trees.explorer.insert(mark, &count.to_be_bytes()[..])?;
     }
     Ok(())
 }
@@ -583,16 +643,31 @@ fn correct(
     }
     let latest = Key::new(tag::LATEST_CORRECTION).bytes(&target.0).into_vec();
     trees.explorer.insert(latest, &id.0[..])?;
-    let acknowledged_mark = Key::new(tag::ACKNOWLEDGED_MARK).bytes(&target.0).into_vec();
-    let acknowledged = trees.explorer.get(acknowledged_mark)?.is_some();
-    if let Some((_, old)) = before {
-        add_to_totals(trees, author, &old, -1, acknowledged)?;
+    let acknowledged = acknowledgers(trees, &target)? > 0;
+    let after = match &correction.replacement {
+        Some(Replacement::Transaction(new)) => Some(new),
+        _ => None,
+    };
+    if let Some((_, old)) = &before {
+        add_to_totals(trees, author, old, -1, acknowledged)?;
     }
-    if let Some(Replacement::Transaction(new)) = &correction.replacement {
+    if let Some(new) = after {
         add_to_totals(trees, author, new, 1, acknowledged)?;
         // The corrected version is listed under its activities too.
         for activity in activities(new) {
             trees.list(activity, author, seq, &id)?;
+        }
+    }
+    // What the corrected record acknowledges follows the correction too (after the totals
+    // and `C`, so that a record acknowledging itself is counted at its new value).
+    let acknowledged_before = before.and_then(|(_, old)| old.acknowledges);
+    let acknowledged_after = after.and_then(|new| new.acknowledges);
+    if acknowledged_before != acknowledged_after {
+        if let Some(old) = acknowledged_before {
+            unacknowledge(trees, old, target)?;
+        }
+        if let Some(new) = acknowledged_after {
+            acknowledge(trees, new, target)?;
         }
     }
     Ok(())
