@@ -29,6 +29,12 @@
 //! failed, or a writer panicked while holding the lock), the store moves no head until it is
 //! opened again ([`StoreError::StoppedUntilReopen`]).
 //!
+//! A read takes a record, then its head; a record at or below its head changes only when
+//! positions are freed (a revocation, or a failed append's removal), and the store counts
+//! those: a read by id or position that saw the count change reads again, and a scan starts
+//! again where it stands, or ends with [`StoreError::ChainChanged`] if what it already returned
+//! was moved out (`store::scan`).
+//!
 //! [`Store::revoke_from`] is the only way records leave a chain: when the network's governance
 //! revokes a key or removes a member from a position on, the records from there on move in one
 //! transaction to `revoked` (kept as evidence, still readable by id with [`Store::get`]; see
@@ -41,10 +47,11 @@
 //! any chain (nor of `record_count`, exports or heads) until the gap is filled.
 
 use std::collections::HashMap;
+use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
@@ -58,6 +65,9 @@ use sled::transaction::{
 use crate::datadir::{DirLock, LockError, GENESIS_FILE, STORE_DIR};
 use crate::durable::DurableFiles;
 use crate::explorer;
+
+mod scan;
+use scan::{Direction, Rewinds};
 
 const TREE_RECORDS: &str = "records";
 const TREE_INDEX: &str = "index";
@@ -179,6 +189,19 @@ pub enum StoreError {
          which removes them"
     )]
     StoppedUntilReopen,
+    /// A scan found that a chain it was reading changed under it: a revocation rewound the
+    /// chain at or below the record it returned last, so what it would return next might not
+    /// link to what it returned.
+    #[error(
+        "{author}'s chain changed at seq {seq} while it was being read (a revocation rewound \
+         it); read it again"
+    )]
+    ChainChanged {
+        /// The chain.
+        author: String,
+        /// The seq of the record the scan returned last.
+        seq: u64,
+    },
 }
 
 /// Why an append was refused: no record of the group is in a chain (what it wrote ahead of its
@@ -285,11 +308,12 @@ pub struct Store {
     /// and revocations are refused until the store is opened again, which removes those
     /// records: another record at their positions would leave their index entries naming it.
     chain_writer: Mutex<bool>,
-    /// How many revocations have lowered a head, counted under the chain-writer lock once each
-    /// has committed: long scans read a head again when it changed ([`HeadCache`]).
-    revocations: Arc<AtomicU64>,
+    /// How many times positions of a chain were freed (a revocation lowered a head, a failed
+    /// append removed what it wrote ahead), counted under the chain-writer lock once each is
+    /// done: reads start again when it changed under them (`store::scan`).
+    rewinds: Rewinds,
     /// See [`Store::set_fault_after_write_ahead`]; never set by the node.
-    fault_after_write_ahead: OnceLock<fn()>,
+    fault_after_write_ahead: OnceLock<fn() -> Result<(), StoreError>>,
     genesis: Genesis,
     genesis_bytes: Vec<u8>,
     network_id: NetworkId,
@@ -346,7 +370,7 @@ impl Store {
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(false),
-            revocations: Arc::default(),
+            rewinds: Rewinds::default(),
             fault_after_write_ahead: OnceLock::new(),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
             db,
@@ -433,27 +457,29 @@ impl Store {
     /// within their chain's head: an entry can outlive its record or name a position that
     /// another record took (a failed append's write-ahead, a revocation between the reads, or
     /// a power loss that kept the entry but not a record sled wrote as a blob; see the module
-    /// doc). The record is read before the head, so a record seen below the head was
-    /// committed.
+    /// doc). The record is read before the head, and read again if positions were freed
+    /// meanwhile, so a record seen below the head was committed.
     fn find_in_chain(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
-        let Some(key) = self.index.get(id.0)? else {
-            return Ok(None);
-        };
-        let Some(bytes) = self.records.get(&key)? else {
-            return Ok(None);
-        };
-        if aidledger_spec::signed::record_id_of_bytes(&bytes).ok() != Some(*id) {
-            return Ok(None);
-        }
-        let (author, seq) = parse_chain_key(&key)?;
-        if !self.is_within_head(&author, seq)? {
-            return Ok(None);
-        }
-        Ok(Some(StoredRecord {
-            author,
-            seq,
-            bytes: bytes.to_vec(),
-        }))
+        self.rewinds.read_unrewound(|| {
+            let Some(key) = self.index.get(id.0)? else {
+                return Ok(None);
+            };
+            let Some(bytes) = self.records.get(&key)? else {
+                return Ok(None);
+            };
+            if aidledger_spec::signed::record_id_of_bytes(&bytes).ok() != Some(*id) {
+                return Ok(None);
+            }
+            let (author, seq) = parse_chain_key(&key)?;
+            if !self.is_within_head(&author, seq)? {
+                return Ok(None);
+            }
+            Ok(Some(StoredRecord {
+                author,
+                seq,
+                bytes: bytes.to_vec(),
+            }))
+        })
     }
 
     /// Whether `author`'s chain reaches `seq`: the bound of every read of the chains, since an
@@ -483,8 +509,10 @@ impl Store {
         let range = head
             .filter(|head| from_seq <= head.seq)
             .and_then(|head| chain_key(author, from_seq).zip(chain_key(author, head.seq)));
-        let entries = range.map(|(start, end)| self.records.range(start..=end));
-        let records = self.bounded_by_heads(entries.into_iter().flatten());
+        let records = range
+            .map(|(start, end)| self.chain_scan(start, end, Direction::Forward))
+            .into_iter()
+            .flatten();
         error
             .into_iter()
             .map(Err)
@@ -506,8 +534,10 @@ impl Store {
             None => Some(head.seq),
         });
         let range = last.and_then(|last| chain_key(author, 0).zip(chain_key(author, last)));
-        let entries = range.map(|(start, end)| self.records.range(start..=end));
-        let records = self.bounded_by_heads(entries.into_iter().flat_map(|iter| iter.rev()));
+        let records = range
+            .map(|(start, end)| self.chain_scan(start, end, Direction::Backward))
+            .into_iter()
+            .flatten();
         error.into_iter().map(Err).chain(
             records
                 .take(limit)
@@ -528,34 +558,33 @@ impl Store {
     pub fn iter_records(
         &self,
     ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
-        self.bounded_by_heads(self.records.iter())
+        scan::chain_scan(
+            self.records.clone(),
+            self.heads.clone(),
+            self.rewinds.clone(),
+            (Bound::Unbounded, Bound::Unbounded),
+            Direction::Forward,
+        )
     }
 
-    /// The entries of a scan of `records` that lie within their chain's head, read lazily. A
-    /// scan can be paused for as long as its reader likes (an export, a peer's range sync):
-    /// when a revocation has lowered a head meanwhile, the head is read again, so that records
-    /// an append then wrote ahead at those positions are not let through.
-    fn bounded_by_heads(
+    /// The records from key `start` to key `end` (both included) that lie within their
+    /// chain's head, read lazily. A scan can be paused for as long as its reader likes (an
+    /// export, a peer's range sync): it starts again where it stands when positions were freed
+    /// meanwhile, and ends with [`StoreError::ChainChanged`] rather than return records that do
+    /// not link (`store::scan`).
+    fn chain_scan(
         &self,
-        entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + Send + 'static,
+        start: Vec<u8>,
+        end: Vec<u8>,
+        direction: Direction,
     ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
-        let mut heads = HeadCache::new(self.heads.clone(), self.revocations.clone());
-        entries.filter_map(move |entry| {
-            let record = entry.map_err(StoreError::from).and_then(|(key, value)| {
-                let (author, seq) = parse_chain_key(&key)?;
-                Ok(StoredRecord {
-                    author,
-                    seq,
-                    bytes: value.to_vec(),
-                })
-            });
-            match record.and_then(|record| Ok((heads.admits(&record.author, record.seq)?, record)))
-            {
-                Ok((true, record)) => Some(Ok(record)),
-                Ok((false, _)) => None,
-                Err(error) => Some(Err(error)),
-            }
-        })
+        scan::chain_scan(
+            self.records.clone(),
+            self.heads.clone(),
+            self.rewinds.clone(),
+            (Bound::Included(start.into()), Bound::Included(end.into())),
+            direction,
+        )
     }
 
     /// Every head, as (author, head), in author byte order.
@@ -678,15 +707,20 @@ impl Store {
             // The append's own error is the one to report; the flag stops the appends.
             *left_above_heads = true;
         }
+        // Before the lock is released: a read that saw a record written ahead must not take
+        // the record that a later append puts at its position for it (`store::scan`).
+        self.rewinds.count();
         Err(error)
     }
 
     /// For tests of what an append leaves when it stops between its write-ahead and its
-    /// transaction: from now on, every append of this store calls `fault` there (a panicking
-    /// `fault` stands for a crash of the append at that point). At most once per open store
-    /// (a second call panics rather than keep the first fault quietly); the node never sets it.
+    /// transaction: from now on, every append of this store calls `fault` there. A panicking
+    /// `fault` stands for a crash of the append at that point; an error, for a transaction
+    /// refused (as a corrupt index would make it), which the append then answers with. At most
+    /// once per open store (a second call panics rather than keep the first fault quietly);
+    /// the node never sets it.
     #[doc(hidden)]
-    pub fn set_fault_after_write_ahead(&self, fault: fn()) {
+    pub fn set_fault_after_write_ahead(&self, fault: fn() -> Result<(), StoreError>) {
         assert!(
             self.fault_after_write_ahead.set(fault).is_ok(),
             "a fault is already set after this store's write-ahead"
@@ -698,7 +732,7 @@ impl Store {
         prepared: &[Prepared<'_>],
     ) -> Result<(), TransactionError<AppendError>> {
         if let Some(fault) = self.fault_after_write_ahead.get() {
-            fault();
+            fault().map_err(|error| TransactionError::Abort(AppendError::Store(error)))?;
         }
         self.commit_group(prepared)
     }
@@ -812,12 +846,13 @@ impl Store {
             };
             for entry in self.records.range(start..=end) {
                 let (key, bytes) = entry?;
-                let record = SignedRecord::parse(bytes.to_vec()).map_err(|error| {
-                    StoreError::Corrupt(format!("a record above {author}'s head: {error}"))
-                })?;
                 // The index entry goes first, as in `remove_written_ahead`: a crash in between
-                // leaves the record, which the next open finds again.
-                self.index.remove(record.id.0)?;
+                // leaves the record, which the next open finds again. Bytes whose header does
+                // not parse (a write cut short) have no id to look for; an entry naming them
+                // is harmless, since reads by id check the bytes they find.
+                if let Ok(id) = aidledger_spec::signed::record_id_of_bytes(&bytes) {
+                    self.index.remove(id.0)?;
+                }
                 self.records.remove(key)?;
                 dropped += 1;
             }
@@ -865,11 +900,14 @@ impl Store {
         let Some(key) = chain_key(author, seq) else {
             return Ok(None);
         };
-        // The record first, then the head: a record seen below the head was committed.
-        let Some(bytes) = self.records.get(key)? else {
-            return Ok(None);
-        };
-        Ok(self.is_within_head(author, seq)?.then(|| bytes.to_vec()))
+        // The record first, then the head, again if positions were freed meanwhile: a record
+        // seen below the head was committed.
+        self.rewinds.read_unrewound(|| {
+            let Some(bytes) = self.records.get(&key)? else {
+                return Ok(None);
+            };
+            Ok(self.is_within_head(author, seq)?.then(|| bytes.to_vec()))
+        })
     }
 
     /// Whether a proof of these two records (in either order) is stored.
@@ -1083,33 +1121,12 @@ impl Store {
     pub fn governance_records(
         &self,
     ) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + Send + 'static {
-        let records = self.records.clone();
-        let mut heads = HeadCache::new(self.heads.clone(), self.revocations.clone());
-        self.governance.iter().filter_map(move |entry| {
-            let read = || {
-                let (key, _) = entry?;
-                let (author, seq) = parse_chain_key(&key)?;
-                let bytes = records.get(&key)?;
-                // A revocation may have moved the record since the index entry was read, and
-                // an append may have written another one ahead at its position.
-                let within = heads.admits(&author, seq)?;
-                match bytes {
-                    Some(bytes) if within && is_governance_bytes(&bytes) => {
-                        Ok(Some(StoredRecord {
-                            author,
-                            seq,
-                            bytes: bytes.to_vec(),
-                        }))
-                    }
-                    Some(_) => Ok(None),
-                    None if within => Err(StoreError::Corrupt(format!(
-                        "the governance index names {author} seq {seq}, which is not stored"
-                    ))),
-                    None => Ok(None),
-                }
-            };
-            read().transpose()
-        })
+        scan::governance_scan(
+            self.governance.clone(),
+            self.records.clone(),
+            self.heads.clone(),
+            self.rewinds.clone(),
+        )
     }
 
     /// Every record, in the order a bundle lists them (FORMAT.md, "Bundle order"): the
@@ -1170,7 +1187,7 @@ impl Store {
         from_seq: u64,
         reason: &Rejection,
     ) -> Result<Vec<RecordId>, StoreError> {
-        let _chain_writer = self.lock_chains()?;
+        let mut left_partway = self.lock_chains()?;
         // Only up to the head: nothing above it is part of the chain (see the module doc). With
         // the lock taken nothing is above a head, so this bound is a safeguard.
         let Some(head) = self.head(author)?.filter(|head| from_seq <= head.seq) else {
@@ -1245,11 +1262,18 @@ impl Store {
         outcome.map_err(|error| match error {
             TransactionError::Abort(AppendError::Store(error)) => error,
             TransactionError::Abort(error) => StoreError::Corrupt(error.to_string()),
-            TransactionError::Storage(error) => error.into(),
+            TransactionError::Storage(error) => {
+                // sled failed, perhaps while applying the transaction: whether the head went
+                // back is unknown until sled recovers at the next open, so nothing may be
+                // written at those positions before then, and scans must read the heads again.
+                *left_partway = true;
+                self.rewinds.count();
+                error.into()
+            }
         })?;
         // Before the lock is released, so before any append can write ahead at the positions
         // this revocation freed.
-        self.revocations.fetch_add(1, Ordering::SeqCst);
+        self.rewinds.count();
         let ids: Vec<RecordId> = moved.iter().map(|(_, id, _)| *id).collect();
         self.drop_pending_from(author, from_seq)?;
         self.drop_proofs_naming(author, from_seq, &ids)?;
@@ -1554,47 +1578,6 @@ fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
     value[..SEQ_BYTES].copy_from_slice(&entry.record.header().seq.to_be_bytes());
     value[SEQ_BYTES..].copy_from_slice(&entry.record.id().0);
     value
-}
-
-/// The heads a scan in chain order checks its records against: one read per chain, and again
-/// after every revocation (the only thing that lowers a head).
-struct HeadCache {
-    heads: sled::Tree,
-    revocations: Arc<AtomicU64>,
-    /// The chain last asked about, its head's seq, and the revocation count before the read.
-    current: Option<(String, Option<u64>, u64)>,
-}
-
-impl HeadCache {
-    fn new(heads: sled::Tree, revocations: Arc<AtomicU64>) -> HeadCache {
-        HeadCache {
-            heads,
-            revocations,
-            current: None,
-        }
-    }
-
-    /// Whether `author`'s chain reaches `seq` (asked after the record at `seq` was read).
-    fn admits(&mut self, author: &str, seq: u64) -> Result<bool, StoreError> {
-        let revocations = self.revocations.load(Ordering::SeqCst);
-        let cached = self
-            .current
-            .as_ref()
-            .filter(|(current, _, read_at)| current == author && *read_at == revocations)
-            .map(|(_, head_seq, _)| *head_seq);
-        let head_seq = match cached {
-            Some(head_seq) => head_seq,
-            None => {
-                let head_seq = match self.heads.get(author.as_bytes())? {
-                    Some(value) => Some(parse_head(&value)?.seq),
-                    None => None,
-                };
-                self.current = Some((author.to_owned(), head_seq, revocations));
-                head_seq
-            }
-        };
-        Ok(head_seq.is_some_and(|head_seq| seq <= head_seq))
-    }
 }
 
 fn parse_head(value: &[u8]) -> Result<Head, StoreError> {

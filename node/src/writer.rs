@@ -445,7 +445,17 @@ impl Signer {
     fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
         while let Some(first) = receiver.blocking_recv() {
             let (messages, stop) = collect_group(first, &mut receiver);
-            self.process(messages);
+            // A panic (a bug) must not end the thread while submitters wait: the messages it
+            // was processing are answered as at shutdown (their replies are dropped), and
+            // everything after them is refused with the reason, which `/v1/status` shows.
+            let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.process(messages);
+            }));
+            if processed.is_err() {
+                let _ = self
+                    .failure
+                    .set("the node's writer failed on a bug (a panic); restart the node".into());
+            }
             if stop {
                 break;
             }
@@ -568,7 +578,7 @@ impl Signer {
             for author in &authors {
                 self.promote_pending(author, &mut batch, &mut outcome)?;
             }
-            self.store.append_group(&batch.append)?;
+            append_or_stop(&self.store, &batch.append)?;
             outcome.stored += batch.append.len() as u64;
             let governance_stored = batch
                 .append
@@ -1013,13 +1023,7 @@ fn append_signed(
     records: Vec<VerifiedRecord>,
     replies: Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
 ) -> Option<AppendedGroup> {
-    // A panic inside the append (a bug) must not end the append thread: the store refuses
-    // appends from then on (its lock is poisoned), and the writer says so to every submitter.
-    let appended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        store.append_group(&records)
-    }))
-    .unwrap_or(Err(AppendError::Store(StoreError::StoppedUntilReopen)));
-    if let Err(error) = appended {
+    if let Err(error) = append_or_stop(store, &records) {
         stop_if_store_stopped(failure, &error);
         refuse(replies, &SubmitError::Storage(error.to_string()));
         return None;
@@ -1033,6 +1037,14 @@ fn append_signed(
         published,
         ..AppendedGroup::default()
     })
+}
+
+/// Appends a group. A panic inside the append (a bug) must not end the writer's thread: the
+/// store refuses appends from then on (its lock is poisoned), which is the error returned, and
+/// the caller's [`stop_if_store_stopped`] makes the writer say so to every submitter.
+fn append_or_stop(store: &Store, records: &[VerifiedRecord]) -> Result<(), AppendError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.append_group(records)))
+        .unwrap_or(Err(AppendError::Store(StoreError::StoppedUntilReopen)))
 }
 
 /// Sets the writer's failure when the store takes no more appends until a restart

@@ -235,9 +235,6 @@ fn the_submit_api_needs_the_token() {
 
 #[test]
 fn status_says_when_the_writer_has_stopped() {
-    fn panic_always() {
-        panic!("an injected fault between the write-ahead and the head transaction");
-    }
     let root = tempfile::tempdir().unwrap();
     let node = TestNode::start(root.path(), DONOR);
     node.submit(&statement("before"));

@@ -13,7 +13,7 @@ use aidledger_node::network::wire::{SyncRequest, WireHead};
 use aidledger_node::writer::{IngestOutcome, Placement, SigningKeys, SubmitError, Writer};
 use aidledger_node::Store;
 use aidledger_spec::{SignedRecord, VerifiedRecord};
-use common::{chain, key_of, open_new_store, record, statement, DONOR, IMPLEMENTER};
+use common::{chain, key_of, open_new_store, panic_always, record, statement, DONOR, IMPLEMENTER};
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
@@ -286,9 +286,6 @@ fn records_are_published_in_chain_order_around_a_rotation() {
 /// node must restart, and nothing of the groups after the panic is stored.
 #[test]
 fn a_panic_inside_an_append_stops_the_writer_with_its_reason() {
-    fn panic_always() {
-        panic!("an injected fault");
-    }
     let fixture = Fixture::new();
     let submit = |text: &str| {
         fixture
@@ -314,4 +311,28 @@ fn a_panic_inside_an_append_stops_the_writer_with_its_reason() {
     );
     assert_eq!(fixture.head_seq(DONOR), Some(0));
     assert_eq!(fixture.head_seq(IMPLEMENTER), None);
+}
+
+/// The same for a peer's records, which the signing thread appends itself: a panic in their
+/// append is answered with the reason, and so is every submission after it.
+#[test]
+fn a_panic_inside_an_ingest_append_stops_the_writer_with_its_reason() {
+    let fixture = Fixture::new();
+    let records = chain(IMPLEMENTER, 4);
+    fixture.ingest(&records[..2]);
+    fixture.store.set_fault_after_write_ahead(panic_always);
+    let ingested = fixture
+        .runtime
+        .block_on(fixture.writer.ingest(records[2..].to_vec(), Vec::new()));
+    let submitted = fixture
+        .runtime
+        .block_on(fixture.writer.submit(statement("after"), 64));
+    for answer in [format!("{ingested:?}"), format!("{submitted:?}")] {
+        assert!(
+            answer.contains("Storage") && answer.contains("until the node restarts"),
+            "{answer}"
+        );
+    }
+    assert_eq!(fixture.head_seq(IMPLEMENTER), Some(1));
+    assert_eq!(fixture.head_seq(DONOR), None);
 }

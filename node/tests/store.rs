@@ -7,7 +7,7 @@ use aidledger_node::datadir::DirLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use aidledger_node::{AppendError, OpenError, OpenMode, Store, StoreError};
-use aidledger_spec::{RecordId, Rejection};
+use aidledger_spec::{RecordId, Rejection, VerifiedRecord};
 use common::*;
 
 #[test]
@@ -231,6 +231,9 @@ fn records_above_a_head_are_removed_at_open() {
             records.insert(&key, record.bytes()).unwrap();
             index.insert(record.id().0, key).unwrap();
         }
+        // And a write cut short, whose header does not parse.
+        let cut = aidledger_node::store::chain_key(DONOR, 5).unwrap();
+        records.insert(&cut, &signed[4].bytes()[..10]).unwrap();
         db.flush().unwrap();
     }
     // A reader of the stopped node's directory sees only the chain as far as its head.
@@ -313,8 +316,8 @@ fn a_group_refused_in_its_transaction_leaves_no_record() {
 /// transaction, as a bug there would; returns whether the append panicked.
 fn append_panicking_after_write_ahead(
     store: &Store,
-    fault: fn(),
-    records: &[aidledger_spec::VerifiedRecord],
+    fault: fn() -> Result<(), StoreError>,
+    records: &[VerifiedRecord],
 ) -> bool {
     store.set_fault_after_write_ahead(fault);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.append_group(records))).is_err()
@@ -328,10 +331,11 @@ fn append_panicking_after_write_ahead(
 #[test]
 fn a_panic_after_the_write_ahead_stops_the_store_until_reopen() {
     static PANICKED: AtomicBool = AtomicBool::new(false);
-    fn panic_once() {
+    fn panic_once() -> Result<(), StoreError> {
         if !PANICKED.swap(true, Ordering::SeqCst) {
             panic!("an injected fault");
         }
+        Ok(())
     }
     let root = tempfile::tempdir().unwrap();
     let dir = bare_data_dir(root.path());
@@ -396,9 +400,6 @@ fn a_panic_after_the_write_ahead_stops_the_store_until_reopen() {
 /// removes records above heads, and a record of a chain without one would stay for good.
 #[test]
 fn a_chains_first_group_is_not_written_ahead() {
-    fn panic_always() {
-        panic!("an injected fault");
-    }
     let root = tempfile::tempdir().unwrap();
     let dir = bare_data_dir(root.path());
     let donor = chain(DONOR, 2);
@@ -464,9 +465,6 @@ fn an_index_entry_naming_another_record_finds_nothing() {
 /// come out of a scan that started before.
 #[test]
 fn a_scan_paused_across_a_revocation_stops_at_the_lowered_head() {
-    fn panic_always() {
-        panic!("an injected fault");
-    }
     let root = tempfile::tempdir().unwrap();
     let dir = bare_data_dir(root.path());
     let donor = chain(DONOR, 4);
@@ -490,12 +488,174 @@ fn a_scan_paused_across_a_revocation_stops_at_the_lowered_head() {
         panic_always,
         std::slice::from_ref(&next)
     ));
-    // sled's iterators have no snapshot: what they return around the revocation may be the
-    // old or the new record at seq 1, but never anything above the lowered head.
-    let exported: Vec<u64> = export.map(|record| record.unwrap().seq).collect();
-    let ranged: Vec<u64> = chain_read.map(|record| record.unwrap().0).collect();
-    for seqs in [&exported, &ranged] {
-        assert!(seqs.iter().all(|&seq| seq <= 1), "{exported:?} {ranged:?}");
-    }
+    // The scans started again at seq 1 when the revocation freed it: they return the record
+    // that is there now, and nothing above the lowered head.
+    let expected = [donor[0].bytes(), replacement.bytes()];
+    let exported: Vec<Vec<u8>> = export.map(|record| record.unwrap().bytes).collect();
+    let ranged: Vec<Vec<u8>> = chain_read.map(|record| record.unwrap().1).collect();
+    assert_eq!(exported, expected[1..]);
+    assert_eq!(ranged, expected[1..]);
     assert_eq!(store.get(&next.id()).unwrap(), None);
+}
+
+/// Statements of `length` records of DONOR from `from_seq` on after `prev`, each large enough
+/// that a few hundred fill several sled leaves (a sled iterator copies the leaf it stands on
+/// and serves the following records from that copy).
+fn large_statements(
+    label: &str,
+    from_seq: u64,
+    prev: RecordId,
+    length: u64,
+) -> Vec<VerifiedRecord> {
+    let text = "x".repeat(800);
+    let mut prev = prev;
+    (from_seq..from_seq + length)
+        .map(|seq| {
+            let made = record(
+                DONOR,
+                seq,
+                prev,
+                statement(&format!("{label} {seq} {text}")),
+            );
+            prev = made.id();
+            made
+        })
+        .collect()
+}
+
+fn append_in_groups(store: &Store, records: &[VerifiedRecord]) {
+    for group in records.chunks(50) {
+        store.append_durable(group).unwrap();
+    }
+}
+
+/// A paused scan whose chain is rewound below where it stands, then written again, returns
+/// the new records from there on: none of the revoked ones from the leaf it had copied, so
+/// the records it returns link.
+#[test]
+fn a_paused_scan_across_a_rewind_returns_the_new_records_and_they_link() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = open_new_store(&dir);
+    let old = large_statements("old", 0, RecordId::ZERO, 300);
+    append_in_groups(&store, &old);
+    let mut export = store.iter_records();
+    assert_eq!(export.next().unwrap().unwrap().bytes, old[0].bytes());
+    store
+        .revoke_from(DONOR, 1, &Rejection::BadSignature)
+        .unwrap();
+    let new = large_statements("new", 1, old[0].id(), 299);
+    append_in_groups(&store, &new);
+    let rest: Vec<Vec<u8>> = export.map(|record| record.unwrap().bytes).collect();
+    let expected: Vec<&[u8]> = new.iter().map(|record| record.bytes()).collect();
+    assert_eq!(rest, expected);
+}
+
+/// A paused scan that already returned records a revocation then moved out cannot go on
+/// with the records written at their positions since (they would not link to what it
+/// returned): it ends with an error naming the chain, forward and newest first alike.
+#[test]
+fn a_paused_scan_past_a_rewound_position_ends_with_an_error() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = open_new_store(&dir);
+    let old = large_statements("old", 0, RecordId::ZERO, 300);
+    append_in_groups(&store, &old);
+    let mut export = store.iter_records();
+    for record in &old[..150] {
+        assert_eq!(export.next().unwrap().unwrap().bytes, record.bytes());
+    }
+    let mut newest_first = store.chain_newest_first(DONOR, None, 300);
+    for record in old[150..].iter().rev() {
+        assert_eq!(newest_first.next().unwrap().unwrap().1, record.bytes());
+    }
+    store
+        .revoke_from(DONOR, 1, &Rejection::BadSignature)
+        .unwrap();
+    append_in_groups(&store, &large_statements("new", 1, old[0].id(), 299));
+    let forward: Vec<_> = export
+        .map(|record| record.map(|record| record.seq))
+        .collect();
+    let backward: Vec<_> = newest_first
+        .map(|record| record.map(|(seq, _)| seq))
+        .collect();
+    for (rest, last_seq) in [(forward, 149), (backward, 150)] {
+        assert_eq!(rest.len(), 1, "only the error");
+        match &rest[0] {
+            Err(StoreError::ChainChanged { author, seq }) => {
+                assert_eq!((author.as_str(), *seq), (DONOR, last_seq));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// An append whose transaction is refused after its write-ahead removes what it wrote, and a
+/// scan that had read those records (from the leaf it copied) must not return them under the
+/// head that a later append moves over their positions.
+#[test]
+fn a_scan_never_returns_what_a_refused_append_wrote_ahead() {
+    type Scan = Box<dyn Iterator<Item = Result<aidledger_node::StoredRecord, StoreError>> + Send>;
+    static SCAN: std::sync::Mutex<Option<Scan>> = std::sync::Mutex::new(None);
+    static REFUSED: AtomicBool = AtomicBool::new(false);
+    fn read_then_refuse_once() -> Result<(), StoreError> {
+        if REFUSED.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        // The scan's first read copies the leaf, which holds the record just written ahead.
+        let mut scan = SCAN.lock().unwrap();
+        let first = scan.as_mut().unwrap().next().unwrap().unwrap();
+        assert_eq!(first.seq, 0);
+        Err(StoreError::Corrupt("an injected refusal".into()))
+    }
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let store = open_new_store(&dir);
+    let donor = chain(DONOR, 3);
+    store.append_durable(&donor[..2]).unwrap();
+    *SCAN.lock().unwrap() = Some(Box::new(store.iter_records()));
+    store.set_fault_after_write_ahead(read_then_refuse_once);
+    let refused = store.append_group(&donor[2..]);
+    assert!(
+        matches!(refused, Err(AppendError::Store(StoreError::Corrupt(_)))),
+        "{refused:?}"
+    );
+    let other = record(DONOR, 2, donor[1].id(), statement("another seq 2"));
+    store.append_durable(std::slice::from_ref(&other)).unwrap();
+    let scan = SCAN.lock().unwrap().take().unwrap();
+    let rest: Vec<Vec<u8>> = scan.map(|record| record.unwrap().bytes).collect();
+    assert_eq!(rest, [donor[1].bytes(), other.bytes()]);
+    assert_eq!(store.get(&donor[2].id()).unwrap(), None);
+}
+
+/// A chain's first group is written inside the transaction: when the append fails between
+/// its write-ahead and its transaction, nothing of it is left on disk once reopened (the
+/// open removes records above heads only, and this chain has none).
+#[test]
+fn a_failed_first_group_leaves_no_bytes_after_reopen() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let (donor, other) = (chain(DONOR, 2), chain(IMPLEMENTER, 1));
+    {
+        let store = open_new_store(&dir);
+        store.append_durable(&other).unwrap();
+        assert!(append_panicking_after_write_ahead(
+            &store,
+            panic_always,
+            &donor
+        ));
+        store.make_durable().unwrap();
+    }
+    drop(open_new_store(&dir));
+    let db = raw_sled(&dir);
+    assert_eq!(
+        db.open_tree("records").unwrap().len(),
+        1,
+        "leftover records"
+    );
+    assert_eq!(
+        db.open_tree("index").unwrap().len(),
+        1,
+        "leftover index entries"
+    );
 }

@@ -324,3 +324,9 @@ pub fn raw_sled(dir: &Path) -> sled::Db {
         }
     }
 }
+
+/// A fault for `Store::set_fault_after_write_ahead` that stands for a crash of the append
+/// between its write-ahead and its transaction.
+pub fn panic_always() -> Result<(), aidledger_node::StoreError> {
+    panic!("an injected fault between the write-ahead and the head transaction");
+}
