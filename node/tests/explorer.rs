@@ -648,6 +648,38 @@ fn a_withdrawn_or_redirected_acknowledgement_stops_counting() {
     assert_eq!(written, page(&open_new_store(&dir)));
 }
 
+/// An index entry that outlived its record (a power loss can keep a small entry and lose a
+/// record sled wrote as a blob) names a position the chain then fills with another record:
+/// the explorer index must not take that record for the one the entry names (here it would
+/// count a receipt as acknowledging itself).
+#[test]
+fn an_orphan_index_entry_is_not_taken_for_the_record_at_its_position() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let donor = extend(
+        &open_new_store(&dir),
+        DONOR,
+        vec![statement("first"), statement("second")],
+        (0, RecordId::ZERO),
+    );
+    let lost = record(DONOR, 2, donor[1].id(), statement("lost to a power loss"));
+    {
+        let db = raw_sled(&dir);
+        let key = aidledger_node::store::chain_key(DONOR, 2).unwrap();
+        db.open_tree("index")
+            .unwrap()
+            .insert(lost.id().0, key)
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Arc::new(open_new_store(&dir));
+    let receipt = Body::Transaction(disbursement("ACT-O", "5.00", Some(lost.id())));
+    extend(&store, DONOR, vec![receipt], (2, donor[1].id()));
+    let page = aidledger_node::explorer::model::activity_page(&store, "ACT-O", None).unwrap();
+    let page = serde_json::to_value(page).unwrap();
+    assert_eq!(page["acknowledged"], serde_json::json!([]), "{page}");
+}
+
 /// The index written by appends, in whatever order records arrived, equals the index rebuilt
 /// from the chains: totals, acknowledged totals, flows and listings of an activity with
 /// acknowledgements (one stored before its transaction), a foreign correction, an own
