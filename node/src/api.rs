@@ -44,7 +44,16 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        ApiError::internal(error.to_string())
+        ApiError::new(status_of(&error), error.to_string())
+    }
+}
+
+/// The status a store failure answers with: 503 for a read that met a revocation under way
+/// (asking again succeeds), 500 for the rest.
+pub fn status_of(error: &StoreError) -> StatusCode {
+    match error {
+        StoreError::ChainChanged { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -74,4 +83,26 @@ where
 /// The answer to an unknown path.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_that_met_a_revocation_is_503_and_other_failures_500() {
+        let changed = StoreError::ChainChanged {
+            author: "GB-GOV-1".into(),
+            seq: 3,
+        };
+        assert_eq!(
+            ApiError::from(changed).status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let corrupt = StoreError::Corrupt("a head is 3 bytes".into());
+        assert_eq!(
+            ApiError::from(corrupt).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 }

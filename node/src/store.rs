@@ -32,8 +32,8 @@
 //! A read takes a record, then its head; a record at or below its head changes only when
 //! positions are freed (a revocation, or a failed append's removal), and the store counts
 //! those: a read by id or position that saw the count change reads again, and a scan starts
-//! again where it stands, or ends with [`StoreError::ChainChanged`] if what it already returned
-//! was moved out (`store::scan`).
+//! again where it stands, or ends with [`StoreError::ChainChanged`] if the record it returned
+//! last was moved out (`store::scan`).
 //!
 //! [`Store::revoke_from`] is the only way records leave a chain: when the network's governance
 //! revokes a key or removes a member from a position on, the records from there on move in one
@@ -50,7 +50,7 @@ use std::collections::HashMap;
 use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -308,6 +308,9 @@ pub struct Store {
     /// and revocations are refused until the store is opened again, which removes those
     /// records: another record at their positions would leave their index entries naming it.
     chain_writer: Mutex<bool>,
+    /// The chain-writer flag as anyone may read it without waiting for the lock
+    /// ([`Store::is_stopped`]).
+    stopped: AtomicBool,
     /// How many times positions of a chain were freed (a revocation lowered a head, a failed
     /// append removed what it wrote ahead), counted under the chain-writer lock once each is
     /// done: reads start again when it changed under them (`store::scan`).
@@ -370,6 +373,7 @@ impl Store {
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(false),
+            stopped: AtomicBool::new(false),
             rewinds: Rewinds::default(),
             fault_after_write_ahead: OnceLock::new(),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
@@ -697,7 +701,7 @@ impl Store {
                 // sled failed, perhaps while applying the transaction: whether any head moved
                 // over the records written ahead is unknown until sled recovers at the next open.
                 Err(TransactionError::Storage(error)) => {
-                    *left_above_heads = true;
+                    self.stop(&mut left_above_heads);
                     return Err(AppendError::Store(error.into()));
                 }
             },
@@ -705,7 +709,7 @@ impl Store {
         };
         if self.remove_written_ahead(&prepared).is_err() {
             // The append's own error is the one to report; the flag stops the appends.
-            *left_above_heads = true;
+            self.stop(&mut left_above_heads);
         }
         // Before the lock is released: a read that saw a record written ahead must not take
         // the record that a later append puts at its position for it (`store::scan`).
@@ -737,6 +741,19 @@ impl Store {
         self.commit_group(prepared)
     }
 
+    /// Whether the store has stopped taking appends and revocations until it is opened again
+    /// ([`StoreError::StoppedUntilReopen`]): what a node's status reports, without waiting for
+    /// an append in progress.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst) || self.chain_writer.is_poisoned()
+    }
+
+    /// Sets the chain-writer flag (held through `guard`): nothing moves a head from now on.
+    fn stop(&self, guard: &mut MutexGuard<'_, bool>) {
+        **guard = true;
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+
     /// Takes the lock of whatever moves heads. Refused once an append may have left records
     /// above the heads: after it could not remove them, or after a panic while the lock was
     /// held (which poisons it, and might have struck between the write-ahead and the
@@ -746,7 +763,7 @@ impl Store {
             Ok(guard) => guard,
             Err(poisoned) => {
                 let mut guard = poisoned.into_inner();
-                *guard = true;
+                self.stop(&mut guard);
                 guard
             }
         };
@@ -1266,7 +1283,7 @@ impl Store {
                 // sled failed, perhaps while applying the transaction: whether the head went
                 // back is unknown until sled recovers at the next open, so nothing may be
                 // written at those positions before then, and scans must read the heads again.
-                *left_partway = true;
+                self.stop(&mut left_partway);
                 self.rewinds.count();
                 error.into()
             }

@@ -39,7 +39,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -273,6 +273,7 @@ struct AppendFlags {
 /// The handle of the writer threads.
 pub struct Writer {
     governance: Arc<Governance>,
+    store: Arc<Store>,
     failure: Failure,
     sender: mpsc::Sender<Message>,
     committed: broadcast::Sender<CommittedRecord>,
@@ -322,11 +323,13 @@ impl Writer {
                 run_append(&append_store, &append_receiver, &sync_sender, &flags)
             })?;
         let sync_failure = failure.clone();
+        let sync_store = store.clone();
         let sync_thread = std::thread::Builder::new()
             .name("aidledger-sync".into())
-            .spawn(move || run_sync(&store, &sync_failure, &sync_receiver, &published))?;
+            .spawn(move || run_sync(&sync_store, &sync_failure, &sync_receiver, &published))?;
         Ok(Writer {
             governance,
+            store,
             failure,
             sender,
             committed,
@@ -340,9 +343,21 @@ impl Writer {
     }
 
     /// Why the writer refuses every submission and ingest until the node restarts (a failed
-    /// fsync, or a store stopped after a failed append), or `None` while it takes records.
+    /// fsync, a store stopped after a failed append or revocation, a thread of the writer
+    /// ended by a bug), or `None` while it takes records.
     pub fn failure(&self) -> Option<String> {
-        self.failure.get().cloned()
+        if let Some(failure) = self.failure.get() {
+            return Some(failure.clone());
+        }
+        // The store can stop without a submission having met it yet (a failed revocation, or
+        // an append whose sled error is not itself the stop).
+        if self.store.is_stopped() {
+            return Some(StoreError::StoppedUntilReopen.to_string());
+        }
+        let threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
+        threads.iter().any(JoinHandle::is_finished).then(|| {
+            "the node's writer has stopped (a thread of it ended); restart the node".into()
+        })
     }
 
     /// Queues a checked body and waits until its record is durable.

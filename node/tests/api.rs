@@ -263,6 +263,27 @@ fn status_says_when_the_writer_has_stopped() {
     );
 }
 
+/// The store can stop without any submission meeting it (here a peer's append, made on the
+/// store directly, panics between its write-ahead and its transaction): the status says so
+/// at once, not only after the next submit is refused.
+#[test]
+fn status_says_when_the_store_stopped_outside_a_submission() {
+    let root = tempfile::tempdir().unwrap();
+    let node = TestNode::start(root.path(), DONOR);
+    let store = node.node().store();
+    store.set_fault_after_write_ahead(panic_always);
+    let peer = chain(IMPLEMENTER, 1);
+    let panicked =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.append_group(&peer)));
+    assert!(panicked.is_err());
+    let status = node.status();
+    assert_eq!(status["accepting_records"], false, "{status}");
+    let reason = status["writer_failure"].as_str().unwrap_or_default();
+    assert!(reason.contains("until the node restarts"), "{status}");
+    let public: Value = node.public_get("/api/status").json().unwrap();
+    assert_eq!(public["accepting_records"], false, "{public}");
+}
+
 #[test]
 fn bodies_over_the_limit_get_413_and_large_treaties_fit() {
     let root = tempfile::tempdir().unwrap();

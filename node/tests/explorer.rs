@@ -606,6 +606,7 @@ fn a_withdrawn_or_redirected_acknowledgement_stops_counting() {
             reason: "receipt revised".into(),
             replacement: replacement.map(|body| match body {
                 Body::Transaction(transaction) => Replacement::Transaction(transaction),
+                Body::Statement(statement) => Replacement::Statement(statement),
                 _ => unreachable!(),
             }),
         })
@@ -632,6 +633,11 @@ fn a_withdrawn_or_redirected_acknowledgement_stops_counting() {
     // A receipt of a transaction not stored yet, withdrawn before it arrives.
     revise(receipts[2].id(), None);
     store.append_durable(std::slice::from_ref(&unsent)).unwrap();
+    assert_eq!(acknowledged(), [("1".into(), "\"4.00\"".into())]);
+    // A correction that replaces the receipt with a record of another kind is not the
+    // receiver's (node policy refuses it; a peer may still send one): nothing changes, as in
+    // `aidledger flow`, which ignores it.
+    revise(receipts[1].id(), Some(statement("a statement instead")));
     assert_eq!(acknowledged(), [("1".into(), "\"4.00\"".into())]);
     // Nothing acknowledges any more.
     revise(receipts[1].id(), Some(tx("4.00", None)));

@@ -604,9 +604,10 @@ fn a_paused_scan_past_a_rewound_position_ends_with_an_error() {
     }
 }
 
-/// An append whose transaction is refused after its write-ahead removes what it wrote, and a
-/// scan that had read those records (from the leaf it copied) must not return them under the
-/// head that a later append moves over their positions.
+/// An append whose transaction is refused after its write-ahead removes what it wrote. A scan
+/// that copied the sled leaf holding those records before (here while it stood on an earlier
+/// chain) must not return them once a later append has moved that chain's head over their
+/// positions: they were never committed.
 #[test]
 fn a_scan_never_returns_what_a_refused_append_wrote_ahead() {
     type Scan = Box<dyn Iterator<Item = Result<aidledger_node::StoredRecord, StoreError>> + Send>;
@@ -616,28 +617,44 @@ fn a_scan_never_returns_what_a_refused_append_wrote_ahead() {
         if REFUSED.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        // The scan's first read copies the leaf, which holds the record just written ahead.
+        // The scan's first read copies the leaf, which holds the records just written ahead.
         let mut scan = SCAN.lock().unwrap();
         let first = scan.as_mut().unwrap().next().unwrap().unwrap();
-        assert_eq!(first.seq, 0);
+        assert_eq!((first.author.as_str(), first.seq), (DONOR, 0));
         Err(StoreError::Corrupt("an injected refusal".into()))
     }
     let root = tempfile::tempdir().unwrap();
-    let dir = bare_data_dir(root.path());
-    let store = open_new_store(&dir);
-    let donor = chain(DONOR, 3);
-    store.append_durable(&donor[..2]).unwrap();
+    let store = open_new_store(&bare_data_dir(root.path()));
+    let donor = chain(DONOR, 2);
+    let implementer = chain(IMPLEMENTER, 3);
+    store.append_durable(&donor).unwrap();
+    store.append_durable(&implementer[..2]).unwrap();
     *SCAN.lock().unwrap() = Some(Box::new(store.iter_records()));
     store.set_fault_after_write_ahead(read_then_refuse_once);
-    let refused = store.append_group(&donor[2..]);
+    let refused = store.append_group(&implementer[2..]);
     assert!(
         matches!(refused, Err(AppendError::Store(StoreError::Corrupt(_)))),
         "{refused:?}"
     );
-    let other = record(DONOR, 2, donor[1].id(), statement("another seq 2"));
+    let other = record(
+        IMPLEMENTER,
+        2,
+        implementer[1].id(),
+        statement("another seq 2"),
+    );
     store.append_durable(std::slice::from_ref(&other)).unwrap();
     let scan = SCAN.lock().unwrap().take().unwrap();
     let rest: Vec<Vec<u8>> = scan.map(|record| record.unwrap().bytes).collect();
-    assert_eq!(rest, [donor[1].bytes(), other.bytes()]);
-    assert_eq!(store.get(&donor[2].id()).unwrap(), None);
+    assert!(
+        !rest.iter().any(|bytes| bytes == implementer[2].bytes()),
+        "the scan returned the refused record"
+    );
+    let expected = [
+        donor[1].bytes(),
+        implementer[0].bytes(),
+        implementer[1].bytes(),
+        other.bytes(),
+    ];
+    assert_eq!(rest, expected);
+    assert_eq!(store.get(&implementer[2].id()).unwrap(), None);
 }

@@ -43,8 +43,9 @@
 //! acknowledges: a receipt withdrawn, or corrected to acknowledge another transaction, stops
 //! counting for the one it acknowledged, whose value leaves the acknowledged totals when no
 //! current acknowledgement is left (as `aidledger flow` and `reconcile` read corrected
-//! transactions). A correction that corrects another correction changes no total (documented
-//! limitation; the record pages show it).
+//! transactions). A correction that corrects another correction, or replaces a transaction with
+//! a record of another kind, changes no total (documented limitation; the record pages show
+//! it).
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
@@ -622,12 +623,18 @@ fn correct(
     correction: &Correction,
 ) -> TxResult<()> {
     let target = correction.corrects;
-    // Only the author's own transactions are corrected (the node's policy; a peer's record that
-    // breaks it changes no total).
-    let own_transaction = matches!(
-        body_in_tx(trees, &target)?,
-        Some((owner, Body::Transaction(_))) if owner == author
+    // Only the author's own transactions are corrected, by a transaction or a withdrawal (the
+    // node's policy; a peer's record that breaks it changes no total, as `aidledger flow` and
+    // `reconcile` ignore it too).
+    let replaces_a_transaction = matches!(
+        correction.replacement,
+        None | Some(Replacement::Transaction(_))
     );
+    let own_transaction = replaces_a_transaction
+        && matches!(
+            body_in_tx(trees, &target)?,
+            Some((owner, Body::Transaction(_))) if owner == author
+        );
     let before = effective_transaction(trees, &target)?;
     let key = Key::new(tag::CORRECTED_BY)
         .bytes(&target.0)

@@ -77,7 +77,7 @@ impl IntoResponse for Failure {
         let status = match &self.problem {
             Problem::BadRequest(_) | Problem::Ambiguous { .. } => StatusCode::BAD_REQUEST,
             Problem::NotFound(_) => StatusCode::NOT_FOUND,
-            Problem::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Problem::Store(error) => crate::api::status_of(error),
         };
         if let (Format::Html, Problem::Ambiguous { prefix, .. }) = (self.format, &self.problem) {
             return Redirect::to(&format!("/search?q={}", url_component(prefix))).into_response();
