@@ -302,14 +302,14 @@ pub struct Store {
     pending_size_bytes: AtomicU64,
     /// Held by whatever moves heads ([`Store::append_group`], [`Store::revoke_from`]): an
     /// append writes records above the heads before its transaction moves them, which is safe
-    /// only while nothing else moves those heads. True once records may be left above the
-    /// heads (an append could not remove what it wrote ahead); a poisoned lock counts the same,
-    /// since a panic may have struck between the write-ahead and the transaction. Then appends
-    /// and revocations are refused until the store is opened again, which removes those
-    /// records: another record at their positions would leave their index entries naming it.
-    chain_writer: Mutex<bool>,
-    /// The chain-writer flag as anyone may read it without waiting for the lock
-    /// ([`Store::is_stopped`]).
+    /// only while nothing else moves those heads.
+    chain_writer: Mutex<()>,
+    /// Set once records may be left above the heads (an append could not remove what it wrote
+    /// ahead, or sled failed inside a transaction that moves heads); a poisoned chain-writer
+    /// lock counts the same, since a panic may have struck between the write-ahead and the
+    /// transaction. Then appends and revocations are refused until the store is opened again,
+    /// which removes those records: another record at their positions would leave their index
+    /// entries naming it. Anyone may read it without the lock ([`Store::is_stopped`]).
     stopped: AtomicBool,
     /// How many times positions of a chain were freed (a revocation lowered a head, a failed
     /// append removed what it wrote ahead), counted under the chain-writer lock once each is
@@ -372,7 +372,7 @@ impl Store {
             revoked_index: tree(TREE_REVOKED_INDEX)?,
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
-            chain_writer: Mutex::new(false),
+            chain_writer: Mutex::new(()),
             stopped: AtomicBool::new(false),
             rewinds: Rewinds::default(),
             fault_after_write_ahead: OnceLock::new(),
@@ -691,7 +691,7 @@ impl Store {
             .iter()
             .map(|record| self.prepare(record))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut left_above_heads = self.lock_chains()?;
+        let _chain_writer = self.lock_chains()?;
         check_chains(self, &mut prepared)?;
         let error = match self.write_ahead(&prepared) {
             Ok(()) => match self.fault_then_commit_group(&prepared) {
@@ -701,7 +701,7 @@ impl Store {
                 // sled failed, perhaps while applying the transaction: whether any head moved
                 // over the records written ahead is unknown until sled recovers at the next open.
                 Err(TransactionError::Storage(error)) => {
-                    self.stop(&mut left_above_heads);
+                    self.stop();
                     return Err(AppendError::Store(error.into()));
                 }
             },
@@ -709,7 +709,7 @@ impl Store {
         };
         if self.remove_written_ahead(&prepared).is_err() {
             // The append's own error is the one to report; the flag stops the appends.
-            self.stop(&mut left_above_heads);
+            self.stop();
         }
         // Before the lock is released: a read that saw a record written ahead must not take
         // the record that a later append puts at its position for it (`store::scan`).
@@ -748,9 +748,9 @@ impl Store {
         self.stopped.load(Ordering::SeqCst) || self.chain_writer.is_poisoned()
     }
 
-    /// Sets the chain-writer flag (held through `guard`): nothing moves a head from now on.
-    fn stop(&self, guard: &mut MutexGuard<'_, bool>) {
-        **guard = true;
+    /// Stops the store: nothing moves a head until it is opened again. Called with the
+    /// chain-writer lock held.
+    fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
     }
 
@@ -758,16 +758,12 @@ impl Store {
     /// above the heads: after it could not remove them, or after a panic while the lock was
     /// held (which poisons it, and might have struck between the write-ahead and the
     /// transaction).
-    fn lock_chains(&self) -> Result<MutexGuard<'_, bool>, StoreError> {
-        let guard = match self.chain_writer.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => {
-                let mut guard = poisoned.into_inner();
-                self.stop(&mut guard);
-                guard
-            }
-        };
-        if *guard {
+    fn lock_chains(&self) -> Result<MutexGuard<'_, ()>, StoreError> {
+        let guard = self.chain_writer.lock().unwrap_or_else(|poisoned| {
+            self.stop();
+            poisoned.into_inner()
+        });
+        if self.stopped.load(Ordering::SeqCst) {
             return Err(StoreError::StoppedUntilReopen);
         }
         Ok(guard)
@@ -1204,7 +1200,7 @@ impl Store {
         from_seq: u64,
         reason: &Rejection,
     ) -> Result<Vec<RecordId>, StoreError> {
-        let mut left_partway = self.lock_chains()?;
+        let _chain_writer = self.lock_chains()?;
         // Only up to the head: nothing above it is part of the chain (see the module doc). With
         // the lock taken nothing is above a head, so this bound is a safeguard.
         let Some(head) = self.head(author)?.filter(|head| from_seq <= head.seq) else {
@@ -1283,7 +1279,7 @@ impl Store {
                 // sled failed, perhaps while applying the transaction: whether the head went
                 // back is unknown until sled recovers at the next open, so nothing may be
                 // written at those positions before then, and scans must read the heads again.
-                self.stop(&mut left_partway);
+                self.stop();
                 self.rewinds.count();
                 error.into()
             }
