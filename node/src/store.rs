@@ -494,10 +494,7 @@ impl Store {
 
     /// The head of an author's chain; `None` when the chain is empty.
     pub fn head(&self, author: &str) -> Result<Option<Head>, StoreError> {
-        match self.heads.get(author.as_bytes())? {
-            Some(value) => parse_head(&value).map(Some),
-            None => Ok(None),
-        }
+        head_in(&self.heads, author)
     }
 
     /// The records of `author` from `from_seq` on, in chain order, read lazily. Only up to the
@@ -1591,6 +1588,14 @@ fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
     value[..SEQ_BYTES].copy_from_slice(&entry.record.header().seq.to_be_bytes());
     value[SEQ_BYTES..].copy_from_slice(&entry.record.id().0);
     value
+}
+
+/// `author`'s head as the `heads` tree holds it now.
+fn head_in(heads: &sled::Tree, author: &str) -> Result<Option<Head>, StoreError> {
+    match heads.get(author.as_bytes())? {
+        Some(value) => parse_head(&value).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn parse_head(value: &[u8]) -> Result<Head, StoreError> {

@@ -417,12 +417,10 @@ fn index_transaction(
     add_to_totals(trees, author, transaction, 1, false)?;
     // Chains sync independently: a receiver's acknowledgement can be stored before the
     // transaction it acknowledges. Its value joins the acknowledged totals now.
-    if trees.early_count()? > 0 {
-        let early = Key::new(tag::ACKNOWLEDGED_EARLY).bytes(&id.0).into_vec();
-        if trees.explorer.remove(early)?.is_some() {
-            trees.change_early_count(-1)?;
-            add_acknowledged(trees, transaction, 1)?;
-        }
+    // The count first, so that the usual append, with no `P` key anywhere, reads no more.
+    if trees.early_count()? > 0 && trees.explorer.remove(early_key(&id))?.is_some() {
+        trees.change_early_count(-1)?;
+        add_acknowledged(trees, transaction, 1)?;
     }
     Ok(())
 }
@@ -522,10 +520,8 @@ fn update_total(
 /// Records that `by` acknowledges `acknowledged`; the first current acknowledgement of a
 /// transaction moves its value into the acknowledged totals.
 fn acknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) -> TxResult<()> {
-    let key = Key::new(tag::ACKNOWLEDGED_BY)
-        .bytes(&acknowledged.0)
-        .bytes(&by.0);
-    if trees.explorer.insert(key.into_vec(), &[][..])?.is_some() {
+    let key = acknowledged_by_key(&acknowledged, &by);
+    if trees.explorer.insert(key, &[][..])?.is_some() {
         return Ok(()); // already counted
     }
     let count = acknowledgers(trees, &acknowledged)?;
@@ -537,10 +533,7 @@ fn acknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) ->
         add_acknowledged(trees, &transaction, 1)?;
     } else if body_in_tx(trees, &acknowledged)?.is_none() {
         // Not stored yet: counted when it arrives (`index_transaction`).
-        let early = Key::new(tag::ACKNOWLEDGED_EARLY)
-            .bytes(&acknowledged.0)
-            .into_vec();
-        trees.explorer.insert(early, &[][..])?;
+        trees.explorer.insert(early_key(&acknowledged), &[][..])?;
         trees.change_early_count(1)?;
     }
     Ok(())
@@ -550,10 +543,8 @@ fn acknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) ->
 /// or withdrew it: once no current acknowledgement is left, the transaction's value leaves
 /// the acknowledged totals (or its `P` key goes, if it is still not stored).
 fn unacknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) -> TxResult<()> {
-    let key = Key::new(tag::ACKNOWLEDGED_BY)
-        .bytes(&acknowledged.0)
-        .bytes(&by.0);
-    if trees.explorer.remove(key.into_vec())?.is_none() {
+    let key = acknowledged_by_key(&acknowledged, &by);
+    if trees.explorer.remove(key)?.is_none() {
         return Ok(()); // never counted
     }
     let count = acknowledgers(trees, &acknowledged)?.saturating_sub(1);
@@ -561,10 +552,7 @@ fn unacknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) 
     if count > 0 {
         return Ok(());
     }
-    let early = Key::new(tag::ACKNOWLEDGED_EARLY)
-        .bytes(&acknowledged.0)
-        .into_vec();
-    if trees.explorer.remove(early)?.is_some() {
+    if trees.explorer.remove(early_key(&acknowledged))?.is_some() {
         trees.change_early_count(-1)?;
     } else if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
         add_acknowledged(trees, &transaction, -1)?;
@@ -572,10 +560,31 @@ fn unacknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) 
     Ok(())
 }
 
+/// The `k` key: `by` currently acknowledges `acknowledged`.
+fn acknowledged_by_key(acknowledged: &RecordId, by: &RecordId) -> Vec<u8> {
+    Key::new(tag::ACKNOWLEDGED_BY)
+        .bytes(&acknowledged.0)
+        .bytes(&by.0)
+        .into_vec()
+}
+
+/// The `K` key: how many current acknowledgements a record has.
+fn mark_key(acknowledged: &RecordId) -> Vec<u8> {
+    Key::new(tag::ACKNOWLEDGED_MARK)
+        .bytes(&acknowledged.0)
+        .into_vec()
+}
+
+/// The `P` key: a record acknowledged before it was stored.
+fn early_key(acknowledged: &RecordId) -> Vec<u8> {
+    Key::new(tag::ACKNOWLEDGED_EARLY)
+        .bytes(&acknowledged.0)
+        .into_vec()
+}
+
 /// How many current acknowledgements a record has (its `K` value; 0 without one).
 fn acknowledgers(trees: &AppendTrees<'_>, acknowledged: &RecordId) -> TxResult<u64> {
-    let mark = Key::new(tag::ACKNOWLEDGED_MARK).bytes(&acknowledged.0);
-    match trees.explorer.get(mark.into_vec())? {
+    match trees.explorer.get(mark_key(acknowledged))? {
         None => Ok(0),
         Some(value) => Ok(u64::from_be_bytes(value.as_ref().try_into().map_err(
             |_| {
@@ -590,9 +599,7 @@ fn acknowledgers(trees: &AppendTrees<'_>, acknowledged: &RecordId) -> TxResult<u
 /// Writes a record's `K` count, or removes the key at 0 (the record pages then skip the scan
 /// of its `k` keys).
 fn set_acknowledgers(trees: &AppendTrees<'_>, acknowledged: &RecordId, count: u64) -> TxResult<()> {
-    let mark = Key::new(tag::ACKNOWLEDGED_MARK)
-        .bytes(&acknowledged.0)
-        .into_vec();
+    let mark = mark_key(acknowledged);
     if count == 0 {
         trees.explorer.remove(mark)?;
     } else {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use sled::IVec;
 
-use super::{parse_chain_key, parse_head, StoreError, StoredRecord};
+use super::{head_in, parse_chain_key, StoreError, StoredRecord};
 
 /// How many times positions of a chain were freed (see the module doc).
 #[derive(Clone, Default)]
@@ -150,10 +150,7 @@ impl Freshness {
     }
 
     fn head_seq_now(&self, author: &str) -> Result<Option<u64>, StoreError> {
-        match self.heads.get(author.as_bytes())? {
-            Some(value) => Ok(Some(parse_head(&value)?.seq)),
-            None => Ok(None),
-        }
+        Ok(head_in(&self.heads, author)?.map(|head| head.seq))
     }
 
     /// Asked after an entry was read and checked: whether positions were freed since the scan
