@@ -134,7 +134,7 @@ fn transaction_json(tx: &Transaction) -> Value {
 pub fn record_text(record: &VerifiedRecord, author_name: &str) -> String {
     let header = record.header();
     let mut out = format!(
-        "record    {}\nkind      {}\nauthor    {} ({author_name})\nseq       {}\nprev      {}\ntimestamp {} ms\nkey       {}\nsignature valid (ed25519 verify_strict over the record id)\n",
+        "record    {}\nkind      {}\nauthor    {} ({author_name})\nseq       {}\nprev      {}\ntimestamp {} ms\nkey       {}\nsignature valid (ed25519 over the record id, FORMAT.md 7.1)\n",
         record.id(),
         record.body().kind().name(),
         header.author,

@@ -989,7 +989,7 @@ struct Linked<'a> {
 /// Each record gets every rule of the verifier but the signature equation, which holds by
 /// construction (`Verifier::sign_checked`): checking a fresh signature again costs as much as
 /// making it, and a bulk import is bound by this thread. The group's first record is verified
-/// in full (`verify_strict`) all the same, so a signer that went wrong is caught at its first
+/// in full (the signature rule included) all the same, so a signer that went wrong is caught at its first
 /// group, not first by a peer.
 #[allow(clippy::type_complexity)]
 fn sign_linked(

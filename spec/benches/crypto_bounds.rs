@@ -1,5 +1,7 @@
 //! Per-record cost bounds of verification on this machine, single thread: SHA-256 of a header,
-//! ed25519 `verify_strict`, batch verification of 256, and `Verifier::verify_batch` per record.
+//! the signature rule (FORMAT.md 7.1) single and in batches of 256, ed25519-dalek's cofactorless
+//! `verify_strict` and `verify_batch` for reference, a subgroup check of R, and
+//! `Verifier::verify_batch` per record.
 //!
 //! Run with `cargo bench -p aidledger-spec --bench crypto_bounds`; throughputs are printed as
 //! elements (hashes, signatures or records) per second.
@@ -136,12 +138,33 @@ fn bounds(c: &mut Criterion) {
     group.bench_function("sha256_of_300B", |b| {
         b.iter(|| aidledger_spec::ids::hash_with_domain("", &[std::hint::black_box(message_300)]))
     });
-    group.bench_function("ed25519_verify_strict_single", |b| {
+    group.bench_function("signature_rule_single", |b| {
         let record = &parsed[0];
         b.iter(|| signature::verify_one(key_of(record), &record.id, &record.signature))
     });
+    // References for FORMAT.md 7.1's choice: ed25519-dalek's cofactorless verify_strict, and
+    // the subgroup check of R that keeping its verdicts in a batch would add per signature.
+    group.bench_function("ed25519_dalek_verify_strict_single", |b| {
+        let record = &parsed[0];
+        let message = signature::signed_message(&record.id);
+        let dalek_signature = ed25519_dalek::Signature::from_bytes(&record.signature.0);
+        b.iter(|| {
+            key_of(record)
+                .verify_strict(&message, &dalek_signature)
+                .is_ok()
+        })
+    });
+    group.bench_function("torsion_check_of_r", |b| {
+        let mut r = [0u8; 32];
+        r.copy_from_slice(&parsed[0].signature.0[..32]);
+        b.iter(|| {
+            curve25519_dalek::edwards::CompressedEdwardsY(std::hint::black_box(r))
+                .decompress()
+                .is_some_and(|point| point.is_torsion_free())
+        })
+    });
     group.throughput(Throughput::Elements(BATCH_SIZE_MAX as u64));
-    group.bench_function("ed25519_verify_batch_of_256", |b| {
+    group.bench_function("signature_rule_batch_of_256", |b| {
         let items: Vec<BatchItem<'_>> = parsed
             .iter()
             .map(|record| BatchItem {
@@ -151,6 +174,19 @@ fn bounds(c: &mut Criterion) {
             })
             .collect();
         b.iter(|| signature::verify_many(std::hint::black_box(&items)))
+    });
+    group.bench_function("ed25519_dalek_verify_batch_of_256_cofactorless", |b| {
+        let messages: Vec<_> = parsed
+            .iter()
+            .map(|record| signature::signed_message(&record.id))
+            .collect();
+        let message_refs: Vec<&[u8]> = messages.iter().map(|message| message.as_slice()).collect();
+        let signatures: Vec<_> = parsed
+            .iter()
+            .map(|record| ed25519_dalek::Signature::from_bytes(&record.signature.0))
+            .collect();
+        let keys: Vec<_> = parsed.iter().map(|record| *key_of(record)).collect();
+        b.iter(|| ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok())
     });
     group.bench_function("verifier_verify_batch_of_256_records", |b| {
         b.iter_batched(

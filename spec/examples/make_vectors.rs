@@ -7,6 +7,8 @@
 
 #[path = "../tests/support/governance_vectors.rs"]
 mod governance_vectors;
+#[path = "../tests/support/signature_edges.rs"]
+mod signature_edges;
 #[path = "../tests/support/vector_set.rs"]
 mod vector_set;
 

@@ -59,13 +59,15 @@ impl KeyGrant {
         }
     }
 
-    /// Whether the key is acceptable and the proof verifies (`verify_strict`).
+    /// Whether the key is acceptable and the proof verifies (the signature rule, FORMAT.md §7.1).
     pub fn verify(&self, network_id: &NetworkId, member: &str) -> Result<(), &'static str> {
         let key = signature::check_public_key(&self.key)?;
         let message = possession_message(network_id, member, &self.key);
-        let proof = ed25519_dalek::Signature::from_bytes(&self.proof_of_possession.0);
-        key.verify_strict(&message.0, &proof)
-            .map_err(|_| "the proof of possession does not verify")
+        if signature::verify_message(&key, &message.0, &self.proof_of_possession) {
+            Ok(())
+        } else {
+            Err("the proof of possession does not verify")
+        }
     }
 }
 

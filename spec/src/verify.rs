@@ -53,7 +53,8 @@ pub enum Rejection {
         /// What is wrong with it.
         problem: String,
     },
-    /// 5. The signature does not verify (ed25519 `verify_strict`) under the header's key.
+    /// 5. The signature does not verify under the header's key by the signature rule
+    ///    (FORMAT.md §7.1: canonical s and R, R not of small order, the cofactored equation).
     #[error("bad signature")]
     BadSignature,
     /// 6. The body bytes do not hash to the header's body hash.
@@ -367,7 +368,7 @@ impl Verifier {
         &self.authority
     }
 
-    /// Verifies one record with `verify_strict`.
+    /// Verifies one record, its signature alone (FORMAT.md §7.1).
     pub fn verify(&self, bytes: Vec<u8>) -> RecordVerdict {
         let (record, key) = self.check_before_signature(bytes)?;
         if !signature::verify_one(&key, &record.id, &record.signature) {
@@ -400,7 +401,7 @@ impl Verifier {
         self.check_after_signature(record)
     }
 
-    /// Verifies one record by the record rules alone (1–11, `verify_strict`), not the
+    /// Verifies one record by the record rules alone (1–11), not the
     /// authority rules: for reading governance records, which `governance::derive` judges
     /// itself, before the authority they build is known.
     pub fn verify_record_rules(&self, bytes: Vec<u8>) -> RecordVerdict {
@@ -428,9 +429,9 @@ impl Verifier {
         }
     }
 
-    /// Verifies many records, their signatures in batches (see `signature`). Verdicts are the
-    /// same as [`Verifier::verify`] would give, in the same order, but for one case FORMAT.md
-    /// §15 describes: a signature with a mixed-order R, which only the key's holder can make.
+    /// Verifies many records, their signatures in batches (see `signature`). Verdicts are
+    /// those [`Verifier::verify`] gives, in the same order, whatever the grouping (FORMAT.md
+    /// §15).
     pub fn verify_batch(&self, records: Vec<Vec<u8>>) -> Vec<RecordVerdict> {
         let prechecked: Vec<Prechecked<'_>> = records
             .into_iter()

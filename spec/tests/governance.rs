@@ -8,6 +8,8 @@
 
 #[path = "support/governance_vectors.rs"]
 mod governance_vectors;
+#[path = "support/signature_edges.rs"]
+mod signature_edges;
 #[path = "support/vector_set.rs"]
 mod vector_set;
 

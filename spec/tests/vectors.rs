@@ -7,6 +7,8 @@
 
 #[path = "support/governance_vectors.rs"]
 mod governance_vectors;
+#[path = "support/signature_edges.rs"]
+mod signature_edges;
 #[path = "support/vector_set.rs"]
 mod vector_set;
 
@@ -1138,5 +1140,87 @@ fn derivation_does_not_depend_on_record_order() {
             .cloned()
             .collect();
         compare(&doubled);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signatures (FORMAT.md 7.1): one verdict alone and in every batch
+
+/// The cases of `signatures.json`: name, record bytes, `None` if valid else the code.
+fn signature_vector_cases() -> Vec<(String, Vec<u8>, Option<String>)> {
+    cases("signatures.json")
+        .iter()
+        .map(|case| {
+            let expected = &case["expected"];
+            let code = match expected["valid"].as_bool() {
+                Some(true) => None,
+                _ => Some(expected["code"].as_str().expect("a code").to_owned()),
+            };
+            let name = case["name"].as_str().expect("a name").to_owned();
+            (name, bytes(&case["record_hex"]), code)
+        })
+        .collect()
+}
+
+fn rejection_code(verdict: aidledger_spec::verify::RecordVerdict) -> Option<String> {
+    verdict
+        .err()
+        .map(|rejected| rejected.reason.code().to_owned())
+}
+
+#[test]
+fn every_signature_vector_gets_its_verdict_alone() {
+    let verifier = verifier();
+    let cases = signature_vector_cases();
+    assert!(cases.len() >= 12, "the signature vectors are all there");
+    for (name, input, expected) in &cases {
+        assert_eq!(
+            &rejection_code(verifier.verify(input.clone())),
+            expected,
+            "{name}"
+        );
+        let batch = verifier.verify_batch(vec![input.clone()]).remove(0);
+        assert_eq!(
+            &rejection_code(batch),
+            expected,
+            "{name}, in a batch of one"
+        );
+    }
+}
+
+#[test]
+fn signature_vectors_get_the_same_verdicts_in_every_grouping() {
+    let verifier = verifier();
+    let cases = signature_vector_cases();
+    let valid: Vec<Vec<u8>> = load("records-valid.json")["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|record| bytes(&record["record_hex"]))
+        .collect();
+    // Every case between valid records, in order and reversed, cut into batches of every size:
+    // each cut gives other batch weights, so a rule that depended on them would show here.
+    let mut inputs: Vec<(Vec<u8>, Option<String>)> = Vec::new();
+    for (index, (_, input, expected)) in cases.iter().enumerate() {
+        inputs.push((valid[index % valid.len()].clone(), None));
+        inputs.push((input.clone(), expected.clone()));
+    }
+    for order in [false, true] {
+        if order {
+            inputs.reverse();
+        }
+        for size in 1..=inputs.len() {
+            for group in inputs.chunks(size) {
+                let records = group.iter().map(|(input, _)| input.clone()).collect();
+                let got: Vec<Option<String>> = verifier
+                    .verify_batch(records)
+                    .into_iter()
+                    .map(rejection_code)
+                    .collect();
+                let expected: Vec<Option<String>> =
+                    group.iter().map(|(_, code)| code.clone()).collect();
+                assert_eq!(got, expected, "batches of {size}, reversed: {order}");
+            }
+        }
     }
 }

@@ -429,6 +429,24 @@ pub fn invalid_records() -> Vec<InvalidGovernance> {
             None,
         ),
         case(
+            "invalid-proof-of-possession-rotation-torsioned-key",
+            "The observer rotates to the key of seed 06…06 plus a point of order 2 (a mixed-order key), with a proof made from seed 06…06's secret that satisfies the cofactored equation: keys with a torsion component are refused.",
+            observer_rotation({
+                let named = crate::signature_edges::torsioned_public_key(&key(ROTATED_SEED), 2);
+                let message = possession_message(&network_id, OBSERVER, &PublicKey(named));
+                KeyGrant {
+                    key: PublicKey(named),
+                    proof_of_possession: crate::signature_edges::sign_message_as(
+                        &key(ROTATED_SEED),
+                        &named,
+                        &message.0,
+                    ),
+                }
+            }),
+            "invalid-proof-of-possession",
+            None,
+        ),
+        case(
             "invalid-proof-of-possession-revoke-key-replacement-wrong-prover",
             "A revoke-key proposal whose replacement (seed 07…07) is proved by the thief's key (seed 08…08).",
             revoke_with(proved_by(IMPLEMENTER, THIEF_SEED, REPLACEMENT_SEED)),

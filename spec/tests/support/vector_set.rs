@@ -4,8 +4,9 @@
 //! `tests/vectors.rs`, which builds them again in memory and compares them with the files, so
 //! that any change to the encoding, hashing or signing fails a test.
 //!
-//! The governance vectors live beside this file, in `governance_vectors.rs`, which every
-//! includer of this file includes too (as `governance_vectors`, at the crate root).
+//! The governance vectors live beside this file, in `governance_vectors.rs`, and the signature
+//! constructions in `signature_edges.rs`; every includer of this file includes both too (as
+//! `governance_vectors` and `signature_edges`, at the crate root).
 //!
 //! Every `expect` here is on an input this file builds itself (small bodies, valid keys); a
 //! failure means the generator is wrong, not the data.
@@ -1368,6 +1369,151 @@ fn bundle_file(fixture: &Fixture) -> Value {
     })
 }
 
+/// A record whose verdict turns on the signature rule (FORMAT.md §7.1).
+pub struct SignatureCase {
+    /// Short name.
+    pub name: &'static str,
+    /// What the signature is.
+    pub description: &'static str,
+    /// The wire bytes.
+    pub bytes: Vec<u8>,
+    /// `None` if the record is valid, else the expected rejection code.
+    pub code: Option<&'static str>,
+}
+
+/// A point encoding with y ≥ p (so not canonical) of a point that is not of small order. (No
+/// y = p + 2 … p + 18 gives a torsion-free point, so a key written this way is also refused for
+/// its torsion; the encoding is checked first.)
+pub fn non_canonical_large_order_point() -> [u8; 32] {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    (2..=18)
+        .map(crate::signature_edges::non_canonical_y)
+        .find(|bytes| {
+            CompressedEdwardsY(*bytes)
+                .decompress()
+                .is_some_and(|point| !point.is_small_order())
+        })
+        .expect("some y = p + 2 … p + 18 is a point of large order")
+}
+
+/// One record, the donor's disbursement at seq 0, signed in every way the rule must decide.
+/// The record id does not cover the signature, so every case has the same id.
+pub fn signature_cases(fixture: &Fixture) -> Vec<SignatureCase> {
+    use crate::signature_edges::{
+        non_canonical_y, sign_with_fixed_r, sign_with_torsion_nonce, sign_with_wrong_challenge,
+        torsion_point, with_s_plus_multiple_of_order, with_signature,
+    };
+    let base = sign(&base_draft(fixture), &fixture.donor).1;
+    let id = SignedRecord::parse(base.clone())
+        .expect("the base record parses")
+        .id;
+    let donor = &fixture.donor;
+    let signed = |signature| with_signature(&base, &signature);
+    let case = |name, description, bytes, code| SignatureCase {
+        name,
+        description,
+        bytes,
+        code,
+    };
+    let valid_signature = signature::sign(donor, &id);
+    let order_eight = torsion_point(8).compress().to_bytes();
+    vec![
+        case("valid-ordinary", "An ordinary deterministic Ed25519 signature (RFC 8032).", base.clone(), None),
+        case(
+            "valid-r-with-torsion-of-order-2",
+            "R = [r]B + T with T of order 2, s = r + k·a, k hashed over R's bytes. The cofactored equation holds; the cofactorless one does not. Only the key's holder can make it; every verifier must accept it, singly or in any batch.",
+            signed(sign_with_torsion_nonce(donor, &id, 2, 2)),
+            None,
+        ),
+        case(
+            "valid-r-with-torsion-of-order-4",
+            "As above with T of order 4.",
+            signed(sign_with_torsion_nonce(donor, &id, 4, 4)),
+            None,
+        ),
+        case(
+            "valid-r-with-torsion-of-order-8",
+            "As above with T of order 8.",
+            signed(sign_with_torsion_nonce(donor, &id, 8, 8)),
+            None,
+        ),
+        case(
+            "bad-signature-r-with-torsion-wrong-challenge",
+            "R = [r]B + T (order 2), but k hashed over [r]B's bytes: neither equation holds.",
+            signed(sign_with_wrong_challenge(donor, &id, 2, 2)),
+            Some("bad-signature"),
+        ),
+        case(
+            "bad-signature-s-plus-order",
+            "The valid signature with s replaced by s + ℓ (the same value modulo ℓ): s is not canonical.",
+            signed(with_s_plus_multiple_of_order(&valid_signature, 1)),
+            Some("bad-signature"),
+        ),
+        case(
+            "bad-signature-s-plus-twice-order",
+            "The valid signature with s replaced by s + 2ℓ: s is not canonical.",
+            signed(with_s_plus_multiple_of_order(&valid_signature, 2)),
+            Some("bad-signature"),
+        ),
+        case(
+            "bad-signature-r-identity",
+            "R = the identity (01 00…00) and s = k·a: the cofactored equation holds, but R is of small order.",
+            signed(sign_with_fixed_r(donor, &id, IDENTITY_POINT)),
+            Some("bad-signature"),
+        ),
+        case(
+            "bad-signature-r-of-order-8",
+            "R = a point of order 8 and s = k·a: the cofactored equation holds, but R is of small order.",
+            signed(sign_with_fixed_r(donor, &id, order_eight)),
+            Some("bad-signature"),
+        ),
+        case(
+            "bad-signature-r-identity-non-canonical",
+            "R = y = p + 1 (the identity written with y ≥ p) and s = k·a: not a canonical encoding.",
+            signed(sign_with_fixed_r(donor, &id, non_canonical_y(1))),
+            Some("bad-signature"),
+        ),
+        case(
+            "bad-signature-r-non-canonical",
+            "R = a point of large order written with y ≥ p, s = k·a: not a canonical encoding.",
+            signed(sign_with_fixed_r(donor, &id, non_canonical_large_order_point())),
+            Some("bad-signature"),
+        ),
+        case(
+            "invalid-signing-key-non-canonical",
+            "The header names, as its signing key, a point of large order written with y ≥ p: not a canonical encoding (rule 4, before any signature check).",
+            assembled_with(
+                fixture,
+                codec::encode(&Body::Transaction(disbursement())),
+                |header| header.signing_key = PublicKey(non_canonical_large_order_point()),
+                donor,
+            ),
+            Some("invalid-signing-key"),
+        ),
+    ]
+}
+
+fn signatures_file(fixture: &Fixture) -> Value {
+    let cases: Vec<Value> = signature_cases(fixture)
+        .iter()
+        .map(|case| {
+            json!({
+                "name": case.name,
+                "description": case.description,
+                "record_hex": hex(&case.bytes),
+                "expected": match case.code {
+                    None => json!({ "valid": true }),
+                    Some(code) => json!({ "valid": false, "code": code }),
+                },
+            })
+        })
+        .collect();
+    json!({
+        "description": "One record (the donor's disbursement at seq 0 of genesis.json's network) signed in every way the signature rule (FORMAT.md 7.1) must decide. Every verifier must give expected for each case alone, and the same verdicts for the cases in any batch or grouping.",
+        "cases": cases,
+    })
+}
+
 /// Every vector file, in the order they are written.
 pub fn all() -> Vec<VectorFile> {
     let fixture = Fixture::new();
@@ -1399,6 +1545,10 @@ pub fn all() -> Vec<VectorFile> {
         VectorFile {
             name: "governance.json",
             json: crate::governance_vectors::governance_file(),
+        },
+        VectorFile {
+            name: "signatures.json",
+            json: signatures_file(&fixture),
         },
     ]
 }
