@@ -333,6 +333,24 @@ impl Output {
     }
 }
 
+/// The 32-byte seed in a key file written by `aidledger keygen` (hex, one line).
+#[track_caller]
+pub fn read_key_seed(path: &Path) -> [u8; 32] {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("read key file {}: {error}", path.display()));
+    let text = text.trim();
+    assert!(
+        is_hex32(text),
+        "{} holds no 64-digit hex key",
+        path.display()
+    );
+    let mut seed = [0u8; 32];
+    for (index, byte) in seed.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * index..2 * index + 2], 16).expect("hex checked above");
+    }
+    seed
+}
+
 /// Whether `text` is 64 lowercase hex digits.
 pub fn is_hex32(text: &str) -> bool {
     text.len() == 64

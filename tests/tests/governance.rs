@@ -105,12 +105,7 @@ fn wait_proposal_state(nodes: &[MeshNode], id: &str, state: &str) {
 
 /// Reads a key file (hex of the 32-byte seed).
 fn key(path: &Path) -> SigningKey {
-    let text = std::fs::read_to_string(path).expect("read a key file");
-    let seed: [u8; 32] = hex::decode(text.trim())
-        .expect("hex key")
-        .try_into()
-        .expect("32 bytes");
-    SigningKey::from_bytes(&seed)
+    SigningKey::from_bytes(&aidledger_tests::read_key_seed(path))
 }
 
 fn public_hex(key: &SigningKey) -> String {

@@ -15,13 +15,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::Value;
 
 fn key(path: &std::path::Path) -> SigningKey {
-    let text = std::fs::read_to_string(path).expect("read a key file");
-    let text = text.trim();
-    let mut seed = [0u8; 32];
-    for (index, byte) in seed.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * index..2 * index + 2], 16).expect("hex key");
-    }
-    SigningKey::from_bytes(&seed)
+    SigningKey::from_bytes(&aidledger_tests::read_key_seed(path))
 }
 
 fn statement(text: &str) -> Body {

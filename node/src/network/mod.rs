@@ -26,7 +26,7 @@ pub mod probe;
 mod service;
 pub mod status;
 pub mod sync;
-mod tasks;
+pub mod tasks;
 pub mod wire;
 
 use std::collections::HashSet;
