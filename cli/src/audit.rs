@@ -1,75 +1,71 @@
 //! `verify`: an auditor's check of a whole source, trusting nothing but the network id.
 
 use aidledger_spec::chain::{Problem, Report};
-use aidledger_spec::genesis::Genesis;
-use aidledger_spec::verify::Verifier;
 use aidledger_spec::NetworkId;
 use serde_json::json;
 
+use crate::checked::{read_checked, refusal_json, refusal_text, CheckError, Checked};
 use crate::governance::view;
-use crate::pipeline::{verify_items, SignatureMode};
-use crate::source::{Source, SourceError};
+use crate::pipeline::SignatureMode;
+use crate::source::Source;
 
 /// The outcome of `verify`.
-pub struct Audit {
-    /// The genesis found in the source.
-    pub genesis: Genesis,
-    /// The network id the auditor pinned, if any.
-    pub pinned: Option<NetworkId>,
-    /// The chain report (absent when the pinned id did not match: nothing else is meaningful then).
-    pub report: Option<Report>,
+pub enum Audit {
+    /// The source was read (to its end, or to damage in its bytes) and judged. Boxed: the
+    /// report is large and the refusal small.
+    Checked(Box<Checked>),
+    /// The source was refused before any record: another network, or bytes damaged before the
+    /// genesis was known. Only errors that mean invalid data land here.
+    Refused {
+        /// The network id the auditor pinned, if any.
+        pinned: Option<NetworkId>,
+        /// Why.
+        error: CheckError,
+    },
 }
 
 impl Audit {
     /// Whether the source is valid for the auditor.
     pub fn is_valid(&self) -> bool {
-        self.network_matches() && self.report.as_ref().is_some_and(Report::is_valid)
+        match self {
+            Audit::Checked(checked) => checked.standing.is_valid(),
+            Audit::Refused { .. } => false,
+        }
     }
 
-    fn network_matches(&self) -> bool {
-        self.pinned
-            .is_none_or(|pinned| pinned == self.genesis.network_id())
+    /// The chain report, when the source was read.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            Audit::Checked(checked) => Some(&checked.report),
+            Audit::Refused { .. } => None,
+        }
     }
 }
 
-/// Verifies every record and proof of `source`.
+/// Verifies every record and proof of `source`. `Err` only when the source could not be read
+/// (exit 2); invalid data of every kind is in the [`Audit`].
 pub fn audit(
     source: &Source,
     pinned: Option<NetworkId>,
     mode: SignatureMode,
-) -> Result<Audit, SourceError> {
-    let (genesis, items) = source.open()?;
-    if pinned.is_some_and(|pinned| pinned != genesis.network_id()) {
-        return Ok(Audit {
-            genesis,
-            pinned,
-            report: None,
-        });
+) -> Result<Audit, CheckError> {
+    match read_checked(source, pinned, mode, |_| {}) {
+        Ok(checked) => Ok(Audit::Checked(Box::new(checked))),
+        Err(error) if error.is_invalid_data() => Ok(Audit::Refused { pinned, error }),
+        Err(error) => Err(error),
     }
-    let verifier = Verifier::new(genesis.clone());
-    let report = verify_items(&verifier, items, mode, |_| {})?;
-    Ok(Audit {
-        genesis,
-        pinned,
-        report: Some(report),
-    })
 }
 
 /// The audit as text for people.
 pub fn audit_text(audit: &Audit) -> String {
-    let network_id = audit.genesis.network_id();
-    let mut out = format!("network   {network_id} ({})\n", audit.genesis.name);
-    match audit.pinned {
-        Some(pinned) if pinned != network_id => {
-            out.push_str(&format!("network id mismatch: expected {pinned}, the source's genesis is {network_id}\nINVALID\n"));
-            return out;
+    let checked = match audit {
+        Audit::Checked(checked) => checked,
+        Audit::Refused { error, .. } => {
+            return format!("{}INVALID\n", refusal_text(error).unwrap_or_default())
         }
-        Some(_) => out.push_str("pinned    yes: the genesis matches the network id you gave\n"),
-        None => out.push_str("pinned    no: trusting the genesis found in the source (pass --network-id to pin it)\n"),
-    }
-    let Some(report) = &audit.report else {
-        return out;
     };
+    let mut out = format!("{}\n", checked.standing.first_line());
+    let report = &checked.report;
     out.push_str(&format!(
         "records   {} read, {} valid; {} equivocation proof(s)\n",
         report.records_seen, report.records_valid, report.proofs_seen
@@ -120,6 +116,9 @@ pub fn audit_text(audit: &Audit) -> String {
     if let Some(derivation) = &report.governance {
         out.push_str(&format!("governance {}\n", view::summary_line(derivation)));
     }
+    if let Some(damage) = &checked.standing.damage {
+        out.push_str(&format!("damaged   {damage}\n"));
+    }
     out.push_str(if audit.is_valid() {
         "VALID\n"
     } else {
@@ -128,23 +127,35 @@ pub fn audit_text(audit: &Audit) -> String {
     out
 }
 
-/// The audit as JSON for machines.
+/// The audit as JSON for machines. `framing_error` is `{offset, rule, problem}` when the
+/// source's bytes break the bundle format (null otherwise); `pinned` says whether the network id
+/// was pinned.
 pub fn audit_json(audit: &Audit) -> serde_json::Value {
-    json!({
+    let checked = match audit {
+        Audit::Checked(checked) => checked,
+        Audit::Refused { pinned, error } => {
+            let mut value = refusal_json(error, *pinned).unwrap_or_default();
+            value["network_id_pinned"] = json!(pinned.is_some());
+            value["report"] = serde_json::Value::Null;
+            return value;
+        }
+    };
+    let report = &checked.report;
+    let mut value = json!({
         "valid": audit.is_valid(),
-        "network_id": audit.genesis.network_id(),
-        "network_name": audit.genesis.name,
-        "network_id_pinned": audit.pinned.is_some(),
-        "network_id_matches": audit.network_matches(),
-        "revoked": audit.report.as_ref().map(revoked_json).unwrap_or_default(),
-        "governance_summary": audit.report.as_ref().and_then(|report| report.governance.as_ref()).map(|derivation| json!({
+        "network_id_pinned": checked.standing.pinned,
+        "network_id_matches": true,
+        "revoked": revoked_json(report),
+        "governance_summary": report.governance.as_ref().map(|derivation| json!({
             "steps": derivation.authority.steps().len(),
             "tip": derivation.authority.tip(),
             "pending_proposals": view::pending_count(derivation),
             "findings": derivation.findings.len(),
         })),
-        "report": audit.report,
-    })
+        "report": report,
+    });
+    checked.standing.add_to_json(&mut value);
+    value
 }
 
 /// Records the governance declared invalid, each with the reason in words: they are listed

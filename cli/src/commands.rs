@@ -5,10 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use aidledger_cli::audit::{audit, audit_json, audit_text};
+use aidledger_cli::checked::{
+    network_line, read_checked, refusal_json, refusal_text, CheckError, Checked, Standing,
+};
 use aidledger_cli::compose::{self, TransactionArgs};
 use aidledger_cli::export::export_bundle;
 use aidledger_cli::governance::lookup::governed_verifier;
 use aidledger_cli::governance::view::revocation_text;
+use aidledger_cli::money::ledger::{Ledger, LedgerError};
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::provenance::{provenance_json, provenance_text, trace};
 use aidledger_cli::source::Source;
@@ -26,7 +30,7 @@ use clap::{Args, Parser, Subcommand};
 /// aidledger: auditable records of international aid and agreements, signed by the
 /// organisations that make them and verifiable by anyone who knows the network id.
 #[derive(Parser)]
-#[command(name = "aidledger", version, about, long_about = None)]
+#[command(name = "aidledger", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,22 +56,30 @@ enum Command {
     /// Record something through your organisation's running node; prints the new record id.
     #[command(subcommand)]
     Record(Box<RecordCommand>),
-    /// Show one record, verified against the network's genesis.
+    /// Show one record, verified against the network's genesis (the whole source is verified,
+    /// as `verify` does; exit 1 if the record is not valid or the source is not).
+    #[command(after_help = EXIT_CODES_HELP)]
     Show {
         /// The record id (64 hex characters).
         id: String,
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// List an organisation's chain, newest first.
+    /// List an organisation's chain, newest first (the whole source is verified, as `verify`
+    /// does; exit 1 if it is not valid).
+    #[command(after_help = EXIT_CODES_HELP)]
     Log {
         /// The organisation id.
         org: String,
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// How many records to show (at most 1000).
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -79,21 +91,24 @@ enum Command {
         json: bool,
     },
     /// Write a self-contained bundle (genesis, every record, equivocation proofs) that anyone can verify offline.
+    /// The records are copied, not verified; damaged input bytes or another network exit 1.
+    #[command(after_help = EXIT_CODES_HELP)]
     Export {
         /// The bundle file to write.
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
     },
     /// Verify every signature, hash and chain link of a data directory, a node or a bundle.
-    /// Exit 0 = valid, 1 = invalid or forked, 2 = could not run.
+    #[command(after_help = EXIT_CODES_HELP)]
     Verify {
         #[command(flatten)]
         source: SourceArgs,
-        /// The network id you trust (64 hex characters); without it the source's genesis is trusted.
-        #[arg(long)]
-        network_id: Option<String>,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Print the full report as JSON.
         #[arg(long)]
         json: bool,
@@ -102,12 +117,16 @@ enum Command {
         strict: bool,
     },
     /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
-    /// Exit 0 = found and its chain is intact, 1 = its chain is broken or forked, 2 = not found or could not run.
+    /// Exit 0 = found and its chain is intact, 1 = its chain is broken or forked or the source
+    /// is invalid, 2 = not found or could not run.
+    #[command(after_help = EXIT_CODES_HELP)]
     Provenance {
         /// The record id.
         id: String,
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -139,16 +158,21 @@ enum Command {
     #[command(subcommand)]
     Iati(IatiCommand),
     /// The tree of money around an activity: who funded it, whom it paid, through linked activities.
+    #[command(after_help = EXIT_CODES_HELP)]
     Flow {
         /// The IATI activity identifier.
         activity: String,
         #[command(flatten)]
         source: MoneySourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Match providers' disbursements to receivers' incoming funds and list what is unmatched.
+    /// With --csv the network line goes to standard error, so the CSV stays plain.
+    #[command(after_help = EXIT_CODES_HELP)]
     Reconcile {
         /// Only disbursements by (and incoming funds from) this organisation.
         #[arg(long)]
@@ -158,6 +182,8 @@ enum Command {
         receiver: Option<String>,
         #[command(flatten)]
         source: MoneySourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Print JSON.
         #[arg(long, conflicts_with = "csv")]
         json: bool,
@@ -264,6 +290,86 @@ impl SourceArgs {
             (None, None, None) => {
                 bail!("say where to read from: --node URL, --data-dir DIR or --bundle FILE")
             }
+        }
+    }
+}
+
+/// The exit codes of every command that reads a source, shown under each one's `--help`.
+pub(crate) const EXIT_CODES_HELP: &str =
+    "Exit codes: 0 valid; 1 invalid data (a record or chain that does not verify, a fork, \
+damaged bundle bytes such as a truncated file, bad magic, wrong end counts, trailing bytes or an \
+undecodable genesis, or a source from another network than --network-id); 2 could not run \
+(missing file, permission, node unreachable, bad arguments).";
+
+/// The network an auditor trusts: one flag for every command that reads a source.
+#[derive(Args, Clone)]
+pub(crate) struct NetworkArgs {
+    /// The network id you trust (64 hex characters). A source whose genesis hashes to another id
+    /// is refused (exit 1); without it the source's own genesis is trusted, and the first line
+    /// of the output says the network was not pinned.
+    #[arg(long = "network-id", env = "AIDLEDGER_NETWORK_ID", value_name = "HEX", value_parser = parse_network_id)]
+    network_id: Option<NetworkId>,
+}
+
+impl NetworkArgs {
+    /// The pinned network id, if one was given.
+    pub(crate) fn pinned(&self) -> Option<NetworkId> {
+        self.network_id
+    }
+}
+
+fn parse_network_id(text: &str) -> Result<NetworkId, String> {
+    NetworkId::from_hex(text)
+        .map_err(|error| format!("not a network id (64 hex characters): {error}"))
+}
+
+/// Reads `source` through the one verifying reader. A source refused as invalid data (another
+/// network, bytes damaged before its genesis) is reported here, text or JSON, and comes back as
+/// `Err(exit 1)`; a source that could not be read is an error (exit 2).
+pub(crate) fn read_or_refuse(
+    source: &Source,
+    network: &NetworkArgs,
+    json: bool,
+    observe: impl FnMut(&aidledger_spec::VerifiedRecord),
+) -> Result<std::result::Result<Checked, ExitCode>> {
+    match read_checked(source, network.pinned(), SignatureMode::Batch, observe) {
+        Ok(checked) => Ok(Ok(checked)),
+        Err(error) => Ok(Err(refuse(error, network, json)?)),
+    }
+}
+
+/// Prints why a source was refused as invalid data and returns exit 1; any other error is
+/// passed on (exit 2).
+fn refuse(error: CheckError, network: &NetworkArgs, json: bool) -> Result<ExitCode> {
+    let printed = if json {
+        refusal_json(&error, network.pinned())
+            .map(|value| serde_json::to_string_pretty(&value))
+            .transpose()?
+            .map(|text| text + "\n")
+    } else {
+        refusal_text(&error)
+    };
+    match printed {
+        Some(text) => {
+            print!("{text}");
+            Ok(ExitCode::from(1))
+        }
+        None => Err(error.into()),
+    }
+}
+
+/// Ends a reading command: says why the source is invalid, if it is (on standard output for
+/// text, on standard error beside JSON, whose `source_valid` says it), and gives the exit code.
+pub(crate) fn verdict(standing: &Standing, json: bool) -> ExitCode {
+    match standing.invalid_line() {
+        None => ExitCode::SUCCESS,
+        Some(line) => {
+            if json {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+            ExitCode::from(1)
         }
     }
 }
@@ -442,22 +548,40 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out,
         }) => network_init(&name, &members, admins, threshold, &out),
         Command::Record(command) => record(*command),
-        Command::Show { id, source, json } => show(&id, &source.source()?, json),
+        Command::Show {
+            id,
+            source,
+            network,
+            json,
+        } => show(&id, &source.source()?, &network, json),
         Command::Log {
             org,
             source,
+            network,
             limit,
             before_seq,
             json,
-        } => log(&org, &source.source()?, limit, before_seq, json),
-        Command::Export { out, source } => export(&source.source()?, &out),
+        } => {
+            let page = Page { limit, before_seq };
+            log(&org, &source.source()?, &network, page, json)
+        }
+        Command::Export {
+            out,
+            source,
+            network,
+        } => export(&source.source()?, &out, &network),
         Command::Verify {
             source,
-            network_id,
+            network,
             json,
             strict,
-        } => verify(&source.source()?, network_id.as_deref(), json, strict),
-        Command::Provenance { id, source, json } => provenance(&id, &source.source()?, json),
+        } => verify(&source.source()?, &network, json, strict),
+        Command::Provenance {
+            id,
+            source,
+            network,
+            json,
+        } => provenance(&id, &source.source()?, &network, json),
         Command::Iati(IatiCommand::Import {
             files,
             target,
@@ -467,15 +591,27 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Flow {
             activity,
             source,
+            network,
             json,
-        } => flow(&activity, &source.sources()?, json),
+        } => flow(&activity, &source.sources()?, &network, json),
         Command::Reconcile {
             provider,
             receiver,
             source,
+            network,
             json,
             csv,
-        } => reconcile(provider, receiver, &source.sources()?, json, csv),
+        } => {
+            let filter = aidledger_cli::money::reconcile::Filter { provider, receiver };
+            let format = if json {
+                Format::Json
+            } else if csv {
+                Format::Csv
+            } else {
+                Format::Text
+            };
+            reconcile(&filter, &source.sources()?, &network, format)
+        }
         Command::Walkthrough { dir } => crate::walkthrough::run(dir),
         Command::Status { node, json } => crate::status::run(&node, json),
         Command::Demo {
@@ -723,14 +859,23 @@ fn verify_governed(
     }
 }
 
-fn show(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
+fn show(id: &str, source: &Source, network: &NetworkArgs, json: bool) -> Result<ExitCode> {
     let id = compose::record_id("RECORD_ID", id)?;
-    let (verifier, derivation) = governed_verifier(source)?;
-    let bytes = source
-        .record(&id)?
-        .with_context(|| format!("no record {id} in this source"))?;
-    let (record, not_valid) = verify_governed(&verifier, bytes)
-        .map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))?;
+    let checked = match read_or_refuse(source, network, json, |_| {})? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(refused),
+    };
+    let standing = &checked.standing;
+    let Some(bytes) = source.record(&id)? else {
+        return not_found(standing, &format!("no record {id} in this source"), json);
+    };
+    let (record, not_valid) = match verify_governed(&checked.governed_verifier(), bytes) {
+        Ok(found) => found,
+        Err(rejected) => {
+            let problem = format!("record {id} does not verify: {}", rejected.reason);
+            return not_found(standing, &problem, json);
+        }
+    };
     if json {
         let mut value = describe::record_json(&record);
         value["valid"] = serde_json::json!(not_valid.is_none());
@@ -738,8 +883,11 @@ fn show(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
             value["not_valid_because"] = serde_json::json!(revocation_text(reason));
             value["revoked"] = serde_json::json!(reason);
         }
+        standing.add_to_json(&mut value);
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        println!("{}", standing.first_line());
+        let derivation = checked.derivation();
         let name = derivation
             .authority
             .member(&record.header().author)
@@ -752,21 +900,49 @@ fn show(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
             );
         }
     }
+    let code = verdict(standing, json);
     Ok(if not_valid.is_none() {
-        ExitCode::SUCCESS
+        code
     } else {
         ExitCode::from(1)
     })
 }
 
+/// A record the command looked for is not in the valid part of the source. If the source is
+/// invalid, that is the verdict (exit 1, stated with the network line); otherwise the record
+/// is simply not there (exit 2).
+fn not_found(standing: &Standing, problem: &str, json: bool) -> Result<ExitCode> {
+    if standing.is_valid() {
+        bail!("{problem}");
+    }
+    if json {
+        let mut value = serde_json::json!({ "valid": false, "problem": problem });
+        standing.add_to_json(&mut value);
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{}\n{problem}", standing.first_line());
+    }
+    Ok(verdict(standing, json))
+}
+
+/// Which part of a chain `log` lists.
+struct Page {
+    limit: usize,
+    before_seq: Option<u64>,
+}
+
 fn log(
     org: &str,
     source: &Source,
-    limit: usize,
-    before_seq: Option<u64>,
+    network: &NetworkArgs,
+    page: Page,
     json: bool,
 ) -> Result<ExitCode> {
-    let (verifier, derivation) = governed_verifier(source)?;
+    let checked = match read_or_refuse(source, network, json, |_| {})? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(refused),
+    };
+    let derivation = checked.derivation();
     if derivation.authority.member(org).is_none() {
         let known: Vec<&str> = derivation
             .authority
@@ -778,8 +954,9 @@ fn log(
             known.join(", ")
         );
     }
+    let verifier = checked.governed_verifier();
     let mut records = Vec::new();
-    for bytes in source.chain_page(org, before_seq, limit)? {
+    for bytes in source.chain_page(org, page.before_seq, page.limit)? {
         let record = verify_governed(&verifier, bytes).map_err(|rejected| {
             anyhow::anyhow!("a record of {org} does not verify: {}", rejected.reason)
         })?;
@@ -801,13 +978,12 @@ fn log(
                 value
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "org": org, "records": list, "next_before_seq": next_before })
-            )?
-        );
+        let mut value =
+            serde_json::json!({ "org": org, "records": list, "next_before_seq": next_before });
+        checked.standing.add_to_json(&mut value);
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        println!("{}", checked.standing.first_line());
         if records.is_empty() {
             println!("{org} has no records here");
         }
@@ -826,26 +1002,33 @@ fn log(
             eprintln!("more: --before-seq {next}");
         }
     }
+    Ok(verdict(&checked.standing, json))
+}
+
+/// `export` copies without verifying, so it states the network on standard error (standard
+/// output stays empty) and leaves the verdict to `verify`.
+fn export(source: &Source, out: &Path, network: &NetworkArgs) -> Result<ExitCode> {
+    let genesis = export_bundle(source, out, network.pinned())?;
+    let line = network_line(
+        genesis.network_id(),
+        &genesis.name,
+        network.pinned().is_some(),
+    );
+    eprintln!(
+        "{line}\nexported network {} to {}",
+        genesis.network_id(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(source: &Source, out: &Path) -> Result<ExitCode> {
-    let network_id = export_bundle(source, out)?;
-    eprintln!("exported network {network_id} to {}", out.display());
-    Ok(ExitCode::SUCCESS)
-}
-
-fn verify(source: &Source, network_id: Option<&str>, json: bool, strict: bool) -> Result<ExitCode> {
-    let pinned = network_id
-        .map(NetworkId::from_hex)
-        .transpose()
-        .context("--network-id")?;
+fn verify(source: &Source, network: &NetworkArgs, json: bool, strict: bool) -> Result<ExitCode> {
     let mode = if strict {
         SignatureMode::Strict
     } else {
         SignatureMode::Batch
     };
-    let audit = audit(source, pinned, mode)?;
+    let audit = audit(source, network.pinned(), mode)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&audit_json(&audit))?);
     } else {
@@ -858,11 +1041,18 @@ fn verify(source: &Source, network_id: Option<&str>, json: bool, strict: bool) -
     })
 }
 
-fn provenance(id: &str, source: &Source, json: bool) -> Result<ExitCode> {
+fn provenance(id: &str, source: &Source, network: &NetworkArgs, json: bool) -> Result<ExitCode> {
     let target = compose::record_id("RECORD_ID", id)?;
-    let found = trace(source, target)?;
+    let found = match trace(source, target, network.pinned()) {
+        Ok(found) => found,
+        Err(error) => return refuse(error, network, json),
+    };
     if found.record.is_none() {
-        bail!("no valid record {target} in this source");
+        return not_found(
+            &found.standing,
+            &format!("no valid record {target} in this source"),
+            json,
+        );
     }
     if json {
         println!(
@@ -913,50 +1103,80 @@ fn iati_import(
     })
 }
 
-/// Loads the ledger of the sources, saying on stderr when verification found problems (the
-/// views then use only the records that verified).
-fn money_ledger(sources: &[Source]) -> Result<aidledger_cli::money::ledger::Ledger> {
-    let ledger = aidledger_cli::money::ledger::Ledger::load(sources)?;
-    if !ledger.problems.is_empty() {
-        eprintln!(
-            "warning: the source has {} verification problems (run verify); only verified records are used",
-            ledger.problems.len()
-        );
-    }
-    Ok(ledger)
+/// How `reconcile` prints.
+enum Format {
+    Text,
+    Json,
+    Csv,
 }
 
-fn flow(activity: &str, sources: &[Source], json: bool) -> Result<ExitCode> {
-    let ledger = money_ledger(sources)?;
+/// Loads the ledger of the sources through the verifying reader. A source refused as invalid
+/// data (another network, damaged before its genesis) is reported here and becomes `Err(exit 1)`.
+fn money_ledger(
+    sources: &[Source],
+    network: &NetworkArgs,
+    json: bool,
+) -> Result<std::result::Result<Ledger, ExitCode>> {
+    match Ledger::load(sources, network.pinned()) {
+        Ok(ledger) => Ok(Ok(ledger)),
+        Err(LedgerError::Source(error)) => Ok(Err(refuse(error, network, json)?)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn flow(activity: &str, sources: &[Source], network: &NetworkArgs, json: bool) -> Result<ExitCode> {
+    let ledger = match money_ledger(sources, network, json)? {
+        Ok(ledger) => ledger,
+        Err(refused) => return Ok(refused),
+    };
     let graph = aidledger_cli::money::flow::FlowGraph::new(&ledger);
     if !graph.knows(activity) {
-        bail!("no transaction in this source has or names activity {activity:?}");
+        return not_found(
+            &ledger.standing,
+            &format!("no transaction in this source has or names activity {activity:?}"),
+            json,
+        );
     }
     let view = graph.view(activity)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&view.to_json())?);
+        let mut value = view.to_json();
+        ledger.standing.add_to_json(&mut value);
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        println!("{}", ledger.standing.first_line());
         print!("{}", view.to_text());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(verdict(&ledger.standing, json))
 }
 
 fn reconcile(
-    provider: Option<String>,
-    receiver: Option<String>,
+    filter: &aidledger_cli::money::reconcile::Filter,
     sources: &[Source],
-    json: bool,
-    csv: bool,
+    network: &NetworkArgs,
+    format: Format,
 ) -> Result<ExitCode> {
-    use aidledger_cli::money::reconcile::{reconcile, Filter};
-    let ledger = money_ledger(sources)?;
-    let outcome = reconcile(&ledger, &Filter { provider, receiver })?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&outcome.to_json())?);
-    } else if csv {
-        print!("{}", outcome.to_csv());
-    } else {
-        print!("{}", outcome.to_text());
+    let json = matches!(format, Format::Json);
+    let ledger = match money_ledger(sources, network, json)? {
+        Ok(ledger) => ledger,
+        Err(refused) => return Ok(refused),
+    };
+    let outcome = aidledger_cli::money::reconcile::reconcile(&ledger, filter)?;
+    match format {
+        Format::Json => {
+            let mut value = outcome.to_json();
+            ledger.standing.add_to_json(&mut value);
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Format::Csv => {
+            // A line before the header would break CSV readers: the network goes to stderr.
+            eprintln!("{}", ledger.standing.first_line());
+            print!("{}", outcome.to_csv());
+        }
+        Format::Text => {
+            println!("{}", ledger.standing.first_line());
+            print!("{}", outcome.to_text());
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    // Beside CSV, as beside JSON, the verdict line goes to stderr.
+    Ok(verdict(&ledger.standing, !matches!(format, Format::Text)))
 }

@@ -316,10 +316,7 @@ fn verify_all(nodes: &[DemoNode], network_id: NetworkId) -> Result<bool> {
         } else {
             "INVALID"
         };
-        let records = result
-            .report
-            .as_ref()
-            .map_or(0, |report| report.records_seen);
+        let records = result.report().map_or(0, |report| report.records_seen);
         println!(
             "8. verify --node {} ({}): {records} records, {verdict}",
             node.public, node.org

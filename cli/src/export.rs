@@ -5,16 +5,22 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use aidledger_spec::bundle::{BundleItem, BundleWriter};
-use aidledger_spec::NetworkId;
+use aidledger_spec::{Genesis, NetworkId};
 
+use crate::checked::{check_network, NetworkMismatch};
 use crate::source::{Source, SourceError};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// The source could not be read.
-    #[error(transparent)]
+    /// The source could not be read, or its bytes are damaged (see
+    /// [`SourceError::is_invalid_data`]). Not `transparent`, so that the binary finds the
+    /// [`SourceError`] among the causes and picks the exit code from it.
+    #[error("{0}")]
     Source(#[from] SourceError),
+    /// The source belongs to another network than the one pinned.
+    #[error("{0}")]
+    OtherNetwork(#[from] NetworkMismatch),
     /// The bundle could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -25,13 +31,20 @@ pub enum ExportError {
     },
 }
 
-/// Writes every record and proof of `source` to the bundle `out`; returns the network id.
-pub fn export_bundle(source: &Source, out: &Path) -> Result<NetworkId, ExportError> {
+/// Writes every record and proof of `source` to the bundle `out`, after checking its genesis
+/// against `pinned`; returns the genesis. The records are copied, not verified: `verify` the
+/// bundle for a verdict. Damaged input bytes fail the export with [`SourceError::Damaged`].
+pub fn export_bundle(
+    source: &Source,
+    out: &Path,
+    pinned: Option<NetworkId>,
+) -> Result<Genesis, ExportError> {
     let write_error = |source: std::io::Error| ExportError::Write {
         path: out.display().to_string(),
         source,
     };
     let (genesis, items) = source.open()?;
+    check_network(&genesis, pinned)?;
     let directory = out
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -55,5 +68,5 @@ pub fn export_bundle(source: &Source, out: &Path) -> Result<NetworkId, ExportErr
     temporary
         .persist(out)
         .map_err(|error| write_error(error.error))?;
-    Ok(genesis.network_id())
+    Ok(genesis)
 }

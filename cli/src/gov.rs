@@ -8,7 +8,7 @@ use aidledger_cli::governance::compose::{
     approval_body, compose_change, proposal_body, ProposeChange,
 };
 use aidledger_cli::governance::grant::GrantFile;
-use aidledger_cli::governance::lookup::{governance_of, NodeContext};
+use aidledger_cli::governance::lookup::NodeContext;
 use aidledger_cli::governance::view::{status_json, status_text};
 use aidledger_cli::keys;
 use aidledger_cli::source::Source;
@@ -17,7 +17,9 @@ use aidledger_spec::{Genesis, NetworkId};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use crate::commands::{write_new_file, SourceArgs, TargetArgs};
+use crate::commands::{
+    read_or_refuse, verdict, write_new_file, NetworkArgs, SourceArgs, TargetArgs, EXIT_CODES_HELP,
+};
 
 /// `aidledger gov …`.
 #[derive(Subcommand)]
@@ -35,12 +37,12 @@ pub enum GovCommand {
     /// The governance state derived from verified records: members and which key may sign
     /// which positions, the admin rule, effective steps, every proposal with its approvals, and
     /// governance records without effect.
+    #[command(after_help = EXIT_CODES_HELP)]
     Status {
         #[command(flatten)]
         source: SourceArgs,
-        /// The network id you trust (64 hex characters); without it the source's genesis is trusted.
-        #[arg(long)]
-        network_id: Option<String>,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -138,9 +140,9 @@ pub fn run_gov(command: GovCommand) -> Result<ExitCode> {
         }
         GovCommand::Status {
             source,
-            network_id,
+            network,
             json,
-        } => status(&source, network_id.as_deref(), json),
+        } => status(&source, &network, json),
     }
 }
 
@@ -160,27 +162,25 @@ fn propose(args: ProposeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn status(source: &SourceArgs, network_id: Option<&str>, json: bool) -> Result<ExitCode> {
-    let (genesis, derivation) = governance_of(&readable(source.source()?)?)?;
-    if let Some(pinned) = network_id {
-        let pinned = NetworkId::from_hex(pinned).context("--network-id")?;
-        if pinned != genesis.network_id() {
-            println!(
-                "network id mismatch: expected {pinned}, the source's genesis is {}",
-                genesis.network_id()
-            );
-            return Ok(ExitCode::from(1));
-        }
-    }
+/// The governance state as the verifying reader derives it from the whole source: a source
+/// that does not verify (governance records out of order, damaged bytes, another network) is
+/// reported as such and exits 1, whatever its governance section says.
+fn status(source: &SourceArgs, network: &NetworkArgs, json: bool) -> Result<ExitCode> {
+    let source = readable(source.source()?)?;
+    let checked = match read_or_refuse(&source, network, json, |_| {})? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(refused),
+    };
+    let derivation = checked.derivation();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&status_json(&genesis, &derivation))?
-        );
+        let mut value = status_json(&checked.genesis, &derivation);
+        checked.standing.add_to_json(&mut value);
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print!("{}", status_text(&genesis, &derivation));
+        println!("{}", checked.standing.first_line());
+        print!("{}", status_text(&derivation));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(verdict(&checked.standing, json))
 }
 
 /// The source itself, or for the data directory of a running node (whose store it holds

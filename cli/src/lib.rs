@@ -2,6 +2,7 @@
 //! turns errors into exit codes; everything it does lives here so that benches and tests call it.
 
 pub mod audit;
+pub mod checked;
 pub mod compose;
 pub mod describe;
 pub mod export;

@@ -1,5 +1,7 @@
 //! `aidledger`: the command line of aidledger. This file parses arguments and maps errors to
 //! exit codes (0 success, 1 data found invalid, 2 could not run); the work is in the library.
+//! Commands that read a source report invalid data themselves; an error that still carries it
+//! (a lookup that met damaged bytes, an export of a damaged bundle) exits 1 here too.
 
 mod commands;
 mod demo;
@@ -22,8 +24,19 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {}", describe_error(&error));
-            ExitCode::from(2)
+            ExitCode::from(exit_code_of(&error))
         }
+    }
+}
+
+/// 1 when the error, or one of its causes, says the data was read and is invalid (damaged
+/// bundle bytes, a source from another network): such data must not pass for an
+/// infrastructure problem that a retry would fix. 2 for everything else: could not run.
+fn exit_code_of(error: &anyhow::Error) -> u8 {
+    if error.chain().any(aidledger_cli::checked::is_invalid_data) {
+        1
+    } else {
+        2
     }
 }
 

@@ -2,21 +2,22 @@
 //! chain holds back to its first record, and what other records say about it.
 
 use aidledger_spec::chain::{ChainReport, Report};
-use aidledger_spec::governance::{self, Derivation};
+use aidledger_spec::governance::Derivation;
 use aidledger_spec::record::TreatyText;
 use aidledger_spec::verify::{VerifiedRecord, Verifier};
 use aidledger_spec::{Body, NetworkId, RecordId, Rejection};
 use serde_json::{json, Value};
 
+use crate::checked::{read_checked, CheckError, Standing};
 use crate::describe;
 use crate::governance::view;
-use crate::pipeline::{verify_items, SignatureMode};
+use crate::pipeline::SignatureMode;
 use crate::source::{Source, SourceError};
 
 /// Everything provenance found.
 pub struct Provenance {
-    /// The network.
-    pub network_id: NetworkId,
+    /// The network, whether it was pinned, and whether the source as a whole verified.
+    pub standing: Standing,
     /// The record (verified), if the source has a valid record with that id.
     pub record: Option<VerifiedRecord>,
     /// The chain report of the record's author.
@@ -50,9 +51,11 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    /// Whether the record exists, verifies, and its chain holds from seq 0 to it without a fork.
+    /// Whether the record exists, verifies, its chain holds from seq 0 to it without a fork,
+    /// and the source it came from verifies as a whole (as `verify` would say).
     pub fn is_sound(&self) -> bool {
-        self.record.is_some()
+        self.standing.is_valid()
+            && self.record.is_some()
             && self.revoked.is_none()
             && self.chain_problems_before.is_empty()
             && self.linked()
@@ -66,36 +69,38 @@ impl Provenance {
     }
 }
 
-/// Traces one record through a whole source (every record is verified on the way).
-pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceError> {
-    let (genesis, items) = source.open()?;
-    let verifier = Verifier::new(genesis.clone());
+/// Traces one record through a whole source (every record is verified on the way, by the
+/// reader every command shares), after checking the source's genesis against `pinned`.
+pub fn trace(
+    source: &Source,
+    target: RecordId,
+    pinned: Option<NetworkId>,
+) -> Result<Provenance, CheckError> {
+    let mut collected = Collected::default();
+    let checked = read_checked(source, pinned, SignatureMode::Batch, |record| {
+        collect(&mut collected, target, record)
+    })?;
     let mut found = Provenance {
-        network_id: genesis.network_id(),
-        record: None,
+        standing: checked.standing.clone(),
+        record: collected.record,
         chain: None,
         chain_problems_before: Vec::new(),
-        acknowledged_by: Vec::new(),
-        corrected_by: Vec::new(),
+        acknowledged_by: collected.acknowledged_by,
+        corrected_by: collected.corrected_by,
         foreign_corrections: Vec::new(),
-        treaty_actions: Vec::new(),
-        approvals: Vec::new(),
+        treaty_actions: collected.treaty_actions,
+        approvals: collected.approvals,
         refers_to: None,
         author_name: String::new(),
         revoked: None,
         key_spans: Vec::new(),
         governance_note: None,
     };
-    let report = verify_items(&verifier, items, SignatureMode::Batch, |record| {
-        collect(&mut found, target, record)
-    })?;
-    let derivation = report
-        .governance
-        .clone()
-        .unwrap_or_else(|| governance::derive(&genesis, &[]));
-    let verifier = Verifier::with_authority(genesis.clone(), derivation.authority.clone());
+    let report = &checked.report;
+    let derivation = checked.derivation();
+    let verifier = checked.governed_verifier();
     if found.record.is_none() {
-        find_revoked(&mut found, source, &report, &verifier, target)?;
+        find_revoked(&mut found, source, report, &verifier, target)?;
     }
     if let Some(record) = &found.record {
         let author = record.header().author.clone();
@@ -121,7 +126,7 @@ pub fn trace(source: &Source, target: RecordId) -> Result<Provenance, SourceErro
             .iter()
             .find(|chain| chain.author == author)
             .cloned();
-        found.chain_problems_before = problems_up_to(&report, &author, record.header().seq);
+        found.chain_problems_before = problems_up_to(report, &author, record.header().seq);
         if let Some(referenced) = reference_of(record.body()) {
             found.refers_to = source
                 .record(&referenced)?
@@ -196,7 +201,17 @@ fn governance_note(record: &VerifiedRecord, derivation: &Derivation) -> Option<S
     }
 }
 
-fn collect(found: &mut Provenance, target: RecordId, record: &VerifiedRecord) {
+/// What [`collect`] gathers while the source streams past.
+#[derive(Default)]
+struct Collected {
+    record: Option<VerifiedRecord>,
+    acknowledged_by: Vec<VerifiedRecord>,
+    corrected_by: Vec<VerifiedRecord>,
+    treaty_actions: Vec<VerifiedRecord>,
+    approvals: Vec<VerifiedRecord>,
+}
+
+fn collect(found: &mut Collected, target: RecordId, record: &VerifiedRecord) {
     if record.id() == target {
         found.record = Some(record.clone());
         return;
@@ -293,11 +308,14 @@ fn action_lines(treaty: &TreatyText, actions: &[VerifiedRecord]) -> Vec<(String,
 
 /// Provenance as text.
 pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
+    let mut out = format!("{}\n", found.standing.first_line());
     let Some(record) = &found.record else {
-        return format!("no valid record {target} in this source\n");
+        out.push_str(&format!("no valid record {target} in this source\n"));
+        out.extend(found.standing.invalid_line().map(|line| line + "\n"));
+        return out;
     };
     let header = record.header();
-    let mut out = format!(
+    out.push_str(&format!(
         "record    {}\nkind      {}: {}\nsigned by {} ({}) with key {}\nposition  seq {} of {}'s chain, predecessor {}\n",
         record.id(),
         record.body().kind().name(),
@@ -308,7 +326,7 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
         header.seq,
         header.author,
         header.prev
-    );
+    ));
     if let Some(reason) = &found.revoked {
         out.push_str(&format!(
             "validity  NOT VALID: {}; it was signed after the revocation point, and the network's governance declared it invalid\n",
@@ -405,6 +423,7 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
             out.push_str(&format!("party     {party}: no action recorded\n"));
         }
     }
+    out.extend(found.standing.invalid_line().map(|line| line + "\n"));
     out
 }
 
@@ -422,9 +441,8 @@ pub fn provenance_json(found: &Provenance) -> Value {
             .map(|(_, value)| value)
             .collect::<Vec<_>>()
     });
-    json!({
+    let mut value = json!({
         "sound": found.is_sound(),
-        "network_id": found.network_id,
         "record": found.record.as_ref().map(describe::record_json),
         "author_name": found.author_name,
         "chain": found.chain,
@@ -440,5 +458,7 @@ pub fn provenance_json(found: &Provenance) -> Value {
         "not_valid_because": found.revoked.as_ref().map(view::revocation_text),
         "key_spans": found.key_spans,
         "governance": found.governance_note,
-    })
+    });
+    found.standing.add_to_json(&mut value);
+    value
 }

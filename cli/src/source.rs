@@ -7,8 +7,8 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use aidledger_node::store::Store;
-use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader};
-use aidledger_spec::genesis::Genesis;
+use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader, GENESIS_PAYLOAD_OFFSET};
+use aidledger_spec::genesis::{Genesis, GenesisError};
 use aidledger_spec::ids::RecordId;
 
 /// Most records one page of `log` asks a node for.
@@ -25,16 +25,64 @@ pub enum Source {
     DataDir(PathBuf),
 }
 
-/// Why a source could not be read. These mean "could not run" (exit 2), not "invalid data".
+/// Bytes of a source that were read and break the format: where, and which rule. A damaged
+/// source is invalid data (exit 1), not a source that could not be read (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Damage {
+    /// Byte offset of the damage in what the source served (the bundle file or the export).
+    pub offset: u64,
+    /// The broken rule as a stable code (`truncated`, `bad-magic`, `genesis`, …).
+    pub rule: &'static str,
+    /// What is wrong, for people.
+    pub problem: String,
+}
+
+impl Damage {
+    /// The damage a bundle reader reported; `None` when the bundle could not be read at all.
+    pub fn of_bundle(error: &BundleError) -> Option<Damage> {
+        Some(Damage {
+            offset: error.offset()?,
+            rule: error.rule()?,
+            problem: error.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Bundle messages already name their offset; a genesis error does not.
+        if self.problem.contains(&format!("byte {}", self.offset)) {
+            write!(out, "{} ({})", self.problem, self.rule)
+        } else {
+            write!(
+                out,
+                "at byte {}: {} ({})",
+                self.offset, self.problem, self.rule
+            )
+        }
+    }
+}
+
+/// Why a source could not be used. [`SourceError::is_invalid_data`] tells the two exits apart:
+/// [`SourceError::Damaged`] means the bytes were read and are invalid (exit 1); every other
+/// variant means the source could not be read (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// The bundle could not be read as a bundle.
-    #[error("{path}: {source}")]
-    Bundle {
-        /// The file.
+    /// Reading the bundle's bytes failed (an I/O error, not bad content).
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file or URL.
         path: String,
         /// The reason.
-        source: BundleError,
+        source: std::io::Error,
+    },
+    /// The source's bytes break the format.
+    #[error("{path}: damaged bytes: {damage}")]
+    Damaged {
+        /// The file or URL.
+        path: String,
+        /// Where and how.
+        damage: Damage,
     },
     /// A file could not be opened.
     #[error("cannot open {path}: {source}")]
@@ -60,9 +108,49 @@ pub enum SourceError {
         /// What went wrong.
         detail: String,
     },
-    /// The genesis in the source is not a valid genesis.
-    #[error("the source's genesis is not valid: {0}")]
-    Genesis(#[from] aidledger_spec::genesis::GenesisError),
+}
+
+impl SourceError {
+    /// Whether the source was read and found invalid (exit 1) rather than unreadable (exit 2).
+    pub fn is_invalid_data(&self) -> bool {
+        matches!(self, SourceError::Damaged { .. })
+    }
+
+    /// The damage, when the source's bytes break the format.
+    pub fn damage(&self) -> Option<&Damage> {
+        match self {
+            SourceError::Damaged { damage, .. } => Some(damage),
+            _ => None,
+        }
+    }
+
+    fn of_bundle(path: &str, error: BundleError) -> SourceError {
+        match Damage::of_bundle(&error) {
+            Some(damage) => SourceError::Damaged {
+                path: path.to_owned(),
+                damage,
+            },
+            None => SourceError::Read {
+                path: path.to_owned(),
+                source: match error {
+                    BundleError::Io(source) => source,
+                    other => std::io::Error::other(other.to_string()),
+                },
+            },
+        }
+    }
+
+    /// A genesis that does not decode or breaks a genesis rule, found at `offset`.
+    fn bad_genesis(path: &str, offset: u64, error: GenesisError) -> SourceError {
+        SourceError::Damaged {
+            path: path.to_owned(),
+            damage: Damage {
+                offset,
+                rule: "genesis",
+                problem: format!("the genesis is not valid: {error}"),
+            },
+        }
+    }
 }
 
 /// A stream of bundle items from a source.
@@ -109,14 +197,16 @@ impl Source {
                 http_get(url, "/api/genesis.bin")?
                     .read_to_end(&mut bytes)
                     .map_err(|error| node_error(url, error.to_string()))?;
-                Ok(Genesis::decode(&bytes)?)
+                Genesis::decode(&bytes).map_err(|error| {
+                    SourceError::bad_genesis(&format!("{url}/api/genesis.bin"), 0, error)
+                })
             }
             Source::DataDir(path) => Ok(open_store(path)?.genesis().clone()),
             Source::Bundle(_) => Ok(self.open()?.0),
         }
     }
 
-    /// One record's bytes by id, if the source has it.
+    /// One record's bytes by id, if the source has it (in a bundle, before any damage).
     pub fn record(&self, id: &RecordId) -> Result<Option<Vec<u8>>, SourceError> {
         match self {
             Source::Node(url) => {
@@ -137,7 +227,7 @@ impl Source {
                 .map_err(|error| data_dir_error(&path.display().to_string(), error)),
             Source::Bundle(_) => {
                 let (_, items) = self.open()?;
-                find_in_items(items, |bytes| {
+                find_in_items(until_damage(items), |bytes| {
                     aidledger_spec::SignedRecord::parse(bytes.to_vec())
                         .is_ok_and(|record| record.id == *id)
                 })
@@ -145,7 +235,8 @@ impl Source {
         }
     }
 
-    /// Up to `limit` records of `org`'s chain with seq below `before_seq` (all when none), newest first.
+    /// Up to `limit` records of `org`'s chain with seq below `before_seq` (all when none), newest
+    /// first (in a bundle, of the records before any damage).
     pub fn chain_page(
         &self,
         org: &str,
@@ -171,7 +262,7 @@ impl Source {
                 let (_, items) = self.open()?;
                 let mut page: std::collections::VecDeque<Vec<u8>> =
                     std::collections::VecDeque::new();
-                for item in items {
+                for item in until_damage(items) {
                     if let BundleItem::Record(bytes) = item? {
                         let fits = aidledger_spec::SignedRecord::parse(bytes.clone()).is_ok_and(
                             |record| {
@@ -197,24 +288,23 @@ fn bundle_items<R: Read + 'static>(
     label: &str,
     reader: R,
 ) -> Result<(Genesis, Items), SourceError> {
-    let bundle_error = |source| SourceError::Bundle {
-        path: label.to_owned(),
-        source,
-    };
-    let reader = BundleReader::new(reader).map_err(bundle_error)?;
-    let genesis = Genesis::decode(reader.genesis_bytes())?;
+    let reader = BundleReader::new(reader).map_err(|error| SourceError::of_bundle(label, error))?;
+    let genesis = Genesis::decode(reader.genesis_bytes())
+        .map_err(|error| SourceError::bad_genesis(label, GENESIS_PAYLOAD_OFFSET, error))?;
     let label = label.to_owned();
-    let items = reader.map(move |item| {
-        item.map_err(|source| SourceError::Bundle {
-            path: label.clone(),
-            source,
-        })
-    });
+    let items = reader.map(move |item| item.map_err(|error| SourceError::of_bundle(&label, error)));
     Ok((genesis, Box::new(items)))
 }
 
+/// The items before any damage. `record` and `chain_page` look records up in a bundle that the
+/// verifying reader (`crate::checked`) has already read and judged, damage included; a lookup
+/// finds what that reading could see rather than failing again on the same bytes.
+fn until_damage(items: Items) -> impl Iterator<Item = Result<BundleItem, SourceError>> {
+    items.take_while(|item| !matches!(item, Err(SourceError::Damaged { .. })))
+}
+
 fn find_in_items(
-    items: Items,
+    items: impl Iterator<Item = Result<BundleItem, SourceError>>,
     mut wanted: impl FnMut(&[u8]) -> bool,
 ) -> Result<Option<Vec<u8>>, SourceError> {
     for item in items {

@@ -114,7 +114,7 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
 
     let bundle = dir.join("network.bundle");
     let public = Source::Node(target.public_url.clone().unwrap_or_default());
-    export_bundle(&public, &bundle)?;
+    export_bundle(&public, &bundle, Some(network_id))?;
     println!("6. exported the node's store to {}", bundle.display());
     drop(node);
 

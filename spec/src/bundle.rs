@@ -50,7 +50,13 @@ pub enum BundleItem {
     Proof(EquivocationProof),
 }
 
-/// Why a bundle could not be read.
+/// Byte offset of the genesis frame's payload: after the magic, the version and one frame header.
+pub const GENESIS_PAYLOAD_OFFSET: u64 = 8 + 2 + 9;
+
+/// Why a bundle could not be read. Every variant but [`BundleError::Io`] means the bytes were
+/// read and break the format (section 13 of FORMAT.md): it names the byte offset and the rule
+/// ([`BundleError::offset`], [`BundleError::rule`]), so a caller can tell damaged data from a
+/// file it could not read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
@@ -58,10 +64,12 @@ pub enum BundleError {
     #[error("cannot read the bundle: {0}")]
     Io(#[from] io::Error),
     /// Not a bundle at all.
-    #[error("not an aidledger bundle (the file does not start with {:?})", std::str::from_utf8(&MAGIC).unwrap_or(""))]
+    #[error("not an aidledger bundle at byte 0: the file does not start with {:?}", std::str::from_utf8(&MAGIC).unwrap_or(""))]
     BadMagic,
     /// A bundle version this build does not read.
-    #[error("bundle version {0} is not supported (this build reads version {BUNDLE_VERSION})")]
+    #[error(
+        "bundle version {0} at byte 8 is not supported (this build reads version {BUNDLE_VERSION})"
+    )]
     UnsupportedVersion(u16),
     /// The file ends before the end frame.
     #[error("the bundle is truncated at byte {offset}: {what}")]
@@ -80,8 +88,10 @@ pub enum BundleError {
         problem: String,
     },
     /// The end frame's counts do not match what was read.
-    #[error("the bundle says it holds {expected_records} records and {expected_proofs} proofs, but {found_records} and {found_proofs} were read")]
+    #[error("end frame at byte {offset}: the bundle says it holds {expected_records} records and {expected_proofs} proofs, but {found_records} and {found_proofs} were read")]
     CountMismatch {
+        /// Where the end frame starts.
+        offset: u64,
         /// Records announced.
         expected_records: u64,
         /// Proofs announced.
@@ -91,6 +101,42 @@ pub enum BundleError {
         /// Proofs read.
         found_proofs: u64,
     },
+    /// Bytes follow the end frame.
+    #[error("bytes after the end frame, from byte {offset}")]
+    TrailingBytes {
+        /// The first byte after the end frame.
+        offset: u64,
+    },
+}
+
+impl BundleError {
+    /// Where in the file the format is broken; `None` for [`BundleError::Io`], where nothing
+    /// was read that could be judged.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            BundleError::Io(_) => None,
+            BundleError::BadMagic => Some(0),
+            BundleError::UnsupportedVersion(_) => Some(8),
+            BundleError::Truncated { offset, .. }
+            | BundleError::BadFrame { offset, .. }
+            | BundleError::CountMismatch { offset, .. }
+            | BundleError::TrailingBytes { offset } => Some(*offset),
+        }
+    }
+
+    /// The rule of FORMAT.md section 13 the bytes break, as a stable code; `None` for
+    /// [`BundleError::Io`].
+    pub fn rule(&self) -> Option<&'static str> {
+        Some(match self {
+            BundleError::Io(_) => return None,
+            BundleError::BadMagic => "bad-magic",
+            BundleError::UnsupportedVersion(_) => "unsupported-version",
+            BundleError::Truncated { .. } => "truncated",
+            BundleError::BadFrame { .. } => "bad-frame",
+            BundleError::CountMismatch { .. } => "end-count-mismatch",
+            BundleError::TrailingBytes { .. } => "trailing-bytes",
+        })
+    }
 }
 
 /// Writes a bundle frame by frame.
@@ -231,6 +277,7 @@ impl<R: Read> BundleReader<R> {
                     })?;
                 if end.records != self.records || end.proofs != self.proofs {
                     return Err(BundleError::CountMismatch {
+                        offset: start,
                         expected_records: end.records,
                         expected_proofs: end.proofs,
                         found_records: self.records,
@@ -239,9 +286,8 @@ impl<R: Read> BundleReader<R> {
                 }
                 let mut extra = [0u8; 1];
                 if self.input.read(&mut extra)? != 0 {
-                    return Err(BundleError::BadFrame {
+                    return Err(BundleError::TrailingBytes {
                         offset: self.offset,
-                        problem: "bytes after the end frame".into(),
                     });
                 }
                 self.ended = true;

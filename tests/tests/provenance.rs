@@ -1,13 +1,21 @@
 //! Provenance judges what other records claim about a record: a correction counts only when
 //! the record's own author signed it, whatever another member's node was willing to sign.
+//!
+//! The read commands are pinned to the network (issue 16): a look-alike network naming the same
+//! organisation ids with other keys is refused under `--network-id`, every read command says on
+//! its first line which network it judged and whether that was pinned, and `gov status` reads a
+//! bundle through the verifying reader, so it fails where `verify` fails.
+
+use std::path::{Path, PathBuf};
 
 use aidledger_spec::bundle::BundleWriter;
 use aidledger_spec::genesis::{AdminRule, Genesis, Member, Role, GENESIS_FORMAT_VERSION};
+use aidledger_spec::governance::{Change, Proposal};
 use aidledger_spec::record::{Correction, Statement};
 use aidledger_spec::signature::public_key_of;
 use aidledger_spec::signed::{sign_record, RecordDraft};
 use aidledger_spec::{Body, RecordId};
-use aidledger_tests::{path_str, Cli, TestDir};
+use aidledger_tests::{path_str, Cli, Network, Output, TestDir};
 use ed25519_dalek::SigningKey;
 
 const DONOR: &str = "GB-GOV-1";
@@ -35,16 +43,47 @@ fn genesis(donor: &SigningKey, other: &SigningKey) -> Genesis {
     genesis
 }
 
+/// Signs `body` as `author`'s first record.
 fn signed(genesis: &Genesis, author: &str, key: &SigningKey, body: Body) -> (RecordId, Vec<u8>) {
+    signed_at(genesis, author, key, body, 0, RecordId::ZERO)
+}
+
+/// Signs `body` as `author`'s record at (`seq`, `prev`).
+fn signed_at(
+    genesis: &Genesis,
+    author: &str,
+    key: &SigningKey,
+    body: Body,
+    seq: u64,
+    prev: RecordId,
+) -> (RecordId, Vec<u8>) {
     let draft = RecordDraft {
         network_id: genesis.network_id(),
         author: author.into(),
-        seq: 0,
-        prev: RecordId::ZERO,
+        seq,
+        prev,
         timestamp_ms: 1_700_000_000_000,
         body,
     };
     sign_record(&draft, key).expect("small body signs")
+}
+
+fn statement(text: &str) -> Body {
+    Body::Statement(Statement {
+        title: "Funding update".into(),
+        language: "en".into(),
+        text: text.into(),
+    })
+}
+
+/// Writes `records` as a complete bundle of `genesis` at `path`.
+fn write_bundle(path: &Path, genesis: &Genesis, records: &[&[u8]]) {
+    let file = std::fs::File::create(path).expect("create bundle");
+    let mut writer = BundleWriter::new(file, &genesis.encode()).expect("bundle header");
+    for record in records {
+        writer.record(record).expect("write record");
+    }
+    writer.finish().expect("finish bundle");
 }
 
 #[test]
@@ -106,4 +145,239 @@ fn a_correction_by_another_organisation_is_ignored() {
         json["ignored_foreign_corrections"][0]["id"],
         hijack_id.to_hex()
     );
+}
+
+/// The first line of a read command's text: the network id, and whether it was pinned.
+#[track_caller]
+fn assert_first_line(output: &Output, network_id: &str, pinned: bool) {
+    let first = output.stdout().lines().next().unwrap_or_default();
+    let says_not_pinned = first.contains("NOT pinned");
+    assert!(
+        first.contains(network_id) && first.contains("pinned") && says_not_pinned != pinned,
+        "expected the first line to name network {network_id}, pinned = {pinned}\n{}",
+        output.describe()
+    );
+}
+
+/// Every read command, with the arguments that make it read `bundle`.
+fn read_commands<'a>(record_id: &'a str, bundle: &'a str) -> Vec<Vec<&'a str>> {
+    vec![
+        vec!["provenance", record_id, "--bundle", bundle],
+        vec!["show", record_id, "--bundle", bundle],
+        vec!["log", DONOR, "--bundle", bundle],
+        vec!["flow", "GB-GOV-1-300123", "--bundle", bundle],
+        vec!["reconcile", "--bundle", bundle],
+        vec!["gov", "status", "--bundle", bundle],
+    ]
+}
+
+/// Anyone can write a genesis naming "GB-GOV-1" and sign records with it. Pinned to the real
+/// network, every read command refuses such a bundle (exit 1, naming both ids); pinned and
+/// given the real network's bundle, each says so on its first line, in text and JSON.
+#[test]
+fn read_commands_refuse_a_look_alike_network_when_pinned() {
+    let network = Network::start("look-alike");
+    let transaction = network.record_transaction("250");
+    let real = network.dir.join("real.bundle");
+    let public = network.node.public_url();
+    let real_id = network.network_id.as_str();
+    let export = network
+        .cli
+        .run([
+            "export",
+            "--out",
+            path_str(&real),
+            "--node",
+            &public,
+            "--network-id",
+            real_id,
+        ])
+        .assert_exit(0);
+    assert!(export.stderr().contains(real_id), "{}", export.describe());
+
+    let look_alike = genesis(
+        &SigningKey::from_bytes(&[7; 32]),
+        &SigningKey::from_bytes(&[8; 32]),
+    );
+    let fake_id = look_alike.network_id().to_hex();
+    assert_ne!(fake_id, real_id);
+    let (forged_id, forged) = signed(
+        &look_alike,
+        DONOR,
+        &SigningKey::from_bytes(&[7; 32]),
+        statement("GB-GOV-1 never paid the second tranche."),
+    );
+    let fake = network.dir.join("look-alike.bundle");
+    write_bundle(&fake, &look_alike, &[&forged]);
+    let forged_id = forged_id.to_hex();
+
+    // Unpinned, the forgery reads as signed by GB-GOV-1; the first line says nothing was pinned.
+    let unpinned = network
+        .cli
+        .run(["provenance", &forged_id, "--bundle", path_str(&fake)])
+        .assert_exit(0);
+    assert!(
+        unpinned.stdout().contains("signed by GB-GOV-1"),
+        "{}",
+        unpinned.describe()
+    );
+    assert_first_line(&unpinned, &fake_id, false);
+
+    for mut args in read_commands(&forged_id, path_str(&fake)) {
+        args.extend(["--network-id", real_id]);
+        let refused = network.cli.run(&args).assert_no_panic();
+        assert_eq!(
+            refused.code(),
+            Some(1),
+            "`{}`\n{}",
+            args.join(" "),
+            refused.describe()
+        );
+        assert!(
+            refused.mentions(real_id) && refused.mentions(&fake_id),
+            "`{}` names both network ids\n{}",
+            args.join(" "),
+            refused.describe()
+        );
+        assert!(
+            !refused.stdout().contains("signed by"),
+            "{}",
+            refused.describe()
+        );
+    }
+    // The pin may come from the environment too.
+    let mut command = network
+        .cli
+        .command(["provenance", &forged_id, "--bundle", path_str(&fake)]);
+    command.env("AIDLEDGER_NETWORK_ID", real_id);
+    let from_env = aidledger_tests::run_with_timeout(command, aidledger_tests::COMMAND_TIMEOUT);
+    from_env.assert_exit(1).assert_mentions_any(&[&fake_id]);
+
+    for mut args in read_commands(&transaction, path_str(&real)) {
+        args.extend(["--network-id", real_id]);
+        let text = network.cli.run(&args).assert_exit(0);
+        assert_first_line(&text, real_id, true);
+        args.push("--json");
+        let json = network.cli.run(&args).assert_exit(0).json();
+        assert_eq!(json["network_id"], real_id, "`{}`: {json}", args.join(" "));
+        assert_eq!(json["pinned"], true, "`{}`: {json}", args.join(" "));
+    }
+}
+
+/// The organisation the governance bundles' proposal gives a new role.
+const IMPLEMENTING: Role = Role::Implementer;
+
+/// A genesis, a proposal by its only admin (effective at once: threshold 1) and another
+/// member's statement, signed offline; `bundle(order)` writes them in the given order.
+struct GovernanceBundles {
+    dir: TestDir,
+    genesis: Genesis,
+    proposal: Vec<u8>,
+    statement: Vec<u8>,
+}
+
+impl GovernanceBundles {
+    fn new(name: &str) -> GovernanceBundles {
+        let donor = SigningKey::from_bytes(&[3; 32]);
+        let other = SigningKey::from_bytes(&[4; 32]);
+        let genesis = genesis(&donor, &other);
+        let change = Change::SetRoles {
+            member: OTHER.into(),
+            roles: vec![IMPLEMENTING],
+        };
+        let proposal = Body::Proposal(Proposal {
+            base: RecordId::ZERO,
+            change,
+            note: "the agency implements now".into(),
+        });
+        let (_, proposal) = signed(&genesis, DONOR, &donor, proposal);
+        let (_, statement) = signed(&genesis, OTHER, &other, statement("Wells dug."));
+        GovernanceBundles {
+            dir: TestDir::new(name),
+            genesis,
+            proposal,
+            statement,
+        }
+    }
+
+    fn bundle(&self, name: &str, records: &[&[u8]]) -> PathBuf {
+        let path = self.dir.join(name);
+        write_bundle(&path, &self.genesis, records);
+        path
+    }
+
+    fn cli(&self) -> Cli {
+        Cli::new(self.dir.path())
+    }
+}
+
+/// The canonical order verifies, and `gov status` shows the proposal's step: the control that
+/// the two bad orders below fail for their damage, not for the proposal.
+#[test]
+fn gov_status_reports_the_step_of_a_canonical_bundle() {
+    let bundles = GovernanceBundles::new("gov-status-canonical");
+    let good = bundles.bundle("good.bundle", &[&bundles.proposal, &bundles.statement]);
+    let cli = bundles.cli();
+    cli.run(["verify", "--bundle", path_str(&good)])
+        .assert_exit(0);
+    let status = cli
+        .run(["gov", "status", "--bundle", path_str(&good)])
+        .assert_exit(0);
+    assert!(
+        status.stdout().contains("steps     1 effective"),
+        "{}",
+        status.describe()
+    );
+    assert_first_line(&status, &bundles.genesis.network_id().to_hex(), false);
+}
+
+/// Governance after an ordinary record breaks the bundle order (FORMAT.md 13.1): `verify` says
+/// INVALID, and so must `gov status`, instead of "steps 0 effective … findings none".
+#[test]
+fn gov_status_fails_on_governance_after_ordinary_records() {
+    let bundles = GovernanceBundles::new("gov-status-order");
+    let bad = bundles.bundle(
+        "out-of-order.bundle",
+        &[&bundles.statement, &bundles.proposal],
+    );
+    let cli = bundles.cli();
+    cli.run(["verify", "--bundle", path_str(&bad)])
+        .assert_exit(1)
+        .assert_mentions_any(&["governance record after"]);
+    let status = cli
+        .run(["gov", "status", "--bundle", path_str(&bad)])
+        .assert_exit(1);
+    assert!(
+        status
+            .stdout()
+            .lines()
+            .any(|line| line.starts_with("INVALID")),
+        "{}",
+        status.describe()
+    );
+    let json = cli
+        .run(["gov", "status", "--bundle", path_str(&bad), "--json"])
+        .assert_exit(1)
+        .json();
+    assert_eq!(json["source_valid"], false, "{json}");
+}
+
+/// A bundle cut right after its governance section: `verify` fails on the truncation, and so
+/// must `gov status`, naming the offset.
+#[test]
+fn gov_status_fails_on_a_bundle_cut_after_its_governance() {
+    let bundles = GovernanceBundles::new("gov-status-cut");
+    let whole = bundles.bundle("whole.bundle", &[&bundles.proposal, &bundles.statement]);
+    let bytes = std::fs::read(&whole).expect("read the bundle");
+    // magic, version, genesis frame, then the proposal's frame: cut where the next one starts.
+    let cut = 10 + 9 + bundles.genesis.encode().len() + 9 + bundles.proposal.len();
+    assert_eq!(bytes[cut], 2, "a record frame starts at byte {cut}");
+    let cut_path = bundles.dir.write("cut.bundle", &bytes[..cut]);
+    let cli = bundles.cli();
+    cli.run(["verify", "--bundle", path_str(&cut_path)])
+        .assert_exit(1)
+        .assert_mentions_any(&["truncated"]);
+    cli.run(["gov", "status", "--bundle", path_str(&cut_path)])
+        .assert_exit(1)
+        .assert_mentions_any(&[&format!("byte {cut}")]);
 }

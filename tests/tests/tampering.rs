@@ -173,16 +173,155 @@ fn flipped_body_byte_is_caught() {
     assert_names_record(&output, DONOR, TAMPERED_SEQ);
 }
 
+/// Runs `verify --bundle` on damaged bytes and checks the verdict of FORMAT.md 13.2: exit 1
+/// (invalid data, not "could not run"), the byte offset and the rule named in the text, and the
+/// same in `verify --json`'s `framing_error`.
+#[track_caller]
+fn assert_damaged(name: &str, bytes: &[u8], offset: u64, rule: &str) -> TestDir {
+    let (dir, output) = verify_bytes(name, bytes);
+    let output = output.assert_exit(1);
+    assert!(
+        output.mentions(&format!("byte {offset}")) && output.mentions(rule),
+        "expected the offset {offset} and the rule {rule} in the report\n{}",
+        output.describe()
+    );
+    assert!(
+        output.stdout().lines().any(|line| line.trim() == "INVALID"),
+        "expected a line INVALID\n{}",
+        output.describe()
+    );
+    let path = dir.join("tampered.bundle");
+    let json = Cli::new(dir.path())
+        .run(["verify", "--bundle", path_str(&path), "--json"])
+        .assert_exit(1)
+        .json();
+    assert_eq!(json["valid"], false, "{json}");
+    assert_eq!(json["framing_error"]["offset"], offset, "{json}");
+    assert_eq!(json["framing_error"]["rule"], rule, "{json}");
+    dir
+}
+
+/// Every command that reads a source judges damaged bytes as `verify` does: exit 1, with the
+/// offset named.
+#[track_caller]
+fn assert_every_reader_refuses(dir: &TestDir, offset: u64) {
+    let original = original();
+    let path = dir.join("tampered.bundle");
+    let bundle = path_str(&path);
+    let record_id = SignedRecord::parse(original.records[0].bytes.clone())
+        .expect("exported records parse")
+        .id
+        .to_hex();
+    let out = dir.join("copy.bundle");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["show", &record_id],
+        vec!["provenance", &record_id],
+        vec!["log", DONOR],
+        vec!["flow", "GB-GOV-1-300123"],
+        vec!["reconcile"],
+        vec!["gov", "status"],
+        vec!["export", "--out", path_str(&out)],
+    ];
+    for mut args in commands {
+        args.extend(["--bundle", bundle]);
+        let output = Cli::new(dir.path()).run(&args).assert_no_panic();
+        assert_eq!(
+            output.code(),
+            Some(1),
+            "`{}` on a damaged bundle\n{}",
+            args.join(" "),
+            output.describe()
+        );
+        assert!(
+            output.mentions(&format!("byte {offset}")),
+            "`{}` names the offset {offset}\n{}",
+            args.join(" "),
+            output.describe()
+        );
+    }
+    assert!(!out.exists(), "export wrote a copy of a damaged bundle");
+}
+
+/// The file ends in the middle of a frame. Exit 1 since issue 16 (it was "1 or 2" before: a
+/// cut-off file is damaged data, not a failure to run).
 #[test]
-fn truncated_bundle_is_caught() {
+fn truncated_bundle_is_invalid_with_its_offset() {
     let original = original();
     let record = tampered_record(original);
     // Cut inside the middle record, so the file ends in the middle of a frame.
     let cut = record.offset + record.bytes.len() / 2;
-    let (_dir, output) = verify_bytes("tamper-truncate", &original.bundle[..cut]);
-    output
-        .assert_exit_in(&[1, 2])
-        .assert_mentions_any(&["truncated"]);
+    let dir = assert_damaged(
+        "tamper-truncate",
+        &original.bundle[..cut],
+        cut as u64,
+        "truncated",
+    );
+    assert_every_reader_refuses(&dir, cut as u64);
+}
+
+#[test]
+fn bad_magic_is_invalid_at_byte_0() {
+    let mut bytes = original().bundle.clone();
+    bytes[0] ^= 0x20;
+    let dir = assert_damaged("tamper-magic", &bytes, 0, "bad-magic");
+    assert_every_reader_refuses(&dir, 0);
+}
+
+#[test]
+fn wrong_end_count_is_invalid_at_the_end_frame() {
+    let mut bytes = original().bundle.clone();
+    // The end frame is the last 9 + 16 bytes: kind, length, records u64, proofs u64.
+    let end_frame = bytes.len() - 25;
+    assert_eq!(bytes[end_frame], 0xff, "the end frame at byte {end_frame}");
+    bytes[end_frame + 9] += 1;
+    assert_damaged(
+        "tamper-end-count",
+        &bytes,
+        end_frame as u64,
+        "end-count-mismatch",
+    );
+}
+
+#[test]
+fn trailing_bytes_are_invalid_after_the_end_frame() {
+    let mut bytes = original().bundle.clone();
+    let end = bytes.len() as u64;
+    bytes.push(0);
+    assert_damaged("tamper-trailing", &bytes, end, "trailing-bytes");
+}
+
+#[test]
+fn undecodable_genesis_is_invalid_at_its_frame() {
+    let original = original();
+    let mut bytes = original.bundle.clone();
+    // The genesis payload starts after magic (8), version (2) and its frame header (9). Its
+    // first two bytes are the genesis format version: an unknown one does not decode.
+    const GENESIS_PAYLOAD: usize = 19;
+    assert_eq!(&bytes[GENESIS_PAYLOAD..][..8], &original.genesis[..8]);
+    bytes[GENESIS_PAYLOAD] = 0xfe;
+    bytes[GENESIS_PAYLOAD + 1] = 0xfe;
+    let dir = assert_damaged("tamper-genesis", &bytes, GENESIS_PAYLOAD as u64, "genesis");
+    assert_every_reader_refuses(&dir, GENESIS_PAYLOAD as u64);
+}
+
+/// What could not be read at all still exits 2.
+#[test]
+fn missing_bundle_could_not_run() {
+    let dir = TestDir::new("tamper-missing");
+    let missing = dir.join("no-such.bundle");
+    let cli = Cli::new(dir.path());
+    cli.run(["verify", "--bundle", path_str(&missing)])
+        .assert_exit(2)
+        .assert_mentions_any(&["no-such.bundle"]);
+    cli.run(["verify", "--bundle", path_str(&missing), "--json"])
+        .assert_exit(2);
+    cli.run([
+        "provenance",
+        &"0".repeat(64),
+        "--bundle",
+        path_str(&missing),
+    ])
+    .assert_exit(2);
 }
 
 #[test]

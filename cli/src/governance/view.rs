@@ -125,14 +125,13 @@ fn member_text(member: &MemberState, authority: &Authority, out: &mut String) {
     }
 }
 
-/// `gov status` as text.
-pub fn status_text(genesis: &Genesis, derivation: &Derivation) -> String {
+/// `gov status` as text, after the line naming the network (which the caller prints, with
+/// whether it was pinned).
+pub fn status_text(derivation: &Derivation) -> String {
     let authority = &derivation.authority;
     let rule = authority.admin_rule();
     let mut out = format!(
-        "network   {} ({})\nadmins    {} of {} must approve: {}\ntip       {}\n",
-        genesis.network_id(),
-        genesis.name,
+        "admins    {} of {} must approve: {}\ntip       {}\n",
         rule.threshold,
         rule.admins.len(),
         rule.admins.join(", "),

@@ -10,18 +10,21 @@
 use std::collections::HashMap;
 
 use aidledger_spec::record::{Replacement, Transaction};
-use aidledger_spec::verify::{VerifiedRecord, Verifier};
+use aidledger_spec::verify::VerifiedRecord;
 use aidledger_spec::{Body, Genesis, NetworkId, RecordId};
 
-use crate::pipeline::{verify_items, SignatureMode};
-use crate::source::{Source, SourceError};
+use crate::checked::{read_checked, CheckError, Standing};
+use crate::pipeline::SignatureMode;
+use crate::source::Source;
 
 /// Why the ledger could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    /// A source could not be read.
-    #[error(transparent)]
-    Source(#[from] SourceError),
+    /// A source could not be read, is damaged before its genesis, or belongs to another
+    /// network than the one pinned. Not `transparent`, so that the binary finds the
+    /// [`CheckError`] among the causes and picks the exit code from it.
+    #[error("{0}")]
+    Source(#[from] CheckError),
     /// Two sources belong to different networks.
     #[error("the sources belong to different networks ({first} and {other}); give sources of one network")]
     MixedNetworks {
@@ -56,6 +59,8 @@ pub struct Entry {
 pub struct Ledger {
     /// The network.
     pub genesis: Genesis,
+    /// The network, whether it was pinned, and whether every source verified as a whole.
+    pub standing: Standing,
     /// Transactions in the order read.
     pub transactions: Vec<Entry>,
     /// How many corrections were applied (replacements and withdrawals).
@@ -76,15 +81,20 @@ struct PendingCorrection {
 }
 
 impl Ledger {
-    /// Reads and verifies every source (all of one network) and applies the corrections.
-    pub fn load(sources: &[Source]) -> Result<Ledger, LedgerError> {
+    /// Reads and verifies every source (all of one network, `pinned` if given) through the
+    /// verifying reader and applies the corrections.
+    pub fn load(sources: &[Source], pinned: Option<NetworkId>) -> Result<Ledger, LedgerError> {
         let mut genesis: Option<Genesis> = None;
+        let mut standing: Option<Standing> = None;
         let mut entries: Vec<Entry> = Vec::new();
         let mut index: HashMap<RecordId, usize> = HashMap::new();
         let mut corrections: Vec<PendingCorrection> = Vec::new();
         let mut problems = Vec::new();
         for source in sources {
-            let (source_genesis, items) = source.open()?;
+            let checked = read_checked(source, pinned, SignatureMode::Batch, |record| {
+                collect(record, &mut entries, &mut index, &mut corrections)
+            })?;
+            let source_genesis = checked.genesis;
             if let Some(first) = &genesis {
                 if first.network_id() != source_genesis.network_id() {
                     return Err(LedgerError::MixedNetworks {
@@ -93,10 +103,7 @@ impl Ledger {
                     });
                 }
             }
-            let verifier = Verifier::new(source_genesis.clone());
-            let report = verify_items(&verifier, items, SignatureMode::Batch, |record| {
-                collect(record, &mut entries, &mut index, &mut corrections)
-            })?;
+            let report = checked.report;
             problems.extend(report.problems().map(|problem| {
                 format!(
                     "{} seq {}: {}",
@@ -106,10 +113,17 @@ impl Ledger {
                 )
             }));
             genesis.get_or_insert(source_genesis);
+            match &mut standing {
+                Some(standing) => standing.merge(checked.standing),
+                None => standing = Some(checked.standing),
+            }
         }
-        let genesis = genesis.ok_or(LedgerError::NoSource)?;
+        let (Some(genesis), Some(standing)) = (genesis, standing) else {
+            return Err(LedgerError::NoSource);
+        };
         let mut ledger = Ledger {
             genesis,
+            standing,
             transactions: entries,
             corrections_applied: 0,
             withdrawn: 0,
