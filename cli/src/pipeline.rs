@@ -38,8 +38,8 @@ pub enum SignatureMode {
 /// Governance records come first in a canonical bundle (FORMAT.md, "Bundle order"): they are
 /// held, with only the record rules checked, until the first ordinary record; then the
 /// authority is derived from them and every later record is judged under it. A governance
-/// record after ordinary ones is reported as an input problem, and the authority is derived
-/// again with it for the records that follow.
+/// record after ordinary ones is reported as an input problem and judged, like every record
+/// after it, under the authority derived at the first ordinary record (FORMAT.md 13.1).
 pub fn verify_items<E>(
     verifier: &Verifier,
     items: impl Iterator<Item = Result<BundleItem, E>>,
@@ -184,19 +184,21 @@ impl<'a> GovernanceIntake<'a> {
         }
     }
 
-    /// Derives the authority from every governance record read, then judges the held ones
-    /// under it and hands them to the chain verifier.
+    /// At the first ordinary record (or the end): derives the authority from every governance
+    /// record read so far, once. Then judges the held governance records under it and hands
+    /// them to the chain verifier.
     fn release(&mut self, chains: &mut ChainVerifier, observe: &mut dyn FnMut(&VerifiedRecord)) {
-        if self.held.is_empty() {
-            return;
-        }
-        // Derived once for a canonical bundle. Governance records out of order are judged under
-        // the authority derived before them: deriving again for each would let a hostile
-        // bundle (alternating kinds) cost quadratic time, and the report is invalid anyway.
+        // Derived once, at the first ordinary record, even from no governance record at all
+        // (FORMAT.md 13.1): governance records that come later are judged under it and change
+        // nothing for the records after them. Deriving again would let a hostile bundle
+        // (alternating kinds) cost quadratic time, and the report is invalid anyway.
         if self.derived.is_none() {
             let genesis = self.genesis_verifier.genesis();
             let authority = governance::derive(genesis, &self.usable_records()).authority;
             self.derived = Some(Verifier::with_authority(genesis.clone(), authority));
+        }
+        if self.held.is_empty() {
+            return;
         }
         let held = std::mem::take(&mut self.held);
         let verifier = self.verifier();

@@ -4,7 +4,7 @@
 //! predecessors of records that arrived before a record they depend on. Records in chain order,
 //! as bundles and stores give them, never wait.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::genesis::Genesis;
 use crate::ids::{NetworkId, RecordId};
@@ -97,6 +97,10 @@ struct ChainState {
     waiting: BTreeMap<u64, Vec<(RecordId, RecordId)>>,
     /// Records on the other side of a fork; their successors are not reported again.
     other_branch: HashSet<RecordId>,
+    /// Positions where a record was read (its header names this chain and the position) but
+    /// refused by a record rule: a problem is already reported there, so the hole it leaves
+    /// is not reported again as a gap (one problem, one line).
+    refused_at: BTreeSet<u64>,
     forked_at: Option<u64>,
     problems: Vec<Problem>,
     problems_not_kept: u64,
@@ -192,6 +196,13 @@ impl ChainVerifier {
                 let index = self.author_index_or_open(&first.header().author);
                 let seq = first.header().seq;
                 let chain = &mut self.chains[index];
+                // FORMAT.md 12: a proof whose two records are both known on the other side of
+                // the fork already is not reported again.
+                if chain.other_branch.contains(&first.id())
+                    && chain.other_branch.contains(&second.id())
+                {
+                    return;
+                }
                 chain.note_fork(seq);
                 chain.other_branch.insert(first.id());
                 chain.other_branch.insert(second.id());
@@ -219,6 +230,11 @@ impl ChainVerifier {
                 continue;
             };
             let missing_from = self.chains[index].ids.len() as u64;
+            // A hole made only of refused records is reported by their own problems.
+            let refused_at = &self.chains[index].refused_at;
+            if (missing_from..first_waiting).all(|seq| refused_at.contains(&seq)) {
+                continue;
+            }
             let stranded = waiting.values().map(|records| records.len() as u64).sum();
             let reason = Rejection::Gap {
                 missing_from,
@@ -294,7 +310,12 @@ impl ChainVerifier {
             Some(index) if problem.reason.is_revocation() => {
                 self.chains[index].push_revoked(problem)
             }
-            Some(index) => self.chains[index].push(problem),
+            Some(index) => {
+                if let Some(seq) = problem.seq {
+                    self.chains[index].refused_at.insert(seq);
+                }
+                self.chains[index].push(problem)
+            }
             None => self.unattributed.push(problem),
         }
     }

@@ -202,7 +202,7 @@ fn verify_chunk(items: &[BatchItem<'_>]) -> Vec<bool> {
 /// multiplication shorter without changing its value.
 fn batch_equation_holds(items: &[BatchItem<'_>], prepared: &[Option<Prepared>]) -> bool {
     let weights = batch_weights(items);
-    if weights.iter().any(|weight| *weight == Scalar::ZERO) {
+    if weights.contains(&Scalar::ZERO) {
         return false;
     }
     let mut s_sum = Scalar::ZERO;

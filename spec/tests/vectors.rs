@@ -554,6 +554,16 @@ fn accepts_chain_of_three() {
 }
 
 #[test]
+fn reports_a_repeated_proof_once() {
+    check_chain("reports-a-repeated-proof-once");
+}
+
+#[test]
+fn reports_an_altered_body_once_not_also_as_a_gap() {
+    check_chain("reports-an-altered-body-once");
+}
+
+#[test]
 fn accepts_chain_given_out_of_order() {
     check_chain("accepts-chain-out-of-order");
 }
@@ -605,6 +615,8 @@ fn every_chain_vector_has_a_test() {
         "reports-equivocation-from-proof",
         "rejects-proof-citing-one-record-twice",
         "rejects-proof-of-different-positions",
+        "reports-a-repeated-proof-once",
+        "reports-an-altered-body-once",
     ];
     for case in cases("chains.json") {
         assert!(

@@ -23,14 +23,17 @@ use ed25519_dalek::SigningKey;
 /// Every third record is signed with a torsion nonce (orders 2, 4, 8 in turn).
 const TORSION_EVERY: u64 = 3;
 
+/// A forged record and its position in the chain.
+type Forgery = (u64, Vec<u8>);
+
 /// A chain of `length` statements of `author`: the valid records, and for each torsion record a
-/// forgery of the same header (k hashed over R without its torsion), as (seq, bytes).
+/// forgery of the same header (k hashed over R without its torsion).
 fn mixed_chain(
     genesis: &Genesis,
     author: &str,
     key: &SigningKey,
     length: u64,
-) -> (Vec<Vec<u8>>, Vec<(u64, Vec<u8>)>) {
+) -> (Vec<Vec<u8>>, Vec<Forgery>) {
     let (mut valid, mut forged) = (Vec::new(), Vec::new());
     let mut prev = RecordId::ZERO;
     for seq in 0..length {

@@ -1118,7 +1118,28 @@ pub fn chain_cases(fixture: &Fixture) -> Vec<ChainCase> {
             donor_length,
             donor_forked_at,
         };
+    let mut altered = chain[1].clone();
+    let last_body_byte = altered.len() - 65;
+    altered[last_body_byte] ^= 0x01;
     vec![
+        case(
+            "reports-a-repeated-proof-once",
+            "The donor's records 0, 1, 2 and the same equivocation proof (record 0 and another record 0) twice: one equivocation (FORMAT.md 12).",
+            records(&[0, 1, 2]),
+            vec![(chain[0].clone(), equivocating.clone()), (chain[0].clone(), equivocating.clone())],
+            vec![(Some(DONOR), Some(0), "equivocation")],
+            3,
+            Some(0),
+        ),
+        case(
+            "reports-an-altered-body-once",
+            "The donor's records 0, 1, 2 with one bit of record 1's body flipped: one body-hash-mismatch at seq 1 and no gap there (the record is present, altered); record 2 stays unlinked.",
+            vec![chain[0].clone(), altered, chain[2].clone()],
+            vec![],
+            vec![(Some(DONOR), Some(1), "body-hash-mismatch")],
+            1,
+            None,
+        ),
         case(
             "accepts-chain-of-three",
             "The donor's records 0, 1, 2 in order.",
