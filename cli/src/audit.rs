@@ -86,9 +86,7 @@ pub fn audit_text(audit: &Audit) -> String {
     if !problems.is_empty() {
         out.push_str(&format!("problems  {}\n", problems.len()));
         for problem in problems {
-            let author = problem.author.as_deref().unwrap_or("(unknown author)");
-            let seq = problem.seq.map_or("?".to_owned(), |seq| seq.to_string());
-            out.push_str(&format!("  {author} seq {seq}: {}\n", problem.reason));
+            out.push_str(&format!("  {}\n", problem_line(problem)));
         }
     }
     let revoked: Vec<&Problem> = report
@@ -176,4 +174,16 @@ fn revoked_json(report: &Report) -> Vec<serde_json::Value> {
             })
         })
         .collect()
+}
+
+/// One problem as a line: `ORG seq S: reason`; a problem of the input as a whole (no author, no
+/// position) as `input: reason`; a record whose header could not be read as
+/// `(unreadable record): reason`.
+fn problem_line(problem: &Problem) -> String {
+    match (problem.author.as_deref(), problem.seq) {
+        (Some(author), Some(seq)) => format!("{author} seq {seq}: {}", problem.reason),
+        (Some(author), None) => format!("{author}: {}", problem.reason),
+        (None, None) if problem.record_id.is_none() => format!("input: {}", problem.reason),
+        (None, _) => format!("(unreadable record): {}", problem.reason),
+    }
 }

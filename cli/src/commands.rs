@@ -112,7 +112,8 @@ enum Command {
         /// Print the full report as JSON.
         #[arg(long)]
         json: bool,
-        /// Verify every signature singly with verify_strict instead of in batches (slower).
+        /// Verify every signature on its own instead of in batches: the same verdicts on every
+        /// input (FORMAT.md 7.1, 15), about three times slower; for cross-checking.
         #[arg(long)]
         strict: bool,
     },

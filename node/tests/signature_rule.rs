@@ -12,15 +12,18 @@ mod common;
 #[path = "../../spec/tests/support/signature_edges.rs"]
 mod signature_edges;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use aidledger_node::governance::Governance;
 use aidledger_node::network::tasks::{validate_records, verify_range};
 use aidledger_node::writer::{SigningKeys, Writer};
 use aidledger_node::Store;
-use aidledger_spec::{sign_record, RecordDraft, RecordId, Verifier};
+use aidledger_spec::{sign_record, Genesis, RecordDraft, RecordId, Verifier};
 use common::{genesis, key_of, open_new_store, statement, DONOR, IMPLEMENTER};
+use ed25519_dalek::SigningKey;
 use libp2p::gossipsub::MessageAcceptance;
+use serde_json::Value;
 
 /// A chain of `length` statements of the implementer: every third record signed with a nonce
 /// point R = [r]B + T (T of order 2, 4, 8 in turn), the others ordinarily. Returns the valid
@@ -62,16 +65,37 @@ struct Node {
 }
 
 impl Node {
+    /// A node of the tests' common network, the donor's.
     fn new() -> Node {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(open_new_store(&common::bare_data_dir(dir.path())));
+        let data = common::bare_data_dir(dir.path());
+        Node::open(dir, data, DONOR, key_of(DONOR))
+    }
+
+    /// A node of the network of `spec/vectors/genesis.json`, the auditor's (the vectors'
+    /// records are the donor's).
+    fn of_vector_network() -> Node {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).expect("data dir");
+        std::fs::write(data.join("genesis.bin"), vector_genesis().encode()).expect("genesis");
+        Node::open(
+            dir,
+            data,
+            "XI-EXAMPLE-AUDIT",
+            SigningKey::from_bytes(&[3u8; 32]),
+        )
+    }
+
+    fn open(dir: tempfile::TempDir, data: PathBuf, org: &str, key: SigningKey) -> Node {
+        let store = Arc::new(open_new_store(&data));
         let governance = Governance::load(store.clone()).expect("governance");
         let writer = Arc::new(
             Writer::start(
                 store.clone(),
                 Arc::new(Governance::load(store.clone()).expect("governance")),
-                DONOR.into(),
-                SigningKeys::single(key_of(DONOR)),
+                org.into(),
+                SigningKeys::single(key),
             )
             .expect("writer"),
         );
@@ -99,15 +123,20 @@ impl Node {
 
     /// The stored records of the implementer's chain, bytes in seq order.
     fn implementer_chain(&self) -> Vec<Vec<u8>> {
+        self.chain(IMPLEMENTER)
+    }
+
+    /// The stored records of `org`'s chain, bytes in seq order.
+    fn chain(&self, org: &str) -> Vec<Vec<u8>> {
         let head = self
             .store
-            .head(IMPLEMENTER)
+            .head(org)
             .expect("head")
             .map_or(0, |head| head.seq + 1);
         (0..head)
             .map(|seq| {
                 self.store
-                    .record_at(IMPLEMENTER, seq)
+                    .record_at(org, seq)
                     .expect("read")
                     .expect("a record below the head")
             })
@@ -200,5 +229,44 @@ fn range_sync_accepts_torsion_r_in_every_cut_and_refuses_a_forgery() {
             "cut {size}: {verdict:?}",
             verdict = verdict.map(|verdict| verdict.records.len())
         );
+    }
+}
+
+fn vector_file(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../spec/vectors")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("a vector file")).expect("JSON")
+}
+
+fn hex_field(value: &Value) -> Vec<u8> {
+    hex::decode(value.as_str().expect("hex")).expect("valid hex")
+}
+
+fn vector_genesis() -> Genesis {
+    Genesis::decode(&hex_field(&vector_file("genesis.json")["genesis_hex"])).expect("genesis")
+}
+
+#[test]
+fn a_node_stores_each_signature_vector_exactly_when_it_is_valid() {
+    let cases = vector_file("signatures.json")["cases"]
+        .as_array()
+        .expect("cases")
+        .clone();
+    assert!(cases.len() >= 12);
+    for case in &cases {
+        let name = case["name"].as_str().expect("a name");
+        let bytes = hex_field(&case["record_hex"]);
+        let valid = case["expected"]["valid"].as_bool() == Some(true);
+        let node = Node::of_vector_network();
+        let acceptance = node.gossip(vec![bytes.clone()]);
+        let expected = if valid {
+            MessageAcceptance::Accept
+        } else {
+            MessageAcceptance::Reject
+        };
+        assert_eq!(acceptance, vec![expected], "{name}");
+        let stored = node.chain("GB-GOV-1");
+        assert_eq!(stored, if valid { vec![bytes] } else { vec![] }, "{name}");
     }
 }

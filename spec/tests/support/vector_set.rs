@@ -1390,6 +1390,123 @@ fn bundle_file(fixture: &Fixture) -> Value {
     })
 }
 
+/// A bundle judged as a whole (FORMAT.md 11 to 13.1), with the problems expected in report
+/// order.
+pub struct BundleCase {
+    /// Short name.
+    pub name: &'static str,
+    /// What it shows.
+    pub description: &'static str,
+    /// The bundle's bytes.
+    pub bytes: Vec<u8>,
+    /// Expected problems as (author, seq, code).
+    pub problems: Vec<(Option<&'static str>, Option<u64>, &'static str)>,
+    /// Proposals in effect in the report's governance summary (derived from every governance
+    /// record read).
+    pub effective_proposals: usize,
+}
+
+fn bundle_of(genesis: &Genesis, proofs: &[(Vec<u8>, Vec<u8>)], records: &[Vec<u8>]) -> Vec<u8> {
+    let write = || -> std::io::Result<Vec<u8>> {
+        let mut writer = BundleWriter::new(Vec::new(), &genesis.encode())?;
+        for (first, second) in proofs {
+            writer.proof(&EquivocationProof {
+                first: first.clone(),
+                second: second.clone(),
+            })?;
+        }
+        for record in records {
+            writer.record(record)?;
+        }
+        writer.finish()
+    };
+    write().expect("writing to a Vec cannot fail")
+}
+
+/// The bundles of `bundles.json`.
+pub fn bundle_cases(fixture: &Fixture) -> Vec<BundleCase> {
+    use crate::governance_vectors::{
+        governance_genesis, scenarios, NEWCOMER, OBSERVER, OBSERVER_SEED,
+    };
+    let governance = governance_genesis();
+    let observer_statement = {
+        let draft = RecordDraft {
+            network_id: governance.network_id(),
+            author: OBSERVER.into(),
+            seq: 0,
+            prev: Digest::ZERO,
+            timestamp_ms: minute(1),
+            body: Body::Statement(statement()),
+        };
+        sign(&draft, &key(OBSERVER_SEED)).1
+    };
+    let add_member = scenarios()
+        .into_iter()
+        .find(|scenario| scenario.name == "add-member")
+        .expect("the add-member scenario");
+    let mut late_governance = vec![observer_statement];
+    late_governance.extend(add_member.entries.into_iter().map(|entry| entry.bytes));
+
+    let (chain, equivocating) = donor_chain(fixture);
+    let mut altered = chain[1].clone();
+    let last_body_byte = altered.len() - 65;
+    altered[last_body_byte] ^= 0x01;
+    let proof = (chain[0].clone(), equivocating);
+    vec![
+        BundleCase {
+            name: "governance-after-the-first-ordinary-record",
+            description: "governance.json's network. The observer's statement (ordinary) comes first, then the add-member scenario: the donor's proposal to add the newcomer, the implementer's two approvals, the newcomer's statement. No governance record came before the first ordinary record, so the authority is the genesis' from there on (13.1): the governance records are out of order (reported once) and the newcomer is not a member for its statement (unknown-author). The governance summary still counts the proposal as effective.",
+            bytes: bundle_of(&governance, &[], &late_governance),
+            problems: vec![
+                (None, None, "governance-out-of-order"),
+                (Some(NEWCOMER), Some(0), "unknown-author"),
+            ],
+            effective_proposals: 1,
+        },
+        BundleCase {
+            name: "repeated-proof-and-altered-body",
+            description: "genesis.json's network. The same equivocation proof twice (the donor's record 0 and another record 0), then the donor's records 0, 1 with one bit of its body flipped, 2. One body-hash-mismatch at seq 1 (no gap there: the record is present, altered) and one equivocation (the repeated proof is not reported again, 12).",
+            bytes: bundle_of(
+                &fixture.genesis,
+                &[proof.clone(), proof],
+                &[chain[0].clone(), altered, chain[2].clone()],
+            ),
+            problems: vec![
+                (Some(DONOR), Some(1), "body-hash-mismatch"),
+                (Some(DONOR), Some(0), "equivocation"),
+            ],
+            effective_proposals: 0,
+        },
+    ]
+}
+
+fn bundles_file(fixture: &Fixture) -> Value {
+    let cases: Vec<Value> = bundle_cases(fixture)
+        .iter()
+        .map(|case| {
+            let problems: Vec<Value> = case
+                .problems
+                .iter()
+                .map(|(author, seq, code)| json!({ "author": author, "seq": seq, "code": code }))
+                .collect();
+            json!({
+                "name": case.name,
+                "description": case.description,
+                "bundle_hex": hex(&case.bytes),
+                "expected": {
+                    "valid": case.problems.is_empty(),
+                    "problems": problems,
+                    "effective_proposals": case.effective_proposals,
+                },
+            })
+        })
+        .collect();
+    json!({
+        "description": "Bundles a verifier judges as a whole: expected.problems in report order (chains in genesis order, then chains of added members, then problems attributed to no chain), and the number of proposals in effect in the governance summary.",
+        "cases": cases,
+    })
+}
+
 /// A record whose verdict turns on the signature rule (FORMAT.md §7.1).
 pub struct SignatureCase {
     /// Short name.
@@ -1570,6 +1687,10 @@ pub fn all() -> Vec<VectorFile> {
         VectorFile {
             name: "signatures.json",
             json: signatures_file(&fixture),
+        },
+        VectorFile {
+            name: "bundles.json",
+            json: bundles_file(&fixture),
         },
     ]
 }
