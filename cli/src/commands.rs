@@ -18,7 +18,6 @@ use aidledger_cli::provenance::{provenance_json, provenance_text, trace};
 use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
 use aidledger_cli::{describe, keys, network};
-use aidledger_spec::genesis::Member;
 use aidledger_spec::record::{
     Correction, Replacement, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText,
 };
@@ -143,11 +142,16 @@ enum Command {
         json: bool,
     },
     /// Run a three-organisation network on loopback (donor, partner, auditor), record a story,
-    /// replicate, verify every node, and keep it running until Ctrl-C.
+    /// replicate, verify every node, and keep it running until Ctrl-C or SIGTERM (which stop
+    /// its nodes too).
     Demo {
-        /// Work in this directory (default: a new temporary directory).
+        /// Work in this directory (default: a new temporary directory); refused if it already
+        /// holds a demo network, unless --fresh. Node logs: DIR/ORG.node.log.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Delete the demo network already in --dir (its keys, genesis, nodes and logs) first.
+        #[arg(long, requires = "dir")]
+        fresh: bool,
         /// Stop after the checks; exit 0 only if all passed.
         #[arg(long)]
         once: bool,
@@ -617,9 +621,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status { node, json } => crate::status::run(&node, json),
         Command::Demo {
             dir,
+            fresh,
             once,
             explorer_port,
-        } => crate::demo::run(dir, once, explorer_port),
+        } => crate::demo::run(dir, fresh, once, explorer_port),
     }
 }
 
@@ -632,7 +637,7 @@ fn network_init(
 ) -> Result<ExitCode> {
     let text = std::fs::read_to_string(members_path)
         .with_context(|| format!("cannot read {}", members_path.display()))?;
-    let members: Vec<Member> = serde_json::from_str(&text)
+    let members = network::parse_members(&text)
         .with_context(|| format!("{} is not a members list", members_path.display()))?;
     let created_ms = now_ms();
     let genesis = network::build_genesis(name, created_ms, members, admins, threshold)?;
@@ -753,8 +758,7 @@ fn record(command: RecordCommand) -> Result<ExitCode> {
         } => {
             let text = match (text, text_file) {
                 (Some(text), _) => text,
-                (None, Some(path)) => std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?,
+                (None, Some(path)) => read_body_text("--text-file", &path)?,
                 (None, None) => bail!("give the statement with --text or --text-file"),
             };
             (
@@ -819,12 +823,42 @@ fn text_version(spec: &str) -> Result<TextVersion> {
     let (language, path) = spec
         .split_once('=')
         .with_context(|| format!("--text {spec:?}: expected LANG=FILE, such as en=treaty.txt"))?;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--text: cannot read {path} as UTF-8 text"))?;
+    let text = read_body_text("--text", Path::new(path))?;
     Ok(TextVersion {
         language: language.to_owned(),
         text,
     })
+}
+
+/// Reads a text for a record body, refusing one over the body limit before reading it: a
+/// record can never hold more, and a huge file (or `/dev/zero`) must not fill the memory.
+fn read_body_text(flag: &str, path: &Path) -> Result<String> {
+    use std::io::Read;
+    let limit = aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
+    let too_large = |size: &str| {
+        anyhow::anyhow!(
+            "{flag} {}: the file is {size}, over the limit of a record's body: {limit} bytes (16 MiB)",
+            path.display()
+        )
+    };
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("{flag}: cannot read {}", path.display()))?;
+    let metadata = file
+        .metadata()
+        .with_context(|| format!("{flag}: cannot read {}", path.display()))?;
+    if metadata.is_file() && metadata.len() > limit as u64 {
+        return Err(too_large(&format!("{} bytes", metadata.len())));
+    }
+    // A pipe or device has no size: read one byte past the limit to know it is over.
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("{flag}: cannot read {}", path.display()))?;
+    if bytes.len() > limit {
+        return Err(too_large("larger"));
+    }
+    String::from_utf8(bytes)
+        .with_context(|| format!("{flag}: {} is not UTF-8 text", path.display()))
 }
 
 /// Fetches a record from the target node's public API and verifies it under the node's

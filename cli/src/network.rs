@@ -2,6 +2,60 @@
 
 use aidledger_spec::genesis::{AdminRule, Genesis, Member, GENESIS_FORMAT_VERSION};
 
+/// The fields of a member in the members file; any other is refused, so that a typo
+/// (`node_key` for `node_keys`) cannot silently leave a member without node keys.
+pub const MEMBER_FIELDS: [&str; 5] = ["id", "name", "roles", "signing_keys", "node_keys"];
+
+/// Why a members file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MembersError {
+    /// The file is not a JSON array of objects.
+    #[error("expected a JSON array of members ({{\"id\",\"name\",\"roles\",\"signing_keys\",\"node_keys\"}}): {0}")]
+    Json(#[from] serde_json::Error),
+    /// A member has a field the format does not know.
+    #[error("member {member}: unknown field {field:?} (the fields are {})", MEMBER_FIELDS.join(", "))]
+    UnknownField {
+        /// The member's id, or its position when it has none.
+        member: String,
+        /// The unknown field.
+        field: String,
+    },
+    /// A member's fields do not have the right form.
+    #[error("member {member}: {source}")]
+    Member {
+        /// The member's id, or its position.
+        member: String,
+        /// What serde said.
+        source: serde_json::Error,
+    },
+}
+
+/// Parses a members file: a JSON array of members, every field known.
+pub fn parse_members(text: &str) -> Result<Vec<Member>, MembersError> {
+    let values: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(text)?;
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(index, fields)| {
+            let member = match fields.get("id").and_then(serde_json::Value::as_str) {
+                Some(id) => id.to_owned(),
+                None => format!("#{} (no id)", index + 1),
+            };
+            if let Some(field) = fields
+                .keys()
+                .find(|field| !MEMBER_FIELDS.contains(&field.as_str()))
+            {
+                return Err(MembersError::UnknownField {
+                    member,
+                    field: field.clone(),
+                });
+            }
+            serde_json::from_value(serde_json::Value::Object(fields))
+                .map_err(|source| MembersError::Member { member, source })
+        })
+        .collect()
+}
+
 /// Builds and checks a genesis. Admins default to every member, the threshold to a majority of them.
 pub fn build_genesis(
     name: &str,
@@ -25,4 +79,30 @@ pub fn build_genesis(
     genesis.normalise();
     genesis.check()?;
     Ok(genesis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
+
+    #[test]
+    fn refuses_an_unknown_field_naming_it_and_the_member() {
+        let text = format!(
+            r#"[{{"id":"GB-GOV-1","name":"FCDO","roles":["donor"],"signing_keys":["{KEY}"],"node_key":["{KEY}"]}}]"#
+        );
+        let message = parse_members(&text).unwrap_err().to_string();
+        assert!(message.contains("member GB-GOV-1"), "{message}");
+        assert!(message.contains("\"node_key\""), "{message}");
+    }
+
+    #[test]
+    fn reads_a_member_with_every_field() {
+        let text = format!(
+            r#"[{{"id":"GB-GOV-1","name":"FCDO","roles":["donor"],"signing_keys":["{KEY}"],"node_keys":[]}}]"#
+        );
+        let members = parse_members(&text).unwrap();
+        assert_eq!(members[0].id, "GB-GOV-1");
+    }
 }

@@ -60,6 +60,13 @@ pub fn render(status: &Value) -> String {
     for addr in status["listen"].as_array().into_iter().flatten() {
         out.push_str(&format!("listening on {}\n", text(addr)));
     }
+    match status["signing_key"].as_str() {
+        Some(key) => out.push_str(&format!("signing key {key}\n")),
+        None if status.get("signing_key").is_some() => {
+            out.push_str("signing key: none may sign the next record\n")
+        }
+        None => {}
+    }
     out.push_str(&format!(
         "records {} (waiting for a predecessor: {}), behind peers by {}\n",
         status["records"], status["pending"], status["behind"]
@@ -74,10 +81,10 @@ pub fn render(status: &Value) -> String {
     out.push_str(&format!("peers: {}\n", peers.len()));
     for peer in &peers {
         out.push_str(&format!(
-            "  {} {} score {} rejected {}\n",
+            "  {} {} {} rejected {}\n",
             text(&peer["org"]),
             text(&peer["peer_id"]),
-            peer["score"],
+            score_text(&peer["score"]),
             peer["rejected"]
         ));
     }
@@ -105,6 +112,23 @@ pub fn render(status: &Value) -> String {
     out
 }
 
+/// gossipsub's graylist threshold (the node uses the default thresholds): below it, the node
+/// ignores the peer's gossip until its penalty decays.
+const GRAYLIST_THRESHOLD: f64 = -80.0;
+
+/// A peer's gossip score in words: the node scores only invalid messages, so any negative
+/// score means the peer sent some.
+fn score_text(score: &Value) -> String {
+    match score.as_f64() {
+        None => "score unknown".to_owned(),
+        Some(score) if score >= 0.0 => format!("score {score:.0} (ok)"),
+        Some(score) if score >= GRAYLIST_THRESHOLD => {
+            format!("score {score:.0} (penalised for invalid messages)")
+        }
+        Some(score) => format!("score {score:.0} (gossip ignored: too many invalid messages)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +140,14 @@ mod tests {
             status["accepting_records"] = Value::Bool(accepting);
         }
         status
+    }
+
+    #[test]
+    fn a_score_says_what_it_means() {
+        assert_eq!(score_text(&json!(0.0)), "score 0 (ok)");
+        assert!(score_text(&json!(-10.0)).contains("penalised"));
+        assert!(score_text(&json!(-100.0)).contains("ignored"));
+        assert_eq!(score_text(&Value::Null), "score unknown");
     }
 
     #[test]

@@ -53,6 +53,18 @@ pub enum SubmitError {
     },
 }
 
+/// How many peers the node at public URL `public` says it is connected to.
+fn connected_peers(public: &str) -> Option<usize> {
+    let url = format!("{}/api/status", public.trim_end_matches('/'));
+    let status: serde_json::Value = crate::source::http_client()
+        .get(url)
+        .send()
+        .ok()?
+        .json()
+        .ok()?;
+    status["peers"].as_array().map(Vec::len)
+}
+
 #[derive(serde::Deserialize)]
 struct Accepted {
     id: RecordId,
@@ -120,9 +132,34 @@ impl SubmitTarget {
                 size_bytes: bytes.len(),
             });
         }
-        let text = self.post("/v1/records", bytes)?;
+        let text = self
+            .post("/v1/records", bytes)
+            .map_err(|error| self.explain_missing_reference(error))?;
         let accepted: Accepted = parse_answer(&text)?;
         Ok((accepted.id, accepted.seq))
+    }
+
+    /// A body that names a record the node does not hold (`… record ID not found`) usually
+    /// names another organisation's record that has not reached this node: says so, with the
+    /// number of peers the node is connected to (0: it cannot receive it at all).
+    fn explain_missing_reference(&self, error: SubmitError) -> SubmitError {
+        let SubmitError::Refused { status, message } = error else {
+            return error;
+        };
+        if status != 400 || !message.ends_with(" not found") {
+            return SubmitError::Refused { status, message };
+        }
+        let peers = self
+            .public_url
+            .as_deref()
+            .and_then(connected_peers)
+            .map_or_else(|| "unknown".to_owned(), |count| count.to_string());
+        let message = format!(
+            "{message}: the referenced record is not on this node yet; peers connected: {peers} \
+             (another organisation's records arrive from peers: check --bootstrap, and that \
+             every node's key is in the genesis' node_keys)"
+        );
+        SubmitError::Refused { status, message }
     }
 
     /// Asks the node to rotate its organisation's signing key (`POST /v1/key/rotate`): the node

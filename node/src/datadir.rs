@@ -6,11 +6,12 @@
 //! temporary name, fsynced, renamed, and the directory fsynced, so a reader sees the old
 //! file or the new one, never half of one.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use aidledger_spec::governance::Authority;
 use aidledger_spec::PublicKey;
 use ed25519_dalek::SigningKey;
 
@@ -33,8 +34,13 @@ pub const TOKEN_FILE: &str = "submit.token";
 pub const ENDPOINTS_FILE: &str = "endpoints.json";
 /// The file the running node (or a reader of a stopped node's directory) holds locked.
 pub const LOCK_FILE: &str = "node.lock";
-/// Mode of files that hold secrets.
+/// Mode of every file the node writes: its keys and token are secrets, and the rest (the
+/// store, the lock, the config) is nobody else's business either.
 pub const PRIVATE_FILE_MODE: u32 = 0o600;
+/// Mode of the data directory and `store/`, whatever the umask.
+pub const PRIVATE_DIR_MODE: u32 = 0o700;
+/// Permission bits that must be clear on a key file: any access by group or others.
+const KEY_FILE_FORBIDDEN_BITS: u32 = 0o077;
 /// Length of an ed25519 seed, in bytes.
 const SEED_BYTES: usize = 32;
 
@@ -76,6 +82,7 @@ impl DirLock {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(PRIVATE_FILE_MODE)
             .open(&path)
             .map_err(io_error)?;
         match file.try_lock() {
@@ -86,6 +93,15 @@ impl DirLock {
             Err(TryLockError::Error(source)) => Err(io_error(source)),
         }
     }
+}
+
+/// Creates `dir` (and missing parents) with mode 0700 whatever the umask; an existing
+/// directory is left as it is.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(PRIVATE_DIR_MODE)
+        .create(dir)
 }
 
 /// Writes `bytes` to `path` atomically and durably with the given mode: temporary file,
@@ -144,12 +160,38 @@ pub enum KeyFileError {
         /// What the OS said.
         source: io::Error,
     },
+    /// Group or others may read or write the file: the key may already be in other hands,
+    /// and the node does not sign with it until its owner has looked (docs/INTERFACES.md).
+    #[error("key file {path} has mode {mode:04o}: group and others must have no access; check who could have read it, then run: chmod 600 {path}")]
+    Exposed {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The file does not hold 64 hex digits.
     #[error("key file {path} does not hold a key (expected {} hex digits on one line)", SEED_BYTES * 2)]
     Malformed {
         /// The key file.
         path: PathBuf,
     },
+}
+
+/// Reads a key file of the data directory, refusing one that group or others may access
+/// ([`KeyFileError::Exposed`]).
+pub fn read_private_key_file(path: &Path) -> Result<SigningKey, KeyFileError> {
+    let metadata = fs::metadata(path).map_err(|source| KeyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mode = metadata.permissions().mode() & 0o7777;
+    if mode & KEY_FILE_FORBIDDEN_BITS != 0 {
+        return Err(KeyFileError::Exposed {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    read_key_file(path)
 }
 
 /// Reads a key file: hex of the 32-byte ed25519 seed, one line.
@@ -173,7 +215,15 @@ pub fn key_file_text(key: &SigningKey) -> String {
 /// The directory's signing keys: `org.key` first, then every kept earlier key
 /// (`org.key.<public key hex>`) in name order.
 pub fn read_signing_keys(dir: &Path) -> Result<Vec<SigningKey>, KeyFileError> {
-    let mut keys = vec![read_key_file(&dir.join(KEY_FILE))?];
+    let mut keys = vec![read_private_key_file(&dir.join(KEY_FILE))?];
+    for path in backup_key_files(dir)? {
+        keys.push(read_private_key_file(&path)?);
+    }
+    Ok(keys)
+}
+
+/// The paths of the kept earlier keys (`org.key.<public key hex>`), in name order.
+fn backup_key_files(dir: &Path) -> Result<Vec<PathBuf>, KeyFileError> {
     let entries = fs::read_dir(dir).map_err(|source| KeyFileError::Io {
         path: dir.to_path_buf(),
         source,
@@ -194,10 +244,84 @@ pub fn read_signing_keys(dir: &Path) -> Result<Vec<SigningKey>, KeyFileError> {
         }
     }
     backups.sort();
-    for path in backups {
-        keys.push(read_key_file(&path)?);
+    Ok(backups)
+}
+
+/// Why retired key files could not be removed.
+#[derive(Debug, thiserror::Error)]
+pub enum RetireError {
+    /// A kept key could not be read.
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    /// A file could not be removed, or the directory not synced.
+    #[error("cannot remove the retired key file {path}: {source}")]
+    Io {
+        /// The file (or the directory).
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+}
+
+/// Whether `key` may sign no position of `org`'s chain from `next_seq` on: every span the
+/// authority gives it has ended at or before `next_seq` (rotated out or revoked). A key the
+/// authority does not know (a replacement not granted yet) is not retired.
+pub fn is_retired(authority: &Authority, org: &str, next_seq: u64, key: &PublicKey) -> bool {
+    let Some(member) = authority.member(org) else {
+        return false;
+    };
+    let mut spans = member
+        .keys
+        .iter()
+        .filter(|span| span.key == *key)
+        .peekable();
+    spans.peek().is_some() && spans.all(|span| span.end.is_some_and(|end| end.from_seq <= next_seq))
+}
+
+/// After a durable key rotation to `new_key` at `rotation_seq`: removes the files of the keys
+/// it retired ([`remove_retired_keys`] from the position after the rotation).
+pub fn remove_keys_retired_by(
+    dir: &Path,
+    authority: &Authority,
+    new_key: &PublicKey,
+    rotation_seq: u64,
+) -> Result<Vec<PublicKey>, RetireError> {
+    match authority.key_owner(new_key) {
+        Some(org) => remove_retired_keys(dir, authority, org, rotation_seq + 1),
+        // The authority does not know the key yet: nothing is known to be retired.
+        None => Ok(Vec::new()),
     }
-    Ok(keys)
+}
+
+/// Removes every kept earlier key (`org.key.<hex>`) that can sign nothing any more: positions
+/// are never signed twice, so a key whose spans all end at or before `next_seq` could only
+/// sign a fork, and a stolen copy of the directory must not be able to. `org.key` itself is
+/// never removed. Returns the removed keys; the directory is synced when one was removed.
+pub fn remove_retired_keys(
+    dir: &Path,
+    authority: &Authority,
+    org: &str,
+    next_seq: u64,
+) -> Result<Vec<PublicKey>, RetireError> {
+    let mut removed = Vec::new();
+    for path in backup_key_files(dir)? {
+        let key = public_key(&read_key_file(&path)?);
+        if !is_retired(authority, org, next_seq, &key) {
+            continue;
+        }
+        fs::remove_file(&path).map_err(|source| RetireError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        removed.push(key);
+    }
+    if !removed.is_empty() {
+        sync_dir(dir).map_err(|source| RetireError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(removed)
 }
 
 /// Makes `new` the directory's signing key, keeping `old` as `org.key.<old public key hex>`
@@ -224,7 +348,11 @@ pub fn read_org_file(dir: &Path) -> io::Result<Option<String>> {
 
 /// Writes `DIR/org.id`.
 pub fn write_org_file(dir: &Path, org: &str) -> io::Result<()> {
-    write_file_atomically(&dir.join(ORG_FILE), format!("{org}\n").as_bytes(), 0o644)
+    write_file_atomically(
+        &dir.join(ORG_FILE),
+        format!("{org}\n").as_bytes(),
+        PRIVATE_FILE_MODE,
+    )
 }
 
 /// The public key of a signing key, as the genesis lists it.

@@ -1,14 +1,18 @@
 //! The `aidledger-node` daemon: flags, signals and exit codes over the `aidledger_node` library.
 //!
-//! Exit codes: 0 after a clean shutdown on SIGINT or SIGTERM; 2 when the configuration or the
-//! data directory is unusable (one line on stderr names the problem); 1 when a shutdown fails.
+//! Exit codes (docs/INTERFACES.md): 0 after a clean shutdown on SIGINT or SIGTERM; 1 when the
+//! node stops after a storage failure (the writer had stopped taking records, or the final
+//! flush failed: stderr says which; acknowledged records were durable when acknowledged); 2 when
+//! it could not start (configuration, data directory, an address in use: one line on stderr).
 //!
-//! Settings come from flags and from an optional JSON config file (`--config FILE`, keys named
-//! like the flags with underscores); a flag given on the command line wins over the file.
+//! Settings come from flags, an optional JSON config file (`--config FILE`, keys named like the
+//! flags with underscores) and the data directory's `config.json`, in that order of precedence.
+//! The node saves the network and address settings it was started with in `DIR/config.json`, so
+//! that a restart with only `--data-dir` listens on the same ports and dials the same peers.
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use aidledger_node::{NetworkOptions, NodeConfig, RunningNode};
@@ -22,10 +26,15 @@ use tokio::signal::unix::{signal, SignalKind};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Exit code for bad configuration or an unusable data directory.
+/// Exit code when the node could not start: bad configuration, an unusable data directory, an
+/// address in use, no runtime.
 const EXIT_CONFIG: u8 = 2;
-/// Exit code for a failed shutdown.
-const EXIT_FAILURE: u8 = 1;
+/// Exit code when the node stopped after a storage failure.
+const EXIT_STORAGE: u8 = 1;
+/// The data directory's own settings file (docs/INTERFACES.md).
+const SAVED_CONFIG_FILE: &str = "config.json";
+/// The process umask: every file and directory the node (and sled) creates is its user's only.
+const UMASK: libc::mode_t = 0o077;
 
 /// Most bytes of a config file.
 const CONFIG_SIZE_BYTES_MAX: u64 = 1024 * 1024;
@@ -68,35 +77,107 @@ struct Args {
     /// A peer to dial and keep redialling, e.g. /ip4/10.0.0.2/tcp/4100 (repeatable).
     #[arg(long, value_name = "MULTIADDR")]
     bootstrap: Vec<Multiaddr>,
+    /// Keep the files of signing keys that can sign nothing any more (org.key.<hex> after a
+    /// rotation or revocation); by default they are removed once the rotation is durable.
+    #[arg(long)]
+    keep_retired_keys: bool,
 }
 
-/// The config file's settings; each is optional.
-#[derive(Debug, Default, serde::Deserialize)]
+/// The config file's settings; each is optional. `DIR/config.json` holds the same keys, those
+/// that [`ConfigFile::to_save`] keeps.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     genesis: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     org: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     node_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     submit_addr: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     public_addr: Option<SocketAddr>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     listen: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     bootstrap: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    keep_retired_keys: bool,
 }
 
-/// Reads the config file (if any) and lays the flags over it.
-fn settings(args: Args) -> anyhow::Result<(NodeConfig, NetworkOptions)> {
-    let file = match &args.config {
-        Some(path) => read_config(path)?,
-        None => ConfigFile::default(),
-    };
-    let addrs = |flags: Vec<Multiaddr>, file: Vec<String>, what: &str| {
-        if !flags.is_empty() {
-            return Ok(flags);
+impl ConfigFile {
+    /// `self` where it says something, `under` elsewhere.
+    fn over(self, under: ConfigFile) -> ConfigFile {
+        let list = |top: Vec<String>, below: Vec<String>| if top.is_empty() { below } else { top };
+        ConfigFile {
+            data_dir: self.data_dir.or(under.data_dir),
+            genesis: self.genesis.or(under.genesis),
+            org: self.org.or(under.org),
+            key: self.key.or(under.key),
+            node_key: self.node_key.or(under.node_key),
+            submit_addr: self.submit_addr.or(under.submit_addr),
+            public_addr: self.public_addr.or(under.public_addr),
+            listen: list(self.listen, under.listen),
+            bootstrap: list(self.bootstrap, under.bootstrap),
+            keep_retired_keys: self.keep_retired_keys || under.keep_retired_keys,
         }
+    }
+
+    /// What a later start with only `--data-dir` must keep: where the node listens, whom it
+    /// dials, and how it treats retired keys. Files named at the first start are copied into
+    /// the directory, so their paths are not kept.
+    fn to_save(&self) -> ConfigFile {
+        ConfigFile {
+            submit_addr: self.submit_addr,
+            public_addr: self.public_addr,
+            listen: self.listen.clone(),
+            bootstrap: self.bootstrap.clone(),
+            keep_retired_keys: self.keep_retired_keys,
+            ..ConfigFile::default()
+        }
+    }
+
+    /// The flags as config settings.
+    fn from_flags(args: &Args) -> ConfigFile {
+        let addrs = |addrs: &[Multiaddr]| addrs.iter().map(ToString::to_string).collect();
+        ConfigFile {
+            data_dir: args.data_dir.clone(),
+            genesis: args.genesis.clone(),
+            org: args.org.clone(),
+            key: args.key.clone(),
+            node_key: args.node_key.clone(),
+            submit_addr: args.submit_addr,
+            public_addr: args.public_addr,
+            listen: addrs(&args.listen),
+            bootstrap: addrs(&args.bootstrap),
+            keep_retired_keys: args.keep_retired_keys,
+        }
+    }
+}
+
+/// Lays the flags over the config file (if any), and both over the data directory's saved
+/// settings; returns the node's settings and what to save once it has started.
+fn settings(args: Args) -> anyhow::Result<(NodeConfig, NetworkOptions, ConfigFile)> {
+    let given = match &args.config {
+        Some(path) => ConfigFile::from_flags(&args).over(read_config(path)?),
+        None => ConfigFile::from_flags(&args),
+    };
+    let data_dir = given.data_dir.clone().context(
+        "say where the data directory is: --data-dir DIR, or data_dir in the config file",
+    )?;
+    let saved_path = data_dir.join(SAVED_CONFIG_FILE);
+    let file = if saved_path.is_file() {
+        given.over(read_config(&saved_path)?)
+    } else {
+        given
+    };
+    let save = file.to_save();
+    let addrs = |file: Vec<String>, what: &str| {
         file.iter()
             .map(|text| {
                 text.parse::<Multiaddr>().with_context(|| {
@@ -107,30 +188,39 @@ fn settings(args: Args) -> anyhow::Result<(NodeConfig, NetworkOptions)> {
     };
     let loopback_any = SocketAddr::from(([127, 0, 0, 1], 0));
     let config = NodeConfig {
-        data_dir: args.data_dir.or(file.data_dir).context(
-            "say where the data directory is: --data-dir DIR, or data_dir in the config file",
-        )?,
-        genesis: args.genesis.or(file.genesis),
-        org: args.org.or(file.org),
-        key: args.key.or(file.key),
-        submit_addr: args
-            .submit_addr
-            .or(file.submit_addr)
-            .unwrap_or(loopback_any),
-        public_addr: args
-            .public_addr
-            .or(file.public_addr)
-            .unwrap_or(loopback_any),
+        data_dir,
+        genesis: file.genesis,
+        org: file.org,
+        key: file.key,
+        submit_addr: file.submit_addr.unwrap_or(loopback_any),
+        public_addr: file.public_addr.unwrap_or(loopback_any),
     };
     let network = NetworkOptions {
-        node_key: args.node_key.or(file.node_key),
-        listen: addrs(args.listen, file.listen, "listen")?,
-        bootstrap: addrs(args.bootstrap, file.bootstrap, "bootstrap")?,
+        node_key: file.node_key,
+        listen: addrs(file.listen, "listen")?,
+        bootstrap: addrs(file.bootstrap, "bootstrap")?,
+        keep_retired_keys: file.keep_retired_keys,
     };
-    Ok((config, network))
+    Ok((config, network, save))
 }
 
-fn read_config(path: &std::path::Path) -> anyhow::Result<ConfigFile> {
+/// Writes `DIR/config.json` (mode 0600, atomically) when it would change.
+fn save_config(data_dir: &Path, save: &ConfigFile) -> anyhow::Result<()> {
+    let path = data_dir.join(SAVED_CONFIG_FILE);
+    let mut text = serde_json::to_string_pretty(save).context("cannot encode the settings")?;
+    text.push('\n');
+    if std::fs::read_to_string(&path).is_ok_and(|held| held == text) {
+        return Ok(());
+    }
+    aidledger_node::datadir::write_file_atomically(
+        &path,
+        text.as_bytes(),
+        aidledger_node::datadir::PRIVATE_FILE_MODE,
+    )
+    .with_context(|| format!("cannot save the settings in {}", path.display()))
+}
+
+fn read_config(path: &Path) -> anyhow::Result<ConfigFile> {
     use std::io::Read;
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
@@ -143,13 +233,19 @@ fn read_config(path: &std::path::Path) -> anyhow::Result<ConfigFile> {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: umask only sets the process' file mode creation mask; it cannot fail and touches
+    // no memory. Set before any thread exists, so every file is created under it.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::umask(UMASK);
+    }
     // clap exits with 2 on bad arguments, as the contract wants.
     let args = Args::parse();
     let runtime = match aidledger_node::node::runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("aidledger-node: cannot start the async runtime: {error}");
-            return ExitCode::from(EXIT_FAILURE);
+            return ExitCode::from(EXIT_CONFIG);
         }
     };
     runtime.block_on(run(args))
@@ -161,16 +257,17 @@ async fn run(args: Args) -> ExitCode {
         Ok(signals) => signals,
         Err(error) => {
             eprintln!("aidledger-node: {error:#}");
-            return ExitCode::from(EXIT_FAILURE);
+            return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let (config, network) = match settings(args) {
+    let (config, network, save) = match settings(args) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("aidledger-node: {error:#}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let data_dir = config.data_dir.clone();
     let node = match aidledger_node::start_with_network(config, network).await {
         Ok(node) => node,
         Err(error) => {
@@ -178,31 +275,69 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    match serve_until_signal(node, signals).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("aidledger-node: {error:#}");
-            ExitCode::from(EXIT_FAILURE)
-        }
+    // Saved only once the node has started with them: a typo in a flag is not remembered.
+    if let Err(error) = save_config(&data_dir, &save) {
+        eprintln!("aidledger-node: warning: {error:#}");
     }
+    serve_until_signal(node, signals).await
 }
 
-async fn serve_until_signal(node: RunningNode, mut signals: Signals) -> anyhow::Result<()> {
-    announce(&node).context("cannot write the endpoints to stdout")?;
-    signals.wait().await;
-    node.shutdown().await.context("shutdown failed")
+async fn serve_until_signal(node: RunningNode, mut signals: Signals) -> ExitCode {
+    // A parent that closed our stdout does not stop the node: stderr still says why.
+    if let Err(error) = announce(&node) {
+        eprintln!("aidledger-node: cannot write the start-up lines to stdout: {error}");
+    }
+    let signal = signals.wait().await;
+    let failure = node.writer_failure();
+    let org = node.org().to_owned();
+    let shutdown = node.shutdown().await;
+    let code = match (&failure, shutdown) {
+        (_, Err(error)) => {
+            eprintln!("aidledger-node: shutdown failed: {error}");
+            EXIT_STORAGE
+        }
+        (Some(failure), Ok(())) => {
+            eprintln!("aidledger-node: the node had stopped taking records: {failure}");
+            EXIT_STORAGE
+        }
+        (None, Ok(())) => 0,
+    };
+    // The pipe may be gone (a parent that ended first); the exit code says it all anyway.
+    let _ = writeln!(
+        std::io::stdout(),
+        "stopped {org} on {signal} (exit {code}{})",
+        if code == 0 {
+            ", clean"
+        } else {
+            ", after a storage failure"
+        }
+    );
+    ExitCode::from(code)
 }
 
-/// Prints `submit URL`, `public URL`, `peer ID` and a `p2p MULTIADDR` line per listen address,
-/// flushed at once so that a parent reading a pipe sees them.
+/// Prints what an operator needs to check and reach the node: the organisation, the network
+/// id, the node key (as `node_keys` must list it), the signing key, the submit and public URLs,
+/// the peer id and one `p2p MULTIADDR` line per listen address, and the explorer; flushed at
+/// once so that a parent reading a pipe sees them. Every line starts with its name.
 fn announce(node: &RunningNode) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "organisation {}", node.org())?;
+    writeln!(stdout, "network {}", node.network_id())?;
+    writeln!(stdout, "node-key {}", node.node_key())?;
+    match node.signing_key() {
+        Some(key) => writeln!(stdout, "signing-key {key}")?,
+        None => writeln!(
+            stdout,
+            "signing-key none (no key may sign the next record yet)"
+        )?,
+    }
     writeln!(stdout, "submit {}", node.submit_url())?;
     writeln!(stdout, "public {}", node.public_url())?;
     writeln!(stdout, "peer {}", node.peer_id())?;
     for addr in node.p2p_addrs() {
         writeln!(stdout, "p2p {addr}")?;
     }
+    writeln!(stdout, "explorer {}/", node.public_url())?;
     stdout.flush()
 }
 
@@ -219,10 +354,11 @@ impl Signals {
         })
     }
 
-    async fn wait(&mut self) {
+    /// Waits for SIGINT or SIGTERM; returns its name.
+    async fn wait(&mut self) -> &'static str {
         tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
         }
     }
 }

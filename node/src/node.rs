@@ -28,8 +28,9 @@ use crate::{public, submit};
 pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
 /// Bytes of randomness in the submit token.
 pub const TOKEN_BYTES: usize = 32;
-/// Mode of `genesis.bin` and `endpoints.json` (no secrets).
-const PUBLIC_FILE_MODE: u32 = 0o644;
+/// Mode of `genesis.bin`, `org.id` and `endpoints.json`: no secrets, but the node writes every
+/// file 0600 (docs/INTERFACES.md), so that a umask never decides who reads the directory.
+const PUBLIC_FILE_MODE: u32 = PRIVATE_FILE_MODE;
 /// The node's transport key in the data directory (same format as `org.key`).
 pub const NODE_KEY_FILE: &str = "node.key";
 /// Where a node listens for peers when no address is given.
@@ -46,6 +47,9 @@ pub struct NetworkOptions {
     pub listen: Vec<libp2p::Multiaddr>,
     /// Peers to dial and keep redialling.
     pub bootstrap: Vec<libp2p::Multiaddr>,
+    /// Keep the files of signing keys that can sign nothing any more (`org.key.<hex>` of a
+    /// rotated-out or revoked key); by default they are removed at start and after a rotation.
+    pub keep_retired_keys: bool,
 }
 
 /// How to run a node.
@@ -89,6 +93,14 @@ pub enum StartError {
         /// What the OS said.
         source: io::Error,
     },
+    /// Another process listens on the address.
+    #[error(
+        "address {addr} is already in use (another node, or another program; choose another port)"
+    )]
+    AddressInUse {
+        /// The address.
+        addr: SocketAddr,
+    },
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -129,6 +141,7 @@ pub enum ShutdownError {
 /// A started node.
 pub struct RunningNode {
     data_dir: PathBuf,
+    node_key: aidledger_spec::PublicKey,
     org: String,
     token: String,
     endpoints: Endpoints,
@@ -181,6 +194,30 @@ impl RunningNode {
         self.network.listen_addrs()
     }
 
+    /// The public key of the node's transport key (`DIR/node.key`), as `node_keys` lists it.
+    pub fn node_key(&self) -> aidledger_spec::PublicKey {
+        self.node_key
+    }
+
+    /// The key the network's authority lets sign this organisation's next record: the one
+    /// the node signs with, if it holds it (`None`: no key may, e.g. a removed member).
+    pub fn signing_key(&self) -> Option<aidledger_spec::PublicKey> {
+        let head = self.store.head(&self.org).ok()?;
+        let (next_seq, _) = crate::store::Head::next(head);
+        let view = self.governance.current();
+        crate::network::status::signing_key(view.authority(), &self.org, next_seq)
+    }
+
+    /// The network id (the hash of the genesis).
+    pub fn network_id(&self) -> aidledger_spec::NetworkId {
+        self.store.network_id()
+    }
+
+    /// Why the writer has stopped taking records (a storage failure), or `None`.
+    pub fn writer_failure(&self) -> Option<String> {
+        self.writer.failure()
+    }
+
     /// Stops serving, commits every queued submission, flushes, removes `endpoints.json` and
     /// releases the data directory's lock.
     pub async fn shutdown(self) -> Result<(), ShutdownError> {
@@ -230,8 +267,9 @@ pub async fn start_with_network(
     );
     // Opening the store reads and may recover the whole sled log: not work for an async thread.
     let node_key_path = options.node_key.clone();
+    let keep_retired_keys = options.keep_retired_keys;
     let (opened, node_key) = tokio::task::spawn_blocking(move || {
-        let opened = open_data_dir(&config)?;
+        let opened = open_data_dir(&config, keep_retired_keys)?;
         let node_key = node_key(&config.data_dir, node_key_path.as_deref())?;
         Ok::<_, StartError>((opened, node_key))
     })
@@ -249,7 +287,8 @@ pub async fn start_with_network(
         listen,
         bootstrap: options.bootstrap,
     };
-    serve(dir, opened, network, (submit_addr, public_addr)).await
+    let node_key = datadir::public_key(&node_key);
+    serve(dir, opened, (network, node_key), (submit_addr, public_addr)).await
 }
 
 /// The directory's transport key: copied in from `given` on first use, checked against it
@@ -257,7 +296,7 @@ pub async fn start_with_network(
 fn node_key(dir: &Path, given: Option<&Path>) -> Result<SigningKey, StartError> {
     let path = dir.join(NODE_KEY_FILE);
     if path.exists() {
-        let held = datadir::read_key_file(&path)?;
+        let held = datadir::read_private_key_file(&path)?;
         if let Some(given) = given {
             if datadir::read_key_file(given)?.to_bytes() != held.to_bytes() {
                 return Err(StartError::Config(format!(
@@ -294,11 +333,12 @@ struct Opened {
     governance: Arc<Governance>,
     org: String,
     keys: Vec<SigningKey>,
+    keep_retired_keys: bool,
 }
 
 /// Locks the directory, copies or checks the genesis, organisation and key, opens the store
 /// and derives the governance state.
-fn open_data_dir(config: &NodeConfig) -> Result<Opened, StartError> {
+fn open_data_dir(config: &NodeConfig, keep_retired_keys: bool) -> Result<Opened, StartError> {
     let dir = &config.data_dir;
     let first_start = !dir.join(GENESIS_FILE).exists();
     if first_start {
@@ -308,7 +348,7 @@ fn open_data_dir(config: &NodeConfig) -> Result<Opened, StartError> {
                 dir.display()
             )));
         }
-        std::fs::create_dir_all(dir).map_err(|source| StartError::Io {
+        datadir::create_private_dir(dir).map_err(|source| StartError::Io {
             what: format!("create {}", dir.display()),
             source,
         })?;
@@ -324,12 +364,18 @@ fn open_data_dir(config: &NodeConfig) -> Result<Opened, StartError> {
     } else {
         check_genesis_flag(config)?;
     }
+    // sled would create store/ under the umask; it holds every record, so it is made 0700.
+    let store_dir = dir.join(datadir::STORE_DIR);
+    datadir::create_private_dir(&store_dir).map_err(|source| StartError::Io {
+        what: format!("create {}", store_dir.display()),
+        source,
+    })?;
     // The store first: it checks genesis.bin, the most telling problem of a damaged directory.
     let store = Arc::new(Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing)?);
     let governance = Arc::new(Governance::load(store.clone()).map_err(StartError::Governance)?);
     let view = governance.current();
     let authority = view.authority();
-    let held = datadir::read_key_file(&dir.join(KEY_FILE))?;
+    let held = datadir::read_private_key_file(&dir.join(KEY_FILE))?;
     let held_public = datadir::public_key(&held);
     let org = match datadir::read_org_file(dir).map_err(|source| StartError::Io {
         what: format!("read {}", dir.join(datadir::ORG_FILE).display()),
@@ -391,6 +437,9 @@ fn open_data_dir(config: &NodeConfig) -> Result<Opened, StartError> {
             );
         }
     }
+    if !keep_retired_keys {
+        remove_retired_keys(dir, &store, authority, &org)?;
+    }
     let keys = datadir::read_signing_keys(dir)?;
     drop(view);
     Ok(Opened {
@@ -398,7 +447,28 @@ fn open_data_dir(config: &NodeConfig) -> Result<Opened, StartError> {
         governance,
         org,
         keys,
+        keep_retired_keys,
     })
+}
+
+/// Removes the files of keys that can sign nothing from the chain's next position on: left by
+/// a node stopped between a rotation and its removal, or by a version that kept every key.
+fn remove_retired_keys(
+    dir: &Path,
+    store: &Store,
+    authority: &aidledger_spec::governance::Authority,
+    org: &str,
+) -> Result<(), StartError> {
+    let head = store
+        .head(org)
+        .map_err(|error| StartError::Config(format!("cannot read {org}'s head: {error}")))?;
+    let (next_seq, _) = crate::store::Head::next(head);
+    let removed = datadir::remove_retired_keys(dir, authority, org, next_seq)
+        .map_err(|error| StartError::Config(error.to_string()))?;
+    for key in removed {
+        eprintln!("aidledger-node: removed the retired signing key {key} ({}{key}): it can sign no position of {org}'s chain from seq {next_seq} on", datadir::KEY_BACKUP_PREFIX);
+    }
+    Ok(())
 }
 
 /// First start: checks the genesis, org and key, then copies the key and (last, because its
@@ -509,7 +579,10 @@ fn new_token() -> Result<String, StartError> {
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::AddrInUse => StartError::AddressInUse { addr },
+            _ => StartError::Bind { addr, source },
+        })?;
     let local = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
@@ -519,7 +592,7 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
 async fn serve(
     dir: PathBuf,
     opened: Opened,
-    network: NetworkConfig,
+    (network, node_key): (NetworkConfig, aidledger_spec::PublicKey),
     (submit_addr, public_addr): (SocketAddr, SocketAddr),
 ) -> Result<RunningNode, StartError> {
     let Opened {
@@ -527,6 +600,7 @@ async fn serve(
         governance,
         org,
         keys,
+        keep_retired_keys,
     } = opened;
     let token = new_token()?;
     write(
@@ -538,10 +612,13 @@ async fn serve(
         dir: Some(dir.clone()),
         keys,
     };
-    let writer = Arc::new(
-        Writer::start(store.clone(), governance.clone(), org.clone(), keys)
-            .map_err(StartError::Writer)?,
-    );
+    let writer = Writer::start(store.clone(), governance.clone(), org.clone(), keys)
+        .map_err(StartError::Writer)?;
+    let writer = Arc::new(if keep_retired_keys {
+        writer
+    } else {
+        writer.removing_retired_keys(dir.clone())
+    });
     let network = network::start(network, store.clone(), writer.clone()).await?;
     let (submit_listener, submit_local) = bind(submit_addr).await?;
     let (public_listener, public_local) = bind(public_addr).await?;
@@ -581,6 +658,7 @@ async fn serve(
     ];
     Ok(RunningNode {
         data_dir: dir,
+        node_key,
         org,
         token,
         endpoints,

@@ -278,6 +278,8 @@ pub struct Writer {
     sender: mpsc::Sender<Message>,
     committed: broadcast::Sender<CommittedRecord>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The data directory whose retired key files a durable rotation removes (`None`: kept).
+    retired_key_dir: Option<PathBuf>,
 }
 
 impl Writer {
@@ -334,7 +336,15 @@ impl Writer {
             sender,
             committed,
             threads: Mutex::new(vec![sign_thread, append_thread, sync_thread]),
+            retired_key_dir: None,
         })
+    }
+
+    /// Has every durable key rotation remove the files of the keys it retired from `dir`
+    /// (`datadir::remove_keys_retired_by`); without this they are kept.
+    pub fn removing_retired_keys(mut self, dir: PathBuf) -> Writer {
+        self.retired_key_dir = Some(dir);
+        self
     }
 
     /// The governance state the writer judges records under (the network's too).
@@ -391,7 +401,26 @@ impl Writer {
                 mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
             })?;
-        answer.await.unwrap_or(Err(SubmitError::Stopped))
+        let committed = answer.await.unwrap_or(Err(SubmitError::Stopped))?;
+        // Only now, with the rotation durable, may the old key go: before, a crash could leave
+        // a chain whose next position only the old key may sign. A failed removal is logged,
+        // not an error: the rotation stands, and the next start removes the file again. A few
+        // file operations, rare: done here rather than on the blocking pool.
+        if let (Some(dir), Some(new_key)) = (&self.retired_key_dir, committed.new_key) {
+            let view = self.governance.current();
+            match datadir::remove_keys_retired_by(dir, view.authority(), &new_key, committed.seq) {
+                Ok(removed) => {
+                    for key in removed {
+                        eprintln!(
+                            "aidledger-node: removed the retired signing key file {}{key}",
+                            datadir::KEY_BACKUP_PREFIX
+                        );
+                    }
+                }
+                Err(error) => eprintln!("aidledger-node: warning: {error}"),
+            }
+        }
+        Ok(committed)
     }
 
     /// Places verified records and equivocation proofs received from peers, serialized with

@@ -93,10 +93,20 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
     })
     .await?;
     let behind_by_author = behind_per_author(&network, &heads);
+    let next_seq = heads
+        .iter()
+        .find(|(author, _)| *author == state.org)
+        .map_or(0, |(_, head)| head.seq + 1);
+    let signing_key = {
+        let view = state.writer.governance().current();
+        signing_key(view.authority(), &state.org, next_seq)
+    };
     Ok(Json(json!({
         "org": state.org,
         "network_id": state.store.network_id(),
         "peer_id": network.peer_id,
+        // The key that may sign this organisation's next record: the one `org.key` must hold.
+        "signing_key": signing_key,
         "listen": network.listen,
         "records": records,
         // Only whether: the reason (a path, an I/O error) is for the operator's /v1/status.
@@ -111,6 +121,21 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         "rejected_messages": network.rejected_messages,
         "syncing_chains": network.syncing_chains,
     })))
+}
+
+/// The key `authority` lets sign `org`'s position `next_seq` (`None`: none may, e.g. a
+/// removed member, or a revoked key whose replacement is not granted yet).
+pub fn signing_key(
+    authority: &aidledger_spec::governance::Authority,
+    org: &str,
+    next_seq: u64,
+) -> Option<aidledger_spec::PublicKey> {
+    let member = authority.member(org)?;
+    member
+        .keys
+        .iter()
+        .map(|span| span.key)
+        .find(|key| authority.check(org, next_seq, key).is_ok())
 }
 
 /// For each chain, how many records the most advanced peer holds beyond ours.
