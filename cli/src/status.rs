@@ -77,6 +77,7 @@ pub fn render(status: &Value) -> String {
              /v1/status says why)\n",
         );
     }
+    out.push_str(&render_limits(&status["limits"]));
     let peers = status["peers"].as_array().cloned().unwrap_or_default();
     out.push_str(&format!("peers: {}\n", peers.len()));
     for peer in &peers {
@@ -112,6 +113,33 @@ pub fn render(status: &Value) -> String {
     out
 }
 
+/// The node's resource limits (`"limits"` of its status), or nothing for a node before them.
+fn render_limits(limits: &Value) -> String {
+    if !limits.is_object() {
+        return String::new();
+    }
+    let open_files = &limits["open_files"];
+    let warning = if open_files["sufficient"] == Value::Bool(false) {
+        " (LOW: raise LimitNOFILE / ulimit -n)"
+    } else {
+        ""
+    };
+    format!(
+        "open files: limit {} (hard {}, at start {}; needs {}){warning}\n\
+         limits: connections public {} submit {}, exports {}, peers {} (pending {} in / {} out)\n",
+        open_files["soft"],
+        open_files["hard"],
+        open_files["soft_at_start"],
+        open_files["needed"],
+        limits["public_connections_max"],
+        limits["submit_connections_max"],
+        limits["exports_max"],
+        limits["p2p_established_max"],
+        limits["p2p_pending_incoming_max"],
+        limits["p2p_pending_outgoing_max"],
+    )
+}
+
 /// gossipsub's graylist threshold (the node uses the default thresholds): below it, the node
 /// ignores the peer's gossip until its penalty decays.
 const GRAYLIST_THRESHOLD: f64 = -80.0;
@@ -140,6 +168,32 @@ mod tests {
             status["accepting_records"] = Value::Bool(accepting);
         }
         status
+    }
+
+    #[test]
+    fn limits_are_shown_and_a_low_open_files_limit_is_flagged() {
+        let mut status = status(Some(true));
+        assert!(
+            !render(&status).contains("open files"),
+            "no limits, no line"
+        );
+        status["limits"] = json!({
+            "open_files": {"soft": 1024, "hard": 1024, "soft_at_start": 1024, "needed": 768, "sufficient": true},
+            "public_connections_max": 256, "submit_connections_max": 64, "exports_max": 16,
+            "p2p_established_max": 128, "p2p_pending_incoming_max": 32, "p2p_pending_outgoing_max": 32,
+        });
+        let text = render(&status);
+        assert!(
+            text.contains("open files: limit 1024 (hard 1024, at start 1024; needs 768)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("connections public 256 submit 64, exports 16"),
+            "{text}"
+        );
+        assert!(!text.contains("LOW"), "{text}");
+        status["limits"]["open_files"]["sufficient"] = json!(false);
+        assert!(render(&status).contains("LOW"));
     }
 
     #[test]

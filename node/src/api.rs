@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::limits::RETRY_AFTER_SECONDS;
 use crate::store::{Store, StoreError};
 
 /// An error answer: a status and `{"error": "…"}` naming the problem.
@@ -52,18 +53,28 @@ impl From<StoreError> for ApiError {
 /// (asking again succeeds), 500 for the rest.
 pub fn status_of(error: &StoreError) -> StatusCode {
     match error {
-        StoreError::ChainChanged { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        StoreError::ChainChanged { .. } | StoreError::NotYetDurable(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl IntoResponse for ApiError {
+    /// A 503 always says when to come back: every 503 of the node is a limit or a state that
+    /// passes (a full queue, exports at their cap, a store not yet durable, a scan to redo).
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(serde_json::json!({ "error": self.message })),
         )
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
+        response
     }
 }
 
@@ -78,6 +89,17 @@ where
     tokio::task::spawn_blocking(move || read(&store))
         .await
         .map_err(|error| ApiError::internal(format!("a store read failed: {error}")))?
+}
+
+/// 503 with `Retry-After` ([`RETRY_AFTER_SECONDS`]) and `Connection: close`: the node is at
+/// one of its limits. Closing frees the connection's slot for someone else (a client that
+/// does not read the answer keeps nothing).
+pub fn retry_later(message: impl Into<String>) -> Response {
+    let mut response = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// The answer to an unknown path.

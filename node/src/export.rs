@@ -1,13 +1,18 @@
 //! The bundle export, streamed: a blocking thread walks the store through `BundleWriter` and
 //! hands fixed-size chunks to the HTTP body over a bounded channel, so memory stays at
 //! [`EXPORT_CHANNEL_CHUNKS_MAX`] × [`EXPORT_CHUNK_BYTES`] whatever the size of the store.
+//!
+//! At most [`crate::limits::EXPORTS_MAX`] exports run at once ([`ExportPermits`]): each holds
+//! a blocking thread while the store is read, and a client that stops reading holds it until
+//! its connection's write timeout (`crate::http`) ends the connection, which closes the
+//! channel and ends the thread.
 
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use aidledger_spec::bundle::{BundleItem, BundleWriter};
 use axum::body::{Body, Bytes};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::store::Store;
 
@@ -16,12 +21,38 @@ pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
 /// Most chunks written ahead of what the client has read.
 pub const EXPORT_CHANNEL_CHUNKS_MAX: usize = 16;
 
+/// The slots of concurrent exports of one public API.
+#[derive(Clone)]
+pub struct ExportPermits(Arc<Semaphore>);
+
+impl ExportPermits {
+    /// [`crate::limits::EXPORTS_MAX`] slots.
+    pub fn new() -> ExportPermits {
+        ExportPermits(Arc::new(Semaphore::new(crate::limits::EXPORTS_MAX)))
+    }
+
+    /// A slot, or `None` when every one is taken.
+    pub fn try_acquire(&self) -> Option<ExportPermit> {
+        self.0.clone().try_acquire_owned().ok().map(ExportPermit)
+    }
+}
+
+impl Default for ExportPermits {
+    fn default() -> ExportPermits {
+        ExportPermits::new()
+    }
+}
+
+/// One export's slot, released when its producer thread ends.
+pub struct ExportPermit(#[allow(dead_code)] OwnedSemaphorePermit);
+
 /// A response body that streams the store's bundle. If reading the store fails midway the
 /// body ends with an error, so the client sees a cut transfer (and the bundle has no end
 /// frame), never a bundle that looks complete.
-pub fn stream_bundle(store: Arc<Store>) -> Body {
+pub fn stream_bundle(store: Arc<Store>, permit: ExportPermit) -> Body {
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(EXPORT_CHANNEL_CHUNKS_MAX);
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut sink = ChunkSender {
             sender: sender.clone(),
             chunk: Vec::with_capacity(EXPORT_CHUNK_BYTES),

@@ -21,7 +21,7 @@ use crate::governance::Governance;
 use crate::network::{self, NetworkConfig, NetworkError, NetworkHandle};
 use crate::store::{OpenError, OpenMode, Store, StoreError};
 use crate::writer::{SigningKeys, Writer};
-use crate::{public, submit};
+use crate::{http, limits, public, submit};
 
 /// How long a shutdown waits for open HTTP requests (an export, a slow client) before it
 /// stops serving them; queued submissions are still committed after this.
@@ -260,6 +260,11 @@ pub async fn start_with_network(
             config.submit_addr
         )));
     }
+    // Before any descriptor is needed: idle clients must not starve the store's sync (issue 17).
+    limits::raise_open_files_limit().map_err(|source| StartError::Io {
+        what: "read the open-files limit (RLIMIT_NOFILE)".into(),
+        source,
+    })?;
     let (dir, submit_addr, public_addr) = (
         config.data_dir.clone(),
         config.submit_addr,
@@ -638,21 +643,27 @@ async fn serve(
         writer: writer.clone(),
         org: org.clone(),
         token: token.clone(),
+        pool: submit::SubmitState::pool().map_err(|source| StartError::Io {
+            what: "start the submit API's threads".into(),
+            source,
+        })?,
     });
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let servers = vec![
-        spawn_server(
+        http::spawn(
             submit_listener,
             submit::router(submit_state),
+            limits::SUBMIT_CONNECTIONS_MAX,
             shutdown_receiver.clone(),
         ),
-        spawn_server(
+        http::spawn(
             public_listener,
             network::status::router(store.clone(), writer.clone(), org.clone(), network.status())
                 .merge(public::router_with_governance(
                     store.clone(),
                     governance.clone(),
                 )),
+            limits::PUBLIC_CONNECTIONS_MAX,
             shutdown_receiver,
         ),
     ];
@@ -671,21 +682,6 @@ async fn serve(
     })
 }
 
-fn spawn_server(
-    listener: TcpListener,
-    router: axum::Router,
-    mut shutdown: watch::Receiver<bool>,
-) -> JoinHandle<io::Result<()>> {
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                // Ends on `true` or when the sender is dropped.
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
-    })
-}
-
 /// Scheduler ticks between two polls of the I/O driver while tasks are ready (tokio's default
 /// is 61). The node's tasks (pages, submissions, network events) each finish in well under a
 /// millisecond, the case for which tokio's documentation advises a larger interval: fewer
@@ -696,6 +692,7 @@ pub const RUNTIME_EVENT_INTERVAL_TICKS: u32 = 250;
 /// The multi-threaded runtime the daemon runs on (a worker per core).
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(limits::BLOCKING_THREADS_MAX)
         .event_interval(RUNTIME_EVENT_INTERVAL_TICKS)
         .enable_all()
         .build()

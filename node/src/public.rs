@@ -63,6 +63,7 @@ fn routes(store: Arc<Store>, extra: Router<Arc<Store>>) -> Router {
         .merge(explorer::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(read_only))
+        .layer(Extension(export::ExportPermits::new()))
         .with_state(store)
 }
 
@@ -279,8 +280,19 @@ fn read_page(
     Ok(views)
 }
 
-/// `GET /api/export`: the whole store as a bundle, streamed while it is read.
-async fn export_bundle(State(store): State<Arc<Store>>) -> Response {
+/// `GET /api/export`: the whole store as a bundle, streamed while it is read; 503 with
+/// `Retry-After` when [`crate::limits::EXPORTS_MAX`] exports are running already.
+async fn export_bundle(
+    State(store): State<Arc<Store>>,
+    Extension(permits): Extension<export::ExportPermits>,
+) -> Response {
+    let Some(permit) = permits.try_acquire() else {
+        let message = format!(
+            "{} exports are running already (the most at once); retry later",
+            crate::limits::EXPORTS_MAX
+        );
+        return api::retry_later(message);
+    };
     let headers = [
         (header::CONTENT_TYPE, OCTET_STREAM),
         (
@@ -288,5 +300,5 @@ async fn export_bundle(State(store): State<Arc<Store>>) -> Response {
             "attachment; filename=\"aidledger.bundle\"",
         ),
     ];
-    (headers, export::stream_bundle(store)).into_response()
+    (headers, export::stream_bundle(store, permit)).into_response()
 }

@@ -180,6 +180,11 @@ pub enum StoreError {
     /// Bytes in the store are not what this module writes.
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
+    /// Making the store durable stopped short for a reason that loses nothing (a file or
+    /// directory could not be opened or listed: no descriptor left); no fsync failed, and a
+    /// later `make_durable` covers what this one did not.
+    #[error("the store could not be made durable yet ({0}); nothing was lost")]
+    NotYetDurable(String),
     /// A writer of the chains (an append or a revocation) failed partway or panicked, and
     /// records written ahead of their heads may be left: the store moves no head until it is
     /// opened again, which removes them (see the module doc).

@@ -29,7 +29,9 @@ use subtle::ConstantTimeEq;
 
 use crate::api::{self, ApiError};
 use crate::governance::{Governance, GovernanceView};
+use crate::limits::{SUBMIT_POOL_QUEUE_MAX, SUBMIT_POOL_THREADS};
 use crate::policy::{self, PolicyError};
+use crate::pool::{BlockingPool, PoolError};
 use crate::store::Store;
 use crate::writer::{Committed, SubmitError, Writer};
 use aidledger_spec::Body;
@@ -135,6 +137,35 @@ pub struct SubmitState {
     pub org: String,
     /// The bearer token of this run.
     pub token: String,
+    /// The submit API's own blocking threads (made by `SubmitState::pool()`), so that public reads and
+    /// exports on tokio's blocking pool cannot starve submissions.
+    pub pool: BlockingPool,
+}
+
+impl SubmitState {
+    /// The submit API's blocking pool: [`SUBMIT_POOL_THREADS`] threads, [`SUBMIT_POOL_QUEUE_MAX`]
+    /// jobs waiting.
+    pub fn pool() -> std::io::Result<BlockingPool> {
+        BlockingPool::start("submit", SUBMIT_POOL_THREADS, SUBMIT_POOL_QUEUE_MAX)
+    }
+
+    /// Runs a store read on the submit pool; a full pool is a 503.
+    async fn blocking<T, F>(&self, read: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        self.pool
+            .run(move || read(&store))
+            .await
+            .map_err(|error| match error {
+                PoolError::Full { .. } => {
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+                }
+                lost => ApiError::internal(lost.to_string()),
+            })?
+    }
 }
 
 /// The submit API's routes.
@@ -190,13 +221,14 @@ async fn submit_record(
     let body_size_bytes = bytes.len();
     let org = state.org.clone();
     let view = state.governance.current();
-    let body = api::blocking(&state.store, move |store| {
-        policy::check_submission(store, &view, &org, &bytes).map_err(|error| match error {
-            PolicyError::Store(error) => ApiError::from(error),
-            refused => ApiError::bad_request(refused.to_string()),
+    let body = state
+        .blocking(move |store| {
+            policy::check_submission(store, &view, &org, &bytes).map_err(|error| match error {
+                PolicyError::Store(error) => ApiError::from(error),
+                refused => ApiError::bad_request(refused.to_string()),
+            })
         })
-    })
-    .await?;
+        .await?;
     let committed = state
         .writer
         .submit(body, body_size_bytes)
@@ -236,7 +268,7 @@ fn request_bytes(
 
 fn writer_error(error: SubmitError) -> ApiError {
     match error {
-        SubmitError::QueueFull | SubmitError::Stopped => {
+        SubmitError::QueueFull | SubmitError::Stopped | SubmitError::NotYetDurable(_) => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
         }
         SubmitError::KeyNotValid(_) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()),
@@ -259,10 +291,9 @@ async fn submit_batch(
     let org = state.org.clone();
     let view = state.governance.current();
     // All-or-nothing: every body is decoded and checked before the first is queued.
-    let checked = api::blocking(&state.store, move |store| {
-        check_batch(store, &view, &org, &bytes)
-    })
-    .await?;
+    let checked = state
+        .blocking(move |store| check_batch(store, &view, &org, &bytes))
+        .await?;
     let mut queued: Vec<Queued<'_>> = Vec::with_capacity(checked.len());
     for (body, body_size_bytes) in checked {
         queued.push(enqueue(&state.writer, body, body_size_bytes).await?);
@@ -326,10 +357,9 @@ async fn enqueue<'a>(
 /// cue to restart the node).
 async fn status(State(state): State<Arc<SubmitState>>) -> Result<Json<Value>, ApiError> {
     let org = state.org.clone();
-    let (records, head) = api::blocking(&state.store, move |store| {
-        Ok((store.record_count()?, store.head(&org)?))
-    })
-    .await?;
+    let (records, head) = state
+        .blocking(move |store| Ok((store.record_count()?, store.head(&org)?)))
+        .await?;
     let writer_failure = state.writer.failure();
     Ok(Json(json!({
         "org": state.org,
@@ -338,5 +368,6 @@ async fn status(State(state): State<Arc<SubmitState>>) -> Result<Json<Value>, Ap
         "head": head,
         "accepting_records": writer_failure.is_none(),
         "writer_failure": writer_failure,
+        "limits": crate::limits::summary(),
     })))
 }

@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::governance::{Authority, KeyGrant, KeyRotation};
@@ -53,6 +53,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::datadir;
 use crate::governance::Governance;
+use crate::limits::{DURABLE_RETRY_DELAY_MS, DURABLE_RETRY_MS_MAX};
 use crate::store::{AppendError, Head, Store, StoreError};
 
 /// Most submissions waiting for the writer; one more is refused with [`SubmitError::QueueFull`].
@@ -147,6 +148,14 @@ pub enum SubmitError {
     /// The store failed; the record is not acknowledged.
     #[error("the record could not be stored durably: {0}")]
     Storage(String),
+    /// The record was appended but the store could not be made durable yet for a reason
+    /// that loses nothing (no file descriptor left); it is not acknowledged, and becomes
+    /// durable with a later group unless the node stops first.
+    #[error(
+        "the record was appended but could not be made durable yet ({0}); it is not \
+         acknowledged: look for it by the chain's head before submitting it again"
+    )]
+    NotYetDurable(String),
     /// None of the node's keys may sign the chain's next position under the network's
     /// governance state (a key not yet granted, rotated out or revoked); nothing was stored.
     #[error("{0}")]
@@ -1186,12 +1195,8 @@ fn run_sync(
         let mut groups = vec![first];
         groups.extend(receiver.try_iter().take(SYNC_QUEUE_GROUPS_MAX));
         let outcome = match failure.get() {
-            Some(failure) => Err(failure.clone()),
-            None => store.make_durable().map_err(|error| {
-                let message = format!("{error}; restart the node");
-                let _ = failure.set(message.clone());
-                message
-            }),
+            Some(failure) => Err(SubmitError::Storage(failure.clone())),
+            None => make_durable(store, failure),
         };
         for group in groups {
             answer_group(group, &outcome, published);
@@ -1199,27 +1204,41 @@ fn run_sync(
     }
 }
 
+/// Makes the store durable. A sync that stopped short without a failed fsync (no file
+/// descriptor left, issue 17) is retried for up to [`DURABLE_RETRY_MS_MAX`], then answered
+/// [`SubmitError::NotYetDurable`] without stopping the writer; any other failure stops it.
+fn make_durable(store: &Store, failure: &Failure) -> Result<(), SubmitError> {
+    let started = std::time::Instant::now();
+    loop {
+        match store.make_durable() {
+            Ok(()) => return Ok(()),
+            Err(StoreError::NotYetDurable(reason)) => {
+                if started.elapsed() >= Duration::from_millis(DURABLE_RETRY_MS_MAX) {
+                    eprintln!("aidledger-node: {reason}; the waiting submissions are answered 503");
+                    return Err(SubmitError::NotYetDurable(reason));
+                }
+                std::thread::sleep(Duration::from_millis(DURABLE_RETRY_DELAY_MS));
+            }
+            Err(error) => {
+                let message = format!("{error}; restart the node");
+                let _ = failure.set(message.clone());
+                return Err(SubmitError::Storage(message));
+            }
+        }
+    }
+}
+
 /// Answers a group once its fate on disk is known, and publishes its records if durable.
 fn answer_group(
     group: AppendedGroup,
-    outcome: &Result<(), String>,
+    outcome: &Result<(), SubmitError>,
     published: &broadcast::Sender<CommittedRecord>,
 ) {
     for (reply, committed) in group.replies {
-        let _ = reply.send(
-            outcome
-                .clone()
-                .map(|()| committed)
-                .map_err(SubmitError::Storage),
-        );
+        let _ = reply.send(outcome.clone().map(|()| committed));
     }
     if let Some((reply, ingested)) = group.ingest {
-        let _ = reply.send(
-            outcome
-                .clone()
-                .map(|()| ingested)
-                .map_err(SubmitError::Storage),
-        );
+        let _ = reply.send(outcome.clone().map(|()| ingested));
     }
     if outcome.is_ok() {
         for record in group.published {

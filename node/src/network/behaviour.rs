@@ -9,11 +9,15 @@ use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, ValidationMode};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{allow_block_list, noise, tcp, yamux, PeerId, Swarm};
+use libp2p::{allow_block_list, connection_limits, noise, tcp, yamux, PeerId, Swarm};
 use sha2::{Digest as _, Sha256};
 
 use super::wire::{SyncCodec, SYNC_PROTOCOL};
 use super::NetworkError;
+use crate::limits::{
+    P2P_ESTABLISHED_MAX, P2P_ESTABLISHED_PER_PEER_MAX, P2P_PENDING_INCOMING_MAX,
+    P2P_PENDING_OUTGOING_MAX,
+};
 
 /// Largest gossip message: one record of the largest allowed size, or a proof of two.
 pub const GOSSIP_SIZE_BYTES_MAX: usize = 2 * RECORD_SIZE_BYTES_MAX + 1024;
@@ -51,6 +55,10 @@ impl Topics {
 /// The node's network behaviour.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    /// Bounds connections (pending incoming and outgoing, established per peer and in all),
+    /// so that half-open or idle TCP connections cannot take every file descriptor (issue 17):
+    /// one over a bound is closed at once.
+    pub limits: connection_limits::Behaviour,
     /// Refuses every connection of a peer that is not a member node (checked once noise has
     /// authenticated the peer id, before any protocol runs).
     pub members_only: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
@@ -79,6 +87,7 @@ pub fn build_swarm(
             .with_max_concurrent_streams(SYNC_STREAMS_MAX),
     );
     let behaviour = Behaviour {
+        limits: connection_limits::Behaviour::new(connection_limits()),
         members_only,
         gossip,
         sync,
@@ -98,6 +107,15 @@ pub fn build_swarm(
         })
         .build();
     Ok(swarm)
+}
+
+/// The bounds of [`crate::limits`] as libp2p's connection limits.
+fn connection_limits() -> connection_limits::ConnectionLimits {
+    connection_limits::ConnectionLimits::default()
+        .with_max_pending_incoming(Some(P2P_PENDING_INCOMING_MAX))
+        .with_max_pending_outgoing(Some(P2P_PENDING_OUTGOING_MAX))
+        .with_max_established_per_peer(Some(P2P_ESTABLISHED_PER_PEER_MAX))
+        .with_max_established(Some(P2P_ESTABLISHED_MAX))
 }
 
 /// Anonymous gossipsub (records are signed already; see ledger.md §8), message id = SHA-256 of

@@ -120,6 +120,8 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         "refused_connections": network.refused_connections,
         "rejected_messages": network.rejected_messages,
         "syncing_chains": network.syncing_chains,
+        // The bounds an operator checks the host against (the open-files limit above all).
+        "limits": crate::limits::summary(),
     })))
 }
 

@@ -1,0 +1,204 @@
+//! Every bound of the node's resources, in one place (TigerBeetle's rule: every queue, pool
+//! and connection count has a static, named limit). Limits that belong to one module's logic
+//! are defined there and re-exported here, so this file is the whole list; [`summary`] is what
+//! `GET /v1/status` shows under `"limits"`.
+//!
+//! What happens beyond each limit is in the README's operator section: connections over a
+//! cap are closed at once, exports over the cap and submissions the node cannot make durable
+//! yet are answered 503 with `Retry-After`, and queues that overflow drop what range sync
+//! repairs.
+
+use std::io;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub use crate::export::{EXPORT_CHANNEL_CHUNKS_MAX, EXPORT_CHUNK_BYTES};
+pub use crate::network::behaviour::{
+    GOSSIP_SIZE_BYTES_MAX, IDLE_CONNECTION_TIMEOUT_MS as P2P_IDLE_CONNECTION_TIMEOUT_MS,
+    SYNC_STREAMS_MAX,
+};
+pub use crate::public::{PAGE_LIMIT_MAX, PAGE_SIZE_BYTES_MAX};
+pub use crate::submit::{BATCH_RECORDS_MAX, BATCH_SIZE_BYTES_MAX};
+pub use crate::writer::{
+    COMMITTED_QUEUE_RECORDS_MAX, GROUP_RECORDS_MAX, GROUP_SIZE_BYTES_MAX,
+    SUBMIT_QUEUE_REQUESTS_MAX, SYNC_QUEUE_GROUPS_MAX,
+};
+
+/// Most open connections of the public listener (explorer and `/api`). Each costs a file
+/// descriptor and a task; one more is closed as soon as it is accepted.
+pub const PUBLIC_CONNECTIONS_MAX: usize = 256;
+/// Most open connections of the submit API (loopback, one organisation's tools).
+pub const SUBMIT_CONNECTIONS_MAX: usize = 64;
+/// How long a connection may take to send a request's head, counted from when the node
+/// starts waiting for it: after the accept, and after each answer on a kept-alive
+/// connection, so this is also how long an idle keep-alive connection stays open.
+pub const HTTP_REQUEST_HEAD_TIMEOUT_MS: u64 = 10_000;
+/// How long a connection may move no byte in either direction while the node waits to read
+/// from it (a request body that stops coming, a client gone quiet).
+pub const HTTP_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// How long one write to a client may wait for it to read (its socket buffer full): a client
+/// that stops reading an export or a page is dropped after this.
+pub const HTTP_WRITE_TIMEOUT_MS: u64 = 10_000;
+/// Pause after a failed `accept` (no descriptor left: a tight retry loop would only spin).
+pub const HTTP_ACCEPT_RETRY_MS: u64 = 100;
+/// Most `/api/export` streams at once; one more is answered 503 with `Retry-After`. Each
+/// holds a blocking thread while it reads the store.
+pub const EXPORTS_MAX: usize = 16;
+/// The `Retry-After` of every 503 that asks to come back (exports over the cap, a store that
+/// could not be made durable yet, a full queue).
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+/// Threads of the submit API's own blocking pool (policy checks, status reads), apart from
+/// tokio's pool that public reads and exports use, so those can never starve submissions.
+pub const SUBMIT_POOL_THREADS: usize = 2;
+/// Most jobs waiting for the submit pool: one per submit connection, so a job is refused
+/// only if something other than a request holds the pool.
+pub const SUBMIT_POOL_QUEUE_MAX: usize = SUBMIT_CONNECTIONS_MAX;
+/// Threads of tokio's blocking pool (public reads, exports, network verification and store
+/// reads). Public reads are at most one per public connection, exports at most
+/// [`EXPORTS_MAX`], so public traffic leaves room for the network's work.
+pub const BLOCKING_THREADS_MAX: usize = 512;
+/// libp2p connections still in their handshake (TCP accepted, noise or multistream not
+/// done), incoming and outgoing each; more are closed at once.
+pub const P2P_PENDING_INCOMING_MAX: u32 = 32;
+/// See [`P2P_PENDING_INCOMING_MAX`].
+pub const P2P_PENDING_OUTGOING_MAX: u32 = 32;
+/// Established libp2p connections with one peer (two nodes that dial each other at once
+/// hold two for a moment).
+pub const P2P_ESTABLISHED_PER_PEER_MAX: u32 = 4;
+/// Established libp2p connections in all (member nodes; a network has a few dozen).
+pub const P2P_ESTABLISHED_MAX: u32 = 128;
+/// How long the writer keeps retrying to make the store durable when that failed for a
+/// reason that loses nothing (no file descriptor left, a directory listing failed) before it
+/// answers the waiting submissions 503; the next group's sync covers their records.
+pub const DURABLE_RETRY_MS_MAX: u64 = 5_000;
+/// Pause between two such retries.
+pub const DURABLE_RETRY_DELAY_MS: u64 = 50;
+/// File descriptors kept for the store (sled's files, blob files being synced), the listeners
+/// and the runtime, on top of the connection caps.
+pub const OPEN_FILES_RESERVE: u64 = 256;
+
+/// Descriptors the node needs at its caps: every connection cap plus the reserve. A soft
+/// limit below this is reported (`open_files.sufficient: false`) and warned about at start.
+pub const fn open_files_needed() -> u64 {
+    (PUBLIC_CONNECTIONS_MAX + SUBMIT_CONNECTIONS_MAX) as u64
+        + (P2P_PENDING_INCOMING_MAX + P2P_PENDING_OUTGOING_MAX + P2P_ESTABLISHED_MAX) as u64
+        + OPEN_FILES_RESERVE
+}
+
+/// The process's open-files limit (`RLIMIT_NOFILE`) as the node found and left it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct OpenFiles {
+    /// The soft limit at start.
+    pub soft_at_start: u64,
+    /// The soft limit now (the hard limit, if raising it worked).
+    pub soft: u64,
+    /// The hard limit.
+    pub hard: u64,
+    /// What the node needs at its caps ([`open_files_needed`]).
+    pub needed: u64,
+}
+
+static OPEN_FILES: OnceLock<OpenFiles> = OnceLock::new();
+
+/// Raises the soft open-files limit to the hard one, once per process, and remembers both
+/// for the status. A soft limit of 1,024 (the usual default) is what let a few hundred idle
+/// connections exhaust the descriptors the store's sync needs (issue 17).
+pub fn raise_open_files_limit() -> io::Result<OpenFiles> {
+    if let Some(done) = OPEN_FILES.get() {
+        return Ok(*done);
+    }
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes a plain struct we own; RLIMIT_NOFILE is a valid resource.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let soft_at_start = limit.rlim_cur;
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit reads a plain struct we own; raising the soft limit up to the hard
+        // one needs no privilege.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        } else {
+            eprintln!(
+                "aidledger-node: cannot raise the open-files limit from {soft_at_start} to {}: {}",
+                limit.rlim_max,
+                io::Error::last_os_error()
+            );
+        }
+    }
+    let found = OpenFiles {
+        soft_at_start,
+        soft: limit.rlim_cur,
+        hard: limit.rlim_max,
+        needed: open_files_needed(),
+    };
+    if found.soft < found.needed {
+        eprintln!(
+            "aidledger-node: the open-files limit is {} (hard {}), below the {} the node needs \
+             at its connection caps; raise it (ulimit -n, LimitNOFILE=)",
+            found.soft, found.hard, found.needed
+        );
+    }
+    Ok(*OPEN_FILES.get_or_init(|| found))
+}
+
+/// The open-files limit as raised at start, if it was read.
+pub fn open_files() -> Option<OpenFiles> {
+    OPEN_FILES.get().copied()
+}
+
+/// The limits for `GET /v1/status` (and `aidledger status`).
+pub fn summary() -> Value {
+    json!({
+        "open_files": open_files().map(|limit| json!({
+            "soft_at_start": limit.soft_at_start,
+            "soft": limit.soft,
+            "hard": limit.hard,
+            "needed": limit.needed,
+            "sufficient": limit.soft >= limit.needed,
+        })),
+        "public_connections_max": PUBLIC_CONNECTIONS_MAX,
+        "submit_connections_max": SUBMIT_CONNECTIONS_MAX,
+        "http_request_head_timeout_ms": HTTP_REQUEST_HEAD_TIMEOUT_MS,
+        "http_idle_timeout_ms": HTTP_IDLE_TIMEOUT_MS,
+        "http_write_timeout_ms": HTTP_WRITE_TIMEOUT_MS,
+        "exports_max": EXPORTS_MAX,
+        "submit_pool_threads": SUBMIT_POOL_THREADS,
+        "submit_pool_queue_max": SUBMIT_POOL_QUEUE_MAX,
+        "blocking_threads_max": BLOCKING_THREADS_MAX,
+        "submit_queue_requests_max": SUBMIT_QUEUE_REQUESTS_MAX,
+        "p2p_pending_incoming_max": P2P_PENDING_INCOMING_MAX,
+        "p2p_pending_outgoing_max": P2P_PENDING_OUTGOING_MAX,
+        "p2p_established_per_peer_max": P2P_ESTABLISHED_PER_PEER_MAX,
+        "p2p_established_max": P2P_ESTABLISHED_MAX,
+        "durable_retry_ms_max": DURABLE_RETRY_MS_MAX,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_caps_fit_in_the_usual_soft_limit() {
+        // A node whose hard limit is the usual 1,024 must still run at its caps.
+        assert!(open_files_needed() <= 1024, "{}", open_files_needed());
+    }
+
+    #[test]
+    fn raising_the_limit_leaves_soft_at_most_hard() {
+        let limit = raise_open_files_limit().expect("getrlimit works on Linux");
+        assert!(limit.soft <= limit.hard);
+        assert!(limit.soft >= limit.soft_at_start);
+        assert_eq!(open_files(), Some(limit));
+    }
+}
