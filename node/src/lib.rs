@@ -17,6 +17,7 @@ pub mod node;
 pub mod policy;
 pub mod pool;
 pub mod public;
+pub mod signing_gate;
 pub mod store;
 pub mod submit;
 pub mod view;

@@ -233,7 +233,8 @@ impl RunningNode {
         }
         self.writer.stop().await;
         let store = self.store.clone();
-        let flushed = tokio::task::spawn_blocking(move || store.make_durable()).await;
+        // Marks the store closed: the next start is a clean one (`store::recovery`).
+        let flushed = tokio::task::spawn_blocking(move || store.close_cleanly()).await;
         flushed.map_err(|error| StoreError::Io(io::Error::other(error)))??;
         let path = self.data_dir.join(ENDPOINTS_FILE);
         std::fs::remove_file(&path)
@@ -377,6 +378,7 @@ fn open_data_dir(config: &NodeConfig, keep_retired_keys: bool) -> Result<Opened,
     })?;
     // The store first: it checks genesis.bin, the most telling problem of a damaged directory.
     let store = Arc::new(Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing)?);
+    report_start_state(store.start_state());
     let governance = Arc::new(Governance::load(store.clone()).map_err(StartError::Governance)?);
     let view = governance.current();
     let authority = view.authority();
@@ -474,6 +476,27 @@ fn remove_retired_keys(
         eprintln!("aidledger-node: removed the retired signing key {key} ({}{key}): it can sign no position of {org}'s chain from seq {next_seq} on", datadir::KEY_BACKUP_PREFIX);
     }
     Ok(())
+}
+
+/// Says on stderr what the open found about the last run: an unclean end, and any chain tail
+/// discarded because a record below its head did not survive it.
+fn report_start_state(state: &crate::store::StartState) {
+    if !state.unclean {
+        return;
+    }
+    eprintln!(
+        "aidledger-node: the last run did not shut down cleanly; checked the last {} records of every chain",
+        crate::store::TAIL_CHECK_RECORDS
+    );
+    for tail in &state.discarded {
+        eprintln!(
+            "aidledger-node: {} seq {} did not survive (a record lost with its blob file); its chain goes back from seq {} to seq {}: those records were never durable, so never acknowledged nor served to peers",
+            tail.author,
+            tail.from_seq,
+            tail.old_head_seq,
+            tail.from_seq as i128 - 1
+        );
+    }
 }
 
 /// First start: checks the genesis, org and key, then copies the key and (last, because its

@@ -66,7 +66,9 @@ use crate::datadir::{DirLock, LockError, GENESIS_FILE, STORE_DIR};
 use crate::durable::DurableFiles;
 use crate::explorer;
 
+mod recovery;
 mod scan;
+pub use recovery::{DiscardedTail, StartState, TAIL_CHECK_RECORDS};
 use scan::{Direction, Rewinds};
 
 const TREE_RECORDS: &str = "records";
@@ -322,6 +324,11 @@ pub struct Store {
     rewinds: Rewinds,
     /// See [`Store::set_fault_after_write_ahead`]; never set by the node.
     fault_after_write_ahead: OnceLock<fn() -> Result<(), StoreError>>,
+    /// Each chain's head as of the last completed fsync: what peers may be served
+    /// (`store::recovery`).
+    durable_heads: recovery::DurableHeads,
+    /// What a node's open found about the last run (`store::recovery`).
+    start_state: OnceLock<StartState>,
     genesis: Genesis,
     genesis_bytes: Vec<u8>,
     network_id: NetworkId,
@@ -381,6 +388,8 @@ impl Store {
             stopped: AtomicBool::new(false),
             rewinds: Rewinds::default(),
             fault_after_write_ahead: OnceLock::new(),
+            durable_heads: recovery::DurableHeads::default(),
+            start_state: OnceLock::new(),
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
             db,
             genesis,
@@ -398,6 +407,9 @@ impl Store {
         if mode == OpenMode::CreateIfMissing {
             store.update_explorer_index().map_err(store_error)?;
             store.update_governance_index().map_err(store_error)?;
+            // Last: it may discard tails a crash left incomplete, and its fsync starts the
+            // durable heads that peers are served from.
+            store.begin_running().map_err(store_error)?;
         }
         Ok(store)
     }
@@ -904,9 +916,12 @@ impl Store {
     }
 
     /// Makes every completed append durable: sled's flush, then the fsyncs it does not make.
+    /// The heads read before the flush become the durable heads ([`Store::durable_head`]).
     pub fn make_durable(&self) -> Result<(), StoreError> {
+        let (heads, freeings) = self.durable_snapshot()?;
         self.db.flush()?;
         self.durable.sync_after_flush()?;
+        self.note_durable(heads, freeings);
         Ok(())
     }
 
@@ -1256,10 +1271,7 @@ impl Store {
                 }
                 match new_head {
                     Some(head) => {
-                        let mut value = [0u8; HEAD_VALUE_BYTES];
-                        value[..SEQ_BYTES].copy_from_slice(&head.seq.to_be_bytes());
-                        value[SEQ_BYTES..].copy_from_slice(&head.id.0);
-                        heads.insert(author.as_bytes(), &value[..])?;
+                        heads.insert(author.as_bytes(), &head_bytes(head)[..])?;
                     }
                     None => {
                         heads.remove(author.as_bytes())?;
@@ -1289,6 +1301,7 @@ impl Store {
         // Before the lock is released, so before any append can write ahead at the positions
         // this revocation freed.
         self.rewinds.count();
+        self.note_freed(author, from_seq);
         let ids: Vec<RecordId> = moved.iter().map(|(_, id, _)| *id).collect();
         self.drop_pending_from(author, from_seq)?;
         self.drop_proofs_naming(author, from_seq, &ids)?;
@@ -1589,9 +1602,17 @@ fn check_next(head: Option<Head>, entry: &Prepared<'_>) -> Result<(), AppendErro
 }
 
 fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
+    head_bytes(Head {
+        seq: entry.record.header().seq,
+        id: entry.record.id(),
+    })
+}
+
+/// A head's value in the `heads` tree: seq (big endian), then the record id.
+fn head_bytes(head: Head) -> [u8; HEAD_VALUE_BYTES] {
     let mut value = [0u8; HEAD_VALUE_BYTES];
-    value[..SEQ_BYTES].copy_from_slice(&entry.record.header().seq.to_be_bytes());
-    value[SEQ_BYTES..].copy_from_slice(&entry.record.id().0);
+    value[..SEQ_BYTES].copy_from_slice(&head.seq.to_be_bytes());
+    value[SEQ_BYTES..].copy_from_slice(&head.id.0);
     value
 }
 

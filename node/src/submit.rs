@@ -268,7 +268,10 @@ fn request_bytes(
 
 fn writer_error(error: SubmitError) -> ApiError {
     match error {
-        SubmitError::QueueFull | SubmitError::Stopped | SubmitError::NotYetDurable(_) => {
+        SubmitError::QueueFull
+        | SubmitError::Stopped
+        | SubmitError::NotYetDurable(_)
+        | SubmitError::SigningPaused(_) => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
         }
         SubmitError::KeyNotValid(_) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()),
@@ -368,6 +371,8 @@ async fn status(State(state): State<Arc<SubmitState>>) -> Result<Json<Value>, Ap
         "head": head,
         "accepting_records": writer_failure.is_none(),
         "writer_failure": writer_failure,
+        // While a member peer holds more of this organisation's chain (`signing_gate`).
+        "signing_paused": state.writer.signing_paused().err(),
         "limits": crate::limits::summary(),
     })))
 }

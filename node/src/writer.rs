@@ -54,6 +54,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::datadir;
 use crate::governance::Governance;
 use crate::limits::{DURABLE_RETRY_DELAY_MS, DURABLE_RETRY_MS_MAX};
+use crate::signing_gate::SigningGate;
 use crate::store::{AppendError, Head, Store, StoreError};
 
 /// Most submissions waiting for the writer; one more is refused with [`SubmitError::QueueFull`].
@@ -156,6 +157,10 @@ pub enum SubmitError {
          acknowledged: look for it by the chain's head before submitting it again"
     )]
     NotYetDurable(String),
+    /// A member peer holds more of this organisation's chain than the node: it fetches the
+    /// missing records before it signs again (`signing_gate`); nothing was stored.
+    #[error("{0}; retry in a few seconds")]
+    SigningPaused(String),
     /// None of the node's keys may sign the chain's next position under the network's
     /// governance state (a key not yet granted, rotated out or revoked); nothing was stored.
     #[error("{0}")]
@@ -289,6 +294,11 @@ pub struct Writer {
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// The data directory whose retired key files a durable rotation removes (`None`: kept).
     retired_key_dir: Option<PathBuf>,
+    /// The organisation whose chain this writer signs.
+    org: String,
+    /// Member peers' view of this chain: signing waits while one holds more of it
+    /// (`signing_gate`).
+    gate: Arc<SigningGate>,
 }
 
 impl Writer {
@@ -311,7 +321,7 @@ impl Writer {
         let signer = Signer {
             store: store.clone(),
             governance: governance.clone(),
-            org,
+            org: org.clone(),
             keys,
             head,
             last_timestamp_ms,
@@ -346,6 +356,8 @@ impl Writer {
             committed,
             threads: Mutex::new(vec![sign_thread, append_thread, sync_thread]),
             retired_key_dir: None,
+            org,
+            gate: Arc::default(),
         })
     }
 
@@ -354,6 +366,30 @@ impl Writer {
     pub fn removing_retired_keys(mut self, dir: PathBuf) -> Writer {
         self.retired_key_dir = Some(dir);
         self
+    }
+
+    /// The organisation whose chain this writer signs.
+    pub fn org(&self) -> &str {
+        &self.org
+    }
+
+    /// Member peers' view of this chain (see `signing_gate`).
+    pub fn signing_gate(&self) -> &Arc<SigningGate> {
+        &self.gate
+    }
+
+    /// `Err` while a member peer holds more of this chain than the store (`signing_gate`).
+    pub fn signing_paused(&self) -> Result<(), String> {
+        let local = self
+            .store
+            .head(&self.org)
+            .map_err(|error| error.to_string())?
+            .map(|head| head.seq);
+        self.gate.check(local)
+    }
+
+    fn check_gate(&self) -> Result<(), SubmitError> {
+        self.signing_paused().map_err(SubmitError::SigningPaused)
     }
 
     /// The governance state the writer judges records under (the network's too).
@@ -385,6 +421,7 @@ impl Writer {
         body: Body,
         body_size_bytes: usize,
     ) -> Result<Committed, SubmitError> {
+        self.check_gate()?;
         let (reply, answer) = oneshot::channel();
         let message = Message::Submit(Box::new(Submission {
             body,
@@ -403,6 +440,7 @@ impl Writer {
     /// (the old one kept as `org.key.<hex>`), and a key rotation record signed by the old key
     /// is appended; records after it are signed by the new key. Waits until it is durable.
     pub async fn rotate_key(&self) -> Result<Committed, SubmitError> {
+        self.check_gate()?;
         let (reply, answer) = oneshot::channel();
         self.sender
             .try_send(Message::Rotate(reply))
@@ -1191,9 +1229,13 @@ fn run_sync(
     receiver: &std_mpsc::Receiver<AppendedGroup>,
     published: &broadcast::Sender<CommittedRecord>,
 ) {
+    let hold = hold_before_fsync();
     while let Ok(first) = receiver.recv() {
         let mut groups = vec![first];
         groups.extend(receiver.try_iter().take(SYNC_QUEUE_GROUPS_MAX));
+        if let Some(hold) = hold {
+            std::thread::sleep(hold);
+        }
         let outcome = match failure.get() {
             Some(failure) => Err(SubmitError::Storage(failure.clone())),
             None => make_durable(store, failure),
@@ -1202,6 +1244,19 @@ fn run_sync(
             answer_group(group, &outcome, published);
         }
     }
+}
+
+/// A test hook (`AIDLEDGER_TEST_HOLD_BEFORE_FSYNC_MS`): the sync thread waits this long before
+/// each flush, so that a test can act while records are committed and not yet durable (a power
+/// loss in that window: `tests/tests/recovery.rs`). Unset in production; it only delays.
+const HOLD_BEFORE_FSYNC_ENV: &str = "AIDLEDGER_TEST_HOLD_BEFORE_FSYNC_MS";
+
+fn hold_before_fsync() -> Option<Duration> {
+    let millis: u64 = std::env::var(HOLD_BEFORE_FSYNC_ENV).ok()?.parse().ok()?;
+    eprintln!(
+        "aidledger-node: test hook {HOLD_BEFORE_FSYNC_ENV}={millis}: every fsync waits {millis} ms"
+    );
+    Some(Duration::from_millis(millis))
 }
 
 /// Makes the store durable. A sync that stopped short without a failed fsync (no file

@@ -151,6 +151,8 @@ pub struct MeshNode {
     /// Its p2p listen port (kept across restarts).
     pub p2p_port: u16,
     args: Vec<String>,
+    /// Environment variables of the next starts (test hooks).
+    env: Vec<(String, String)>,
     child: Option<Child>,
     endpoints: Option<Endpoints>,
     starts: u32,
@@ -164,6 +166,7 @@ impl MeshNode {
             data_dir,
             p2p_port: 0,
             args,
+            env: Vec::new(),
             child: None,
             endpoints: None,
             starts: 0,
@@ -185,6 +188,11 @@ impl MeshNode {
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(&self.args)
+            .envs(
+                self.env
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
+            )
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(log("stdout")).expect("stdout log"))
             .stderr(std::fs::File::create(log("stderr")).expect("stderr log"));
@@ -209,6 +217,14 @@ impl MeshNode {
             },
         );
         self.endpoints = Some(endpoints);
+    }
+
+    /// Sets (`Some`) or removes (`None`) an environment variable for the next starts.
+    pub fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(name, _)| name != key);
+        if let Some(value) = value {
+            self.env.push((key.to_owned(), value.to_owned()));
+        }
     }
 
     /// Kills the process with SIGKILL.
@@ -454,6 +470,7 @@ impl Mesh {
                 data_dir: dir.join(format!("nodes/{org}")),
                 p2p_port: ports[index],
                 args,
+                env: Vec::new(),
                 child: None,
                 endpoints: None,
                 starts: 0,

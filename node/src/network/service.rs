@@ -28,7 +28,7 @@ use super::sync::{Action, Syncer};
 use super::tasks::{self, Completion, IngestFailure, RangeVerdict};
 use super::wire::{SyncRequest, SyncResponse, WireHead, HEADS_MAX};
 use crate::governance::{Governance, GovernanceView};
-use crate::store::{Head, Store};
+use crate::store::{Head, Store, StoreError};
 use crate::writer::{CommittedRecord, IngestOutcome, Writer};
 
 /// How often heads are exchanged with every peer and lost bootstrap connections redialled.
@@ -773,6 +773,16 @@ impl Service {
                     let (next_seq, _) = Head::next(local(&head.author));
                     (next_seq == *refused_seq).then(|| head.author.clone())
                 }));
+                // Signing waits while a member peer holds more of this node's own chain
+                // (`signing_gate`).
+                let own = self.writer.org();
+                let peer_own = heads
+                    .iter()
+                    .find(|head| head.author == own)
+                    .map(|head| head.seq);
+                self.writer
+                    .signing_gate()
+                    .note_peer_head(&peer.to_string(), peer_own);
                 let actions = self.syncer.on_heads(peer, &heads, local, &skip);
                 self.perform(actions);
                 if proofs > self.store.proof_count() {
@@ -842,17 +852,21 @@ pub(super) struct ServiceParts {
     pub status: SharedStatus,
 }
 
+/// This node's heads as peers may fetch them: durable only (see `tasks::read_range`).
 fn read_heads(store: &Store) -> SyncResponse {
-    let heads: Result<Vec<WireHead>, _> = store
-        .heads()
-        .take(HEADS_MAX)
-        .map(|entry| {
-            entry.map(|(author, head)| WireHead {
+    let durable =
+        |entry: Result<(String, Head), StoreError>| -> Result<Option<WireHead>, StoreError> {
+            let (author, _) = entry?;
+            Ok(store.durable_head(&author)?.map(|head| WireHead {
                 author,
                 seq: head.seq,
                 id: head.id.0,
-            })
-        })
+            }))
+        };
+    let heads: Result<Vec<WireHead>, _> = store
+        .heads()
+        .take(HEADS_MAX)
+        .filter_map(|entry| durable(entry).transpose())
         .collect();
     match heads {
         Ok(heads) => SyncResponse::Heads {

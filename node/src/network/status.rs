@@ -40,7 +40,7 @@ pub struct NetworkStatus {
     /// Connected member nodes.
     pub peers: Vec<PeerStatus>,
     /// Connections refused because the peer is not a current member node (removed members'
-    /// nodes included).
+    /// nodes included), or because a connection limit of `crate::limits` was reached.
     pub refused_connections: u64,
     /// Invalid messages received (all peers).
     pub rejected_messages: u64,
@@ -111,6 +111,8 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         "records": records,
         // Only whether: the reason (a path, an I/O error) is for the operator's /v1/status.
         "accepting_records": state.writer.failure().is_none(),
+        // While a member peer holds more of this organisation's chain than this node.
+        "signing_paused": state.writer.signing_paused().is_err(),
         "pending": pending,
         "heads": heads.iter().map(|(author, head)| json!({"org": author, "seq": head.seq, "id": head.id})).collect::<Vec<_>>(),
         "behind": behind_by_author.values().sum::<u64>(),

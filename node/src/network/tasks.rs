@@ -332,12 +332,22 @@ pub fn verify_loose(
 
 /// Reads up to `limit` records of a chain from `from_seq`, within [`RANGE_SIZE_BYTES_MAX`]
 /// (always at least one record).
+///
+/// Only durable records are served ([`Store::durable_head`]): a record served before its fsync
+/// and lost with the machine's power would be signed again at its position after the restart,
+/// and the peer would hold an equivocation proof against an honest organisation.
 pub fn read_range(store: &Store, author: &str, from_seq: u64, limit: u64) -> SyncResponse {
+    let durable_seq = match store.durable_head(author) {
+        Ok(Some(head)) => head.seq,
+        Ok(None) => return SyncResponse::Records(Vec::new()),
+        Err(_) => return SyncResponse::Unavailable,
+    };
+    let servable = (durable_seq + 1).saturating_sub(from_seq);
     let mut records = Vec::new();
     let mut size_bytes = 0;
     for entry in store
         .chain_range(author, from_seq)
-        .take(limit.min(RANGE_RECORDS_MAX) as usize)
+        .take(limit.min(RANGE_RECORDS_MAX).min(servable) as usize)
     {
         let Ok((_, bytes)) = entry else {
             return SyncResponse::Unavailable;
