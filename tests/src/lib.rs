@@ -351,6 +351,19 @@ pub fn read_key_seed(path: &Path) -> [u8; 32] {
     seed
 }
 
+/// `aidledger-node --data-dir DIR` with both HTTP APIs on any free loopback port; the caller
+/// adds the rest.
+pub fn node_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(bin_path("aidledger-node"));
+    command.arg("--data-dir").arg(data_dir).args([
+        "--submit-addr",
+        "127.0.0.1:0",
+        "--public-addr",
+        "127.0.0.1:0",
+    ]);
+    command
+}
+
 /// Whether `text` is 64 lowercase hex digits.
 pub fn is_hex32(text: &str) -> bool {
     text.len() == 64
@@ -581,17 +594,8 @@ impl NodeProcess {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(bin_path("aidledger-node"));
-        command
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args([
-                "--submit-addr",
-                "127.0.0.1:0",
-                "--public-addr",
-                "127.0.0.1:0",
-            ])
-            .args(args);
+        let mut command = node_command(data_dir);
+        command.args(args);
         run_with_timeout(command, NODE_EXIT_TIMEOUT)
     }
 
@@ -609,17 +613,9 @@ impl NodeProcess {
         if let Some(parent) = self.data_dir.parent() {
             fs::create_dir_all(parent).expect("create the data directory's parent");
         }
-        let mut command = Command::new(bin_path("aidledger-node"));
+        let mut command = node_command(&self.data_dir);
         command
-            .arg("--data-dir")
-            .arg(&self.data_dir)
             .args(first_start_args)
-            .args([
-                "--submit-addr",
-                "127.0.0.1:0",
-                "--public-addr",
-                "127.0.0.1:0",
-            ])
             .stdin(Stdio::null())
             .stdout(fs::File::create(&stdout_path).expect("create the node's stdout log"))
             .stderr(fs::File::create(&stderr_path).expect("create the node's stderr log"));

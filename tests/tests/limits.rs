@@ -14,7 +14,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use aidledger_node::limits::{
@@ -23,7 +23,7 @@ use aidledger_node::limits::{
 };
 use aidledger_spec::record::Statement;
 use aidledger_spec::{codec, Body};
-use aidledger_tests::{bin_path, wait_for, wait_until, Endpoints, Network};
+use aidledger_tests::{wait_for, wait_until, Endpoints, Network};
 use serde_json::Value;
 
 /// Half-open connections per port: more than the usual soft limit of 1,024 descriptors.
@@ -79,16 +79,8 @@ struct LimitedNode {
 impl LimitedNode {
     fn start(data_dir: &Path) -> LimitedNode {
         let stderr = data_dir.with_extension("limited.stderr");
-        let mut command = Command::new(bin_path("aidledger-node"));
+        let mut command = aidledger_tests::node_command(data_dir);
         command
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args([
-                "--submit-addr",
-                "127.0.0.1:0",
-                "--public-addr",
-                "127.0.0.1:0",
-            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).expect("create the stderr log"));

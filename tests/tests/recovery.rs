@@ -46,15 +46,26 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[test]
-fn a_record_lost_before_its_fsync_is_never_served_so_the_restart_makes_no_fork() {
-    let mut mesh = Mesh::start("recovery_no_fork", false);
+/// Three nodes where the donor recorded `count` statements and every node holds them.
+fn mesh_with_donor_records(name: &str, count: usize) -> Mesh {
+    let mesh = Mesh::start(name, false);
     mesh.wait_connected(&[0, 1, 2], 2);
-    for index in 0..3 {
+    post_reports(&mesh, 0..count);
+    mesh
+}
+
+/// The donor records statements `report N` for each N, and every node gets them.
+fn post_reports(mesh: &Mesh, numbers: std::ops::Range<usize>) {
+    for index in numbers {
         let (status, answer) = mesh.nodes[0].post_body(statement(&format!("report {index}")));
         assert_eq!(status, 200, "{answer}");
     }
     mesh.wait_converged(&[0, 1, 2]);
+}
+
+#[test]
+fn a_record_lost_before_its_fsync_is_never_served_so_the_restart_makes_no_fork() {
+    let mut mesh = mesh_with_donor_records("recovery_no_fork", 3);
 
     // The donor again, with every fsync held back for a while.
     mesh.nodes[0].terminate();
@@ -140,22 +151,12 @@ fn a_record_lost_before_its_fsync_is_never_served_so_the_restart_makes_no_fork()
 
 #[test]
 fn a_node_restored_from_an_old_backup_fetches_its_own_records_before_signing_again() {
-    let mut mesh = Mesh::start("recovery_backup", false);
-    mesh.wait_connected(&[0, 1, 2], 2);
-    for index in 0..2 {
-        let (status, answer) = mesh.nodes[0].post_body(statement(&format!("report {index}")));
-        assert_eq!(status, 200, "{answer}");
-    }
-    mesh.wait_converged(&[0, 1, 2]);
+    let mut mesh = mesh_with_donor_records("recovery_backup", 2);
     mesh.nodes[0].terminate();
     let backup = mesh.dir.join("donor-backup");
     copy_dir(&mesh.nodes[0].data_dir, &backup);
     mesh.nodes[0].start();
-    for index in 2..4 {
-        let (status, answer) = mesh.nodes[0].post_body(statement(&format!("report {index}")));
-        assert_eq!(status, 200, "{answer}");
-    }
-    mesh.wait_converged(&[0, 1, 2]);
+    post_reports(&mesh, 2..4);
     let peers_view = donor_head(&mesh.nodes[1].heads()).expect("the donor's chain");
     assert_eq!(peers_view.0, 3);
 

@@ -49,11 +49,7 @@ pub fn sign_with_torsion_nonce(
     nonce: u64,
     torsion_order: usize,
 ) -> SignatureBytes {
-    let r = Scalar::from(nonce) + Scalar::from(1_000u64);
-    let big_r = (EdwardsPoint::mul_base(&r) + torsion_point(torsion_order)).compress();
-    let k = challenge(big_r.as_bytes(), key.verifying_key().as_bytes(), record_id);
-    let s = r + k * key.to_scalar();
-    signature_of(big_r.as_bytes(), s.as_bytes())
+    torsion_nonce_signature(key, record_id, nonce, torsion_order, true)
 }
 
 /// As [`sign_with_torsion_nonce`], but k is hashed over [r]B without its torsion: a forgery
@@ -64,11 +60,28 @@ pub fn sign_with_wrong_challenge(
     nonce: u64,
     torsion_order: usize,
 ) -> SignatureBytes {
+    torsion_nonce_signature(key, record_id, nonce, torsion_order, false)
+}
+
+/// R = [r]B + T and s = r + k·a, with k hashed over R's bytes (`challenge_over_r`) or over
+/// [r]B's.
+fn torsion_nonce_signature(
+    key: &SigningKey,
+    record_id: &RecordId,
+    nonce: u64,
+    torsion_order: usize,
+    challenge_over_r: bool,
+) -> SignatureBytes {
     let r = Scalar::from(nonce) + Scalar::from(1_000u64);
     let clean_r = EdwardsPoint::mul_base(&r);
     let big_r = (clean_r + torsion_point(torsion_order)).compress();
+    let hashed_r = if challenge_over_r {
+        big_r
+    } else {
+        clean_r.compress()
+    };
     let k = challenge(
-        clean_r.compress().as_bytes(),
+        hashed_r.as_bytes(),
         key.verifying_key().as_bytes(),
         record_id,
     );
