@@ -399,10 +399,11 @@ fn the_key_rotation_endpoint_switches_keys_durably() {
     let (_, seq) = node.submit(&statement("after the rotation"));
     assert_eq!(seq, 2);
 
-    // The key files: the new key is org.key, the old one kept beside it.
+    // The key files: the new key is org.key; the old one, retired once the rotation was
+    // durable, is gone (issue 17: a stolen directory must not sign where it once could).
     let held = aidledger_node::datadir::read_key_file(&node.data_dir.join("org.key")).unwrap();
     assert_eq!(public(&held).to_string(), new_key);
-    assert!(node.data_dir.join(format!("org.key.{old_key}")).is_file());
+    assert!(!node.data_dir.join(format!("org.key.{old_key}")).exists());
 
     // The public API shows the rotation.
     let governance: serde_json::Value = node.public_get("/api/governance").json().unwrap();
