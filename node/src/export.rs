@@ -33,7 +33,8 @@ impl ExportPermits {
 
     /// A slot, or `None` when every one is taken.
     pub fn try_acquire(&self) -> Option<ExportPermit> {
-        self.0.clone().try_acquire_owned().ok().map(ExportPermit)
+        let slot = self.0.clone().try_acquire_owned().ok()?;
+        Some(ExportPermit { _slot: slot })
     }
 }
 
@@ -43,8 +44,10 @@ impl Default for ExportPermits {
     }
 }
 
-/// One export's slot, released when its producer thread ends.
-pub struct ExportPermit(#[allow(dead_code)] OwnedSemaphorePermit);
+/// One export's slot, released when its producer thread ends (which drops it).
+pub struct ExportPermit {
+    _slot: OwnedSemaphorePermit,
+}
 
 /// A response body that streams the store's bundle. If reading the store fails midway the
 /// body ends with an error, so the client sees a cut transfer (and the bundle has no end
