@@ -1167,14 +1167,44 @@ impl Store {
     pub fn bundle_items(
         &self,
     ) -> impl Iterator<Item = Result<BundleItem, StoreError>> + Send + 'static {
+        self.bundle_items_up_to(None)
+    }
+
+    /// As [`Store::bundle_items`], each chain only up to its durable head as it stands now
+    /// (`store::recovery`): what a running node exports, so that no auditor is handed a record
+    /// that a power loss could still take and the node then sign again differently.
+    pub fn durable_bundle_items(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<BundleItem, StoreError>> + Send + 'static, StoreError>
+    {
+        Ok(self.bundle_items_up_to(Some(self.durable_seqs()?)))
+    }
+
+    /// Bundle items; with `up_to`, a chain's records only up to the seq it gives (none for a
+    /// chain it does not name).
+    fn bundle_items_up_to(
+        &self,
+        up_to: Option<HashMap<String, u64>>,
+    ) -> impl Iterator<Item = Result<BundleItem, StoreError>> + Send + 'static {
+        let keep = move |record: &StoredRecord| {
+            up_to.as_ref().is_none_or(|up_to| {
+                up_to
+                    .get(&record.author)
+                    .is_some_and(|seq| record.seq <= *seq)
+            })
+        };
+        let keep_ordinary = keep.clone();
         let governance = self
             .governance_records()
-            .map(|record| record.map(|record| BundleItem::Record(record.bytes)));
+            .filter_map(move |record| match record {
+                Ok(record) if !keep(&record) => None,
+                record => Some(record.map(|record| BundleItem::Record(record.bytes))),
+            });
         // Revoked governance records still count for the steps they made (FORMAT.md 13.1),
         // so they are listed with the governance records.
         let revoked_governance = self.revoked_records_where(true);
-        let ordinary = self.iter_records().filter_map(|record| match record {
-            Ok(record) if is_governance_bytes(&record.bytes) => None,
+        let ordinary = self.iter_records().filter_map(move |record| match record {
+            Ok(record) if is_governance_bytes(&record.bytes) || !keep_ordinary(&record) => None,
             Ok(record) => Some(Ok(BundleItem::Record(record.bytes))),
             Err(error) => Some(Err(error)),
         });

@@ -99,6 +99,32 @@ fn peers_are_served_only_what_an_fsync_covered() {
     assert_eq!(served_seqs(&store, DONOR), vec![0, 1, 2, 3, 4]);
 }
 
+/// The records of a bundle the node's export writes.
+fn exported_records(store: &Store) -> usize {
+    let bytes = aidledger_node::export::write_bundle(store, Vec::new()).expect("export");
+    aidledger_spec::bundle::BundleReader::new(bytes.as_slice())
+        .expect("a bundle")
+        .filter(|item| matches!(item, Ok(aidledger_spec::bundle::BundleItem::Record(_))))
+        .count()
+}
+
+#[test]
+fn an_export_holds_only_durable_records() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = common::bare_data_dir(dir.path());
+    let store = open_as_node(&data);
+    let records = chain(DONOR, 5);
+    store.append_durable(&records[..2]).expect("durable append");
+    store.append_group(&records[2..]).expect("append");
+    assert_eq!(
+        exported_records(&store),
+        2,
+        "the three records not yet fsynced are left out"
+    );
+    store.make_durable().expect("fsync");
+    assert_eq!(exported_records(&store), 5);
+}
+
 #[test]
 fn a_clean_close_is_a_clean_start_and_a_drop_is_not() {
     let dir = tempfile::tempdir().expect("temp dir");

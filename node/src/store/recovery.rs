@@ -109,6 +109,18 @@ impl Store {
         }))
     }
 
+    /// Every chain's durable seq now: the seq of [`Store::durable_head`] by author.
+    pub(super) fn durable_seqs(&self) -> Result<HashMap<String, u64>, StoreError> {
+        let mut seqs = HashMap::new();
+        for head in self.heads() {
+            let (author, _) = head?;
+            if let Some(durable) = self.durable_head(&author)? {
+                seqs.insert(author, durable.seq);
+            }
+        }
+        Ok(seqs)
+    }
+
     /// What the open found about the last run (a node's open; a reader's reports a clean one).
     pub fn start_state(&self) -> &StartState {
         self.start_state.get_or_init(StartState::default)
