@@ -75,6 +75,12 @@ pub const P2P_ESTABLISHED_MAX: u32 = 128;
 pub const DURABLE_RETRY_MS_MAX: u64 = 5_000;
 /// Pause between two such retries.
 pub const DURABLE_RETRY_DELAY_MS: u64 = 50;
+/// Free space the data directory's filesystem must keep: below it the writer refuses new
+/// records (507, with the free and needed bytes) instead of appending. sled 0.34 does not
+/// recover from a full disk (a flush after ENOSPC can wait forever, issue 17's reliability
+/// bench), so the store must never meet it: twice the largest group (`GROUP_SIZE_BYTES_MAX`,
+/// 64 MiB), which sled's log may write once and copy once when it compacts.
+pub const DISK_FREE_BYTES_MIN: u64 = 2 * crate::writer::GROUP_SIZE_BYTES_MAX as u64;
 /// File descriptors kept for the store (sled's files, blob files being synced), the listeners
 /// and the runtime, on top of the connection caps.
 pub const OPEN_FILES_RESERVE: u64 = 256;

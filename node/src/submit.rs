@@ -275,6 +275,9 @@ fn writer_error(error: SubmitError) -> ApiError {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
         }
         SubmitError::KeyNotValid(_) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()),
+        SubmitError::DiskNearlyFull { .. } => {
+            ApiError::new(StatusCode::INSUFFICIENT_STORAGE, error.to_string())
+        }
         SubmitError::Storage(_) | SubmitError::Internal(_) | SubmitError::Rotation(_) => {
             ApiError::internal(error.to_string())
         }
@@ -373,6 +376,11 @@ async fn status(State(state): State<Arc<SubmitState>>) -> Result<Json<Value>, Ap
         "writer_failure": writer_failure,
         // While a member peer holds more of this organisation's chain (`signing_gate`).
         "signing_paused": state.writer.signing_paused().err(),
+        // Below the reserve new records are refused (507) instead of meeting a full disk.
+        "disk": {
+            "free_bytes": state.store.free_bytes().ok(),
+            "free_bytes_min": crate::limits::DISK_FREE_BYTES_MIN,
+        },
         "limits": crate::limits::summary(),
     })))
 }

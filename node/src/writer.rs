@@ -157,6 +157,17 @@ pub enum SubmitError {
          acknowledged: look for it by the chain's head before submitting it again"
     )]
     NotYetDurable(String),
+    /// The data directory's filesystem has less free space than the writer keeps
+    /// ([`crate::limits::DISK_FREE_BYTES_MIN`]); nothing was stored, and the node goes on.
+    #[error(
+        "the disk is nearly full: {free_bytes} bytes free, the node keeps {needed_bytes}; free space and retry"
+    )]
+    DiskNearlyFull {
+        /// Free bytes now.
+        free_bytes: u64,
+        /// The reserve.
+        needed_bytes: u64,
+    },
     /// A member peer holds more of this organisation's chain than the node: it fetches the
     /// missing records before it signs again (`signing_gate`); nothing was stored.
     #[error("{0}; retry in a few seconds")]
@@ -299,6 +310,8 @@ pub struct Writer {
     /// Member peers' view of this chain: signing waits while one holds more of it
     /// (`signing_gate`).
     gate: Arc<SigningGate>,
+    /// Free bytes the store's filesystem must keep before a record is taken.
+    disk_free_bytes_min: u64,
 }
 
 impl Writer {
@@ -358,6 +371,7 @@ impl Writer {
             retired_key_dir: None,
             org,
             gate: Arc::default(),
+            disk_free_bytes_min: crate::limits::DISK_FREE_BYTES_MIN,
         })
     }
 
@@ -389,7 +403,30 @@ impl Writer {
     }
 
     fn check_gate(&self) -> Result<(), SubmitError> {
+        self.check_disk()?;
         self.signing_paused().map_err(SubmitError::SigningPaused)
+    }
+
+    /// Refuses new records while the store's filesystem is below the free-space reserve.
+    fn check_disk(&self) -> Result<(), SubmitError> {
+        let free_bytes = self
+            .store
+            .free_bytes()
+            .map_err(|error| SubmitError::Storage(error.to_string()))?;
+        if free_bytes < self.disk_free_bytes_min {
+            return Err(SubmitError::DiskNearlyFull {
+                free_bytes,
+                needed_bytes: self.disk_free_bytes_min,
+            });
+        }
+        Ok(())
+    }
+
+    /// Keeps `bytes` free on the store's filesystem instead of
+    /// [`crate::limits::DISK_FREE_BYTES_MIN`] (for tests of the refusal).
+    pub fn with_disk_free_bytes_min(mut self, bytes: u64) -> Writer {
+        self.disk_free_bytes_min = bytes;
+        self
     }
 
     /// The governance state the writer judges records under (the network's too).
@@ -478,6 +515,8 @@ impl Writer {
         records: Vec<VerifiedRecord>,
         proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
     ) -> Result<IngestOutcome, SubmitError> {
+        // A peer's records wait while the disk is nearly full: range sync offers them again.
+        self.check_disk()?;
         let (reply, answer) = oneshot::channel();
         let message = Message::Ingest(Box::new(Ingest {
             records,

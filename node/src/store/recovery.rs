@@ -121,6 +121,12 @@ impl Store {
         Ok(seqs)
     }
 
+    /// Bytes an unprivileged writer may still use on the store's filesystem (`statvfs`).
+    pub fn free_bytes(&self) -> Result<u64, StoreError> {
+        let stats = rustix::fs::statvfs(&self.path).map_err(std::io::Error::from)?;
+        Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+    }
+
     /// What the open found about the last run (a node's open; a reader's reports a clean one).
     pub fn start_state(&self) -> &StartState {
         self.start_state.get_or_init(StartState::default)
