@@ -6,7 +6,8 @@
 //! (`../shared/data/iati/covid19-dportal/fcdo_GB-GOV-1.xml`, ~1.5 KB of XML per transaction)
 //! repeated with `-copyN` appended to every activity id, so that every transaction is new.
 //! `AIDLEDGER_BENCH_IATI_MB` sets the size (default 100 MB). Files and node data live under
-//! target/aidledger-bench/.
+//! target/aidledger-bench/. `AIDLEDGER_BENCH_NODE=FILE` runs that `aidledger-node` binary
+//! instead of building one (to compare two builds in alternating runs).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,7 +29,10 @@ fn main() {
     let _ = std::fs::remove_dir_all(dir.join("run"));
     std::fs::create_dir_all(dir.join("run")).expect("bench directory");
     let xml = ensure_xml(&workspace, &dir, megabytes);
-    let node_bin = build_node(&workspace);
+    let node_bin = match std::env::var_os("AIDLEDGER_BENCH_NODE") {
+        Some(path) => PathBuf::from(path),
+        None => build_node(&workspace),
+    };
     let run = dir.join("run");
     let genesis = make_genesis(&run);
     let mut node = start_node(&node_bin, &run, &genesis);

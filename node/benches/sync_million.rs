@@ -3,9 +3,14 @@
 //! node's start until it holds every record (each verified as it arrives), and both nodes'
 //! peak memory. Run: `cargo bench -p aidledger-node --bench sync_million` (about 2 minutes:
 //! most of it signs and stores the source's records). `SYNC_BENCH_RECORDS` changes the count.
+//! `SYNC_BENCH_SOURCE_DIR=DIR` keeps the source node's directory in `DIR` after the first run
+//! and copies it for later runs (the records are the same every run: fixed keys and
+//! timestamps), so repeated runs take the sync's time only. `AIDLEDGER_BENCH_NODE=FILE` runs
+//! another `aidledger-node` binary (to compare two builds in alternating runs).
 
 mod network_common;
 
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -28,10 +33,14 @@ fn main() {
     let root = tempfile::tempdir().expect("temporary directory");
     let genesis = genesis();
     let started = Instant::now();
-    fill_source(root.path(), &genesis, total);
+    match std::env::var_os("SYNC_BENCH_SOURCE_DIR") {
+        Some(cache) => cached_source(root.path(), &genesis, total, Path::new(&cache)),
+        None => fill_source(root.path(), &genesis, total),
+    }
     println!(
-        "sync_million: source of {total} records made in {:.1?}",
-        started.elapsed()
+        "sync_million: source of {total} records made in {:.1?} ({})",
+        started.elapsed(),
+        network_common::node_binary().display()
     );
     let source = start_node(root.path(), &genesis, 0, &[]);
     let started = Instant::now();
@@ -68,15 +77,49 @@ fn main() {
     );
 }
 
+/// Copies the source node's directory of `total` records from `cache`, or makes it and keeps a
+/// copy there (marked complete only once the copy is whole).
+fn cached_source(root: &Path, genesis: &Genesis, total: u64, cache: &Path) {
+    let kept = cache.join(format!("node0-{total}"));
+    let complete = cache.join(format!("node0-{total}.complete"));
+    let source = root.join("node0");
+    if complete.exists() {
+        copy_dir(&kept, &source);
+        return;
+    }
+    fill_source(root, genesis, total);
+    if kept.exists() {
+        std::fs::remove_dir_all(&kept).expect("remove an incomplete copy");
+    }
+    copy_dir(&source, &kept);
+    std::fs::write(&complete, b"").expect("mark the copy complete");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from).expect("read the directory") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
 /// Writes the source node's directory: genesis, keys, and `total` records of four chains,
 /// signed, verified and appended straight into its store.
-fn fill_source(root: &std::path::Path, genesis: &Genesis, total: u64) {
+fn fill_source(root: &Path, genesis: &Genesis, total: u64) {
     let dir = root.join("node0");
     std::fs::create_dir_all(&dir).expect("node0/");
     std::fs::write(dir.join("genesis.bin"), genesis.encode()).expect("genesis.bin");
     let key_text = |key: ed25519_dalek::SigningKey| format!("{}\n", hex::encode(key.to_bytes()));
     std::fs::write(dir.join("org.key"), key_text(signing_key(0))).expect("org.key");
     std::fs::write(dir.join("node.key"), key_text(network_common::node_key(0))).expect("node.key");
+    for file in ["org.key", "node.key"] {
+        network_common::owner_only(&dir.join(file));
+    }
     let lock = DirLock::acquire(&dir).expect("lock");
     let store = Store::open_with_lock(&dir, lock, OpenMode::CreateIfMissing).expect("store");
     let per_chain = total / ORGS.len() as u64;

@@ -26,6 +26,15 @@ use tokio::signal::unix::{signal, SignalKind};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's purge delay in milliseconds, unless `MIMALLOC_PURGE_DELAY` is set: how long pages
+/// that became free stay resident before they go back to the OS. mimalloc v3 (libmimalloc-sys
+/// 0.1.49 builds 3.3.2) waits 1,000 ms by default; sled frees and allocates at such a rate (a
+/// node version per write, its page cache evicting) that what was freed in the last second
+/// stayed resident: ~90 MiB of a fresh node's peak (~800 → ~710 MiB) while it synced 1,000,000
+/// records. 10 ms is v2's default: it returned as much as 0 did, and 0 (a `madvise` at every
+/// free of a span) made that sync slower (BENCHMARKS.md, "Memory under mimalloc", has the runs).
+const MIMALLOC_PURGE_DELAY_MS: std::os::raw::c_long = 10;
+
 /// Exit code when the node could not start: bad configuration, an unusable data directory, an
 /// address in use, no runtime.
 const EXIT_CONFIG: u8 = 2;
@@ -233,6 +242,7 @@ fn read_config(path: &Path) -> anyhow::Result<ConfigFile> {
 }
 
 fn main() -> ExitCode {
+    allocator::set_purge_delay(MIMALLOC_PURGE_DELAY_MS);
     // SAFETY: umask only sets the process' file mode creation mask; it cannot fail and touches
     // no memory. Set before any thread exists, so every file is created under it.
     #[allow(unsafe_code)]
@@ -359,6 +369,53 @@ impl Signals {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
+}
+
+/// The one mimalloc option the node sets, through mimalloc's C API (the `mimalloc` crate wraps
+/// only the allocator; its `extended` feature would add a dependency for two declarations).
+mod allocator {
+    use std::os::raw::{c_int, c_long};
+
+    /// `mi_option_purge_delay` in `mi_option_t` of mimalloc.h: 15 in both v2 (2.3.2) and v3
+    /// (3.3.2), the two versions libmimalloc-sys 0.1.49 can build.
+    const MI_OPTION_PURGE_DELAY: c_int = 15;
+    /// The mimalloc major versions whose header was checked for that index (mimalloc keeps an
+    /// option's number across releases: retired options stay as `mi_option_deprecated_*`).
+    const MI_MAJOR_VERSIONS_CHECKED: [c_int; 2] = [2, 3];
+    /// `mi_version()` is major × 10,000 + minor × 100 + patch (`MI_MALLOC_VERSION`).
+    const MI_VERSION_MAJOR_UNIT: c_int = 10_000;
+    /// The environment variable mimalloc reads the option from at process start.
+    const PURGE_DELAY_ENV: &str = "MIMALLOC_PURGE_DELAY";
+
+    extern "C" {
+        fn mi_version() -> c_int;
+        fn mi_option_set(option: c_int, value: c_long);
+    }
+
+    /// Sets mimalloc's purge delay to `milliseconds`, unless the environment sets it (mimalloc
+    /// has then read it) or mimalloc is of a version whose option numbers were not checked.
+    /// Call first in `main`, before any thread exists.
+    pub(super) fn set_purge_delay(milliseconds: c_long) {
+        if std::env::var_os(PURGE_DELAY_ENV).is_some() {
+            return;
+        }
+        // SAFETY: both functions are part of the static mimalloc that libmimalloc-sys links
+        // (the global allocator), with these C signatures (`int mi_version(void)`, `void
+        // mi_option_set(mi_option_t, long)`; `mi_option_t` is a C enum, an `int`).
+        // `mi_version` only returns a constant. `mi_option_set` stores the value in mimalloc's
+        // option table, ignoring an index outside it; the index is the purge delay's for the
+        // versions checked, and any other version is left alone. The purge delay is read
+        // whenever mimalloc frees pages (`mi_option_get`, not cached at start), so a value set
+        // now applies from now on. The store is not atomic (mimalloc: "not thread safe"): the
+        // only call is the first statement of `main`, before the node starts any thread, so no
+        // other thread can read the option while it is written.
+        #[allow(unsafe_code)]
+        unsafe {
+            if MI_MAJOR_VERSIONS_CHECKED.contains(&(mi_version() / MI_VERSION_MAJOR_UNIT)) {
+                mi_option_set(MI_OPTION_PURGE_DELAY, milliseconds);
+            }
         }
     }
 }

@@ -85,11 +85,8 @@ const TREE_GOVERNANCE: &str = "governance";
 const TREE_REVOKED: &str = "revoked";
 const TREE_REVOKED_INDEX: &str = "revoked_index";
 /// sled's page cache: the bound on the store's memory, whatever the number of records (sled's
-/// default is 1 GiB; a node syncing a million records stays within this instead). sled counts
-/// its pages' serialized size, so the heap they take is more: at 256 MiB a fresh node syncing
-/// 1,000,000 records peaked at ~710 MiB under mimalloc, at 160 MiB at ~600 MiB with the sync
-/// as fast (BENCHMARKS.md, "Memory under mimalloc").
-pub const STORE_CACHE_BYTES: u64 = 160 * 1024 * 1024;
+/// default is 1 GiB; a node syncing a million records stays within this instead).
+pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 /// Most records waiting for a predecessor; more are dropped (range sync fetches them later).
 pub const PENDING_RECORDS_MAX: u64 = 10_000;
 /// Most bytes of records waiting for a predecessor.

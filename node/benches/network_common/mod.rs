@@ -73,7 +73,15 @@ pub fn write_files(dir: &Path, genesis: &Genesis, index: usize) -> (PathBuf, Pat
         format!("{}\n", hex::encode(node_key(index).to_bytes())),
     )
     .expect("key");
+    owner_only(&key);
+    owner_only(&node);
     (genesis_path, key, node)
+}
+
+/// Makes a key file readable by its owner only (the node refuses others' access).
+pub fn owner_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
 }
 
 /// A node process, killed when dropped.
@@ -92,6 +100,15 @@ impl Drop for NodeProcess {
     }
 }
 
+/// The `aidledger-node` binary the benches start: `AIDLEDGER_BENCH_NODE` if set (to compare
+/// two builds with the same bench binary, runs alternating), else the one cargo built.
+pub fn node_binary() -> PathBuf {
+    std::env::var_os("AIDLEDGER_BENCH_NODE").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_aidledger-node")),
+        PathBuf::from,
+    )
+}
+
 /// Starts the node of member `index` in `root/node{index}` and waits for it.
 pub fn start_node(
     root: &Path,
@@ -101,7 +118,7 @@ pub fn start_node(
 ) -> NodeProcess {
     let (genesis_path, key, node) = write_files(root, genesis, index);
     let data_dir = root.join(format!("node{index}"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_aidledger-node"));
+    let mut command = Command::new(node_binary());
     command
         .arg("--data-dir")
         .arg(&data_dir)
