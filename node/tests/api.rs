@@ -15,7 +15,7 @@ use serde_json::Value;
 /// Submits `body`, expects a 400 naming `problem`, and checks that nothing was stored.
 #[track_caller]
 fn assert_refused(node: &TestNode, bytes: Vec<u8>, problem: &str) {
-    let before = node.status();
+    let before = node.store_status();
     let (status, json) = node.submit_raw(bytes);
     assert_eq!(status, 400, "{json}");
     let message = json["error"].as_str().unwrap();
@@ -23,7 +23,11 @@ fn assert_refused(node: &TestNode, bytes: Vec<u8>, problem: &str) {
         message.contains(problem),
         "error {message:?} should name {problem:?}"
     );
-    assert_eq!(node.status(), before, "a refused submit changed the store");
+    assert_eq!(
+        node.store_status(),
+        before,
+        "a refused submit changed the store"
+    );
 }
 
 #[test]

@@ -462,14 +462,18 @@ fn the_policy_refuses_governance_bodies_that_cannot_count() {
         })
     };
     let refused = |node: &TestNode, body: &Body, problem: &str| {
-        let before = node.status();
+        let before = node.store_status();
         let (status, message) = post(node, body);
         assert_eq!(status, 400, "{message}");
         assert!(
             message.contains(problem),
             "{message:?} should name {problem:?}"
         );
-        assert_eq!(node.status(), before, "a refused body changed the store");
+        assert_eq!(
+            node.store_status(),
+            before,
+            "a refused body changed the store"
+        );
     };
     refused(&auditor, &add(RecordId::ZERO, AUDITOR), "is not an admin");
     refused(

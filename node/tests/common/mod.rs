@@ -283,6 +283,16 @@ impl TestNode {
             .unwrap()
     }
 
+    /// `/v1/status` without what changes whatever the node does (the disk's free space, which
+    /// other programs change): what a refused request must leave as it was.
+    pub fn store_status(&self) -> serde_json::Value {
+        let mut status = self.status();
+        if let Some(fields) = status.as_object_mut() {
+            fields.remove("disk");
+        }
+        status
+    }
+
     pub fn public_get(&self, path: &str) -> reqwest::blocking::Response {
         self.http
             .get(format!("{}{path}", self.node().public_url()))
