@@ -30,9 +30,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// that became free stay resident before they go back to the OS. mimalloc v3 (libmimalloc-sys
 /// 0.1.49 builds 3.3.2) waits 1,000 ms by default; sled frees and allocates at such a rate (a
 /// node version per write, its page cache evicting) that what was freed in the last second
-/// stayed resident: ~90 MiB of a fresh node's peak (~800 → ~710 MiB) while it synced 1,000,000
-/// records. 10 ms is v2's default: it returned as much as 0 did, and 0 (a `madvise` at every
-/// free of a span) made that sync slower (BENCHMARKS.md, "Memory under mimalloc", has the runs).
+/// stayed resident: ~85 MiB of a fresh node's peak (~800 → ~715 MiB) while it synced 1,000,000
+/// records. 10 ms is v2's default: it returned as much as 0 did, 100 ms hardly any; 0 (a
+/// `madvise` at every free of a span) made that sync much slower, 10 ms ~10 % slower in
+/// neighbouring runs on a busy machine (BENCHMARKS.md, "Memory under mimalloc", has the runs;
+/// `MIMALLOC_PURGE_DELAY=1000` restores mimalloc's default).
 const MIMALLOC_PURGE_DELAY_MS: std::os::raw::c_long = 10;
 
 /// Exit code when the node could not start: bad configuration, an unusable data directory, an
