@@ -149,3 +149,27 @@ fn node_refuses_a_key_that_is_not_the_organisations() {
         .assert_stderr_nonempty()
         .assert_mentions_any(&["key"]);
 }
+
+/// A libp2p listen port that another program holds is refused at start with words an operator
+/// acts on (issue 17), not libp2p's nested rendering of the OS error.
+#[test]
+fn a_p2p_port_in_use_is_named_at_start() {
+    let mut network = Network::start("p2p-port-in-use");
+    network.node.terminate();
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("hold a port");
+    let port = holder.local_addr().expect("its address").port();
+    let refused = NodeProcess::run_expecting_refusal(
+        &network.data_dir(),
+        ["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")],
+    );
+    let refused = refused.assert_exit(2).assert_no_panic();
+    let stderr = refused.stderr();
+    assert!(
+        stderr.contains("already in use")
+            && stderr.contains("choose another port with --listen")
+            && stderr.contains(&port.to_string())
+            && !stderr.contains("kind:"),
+        "{stderr}"
+    );
+    drop(holder);
+}

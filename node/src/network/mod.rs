@@ -150,10 +150,7 @@ pub async fn start(
     for addr in &config.listen {
         let id = swarm
             .listen_on(addr.clone())
-            .map_err(|error| NetworkError::Listen {
-                addr: addr.clone(),
-                detail: error.to_string(),
-            })?;
+            .map_err(|error| listen_error(addr.clone(), format!("{error:?}")))?;
         listeners.insert(id);
     }
     let listen = wait_for_listeners(&mut swarm, listeners).await?;
@@ -184,6 +181,25 @@ pub async fn start(
     })
 }
 
+/// A listen address that could not be used, in words an operator acts on: libp2p reports a
+/// port in use as a nested debug rendering of the OS error.
+fn listen_error(addr: Multiaddr, detail: String) -> NetworkError {
+    let in_use = [
+        "AddrInUse",
+        "Address already in use",
+        "Address in use",
+        "os error 98",
+    ]
+    .iter()
+    .any(|sign| detail.contains(sign));
+    let detail = if in_use {
+        "the address is already in use (another node, or another program; choose another port with --listen)".to_owned()
+    } else {
+        detail
+    };
+    NetworkError::Listen { addr, detail }
+}
+
 /// Drives the swarm until every listener reported an address.
 async fn wait_for_listeners(
     swarm: &mut libp2p::Swarm<behaviour::Behaviour>,
@@ -204,10 +220,10 @@ async fn wait_for_listeners(
             Ok(SwarmEvent::ListenerClosed {
                 addresses, reason, ..
             }) => {
-                return Err(NetworkError::Listen {
-                    addr: addresses.first().cloned().unwrap_or(Multiaddr::empty()),
-                    detail: format!("{reason:?}"),
-                })
+                return Err(listen_error(
+                    addresses.first().cloned().unwrap_or(Multiaddr::empty()),
+                    format!("{reason:?}"),
+                ))
             }
             Ok(_) => {}
             Err(_) => {
