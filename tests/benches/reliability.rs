@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use aidledger_spec::record::Statement;
 use aidledger_spec::{codec, Body};
-use aidledger_tests::network::free_port;
+use aidledger_tests::network::{first_start_args, free_port};
 use aidledger_tests::{
     bin_dir, path_str, test_seed, Cli, Endpoints, Rng, TestDir, DONOR, IMPLEMENTER,
 };
@@ -178,6 +178,19 @@ fn make_network(dir: &TestDir, cli: &Cli) -> PathBuf {
     genesis
 }
 
+/// A network in a new test directory with the donor's node (the writer) and the implementer's
+/// (its peer), each bootstrapping to the other; neither started.
+fn writer_and_peer(name: &str) -> (TestDir, Cli, Node, Node) {
+    let dir = TestDir::new(name);
+    let cli = Cli::new(dir.path());
+    let genesis = make_network(&dir, &cli);
+    let mut writer = Node::new(&dir, &genesis, DONOR, dir.join("nodes/writer"));
+    let mut peer = Node::new(&dir, &genesis, IMPLEMENTER, dir.join("nodes/peer"));
+    writer.bootstrap(&peer);
+    peer.bootstrap(&writer);
+    (dir, cli, writer, peer)
+}
+
 /// An `aidledger-node` process: the first start gets the full arguments, later starts only
 /// `--data-dir` (the saved config keeps `--listen` and `--bootstrap`; a rotated key lives in the
 /// data directory). Killed when dropped.
@@ -196,18 +209,7 @@ struct Node {
 impl Node {
     fn new(dir: &TestDir, genesis: &Path, org: &str, data_dir: PathBuf) -> Node {
         let p2p_port = free_port();
-        let first_args = vec![
-            "--genesis".into(),
-            path_str(genesis).into(),
-            "--org".into(),
-            org.into(),
-            "--key".into(),
-            path_str(&dir.join(format!("keys/{org}.key"))).into(),
-            "--node-key".into(),
-            path_str(&dir.join(format!("keys/{org}.node.key"))).into(),
-            "--listen".into(),
-            format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
-        ];
+        let first_args = first_start_args(dir, genesis, org, p2p_port);
         let logs = dir.join("logs");
         fs::create_dir_all(&logs).expect("create logs/");
         Node {
@@ -598,13 +600,7 @@ fn kill_rounds(report: &mut Report, rounds: u64, clients: usize, seed: u64) {
     println!(
         "\n== kill -9 under load: {rounds} rounds, {clients} clients (1 of them: 1 MiB statements and key rotations) =="
     );
-    let dir = TestDir::new("reliability-kill");
-    let cli = Cli::new(dir.path());
-    let genesis = make_network(&dir, &cli);
-    let mut writer = Node::new(&dir, &genesis, DONOR, dir.join("nodes/writer"));
-    let mut peer = Node::new(&dir, &genesis, IMPLEMENTER, dir.join("nodes/peer"));
-    writer.bootstrap(&peer);
-    peer.bootstrap(&writer);
+    let (_dir, cli, mut writer, mut peer) = writer_and_peer("reliability-kill");
     peer.start();
     let load = Arc::new(Load::default());
     let threads: Vec<_> = (0..clients)
@@ -1062,13 +1058,7 @@ fn disk_full(report: &mut Report, size_mib: u64, tmpfs_only: bool) {
 
 fn paused_peer(report: &mut Report, pause: Duration) {
     println!("\n== catch-up after a pause of {pause:?} ==");
-    let dir = TestDir::new("reliability-pause");
-    let cli = Cli::new(dir.path());
-    let genesis = make_network(&dir, &cli);
-    let mut writer = Node::new(&dir, &genesis, DONOR, dir.join("nodes/writer"));
-    let mut peer = Node::new(&dir, &genesis, IMPLEMENTER, dir.join("nodes/peer"));
-    writer.bootstrap(&peer);
-    peer.bootstrap(&writer);
+    let (_dir, _cli, mut writer, mut peer) = writer_and_peer("reliability-pause");
     writer.start();
     peer.start();
     let stop = Arc::new(AtomicBool::new(false));

@@ -570,7 +570,9 @@ impl Mesh {
     }
 }
 
-fn first_start_args(dir: &TestDir, genesis: &Path, org: &str, port: u16) -> Vec<String> {
+/// The first start's arguments of `org`'s node in a test directory laid out as [`Mesh`] lays it
+/// out (`keys/ORG.key`, `keys/ORG.node.key`), listening for peers on `port`.
+pub fn first_start_args(dir: &TestDir, genesis: &Path, org: &str, port: u16) -> Vec<String> {
     vec![
         "--genesis".into(),
         path_str(genesis).into(),

@@ -63,6 +63,20 @@ fn post_reports(mesh: &Mesh, numbers: std::ops::Range<usize>) {
     mesh.wait_converged(&[0, 1, 2]);
 }
 
+/// After two more heads exchanges (one a second), no node knows of a fork.
+fn assert_no_fork_anywhere(mesh: &Mesh) {
+    std::thread::sleep(Duration::from_secs(2));
+    for node in &mesh.nodes {
+        let status = node.status().expect("status");
+        assert_eq!(
+            status["forks"],
+            serde_json::json!([]),
+            "{}: {status}",
+            node.org
+        );
+    }
+}
+
 #[test]
 fn a_record_lost_before_its_fsync_is_never_served_so_the_restart_makes_no_fork() {
     let mut mesh = mesh_with_donor_records("recovery_no_fork", 3);
@@ -136,17 +150,7 @@ fn a_record_lost_before_its_fsync_is_never_served_so_the_restart_makes_no_fork()
             || donor_head(&node.heads()) == Some((3, new_id.clone())),
         );
     }
-    // Two more heads exchanges, then no node may know of a fork.
-    std::thread::sleep(Duration::from_secs(2));
-    for node in &mesh.nodes {
-        let status = node.status().expect("status");
-        assert_eq!(
-            status["forks"],
-            serde_json::json!([]),
-            "{}: {status}",
-            node.org
-        );
-    }
+    assert_no_fork_anywhere(&mesh);
 }
 
 #[test]
@@ -181,14 +185,5 @@ fn a_node_restored_from_an_old_backup_fetches_its_own_records_before_signing_aga
         answer["seq"], 4,
         "signed after the fetched records, not over them: {answer}"
     );
-    std::thread::sleep(Duration::from_secs(2));
-    for node in &mesh.nodes {
-        let status = node.status().expect("status");
-        assert_eq!(
-            status["forks"],
-            serde_json::json!([]),
-            "{}: {status}",
-            node.org
-        );
-    }
+    assert_no_fork_anywhere(&mesh);
 }
