@@ -402,7 +402,9 @@ impl Writer {
         self.gate.check(local)
     }
 
-    fn check_gate(&self) -> Result<(), SubmitError> {
+    /// Whether a new record of this chain may be signed now: room on the disk, and no member
+    /// peer holding more of the chain.
+    fn check_may_sign(&self) -> Result<(), SubmitError> {
         self.check_disk()?;
         self.signing_paused().map_err(SubmitError::SigningPaused)
     }
@@ -458,7 +460,7 @@ impl Writer {
         body: Body,
         body_size_bytes: usize,
     ) -> Result<Committed, SubmitError> {
-        self.check_gate()?;
+        self.check_may_sign()?;
         let (reply, answer) = oneshot::channel();
         let message = Message::Submit(Box::new(Submission {
             body,
@@ -477,7 +479,7 @@ impl Writer {
     /// (the old one kept as `org.key.<hex>`), and a key rotation record signed by the old key
     /// is appended; records after it are signed by the new key. Waits until it is durable.
     pub async fn rotate_key(&self) -> Result<Committed, SubmitError> {
-        self.check_gate()?;
+        self.check_may_sign()?;
         let (reply, answer) = oneshot::channel();
         self.sender
             .try_send(Message::Rotate(reply))

@@ -98,23 +98,25 @@ impl Store {
     /// The head of `author`'s chain as far as it is durable: the records a peer may be served.
     /// `None` until a first fsync covered the chain (a node's open makes one).
     pub fn durable_head(&self, author: &str) -> Result<Option<Head>, StoreError> {
-        let (Some(durable), Some(current)) = (self.durable_heads.get(author), self.head(author)?)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(if current.seq <= durable.seq {
+        Ok(self.durable_part(author, self.head(author)?))
+    }
+
+    /// The lower of `author`'s `current` head and the head the last fsync covered.
+    fn durable_part(&self, author: &str, current: Option<Head>) -> Option<Head> {
+        let (durable, current) = (self.durable_heads.get(author)?, current?);
+        Some(if current.seq <= durable.seq {
             current
         } else {
             durable
-        }))
+        })
     }
 
     /// Every chain's durable seq now: the seq of [`Store::durable_head`] by author.
     pub(super) fn durable_seqs(&self) -> Result<HashMap<String, u64>, StoreError> {
         let mut seqs = HashMap::new();
         for head in self.heads() {
-            let (author, _) = head?;
-            if let Some(durable) = self.durable_head(&author)? {
+            let (author, head) = head?;
+            if let Some(durable) = self.durable_part(&author, Some(head)) {
                 seqs.insert(author, durable.seq);
             }
         }
@@ -236,10 +238,7 @@ impl Store {
         }
         let new_head = match from_seq.checked_sub(1) {
             Some(seq) => {
-                let bytes = self
-                    .records
-                    .get(chain_key(author, seq).unwrap_or_default())?;
-                let bytes = bytes.ok_or_else(|| {
+                let bytes = self.record_at(author, seq)?.ok_or_else(|| {
                     StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
                 })?;
                 let id = aidledger_spec::signed::record_id_of_bytes(&bytes)
