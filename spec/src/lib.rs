@@ -21,6 +21,7 @@ pub mod limits;
 pub mod record;
 pub mod signature;
 pub mod signed;
+pub mod sortkey;
 pub mod text;
 pub mod verify;
 
