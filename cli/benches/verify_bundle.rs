@@ -61,13 +61,7 @@ fn main() {
 
 /// The largest resident set of any child process so far, in MiB (Linux reports KiB).
 fn peak_child_rss_mib() -> f64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass and reads nothing else.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage
-    };
-    usage.ru_maxrss as f64 / 1024.0
+    aidledger_os::peak_child_rss_kib().unwrap_or(0) as f64 / 1024.0
 }
 
 fn key(index: usize) -> SigningKey {

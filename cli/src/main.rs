@@ -19,7 +19,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    end_quietly_on_closed_pipe();
+    aidledger_os::end_quietly_on_closed_pipe();
     let cli = commands::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
@@ -27,18 +27,6 @@ fn main() -> ExitCode {
             eprintln!("error: {}", describe_error(&error));
             ExitCode::from(exit_code_of(&error))
         }
-    }
-}
-
-/// Rust ignores SIGPIPE, so a write to a closed pipe (`aidledger status --json | head -1`)
-/// fails, and `println!` panics with "Broken pipe". A command line tool should end quietly
-/// instead, as `cat` does: the default action of SIGPIPE ends the process without a message.
-fn end_quietly_on_closed_pipe() {
-    // SAFETY: `signal` with SIG_DFL installs no handler and touches no Rust state; it runs
-    // first in `main`, before any thread is started.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -11,6 +11,7 @@
 use std::io;
 use std::sync::OnceLock;
 
+use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -115,36 +116,28 @@ pub fn raise_open_files_limit() -> io::Result<OpenFiles> {
     if let Some(done) = OPEN_FILES.get() {
         return Ok(*done);
     }
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes a plain struct we own; RLIMIT_NOFILE is a valid resource.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let soft_at_start = limit.rlim_cur;
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: limit.rlim_max,
-            rlim_max: limit.rlim_max,
+    let limit = getrlimit(Resource::Nofile);
+    // Linux always has both bounds; `None` (unlimited) counts as the largest value.
+    let bound = |value: Option<u64>| value.unwrap_or(u64::MAX);
+    let (soft_at_start, hard) = (bound(limit.current), bound(limit.maximum));
+    let mut soft = soft_at_start;
+    if soft < hard {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
         };
-        // SAFETY: setrlimit reads a plain struct we own; raising the soft limit up to the hard
-        // one needs no privilege.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        } else {
-            eprintln!(
-                "aidledger-node: cannot raise the open-files limit from {soft_at_start} to {}: {}",
-                limit.rlim_max,
-                io::Error::last_os_error()
-            );
+        // Raising the soft limit up to the hard one needs no privilege.
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => soft = hard,
+            Err(error) => eprintln!(
+                "aidledger-node: cannot raise the open-files limit from {soft_at_start} to {hard}: {error}"
+            ),
         }
     }
     let found = OpenFiles {
         soft_at_start,
-        soft: limit.rlim_cur,
-        hard: limit.rlim_max,
+        soft,
+        hard,
         needed: open_files_needed(),
     };
     if found.soft < found.needed {

@@ -45,7 +45,7 @@ const EXIT_STORAGE: u8 = 1;
 /// The data directory's own settings file (docs/INTERFACES.md).
 const SAVED_CONFIG_FILE: &str = "config.json";
 /// The process umask: every file and directory the node (and sled) creates is its user's only.
-const UMASK: libc::mode_t = 0o077;
+const UMASK: rustix::fs::Mode = rustix::fs::Mode::from_bits_truncate(0o077);
 
 /// Most bytes of a config file.
 const CONFIG_SIZE_BYTES_MAX: u64 = 1024 * 1024;
@@ -244,13 +244,9 @@ fn read_config(path: &Path) -> anyhow::Result<ConfigFile> {
 }
 
 fn main() -> ExitCode {
-    allocator::set_purge_delay(MIMALLOC_PURGE_DELAY_MS);
-    // SAFETY: umask only sets the process' file mode creation mask; it cannot fail and touches
-    // no memory. Set before any thread exists, so every file is created under it.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::umask(UMASK);
-    }
+    aidledger_os::allocator::set_purge_delay(MIMALLOC_PURGE_DELAY_MS);
+    // Set before any thread exists, so every file is created under it.
+    rustix::process::umask(UMASK);
     // clap exits with 2 on bad arguments, as the contract wants.
     let args = Args::parse();
     let runtime = match aidledger_node::node::runtime() {
@@ -371,53 +367,6 @@ impl Signals {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",
-        }
-    }
-}
-
-/// The one mimalloc option the node sets, through mimalloc's C API (the `mimalloc` crate wraps
-/// only the allocator; its `extended` feature would add a dependency for two declarations).
-mod allocator {
-    use std::os::raw::{c_int, c_long};
-
-    /// `mi_option_purge_delay` in `mi_option_t` of mimalloc.h: 15 in both v2 (2.3.2) and v3
-    /// (3.3.2), the two versions libmimalloc-sys 0.1.49 can build.
-    const MI_OPTION_PURGE_DELAY: c_int = 15;
-    /// The mimalloc major versions whose header was checked for that index (mimalloc keeps an
-    /// option's number across releases: retired options stay as `mi_option_deprecated_*`).
-    const MI_MAJOR_VERSIONS_CHECKED: [c_int; 2] = [2, 3];
-    /// `mi_version()` is major × 10,000 + minor × 100 + patch (`MI_MALLOC_VERSION`).
-    const MI_VERSION_MAJOR_UNIT: c_int = 10_000;
-    /// The environment variable mimalloc reads the option from at process start.
-    const PURGE_DELAY_ENV: &str = "MIMALLOC_PURGE_DELAY";
-
-    extern "C" {
-        fn mi_version() -> c_int;
-        fn mi_option_set(option: c_int, value: c_long);
-    }
-
-    /// Sets mimalloc's purge delay to `milliseconds`, unless the environment sets it (mimalloc
-    /// has then read it) or mimalloc is of a version whose option numbers were not checked.
-    /// Call first in `main`, before any thread exists.
-    pub(super) fn set_purge_delay(milliseconds: c_long) {
-        if std::env::var_os(PURGE_DELAY_ENV).is_some() {
-            return;
-        }
-        // SAFETY: both functions are part of the static mimalloc that libmimalloc-sys links
-        // (the global allocator), with these C signatures (`int mi_version(void)`, `void
-        // mi_option_set(mi_option_t, long)`; `mi_option_t` is a C enum, an `int`).
-        // `mi_version` only returns a constant. `mi_option_set` stores the value in mimalloc's
-        // option table, ignoring an index outside it; the index is the purge delay's for the
-        // versions checked, and any other version is left alone. The purge delay is read
-        // whenever mimalloc frees pages (`mi_option_get`, not cached at start), so a value set
-        // now applies from now on. The store is not atomic (mimalloc: "not thread safe"): the
-        // only call is the first statement of `main`, before the node starts any thread, so no
-        // other thread can read the option while it is written.
-        #[allow(unsafe_code)]
-        unsafe {
-            if MI_MAJOR_VERSIONS_CHECKED.contains(&(mi_version() / MI_VERSION_MAJOR_UNIT)) {
-                mi_option_set(MI_OPTION_PURGE_DELAY, milliseconds);
-            }
         }
     }
 }

@@ -18,16 +18,17 @@ const SOFT_OPEN_FILES: u64 = 256;
 const BLOB_TEXT_BYTES: usize = 512 * 1024;
 
 fn lower_open_files_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let lowered = Rlimit {
+        current: Some(
+            limit
+                .maximum
+                .map_or(SOFT_OPEN_FILES, |hard| SOFT_OPEN_FILES.min(hard)),
+        ),
+        maximum: limit.maximum,
     };
-    // SAFETY: getrlimit and setrlimit read and write a plain struct owned here.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        limit.rlim_cur = SOFT_OPEN_FILES.min(limit.rlim_max);
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-    }
+    setrlimit(Resource::Nofile, lowered).unwrap();
 }
 
 /// Opens `/dev/null` until the process has no descriptor left.

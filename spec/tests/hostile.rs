@@ -11,8 +11,6 @@ mod signature_edges;
 #[path = "support/vector_set.rs"]
 mod vector_set;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::OnceLock;
 
 use aidledger_spec::bundle::{BundleItem, BundleReader, BundleWriter, EquivocationProof};
@@ -25,49 +23,13 @@ use aidledger_spec::text::Date;
 use aidledger_spec::{Body, Digest, Genesis, Rejection, SignedRecord, Verifier};
 use proptest::prelude::*;
 
-// ---------------------------------------------------------------------------------------------
-// An allocator that remembers, per thread, the largest allocation asked for, so a test can show
-// that a hostile length prefix was refused before any buffer of that length was allocated.
-
-struct LargestAllocation;
-
-thread_local! {
-    static LARGEST_BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the only addition is a
-// thread-local `Cell<usize>` update, which neither allocates nor unwinds.
-unsafe impl GlobalAlloc for LargestAllocation {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LARGEST_BYTES.with(|largest| largest.set(largest.get().max(layout.size())));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LARGEST_BYTES.with(|largest| largest.set(largest.get().max(layout.size())));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LARGEST_BYTES.with(|largest| largest.set(largest.get().max(new_size)));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+// The largest allocation per thread (aidledger-os holds the allocator, the workspace's only unsafe
+// code), so a test can show that a hostile length prefix was refused before any buffer of that
+// length was allocated.
+use aidledger_os::measure::{largest_allocation, LargestAllocation};
 
 #[global_allocator]
 static ALLOCATOR: LargestAllocation = LargestAllocation;
-
-/// Runs `f` and returns its result with the largest allocation it made on this thread.
-fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    LARGEST_BYTES.with(|largest| largest.set(0));
-    let result = f();
-    (result, LARGEST_BYTES.with(Cell::get))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Shared inputs, built once.
