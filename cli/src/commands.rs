@@ -883,9 +883,9 @@ fn fetch_verified(target: &SubmitTarget, id: RecordId) -> Result<aidledger_spec:
 fn verify_governed(
     verifier: &Verifier,
     bytes: Vec<u8>,
-) -> Result<(aidledger_spec::VerifiedRecord, Option<Rejection>), Box<RejectedRecord>> {
+) -> Result<(aidledger_spec::RuleCheckedRecord, Option<Rejection>), Box<RejectedRecord>> {
     match verifier.verify(bytes.clone()) {
-        Ok(record) => Ok((record, None)),
+        Ok(record) => Ok((record.into_rule_checked(), None)),
         Err(rejected) if rejected.reason.is_revocation() => {
             let record = verifier.verify_record_rules(bytes)?;
             Ok((record, Some(rejected.reason)))

@@ -2,7 +2,7 @@
 
 use aidledger_spec::governance::Change;
 use aidledger_spec::record::{transaction_type_name, Replacement, Transaction};
-use aidledger_spec::verify::VerifiedRecord;
+use aidledger_spec::verify::RuleCheckedRecord;
 use aidledger_spec::Body;
 use serde_json::{json, Value};
 
@@ -75,7 +75,7 @@ fn transaction_summary(tx: &Transaction) -> String {
 }
 
 /// The record's header and body as JSON; amounts stay exact strings.
-pub fn record_json(record: &VerifiedRecord) -> Value {
+pub fn record_json(record: &RuleCheckedRecord) -> Value {
     let header = record.header();
     json!({
         "id": record.id(),
@@ -131,7 +131,7 @@ fn transaction_json(tx: &Transaction) -> Value {
 }
 
 /// The record as indented text lines for `show`.
-pub fn record_text(record: &VerifiedRecord, author_name: &str) -> String {
+pub fn record_text(record: &RuleCheckedRecord, author_name: &str) -> String {
     let header = record.header();
     let mut out = format!(
         "record    {}\nkind      {}\nauthor    {} ({author_name})\nseq       {}\nprev      {}\ntimestamp {} ms\nkey       {}\nsignature valid (ed25519 over the record id, FORMAT.md 7.1)\n",

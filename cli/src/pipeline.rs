@@ -14,7 +14,9 @@ use aidledger_spec::chain::{ChainVerifier, Report};
 use aidledger_spec::governance::{self, Derivation, GovernanceRecord};
 use aidledger_spec::limits::GOVERNANCE_RECORDS_MAX;
 use aidledger_spec::signed::peek_body_kind;
-use aidledger_spec::verify::{RecordVerdict, RejectedRecord, Rejection, VerifiedRecord, Verifier};
+use aidledger_spec::verify::{
+    RecordVerdict, RejectedRecord, Rejection, RuleCheckedRecord, VerifiedRecord, Verifier,
+};
 use aidledger_spec::BodyKind;
 
 /// Records read before their signatures are verified together.
@@ -102,7 +104,7 @@ pub fn verify_items<E>(
 /// signed twice (FORMAT.md §12), so its revoked record is listed with the revoked ones.
 fn revoked_side(verifier: &Verifier, proof: &EquivocationProof) -> Option<RejectedRecord> {
     let sides = [&proof.first, &proof.second];
-    let verified: Vec<VerifiedRecord> = sides
+    let verified: Vec<RuleCheckedRecord> = sides
         .iter()
         .map(|bytes| verifier.verify_record_rules((*bytes).clone()).ok())
         .collect::<Option<_>>()?;
@@ -129,7 +131,7 @@ struct GovernanceIntake<'a> {
     derived: Option<Verifier>,
     records: Vec<GovernanceRecord>,
     /// Governance records that passed the record rules, waiting for the authority.
-    held: Vec<VerifiedRecord>,
+    held: Vec<RuleCheckedRecord>,
     ordinary_seen: u64,
     out_of_order_reported: bool,
     too_many_reported: bool,

@@ -4,7 +4,7 @@
 use aidledger_spec::chain::{ChainReport, Report};
 use aidledger_spec::governance::Derivation;
 use aidledger_spec::record::TreatyText;
-use aidledger_spec::verify::{VerifiedRecord, Verifier};
+use aidledger_spec::verify::{RuleCheckedRecord, VerifiedRecord, Verifier};
 use aidledger_spec::{Body, NetworkId, RecordId, Rejection};
 use serde_json::{json, Value};
 
@@ -18,8 +18,9 @@ use crate::source::{Source, SourceError};
 pub struct Provenance {
     /// The network, whether it was pinned, and whether the source as a whole verified.
     pub standing: Standing,
-    /// The record (verified), if the source has a valid record with that id.
-    pub record: Option<VerifiedRecord>,
+    /// The record, if the source has a valid record with that id: authorised, or (when it was
+    /// revoked, see `revoked`) by the record rules alone.
+    pub record: Option<RuleCheckedRecord>,
     /// The chain report of the record's author.
     pub chain: Option<ChainReport>,
     /// Problems anywhere in the author's chain at or before the record's seq.
@@ -82,7 +83,7 @@ pub fn trace(
     })?;
     let mut found = Provenance {
         standing: checked.standing.clone(),
-        record: collected.record,
+        record: collected.record.map(VerifiedRecord::into_rule_checked),
         chain: None,
         chain_problems_before: Vec::new(),
         acknowledged_by: collected.acknowledged_by,
@@ -163,7 +164,7 @@ fn find_revoked(
 }
 
 /// What became of a governance record.
-fn governance_note(record: &VerifiedRecord, derivation: &Derivation) -> Option<String> {
+fn governance_note(record: &RuleCheckedRecord, derivation: &Derivation) -> Option<String> {
     let state_of = |id: RecordId| {
         derivation
             .proposals
@@ -260,7 +261,7 @@ fn problems_up_to(report: &Report, author: &str, seq: u64) -> Vec<String> {
         .collect()
 }
 
-fn treaty_of(record: &VerifiedRecord) -> Option<&TreatyText> {
+fn treaty_of(record: &RuleCheckedRecord) -> Option<&TreatyText> {
     match record.body() {
         Body::TreatyText(treaty) => Some(treaty),
         _ => None,
@@ -432,7 +433,7 @@ pub fn provenance_json(found: &Provenance) -> Value {
     let list = |records: &[VerifiedRecord]| {
         records
             .iter()
-            .map(describe::record_json)
+            .map(|record| describe::record_json(record))
             .collect::<Vec<_>>()
     };
     let actions = found.record.as_ref().and_then(treaty_of).map(|treaty| {
@@ -447,7 +448,7 @@ pub fn provenance_json(found: &Provenance) -> Value {
         "author_name": found.author_name,
         "chain": found.chain,
         "chain_problems_before": found.chain_problems_before,
-        "refers_to": found.refers_to.as_ref().map(describe::record_json),
+        "refers_to": found.refers_to.as_ref().map(|record| describe::record_json(record)),
         "acknowledged_by": list(&found.acknowledged_by),
         "corrected_by": list(&found.corrected_by),
         "ignored_foreign_corrections": list(&found.foreign_corrections),

@@ -57,7 +57,9 @@ use std::time::{Duration, Instant};
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::genesis::GenesisError;
 use aidledger_spec::signed::SignedRecord;
-use aidledger_spec::{codec, BodyKind, Genesis, NetworkId, RecordId, Rejection, VerifiedRecord};
+use aidledger_spec::{
+    codec, BodyKind, Genesis, NetworkId, RecordId, Rejection, RuleCheckedRecord, VerifiedRecord,
+};
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
@@ -636,7 +638,7 @@ impl Store {
     /// it (in a chain or as revoked). Durable after [`Store::make_durable`].
     pub fn hold_revoked(
         &self,
-        record: &VerifiedRecord,
+        record: &RuleCheckedRecord,
         reason: &Rejection,
     ) -> Result<bool, StoreError> {
         let id = record.id();
@@ -897,11 +899,12 @@ impl Store {
     }
 
     /// Stores an equivocation proof (two records of one author at one seq, as
-    /// `Verifier::verify_equivocation` returns them). Durable after [`Store::make_durable`].
+    /// `Verifier::verify_equivocation` returns them; the record rules suffice, since a proof
+    /// shows that the key signed both, whatever the governance now says of it). Durable after [`Store::make_durable`].
     pub fn add_proof(
         &self,
-        first: &VerifiedRecord,
-        second: &VerifiedRecord,
+        first: &RuleCheckedRecord,
+        second: &RuleCheckedRecord,
     ) -> Result<(), AppendError> {
         let header = first.header();
         let mut key = chain_key(&header.author, header.seq)
@@ -946,8 +949,8 @@ impl Store {
     /// Whether a proof of these two records (in either order) is stored.
     pub fn has_proof(
         &self,
-        first: &VerifiedRecord,
-        second: &VerifiedRecord,
+        first: &RuleCheckedRecord,
+        second: &RuleCheckedRecord,
     ) -> Result<bool, StoreError> {
         let header = first.header();
         let Some(prefix) = chain_key(&header.author, header.seq) else {

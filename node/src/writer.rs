@@ -47,7 +47,9 @@ use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::governance::{Authority, KeyGrant, KeyRotation};
 use aidledger_spec::record::record_id_of_header_bytes;
 use aidledger_spec::signed::SignedRecord;
-use aidledger_spec::{Body, PublicKey, RecordDraft, RecordId, Rejection, VerifiedRecord, Verifier};
+use aidledger_spec::{
+    Body, PublicKey, RecordDraft, RecordId, Rejection, RuleCheckedRecord, VerifiedRecord, Verifier,
+};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -241,9 +243,9 @@ struct Submission {
     new_key: Option<PublicKey>,
 }
 
-/// Verified records and proofs from peers.
+/// Records (by the record rules) and proofs from peers.
 struct Ingest {
-    records: Vec<VerifiedRecord>,
+    records: Vec<RuleCheckedRecord>,
     proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
     reply: oneshot::Sender<Result<IngestOutcome, SubmitError>>,
 }
@@ -509,14 +511,17 @@ impl Writer {
         Ok(committed)
     }
 
-    /// Places verified records and equivocation proofs received from peers, serialized with
-    /// local appends, and waits until what was stored is durable. Waits for room in the queue
-    /// (back-pressure on the network) instead of refusing.
-    pub async fn ingest(
+    /// Places records and equivocation proofs received from peers, serialized with local
+    /// appends, and waits until what was stored is durable. Waits for room in the queue
+    /// (back-pressure on the network) instead of refusing. The records need only have passed
+    /// the record rules: the writer checks their authority itself, under the governance as it
+    /// stands when they are placed, and only what passes is appended.
+    pub async fn ingest<R: Into<RuleCheckedRecord>>(
         &self,
-        records: Vec<VerifiedRecord>,
+        records: Vec<R>,
         proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
     ) -> Result<IngestOutcome, SubmitError> {
+        let records = records.into_iter().map(Into::into).collect();
         // A peer's records wait while the disk is nearly full: range sync offers them again.
         self.check_disk()?;
         let (reply, answer) = oneshot::channel();
@@ -683,15 +688,16 @@ impl Signer {
 
     fn place_all(
         &mut self,
-        records: Vec<VerifiedRecord>,
+        records: Vec<RuleCheckedRecord>,
         proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
     ) -> Result<IngestOutcome, AppendError> {
         let mut outcome = IngestOutcome::default();
         for (first, second) in proofs {
-            self.store_proof(first, &second, &mut outcome)?;
+            self.store_proof(first.into_rule_checked(), &second, &mut outcome)?;
         }
         outcome.placements = vec![Placement::Unauthorized; records.len()];
-        let mut waiting: Vec<(usize, VerifiedRecord)> = records.into_iter().enumerate().collect();
+        let mut waiting: Vec<(usize, RuleCheckedRecord)> =
+            records.into_iter().enumerate().collect();
         // A batch may hold a governance record and records it authorises (a new member's, a
         // rotated key's): after governance records are stored, the refused ones are tried again.
         loop {
@@ -699,6 +705,7 @@ impl Signer {
             let mut batch = IngestBatch::default();
             let mut refused = Vec::new();
             for (index, record) in waiting {
+                // Authority again, under the governance as it stands now.
                 match view.verifier.check_authority(record.clone()) {
                     Ok(record) => {
                         outcome.placements[index] = self.place(record, &mut batch, &mut outcome)?;
@@ -757,7 +764,7 @@ impl Signer {
     /// yet (an unknown author, a key not yet valid) is not kept: sync fetches it again.
     fn hold_refused_governance(
         &self,
-        record: &VerifiedRecord,
+        record: &RuleCheckedRecord,
         reason: &Rejection,
     ) -> Result<bool, StoreError> {
         let final_refusal =
@@ -814,7 +821,7 @@ impl Signer {
                 Placement::Duplicate
             } else {
                 let existing = match in_batch {
-                    Some(existing) => existing,
+                    Some(existing) => existing.into_rule_checked(),
                     None => self.stored_record(&author, seq)?,
                 };
                 self.store_proof(existing, &record, outcome)?;
@@ -854,7 +861,9 @@ impl Signer {
                     continue;
                 };
                 match &extended {
-                    Some(first) => self.store_proof(first.clone(), &record, outcome)?,
+                    Some(first) => {
+                        self.store_proof(RuleCheckedRecord::clone(first), &record, outcome)?
+                    }
                     None if record.header().prev == next_prev => extended = Some(record),
                     None => outcome.detached.push((author.to_owned(), next_seq)),
                 }
@@ -869,8 +878,8 @@ impl Signer {
     /// Stores the proof of two records at one (author, seq) unless it is already stored.
     fn store_proof(
         &self,
-        first: VerifiedRecord,
-        second: &VerifiedRecord,
+        first: RuleCheckedRecord,
+        second: &RuleCheckedRecord,
         outcome: &mut IngestOutcome,
     ) -> Result<(), AppendError> {
         if self.store.has_proof(&first, second)? {
@@ -891,7 +900,7 @@ impl Signer {
 
     /// A record of the store, verified by the record rules (it was verified in full before it
     /// was stored, and records the governance invalidates have left the chain).
-    fn stored_record(&self, author: &str, seq: u64) -> Result<VerifiedRecord, AppendError> {
+    fn stored_record(&self, author: &str, seq: u64) -> Result<RuleCheckedRecord, AppendError> {
         let bytes = self.store.record_at(author, seq)?.ok_or_else(|| {
             StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
         })?;

@@ -14,14 +14,21 @@ use aidledger_spec::bundle::BundleItem;
 use aidledger_spec::governance::{Approval, Change, KeyGrant, Proposal};
 use aidledger_spec::signed::peek_body_kind;
 use aidledger_spec::{
-    sign_record, Body, BodyKind, PublicKey, RecordDraft, RecordId, VerifiedRecord, Verifier,
+    sign_record, Body, BodyKind, PublicKey, RecordDraft, RecordId, RuleCheckedRecord,
+    VerifiedRecord, Verifier,
 };
 use common::*;
 use ed25519_dalek::SigningKey;
 
 /// A record of `org` signed by `key`, checked by the record rules only (the writer applies
 /// the authority rules itself).
-fn signed_by(key: &SigningKey, org: &str, seq: u64, prev: RecordId, body: Body) -> VerifiedRecord {
+fn signed_by(
+    key: &SigningKey,
+    org: &str,
+    seq: u64,
+    prev: RecordId,
+    body: Body,
+) -> RuleCheckedRecord {
     let draft = RecordDraft {
         network_id: genesis().network_id(),
         author: org.into(),
@@ -68,7 +75,10 @@ impl Fixture {
         }
     }
 
-    fn ingest(&self, records: Vec<VerifiedRecord>) -> aidledger_node::writer::IngestOutcome {
+    fn ingest<R: Into<RuleCheckedRecord>>(
+        &self,
+        records: Vec<R>,
+    ) -> aidledger_node::writer::IngestOutcome {
         self.runtime
             .block_on(self.writer.ingest(records, Vec::new()))
             .unwrap()
@@ -236,7 +246,11 @@ fn refused_governance_records_are_kept_for_the_derivation_and_revoked_proofs_are
     let (first, second) = (fork_at("one"), fork_at("two"));
     let outcome = fixture
         .runtime
-        .block_on(fixture.writer.ingest(Vec::new(), vec![(first, second)]))
+        .block_on(
+            fixture
+                .writer
+                .ingest(Vec::<RuleCheckedRecord>::new(), vec![(first, second)]),
+        )
         .unwrap();
     assert_eq!(outcome.proofs.len(), 1, "{outcome:?}");
     assert_eq!(fixture.store.proof_count(), 1);

@@ -23,7 +23,7 @@ use crate::limits::{DESCRIPTION_BYTES_MAX, KEYS_PER_MEMBER_MAX, MEMBERS_MAX};
 use crate::record::Body;
 use crate::signature;
 use crate::text::{check_org_id, check_text, FieldError};
-use crate::verify::{Rejection, VerifiedRecord};
+use crate::verify::{Rejection, RuleCheckedRecord};
 
 /// Prefix of the message a new key signs to prove that its holder has it.
 pub const POSSESSION_DOMAIN: &str = "aidledger:key-possession:v1\n";
@@ -590,7 +590,7 @@ impl GovernanceRecord {
     }
 
     /// The governance content of a verified record, if it is one.
-    pub fn from_verified(record: &VerifiedRecord) -> Option<GovernanceRecord> {
+    pub fn from_verified(record: &RuleCheckedRecord) -> Option<GovernanceRecord> {
         let act = match record.body() {
             Body::Proposal(proposal) => Act::Propose(proposal.clone()),
             Body::Approval(approval) => Act::Approve(approval.clone()),

@@ -29,7 +29,7 @@ pub use genesis::{AdminRule, Genesis, Member, Role};
 pub use ids::{Digest, NetworkId, PublicKey, RecordId, SignatureBytes};
 pub use record::{Body, BodyKind, RecordHeader};
 pub use signed::{sign_record, RecordDraft, SignedRecord};
-pub use verify::{Rejection, VerifiedRecord, Verifier};
+pub use verify::{Rejection, RuleCheckedRecord, VerifiedRecord, Verifier};
 
 /// Domain-separation strings: each hash or signature input starts with one, so that bytes made
 /// for one purpose can never be taken for another.

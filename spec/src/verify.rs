@@ -269,16 +269,20 @@ impl Rejection {
     }
 }
 
-/// A record that passed every record rule. Only [`Verifier`] makes these.
+/// A record that passed the record rules (1–11: encoding, network, signature, body), but whose
+/// authority (rules 12–17: is this key of this author allowed at this position under the
+/// governance) was not checked: what [`Verifier::verify_record_rules`] returns, for reading
+/// governance records before the authority they build is known. A store cannot append it: only
+/// [`Verifier::check_authority`] turns it into a [`VerifiedRecord`]. Only [`Verifier`] makes these.
 #[derive(Clone, Debug)]
-pub struct VerifiedRecord {
+pub struct RuleCheckedRecord {
     header: RecordHeader,
     body: Body,
     id: RecordId,
     bytes: Vec<u8>,
 }
 
-impl VerifiedRecord {
+impl RuleCheckedRecord {
     /// The header.
     pub fn header(&self) -> &RecordHeader {
         &self.header
@@ -301,6 +305,58 @@ impl VerifiedRecord {
     }
 }
 
+/// A record that passed every rule, the authority rules under the verifier's governance state
+/// included: the only grade a store appends. It reads as a [`RuleCheckedRecord`] (it derefs to
+/// one), since every authorised record also passed the record rules; the converse takes
+/// [`Verifier::check_authority`]. Only [`Verifier`] makes these.
+///
+/// The grades are types, so that an append of a record whose authority was never checked does
+/// not compile:
+///
+/// ```compile_fail
+/// fn append(_record: &aidledger_spec::VerifiedRecord) {}
+/// fn ingest(record: aidledger_spec::RuleCheckedRecord) {
+///     append(&record); // a RuleCheckedRecord is not a VerifiedRecord
+/// }
+/// ```
+///
+/// The other way is a safe downgrade:
+///
+/// ```
+/// fn show(_record: &aidledger_spec::RuleCheckedRecord) {}
+/// fn appended(record: &aidledger_spec::VerifiedRecord) {
+///     show(record); // derefs to the record-rules grade
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct VerifiedRecord(RuleCheckedRecord);
+
+impl VerifiedRecord {
+    /// Forgets the authority check (for uses that need only the record rules, such as an
+    /// equivocation proof).
+    pub fn into_rule_checked(self) -> RuleCheckedRecord {
+        self.0
+    }
+    /// Gives up the wire bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0.bytes
+    }
+}
+
+impl From<VerifiedRecord> for RuleCheckedRecord {
+    fn from(record: VerifiedRecord) -> RuleCheckedRecord {
+        record.0
+    }
+}
+
+impl std::ops::Deref for VerifiedRecord {
+    type Target = RuleCheckedRecord;
+
+    fn deref(&self) -> &RuleCheckedRecord {
+        &self.0
+    }
+}
+
 /// A record that failed a rule, with whatever could be read of where it belongs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RejectedRecord {
@@ -316,6 +372,9 @@ pub struct RejectedRecord {
 
 /// The outcome of verifying one record.
 pub type RecordVerdict = Result<VerifiedRecord, Box<RejectedRecord>>;
+
+/// The outcome of checking one record by the record rules alone.
+pub type RuleVerdict = Result<RuleCheckedRecord, Box<RejectedRecord>>;
 
 /// Verifies records of one network under one governance state. Keys are decompressed and
 /// checked once, here.
@@ -404,7 +463,7 @@ impl Verifier {
     /// Verifies one record by the record rules alone (1–11), not the
     /// authority rules: for reading governance records, which `governance::derive` judges
     /// itself, before the authority they build is known.
-    pub fn verify_record_rules(&self, bytes: Vec<u8>) -> RecordVerdict {
+    pub fn verify_record_rules(&self, bytes: Vec<u8>) -> RuleVerdict {
         let (record, key) = self.check_before_signature(bytes)?;
         if !signature::verify_one(&key, &record.id, &record.signature) {
             return Err(rejected(&record, Rejection::BadSignature));
@@ -412,14 +471,15 @@ impl Verifier {
         check_body(record)
     }
 
-    /// Applies the authority rules (12–17) to a record that passed the record rules.
-    pub fn check_authority(&self, record: VerifiedRecord) -> RecordVerdict {
+    /// Applies the authority rules (12–17) to a record that passed the record rules: the one
+    /// way to a [`VerifiedRecord`].
+    pub fn check_authority(&self, record: RuleCheckedRecord) -> RecordVerdict {
         let header = &record.header;
         match self
             .authority
             .check(&header.author, header.seq, &header.signing_key)
         {
-            Ok(()) => Ok(record),
+            Ok(()) => Ok(VerifiedRecord(record)),
             Err(reason) => Err(Box::new(RejectedRecord {
                 author: Some(header.author.clone()),
                 seq: Some(header.seq),
@@ -536,7 +596,7 @@ impl Verifier {
 }
 
 /// Rules 6 to 11: the record alone.
-fn check_body(record: SignedRecord) -> RecordVerdict {
+fn check_body(record: SignedRecord) -> RuleVerdict {
     if record.body_hash() != record.header.body_hash {
         return Err(rejected(&record, Rejection::BodyHashMismatch));
     }
@@ -594,7 +654,7 @@ fn check_body(record: SignedRecord) -> RecordVerdict {
             return Err(rejected(&record, reason));
         }
     }
-    Ok(VerifiedRecord {
+    Ok(RuleCheckedRecord {
         header: record.header,
         body,
         id: record.id,

@@ -188,7 +188,10 @@ pub async fn validate_proof(
         }
         Err(error) => return (MessageAcceptance::Ignore, Err(error.to_string())),
     };
-    match writer.ingest(Vec::new(), vec![pair]).await {
+    match writer
+        .ingest(Vec::<aidledger_spec::RuleCheckedRecord>::new(), vec![pair])
+        .await
+    {
         Ok(outcome) if !outcome.proofs.is_empty() => (MessageAcceptance::Accept, Ok(outcome)),
         Ok(outcome) => (MessageAcceptance::Ignore, Ok(outcome)),
         Err(error) => (MessageAcceptance::Ignore, Err(error.to_string())),
