@@ -14,8 +14,11 @@
 //!    derivation with every admin approving); an approval comes from an admin, of a pending
 //!    proposal on the current tip, that this organisation has not approved yet.
 //!
-//! A correction's replacement is checked like a body. Records are never removed, so a check
-//! that passed stays true until the record is appended.
+//! A correction's replacement is checked like a body. Records leave a chain only by a
+//! governance rewind (`Store::revoke_from`, when a key is revoked or a member removed from a
+//! position on), so a check that passed stays true until the record is appended unless such a
+//! rewind comes between: the new record then refers to a record held as revoked, which is kept
+//! by id as evidence (`Store::get` still reads it) and shown as revoked by every reader.
 
 use aidledger_spec::codec::{self, DecodeError};
 use aidledger_spec::currency::is_known_currency;
