@@ -22,6 +22,7 @@ pub mod record;
 pub mod signature;
 pub mod signed;
 pub mod sortkey;
+pub mod submit;
 pub mod text;
 pub mod verify;
 
