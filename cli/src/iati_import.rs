@@ -27,8 +27,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use aidledger_iati::{content_digest, to_transaction, Activity, ActivityReader, ReadError};
-use aidledger_node::submit::{encode_batch, BATCH_RECORDS_MAX};
 use aidledger_spec::record::{transaction_type_name, Correction, Replacement, Transaction};
+use aidledger_spec::submit::{encode_batch, BATCH_RECORDS_MAX};
 use aidledger_spec::{codec, Body, Digest, RecordId};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The submit API: the organisation's only way to write, on loopback, behind a bearer token.
 //!
 //! `POST /v1/records` takes one body; `POST /v1/records/batch` takes up to [`BATCH_RECORDS_MAX`]
-//! bodies in the framing of [`encode_batch`] (docs/INTERFACES.md), checks every one of them
+//! bodies in the framing of [`encode_batch`] (spec/FORMAT.md §20), checks every one of them
 //! before any is signed, then hands them to the single writer in order, so that group commit
 //! signs and stores them together and one fsync covers many records.
 //!
@@ -36,94 +36,17 @@ use crate::store::Store;
 use crate::writer::{Committed, SubmitError, Writer};
 use aidledger_spec::Body;
 
-/// Most bodies in one `POST /v1/records/batch`. Well below the writer's queue
-/// ([`crate::writer::SUBMIT_QUEUE_REQUESTS_MAX`]) so that one batch normally fits in it whole.
-pub const BATCH_RECORDS_MAX: usize = 1024;
+/// Most bodies in one `POST /v1/records/batch` (the spec's bound of the batch format). Well
+/// below the writer's queue ([`crate::writer::SUBMIT_QUEUE_REQUESTS_MAX`]) so that one batch
+/// normally fits in it whole.
+pub use aidledger_spec::submit::BATCH_RECORDS_MAX;
+/// The batch format (FORMAT.md §20): written by the CLI, read here, both through the spec.
+pub use aidledger_spec::submit::{decode_batch, encode_batch, BatchFrameError};
 /// Most bytes in one batch request, framing included: room for one body of the protocol's
 /// largest size, and for a full batch of ordinary transactions (about 1 KiB each).
 pub const BATCH_SIZE_BYTES_MAX: usize = BODY_SIZE_BYTES_MAX + 16 * 1024 * 1024;
-/// Bytes of the count and of each length prefix in the batch framing (big-endian u32).
-const BATCH_PREFIX_BYTES: usize = 4;
 /// How long the batch handler waits before offering a body again to a full writer queue.
 const QUEUE_RETRY_DELAY: Duration = Duration::from_millis(2);
-
-/// Why a batch request's framing is refused (before any body is looked at).
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BatchFrameError {
-    /// The request ends inside the count, a length or a body.
-    #[error("the batch ends early: {0}")]
-    Truncated(String),
-    /// The count is 0 or over [`BATCH_RECORDS_MAX`].
-    #[error("the batch holds {0} bodies; it must hold 1 to {BATCH_RECORDS_MAX}")]
-    Count(u64),
-    /// One body is over the protocol's body limit.
-    #[error("body {index} is {size_bytes} bytes, over the {BODY_SIZE_BYTES_MAX}-byte limit")]
-    BodyTooLarge {
-        /// Its position in the batch, from 0.
-        index: usize,
-        /// Its declared size.
-        size_bytes: usize,
-    },
-    /// Bytes follow the last body.
-    #[error("{0} bytes follow the last body")]
-    TrailingBytes(usize),
-}
-
-/// The batch framing: a big-endian u32 count N, then N times a big-endian u32 length L and L
-/// bytes of one canonical body (spec `codec::encode`).
-pub fn encode_batch<B: AsRef<[u8]>>(bodies: &[B]) -> Vec<u8> {
-    let size: usize = bodies
-        .iter()
-        .map(|body| body.as_ref().len() + BATCH_PREFIX_BYTES)
-        .sum();
-    let mut out = Vec::with_capacity(size + BATCH_PREFIX_BYTES);
-    // Counts and lengths over u32 are refused by the node anyway; saturating keeps this total.
-    let prefix = |value: usize| u32::try_from(value).unwrap_or(u32::MAX).to_be_bytes();
-    out.extend_from_slice(&prefix(bodies.len()));
-    for body in bodies {
-        out.extend_from_slice(&prefix(body.as_ref().len()));
-        out.extend_from_slice(body.as_ref());
-    }
-    out
-}
-
-/// Splits a batch request into its bodies' bytes, checking the framing and its limits.
-pub fn decode_batch(bytes: &[u8]) -> Result<Vec<&[u8]>, BatchFrameError> {
-    let mut rest = bytes;
-    let count = take_prefix(&mut rest, "the count")?;
-    if count == 0 || count > BATCH_RECORDS_MAX {
-        return Err(BatchFrameError::Count(count as u64));
-    }
-    let mut bodies = Vec::with_capacity(count);
-    for index in 0..count {
-        let size_bytes = take_prefix(&mut rest, &format!("the length of body {index}"))?;
-        if size_bytes > BODY_SIZE_BYTES_MAX {
-            return Err(BatchFrameError::BodyTooLarge { index, size_bytes });
-        }
-        if rest.len() < size_bytes {
-            return Err(BatchFrameError::Truncated(format!(
-                "body {index} declares {size_bytes} bytes, {} remain",
-                rest.len()
-            )));
-        }
-        let (body, after) = rest.split_at(size_bytes);
-        bodies.push(body);
-        rest = after;
-    }
-    if !rest.is_empty() {
-        return Err(BatchFrameError::TrailingBytes(rest.len()));
-    }
-    Ok(bodies)
-}
-
-fn take_prefix(rest: &mut &[u8], what: &str) -> Result<usize, BatchFrameError> {
-    let Some((prefix, after)) = rest.split_first_chunk::<BATCH_PREFIX_BYTES>() else {
-        return Err(BatchFrameError::Truncated(format!("in {what}")));
-    };
-    *rest = after;
-    Ok(u32::from_be_bytes(*prefix) as usize)
-}
 
 /// What the submit handlers share.
 pub struct SubmitState {
