@@ -23,6 +23,7 @@ pub mod signature;
 pub mod signed;
 pub mod sortkey;
 pub mod submit;
+pub mod sync;
 pub mod text;
 pub mod verify;
 
