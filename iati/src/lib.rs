@@ -40,7 +40,8 @@
 //!
 //! [`IatiSource::import_key`](aidledger_spec::record::IatiSource::import_key) is
 //! SHA-256 over [`IMPORT_KEY_DOMAIN`] (`"aidledger:iati-import-key:v1\n"`) followed by, each text
-//! field as an 8-byte big-endian length then its UTF-8 bytes:
+//! field as an 8-byte big-endian length then its UTF-8 bytes (spec/FORMAT.md §21, built with
+//! the spec's key builder):
 //!
 //! | part | content |
 //! |---|---|

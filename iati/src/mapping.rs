@@ -6,6 +6,7 @@ use aidledger_spec::codec;
 use aidledger_spec::currency::is_known_currency;
 use aidledger_spec::ids::{hash_with_domain, Digest};
 use aidledger_spec::record::{transaction_type_code, Body, IatiSource, Party, Transaction};
+use aidledger_spec::sortkey::SortKey;
 use aidledger_spec::text::Date;
 
 use crate::error::{Warning, WarningReason};
@@ -82,32 +83,46 @@ pub fn import_key(
     activity_id: &str,
     transaction: &IatiTransaction,
 ) -> Digest {
-    let mut input = Vec::new();
-    push_field(&mut input, reporting_org_ref.as_bytes());
-    push_field(&mut input, activity_id.as_bytes());
-    match &transaction.transaction_ref {
-        Some(transaction_ref) => {
-            input.push(IDENTITY_BY_REF);
-            push_field(&mut input, transaction_ref.as_bytes());
-        }
-        None => {
-            input.push(IDENTITY_BY_TYPE_AND_DATE);
-            push_field(
-                &mut input,
-                transaction.type_code.as_deref().unwrap_or("").as_bytes(),
-            );
-            push_field(
-                &mut input,
+    hash_with_domain(
+        IMPORT_KEY_DOMAIN,
+        &[&import_key_input(
+            reporting_org_ref,
+            activity_id,
+            transaction,
+        )],
+    )
+}
+
+/// The bytes [`import_key`] hashes (spec/FORMAT.md §21), built with the spec's key builder:
+/// each text field an eight-byte big-endian length then its bytes, the identity tag one byte,
+/// the occurrence a big-endian u64. These are the bytes of every import made so far; a change
+/// would make re-imports of old files look new.
+fn import_key_input(
+    reporting_org_ref: &str,
+    activity_id: &str,
+    transaction: &IatiTransaction,
+) -> Vec<u8> {
+    let key = SortKey::new()
+        .long_bytes(reporting_org_ref.as_bytes())
+        .long_bytes(activity_id.as_bytes());
+    let key = match &transaction.transaction_ref {
+        Some(transaction_ref) => key
+            .u8(IDENTITY_BY_REF)
+            .long_bytes(transaction_ref.as_bytes()),
+        None => key
+            .u8(IDENTITY_BY_TYPE_AND_DATE)
+            .long_bytes(transaction.type_code.as_deref().unwrap_or("").as_bytes())
+            .long_bytes(
                 transaction
                     .transaction_date
                     .as_deref()
                     .map_or("", date_part)
                     .as_bytes(),
-            );
-        }
-    }
-    input.extend_from_slice(&(transaction.identity_occurrence as u64).to_be_bytes());
-    hash_with_domain(IMPORT_KEY_DOMAIN, &[&input])
+            ),
+    };
+    // usize is at most 64 bits on every target Rust supports, so this never saturates.
+    key.u64(u64::try_from(transaction.identity_occurrence).unwrap_or(u64::MAX))
+        .into_bytes()
 }
 
 /// SHA-256 over [`CONTENT_DIGEST_DOMAIN`] and the canonical encoding of the mapped transaction:
@@ -125,11 +140,6 @@ pub fn date_part(text: &str) -> &str {
         (Some(date), Some(b'T' | b' ' | b'Z' | b'+' | b'-')) => date,
         _ => text,
     }
-}
-
-fn push_field(input: &mut Vec<u8>, field: &[u8]) {
-    input.extend_from_slice(&(field.len() as u64).to_be_bytes());
-    input.extend_from_slice(field);
 }
 
 fn transaction_type(code: Option<&str>) -> Result<u8, WarningReason> {
@@ -197,6 +207,8 @@ fn party(org: &OrgReference) -> Party {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aidledger_spec::sortkey::SortKeyReader;
+    use proptest::prelude::*;
 
     fn transaction(
         transaction_ref: Option<&str>,
@@ -232,8 +244,66 @@ mod tests {
             "a2680cecac652239c8990b091a46511b33594d65b647cee063dc5a20f40ac3a9"
         );
         assert_eq!(
+            hex::encode(import_key_input(
+                "GB-GOV-1",
+                "GB-GOV-1-ABC",
+                &transaction(None, "3", Some("2024-01-31T10:00:00"), 2),
+            )),
+            format!(
+                "{}{}{}{}{}{}{}{}{}",
+                "0000000000000008",
+                hex::encode("GB-GOV-1"),
+                "000000000000000c",
+                hex::encode("GB-GOV-1-ABC"),
+                "02",
+                "0000000000000001",
+                hex::encode("3"),
+                "000000000000000a323032342d30312d3331",
+                "0000000000000002"
+            )
+        );
+        assert_eq!(
             by_type_and_date.to_string(),
             "45a55cbac2ef6fae1a6dae9e7cabaa512cb60127d235b7f6f5e416e60238dcaf"
         );
+    }
+
+    /// The identity an import key input holds, read back with the spec's key reader.
+    fn read_input(input: &[u8]) -> (String, String, Option<String>, String, String, u64) {
+        let mut reader = SortKeyReader::new(input);
+        let text = |reader: &mut SortKeyReader<'_>| {
+            String::from_utf8(reader.long_bytes().unwrap().to_vec()).unwrap()
+        };
+        let org = text(&mut reader);
+        let activity = text(&mut reader);
+        let (transaction_ref, type_code, date) = match reader.u8().unwrap() {
+            IDENTITY_BY_REF => (Some(text(&mut reader)), String::new(), String::new()),
+            IDENTITY_BY_TYPE_AND_DATE => (None, text(&mut reader), text(&mut reader)),
+            other => panic!("identity tag {other}"),
+        };
+        let occurrence = reader.u64().unwrap();
+        reader.finish().unwrap();
+        (org, activity, transaction_ref, type_code, date, occurrence)
+    }
+
+    proptest! {
+        #[test]
+        fn the_input_round_trips(
+            org in "\\PC{0,20}",
+            activity in "\\PC{0,40}",
+            transaction_ref in proptest::option::of("\\PC{0,20}"),
+            type_code in "[0-9]{1,2}",
+            date in "20[0-9]{2}-[01][0-9]-[0-3][0-9]",
+            occurrence in 0usize..1000,
+        ) {
+            let given = transaction(transaction_ref.as_deref(), &type_code, Some(&date), occurrence);
+            let read = read_input(&import_key_input(&org, &activity, &given));
+            let expected = match transaction_ref {
+                Some(reference) => (org, activity, Some(reference), String::new(), String::new()),
+                None => (org, activity, None, type_code, date),
+            };
+            prop_assert_eq!((read.0, read.1, read.2, read.3, read.4), expected);
+            prop_assert_eq!(read.5, occurrence as u64);
+        }
     }
 }

@@ -123,6 +123,14 @@ impl SortKey {
         self.u16(length).raw(bytes)
     }
 
+    /// Bytes after an eight-byte big-endian length: a part with no bound of its own (the IATI
+    /// import key's fields, FORMAT.md §21, whose input is hashed rather than stored).
+    pub fn long_bytes(self, bytes: &[u8]) -> SortKey {
+        // usize is at most 64 bits on every target Rust supports, so this never saturates.
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.u64(length).raw(bytes)
+    }
+
     /// Bytes with no length before them: only as the key's last part (or a part whose length
     /// the reader knows), since nothing marks where they end.
     pub fn raw(mut self, bytes: &[u8]) -> SortKey {
@@ -223,6 +231,18 @@ impl<'a> SortKeyReader<'a> {
         std::str::from_utf8(bytes).map_err(|_| SortKeyError::NotUtf8)
     }
 
+    /// Bytes after an eight-byte big-endian length.
+    pub fn long_bytes(&mut self) -> Result<&'a [u8], SortKeyError> {
+        let length = self.u64()?;
+        match usize::try_from(length) {
+            Ok(length) => self.take(length),
+            Err(_) => Err(SortKeyError::Truncated {
+                needed: usize::MAX,
+                remaining: self.rest.len(),
+            }),
+        }
+    }
+
     /// Every byte not read yet (a final raw part).
     pub fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.rest)
@@ -260,6 +280,7 @@ mod tests {
         Id([u8; ID_BYTES]),
         Short(String),
         Text(String),
+        Long(Vec<u8>),
     }
 
     fn part() -> impl Strategy<Value = Part> {
@@ -271,6 +292,7 @@ mod tests {
             any::<[u8; ID_BYTES]>().prop_map(Part::Id),
             "\\PC{0,60}".prop_map(Part::Short),
             "\\PC{0,300}".prop_map(Part::Text),
+            proptest::collection::vec(any::<u8>(), 0..100).prop_map(Part::Long),
         ]
     }
 
@@ -285,6 +307,7 @@ mod tests {
                 Part::Id(id) => key.id(id),
                 Part::Short(text) => key.short_str(text).unwrap(),
                 Part::Text(text) => key.text(text),
+                Part::Long(bytes) => key.long_bytes(bytes),
             };
         }
         key.into_bytes()
@@ -302,6 +325,7 @@ mod tests {
                 Part::Id(_) => Part::Id(reader.id()?),
                 Part::Short(_) => Part::Short(reader.short_str()?.to_owned()),
                 Part::Text(_) => Part::Text(reader.text()?.to_owned()),
+                Part::Long(_) => Part::Long(reader.long_bytes()?.to_vec()),
             });
         }
         reader.finish()?;
