@@ -16,6 +16,45 @@ use crate::signature;
 /// Length of the signature at the end of every record.
 pub const SIGNATURE_BYTES: usize = 64;
 
+/// Where each field of an encoded [`RecordHeader`] lies (FORMAT.md §4), for code that reads
+/// one field without decoding the record. Each offset is the previous one plus the previous
+/// field's width in the codec's layout (§2: integers fixed width, arrays raw, a string's u64
+/// length before it); fields after the author are offsets from the author's end, since the
+/// author's length varies. A test encodes headers and finds every field where these say.
+pub mod header_layout {
+    use crate::codec::LENGTH_PREFIX_BYTES;
+
+    const U16: usize = 2;
+    const U32: usize = 4;
+    const U64: usize = 8;
+    const ID: usize = 32;
+
+    /// `format_version`, u16.
+    pub const FORMAT_VERSION_AT: usize = 0;
+    /// `network_id`, 32 bytes.
+    pub const NETWORK_ID_AT: usize = FORMAT_VERSION_AT + U16;
+    /// The author's length, u64.
+    pub const AUTHOR_LENGTH_AT: usize = NETWORK_ID_AT + ID;
+    /// The author's bytes.
+    pub const AUTHOR_AT: usize = AUTHOR_LENGTH_AT + LENGTH_PREFIX_BYTES;
+    /// `seq`, u64, this many bytes after the author.
+    pub const SEQ_AFTER_AUTHOR: usize = 0;
+    /// `prev`, 32 bytes, after the author.
+    pub const PREV_AFTER_AUTHOR: usize = SEQ_AFTER_AUTHOR + U64;
+    /// `timestamp_ms`, u64, after the author.
+    pub const TIMESTAMP_AFTER_AUTHOR: usize = PREV_AFTER_AUTHOR + ID;
+    /// `signing_key`, 32 bytes, after the author.
+    pub const SIGNING_KEY_AFTER_AUTHOR: usize = TIMESTAMP_AFTER_AUTHOR + U64;
+    /// `body_kind`, u16, after the author.
+    pub const BODY_KIND_AFTER_AUTHOR: usize = SIGNING_KEY_AFTER_AUTHOR + ID;
+    /// `body_size_bytes`, u32, after the author.
+    pub const BODY_SIZE_AFTER_AUTHOR: usize = BODY_KIND_AFTER_AUTHOR + U16;
+    /// `body_hash`, 32 bytes, after the author.
+    pub const BODY_HASH_AFTER_AUTHOR: usize = BODY_SIZE_AFTER_AUTHOR + U32;
+    /// A header's length without the author's bytes: 160 (FORMAT.md §4, "160 + n").
+    pub const HEADER_FIXED_BYTES: usize = AUTHOR_AT + BODY_HASH_AFTER_AUTHOR + ID;
+}
+
 /// What an author supplies to make a record; the header's derived fields are filled in by [`sign_record`].
 #[derive(Clone, Debug)]
 pub struct RecordDraft {
@@ -170,18 +209,88 @@ pub fn record_id_of_bytes(bytes: &[u8]) -> Result<RecordId, DecodeError> {
 /// uses it to keep governance records ahead of the records they govern. `None` when the bytes
 /// are too short to hold a header; verification reports why.
 pub fn peek_body_kind(bytes: &[u8]) -> Option<u16> {
-    // format_version (2) + network_id (32), then the author's u64 length and bytes, then
-    // seq (8) + prev (32) + timestamp_ms (8) + signing_key (32): FORMAT.md, "Record header".
-    let author_len_at = 2 + 32;
-    let author_len = u64::from_le_bytes(
-        bytes
-            .get(author_len_at..author_len_at + 8)?
-            .try_into()
-            .ok()?,
-    );
-    let kind_at = usize::try_from(author_len)
+    use header_layout::{AUTHOR_AT, AUTHOR_LENGTH_AT, BODY_KIND_AFTER_AUTHOR};
+    let author_length = bytes.get(AUTHOR_LENGTH_AT..AUTHOR_AT)?;
+    let author_length = u64::from_le_bytes(author_length.try_into().ok()?);
+    let kind_at = usize::try_from(author_length)
         .ok()?
-        .checked_add(author_len_at + 8 + 8 + 32 + 8 + 32)?;
+        .checked_add(AUTHOR_AT + BODY_KIND_AFTER_AUTHOR)?;
     let kind = bytes.get(kind_at..kind_at.checked_add(2)?)?;
     Some(u16::from_le_bytes([kind[0], kind[1]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_layout::*;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn header() -> impl Strategy<Value = RecordHeader> {
+        (
+            (any::<u16>(), any::<[u8; 32]>(), "\\PC{0,40}", any::<u64>()),
+            (any::<[u8; 32]>(), any::<u64>(), any::<[u8; 32]>()),
+            (any::<u16>(), any::<u32>(), any::<[u8; 32]>()),
+        )
+            .prop_map(
+                |(
+                    (format_version, network, author, seq),
+                    (prev, timestamp_ms, key),
+                    (body_kind, body_size_bytes, body_hash),
+                )| RecordHeader {
+                    format_version,
+                    network_id: Digest(network),
+                    author,
+                    seq,
+                    prev: Digest(prev),
+                    timestamp_ms,
+                    signing_key: PublicKey(key),
+                    body_kind,
+                    body_size_bytes,
+                    body_hash: Digest(body_hash),
+                },
+            )
+    }
+
+    proptest! {
+        /// Every field of an encoded header is where `header_layout` says, and the header is
+        /// `HEADER_FIXED_BYTES` plus the author long; it decodes back to itself.
+        #[test]
+        fn header_fields_are_at_their_offsets(header in header()) {
+            let bytes = codec::encode(&header);
+            let after = AUTHOR_AT + header.author.len();
+            prop_assert_eq!(bytes.len(), HEADER_FIXED_BYTES + header.author.len());
+            prop_assert_eq!(&bytes[FORMAT_VERSION_AT..NETWORK_ID_AT], &header.format_version.to_le_bytes()[..]);
+            prop_assert_eq!(&bytes[NETWORK_ID_AT..AUTHOR_LENGTH_AT], &header.network_id.0[..]);
+            prop_assert_eq!(&bytes[AUTHOR_LENGTH_AT..AUTHOR_AT], &(header.author.len() as u64).to_le_bytes()[..]);
+            prop_assert_eq!(&bytes[AUTHOR_AT..after], header.author.as_bytes());
+            let field = |at: usize, width: usize| &bytes[after + at..after + at + width];
+            prop_assert_eq!(field(SEQ_AFTER_AUTHOR, 8), &header.seq.to_le_bytes()[..]);
+            prop_assert_eq!(field(PREV_AFTER_AUTHOR, 32), &header.prev.0[..]);
+            prop_assert_eq!(field(TIMESTAMP_AFTER_AUTHOR, 8), &header.timestamp_ms.to_le_bytes()[..]);
+            prop_assert_eq!(field(SIGNING_KEY_AFTER_AUTHOR, 32), &header.signing_key.0[..]);
+            prop_assert_eq!(field(BODY_KIND_AFTER_AUTHOR, 2), &header.body_kind.to_le_bytes()[..]);
+            prop_assert_eq!(field(BODY_SIZE_AFTER_AUTHOR, 4), &header.body_size_bytes.to_le_bytes()[..]);
+            prop_assert_eq!(&bytes[after + BODY_HASH_AFTER_AUTHOR..], &header.body_hash.0[..]);
+            prop_assert_eq!(peek_body_kind(&bytes), Some(header.body_kind));
+            prop_assert_eq!(codec::decode_exact::<RecordHeader>(&bytes)?, header);
+        }
+    }
+
+    /// FORMAT.md §4's numbers.
+    #[test]
+    fn the_offsets_are_those_of_format_md() {
+        assert_eq!((NETWORK_ID_AT, AUTHOR_LENGTH_AT, AUTHOR_AT), (2, 34, 42));
+        assert_eq!(
+            (
+                PREV_AFTER_AUTHOR,
+                TIMESTAMP_AFTER_AUTHOR,
+                SIGNING_KEY_AFTER_AUTHOR,
+                BODY_KIND_AFTER_AUTHOR,
+                BODY_SIZE_AFTER_AUTHOR,
+                BODY_HASH_AFTER_AUTHOR,
+                HEADER_FIXED_BYTES
+            ),
+            (8, 40, 48, 80, 82, 86, 160)
+        );
+    }
 }
