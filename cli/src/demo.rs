@@ -353,7 +353,7 @@ fn start_node(
             exited = Some(status);
             return Some(None);
         }
-        let endpoints = aidledger_node::Endpoints::read(&data_dir).ok()?;
+        let endpoints = aidledger_store::Endpoints::read(&data_dir).ok()?;
         (endpoints.pid == pid).then(|| SubmitTarget::from_data_dir(&data_dir).ok().map(Some))?
     });
     let target = match (started, exited) {

@@ -12,8 +12,8 @@ use aidledger_cli::governance::lookup::NodeContext;
 use aidledger_cli::governance::view::{status_json, status_text};
 use aidledger_cli::keys;
 use aidledger_cli::source::Source;
-use aidledger_node::datadir::Endpoints;
 use aidledger_spec::{Genesis, NetworkId};
+use aidledger_store::datadir::Endpoints;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 

@@ -4,8 +4,8 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
-use aidledger_node::datadir::key_file_text;
 use aidledger_spec::PublicKey;
+use aidledger_store::datadir::key_file_text;
 use ed25519_dalek::SigningKey;
 
 /// Why a key file could not be written or read.
@@ -61,4 +61,4 @@ pub fn write_key_file(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
 }
 
 /// Reads a key file (the node's reader: one format for both).
-pub use aidledger_node::datadir::read_key_file;
+pub use aidledger_store::datadir::read_key_file;

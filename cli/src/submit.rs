@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use aidledger_node::datadir::{read_token, Endpoints, EndpointsError};
 use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
 use aidledger_spec::{codec, Body, PublicKey, RecordId};
+use aidledger_store::datadir::{read_token, Endpoints, EndpointsError};
 
 /// How to reach a node's submit API.
 #[derive(Clone, Debug)]

@@ -16,11 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aidledger_node::governance::Governance;
-use aidledger_node::{DirLock, OpenMode, Store};
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
 use aidledger_spec::record::{Money, Party, Transaction};
 use aidledger_spec::text::Date;
 use aidledger_spec::{sign_record, Body, Genesis, PublicKey, RecordDraft, RecordId, Verifier};
+use aidledger_store::{DirLock, OpenMode, Store};
 use ed25519_dalek::SigningKey;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -179,7 +180,8 @@ fn open_store() -> Store {
         std::fs::write(&genesis_path, genesis().encode()).expect("write genesis.bin");
     }
     let lock = DirLock::acquire(&dir).expect("lock the bench directory");
-    let store = Store::open_with_lock(&dir, lock, OpenMode::CreateIfMissing).expect("open");
+    let store =
+        Store::open_with_lock(&dir, lock, OpenMode::CreateIfMissing, ExplorerIndex).expect("open");
     let have = store.record_count().expect("count");
     if have < records {
         let per_org = (records - have) / ORGS.len() as u64;

@@ -14,10 +14,11 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aidledger_node::datadir::DirLock;
-use aidledger_node::store::{OpenMode, Store};
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::record::Statement;
 use aidledger_spec::{sign_record, Body, Genesis, RecordDraft, RecordId, VerifiedRecord, Verifier};
+use aidledger_store::datadir::DirLock;
+use aidledger_store::{OpenMode, Store};
 use network_common::{genesis, peak_rss_mib, signing_key, start_node, status, wait, ORGS};
 
 /// Records per signature batch and store append.
@@ -121,7 +122,8 @@ fn fill_source(root: &Path, genesis: &Genesis, total: u64) {
         network_common::owner_only(&dir.join(file));
     }
     let lock = DirLock::acquire(&dir).expect("lock");
-    let store = Store::open_with_lock(&dir, lock, OpenMode::CreateIfMissing).expect("store");
+    let store =
+        Store::open_with_lock(&dir, lock, OpenMode::CreateIfMissing, ExplorerIndex).expect("store");
     let per_chain = total / ORGS.len() as u64;
     let (sender, receiver) = mpsc::sync_channel::<Vec<VerifiedRecord>>(CHUNKS_QUEUED_MAX);
     std::thread::scope(|scope| {

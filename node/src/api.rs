@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::limits::RETRY_AFTER_SECONDS;
-use crate::store::{Store, StoreError};
+use aidledger_store::{Store, StoreError};
 
 /// An error answer: a status and `{"error": "…"}` naming the problem.
 #[derive(Debug)]

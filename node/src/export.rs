@@ -1,4 +1,5 @@
-//! The bundle export, streamed: a blocking thread walks the store through `BundleWriter` and
+//! The bundle export, streamed: a blocking thread writes the store's bundle
+//! (`aidledger_store::export::write_bundle`) and
 //! hands fixed-size chunks to the HTTP body over a bounded channel, so memory stays at
 //! [`EXPORT_CHANNEL_CHUNKS_MAX`] × [`EXPORT_CHUNK_BYTES`] whatever the size of the store.
 //!
@@ -10,11 +11,11 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use aidledger_spec::bundle::{BundleItem, BundleWriter};
+use aidledger_store::export::write_bundle;
 use axum::body::{Body, Bytes};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use crate::store::Store;
+use aidledger_store::Store;
 
 /// Size of one chunk of the streamed bundle.
 pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
@@ -69,20 +70,6 @@ pub fn stream_bundle(store: Arc<Store>, permit: ExportPermit) -> Body {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
     Body::from_stream(chunks)
-}
-
-/// Writes the bundle of the whole store to `out` in bundle order (`Store::bundle_items`):
-/// genesis, governance records, the other records chain by chain, the records held as
-/// revoked, proofs, end; each chain up to its durable head (`Store::durable_bundle_items`).
-pub fn write_bundle<W: Write>(store: &Store, out: W) -> io::Result<W> {
-    let mut writer = BundleWriter::new(out, store.genesis_bytes())?;
-    for item in store.durable_bundle_items().map_err(io::Error::other)? {
-        match item.map_err(io::Error::other)? {
-            BundleItem::Record(bytes) => writer.record(&bytes)?,
-            BundleItem::Proof(proof) => writer.proof(&proof)?,
-        }
-    }
-    writer.finish()
 }
 
 /// A `Write` that cuts what it is given into chunks and sends them down the channel.

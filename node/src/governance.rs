@@ -23,7 +23,7 @@ use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{Digest, RecordId, Rejection, Verifier};
 use tokio::sync::watch;
 
-use crate::store::{Store, StoreError};
+use aidledger_store::{Store, StoreError};
 
 /// Most derive-and-rewind rounds of one refresh. Each round that moves records removes at
 /// least one governance record's effect, so real networks settle in two or three.

@@ -1,12 +1,11 @@
 //! The aidledger node as a library: the sled store of signed chains, the single writer with
 //! group commit, and the submit and public HTTP APIs; `main.rs` is a thin binary over it.
 //!
-//! Readers of a stopped node's directory (the CLI) use [`Store::open`]; a running node is
-//! reached through [`datadir::Endpoints`] and [`datadir::read_token`].
+//! The store and the data directory are the `aidledger_store` crate; the node opens its
+//! store with the explorer's index ([`ExplorerIndex`]). A running node is reached through
+//! `aidledger_store::datadir::{Endpoints, read_token}`.
 
 pub mod api;
-pub mod datadir;
-mod durable;
 pub mod explorer;
 pub mod export;
 pub mod governance;
@@ -18,16 +17,12 @@ pub mod policy;
 pub mod pool;
 pub mod public;
 pub mod signing_gate;
-pub mod store;
 pub mod submit;
 pub mod view;
 pub mod writer;
 
-pub use datadir::{DirLock, Endpoints};
+pub use explorer::hook::ExplorerIndex;
 pub use node::{
     start, start_with_network, NetworkOptions, NodeConfig, RunningNode, ShutdownError, StartError,
-};
-pub use store::{
-    AppendError, Head, OpenError, OpenMode, RevokedRecord, Store, StoreError, StoredRecord,
 };
 pub use view::RecordView;

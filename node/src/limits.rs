@@ -26,6 +26,10 @@ pub use crate::writer::{
     COMMITTED_QUEUE_RECORDS_MAX, GROUP_RECORDS_MAX, GROUP_SIZE_BYTES_MAX,
     SUBMIT_QUEUE_REQUESTS_MAX, SYNC_QUEUE_GROUPS_MAX,
 };
+pub use aidledger_store::limits::{
+    INDEX_REBUILD_GROUP_RECORDS, PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX, SLED_LOCK_RETRY,
+    SLED_LOCK_WAIT, STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
+};
 
 /// Most open connections of the public listener (explorer and `/api`). Each costs a file
 /// descriptor and a task; one more is closed as soon as it is accepted.
@@ -85,6 +89,10 @@ pub const DISK_FREE_BYTES_MIN: u64 = 2 * crate::writer::GROUP_SIZE_BYTES_MAX as 
 /// File descriptors kept for the store (sled's files, blob files being synced), the listeners
 /// and the runtime, on top of the connection caps.
 pub const OPEN_FILES_RESERVE: u64 = 256;
+
+// A rebuilt explorer index is grouped like one the writer wrote (explorer/index.rs: one
+// activity listing per group) only if the store rebuilds it in groups of the writer's size.
+const _: () = assert!(INDEX_REBUILD_GROUP_RECORDS == GROUP_RECORDS_MAX);
 
 /// Descriptors the node needs at its caps: every connection cap plus the reserve. A soft
 /// limit below this is reported (`open_files.sufficient: false`) and warned about at start.

@@ -223,10 +223,10 @@ fn save_config(data_dir: &Path, save: &ConfigFile) -> anyhow::Result<()> {
     if std::fs::read_to_string(&path).is_ok_and(|held| held == text) {
         return Ok(());
     }
-    aidledger_node::datadir::write_file_atomically(
+    aidledger_store::datadir::write_file_atomically(
         &path,
         text.as_bytes(),
-        aidledger_node::datadir::PRIVATE_FILE_MODE,
+        aidledger_store::datadir::PRIVATE_FILE_MODE,
     )
     .with_context(|| format!("cannot save the settings in {}", path.display()))
 }

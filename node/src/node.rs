@@ -13,15 +13,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::datadir::{
+use crate::governance::Governance;
+use crate::network::{self, NetworkConfig, NetworkError, NetworkHandle};
+use crate::writer::{SigningKeys, Writer};
+use crate::{http, limits, public, submit};
+use aidledger_store::datadir::{
     self, DirLock, Endpoints, KeyFileError, LockError, ENDPOINTS_FILE, GENESIS_FILE, KEY_FILE,
     PRIVATE_FILE_MODE, TOKEN_FILE,
 };
-use crate::governance::Governance;
-use crate::network::{self, NetworkConfig, NetworkError, NetworkHandle};
-use crate::store::{OpenError, OpenMode, Store, StoreError};
-use crate::writer::{SigningKeys, Writer};
-use crate::{http, limits, public, submit};
+use aidledger_store::{OpenError, OpenMode, Store, StoreError};
 
 /// How long a shutdown waits for open HTTP requests (an export, a slow client) before it
 /// stops serving them; queued submissions are still committed after this.
@@ -203,7 +203,7 @@ impl RunningNode {
     /// the node signs with, if it holds it (`None`: no key may, e.g. a removed member).
     pub fn signing_key(&self) -> Option<aidledger_spec::PublicKey> {
         let head = self.store.head(&self.org).ok()?;
-        let (next_seq, _) = crate::store::Head::next(head);
+        let (next_seq, _) = aidledger_store::Head::next(head);
         let view = self.governance.current();
         crate::network::status::signing_key(view.authority(), &self.org, next_seq)
     }
@@ -377,7 +377,12 @@ fn open_data_dir(config: &NodeConfig, keep_retired_keys: bool) -> Result<Opened,
         source,
     })?;
     // The store first: it checks genesis.bin, the most telling problem of a damaged directory.
-    let store = Arc::new(Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing)?);
+    let store = Arc::new(Store::open_with_lock(
+        dir,
+        lock,
+        OpenMode::CreateIfMissing,
+        crate::ExplorerIndex,
+    )?);
     report_start_state(store.start_state());
     let governance = Arc::new(Governance::load(store.clone()).map_err(StartError::Governance)?);
     let view = governance.current();
@@ -469,7 +474,7 @@ fn remove_retired_keys(
     let head = store
         .head(org)
         .map_err(|error| StartError::Config(format!("cannot read {org}'s head: {error}")))?;
-    let (next_seq, _) = crate::store::Head::next(head);
+    let (next_seq, _) = aidledger_store::Head::next(head);
     let removed = datadir::remove_retired_keys(dir, authority, org, next_seq)
         .map_err(|error| StartError::Config(error.to_string()))?;
     for key in removed {
@@ -480,13 +485,13 @@ fn remove_retired_keys(
 
 /// Says on stderr what the open found about the last run: an unclean end, and any chain tail
 /// discarded because a record below its head did not survive it.
-fn report_start_state(state: &crate::store::StartState) {
+fn report_start_state(state: &aidledger_store::StartState) {
     if !state.unclean {
         return;
     }
     eprintln!(
         "aidledger-node: the last run did not shut down cleanly; checked the last {} records of every chain",
-        crate::store::TAIL_CHECK_RECORDS
+        aidledger_store::limits::TAIL_CHECK_RECORDS
     );
     for tail in &state.discarded {
         eprintln!(

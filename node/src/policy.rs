@@ -29,7 +29,7 @@ use aidledger_spec::text::FieldError;
 use aidledger_spec::{Body, BodyKind, Digest, RecordId};
 
 use crate::governance::GovernanceView;
-use crate::store::{Store, StoreError};
+use aidledger_store::{Store, StoreError};
 
 /// Why a submitted body is refused. Every message names the problem.
 #[derive(Debug, thiserror::Error)]

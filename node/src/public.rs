@@ -16,9 +16,9 @@ use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
 use crate::governance::Governance;
-use crate::store::Store;
 use crate::view::RecordView;
 use crate::{explorer, export};
+use aidledger_store::Store;
 use axum::Extension;
 
 /// Records per page when the request names no limit.

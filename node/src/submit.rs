@@ -32,9 +32,9 @@ use crate::governance::{Governance, GovernanceView};
 use crate::limits::{SUBMIT_POOL_QUEUE_MAX, SUBMIT_POOL_THREADS};
 use crate::policy::{self, PolicyError};
 use crate::pool::{BlockingPool, PoolError};
-use crate::store::Store;
 use crate::writer::{Committed, SubmitError, Writer};
 use aidledger_spec::Body;
+use aidledger_store::Store;
 
 /// Most bodies in one `POST /v1/records/batch` (the spec's bound of the batch format). Well
 /// below the writer's queue ([`crate::writer::SUBMIT_QUEUE_REQUESTS_MAX`]) so that one batch

@@ -8,7 +8,7 @@ use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{Body, PublicKey, RecordId};
 use serde_json::{json, Value};
 
-use crate::store::StoreError;
+use aidledger_store::StoreError;
 
 /// A record as the public API shows it.
 #[derive(Clone, Debug, serde::Serialize)]

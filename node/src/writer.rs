@@ -53,11 +53,11 @@ use aidledger_spec::{
 use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::datadir;
 use crate::governance::Governance;
 use crate::limits::{DURABLE_RETRY_DELAY_MS, DURABLE_RETRY_MS_MAX};
 use crate::signing_gate::SigningGate;
-use crate::store::{AppendError, Head, Store, StoreError};
+use aidledger_store::datadir;
+use aidledger_store::{AppendError, Head, Store, StoreError};
 
 /// Most submissions waiting for the writer; one more is refused with [`SubmitError::QueueFull`].
 pub const SUBMIT_QUEUE_REQUESTS_MAX: usize = 4096;

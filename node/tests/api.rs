@@ -3,12 +3,13 @@
 
 mod common;
 
-use aidledger_node::datadir::{Endpoints, ENDPOINTS_FILE, TOKEN_FILE};
-use aidledger_node::{NodeConfig, Store};
+use aidledger_node::{ExplorerIndex, NodeConfig};
 use aidledger_spec::bundle::{BundleItem, BundleReader};
 use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
 use aidledger_spec::record::{Correction, Replacement};
 use aidledger_spec::{Body, RecordId};
+use aidledger_store::datadir::{Endpoints, ENDPOINTS_FILE, TOKEN_FILE};
+use aidledger_store::Store;
 use common::*;
 use serde_json::Value;
 
@@ -106,7 +107,7 @@ fn each_policy_problem_is_named_and_nothing_is_stored() {
         statement("implementer's own"),
     );
     {
-        let store = Store::open(&root.path().join("data")).unwrap();
+        let store = Store::open(&root.path().join("data"), ExplorerIndex).unwrap();
         store.append_durable(std::slice::from_ref(&other)).unwrap();
     }
     let node = TestNode::start(root.path(), DONOR);
@@ -453,11 +454,11 @@ fn endpoints_are_published_while_running_and_removed_on_shutdown() {
     assert_eq!(endpoints.public, node.node().public_url());
     assert_eq!(endpoints.pid, std::process::id());
     assert_eq!(
-        aidledger_node::datadir::read_token(&node.data_dir).unwrap(),
+        aidledger_store::datadir::read_token(&node.data_dir).unwrap(),
         node.node().token()
     );
     // The directory is in use while the node runs.
-    let error = Store::open(&node.data_dir).err().unwrap();
+    let error = Store::open(&node.data_dir, ExplorerIndex).err().unwrap();
     assert!(
         error.to_string().contains("in use by a running node"),
         "{error}"
@@ -465,7 +466,7 @@ fn endpoints_are_published_while_running_and_removed_on_shutdown() {
     node.submit(&statement("before shutdown"));
     node.stop();
     assert!(!node.data_dir.join(ENDPOINTS_FILE).exists());
-    let store = Store::open(&node.data_dir).unwrap();
+    let store = Store::open(&node.data_dir, ExplorerIndex).unwrap();
     assert_eq!(store.record_count().unwrap(), 1);
 }
 

@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aidledger_node::datadir::{read_token, Endpoints, ENDPOINTS_FILE};
-use aidledger_node::Store;
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::RecordId;
+use aidledger_store::datadir::{read_token, Endpoints, ENDPOINTS_FILE};
+use aidledger_store::Store;
 use common::*;
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -114,7 +115,7 @@ fn sigint_and_sigterm_shut_down_cleanly() {
         assert_eq!(status.code(), Some(0), "SIG{signal_name}");
         assert!(!data_dir.join(ENDPOINTS_FILE).exists());
     }
-    let store = Store::open(&data_dir).unwrap();
+    let store = Store::open(&data_dir, ExplorerIndex).unwrap();
     assert_eq!(store.record_count().unwrap(), 2);
 }
 
@@ -195,7 +196,7 @@ fn every_acknowledged_record_survives_kill_9() {
     signal(&child, "TERM");
     assert_eq!(child.wait().unwrap().code(), Some(0));
 
-    let store = Store::open(&data_dir).unwrap();
+    let store = Store::open(&data_dir, ExplorerIndex).unwrap();
     let stored: HashSet<RecordId> = store
         .iter_records()
         .map(|record| verifier().verify(record.unwrap().bytes).unwrap().id())

@@ -11,9 +11,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use aidledger_node::export::write_bundle;
 use aidledger_spec::bundle::{BundleItem, BundleReader};
 use aidledger_spec::{codec, RecordId, Rejection};
+use aidledger_store::export::write_bundle;
 use common::*;
 
 fn fixture_path() -> PathBuf {

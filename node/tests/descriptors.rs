@@ -9,7 +9,7 @@ mod common;
 
 use std::fs::File;
 
-use aidledger_node::StoreError;
+use aidledger_store::StoreError;
 use common::*;
 
 /// The soft limit this test runs under: small, so using it up is quick.

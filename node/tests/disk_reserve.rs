@@ -11,7 +11,7 @@ use aidledger_node::governance::Governance;
 use aidledger_node::writer::{SigningKeys, SubmitError, Writer};
 use common::{chain, key_of, open_new_store, statement, DONOR, IMPLEMENTER};
 
-fn writer(store: &Arc<aidledger_node::Store>, reserve_bytes: u64) -> Writer {
+fn writer(store: &Arc<aidledger_store::Store>, reserve_bytes: u64) -> Writer {
     let governance = Arc::new(Governance::load(store.clone()).expect("governance"));
     Writer::start(
         store.clone(),

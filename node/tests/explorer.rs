@@ -8,9 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use aidledger_node::explorer::index::{Listing, LISTING_ENTRIES_MAX};
-use aidledger_node::Store;
 use aidledger_spec::record::{Correction, Party, Replacement, Transaction};
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
+use aidledger_store::Store;
 use common::*;
 use serde_json::Value;
 
@@ -671,7 +671,7 @@ fn an_orphan_index_entry_is_not_taken_for_the_record_at_its_position() {
     let lost = record(DONOR, 2, donor[1].id(), statement("lost to a power loss"));
     {
         let db = raw_sled(&dir);
-        let key = aidledger_node::store::chain_key(DONOR, 2).unwrap();
+        let key = aidledger_store::chain_key(DONOR, 2).unwrap();
         db.open_tree("index")
             .unwrap()
             .insert(lost.id().0, key)

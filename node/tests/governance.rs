@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use aidledger_node::governance::Governance;
 use aidledger_node::writer::{Placement, SigningKeys, Writer};
-use aidledger_node::Store;
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::bundle::BundleItem;
 use aidledger_spec::governance::{Approval, Change, KeyGrant, Proposal};
 use aidledger_spec::signed::peek_body_kind;
@@ -17,6 +17,7 @@ use aidledger_spec::{
     sign_record, Body, BodyKind, PublicKey, RecordDraft, RecordId, RuleCheckedRecord,
     VerifiedRecord, Verifier,
 };
+use aidledger_store::Store;
 use common::*;
 use ed25519_dalek::SigningKey;
 
@@ -415,7 +416,7 @@ fn the_key_rotation_endpoint_switches_keys_durably() {
 
     // The key files: the new key is org.key; the old one, retired once the rotation was
     // durable, is gone (issue 17: a stolen directory must not sign where it once could).
-    let held = aidledger_node::datadir::read_key_file(&node.data_dir.join("org.key")).unwrap();
+    let held = aidledger_store::datadir::read_key_file(&node.data_dir.join("org.key")).unwrap();
     assert_eq!(public(&held).to_string(), new_key);
     assert!(!node.data_dir.join(format!("org.key.{old_key}")).exists());
 
@@ -432,7 +433,7 @@ fn the_key_rotation_endpoint_switches_keys_durably() {
     let (_, seq) = restarted.submit(&statement("after the restart"));
     assert_eq!(seq, 3);
     drop(restarted);
-    let store = Arc::new(Store::open(&root.path().join("data")).unwrap());
+    let store = Arc::new(Store::open(&root.path().join("data"), ExplorerIndex).unwrap());
     let governance = Governance::load(store.clone()).unwrap();
     let view = governance.current();
     let signers: Vec<String> = store
@@ -523,7 +524,7 @@ fn a_rotation_cut_short_by_a_crash_leaves_the_node_signing_with_the_granted_key(
     node.stop();
     // As if the node died after writing the new key file, before the rotation record.
     let unrecorded = SigningKey::from_bytes(&[99; 32]);
-    aidledger_node::datadir::install_signing_key(&node.data_dir, &unrecorded, &key_of(DONOR))
+    aidledger_store::datadir::install_signing_key(&node.data_dir, &unrecorded, &key_of(DONOR))
         .unwrap();
     drop(node);
     let node = TestNode::start(root.path(), DONOR);

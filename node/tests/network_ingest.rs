@@ -11,8 +11,8 @@ use aidledger_node::governance::Governance;
 use aidledger_node::network::sync::{Action, Syncer, BUFFERED_BATCHES_MAX};
 use aidledger_node::network::wire::{SyncRequest, WireHead};
 use aidledger_node::writer::{IngestOutcome, Placement, SigningKeys, SubmitError, Writer};
-use aidledger_node::Store;
 use aidledger_spec::{SignedRecord, VerifiedRecord};
+use aidledger_store::Store;
 use common::{chain, key_of, open_new_store, panic_always, record, statement, DONOR, IMPLEMENTER};
 
 struct Fixture {

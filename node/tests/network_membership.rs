@@ -13,11 +13,12 @@ use aidledger_node::network::sync::{Action, Syncer};
 use aidledger_node::network::wire::{SyncRequest, WireHead};
 use aidledger_node::network::{self, identity, NetworkConfig, NetworkHandle};
 use aidledger_node::writer::{Committed, SigningKeys, Writer};
-use aidledger_node::{DirLock, OpenMode, Store};
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
 use aidledger_spec::governance::{Approval, Change, Proposal};
 use aidledger_spec::record::Statement;
 use aidledger_spec::{codec, sign_record, Body, Genesis, PublicKey, RecordDraft, RecordId};
+use aidledger_store::{DirLock, OpenMode, Store};
 use ed25519_dalek::SigningKey;
 use libp2p::{Multiaddr, PeerId};
 
@@ -182,7 +183,7 @@ impl TestNode {
 
 fn open_store(dir: &Path) -> Store {
     let lock = DirLock::acquire(dir).unwrap();
-    Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing).unwrap()
+    Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing, ExplorerIndex).unwrap()
 }
 
 fn statement(text: &str) -> Body {

@@ -10,16 +10,17 @@ use std::path::Path;
 
 use aidledger_node::network::tasks::read_range;
 use aidledger_node::network::wire::SyncResponse;
-use aidledger_node::store::OpenMode;
-use aidledger_node::{DirLock, Store};
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::chain::ChainVerifier;
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
+use aidledger_store::OpenMode;
+use aidledger_store::{DirLock, Store};
 use common::{chain, record, statement, DONOR, IMPLEMENTER};
 
 /// Opens a data directory's store as the node does (which sets the running mark).
 fn open_as_node(dir: &Path) -> Store {
     let lock = DirLock::acquire(dir).expect("lock");
-    Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing).expect("open")
+    Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing, ExplorerIndex).expect("open")
 }
 
 fn served_seqs(store: &Store, author: &str) -> Vec<u64> {
@@ -101,7 +102,7 @@ fn peers_are_served_only_what_an_fsync_covered() {
 
 /// The records of a bundle the node's export writes.
 fn exported_records(store: &Store) -> usize {
-    let bytes = aidledger_node::export::write_bundle(store, Vec::new()).expect("export");
+    let bytes = aidledger_store::export::write_bundle(store, Vec::new()).expect("export");
     aidledger_spec::bundle::BundleReader::new(bytes.as_slice())
         .expect("a bundle")
         .filter(|item| matches!(item, Ok(aidledger_spec::bundle::BundleItem::Record(_))))
@@ -140,7 +141,7 @@ fn a_clean_close_is_a_clean_start_and_a_drop_is_not() {
     let store = open_as_node(&data);
     assert_eq!(
         store.start_state(),
-        &aidledger_node::store::StartState {
+        &aidledger_store::StartState {
             unclean: true,
             discarded: vec![],
         }
@@ -181,7 +182,7 @@ fn an_unclean_start_discards_a_tail_whose_large_record_lost_its_blob() {
 
     // The power loss: the treaty's blob file is gone, as sled leaves it when the file did not
     // reach the disk although the log entries after it did.
-    let blobs = data.join(aidledger_node::datadir::STORE_DIR).join("blobs");
+    let blobs = data.join(aidledger_store::datadir::STORE_DIR).join("blobs");
     let removed: Vec<_> = std::fs::read_dir(&blobs)
         .expect("sled keeps large values in blob files")
         .map(|entry| entry.expect("entry").path())
@@ -238,7 +239,7 @@ fn an_unclean_start_finds_a_record_missing_below_a_head() {
     {
         let db = common::raw_sled(&data);
         let tree = db.open_tree("records").expect("records tree");
-        let key = aidledger_node::store::chain_key(IMPLEMENTER, 5).expect("a key");
+        let key = aidledger_store::chain_key(IMPLEMENTER, 5).expect("a key");
         assert!(tree.remove(key).expect("remove").is_some());
         db.flush().expect("flush");
     }

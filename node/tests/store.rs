@@ -3,11 +3,12 @@
 
 mod common;
 
-use aidledger_node::datadir::DirLock;
+use aidledger_store::datadir::DirLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use aidledger_node::{AppendError, OpenError, OpenMode, Store, StoreError};
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::{RecordId, Rejection, VerifiedRecord};
+use aidledger_store::{AppendError, OpenError, OpenMode, Store, StoreError};
 use common::*;
 
 #[test]
@@ -23,7 +24,7 @@ fn append_then_reopen_round_trips() {
         store.append_durable(&donor[2..]).unwrap();
         store.append_durable(&implementer[1..]).unwrap();
     }
-    let store = Store::open(&dir).unwrap();
+    let store = Store::open(&dir, ExplorerIndex).unwrap();
     assert_eq!(store.record_count().unwrap(), 8);
     for record in donor.iter().chain(&implementer) {
         assert_eq!(
@@ -115,7 +116,7 @@ fn stores_equivocation_proofs() {
     store.add_proof(&first, &second).unwrap();
     store.make_durable().unwrap();
     drop(store);
-    let store = Store::open(&dir).unwrap();
+    let store = Store::open(&dir, ExplorerIndex).unwrap();
     let proofs: Vec<_> = store.proofs().map(Result::unwrap).collect();
     assert_eq!(proofs.len(), 1);
     assert_eq!(proofs[0].first, first.bytes());
@@ -127,21 +128,21 @@ fn open_names_each_problem_of_the_directory() {
     let root = tempfile::tempdir().unwrap();
     let missing = root.path().join("nowhere");
     assert!(matches!(
-        Store::open(&missing),
+        Store::open(&missing, ExplorerIndex),
         Err(OpenError::MissingDir(_))
     ));
     let empty = root.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     assert!(matches!(
-        Store::open(&empty),
+        Store::open(&empty, ExplorerIndex),
         Err(OpenError::MissingGenesis(_))
     ));
     std::fs::write(empty.join("genesis.bin"), b"not a genesis").unwrap();
-    let error = Store::open(&empty).err().unwrap();
+    let error = Store::open(&empty, ExplorerIndex).err().unwrap();
     assert!(matches!(error, OpenError::CorruptGenesis { .. }), "{error}");
     std::fs::write(empty.join("genesis.bin"), genesis().encode()).unwrap();
     assert!(matches!(
-        Store::open(&empty),
+        Store::open(&empty, ExplorerIndex),
         Err(OpenError::MissingStore(_))
     ));
 }
@@ -152,13 +153,13 @@ fn a_locked_directory_is_in_use() {
     let dir = bare_data_dir(root.path());
     drop(open_new_store(&dir));
     let held = DirLock::acquire(&dir).unwrap();
-    let error = Store::open(&dir).err().unwrap();
+    let error = Store::open(&dir, ExplorerIndex).err().unwrap();
     assert!(
         error.to_string().contains("in use by a running node"),
         "{error}"
     );
     drop(held);
-    Store::open(&dir).unwrap();
+    Store::open(&dir, ExplorerIndex).unwrap();
 }
 
 #[test]
@@ -170,7 +171,7 @@ fn a_store_of_another_network_is_refused() {
     other.name = "another network".into();
     std::fs::write(dir.join("genesis.bin"), other.encode()).unwrap();
     assert!(matches!(
-        Store::open(&dir),
+        Store::open(&dir, ExplorerIndex),
         Err(OpenError::WrongNetwork { .. })
     ));
 }
@@ -191,7 +192,7 @@ fn corrupted_store_bytes_give_an_error_not_a_panic() {
     }
     std::fs::write(&db_path, &bytes).unwrap();
     // sled recovers an unreadable log as an empty database: the store must notice.
-    let error = Store::open(&dir)
+    let error = Store::open(&dir, ExplorerIndex)
         .err()
         .expect("a corrupted store must not open as empty");
     assert!(error.to_string().contains("corrupted"), "{error}");
@@ -203,7 +204,7 @@ fn open_with_lock_existing_needs_a_store() {
     let dir = bare_data_dir(root.path());
     let lock = DirLock::acquire(&dir).unwrap();
     assert!(matches!(
-        Store::open_with_lock(&dir, lock, OpenMode::Existing),
+        Store::open_with_lock(&dir, lock, OpenMode::Existing, ExplorerIndex),
         Err(OpenError::MissingStore(_))
     ));
 }
@@ -227,17 +228,17 @@ fn records_above_a_head_are_removed_at_open() {
         let records = db.open_tree("records").unwrap();
         let index = db.open_tree("index").unwrap();
         for record in &signed[2..] {
-            let key = aidledger_node::store::chain_key(DONOR, record.header().seq).unwrap();
+            let key = aidledger_store::chain_key(DONOR, record.header().seq).unwrap();
             records.insert(&key, record.bytes()).unwrap();
             index.insert(record.id().0, key).unwrap();
         }
         // And a write cut short, whose header does not parse.
-        let cut = aidledger_node::store::chain_key(DONOR, 5).unwrap();
+        let cut = aidledger_store::chain_key(DONOR, 5).unwrap();
         records.insert(&cut, &signed[4].bytes()[..10]).unwrap();
         db.flush().unwrap();
     }
     // A reader of the stopped node's directory sees only the chain as far as its head.
-    let store = Store::open(&dir).unwrap();
+    let store = Store::open(&dir, ExplorerIndex).unwrap();
     let seqs: Vec<u64> = store.chain_range(DONOR, 0).map(|r| r.unwrap().0).collect();
     assert_eq!(seqs, vec![0, 1]);
     for record in &signed[2..] {
@@ -449,12 +450,12 @@ fn an_index_entry_naming_another_record_finds_nothing() {
         let db = raw_sled(&dir);
         let index = db.open_tree("index").unwrap();
         for (orphan, seq) in [(&lost, 1), (&gone, 2)] {
-            let key = aidledger_node::store::chain_key(DONOR, seq).unwrap();
+            let key = aidledger_store::chain_key(DONOR, seq).unwrap();
             index.insert(orphan.id().0, key).unwrap();
         }
         db.flush().unwrap();
     }
-    let store = Store::open(&dir).unwrap();
+    let store = Store::open(&dir, ExplorerIndex).unwrap();
     for orphan in [&lost, &gone] {
         assert_eq!(store.get(&orphan.id()).unwrap(), None);
         assert_eq!(store.position(&orphan.id()).unwrap(), None);
@@ -610,7 +611,7 @@ fn a_paused_scan_past_a_rewound_position_ends_with_an_error() {
 /// positions: they were never committed.
 #[test]
 fn a_scan_never_returns_what_a_refused_append_wrote_ahead() {
-    type Scan = Box<dyn Iterator<Item = Result<aidledger_node::StoredRecord, StoreError>> + Send>;
+    type Scan = Box<dyn Iterator<Item = Result<aidledger_store::StoredRecord, StoreError>> + Send>;
     static SCAN: std::sync::Mutex<Option<Scan>> = std::sync::Mutex::new(None);
     static REFUSED: AtomicBool = AtomicBool::new(false);
     fn read_then_refuse_once() -> Result<(), StoreError> {

@@ -5,8 +5,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use aidledger_node::Store;
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::{RecordId, VerifiedRecord};
+use aidledger_store::Store;
 use common::*;
 use proptest::prelude::*;
 
@@ -155,7 +156,7 @@ fn run(operations: Vec<Operation>) {
             Operation::Reopen => {
                 // The old store must be closed (its lock released) before the reopen.
                 drop(store.take());
-                store = Some(Store::open(&dir).unwrap());
+                store = Some(Store::open(&dir, ExplorerIndex).unwrap());
             }
             Operation::ReadRange { author, from_seq } => {
                 let got: Vec<_> = current

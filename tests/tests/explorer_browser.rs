@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
-use aidledger_node::Store;
+use aidledger_node::ExplorerIndex;
 use aidledger_spec::record::{Money, Party, Transaction, TreatyAction, TreatyActionKind};
 use aidledger_spec::text::Date;
 use aidledger_spec::{sign_record, Body, Genesis, RecordDraft, RecordId, Verifier};
+use aidledger_store::Store;
 use aidledger_tests::browser::Browser;
 use aidledger_tests::{path_str, Network, DONOR, IMPLEMENTER};
 use ed25519_dalek::SigningKey;
@@ -133,7 +134,8 @@ fn read_key(path: &Path) -> SigningKey {
 /// acknowledging the disbursement and a signature of the treaty.
 fn append_implementer_records(network: &mut Network, donor: &DonorRecords) {
     network.node.terminate();
-    let store = Store::open(&network.data_dir()).expect("open the stopped node's store");
+    let store =
+        Store::open(&network.data_dir(), ExplorerIndex).expect("open the stopped node's store");
     let genesis: Genesis = store.genesis().clone();
     let verifier = Verifier::new(genesis.clone());
     let key = read_key(&network.organisations[1].key_file);

@@ -57,7 +57,7 @@ use aidledger_spec::{codec, Body, RecordId, VerifiedRecord};
 use rust_decimal::Decimal;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use crate::store::{AppendError, StoreError};
+use aidledger_store::{AppendError, StoreError};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
 pub const INDEX_VERSION: u32 = 5;

@@ -14,6 +14,7 @@
 //! `model` reads (bounded, from the store and `index`), `pages` renders HTML, this file maps
 //! URLs and errors: a bad id is 400, an unknown one 404, and only a store failure is 500.
 
+pub mod hook;
 pub mod html;
 pub mod index;
 pub mod model;
@@ -30,9 +31,9 @@ use axum::{Json, Router};
 use sha2::{Digest as _, Sha256};
 
 use crate::governance::{Governance, GovernanceView};
-use crate::store::Store;
 use aidledger_spec::governance::{Authority, Derivation};
 use aidledger_spec::ids::lower_hex;
+use aidledger_store::Store;
 use axum::Extension;
 use html::url_component;
 use model::Problem;
@@ -107,7 +108,7 @@ where
     let shared = store.clone();
     match tokio::task::spawn_blocking(move || read(&shared)).await {
         Ok(result) => result.map_err(failure),
-        Err(error) => Err(failure(Problem::Store(crate::store::StoreError::Io(
+        Err(error) => Err(failure(Problem::Store(aidledger_store::StoreError::Io(
             std::io::Error::other(error.to_string()),
         )))),
     }

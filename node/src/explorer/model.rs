@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::index::{self, tag, Key, Listing, Total};
-use crate::store::{Head, Store, StoreError};
 use crate::view::{body_json, RecordView};
+use aidledger_store::{Head, Store, StoreError};
 
 /// Latest records on the home page (read from every chain's head down).
 pub const HOME_LATEST_RECORDS: usize = 20;
@@ -372,7 +372,7 @@ pub fn org_page(
 fn org_totals(store: &Store, org: &str) -> Result<Vec<TotalView>, StoreError> {
     let prefix = Key::new(tag::ORG_TOTAL).text(org).into_vec();
     let mut totals = Vec::new();
-    for entry in store.explorer_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
+    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
         let (key, value) = entry?;
         let mut rest = KeyReader::new(&key[prefix.len()..]);
         let transaction_type = rest.u8()?;
@@ -599,7 +599,7 @@ fn referencing(
     referrers: Referrers,
     id: &RecordId,
 ) -> Result<Vec<Summary>, StoreError> {
-    let tree = store.explorer_tree();
+    let tree = store.index_tree();
     if let Some(marker) = referrers.marker() {
         if !tree.contains_key(Key::new(marker).bytes(&id.0).into_vec())? {
             return Ok(Vec::new());
@@ -811,7 +811,7 @@ pub fn activity_page(
     let listed = || -> Result<bool, StoreError> {
         let prefix = Key::new(tag::ACTIVITY_RECORD).text(activity).into_vec();
         Ok(store
-            .explorer_tree()
+            .index_tree()
             .scan_prefix(prefix)
             .next()
             .transpose()?
@@ -839,7 +839,7 @@ fn activity_totals(store: &Store, activity: &str) -> Result<ActivityTotals, Stor
     let prefix = Key::new(tag::ACTIVITY_TOTAL).text(activity).into_vec();
     let mut by_org: Vec<OrgTotals> = Vec::new();
     let mut overall: BTreeMap<(u8, String), Total> = BTreeMap::new();
-    for entry in store.explorer_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
+    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
         let (key, value) = entry?;
         let mut rest = KeyReader::new(&key[prefix.len()..]);
         let org = rest.text()?;
@@ -875,7 +875,7 @@ fn activity_totals(store: &Store, activity: &str) -> Result<ActivityTotals, Stor
 fn acknowledged_totals(store: &Store, activity: &str) -> Result<Vec<TotalView>, StoreError> {
     let prefix = Key::new(tag::ACKNOWLEDGED_TOTAL).text(activity).into_vec();
     let mut totals = Vec::new();
-    for entry in store.explorer_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
+    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
         let (key, value) = entry?;
         let mut rest = KeyReader::new(&key[prefix.len()..]);
         let transaction_type = rest.u8()?;
@@ -892,7 +892,7 @@ fn acknowledged_totals(store: &Store, activity: &str) -> Result<Vec<TotalView>, 
 fn flows(store: &Store, activity: &str) -> Result<Vec<Flow>, StoreError> {
     let prefix = Key::new(tag::FLOW).text(activity).into_vec();
     let mut flows = Vec::new();
-    for entry in store.explorer_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
+    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
         let (key, value) = entry?;
         let mut rest = KeyReader::new(&key[prefix.len()..]);
         let (provider, receiver) = (rest.text()?, rest.text()?);
@@ -920,7 +920,7 @@ fn activity_records(
     after: Option<&[u8]>,
 ) -> Result<RecordsPage, Problem> {
     let prefix = Key::new(tag::ACTIVITY_RECORD).text(activity).into_vec();
-    let tree = store.explorer_tree();
+    let tree = store.index_tree();
     let start = match after {
         None => prefix.clone(),
         // The listing that holds the cursor starts at or before it: the last key up to it.
@@ -1066,7 +1066,7 @@ pub fn treaty_page(store: &Store, id: &RecordId) -> Result<TreatyPage, Problem> 
         .collect();
     let prefix = Key::new(tag::TREATY_ACTION).bytes(&id.0).into_vec();
     for entry in store
-        .explorer_tree()
+        .index_tree()
         .scan_prefix(&prefix)
         .take(TREATY_ACTIONS_MAX)
     {
@@ -1193,7 +1193,7 @@ pub fn search(store: &Store, authority: &Authority, query: &str) -> Result<Searc
         .bytes(query.as_bytes())
         .into_vec();
     for entry in store
-        .explorer_tree()
+        .index_tree()
         .scan_prefix(&prefix)
         .take(SEARCH_RESULTS_MAX)
     {
@@ -1204,7 +1204,7 @@ pub fn search(store: &Store, authority: &Authority, query: &str) -> Result<Searc
     }
     let titles = Key::new(tag::TREATY_TITLE).into_vec();
     for entry in store
-        .explorer_tree()
+        .index_tree()
         .scan_prefix(&titles)
         .take(TREATY_TITLES_SCANNED_MAX)
     {

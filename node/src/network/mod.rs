@@ -44,8 +44,8 @@ use self::behaviour::Topics;
 use self::service::{Service, ServiceParts};
 use self::status::{NetworkStatus, SharedStatus};
 use crate::governance::Governance;
-use crate::store::Store;
 use crate::writer::Writer;
+use aidledger_store::Store;
 
 /// How long starting the listeners may take.
 pub const LISTEN_TIMEOUT_MS: u64 = 10_000;

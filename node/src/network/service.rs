@@ -28,8 +28,8 @@ use super::sync::{Action, Syncer};
 use super::tasks::{self, Completion, IngestFailure, RangeVerdict};
 use super::wire::{SyncRequest, SyncResponse, WireHead, HEADS_MAX};
 use crate::governance::{Governance, GovernanceView};
-use crate::store::{Head, Store, StoreError};
 use crate::writer::{CommittedRecord, IngestOutcome, Writer};
+use aidledger_store::{Head, Store, StoreError};
 
 /// How often heads are exchanged with every peer and lost bootstrap connections redialled.
 pub const SYNC_INTERVAL_MS: u64 = 1000;

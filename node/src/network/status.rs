@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
-use crate::store::Store;
 use crate::writer::Writer;
+use aidledger_store::Store;
 
 /// A connected member node.
 #[derive(Clone, Debug, Serialize)]
@@ -145,7 +145,7 @@ pub fn signing_key(
 /// For each chain, how many records the most advanced peer holds beyond ours.
 fn behind_per_author(
     network: &NetworkStatus,
-    heads: &[(String, crate::store::Head)],
+    heads: &[(String, aidledger_store::Head)],
 ) -> BTreeMap<String, u64> {
     let mut behind = BTreeMap::new();
     for peer in &network.peers {

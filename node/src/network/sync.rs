@@ -17,7 +17,7 @@ use aidledger_spec::VerifiedRecord;
 use libp2p::PeerId;
 
 use super::wire::{SyncRequest, WireHead, RANGE_RECORDS_MAX};
-use crate::store::Head;
+use aidledger_store::Head;
 
 /// Most batches of one chain being verified or waiting to be ingested.
 pub const BUFFERED_BATCHES_MAX: usize = 3;

@@ -19,8 +19,8 @@ use libp2p::PeerId;
 
 use super::wire::{SyncResponse, PROOFS_PER_RESPONSE_MAX, RANGE_RECORDS_MAX, RANGE_SIZE_BYTES_MAX};
 use crate::governance::{is_authority_rule, GovernanceView};
-use crate::store::Store;
 use crate::writer::{IngestOutcome, Placement, Writer};
+use aidledger_store::Store;
 
 /// What a finished task reports to the event loop.
 pub enum Completion {

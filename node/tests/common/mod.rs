@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aidledger_node::{NodeConfig, RunningNode, Store};
+use aidledger_node::{ExplorerIndex, NodeConfig, RunningNode};
 use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
 use aidledger_spec::record::{
     Money, Statement, TextVersion, Transaction, TreatyAction, TreatyActionKind, TreatyText,
@@ -15,6 +15,7 @@ use aidledger_spec::text::Date;
 use aidledger_spec::{
     codec, sign_record, Body, Genesis, PublicKey, RecordDraft, RecordId, VerifiedRecord, Verifier,
 };
+use aidledger_store::Store;
 use ed25519_dalek::SigningKey;
 
 /// The member organisations of the test network.
@@ -92,8 +93,14 @@ pub fn bare_data_dir(root: &Path) -> PathBuf {
 }
 
 pub fn open_new_store(dir: &Path) -> Store {
-    let lock = aidledger_node::DirLock::acquire(dir).unwrap();
-    Store::open_with_lock(dir, lock, aidledger_node::OpenMode::CreateIfMissing).unwrap()
+    let lock = aidledger_store::DirLock::acquire(dir).unwrap();
+    Store::open_with_lock(
+        dir,
+        lock,
+        aidledger_store::OpenMode::CreateIfMissing,
+        ExplorerIndex,
+    )
+    .unwrap()
 }
 
 pub fn date() -> Date {
@@ -319,7 +326,7 @@ impl Drop for TestNode {
 /// lets go of its file lock only when its background tasks have let go of a closed store, a
 /// moment after the store is dropped: wait for it, as `Store::open` does.
 pub fn raw_sled(dir: &Path) -> sled::Db {
-    let path = dir.join(aidledger_node::datadir::STORE_DIR);
+    let path = dir.join(aidledger_store::datadir::STORE_DIR);
     let started = Instant::now();
     loop {
         match sled::open(&path) {
@@ -337,6 +344,6 @@ pub fn raw_sled(dir: &Path) -> sled::Db {
 
 /// A fault for `Store::set_fault_after_write_ahead` that stands for a crash of the append
 /// between its write-ahead and its transaction.
-pub fn panic_always() -> Result<(), aidledger_node::StoreError> {
+pub fn panic_always() -> Result<(), aidledger_store::StoreError> {
     panic!("an injected fault between the write-ahead and the head transaction");
 }

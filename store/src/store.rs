@@ -11,13 +11,13 @@
 //! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
 //! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
 //! | `meta` | name | `network_id` (32 bytes), `record_count` (u64) |
-//! | `explorer` | see `explorer::index` | the explorer's totals and reverse references |
+//! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index.rs`) |
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
 //! | `revoked` | `records` key, record id | [`RevokedRecord`] encoding: why, then the wire bytes |
 //! | `revoked_index` | record id (32 bytes) | the `revoked` key |
 //!
 //! An append refuses a record that does not extend its author's head, and moves the heads in
-//! one sled transaction with `meta`, `explorer` and `governance`. The records of chains that
+//! one sled transaction with `meta`, `governance` and the tree of the store's [`AppendIndex`]. The records of chains that
 //! already have a head, and their `index` entries, are written just before that transaction
 //! (one insert each, after the head check, under the store's chain-writer lock, so that
 //! nothing at or below a head is ever overwritten): inside it, sled reads every key before it
@@ -52,7 +52,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aidledger_spec::bundle::{BundleItem, EquivocationProof};
 use aidledger_spec::genesis::GenesisError;
@@ -66,7 +66,9 @@ use sled::transaction::{
 
 use crate::datadir::{DirLock, LockError, GENESIS_FILE, STORE_DIR};
 use crate::durable::DurableFiles;
-use crate::explorer;
+use crate::index::{AppendIndex, IndexTrees, IndexedRecord};
+use crate::limits::{INDEX_REBUILD_GROUP_RECORDS, SLED_LOCK_RETRY, SLED_LOCK_WAIT};
+pub use crate::limits::{PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX, STORE_CACHE_BYTES};
 
 mod recovery;
 mod scan;
@@ -79,20 +81,9 @@ const TREE_HEADS: &str = "heads";
 const TREE_PROOFS: &str = "proofs";
 const TREE_META: &str = "meta";
 const TREE_PENDING: &str = "pending";
-const TREE_EXPLORER: &str = "explorer";
-/// Records indexed per transaction when the explorer index is rebuilt: as many as the
-/// writer appends in one group, so that a rebuilt index is grouped like a written one.
-const REBUILD_GROUP_RECORDS: usize = crate::writer::GROUP_RECORDS_MAX;
 const TREE_GOVERNANCE: &str = "governance";
 const TREE_REVOKED: &str = "revoked";
 const TREE_REVOKED_INDEX: &str = "revoked_index";
-/// sled's page cache: the bound on the store's memory, whatever the number of records (sled's
-/// default is 1 GiB; a node syncing a million records stays within this instead).
-pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
-/// Most records waiting for a predecessor; more are dropped (range sync fetches them later).
-pub const PENDING_RECORDS_MAX: u64 = 10_000;
-/// Most bytes of records waiting for a predecessor.
-pub const PENDING_SIZE_BYTES_MAX: u64 = 256 * 1024 * 1024;
 const META_NETWORK_ID: &[u8] = b"network_id";
 const META_RECORD_COUNT: &[u8] = b"record_count";
 /// Present once the `governance` tree indexes every stored governance record (stores made
@@ -303,12 +294,15 @@ pub struct Store {
     proofs: sled::Tree,
     meta: sled::Tree,
     pending: sled::Tree,
-    explorer: sled::Tree,
+    /// The tree of [`Store::append_index`].
+    index_tree: sled::Tree,
     governance: sled::Tree,
     revoked: sled::Tree,
     revoked_index: sled::Tree,
     pending_records: AtomicU64,
     pending_size_bytes: AtomicU64,
+    /// The index written inside the appends' transactions (see [`AppendIndex`]).
+    append_index: Box<dyn AppendIndex>,
     /// Held by whatever moves heads ([`Store::append_group`], [`Store::revoke_from`]): an
     /// append writes records above the heads before its transaction moves them, which is safe
     /// only while nothing else moves those heads.
@@ -342,20 +336,24 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store of a stopped node's data directory (it must exist), taking its lock.
-    pub fn open(data_dir: &Path) -> Result<Store, OpenError> {
+    /// Opens the store of a stopped node's data directory (it must exist), taking its lock;
+    /// appends write `index` too.
+    pub fn open(data_dir: &Path, index: impl AppendIndex + 'static) -> Result<Store, OpenError> {
         if !data_dir.is_dir() {
             return Err(OpenError::MissingDir(data_dir.to_path_buf()));
         }
         let lock = DirLock::acquire(data_dir)?;
-        Store::open_with_lock(data_dir, lock, OpenMode::Existing)
+        Store::open_with_lock(data_dir, lock, OpenMode::Existing, index)
     }
 
-    /// Opens (or creates) the store of a data directory whose lock the caller holds.
+    /// Opens (or creates) the store of a data directory whose lock the caller holds; appends
+    /// write `index` too, and a node's open ([`OpenMode::CreateIfMissing`]) rebuilds it if it
+    /// is not current.
     pub fn open_with_lock(
         data_dir: &Path,
         lock: DirLock,
         mode: OpenMode,
+        index: impl AppendIndex + 'static,
     ) -> Result<Store, OpenError> {
         let (genesis, genesis_bytes) = read_genesis(data_dir)?;
         let network_id = genesis.network_id();
@@ -382,12 +380,13 @@ impl Store {
             proofs: tree(TREE_PROOFS)?,
             meta: tree(TREE_META)?,
             pending: tree(TREE_PENDING)?,
-            explorer: tree(TREE_EXPLORER)?,
+            index_tree: tree(index.tree_name())?,
             governance: tree(TREE_GOVERNANCE)?,
             revoked: tree(TREE_REVOKED)?,
             revoked_index: tree(TREE_REVOKED_INDEX)?,
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
+            append_index: Box::new(index),
             chain_writer: Mutex::new(()),
             stopped: AtomicBool::new(false),
             rewinds: Rewinds::default(),
@@ -407,10 +406,10 @@ impl Store {
         // stopped is not part of the store, and an export or a verification must not see it.
         store.drop_records_above_heads().map_err(store_error)?;
         store.count_pending().map_err(store_error)?;
-        // Only the node brings the explorer and governance indexes up to date; a reader of a
-        // stopped node's directory leaves them as they are.
+        // Only the node brings the append index and the governance index up to date; a reader
+        // of a stopped node's directory leaves them as they are.
         if mode == OpenMode::CreateIfMissing {
-            store.update_explorer_index().map_err(store_error)?;
+            store.update_index().map_err(store_error)?;
             store.update_governance_index().map_err(store_error)?;
             // Last: it may discard tails a crash left incomplete, and its fsync starts the
             // durable heads that peers are served from.
@@ -822,18 +821,22 @@ impl Store {
     }
 
     /// The transaction of [`Self::append_group`]: moves the heads, writes what was not written
-    /// ahead, the explorer and governance indexes and the record count.
+    /// ahead, the append index, the governance index and the record count.
     fn commit_group(&self, prepared: &[Prepared<'_>]) -> Result<(), TransactionError<AppendError>> {
         let trees = (
             &self.records,
             &self.index,
             &self.heads,
             &self.meta,
-            &self.explorer,
+            &self.index_tree,
             &self.governance,
         );
-        trees.transaction(|(records, index, heads, meta, explorer, governance)| {
-            let explorer_trees = explorer::index::AppendTrees::new(explorer, index, records);
+        trees.transaction(|(records, index, heads, meta, index_tree, governance)| {
+            let indexer = self.append_index.group(IndexTrees {
+                own: index_tree,
+                ids: index,
+                records,
+            });
             for entry in prepared {
                 check_extends(heads, entry)?;
                 if !entry.written_ahead {
@@ -843,13 +846,13 @@ impl Store {
                 if entry.record.body().kind().is_governance() {
                     governance.insert(entry.key.as_slice(), &[][..])?;
                 }
-                explorer::index::on_append(&explorer_trees, entry.record)?;
+                indexer.append(entry.record)?;
                 heads.insert(
                     entry.record.header().author.as_bytes(),
                     &head_value(entry)[..],
                 )?;
             }
-            explorer_trees.finish()?;
+            indexer.finish()?;
             let count = match meta.get(META_RECORD_COUNT)? {
                 Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
                 None => 0,
@@ -1064,10 +1067,10 @@ impl Store {
         self.pending_records.load(Ordering::Relaxed)
     }
 
-    /// The explorer's index tree (read by `explorer`; written inside appends, and rebuilt at
-    /// open or after a revocation).
-    pub(crate) fn explorer_tree(&self) -> &sled::Tree {
-        &self.explorer
+    /// The tree of the store's [`AppendIndex`], for its readers (written inside appends, and
+    /// rebuilt at a node's open or after a revocation).
+    pub fn index_tree(&self) -> &sled::Tree {
+        &self.index_tree
     }
 
     /// Up to `limit` stored record ids from `start` on, in byte order (id prefix search).
@@ -1077,7 +1080,7 @@ impl Store {
             if ids.len() == limit {
                 break;
             }
-            let id = explorer::index::record_id(&entry?.0)?;
+            let id = record_id(&entry?.0)?;
             if self.find_in_chain(&id)?.is_some() {
                 ids.push(id);
             }
@@ -1085,20 +1088,20 @@ impl Store {
         Ok(ids)
     }
 
-    /// Builds the explorer index from the chains when it was written by an older version (or
+    /// Builds the append index from the chains when it was written by an older version (or
     /// never): once, at the node's start, before the writer runs.
-    fn update_explorer_index(&self) -> Result<(), StoreError> {
-        if explorer::index::is_current(&self.explorer)? {
+    fn update_index(&self) -> Result<(), StoreError> {
+        if self.append_index.is_current(&self.index_tree)? {
             return Ok(());
         }
-        self.rebuild_explorer_index()
+        self.rebuild_index()
     }
 
-    /// Builds the explorer index from the chains. Clearing removes its version mark first, so a
+    /// Builds the append index from the chains. Clearing removes its version mark first, so a
     /// crash midway leaves an index that the next open rebuilds.
-    fn rebuild_explorer_index(&self) -> Result<(), StoreError> {
-        self.explorer.clear()?;
-        let mut group = Vec::with_capacity(REBUILD_GROUP_RECORDS);
+    fn rebuild_index(&self) -> Result<(), StoreError> {
+        self.index_tree.clear()?;
+        let mut group = Vec::with_capacity(INDEX_REBUILD_GROUP_RECORDS);
         for entry in self.records.iter() {
             let (key, bytes) = entry?;
             let (author, seq) = parse_chain_key(&key)?;
@@ -1106,13 +1109,13 @@ impl Store {
             let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
             let body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
             group.push((author, seq, record.id, body));
-            if group.len() == REBUILD_GROUP_RECORDS {
+            if group.len() == INDEX_REBUILD_GROUP_RECORDS {
                 self.index_group(&group)?;
                 group.clear();
             }
         }
         self.index_group(&group)?;
-        explorer::index::mark_current(&self.explorer)?;
+        self.append_index.mark_current(&self.index_tree)?;
         self.make_durable()
     }
 
@@ -1121,13 +1124,22 @@ impl Store {
         &self,
         group: &[(String, u64, RecordId, aidledger_spec::Body)],
     ) -> Result<(), StoreError> {
-        let trees = (&self.records, &self.index, &self.explorer);
-        let outcome = trees.transaction(|(records, index, explorer)| {
-            let trees = explorer::index::AppendTrees::new(explorer, index, records);
+        let trees = (&self.records, &self.index, &self.index_tree);
+        let outcome = trees.transaction(|(records, index, index_tree)| {
+            let indexer = self.append_index.group(IndexTrees {
+                own: index_tree,
+                ids: index,
+                records,
+            });
             for (author, seq, id, body) in group {
-                explorer::index::index_record(&trees, author, *seq, *id, body)?;
+                indexer.index(&IndexedRecord {
+                    author,
+                    seq: *seq,
+                    id: *id,
+                    body,
+                })?;
             }
-            trees.finish()
+            indexer.finish()
         });
         outcome.map_err(|error| match error {
             TransactionError::Abort(AppendError::Store(error)) => error,
@@ -1245,7 +1257,7 @@ impl Store {
     /// them), and sets the head back to `from_seq - 1`. One transaction: the chain, the id
     /// index, the head, the record count and the governance index change together. Then the
     /// pending records of the chain from `from_seq` on and the equivocation proofs that name a
-    /// moved record are dropped, and the explorer index is rebuilt if a moved record was in it.
+    /// moved record are dropped, and the append index is rebuilt if a moved record can be in it.
     /// Returns the ids moved, in seq order. Durable after [`Store::make_durable`].
     pub fn revoke_from(
         &self,
@@ -1341,12 +1353,11 @@ impl Store {
         let ids: Vec<RecordId> = moved.iter().map(|(_, id, _)| *id).collect();
         self.drop_pending_from(author, from_seq)?;
         self.drop_proofs_naming(author, from_seq, &ids)?;
-        let explorer_indexed = moved.iter().any(|(_, _, bytes)| {
-            peek_kind(bytes)
-                .is_some_and(|kind| !kind.is_governance() && kind != BodyKind::Statement)
+        let indexed = moved.iter().any(|(_, _, bytes)| {
+            peek_kind(bytes).is_some_and(|kind| self.append_index.indexes(kind))
         });
-        if explorer_indexed {
-            self.rebuild_explorer_index()?;
+        if indexed {
+            self.rebuild_index()?;
         }
         Ok(ids)
     }
@@ -1483,7 +1494,7 @@ impl RevokedRecord {
         let corrupt = || StoreError::Corrupt("a revoked record entry does not parse".into());
         let id_at = key.len().checked_sub(ID_BYTES).ok_or_else(corrupt)?;
         let (author, seq) = parse_chain_key(&key[..id_at])?;
-        let id = explorer::index::record_id(&key[id_at..])?;
+        let id = record_id(&key[id_at..])?;
         let (note, bytes) = RevocationNote::decode(value).ok_or_else(corrupt)?;
         Ok(RevokedRecord {
             author,
@@ -1693,6 +1704,14 @@ pub fn chain_key(author: &str, seq: u64) -> Option<Vec<u8>> {
     Some(key)
 }
 
+/// A record id from 32 stored bytes (an index key, the end of a `revoked` key).
+fn record_id(bytes: &[u8]) -> Result<RecordId, StoreError> {
+    let bytes: [u8; ID_BYTES] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a stored record id is not 32 bytes".into()))?;
+    Ok(aidledger_spec::Digest(bytes))
+}
+
 /// Reads a `records` key back into (author, seq).
 fn parse_chain_key(key: &[u8]) -> Result<(String, u64), StoreError> {
     let corrupt = || {
@@ -1726,21 +1745,15 @@ fn read_genesis(data_dir: &Path) -> Result<(Genesis, Vec<u8>), OpenError> {
     Ok((genesis, bytes))
 }
 
-/// Opens sled. sled 0.34 panics on some corrupted files instead of returning an error; the
-/// panic is caught here so that a corrupted store is an error a person can act on.
-/// How long an open waits for sled's own file lock. sled releases it only when the last of its
-/// background tasks lets go of the database, which can be a moment after the store that held
-/// it was dropped (a store reopened in the same process: the CLI, the tests). The caller
-/// holds the data directory's lock, so a sled lock still held is a closing store's.
-const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
-const SLED_LOCK_RETRY: Duration = Duration::from_millis(10);
-
 /// Whether sled could not open because its file lock is held (sled 0.34 reports it only as an
 /// I/O error with this message).
 fn is_sled_lock_error(error: &sled::Error) -> bool {
     matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
+/// Opens sled, waiting up to [`SLED_LOCK_WAIT`] for its file lock. sled 0.34 panics on some
+/// corrupted files instead of returning an error; the panic is caught here so that a
+/// corrupted store is an error a person can act on.
 fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
     let started = Instant::now();
     let outcome = loop {

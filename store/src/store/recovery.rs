@@ -19,12 +19,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::{chain_key, parse_chain_key, Head, Store, StoreError, META_RECORD_COUNT};
 
-/// How far below each head the tail is checked after an unclean start. What can be in flight
-/// (appended but not yet fsynced) when the machine stops is bounded by the writer's queues:
-/// the group being appended, `APPEND_QUEUE_GROUPS_MAX` (2) signed groups and the sync
-/// thread's batch of `SYNC_QUEUE_GROUPS_MAX` + 1 (5) groups, each of at most
-/// `GROUP_RECORDS_MAX` (256) records: 2,048. Twice that, for ingests from peers.
-pub const TAIL_CHECK_RECORDS: u64 = 4096;
+pub use crate::limits::TAIL_CHECK_RECORDS;
 
 /// The `meta` key present while a node has the store open: found at open, the last run did not
 /// end with [`Store::close_cleanly`].
@@ -181,7 +176,7 @@ impl Store {
                 }
             }
             if !discarded.is_empty() {
-                self.rebuild_explorer_index()?;
+                self.rebuild_index()?;
             }
         }
         self.meta.insert(META_RUNNING, &[][..])?;

@@ -1,0 +1,84 @@
+//! How an index that lives beside the chains hooks into the store: [`AppendIndex`].
+//!
+//! An index kept in a sled tree of its own (the node's explorer totals and reverse
+//! references) must be exactly as current as the chains, so the store writes it inside the
+//! transaction that appends the records, rebuilds it from the chains when it is not current
+//! (at a node's open, after a revocation or a discarded tail moved a record it holds out of
+//! its chain), and never otherwise. The store only knows this trait: what an index holds and
+//! how it reads records is its own business.
+
+use aidledger_spec::{Body, BodyKind, RecordId, VerifiedRecord};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use crate::store::{AppendError, StoreError};
+
+/// What an index's writes inside a store transaction return: an abort carries the
+/// [`AppendError`] the append (or rebuild) then fails with.
+pub type IndexResult = Result<(), ConflictableTransactionError<AppendError>>;
+
+/// The trees an index is given inside one store transaction.
+pub struct IndexTrees<'a> {
+    /// The index's own tree ([`AppendIndex::tree_name`]).
+    pub own: &'a TransactionalTree,
+    /// The store's `index` tree (record id → `records` key), to look up records stored
+    /// earlier, in this transaction or before. Read it only: the store writes it.
+    pub ids: &'a TransactionalTree,
+    /// The store's `records` tree, likewise read only.
+    pub records: &'a TransactionalTree,
+}
+
+/// A stored record as an index sees it when it is rebuilt.
+pub struct IndexedRecord<'a> {
+    /// The author.
+    pub author: &'a str,
+    /// Its position.
+    pub seq: u64,
+    /// Its id.
+    pub id: RecordId,
+    /// Its decoded body.
+    pub body: &'a Body,
+}
+
+/// One transaction's worth of indexing: records one by one, then [`GroupIndexer::finish`].
+pub trait GroupIndexer {
+    /// Indexes a record being appended, after its chain entries are written in this
+    /// transaction. By default as [`GroupIndexer::index`] of its parts.
+    fn append(&self, record: &VerifiedRecord) -> IndexResult {
+        let header = record.header();
+        self.index(&IndexedRecord {
+            author: &header.author,
+            seq: header.seq,
+            id: record.id(),
+            body: record.body(),
+        })
+    }
+
+    /// Indexes a stored record (a rebuild, which reads records that were verified when they
+    /// were appended).
+    fn index(&self, record: &IndexedRecord<'_>) -> IndexResult;
+
+    /// Writes what the indexer kept in memory for the transaction; once, after its last record.
+    fn finish(&self) -> IndexResult;
+}
+
+/// An index written inside the store's transactions (see the module doc). A store opened to
+/// write takes one; a [`crate::Store`] never appends without its index.
+pub trait AppendIndex: Send + Sync {
+    /// The name of the sled tree the index keeps. The store opens it, hands it to the index
+    /// inside its transactions and to readers ([`crate::Store::index_tree`]).
+    fn tree_name(&self) -> &'static str;
+
+    /// Starts indexing one transaction's records in `trees`.
+    fn group<'a>(&self, trees: IndexTrees<'a>) -> Box<dyn GroupIndexer + 'a>;
+
+    /// Whether `tree` was written by this index's current format; one that is not is rebuilt
+    /// from the chains at a node's open.
+    fn is_current(&self, tree: &sled::Tree) -> Result<bool, StoreError>;
+
+    /// Marks `tree` current, after a rebuild.
+    fn mark_current(&self, tree: &sled::Tree) -> Result<(), StoreError>;
+
+    /// Whether records of this kind can be in the index: when one leaves its chain (a
+    /// revocation, a discarded tail), the index is rebuilt.
+    fn indexes(&self, kind: BodyKind) -> bool;
+}

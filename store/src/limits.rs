@@ -1,0 +1,29 @@
+//! The store's bounds, each a named constant (the node's own are in `node/src/limits.rs`,
+//! which re-exports these so that it stays the whole list).
+
+use std::time::Duration;
+
+/// sled's page cache: the bound on the store's memory, whatever the number of records (sled's
+/// default is 1 GiB; a node syncing a million records stays within this instead).
+pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// Most records waiting for a predecessor; more are dropped (range sync fetches them later).
+pub const PENDING_RECORDS_MAX: u64 = 10_000;
+/// Most bytes of records waiting for a predecessor.
+pub const PENDING_SIZE_BYTES_MAX: u64 = 256 * 1024 * 1024;
+/// How far below each head the tail is checked after an unclean start. What can be in flight
+/// (appended but not yet fsynced) when the machine stops is bounded by the node writer's
+/// queues: the group being appended, `APPEND_QUEUE_GROUPS_MAX` (2) signed groups and the sync
+/// thread's batch of `SYNC_QUEUE_GROUPS_MAX` + 1 (5) groups, each of at most
+/// `GROUP_RECORDS_MAX` (256) records: 2,048. Twice that, for ingests from peers.
+pub const TAIL_CHECK_RECORDS: u64 = 4096;
+/// Records indexed per transaction when an [`crate::AppendIndex`] is rebuilt from the chains:
+/// as many as the node's writer appends in one group (its `GROUP_RECORDS_MAX`, which the
+/// node checks at compile time), so that a rebuilt index is grouped like a written one.
+pub const INDEX_REBUILD_GROUP_RECORDS: usize = 256;
+/// How long an open waits for sled's own file lock. sled releases it only when the last of its
+/// background tasks lets go of the database, which can be a moment after the store that held
+/// it was dropped (a store reopened in the same process: the CLI, the tests). The caller
+/// holds the data directory's lock, so a sled lock still held is a closing store's.
+pub const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
+/// Pause between two tries to take sled's file lock.
+pub const SLED_LOCK_RETRY: Duration = Duration::from_millis(10);
