@@ -1,0 +1,270 @@
+//! The three governance body kinds (a [`Proposal`], an [`Approval`], a [`KeyRotation`]), the
+//! [`Change`] a proposal carries, and the [`KeyGrant`] by which a new key proves possession.
+
+use ed25519_dalek::SigningKey;
+
+use crate::genesis::{check_ascending, check_member, AdminRule, Member, Role};
+use crate::ids::{hash_with_domain, Digest, NetworkId, PublicKey, RecordId, SignatureBytes};
+use crate::limits::{DESCRIPTION_BYTES_MAX, KEYS_PER_MEMBER_MAX};
+use crate::signature;
+use crate::text::{check_org_id, check_text, FieldError};
+
+/// Prefix of the message a new key signs to prove that its holder has it.
+pub const POSSESSION_DOMAIN: &str = "aidledger:key-possession:v1\n";
+
+/// A new signing key with a proof that whoever names it holds its secret half: an ed25519
+/// signature by the new key over [`possession_message`].
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+pub struct KeyGrant {
+    /// The new public key.
+    pub key: PublicKey,
+    /// The new key's signature over [`possession_message`] for the member it is granted to.
+    pub proof_of_possession: SignatureBytes,
+}
+
+/// The 32 bytes a new key signs: SHA-256 over [`POSSESSION_DOMAIN`], the network id, the new
+/// key, and the member id's UTF-8 bytes. It binds the proof to one key, one member, one network.
+pub fn possession_message(network_id: &NetworkId, member: &str, key: &PublicKey) -> Digest {
+    hash_with_domain(
+        POSSESSION_DOMAIN,
+        &[&network_id.0, &key.0, member.as_bytes()],
+    )
+}
+
+impl KeyGrant {
+    /// Grants `key` to `member` of `network_id`, with the proof signed by `key` itself.
+    pub fn prove(network_id: &NetworkId, member: &str, key: &SigningKey) -> KeyGrant {
+        use ed25519_dalek::Signer as _;
+        let public = signature::public_key_of(key);
+        let message = possession_message(network_id, member, &public);
+        KeyGrant {
+            key: public,
+            proof_of_possession: SignatureBytes(key.sign(&message.0).to_bytes()),
+        }
+    }
+
+    /// Whether the key is acceptable and the proof verifies (the signature rule, FORMAT.md §7.1).
+    pub fn verify(&self, network_id: &NetworkId, member: &str) -> Result<(), &'static str> {
+        let key = signature::check_public_key(&self.key)?;
+        let message = possession_message(network_id, member, &self.key);
+        if signature::verify_message(&key, &message.0, &self.proof_of_possession) {
+            Ok(())
+        } else {
+            Err("the proof of possession does not verify")
+        }
+    }
+}
+
+/// A change to the network that admins propose and approve.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    /// 0: a new member organisation, with its keys and nodes, as in the genesis.
+    AddMember {
+        /// The member.
+        member: Member,
+    },
+    /// 1: a member leaves: its records from `from_seq` on are invalid and its nodes are refused.
+    RemoveMember {
+        /// The member id.
+        member: String,
+        /// The first sequence number of its chain that is no longer valid.
+        from_seq: u64,
+    },
+    /// 2: a member's roles are replaced.
+    SetRoles {
+        /// The member id.
+        member: String,
+        /// The new roles, strictly ascending.
+        roles: Vec<Role>,
+    },
+    /// 3: a member's node keys (libp2p identities) are replaced.
+    SetNodeKeys {
+        /// The member id.
+        member: String,
+        /// The new node keys, strictly ascending.
+        node_keys: Vec<PublicKey>,
+    },
+    /// 4: emergency revocation: records of `member` signed with `key` at `from_seq` or later
+    /// are invalid; `replacement`, if given, may sign from `from_seq` on.
+    RevokeKey {
+        /// The member id.
+        member: String,
+        /// The compromised key.
+        key: PublicKey,
+        /// The first sequence number the key may no longer sign.
+        from_seq: u64,
+        /// The key the member continues with, with its proof of possession.
+        replacement: Option<KeyGrant>,
+    },
+    /// 5: the admin rule is replaced.
+    SetAdminRule {
+        /// The new rule.
+        rule: AdminRule,
+    },
+}
+
+impl Change {
+    /// The change's name, as the CLI and explorer show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Change::AddMember { .. } => "add-member",
+            Change::RemoveMember { .. } => "remove-member",
+            Change::SetRoles { .. } => "set-roles",
+            Change::SetNodeKeys { .. } => "set-node-keys",
+            Change::RevokeKey { .. } => "revoke-key",
+            Change::SetAdminRule { .. } => "set-admin-rule",
+        }
+    }
+
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        match self {
+            Change::AddMember { member } => format!("add member {} ({})", member.id, member.name),
+            Change::RemoveMember { member, from_seq } => {
+                format!("remove member {member} from seq {from_seq}")
+            }
+            Change::SetRoles { member, roles } => {
+                let names: Vec<&str> = roles.iter().map(|role| role.name()).collect();
+                format!("set roles of {member} to {}", names.join(", "))
+            }
+            Change::SetNodeKeys { member, node_keys } => {
+                format!("set {} node key(s) of {member}", node_keys.len())
+            }
+            Change::RevokeKey {
+                member,
+                key,
+                from_seq,
+                replacement,
+            } => format!(
+                "revoke key {key} of {member} from seq {from_seq}{}",
+                replacement.as_ref().map_or(String::new(), |grant| format!(
+                    ", replaced by {}",
+                    grant.key
+                ))
+            ),
+            Change::SetAdminRule { rule } => format!(
+                "admin rule {} of {}: {}",
+                rule.threshold,
+                rule.admins.len(),
+                rule.admins.join(", ")
+            ),
+        }
+    }
+
+    fn check(&self, field: &str) -> Result<(), FieldError> {
+        match self {
+            Change::AddMember { member } => check_member(&format!("{field}.member"), member),
+            Change::RemoveMember { member, .. } => check_org_id(&format!("{field}.member"), member),
+            Change::SetRoles { member, roles } => {
+                check_org_id(&format!("{field}.member"), member)?;
+                check_ascending(&format!("{field}.roles"), roles)
+            }
+            Change::SetNodeKeys { member, node_keys } => {
+                check_org_id(&format!("{field}.member"), member)?;
+                if node_keys.len() > KEYS_PER_MEMBER_MAX {
+                    return Err(FieldError::new(
+                        format!("{field}.node_keys"),
+                        format!("more than {KEYS_PER_MEMBER_MAX} keys"),
+                    ));
+                }
+                check_ascending(&format!("{field}.node_keys"), node_keys)?;
+                for key in node_keys {
+                    signature::check_public_key(key).map_err(|problem| {
+                        FieldError::new(format!("{field}.node_keys"), format!("{key}: {problem}"))
+                    })?;
+                }
+                Ok(())
+            }
+            Change::RevokeKey { member, .. } => check_org_id(&format!("{field}.member"), member),
+            Change::SetAdminRule { rule } => {
+                check_ascending(&format!("{field}.rule.admins"), &rule.admins)?;
+                for admin in &rule.admins {
+                    check_org_id(&format!("{field}.rule.admins"), admin)?;
+                }
+                if rule.threshold == 0 || usize::from(rule.threshold) > rule.admins.len() {
+                    return Err(FieldError::new(
+                        format!("{field}.rule.threshold"),
+                        format!(
+                            "{} is not between 1 and the {} admins",
+                            rule.threshold,
+                            rule.admins.len()
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The key grant inside the change and the member it is granted to, if any.
+    pub fn key_grant(&self) -> Option<(&str, &KeyGrant)> {
+        match self {
+            Change::RevokeKey {
+                member,
+                replacement: Some(grant),
+                ..
+            } => Some((member, grant)),
+            _ => None,
+        }
+    }
+}
+
+/// Kind 5: an admin proposes a change. The proposal counts as its author's approval.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+pub struct Proposal {
+    /// The last effective proposal this one builds on, or all zero for the genesis. Only a
+    /// proposal on the current tip can take effect, so changes apply in one order everywhere.
+    pub base: RecordId,
+    /// The change.
+    pub change: Change,
+    /// Why, for readers.
+    pub note: String,
+}
+
+impl Proposal {
+    pub(crate) fn check(&self, field: &str) -> Result<(), FieldError> {
+        self.change.check(&format!("{field}.change"))?;
+        check_text(&format!("{field}.note"), &self.note, DESCRIPTION_BYTES_MAX)
+    }
+}
+
+/// Kind 6: an admin approves a proposal, named by its record id (which covers its content).
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+pub struct Approval {
+    /// The proposal record.
+    pub proposal: RecordId,
+}
+
+/// Kind 7: the author replaces the key that signs this record by a new one. Signed by the old
+/// key; the new key proves possession. Records after this one must be signed by the new key.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+pub struct KeyRotation {
+    /// The new key.
+    pub new_key: KeyGrant,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Body;
+    use crate::signed::{peek_body_kind, sign_record, RecordDraft};
+
+    #[test]
+    fn peek_finds_the_kind_of_a_signed_record() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let draft = RecordDraft {
+            network_id: Digest::ZERO,
+            author: "GB-GOV-1".into(),
+            seq: 3,
+            prev: Digest::ZERO,
+            timestamp_ms: 1,
+            body: Body::Approval(Approval {
+                proposal: Digest::ZERO,
+            }),
+        };
+        let (_, bytes) = sign_record(&draft, &key).expect("signs");
+        assert_eq!(peek_body_kind(&bytes), Some(6));
+        assert_eq!(peek_body_kind(&bytes[..40]), None);
+    }
+}
