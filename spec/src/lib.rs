@@ -19,6 +19,7 @@ pub mod governance;
 pub mod ids;
 pub mod limits;
 pub mod record;
+mod rejection;
 pub mod signature;
 pub mod signed;
 pub mod sortkey;
