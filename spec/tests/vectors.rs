@@ -1236,3 +1236,125 @@ fn signature_vectors_get_the_same_verdicts_in_every_grouping() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Local formats (FORMAT.md 17.2, 19, 20)
+
+#[test]
+fn sortable_keys_are_their_parts_in_order() {
+    use aidledger_spec::sortkey::SortKeyReader;
+    let file = load("local-formats.json");
+    for case in file["sortable_keys"].as_array().expect("keys") {
+        let key = bytes(&case["hex"]);
+        let mut reader = SortKeyReader::new(&key);
+        for part in case["parts"].as_array().expect("parts") {
+            let (kind, value) = part
+                .as_object()
+                .expect("one part")
+                .iter()
+                .next()
+                .expect("a part");
+            match kind.as_str() {
+                "u8" => assert_eq!(u64::from(reader.u8().unwrap()), value.as_u64().unwrap()),
+                "u64" => assert_eq!(reader.u64().unwrap(), value.as_u64().unwrap()),
+                "short_str" => assert_eq!(reader.short_str().unwrap(), value.as_str().unwrap()),
+                "text" => assert_eq!(reader.text().unwrap(), value.as_str().unwrap()),
+                "id" => assert_eq!(reader.id().unwrap().to_vec(), bytes(value)),
+                other => panic!("{}: unknown part {other}", case["name"]),
+            }
+        }
+        reader.finish().unwrap();
+    }
+}
+
+#[test]
+fn submit_batches_hold_their_bodies() {
+    use aidledger_spec::submit::{decode_batch, encode_batch};
+    let file = load("local-formats.json");
+    for case in file["submit_batches"].as_array().expect("batches") {
+        let bodies: Vec<Vec<u8>> = case["bodies_hex"]
+            .as_array()
+            .expect("bodies")
+            .iter()
+            .map(bytes)
+            .collect();
+        let batch = bytes(&case["hex"]);
+        assert_eq!(decode_batch(&batch).unwrap(), bodies, "{}", case["name"]);
+        assert_eq!(encode_batch(&bodies), batch, "{}", case["name"]);
+    }
+}
+
+#[test]
+fn sync_frames_hold_their_messages() {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::sync::{SyncRequest, SyncResponse, WireHead};
+    let file = load("local-formats.json");
+    let message = |case: &Value| {
+        let frame = bytes(&case["frame_hex"]);
+        let length = u32::from_le_bytes(frame[..4].try_into().unwrap()) as usize;
+        assert_eq!(length, frame.len() - 4, "{}", case["name"]);
+        frame[4..].to_vec()
+    };
+    for case in file["sync_requests"].as_array().expect("requests") {
+        let decoded = SyncRequest::from_bytes(&message(case)).unwrap();
+        let expected = match case["name"].as_str().unwrap() {
+            "Heads" => SyncRequest::Heads,
+            "Proofs" => SyncRequest::Proofs,
+            _ => SyncRequest::Range {
+                author: case["author"].as_str().unwrap().into(),
+                from_seq: case["from_seq"].as_u64().unwrap(),
+                limit: case["limit"].as_u64().unwrap(),
+            },
+        };
+        assert_eq!(decoded, expected);
+    }
+    for case in file["sync_responses"].as_array().expect("responses") {
+        let decoded = SyncResponse::from_bytes(&message(case)).unwrap();
+        let expected = if let Some(heads) = case["heads"].as_array() {
+            SyncResponse::Heads {
+                heads: heads
+                    .iter()
+                    .map(|head| WireHead {
+                        author: head["author"].as_str().unwrap().into(),
+                        seq: head["seq"].as_u64().unwrap(),
+                        id: bytes(&head["id"]).try_into().unwrap(),
+                    })
+                    .collect(),
+                proofs: case["proofs"].as_u64().unwrap(),
+            }
+        } else if let Some(records) = case["records_hex"].as_array() {
+            SyncResponse::Records(records.iter().map(bytes).collect())
+        } else if let Some(proofs) = case["proofs"].as_array() {
+            SyncResponse::Proofs(
+                proofs
+                    .iter()
+                    .map(|proof| aidledger_spec::bundle::EquivocationProof {
+                        first: bytes(&proof["first_hex"]),
+                        second: bytes(&proof["second_hex"]),
+                    })
+                    .collect(),
+            )
+        } else {
+            SyncResponse::Unavailable
+        };
+        assert_eq!(decoded, expected, "{}", case["name"]);
+    }
+}
+
+#[test]
+fn refused_local_inputs_are_refused() {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::submit::decode_batch;
+    use aidledger_spec::sync::{SyncRequest, SyncResponse};
+    let file = load("local-formats.json");
+    for case in file["refused"].as_array().expect("refused") {
+        let input = bytes(&case["hex"]);
+        let refused = match case["format"].as_str().unwrap() {
+            "submit batch" => decode_batch(&input).is_err(),
+            "sync request" => SyncRequest::from_bytes(&input).is_err(),
+            "sync response" => SyncResponse::from_bytes(&input).is_err(),
+            other => panic!("unknown format {other}"),
+        };
+        assert!(refused, "{} ({}) was accepted", case["why"], case["format"]);
+    }
+}

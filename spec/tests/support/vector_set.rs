@@ -1652,6 +1652,127 @@ fn signatures_file(fixture: &Fixture) -> Value {
     })
 }
 
+/// `local-formats.json`: the bytes of the formats that are exchanged or stored but never hashed
+/// or signed (FORMAT.md §17.2, §19, §20), each with what it holds, and inputs each decoder
+/// must refuse.
+pub fn local_formats_file() -> Value {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::sortkey::SortKey;
+    use aidledger_spec::submit::encode_batch;
+    use aidledger_spec::sync::{encode_frame, SyncRequest, SyncResponse, WireHead};
+
+    let id = |byte: u8| [byte; 32];
+    let sortable_keys = vec![
+        json!({
+            "name": "records key of (org, 258)",
+            "parts": [{"short_str": "org"}, {"u64": 258}],
+            "hex": hex::encode(SortKey::new().short_str("org").expect("short").u64(258).into_bytes()),
+        }),
+        json!({
+            "name": "pending key of (GB-GOV-1, 7) and a record id",
+            "parts": [{"short_str": DONOR}, {"u64": 7}, {"id": hex::encode(id(0xab))}],
+            "hex": hex::encode(
+                SortKey::new().short_str(DONOR).expect("short").u64(7).id(&id(0xab)).into_bytes()
+            ),
+        }),
+        json!({
+            "name": "explorer flow key (tag f)",
+            "parts": [{"u8": 0x66}, {"text": "act"}, {"text": "p"}, {"text": "r"}, {"u8": 3}, {"text": "EUR"}],
+            "hex": hex::encode(
+                SortKey::tagged(b'f').text("act").text("p").text("r").u8(3).text("EUR").into_bytes()
+            ),
+        }),
+        json!({
+            "name": "explorer correction key (tag c): target, seq, id",
+            "parts": [{"u8": 0x63}, {"id": hex::encode(id(1))}, {"u64": 1_000_000}, {"id": hex::encode(id(2))}],
+            "hex": hex::encode(
+                SortKey::tagged(b'c').id(&id(1)).u64(1_000_000).id(&id(2)).into_bytes()
+            ),
+        }),
+    ];
+    let batches: Vec<Value> = [
+        ("one empty body", vec![Vec::new()]),
+        ("two bodies", vec![vec![1u8, 2, 3], vec![0xff]]),
+        (
+            "a statement body",
+            vec![codec::encode(&Body::Statement(statement()))],
+        ),
+    ]
+    .into_iter()
+    .map(|(name, bodies)| {
+        json!({
+            "name": name,
+            "bodies_hex": bodies.iter().map(hex::encode).collect::<Vec<_>>(),
+            "hex": hex::encode(encode_batch(&bodies)),
+        })
+    })
+    .collect();
+    let frame = |bytes: Option<Vec<u8>>| hex::encode(bytes.expect("a small frame"));
+    let requests = vec![
+        json!({"name": "Heads", "frame_hex": frame(encode_frame(&SyncRequest::Heads))}),
+        json!({
+            "name": "Range { author: GB-GOV-1, from_seq: 7, limit: 100 }",
+            "author": DONOR, "from_seq": 7, "limit": 100,
+            "frame_hex": frame(encode_frame(&SyncRequest::Range {
+                author: DONOR.into(),
+                from_seq: 7,
+                limit: 100,
+            })),
+        }),
+        json!({"name": "Proofs", "frame_hex": frame(encode_frame(&SyncRequest::Proofs))}),
+    ];
+    let proof = EquivocationProof {
+        first: vec![1, 2],
+        second: vec![3],
+    };
+    let responses = vec![
+        json!({
+            "name": "Heads: one head, 2 proofs",
+            "heads": [{"author": DONOR, "seq": 5, "id": hex::encode(id(0x11))}],
+            "proofs": 2,
+            "frame_hex": frame(encode_frame(&SyncResponse::Heads {
+                heads: vec![WireHead { author: DONOR.into(), seq: 5, id: id(0x11) }],
+                proofs: 2,
+            })),
+        }),
+        json!({
+            "name": "Records: two envelopes (shortened to a few bytes here)",
+            "records_hex": ["aabb", "cc"],
+            "frame_hex": frame(encode_frame(&SyncResponse::Records(vec![vec![0xaa, 0xbb], vec![0xcc]]))),
+        }),
+        json!({
+            "name": "Proofs: one proof",
+            "proofs": [{"first_hex": "0102", "second_hex": "03"}],
+            "frame_hex": frame(encode_frame(&SyncResponse::Proofs(vec![proof.clone()]))),
+        }),
+        json!({"name": "Unavailable", "frame_hex": frame(encode_frame(&SyncResponse::Unavailable))}),
+    ];
+    let mut over_records = SyncResponse::Records(Vec::new()).to_bytes();
+    over_records[4..12].copy_from_slice(&1025u64.to_le_bytes());
+    let mut over_author = Vec::new();
+    over_author.extend_from_slice(&1u32.to_le_bytes());
+    over_author.extend_from_slice(&129u64.to_le_bytes());
+    over_author.extend_from_slice(&[b'a'; 129]);
+    over_author.extend_from_slice(&[0; 16]);
+    let refused = vec![
+        json!({"format": "submit batch", "why": "no body", "hex": hex::encode(encode_batch::<Vec<u8>>(&[]))}),
+        json!({"format": "submit batch", "why": "1025 bodies", "hex": hex::encode(1025u64.to_le_bytes())}),
+        json!({"format": "submit batch", "why": "the big-endian u32 framing before issue 18", "hex": "000000010000000107"}),
+        json!({"format": "submit batch", "why": "a trailing byte", "hex": "0100000000000000000000000000000000"}),
+        json!({"format": "sync response", "why": "1025 records", "hex": hex::encode(over_records)}),
+        json!({"format": "sync response", "why": "unknown variant 4", "hex": "04000000"}),
+        json!({"format": "sync request", "why": "an author of 129 bytes", "hex": hex::encode(over_author)}),
+    ];
+    json!({
+        "description": "Formats that are exchanged or stored but never hashed or signed. sortable_keys: store keys (FORMAT.md 19), each the concatenation of its parts (u8/u64 big endian, short_str with a u8 length, text with a u16 big-endian length, id raw). submit_batches: the request body of POST /v1/records/batch (20). sync_requests and sync_responses: range sync frames, a u32 little-endian length then the message (17.2). refused: inputs the named decoder must refuse (sync entries are messages without the frame prefix).",
+        "sortable_keys": sortable_keys,
+        "submit_batches": batches,
+        "sync_requests": requests,
+        "sync_responses": responses,
+        "refused": refused,
+    })
+}
+
 /// Every vector file, in the order they are written.
 pub fn all() -> Vec<VectorFile> {
     let fixture = Fixture::new();
@@ -1691,6 +1812,10 @@ pub fn all() -> Vec<VectorFile> {
         VectorFile {
             name: "bundles.json",
             json: bundles_file(&fixture),
+        },
+        VectorFile {
+            name: "local-formats.json",
+            json: local_formats_file(),
         },
     ]
 }
