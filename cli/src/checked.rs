@@ -8,8 +8,8 @@
 use aidledger_spec::chain::Report;
 use aidledger_spec::genesis::Genesis;
 use aidledger_spec::governance::{self, Derivation};
-use aidledger_spec::verify::{VerifiedRecord, Verifier};
-use aidledger_spec::NetworkId;
+use aidledger_spec::verify::{RejectedRecord, VerifiedRecord, Verifier};
+use aidledger_spec::{NetworkId, Rejection, RuleCheckedRecord};
 use serde_json::{json, Map, Value};
 
 use crate::pipeline::{verify_items, SignatureMode};
@@ -184,6 +184,22 @@ impl Checked {
     /// A verifier that judges records under the source's governance.
     pub fn governed_verifier(&self) -> Verifier {
         Verifier::with_authority(self.genesis.clone(), self.derivation().authority)
+    }
+}
+
+/// Verifies one record under the governance; a record the governance declared invalid (a
+/// revoked key, a removed author) is read by the record rules alone and comes with the reason.
+pub fn verify_governed(
+    verifier: &Verifier,
+    bytes: Vec<u8>,
+) -> Result<(RuleCheckedRecord, Option<Rejection>), Box<RejectedRecord>> {
+    match verifier.verify(bytes.clone()) {
+        Ok(record) => Ok((record.into_rule_checked(), None)),
+        Err(rejected) if rejected.reason.is_revocation() => {
+            let record = verifier.verify_record_rules(bytes)?;
+            Ok((record, Some(rejected.reason)))
+        }
+        Err(rejected) => Err(rejected),
     }
 }
 

@@ -2,11 +2,14 @@
 
 use aidledger_spec::amount::canonical_amount;
 use aidledger_spec::currency::is_known_currency;
+use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
 use aidledger_spec::record::{
-    transaction_type_code, Money, Party, Transaction, TRANSACTION_TYPE_NAMES,
+    transaction_type_code, Money, Party, TextVersion, Transaction, TRANSACTION_TYPE_NAMES,
 };
 use aidledger_spec::text::Date;
 use aidledger_spec::RecordId;
+use std::io::Read;
+use std::path::Path;
 
 /// A value on the command line that cannot become part of a record.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +45,39 @@ pub enum ComposeError {
     /// Something else about the arguments.
     #[error("{0}")]
     Other(String),
+    /// A `--text` value that is not `LANG=FILE`.
+    #[error("--text {0:?}: expected LANG=FILE, such as en=treaty.txt")]
+    TextVersion(String),
+    /// A body text file that could not be read.
+    #[error("{flag}: cannot read {path}")]
+    TextFile {
+        /// The flag.
+        flag: &'static str,
+        /// The file.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+    /// A body text file larger than a record's body may be.
+    #[error("{flag} {path}: the file is {size}, over the limit of a record's body: {limit} bytes (16 MiB)", limit = BODY_SIZE_BYTES_MAX)]
+    TextTooLarge {
+        /// The flag.
+        flag: &'static str,
+        /// The file.
+        path: String,
+        /// Its size (`N bytes`), or `larger` for a pipe or device.
+        size: String,
+    },
+    /// A body text file that is not UTF-8.
+    #[error("{flag}: {path} is not UTF-8 text")]
+    TextNotUtf8 {
+        /// The flag.
+        flag: &'static str,
+        /// The file.
+        path: String,
+        /// The reason.
+        source: std::string::FromUtf8Error,
+    },
 }
 
 /// Reads a date flag.
@@ -135,4 +171,50 @@ pub fn transaction(args: TransactionArgs) -> Result<Transaction, ComposeError> {
     };
     aidledger_spec::Body::Transaction(transaction.clone()).check()?;
     Ok(transaction)
+}
+
+/// A language version of a treaty from `LANG=FILE` (the file read by [`body_text`]).
+pub fn text_version(spec: &str) -> Result<TextVersion, ComposeError> {
+    let (language, path) = spec
+        .split_once('=')
+        .ok_or_else(|| ComposeError::TextVersion(spec.to_owned()))?;
+    let text = body_text("--text", Path::new(path))?;
+    Ok(TextVersion {
+        language: language.to_owned(),
+        text,
+    })
+}
+
+/// Reads a text for a record body, refusing one over the body limit before reading it: a
+/// record can never hold more, and a huge file (or `/dev/zero`) must not fill the memory.
+pub fn body_text(flag: &'static str, path: &Path) -> Result<String, ComposeError> {
+    let shown = || path.display().to_string();
+    let unreadable = |source| ComposeError::TextFile {
+        flag,
+        path: shown(),
+        source,
+    };
+    let too_large = |size: String| ComposeError::TextTooLarge {
+        flag,
+        path: shown(),
+        size,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
+    if metadata.is_file() && metadata.len() > BODY_SIZE_BYTES_MAX as u64 {
+        return Err(too_large(format!("{} bytes", metadata.len())));
+    }
+    // A pipe or device has no size: read one byte past the limit to know it is over.
+    let mut bytes = Vec::new();
+    file.take(BODY_SIZE_BYTES_MAX as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() > BODY_SIZE_BYTES_MAX {
+        return Err(too_large("larger".to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|source| ComposeError::TextNotUtf8 {
+        flag,
+        path: shown(),
+        source,
+    })
 }

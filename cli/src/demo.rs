@@ -261,7 +261,7 @@ pub(crate) fn make_network(dir: &Path, name: &str) -> Result<(PathBuf, NetworkId
         member(dir, PARTNER, "Danish Refugee Council", Role::Implementer)?,
         member(dir, AUDITOR, "Independent Audit Office", Role::Auditor)?,
     ];
-    let genesis = network::build_genesis(name, crate::commands::now_ms(), members, None, None)?;
+    let genesis = network::build_genesis(name, crate::setup::now_ms(), members, None, None)?;
     let path = dir.join("genesis.bin");
     std::fs::write(&path, genesis.encode())?;
     Ok((path, genesis.network_id()))

@@ -17,9 +17,9 @@ use aidledger_store::datadir::Endpoints;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use crate::commands::{
-    read_or_refuse, verdict, write_new_file, NetworkArgs, SourceArgs, TargetArgs, EXIT_CODES_HELP,
-};
+use crate::args::{NetworkArgs, SourceArgs, TargetArgs, EXIT_CODES_HELP};
+use crate::reading::{read_or_refuse, verdict};
+use crate::setup::write_new_file;
 
 /// `aidledger gov …`.
 #[derive(Subcommand)]

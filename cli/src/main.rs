@@ -3,15 +3,26 @@
 //! Commands that read a source report invalid data themselves; an error that still carries it
 //! (a lookup that met damaged bytes, an export of a damaged bundle) exits 1 here too.
 
-mod commands;
+mod args;
 mod demo;
+mod flow;
 mod gov;
+mod reading;
+mod record;
+mod setup;
+mod show;
 mod status;
+mod verify;
 mod walkthrough;
 
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::Parser;
+
+use crate::args::{Cli, Command, IatiCommand, NetworkCommand};
+use crate::flow::Format;
+use crate::show::Page;
 
 /// The import and the verifier allocate per XML element and per record; mimalloc is faster at
 /// that than glibc's malloc (the node uses it too).
@@ -20,13 +31,102 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     aidledger_os::end_quietly_on_closed_pipe();
-    let cli = commands::Cli::parse();
-    match commands::run(cli) {
+    let cli = Cli::parse();
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {}", describe_error(&error));
             ExitCode::from(exit_code_of(&error))
         }
+    }
+}
+
+/// Runs a command; `Err` means exit 2.
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Keygen { out } => setup::keygen(&out),
+        Command::Key(command) => crate::gov::run_key(command),
+        Command::Gov(command) => crate::gov::run_gov(*command),
+        Command::Network(NetworkCommand::Init {
+            name,
+            members,
+            admins,
+            threshold,
+            out,
+        }) => setup::network_init(&name, &members, admins, threshold, &out),
+        Command::Record(command) => record::record(*command),
+        Command::Show {
+            id,
+            source,
+            network,
+            json,
+        } => show::show(&id, &source.source()?, &network, json),
+        Command::Log {
+            org,
+            source,
+            network,
+            limit,
+            before_seq,
+            json,
+        } => {
+            let page = Page { limit, before_seq };
+            show::log(&org, &source.source()?, &network, page, json)
+        }
+        Command::Export {
+            out,
+            source,
+            network,
+        } => verify::export(&source.source()?, &out, &network),
+        Command::Verify {
+            source,
+            network,
+            json,
+            strict,
+        } => verify::verify(&source.source()?, &network, json, strict),
+        Command::Provenance {
+            id,
+            source,
+            network,
+            json,
+        } => verify::provenance(&id, &source.source()?, &network, json),
+        Command::Iati(IatiCommand::Import {
+            files,
+            target,
+            as_reporting_orgs,
+            json,
+        }) => record::iati_import(files, &target, as_reporting_orgs, json),
+        Command::Flow {
+            activity,
+            source,
+            network,
+            json,
+        } => flow::flow(&activity, &source.sources()?, &network, json),
+        Command::Reconcile {
+            provider,
+            receiver,
+            source,
+            network,
+            json,
+            csv,
+        } => {
+            let filter = aidledger_cli::money::reconcile::Filter { provider, receiver };
+            let format = if json {
+                Format::Json
+            } else if csv {
+                Format::Csv
+            } else {
+                Format::Text
+            };
+            flow::reconcile(&filter, &source.sources()?, &network, format)
+        }
+        Command::Walkthrough { dir } => crate::walkthrough::run(dir),
+        Command::Status { node, json } => crate::status::run(&node, json),
+        Command::Demo {
+            dir,
+            fresh,
+            once,
+            explorer_port,
+        } => crate::demo::run(dir, fresh, once, explorer_port),
     }
 }
 

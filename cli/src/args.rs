@@ -1,0 +1,469 @@
+//! The command line's grammar (clap): every command, its flags and their help, and the small
+//! conversions from flags to the library's types (a source, a pinned network, a submit target).
+//! `main.rs` parses with it and hands each command to the module that runs it.
+
+use std::path::PathBuf;
+
+use aidledger_cli::source::Source;
+use aidledger_cli::submit::SubmitTarget;
+use aidledger_spec::NetworkId;
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
+
+/// aidledger: auditable records of international aid and agreements, signed by the
+/// organisations that make them and verifiable by anyone who knows the network id.
+#[derive(Parser)]
+#[command(name = "aidledger", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Make a new organisation signing key (file readable by you only) and print its public key.
+    Keygen {
+        /// Where to write the key; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Your organisation's signing key: rotate it through your node, or grant a new key after a compromise.
+    #[command(subcommand)]
+    Key(crate::gov::KeyCommand),
+    /// Set up a network.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// Governance: propose and approve changes to the membership, roles, keys and admin rule, and show the state.
+    #[command(subcommand)]
+    Gov(Box<crate::gov::GovCommand>),
+    /// Record something through your organisation's running node; prints the new record id.
+    #[command(subcommand)]
+    Record(Box<RecordCommand>),
+    /// Show one record, verified against the network's genesis (the whole source is verified,
+    /// as `verify` does; exit 1 if the record is not valid or the source is not).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Show {
+        /// The record id (64 hex characters).
+        id: String,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organisation's chain, newest first (the whole source is verified, as `verify`
+    /// does; exit 1 if it is not valid).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Log {
+        /// The organisation id.
+        org: String,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// How many records to show (at most 1000).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Show records with a sequence number below this one (for the next page).
+        #[arg(long)]
+        before_seq: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a self-contained bundle (genesis, every record, equivocation proofs) that anyone can verify offline.
+    /// The records are copied, not verified; damaged input bytes or another network exit 1.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Export {
+        /// The bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+    },
+    /// Verify every signature, hash and chain link of a data directory, a node or a bundle.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Verify {
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Print the full report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Verify every signature on its own instead of in batches: the same verdicts on every
+        /// input (FORMAT.md 7.1, 15), about three times slower; for cross-checking.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
+    /// Exit 0 = found and its chain is intact, 1 = its chain is broken or forked or the source
+    /// is invalid, 2 = not found or could not run.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Provenance {
+        /// The record id.
+        id: String,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a running node's view of the network: peers, heads per organisation, records behind, forks.
+    /// Exit 0 = no fork known, 1 = a chain is forked, 2 = could not run.
+    Status {
+        /// The node's public URL (http://127.0.0.1:PORT).
+        #[arg(long)]
+        node: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a three-organisation network on loopback (donor, partner, auditor), record a story,
+    /// replicate, verify every node, and keep it running until Ctrl-C or SIGTERM (which stop
+    /// its nodes too).
+    Demo {
+        /// Work in this directory (default: a new temporary directory); refused if it already
+        /// holds a demo network, unless --fresh. Node logs: DIR/ORG.node.log.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Delete the demo network already in --dir (its keys, genesis, nodes and logs) first.
+        #[arg(long, requires = "dir")]
+        fresh: bool,
+        /// Stop after the checks; exit 0 only if all passed.
+        #[arg(long)]
+        once: bool,
+        /// Serve the donor node's public API and explorer on this port (default: any free port).
+        #[arg(long)]
+        explorer_port: Option<u16>,
+    },
+    /// Import IATI activity files into your organisation's chain (idempotent; changed values become corrections).
+    #[command(subcommand)]
+    Iati(IatiCommand),
+    /// The tree of money around an activity: who funded it, whom it paid, through linked activities.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Flow {
+        /// The IATI activity identifier.
+        activity: String,
+        #[command(flatten)]
+        source: MoneySourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Match providers' disbursements to receivers' incoming funds and list what is unmatched.
+    /// With --csv the network line goes to standard error, so the CSV stays plain.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Reconcile {
+        /// Only disbursements by (and incoming funds from) this organisation.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only disbursements to (and incoming funds of) this organisation.
+        #[arg(long)]
+        receiver: Option<String>,
+        #[command(flatten)]
+        source: MoneySourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Print JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV, one row per match or unmatched transaction.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Run a scripted single-node walk-through: keys, a network, a node, one record of each kind, export, verify.
+    Walkthrough {
+        /// Work in this directory (default: a new temporary directory, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum IatiCommand {
+    /// Import IATI 2.0x activity files through a running node, one activity at a time.
+    Import {
+        /// The XML files (a FIFO or pipe path works too).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Also import activities reported by this reporting-org ref as your organisation's (repeatable).
+        #[arg(long = "as-reporting-org")]
+        as_reporting_orgs: Vec<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where flow and reconcile read from: like [`SourceArgs`], but `--bundle` may be repeated
+/// (bundles of several nodes of one network are read together).
+#[derive(Args, Clone)]
+pub(crate) struct MoneySourceArgs {
+    /// A running node's public URL (http://127.0.0.1:PORT).
+    #[arg(long, conflicts_with_all = ["data_dir", "bundle"])]
+    node: Option<String>,
+    /// A stopped node's data directory.
+    #[arg(long, env = "AIDLEDGER_DATA_DIR", conflicts_with = "bundle")]
+    data_dir: Option<PathBuf>,
+    /// A bundle file; repeat to read several bundles of the same network.
+    #[arg(long)]
+    bundle: Vec<PathBuf>,
+}
+
+impl MoneySourceArgs {
+    pub(crate) fn sources(&self) -> Result<Vec<Source>> {
+        match (&self.node, &self.data_dir, self.bundle.is_empty()) {
+            (Some(url), _, _) => Ok(vec![Source::Node(url.clone())]),
+            (None, _, false) => Ok(self.bundle.iter().cloned().map(Source::Bundle).collect()),
+            (None, Some(dir), true) => Ok(vec![Source::DataDir(dir.clone())]),
+            (None, None, true) => {
+                bail!("say where to read from: --node URL, --data-dir DIR or --bundle FILE")
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum NetworkCommand {
+    /// Write a genesis from a members file and print the network id.
+    Init {
+        /// The network's name.
+        #[arg(long)]
+        name: String,
+        /// JSON: [{"id","name","roles":["donor"|"implementer"|"recipient-government"|"auditor"|"observer"],"signing_keys":["HEX"],"node_keys":["HEX"]}].
+        #[arg(long)]
+        members: PathBuf,
+        /// Admin organisations, comma-separated (default: every member).
+        #[arg(long, value_delimiter = ',')]
+        admins: Option<Vec<String>>,
+        /// How many admins must approve a change (default: a majority).
+        #[arg(long)]
+        threshold: Option<u16>,
+        /// Where to write the genesis.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Where records are read from.
+#[derive(Args, Clone)]
+pub(crate) struct SourceArgs {
+    /// A running node's public URL (http://127.0.0.1:PORT).
+    #[arg(long, conflicts_with_all = ["data_dir", "bundle"])]
+    node: Option<String>,
+    /// A stopped node's data directory.
+    #[arg(long, env = "AIDLEDGER_DATA_DIR", conflicts_with = "bundle")]
+    data_dir: Option<PathBuf>,
+    /// A bundle file.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    pub(crate) fn source(&self) -> Result<Source> {
+        match (&self.node, &self.data_dir, &self.bundle) {
+            (Some(url), _, _) => Ok(Source::Node(url.clone())),
+            (None, _, Some(path)) => Ok(Source::Bundle(path.clone())),
+            (None, Some(dir), None) => Ok(Source::DataDir(dir.clone())),
+            (None, None, None) => {
+                bail!("say where to read from: --node URL, --data-dir DIR or --bundle FILE")
+            }
+        }
+    }
+}
+
+/// The exit codes of every command that reads a source, shown under each one's `--help`.
+pub(crate) const EXIT_CODES_HELP: &str =
+    "Exit codes: 0 valid; 1 invalid data (a record or chain that does not verify, a fork, \
+damaged bundle bytes such as a truncated file, bad magic, wrong end counts, trailing bytes or an \
+undecodable genesis, or a source from another network than --network-id); 2 could not run \
+(missing file, permission, node unreachable, bad arguments).";
+
+/// The network an auditor trusts: one flag for every command that reads a source.
+#[derive(Args, Clone)]
+pub(crate) struct NetworkArgs {
+    /// The network id you trust (64 hex characters). A source whose genesis hashes to another id
+    /// is refused (exit 1); without it the source's own genesis is trusted, and the first line
+    /// of the output says the network was not pinned.
+    #[arg(long = "network-id", env = "AIDLEDGER_NETWORK_ID", value_name = "HEX", value_parser = parse_network_id)]
+    network_id: Option<NetworkId>,
+}
+
+impl NetworkArgs {
+    /// The pinned network id, if one was given.
+    pub(crate) fn pinned(&self) -> Option<NetworkId> {
+        self.network_id
+    }
+}
+
+fn parse_network_id(text: &str) -> Result<NetworkId, String> {
+    NetworkId::from_hex(text)
+        .map_err(|error| format!("not a network id (64 hex characters): {error}"))
+}
+
+/// Where records are written: a running node.
+#[derive(Args, Clone)]
+pub(crate) struct TargetArgs {
+    /// The running node's data directory (its endpoints.json and submit.token are read).
+    #[arg(long, env = "AIDLEDGER_DATA_DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// The node's submit URL, instead of --data-dir.
+    #[arg(long, requires = "token_file")]
+    pub(crate) submit: Option<String>,
+    /// The file holding the submit token, with --submit.
+    #[arg(long)]
+    pub(crate) token_file: Option<PathBuf>,
+    /// The node's public URL, with --submit (needed by treaty-action and correction).
+    #[arg(long)]
+    pub(crate) public: Option<String>,
+}
+
+impl TargetArgs {
+    pub(crate) fn target(&self) -> Result<SubmitTarget> {
+        match (&self.submit, &self.token_file, &self.data_dir) {
+            (Some(url), Some(token_file), _) => Ok(SubmitTarget::from_url(
+                url.clone(),
+                token_file,
+                self.public.clone(),
+            )?),
+            (_, _, Some(dir)) => Ok(SubmitTarget::from_data_dir(dir)?),
+            _ => bail!("say which node records: --data-dir DIR, or --submit URL --token-file FILE"),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RecordCommand {
+    /// Record a transaction (IATI transaction types; exact decimal amounts).
+    Transaction {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// The IATI activity identifier.
+        #[arg(long)]
+        activity: String,
+        /// IATI TransactionType: a code 1-13 or a name such as disbursement, incoming-funds, outgoing-commitment.
+        #[arg(long = "type")]
+        transaction_type: String,
+        /// The amount, an exact decimal such as 1234.56 or -250.5 (no exponents, no separators).
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// ISO 4217 currency code from the IATI codelist.
+        #[arg(long)]
+        currency: String,
+        /// The value date, YYYY-MM-DD.
+        #[arg(long)]
+        value_date: String,
+        /// The transaction date, YYYY-MM-DD (default: the value date).
+        #[arg(long)]
+        date: Option<String>,
+        /// Provider organisation reference.
+        #[arg(long)]
+        provider_org: Option<String>,
+        /// Provider organisation name.
+        #[arg(long)]
+        provider_name: Option<String>,
+        /// Provider's activity id.
+        #[arg(long)]
+        provider_activity: Option<String>,
+        /// Receiver organisation reference.
+        #[arg(long)]
+        receiver_org: Option<String>,
+        /// Receiver organisation name.
+        #[arg(long)]
+        receiver_name: Option<String>,
+        /// Receiver's activity id.
+        #[arg(long)]
+        receiver_activity: Option<String>,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The provider's record this one acknowledges (a receipt of funds).
+        #[arg(long)]
+        acknowledges: Option<String>,
+    },
+    /// Record a treaty text, one or more equally authentic language versions.
+    Treaty {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// A party (member organisation id); repeat for each.
+        #[arg(long = "party", required = true)]
+        parties: Vec<String>,
+        /// A language version: LANG=FILE (UTF-8 text); repeat for each language.
+        #[arg(long = "text", required = true)]
+        texts: Vec<String>,
+        /// The treaty record this text replaces.
+        #[arg(long)]
+        supersedes: Option<String>,
+    },
+    /// Record your organisation's action on a treaty text (bound to the text's exact hash).
+    TreatyAction {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// The treaty record id.
+        #[arg(long)]
+        treaty: String,
+        /// sign, ratify, accede or withdraw.
+        #[arg(long)]
+        action: String,
+        /// The date of the action, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Reservations or declarations.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Record an official statement.
+    Statement {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Language tag such as en.
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// The statement text.
+        #[arg(long, conflicts_with = "text_file")]
+        text: Option<String>,
+        /// A file holding the statement text.
+        #[arg(long)]
+        text_file: Option<PathBuf>,
+    },
+    /// Record a correction of one of your organisation's records; without replacement values it withdraws the record.
+    Correction {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// The record to correct.
+        #[arg(long)]
+        corrects: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// For a transaction: the corrected amount.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: Option<String>,
+        /// For a transaction: the corrected currency.
+        #[arg(long)]
+        currency: Option<String>,
+        /// For a transaction: the corrected value date.
+        #[arg(long)]
+        value_date: Option<String>,
+        /// For a transaction: the corrected description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+}

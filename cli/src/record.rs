@@ -1,0 +1,273 @@
+//! `record KIND` and `iati import`: record bodies composed from flags (one function per kind)
+//! and submitted through the organisation's running node, which signs and appends them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aidledger_cli::compose::{self, TransactionArgs};
+use aidledger_cli::governance::lookup::governed_verifier;
+use aidledger_cli::iati_import::{import, ImportOptions};
+use aidledger_cli::source::Source;
+use aidledger_cli::submit::SubmitTarget;
+use aidledger_spec::record::{
+    Correction, Replacement, Statement, TreatyAction, TreatyActionKind, TreatyText,
+};
+use aidledger_spec::{Body, RecordId, VerifiedRecord};
+use anyhow::{bail, Context, Result};
+
+use crate::args::{RecordCommand, TargetArgs};
+
+/// `record KIND …`: prints the new record's id (and its kind and sequence number on stderr).
+pub(crate) fn record(command: RecordCommand) -> Result<ExitCode> {
+    let (target, body) = compose_body(command)?;
+    body.check()?;
+    let (id, seq) = target.target()?.submit(&body)?;
+    eprintln!("recorded {} at seq {seq}", body.kind().name());
+    println!("{id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The body a `record` command describes, and where it is to be recorded.
+fn compose_body(command: RecordCommand) -> Result<(TargetArgs, Body)> {
+    Ok(match command {
+        RecordCommand::Transaction {
+            target,
+            activity,
+            transaction_type,
+            amount,
+            currency,
+            value_date,
+            date,
+            provider_org,
+            provider_name,
+            provider_activity,
+            receiver_org,
+            receiver_name,
+            receiver_activity,
+            description,
+            acknowledges,
+        } => {
+            let args = TransactionArgs {
+                activity,
+                transaction_type,
+                amount,
+                currency,
+                value_date,
+                date,
+                description,
+                acknowledges,
+                provider: compose::party(provider_org, provider_name, provider_activity),
+                receiver: compose::party(receiver_org, receiver_name, receiver_activity),
+            };
+            (target, Body::Transaction(compose::transaction(args)?))
+        }
+        RecordCommand::Treaty {
+            target,
+            title,
+            parties,
+            texts,
+            supersedes,
+        } => (target, treaty(title, parties, &texts, supersedes)?),
+        RecordCommand::TreatyAction {
+            target,
+            treaty,
+            action,
+            date,
+            note,
+        } => {
+            let body = treaty_action(&target, &treaty, &action, &date, note)?;
+            (target, body)
+        }
+        RecordCommand::Statement {
+            target,
+            title,
+            language,
+            text,
+            text_file,
+        } => (target, statement(title, language, text, text_file)?),
+        RecordCommand::Correction {
+            target,
+            corrects,
+            reason,
+            amount,
+            currency,
+            value_date,
+            description,
+        } => {
+            let corrects = compose::record_id("--corrects", &corrects)?;
+            let changes = TransactionChanges {
+                amount,
+                currency,
+                value_date,
+                description,
+            };
+            let replacement = replacement(&target, corrects, changes)?;
+            let body = Body::Correction(Correction {
+                corrects,
+                reason,
+                replacement,
+            });
+            (target, body)
+        }
+    })
+}
+
+fn treaty(
+    title: String,
+    parties: Vec<String>,
+    texts: &[String],
+    supersedes: Option<String>,
+) -> Result<Body> {
+    let versions = texts
+        .iter()
+        .map(|spec| compose::text_version(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    let supersedes = supersedes
+        .as_deref()
+        .map(|id| compose::record_id("--supersedes", id))
+        .transpose()?;
+    Ok(Body::TreatyText(TreatyText {
+        title,
+        parties,
+        versions,
+        supersedes,
+    }))
+}
+
+/// A treaty action is bound to the exact hash of the treaty's text, read from the node.
+fn treaty_action(
+    target: &TargetArgs,
+    treaty: &str,
+    action: &str,
+    date: &str,
+    note: String,
+) -> Result<Body> {
+    let treaty_id = compose::record_id("--treaty", treaty)?;
+    let action = TreatyActionKind::parse(action)
+        .with_context(|| format!("--action: {action:?} is not sign, ratify, accede or withdraw"))?;
+    let text_hash = match fetch_verified(&target.target()?, treaty_id)?.body() {
+        Body::TreatyText(text) => text.text_hash(),
+        other => bail!(
+            "--treaty: record {treaty_id} is a {}, not a treaty text",
+            other.kind().name()
+        ),
+    };
+    Ok(Body::TreatyAction(TreatyAction {
+        treaty: treaty_id,
+        text_hash,
+        action,
+        date: compose::date("--date", date)?,
+        note,
+    }))
+}
+
+fn statement(
+    title: String,
+    language: String,
+    text: Option<String>,
+    text_file: Option<PathBuf>,
+) -> Result<Body> {
+    let text = match (text, text_file) {
+        (Some(text), _) => text,
+        (None, Some(path)) => compose::body_text("--text-file", &path)?,
+        (None, None) => bail!("give the statement with --text or --text-file"),
+    };
+    Ok(Body::Statement(Statement {
+        title,
+        language,
+        text,
+    }))
+}
+
+/// The replacement values a correction of a transaction may carry.
+struct TransactionChanges {
+    amount: Option<String>,
+    currency: Option<String>,
+    value_date: Option<String>,
+    description: Option<String>,
+}
+
+/// The corrected transaction, or `None` (a withdrawal) when no value changes. The values not
+/// given are the corrected record's, read from the node.
+fn replacement(
+    target: &TargetArgs,
+    corrects: RecordId,
+    changes: TransactionChanges,
+) -> Result<Option<Replacement>> {
+    let TransactionChanges {
+        amount,
+        currency,
+        value_date,
+        description,
+    } = changes;
+    if amount.is_none() && currency.is_none() && value_date.is_none() && description.is_none() {
+        return Ok(None);
+    }
+    let original = fetch_verified(&target.target()?, corrects)?;
+    let Body::Transaction(mut tx) = original.body().clone() else {
+        bail!(
+            "--amount/--currency/--value-date/--description correct transactions; {corrects} is a {}",
+            original.body().kind().name()
+        );
+    };
+    let currency = currency.unwrap_or(tx.value.currency.clone());
+    tx.value = compose::money(amount.as_deref().unwrap_or(&tx.value.amount), &currency)?;
+    if let Some(text) = value_date {
+        tx.value_date = compose::date("--value-date", &text)?;
+    }
+    if let Some(text) = description {
+        tx.description = text;
+    }
+    Ok(Some(Replacement::Transaction(tx)))
+}
+
+/// Fetches a record from the target node's public API and verifies it under the node's
+/// governance (members added later, rotated keys).
+fn fetch_verified(target: &SubmitTarget, id: RecordId) -> Result<VerifiedRecord> {
+    let public = target
+        .public_url
+        .clone()
+        .context("this needs the node's public URL: use --data-dir, or --public with --submit")?;
+    let source = Source::Node(public);
+    let (verifier, _) = governed_verifier(&source)?;
+    let bytes = source
+        .record(&id)?
+        .with_context(|| format!("record {id} not found on the node"))?;
+    verifier
+        .verify(bytes)
+        .map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))
+}
+
+/// `iati import`: exit 0 when every file was read to its end, 1 when a file could not be
+/// (what came before its break is imported), 2 when the import could not run.
+pub(crate) fn iati_import(
+    files: Vec<PathBuf>,
+    target: &TargetArgs,
+    as_reporting_orgs: Vec<String>,
+    json: bool,
+) -> Result<ExitCode> {
+    let options = ImportOptions {
+        files,
+        as_reporting_orgs,
+        target: target.target()?,
+    };
+    let report = import(&options)?;
+    for file in &report.files {
+        for warning in &file.warnings {
+            eprintln!("warning: {warning}");
+        }
+        if let Some(broken) = &file.broken {
+            eprintln!("error: {broken}");
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{}", report.summary_text());
+    }
+    Ok(if report.all_read() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

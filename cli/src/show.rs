@@ -1,0 +1,148 @@
+//! `show` and `log`: one record, or a page of an organisation's chain, read from a source that
+//! is verified as a whole first, each record judged under the source's governance.
+
+use std::process::ExitCode;
+
+use aidledger_cli::checked::verify_governed;
+use aidledger_cli::compose;
+use aidledger_cli::describe;
+use aidledger_cli::governance::view::revocation_text;
+use aidledger_cli::source::Source;
+use anyhow::{bail, Result};
+
+use crate::args::NetworkArgs;
+use crate::reading::{not_found, read_or_refuse, verdict};
+
+pub(crate) fn show(
+    id: &str,
+    source: &Source,
+    network: &NetworkArgs,
+    json: bool,
+) -> Result<ExitCode> {
+    let id = compose::record_id("RECORD_ID", id)?;
+    let checked = match read_or_refuse(source, network, json, |_| {})? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(refused),
+    };
+    let standing = &checked.standing;
+    let Some(bytes) = source.record(&id)? else {
+        return not_found(standing, &format!("no record {id} in this source"), json);
+    };
+    let (record, not_valid) = match verify_governed(&checked.governed_verifier(), bytes) {
+        Ok(found) => found,
+        Err(rejected) => {
+            let problem = format!("record {id} does not verify: {}", rejected.reason);
+            return not_found(standing, &problem, json);
+        }
+    };
+    if json {
+        let mut value = describe::record_json(&record);
+        value["valid"] = serde_json::json!(not_valid.is_none());
+        if let Some(reason) = &not_valid {
+            value["not_valid_because"] = serde_json::json!(revocation_text(reason));
+            value["revoked"] = serde_json::json!(reason);
+        }
+        standing.add_to_json(&mut value);
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{}", standing.first_line());
+        let derivation = checked.derivation();
+        let name = derivation
+            .authority
+            .member(&record.header().author)
+            .map_or("", |member| member.name.as_str());
+        print!("{}", describe::record_text(&record, name));
+        if let Some(reason) = &not_valid {
+            println!(
+                "validity  NOT VALID: {}; the network's governance declared it invalid",
+                revocation_text(reason)
+            );
+        }
+    }
+    let code = verdict(standing, json);
+    Ok(if not_valid.is_none() {
+        code
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Which part of a chain `log` lists.
+pub(crate) struct Page {
+    pub(crate) limit: usize,
+    pub(crate) before_seq: Option<u64>,
+}
+
+pub(crate) fn log(
+    org: &str,
+    source: &Source,
+    network: &NetworkArgs,
+    page: Page,
+    json: bool,
+) -> Result<ExitCode> {
+    let checked = match read_or_refuse(source, network, json, |_| {})? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(refused),
+    };
+    let derivation = checked.derivation();
+    if derivation.authority.member(org).is_none() {
+        let known: Vec<&str> = derivation
+            .authority
+            .members()
+            .map(|member| member.id.as_str())
+            .collect();
+        bail!(
+            "unknown organisation {org:?}: the members are {}",
+            known.join(", ")
+        );
+    }
+    let verifier = checked.governed_verifier();
+    let mut records = Vec::new();
+    for bytes in source.chain_page(org, page.before_seq, page.limit)? {
+        let record = verify_governed(&verifier, bytes).map_err(|rejected| {
+            anyhow::anyhow!("a record of {org} does not verify: {}", rejected.reason)
+        })?;
+        records.push(record);
+    }
+    let next_before = records
+        .last()
+        .map(|(record, _)| record.header().seq)
+        .filter(|seq| *seq > 0);
+    if json {
+        let list: Vec<_> = records
+            .iter()
+            .map(|(record, not_valid)| {
+                let mut value = describe::record_json(record);
+                value["valid"] = serde_json::json!(not_valid.is_none());
+                if let Some(reason) = not_valid {
+                    value["not_valid_because"] = serde_json::json!(revocation_text(reason));
+                }
+                value
+            })
+            .collect();
+        let mut value =
+            serde_json::json!({ "org": org, "records": list, "next_before_seq": next_before });
+        checked.standing.add_to_json(&mut value);
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{}", checked.standing.first_line());
+        if records.is_empty() {
+            println!("{org} has no records here");
+        }
+        for (record, not_valid) in &records {
+            println!(
+                "{:>6}  {}  {}",
+                record.header().seq,
+                record.id(),
+                describe::summary(record.body())
+            );
+            if let Some(reason) = not_valid {
+                println!("        NOT VALID: {}", revocation_text(reason));
+            }
+        }
+        if let Some(next) = next_before {
+            eprintln!("more: --before-seq {next}");
+        }
+    }
+    Ok(verdict(&checked.standing, json))
+}
