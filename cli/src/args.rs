@@ -127,7 +127,7 @@ pub(crate) enum Command {
     },
     /// Run a three-organisation network on loopback (donor, partner, auditor), record a story,
     /// replicate, verify every node, and keep it running until Ctrl-C or SIGTERM (which stop
-    /// its nodes too).
+    /// its nodes too). With --single-node, a tour of one node instead.
     Demo {
         /// Work in this directory (default: a new temporary directory); refused if it already
         /// holds a demo network, unless --fresh. Node logs: DIR/ORG.node.log.
@@ -142,6 +142,11 @@ pub(crate) enum Command {
         /// Serve the donor node's public API and explorer on this port (default: any free port).
         #[arg(long)]
         explorer_port: Option<u16>,
+        /// Run the single-node tour instead: the donor's node alone, one record of each kind,
+        /// an export, and the bundle verified offline; it ends after the checks (exit 0 only
+        /// if all passed). Without --dir its temporary directory is removed afterwards.
+        #[arg(long)]
+        single_node: bool,
     },
     /// Import IATI activity files into your organisation's chain (idempotent; changed values become corrections).
     #[command(subcommand)]
@@ -180,7 +185,8 @@ pub(crate) enum Command {
         #[arg(long)]
         csv: bool,
     },
-    /// Run a scripted single-node walk-through: keys, a network, a node, one record of each kind, export, verify.
+    /// The former name of `demo --single-node`, kept as an alias (README, "Commands").
+    #[command(hide = true)]
     Walkthrough {
         /// Work in this directory (default: a new temporary directory, removed afterwards).
         #[arg(long)]

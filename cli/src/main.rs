@@ -13,7 +13,6 @@ mod setup;
 mod show;
 mod status;
 mod verify;
-mod walkthrough;
 
 use std::process::ExitCode;
 
@@ -21,6 +20,7 @@ use anyhow::Result;
 use clap::Parser;
 
 use crate::args::{Cli, Command, IatiCommand, NetworkCommand};
+use crate::demo::DemoOptions;
 use crate::flow::Format;
 use crate::show::Page;
 
@@ -119,14 +119,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             flow::reconcile(&filter, &source.sources()?, &network, format)
         }
-        Command::Walkthrough { dir } => crate::walkthrough::run(dir),
+        Command::Walkthrough { dir } => demo::run(DemoOptions {
+            dir,
+            fresh: false,
+            once: true,
+            explorer_port: None,
+            single_node: true,
+        }),
         Command::Status { node, json } => crate::status::run(&node, json),
         Command::Demo {
             dir,
             fresh,
             once,
             explorer_port,
-        } => crate::demo::run(dir, fresh, once, explorer_port),
+            single_node,
+        } => demo::run(DemoOptions {
+            dir,
+            fresh,
+            once,
+            explorer_port,
+            single_node,
+        }),
     }
 }
 

@@ -46,7 +46,7 @@ fn spawn_node(data_dir: &Path, first_start: Option<(&Path, &Path)>) -> (Child, E
     }
     let mut child = command.spawn().unwrap();
     let mut endpoints = None;
-    wait_until("the node's endpoints.json", STARTUP_TIMEOUT, || {
+    wait_until(STARTUP_TIMEOUT, "the node's endpoints.json", || {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the node exited during startup"
@@ -172,8 +172,8 @@ fn every_acknowledged_record_survives_kill_9() {
             }
             // Kill while the submitters are mid-stream, with requests in flight.
             wait_until(
-                "records to be acknowledged",
                 Duration::from_secs(120),
+                "records to be acknowledged",
                 || acknowledged.lock().unwrap().len() >= before + ACKNOWLEDGED_BEFORE_KILL,
             );
             child.kill().unwrap();

@@ -202,12 +202,15 @@ fn proposal(change: Change) -> Body {
     })
 }
 
-/// Waits (without blocking the runtime) until `condition` holds.
-async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// Waits until `condition` holds, failing the test after `timeout` ([`aidledger_process::wait_until`]).
+#[track_caller]
+fn wait_until(timeout: Duration, what: &str, condition: impl FnMut() -> bool) {
+    // The poll blocks this worker thread; block_in_place hands the runtime's other tasks (the
+    // nodes) to the other worker meanwhile.
+    let waited =
+        tokio::task::block_in_place(|| aidledger_process::wait_until(timeout, what, condition));
+    if let Err(timed_out) = waited {
+        panic!("{timed_out}");
     }
 }
 
@@ -227,10 +230,9 @@ async fn a_removed_members_node_is_disconnected_and_refused() {
     let b = TestNode::start(ADMIN_B, &genesis, vec![a.addr()]).await;
     let auditor = TestNode::start(AUDITOR, &genesis, vec![a.addr()]).await;
     auditor.submit(statement("audit opinion")).await;
-    wait_for("the auditor's node to connect and sync", || {
+    wait_until(WAIT, "the auditor's node to connect and sync", || {
         a.is_connected_to(AUDITOR) && a.head_seq(AUDITOR) == Some(0)
-    })
-    .await;
+    });
 
     let removal = a
         .submit(proposal(Change::RemoveMember {
@@ -238,16 +240,17 @@ async fn a_removed_members_node_is_disconnected_and_refused() {
             from_seq: 1,
         }))
         .await;
-    wait_for("B to hold A's proposal", || b.head_seq(ADMIN_A).is_some()).await;
+    wait_until(WAIT, "B to hold A's proposal", || {
+        b.head_seq(ADMIN_A).is_some()
+    });
     b.submit(Body::Approval(Approval {
         proposal: removal.id,
     }))
     .await;
-    wait_for("A to apply the removal", || !a.is_member(AUDITOR)).await;
-    wait_for("A to disconnect the removed member's node", || {
+    wait_until(WAIT, "A to apply the removal", || !a.is_member(AUDITOR));
+    wait_until(WAIT, "A to disconnect the removed member's node", || {
         !a.is_connected_to(AUDITOR)
-    })
-    .await;
+    });
     let refused_before = a.status().refused_connections;
     // The removed node keeps redialling A (its bootstrap peer) every second: refused each time.
     holds_for(
@@ -283,10 +286,9 @@ async fn a_new_members_node_joins_and_syncs_every_chain() {
     }
     // The newcomer's node is not a member node yet: A refuses it, but it keeps dialling.
     let newcomer = TestNode::start(NEWCOMER, &genesis, vec![a.addr()]).await;
-    wait_for("A to refuse the newcomer's node", || {
+    wait_until(WAIT, "A to refuse the newcomer's node", || {
         a.status().refused_connections > 0
-    })
-    .await;
+    });
     assert!(!a.is_connected_to(NEWCOMER));
     assert_eq!(newcomer.head_seq(ADMIN_A), None);
 
@@ -295,39 +297,37 @@ async fn a_new_members_node_joins_and_syncs_every_chain() {
     let addition = a
         .submit(proposal(Change::AddMember { member: joining }))
         .await;
-    wait_for("B to hold A's proposal", || b.head_seq(ADMIN_A) == Some(3)).await;
+    wait_until(WAIT, "B to hold A's proposal", || {
+        b.head_seq(ADMIN_A) == Some(3)
+    });
     b.submit(Body::Approval(Approval {
         proposal: addition.id,
     }))
     .await;
-    wait_for("A to apply the addition", || a.is_member(NEWCOMER)).await;
-    wait_for("the newcomer's node to connect and sync", || {
+    wait_until(WAIT, "A to apply the addition", || a.is_member(NEWCOMER));
+    wait_until(WAIT, "the newcomer's node to connect and sync", || {
         a.is_connected_to(NEWCOMER)
             && newcomer.head_seq(ADMIN_A) == Some(3)
             && newcomer.head_seq(ADMIN_B) == Some(0)
-    })
-    .await;
-    wait_for("the newcomer to apply its own addition", || {
+    });
+    wait_until(WAIT, "the newcomer to apply its own addition", || {
         newcomer.is_member(NEWCOMER)
-    })
-    .await;
+    });
 
     // The newcomer records; the members fetch its chain.
     newcomer.submit(statement("newcomer's first record")).await;
-    wait_for("the members to hold the newcomer's chain", || {
+    wait_until(WAIT, "the members to hold the newcomer's chain", || {
         a.head_seq(NEWCOMER) == Some(0) && b.head_seq(NEWCOMER) == Some(0)
-    })
-    .await;
+    });
 
     // A member node that starts now syncs everything from A, including the newcomer's chain,
     // whose records it refuses until it has applied the addition (without holding it against A).
     let auditor = TestNode::start(AUDITOR, &genesis, vec![a.addr()]).await;
-    wait_for("a late member node to sync every chain", || {
+    wait_until(WAIT, "a late member node to sync every chain", || {
         auditor.head_seq(ADMIN_A) == Some(3)
             && auditor.head_seq(ADMIN_B) == Some(0)
             && auditor.head_seq(NEWCOMER) == Some(0)
-    })
-    .await;
+    });
     assert!(auditor.is_connected_to(ADMIN_A));
     for node in [&a, &b, &newcomer, &auditor] {
         assert_eq!(

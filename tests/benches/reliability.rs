@@ -21,12 +21,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use aidledger_process::{wait_for_polling, ChildGuard, Signal};
 use aidledger_spec::record::Statement;
 use aidledger_spec::{codec, Body};
 use aidledger_tests::network::{first_start_args, free_port};
@@ -201,7 +202,7 @@ struct Node {
     first_args: Vec<String>,
     p2p_port: u16,
     starts: u32,
-    child: Option<Child>,
+    child: Option<ChildGuard>,
     endpoints: Option<Endpoints>,
     http: reqwest::blocking::Client,
 }
@@ -252,9 +253,9 @@ impl Node {
             .stdout(log("stdout"))
             .stderr(log("stderr"));
         let started = Instant::now();
-        let mut child = command.spawn().expect("start aidledger-node");
+        let mut child = ChildGuard::new(command.spawn().expect("start aidledger-node"));
         let pid = child.id();
-        loop {
+        let endpoints = wait_for_polling(NODE_WAIT, "the node to start", START_POLL_PAUSE, || {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
                     "{} exited during start-up ({status}): {}",
@@ -262,19 +263,12 @@ impl Node {
                     self.stderr()
                 );
             }
-            if let Some(endpoints) =
-                Endpoints::read(&self.data_dir).filter(|endpoints| endpoints.pid == pid)
-            {
-                self.endpoints = Some(endpoints);
-                break;
-            }
-            if started.elapsed() > NODE_WAIT {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{} did not start within {NODE_WAIT:?}", self.name);
-            }
-            thread::sleep(Duration::from_millis(2));
-        }
+            Endpoints::read(&self.data_dir).filter(|endpoints| endpoints.pid == pid)
+        });
+        // On a panic the guard kills the child.
+        let endpoints = endpoints
+            .unwrap_or_else(|_| panic!("{} did not start within {NODE_WAIT:?}", self.name));
+        self.endpoints = Some(endpoints);
         self.child = Some(child);
         started.elapsed()
     }
@@ -286,21 +280,14 @@ impl Node {
         fs::read_to_string(path).unwrap_or_default()
     }
 
-    fn pid(&self) -> libc::pid_t {
-        let child = self.child.as_ref().expect("the node is running");
-        libc::pid_t::try_from(child.id()).expect("a pid fits pid_t")
-    }
-
-    fn signal(&self, signal: libc::c_int) {
-        // SAFETY: kill(2) on our own child, not yet waited for, so the pid is not reused.
-        let result = unsafe { libc::kill(self.pid(), signal) };
-        assert_eq!(result, 0, "kill: {}", std::io::Error::last_os_error());
+    fn signal(&mut self, signal: Signal) {
+        let child = self.child.as_mut().expect("the node is running");
+        child.signal(signal).expect("signal the node");
     }
 
     fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
-            let _ = child.wait();
         }
         self.endpoints = None;
     }
@@ -312,20 +299,9 @@ impl Node {
 
     /// SIGTERM, and the exit status (`None`: still running after `wait`, then killed).
     fn terminate_within(&mut self, wait: Duration) -> Option<ExitStatus> {
-        self.child.as_ref()?;
-        self.signal(libc::SIGTERM);
-        let mut child = self.child.take().expect("checked above");
+        let mut child = self.child.take()?;
         self.endpoints = None;
-        let deadline = Instant::now() + wait;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(status);
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        None
+        child.terminate(wait).ok().flatten()
     }
 
     fn is_running(&mut self) -> bool {
@@ -412,11 +388,10 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        if self.child.is_some() {
+        if let Some(child) = self.child.as_mut() {
             // SIGKILL ends a stopped process too; SIGCONT first all the same, so that a failed
             // run never leaves a stopped node behind.
-            // SAFETY: as in `signal`.
-            unsafe { libc::kill(self.pid(), libc::SIGCONT) };
+            let _ = child.signal(Signal::CONT);
         }
         self.kill9();
     }
@@ -445,22 +420,20 @@ fn statement(tag: &str, text_bytes: usize) -> Vec<u8> {
     }))
 }
 
-fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe() {
-            return Some(value);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
+/// How finely the bench polls what it times (a catch-up, a convergence): the shared wait
+/// helper's default step (up to 50 ms) would blur the figures.
+const MEASURE_POLL_PAUSE: Duration = Duration::from_millis(5);
+/// How often a starting node is checked (its start time is one of the figures).
+const START_POLL_PAUSE: Duration = Duration::from_millis(2);
+
+/// Polls `probe` finely until it yields a value; `None` after `timeout`.
+fn wait_for<T>(timeout: Duration, what: &str, probe: impl FnMut() -> Option<T>) -> Option<T> {
+    wait_for_polling(timeout, what, MEASURE_POLL_PAUSE, probe).ok()
 }
 
 /// Waits until `a` and `b` report identical, non-empty heads.
 fn converge(a: &Node, b: &Node, timeout: Duration) -> Option<Vec<(String, u64, String)>> {
-    wait_for(timeout, || {
+    wait_for(timeout, "the same heads on both nodes", || {
         let heads = a.heads();
         (!heads.is_empty() && heads == b.heads()).then_some(heads)
     })
@@ -644,9 +617,11 @@ fn kill_rounds(report: &mut Report, rounds: u64, clients: usize, seed: u64) {
         writer.kill9();
         *load.target.write().expect("target lock") = None;
         // Wait for the requests that were in flight at the kill to come back (they fail).
-        wait_for(Duration::from_secs(35), || {
-            (load.in_flight.load(Ordering::SeqCst) == 0).then_some(())
-        });
+        wait_for(
+            Duration::from_secs(35),
+            "the requests in flight to end",
+            || (load.in_flight.load(Ordering::SeqCst) == 0).then_some(()),
+        );
         let total = load.acks.lock().expect("acks lock").len();
         println!(
             "round {round:>3}: killed after {kill_after:>4} ms; {:>6} acknowledged in the round, {total:>7} in all",
@@ -1099,7 +1074,7 @@ fn paused_peer(report: &mut Report, pause: Duration) {
     for how in ["SIGSTOP/SIGCONT", "SIGTERM/restart"] {
         let before = peer.head_seq(DONOR).unwrap_or(0);
         if how.starts_with("SIGSTOP") {
-            peer.signal(libc::SIGSTOP);
+            peer.signal(Signal::STOP);
         } else {
             let exit = peer.terminate();
             report.check(
@@ -1112,12 +1087,12 @@ fn paused_peer(report: &mut Report, pause: Duration) {
         let target = writer.head_seq(DONOR).unwrap_or(0);
         let resumed = Instant::now();
         let start_time = if how.starts_with("SIGSTOP") {
-            peer.signal(libc::SIGCONT);
+            peer.signal(Signal::CONT);
             None
         } else {
             Some(peer.start())
         };
-        let reached = wait_for(CONVERGE_WAIT, || {
+        let reached = wait_for(CONVERGE_WAIT, "the peer to reach the writer's head", || {
             (peer.head_seq(DONOR)? >= target).then(|| resumed.elapsed())
         });
         let equal = converge(&writer, &peer, CONVERGE_WAIT).map(|_| resumed.elapsed());

@@ -14,10 +14,11 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aidledger_process::ChildGuard;
 use serde_json::Value;
 
 pub mod browser;
@@ -68,27 +69,21 @@ pub fn bin_path(name: &str) -> PathBuf {
     path
 }
 
-/// Polls `condition` until it holds, failing the test with `what` when `timeout` passes first.
-/// The pause between polls starts at 1 ms and grows to 50 ms.
+/// Polls `condition` until it holds, failing the test with `what` when `timeout` passes first:
+/// [`aidledger_process::wait_until`], the workspace's one wait helper, as a test assertion.
 #[track_caller]
-pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+pub fn wait_until(timeout: Duration, what: &str, condition: impl FnMut() -> bool) {
+    let mut condition = condition;
     wait_for(timeout, what, || condition().then_some(()))
 }
 
-/// Polls `probe` until it yields a value, failing the test with `what` when `timeout` passes first.
+/// Polls `probe` until it yields a value, failing the test with `what` when `timeout` passes
+/// first: [`aidledger_process::wait_for`] as a test assertion.
 #[track_caller]
-pub fn wait_for<T>(timeout: Duration, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        if Instant::now() >= deadline {
-            panic!("timed out after {timeout:?} waiting for {what}");
-        }
-        thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
+pub fn wait_for<T>(timeout: Duration, what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    match aidledger_process::wait_for(timeout, what, probe) {
+        Ok(value) => value,
+        Err(timed_out) => panic!("{timed_out}"),
     }
 }
 
@@ -413,30 +408,26 @@ pub fn run_with_timeout(mut command: Command, timeout: Duration) -> Output {
         .unwrap_or_else(|error| panic!("cannot run {description}: {error}"));
     let stdout = read_in_background(child.stdout.take());
     let stderr = read_in_background(child.stderr.take());
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let status = child.wait().expect("wait for a killed child");
-                let output = Output {
-                    command: description,
-                    status,
-                    stdout: stdout.join().unwrap_or_default(),
-                    stderr: stderr.join().unwrap_or_default(),
-                };
-                panic!(
-                    "killed after {timeout:?} without exiting\n{}",
-                    output.describe()
-                );
-            }
-            Ok(None) => {
-                thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(20));
-            }
-            Err(error) => panic!("waiting for {description}: {error}"),
+    let mut child = ChildGuard::new(child);
+    let ended = aidledger_process::wait_for(timeout, "the command to exit", || {
+        child
+            .try_wait()
+            .unwrap_or_else(|error| panic!("waiting for {description}: {error}"))
+    });
+    let status = match ended {
+        Ok(status) => status,
+        Err(_) => {
+            let status = child.kill().expect("kill and reap the command");
+            let output = Output {
+                command: description,
+                status,
+                stdout: stdout.join().unwrap_or_default(),
+                stderr: stderr.join().unwrap_or_default(),
+            };
+            panic!(
+                "killed after {timeout:?} without exiting\n{}",
+                output.describe()
+            );
         }
     };
     let output = Output {
@@ -544,7 +535,7 @@ impl Endpoints {
 /// beside the data directory (`<data dir>.<start>.stdout` / `.stderr`).
 pub struct NodeProcess {
     data_dir: PathBuf,
-    child: Option<Child>,
+    child: Option<ChildGuard>,
     endpoints: Option<Endpoints>,
     starts: u32,
     http: reqwest::blocking::Client,
@@ -624,7 +615,7 @@ impl NodeProcess {
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {description}: {error}"));
         let pid = child.id();
-        self.child = Some(child);
+        self.child = Some(ChildGuard::new(child));
         // After a kill -9 the old endpoints.json stays behind: wait for the one of this process.
         let endpoints = wait_for(
             NODE_START_TIMEOUT,
@@ -754,7 +745,6 @@ impl NodeProcess {
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
-            let _ = child.wait();
         }
         self.endpoints = None;
     }
@@ -763,28 +753,9 @@ impl NodeProcess {
     #[track_caller]
     pub fn terminate(&mut self) {
         let mut child = self.child.take().expect("the node is not running");
-        let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-        // SAFETY: kill(2) with a pid of our own child, which has not been waited for yet, so the
-        // pid cannot have been reused by another process.
-        let result = unsafe { libc::kill(pid, libc::SIGTERM) };
-        assert_eq!(
-            result,
-            0,
-            "kill(SIGTERM) failed: {}",
-            std::io::Error::last_os_error()
-        );
-        let mut status = None;
-        let deadline = Instant::now() + NODE_EXIT_TIMEOUT;
-        while status.is_none() && Instant::now() < deadline {
-            status = child.try_wait().expect("wait for the node");
-            if status.is_none() {
-                thread::sleep(Duration::from_millis(5));
-            }
-        }
+        let ended = child.terminate(NODE_EXIT_TIMEOUT);
         self.endpoints = None;
-        let Some(status) = status else {
-            let _ = child.kill();
-            let _ = child.wait();
+        let Some(status) = ended.expect("signal and wait for the node") else {
             panic!(
                 "the node did not exit within {NODE_EXIT_TIMEOUT:?} of SIGTERM\n{}",
                 self.logs()

@@ -9,12 +9,13 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use aidledger_process::ChildGuard;
 use serde_json::Value;
 
 use crate::{
@@ -153,7 +154,7 @@ pub struct MeshNode {
     args: Vec<String>,
     /// Environment variables of the next starts (test hooks).
     env: Vec<(String, String)>,
-    child: Option<Child>,
+    child: Option<ChildGuard>,
     endpoints: Option<Endpoints>,
     starts: u32,
 }
@@ -199,7 +200,7 @@ impl MeshNode {
         let child = command.spawn().expect("start aidledger-node");
         let pid = child.id();
         // Kept in `self` while waiting, so that Drop kills it if the wait fails.
-        self.child = Some(child);
+        self.child = Some(ChildGuard::new(child));
         let data_dir = self.data_dir.clone();
         let stderr_log = log("stderr");
         let org = self.org.clone();
@@ -231,7 +232,6 @@ impl MeshNode {
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
-            let _ = child.wait();
         }
         self.endpoints = None;
     }
@@ -378,15 +378,15 @@ impl MeshNode {
             return;
         };
         self.endpoints = None;
-        let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-        // SAFETY: kill(2) with the pid of our own child, not waited for yet, so the pid cannot
-        // have been reused by another process.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let exited = wait_for(
-            NODE_START_TIMEOUT,
-            &format!("{} to exit after SIGTERM", self.org),
-            || child.try_wait().ok().flatten(),
-        );
+        let exited = child
+            .terminate(NODE_START_TIMEOUT)
+            .expect("signal and wait for the node")
+            .unwrap_or_else(|| {
+                panic!(
+                    "timed out after {NODE_START_TIMEOUT:?} waiting for {} to exit after SIGTERM",
+                    self.org
+                )
+            });
         assert!(
             exited.success(),
             "{} exited with {exited} after SIGTERM: {}",

@@ -1,5 +1,6 @@
-//! The single-node walk-through the README describes: it must run the real node, record every
-//! kind, and end with a bundle that verifies against the network id it printed.
+//! The single-node tour the README describes (`demo --single-node`, formerly `walkthrough`,
+//! which is kept as an alias): it must run the real node, record every kind, and end with a
+//! bundle that verifies against the network id it printed.
 
 use aidledger_tests::{path_str, Cli, TestDir};
 
@@ -8,7 +9,7 @@ fn walkthrough_records_every_kind_and_verifies_its_bundle() {
     let dir = TestDir::new("walkthrough");
     let work = dir.join("work");
     let output = Cli::new(dir.path())
-        .run(["walkthrough", "--dir", path_str(&work)])
+        .run(["demo", "--single-node", "--dir", path_str(&work)])
         .assert_exit(0)
         .assert_no_panic();
     let text = output.stdout();
@@ -52,4 +53,20 @@ fn walkthrough_records_every_kind_and_verifies_its_bundle() {
             &network_id,
         ])
         .assert_exit(0);
+}
+
+#[test]
+fn walkthrough_is_an_alias_of_the_single_node_demo() {
+    let dir = TestDir::new("walkthrough_alias");
+    let work = dir.join("work");
+    let output = Cli::new(dir.path())
+        .run(["walkthrough", "--dir", path_str(&work)])
+        .assert_exit(0)
+        .assert_no_panic();
+    assert!(
+        output.stdout().contains("7. verified the bundle"),
+        "{}",
+        output.describe()
+    );
+    assert!(work.join("network.bundle").is_file());
 }

@@ -199,15 +199,12 @@ pub fn encode(body: &Body) -> Vec<u8> {
     codec::encode(body)
 }
 
-/// Waits for `condition` to hold, polling, until `deadline` passes.
-pub fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !condition() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
+/// Waits for `condition` to hold, failing the test after `timeout`: [`aidledger_process::wait_until`]
+/// as a test assertion.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, condition: impl FnMut() -> bool) {
+    if let Err(timed_out) = aidledger_process::wait_until(timeout, what, condition) {
+        panic!("{timed_out}");
     }
 }
 
