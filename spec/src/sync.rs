@@ -161,21 +161,25 @@ impl Codec for WireHead {
     }
 }
 
-/// An equivocation proof as in the bundle's proof frame (§13): two envelopes.
-fn write_proof(out: &mut Vec<u8>, proof: &EquivocationProof) {
-    write_bytes(out, &proof.first);
-    write_bytes(out, &proof.second);
-}
+/// An equivocation proof as in the bundle's proof frame (§13) and the proofs gossip topic
+/// (§17.1): two envelopes, each bounded by one record's size. Decoding both under bincode's
+/// one limit per call would refuse a valid proof of two records larger than half that limit.
+impl Codec for EquivocationProof {
+    fn write(&self, out: &mut Vec<u8>) {
+        write_bytes(out, &self.first);
+        write_bytes(out, &self.second);
+    }
 
-fn read_proof(reader: &mut Reader<'_>) -> Result<EquivocationProof, DecodeError> {
-    Ok(EquivocationProof {
-        first: reader
-            .bytes::<RECORD_SIZE_BYTES_MAX>("a proof's first record")?
-            .to_vec(),
-        second: reader
-            .bytes::<RECORD_SIZE_BYTES_MAX>("a proof's second record")?
-            .to_vec(),
-    })
+    fn read(reader: &mut Reader<'_>) -> Result<EquivocationProof, DecodeError> {
+        Ok(EquivocationProof {
+            first: reader
+                .bytes::<RECORD_SIZE_BYTES_MAX>("a proof's first record")?
+                .to_vec(),
+            second: reader
+                .bytes::<RECORD_SIZE_BYTES_MAX>("a proof's second record")?
+                .to_vec(),
+        })
+    }
 }
 
 impl Codec for SyncResponse {
@@ -197,7 +201,7 @@ impl Codec for SyncResponse {
                 write_variant(out, variant::PROOFS);
                 write_length(out, proofs.len());
                 for proof in proofs {
-                    write_proof(out, proof);
+                    proof.write(out);
                 }
             }
             SyncResponse::Unavailable => write_variant(out, variant::UNAVAILABLE),
@@ -222,7 +226,7 @@ impl Codec for SyncResponse {
                 let count = reader.count::<PROOFS_PER_RESPONSE_MAX>("proofs")?;
                 let mut proofs = Vec::with_capacity(count);
                 for _ in 0..count {
-                    proofs.push(read_proof(reader)?);
+                    proofs.push(EquivocationProof::read(reader)?);
                 }
                 Ok(SyncResponse::Proofs(proofs))
             }
@@ -373,6 +377,27 @@ mod tests {
             hex::encode(SyncResponse::Unavailable.to_bytes()),
             "03000000"
         );
+    }
+
+    /// A proof of two records of 9 MiB each: valid (each side within one record's limit),
+    /// but over bincode's one budget per decode call, which is why proofs use `Codec`.
+    #[test]
+    fn a_proof_of_two_large_records_decodes() {
+        let side = 9 * 1024 * 1024;
+        let proof = EquivocationProof {
+            first: vec![1; side],
+            second: vec![2; side],
+        };
+        let bytes = proof.to_bytes();
+        assert_eq!(bytes, crate::codec::encode(&proof));
+        assert!(crate::codec::decode_exact::<EquivocationProof>(&bytes).is_err());
+        assert_eq!(EquivocationProof::from_bytes(&bytes).unwrap(), proof);
+        let mut over = Vec::new();
+        write_length(&mut over, RECORD_SIZE_BYTES_MAX + 1);
+        assert!(matches!(
+            EquivocationProof::from_bytes(&over),
+            Err(DecodeError::TooLong { .. })
+        ));
     }
 
     #[test]

@@ -12,7 +12,8 @@
 use std::sync::Arc;
 
 use aidledger_spec::bundle::EquivocationProof;
-use aidledger_spec::{codec, Rejection, VerifiedRecord, Verifier};
+use aidledger_spec::codec::Codec;
+use aidledger_spec::{Rejection, VerifiedRecord, Verifier};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
 use libp2p::PeerId;
@@ -204,7 +205,9 @@ pub fn verify_proof(
     verifier: &Verifier,
     data: &[u8],
 ) -> Result<(VerifiedRecord, VerifiedRecord), ProofRefusal> {
-    let proof: EquivocationProof = codec::decode_exact(data)
+    // Each side is bounded by one record's size (spec `Codec`), not both by one budget: a
+    // proof of two large treaty records is valid and must not cost its sender a penalty.
+    let proof = EquivocationProof::from_bytes(data)
         .map_err(|error| ProofRefusal::Invalid(format!("malformed proof: {error}")))?;
     verify_decoded_proof(verifier, proof)
 }
