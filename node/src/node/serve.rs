@@ -1,0 +1,128 @@
+//! Serving an opened data directory: the submit token, the writer, the network, both HTTP
+//! listeners and `endpoints.json`, which together make a [`RunningNode`].
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::data_dir::{write, Opened};
+use super::{RunningNode, StartError, PUBLIC_FILE_MODE, TOKEN_BYTES};
+use crate::network::{self, NetworkConfig};
+use crate::writer::{SigningKeys, Writer};
+use crate::{http, limits, public, submit};
+use aidledger_store::datadir::{Endpoints, ENDPOINTS_FILE, PRIVATE_FILE_MODE, TOKEN_FILE};
+
+/// A fresh token: [`TOKEN_BYTES`] random bytes, hex.
+fn new_token() -> Result<String, StartError> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|error| StartError::Io {
+        what: "draw a random token".into(),
+        source: io::Error::other(error.to_string()),
+    })?;
+    Ok(hex::encode(bytes))
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::AddrInUse => StartError::AddressInUse { addr },
+            _ => StartError::Bind { addr, source },
+        })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+pub(super) async fn serve(
+    dir: PathBuf,
+    opened: Opened,
+    (network, node_key): (NetworkConfig, aidledger_spec::PublicKey),
+    (submit_addr, public_addr): (SocketAddr, SocketAddr),
+) -> Result<RunningNode, StartError> {
+    let Opened {
+        store,
+        governance,
+        org,
+        keys,
+        keep_retired_keys,
+    } = opened;
+    let token = new_token()?;
+    write(
+        &dir.join(TOKEN_FILE),
+        format!("{token}\n").as_bytes(),
+        PRIVATE_FILE_MODE,
+    )?;
+    let keys = SigningKeys {
+        dir: Some(dir.clone()),
+        keys,
+    };
+    let writer = Writer::start(store.clone(), governance.clone(), org.clone(), keys)
+        .map_err(StartError::Writer)?;
+    let writer = Arc::new(if keep_retired_keys {
+        writer
+    } else {
+        writer.removing_retired_keys(dir.clone())
+    });
+    let network = network::start(network, store.clone(), writer.clone()).await?;
+    let (submit_listener, submit_local) = bind(submit_addr).await?;
+    let (public_listener, public_local) = bind(public_addr).await?;
+    let endpoints = Endpoints {
+        submit: format!("http://{submit_local}"),
+        public: format!("http://{public_local}"),
+        pid: std::process::id(),
+    };
+    let endpoints_json = serde_json::to_vec(&endpoints).map_err(|error| StartError::Io {
+        what: "encode endpoints.json".into(),
+        source: io::Error::other(error),
+    })?;
+    write(&dir.join(ENDPOINTS_FILE), &endpoints_json, PUBLIC_FILE_MODE)?;
+    let submit_state = Arc::new(submit::SubmitState {
+        store: store.clone(),
+        governance: governance.clone(),
+        writer: writer.clone(),
+        org: org.clone(),
+        token: token.clone(),
+        pool: submit::SubmitState::pool().map_err(|source| StartError::Io {
+            what: "start the submit API's threads".into(),
+            source,
+        })?,
+    });
+    let (shutdown, shutdown_receiver) = watch::channel(false);
+    let servers = vec![
+        http::spawn(
+            submit_listener,
+            submit::router(submit_state),
+            limits::SUBMIT_CONNECTIONS_MAX,
+            shutdown_receiver.clone(),
+        ),
+        http::spawn(
+            public_listener,
+            network::status::router(store.clone(), writer.clone(), org.clone(), network.status())
+                .merge(public::router_with_governance(
+                    store.clone(),
+                    governance.clone(),
+                )),
+            limits::PUBLIC_CONNECTIONS_MAX,
+            shutdown_receiver,
+        ),
+    ];
+    Ok(RunningNode {
+        data_dir: dir,
+        node_key,
+        org,
+        token,
+        endpoints,
+        store,
+        governance,
+        writer,
+        network,
+        shutdown,
+        servers,
+    })
+}
