@@ -8,7 +8,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::codec;
+use crate::codec::{self, Codec};
 use crate::limits::RECORD_SIZE_BYTES_MAX;
 
 /// The first 8 bytes of every bundle.
@@ -183,14 +183,6 @@ impl<W: Write> BundleWriter<W> {
     }
 }
 
-/// Decodes a proof frame's payload. Each side is one record, so each is decoded under one
-/// record's limit; decoding the pair in one call would hold both together to that limit.
-fn decode_proof(payload: &[u8]) -> Result<EquivocationProof, codec::DecodeError> {
-    let (first, used): (Vec<u8>, usize) = codec::decode_prefix(payload)?;
-    let second: Vec<u8> = codec::decode_exact(&payload[used..])?;
-    Ok(EquivocationProof { first, second })
-}
-
 fn write_frame<W: Write>(out: &mut W, kind: u8, payload: &[u8]) -> io::Result<()> {
     out.write_all(&[kind])?;
     out.write_all(&(payload.len() as u64).to_le_bytes())?;
@@ -263,9 +255,12 @@ impl<R: Read> BundleReader<R> {
             }
             KIND_PROOF => {
                 self.proofs += 1;
-                let proof = decode_proof(&payload).map_err(|error| BundleError::BadFrame {
-                    offset: start,
-                    problem: format!("equivocation proof: {error}"),
+                // Each side under one record's bound (`Codec`), as a gossiped proof is read.
+                let proof = EquivocationProof::from_bytes(&payload).map_err(|error| {
+                    BundleError::BadFrame {
+                        offset: start,
+                        problem: format!("equivocation proof: {error}"),
+                    }
                 })?;
                 Ok(Some(BundleItem::Proof(proof)))
             }
