@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use aidledger_spec::governance::{Authority, KeySpan, MemberState};
 use aidledger_spec::ids::lower_hex;
 use aidledger_spec::record::{
-    record_id_of_header_bytes, transaction_type_name, Correction, Replacement, Transaction,
+    record_id_of_header_bytes, transaction_type_name, Correction, Replacement,
 };
 use aidledger_spec::{codec, Body, PublicKey, RecordHeader, RecordId, Role, SignedRecord};
 use serde::Serialize;
@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::index::{self, tag, Key, Listing, Total};
 use crate::view::{body_json, RecordView};
 use aidledger_store::{Head, Store, StoreError};
+use aidledger_view::record_text::IdLength;
 
 /// Latest records on the home page (read from every chain's head down).
 pub const HOME_LATEST_RECORDS: usize = 20;
@@ -154,50 +155,13 @@ fn summary_of(decoded: &Decoded) -> Summary {
     }
 }
 
-/// A few words about a body.
+/// A few words about a body: the one record summary, ids shortened for link texts.
 pub fn describe(body: &Body) -> String {
-    match body {
-        Body::Transaction(transaction) => describe_transaction(transaction),
-        Body::TreatyText(treaty) => format!("treaty text: {}", treaty.title),
-        Body::TreatyAction(action) => format!(
-            "{} treaty {} on {}",
-            action.action.name(),
-            short(&action.treaty),
-            action.date
-        ),
-        Body::Statement(statement) => format!("statement: {}", statement.title),
-        Body::Proposal(proposal) => format!("proposes: {}", proposal.change.summary()),
-        Body::Approval(approval) => format!("approves proposal {}", short(&approval.proposal)),
-        Body::KeyRotation(rotation) => format!("rotates to key {}", rotation.new_key.key),
-        Body::Correction(correction) => match &correction.replacement {
-            None => format!(
-                "withdraws {}: {}",
-                short(&correction.corrects),
-                correction.reason
-            ),
-            Some(_) => format!(
-                "corrects {}: {}",
-                short(&correction.corrects),
-                correction.reason
-            ),
-        },
-    }
+    aidledger_view::summary(body, IdLength::Short)
 }
 
-fn describe_transaction(transaction: &Transaction) -> String {
-    format!(
-        "{} {} {} · activity {}",
-        transaction_type_name(transaction.transaction_type),
-        transaction.value.amount,
-        transaction.value.currency,
-        transaction.activity_id
-    )
-}
-
-/// The first 12 hex digits of an id, for link texts.
-pub fn short(id: &RecordId) -> String {
-    id.to_hex()[..12].to_string()
-}
+/// The first hex digits of an id, for link texts.
+pub use aidledger_view::record_text::short_id as short;
 
 fn load(store: &Store, id: &RecordId) -> Result<Decoded, Problem> {
     let bytes = store
