@@ -748,3 +748,206 @@ fn the_index_written_by_appends_equals_the_rebuilt_index() {
     let rebuilt = pages(&open_new_store(&dir));
     assert_eq!(written, rebuilt);
 }
+
+/// What the money views count for an activity, keyed by (view, provider, receiver, type,
+/// currency): the totals, the acknowledged totals and the flows, each as (count, exact sum).
+type MoneyViews = std::collections::BTreeMap<
+    (&'static str, String, String, u8, String),
+    (u64, rust_decimal::Decimal),
+>;
+
+/// The explorer's answer: its activity page, read from the incremental index.
+fn explorer_money(store: &Store, activity: &str) -> MoneyViews {
+    let page = aidledger_node::explorer::model::activity_page(store, activity, None).unwrap();
+    let mut views = MoneyViews::new();
+    let mut put = |view, provider: &str, receiver: &str, kind, currency: &str, count, sum: &str| {
+        let sum: rust_decimal::Decimal = sum.parse().unwrap();
+        let key = (
+            view,
+            provider.to_owned(),
+            receiver.to_owned(),
+            kind,
+            currency.to_owned(),
+        );
+        views.insert(key, (count, sum.normalize()));
+    };
+    for total in &page.totals {
+        put(
+            "total",
+            "",
+            "",
+            total.transaction_type,
+            &total.currency,
+            total.count,
+            &total.sum,
+        );
+    }
+    for total in &page.acknowledged {
+        put(
+            "acknowledged",
+            "",
+            "",
+            total.transaction_type,
+            &total.currency,
+            total.count,
+            &total.sum,
+        );
+    }
+    for flow in &page.flows {
+        put(
+            "flow",
+            &flow.provider,
+            &flow.receiver,
+            flow.transaction_type,
+            &flow.currency,
+            flow.count,
+            &flow.sum,
+        );
+    }
+    views
+}
+
+/// The CLI money ledger's answer: every stored record through the shared correction rules'
+/// batch reader, which `aidledger flow` and `reconcile` read (cli/src/money/ledger.rs).
+fn ledger_money(store: &Store, activity: &str) -> MoneyViews {
+    let mut builder = aidledger_view::corrections::CorrectionsBuilder::new();
+    for org in [DONOR, IMPLEMENTER] {
+        for entry in store.chain_newest_first(org, None, 1_000) {
+            let (_, bytes) = entry.unwrap();
+            let record = aidledger_spec::SignedRecord::parse(bytes).unwrap();
+            let body: Body = aidledger_spec::codec::decode_exact(record.body_bytes()).unwrap();
+            builder.add(record.id, &record.header.author, record.header.seq, &body);
+        }
+    }
+    let mut views = MoneyViews::new();
+    let mut add = |key, amount: rust_decimal::Decimal| {
+        let slot = views.entry(key).or_insert((0, rust_decimal::Decimal::ZERO));
+        slot.0 += 1;
+        slot.1 = (slot.1 + amount).normalize();
+    };
+    for entry in builder.finish().transactions {
+        let transaction = &entry.transaction;
+        if !aidledger_node::explorer::index::activities(transaction).contains(activity) {
+            continue;
+        }
+        let amount: rust_decimal::Decimal = transaction.value.amount.parse().unwrap();
+        let (kind, currency) = (
+            transaction.transaction_type,
+            transaction.value.currency.clone(),
+        );
+        let org_ref =
+            |party: &Option<Party>| party.as_ref().map_or(String::new(), |p| p.org_ref.clone());
+        add(
+            (
+                "total",
+                String::new(),
+                String::new(),
+                kind,
+                currency.clone(),
+            ),
+            amount,
+        );
+        if !entry.acknowledged_by.is_empty() {
+            add(
+                (
+                    "acknowledged",
+                    String::new(),
+                    String::new(),
+                    kind,
+                    currency.clone(),
+                ),
+                amount,
+            );
+        }
+        let flow = (
+            "flow",
+            org_ref(&transaction.provider),
+            org_ref(&transaction.receiver),
+            kind,
+            currency,
+        );
+        add(flow, amount);
+    }
+    views
+}
+
+/// The explorer's incremental index and the CLI's money ledger apply one set of correction
+/// rules: after each step of the same scenarios (withdrawn and redirected receipts, a receipt
+/// of a transaction stored later, a replacement of another kind, own replacements and
+/// withdrawals, a withdrawal undone by a later replacement, another member's correction) they
+/// count the same totals, acknowledged totals and flows.
+#[test]
+fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
+    let (_root, store) = new_store();
+    let activity = "ACT-S";
+    let tx = |amount: &str, acknowledges| {
+        Body::Transaction(disbursement(activity, amount, acknowledges))
+    };
+    let correct = |target: RecordId, replacement: Option<Replacement>| {
+        Body::Correction(Correction {
+            corrects: target,
+            reason: "revised".into(),
+            replacement,
+        })
+    };
+    let append = |org: &str, body: Body| -> RecordId {
+        let next = store
+            .head(org)
+            .unwrap()
+            .map_or((0, RecordId::ZERO), |head| (head.seq + 1, head.id));
+        extend(&store, org, vec![body], next)[0].id()
+    };
+    let agree = |step: &str| {
+        let (explorer, ledger) = (
+            explorer_money(&store, activity),
+            ledger_money(&store, activity),
+        );
+        assert_eq!(explorer, ledger, "after {step}");
+        explorer
+    };
+    let replaced = |amount: &str, acknowledges| {
+        Some(Replacement::Transaction(disbursement(
+            activity,
+            amount,
+            acknowledges,
+        )))
+    };
+
+    let sent = append(DONOR, tx("10.00", None));
+    let second = append(DONOR, tx("4.00", None));
+    let unsent = record(DONOR, 2, second, tx("2.00", None));
+    let receipt = append(IMPLEMENTER, tx("10.00", Some(sent)));
+    let other_receipt = append(IMPLEMENTER, tx("10.00", Some(sent)));
+    let early_receipt = append(IMPLEMENTER, tx("2.00", Some(unsent.id())));
+    let first = agree("the receipts");
+    assert!(
+        first.keys().any(|key| key.0 == "acknowledged") && first.keys().any(|key| key.0 == "flow"),
+        "{first:?}"
+    );
+    append(IMPLEMENTER, correct(receipt, None));
+    agree("one of two receipts withdrawn");
+    append(
+        IMPLEMENTER,
+        correct(other_receipt, replaced("4.00", Some(second))),
+    );
+    agree("a receipt redirected");
+    append(IMPLEMENTER, correct(early_receipt, None));
+    store.append_durable(std::slice::from_ref(&unsent)).unwrap();
+    agree("a receipt withdrawn before its transaction arrived");
+    let statement = Replacement::Statement(match statement("instead") {
+        Body::Statement(statement) => statement,
+        _ => unreachable!(),
+    });
+    append(IMPLEMENTER, correct(other_receipt, Some(statement)));
+    agree("a replacement of another kind");
+    append(DONOR, correct(sent, replaced("9.00", None)));
+    agree("an own replacement");
+    append(DONOR, correct(second, None));
+    agree("an acknowledged transaction withdrawn");
+    append(DONOR, correct(second, replaced("3.50", None)));
+    agree("a withdrawal undone by a later replacement");
+    append(IMPLEMENTER, correct(sent, replaced("999.00", None)));
+    agree("another member's correction");
+    append(IMPLEMENTER, correct(other_receipt, replaced("4.00", None)));
+    agree("the last receipt acknowledges nothing");
+}

@@ -51,9 +51,10 @@ use std::cell::RefCell;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
-use aidledger_spec::record::{Correction, Replacement, Transaction};
+use aidledger_spec::record::{Correction, Transaction};
 use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{codec, Body, RecordId, VerifiedRecord};
+use aidledger_view::corrections::{self, Corrected, Effect};
 use rust_decimal::Decimal;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
@@ -529,9 +530,9 @@ fn acknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) ->
     if count > 0 {
         return Ok(());
     }
-    if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
+    if let Some(transaction) = current_transaction(trees, &acknowledged)? {
         add_acknowledged(trees, &transaction, 1)?;
-    } else if body_in_tx(trees, &acknowledged)?.is_none() {
+    } else if stored_in_tx(trees, &acknowledged)?.is_none() {
         // Not stored yet: counted when it arrives (`index_transaction`).
         trees.explorer.insert(early_key(&acknowledged), &[][..])?;
         trees.change_early_count(1)?;
@@ -554,7 +555,7 @@ fn unacknowledge(trees: &AppendTrees<'_>, acknowledged: RecordId, by: RecordId) 
     }
     if trees.explorer.remove(early_key(&acknowledged))?.is_some() {
         trees.change_early_count(-1)?;
-    } else if let Some((_, transaction)) = effective_transaction(trees, &acknowledged)? {
+    } else if let Some(transaction) = current_transaction(trees, &acknowledged)? {
         add_acknowledged(trees, &transaction, -1)?;
     }
     Ok(())
@@ -621,7 +622,8 @@ fn add_acknowledged(trees: &AppendTrees<'_>, transaction: &Transaction, sign: i8
     Ok(())
 }
 
-/// Applies a correction: the reverse index, and the totals of a corrected transaction.
+/// Applies a correction: the reverse index, and the totals of a corrected transaction, as the
+/// shared correction rules (`aidledger_view::corrections`) decide.
 fn correct(
     trees: &AppendTrees<'_>,
     author: &str,
@@ -630,19 +632,12 @@ fn correct(
     correction: &Correction,
 ) -> TxResult<()> {
     let target = correction.corrects;
-    // Only the author's own transactions are corrected, by a transaction or a withdrawal (the
-    // node's policy; a peer's record that breaks it changes no total, as `aidledger flow` and
-    // `reconcile` ignore it too).
-    let replaces_a_transaction = matches!(
-        correction.replacement,
-        None | Some(Replacement::Transaction(_))
-    );
-    let own_transaction = replaces_a_transaction
-        && matches!(
-            body_in_tx(trees, &target)?,
-            Some((owner, Body::Transaction(_))) if owner == author
-        );
-    let before = effective_transaction(trees, &target)?;
+    let stored = stored_in_tx(trees, &target)?;
+    let corrected = stored
+        .as_ref()
+        .map(|stored| Corrected::of(&stored.author, stored.seq, &stored.body));
+    let effect = corrections::effect(correction, author, seq, corrected);
+    let before = current_transaction(trees, &target)?;
     let key = Key::new(tag::CORRECTED_BY)
         .bytes(&target.0)
         .u64(seq)
@@ -650,7 +645,7 @@ fn correct(
     trees.explorer.insert(key.into_vec(), &[][..])?;
     let marker = Key::new(tag::CORRECTED_MARK).bytes(&target.0).into_vec();
     trees.explorer.insert(marker, &[][..])?;
-    if !own_transaction {
+    if effect == Effect::Listed {
         // Listed on the record's page, but it changes no total and is not the version the
         // totals follow: a later correction by the author replaces the author's own latest.
         return Ok(());
@@ -658,11 +653,8 @@ fn correct(
     let latest = Key::new(tag::LATEST_CORRECTION).bytes(&target.0).into_vec();
     trees.explorer.insert(latest, &id.0[..])?;
     let acknowledged = acknowledgers(trees, &target)? > 0;
-    let after = match &correction.replacement {
-        Some(Replacement::Transaction(new)) => Some(new),
-        _ => None,
-    };
-    if let Some((_, old)) = &before {
+    let after = effect.transaction();
+    if let Some(old) = &before {
         add_to_totals(trees, author, old, -1, acknowledged)?;
     }
     if let Some(new) = after {
@@ -674,78 +666,81 @@ fn correct(
     }
     // What the corrected record acknowledges follows the correction too (after the totals
     // and `C`, so that a record acknowledging itself is counted at its new value).
-    let acknowledged_before = before.and_then(|(_, old)| old.acknowledges);
-    let acknowledged_after = after.and_then(|new| new.acknowledges);
-    if acknowledged_before != acknowledged_after {
-        if let Some(old) = acknowledged_before {
-            unacknowledge(trees, old, target)?;
-        }
-        if let Some(new) = acknowledged_after {
-            acknowledge(trees, new, target)?;
-        }
+    let moved = corrections::acknowledgement_move(before.as_ref(), after);
+    if let Some(old) = moved.withdrawn_from {
+        unacknowledge(trees, old, target)?;
+    }
+    if let Some(new) = moved.given_to {
+        acknowledge(trees, new, target)?;
     }
     Ok(())
 }
 
-/// The transaction a record stands for now: the latest correction's replacement (none for a
-/// withdrawal or a non-transaction replacement), else the record itself if a transaction.
-fn effective_transaction(
-    trees: &AppendTrees<'_>,
-    id: &RecordId,
-) -> TxResult<Option<(String, Transaction)>> {
-    let Some(body) = body_in_tx(trees, id)? else {
+/// The transaction a stored record stands for now ([`corrections::current_version`], with the
+/// latest counting correction the `C` key names).
+fn current_transaction(trees: &AppendTrees<'_>, id: &RecordId) -> TxResult<Option<Transaction>> {
+    let Some(stored) = stored_in_tx(trees, id)? else {
         return Ok(None);
     };
-    let (author, body) = body;
     let latest_key = Key::new(tag::LATEST_CORRECTION).bytes(&id.0);
-    if let Some(latest) = trees.explorer.get(latest_key.into_vec())? {
-        let latest_id = record_id(&latest).map_err(|error| corrupt(error.to_string()))?;
-        return Ok(match body_in_tx(trees, &latest_id)? {
-            Some((
-                _,
-                Body::Correction(Correction {
-                    replacement: Some(Replacement::Transaction(transaction)),
+    let latest = match trees.explorer.get(latest_key.into_vec())? {
+        Some(latest) => {
+            let latest_id = record_id(&latest).map_err(|error| corrupt(error.to_string()))?;
+            match stored_in_tx(trees, &latest_id)? {
+                Some(StoredRecord {
+                    body: Body::Correction(correction),
                     ..
-                }),
-            )) => Some((author, transaction)),
-            _ => None,
-        });
-    }
-    Ok(match body {
-        Body::Transaction(transaction) => Some((author, transaction)),
-        _ => None,
-    })
+                }) => Some(correction),
+                // A `C` key names only a counting correction; one not found (lost to a power
+                // loss, see `stored_in_tx`) leaves nothing current, as before it was written.
+                _ => return Ok(None),
+            }
+        }
+        None => None,
+    };
+    Ok(corrections::current_version(&stored.body, latest.as_ref()).cloned())
 }
 
-/// A stored record's author and body, read inside the transaction.
+/// A stored record's author, seq and body.
+struct StoredRecord {
+    author: String,
+    seq: u64,
+    body: Body,
+}
+
+/// A stored record's author, seq and body, read inside the transaction.
 ///
 /// An index entry can outlive its record, or name a position that another record took since (a
 /// power loss can keep a small entry and lose a record sled wrote as a blob; see the store's
 /// module doc): the record counts as not stored unless the bytes found carry `id`. Inside the
 /// append transaction the records of the group being appended are found too.
-fn body_in_tx(trees: &AppendTrees<'_>, id: &RecordId) -> TxResult<Option<(String, Body)>> {
+fn stored_in_tx(trees: &AppendTrees<'_>, id: &RecordId) -> TxResult<Option<StoredRecord>> {
     let Some(key) = trees.index.get(id.0)? else {
         return Ok(None);
     };
     let Some(bytes) = trees.records.get(&key)? else {
         return Ok(None);
     };
-    let (found, author, body) =
-        decode_with_id(&bytes).map_err(|error| corrupt(error.to_string()))?;
-    Ok((found == *id).then_some((author, body)))
+    let (found, stored) = decode_stored(&bytes).map_err(|error| corrupt(error.to_string()))?;
+    Ok((found == *id).then_some(stored))
 }
 
 /// A stored record's author and body.
 pub fn decode(bytes: &[u8]) -> Result<(String, Body), StoreError> {
-    decode_with_id(bytes).map(|(_, author, body)| (author, body))
+    decode_stored(bytes).map(|(_, stored)| (stored.author, stored.body))
 }
 
-/// A stored record's id, author and body.
-fn decode_with_id(bytes: &[u8]) -> Result<(RecordId, String, Body), StoreError> {
+/// A stored record's id, and its author, seq and body.
+fn decode_stored(bytes: &[u8]) -> Result<(RecordId, StoredRecord), StoreError> {
     let corrupt = |error| StoreError::Corrupt(format!("a stored record does not decode: {error}"));
     let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
     let body: Body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
-    Ok((record.id, record.header.author, body))
+    let stored = StoredRecord {
+        author: record.header.author,
+        seq: record.header.seq,
+        body,
+    };
+    Ok((record.id, stored))
 }
 
 /// A record id from 32 stored bytes.
