@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use aidledger_cli::governance::compose::ProposeChange;
 use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
 use aidledger_spec::NetworkId;
@@ -29,13 +30,13 @@ pub(crate) enum Command {
     },
     /// Your organisation's signing key: rotate it through your node, or grant a new key after a compromise.
     #[command(subcommand)]
-    Key(crate::gov::KeyCommand),
+    Key(KeyCommand),
     /// Set up a network.
     #[command(subcommand)]
     Network(NetworkCommand),
     /// Governance: propose and approve changes to the membership, roles, keys and admin rule, and show the state.
     #[command(subcommand)]
-    Gov(Box<crate::gov::GovCommand>),
+    Gov(Box<GovCommand>),
     /// Record something through your organisation's running node; prints the new record id.
     #[command(subcommand)]
     Record(Box<RecordCommand>),
@@ -471,5 +472,111 @@ pub(crate) enum RecordCommand {
         /// For a transaction: the corrected description.
         #[arg(long)]
         description: Option<String>,
+    },
+}
+
+/// `aidledger gov …`.
+#[derive(Subcommand)]
+pub(crate) enum GovCommand {
+    /// Propose a change as an admin; prints the proposal's record id. The proposal counts as
+    /// your approval and takes effect once the admin rule's threshold of admins approved it.
+    Propose(ProposeArgs),
+    /// Approve a proposal as an admin; prints the approval's record id.
+    Approve {
+        /// The proposal's record id (64 hex characters).
+        proposal: String,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// The governance state derived from verified records: members and which key may sign
+    /// which positions, the admin rule, effective steps, every proposal with its approvals, and
+    /// governance records without effect.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Status {
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `gov propose CHANGE …`: the change, and flags every change takes (before or after it).
+#[derive(Args)]
+pub(crate) struct ProposeArgs {
+    #[command(subcommand)]
+    pub(crate) change: ProposeChange,
+    /// Why, for readers.
+    #[arg(long, global = true, default_value = "")]
+    pub(crate) note: String,
+    /// The proposal this one builds on (default: the node's current tip).
+    #[arg(long, global = true)]
+    pub(crate) base: Option<String>,
+    #[command(flatten)]
+    pub(crate) target: GlobalTargetArgs,
+}
+
+/// [`TargetArgs`], accepted after the change subcommand too.
+#[derive(Args, Clone)]
+pub(crate) struct GlobalTargetArgs {
+    /// The running node's data directory (its endpoints.json and submit.token are read).
+    #[arg(long, env = "AIDLEDGER_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// The node's submit URL, instead of --data-dir.
+    #[arg(long, requires = "token_file", global = true)]
+    submit: Option<String>,
+    /// The file holding the submit token, with --submit.
+    #[arg(long, global = true)]
+    token_file: Option<PathBuf>,
+    /// The node's public URL, with --submit (where the tip and the network are read).
+    #[arg(long, global = true)]
+    public: Option<String>,
+}
+
+impl GlobalTargetArgs {
+    pub(crate) fn target_args(&self) -> TargetArgs {
+        TargetArgs {
+            data_dir: self.data_dir.clone(),
+            submit: self.submit.clone(),
+            token_file: self.token_file.clone(),
+            public: self.public.clone(),
+        }
+    }
+}
+
+/// `aidledger key …`.
+#[derive(Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Rotate your organisation's signing key through its running node: the node makes a new
+    /// key (keeping the old one as a backup file), records the rotation signed by the old key
+    /// with the new key's proof of possession, and signs with the new key from the next record on.
+    Rotate {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a key grant: a new key's public half with its proof of possession, bound to one
+    /// member of one network. An organisation that lost control of its key hands it to the
+    /// admins for `gov propose revoke-key --replacement-grant FILE`.
+    Grant {
+        /// The new key's file (from `aidledger keygen`); it is read, never written.
+        #[arg(long)]
+        key: PathBuf,
+        /// The organisation the key is granted to.
+        #[arg(long)]
+        member: String,
+        /// The network id (64 hex characters).
+        #[arg(long, required_unless_present = "genesis", conflicts_with = "genesis")]
+        network_id: Option<String>,
+        /// The genesis file, instead of --network-id.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Where to write the grant (default: standard output); an existing file is never overwritten.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
