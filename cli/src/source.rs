@@ -6,11 +6,10 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use aidledger_node::ExplorerIndex;
 use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader, GENESIS_PAYLOAD_OFFSET};
 use aidledger_spec::genesis::{Genesis, GenesisError};
 use aidledger_spec::ids::RecordId;
-use aidledger_store::Store;
+use aidledger_store::StoreReader;
 
 /// Most records one page of `log` asks a node for.
 pub const PAGE_RECORDS_MAX: usize = 1000;
@@ -318,9 +317,8 @@ fn find_in_items(
     Ok(None)
 }
 
-fn open_store(path: &Path) -> Result<Store, SourceError> {
-    Store::open(path, ExplorerIndex)
-        .map_err(|error| data_dir_error(&path.display().to_string(), error))
+fn open_store(path: &Path) -> Result<StoreReader, SourceError> {
+    StoreReader::open(path).map_err(|error| data_dir_error(&path.display().to_string(), error))
 }
 
 fn open_error(path: &Path, source: std::io::Error) -> SourceError {

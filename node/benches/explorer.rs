@@ -326,7 +326,7 @@ fn main() {
         let address = listener.local_addr().unwrap();
         // The node's own router: with its governance state, as `aidledger-node` serves it.
         let governance = Arc::new(Governance::load(store.clone()).expect("governance state"));
-        let router = aidledger_node::public::router_with_governance(store.clone(), governance);
+        let router = aidledger_node::public::router_with_governance(store.reader(), governance);
         tokio::spawn(async move { axum::serve(listener, router).await });
         address
     });

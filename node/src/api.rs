@@ -1,13 +1,11 @@
 //! What both HTTP APIs share: the JSON error body and running store reads off the async threads.
 
-use std::sync::Arc;
-
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::limits::RETRY_AFTER_SECONDS;
-use aidledger_store::{Store, StoreError};
+use aidledger_store::{StoreError, StoreReader};
 
 /// An error answer: a status and `{"error": "…"}` naming the problem.
 #[derive(Debug)]
@@ -80,10 +78,10 @@ impl IntoResponse for ApiError {
 
 /// Runs a store read on the blocking pool: sled reads may wait for the disk, and a page of
 /// records may be megabytes to decode.
-pub async fn blocking<T, F>(store: &Arc<Store>, read: F) -> Result<T, ApiError>
+pub async fn blocking<T, F>(store: &StoreReader, read: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&StoreReader) -> Result<T, ApiError> + Send + 'static,
 {
     let store = store.clone();
     tokio::task::spawn_blocking(move || read(&store))

@@ -15,7 +15,7 @@ use aidledger_store::export::write_bundle;
 use axum::body::{Body, Bytes};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use aidledger_store::Store;
+use aidledger_store::StoreReader;
 
 /// Size of one chunk of the streamed bundle.
 pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
@@ -53,7 +53,7 @@ pub struct ExportPermit {
 /// A response body that streams the store's bundle. If reading the store fails midway the
 /// body ends with an error, so the client sees a cut transfer (and the bundle has no end
 /// frame), never a bundle that looks complete.
-pub fn stream_bundle(store: Arc<Store>, permit: ExportPermit) -> Body {
+pub fn stream_bundle(store: StoreReader, permit: ExportPermit) -> Body {
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(EXPORT_CHANNEL_CHUNKS_MAX);
     tokio::task::spawn_blocking(move || {
         let _permit = permit;

@@ -18,7 +18,7 @@ use crate::api::{self, ApiError};
 use crate::governance::Governance;
 use crate::view::RecordView;
 use crate::{explorer, export};
-use aidledger_store::Store;
+use aidledger_store::StoreReader;
 use axum::Extension;
 
 /// Records per page when the request names no limit.
@@ -34,12 +34,12 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// The public API's routes over a store, without the governance state (`/api/governance`
 /// answers 404): for tools and benchmarks that serve a store alone.
-pub fn router(store: Arc<Store>) -> Router {
+pub fn router(store: StoreReader) -> Router {
     routes(store, Router::new())
 }
 
 /// The public API's routes over a store and the node's governance state.
-pub fn router_with_governance(store: Arc<Store>, governance: Arc<Governance>) -> Router {
+pub fn router_with_governance(store: StoreReader, governance: Arc<Governance>) -> Router {
     let governance_routes = Router::new()
         .route("/api/governance", get(governance_state))
         .with_state(governance.clone());
@@ -51,7 +51,7 @@ pub fn router_with_governance(store: Arc<Store>, governance: Arc<Governance>) ->
     .layer(Extension(governance))
 }
 
-fn routes(store: Arc<Store>, extra: Router<Arc<Store>>) -> Router {
+fn routes(store: StoreReader, extra: Router<StoreReader>) -> Router {
     Router::new()
         .route("/api/genesis.bin", get(genesis))
         .route("/api/network", get(network))
@@ -83,7 +83,7 @@ async fn read_only(request: Request, next: Next) -> Response {
     response
 }
 
-async fn genesis(State(store): State<Arc<Store>>) -> Response {
+async fn genesis(State(store): State<StoreReader>) -> Response {
     (
         [(header::CONTENT_TYPE, OCTET_STREAM)],
         store.genesis_bytes().to_vec(),
@@ -92,7 +92,7 @@ async fn genesis(State(store): State<Arc<Store>>) -> Response {
 }
 
 /// `GET /api/network`: the genesis' members and every member's chain length and head.
-async fn network(State(store): State<Arc<Store>>) -> Result<Json<Value>, ApiError> {
+async fn network(State(store): State<StoreReader>) -> Result<Json<Value>, ApiError> {
     let chains = api::blocking(&store, |store| {
         let mut chains = Vec::new();
         for member in &store.genesis().members {
@@ -132,7 +132,7 @@ async fn governance_state(State(governance): State<Arc<Governance>>) -> Json<Val
 }
 
 /// 404 for an unknown path: a JSON error under `/api/`, an HTML page elsewhere.
-async fn not_found(State(store): State<Arc<Store>>, OriginalUri(uri): OriginalUri) -> Response {
+async fn not_found(State(store): State<StoreReader>, OriginalUri(uri): OriginalUri) -> Response {
     if uri.path().starts_with("/api/") {
         api::not_found().await.into_response()
     } else {
@@ -145,7 +145,7 @@ fn parse_id(text: &str) -> Result<RecordId, ApiError> {
         .map_err(|error| ApiError::bad_request(format!("malformed record id: {error}")))
 }
 
-async fn load(store: &Arc<Store>, id: RecordId) -> Result<Vec<u8>, ApiError> {
+async fn load(store: &StoreReader, id: RecordId) -> Result<Vec<u8>, ApiError> {
     api::blocking(store, move |store| {
         store
             .get(&id)?
@@ -180,7 +180,7 @@ fn immutable(mut response: Response, id: &RecordId) -> Response {
 
 /// `GET /api/records/{id}`: the record's JSON view.
 async fn record(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -195,7 +195,7 @@ async fn record(
 
 /// `GET /api/records/{id}/raw`: the record's wire bytes, as a download.
 async fn record_raw(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -224,7 +224,7 @@ struct PageQuery {
 /// `GET /api/orgs/{org}/records?before_seq=N&limit=L`: newest first, read with a range query
 /// that starts at `before_seq`, never from the chain's start.
 async fn org_records(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Path(org): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -262,7 +262,7 @@ async fn org_records(
 }
 
 fn read_page(
-    store: &Store,
+    store: &StoreReader,
     author: &str,
     before_seq: Option<u64>,
     limit: usize,
@@ -283,7 +283,7 @@ fn read_page(
 /// `GET /api/export`: the whole store as a bundle, streamed while it is read; 503 with
 /// `Retry-After` when [`crate::limits::EXPORTS_MAX`] exports are running already.
 async fn export_bundle(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Extension(permits): Extension<export::ExportPermits>,
 ) -> Response {
     let Some(permit) = permits.try_acquire() else {

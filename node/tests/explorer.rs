@@ -33,7 +33,7 @@ impl Server {
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         runtime.spawn(async move {
-            axum::serve(listener, aidledger_node::public::router(store))
+            axum::serve(listener, aidledger_node::public::router(store.reader()))
                 .await
                 .unwrap()
         });

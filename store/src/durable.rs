@@ -24,7 +24,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::store::StoreError;
+use crate::StoreError;
 
 /// sled's file names in its directory (sled 0.34.7, `config.rs`).
 const SLED_DB_FILE: &str = "db";

@@ -5,12 +5,12 @@ use std::io::{self, Write};
 
 use aidledger_spec::bundle::{BundleItem, BundleWriter};
 
-use crate::store::Store;
+use crate::StoreReader;
 
 /// Writes the bundle of the whole store to `out` in bundle order (`Store::bundle_items`):
 /// genesis, governance records, the other records chain by chain, the records held as
 /// revoked, proofs, end; each chain up to its durable head (`Store::durable_bundle_items`).
-pub fn write_bundle<W: Write>(store: &Store, out: W) -> io::Result<W> {
+pub fn write_bundle<W: Write>(store: &StoreReader, out: W) -> io::Result<W> {
     let mut writer = BundleWriter::new(out, store.genesis_bytes())?;
     for item in store.durable_bundle_items().map_err(io::Error::other)? {
         match item.map_err(io::Error::other)? {

@@ -10,7 +10,7 @@
 use aidledger_spec::{Body, BodyKind, RecordId, VerifiedRecord};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use crate::store::{AppendError, StoreError};
+use crate::{AppendError, StoreError};
 
 /// What an index's writes inside a store transaction return: an abort carries the
 /// [`AppendError`] the append (or rebuild) then fails with.
@@ -65,7 +65,7 @@ pub trait GroupIndexer {
 /// write takes one; a [`crate::Store`] never appends without its index.
 pub trait AppendIndex: Send + Sync {
     /// The name of the sled tree the index keeps. The store opens it, hands it to the index
-    /// inside its transactions and to readers ([`crate::Store::index_tree`]).
+    /// inside its transactions and to readers ([`crate::StoreReader::index_tree`]).
     fn tree_name(&self) -> &'static str;
 
     /// Starts indexing one transaction's records in `trees`.
@@ -81,4 +81,58 @@ pub trait AppendIndex: Send + Sync {
     /// Whether records of this kind can be in the index: when one leaves its chain (a
     /// revocation, a discarded tail), the index is rebuilt.
     fn indexes(&self, kind: BodyKind) -> bool;
+}
+
+/// Read access to the tree of a store's index, as a [`crate::StoreReader`] gives it: sled's
+/// reads and nothing that writes. Empty when the store was opened without an index.
+#[derive(Clone, Copy)]
+pub struct IndexTree<'a>(Option<&'a sled::Tree>);
+
+impl<'a> IndexTree<'a> {
+    pub(crate) fn new(tree: Option<&'a sled::Tree>) -> IndexTree<'a> {
+        IndexTree(tree)
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<sled::IVec>> {
+        match self.0 {
+            Some(tree) => tree.get(key),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: impl AsRef<[u8]>) -> sled::Result<bool> {
+        match self.0 {
+            Some(tree) => tree.contains_key(key),
+            None => Ok(false),
+        }
+    }
+
+    /// The entries whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> IndexIter {
+        IndexIter(self.0.map(|tree| tree.scan_prefix(prefix)))
+    }
+
+    /// The entries in `range`, in key order (either way: [`DoubleEndedIterator`]).
+    pub fn range<K: AsRef<[u8]>, R: std::ops::RangeBounds<K>>(&self, range: R) -> IndexIter {
+        IndexIter(self.0.map(|tree| tree.range(range)))
+    }
+}
+
+/// Entries of an [`IndexTree`], read lazily.
+pub struct IndexIter(Option<sled::Iter>);
+
+impl Iterator for IndexIter {
+    type Item = sled::Result<(sled::IVec, sled::IVec)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.as_mut()?.next()
+    }
+}
+
+impl DoubleEndedIterator for IndexIter {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.as_mut()?.next_back()
+    }
 }

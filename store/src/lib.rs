@@ -1,22 +1,88 @@
-//! The aidledger store: every organisation's chain in sled, and the node's data directory.
+//! The aidledger store: every organisation's chain in sled, with an id index, the heads, the
+//! equivocation proofs and a little metadata; and the node's data directory ([`datadir`]).
 //!
 //! A crate of its own so that what reads a stopped node's directory (the CLI) links the store
 //! and not the daemon, and so that the store imports nothing from its users: an index that
 //! must be written in the same transaction as the chains (the node's explorer) hooks into
 //! appends, revocations and rebuilds through [`AppendIndex`], which the store defines.
-
-#![forbid(unsafe_code)]
+//!
+//! Two handles: [`StoreReader`] reads (what the explorer, the public API and the CLI get; it
+//! has no method that writes) and [`Store`] writes (the node's writer thread, its ingest and
+//! its governance), reading too through the reader it dereferences to.
+//!
+//! Trees and their keys (all integers big endian, so that sled's byte order is chain order):
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `records` | author length (u8), author bytes, seq (u64) | the record's wire bytes |
+//! | `index` | record id (32 bytes) | the `records` key |
+//! | `heads` | author bytes | seq (u64), record id (32 bytes) |
+//! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
+//! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
+//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64) |
+//! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index.rs`) |
+//! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
+//! | `revoked` | `records` key, record id | [`RevokedRecord`] encoding: why, then the wire bytes |
+//! | `revoked_index` | record id (32 bytes) | the `revoked` key |
+//!
+//! An append refuses a record that does not extend its author's head, and moves the heads in
+//! one sled transaction with `meta`, `governance` and the tree of the store's [`AppendIndex`]. The records of chains that
+//! already have a head, and their `index` entries, are written just before that transaction
+//! (one insert each, after the head check, under the store's chain-writer lock, so that
+//! nothing at or below a head is ever overwritten): inside it, sled reads every key before it
+//! writes it, and these two are most of the keys an import writes (BENCHMARKS.md). A record
+//! above its chain's head is not part of the store: every read of the chains (by id, by
+//! position, by range, whole-store scans) stops at the heads; if the transaction fails, the
+//! append removes what it wrote ahead; after a crash between the two, [`Store::open_with_lock`]
+//! removes every record above a head. If what was written ahead cannot be removed (sled
+//! failed, or a writer panicked while holding the lock), the store moves no head until it is
+//! opened again ([`StoreError::StoppedUntilReopen`]).
+//!
+//! A read takes a record, then its head; a record at or below its head changes only when
+//! positions are freed (a revocation, or a failed append's removal), and the store counts
+//! those: a read by id or position that saw the count change reads again, and a scan starts
+//! again where it stands, or ends with [`StoreError::ChainChanged`] if the record it returned
+//! last was moved out (`store::scan`).
+//!
+//! [`Store::revoke_from`] is the only way records leave a chain: when the network's governance
+//! revokes a key or removes a member from a position on, the records from there on move in one
+//! transaction to `revoked` (kept as evidence, still readable by id with [`StoreReader::get`]; see
+//! [`StoreReader::revocation`]) and the head goes back, so that the organisation can continue its
+//! chain at that position. Appends are not durable until
+//! [`Store::make_durable`] (see `node/DURABILITY.md`); the node's writer calls it once per group.
+//!
+//! `pending` holds records received from peers ahead of a gap in their chain, at most
+//! [`PENDING_RECORDS_MAX`] records and [`PENDING_SIZE_BYTES_MAX`] bytes; they are not part of
+//! any chain (nor of `record_count`, exports or heads) until the gap is filled.
 
 pub mod datadir;
 mod durable;
 pub mod export;
 pub mod index;
 pub mod limits;
-pub mod store;
+
+mod append;
+mod bundle;
+mod error;
+mod keys;
+mod open;
+mod pending;
+mod proofs;
+mod reader;
+mod recovery;
+mod revocation;
+mod scan;
+mod writer;
 
 pub use datadir::{DirLock, Endpoints};
-pub use index::{AppendIndex, GroupIndexer, IndexTrees, IndexedRecord};
-pub use store::{
-    chain_key, AppendError, DiscardedTail, Head, OpenError, OpenMode, RevokedRecord, StartState,
-    Store, StoreError, StoredRecord,
+pub use error::{AppendError, StoreError};
+pub use index::{AppendIndex, GroupIndexer, IndexTree, IndexTrees, IndexedRecord};
+pub use keys::chain_key;
+pub use limits::{
+    PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX, STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
 };
+pub use open::{OpenError, OpenMode};
+pub use reader::{Head, StoreReader, StoredRecord};
+pub use recovery::{DiscardedTail, StartState};
+pub use revocation::RevokedRecord;
+pub use writer::Store;

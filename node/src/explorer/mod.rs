@@ -33,7 +33,7 @@ use sha2::{Digest as _, Sha256};
 use crate::governance::{Governance, GovernanceView};
 use aidledger_spec::governance::{Authority, Derivation};
 use aidledger_spec::ids::lower_hex;
-use aidledger_store::Store;
+use aidledger_store::StoreReader;
 use axum::Extension;
 use html::url_component;
 use model::Problem;
@@ -43,7 +43,7 @@ use model::Problem;
 pub const RECORD_PAGE_MAX_AGE_S: u32 = 60;
 
 /// The explorer's routes (HTML and JSON), to merge into the public router.
-pub fn routes() -> Router<Arc<Store>> {
+pub fn routes() -> Router<StoreReader> {
     Router::new()
         .route("/", get(home_html))
         .route("/org/{org}", get(org_html))
@@ -95,10 +95,10 @@ impl IntoResponse for Failure {
 }
 
 /// Runs a read on the blocking pool (sled reads may wait for the disk).
-async fn read<T, F>(store: &Arc<Store>, format: Format, read: F) -> Result<T, Failure>
+async fn read<T, F>(store: &StoreReader, format: Format, read: F) -> Result<T, Failure>
 where
     T: Send + 'static,
-    F: FnOnce(&Store) -> Result<T, Problem> + Send + 'static,
+    F: FnOnce(&StoreReader) -> Result<T, Problem> + Send + 'static,
 {
     let failure = |problem| Failure {
         format,
@@ -115,7 +115,7 @@ where
 }
 
 fn query<T>(
-    store: &Store,
+    store: &StoreReader,
     format: Format,
     query: Result<Query<T>, QueryRejection>,
 ) -> Result<T, Failure> {
@@ -156,7 +156,7 @@ enum Governed {
 }
 
 impl Governed {
-    fn of(governance: &MaybeGovernance, store: &Store) -> Governed {
+    fn of(governance: &MaybeGovernance, store: &StoreReader) -> Governed {
         match governance {
             Some(Extension(governance)) => Governed::Node(governance.current()),
             None => Governed::GenesisOnly(Arc::new(aidledger_spec::governance::derive(
@@ -179,7 +179,7 @@ impl Governed {
 }
 
 async fn home_page(
-    store: &Arc<Store>,
+    store: &StoreReader,
     governance: &MaybeGovernance,
     format: Format,
 ) -> Result<model::Home, Failure> {
@@ -191,7 +191,7 @@ async fn home_page(
 }
 
 async fn home_html(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
 ) -> Result<Response, Failure> {
     let home = home_page(&store, &governance, Format::Html).await?;
@@ -199,13 +199,16 @@ async fn home_html(
 }
 
 async fn home_json(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
 ) -> Result<Response, Failure> {
     Ok(Json(home_page(&store, &governance, Format::Json).await?).into_response())
 }
 
-async fn governance_html(State(store): State<Arc<Store>>, governance: MaybeGovernance) -> Response {
+async fn governance_html(
+    State(store): State<StoreReader>,
+    governance: MaybeGovernance,
+) -> Response {
     let governed = Governed::of(&governance, &store);
     HtmlBody(pages::governance(
         governed.derivation(),
@@ -215,7 +218,7 @@ async fn governance_html(State(store): State<Arc<Store>>, governance: MaybeGover
 }
 
 async fn org_page(
-    store: &Arc<Store>,
+    store: &StoreReader,
     governance: &MaybeGovernance,
     format: Format,
     org: String,
@@ -230,7 +233,7 @@ async fn org_page(
 }
 
 async fn org_html(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
     Path(org): Path<String>,
     page: Result<Query<OrgQuery>, QueryRejection>,
@@ -240,7 +243,7 @@ async fn org_html(
 }
 
 async fn org_json(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
     Path(org): Path<String>,
     page: Result<Query<OrgQuery>, QueryRejection>,
@@ -255,7 +258,7 @@ enum Resolved<T> {
 }
 
 async fn record_page(
-    store: &Arc<Store>,
+    store: &StoreReader,
     governance: &MaybeGovernance,
     format: Format,
     text: String,
@@ -336,7 +339,7 @@ where
 }
 
 async fn record_html(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -350,7 +353,7 @@ async fn record_html(
 }
 
 async fn record_json(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -362,7 +365,7 @@ async fn record_json(
 }
 
 async fn activity_page(
-    store: &Arc<Store>,
+    store: &StoreReader,
     format: Format,
     activity: String,
     page: Result<Query<ActivityQuery>, QueryRejection>,
@@ -375,7 +378,7 @@ async fn activity_page(
 }
 
 async fn activity_html(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Path(activity): Path<String>,
     page: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
@@ -384,7 +387,7 @@ async fn activity_html(
 }
 
 async fn activity_json(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Path(activity): Path<String>,
     page: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
@@ -392,7 +395,7 @@ async fn activity_json(
 }
 
 async fn treaty_page(
-    store: &Arc<Store>,
+    store: &StoreReader,
     format: Format,
     text: String,
     base: &'static str,
@@ -418,7 +421,7 @@ where
 }
 
 async fn treaty_html(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
     let page = treaty_page(&store, Format::Html, id, "/treaty/").await?;
@@ -428,7 +431,7 @@ async fn treaty_html(
 }
 
 async fn treaty_json(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
     let page = treaty_page(&store, Format::Json, id, "/api/treaty/").await?;
@@ -436,7 +439,7 @@ async fn treaty_json(
 }
 
 async fn search_results(
-    store: &Arc<Store>,
+    store: &StoreReader,
     governance: &MaybeGovernance,
     format: Format,
     search: Result<Query<SearchQuery>, QueryRejection>,
@@ -450,7 +453,7 @@ async fn search_results(
 }
 
 async fn search_html(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
     search: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
@@ -459,7 +462,7 @@ async fn search_html(
 }
 
 async fn search_json(
-    State(store): State<Arc<Store>>,
+    State(store): State<StoreReader>,
     governance: MaybeGovernance,
     search: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
@@ -467,7 +470,7 @@ async fn search_json(
 }
 
 /// The HTML 404 page for an unknown path outside `/api/`.
-pub fn not_found_page(store: &Store) -> Response {
+pub fn not_found_page(store: &StoreReader) -> Response {
     let page = pages::error(
         404,
         "There is no page at this address.",

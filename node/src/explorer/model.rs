@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::index::{self, tag, Key, Listing, Total};
 use crate::view::{body_json, RecordView};
-use aidledger_store::{Head, Store, StoreError};
+use aidledger_store::{Head, StoreError, StoreReader};
 use aidledger_view::record_text::IdLength;
 
 /// Latest records on the home page (read from every chain's head down).
@@ -163,21 +163,25 @@ pub fn describe(body: &Body) -> String {
 /// The first hex digits of an id, for link texts.
 pub use aidledger_view::record_text::short_id as short;
 
-fn load(store: &Store, id: &RecordId) -> Result<Decoded, Problem> {
+fn load(store: &StoreReader, id: &RecordId) -> Result<Decoded, Problem> {
     let bytes = store
         .get(id)?
         .ok_or_else(|| Problem::NotFound(format!("record {id} is not stored on this node")))?;
     Ok(decode(bytes)?)
 }
 
-fn load_summary(store: &Store, id: &RecordId) -> Result<Option<Summary>, StoreError> {
+fn load_summary(store: &StoreReader, id: &RecordId) -> Result<Option<Summary>, StoreError> {
     match store.get(id)? {
         Some(bytes) => Ok(Some(summary_of(&decode(bytes)?))),
         None => Ok(None),
     }
 }
 
-fn chain_view(store: &Store, org: &str, forks: &[(String, u64)]) -> Result<ChainView, StoreError> {
+fn chain_view(
+    store: &StoreReader,
+    org: &str,
+    forks: &[(String, u64)],
+) -> Result<ChainView, StoreError> {
     let head = store.head(org)?;
     Ok(ChainView {
         org: org.to_owned(),
@@ -219,7 +223,7 @@ pub struct Home {
 }
 
 /// Reads the home page: O(members × [`HOME_LATEST_RECORDS`]) reads, whatever the store's size.
-pub fn home(store: &Store, authority: &Authority) -> Result<Home, Problem> {
+pub fn home(store: &StoreReader, authority: &Authority) -> Result<Home, Problem> {
     let genesis = store.genesis();
     let forks = store.forks()?;
     let mut chains = Vec::new();
@@ -304,7 +308,7 @@ pub struct OrgPage {
 /// Reads one page of an organisation: a range query from `before_seq` down, and its totals
 /// from the index.
 pub fn org_page(
-    store: &Store,
+    store: &StoreReader,
     authority: &Authority,
     org: &str,
     before_seq: Option<u64>,
@@ -333,7 +337,7 @@ pub fn org_page(
     })
 }
 
-fn org_totals(store: &Store, org: &str) -> Result<Vec<TotalView>, StoreError> {
+fn org_totals(store: &StoreReader, org: &str) -> Result<Vec<TotalView>, StoreError> {
     let prefix = Key::new(tag::ORG_TOTAL).text(org).into_vec();
     let mut totals = Vec::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
@@ -451,7 +455,7 @@ pub struct Validity {
 
 /// Reads a record's page.
 pub fn record_page(
-    store: &Store,
+    store: &StoreReader,
     authority: &Authority,
     id: &RecordId,
 ) -> Result<RecordPage, Problem> {
@@ -559,7 +563,7 @@ impl Referrers {
 /// acknowledged or corrected: a point read of the marker answers for them, instead of a
 /// range scan, which costs sled far more (BENCHMARKS.md, explorer).
 fn referencing(
-    store: &Store,
+    store: &StoreReader,
     referrers: Referrers,
     id: &RecordId,
 ) -> Result<Vec<Summary>, StoreError> {
@@ -584,7 +588,7 @@ fn referencing(
 }
 
 /// The fields a correction changes, by comparing the corrected body with the replacement.
-fn changes(store: &Store, correction: &Correction) -> Result<Vec<Change>, Problem> {
+fn changes(store: &StoreReader, correction: &Correction) -> Result<Vec<Change>, Problem> {
     let Some(bytes) = store.get(&correction.corrects)? else {
         return Ok(Vec::new());
     };
@@ -645,7 +649,7 @@ fn flatten_into(value: &Value, path: String, out: &mut BTreeMap<String, String>)
 }
 
 /// Resolves a full id or a unique prefix of hex digits.
-pub fn resolve_id(store: &Store, text: &str) -> Result<RecordId, Problem> {
+pub fn resolve_id(store: &StoreReader, text: &str) -> Result<RecordId, Problem> {
     let text = text.trim().to_ascii_lowercase();
     let hex_only = text.bytes().all(|byte| byte.is_ascii_hexdigit());
     if text.is_empty() || text.len() > ID_HEX_DIGITS || !hex_only {
@@ -679,7 +683,11 @@ pub fn resolve_id(store: &Store, text: &str) -> Result<RecordId, Problem> {
 }
 
 /// Up to `limit` stored ids whose hex starts with `prefix` (lowercase hex digits).
-fn ids_with_prefix(store: &Store, prefix: &str, limit: usize) -> Result<Vec<RecordId>, StoreError> {
+fn ids_with_prefix(
+    store: &StoreReader,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<RecordId>, StoreError> {
     let mut padded = prefix.to_owned();
     padded.extend(std::iter::repeat_n('0', ID_HEX_DIGITS - prefix.len()));
     let Ok(start) = RecordId::from_hex(&padded) else {
@@ -754,7 +762,7 @@ pub struct ActivityPage {
 
 /// Reads an activity's page; `after` is the cursor a previous page gave.
 pub fn activity_page(
-    store: &Store,
+    store: &StoreReader,
     activity: &str,
     after: Option<&str>,
 ) -> Result<ActivityPage, Problem> {
@@ -799,7 +807,7 @@ pub fn activity_page(
 
 type ActivityTotals = (Vec<OrgTotals>, Vec<TotalView>);
 
-fn activity_totals(store: &Store, activity: &str) -> Result<ActivityTotals, StoreError> {
+fn activity_totals(store: &StoreReader, activity: &str) -> Result<ActivityTotals, StoreError> {
     let prefix = Key::new(tag::ACTIVITY_TOTAL).text(activity).into_vec();
     let mut by_org: Vec<OrgTotals> = Vec::new();
     let mut overall: BTreeMap<(u8, String), Total> = BTreeMap::new();
@@ -836,7 +844,7 @@ fn activity_totals(store: &Store, activity: &str) -> Result<ActivityTotals, Stor
     Ok((by_org, totals))
 }
 
-fn acknowledged_totals(store: &Store, activity: &str) -> Result<Vec<TotalView>, StoreError> {
+fn acknowledged_totals(store: &StoreReader, activity: &str) -> Result<Vec<TotalView>, StoreError> {
     let prefix = Key::new(tag::ACKNOWLEDGED_TOTAL).text(activity).into_vec();
     let mut totals = Vec::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
@@ -853,7 +861,7 @@ fn acknowledged_totals(store: &Store, activity: &str) -> Result<Vec<TotalView>, 
     Ok(totals)
 }
 
-fn flows(store: &Store, activity: &str) -> Result<Vec<Flow>, StoreError> {
+fn flows(store: &StoreReader, activity: &str) -> Result<Vec<Flow>, StoreError> {
     let prefix = Key::new(tag::FLOW).text(activity).into_vec();
     let mut flows = Vec::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
@@ -879,7 +887,7 @@ fn flows(store: &Store, activity: &str) -> Result<Vec<Flow>, StoreError> {
 type RecordsPage = (Vec<ActivityRecord>, Option<String>);
 
 fn activity_records(
-    store: &Store,
+    store: &StoreReader,
     activity: &str,
     after: Option<&[u8]>,
 ) -> Result<RecordsPage, Problem> {
@@ -927,7 +935,7 @@ fn activity_records(
 
 /// One record of an activity's page: its summary, the transaction as it stands, and who
 /// acknowledged or corrected it.
-fn activity_record(store: &Store, id: &RecordId) -> Result<ActivityRecord, Problem> {
+fn activity_record(store: &StoreReader, id: &RecordId) -> Result<ActivityRecord, Problem> {
     let decoded = load(store, id)?;
     let transaction = match &decoded.body {
         Body::Correction(Correction {
@@ -1015,7 +1023,7 @@ pub struct TreatyPage {
 }
 
 /// Reads a treaty's page.
-pub fn treaty_page(store: &Store, id: &RecordId) -> Result<TreatyPage, Problem> {
+pub fn treaty_page(store: &StoreReader, id: &RecordId) -> Result<TreatyPage, Problem> {
     let decoded = load(store, id)?;
     let Body::TreatyText(treaty) = &decoded.body else {
         return Err(Problem::NotFound(format!(
@@ -1089,7 +1097,7 @@ pub fn treaty_page(store: &Store, id: &RecordId) -> Result<TreatyPage, Problem> 
     })
 }
 
-fn party_state(store: &Store, org: &str, listed_party: bool) -> PartyState {
+fn party_state(store: &StoreReader, org: &str, listed_party: bool) -> PartyState {
     PartyState {
         org: org.to_owned(),
         name: store
@@ -1119,7 +1127,11 @@ pub struct SearchResults {
 }
 
 /// Searches record ids (prefix), organisations, activity ids (prefix) and treaty titles.
-pub fn search(store: &Store, authority: &Authority, query: &str) -> Result<SearchResults, Problem> {
+pub fn search(
+    store: &StoreReader,
+    authority: &Authority,
+    query: &str,
+) -> Result<SearchResults, Problem> {
     let query = query.trim();
     if query.len() > QUERY_BYTES_MAX {
         return Err(Problem::BadRequest(format!(

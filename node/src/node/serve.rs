@@ -105,7 +105,7 @@ pub(super) async fn serve(
             public_listener,
             network::status::router(store.clone(), writer.clone(), org.clone(), network.status())
                 .merge(public::router_with_governance(
-                    store.clone(),
+                    store.reader(),
                     governance.clone(),
                 )),
             limits::PUBLIC_CONNECTIONS_MAX,

@@ -6,7 +6,7 @@
 //! A record served to a peer in that window and then lost with the machine's power would be
 //! signed again at the same position after the restart, and the peer would hold a valid
 //! equivocation proof against an honest organisation, forever. So peers are served durable
-//! records only ([`Store::durable_head`]), and after an unclean start every chain's tail is
+//! records only ([`StoreReader::durable_head`]), and after an unclean start every chain's tail is
 //! checked for records that did not survive (a record above sled's blob threshold can be lost
 //! below a head that survived: node/DURABILITY.md); such a tail was never durable, so never
 //! served nor acknowledged, and it is discarded.
@@ -17,9 +17,10 @@ use std::sync::{Mutex, MutexGuard};
 use aidledger_spec::RecordId;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use super::{chain_key, parse_chain_key, Head, Store, StoreError, META_RECORD_COUNT};
+use crate::keys::{chain_key, head_bytes, parse_chain_key, parse_u64, META_RECORD_COUNT};
+use crate::{Head, Store, StoreError, StoreReader};
 
-pub use crate::limits::TAIL_CHECK_RECORDS;
+use crate::limits::TAIL_CHECK_RECORDS;
 
 /// The `meta` key present while a node has the store open: found at open, the last run did not
 /// end with [`Store::close_cleanly`].
@@ -28,7 +29,7 @@ const META_RUNNING: &[u8] = b"running";
 /// The heads as they were just before the last completed fsync, and how many freeings of
 /// positions had been counted then.
 #[derive(Default)]
-pub(super) struct DurableHeads(Mutex<HashMap<String, Head>>);
+pub(crate) struct DurableHeads(Mutex<HashMap<String, Head>>);
 
 impl DurableHeads {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Head>> {
@@ -89,7 +90,7 @@ pub struct StartState {
     pub discarded: Vec<DiscardedTail>,
 }
 
-impl Store {
+impl StoreReader {
     /// The head of `author`'s chain as far as it is durable: the records a peer may be served.
     /// `None` until a first fsync covered the chain (a node's open makes one).
     pub fn durable_head(&self, author: &str) -> Result<Option<Head>, StoreError> {
@@ -98,7 +99,7 @@ impl Store {
 
     /// The lower of `author`'s `current` head and the head the last fsync covered.
     fn durable_part(&self, author: &str, current: Option<Head>) -> Option<Head> {
-        let (durable, current) = (self.durable_heads.get(author)?, current?);
+        let (durable, current) = (self.inner.durable_heads.get(author)?, current?);
         Some(if current.seq <= durable.seq {
             current
         } else {
@@ -106,8 +107,8 @@ impl Store {
         })
     }
 
-    /// Every chain's durable seq now: the seq of [`Store::durable_head`] by author.
-    pub(super) fn durable_seqs(&self) -> Result<HashMap<String, u64>, StoreError> {
+    /// Every chain's durable seq now: the seq of [`StoreReader::durable_head`] by author.
+    pub(crate) fn durable_seqs(&self) -> Result<HashMap<String, u64>, StoreError> {
         let mut seqs = HashMap::new();
         for head in self.heads() {
             let (author, head) = head?;
@@ -120,25 +121,18 @@ impl Store {
 
     /// Bytes an unprivileged writer may still use on the store's filesystem (`statvfs`).
     pub fn free_bytes(&self) -> Result<u64, StoreError> {
-        let stats = rustix::fs::statvfs(&self.path).map_err(std::io::Error::from)?;
+        let stats = rustix::fs::statvfs(&self.inner.path).map_err(std::io::Error::from)?;
         Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
     }
 
     /// What the open found about the last run (a node's open; a reader's reports a clean one).
     pub fn start_state(&self) -> &StartState {
-        self.start_state.get_or_init(StartState::default)
-    }
-
-    /// Flushes, fsyncs and records that the node closed the store: the next open is clean.
-    pub fn close_cleanly(&self) -> Result<(), StoreError> {
-        self.make_durable()?;
-        self.meta.remove(META_RUNNING)?;
-        self.make_durable()
+        self.inner.start_state.get_or_init(StartState::default)
     }
 
     /// The snapshot of every head taken before a flush, made durable by it.
-    pub(super) fn durable_snapshot(&self) -> Result<(HashMap<String, Head>, u64), StoreError> {
-        let freeings = self.rewinds.now();
+    pub(crate) fn durable_snapshot(&self) -> Result<(HashMap<String, Head>, u64), StoreError> {
+        let freeings = self.inner.rewinds.now();
         let heads = self
             .heads()
             .collect::<Result<HashMap<String, Head>, StoreError>>()?;
@@ -146,20 +140,30 @@ impl Store {
     }
 
     /// After the fsync that made `snapshot` durable.
-    pub(super) fn note_durable(&self, snapshot: HashMap<String, Head>, freeings: u64) {
-        self.durable_heads
-            .set(snapshot, self.rewinds.now() == freeings);
+    pub(crate) fn note_durable(&self, snapshot: HashMap<String, Head>, freeings: u64) {
+        self.inner
+            .durable_heads
+            .set(snapshot, self.inner.rewinds.now() == freeings);
+    }
+}
+
+impl Store {
+    /// Flushes, fsyncs and records that the node closed the store: the next open is clean.
+    pub fn close_cleanly(&self) -> Result<(), StoreError> {
+        self.make_durable()?;
+        self.inner.meta.remove(META_RUNNING)?;
+        self.make_durable()
     }
 
     /// After positions of `author` from `from_seq` on were freed.
-    pub(super) fn note_freed(&self, author: &str, from_seq: u64) {
-        self.durable_heads.lower(author, from_seq);
+    pub(crate) fn note_freed(&self, author: &str, from_seq: u64) {
+        self.inner.durable_heads.lower(author, from_seq);
     }
 
     /// At a node's open: reads and sets the running mark, and after an unclean start discards
     /// every chain tail in which a record did not survive; then makes it all durable.
-    pub(super) fn begin_running(&self) -> Result<(), StoreError> {
-        let unclean = self.meta.contains_key(META_RUNNING)?;
+    pub(crate) fn begin_running(&self) -> Result<(), StoreError> {
+        let unclean = self.inner.meta.contains_key(META_RUNNING)?;
         let mut discarded = Vec::new();
         if unclean {
             let heads = self
@@ -179,9 +183,12 @@ impl Store {
                 self.rebuild_index()?;
             }
         }
-        self.meta.insert(META_RUNNING, &[][..])?;
+        self.inner.meta.insert(META_RUNNING, &[][..])?;
         self.make_durable()?;
-        let _ = self.start_state.set(StartState { unclean, discarded });
+        let _ = self
+            .inner
+            .start_state
+            .set(StartState { unclean, discarded });
         Ok(())
     }
 
@@ -194,7 +201,7 @@ impl Store {
             return Ok(None);
         };
         let mut expected = from;
-        for entry in self.records.range(start..=end) {
+        for entry in self.inner.records.range(start..=end) {
             let (key, bytes) = entry?;
             let (_, seq) = parse_chain_key(&key)?;
             if seq != expected || aidledger_spec::signed::record_id_of_bytes(&bytes).is_err() {
@@ -215,7 +222,7 @@ impl Store {
         };
         let mut keys: Vec<Vec<u8>> = Vec::new();
         let mut ids: Vec<RecordId> = Vec::new();
-        for entry in self.records.range(start.clone()..=end.clone()) {
+        for entry in self.inner.records.range(start.clone()..=end.clone()) {
             let (key, bytes) = entry?;
             if let Ok(id) = aidledger_spec::signed::record_id_of_bytes(&bytes) {
                 ids.push(id);
@@ -225,7 +232,7 @@ impl Store {
         // The lost records' ids are unknown: their index entries are found by the key they
         // name (a whole scan of the index, on this rare path only).
         let mut index_keys: Vec<Vec<u8>> = Vec::new();
-        for entry in self.index.iter() {
+        for entry in self.inner.index.iter() {
             let (id, key) = entry?;
             if key.as_ref() >= start.as_slice() && key.as_ref() <= end.as_slice() {
                 index_keys.push(id.to_vec());
@@ -244,11 +251,11 @@ impl Store {
         };
         let positions = head.seq - from_seq + 1;
         let trees = (
-            &self.records,
-            &self.index,
-            &self.heads,
-            &self.meta,
-            &self.governance,
+            &self.inner.records,
+            &self.inner.index,
+            &self.inner.heads,
+            &self.inner.meta,
+            &self.inner.governance,
         );
         let outcome = trees.transaction(|(records, index, heads, meta, governance)| {
             for key in &keys {
@@ -259,11 +266,11 @@ impl Store {
                 index.remove(id.as_slice())?;
             }
             match new_head {
-                Some(head) => heads.insert(author.as_bytes(), &super::head_bytes(head)[..])?,
+                Some(head) => heads.insert(author.as_bytes(), &head_bytes(head)[..])?,
                 None => heads.remove(author.as_bytes())?,
             };
             let count = match meta.get(META_RECORD_COUNT)? {
-                Some(value) => super::parse_u64(&value, "the record count")
+                Some(value) => parse_u64(&value, "the record count")
                     .map_err(ConflictableTransactionError::Abort)?,
                 None => 0,
             };
@@ -277,7 +284,7 @@ impl Store {
             TransactionError::Abort(error) => error,
             TransactionError::Storage(error) => error.into(),
         })?;
-        self.rewinds.count();
+        self.inner.rewinds.count();
         self.note_freed(author, from_seq);
         self.drop_pending_from(author, from_seq)?;
         self.drop_proofs_naming(author, from_seq, &ids)

@@ -19,25 +19,26 @@ use std::sync::Arc;
 
 use sled::IVec;
 
-use super::{head_in, parse_chain_key, StoreError, StoredRecord};
+use crate::keys::{head_in, is_governance_bytes, parse_chain_key};
+use crate::{StoreError, StoredRecord};
 
 /// How many times positions of a chain were freed (see the module doc).
 #[derive(Clone, Default)]
-pub(super) struct Rewinds(Arc<AtomicU64>);
+pub(crate) struct Rewinds(Arc<AtomicU64>);
 
 impl Rewinds {
     /// Counts a freeing: called once it is done, while the chain-writer lock is still held.
-    pub(super) fn count(&self) {
+    pub(crate) fn count(&self) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub(super) fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         self.0.load(Ordering::SeqCst)
     }
 
     /// Runs `read` (which reads a record, then its head) until no position was freed while it
     /// ran: a record read before a freeing and a head read after it may not belong together.
-    pub(super) fn read_unrewound<T>(
+    pub(crate) fn read_unrewound<T>(
         &self,
         mut read: impl FnMut() -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -53,7 +54,7 @@ impl Rewinds {
 
 /// Which way a scan runs.
 #[derive(Clone, Copy)]
-pub(super) enum Direction {
+pub(crate) enum Direction {
     Forward,
     Backward,
 }
@@ -226,7 +227,7 @@ impl<E: Entries> Iterator for Scan<E> {
 
 /// The records of `records` within their chain's head, each one in its chain when read, and
 /// consecutive records of a chain that link (see the module doc).
-pub(super) fn chain_scan(
+pub(crate) fn chain_scan(
     records: sled::Tree,
     heads: sled::Tree,
     rewinds: Rewinds,
@@ -247,7 +248,7 @@ pub(super) fn chain_scan(
 
 /// The governance records the `governance` index names, within their chain's head, each one
 /// in its chain when read.
-pub(super) fn governance_scan(
+pub(crate) fn governance_scan(
     governance: sled::Tree,
     records: sled::Tree,
     heads: sled::Tree,
@@ -336,7 +337,7 @@ impl Entries for GovernanceEntries {
             return Ok(Step::Restart);
         }
         match bytes {
-            Some(bytes) if within && super::is_governance_bytes(&bytes) => {
+            Some(bytes) if within && is_governance_bytes(&bytes) => {
                 Ok(Step::Return(StoredRecord {
                     author,
                     seq,
@@ -357,7 +358,7 @@ impl Entries for GovernanceEntries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::chain_key;
+    use crate::keys::chain_key;
 
     const AUTHOR: &str = "GB-GOV-1";
 

@@ -1,0 +1,253 @@
+//! Appends: each record must extend its author's head. The records of chains that already
+//! have a head are written ahead of the transaction that moves the heads (see the crate doc
+//! for why and what a crash leaves), and the append index is written inside it.
+
+use std::collections::HashMap;
+
+use aidledger_spec::VerifiedRecord;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
+
+use crate::index::IndexTrees;
+use crate::keys::{
+    chain_key, head_bytes, parse_head, parse_u64, HEAD_VALUE_BYTES, META_RECORD_COUNT,
+};
+use crate::{AppendError, Head, Store, StoreError};
+
+impl Store {
+    /// Appends one record atomically (not yet durable: see [`Store::make_durable`]).
+    pub fn append(&self, record: &VerifiedRecord) -> Result<(), AppendError> {
+        self.append_group(std::slice::from_ref(record))
+    }
+
+    /// Appends records: all of them or none. Each must extend its author's head as it stands
+    /// after the records before it in `records`. The heads move in one sled transaction; the
+    /// records of chains that have a head are written just before it (see the module doc).
+    /// Not yet durable: call [`Store::make_durable`] before acknowledging.
+    pub fn append_group(&self, records: &[VerifiedRecord]) -> Result<(), AppendError> {
+        let mut prepared = records
+            .iter()
+            .map(|record| self.prepare(record))
+            .collect::<Result<Vec<_>, _>>()?;
+        let _chain_writer = self.lock_chains()?;
+        check_chains(self, &mut prepared)?;
+        let error = match self.write_ahead(&prepared) {
+            Ok(()) => match self.fault_then_commit_group(&prepared) {
+                Ok(()) => return Ok(()),
+                // Refused inside the transaction: it wrote nothing.
+                Err(TransactionError::Abort(error)) => error,
+                // sled failed, perhaps while applying the transaction: whether any head moved
+                // over the records written ahead is unknown until sled recovers at the next open.
+                Err(TransactionError::Storage(error)) => {
+                    self.stop();
+                    return Err(AppendError::Store(error.into()));
+                }
+            },
+            Err(error) => error,
+        };
+        if self.remove_written_ahead(&prepared).is_err() {
+            // The append's own error is the one to report; the flag stops the appends.
+            self.stop();
+        }
+        // Before the lock is released: a read that saw a record written ahead must not take
+        // the record that a later append puts at its position for it (`store::scan`).
+        self.inner.rewinds.count();
+        Err(error)
+    }
+
+    /// Appends a group and makes it durable: what the node does before acknowledging.
+    pub fn append_durable(&self, records: &[VerifiedRecord]) -> Result<(), AppendError> {
+        self.append_group(records)?;
+        Ok(self.make_durable()?)
+    }
+
+    fn fault_then_commit_group(
+        &self,
+        prepared: &[Prepared<'_>],
+    ) -> Result<(), TransactionError<AppendError>> {
+        if let Some(fault) = self.inner.fault_after_write_ahead.get() {
+            fault().map_err(|error| TransactionError::Abort(AppendError::Store(error)))?;
+        }
+        self.commit_group(prepared)
+    }
+
+    /// Writes the records that [`check_chains`] marked, and their index entries.
+    ///
+    /// Plain inserts, not `sled::Batch`es: applying a batch takes sled's global write lock,
+    /// which waits for every flush in progress, so each batch would make the append wait for
+    /// the sync thread's flush of the previous group (16 concurrent submitters lost a third of
+    /// their throughput that way; BENCHMARKS.md, durable appends). The write-ahead need not be
+    /// atomic: whatever part of it a crash leaves lies above the heads and is removed at open.
+    fn write_ahead(&self, prepared: &[Prepared<'_>]) -> Result<(), AppendError> {
+        for entry in prepared.iter().filter(|entry| entry.written_ahead) {
+            // The record first, so that a reader who finds the entry finds the record. After a
+            // crash either may be missing (sled keeps a record over its blob threshold in a
+            // file of its own, which can be lost on power loss while the small entry written
+            // after it survives): reads by id check the bytes' id ([`StoreReader::get`]), and the
+            // open removes every record above a head.
+            self.inner
+                .records
+                .insert(entry.key.as_slice(), entry.record.bytes())
+                .map_err(StoreError::from)?;
+            self.inner
+                .index
+                .insert(entry.record.id().0, entry.key.as_slice())
+                .map_err(StoreError::from)?;
+        }
+        Ok(())
+    }
+
+    /// Undoes [`Self::write_ahead`] after the transaction failed.
+    fn remove_written_ahead(&self, prepared: &[Prepared<'_>]) -> Result<(), StoreError> {
+        for entry in prepared.iter().filter(|entry| entry.written_ahead) {
+            self.inner.index.remove(entry.record.id().0)?;
+            self.inner.records.remove(entry.key.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// The transaction of [`Self::append_group`]: moves the heads, writes what was not written
+    /// ahead, the append index, the governance index and the record count.
+    fn commit_group(&self, prepared: &[Prepared<'_>]) -> Result<(), TransactionError<AppendError>> {
+        let trees = (
+            &self.inner.records,
+            &self.inner.index,
+            &self.inner.heads,
+            &self.inner.meta,
+            &self.index_tree,
+            &self.inner.governance,
+        );
+        trees.transaction(|(records, index, heads, meta, index_tree, governance)| {
+            let indexer = self.append_index.group(IndexTrees {
+                own: index_tree,
+                ids: index,
+                records,
+            });
+            for entry in prepared {
+                check_extends(heads, entry)?;
+                if !entry.written_ahead {
+                    records.insert(entry.key.as_slice(), entry.record.bytes())?;
+                    index.insert(&entry.record.id().0, entry.key.as_slice())?;
+                }
+                if entry.record.body().kind().is_governance() {
+                    governance.insert(entry.key.as_slice(), &[][..])?;
+                }
+                indexer.append(entry.record)?;
+                heads.insert(
+                    entry.record.header().author.as_bytes(),
+                    &head_value(entry)[..],
+                )?;
+            }
+            indexer.finish()?;
+            let count = match meta.get(META_RECORD_COUNT)? {
+                Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
+                None => 0,
+            };
+            meta.insert(
+                META_RECORD_COUNT,
+                &(count + prepared.len() as u64).to_be_bytes(),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn prepare<'a>(&self, record: &'a VerifiedRecord) -> Result<Prepared<'a>, AppendError> {
+        let header = record.header();
+        if header.network_id != self.inner.network_id {
+            return Err(AppendError::WrongNetwork {
+                id: record.id(),
+                found: header.network_id,
+            });
+        }
+        let key = chain_key(&header.author, header.seq)
+            .ok_or(AppendError::AuthorTooLong { id: record.id() })?;
+        Ok(Prepared {
+            key,
+            record,
+            written_ahead: false,
+        })
+    }
+}
+
+/// A record to append with its `records` key.
+struct Prepared<'a> {
+    key: Vec<u8>,
+    record: &'a VerifiedRecord,
+    /// Whether [`Store::write_ahead`] wrote the record and its index entry.
+    written_ahead: bool,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<AppendError>>;
+
+pub(crate) fn abort(error: StoreError) -> ConflictableTransactionError<AppendError> {
+    ConflictableTransactionError::Abort(AppendError::Store(error))
+}
+
+/// Checks that every record extends its chain as the group leaves it, before anything is
+/// written, and marks the records to write ahead of the transaction: those of chains that
+/// already have a head. A chain's first group goes through the transaction alone, so that
+/// every record written ahead lies above an existing head, where
+/// [`StoreReader::drop_records_above_heads`] finds it.
+fn check_chains(store: &Store, prepared: &mut [Prepared<'_>]) -> Result<(), AppendError> {
+    // Per author: whether it had a head when the group began, and its head so far.
+    let mut chains: HashMap<&str, (bool, Option<Head>)> = HashMap::new();
+    for entry in prepared.iter_mut() {
+        let header = entry.record.header();
+        let (had_head, head) = match chains.get(header.author.as_str()) {
+            Some(chain) => *chain,
+            None => {
+                let head = store.head(&header.author)?;
+                (head.is_some(), head)
+            }
+        };
+        check_next(head, entry)?;
+        let head = Head {
+            seq: header.seq,
+            id: entry.record.id(),
+        };
+        chains.insert(header.author.as_str(), (had_head, Some(head)));
+        entry.written_ahead = had_head;
+    }
+    Ok(())
+}
+
+/// Refuses a record that is not the next one of its chain (inside the transaction, so that the
+/// head read is the head written).
+fn check_extends(heads: &TransactionalTree, entry: &Prepared<'_>) -> TxResult<()> {
+    let head = match heads.get(entry.record.header().author.as_bytes())? {
+        Some(value) => Some(parse_head(&value).map_err(abort)?),
+        None => None,
+    };
+    check_next(head, entry).map_err(ConflictableTransactionError::Abort)
+}
+
+/// Refuses a record that is not the next one after `head`.
+fn check_next(head: Option<Head>, entry: &Prepared<'_>) -> Result<(), AppendError> {
+    let header = entry.record.header();
+    let (expected_seq, expected_prev) = Head::next(head);
+    if header.seq != expected_seq {
+        return Err(AppendError::NotNext {
+            id: entry.record.id(),
+            author: header.author.clone(),
+            seq: header.seq,
+            expected_seq,
+        });
+    }
+    if header.prev != expected_prev {
+        return Err(AppendError::WrongPredecessor {
+            author: header.author.clone(),
+            seq: header.seq,
+            expected: expected_prev,
+            found: header.prev,
+        });
+    }
+    Ok(())
+}
+
+fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
+    head_bytes(Head {
+        seq: entry.record.header().seq,
+        id: entry.record.id(),
+    })
+}
