@@ -5,12 +5,13 @@ mod common;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use aidledger_node::ExplorerIndex;
+use aidledger_process::{ChildGuard, Signal};
 use aidledger_spec::RecordId;
 use aidledger_store::datadir::{read_token, Endpoints, ENDPOINTS_FILE};
 use aidledger_store::Store;
@@ -33,7 +34,10 @@ fn node_command(data_dir: &Path) -> Command {
 }
 
 /// Starts the binary and waits until its `endpoints.json` names its pid.
-fn spawn_node(data_dir: &Path, first_start: Option<(&Path, &Path)>) -> (Child, Endpoints, String) {
+fn spawn_node(
+    data_dir: &Path,
+    first_start: Option<(&Path, &Path)>,
+) -> (ChildGuard, Endpoints, String) {
     let mut command = node_command(data_dir);
     if let Some((genesis_path, key_path)) = first_start {
         command
@@ -44,7 +48,8 @@ fn spawn_node(data_dir: &Path, first_start: Option<(&Path, &Path)>) -> (Child, E
             .arg("--key")
             .arg(key_path);
     }
-    let mut child = command.spawn().unwrap();
+    // Guarded: a failing test leaves no node running.
+    let mut child = ChildGuard::new(command.spawn().unwrap());
     let mut endpoints = None;
     wait_until(STARTUP_TIMEOUT, "the node's endpoints.json", || {
         assert!(
@@ -58,15 +63,6 @@ fn spawn_node(data_dir: &Path, first_start: Option<(&Path, &Path)>) -> (Child, E
     });
     let token = read_token(data_dir).unwrap();
     (child, endpoints.unwrap(), token)
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 fn first_start_inputs(root: &Path) -> (PathBuf, PathBuf, PathBuf) {
@@ -99,7 +95,8 @@ fn bad_configuration_exits_2_with_one_line() {
 fn sigint_and_sigterm_shut_down_cleanly() {
     let root = tempfile::tempdir().unwrap();
     let (data_dir, genesis_path, key_path) = first_start_inputs(root.path());
-    for (round, signal_name) in ["INT", "TERM"].into_iter().enumerate() {
+    let signals = [(Signal::INT, "INT"), (Signal::TERM, "TERM")];
+    for (round, (signal, signal_name)) in signals.into_iter().enumerate() {
         let first = (round == 0).then_some((genesis_path.as_path(), key_path.as_path()));
         let (mut child, endpoints, token) = spawn_node(&data_dir, first);
         let http = reqwest::blocking::Client::new();
@@ -110,7 +107,7 @@ fn sigint_and_sigterm_shut_down_cleanly() {
             .send()
             .unwrap();
         assert_eq!(response.status(), 200);
-        signal(&child, signal_name);
+        child.signal(signal).unwrap();
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "SIG{signal_name}");
         assert!(!data_dir.join(ENDPOINTS_FILE).exists());
@@ -177,7 +174,6 @@ fn every_acknowledged_record_survives_kill_9() {
                 || acknowledged.lock().unwrap().len() >= before + ACKNOWLEDGED_BEFORE_KILL,
             );
             child.kill().unwrap();
-            child.wait().unwrap();
             stop.store(true, Ordering::Relaxed);
         });
     }
@@ -193,7 +189,7 @@ fn every_acknowledged_record_survives_kill_9() {
         .send()
         .unwrap();
     assert_eq!(response.status(), 200);
-    signal(&child, "TERM");
+    child.signal(Signal::TERM).unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
 
     let store = Store::open(&data_dir, ExplorerIndex).unwrap();

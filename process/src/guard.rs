@@ -46,6 +46,16 @@ impl ChildGuard {
         Ok(self.status)
     }
 
+    /// Waits for the child to end (reaping it); returns how it ended.
+    pub fn wait(&mut self) -> io::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let status = self.child.wait()?;
+        self.status = Some(status);
+        Ok(status)
+    }
+
     /// Sends `signal`; nothing is sent to a child that has ended.
     pub fn signal(&mut self, signal: Signal) -> io::Result<()> {
         if self.try_wait()?.is_some() {
