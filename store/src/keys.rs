@@ -1,6 +1,9 @@
 //! The byte layout of the store's keys and small values (all integers big endian, so that
-//! sled's byte order is chain order; the table is in the crate doc).
+//! sled's byte order is chain order; the table is in the crate doc and in FORMAT.md, "Store
+//! formats"). Keys are built and read with the protocol's sortable key builder
+//! (`aidledger_spec::sortkey`, FORMAT.md §19); the bytes are those the store always wrote.
 
+use aidledger_spec::sortkey::{SortKey, SortKeyReader};
 use aidledger_spec::{BodyKind, RecordId};
 
 use crate::{Head, StoreError};
@@ -54,14 +57,17 @@ pub(crate) fn parse_u64(value: &[u8], what: &str) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
-/// The `records` key of (author, seq); `None` for an author too long to be a key.
+/// The `records` key of (author, seq): the author as a short string (its length in one byte,
+/// then its bytes), then the seq; `None` for an author too long to be a key (over 255 bytes).
 pub fn chain_key(author: &str, seq: u64) -> Option<Vec<u8>> {
-    let length = u8::try_from(author.len()).ok()?;
-    let mut key = Vec::with_capacity(1 + author.len() + SEQ_BYTES);
-    key.push(length);
-    key.extend_from_slice(author.as_bytes());
-    key.extend_from_slice(&seq.to_be_bytes());
-    Some(key)
+    Some(SortKey::new().short_str(author).ok()?.u64(seq).into_bytes())
+}
+
+/// The key of a record at a position followed by record ids: `pending` and `revoked` keys
+/// (one id), `proofs` keys (two); `None` for an author too long to be a key.
+pub(crate) fn position_key(author: &str, seq: u64, ids: &[&RecordId]) -> Option<Vec<u8>> {
+    let key = SortKey::new().short_str(author).ok()?.u64(seq);
+    Some(ids.iter().fold(key, |key, id| key.id(&id.0)).into_bytes())
 }
 
 /// A record id from 32 stored bytes (an index key, the end of a `revoked` key).
@@ -80,15 +86,11 @@ pub(crate) fn parse_chain_key(key: &[u8]) -> Result<(String, u64), StoreError> {
             key.len()
         ))
     };
-    let (&length, rest) = key.split_first().ok_or_else(corrupt)?;
-    let length = usize::from(length);
-    if rest.len() != length + SEQ_BYTES {
-        return Err(corrupt());
-    }
-    let author = std::str::from_utf8(&rest[..length])
-        .map_err(|_| corrupt())?
-        .to_owned();
-    Ok((author, parse_u64(&rest[length..], "a record key's seq")?))
+    let mut reader = SortKeyReader::new(key);
+    let author = reader.short_str().map_err(|_| corrupt())?.to_owned();
+    let seq = reader.u64().map_err(|_| corrupt())?;
+    reader.finish().map_err(|_| corrupt())?;
+    Ok((author, seq))
 }
 
 /// The body kind of a record's wire bytes, read without decoding.
@@ -99,4 +101,48 @@ pub(crate) fn peek_kind(bytes: &[u8]) -> Option<BodyKind> {
 /// Whether wire bytes are a governance record (kinds 5–7).
 pub(crate) fn is_governance_bytes(bytes: &[u8]) -> bool {
     peek_kind(bytes).is_some_and(BodyKind::is_governance)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_records_key_is_the_bytes_the_store_always_wrote() {
+        // FORMAT.md §19's example: author `org` at seq 258.
+        let key = chain_key("org", 258).expect("a short author");
+        assert_eq!(key, [3, b'o', b'r', b'g', 0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(
+            parse_chain_key(&key).expect("parses"),
+            ("org".to_owned(), 258)
+        );
+        // The layout before the key builder: length byte, author, seq big endian.
+        let author = "a".repeat(255);
+        let mut old = vec![255u8];
+        old.extend_from_slice(author.as_bytes());
+        old.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert_eq!(chain_key(&author, u64::MAX), Some(old));
+        assert_eq!(chain_key(&"a".repeat(256), 0), None);
+    }
+
+    #[test]
+    fn a_position_key_is_the_records_key_then_the_ids() {
+        let (first, second) = (
+            aidledger_spec::Digest([1; 32]),
+            aidledger_spec::Digest([2; 32]),
+        );
+        let mut expected = chain_key("org", 7).expect("a short author");
+        expected.extend_from_slice(&first.0);
+        expected.extend_from_slice(&second.0);
+        assert_eq!(position_key("org", 7, &[&first, &second]), Some(expected));
+    }
+
+    #[test]
+    fn a_records_key_with_bytes_left_or_missing_is_corrupt() {
+        let key = chain_key("org", 1).expect("a short author");
+        assert!(parse_chain_key(&key[..key.len() - 1]).is_err());
+        let mut longer = key.clone();
+        longer.push(0);
+        assert!(parse_chain_key(&longer).is_err());
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use aidledger_spec::VerifiedRecord;
 
-use crate::keys::{chain_key, parse_chain_key, ID_BYTES};
+use crate::keys::{chain_key, parse_chain_key, position_key, ID_BYTES};
 use crate::limits::{PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX};
 use crate::{AppendError, Store, StoreError, StoreReader};
 
@@ -39,9 +39,8 @@ impl Store {
     /// Durable after [`Store::make_durable`].
     pub fn add_pending(&self, record: &VerifiedRecord) -> Result<bool, AppendError> {
         let header = record.header();
-        let mut key = chain_key(&header.author, header.seq)
+        let key = position_key(&header.author, header.seq, &[&record.id()])
             .ok_or(AppendError::AuthorTooLong { id: record.id() })?;
-        key.extend_from_slice(&record.id().0);
         let size_bytes = record.bytes().len() as u64;
         let full = self.inner.pending_records.load(Ordering::Relaxed) >= PENDING_RECORDS_MAX
             || self.inner.pending_size_bytes.load(Ordering::Relaxed) + size_bytes

@@ -4,7 +4,7 @@
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::{codec, RecordId, RuleCheckedRecord};
 
-use crate::keys::{chain_key, parse_chain_key, ID_BYTES, SEQ_BYTES};
+use crate::keys::{chain_key, parse_chain_key, position_key, ID_BYTES, SEQ_BYTES};
 use crate::{AppendError, Store, StoreError, StoreReader};
 
 impl StoreReader {
@@ -26,13 +26,10 @@ impl StoreReader {
         second: &RuleCheckedRecord,
     ) -> Result<bool, StoreError> {
         let header = first.header();
-        let Some(prefix) = chain_key(&header.author, header.seq) else {
-            return Ok(false);
-        };
         for (a, b) in [(first.id(), second.id()), (second.id(), first.id())] {
-            let mut key = prefix.clone();
-            key.extend_from_slice(&a.0);
-            key.extend_from_slice(&b.0);
+            let Some(key) = position_key(&header.author, header.seq, &[&a, &b]) else {
+                return Ok(false);
+            };
             if self.inner.proofs.contains_key(key)? {
                 return Ok(true);
             }
@@ -99,10 +96,8 @@ impl Store {
         second: &RuleCheckedRecord,
     ) -> Result<(), AppendError> {
         let header = first.header();
-        let mut key = chain_key(&header.author, header.seq)
+        let key = position_key(&header.author, header.seq, &[&first.id(), &second.id()])
             .ok_or(AppendError::AuthorTooLong { id: first.id() })?;
-        key.extend_from_slice(&first.id().0);
-        key.extend_from_slice(&second.id().0);
         let proof = EquivocationProof {
             first: first.bytes().to_vec(),
             second: second.bytes().to_vec(),

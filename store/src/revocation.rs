@@ -10,8 +10,8 @@ use sled::transaction::{TransactionError, Transactional};
 
 use crate::append::abort;
 use crate::keys::{
-    chain_key, head_bytes, parse_chain_key, parse_u64, peek_kind, record_id, ID_BYTES,
-    META_RECORD_COUNT,
+    chain_key, head_bytes, parse_chain_key, parse_u64, peek_kind, position_key, record_id,
+    ID_BYTES, META_RECORD_COUNT,
 };
 use crate::{AppendError, Head, Store, StoreError, StoreReader};
 
@@ -61,10 +61,9 @@ impl Store {
             return Ok(false);
         }
         let header = record.header();
-        let Some(mut key) = chain_key(&header.author, header.seq) else {
+        let Some(key) = position_key(&header.author, header.seq, &[&id]) else {
             return Ok(false);
         };
-        key.extend_from_slice(&id.0);
         let value = RevocationNote::of(reason).encode(record.bytes());
         let trees = (&self.inner.revoked, &self.inner.revoked_index);
         let outcome = trees.transaction(|(revoked, revoked_index)| {
