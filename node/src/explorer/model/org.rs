@@ -1,0 +1,67 @@
+//! An organisation's page: its chain, newest first, and its totals from the index.
+
+use super::*;
+
+/// An organisation's page.
+#[derive(Debug, Serialize)]
+pub struct OrgPage {
+    /// The member.
+    pub org: MemberView,
+    /// Its chain.
+    pub chain: ChainView,
+    /// Totals by transaction type and currency (corrections applied).
+    pub totals: Vec<TotalView>,
+    /// One page of the chain, newest first.
+    pub records: Vec<Summary>,
+    /// The `before_seq` of the next (older) page.
+    pub next_before_seq: Option<u64>,
+}
+
+/// Reads one page of an organisation: a range query from `before_seq` down, and its totals
+/// from the index.
+pub fn org_page(
+    store: &StoreReader,
+    authority: &Authority,
+    org: &str,
+    before_seq: Option<u64>,
+) -> Result<OrgPage, Problem> {
+    let member = authority.member(org).ok_or_else(|| {
+        Problem::NotFound(format!(
+            "organisation {org:?} is not a member of this network"
+        ))
+    })?;
+    let forks = store.forks()?;
+    let mut records = Vec::new();
+    for entry in store.chain_newest_first(org, before_seq, ORG_PAGE_RECORDS) {
+        let (_, bytes) = entry?;
+        records.push(summary_of(&decode(bytes.to_vec())?));
+    }
+    let next_before_seq = records
+        .last()
+        .map(|record| record.seq)
+        .filter(|seq| *seq > 0);
+    Ok(OrgPage {
+        org: MemberView::of(member),
+        chain: chain_view(store, org, &forks)?,
+        totals: org_totals(store, org)?,
+        records,
+        next_before_seq,
+    })
+}
+
+fn org_totals(store: &StoreReader, org: &str) -> Result<Vec<TotalView>, StoreError> {
+    let prefix = Key::new(tag::ORG_TOTAL).text(org).into_vec();
+    let mut totals = Vec::new();
+    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
+        let (key, value) = entry?;
+        let mut rest = KeyReader::new(&key[prefix.len()..]);
+        let transaction_type = rest.u8()?;
+        let currency = rest.text()?;
+        totals.push(total_view(
+            transaction_type,
+            currency,
+            &Total::decode(&value)?,
+        ));
+    }
+    Ok(totals)
+}

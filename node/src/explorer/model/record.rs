@@ -1,0 +1,251 @@
+//! A record's page: validity, place in its chain, what it references and what references
+//! it, the fields a correction changes; and how a typed id or id prefix finds a record.
+
+use super::*;
+
+/// The chain status of a record.
+#[derive(Debug, Serialize)]
+pub struct ChainStatus {
+    /// Records in the author's chain.
+    pub chain_length: u64,
+    /// The next record of the chain, if any.
+    pub next: Option<RecordId>,
+    /// Whether an equivocation proof exists at this record's seq.
+    pub forked_here: bool,
+    /// Whether the author's chain has any proven fork.
+    pub chain_forked: bool,
+}
+
+/// One field a correction changes.
+#[derive(Debug, Serialize)]
+pub struct Change {
+    /// The field's path (`value.amount`).
+    pub field: String,
+    /// The corrected record's value (empty if it had none).
+    pub before: String,
+    /// The correction's value (empty if none).
+    pub after: String,
+}
+
+/// A record's page.
+#[derive(Debug, Serialize)]
+pub struct RecordPage {
+    /// Whether the record is valid under the network's governance.
+    pub validity: Validity,
+    /// The record with every field and its bytes.
+    pub record: RecordView,
+    /// The signer's display name.
+    pub author_name: String,
+    /// The signature, hex.
+    pub signature: String,
+    /// Its place in the chain.
+    pub chain: ChainStatus,
+    /// The record this one acknowledges, if any.
+    pub acknowledges: Option<Summary>,
+    /// Records acknowledging this one.
+    pub acknowledged_by: Vec<Summary>,
+    /// The record this one corrects, if any.
+    pub corrects: Option<Summary>,
+    /// Records correcting this one, oldest first.
+    pub corrected_by: Vec<Summary>,
+    /// For a correction: the fields it changes.
+    pub changes: Vec<Change>,
+    /// For a treaty action: the treaty.
+    pub treaty: Option<Summary>,
+}
+
+/// Whether a stored record is valid, and if not, why.
+#[derive(Debug, Serialize)]
+pub struct Validity {
+    /// False for a record the network's governance declared not valid.
+    pub valid: bool,
+    /// The rule's code (`key-revoked`, `member-removed`, …).
+    pub code: Option<String>,
+    /// Why, for people.
+    pub reason: Option<String>,
+    /// The governance record that made it invalid.
+    pub by: Option<RecordId>,
+}
+
+/// Reads a record's page.
+pub fn record_page(
+    store: &StoreReader,
+    authority: &Authority,
+    id: &RecordId,
+) -> Result<RecordPage, Problem> {
+    let decoded = load(store, id)?;
+    let author = decoded.signed.header.author.clone();
+    let seq = decoded.signed.header.seq;
+    let (forked_here, chain_forked) = store.fork_at(&author, seq)?;
+    let chain_length = store.head(&author)?.map_or(0, |head| head.seq + 1);
+    // Only the next record's id is shown: its header is parsed, its body is not decoded.
+    let next = match store.record_at(&author, seq.saturating_add(1))? {
+        Some(bytes) => Some(
+            SignedRecord::parse(bytes)
+                .map_err(|error| {
+                    StoreError::Corrupt(format!("a stored record does not parse: {error}"))
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let chain = ChainStatus {
+        chain_length,
+        next,
+        forked_here,
+        chain_forked,
+    };
+    let validity = match store.revocation(id)? {
+        Some(revoked) => Validity {
+            valid: false,
+            code: Some(revoked.code),
+            reason: Some(revoked.reason),
+            by: revoked.by,
+        },
+        None => Validity {
+            valid: true,
+            code: None,
+            reason: None,
+            by: None,
+        },
+    };
+    let mut page = RecordPage {
+        validity,
+        author_name: authority
+            .member(&author)
+            .map(|member| member.name.clone())
+            .unwrap_or_default(),
+        signature: lower_hex(&decoded.signed.signature.0),
+        chain,
+        acknowledges: None,
+        acknowledged_by: referencing(store, Referrers::Acknowledging, id)?,
+        corrects: None,
+        corrected_by: referencing(store, Referrers::Correcting, id)?,
+        changes: Vec::new(),
+        treaty: None,
+        record: RecordView::of(&decoded.signed, &decoded.body),
+    };
+    match &decoded.body {
+        Body::Transaction(transaction) => {
+            if let Some(target) = &transaction.acknowledges {
+                page.acknowledges = load_summary(store, target)?;
+            }
+        }
+        Body::TreatyAction(action) => page.treaty = load_summary(store, &action.treaty)?,
+        Body::Correction(correction) => {
+            page.corrects = load_summary(store, &correction.corrects)?;
+            page.changes = changes(store, correction)?;
+        }
+        Body::TreatyText(_)
+        | Body::Statement(_)
+        | Body::Proposal(_)
+        | Body::Approval(_)
+        | Body::KeyRotation(_) => {}
+    }
+    Ok(page)
+}
+
+/// The fields a correction changes, by comparing the corrected body with the replacement.
+fn changes(store: &StoreReader, correction: &Correction) -> Result<Vec<Change>, Problem> {
+    let Some(bytes) = store.get(&correction.corrects)? else {
+        return Ok(Vec::new());
+    };
+    let before = flatten(&body_json(&decode(bytes)?.body));
+    let after = match &correction.replacement {
+        Some(replacement) => flatten(&body_json(&replacement.to_body())),
+        None => BTreeMap::new(),
+    };
+    let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    Ok(fields
+        .into_iter()
+        .filter(|field| before.get(*field) != after.get(*field))
+        .map(|field| Change {
+            field: field.clone(),
+            before: before.get(field).cloned().unwrap_or_default(),
+            after: after.get(field).cloned().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// A JSON value as `path → text` pairs (nulls left out).
+pub fn flatten(value: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    flatten_into(value, String::new(), &mut out);
+    out
+}
+
+fn flatten_into(value: &Value, path: String, out: &mut BTreeMap<String, String>) {
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    match value {
+        Value::Null => {}
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(name, inner)| flatten_into(inner, join(name), out)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(index, inner)| flatten_into(inner, join(&index.to_string()), out)),
+        Value::String(text) => {
+            out.insert(path, text.clone());
+        }
+        other => {
+            out.insert(path, other.to_string());
+        }
+    }
+}
+
+/// Resolves a full id or a unique prefix of hex digits.
+pub fn resolve_id(store: &StoreReader, text: &str) -> Result<RecordId, Problem> {
+    let text = text.trim().to_ascii_lowercase();
+    let hex_only = text.bytes().all(|byte| byte.is_ascii_hexdigit());
+    if text.is_empty() || text.len() > ID_HEX_DIGITS || !hex_only {
+        return Err(Problem::BadRequest(format!(
+            "{text:?} is not a record id (1 to {ID_HEX_DIGITS} hex digits)"
+        )));
+    }
+    // A full id needs no search, only point reads (a range scan costs sled far more): in a
+    // chain, or held as revoked, which the id index (chains only) lacks.
+    if text.len() == ID_HEX_DIGITS {
+        if let Ok(id) = RecordId::from_hex(&text) {
+            if store.position(&id)?.is_some() || store.revocation(&id)?.is_some() {
+                return Ok(id);
+            }
+            return Err(Problem::NotFound(format!(
+                "no record id starts with {text}"
+            )));
+        }
+    }
+    let matches = ids_with_prefix(store, &text, 2)?;
+    match matches.as_slice() {
+        [] => Err(Problem::NotFound(format!(
+            "no record id starts with {text}"
+        ))),
+        [id] => Ok(*id),
+        _ => Err(Problem::Ambiguous {
+            prefix: text,
+            count: matches.len(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_nested_json_to_paths() {
+        let value = serde_json::json!({"value": {"amount": "1.5", "currency": "GBP"}, "parties": ["A", "B"], "none": null});
+        let flat = flatten(&value);
+        assert_eq!(flat["value.amount"], "1.5");
+        assert_eq!(flat["parties.1"], "B");
+        assert!(!flat.contains_key("none"));
+    }
+}
