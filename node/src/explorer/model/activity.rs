@@ -84,7 +84,9 @@ pub fn activity_page(
     let (records, next_after) = activity_records(store, activity, cursor.as_deref())?;
     // Totals go when every transaction was withdrawn; the records stay listed.
     let listed = || -> Result<bool, StoreError> {
-        let prefix = Key::new(tag::ACTIVITY_RECORD).text(activity).into_vec();
+        let prefix = SortKey::tagged(tag::ACTIVITY_RECORD)
+            .text(activity)
+            .into_bytes();
         Ok(store
             .index_tree()
             .scan_prefix(prefix)
@@ -111,7 +113,9 @@ pub fn activity_page(
 type ActivityTotals = (Vec<OrgTotals>, Vec<TotalView>);
 
 fn activity_totals(store: &StoreReader, activity: &str) -> Result<ActivityTotals, StoreError> {
-    let prefix = Key::new(tag::ACTIVITY_TOTAL).text(activity).into_vec();
+    let prefix = SortKey::tagged(tag::ACTIVITY_TOTAL)
+        .text(activity)
+        .into_bytes();
     let mut by_org: Vec<OrgTotals> = Vec::new();
     let mut overall: BTreeMap<(u8, String), Total> = BTreeMap::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
@@ -148,7 +152,9 @@ fn activity_totals(store: &StoreReader, activity: &str) -> Result<ActivityTotals
 }
 
 fn acknowledged_totals(store: &StoreReader, activity: &str) -> Result<Vec<TotalView>, StoreError> {
-    let prefix = Key::new(tag::ACKNOWLEDGED_TOTAL).text(activity).into_vec();
+    let prefix = SortKey::tagged(tag::ACKNOWLEDGED_TOTAL)
+        .text(activity)
+        .into_bytes();
     let mut totals = Vec::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
         let (key, value) = entry?;
@@ -165,7 +171,7 @@ fn acknowledged_totals(store: &StoreReader, activity: &str) -> Result<Vec<TotalV
 }
 
 fn flows(store: &StoreReader, activity: &str) -> Result<Vec<Flow>, StoreError> {
-    let prefix = Key::new(tag::FLOW).text(activity).into_vec();
+    let prefix = SortKey::tagged(tag::FLOW).text(activity).into_bytes();
     let mut flows = Vec::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
         let (key, value) = entry?;
@@ -194,7 +200,9 @@ fn activity_records(
     activity: &str,
     after: Option<&[u8]>,
 ) -> Result<RecordsPage, Problem> {
-    let prefix = Key::new(tag::ACTIVITY_RECORD).text(activity).into_vec();
+    let prefix = SortKey::tagged(tag::ACTIVITY_RECORD)
+        .text(activity)
+        .into_bytes();
     let tree = store.index_tree();
     let start = match after {
         None => prefix.clone(),
@@ -215,11 +223,12 @@ fn activity_records(
             break;
         }
         // key = prefix ‖ org ‖ first seq; a record's position (the cursor) is org ‖ its seq.
-        let org = key
-            .get(prefix.len()..key.len().saturating_sub(8))
-            .ok_or_else(|| StoreError::Corrupt("an explorer activity key is too short".into()))?;
+        let mut rest = KeyReader::new(&key[prefix.len()..]);
+        let org = rest.text()?;
+        rest.u64()?;
+        rest.finish()?;
         for (seq, id) in Listing::decode(&value)? {
-            let position = [org, &seq.to_be_bytes()].concat();
+            let position = SortKey::new().text(&org).u64(seq).into_bytes();
             if after.is_some_and(|cursor| position.as_slice() <= cursor) {
                 continue;
             }

@@ -17,8 +17,9 @@ use aidledger_spec::{codec, Body, PublicKey, RecordHeader, RecordId, Role, Signe
 use serde::Serialize;
 use serde_json::Value;
 
-use super::index::{self, tag, Key, Listing, Total};
+use super::index::{tag, KeyReader, Listing, Total};
 use crate::view::{body_json, RecordView};
+use aidledger_spec::sortkey::SortKey;
 use aidledger_store::{Head, StoreError, StoreReader};
 use aidledger_view::record_text::IdLength;
 
@@ -238,41 +239,6 @@ fn total_view(transaction_type: u8, currency: String, total: &Total) -> TotalVie
     }
 }
 
-/// Reads the parts of an index key back.
-struct KeyReader<'a>(&'a [u8]);
-
-impl<'a> KeyReader<'a> {
-    fn new(bytes: &'a [u8]) -> KeyReader<'a> {
-        KeyReader(bytes)
-    }
-
-    fn corrupt() -> StoreError {
-        StoreError::Corrupt("an explorer index key does not parse".into())
-    }
-
-    fn u8(&mut self) -> Result<u8, StoreError> {
-        let (&first, rest) = self.0.split_first().ok_or_else(Self::corrupt)?;
-        self.0 = rest;
-        Ok(first)
-    }
-
-    fn take(&mut self, count: usize) -> Result<&'a [u8], StoreError> {
-        if self.0.len() < count {
-            return Err(Self::corrupt());
-        }
-        let (taken, rest) = self.0.split_at(count);
-        self.0 = rest;
-        Ok(taken)
-    }
-
-    fn text(&mut self) -> Result<String, StoreError> {
-        let length = self.take(2)?;
-        let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
-        let bytes = self.take(length)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| Self::corrupt())
-    }
-}
-
 /// Kinds of later records that name an earlier one, as the explorer index lists them.
 #[derive(Clone, Copy)]
 enum Referrers {
@@ -282,12 +248,13 @@ enum Referrers {
 }
 
 impl Referrers {
-    /// Keys `tag ‖ id ‖ [skip bytes] ‖ other id` list the referencing records.
-    fn tag_and_skip(self) -> (u8, usize) {
+    /// Keys `tag ‖ id ‖ [seq] ‖ other id` list the referencing records: the tag, and whether
+    /// a seq (the correction's) comes before the other id.
+    fn tag_and_seq(self) -> (u8, bool) {
         match self {
-            Referrers::Acknowledging => (tag::ACKNOWLEDGED_BY, 0),
-            Referrers::Correcting => (tag::CORRECTED_BY, 8),
-            Referrers::Superseding => (tag::SUPERSEDED_BY, 0),
+            Referrers::Acknowledging => (tag::ACKNOWLEDGED_BY, false),
+            Referrers::Correcting => (tag::CORRECTED_BY, true),
+            Referrers::Superseding => (tag::SUPERSEDED_BY, false),
         }
     }
 
@@ -311,17 +278,22 @@ fn referencing(
 ) -> Result<Vec<Summary>, StoreError> {
     let tree = store.index_tree();
     if let Some(marker) = referrers.marker() {
-        if !tree.contains_key(Key::new(marker).bytes(&id.0).into_vec())? {
+        if !tree.contains_key(SortKey::tagged(marker).id(&id.0).into_bytes())? {
             return Ok(Vec::new());
         }
     }
-    let (tag, skip) = referrers.tag_and_skip();
-    let prefix = Key::new(tag).bytes(&id.0).into_vec();
+    let (tag, with_seq) = referrers.tag_and_seq();
+    let prefix = SortKey::tagged(tag).id(&id.0).into_bytes();
     let mut found = Vec::new();
     for entry in tree.scan_prefix(&prefix).take(REFERENCES_MAX + 1) {
         let (key, _) = entry?;
-        let rest = key.get(prefix.len() + skip..).unwrap_or_default();
-        if let Some(summary) = load_summary(store, &index::record_id(rest)?)? {
+        let mut rest = KeyReader::new(&key[prefix.len()..]);
+        if with_seq {
+            rest.u64()?;
+        }
+        let by = rest.id()?;
+        rest.finish()?;
+        if let Some(summary) = load_summary(store, &by)? {
             found.push(summary);
         }
     }

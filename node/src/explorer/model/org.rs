@@ -50,7 +50,7 @@ pub fn org_page(
 }
 
 fn org_totals(store: &StoreReader, org: &str) -> Result<Vec<TotalView>, StoreError> {
-    let prefix = Key::new(tag::ORG_TOTAL).text(org).into_vec();
+    let prefix = SortKey::tagged(tag::ORG_TOTAL).text(org).into_bytes();
     let mut totals = Vec::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
         let (key, value) = entry?;

@@ -56,20 +56,21 @@ pub fn search(
         .take(SEARCH_RESULTS_MAX)
         .map(MemberView::of)
         .collect();
-    let prefix = Key::new(tag::ACTIVITY_NAME)
-        .bytes(query.as_bytes())
-        .into_vec();
+    let prefix = SortKey::tagged(tag::ACTIVITY_NAME)
+        .raw(query.as_bytes())
+        .into_bytes();
     for entry in store
         .index_tree()
         .scan_prefix(&prefix)
         .take(SEARCH_RESULTS_MAX)
     {
         let (key, _) = entry?;
-        results
-            .activities
-            .push(String::from_utf8_lossy(&key[1..]).into_owned());
+        let mut parts = KeyReader::new(&key);
+        parts.u8()?; // the tag
+        let activity = String::from_utf8_lossy(parts.rest()).into_owned();
+        results.activities.push(activity);
     }
-    let titles = Key::new(tag::TREATY_TITLE).into_vec();
+    let titles = SortKey::tagged(tag::TREATY_TITLE).into_bytes();
     for entry in store
         .index_tree()
         .scan_prefix(&titles)
@@ -82,11 +83,19 @@ pub fn search(
         {
             results
                 .treaties
-                .extend(load_summary(store, &index::record_id(&key[1..])?)?);
+                .extend(load_summary(store, &treaty_id(&key[titles.len()..])?)?);
             if results.treaties.len() >= SEARCH_RESULTS_MAX {
                 break;
             }
         }
     }
     Ok(results)
+}
+
+/// The treaty id of an `n` key, after its tag.
+fn treaty_id(parts: &[u8]) -> Result<RecordId, StoreError> {
+    let mut reader = KeyReader::new(parts);
+    let id = reader.id()?;
+    reader.finish()?;
+    Ok(id)
 }

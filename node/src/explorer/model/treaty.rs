@@ -80,14 +80,16 @@ pub fn treaty_page(store: &StoreReader, id: &RecordId) -> Result<TreatyPage, Pro
         .iter()
         .map(|org| party_state(store, org, true))
         .collect();
-    let prefix = Key::new(tag::TREATY_ACTION).bytes(&id.0).into_vec();
+    let prefix = SortKey::tagged(tag::TREATY_ACTION).id(&id.0).into_bytes();
     for entry in store
         .index_tree()
         .scan_prefix(&prefix)
         .take(TREATY_ACTIONS_MAX)
     {
         let (key, _) = entry?;
-        let action_id = index::record_id(&key[prefix.len()..])?;
+        let mut rest = KeyReader::new(&key[prefix.len()..]);
+        let action_id = rest.id()?;
+        rest.finish()?;
         let action_record = load(store, &action_id)?;
         let Body::TreatyAction(action) = &action_record.body else {
             continue;

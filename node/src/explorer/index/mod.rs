@@ -1,0 +1,383 @@
+//! The explorer's indexes: totals and reverse references kept in one sled tree (`explorer`)
+//! and written inside the store's append transaction, so that they are exactly as current as
+//! the chains, whatever appended the record (the local writer or a peer's record).
+//!
+//! Pages read these instead of scanning: a home or organisation page over a million records
+//! reads a few keys. Keys are built with the spec's sortable key builder and read back with its
+//! reader (`aidledger_spec::sortkey`, FORMAT.md §19; `keys.rs`): integers big endian, texts
+//! length-prefixed so that no text is a prefix of another key's text:
+//!
+//! | tag | key after the tag | value |
+//! |---|---|---|
+//! | `t` | org, type (u8), currency | [`Total`] of the org's transactions |
+//! | `s` | activity, org, type (u8), currency | [`Total`] of an activity's transactions |
+//! | `g` | activity, type (u8), currency | [`Total`] of an activity's acknowledged transactions |
+//! | `f` | activity, provider ref, receiver ref, type (u8), currency | [`Total`] of the flow between them |
+//! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records of one org appended in one transaction (its transactions, and the author's own corrections of them under the replacement's activities) |
+//! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
+//! | `k` | acknowledged id, acknowledging id | empty: a current acknowledgement (the acknowledging transaction's own id, also when its author's correction made it acknowledge; removed when a correction withdrew it or made it acknowledge another) |
+//! | `K` | acknowledged id | how many `k` keys it has (u64); absent at 0 |
+//! | `P` | acknowledged id | empty: acknowledged before it was stored; its value joins the acknowledged totals when it arrives |
+//! | `p` | (nothing) | how many `P` keys there are (u64), so that appends look for one only when some exist |
+//! | `c` | corrected id, correction seq (u64), correction id | empty |
+//! | `C` | corrected id | the latest correction's id by the corrected record's author (the one totals follow) |
+//! | `R` | corrected id | empty: corrected at least once, by anyone |
+//! | `x` | treaty id, action id | empty |
+//! | `u` | treaty id, superseding treaty id | empty |
+//! | `n` | treaty id | the treaty's title |
+//! | `v` | (nothing) | index format version (u32) |
+//!
+//! One `a` key per (activity, org) per append group, not per record (a rebuild indexes the
+//! stored records in groups of the same size): an IATI import appends
+//! an activity's transactions together, and one sled insert for them instead of one each was
+//! the largest saving of the import (BENCHMARKS.md). Listings of one (activity, org) never
+//! overlap: a later group's seqs are all higher, so reading the keys in order reads the
+//! activity's records in (org, seq) order. A listing holds at most [`LISTING_ENTRIES_MAX`]
+//! entries (an ingest group can be larger than the writer's), so that a page whose cursor
+//! falls inside one decodes a bounded value. The `l` key of an activity is written whenever a
+//! record is added to one of its totals (`s`) that did not exist yet: every activity that was
+//! ever listed has one.
+//!
+//! Totals follow corrections: a correction of a transaction by its own author takes the
+//! corrected value (the author's latest correction's replacement, else the original) out of every total
+//! and puts the replacement's value in (nothing for a withdrawal). So does what it
+//! acknowledges: a receipt withdrawn, or corrected to acknowledge another transaction, stops
+//! counting for the one it acknowledged, whose value leaves the acknowledged totals when no
+//! current acknowledgement is left (as `aidledger flow` and `reconcile` read corrected
+//! transactions). A correction that corrects another correction, or replaces a transaction with
+//! a record of another kind, changes no total (documented limitation; the record pages show
+//! it).
+
+// Files: `keys` (tags, keys, their reader), `values` (totals and listings), `totals`,
+// `acknowledgements` and `corrections` (what each kind of record changes); this one holds the
+// append transaction's state and the dispatch by body kind.
+mod acknowledgements;
+mod corrections;
+mod keys;
+mod totals;
+mod values;
+
+use std::cell::RefCell;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
+
+use aidledger_spec::record::{Correction, Transaction};
+use aidledger_spec::signed::SignedRecord;
+use aidledger_spec::sortkey::SortKey;
+use aidledger_spec::{codec, Body, RecordId, VerifiedRecord};
+use rust_decimal::Decimal;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use aidledger_store::{AppendError, StoreError};
+
+use acknowledgements::*;
+use corrections::*;
+use keys::*;
+pub(crate) use keys::{tag, KeyReader};
+use totals::*;
+pub use values::{Listing, Total};
+
+/// The index format this code writes; a store without it (or with another) is rebuilt at open.
+pub const INDEX_VERSION: u32 = 5;
+const VERSION_KEY: &[u8] = b"v";
+const ID_BYTES: usize = 32;
+const SEQ_BYTES: usize = 8;
+/// One entry of a [`Listing`]: seq then id.
+const LISTING_ENTRY_BYTES: usize = SEQ_BYTES + ID_BYTES;
+/// Most entries in one listing (10 KiB).
+pub const LISTING_ENTRIES_MAX: usize = 256;
+
+/// The trees an append transaction gives the index: its own, and the chain trees to look up
+/// records appended earlier (in this transaction or before); and the totals the transaction
+/// has touched so far.
+pub(crate) struct AppendTrees<'a> {
+    /// The `explorer` tree.
+    explorer: &'a TransactionalTree,
+    /// The store's `index` tree (id → records key).
+    index: &'a TransactionalTree,
+    /// The store's `records` tree.
+    records: &'a TransactionalTree,
+    /// Totals read once and updated in memory: a group of a thousand transactions of one
+    /// organisation touches its totals a thousand times but writes each once ([`Self::finish`]).
+    totals: RefCell<HashMap<Vec<u8>, Total>>,
+    /// Activity listings of this transaction, by `a` ‖ activity ‖ org.
+    listings: RefCell<HashMap<Vec<u8>, NewListing>>,
+    /// How many transactions were acknowledged before they were stored (`p`), read at first
+    /// use and written by [`Self::finish`] if it changed.
+    acknowledged_early: RefCell<Option<EarlyCount>>,
+}
+
+/// The `p` count as this transaction sees it.
+struct EarlyCount {
+    count: u64,
+    changed: bool,
+}
+
+/// A listing being gathered: its key's first seq and its value so far.
+struct NewListing {
+    first_seq: u64,
+    value: Vec<u8>,
+}
+
+impl<'a> AppendTrees<'a> {
+    pub(crate) fn new(
+        explorer: &'a TransactionalTree,
+        index: &'a TransactionalTree,
+        records: &'a TransactionalTree,
+    ) -> AppendTrees<'a> {
+        AppendTrees {
+            explorer,
+            index,
+            records,
+            totals: RefCell::default(),
+            listings: RefCell::default(),
+            acknowledged_early: RefCell::default(),
+        }
+    }
+
+    /// The number of `P` keys, read once per transaction.
+    fn early_count(&self) -> TxResult<u64> {
+        let mut early = self.acknowledged_early.borrow_mut();
+        if let Some(early) = early.as_ref() {
+            return Ok(early.count);
+        }
+        let count = match self
+            .explorer
+            .get(SortKey::tagged(tag::ACKNOWLEDGED_EARLY_COUNT))?
+        {
+            Some(value) => u64::from_be_bytes(
+                value
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("the early acknowledgement count is not a u64".into()))?,
+            ),
+            None => 0,
+        };
+        *early = Some(EarlyCount {
+            count,
+            changed: false,
+        });
+        Ok(count)
+    }
+
+    /// Adds `change` (±1) to the number of `P` keys.
+    fn change_early_count(&self, change: i64) -> TxResult<()> {
+        let count = self.early_count()?;
+        let count = count.saturating_add_signed(change);
+        *self.acknowledged_early.borrow_mut() = Some(EarlyCount {
+            count,
+            changed: true,
+        });
+        Ok(())
+    }
+
+    /// Lists a record under an activity (written when the listing is full, or by
+    /// [`Self::finish`]).
+    fn list(&self, activity: &str, author: &str, seq: u64, id: &RecordId) -> TxResult<()> {
+        let prefix = SortKey::tagged(tag::ACTIVITY_RECORD)
+            .text(activity)
+            .text(author)
+            .into_bytes();
+        let mut listings = self.listings.borrow_mut();
+        let mut entry = match listings.entry(prefix) {
+            Entry::Occupied(entry) => entry,
+            Entry::Vacant(entry) => entry.insert_entry(NewListing {
+                first_seq: seq,
+                value: Vec::new(),
+            }),
+        };
+        Listing::push(&mut entry.get_mut().value, seq, id);
+        if entry.get().value.len() == LISTING_ENTRIES_MAX * LISTING_ENTRY_BYTES {
+            let (prefix, full) = entry.remove_entry();
+            self.write_listing(prefix, full)?;
+        }
+        Ok(())
+    }
+
+    fn write_listing(&self, prefix: Vec<u8>, listing: NewListing) -> TxResult<()> {
+        let key = SortKey::extend(prefix).u64(listing.first_seq);
+        self.explorer.insert(key.into_bytes(), listing.value)?;
+        Ok(())
+    }
+
+    /// Writes the listings and totals the transaction changed; once, after its last record is
+    /// indexed.
+    pub(crate) fn finish(&self) -> TxResult<()> {
+        for (prefix, listing) in self.listings.borrow_mut().drain() {
+            self.write_listing(prefix, listing)?;
+        }
+        if let Some(early) = self.acknowledged_early.borrow_mut().take() {
+            if early.changed {
+                let key = SortKey::tagged(tag::ACKNOWLEDGED_EARLY_COUNT);
+                self.explorer
+                    .insert(key.into_bytes(), &early.count.to_be_bytes()[..])?;
+            }
+        }
+        for (key, total) in self.totals.borrow_mut().drain() {
+            // A total reaches 0 only by removals: its key goes, as if never written.
+            if total.count == 0 {
+                self.explorer.remove(key)?;
+            } else {
+                self.explorer.insert(key, total.encode())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<AppendError>>;
+
+fn corrupt(message: String) -> ConflictableTransactionError<AppendError> {
+    ConflictableTransactionError::Abort(AppendError::Store(StoreError::Corrupt(message)))
+}
+
+/// Indexes one record inside the append transaction (called by `Store::append_group` after
+/// the record's chain entries are written).
+pub(crate) fn on_append(trees: &AppendTrees<'_>, record: &VerifiedRecord) -> TxResult<()> {
+    let header = record.header();
+    index_record(
+        trees,
+        &header.author,
+        header.seq,
+        record.id(),
+        record.body(),
+    )
+}
+
+/// Indexes one stored record (appends, and the rebuild of an older store's index, which reads
+/// records that were verified when they were appended).
+pub(crate) fn index_record(
+    trees: &AppendTrees<'_>,
+    author: &str,
+    seq: u64,
+    id: RecordId,
+    body: &Body,
+) -> TxResult<()> {
+    match body {
+        Body::Transaction(transaction) => {
+            index_transaction(trees, author, seq, id, transaction)?;
+            if let Some(acknowledged) = transaction.acknowledges {
+                acknowledge(trees, acknowledged, id)?;
+            }
+        }
+        Body::TreatyText(treaty) => {
+            let title_key = SortKey::tagged(tag::TREATY_TITLE).id(&id.0).into_bytes();
+            trees.explorer.insert(title_key, treaty.title.as_bytes())?;
+            if let Some(superseded) = treaty.supersedes {
+                let key = SortKey::tagged(tag::SUPERSEDED_BY)
+                    .id(&superseded.0)
+                    .id(&id.0);
+                trees.explorer.insert(key.into_bytes(), &[][..])?;
+            }
+        }
+        Body::TreatyAction(action) => {
+            let key = SortKey::tagged(tag::TREATY_ACTION)
+                .id(&action.treaty.0)
+                .id(&id.0);
+            trees.explorer.insert(key.into_bytes(), &[][..])?;
+        }
+        Body::Statement(_) | Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {}
+        Body::Correction(correction) => {
+            correct(trees, author, seq, id, correction)?;
+        }
+    }
+    Ok(())
+}
+
+/// Lists a transaction under its activities and adds it to the totals.
+fn index_transaction(
+    trees: &AppendTrees<'_>,
+    author: &str,
+    seq: u64,
+    id: RecordId,
+    transaction: &Transaction,
+) -> TxResult<()> {
+    for activity in activities(transaction) {
+        trees.list(activity, author, seq, &id)?;
+    }
+    add_to_totals(trees, author, transaction, 1, false)?;
+    // Chains sync independently: a receiver's acknowledgement can be stored before the
+    // transaction it acknowledges. Its value joins the acknowledged totals now.
+    // The count first, so that the usual append, with no `P` key anywhere, reads no more.
+    if trees.early_count()? > 0 && trees.explorer.remove(early_key(&id))?.is_some() {
+        trees.change_early_count(-1)?;
+        add_acknowledged(trees, transaction, 1)?;
+    }
+    Ok(())
+}
+
+/// The distinct activity ids a transaction names: its own and its parties'.
+pub fn activities(transaction: &Transaction) -> BTreeSet<&str> {
+    let parties = [&transaction.provider, &transaction.receiver];
+    let mut ids: BTreeSet<&str> = parties
+        .into_iter()
+        .flatten()
+        .map(|party| party.activity_id.as_str())
+        .filter(|id| !id.is_empty())
+        .collect();
+    ids.insert(transaction.activity_id.as_str());
+    ids
+}
+
+/// A stored record's author, seq and body.
+struct StoredRecord {
+    author: String,
+    seq: u64,
+    body: Body,
+}
+
+/// A stored record's author, seq and body, read inside the transaction.
+///
+/// An index entry can outlive its record, or name a position that another record took since (a
+/// power loss can keep a small entry and lose a record sled wrote as a blob; see the store's
+/// module doc): the record counts as not stored unless the bytes found carry `id`. Inside the
+/// append transaction the records of the group being appended are found too.
+fn stored_in_tx(trees: &AppendTrees<'_>, id: &RecordId) -> TxResult<Option<StoredRecord>> {
+    let Some(key) = trees.index.get(id.0)? else {
+        return Ok(None);
+    };
+    let Some(bytes) = trees.records.get(&key)? else {
+        return Ok(None);
+    };
+    let (found, stored) = decode_stored(&bytes).map_err(|error| corrupt(error.to_string()))?;
+    Ok((found == *id).then_some(stored))
+}
+
+/// A stored record's author and body.
+pub fn decode(bytes: &[u8]) -> Result<(String, Body), StoreError> {
+    decode_stored(bytes).map(|(_, stored)| (stored.author, stored.body))
+}
+
+/// A stored record's id, and its author, seq and body.
+fn decode_stored(bytes: &[u8]) -> Result<(RecordId, StoredRecord), StoreError> {
+    let corrupt = |error| StoreError::Corrupt(format!("a stored record does not decode: {error}"));
+    let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
+    let body: Body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
+    let stored = StoredRecord {
+        author: record.header.author,
+        seq: record.header.seq,
+        body,
+    };
+    Ok((record.id, stored))
+}
+
+/// A record id from 32 stored bytes.
+pub fn record_id(bytes: &[u8]) -> Result<RecordId, StoreError> {
+    let bytes: [u8; ID_BYTES] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("an explorer index id is not 32 bytes".into()))?;
+    Ok(aidledger_spec::Digest(bytes))
+}
+
+/// Whether the store's explorer index is current (written by this code's [`INDEX_VERSION`]).
+pub(crate) fn is_current(explorer: &sled::Tree) -> Result<bool, StoreError> {
+    Ok(explorer
+        .get(VERSION_KEY)?
+        .is_some_and(|value| value.as_ref() == INDEX_VERSION.to_be_bytes()))
+}
+
+/// Marks the index current.
+pub(crate) fn mark_current(explorer: &sled::Tree) -> Result<(), StoreError> {
+    explorer.insert(VERSION_KEY, &INDEX_VERSION.to_be_bytes())?;
+    Ok(())
+}
