@@ -17,24 +17,27 @@
 //! `--as-reporting-org REF` says that REF's activities are this organisation's too; the others
 //! are counted and named in the summary. Every transaction read is imported, unchanged, or a
 //! warning with file, line and reason.
+//!
+//! `batch` sends the records, `report` writes the summary.
+
+mod batch;
+mod report;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use aidledger_iati::{content_digest, to_transaction, Activity, ActivityReader, ReadError};
-use aidledger_spec::record::{transaction_type_name, Correction, Replacement, Transaction};
-use aidledger_spec::submit::{encode_batch, BATCH_RECORDS_MAX};
-use aidledger_spec::{codec, Body, Digest, RecordId};
+use aidledger_spec::record::{Correction, Replacement, Transaction};
+use aidledger_spec::{Body, Digest, RecordId};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::source::{Source, PAGE_RECORDS_MAX};
 use crate::submit::SubmitTarget;
+use batch::{Batch, BatchSender};
 
 /// Body bytes sent in one batch at most (the node allows more; smaller batches keep several
 /// in flight and the memory of the importer small).
@@ -433,219 +436,5 @@ fn add_totals(report: &mut FileReport, transaction: &Transaction) {
                 transaction.value.amount
             ),
         }),
-    }
-}
-
-/// Bodies (encoded) and what to remember about each until the node answers.
-#[derive(Default)]
-struct Batch {
-    bodies: Vec<Vec<u8>>,
-    pending: Vec<Pending>,
-    bytes: usize,
-}
-
-impl Batch {
-    /// Adds a body; returns the batch when it is full.
-    fn push(&mut self, body: Body, pending: Pending) -> Option<Batch> {
-        let bytes = codec::encode(&body);
-        self.bytes += bytes.len();
-        self.bodies.push(bytes);
-        self.pending.push(pending);
-        (self.bodies.len() >= BATCH_RECORDS_MAX || self.bytes >= BATCH_BYTES_TARGET)
-            .then(|| std::mem::take(self))
-    }
-
-    fn is_empty(&self) -> bool {
-        self.bodies.is_empty()
-    }
-}
-
-/// The node's answer to one batch: the record ids in request order.
-type BatchResult = Result<Vec<RecordId>, ImportError>;
-/// One batch request and where to send its answer.
-type BatchJob = (Vec<u8>, mpsc::Sender<BatchResult>);
-
-/// Threads that post batches, at most [`BATCHES_IN_FLIGHT`] at once.
-struct BatchSender {
-    jobs: mpsc::SyncSender<BatchJob>,
-}
-
-/// The answer to one batch, later.
-struct Receipt {
-    pending: Vec<Pending>,
-    answer: mpsc::Receiver<BatchResult>,
-}
-
-impl Receipt {
-    fn wait(self) -> Result<Vec<(Pending, RecordId)>, ImportError> {
-        let ids = self
-            .answer
-            .recv()
-            .map_err(|_| ImportError::Node("the batch sender stopped".to_owned()))??;
-        if ids.len() != self.pending.len() {
-            return Err(ImportError::Node(format!(
-                "the node answered {} ids for {} records",
-                ids.len(),
-                self.pending.len()
-            )));
-        }
-        Ok(self.pending.into_iter().zip(ids).collect())
-    }
-}
-
-impl BatchSender {
-    fn start(target: &SubmitTarget) -> BatchSender {
-        let (jobs, queue) = mpsc::sync_channel::<BatchJob>(BATCHES_IN_FLIGHT);
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
-        for _ in 0..BATCHES_IN_FLIGHT {
-            let queue = queue.clone();
-            let target = target.clone();
-            thread::spawn(move || loop {
-                // A poisoned lock means another sender panicked; the job channel still works.
-                let job = queue
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .recv();
-                let Ok((request, reply)) = job else { return };
-                let _ = reply.send(post_batch(&target, request));
-            });
-        }
-        BatchSender { jobs }
-    }
-
-    fn send(&self, batch: Batch) -> Result<Receipt, ImportError> {
-        let (reply, answer) = mpsc::channel();
-        self.jobs
-            .send((encode_batch(&batch.bodies), reply))
-            .map_err(|_| ImportError::Node("the batch sender stopped".to_owned()))?;
-        Ok(Receipt {
-            pending: batch.pending,
-            answer,
-        })
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct BatchAnswer {
-    records: Vec<BatchRecord>,
-}
-
-#[derive(serde::Deserialize)]
-struct BatchRecord {
-    id: RecordId,
-}
-
-fn post_batch(target: &SubmitTarget, request: Vec<u8>) -> Result<Vec<RecordId>, ImportError> {
-    let url = format!("{}/v1/records/batch", target.url.trim_end_matches('/'));
-    let response = reqwest::blocking::Client::builder()
-        .timeout(BATCH_TIMEOUT)
-        .build()
-        .and_then(|client| {
-            client
-                .post(&url)
-                .bearer_auth(&target.token)
-                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                .body(request)
-                .send()
-        })
-        .map_err(|error| ImportError::Node(format!("cannot reach {url}: {error}")))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .map_err(|error| ImportError::Node(format!("{url}: {error}")))?;
-    if !status.is_success() {
-        return Err(ImportError::Node(format!(
-            "the node refused a batch ({status}): {text}"
-        )));
-    }
-    let answer: BatchAnswer = serde_json::from_str(&text)
-        .map_err(|error| ImportError::Node(format!("unreadable batch answer: {error}")))?;
-    Ok(answer.records.into_iter().map(|record| record.id).collect())
-}
-
-impl ImportReport {
-    /// Whether every file was read to its end.
-    pub fn all_read(&self) -> bool {
-        self.files.iter().all(|file| file.broken.is_none())
-    }
-
-    /// The summary as text.
-    pub fn summary_text(&self) -> String {
-        let mut out = String::new();
-        for file in &self.files {
-            out.push_str(&format!(
-                "{}: {} activities, {} transactions read\n",
-                file.file, file.activities, file.transactions
-            ));
-            out.push_str(&format!(
-                "  as {}: {} recorded, {} corrections, {} unchanged (already recorded)\n",
-                self.org, file.recorded, file.corrections, file.unchanged
-            ));
-            for ((code, currency), (count, sum)) in &file.totals {
-                out.push_str(&format!(
-                    "    {code:>2} {:<20} {currency} ×{count:<6} {}\n",
-                    transaction_type_name(*code),
-                    sum.normalize()
-                ));
-            }
-            for (reporting, (activities, transactions)) in &file.skipped {
-                out.push_str(&format!(
-                    "  not imported: {activities} activities ({transactions} transactions) reported by {reporting:?}, not by {}; add --as-reporting-org {reporting} to import them as {}\n",
-                    self.org, self.org
-                ));
-            }
-            out.push_str(&format!("  warnings: {}\n", file.warnings.len()));
-            match &file.broken {
-                Some(broken) => out.push_str(&format!("  NOT READ TO THE END: {broken}\n")),
-                None => out.push_str("  read to the end\n"),
-            }
-        }
-        let sum = |field: fn(&FileReport) -> u64| self.files.iter().map(field).sum::<u64>();
-        let bytes = sum(|file| file.bytes);
-        let seconds = self.elapsed.as_secs_f64().max(1e-9);
-        out.push_str(&format!(
-            "total: {} files, {} recorded, {} corrections, {} unchanged, {} warnings, {} files not read to the end; {:.1} MB in {:.2} s ({:.1} MB/s)\n",
-            self.files.len(),
-            sum(|file| file.recorded),
-            sum(|file| file.corrections),
-            sum(|file| file.unchanged),
-            self.files.iter().map(|file| file.warnings.len()).sum::<usize>(),
-            self.files.iter().filter(|file| file.broken.is_some()).count(),
-            bytes as f64 / 1e6,
-            seconds,
-            bytes as f64 / 1e6 / seconds,
-        ));
-        out
-    }
-
-    /// The summary as JSON.
-    pub fn to_json(&self) -> Value {
-        let files: Vec<Value> = self
-            .files
-            .iter()
-            .map(|file| {
-                let totals: Vec<Value> = file
-                    .totals
-                    .iter()
-                    .map(|((code, currency), (count, sum))| {
-                        json!({"type": code, "currency": currency, "count": count, "amount": sum.normalize().to_string()})
-                    })
-                    .collect();
-                json!({
-                    "file": file.file,
-                    "bytes": file.bytes,
-                    "activities": file.activities,
-                    "transactions": file.transactions,
-                    "recorded": file.recorded,
-                    "corrections": file.corrections,
-                    "unchanged": file.unchanged,
-                    "totals": totals,
-                    "skipped": file.skipped.iter().map(|(org, (a, t))| json!({"reporting_org": org, "activities": a, "transactions": t})).collect::<Vec<_>>(),
-                    "warnings": file.warnings.iter().map(|w| json!({"file": w.file, "line": w.line, "activity": w.activity_id, "reason": w.reason})).collect::<Vec<_>>(),
-                    "broken": file.broken,
-                })
-            })
-            .collect();
-        json!({ "org": self.org, "files": files, "elapsed_ms": self.elapsed.as_millis() as u64 })
     }
 }
