@@ -1,0 +1,296 @@
+//! The explorer's HTML pages, rendered from the values of `model`: plain server-side HTML, no
+//! JavaScript, every text escaped by `html::Html`. One file per page (`record`, `activity`, `treaty`,
+//! `governance`); this one holds the links and tables they share, and the home, organisation,
+//! search and error pages.
+
+use aidledger_spec::governance::{Derivation, KeyEndReason, KeySpan, ProposalState};
+use aidledger_spec::RecordId;
+use serde_json::Value;
+
+use super::html::{url_component, Html};
+use super::model::{
+    self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, SearchResults, Summary,
+    TotalView, TreatyPage,
+};
+use crate::view::RecordView;
+
+mod activity;
+mod governance;
+mod record;
+mod treaty;
+
+pub use activity::*;
+pub use governance::*;
+pub use record::*;
+pub use treaty::*;
+
+/// Most bytes of a record shown as hex in its page; the download has them all.
+pub const RAW_HEX_SHOWN_BYTES_MAX: usize = 4096;
+
+/// `/record/{id}` for an id.
+pub fn record_href(id: &RecordId) -> String {
+    format!("/record/{}", id.to_hex())
+}
+
+fn org_href(org: &str) -> String {
+    format!("/org/{}", url_component(org))
+}
+
+fn activity_href(activity: &str) -> String {
+    format!("/activity/{}", url_component(activity))
+}
+
+fn roles(member: &MemberView) -> String {
+    let names: Vec<&str> = member.roles.iter().map(|role| role.name()).collect();
+    names.join(", ")
+}
+
+fn chain_state(html: &mut Html, chain: &ChainView) {
+    if chain.forked_at.is_empty() {
+        html.raw("<span class=\"ok\">verified, no fork</span>");
+    } else {
+        let seqs: Vec<String> = chain.forked_at.iter().map(u64::to_string).collect();
+        html.raw("<span class=\"bad\">FORKED at seq ")
+            .text(&seqs.join(", "))
+            .raw("</span>");
+    }
+}
+
+fn summaries_table(html: &mut Html, records: &[Summary], show_author: bool) {
+    if records.is_empty() {
+        html.raw("<p class=\"muted\">No records.</p>");
+        return;
+    }
+    html.raw("<div class=\"scroll\"><table><tr><th>seq</th>");
+    if show_author {
+        html.raw("<th>organisation</th>");
+    }
+    html.raw("<th>record</th><th>kind</th><th>what</th></tr>");
+    for record in records {
+        html.raw("<tr><td class=\"num\">")
+            .display(record.seq)
+            .raw("</td>");
+        if show_author {
+            html.raw("<td>")
+                .link(&org_href(&record.author), &record.author)
+                .raw("</td>");
+        }
+        html.raw("<td>")
+            .code_link(&record_href(&record.id), &model::short(&record.id))
+            .raw("</td><td>")
+            .text(record.kind)
+            .raw("</td><td>")
+            .text(&record.summary)
+            .raw("</td></tr>");
+    }
+    html.raw("</table></div>");
+}
+
+fn totals_table(html: &mut Html, totals: &[TotalView]) {
+    if totals.is_empty() {
+        html.raw("<p class=\"muted\">No transactions.</p>");
+        return;
+    }
+    html.raw("<div class=\"scroll\"><table><tr><th>type</th><th>currency</th><th class=\"num\">transactions</th><th class=\"num\">total</th></tr>");
+    for total in totals {
+        html.raw("<tr><td>")
+            .text(total.type_name)
+            .raw("</td><td>")
+            .text(&total.currency)
+            .raw("</td><td class=\"num\">")
+            .display(total.count)
+            .raw("</td><td class=\"num\">")
+            .text(&total.sum)
+            .raw("</td></tr>");
+    }
+    html.raw("</table></div>");
+}
+
+/// The home page.
+pub fn home(home: &Home) -> String {
+    let mut html = Html::page("Home", &home.name);
+    html.element("<h1>", &home.name, "</h1>")
+        .raw("<dl>")
+        .raw("<dt>Network id</dt><dd class=\"mono\">")
+        .text(&home.network_id)
+        .raw("</dd>")
+        .field("Records", &home.record_count.to_string())
+        .raw("<dt>Verification</dt><dd>");
+    if home.all_chains_intact {
+        html.raw("<span class=\"ok\">Every record was verified (signature, hash, link, key, field rules) before it was stored; no chain is forked.</span>");
+    } else {
+        html.raw("<span class=\"bad\">A chain is FORKED: its author signed two records at one position (the proof is stored).</span>");
+    }
+    html.raw("</dd>");
+    html.raw("<dt>Governance</dt><dd>")
+        .link(
+            "/governance",
+            &format!(
+                "{} change(s) in effect; admin rule, keys and proposals",
+                home.governance_changes
+            ),
+        )
+        .raw("</dd>");
+    if home.revoked_records > 0 {
+        html.raw("<dt>Not valid</dt><dd><span class=\"bad\">")
+            .text(&format!(
+                "{} record(s) signed with a revoked key or after their author's removal, kept as evidence",
+                home.revoked_records
+            ))
+            .raw("</span></dd>");
+    }
+    if home.pending_records > 0 {
+        html.field(
+            "Waiting",
+            &format!(
+                "{} records from peers wait for a predecessor",
+                home.pending_records
+            ),
+        );
+    }
+    html.raw("</dl><h2>Members and their chains</h2><div class=\"scroll\"><table>")
+        .raw("<tr><th>organisation</th><th>roles</th><th class=\"num\">records</th><th>head</th><th>state</th></tr>");
+    for (member, chain) in home.members.iter().zip(&home.chains) {
+        html.raw("<tr><td>")
+            .link(&org_href(&member.id), &member.name)
+            .raw("<br><span class=\"muted mono\">")
+            .text(&member.id)
+            .raw("</span></td><td>")
+            .text(&roles(member))
+            .raw("</td><td class=\"num\">")
+            .display(chain.length)
+            .raw("</td><td>");
+        match &chain.head {
+            Some(head) => {
+                html.code_link(&record_href(&head.id), &model::short(&head.id));
+            }
+            None => {
+                html.raw("<span class=\"muted\">empty</span>");
+            }
+        }
+        html.raw("</td><td>");
+        chain_state(&mut html, chain);
+        html.raw("</td></tr>");
+    }
+    html.raw("</table></div><h2>Latest records</h2>");
+    summaries_table(&mut html, &home.latest, true);
+    html.finish()
+}
+
+/// An organisation's page.
+pub fn org(page: &OrgPage, network_name: &str) -> String {
+    let member = &page.org;
+    let mut html = Html::page(&member.name, network_name);
+    html.element("<h1>", &member.name, "</h1>")
+        .raw("<dl>")
+        .raw("<dt>Organisation id</dt><dd class=\"mono\">")
+        .text(&member.id)
+        .raw("</dd>")
+        .field("Roles", &roles(member))
+        .field("Chain length", &page.chain.length.to_string())
+        .raw("<dt>Chain</dt><dd>");
+    chain_state(&mut html, &page.chain);
+    if let Some(from_seq) = member.removed_from {
+        html.raw(
+            "</dd><dt>Membership</dt><dd><span class=\"bad\">removed by the network from seq ",
+        )
+        .display(from_seq)
+        .raw(" on</span>");
+    }
+    html.raw("</dd><dt>Signing keys</dt><dd>");
+    for span in &member.keys {
+        html.raw("<div><span class=\"mono\">")
+            .text(&span.key.to_hex())
+            .raw("</span> <span class=\"muted\">")
+            .text(&key_span_text(span))
+            .raw("</span></div>");
+    }
+    html.raw("</dd></dl><h2>Totals by transaction type and currency</h2>")
+        .raw("<p class=\"muted\">Exact sums of the amounts as signed, corrections applied.</p>");
+    totals_table(&mut html, &page.totals);
+    html.raw("<h2>Chain, newest first</h2>");
+    summaries_table(&mut html, &page.records, false);
+    html.raw("<nav class=\"pages\">");
+    if page
+        .records
+        .first()
+        .is_some_and(|first| first.seq + 1 < page.chain.length)
+    {
+        html.link(&org_href(&member.id), "newest");
+    }
+    if let Some(before) = page.next_before_seq {
+        let href = format!("{}?before_seq={before}", org_href(&member.id));
+        html.link(&href, "older records →");
+    }
+    html.raw("</nav>");
+    html.finish()
+}
+
+/// The search page.
+pub fn search(results: &SearchResults, network_name: &str) -> String {
+    let mut html = Html::page(&format!("Search {}", results.query), network_name);
+    html.raw("<h1>Search</h1><form action=\"/search\" method=\"get\"><input type=\"search\" name=\"q\" value=\"")
+        .text(&results.query)
+        .raw("\" aria-label=\"Search\"> <button>Search</button></form>");
+    if results.query.is_empty() {
+        html.raw("<p class=\"muted\">Search by record id (or its first digits), organisation, IATI activity id or treaty title.</p>");
+        return html.finish();
+    }
+    let nothing = results.records.is_empty()
+        && results.organisations.is_empty()
+        && results.activities.is_empty()
+        && results.treaties.is_empty();
+    if nothing {
+        html.raw("<p>Nothing matches <strong>")
+            .text(&results.query)
+            .raw("</strong>.</p>");
+    }
+    summary_list(&mut html, "Records", &results.records);
+    if !results.organisations.is_empty() {
+        html.raw("<h2>Organisations</h2><ul>");
+        for member in &results.organisations {
+            html.raw("<li>")
+                .link(&org_href(&member.id), &member.name)
+                .raw(" <span class=\"mono muted\">")
+                .text(&member.id)
+                .raw("</span></li>");
+        }
+        html.raw("</ul>");
+    }
+    if !results.activities.is_empty() {
+        html.raw("<h2>Activities</h2><ul>");
+        for activity in &results.activities {
+            html.raw("<li>")
+                .link(&activity_href(activity), activity)
+                .raw("</li>");
+        }
+        html.raw("</ul>");
+    }
+    if !results.treaties.is_empty() {
+        html.raw("<h2>Treaties</h2><ul>");
+        for treaty in &results.treaties {
+            html.raw("<li>")
+                .link(&format!("/treaty/{}", treaty.id.to_hex()), &treaty.summary)
+                .raw(" by ")
+                .text(&treaty.author)
+                .raw("</li>");
+        }
+        html.raw("</ul>");
+    }
+    html.finish()
+}
+
+/// An error page (400, 404, 405).
+pub fn error(status: u16, message: &str, network_name: &str) -> String {
+    let title = match status {
+        400 => "Bad request",
+        404 => "Not found",
+        405 => "Method not allowed",
+        _ => "Error",
+    };
+    let mut html = Html::page(title, network_name);
+    html.element("<h1>", title, "</h1>")
+        .element("<p>", message, "</p>")
+        .raw("<p><a href=\"/\">Home</a></p>");
+    html.finish()
+}
