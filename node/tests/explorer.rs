@@ -807,25 +807,23 @@ fn explorer_money(store: &Store, activity: &str) -> MoneyViews {
     views
 }
 
-/// The CLI money ledger's answer: every stored record through the shared correction rules'
-/// batch reader, which `aidledger flow` and `reconcile` read (cli/src/money/ledger.rs).
-fn ledger_money(store: &Store, activity: &str) -> MoneyViews {
-    let mut builder = aidledger_view::corrections::CorrectionsBuilder::new();
-    for org in [DONOR, IMPLEMENTER] {
-        for entry in store.chain_newest_first(org, None, 1_000) {
-            let (_, bytes) = entry.unwrap();
-            let record = aidledger_spec::SignedRecord::parse(bytes).unwrap();
-            let body: Body = aidledger_spec::codec::decode_exact(record.body_bytes()).unwrap();
-            builder.add(record.id, &record.header.author, record.header.seq, &body);
-        }
-    }
+/// The CLI money ledger's answer: `aidledger flow` and `reconcile`'s [`Ledger`], reading the
+/// stopped node's data directory (every record verified against the genesis, corrections
+/// applied by the shared rules).
+///
+/// [`Ledger`]: aidledger_cli::money::ledger::Ledger
+fn ledger_money(dir: &std::path::Path, activity: &str) -> MoneyViews {
+    use aidledger_cli::money::ledger::Ledger;
+    use aidledger_cli::source::Source;
+    let ledger = Ledger::load(&[Source::DataDir(dir.to_path_buf())], None).unwrap();
+    assert!(ledger.problems.is_empty(), "{:?}", ledger.problems);
     let mut views = MoneyViews::new();
     let mut add = |key, amount: rust_decimal::Decimal| {
         let slot = views.entry(key).or_insert((0, rust_decimal::Decimal::ZERO));
         slot.0 += 1;
         slot.1 = (slot.1 + amount).normalize();
     };
-    for entry in builder.finish().transactions {
+    for entry in ledger.transactions {
         let transaction = &entry.transaction;
         if !aidledger_node::explorer::index::activities(transaction).contains(activity) {
             continue;
@@ -835,8 +833,11 @@ fn ledger_money(store: &Store, activity: &str) -> MoneyViews {
             transaction.transaction_type,
             transaction.value.currency.clone(),
         );
-        let org_ref =
-            |party: &Option<Party>| party.as_ref().map_or(String::new(), |p| p.org_ref.clone());
+        let org_ref = |party: &Option<Party>| {
+            party
+                .as_ref()
+                .map_or(String::new(), |party| party.org_ref.clone())
+        };
         add(
             (
                 "total",
@@ -871,6 +872,46 @@ fn ledger_money(store: &Store, activity: &str) -> MoneyViews {
     views
 }
 
+/// A data directory that each step opens as a node would, appends to and closes, so that the
+/// CLI can read it between steps as a stopped node's directory.
+struct Scenario {
+    _root: tempfile::TempDir,
+    dir: std::path::PathBuf,
+}
+
+impl Scenario {
+    fn new() -> Scenario {
+        let root = tempfile::tempdir().unwrap();
+        let dir = bare_data_dir(root.path());
+        drop(open_new_store(&dir));
+        Scenario { _root: root, dir }
+    }
+
+    /// Appends `body` as `org`'s next record; returns its id.
+    fn append(&self, org: &str, body: Body) -> RecordId {
+        let store = open_new_store(&self.dir);
+        let next = store
+            .head(org)
+            .unwrap()
+            .map_or((0, RecordId::ZERO), |head| (head.seq + 1, head.id));
+        extend(&store, org, vec![body], next)[0].id()
+    }
+
+    /// Appends a record made earlier.
+    fn append_record(&self, record: &VerifiedRecord) {
+        let store = open_new_store(&self.dir);
+        store.append_durable(std::slice::from_ref(record)).unwrap();
+    }
+
+    /// What the explorer's index and the CLI's ledger count for `activity`, asserted equal.
+    fn agree(&self, activity: &str, step: &str) -> MoneyViews {
+        let explorer = explorer_money(&open_new_store(&self.dir), activity);
+        let ledger = ledger_money(&self.dir, activity);
+        assert_eq!(explorer, ledger, "after {step}");
+        explorer
+    }
+}
+
 /// The explorer's incremental index and the CLI's money ledger apply one set of correction
 /// rules: after each step of the same scenarios (withdrawn and redirected receipts, a receipt
 /// of a transaction stored later, a replacement of another kind, own replacements and
@@ -878,7 +919,7 @@ fn ledger_money(store: &Store, activity: &str) -> MoneyViews {
 /// count the same totals, acknowledged totals and flows.
 #[test]
 fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
-    let (_root, store) = new_store();
+    let scenario = Scenario::new();
     let activity = "ACT-S";
     let tx = |amount: &str, acknowledges| {
         Body::Transaction(disbursement(activity, amount, acknowledges))
@@ -890,21 +931,6 @@ fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
             replacement,
         })
     };
-    let append = |org: &str, body: Body| -> RecordId {
-        let next = store
-            .head(org)
-            .unwrap()
-            .map_or((0, RecordId::ZERO), |head| (head.seq + 1, head.id));
-        extend(&store, org, vec![body], next)[0].id()
-    };
-    let agree = |step: &str| {
-        let (explorer, ledger) = (
-            explorer_money(&store, activity),
-            ledger_money(&store, activity),
-        );
-        assert_eq!(explorer, ledger, "after {step}");
-        explorer
-    };
     let replaced = |amount: &str, acknowledges| {
         Some(Replacement::Transaction(disbursement(
             activity,
@@ -912,6 +938,8 @@ fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
             acknowledges,
         )))
     };
+    let append = |org: &str, body: Body| scenario.append(org, body);
+    let agree = |step: &str| scenario.agree(activity, step);
 
     let sent = append(DONOR, tx("10.00", None));
     let second = append(DONOR, tx("4.00", None));
@@ -932,7 +960,7 @@ fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
     );
     agree("a receipt redirected");
     append(IMPLEMENTER, correct(early_receipt, None));
-    store.append_durable(std::slice::from_ref(&unsent)).unwrap();
+    scenario.append_record(&unsent);
     agree("a receipt withdrawn before its transaction arrived");
     let statement = Replacement::Statement(match statement("instead") {
         Body::Statement(statement) => statement,
