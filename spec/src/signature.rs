@@ -169,7 +169,7 @@ pub struct BatchItem<'a> {
 /// [`verify_one`]'s for each item.
 ///
 /// Items are checked in batches of at most [`BATCH_SIZE_MAX`] with the equation
-/// [8]( Σ zᵢ(Rᵢ + kᵢAᵢ − sᵢB) ) = 0, weights zᵢ of 128 bits derived by hashing every input of
+/// `[8]( Σ zᵢ(Rᵢ + kᵢAᵢ − sᵢB) ) = 0`, weights zᵢ of 128 bits derived by hashing every input of
 /// the batch. If every signature satisfies its own equation the batch equation holds; if one
 /// does not, the batch equation holds with probability at most 2⁻¹²⁸ (the cofactor removes
 /// small-order terms from both sides, so no choice of torsion can cancel). A failing batch is
