@@ -2,9 +2,16 @@
 //! rule of FORMAT.md §10, numbered and in the order the rules are checked, each with the stable
 //! code that FORMAT.md, the JSON output and the exit reports name it by.
 
-use crate::codec::DecodeError;
-use crate::ids::{NetworkId, PublicKey, RecordId};
+use crate::codec::{write_bytes, write_variant, Codec, DecodeError, Reader};
+use crate::ids::{Digest, NetworkId, PublicKey, RecordId};
+use crate::limits::RECORD_SIZE_BYTES_MAX;
 use crate::text::FieldError;
+
+/// Longest text field of an encoded [`Rejection`] (a decoder's message, a field name, a
+/// problem, an author), in bytes. Each names or quotes at most one record's content, and a
+/// record is at most [`RECORD_SIZE_BYTES_MAX`]; the decoder checks every length against this
+/// before taking the bytes.
+pub const REJECTION_TEXT_BYTES_MAX: usize = RECORD_SIZE_BYTES_MAX;
 
 /// Why a record, a chain position or a proof is rejected, in the order the rules are checked.
 ///
@@ -253,5 +260,463 @@ impl Rejection {
         Rejection::Malformed {
             detail: error.to_string(),
         }
+    }
+}
+
+/// The variant tags of the encoded [`Rejection`]: each rule's number in FORMAT.md §10, so
+/// that the tag of a rule never changes when rules are added (new rules take new numbers).
+mod tag {
+    pub const MALFORMED: u32 = 1;
+    pub const UNSUPPORTED_VERSION: u32 = 2;
+    pub const WRONG_NETWORK: u32 = 3;
+    pub const INVALID_SIGNING_KEY: u32 = 4;
+    pub const BAD_SIGNATURE: u32 = 5;
+    pub const BODY_HASH_MISMATCH: u32 = 6;
+    pub const BODY_MALFORMED: u32 = 7;
+    pub const BODY_KIND_MISMATCH: u32 = 8;
+    pub const INVALID_AMOUNT: u32 = 9;
+    pub const INVALID_FIELD: u32 = 10;
+    pub const INVALID_PROOF_OF_POSSESSION: u32 = 11;
+    pub const UNKNOWN_AUTHOR: u32 = 12;
+    pub const MEMBER_REMOVED: u32 = 13;
+    pub const KEY_NOT_AUTHORS: u32 = 14;
+    pub const KEY_NOT_YET_VALID: u32 = 15;
+    pub const KEY_ROTATED_OUT: u32 = 16;
+    pub const KEY_REVOKED: u32 = 17;
+    pub const GAP: u32 = 18;
+    pub const WRONG_PREDECESSOR: u32 = 19;
+    pub const DUPLICATE: u32 = 20;
+    pub const EQUIVOCATION: u32 = 21;
+    pub const INVALID_PROOF: u32 = 22;
+    pub const GOVERNANCE_OUT_OF_ORDER: u32 = 23;
+    pub const TOO_MANY_GOVERNANCE_RECORDS: u32 = 24;
+}
+
+fn write_text(out: &mut Vec<u8>, text: &str) {
+    write_bytes(out, text.as_bytes());
+}
+
+fn write_u16(out: &mut Vec<u8>, value: u16) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn read_text(reader: &mut Reader<'_>, what: &'static str) -> Result<String, DecodeError> {
+    Ok(reader.text::<REJECTION_TEXT_BYTES_MAX>(what)?.to_owned())
+}
+
+fn read_u16(reader: &mut Reader<'_>, what: &'static str) -> Result<u16, DecodeError> {
+    Ok(u16::from_le_bytes(reader.array(what)?))
+}
+
+fn read_digest(reader: &mut Reader<'_>, what: &'static str) -> Result<Digest, DecodeError> {
+    Ok(Digest(reader.array(what)?))
+}
+
+fn read_key(reader: &mut Reader<'_>, what: &'static str) -> Result<PublicKey, DecodeError> {
+    Ok(PublicKey(reader.array(what)?))
+}
+
+/// A rejection in the layout of §2 (FORMAT.md §10, "Encoded rejection"): its rule's number
+/// as the `u32` variant tag, then its fields in declaration order (texts with a `u64` length,
+/// at most [`REJECTION_TEXT_BYTES_MAX`]; ids and keys raw; numbers fixed-width little endian;
+/// `usize` as `u64`). Stored, never hashed, signed or sent.
+impl Codec for Rejection {
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Rejection::Malformed { detail } => {
+                write_variant(out, tag::MALFORMED);
+                write_text(out, detail);
+            }
+            Rejection::UnsupportedVersion { version } => {
+                write_variant(out, tag::UNSUPPORTED_VERSION);
+                write_u16(out, *version);
+            }
+            Rejection::WrongNetwork { found } => {
+                write_variant(out, tag::WRONG_NETWORK);
+                found.0.write(out);
+            }
+            Rejection::InvalidSigningKey { key, problem } => {
+                write_variant(out, tag::INVALID_SIGNING_KEY);
+                key.0.write(out);
+                write_text(out, problem);
+            }
+            Rejection::BadSignature => write_variant(out, tag::BAD_SIGNATURE),
+            Rejection::BodyHashMismatch => write_variant(out, tag::BODY_HASH_MISMATCH),
+            Rejection::BodyMalformed { detail } => {
+                write_variant(out, tag::BODY_MALFORMED);
+                write_text(out, detail);
+            }
+            Rejection::BodyKindMismatch {
+                header_kind,
+                body_kind,
+            } => {
+                write_variant(out, tag::BODY_KIND_MISMATCH);
+                write_u16(out, *header_kind);
+                write_u16(out, *body_kind);
+            }
+            Rejection::InvalidAmount { field, problem } => {
+                write_variant(out, tag::INVALID_AMOUNT);
+                write_text(out, field);
+                write_text(out, problem);
+            }
+            Rejection::InvalidField { field, problem } => {
+                write_variant(out, tag::INVALID_FIELD);
+                write_text(out, field);
+                write_text(out, problem);
+            }
+            Rejection::InvalidProofOfPossession { key, problem } => {
+                write_variant(out, tag::INVALID_PROOF_OF_POSSESSION);
+                key.0.write(out);
+                write_text(out, problem);
+            }
+            Rejection::UnknownAuthor { author } => {
+                write_variant(out, tag::UNKNOWN_AUTHOR);
+                write_text(out, author);
+            }
+            Rejection::MemberRemoved {
+                author,
+                from_seq,
+                by,
+            } => {
+                write_variant(out, tag::MEMBER_REMOVED);
+                write_text(out, author);
+                from_seq.write(out);
+                by.0.write(out);
+            }
+            Rejection::KeyNotAuthors { author, key } => {
+                write_variant(out, tag::KEY_NOT_AUTHORS);
+                write_text(out, author);
+                key.0.write(out);
+            }
+            Rejection::KeyNotYetValid {
+                author,
+                key,
+                from_seq,
+            } => {
+                write_variant(out, tag::KEY_NOT_YET_VALID);
+                write_text(out, author);
+                key.0.write(out);
+                from_seq.write(out);
+            }
+            Rejection::KeyRotatedOut {
+                author,
+                key,
+                from_seq,
+                by,
+            } => {
+                write_variant(out, tag::KEY_ROTATED_OUT);
+                write_text(out, author);
+                key.0.write(out);
+                from_seq.write(out);
+                by.0.write(out);
+            }
+            Rejection::KeyRevoked {
+                author,
+                key,
+                from_seq,
+                by,
+            } => {
+                write_variant(out, tag::KEY_REVOKED);
+                write_text(out, author);
+                key.0.write(out);
+                from_seq.write(out);
+                by.0.write(out);
+            }
+            Rejection::Gap {
+                missing_from,
+                missing_to,
+                stranded,
+            } => {
+                write_variant(out, tag::GAP);
+                missing_from.write(out);
+                missing_to.write(out);
+                stranded.write(out);
+            }
+            Rejection::WrongPredecessor { expected, found } => {
+                write_variant(out, tag::WRONG_PREDECESSOR);
+                expected.0.write(out);
+                found.0.write(out);
+            }
+            Rejection::Duplicate => write_variant(out, tag::DUPLICATE),
+            Rejection::Equivocation { first, second } => {
+                write_variant(out, tag::EQUIVOCATION);
+                first.0.write(out);
+                second.0.write(out);
+            }
+            Rejection::InvalidProof { detail } => {
+                write_variant(out, tag::INVALID_PROOF);
+                write_text(out, detail);
+            }
+            Rejection::GovernanceOutOfOrder { ordinary_before } => {
+                write_variant(out, tag::GOVERNANCE_OUT_OF_ORDER);
+                ordinary_before.write(out);
+            }
+            Rejection::TooManyGovernanceRecords { limit } => {
+                write_variant(out, tag::TOO_MANY_GOVERNANCE_RECORDS);
+                // usize is at most 64 bits on every target Rust supports.
+                u64::try_from(*limit).unwrap_or(u64::MAX).write(out);
+            }
+        }
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<Rejection, DecodeError> {
+        Ok(match reader.variant("a rejection")? {
+            tag::MALFORMED => Rejection::Malformed {
+                detail: read_text(reader, "a rejection's detail")?,
+            },
+            tag::UNSUPPORTED_VERSION => Rejection::UnsupportedVersion {
+                version: read_u16(reader, "a rejection's version")?,
+            },
+            tag::WRONG_NETWORK => Rejection::WrongNetwork {
+                found: read_digest(reader, "a rejection's network id")?,
+            },
+            tag::INVALID_SIGNING_KEY => Rejection::InvalidSigningKey {
+                key: read_key(reader, "a rejection's key")?,
+                problem: read_text(reader, "a rejection's problem")?,
+            },
+            tag::BAD_SIGNATURE => Rejection::BadSignature,
+            tag::BODY_HASH_MISMATCH => Rejection::BodyHashMismatch,
+            tag::BODY_MALFORMED => Rejection::BodyMalformed {
+                detail: read_text(reader, "a rejection's detail")?,
+            },
+            tag::BODY_KIND_MISMATCH => Rejection::BodyKindMismatch {
+                header_kind: read_u16(reader, "a rejection's header kind")?,
+                body_kind: read_u16(reader, "a rejection's body kind")?,
+            },
+            tag::INVALID_AMOUNT => Rejection::InvalidAmount {
+                field: read_text(reader, "a rejection's field")?,
+                problem: read_text(reader, "a rejection's problem")?,
+            },
+            tag::INVALID_FIELD => Rejection::InvalidField {
+                field: read_text(reader, "a rejection's field")?,
+                problem: read_text(reader, "a rejection's problem")?,
+            },
+            tag::INVALID_PROOF_OF_POSSESSION => Rejection::InvalidProofOfPossession {
+                key: read_key(reader, "a rejection's key")?,
+                problem: read_text(reader, "a rejection's problem")?,
+            },
+            tag::UNKNOWN_AUTHOR => Rejection::UnknownAuthor {
+                author: read_text(reader, "a rejection's author")?,
+            },
+            tag::MEMBER_REMOVED => Rejection::MemberRemoved {
+                author: read_text(reader, "a rejection's author")?,
+                from_seq: reader.u64("a rejection's from_seq")?,
+                by: read_digest(reader, "a rejection's by")?,
+            },
+            tag::KEY_NOT_AUTHORS => Rejection::KeyNotAuthors {
+                author: read_text(reader, "a rejection's author")?,
+                key: read_key(reader, "a rejection's key")?,
+            },
+            tag::KEY_NOT_YET_VALID => Rejection::KeyNotYetValid {
+                author: read_text(reader, "a rejection's author")?,
+                key: read_key(reader, "a rejection's key")?,
+                from_seq: reader.u64("a rejection's from_seq")?,
+            },
+            tag::KEY_ROTATED_OUT => Rejection::KeyRotatedOut {
+                author: read_text(reader, "a rejection's author")?,
+                key: read_key(reader, "a rejection's key")?,
+                from_seq: reader.u64("a rejection's from_seq")?,
+                by: read_digest(reader, "a rejection's by")?,
+            },
+            tag::KEY_REVOKED => Rejection::KeyRevoked {
+                author: read_text(reader, "a rejection's author")?,
+                key: read_key(reader, "a rejection's key")?,
+                from_seq: reader.u64("a rejection's from_seq")?,
+                by: read_digest(reader, "a rejection's by")?,
+            },
+            tag::GAP => Rejection::Gap {
+                missing_from: reader.u64("a rejection's missing_from")?,
+                missing_to: reader.u64("a rejection's missing_to")?,
+                stranded: reader.u64("a rejection's stranded")?,
+            },
+            tag::WRONG_PREDECESSOR => Rejection::WrongPredecessor {
+                expected: read_digest(reader, "a rejection's expected id")?,
+                found: read_digest(reader, "a rejection's found id")?,
+            },
+            tag::DUPLICATE => Rejection::Duplicate,
+            tag::EQUIVOCATION => Rejection::Equivocation {
+                first: read_digest(reader, "a rejection's first id")?,
+                second: read_digest(reader, "a rejection's second id")?,
+            },
+            tag::INVALID_PROOF => Rejection::InvalidProof {
+                detail: read_text(reader, "a rejection's detail")?,
+            },
+            tag::GOVERNANCE_OUT_OF_ORDER => Rejection::GovernanceOutOfOrder {
+                ordinary_before: reader.u64("a rejection's ordinary_before")?,
+            },
+            tag::TOO_MANY_GOVERNANCE_RECORDS => {
+                let limit = reader.u64("a rejection's limit")?;
+                Rejection::TooManyGovernanceRecords {
+                    limit: usize::try_from(limit).map_err(|_| {
+                        DecodeError::Malformed(format!("a rejection's limit {limit} is over usize"))
+                    })?,
+                }
+            }
+            index => {
+                return Err(DecodeError::UnknownVariant {
+                    what: "a rejection",
+                    index,
+                })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        "\\PC{0,24}"
+    }
+
+    fn digest() -> impl Strategy<Value = Digest> {
+        any::<[u8; 32]>().prop_map(Digest)
+    }
+
+    fn key() -> impl Strategy<Value = PublicKey> {
+        any::<[u8; 32]>().prop_map(PublicKey)
+    }
+
+    /// Every variant, with every field drawn at random.
+    fn rejection() -> impl Strategy<Value = Rejection> {
+        prop_oneof![
+            text().prop_map(|detail| Rejection::Malformed { detail }),
+            any::<u16>().prop_map(|version| Rejection::UnsupportedVersion { version }),
+            digest().prop_map(|found| Rejection::WrongNetwork { found }),
+            (key(), text())
+                .prop_map(|(key, problem)| Rejection::InvalidSigningKey { key, problem }),
+            Just(Rejection::BadSignature),
+            Just(Rejection::BodyHashMismatch),
+            text().prop_map(|detail| Rejection::BodyMalformed { detail }),
+            (any::<u16>(), any::<u16>()).prop_map(|(header_kind, body_kind)| {
+                Rejection::BodyKindMismatch {
+                    header_kind,
+                    body_kind,
+                }
+            }),
+            (text(), text())
+                .prop_map(|(field, problem)| Rejection::InvalidAmount { field, problem }),
+            (text(), text())
+                .prop_map(|(field, problem)| Rejection::InvalidField { field, problem }),
+            (key(), text())
+                .prop_map(|(key, problem)| Rejection::InvalidProofOfPossession { key, problem }),
+            text().prop_map(|author| Rejection::UnknownAuthor { author }),
+            (text(), any::<u64>(), digest()).prop_map(|(author, from_seq, by)| {
+                Rejection::MemberRemoved {
+                    author,
+                    from_seq,
+                    by,
+                }
+            }),
+            (text(), key()).prop_map(|(author, key)| Rejection::KeyNotAuthors { author, key }),
+            (text(), key(), any::<u64>()).prop_map(|(author, key, from_seq)| {
+                Rejection::KeyNotYetValid {
+                    author,
+                    key,
+                    from_seq,
+                }
+            }),
+            (text(), key(), any::<u64>(), digest()).prop_map(|(author, key, from_seq, by)| {
+                Rejection::KeyRotatedOut {
+                    author,
+                    key,
+                    from_seq,
+                    by,
+                }
+            }),
+            (text(), key(), any::<u64>(), digest()).prop_map(|(author, key, from_seq, by)| {
+                Rejection::KeyRevoked {
+                    author,
+                    key,
+                    from_seq,
+                    by,
+                }
+            }),
+            (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(
+                |(missing_from, missing_to, stranded)| Rejection::Gap {
+                    missing_from,
+                    missing_to,
+                    stranded,
+                }
+            ),
+            (digest(), digest())
+                .prop_map(|(expected, found)| Rejection::WrongPredecessor { expected, found }),
+            Just(Rejection::Duplicate),
+            (digest(), digest())
+                .prop_map(|(first, second)| Rejection::Equivocation { first, second }),
+            text().prop_map(|detail| Rejection::InvalidProof { detail }),
+            any::<u64>()
+                .prop_map(|ordinary_before| Rejection::GovernanceOutOfOrder { ordinary_before }),
+            any::<usize>().prop_map(|limit| Rejection::TooManyGovernanceRecords { limit }),
+        ]
+    }
+
+    proptest! {
+        /// Every variant reads back as it was written, and its tag is its rule's number,
+        /// which is the position of its code in FORMAT.md §10's table.
+        #[test]
+        fn a_rejection_round_trips(value in rejection()) {
+            let bytes = value.to_bytes();
+            prop_assert_eq!(Rejection::from_bytes(&bytes)?, value.clone());
+            let number = u32::from_le_bytes(bytes[..4].try_into().map_err(|_| {
+                TestCaseError::fail("a tag")
+            })?);
+            prop_assert_eq!(CODES_IN_ORDER[number as usize - 1], value.code());
+        }
+
+        #[test]
+        fn a_cut_rejection_is_refused(value in rejection(), cut in any::<prop::sample::Index>()) {
+            let bytes = value.to_bytes();
+            prop_assert!(Rejection::from_bytes(&bytes[..cut.index(bytes.len())]).is_err());
+        }
+    }
+
+    /// FORMAT.md §10's codes, rule 1 first.
+    const CODES_IN_ORDER: [&str; 24] = [
+        "malformed",
+        "unsupported-version",
+        "wrong-network",
+        "invalid-signing-key",
+        "bad-signature",
+        "body-hash-mismatch",
+        "body-malformed",
+        "body-kind-mismatch",
+        "invalid-amount",
+        "invalid-field",
+        "invalid-proof-of-possession",
+        "unknown-author",
+        "member-removed",
+        "key-not-authors",
+        "key-not-yet-valid",
+        "key-rotated-out",
+        "key-revoked",
+        "gap",
+        "wrong-predecessor",
+        "duplicate",
+        "equivocation",
+        "invalid-proof",
+        "governance-out-of-order",
+        "too-many-governance-records",
+    ];
+
+    #[test]
+    fn unknown_tags_and_long_texts_are_refused() {
+        for tag in [0u32, 25, u32::MAX] {
+            assert_eq!(
+                Rejection::from_bytes(&tag.to_le_bytes()),
+                Err(DecodeError::UnknownVariant {
+                    what: "a rejection",
+                    index: tag
+                })
+            );
+        }
+        let mut long = tag::MALFORMED.to_le_bytes().to_vec();
+        long.extend_from_slice(&(REJECTION_TEXT_BYTES_MAX as u64 + 1).to_le_bytes());
+        assert!(matches!(
+            Rejection::from_bytes(&long),
+            Err(DecodeError::TooLong { .. })
+        ));
     }
 }

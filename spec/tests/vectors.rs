@@ -1342,6 +1342,22 @@ fn sync_frames_hold_their_messages() {
 }
 
 #[test]
+fn rejections_read_back_from_their_stored_encoding() {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::Rejection;
+    let file = load("local-formats.json");
+    let cases = file["rejections"].as_array().expect("rejections");
+    assert!(!cases.is_empty());
+    for case in cases {
+        let encoded = bytes(&case["hex"]);
+        let rejection = Rejection::from_bytes(&encoded).unwrap();
+        assert_eq!(rejection.code(), case["name"].as_str().unwrap());
+        assert_eq!(serde_json::to_value(&rejection).unwrap(), case["rejection"]);
+        assert_eq!(rejection.to_bytes(), encoded, "{}", case["name"]);
+    }
+}
+
+#[test]
 fn refused_local_inputs_are_refused() {
     use aidledger_spec::codec::Codec;
     use aidledger_spec::submit::decode_batch;
@@ -1353,6 +1369,7 @@ fn refused_local_inputs_are_refused() {
             "submit batch" => decode_batch(&input).is_err(),
             "sync request" => SyncRequest::from_bytes(&input).is_err(),
             "sync response" => SyncResponse::from_bytes(&input).is_err(),
+            "rejection" => aidledger_spec::Rejection::from_bytes(&input).is_err(),
             other => panic!("unknown format {other}"),
         };
         assert!(refused, "{} ({}) was accepted", case["why"], case["format"]);

@@ -25,7 +25,7 @@ use aidledger_spec::text::Date;
 use aidledger_spec::{
     domain, AdminRule, Body, Digest, Genesis, Member, RecordDraft, RecordHeader, RecordId, Role,
 };
-use aidledger_spec::{limits, sign_record, PublicKey, SignedRecord};
+use aidledger_spec::{limits, sign_record, PublicKey, Rejection, SignedRecord};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
@@ -1754,6 +1754,34 @@ pub fn local_formats_file() -> Value {
     over_author.extend_from_slice(&129u64.to_le_bytes());
     over_author.extend_from_slice(&[b'a'; 129]);
     over_author.extend_from_slice(&[0; 16]);
+    let rejections: Vec<Value> = [
+        Rejection::KeyRevoked {
+            author: DONOR.into(),
+            key: PublicKey([0x22; 32]),
+            from_seq: 3,
+            by: Digest(id(0x33)),
+        },
+        Rejection::MemberRemoved {
+            author: DONOR.into(),
+            from_seq: 0,
+            by: Digest(id(0x44)),
+        },
+        Rejection::BadSignature,
+        Rejection::InvalidField {
+            field: "prev".into(),
+            problem: "a first record has no predecessor".into(),
+        },
+        Rejection::TooManyGovernanceRecords { limit: 100_000 },
+    ]
+    .into_iter()
+    .map(|rejection| {
+        json!({
+            "name": rejection.code(),
+            "rejection": rejection,
+            "hex": hex::encode(rejection.to_bytes()),
+        })
+    })
+    .collect();
     let refused = vec![
         json!({"format": "submit batch", "why": "no body", "hex": hex::encode(encode_batch::<Vec<u8>>(&[]))}),
         json!({"format": "submit batch", "why": "1025 bodies", "hex": hex::encode(1025u64.to_le_bytes())}),
@@ -1762,13 +1790,17 @@ pub fn local_formats_file() -> Value {
         json!({"format": "sync response", "why": "1025 records", "hex": hex::encode(over_records)}),
         json!({"format": "sync response", "why": "unknown variant 4", "hex": "04000000"}),
         json!({"format": "sync request", "why": "an author of 129 bytes", "hex": hex::encode(over_author)}),
+        json!({"format": "rejection", "why": "tag 0: rules are numbered from 1", "hex": "00000000"}),
+        json!({"format": "rejection", "why": "tag 25: no such rule", "hex": "19000000"}),
+        json!({"format": "rejection", "why": "bad-signature with a trailing byte", "hex": "0500000000"}),
     ];
     json!({
-        "description": "Formats that are exchanged or stored but never hashed or signed. sortable_keys: store keys (FORMAT.md 19), each the concatenation of its parts (u8/u64 big endian, short_str with a u8 length, text with a u16 big-endian length, id raw). submit_batches: the request body of POST /v1/records/batch (20). sync_requests and sync_responses: range sync frames, a u32 little-endian length then the message (17.2). refused: inputs the named decoder must refuse (sync entries are messages without the frame prefix).",
+        "description": "Formats that are exchanged or stored but never hashed or signed. sortable_keys: store keys (FORMAT.md 19), each the concatenation of its parts (u8/u64 big endian, short_str with a u8 length, text with a u16 big-endian length, id raw). submit_batches: the request body of POST /v1/records/batch (20). sync_requests and sync_responses: range sync frames, a u32 little-endian length then the message (17.2). rejections: a Rejection in its stored encoding (10, \"Encoded rejection\"): the rule's number as a u32 little-endian tag, then its fields in the layout of 2; rejection is the JSON the CLI prints for it. refused: inputs the named decoder must refuse (sync entries are messages without the frame prefix).",
         "sortable_keys": sortable_keys,
         "submit_batches": batches,
         "sync_requests": requests,
         "sync_responses": responses,
+        "rejections": rejections,
         "refused": refused,
     })
 }
