@@ -659,3 +659,144 @@ fn a_scan_never_returns_what_a_refused_append_wrote_ahead() {
     assert_eq!(rest, expected);
     assert_eq!(store.get(&implementer[2].id()).unwrap(), None);
 }
+
+/// A revocation note as store format 1 wrote it (the encoder of that version, copied): the
+/// code with a one-byte length, `by` (32 bytes, zero for none), the text with a big-endian
+/// `u32` length, then the record's bytes.
+fn format_1_value(code: &str, by: Option<RecordId>, text: &str, bytes: &[u8]) -> Vec<u8> {
+    let code = &code.as_bytes()[..code.len().min(usize::from(u8::MAX))];
+    let text = text.as_bytes();
+    let text = &text[..text.len().min(u32::MAX as usize)];
+    let mut value = Vec::with_capacity(1 + code.len() + 32 + 4 + text.len() + bytes.len());
+    value.push(code.len() as u8);
+    value.extend_from_slice(code);
+    value.extend_from_slice(&by.unwrap_or(RecordId::ZERO).0);
+    value.extend_from_slice(&(text.len() as u32).to_be_bytes());
+    value.extend_from_slice(text);
+    value.extend_from_slice(bytes);
+    value
+}
+
+fn key_revoked(from_seq: u64, by: RecordId) -> Rejection {
+    Rejection::KeyRevoked {
+        author: DONOR.into(),
+        key: aidledger_spec::PublicKey([7; 32]),
+        from_seq,
+        by,
+    }
+}
+
+/// A data directory that the previous version left (its revocation notes in format 1, no
+/// `store_format` key in `meta`) opens with every revocation read back as it was written,
+/// migrated once; revocations after that keep their typed rejection, across reopens too.
+#[test]
+fn a_store_of_format_1_keeps_its_revocations_and_new_ones_are_typed() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let donor = chain(DONOR, 4);
+    let old_reason = key_revoked(2, donor[0].id());
+    {
+        let store = open_new_store(&dir);
+        store.append_durable(&donor).unwrap();
+        store.revoke_from(DONOR, 2, &old_reason).unwrap();
+        store.make_durable().unwrap();
+    }
+    // What format 1 held: seq 2 as that version wrote a key revocation, seq 3 with a note
+    // that names no governance record.
+    let old_notes = [
+        (
+            &donor[2],
+            "key-revoked",
+            Some(donor[0].id()),
+            old_reason.to_string(),
+        ),
+        (
+            &donor[3],
+            "bad-signature",
+            None,
+            "bad signature".to_string(),
+        ),
+    ];
+    {
+        let db = raw_sled(&dir);
+        let revoked = db.open_tree("revoked").unwrap();
+        let entries: Vec<_> = revoked.iter().map(|entry| entry.unwrap()).collect();
+        assert_eq!(entries.len(), 2);
+        for (key, value) in entries {
+            let (record, code, by, text) = old_notes
+                .iter()
+                .find(|(record, ..)| value.ends_with(record.bytes()))
+                .unwrap();
+            revoked
+                .insert(key, format_1_value(code, *by, text, record.bytes()))
+                .unwrap();
+        }
+        let meta = db.open_tree("meta").unwrap();
+        assert!(meta.remove("store_format").unwrap().is_some());
+        db.flush().unwrap();
+    }
+    let new_reason = key_revoked(1, donor[0].id());
+    {
+        let store = Store::open(&dir, ExplorerIndex).unwrap();
+        for (record, code, by, text) in &old_notes {
+            let read = store.revocation(&record.id()).unwrap().unwrap();
+            assert_eq!(
+                (read.code.as_str(), read.by, read.reason.as_str()),
+                (*code, *by, text.as_str())
+            );
+            assert_eq!(
+                (read.rejection, read.bytes),
+                (None, record.bytes().to_vec())
+            );
+        }
+        assert_eq!(store.revoked_count(), 2);
+        store.revoke_from(DONOR, 1, &new_reason).unwrap();
+        store.make_durable().unwrap();
+    }
+    {
+        let db = raw_sled(&dir);
+        let meta = db.open_tree("meta").unwrap();
+        assert_eq!(
+            meta.get("store_format").unwrap().as_deref(),
+            Some(&2u32.to_le_bytes()[..])
+        );
+    }
+    let store = Store::open(&dir, ExplorerIndex).unwrap();
+    let typed = store.revocation(&donor[1].id()).unwrap().unwrap();
+    assert_eq!(typed.rejection.as_ref(), Some(&new_reason));
+    assert_eq!(
+        (typed.code.as_str(), typed.by, typed.reason),
+        ("key-revoked", Some(donor[0].id()), new_reason.to_string())
+    );
+    assert_eq!(typed.bytes, donor[1].bytes());
+    for (record, code, by, text) in &old_notes {
+        let read = store.revocation(&record.id()).unwrap().unwrap();
+        assert_eq!((read.code.as_str(), read.by), (*code, *by));
+        assert_eq!(
+            (read.reason.as_str(), read.rejection),
+            (text.as_str(), None)
+        );
+    }
+    let listed: Vec<u64> = store
+        .revoked_records()
+        .map(|entry| entry.unwrap().seq)
+        .collect();
+    assert_eq!(listed, vec![1, 2, 3]);
+}
+
+/// A store of a format newer than this code's is refused at open rather than misread.
+#[test]
+fn a_store_of_a_newer_format_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    drop(open_new_store(&dir));
+    {
+        let db = raw_sled(&dir);
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("store_format", &3u32.to_le_bytes()[..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let error = Store::open(&dir, ExplorerIndex).err().unwrap();
+    assert!(error.to_string().contains("format 3"), "{error}");
+}

@@ -13,6 +13,8 @@ pub(crate) const META_RECORD_COUNT: &[u8] = b"record_count";
 /// Present once the `governance` tree indexes every stored governance record (stores made
 /// before it existed are indexed once at open).
 pub(crate) const META_GOVERNANCE_INDEXED: &[u8] = b"governance_indexed";
+/// The store format (see `revocation::STORE_FORMAT`); absent in a store of format 1.
+pub(crate) const META_STORE_FORMAT: &[u8] = b"store_format";
 
 pub(crate) const ID_BYTES: usize = 32;
 pub(crate) const SEQ_BYTES: usize = 8;

@@ -19,10 +19,10 @@
 //! | `heads` | author bytes | seq (u64), record id (32 bytes) |
 //! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
 //! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
-//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64) |
+//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64), `store_format` (u32 little endian) |
 //! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index.rs`) |
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
-//! | `revoked` | `records` key, record id | [`RevokedRecord`] encoding: why, then the wire bytes |
+//! | `revoked` | `records` key, record id | the revocation note (the typed `Rejection`, or a migrated format 1 note), then the wire bytes |
 //! | `revoked_index` | record id (32 bytes) | the `revoked` key |
 //!
 //! An append refuses a record that does not extend its author's head, and moves the heads in

@@ -4,14 +4,16 @@
 //! that the organisation can continue its chain at that position. Records the authority
 //! refuses for good before they entered a chain are held there too.
 
+use aidledger_spec::codec::{write_bytes, write_variant, Codec, DecodeError, Reader};
+use aidledger_spec::limits::RECORD_SIZE_BYTES_MAX;
 use aidledger_spec::signed::SignedRecord;
-use aidledger_spec::{RecordId, Rejection, RuleCheckedRecord};
+use aidledger_spec::{Digest, RecordId, Rejection, RuleCheckedRecord};
 use sled::transaction::{TransactionError, Transactional};
 
 use crate::append::abort;
 use crate::keys::{
     chain_key, head_bytes, parse_chain_key, parse_u64, peek_kind, position_key, record_id,
-    ID_BYTES, META_RECORD_COUNT,
+    ID_BYTES, META_RECORD_COUNT, META_STORE_FORMAT,
 };
 use crate::{AppendError, Head, Store, StoreError, StoreReader};
 
@@ -206,6 +208,9 @@ pub struct RevokedRecord {
     /// The governance record that made it invalid (the revoking or removing proposal), if the
     /// rule names one.
     pub by: Option<RecordId>,
+    /// The rejection itself; `None` for a record revoked before store format 2, whose note
+    /// kept only the code, `by` and the text.
+    pub rejection: Option<Rejection>,
     /// The wire bytes.
     pub bytes: Vec<u8>,
 }
@@ -217,70 +222,223 @@ impl RevokedRecord {
         let id_at = key.len().checked_sub(ID_BYTES).ok_or_else(corrupt)?;
         let (author, seq) = parse_chain_key(&key[..id_at])?;
         let id = record_id(&key[id_at..])?;
-        let (note, bytes) = RevocationNote::decode(value).ok_or_else(corrupt)?;
+        let (note, bytes) = RevocationNote::decode(value).map_err(|error| {
+            StoreError::Corrupt(format!("a revoked record entry does not parse: {error}"))
+        })?;
+        let (code, reason, by, rejection) = match note {
+            RevocationNote::Typed(rejection) => (
+                rejection.code().to_owned(),
+                rejection.to_string(),
+                governance_record(&rejection),
+                Some(rejection),
+            ),
+            RevocationNote::Legacy { code, by, text } => (code, text, by, None),
+        };
         Ok(RevokedRecord {
             author,
             seq,
             id,
-            code: note.code,
-            reason: note.reason,
-            by: note.by,
-            bytes: bytes.to_vec(),
+            code,
+            reason,
+            by,
+            rejection,
+            bytes,
         })
     }
 }
 
-/// Why records were revoked, as stored before their bytes in a `revoked` value: code length
-/// (u8), code, `by` (32 bytes, zero for none), reason length (u32), reason.
-struct RevocationNote {
-    code: String,
-    reason: String,
-    by: Option<RecordId>,
+/// The governance record a rejection names as the one that made the record invalid.
+fn governance_record(rejection: &Rejection) -> Option<RecordId> {
+    match rejection {
+        Rejection::KeyRevoked { by, .. }
+        | Rejection::MemberRemoved { by, .. }
+        | Rejection::KeyRotatedOut { by, .. } => Some(*by),
+        _ => None,
+    }
+}
+
+/// The store format this code writes (`meta` key `store_format`, a `u32` little endian):
+/// 2 since revocation notes are [`RevocationNote`]s in the layout of FORMAT.md §2. A store
+/// without the key is format 1 (its notes in the big-endian layout of [`legacy_note`]) and is
+/// migrated at open.
+pub(crate) const STORE_FORMAT: u32 = 2;
+/// Longest code a format 1 note could hold (its length was one byte).
+const LEGACY_CODE_BYTES_MAX: usize = u8::MAX as usize;
+/// Longest text a format 1 note could hold (its length was a `u32`). The reader checks a
+/// length against the bytes present before taking them, so this bound reserves nothing.
+const LEGACY_TEXT_BYTES_MAX: usize = u32::MAX as usize;
+
+/// Why records were revoked, stored before their bytes in a `revoked` value (FORMAT.md,
+/// "Store formats"): a `u32` variant tag, its fields, then the record's wire bytes as a byte
+/// string, in the layout of §2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RevocationNote {
+    /// A note of store format 1, migrated: all that format kept (the rule's code, the
+    /// governance record it names, the rejection's text for people).
+    Legacy {
+        code: String,
+        by: Option<RecordId>,
+        text: String,
+    },
+    /// The rejection the revocation applied: what every revocation writes.
+    Typed(Rejection),
+}
+
+mod variant {
+    pub const LEGACY: u32 = 0;
+    pub const TYPED: u32 = 1;
 }
 
 impl RevocationNote {
+    /// The note of a revocation for `rejection`: typed, unless a text of the rejection is over
+    /// the bound its decoder checks (no verifier makes one: each quotes at most one record),
+    /// which would make the note unreadable; then the legacy note keeps its code, `by` and
+    /// whole text rather than cutting a field.
     fn of(rejection: &Rejection) -> RevocationNote {
-        let by = match rejection {
-            Rejection::KeyRevoked { by, .. }
-            | Rejection::MemberRemoved { by, .. }
-            | Rejection::KeyRotatedOut { by, .. } => Some(*by),
-            _ => None,
-        };
-        RevocationNote {
+        if Rejection::from_bytes(&rejection.to_bytes()).as_ref() == Ok(rejection) {
+            return RevocationNote::Typed(rejection.clone());
+        }
+        RevocationNote::Legacy {
             code: rejection.code().to_owned(),
-            reason: rejection.to_string(),
-            by,
+            by: governance_record(rejection),
+            text: rejection.to_string(),
         }
     }
 
+    /// The `revoked` value: the note, then the record's bytes.
     fn encode(&self, bytes: &[u8]) -> Vec<u8> {
-        // Codes are short kebab-case names; reasons are one line. Both fit their prefixes.
-        let code = &self.code.as_bytes()[..self.code.len().min(usize::from(u8::MAX))];
-        let reason = self.reason.as_bytes();
-        let reason = &reason[..reason.len().min(u32::MAX as usize)];
-        let mut value =
-            Vec::with_capacity(1 + code.len() + ID_BYTES + 4 + reason.len() + bytes.len());
-        value.push(code.len() as u8);
-        value.extend_from_slice(code);
-        value.extend_from_slice(&self.by.unwrap_or(RecordId::ZERO).0);
-        value.extend_from_slice(&(reason.len() as u32).to_be_bytes());
-        value.extend_from_slice(reason);
-        value.extend_from_slice(bytes);
+        let mut value = self.to_bytes();
+        write_bytes(&mut value, bytes);
         value
     }
 
-    fn decode(value: &[u8]) -> Option<(RevocationNote, &[u8])> {
-        let (&code_len, rest) = value.split_first()?;
-        let (code, rest) = rest.split_at_checked(usize::from(code_len))?;
-        let (by, rest) = rest.split_at_checked(ID_BYTES)?;
-        let (reason_len, rest) = rest.split_first_chunk::<4>()?;
-        let (reason, bytes) = rest.split_at_checked(u32::from_be_bytes(*reason_len) as usize)?;
-        let by = aidledger_spec::Digest(by.try_into().ok()?);
-        let note = RevocationNote {
-            code: String::from_utf8_lossy(code).into_owned(),
-            reason: String::from_utf8_lossy(reason).into_owned(),
-            by: (by != RecordId::ZERO).then_some(by),
+    /// Reads a `revoked` value: the note and the record's bytes, nothing after them.
+    fn decode(value: &[u8]) -> Result<(RevocationNote, Vec<u8>), DecodeError> {
+        let mut reader = Reader::new(value);
+        let note = RevocationNote::read(&mut reader)?;
+        let bytes = reader
+            .bytes::<RECORD_SIZE_BYTES_MAX>("a revoked record's bytes")?
+            .to_vec();
+        reader.finish()?;
+        Ok((note, bytes))
+    }
+}
+
+impl Codec for RevocationNote {
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            RevocationNote::Legacy { code, by, text } => {
+                write_variant(out, variant::LEGACY);
+                write_bytes(out, code.as_bytes());
+                // An Option of §2: a tag byte, then the value if there is one.
+                match by {
+                    Some(by) => {
+                        out.push(1);
+                        by.0.write(out);
+                    }
+                    None => out.push(0),
+                }
+                write_bytes(out, text.as_bytes());
+            }
+            RevocationNote::Typed(rejection) => {
+                write_variant(out, variant::TYPED);
+                rejection.write(out);
+            }
+        }
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<RevocationNote, DecodeError> {
+        match reader.variant("a revocation note")? {
+            variant::LEGACY => {
+                let code = reader
+                    .text::<LEGACY_CODE_BYTES_MAX>("a legacy note's code")?
+                    .to_owned();
+                let by = match reader.array::<1>("a legacy note's by tag")? {
+                    [0] => None,
+                    [1] => Some(Digest(reader.array("a legacy note's by")?)),
+                    [tag] => {
+                        return Err(DecodeError::Malformed(format!(
+                            "a legacy note's by has Option tag {tag}"
+                        )))
+                    }
+                };
+                let text = reader
+                    .text::<LEGACY_TEXT_BYTES_MAX>("a legacy note's text")?
+                    .to_owned();
+                Ok(RevocationNote::Legacy { code, by, text })
+            }
+            variant::TYPED => Ok(RevocationNote::Typed(Rejection::read(reader)?)),
+            index => Err(DecodeError::UnknownVariant {
+                what: "a revocation note",
+                index,
+            }),
+        }
+    }
+}
+
+/// Reads a `revoked` value of store format 1: code length (u8), code, `by` (32 bytes, zero
+/// for none), text length (u32 big endian), text, then the record's bytes. That format's
+/// writer put only UTF-8 there (a `&'static str` code, a rendered error), so bytes that are
+/// not UTF-8 are corruption, not something to repair by guessing.
+fn legacy_note(value: &[u8]) -> Option<(RevocationNote, &[u8])> {
+    let (&code_len, rest) = value.split_first()?;
+    let (code, rest) = rest.split_at_checked(usize::from(code_len))?;
+    let (by, rest) = rest.split_at_checked(ID_BYTES)?;
+    let (text_len, rest) = rest.split_first_chunk::<4>()?;
+    let text_len = usize::try_from(u32::from_be_bytes(*text_len)).ok()?;
+    let (text, bytes) = rest.split_at_checked(text_len)?;
+    let by = Digest(by.try_into().ok()?);
+    let note = RevocationNote::Legacy {
+        code: std::str::from_utf8(code).ok()?.to_owned(),
+        by: (by != RecordId::ZERO).then_some(by),
+        text: std::str::from_utf8(text).ok()?.to_owned(),
+    };
+    Some((note, bytes))
+}
+
+impl StoreReader {
+    /// Brings a store of an older format to [`STORE_FORMAT`] at open (a reader's open too, as
+    /// it repairs what a crash left): the notes of format 1 become legacy notes, all of them
+    /// and the format key in one transaction, so a crash leaves either format whole. Refuses a
+    /// store of a newer format, whose values this code would misread.
+    pub(crate) fn migrate_store_format(&self) -> Result<(), StoreError> {
+        let format = match self.inner.meta.get(META_STORE_FORMAT)? {
+            Some(value) => u32::from_bytes(&value).map_err(|error| {
+                StoreError::Corrupt(format!("the store format key does not parse: {error}"))
+            })?,
+            None => 1,
         };
-        Some((note, bytes))
+        if format == STORE_FORMAT {
+            return Ok(());
+        }
+        if format > STORE_FORMAT {
+            return Err(StoreError::Corrupt(format!(
+                "the store is of format {format}, written by a newer version of aidledger; \
+                 this version reads format {STORE_FORMAT} and older"
+            )));
+        }
+        let mut migrated = Vec::new();
+        for entry in self.inner.revoked.iter() {
+            let (key, value) = entry?;
+            let (note, bytes) = legacy_note(&value).ok_or_else(|| {
+                StoreError::Corrupt(
+                    "a revoked record entry of store format 1 does not parse".into(),
+                )
+            })?;
+            migrated.push((key, note.encode(bytes)));
+        }
+        let trees = (&self.inner.revoked, &self.inner.meta);
+        let outcome = trees.transaction(|(revoked, meta)| {
+            for (key, value) in &migrated {
+                revoked.insert(key, value.as_slice())?;
+            }
+            meta.insert(META_STORE_FORMAT, STORE_FORMAT.to_bytes())?;
+            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+        });
+        outcome.map_err(|error| match error {
+            TransactionError::Abort(()) => StoreError::Corrupt("migrating the store".into()),
+            TransactionError::Storage(error) => error.into(),
+        })?;
+        self.flush_durable()
     }
 }
