@@ -105,7 +105,11 @@ fn build_node(workspace: &Path) -> PathBuf {
         .status()
         .expect("run cargo build");
     assert!(status.success(), "building aidledger-node failed");
-    workspace.join("target/release/aidledger-node")
+    // Where cargo put it: CARGO_TARGET_DIR when set, else the workspace's target/.
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"))
+        .join("release/aidledger-node")
 }
 
 fn make_genesis(run: &Path) -> PathBuf {

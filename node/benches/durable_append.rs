@@ -18,8 +18,10 @@ use aidledger_spec::{codec, Body, Genesis, PublicKey};
 use ed25519_dalek::SigningKey;
 
 const ORG: &str = "GB-GOV-1";
-/// Concurrent clients of the throughput runs.
-const CLIENT_COUNTS: [usize; 3] = [16, 64, 256];
+/// Concurrent clients of the throughput runs. The submit listener admits at most
+/// `SUBMIT_CONNECTIONS_MAX` (64) connections and closes the others at once (issue 17), so more
+/// clients than that are refused by design and are not a throughput case any more.
+const CLIENT_COUNTS: [usize; 2] = [16, aidledger_node::limits::SUBMIT_CONNECTIONS_MAX];
 const THROUGHPUT_RUN: Duration = Duration::from_secs(5);
 const LATENCY_SAMPLES: usize = 500;
 const RAW_SLED_NO_FLUSH_INSERTS: usize = 100_000;
