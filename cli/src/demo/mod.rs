@@ -17,7 +17,7 @@ use aidledger_cli::audit::audit;
 use aidledger_cli::compose::{self, TransactionArgs};
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::source::Source;
-use aidledger_spec::record::{TextVersion, TreatyAction, TreatyActionKind, TreatyText};
+use aidledger_spec::record::{TextVersion, TreatyText};
 use aidledger_spec::{Body, NetworkId, RecordId};
 use anyhow::{bail, Result};
 
@@ -164,14 +164,7 @@ fn record_story(nodes: &[DemoNode]) -> Result<Vec<RecordId>> {
     wait_for_record(partner, treaty_id)?;
     let mut ratifications = Vec::new();
     for node in [donor, partner] {
-        let action = TreatyAction {
-            treaty: treaty_id,
-            text_hash,
-            action: TreatyActionKind::Ratify,
-            date: compose::date("date", "2024-03-01")?,
-            note: String::new(),
-        };
-        ratifications.push(submit(node, Body::TreatyAction(action))?);
+        ratifications.push(submit(node, setup::ratification(treaty_id, text_hash)?)?);
     }
     println!(
         "6. both parties ratified the exact text: {} ({DONOR}), {} ({PARTNER})",

@@ -12,7 +12,8 @@ use aidledger_cli::submit::SubmitTarget;
 use aidledger_cli::{keys, network};
 use aidledger_process::{stop_all, wait_for, ChildGuard};
 use aidledger_spec::genesis::{Member, Role};
-use aidledger_spec::{NetworkId, RecordId};
+use aidledger_spec::record::{TreatyAction, TreatyActionKind};
+use aidledger_spec::{Body, Digest, NetworkId, RecordId};
 use anyhow::{bail, Context, Result};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -325,4 +326,15 @@ pub(crate) fn wait_for_record(node: &DemoNode, id: RecordId) -> Result<()> {
         },
     )?;
     Ok(())
+}
+
+/// The ratification both tours record: `treaty` at `text_hash`, dated 2024-03-01.
+pub(super) fn ratification(treaty: RecordId, text_hash: Digest) -> Result<Body> {
+    Ok(Body::TreatyAction(TreatyAction {
+        treaty,
+        text_hash,
+        action: TreatyActionKind::Ratify,
+        date: aidledger_cli::compose::date("date", "2024-03-01")?,
+        note: String::new(),
+    }))
 }

@@ -12,9 +12,7 @@ use aidledger_cli::export::export_bundle;
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
-use aidledger_spec::record::{
-    Correction, Statement, TextVersion, TreatyAction, TreatyActionKind, TreatyText,
-};
+use aidledger_spec::record::{Correction, Statement, TextVersion, TreatyText};
 use aidledger_spec::{Body, RecordId};
 use anyhow::{bail, Result};
 
@@ -95,14 +93,7 @@ fn record_every_kind(target: &SubmitTarget) -> Result<()> {
     };
     let text_hash = treaty.text_hash();
     let treaty_id = submit(target, Body::TreatyText(treaty))?;
-    let action = TreatyAction {
-        treaty: treaty_id,
-        text_hash,
-        action: TreatyActionKind::Ratify,
-        date: compose::date("date", "2024-03-01")?,
-        note: String::new(),
-    };
-    let ratification = submit(target, Body::TreatyAction(action))?;
+    let ratification = submit(target, super::setup::ratification(treaty_id, text_hash)?)?;
     println!("4. recorded a treaty text {treaty_id} (text hash {text_hash}) and its ratification {ratification}");
     let statement = Statement {
         title: "Funding update".into(),

@@ -152,22 +152,8 @@ fn activity_totals(store: &StoreReader, activity: &str) -> Result<ActivityTotals
 }
 
 fn acknowledged_totals(store: &StoreReader, activity: &str) -> Result<Vec<TotalView>, StoreError> {
-    let prefix = SortKey::tagged(tag::ACKNOWLEDGED_TOTAL)
-        .text(activity)
-        .into_bytes();
-    let mut totals = Vec::new();
-    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
-        let (key, value) = entry?;
-        let mut rest = KeyReader::new(&key[prefix.len()..]);
-        let transaction_type = rest.u8()?;
-        let currency = rest.text()?;
-        totals.push(total_view(
-            transaction_type,
-            currency,
-            &Total::decode(&value)?,
-        ));
-    }
-    Ok(totals)
+    let prefix = SortKey::tagged(tag::ACKNOWLEDGED_TOTAL).text(activity);
+    totals_under(store, &prefix.into_bytes())
 }
 
 fn flows(store: &StoreReader, activity: &str) -> Result<Vec<Flow>, StoreError> {

@@ -227,6 +227,24 @@ pub struct TotalView {
     pub sum: String,
 }
 
+/// The totals stored under `prefix` (a tag and an organisation or activity), by transaction
+/// type and currency, at most [`TOTALS_MAX`].
+fn totals_under(store: &StoreReader, prefix: &[u8]) -> Result<Vec<TotalView>, StoreError> {
+    let mut totals = Vec::new();
+    for entry in store.index_tree().scan_prefix(prefix).take(TOTALS_MAX) {
+        let (key, value) = entry?;
+        let mut rest = KeyReader::new(&key[prefix.len()..]);
+        let transaction_type = rest.u8()?;
+        let currency = rest.text()?;
+        totals.push(total_view(
+            transaction_type,
+            currency,
+            &Total::decode(&value)?,
+        ));
+    }
+    Ok(totals)
+}
+
 fn total_view(transaction_type: u8, currency: String, total: &Total) -> TotalView {
     TotalView {
         transaction_type,

@@ -50,18 +50,8 @@ pub fn org_page(
 }
 
 fn org_totals(store: &StoreReader, org: &str) -> Result<Vec<TotalView>, StoreError> {
-    let prefix = SortKey::tagged(tag::ORG_TOTAL).text(org).into_bytes();
-    let mut totals = Vec::new();
-    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
-        let (key, value) = entry?;
-        let mut rest = KeyReader::new(&key[prefix.len()..]);
-        let transaction_type = rest.u8()?;
-        let currency = rest.text()?;
-        totals.push(total_view(
-            transaction_type,
-            currency,
-            &Total::decode(&value)?,
-        ));
-    }
-    Ok(totals)
+    totals_under(
+        store,
+        &SortKey::tagged(tag::ORG_TOTAL).text(org).into_bytes(),
+    )
 }
