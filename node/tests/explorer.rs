@@ -367,7 +367,10 @@ fn activity_pages_read_every_record_once_across_groups_and_a_rebuild() {
     forget_index_version(&dir, |explorer| {
         let largest = explorer
             .scan_prefix("a")
-            .map(|entry| Listing::decode(&entry.unwrap().1).unwrap().len())
+            .map(|entry| {
+                let (key, value) = entry.unwrap();
+                Listing::decode(&key, &value).unwrap().len()
+            })
             .max();
         assert_eq!(largest, Some(LISTING_ENTRIES_MAX));
     });

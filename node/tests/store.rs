@@ -306,7 +306,7 @@ fn a_group_refused_in_its_transaction_leaves_no_record() {
             assert_eq!(store.position(&record.id()).unwrap(), None);
         }
     }
-    set_early_count(&0u64.to_be_bytes());
+    set_early_count(&0u64.to_le_bytes());
     let store = open_new_store(&dir);
     store.append_durable(&records[1..]).unwrap();
     assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 3);

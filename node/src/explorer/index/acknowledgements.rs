@@ -56,15 +56,11 @@ pub(super) fn unacknowledge(
 
 /// How many current acknowledgements a record has (its `K` value; 0 without one).
 pub(super) fn acknowledgers(trees: &AppendTrees<'_>, acknowledged: &RecordId) -> TxResult<u64> {
-    match trees.explorer.get(mark_key(acknowledged))? {
+    let key = mark_key(acknowledged);
+    match trees.explorer.get(&key)? {
         None => Ok(0),
-        Some(value) => Ok(u64::from_be_bytes(value.as_ref().try_into().map_err(
-            |_| {
-                corrupt(format!(
-                    "the acknowledgement count of {acknowledged} is not a u64"
-                ))
-            },
-        )?)),
+        Some(value) => decode_count(&key, &value, "acknowledgement count")
+            .map_err(|error| corrupt(error.to_string())),
     }
 }
 
@@ -79,7 +75,7 @@ pub(super) fn set_acknowledgers(
     if count == 0 {
         trees.explorer.remove(mark)?;
     } else {
-        trees.explorer.insert(mark, &count.to_be_bytes()[..])?;
+        trees.explorer.insert(mark, count.to_bytes())?;
     }
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! Pages read these instead of scanning: a home or organisation page over a million records
 //! reads a few keys. Keys are built with the spec's sortable key builder and read back with its
 //! reader (`aidledger_spec::sortkey`, FORMAT.md §19; `keys.rs`): integers big endian, texts
-//! length-prefixed so that no text is a prefix of another key's text:
+//! length-prefixed so that no text is a prefix of another key's text. Values are in the layout
+//! of FORMAT.md §2 (little endian), through the spec's `Codec`:
 //!
 //! | tag | key after the tag | value |
 //! |---|---|---|
@@ -16,16 +17,16 @@
 //! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records of one org appended in one transaction (its transactions, and the author's own corrections of them under the replacement's activities) |
 //! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
 //! | `k` | acknowledged id, acknowledging id | empty: a current acknowledgement (the acknowledging transaction's own id, also when its author's correction made it acknowledge; removed when a correction withdrew it or made it acknowledge another) |
-//! | `K` | acknowledged id | how many `k` keys it has (u64); absent at 0 |
+//! | `K` | acknowledged id | how many `k` keys it has (`u64`); absent at 0 |
 //! | `P` | acknowledged id | empty: acknowledged before it was stored; its value joins the acknowledged totals when it arrives |
-//! | `p` | (nothing) | how many `P` keys there are (u64), so that appends look for one only when some exist |
+//! | `p` | (nothing) | how many `P` keys there are (`u64`), so that appends look for one only when some exist |
 //! | `c` | corrected id, correction seq (u64), correction id | empty |
-//! | `C` | corrected id | the latest correction's id by the corrected record's author (the one totals follow) |
+//! | `C` | corrected id | the latest correction's id (32 bytes) by the corrected record's author (the one totals follow) |
 //! | `R` | corrected id | empty: corrected at least once, by anyone |
 //! | `x` | treaty id, action id | empty |
 //! | `u` | treaty id, superseding treaty id | empty |
-//! | `n` | treaty id | the treaty's title |
-//! | `v` | (nothing) | index format version (u32) |
+//! | `n` | treaty id | the treaty's title (its UTF-8 bytes, the whole value) |
+//! | `v` | (nothing) | index format version ([`INDEX_VERSION`], `u32`) |
 //!
 //! One `a` key per (activity, org) per append group, not per record (a rebuild indexes the
 //! stored records in groups of the same size): an IATI import appends
@@ -61,6 +62,7 @@ use std::cell::RefCell;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
+use aidledger_spec::codec::Codec;
 use aidledger_spec::record::{Correction, Transaction};
 use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::sortkey::SortKey;
@@ -75,15 +77,15 @@ use corrections::*;
 use keys::*;
 pub(crate) use keys::{tag, KeyReader};
 use totals::*;
+use values::{decode_count, ListingEntry};
 pub use values::{Listing, Total};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
-pub const INDEX_VERSION: u32 = 5;
+/// 6: values in the layout of FORMAT.md §2 (5 wrote its integers big endian and a total's sum
+/// as the value's remaining bytes).
+pub const INDEX_VERSION: u32 = 6;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
-const SEQ_BYTES: usize = 8;
-/// One entry of a [`Listing`]: seq then id.
-const LISTING_ENTRY_BYTES: usize = SEQ_BYTES + ID_BYTES;
 /// Most entries in one listing (10 KiB).
 pub const LISTING_ENTRIES_MAX: usize = 256;
 
@@ -113,10 +115,10 @@ struct EarlyCount {
     changed: bool,
 }
 
-/// A listing being gathered: its key's first seq and its value so far.
+/// A listing being gathered: its key's first seq and its entries so far.
 struct NewListing {
     first_seq: u64,
-    value: Vec<u8>,
+    entries: Vec<ListingEntry>,
 }
 
 impl<'a> AppendTrees<'a> {
@@ -141,16 +143,10 @@ impl<'a> AppendTrees<'a> {
         if let Some(early) = early.as_ref() {
             return Ok(early.count);
         }
-        let count = match self
-            .explorer
-            .get(SortKey::tagged(tag::ACKNOWLEDGED_EARLY_COUNT))?
-        {
-            Some(value) => u64::from_be_bytes(
-                value
-                    .as_ref()
-                    .try_into()
-                    .map_err(|_| corrupt("the early acknowledgement count is not a u64".into()))?,
-            ),
+        let key = SortKey::tagged(tag::ACKNOWLEDGED_EARLY_COUNT).into_bytes();
+        let count = match self.explorer.get(&key)? {
+            Some(value) => decode_count(&key, &value, "early acknowledgement count")
+                .map_err(|error| corrupt(error.to_string()))?,
             None => 0,
         };
         *early = Some(EarlyCount {
@@ -183,11 +179,11 @@ impl<'a> AppendTrees<'a> {
             Entry::Occupied(entry) => entry,
             Entry::Vacant(entry) => entry.insert_entry(NewListing {
                 first_seq: seq,
-                value: Vec::new(),
+                entries: Vec::new(),
             }),
         };
-        Listing::push(&mut entry.get_mut().value, seq, id);
-        if entry.get().value.len() == LISTING_ENTRIES_MAX * LISTING_ENTRY_BYTES {
+        entry.get_mut().entries.push(ListingEntry { seq, id: *id });
+        if entry.get().entries.len() == LISTING_ENTRIES_MAX {
             let (prefix, full) = entry.remove_entry();
             self.write_listing(prefix, full)?;
         }
@@ -196,7 +192,8 @@ impl<'a> AppendTrees<'a> {
 
     fn write_listing(&self, prefix: Vec<u8>, listing: NewListing) -> TxResult<()> {
         let key = SortKey::extend(prefix).u64(listing.first_seq);
-        self.explorer.insert(key.into_bytes(), listing.value)?;
+        self.explorer
+            .insert(key.into_bytes(), Listing::encode(&listing.entries))?;
         Ok(())
     }
 
@@ -210,7 +207,7 @@ impl<'a> AppendTrees<'a> {
             if early.changed {
                 let key = SortKey::tagged(tag::ACKNOWLEDGED_EARLY_COUNT);
                 self.explorer
-                    .insert(key.into_bytes(), &early.count.to_be_bytes()[..])?;
+                    .insert(key.into_bytes(), early.count.to_bytes())?;
             }
         }
         for (key, total) in self.totals.borrow_mut().drain() {
@@ -373,11 +370,11 @@ pub fn record_id(bytes: &[u8]) -> Result<RecordId, StoreError> {
 pub(crate) fn is_current(explorer: &sled::Tree) -> Result<bool, StoreError> {
     Ok(explorer
         .get(VERSION_KEY)?
-        .is_some_and(|value| value.as_ref() == INDEX_VERSION.to_be_bytes()))
+        .is_some_and(|value| value.as_ref() == INDEX_VERSION.to_bytes()))
 }
 
 /// Marks the index current.
 pub(crate) fn mark_current(explorer: &sled::Tree) -> Result<(), StoreError> {
-    explorer.insert(VERSION_KEY, &INDEX_VERSION.to_be_bytes())?;
+    explorer.insert(VERSION_KEY, INDEX_VERSION.to_bytes())?;
     Ok(())
 }

@@ -71,7 +71,8 @@ pub(super) fn update_total(
         Entry::Occupied(entry) => (entry.into_mut(), Stored::Existing),
         Entry::Vacant(entry) => match trees.explorer.get(entry.key())? {
             Some(value) => {
-                let total = Total::decode(&value).map_err(|error| corrupt(error.to_string()))?;
+                let total = Total::decode(entry.key(), &value)
+                    .map_err(|error| corrupt(error.to_string()))?;
                 (entry.insert(total), Stored::Existing)
             }
             None => (entry.insert(Total::zero()), Stored::New),

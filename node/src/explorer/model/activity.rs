@@ -124,7 +124,7 @@ fn activity_totals(store: &StoreReader, activity: &str) -> Result<ActivityTotals
         let org = rest.text()?;
         let transaction_type = rest.u8()?;
         let currency = rest.text()?;
-        let total = Total::decode(&value)?;
+        let total = Total::decode(&key, &value)?;
         let sum = overall
             .entry((transaction_type, currency.clone()))
             .or_insert(Total {
@@ -164,7 +164,7 @@ fn flows(store: &StoreReader, activity: &str) -> Result<Vec<Flow>, StoreError> {
         let mut rest = KeyReader::new(&key[prefix.len()..]);
         let (provider, receiver) = (rest.text()?, rest.text()?);
         let (transaction_type, currency) = (rest.u8()?, rest.text()?);
-        let total = Total::decode(&value)?;
+        let total = Total::decode(&key, &value)?;
         let view = total_view(transaction_type, currency, &total);
         flows.push(Flow {
             provider,
@@ -213,7 +213,7 @@ fn activity_records(
         let org = rest.text()?;
         rest.u64()?;
         rest.finish()?;
-        for (seq, id) in Listing::decode(&value)? {
+        for (seq, id) in Listing::decode(&key, &value)? {
             let position = SortKey::new().text(&org).u64(seq).into_bytes();
             if after.is_some_and(|cursor| position.as_slice() <= cursor) {
                 continue;

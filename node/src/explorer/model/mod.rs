@@ -239,7 +239,7 @@ fn totals_under(store: &StoreReader, prefix: &[u8]) -> Result<Vec<TotalView>, St
         totals.push(total_view(
             transaction_type,
             currency,
-            &Total::decode(&value)?,
+            &Total::decode(&key, &value)?,
         ));
     }
     Ok(totals)
