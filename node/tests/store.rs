@@ -731,6 +731,7 @@ fn a_store_of_format_1_keeps_its_revocations_and_new_ones_are_typed() {
                 .insert(key, format_1_value(code, *by, text, record.bytes()))
                 .unwrap();
         }
+        heads_and_count_as_format_2(&db);
         let meta = db.open_tree("meta").unwrap();
         assert!(meta.remove("store_format").unwrap().is_some());
         db.flush().unwrap();
@@ -758,10 +759,11 @@ fn a_store_of_format_1_keeps_its_revocations_and_new_ones_are_typed() {
         let meta = db.open_tree("meta").unwrap();
         assert_eq!(
             meta.get("store_format").unwrap().as_deref(),
-            Some(&2u32.to_le_bytes()[..])
+            Some(&3u32.to_le_bytes()[..])
         );
     }
     let store = Store::open(&dir, ExplorerIndex).unwrap();
+    assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 0);
     let typed = store.revocation(&donor[1].id()).unwrap().unwrap();
     assert_eq!(typed.rejection.as_ref(), Some(&new_reason));
     assert_eq!(
@@ -793,10 +795,101 @@ fn a_store_of_a_newer_format_is_refused() {
     {
         let db = raw_sled(&dir);
         let meta = db.open_tree("meta").unwrap();
-        meta.insert("store_format", &3u32.to_le_bytes()[..])
+        meta.insert("store_format", &4u32.to_le_bytes()[..])
             .unwrap();
         db.flush().unwrap();
     }
     let error = Store::open(&dir, ExplorerIndex).err().unwrap();
-    assert!(error.to_string().contains("format 3"), "{error}");
+    assert!(error.to_string().contains("format 4"), "{error}");
+}
+
+/// Rewrites the `heads` values and `record_count` of a store of this version as store formats
+/// 1 and 2 wrote them (that version's encoder, copied): seq or count as a big-endian `u64`,
+/// a head's record id after its seq.
+fn heads_and_count_as_format_2(db: &sled::Db) {
+    let heads = db.open_tree("heads").unwrap();
+    for entry in heads.iter() {
+        let (author, value) = entry.unwrap();
+        assert_eq!(value.len(), 40);
+        let seq = u64::from_le_bytes(value[..8].try_into().unwrap());
+        let mut old = seq.to_be_bytes().to_vec();
+        old.extend_from_slice(&value[8..]);
+        heads.insert(author, old).unwrap();
+    }
+    let meta = db.open_tree("meta").unwrap();
+    let count = meta.get("record_count").unwrap().unwrap();
+    let count = u64::from_le_bytes(count.as_ref().try_into().unwrap());
+    meta.insert("record_count", &count.to_be_bytes()[..])
+        .unwrap();
+}
+
+/// A data directory of store format 2 (heads and record count big endian) opens with its
+/// heads and count as they were, migrated once to format 3; appends go on from those heads,
+/// and a head that format 2 could not have written is an error naming it, not a panic.
+#[test]
+fn a_store_of_format_2_keeps_its_heads_and_count() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let donor = chain(DONOR, 6);
+    let recipient = chain(IMPLEMENTER, 2);
+    {
+        let store = open_new_store(&dir);
+        store.append_durable(&donor[..4]).unwrap();
+        store.append_durable(&recipient).unwrap();
+        store.make_durable().unwrap();
+    }
+    let set_format_2 = || {
+        let db = raw_sled(&dir);
+        heads_and_count_as_format_2(&db);
+        db.open_tree("meta")
+            .unwrap()
+            .insert("store_format", &2u32.to_le_bytes()[..])
+            .unwrap();
+        db.flush().unwrap();
+    };
+    set_format_2();
+    {
+        let store = Store::open(&dir, ExplorerIndex).unwrap();
+        let head = store.head(DONOR).unwrap().unwrap();
+        assert_eq!((head.seq, head.id), (3, donor[3].id()));
+        let head = store.head(IMPLEMENTER).unwrap().unwrap();
+        assert_eq!((head.seq, head.id), (1, recipient[1].id()));
+        assert_eq!(store.record_count().unwrap(), 6);
+        store.append_durable(&donor[4..]).unwrap();
+        assert_eq!(store.record_count().unwrap(), 8);
+        assert!(verify_store(&store).is_valid());
+    }
+    {
+        let db = raw_sled(&dir);
+        let meta = db.open_tree("meta").unwrap();
+        assert_eq!(
+            meta.get("store_format").unwrap().as_deref(),
+            Some(&3u32.to_le_bytes()[..])
+        );
+        // Little endian now: seq 5 of the donor's head.
+        let head = db.open_tree("heads").unwrap().get(DONOR).unwrap().unwrap();
+        assert_eq!(&head[..8], &5u64.to_le_bytes()[..]);
+        assert_eq!(&head[8..], &donor[5].id().0[..]);
+    }
+    // Reopening a migrated store changes nothing.
+    {
+        let store = Store::open(&dir, ExplorerIndex).unwrap();
+        assert_eq!(store.head(DONOR).unwrap().unwrap().seq, 5);
+        assert_eq!(store.record_count().unwrap(), 8);
+    }
+    // A format 2 head of the wrong length is refused at open, naming the chain.
+    set_format_2();
+    {
+        let db = raw_sled(&dir);
+        db.open_tree("heads")
+            .unwrap()
+            .insert(DONOR, &[1u8; 39][..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let error = Store::open(&dir, ExplorerIndex).err().unwrap();
+    assert!(
+        error.to_string().contains(DONOR) && error.to_string().contains("format 2"),
+        "{error}"
+    );
 }

@@ -10,9 +10,7 @@ use sled::transaction::{
 };
 
 use crate::index::IndexTrees;
-use crate::keys::{
-    chain_key, head_bytes, parse_head, parse_u64, HEAD_VALUE_BYTES, META_RECORD_COUNT,
-};
+use crate::keys::{chain_key, count_bytes, head_bytes, parse_head, parse_u64, META_RECORD_COUNT};
 use crate::{AppendError, Head, Store, StoreError};
 
 impl Store {
@@ -146,7 +144,7 @@ impl Store {
             };
             meta.insert(
                 META_RECORD_COUNT,
-                &(count + prepared.len() as u64).to_be_bytes(),
+                count_bytes(count + prepared.len() as u64),
             )?;
             Ok(())
         })
@@ -245,7 +243,7 @@ fn check_next(head: Option<Head>, entry: &Prepared<'_>) -> Result<(), AppendErro
     Ok(())
 }
 
-fn head_value(entry: &Prepared<'_>) -> [u8; HEAD_VALUE_BYTES] {
+fn head_value(entry: &Prepared<'_>) -> Vec<u8> {
     head_bytes(Head {
         seq: entry.record.header().seq,
         id: entry.record.id(),

@@ -1,8 +1,11 @@
-//! The byte layout of the store's keys and small values (all integers big endian, so that
-//! sled's byte order is chain order; the table is in the crate doc and in FORMAT.md, "Store
-//! formats"). Keys are built and read with the protocol's sortable key builder
-//! (`aidledger_spec::sortkey`, FORMAT.md §19); the bytes are those the store always wrote.
+//! The byte layout of the store's keys and small values (the table is in the crate doc and in
+//! FORMAT.md, "Store formats"). Keys are built and read with the protocol's sortable key
+//! builder (`aidledger_spec::sortkey`, FORMAT.md §19; integers big endian, so that sled's byte
+//! order is chain order); the bytes are those the store always wrote. Values (heads, counters)
+//! are in the layout of FORMAT.md §2 through the spec's `Codec` (little endian; store format
+//! 3, see `revocation::STORE_FORMAT`).
 
+use aidledger_spec::codec::{Codec, DecodeError, Reader};
 use aidledger_spec::sortkey::{SortKey, SortKeyReader};
 use aidledger_spec::{BodyKind, RecordId};
 
@@ -18,14 +21,29 @@ pub(crate) const META_STORE_FORMAT: &[u8] = b"store_format";
 
 pub(crate) const ID_BYTES: usize = 32;
 pub(crate) const SEQ_BYTES: usize = 8;
-pub(crate) const HEAD_VALUE_BYTES: usize = SEQ_BYTES + ID_BYTES;
 
-/// A head's value in the `heads` tree: seq (big endian), then the record id.
-pub(crate) fn head_bytes(head: Head) -> [u8; HEAD_VALUE_BYTES] {
-    let mut value = [0u8; HEAD_VALUE_BYTES];
-    value[..SEQ_BYTES].copy_from_slice(&head.seq.to_be_bytes());
-    value[SEQ_BYTES..].copy_from_slice(&head.id.0);
-    value
+/// A head's value in the `heads` tree: seq (`u64`), then the record id (32 bytes).
+impl Codec for Head {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.seq.write(out);
+        self.id.0.write(out);
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<Head, DecodeError> {
+        let seq = reader.u64("a head's seq")?;
+        let id = aidledger_spec::Digest(reader.array("a head's record id")?);
+        Ok(Head { seq, id })
+    }
+}
+
+/// A head's value in the `heads` tree.
+pub(crate) fn head_bytes(head: Head) -> Vec<u8> {
+    head.to_bytes()
+}
+
+/// A counter's value in `meta` (`record_count`).
+pub(crate) fn count_bytes(count: u64) -> Vec<u8> {
+    count.to_bytes()
 }
 
 /// `author`'s head as the `heads` tree holds it now.
@@ -37,26 +55,13 @@ pub(crate) fn head_in(heads: &sled::Tree, author: &str) -> Result<Option<Head>, 
 }
 
 pub(crate) fn parse_head(value: &[u8]) -> Result<Head, StoreError> {
-    if value.len() != HEAD_VALUE_BYTES {
-        return Err(StoreError::Corrupt(format!(
-            "a head is {} bytes, not {HEAD_VALUE_BYTES}",
-            value.len()
-        )));
-    }
-    let seq = parse_u64(&value[..SEQ_BYTES], "a head's seq")?;
-    let mut id = [0u8; ID_BYTES];
-    id.copy_from_slice(&value[SEQ_BYTES..]);
-    Ok(Head {
-        seq,
-        id: aidledger_spec::Digest(id),
-    })
+    Head::from_bytes(value)
+        .map_err(|error| StoreError::Corrupt(format!("a head does not parse: {error}")))
 }
 
 pub(crate) fn parse_u64(value: &[u8], what: &str) -> Result<u64, StoreError> {
-    let bytes: [u8; SEQ_BYTES] = value.try_into().map_err(|_| {
-        StoreError::Corrupt(format!("{what} is {} bytes, not {SEQ_BYTES}", value.len()))
-    })?;
-    Ok(u64::from_be_bytes(bytes))
+    u64::from_bytes(value)
+        .map_err(|error| StoreError::Corrupt(format!("{what} does not parse: {error}")))
 }
 
 /// The `records` key of (author, seq): the author as a short string (its length in one byte,

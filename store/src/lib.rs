@@ -16,10 +16,10 @@
 //! |---|---|---|
 //! | `records` | author length (u8), author bytes, seq (u64) | the record's wire bytes |
 //! | `index` | record id (32 bytes) | the `records` key |
-//! | `heads` | author bytes | seq (u64), record id (32 bytes) |
+//! | `heads` | author bytes | seq (u64 little endian), record id (32 bytes) |
 //! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
 //! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
-//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64), `store_format` (u32 little endian) |
+//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64 little endian), `store_format` (u32 little endian) |
 //! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index.rs`) |
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
 //! | `revoked` | `records` key, record id | the revocation note (the typed `Rejection`, or a migrated format 1 note), then the wire bytes |

@@ -142,10 +142,11 @@ impl StoreReader {
             inner: Arc::new(inner),
         };
         reader.check_network(&path, existed)?;
+        // The migration comes first: a head of an older format would be misread.
+        reader.migrate_store_format().map_err(store_error)?;
         // Every open, a reader's too: what an append wrote ahead of a transaction that a crash
         // stopped is not part of the store, and an export or a verification must not see it.
         reader.drop_records_above_heads().map_err(store_error)?;
-        reader.migrate_store_format().map_err(store_error)?;
         reader.count_pending().map_err(store_error)?;
         Ok(reader)
     }

@@ -17,7 +17,9 @@ use std::sync::{Mutex, MutexGuard};
 use aidledger_spec::RecordId;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use crate::keys::{chain_key, head_bytes, parse_chain_key, parse_u64, META_RECORD_COUNT};
+use crate::keys::{
+    chain_key, count_bytes, head_bytes, parse_chain_key, parse_u64, META_RECORD_COUNT,
+};
 use crate::{Head, Store, StoreError, StoreReader};
 
 use crate::limits::TAIL_CHECK_RECORDS;
@@ -276,7 +278,7 @@ impl Store {
             };
             meta.insert(
                 META_RECORD_COUNT,
-                &count.saturating_sub(positions).to_be_bytes(),
+                count_bytes(count.saturating_sub(positions)),
             )?;
             Ok(())
         });

@@ -12,8 +12,8 @@ use sled::transaction::{TransactionError, Transactional};
 
 use crate::append::abort;
 use crate::keys::{
-    chain_key, head_bytes, parse_chain_key, parse_u64, peek_kind, position_key, record_id,
-    ID_BYTES, META_RECORD_COUNT, META_STORE_FORMAT,
+    chain_key, count_bytes, head_bytes, parse_chain_key, parse_u64, peek_kind, position_key,
+    record_id, ID_BYTES, META_RECORD_COUNT, META_STORE_FORMAT, SEQ_BYTES,
 };
 use crate::{AppendError, Head, Store, StoreError, StoreReader};
 
@@ -158,7 +158,7 @@ impl Store {
                     None => 0,
                 };
                 let count = count.saturating_sub(moved.len() as u64);
-                meta.insert(META_RECORD_COUNT, &count.to_be_bytes())?;
+                meta.insert(META_RECORD_COUNT, count_bytes(count))?;
                 Ok(())
             },
         );
@@ -258,10 +258,11 @@ fn governance_record(rejection: &Rejection) -> Option<RecordId> {
 }
 
 /// The store format this code writes (`meta` key `store_format`, a `u32` little endian):
-/// 2 since revocation notes are [`RevocationNote`]s in the layout of FORMAT.md §2. A store
-/// without the key is format 1 (its notes in the big-endian layout of [`legacy_note`]) and is
-/// migrated at open.
-pub(crate) const STORE_FORMAT: u32 = 2;
+/// 2 since revocation notes are [`RevocationNote`]s in the layout of FORMAT.md §2; 3 since the
+/// `heads` values and the `record_count` counter are too (format 2 wrote their integers big
+/// endian, [`format2_head`]). A store without the key is format 1 (its notes in the big-endian
+/// layout of [`legacy_note`]). Older formats are migrated at open.
+pub(crate) const STORE_FORMAT: u32 = 3;
 /// Longest code a format 1 note could hold (its length was one byte).
 const LEGACY_CODE_BYTES_MAX: usize = u8::MAX as usize;
 /// Longest text a format 1 note could hold (its length was a `u32`). The reader checks a
@@ -396,11 +397,28 @@ fn legacy_note(value: &[u8]) -> Option<(RevocationNote, &[u8])> {
     Some((note, bytes))
 }
 
+/// A `heads` value of store formats 1 and 2: seq (`u64` big endian), then the record id.
+fn format2_head(value: &[u8]) -> Option<Head> {
+    let (seq, id) = value.split_first_chunk::<SEQ_BYTES>()?;
+    let id: [u8; ID_BYTES] = id.try_into().ok()?;
+    Some(Head {
+        seq: u64::from_be_bytes(*seq),
+        id: Digest(id),
+    })
+}
+
+/// The `record_count` value of store formats 1 and 2: a `u64` big endian.
+fn format2_count(value: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(value.try_into().ok()?))
+}
+
 impl StoreReader {
     /// Brings a store of an older format to [`STORE_FORMAT`] at open (a reader's open too, as
-    /// it repairs what a crash left): the notes of format 1 become legacy notes, all of them
-    /// and the format key in one transaction, so a crash leaves either format whole. Refuses a
-    /// store of a newer format, whose values this code would misread.
+    /// it repairs what a crash left), before anything reads a head: the notes of format 1
+    /// become legacy notes, the heads and record count of formats 1 and 2 are rewritten
+    /// little endian, all of them and the format key in one transaction, so a crash leaves
+    /// either format whole. Refuses a store of a newer format, whose values this code would
+    /// misread.
     pub(crate) fn migrate_store_format(&self) -> Result<(), StoreError> {
         let format = match self.inner.meta.get(META_STORE_FORMAT)? {
             Some(value) => u32::from_bytes(&value).map_err(|error| {
@@ -418,19 +436,47 @@ impl StoreReader {
             )));
         }
         let mut migrated = Vec::new();
-        for entry in self.inner.revoked.iter() {
-            let (key, value) = entry?;
-            let (note, bytes) = legacy_note(&value).ok_or_else(|| {
-                StoreError::Corrupt(
-                    "a revoked record entry of store format 1 does not parse".into(),
-                )
-            })?;
-            migrated.push((key, note.encode(bytes)));
+        if format < 2 {
+            for entry in self.inner.revoked.iter() {
+                let (key, value) = entry?;
+                let (note, bytes) = legacy_note(&value).ok_or_else(|| {
+                    StoreError::Corrupt(
+                        "a revoked record entry of store format 1 does not parse".into(),
+                    )
+                })?;
+                migrated.push((key, note.encode(bytes)));
+            }
         }
-        let trees = (&self.inner.revoked, &self.inner.meta);
-        let outcome = trees.transaction(|(revoked, meta)| {
+        // format < 3 here: heads and the record count are big endian.
+        let mut migrated_heads = Vec::new();
+        for entry in self.inner.heads.iter() {
+            let (author, value) = entry?;
+            let head = format2_head(&value).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "the head of {} of store format {format} does not parse",
+                    String::from_utf8_lossy(&author)
+                ))
+            })?;
+            migrated_heads.push((author, head_bytes(head)));
+        }
+        let record_count = match self.inner.meta.get(META_RECORD_COUNT)? {
+            Some(value) => Some(format2_count(&value).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "the record count of store format {format} does not parse"
+                ))
+            })?),
+            None => None,
+        };
+        let trees = (&self.inner.revoked, &self.inner.heads, &self.inner.meta);
+        let outcome = trees.transaction(|(revoked, heads, meta)| {
             for (key, value) in &migrated {
                 revoked.insert(key, value.as_slice())?;
+            }
+            for (author, value) in &migrated_heads {
+                heads.insert(author, value.as_slice())?;
+            }
+            if let Some(count) = record_count {
+                meta.insert(META_RECORD_COUNT, count_bytes(count))?;
             }
             meta.insert(META_STORE_FORMAT, STORE_FORMAT.to_bytes())?;
             Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())

@@ -363,9 +363,10 @@ mod tests {
     const AUTHOR: &str = "GB-GOV-1";
 
     fn head_value(seq: u64) -> Vec<u8> {
-        let mut value = seq.to_be_bytes().to_vec();
-        value.extend_from_slice(&[7u8; 32]);
-        value
+        crate::keys::head_bytes(crate::Head {
+            seq,
+            id: aidledger_spec::Digest([7u8; 32]),
+        })
     }
 
     /// A revocation lowers a head a moment before the store counts it; a governance scan
