@@ -893,3 +893,50 @@ fn a_store_of_format_2_keeps_its_heads_and_count() {
         "{error}"
     );
 }
+
+/// A data directory written by the code of store format 2 (commit 9112b22: `bare_data_dir`,
+/// then the donor's chain of 4 and the implementer's of 2 appended and made durable; its
+/// sled files are in `tests/fixtures/store-format-2`) opens with those heads and that count,
+/// migrated to format 3, and its chains go on.
+#[test]
+fn a_data_directory_written_by_format_2_code_opens_migrated() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-format-2");
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    std::fs::create_dir_all(dir.join("store")).unwrap();
+    for file in ["genesis.bin", "store/conf", "store/db"] {
+        std::fs::copy(fixture.join(file), dir.join(file)).unwrap();
+    }
+    {
+        let db = raw_sled(&dir);
+        let meta = db.open_tree("meta").unwrap();
+        assert_eq!(
+            meta.get("store_format").unwrap().as_deref(),
+            Some(&2u32.to_le_bytes()[..])
+        );
+        let head = db.open_tree("heads").unwrap().get(DONOR).unwrap().unwrap();
+        assert_eq!(&head[..8], &3u64.to_be_bytes()[..]);
+    }
+    let donor = chain(DONOR, 6);
+    let implementer = chain(IMPLEMENTER, 2);
+    let store = Store::open(&dir, ExplorerIndex).unwrap();
+    let head = store.head(DONOR).unwrap().unwrap();
+    assert_eq!((head.seq, head.id), (3, donor[3].id()));
+    let head = store.head(IMPLEMENTER).unwrap().unwrap();
+    assert_eq!((head.seq, head.id), (1, implementer[1].id()));
+    assert_eq!(store.record_count().unwrap(), 6);
+    store.append_durable(&donor[4..]).unwrap();
+    assert_eq!(store.record_count().unwrap(), 8);
+    assert!(verify_store(&store).is_valid());
+    drop(store);
+    let db = raw_sled(&dir);
+    assert_eq!(
+        db.open_tree("meta")
+            .unwrap()
+            .get("store_format")
+            .unwrap()
+            .as_deref(),
+        Some(&3u32.to_le_bytes()[..])
+    );
+}
