@@ -20,7 +20,7 @@
 //! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
 //! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
 //! | `meta` | name | `network_id` (32 bytes), `record_count` (u64 little endian), `store_format` (u32 little endian) |
-//! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index.rs`) |
+//! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index/`) |
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
 //! | `revoked` | `records` key, record id | the revocation note (the typed `Rejection`, or a migrated format 1 note), then the wire bytes |
 //! | `revoked_index` | record id (32 bytes) | the `revoked` key |
