@@ -74,18 +74,24 @@ impl Store {
         let mut taken = Vec::new();
         for entry in self.inner.pending.range(start..end) {
             let (key, value) = entry?;
-            if self.inner.pending.remove(&key)?.is_some() {
-                self.inner.pending_records.fetch_sub(1, Ordering::Relaxed);
-                self.inner
-                    .pending_size_bytes
-                    .fetch_sub(value.len() as u64, Ordering::Relaxed);
-            }
+            self.remove_pending(&key)?;
             let prefix_bytes = key.len().saturating_sub(ID_BYTES);
             if parse_chain_key(&key[..prefix_bytes])?.1 == seq {
                 taken.push(value.to_vec());
             }
         }
         Ok(taken)
+    }
+
+    /// Removes one pending entry and takes it off the counters (if it was still there).
+    fn remove_pending(&self, key: &[u8]) -> Result<(), StoreError> {
+        if let Some(value) = self.inner.pending.remove(key)? {
+            self.inner.pending_records.fetch_sub(1, Ordering::Relaxed);
+            self.inner
+                .pending_size_bytes
+                .fetch_sub(value.len() as u64, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Drops the pending records of `author` at `from_seq` or later.
@@ -96,14 +102,8 @@ impl Store {
         };
         let mut end = end;
         end.extend_from_slice(&[0xff; ID_BYTES]);
-        for entry in self.inner.pending.range(start..=end) {
-            let (key, value) = entry?;
-            if self.inner.pending.remove(&key)?.is_some() {
-                self.inner.pending_records.fetch_sub(1, Ordering::Relaxed);
-                self.inner
-                    .pending_size_bytes
-                    .fetch_sub(value.len() as u64, Ordering::Relaxed);
-            }
+        for key in self.inner.pending.range(start..=end).keys() {
+            self.remove_pending(&key?)?;
         }
         Ok(())
     }

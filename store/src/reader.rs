@@ -262,6 +262,24 @@ impl StoreReader {
         }
     }
 
+    /// The head `author`'s chain goes back to when it is cut at `from_seq` (by a revocation or
+    /// a tail repair): the stored record at `from_seq - 1`, or none when the chain is cut whole.
+    pub(crate) fn head_before(
+        &self,
+        author: &str,
+        from_seq: u64,
+    ) -> Result<Option<Head>, StoreError> {
+        let Some(seq) = from_seq.checked_sub(1) else {
+            return Ok(None);
+        };
+        let bytes = self.record_at(author, seq)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
+        })?;
+        let id = aidledger_spec::signed::record_id_of_bytes(&bytes)
+            .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
+        Ok(Some(Head { seq, id }))
+    }
+
     /// The wire bytes of `author`'s record at `seq` in its stored chain.
     pub fn record_at(&self, author: &str, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(key) = chain_key(author, seq) else {

@@ -240,17 +240,7 @@ impl Store {
                 index_keys.push(id.to_vec());
             }
         }
-        let new_head = match from_seq.checked_sub(1) {
-            Some(seq) => {
-                let bytes = self.record_at(author, seq)?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
-                })?;
-                let id = aidledger_spec::signed::record_id_of_bytes(&bytes)
-                    .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
-                Some(Head { seq, id })
-            }
-            None => None,
-        };
+        let new_head = self.head_before(author, from_seq)?;
         let positions = head.seq - from_seq + 1;
         let trees = (
             &self.inner.records,

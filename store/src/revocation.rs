@@ -113,17 +113,7 @@ impl Store {
         if moved.is_empty() {
             return Ok(Vec::new());
         }
-        let new_head = match from_seq.checked_sub(1) {
-            Some(seq) => {
-                let bytes = self.record_at(author, seq)?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
-                })?;
-                let record = SignedRecord::parse(bytes)
-                    .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
-                Some(Head { seq, id: record.id })
-            }
-            None => None,
-        };
+        let new_head = self.head_before(author, from_seq)?;
         let note = RevocationNote::of(reason);
         let trees = (
             &self.inner.records,
