@@ -3,7 +3,7 @@
 //! builder (`aidledger_spec::sortkey`, FORMAT.md §19; integers big endian, so that sled's byte
 //! order is chain order); the bytes are those the store always wrote. Values (heads, counters)
 //! are in the layout of FORMAT.md §2 through the spec's `Codec` (little endian; store format
-//! 3, see `revocation::STORE_FORMAT`).
+//! 3, see `format::STORE_FORMAT`).
 
 use aidledger_spec::codec::{Codec, DecodeError, Reader};
 use aidledger_spec::sortkey::{SortKey, SortKeyReader};
@@ -16,7 +16,7 @@ pub(crate) const META_RECORD_COUNT: &[u8] = b"record_count";
 /// Present once the `governance` tree indexes every stored governance record (stores made
 /// before it existed are indexed once at open).
 pub(crate) const META_GOVERNANCE_INDEXED: &[u8] = b"governance_indexed";
-/// The store format (see `revocation::STORE_FORMAT`); absent in a store of format 1.
+/// The store format (see `format::STORE_FORMAT`); absent in a store of format 1.
 pub(crate) const META_STORE_FORMAT: &[u8] = b"store_format";
 
 pub(crate) const ID_BYTES: usize = 32;

@@ -64,6 +64,7 @@ pub mod limits;
 mod append;
 mod bundle;
 mod error;
+mod format;
 mod keys;
 mod open;
 mod pending;
