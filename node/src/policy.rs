@@ -7,7 +7,9 @@
 //! 4. treaty parties are members;
 //! 5. referenced records exist and fit: an acknowledged record is a transaction, a corrected
 //!    record is this organisation's (and a replacement has its kind), an acted-upon record is a
-//!    treaty text whose text hash is the one acted upon, a superseded record is a treaty text;
+//!    treaty text whose text hash is the one acted upon and that lists this organisation among
+//!    its parties (`NotAParty`: only a party signs, ratifies, accedes to or withdraws from a
+//!    treaty), a superseded record is a treaty text;
 //! 6. governance bodies fit the node's current governance state: a key rotation is refused
 //!    here (`POST /v1/key/rotate` makes and keeps the new key); a proposal comes from an admin,
 //!    names the current tip as its base, and its change applies now (a dry run of the
@@ -94,6 +96,17 @@ pub enum PolicyError {
         expected: Digest,
         /// The hash in the action.
         found: Digest,
+    },
+    /// A treaty action (or a correction whose replacement is one) by an organisation the
+    /// acted-upon treaty text does not list as a party.
+    #[error("{org} is not a party to treaty {treaty} (its parties: {parties}): only a party acts on a treaty")]
+    NotAParty {
+        /// This node's organisation.
+        org: String,
+        /// The treaty text record acted upon.
+        treaty: RecordId,
+        /// The parties the treaty text lists.
+        parties: String,
     },
     /// Key rotations are made by the node itself.
     #[error("a key rotation is not submitted as a record: use POST /v1/key/rotate, which makes and keeps the new key")]
@@ -350,6 +363,13 @@ impl Checker<'_> {
                 treaty: action.treaty,
                 expected,
                 found: action.text_hash,
+            });
+        }
+        if !text.parties.iter().any(|party| party == self.org) {
+            return Err(PolicyError::NotAParty {
+                org: self.org.to_owned(),
+                treaty: action.treaty,
+                parties: text.parties.join(", "),
             });
         }
         Ok(())

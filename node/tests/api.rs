@@ -197,6 +197,57 @@ fn each_policy_problem_is_named_and_nothing_is_stored() {
     node.submit(&transaction("EUR", Some(payment)));
 }
 
+/// Issue 19: a node accepted a "ratify" from an organisation that is not a party. A treaty
+/// action, and a correction whose replacement is one, by a non-party is refused naming the
+/// organisation and the treaty; the same action by a party goes through.
+#[test]
+fn a_treaty_action_by_a_non_party_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let node = TestNode::start(root.path(), DONOR);
+    // Both are members; the donor is a party only of the first.
+    let ours = treaty(&[DONOR, IMPLEMENTER], "We agree.");
+    let theirs = treaty(&[IMPLEMENTER, AUDITOR], "They agree.");
+    let (ours_id, _) = node.submit(&Body::TreatyText(ours.clone()));
+    let (theirs_id, _) = node.submit(&Body::TreatyText(theirs.clone()));
+    let mut ratify = treaty_action(theirs_id, theirs.text_hash());
+    if let Body::TreatyAction(action) = &mut ratify {
+        action.action = aidledger_spec::record::TreatyActionKind::Ratify;
+    }
+    assert_refused(
+        &node,
+        encode(&ratify),
+        &format!(
+            "{DONOR} is not a party to treaty {theirs_id} (its parties: {IMPLEMENTER}, {AUDITOR})"
+        ),
+    );
+
+    // An action of the donor's on its own treaty, corrected to act on the other one.
+    let (own_action, _) = node.submit(&treaty_action(ours_id, ours.text_hash()));
+    let Body::TreatyAction(moved) = treaty_action(theirs_id, theirs.text_hash()) else {
+        unreachable!()
+    };
+    let correction = Body::Correction(Correction {
+        corrects: own_action,
+        reason: "wrong treaty".into(),
+        replacement: Some(Replacement::TreatyAction(moved)),
+    });
+    assert_refused(
+        &node,
+        encode(&correction),
+        &format!("{DONOR} is not a party to treaty {theirs_id}"),
+    );
+    // A correction that stays on a treaty the donor is a party of is accepted.
+    let Body::TreatyAction(mut redated) = treaty_action(ours_id, ours.text_hash()) else {
+        unreachable!()
+    };
+    redated.note = "date confirmed".into();
+    node.submit(&Body::Correction(Correction {
+        corrects: own_action,
+        reason: "note".into(),
+        replacement: Some(Replacement::TreatyAction(redated)),
+    }));
+}
+
 #[test]
 fn the_submit_api_needs_the_token() {
     let root = tempfile::tempdir().unwrap();
