@@ -3,7 +3,9 @@
 //! withdrawal removes, how an acknowledgement moves when its receipt is corrected). The
 //! explorer, the node's public API and the CLI all read records through this crate, so that
 //! they cannot show one record two ways or count one correction two ways. The money model
-//! (shortfalls, flows, reconciliation) is meant to join it under `money/`.
+//! (shortfalls, flows, reconciliation) is meant to join it under `money/`. A treaty's standing
+//! (each party's current action, whether it is in force, actions by non-parties) is computed
+//! once, in [`treaty`].
 //!
 //! Pure: no file, network, clock or store. Callers decode records and hand in bodies, headers
 //! and, for the explorer's incremental index, the state of the corrected record they looked
@@ -31,6 +33,7 @@
 pub mod corrections;
 pub mod record_text;
 pub mod record_view;
+pub mod treaty;
 
 pub use record_text::{record_text, summary};
 pub use record_view::{body_json, RecordView};
