@@ -142,8 +142,9 @@ pub enum WarningReason {
     /// The transaction has no `transaction-type/@code`.
     #[error("the transaction has no transaction-type code")]
     MissingTransactionType,
-    /// An IATI 1.0x letter code; no mapping to the 2.0x numbers is applied (see crate docs).
-    #[error("legacy IATI 1.0x transaction-type code {0:?} is not imported (no mapping to the 2.0x codes is applied)")]
+    /// An IATI 1.0x letter code with no one-to-one 2.0x code (`C`: outgoing 2 or incoming 11
+    /// commitment); the others are mapped (see [`crate::LEGACY_TRANSACTION_TYPE_MAPPING`]).
+    #[error("legacy IATI 1.0x transaction-type code {0:?} is not imported: it has no one-to-one 2.0x code (a 1.0x commitment may be outgoing, 2, or incoming, 11)")]
     LegacyTransactionType(String),
     /// A code that is neither 1 to 13 nor a known legacy letter code.
     #[error("transaction-type code {0:?} is not an IATI TransactionType code (1 to 13)")]

@@ -31,10 +31,13 @@
 //! therefore either mapped or named in a warning. The value date falls back to the transaction
 //! date and the transaction date to the value date.
 //!
-//! IATI 1.0x letter codes (`C`, `D`, `E`, `IF`, …) are **not** mapped: they produce
-//! [`LegacyTransactionType`](WarningReason::LegacyTransactionType). 1.0x `C` ("Commitment")
-//! covered both what 2.0x splits into 2 (outgoing) and 11 (incoming commitment), so no mapping is
-//! sure; `D`→3 and `E`→4 look safe but are left to a decision with the publishers.
+//! IATI 1.0x letter codes are mapped to the 2.0x numbers where IATI's 2.01 renumbering gives one
+//! code for one ([`LEGACY_TRANSACTION_TYPE_MAPPING`], which says where it comes from): `IF`→1,
+//! `D`→3, `E`→4, `IR`→5, `LR`→6, `R`→7, `QP`→8, `QS`→9, `CG`→10. 1.0x `C` ("Commitment")
+//! covered both what 2.02 splits into 2 (outgoing) and 11 (incoming commitment), so it produces
+//! [`LegacyTransactionType`](WarningReason::LegacyTransactionType). The import key keeps the
+//! code as written, so a file re-published with numeric codes gives new keys only for
+//! transactions without a `@ref`.
 //!
 //! # Import key
 //!
@@ -74,7 +77,7 @@ pub use error::{ReadError, Warning, WarningReason};
 pub use limits::{ReaderLimits, ACTIVITY_BYTES_MAX, DEPTH_MAX, PROLOG_BYTES_MAX, TOKEN_BYTES_MAX};
 pub use mapping::{
     content_digest, date_part, import_key, to_transaction, CONTENT_DIGEST_DOMAIN,
-    IMPORT_KEY_DOMAIN, LEGACY_TRANSACTION_TYPE_CODES,
+    IMPORT_KEY_DOMAIN, LEGACY_TRANSACTION_TYPE_CODES, LEGACY_TRANSACTION_TYPE_MAPPING,
 };
 pub use model::{Activity, IatiTransaction, OrgReference};
-pub use reader::ActivityReader;
+pub use reader::{ActivityReader, EntityNotice};

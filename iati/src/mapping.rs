@@ -17,10 +17,36 @@ pub const IMPORT_KEY_DOMAIN: &str = "aidledger:iati-import-key:v1\n";
 /// Domain-separation string of [`content_digest`].
 pub const CONTENT_DIGEST_DOMAIN: &str = "aidledger:iati-content:v1\n";
 
-/// Letter codes of the IATI 1.0x TransactionType codelist. They are recognised only to say so in
-/// the warning; none is mapped (see the crate docs).
+/// Letter codes of the IATI 1.0x TransactionType codelist (IATI-Codelists, version 1.01:
+/// `C`, `D`, `E`, `IF`, `IR`, `LR`, `R`, `QP`, `QS`, `CG`).
 pub const LEGACY_TRANSACTION_TYPE_CODES: &[&str] =
     &["C", "CG", "D", "E", "IF", "IR", "LR", "QP", "QS", "R"];
+
+/// The 1.0x letter codes that map to exactly one 2.0x code, and that code.
+///
+/// Where it comes from: IATI 2.01 replaced the letter codes by the numbers 1 to 10, code for
+/// code, in the same order as the 1.0x codelist's names (IATI Standard, "2.01 changes",
+/// <https://iatistandard.org/en/iati-standard/upgrades/upgrade-changelogs/integer-upgrade-to-2-01/2-01-changes/>;
+/// the 1.01 codelist is `TransactionType.xml` of IATI/IATI-Codelists' 1.0x branch, the 2.03
+/// one is `../shared/data/iati/standard/codelists/TransactionType.xml`): IF Incoming Funds → 1,
+/// C Commitment → 2, D Disbursement → 3, E Expenditure → 4, IR Interest Repayment → 5 (named
+/// "Interest Payment" since), LR Loan Repayment → 6, R Reimbursement → 7, QP Purchase of
+/// Equity → 8, QS Sale of Equity → 9, CG Credit Guarantee → 10.
+///
+/// `C` is left out: 2.02 split the one "Commitment" into 2 Outgoing Commitment and 11 Incoming
+/// Commitment, and a 1.0x `C` was used for both (a funder's commitment, and a recipient's record
+/// of one), so it no longer maps to one code; it stays a [`WarningReason::LegacyTransactionType`].
+pub const LEGACY_TRANSACTION_TYPE_MAPPING: &[(&str, u8)] = &[
+    ("IF", 1),
+    ("D", 3),
+    ("E", 4),
+    ("IR", 5),
+    ("LR", 6),
+    ("R", 7),
+    ("QP", 8),
+    ("QS", 9),
+    ("CG", 10),
+];
 
 /// Identity tag in the import key input: the transaction has a `@ref`.
 const IDENTITY_BY_REF: u8 = 1;
@@ -149,7 +175,14 @@ fn transaction_type(code: Option<&str>) -> Result<u8, WarningReason> {
             return Ok(number);
         }
     }
-    if LEGACY_TRANSACTION_TYPE_CODES.contains(&code.to_ascii_uppercase().as_str()) {
+    let letters = code.to_ascii_uppercase();
+    if let Some((_, number)) = LEGACY_TRANSACTION_TYPE_MAPPING
+        .iter()
+        .find(|(legacy, _)| *legacy == letters)
+    {
+        return Ok(*number);
+    }
+    if LEGACY_TRANSACTION_TYPE_CODES.contains(&letters.as_str()) {
         return Err(WarningReason::LegacyTransactionType(code.to_owned()));
     }
     Err(WarningReason::UnknownTransactionType(code.to_owned()))
@@ -265,6 +298,50 @@ mod tests {
         assert_eq!(
             by_type_and_date.to_string(),
             "45a55cbac2ef6fae1a6dae9e7cabaa512cb60127d235b7f6f5e416e60238dcaf"
+        );
+    }
+
+    /// Every 1.0x letter code: one-to-one codes give their 2.0x number, `C` a warning, and
+    /// the type names agree with the 2.03 codelist's (IR was renamed "Interest Payment").
+    #[test]
+    fn legacy_codes_map_one_to_one_or_warn() {
+        let names = [
+            ("IF", "Incoming Funds"),
+            ("D", "Disbursement"),
+            ("E", "Expenditure"),
+            ("IR", "Interest Payment"),
+            ("LR", "Loan Repayment"),
+            ("R", "Reimbursement"),
+            ("QP", "Purchase of Equity"),
+            ("QS", "Sale of Equity"),
+            ("CG", "Credit Guarantee"),
+        ];
+        for code in LEGACY_TRANSACTION_TYPE_CODES {
+            match transaction_type(Some(code)) {
+                Ok(number) => {
+                    let (_, name) = names.iter().find(|(legacy, _)| legacy == code).unwrap();
+                    assert_eq!(
+                        aidledger_spec::record::transaction_type_name(number)
+                            .to_ascii_lowercase()
+                            .replace('-', " "),
+                        name.to_ascii_lowercase(),
+                        "{code}"
+                    );
+                    assert_eq!(
+                        transaction_type(Some(&code.to_ascii_lowercase())),
+                        Ok(number)
+                    );
+                }
+                Err(reason) => {
+                    assert_eq!(*code, "C");
+                    assert_eq!(reason, WarningReason::LegacyTransactionType("C".to_owned()));
+                }
+            }
+        }
+        assert_eq!(LEGACY_TRANSACTION_TYPE_MAPPING.len(), 9);
+        assert_eq!(
+            transaction_type(Some("X")),
+            Err(WarningReason::UnknownTransactionType("X".to_owned()))
         );
     }
 

@@ -44,6 +44,22 @@ pub struct ActivityReader<R: BufRead> {
     /// Depth of non-activity elements open below the root (IATI has none; tolerated wrappers).
     outer_depth: usize,
     file_version: Option<String>,
+    generated: Option<String>,
+    entities: EntityNotice,
+}
+
+/// What a file's DTD could have changed: a DOCTYPE is never read (its entities are not expanded,
+/// external ones never fetched), so a reference to an entity it declares stays in the text as
+/// written (`&org;`). The importer warns about both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntityNotice {
+    /// The line of the `<!DOCTYPE`, when the file has one.
+    pub doctype_line: Option<u64>,
+    /// How many entity references in kept text were left as written (not one of the five XML
+    /// entities, not a character reference).
+    pub unexpanded: u64,
+    /// The first such reference and its line.
+    pub first: Option<(u64, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +95,8 @@ impl<R: BufRead> ActivityReader<R> {
             phase: Phase::Prolog,
             outer_depth: 0,
             file_version: None,
+            generated: None,
+            entities: EntityNotice::default(),
         }
     }
 
@@ -86,6 +104,16 @@ impl<R: BufRead> ActivityReader<R> {
     /// root has none (some datastore exports put it on each activity instead).
     pub fn file_version(&self) -> Option<&str> {
         self.file_version.as_deref()
+    }
+
+    /// The root's `@generated-datetime` as written, once the root has been read.
+    pub fn generated_datetime(&self) -> Option<&str> {
+        self.generated.as_deref()
+    }
+
+    /// The DOCTYPE and the entity references left as written, so far.
+    pub fn entity_notice(&self) -> &EntityNotice {
+        &self.entities
     }
 
     /// The 1-based line the reader has reached.
@@ -132,15 +160,16 @@ impl<R: BufRead> ActivityReader<R> {
             })?;
             match event {
                 Event::Decl(declaration) => check_declared_encoding(&declaration)?,
-                Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::DocType(_) => self.entities.doctype_line = Some(context.token_line),
                 Event::Text(text) if text.xml10_content().trim().is_empty() => {}
                 Event::Start(start) => {
-                    self.file_version = open_root(&start, &context)?;
+                    (self.file_version, self.generated) = open_root(&start, &context)?;
                     self.phase = Phase::Root;
                     return Ok(());
                 }
                 Event::Empty(start) => {
-                    self.file_version = open_root(&start, &context)?;
+                    (self.file_version, self.generated) = open_root(&start, &context)?;
                     self.phase = Phase::Trailing;
                     return Ok(());
                 }
@@ -267,7 +296,18 @@ impl<R: BufRead> ActivityReader<R> {
                     false
                 }
                 Event::GeneralRef(reference) if builder.wants_text() => {
-                    builder.push_text(&resolve_reference(&reference));
+                    let text = match resolve_reference(&reference) {
+                        Some(text) => text,
+                        None => {
+                            let written = format!("&{};", reference.xml10_content());
+                            self.entities.unexpanded += 1;
+                            if self.entities.first.is_none() {
+                                self.entities.first = Some((context.token_line, written.clone()));
+                            }
+                            written
+                        }
+                    };
+                    builder.push_text(&text);
                     false
                 }
                 Event::Eof => {
@@ -418,8 +458,11 @@ fn classify<R: BufRead>(
     }
 }
 
-/// Checks the root element and returns its `@version`.
-fn open_root(start: &BytesStart<'_>, context: &Context) -> Result<Option<String>, ReadError> {
+/// Checks the root element and returns its `@version` and `@generated-datetime`.
+fn open_root(
+    start: &BytesStart<'_>,
+    context: &Context,
+) -> Result<(Option<String>, Option<String>), ReadError> {
     let name = start.name();
     if name.as_ref() != ROOT_ELEMENT {
         return Err(ReadError::NotIati {
@@ -427,11 +470,14 @@ fn open_root(start: &BytesStart<'_>, context: &Context) -> Result<Option<String>
             root: name.as_ref().chars().take(QUOTED_NAME_CHARS_MAX).collect(),
         });
     }
-    let [version] = attributes(start, ["version"]).map_err(|error| ReadError::NotXml {
-        line: context.token_line,
-        reason: error.to_string(),
-    })?;
-    Ok(version)
+    let [version, generated] =
+        attributes(start, ["version", "generated-datetime"]).map_err(|error| {
+            ReadError::NotXml {
+                line: context.token_line,
+                reason: error.to_string(),
+            }
+        })?;
+    Ok((version, generated))
 }
 
 /// Refuses a declared encoding other than UTF-8 (the parser reads UTF-8 only).
@@ -448,10 +494,11 @@ fn check_declared_encoding(declaration: &BytesDecl<'_>) -> Result<(), ReadError>
     })
 }
 
-/// The text an entity or character reference stands for; an unknown one is kept as written.
-fn resolve_reference(reference: &BytesRef<'_>) -> String {
+/// The text a character reference or one of XML's five entities stands for; `None` for any
+/// other entity (the caller keeps it as written and counts it).
+fn resolve_reference(reference: &BytesRef<'_>) -> Option<String> {
     if let Ok(Some(character)) = reference.resolve_char_ref() {
-        return character.to_string();
+        return Some(character.to_string());
     }
     let name = reference.xml10_content();
     let predefined = match name.as_ref() {
@@ -460,7 +507,7 @@ fn resolve_reference(reference: &BytesRef<'_>) -> String {
         "amp" => "&",
         "apos" => "'",
         "quot" => "\"",
-        _ => return format!("&{name};"),
+        _ => return None,
     };
-    predefined.to_owned()
+    Some(predefined.to_owned())
 }

@@ -342,8 +342,11 @@ fn an_activity_over_the_limit_is_yielded_empty_with_a_warning_and_reading_goes_o
     assert_eq!(activities[1].identifier.as_deref(), Some("XM-2"));
 }
 
+/// 1.0x letter codes map to 2.0x numbers where the mapping is one to one (`D` → 3); `C` (an
+/// outgoing or an incoming commitment) stays a warning. (Before issue 19 every letter code was
+/// a warning.)
 #[test]
-fn legacy_letter_codes_are_warnings() {
+fn legacy_letter_codes_map_where_one_to_one() {
     let (activities, version) = common::read_file("legacy/worldbank-789_v1.01.xml");
     assert_eq!(version.as_deref(), Some("1.01"));
     let activity = &activities[0];
@@ -357,28 +360,37 @@ fn legacy_letter_codes_are_warnings() {
         Some("International Development Association"),
         "1.0x names are element text"
     );
-    let warnings: Vec<_> = activity
+    let results: Vec<_> = activity
         .transactions
         .iter()
-        .map(|transaction| to_transaction(activity, transaction).unwrap_err())
+        .map(|transaction| to_transaction(activity, transaction))
         .collect();
-    assert_eq!(warnings.len(), 6);
-    let codes: Vec<_> = warnings
+    assert_eq!(results.len(), 6);
+    let codes: Vec<String> = results
         .iter()
-        .map(|warning| match &warning.reason {
-            WarningReason::LegacyTransactionType(code) => code.as_str(),
-            other => panic!("{other}"),
+        .map(|result| match result {
+            Ok(mapped) => mapped.transaction_type.to_string(),
+            Err(warning) => match &warning.reason {
+                WarningReason::LegacyTransactionType(code) => code.clone(),
+                other => panic!("{other}"),
+            },
         })
         .collect();
-    assert_eq!(codes, ["C", "D", "D", "C", "D", "D"]);
+    assert_eq!(codes, ["C", "3", "3", "C", "3", "3"]);
+    let warnings: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert!(warnings
         .iter()
         .all(|warning| warning.activity_id == "44000-P104806" && warning.line > 1));
     assert!(
-        warnings[0].to_string().contains("legacy IATI 1.0x"),
+        warnings[0].to_string().contains("legacy IATI 1.0x")
+            && warnings[0].to_string().contains("one-to-one"),
         "{}",
         warnings[0]
     );
+    // The value keeps its digits; the key keeps the letter code as written.
+    let first_d = results[1].as_ref().unwrap();
+    assert_eq!(first_d.value.amount, "1000000");
+    assert_eq!(first_d.value.currency, "USD");
 }
 
 #[test]
@@ -584,4 +596,40 @@ fn key_follows_identity_and_digest_follows_content() {
     assert_ne!(content_digest(&before[0]), content_digest(&after[0]));
     assert_ne!(content_digest(&before[3]), content_digest(&after[3]));
     assert_eq!(content_digest(&before[2]), content_digest(&after[2]));
+}
+
+/// A DOCTYPE is never read: an entity it declares (even an external one) is not expanded, the
+/// reference stays in the text as written, and the reader says where both are.
+#[test]
+fn doctype_and_unexpanded_entities_are_noticed() {
+    let xml = r#"<?xml version="1.0"?>
+<!DOCTYPE iati-activities [ <!ENTITY org SYSTEM "file:///etc/passwd"> <!ENTITY x "Expanded"> ]>
+<iati-activities version="2.03" generated-datetime="2024-05-06T07:08:09Z">
+ <iati-activity default-currency="EUR">
+  <iati-identifier>XM-1</iati-identifier><reporting-org ref="XM"/>
+  <transaction ref="t1"><transaction-type code="3"/><transaction-date iso-date="2020-01-02"/>
+   <value>10</value><description><narrative>paid &org; and &x; &amp; &#65;</narrative></description>
+  </transaction>
+ </iati-activity>
+</iati-activities>"#;
+    let mut reader = ActivityReader::new(xml.as_bytes());
+    let activity = reader.next().unwrap().unwrap();
+    assert_eq!(
+        activity.transactions[0].description.as_deref(),
+        Some("paid &org; and &x; & A")
+    );
+    assert!(reader.next().is_none());
+    assert_eq!(reader.generated_datetime(), Some("2024-05-06T07:08:09Z"));
+    let notice = reader.entity_notice();
+    assert_eq!(notice.doctype_line, Some(2));
+    assert_eq!(notice.unexpanded, 2);
+    assert_eq!(notice.first, Some((7, "&org;".to_owned())));
+
+    let plain = activity_xml("", "");
+    let mut reader = ActivityReader::new(plain.as_bytes());
+    while reader.next().is_some() {}
+    assert_eq!(
+        *reader.entity_notice(),
+        aidledger_iati::EntityNotice::default()
+    );
 }
