@@ -153,20 +153,38 @@ pub struct Entry {
     pub transaction: Transaction,
     /// The correction whose replacement is shown, if any.
     pub corrected_by: Option<RecordId>,
-    /// Transactions of other records that acknowledge this one (explicit receipts).
+    /// Current transactions of other records that acknowledge this one (explicit receipts;
+    /// a withdrawn receipt acknowledges nothing).
     pub acknowledged_by: Vec<RecordId>,
+    /// Whether its author's latest counting correction withdrew it; `transaction` is then the
+    /// version that was withdrawn (kept so that the money model can say `withdrawn` of a link
+    /// whose receipts still stand).
+    pub withdrawn: bool,
 }
 
-/// Every non-withdrawn transaction of a set of records, every counting correction applied,
-/// and who acknowledges each.
+/// Every transaction of a set of records, every counting correction applied, and who
+/// acknowledges each: the current ones in `transactions` (what totals count), the withdrawn
+/// ones apart in `withdrawn_transactions` (flagged [`Entry::withdrawn`]; only the money model
+/// reads them, to say `withdrawn` of a link whose receipts still stand).
 #[derive(Clone, Debug, Default)]
 pub struct CorrectedTransactions {
-    /// Transactions in the order added.
+    /// Current (non-withdrawn) transactions in the order added.
     pub transactions: Vec<Entry>,
+    /// Withdrawn transactions in the order added, each as the version that was withdrawn.
+    pub withdrawn_transactions: Vec<Entry>,
     /// How many corrections counted (replacements and withdrawals).
     pub corrections_applied: usize,
     /// How many transactions a correction withdrew (left out of `transactions`).
     pub withdrawn: usize,
+}
+
+impl CorrectedTransactions {
+    /// Every entry, current and withdrawn (the money model's input).
+    pub fn into_all(self) -> impl Iterator<Item = Entry> {
+        self.transactions
+            .into_iter()
+            .chain(self.withdrawn_transactions)
+    }
 }
 
 /// Gathers records in any order, then applies the corrections ([`Self::finish`]).
@@ -207,6 +225,7 @@ impl CorrectionsBuilder {
                     transaction: transaction.clone(),
                     corrected_by: None,
                     acknowledged_by: Vec::new(),
+                    withdrawn: false,
                 });
             }
             Body::Correction(correction) => {
@@ -224,11 +243,10 @@ impl CorrectionsBuilder {
         }
     }
 
-    /// Applies the corrections in seq order (so that each author's latest wins), leaves the
-    /// withdrawn transactions out and links acknowledgements between current versions.
+    /// Applies the corrections in seq order (so that each author's latest wins), sets the
+    /// withdrawn transactions apart and links acknowledgements from current versions.
     pub fn finish(mut self) -> CorrectedTransactions {
         self.corrections.sort_by_key(|pending| pending.seq);
-        let mut withdrawn = vec![false; self.entries.len()];
         let mut corrections_applied = 0;
         for pending in &self.corrections {
             let Some(&position) = self.positions.get(&pending.correction.corrects) else {
@@ -249,26 +267,27 @@ impl CorrectionsBuilder {
                 Effect::Listed => continue,
                 Effect::Replaces(transaction) => {
                     entry.transaction = transaction.clone();
-                    withdrawn[position] = false;
+                    entry.withdrawn = false;
                 }
-                Effect::Withdraws => withdrawn[position] = true,
+                Effect::Withdraws => entry.withdrawn = true,
             }
             corrections_applied += 1;
             entry.corrected_by = Some(pending.id);
         }
-        let withdrawn_count = withdrawn.iter().filter(|gone| **gone).count();
-        let mut flags = withdrawn.into_iter();
-        self.entries.retain(|_| !flags.next().unwrap_or(false));
         link_acknowledgements(&mut self.entries);
+        let (withdrawn_transactions, transactions): (Vec<Entry>, Vec<Entry>) =
+            self.entries.into_iter().partition(|entry| entry.withdrawn);
         CorrectedTransactions {
-            transactions: self.entries,
+            withdrawn: withdrawn_transactions.len(),
+            transactions,
+            withdrawn_transactions,
             corrections_applied,
-            withdrawn: withdrawn_count,
         }
     }
 }
 
-/// Lists, on each current transaction, the current transactions that acknowledge it.
+/// Lists, on each transaction (withdrawn ones too), the current transactions that
+/// acknowledge it.
 fn link_acknowledgements(entries: &mut [Entry]) {
     let positions: HashMap<RecordId, usize> = entries
         .iter()
@@ -277,6 +296,7 @@ fn link_acknowledgements(entries: &mut [Entry]) {
         .collect();
     let acknowledgements: Vec<(usize, RecordId)> = entries
         .iter()
+        .filter(|entry| !entry.withdrawn)
         .filter_map(|entry| {
             let target = entry.transaction.acknowledges?;
             Some((*positions.get(&target)?, entry.id))

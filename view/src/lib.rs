@@ -1,11 +1,12 @@
 //! What records mean to people: the one view of a record (JSON for machines, text for people)
 //! and the one set of correction rules (which version of a transaction is current, what a
-//! withdrawal removes, how an acknowledgement moves when its receipt is corrected). The
-//! explorer, the node's public API and the CLI all read records through this crate, so that
-//! they cannot show one record two ways or count one correction two ways. The money model
-//! (shortfalls, flows, reconciliation) is meant to join it under `money/`. A treaty's standing
-//! (each party's current action, whether it is in force, actions by non-parties) is computed
-//! once, in [`treaty`].
+//! withdrawal removes, how an acknowledgement moves when its receipt is corrected), and the
+//! one money model ([`money`]: links, their statuses — full, short, over, … — and the
+//! findings). The explorer, the node's public API and the CLI all read records through this
+//! crate, so that they cannot show one record two ways, count one correction two ways, or
+//! give one link two statuses.
+//! A treaty's standing (each party's current action, whether it is in force, actions by
+//! non-parties) is computed once, in [`treaty`].
 //!
 //! Pure: no file, network, clock or store. Callers decode records and hand in bodies, headers
 //! and, for the explorer's incremental index, the state of the corrected record they looked
@@ -31,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod corrections;
+pub mod money;
 pub mod record_text;
 pub mod record_view;
 pub mod treaty;
