@@ -100,6 +100,10 @@ pub(crate) enum Command {
         /// input (FORMAT.md 7.1, 15), about three times slower; for cross-checking.
         #[arg(long)]
         strict: bool,
+        /// Exit 1 when the source holds findings: valid records a node's policy refuses (a
+        /// treaty action by a non-party). Without it findings are reported and exit 0.
+        #[arg(long)]
+        fail_on_findings: bool,
     },
     /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
     /// Exit 0 = found and its chain is intact, 1 = its chain is broken or forked or the source

@@ -1,7 +1,15 @@
 //! `verify`: an auditor's check of a whole source, trusting nothing but the network id.
+//!
+//! Besides the verdict it reports **findings**: valid records (signatures and chains hold, so
+//! they do not make the verdict INVALID) that a node's policy would have refused, such as a
+//! treaty action by an organisation that is not a party (`aidledger_view::treaty`). A bundle
+//! made without a node can hold them. They change the exit code only with
+//! `--fail-on-findings`.
 
 use aidledger_spec::chain::{Problem, Report};
+use aidledger_spec::verify::VerifiedRecord;
 use aidledger_spec::NetworkId;
+use aidledger_view::treaty::{NonPartyAction, TreatyRecords};
 use serde_json::json;
 
 use crate::checked::{read_checked, refusal_json, refusal_text, CheckError, Checked};
@@ -11,9 +19,9 @@ use crate::source::Source;
 
 /// The outcome of `verify`.
 pub enum Audit {
-    /// The source was read (to its end, or to damage in its bytes) and judged. Boxed: the
-    /// report is large and the refusal small.
-    Checked(Box<Checked>),
+    /// The source was read (to its end, or to damage in its bytes) and judged, with the
+    /// findings among its valid records. Boxed: the report is large and the refusal small.
+    Checked(Box<Checked>, Findings),
     /// The source was refused before any record: another network, or bytes damaged before the
     /// genesis was known. Only errors that mean invalid data land here.
     Refused {
@@ -24,11 +32,31 @@ pub enum Audit {
     },
 }
 
+/// Valid records a node's policy would have refused (see the module doc).
+#[derive(Clone, Debug, Default)]
+pub struct Findings {
+    /// Treaty actions (or corrections carrying one) by organisations that are not parties of
+    /// the acted-upon text.
+    pub non_party_actions: Vec<NonPartyAction>,
+}
+
+impl Findings {
+    /// How many findings there are.
+    pub fn len(&self) -> usize {
+        self.non_party_actions.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.non_party_actions.is_empty()
+    }
+}
+
 impl Audit {
     /// Whether the source is valid for the auditor.
     pub fn is_valid(&self) -> bool {
         match self {
-            Audit::Checked(checked) => checked.standing.is_valid(),
+            Audit::Checked(checked, _) => checked.standing.is_valid(),
             Audit::Refused { .. } => false,
         }
     }
@@ -36,8 +64,16 @@ impl Audit {
     /// The chain report, when the source was read.
     pub fn report(&self) -> Option<&Report> {
         match self {
-            Audit::Checked(checked) => Some(&checked.report),
+            Audit::Checked(checked, _) => Some(&checked.report),
             Audit::Refused { .. } => None,
+        }
+    }
+
+    /// The findings among the valid records (none when the source was refused).
+    pub fn findings(&self) -> Findings {
+        match self {
+            Audit::Checked(_, findings) => findings.clone(),
+            Audit::Refused { .. } => Findings::default(),
         }
     }
 }
@@ -49,8 +85,16 @@ pub fn audit(
     pinned: Option<NetworkId>,
     mode: SignatureMode,
 ) -> Result<Audit, CheckError> {
-    match read_checked(source, pinned, mode, |_| {}) {
-        Ok(checked) => Ok(Audit::Checked(Box::new(checked))),
+    // Treaty records are few and the rest is dropped at once, so this costs the stream little.
+    let mut treaties = TreatyRecords::new();
+    let observe = |record: &VerifiedRecord| crate::treaty::observe(&mut treaties, record);
+    match read_checked(source, pinned, mode, observe) {
+        Ok(checked) => {
+            let findings = Findings {
+                non_party_actions: treaties.non_party_findings(),
+            };
+            Ok(Audit::Checked(Box::new(checked), findings))
+        }
         Err(error) if error.is_invalid_data() => Ok(Audit::Refused { pinned, error }),
         Err(error) => Err(error),
     }
@@ -58,8 +102,8 @@ pub fn audit(
 
 /// The audit as text for people.
 pub fn audit_text(audit: &Audit) -> String {
-    let checked = match audit {
-        Audit::Checked(checked) => checked,
+    let (checked, findings) = match audit {
+        Audit::Checked(checked, findings) => (checked, findings),
         Audit::Refused { error, .. } => {
             return format!("{}INVALID\n", refusal_text(error).unwrap_or_default())
         }
@@ -114,6 +158,15 @@ pub fn audit_text(audit: &Audit) -> String {
     if let Some(derivation) = &report.governance {
         out.push_str(&format!("governance {}\n", view::summary_line(derivation)));
     }
+    if !findings.is_empty() {
+        out.push_str(&format!(
+            "findings  {}: valid records that a node's policy refuses (they do not make the verdict INVALID)\n",
+            findings.len()
+        ));
+        for finding in &findings.non_party_actions {
+            out.push_str(&format!("  {}\n", finding.line()));
+        }
+    }
     if let Some(damage) = &checked.standing.damage {
         out.push_str(&format!("damaged   {damage}\n"));
     }
@@ -129,12 +182,13 @@ pub fn audit_text(audit: &Audit) -> String {
 /// source's bytes break the bundle format (null otherwise); `pinned` says whether the network id
 /// was pinned.
 pub fn audit_json(audit: &Audit) -> serde_json::Value {
-    let checked = match audit {
-        Audit::Checked(checked) => checked,
+    let (checked, findings) = match audit {
+        Audit::Checked(checked, findings) => (checked, findings),
         Audit::Refused { pinned, error } => {
             let mut value = refusal_json(error, *pinned).unwrap_or_default();
             value["network_id_pinned"] = json!(pinned.is_some());
             value["report"] = serde_json::Value::Null;
+            value["findings"] = json!([]);
             return value;
         }
     };
@@ -150,10 +204,20 @@ pub fn audit_json(audit: &Audit) -> serde_json::Value {
             "pending_proposals": view::pending_count(derivation),
             "findings": derivation.findings.len(),
         })),
+        "findings": findings_json(findings),
         "report": report,
     });
     checked.standing.add_to_json(&mut value);
     value
+}
+
+/// Each finding as `{kind, text, record_id, author, seq, treaty, parties, action, corrects}`.
+fn findings_json(findings: &Findings) -> Vec<serde_json::Value> {
+    findings
+        .non_party_actions
+        .iter()
+        .map(crate::treaty::finding_json)
+        .collect()
 }
 
 /// Records the governance declared invalid, each with the reason in words: they are listed

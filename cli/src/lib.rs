@@ -15,3 +15,4 @@ pub mod pipeline;
 pub mod provenance;
 pub mod source;
 pub mod submit;
+pub mod treaty;

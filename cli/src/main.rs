@@ -82,7 +82,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             network,
             json,
             strict,
-        } => verify::verify(&source.source()?, &network, json, strict),
+            fail_on_findings,
+        } => verify::verify(
+            &source.source()?,
+            &network,
+            json,
+            verify::Checks {
+                strict,
+                fail_on_findings,
+            },
+        ),
         Command::Provenance {
             id,
             source,

@@ -3,9 +3,9 @@
 
 use aidledger_spec::chain::{ChainReport, Report};
 use aidledger_spec::governance::Derivation;
-use aidledger_spec::record::TreatyText;
 use aidledger_spec::verify::{RuleCheckedRecord, VerifiedRecord, Verifier};
 use aidledger_spec::{Body, NetworkId, RecordId, Rejection};
+use aidledger_view::treaty::{NonPartyAction, TreatyRecords, TreatyStanding};
 use serde_json::{json, Value};
 
 use crate::checked::{read_checked, CheckError, Standing};
@@ -13,6 +13,7 @@ use crate::describe;
 use crate::governance::view;
 use crate::pipeline::SignatureMode;
 use crate::source::{Source, SourceError};
+use crate::treaty;
 
 /// Everything provenance found.
 pub struct Provenance {
@@ -32,8 +33,13 @@ pub struct Provenance {
     /// "Corrections" signed by another organisation than the record's author: a correction
     /// only counts from the author, so these are shown as claims and change nothing.
     pub foreign_corrections: Vec<VerifiedRecord>,
-    /// Treaty actions naming the record (when it is a treaty text).
-    pub treaty_actions: Vec<VerifiedRecord>,
+    /// The treaty's standing (when the record is a treaty text): each party's current action,
+    /// whether it is in force, actions by non-parties.
+    pub treaty: Option<TreatyStanding>,
+    /// Findings about the record itself: a treaty action (or a correction carrying one) by an
+    /// organisation that is not a party. The record stays valid; this does not change the exit
+    /// code.
+    pub findings: Vec<NonPartyAction>,
     /// Approvals of the record (when it is a governance proposal).
     pub approvals: Vec<VerifiedRecord>,
     /// The record the target refers to (acknowledged, corrected, or the treaty acted upon).
@@ -89,7 +95,13 @@ pub fn trace(
         acknowledged_by: collected.acknowledged_by,
         corrected_by: collected.corrected_by,
         foreign_corrections: Vec::new(),
-        treaty_actions: collected.treaty_actions,
+        treaty: collected.treaties.standing(&target),
+        findings: collected
+            .treaties
+            .non_party_findings()
+            .into_iter()
+            .filter(|finding| finding.record == target)
+            .collect(),
         approvals: collected.approvals,
         refers_to: None,
         author_name: String::new(),
@@ -208,11 +220,12 @@ struct Collected {
     record: Option<VerifiedRecord>,
     acknowledged_by: Vec<VerifiedRecord>,
     corrected_by: Vec<VerifiedRecord>,
-    treaty_actions: Vec<VerifiedRecord>,
+    treaties: TreatyRecords,
     approvals: Vec<VerifiedRecord>,
 }
 
 fn collect(found: &mut Collected, target: RecordId, record: &VerifiedRecord) {
+    treaty::observe(&mut found.treaties, record);
     if record.id() == target {
         found.record = Some(record.clone());
         return;
@@ -223,9 +236,6 @@ fn collect(found: &mut Collected, target: RecordId, record: &VerifiedRecord) {
         }
         Body::Correction(correction) if correction.corrects == target => {
             found.corrected_by.push(record.clone())
-        }
-        Body::TreatyAction(action) if action.treaty == target => {
-            found.treaty_actions.push(record.clone())
         }
         Body::Approval(approval) if approval.proposal == target => {
             found.approvals.push(record.clone())
@@ -257,52 +267,6 @@ fn problems_up_to(report: &Report, author: &str, seq: u64) -> Vec<String> {
                 problem.seq.map_or("?".into(), |s| s.to_string()),
                 problem.reason
             )
-        })
-        .collect()
-}
-
-fn treaty_of(record: &RuleCheckedRecord) -> Option<&TreatyText> {
-    match record.body() {
-        Body::TreatyText(treaty) => Some(treaty),
-        _ => None,
-    }
-}
-
-/// One line per treaty action: party, action, date, and whether it is on this exact text.
-fn action_lines(treaty: &TreatyText, actions: &[VerifiedRecord]) -> Vec<(String, Value)> {
-    let text_hash = treaty.text_hash();
-    actions
-        .iter()
-        .filter_map(|record| match record.body() {
-            Body::TreatyAction(action) => Some((record, action)),
-            _ => None,
-        })
-        .map(|(record, action)| {
-            let author = &record.header().author;
-            let on_this_text = action.text_hash == text_hash;
-            let is_party = treaty.parties.contains(author);
-            let line = format!(
-                "{author} {} on {} ({}){}{} record {}",
-                action.action.name(),
-                action.date,
-                if on_this_text {
-                    "on this exact text"
-                } else {
-                    "on a DIFFERENT text hash"
-                },
-                if is_party { "" } else { ", NOT a listed party" },
-                if action.note.is_empty() {
-                    String::new()
-                } else {
-                    format!(", note: {}", action.note)
-                },
-                record.id()
-            );
-            let value = json!({
-                "party": author, "action": action.action.name(), "date": action.date,
-                "on_this_text": on_this_text, "is_listed_party": is_party, "record": record.id(),
-            });
-            (line, value)
         })
         .collect()
 }
@@ -401,28 +365,14 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
             claim.id()
         ));
     }
-    if let Some(treaty) = treaty_of(record) {
-        out.push_str(&format!("text hash {}\n", treaty.text_hash()));
-        let lines = action_lines(treaty, &found.treaty_actions);
-        if lines.is_empty() {
-            out.push_str("actions   none yet\n");
-        }
-        for (line, _) in lines {
-            out.push_str(&format!("action    {line}\n"));
-        }
-        let acted: Vec<&String> = treaty
-            .parties
-            .iter()
-            .filter(|party| {
-                !found
-                    .treaty_actions
-                    .iter()
-                    .any(|action| &action.header().author == *party)
-            })
-            .collect();
-        for party in acted {
-            out.push_str(&format!("party     {party}: no action recorded\n"));
-        }
+    if let Body::TreatyText(text) = record.body() {
+        out.push_str(&format!("text hash {}\n", text.text_hash()));
+    }
+    if let Some(standing) = &found.treaty {
+        out.push_str(&treaty::standing_text(standing));
+    }
+    for finding in &found.findings {
+        out.push_str(&treaty::finding_text(finding));
     }
     out.extend(found.standing.invalid_line().map(|line| line + "\n"));
     out
@@ -436,12 +386,6 @@ pub fn provenance_json(found: &Provenance) -> Value {
             .map(|record| describe::record_json(record))
             .collect::<Vec<_>>()
     };
-    let actions = found.record.as_ref().and_then(treaty_of).map(|treaty| {
-        action_lines(treaty, &found.treaty_actions)
-            .into_iter()
-            .map(|(_, value)| value)
-            .collect::<Vec<_>>()
-    });
     let mut value = json!({
         "sound": found.is_sound(),
         "record": found.record.as_ref().map(describe::record_json),
@@ -452,7 +396,8 @@ pub fn provenance_json(found: &Provenance) -> Value {
         "acknowledged_by": list(&found.acknowledged_by),
         "corrected_by": list(&found.corrected_by),
         "ignored_foreign_corrections": list(&found.foreign_corrections),
-        "treaty_actions": actions,
+        "treaty_standing": found.treaty.as_ref().map(treaty::standing_json),
+        "findings": found.findings.iter().map(treaty::finding_json).collect::<Vec<_>>(),
         "approvals": list(&found.approvals),
         "valid": found.record.is_some() && found.revoked.is_none(),
         "revoked": found.revoked,

@@ -8,6 +8,8 @@ use aidledger_cli::compose;
 use aidledger_cli::describe;
 use aidledger_cli::governance::view::revocation_text;
 use aidledger_cli::source::Source;
+use aidledger_cli::treaty;
+use aidledger_view::treaty::TreatyRecords;
 use anyhow::{bail, Result};
 
 use crate::args::NetworkArgs;
@@ -20,7 +22,11 @@ pub(crate) fn show(
     json: bool,
 ) -> Result<ExitCode> {
     let id = compose::record_id("RECORD_ID", id)?;
-    let checked = match read_or_refuse(source, network, json, |_| {})? {
+    // A treaty text is shown with its standing, a treaty action with its findings: both need
+    // the source's other treaty records, gathered while it is verified.
+    let mut treaties = TreatyRecords::new();
+    let observe = |record: &_| treaty::observe(&mut treaties, record);
+    let checked = match read_or_refuse(source, network, json, observe)? {
         Ok(checked) => checked,
         Err(refused) => return Ok(refused),
     };
@@ -35,8 +41,18 @@ pub(crate) fn show(
             return not_found(standing, &problem, json);
         }
     };
+    let treaty_standing = treaties.standing(&id);
+    let findings: Vec<_> = treaties
+        .non_party_findings()
+        .into_iter()
+        .filter(|finding| finding.record == id)
+        .collect();
     if json {
         let mut value = describe::record_json(&record);
+        if let Some(standing) = &treaty_standing {
+            value["treaty_standing"] = treaty::standing_json(standing);
+        }
+        value["findings"] = findings.iter().map(treaty::finding_json).collect();
         value["valid"] = serde_json::json!(not_valid.is_none());
         if let Some(reason) = &not_valid {
             value["not_valid_because"] = serde_json::json!(revocation_text(reason));
@@ -52,6 +68,12 @@ pub(crate) fn show(
             .member(&record.header().author)
             .map_or("", |member| member.name.as_str());
         print!("{}", describe::record_text(&record, name));
+        if let Some(standing) = &treaty_standing {
+            print!("{}", treaty::standing_text(standing));
+        }
+        for finding in &findings {
+            print!("{}", treaty::finding_text(finding));
+        }
         if let Some(reason) = &not_valid {
             println!(
                 "validity  NOT VALID: {}; the network's governance declared it invalid",

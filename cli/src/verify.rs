@@ -33,13 +33,21 @@ pub(crate) fn export(source: &Source, out: &Path, network: &NetworkArgs) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
+/// How `verify` checks and what fails it.
+pub(crate) struct Checks {
+    /// Every signature on its own (`--strict`).
+    pub(crate) strict: bool,
+    /// Findings exit 1 (`--fail-on-findings`).
+    pub(crate) fail_on_findings: bool,
+}
+
 pub(crate) fn verify(
     source: &Source,
     network: &NetworkArgs,
     json: bool,
-    strict: bool,
+    checks: Checks,
 ) -> Result<ExitCode> {
-    let mode = if strict {
+    let mode = if checks.strict {
         SignatureMode::Strict
     } else {
         SignatureMode::Batch
@@ -50,7 +58,8 @@ pub(crate) fn verify(
     } else {
         print!("{}", audit_text(&audit));
     }
-    Ok(if audit.is_valid() {
+    let findings_fail = checks.fail_on_findings && !audit.findings().is_empty();
+    Ok(if audit.is_valid() && !findings_fail {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
