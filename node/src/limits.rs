@@ -31,6 +31,12 @@ pub use aidledger_store::limits::{
     SLED_LOCK_WAIT, STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
 };
 
+/// Most records (transactions and their corrections) the explorer reads to say the money
+/// statuses of one page: an activity's links and findings, or a transaction's link. The
+/// statuses come from the money model over every record a link depends on, so a page over
+/// more says it did not compute them and points to `aidledger reconcile`, which reads every
+/// record; it never shows statuses of a part.
+pub const MONEY_PAGE_RECORDS_MAX: usize = 20_000;
 /// Most open connections of the public listener (explorer and `/api`). Each costs a file
 /// descriptor and a task; one more is closed as soon as it is accepted.
 pub const PUBLIC_CONNECTIONS_MAX: usize = 256;
@@ -188,6 +194,7 @@ pub fn summary() -> Value {
         "p2p_established_per_peer_max": P2P_ESTABLISHED_PER_PEER_MAX,
         "p2p_established_max": P2P_ESTABLISHED_MAX,
         "durable_retry_ms_max": DURABLE_RETRY_MS_MAX,
+        "money_page_records_max": MONEY_PAGE_RECORDS_MAX,
     })
 }
 

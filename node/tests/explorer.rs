@@ -62,6 +62,29 @@ impl Server {
     }
 }
 
+/// The explicit links of an activity page (`/api/activity/…`'s `money.links` of kind
+/// `acknowledgement`): (acknowledged record id, status text), in the model's key order.
+fn acknowledgement_links(server: &Server, activity: &str) -> Vec<(String, String)> {
+    let page = server.json(&format!("/api/activity/{activity}"));
+    acknowledgement_links_of(&page)
+}
+
+fn acknowledgement_links_of(page: &Value) -> Vec<(String, String)> {
+    assert_eq!(page["money"]["computed"], true, "{page}");
+    page["money"]["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|link| link["kind"] == "acknowledgement")
+        .map(|link| {
+            (
+                link["key"].as_str().unwrap().to_owned(),
+                link["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 fn disbursement(activity: &str, amount: &str, acknowledges: Option<RecordId>) -> Transaction {
     let Body::Transaction(mut transaction) = transaction("GBP", acknowledges) else {
         unreachable!()
@@ -146,11 +169,24 @@ fn explorer_serves_pages_and_keeps_totals_exact_as_records_arrive() {
     let corrections = extend(&store, DONOR, vec![correction], (head.seq + 1, head.id));
     let org = server.json(&format!("/api/org/{DONOR}"));
     assert_eq!(org["totals"][0]["sum"], "101.30", "{org}");
-    let activity = server.json("/api/activity/ACT-1");
-    assert_eq!(activity["acknowledged"][0]["sum"], "101.10", "{activity}");
-    assert_eq!(activity["acknowledged"][0]["count"], 1);
+    // The receipt of 100.10 does not acknowledge the corrected 101.10 in full: the money
+    // model's status, on the activity page and on the record page (it used to read
+    // "acknowledged 101.10").
+    assert_eq!(
+        acknowledgement_links(&server, "ACT-1"),
+        [(donor[0].id().to_hex(), "short 1.00 GBP".to_owned())]
+    );
 
     let record = server.json(&format!("/api/record/{}", donor[0].id()));
+    assert_eq!(record["link"]["text"], "short 1.00 GBP", "{record}");
+    assert_eq!(
+        record["link"]["provider"][0]["amount"], "101.10",
+        "{record}"
+    );
+    assert_eq!(
+        record["link"]["receiver"][0]["amount"], "100.10",
+        "{record}"
+    );
     assert_eq!(
         record["corrected_by"][0]["id"],
         corrections[0].id().to_hex()
@@ -456,7 +492,7 @@ fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page
     assert_eq!(org["totals"][0]["sum"], "12.00", "{org}");
     assert_eq!(org["totals"][0]["count"], 1, "{org}");
     let activity = server.json("/api/activity/ACT-9");
-    assert_eq!(activity["totals"][0]["sum"], "12.00", "{activity}");
+    assert_eq!(activity["own"]["totals"][0]["sum"], "12.00", "{activity}");
     assert_eq!(server.get("/api/activity/PHANTOM-Y").status(), 404);
     let search = server.json("/api/search?q=PHANTOM");
     assert_eq!(search["activities"], serde_json::json!([]), "{search}");
@@ -476,7 +512,11 @@ fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page
     let head = store.head(DONOR).unwrap().unwrap();
     extend(&store, DONOR, vec![withdrawal], (head.seq + 1, head.id));
     let activity = server.json("/api/activity/ACT-9");
-    assert_eq!(activity["totals"], serde_json::json!([]), "{activity}");
+    assert_eq!(
+        activity["own"]["totals"],
+        serde_json::json!([]),
+        "{activity}"
+    );
     assert_eq!(
         activity["records"].as_array().unwrap().len(),
         2,
@@ -519,8 +559,8 @@ fn home_lists_the_latest_records_over_all_chains() {
 }
 
 /// Chains sync independently, so a receipt can be stored before the disbursement it
-/// acknowledges. The disbursement's value joins the acknowledged totals when it arrives, and
-/// a correction afterwards moves them by the difference, as if the order had been the usual.
+/// acknowledges: its link reads `unreported` until the disbursement arrives, then `full`, and
+/// a correction afterwards changes the status, as if the order had been the usual.
 #[test]
 fn an_acknowledgement_stored_before_its_transaction_counts_when_the_transaction_arrives() {
     let (_root, store) = new_store();
@@ -533,15 +573,11 @@ fn an_acknowledgement_stored_before_its_transaction_counts_when_the_transaction_
     let receipt = Body::Transaction(disbursement("ACT-E", "10.00", Some(sent.id())));
     extend(&store, IMPLEMENTER, vec![receipt], (0, RecordId::ZERO));
     let server = Server::start(store.clone());
-    let acknowledged = |server: &Server| server.json("/api/activity/ACT-E")["acknowledged"].clone();
-    assert_eq!(acknowledged(&server), serde_json::json!([]));
+    let link = |status: &str| vec![(sent.id().to_hex(), status.to_owned())];
+    assert_eq!(acknowledgement_links(&server, "ACT-E"), link("unreported"));
 
     store.append_durable(std::slice::from_ref(&sent)).unwrap();
-    let now = acknowledged(&server);
-    assert_eq!(
-        (now[0]["count"].clone(), now[0]["sum"].clone()),
-        (1.into(), "10.00".into())
-    );
+    assert_eq!(acknowledgement_links(&server, "ACT-E"), link("full"));
 
     let correction = Body::Correction(Correction {
         corrects: sent.id(),
@@ -551,15 +587,14 @@ fn an_acknowledgement_stored_before_its_transaction_counts_when_the_transaction_
         ))),
     });
     extend(&store, DONOR, vec![correction], (1, sent.id()));
-    let now = acknowledged(&server);
     assert_eq!(
-        (now[0]["count"].clone(), now[0]["sum"].clone()),
-        (1.into(), "3.00".into())
+        acknowledgement_links(&server, "ACT-E"),
+        link("over 7.00 GBP")
     );
 }
 
 /// An acknowledgement counts while it stands: when the receiver withdraws its receipt, or
-/// corrects it to acknowledge another transaction, the acknowledged totals and the record
+/// corrects it to acknowledge another transaction, the links' statuses and the record
 /// pages follow (as `aidledger flow` and `reconcile` do, which read corrected transactions),
 /// also for a receipt of a transaction not stored yet; and the rebuilt index agrees.
 #[test]
@@ -583,13 +618,14 @@ fn a_withdrawn_or_redirected_acknowledgement_stops_counting() {
     ];
     let receipts = extend(&store, IMPLEMENTER, receipts, (0, RecordId::ZERO));
     let server = Server::start(store.clone());
-    let acknowledged = || -> Vec<(String, String)> {
-        let page = server.json("/api/activity/ACT-W");
-        let totals = page["acknowledged"].as_array().cloned().unwrap_or_default();
-        totals
+    let acknowledged = || acknowledgement_links(&server, "ACT-W");
+    let links = |expected: &[(RecordId, &str)]| -> Vec<(String, String)> {
+        let mut expected: Vec<(String, String)> = expected
             .iter()
-            .map(|total| (total["count"].to_string(), total["sum"].to_string()))
-            .collect()
+            .map(|(id, status)| (id.to_hex(), status.to_string()))
+            .collect();
+        expected.sort();
+        expected
     };
     let acknowledgers = |id: RecordId| -> Vec<String> {
         let page = server.json(&format!("/api/record/{id}"));
@@ -600,7 +636,14 @@ fn a_withdrawn_or_redirected_acknowledgement_stops_counting() {
         by.iter().map(|summary| summary["id"].to_string()).collect()
     };
     let quoted = |id: RecordId| format!("\"{id}\"");
-    assert_eq!(acknowledged(), [("1".into(), "\"10.00\"".into())]);
+    // Two receipts of 10.00 for one disbursement of 10.00; a receipt of a record not held.
+    assert_eq!(
+        acknowledged(),
+        links(&[
+            (donor[0].id(), "over 10.00 GBP"),
+            (unsent.id(), "unreported")
+        ])
+    );
     assert_eq!(acknowledgers(donor[0].id()).len(), 2);
 
     let correct = |target: RecordId, replacement: Option<Body>| {
@@ -626,25 +669,31 @@ fn a_withdrawn_or_redirected_acknowledgement_stops_counting() {
     };
     // One of two receipts withdrawn: the other still acknowledges.
     revise(receipts[0].id(), None);
-    assert_eq!(acknowledged(), [("1".into(), "\"10.00\"".into())]);
+    assert_eq!(
+        acknowledged(),
+        links(&[(donor[0].id(), "full"), (unsent.id(), "unreported")])
+    );
     assert_eq!(acknowledgers(donor[0].id()), [quoted(receipts[1].id())]);
     // The other one now acknowledges the second disbursement instead.
     revise(receipts[1].id(), Some(tx("4.00", Some(donor[1].id()))));
-    assert_eq!(acknowledged(), [("1".into(), "\"4.00\"".into())]);
+    assert_eq!(
+        acknowledged(),
+        links(&[(donor[1].id(), "full"), (unsent.id(), "unreported")])
+    );
     assert!(acknowledgers(donor[0].id()).is_empty());
     assert_eq!(acknowledgers(donor[1].id()), [quoted(receipts[1].id())]);
     // A receipt of a transaction not stored yet, withdrawn before it arrives.
     revise(receipts[2].id(), None);
     store.append_durable(std::slice::from_ref(&unsent)).unwrap();
-    assert_eq!(acknowledged(), [("1".into(), "\"4.00\"".into())]);
+    assert_eq!(acknowledged(), links(&[(donor[1].id(), "full")]));
     // A correction that replaces the receipt with a record of another kind is not the
     // receiver's (node policy refuses it; a peer may still send one): nothing changes, as in
     // `aidledger flow`, which ignores it.
     revise(receipts[1].id(), Some(statement("a statement instead")));
-    assert_eq!(acknowledged(), [("1".into(), "\"4.00\"".into())]);
+    assert_eq!(acknowledged(), links(&[(donor[1].id(), "full")]));
     // Nothing acknowledges any more.
     revise(receipts[1].id(), Some(tx("4.00", None)));
-    assert_eq!(acknowledged(), Vec::<(String, String)>::new());
+    assert_eq!(acknowledged(), links(&[]));
 
     let page = |store: &Store| {
         let page = aidledger_node::explorer::model::activity_page(store, "ACT-W", None).unwrap();
@@ -686,11 +735,21 @@ fn an_orphan_index_entry_is_not_taken_for_the_record_at_its_position() {
     extend(&store, DONOR, vec![receipt], (2, donor[1].id()));
     let page = aidledger_node::explorer::model::activity_page(&store, "ACT-O", None).unwrap();
     let page = serde_json::to_value(page).unwrap();
-    assert_eq!(page["acknowledged"], serde_json::json!([]), "{page}");
+    // The receipt answers a record not held: `unreported`, and nothing on the provider side
+    // (taking the record at the entry's position, the receipt would acknowledge itself).
+    assert_eq!(
+        acknowledgement_links_of(&page),
+        [(lost.id().to_hex(), "unreported".to_owned())]
+    );
+    assert_eq!(
+        page["money"]["links"][0]["provider"],
+        serde_json::json!([]),
+        "{page}"
+    );
 }
 
 /// The index written by appends, in whatever order records arrived, equals the index rebuilt
-/// from the chains: totals, acknowledged totals, flows and listings of an activity with
+/// from the chains: totals, links and listings of an activity with
 /// acknowledgements (one stored before its transaction), a foreign correction, an own
 /// correction, a withdrawal and a correction of an acknowledged transaction.
 #[test]
@@ -741,71 +800,41 @@ fn the_index_written_by_appends_equals_the_rebuilt_index() {
         })
     };
     let written = pages(&store);
-    assert_eq!(
-        written[0]["acknowledged"][0]["sum"], "13.00",
-        "{}",
-        written[0]
-    );
+    let mut expected = vec![
+        (donor[0].id().to_hex(), "short 11.00 GBP".to_owned()),
+        (later.id().to_hex(), "full".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(acknowledgement_links_of(&written[0]), expected);
     drop(store);
     forget_index_version(&dir, |_| {});
     let rebuilt = pages(&open_new_store(&dir));
     assert_eq!(written, rebuilt);
 }
 
-/// What the money views count for an activity, keyed by (view, provider, receiver, type,
-/// currency): the totals, the acknowledged totals and the flows, each as (count, exact sum).
-type MoneyViews = std::collections::BTreeMap<
-    (&'static str, String, String, u8, String),
-    (u64, rust_decimal::Decimal),
->;
+/// What the money views count for an activity, keyed by (side, organisation, type,
+/// currency): what its publisher reports (`own`) and what others report about it
+/// (`others`), each as (count, exact sum).
+type MoneyViews =
+    std::collections::BTreeMap<(&'static str, String, u8, String), (u64, rust_decimal::Decimal)>;
 
 /// The explorer's answer: its activity page, read from the incremental index.
 fn explorer_money(store: &Store, activity: &str) -> MoneyViews {
     let page = aidledger_node::explorer::model::activity_page(store, activity, None).unwrap();
     let mut views = MoneyViews::new();
-    let mut put = |view, provider: &str, receiver: &str, kind, currency: &str, count, sum: &str| {
-        let sum: rust_decimal::Decimal = sum.parse().unwrap();
-        let key = (
-            view,
-            provider.to_owned(),
-            receiver.to_owned(),
-            kind,
-            currency.to_owned(),
-        );
-        views.insert(key, (count, sum.normalize()));
-    };
-    for total in &page.totals {
-        put(
-            "total",
-            "",
-            "",
-            total.transaction_type,
-            &total.currency,
-            total.count,
-            &total.sum,
-        );
-    }
-    for total in &page.acknowledged {
-        put(
-            "acknowledged",
-            "",
-            "",
-            total.transaction_type,
-            &total.currency,
-            total.count,
-            &total.sum,
-        );
-    }
-    for flow in &page.flows {
-        put(
-            "flow",
-            &flow.provider,
-            &flow.receiver,
-            flow.transaction_type,
-            &flow.currency,
-            flow.count,
-            &flow.sum,
-        );
+    for (side, reported) in [("own", &page.own), ("others", &page.others)] {
+        for org in &reported.organisations {
+            for total in &org.totals {
+                let sum: rust_decimal::Decimal = total.sum.parse().unwrap();
+                let key = (
+                    side,
+                    org.org.clone(),
+                    total.transaction_type,
+                    total.currency.clone(),
+                );
+                views.insert(key, (total.count, sum.normalize()));
+            }
+        }
     }
     views
 }
@@ -821,56 +850,26 @@ fn ledger_money(dir: &std::path::Path, activity: &str) -> MoneyViews {
     let ledger = Ledger::load(&[Source::DataDir(dir.to_path_buf())], None).unwrap();
     assert!(ledger.problems.is_empty(), "{:?}", ledger.problems);
     let mut views = MoneyViews::new();
-    let mut add = |key, amount: rust_decimal::Decimal| {
-        let slot = views.entry(key).or_insert((0, rust_decimal::Decimal::ZERO));
-        slot.0 += 1;
-        slot.1 = (slot.1 + amount).normalize();
-    };
     for entry in ledger.transactions {
         let transaction = &entry.transaction;
         if !aidledger_node::explorer::index::activities(transaction).contains(activity) {
             continue;
         }
+        let side = if transaction.activity_id == activity {
+            "own"
+        } else {
+            "others"
+        };
         let amount: rust_decimal::Decimal = transaction.value.amount.parse().unwrap();
-        let (kind, currency) = (
+        let key = (
+            side,
+            entry.author.clone(),
             transaction.transaction_type,
             transaction.value.currency.clone(),
         );
-        let org_ref = |party: &Option<Party>| {
-            party
-                .as_ref()
-                .map_or(String::new(), |party| party.org_ref.clone())
-        };
-        add(
-            (
-                "total",
-                String::new(),
-                String::new(),
-                kind,
-                currency.clone(),
-            ),
-            amount,
-        );
-        if !entry.acknowledged_by.is_empty() {
-            add(
-                (
-                    "acknowledged",
-                    String::new(),
-                    String::new(),
-                    kind,
-                    currency.clone(),
-                ),
-                amount,
-            );
-        }
-        let flow = (
-            "flow",
-            org_ref(&transaction.provider),
-            org_ref(&transaction.receiver),
-            kind,
-            currency,
-        );
-        add(flow, amount);
+        let slot = views.entry(key).or_insert((0, rust_decimal::Decimal::ZERO));
+        slot.0 += 1;
+        slot.1 = (slot.1 + amount).normalize();
     }
     views
 }
@@ -919,7 +918,7 @@ impl Scenario {
 /// rules: after each step of the same scenarios (withdrawn and redirected receipts, a receipt
 /// of a transaction stored later, a replacement of another kind, own replacements and
 /// withdrawals, a withdrawal undone by a later replacement, another member's correction) they
-/// count the same totals, acknowledged totals and flows.
+/// count the same totals of what the publisher reports and of what others report.
 #[test]
 fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
     let scenario = Scenario::new();
@@ -952,7 +951,9 @@ fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
     let early_receipt = append(IMPLEMENTER, tx("2.00", Some(unsent.id())));
     let first = agree("the receipts");
     assert!(
-        first.keys().any(|key| key.0 == "acknowledged") && first.keys().any(|key| key.0 == "flow"),
+        first
+            .keys()
+            .any(|key| key.0 == "own" && key.1 == IMPLEMENTER),
         "{first:?}"
     );
     append(IMPLEMENTER, correct(receipt, None));

@@ -103,6 +103,17 @@ impl StoreReader {
         Ok(self.revocation(id)?.map(|revoked| revoked.bytes))
     }
 
+    /// A record of a chain by id, with its author and seq; revoked records are not found
+    /// (the money views count only records of the chains, as a verifier of a bundle does).
+    pub fn get_in_chain(
+        &self,
+        id: &RecordId,
+    ) -> Result<Option<(String, u64, Vec<u8>)>, StoreError> {
+        Ok(self
+            .find_in_chain(id)?
+            .map(|found| (found.author, found.seq, found.bytes)))
+    }
+
     /// Where a record is: (author, seq). Nothing above a chain's head is found.
     pub fn position(&self, id: &RecordId) -> Result<Option<(String, u64)>, StoreError> {
         Ok(self

@@ -243,7 +243,8 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
         "organisation",
         &[
             "Foreign Office",
-            "Totals by transaction type and currency",
+            "What this organisation reports",
+            "What others report about this organisation",
             "outgoing-commitment",
             "1000000",
             // 240000.00 (corrected from 250000.00) + 1.50
@@ -276,12 +277,15 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
         "activity",
         &[
             ACTIVITY,
-            "Totals per currency",
-            "Flow of money",
+            // Findings lead; the publisher's totals and others' are two tables.
+            "Findings",
+            "Links",
+            "What this publisher reports",
+            "What others report about this activity",
             IMPLEMENTER,
             "incoming-funds",
-            "acknowledged",
-            "unacknowledged",
+            // The 240,000.00 receipt answers the disbursement corrected to 240,000.00.
+            "full",
         ],
     );
     browser.screenshot("4-activity");

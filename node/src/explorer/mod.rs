@@ -282,13 +282,23 @@ async fn record_page(
     })
 }
 
-/// A strong ETag over everything a record page shows that can change: the next record, and
-/// the records acknowledging or correcting it (the record itself never changes).
+/// A strong ETag over everything a record page shows that can change: the next record, the
+/// records acknowledging or correcting it, and its link (the record itself never changes).
 fn record_etag(page: &model::RecordPage) -> String {
     let mut hash = Sha256::new();
     hash.update(page.record.id.0);
     // A revocation changes what the page says about the record.
     hash.update([u8::from(page.validity.valid)]);
+    // The link's status and sides change with records of other chains.
+    if let Some(link) = &page.link {
+        hash.update(link.text.as_bytes());
+        for entry in link.provider.iter().chain(&link.receiver) {
+            hash.update(entry.record.0);
+            hash.update(entry.amount.as_bytes());
+            hash.update([u8::from(entry.withdrawn)]);
+        }
+    }
+    hash.update(page.link_note.as_deref().unwrap_or_default().as_bytes());
     for id in page.chain.next.iter().chain(
         page.acknowledged_by
             .iter()

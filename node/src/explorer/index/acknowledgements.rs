@@ -1,10 +1,11 @@
-//! Acknowledgements: the `k`, `K` and `P` keys, and a transaction's value moving into and
-//! out of the acknowledged totals as receipts arrive, are withdrawn or are redirected.
+//! Acknowledgements: the `k` and `K` keys, kept as receipts arrive, are withdrawn or are
+//! redirected. They say who acknowledges what; what that means for the money (full, short,
+//! …) is the money model's (`aidledger_view::money`), read by the pages over these records.
 
 use super::*;
 
-/// Records that `by` acknowledges `acknowledged`; the first current acknowledgement of a
-/// transaction moves its value into the acknowledged totals.
+/// Records that `by` acknowledges `acknowledged` (also before `acknowledged` is stored:
+/// chains sync independently).
 pub(super) fn acknowledge(
     trees: &AppendTrees<'_>,
     acknowledged: RecordId,
@@ -15,23 +16,11 @@ pub(super) fn acknowledge(
         return Ok(()); // already counted
     }
     let count = acknowledgers(trees, &acknowledged)?;
-    set_acknowledgers(trees, &acknowledged, count + 1)?;
-    if count > 0 {
-        return Ok(());
-    }
-    if let Some(transaction) = current_transaction(trees, &acknowledged)? {
-        add_acknowledged(trees, &transaction, 1)?;
-    } else if stored_in_tx(trees, &acknowledged)?.is_none() {
-        // Not stored yet: counted when it arrives (`index_transaction`).
-        trees.explorer.insert(early_key(&acknowledged), &[][..])?;
-        trees.change_early_count(1)?;
-    }
-    Ok(())
+    set_acknowledgers(trees, &acknowledged, count + 1)
 }
 
 /// Undoes [`acknowledge`] when the author of `by` corrected it to acknowledge something else
-/// or withdrew it: once no current acknowledgement is left, the transaction's value leaves
-/// the acknowledged totals (or its `P` key goes, if it is still not stored).
+/// or withdrew it.
 pub(super) fn unacknowledge(
     trees: &AppendTrees<'_>,
     acknowledged: RecordId,
@@ -42,16 +31,7 @@ pub(super) fn unacknowledge(
         return Ok(()); // never counted
     }
     let count = acknowledgers(trees, &acknowledged)?.saturating_sub(1);
-    set_acknowledgers(trees, &acknowledged, count)?;
-    if count > 0 {
-        return Ok(());
-    }
-    if trees.explorer.remove(early_key(&acknowledged))?.is_some() {
-        trees.change_early_count(-1)?;
-    } else if let Some(transaction) = current_transaction(trees, &acknowledged)? {
-        add_acknowledged(trees, &transaction, -1)?;
-    }
-    Ok(())
+    set_acknowledgers(trees, &acknowledged, count)
 }
 
 /// How many current acknowledgements a record has (its `K` value; 0 without one).

@@ -39,20 +39,18 @@ pub(super) fn correct(
         .id(&target.0)
         .into_bytes();
     trees.explorer.insert(latest, &id.0[..])?;
-    let acknowledged = acknowledgers(trees, &target)? > 0;
     let after = effect.transaction();
     if let Some(old) = &before {
-        add_to_totals(trees, author, old, -1, acknowledged)?;
+        add_to_totals(trees, author, old, -1)?;
     }
     if let Some(new) = after {
-        add_to_totals(trees, author, new, 1, acknowledged)?;
+        add_to_totals(trees, author, new, 1)?;
         // The corrected version is listed under its activities too.
         for activity in activities(new) {
             trees.list(activity, author, seq, &id)?;
         }
     }
-    // What the corrected record acknowledges follows the correction too (after the totals
-    // and `C`, so that a record acknowledging itself is counted at its new value).
+    // What the corrected record acknowledges follows the correction too.
     let moved = rules::acknowledgement_move(before.as_ref(), after);
     if let Some(old) = moved.withdrawn_from {
         unacknowledge(trees, old, target)?;

@@ -9,14 +9,11 @@ use super::*;
 pub(crate) mod tag {
     pub const ORG_TOTAL: u8 = b't';
     pub const ACTIVITY_TOTAL: u8 = b's';
-    pub const ACKNOWLEDGED_TOTAL: u8 = b'g';
-    pub const FLOW: u8 = b'f';
+    pub const NAMED_BY_OTHERS: u8 = b'o';
     pub const ACTIVITY_RECORD: u8 = b'a';
     pub const ACTIVITY_NAME: u8 = b'l';
     pub const ACKNOWLEDGED_BY: u8 = b'k';
     pub const ACKNOWLEDGED_MARK: u8 = b'K';
-    pub const ACKNOWLEDGED_EARLY: u8 = b'P';
-    pub const ACKNOWLEDGED_EARLY_COUNT: u8 = b'p';
     pub const LATEST_CORRECTION: u8 = b'C';
     pub const CORRECTED_MARK: u8 = b'R';
     pub const CORRECTED_BY: u8 = b'c';
@@ -36,13 +33,6 @@ pub(super) fn acknowledged_by_key(acknowledged: &RecordId, by: &RecordId) -> Vec
 /// The `K` key: how many current acknowledgements a record has.
 pub(super) fn mark_key(acknowledged: &RecordId) -> Vec<u8> {
     SortKey::tagged(tag::ACKNOWLEDGED_MARK)
-        .id(&acknowledged.0)
-        .into_bytes()
-}
-
-/// The `P` key: a record acknowledged before it was stored.
-pub(super) fn early_key(acknowledged: &RecordId) -> Vec<u8> {
-    SortKey::tagged(tag::ACKNOWLEDGED_EARLY)
         .id(&acknowledged.0)
         .into_bytes()
 }

@@ -10,16 +10,13 @@
 //!
 //! | tag | key after the tag | value |
 //! |---|---|---|
-//! | `t` | org, type (u8), currency | [`Total`] of the org's transactions |
-//! | `s` | activity, org, type (u8), currency | [`Total`] of an activity's transactions |
-//! | `g` | activity, type (u8), currency | [`Total`] of an activity's acknowledged transactions |
-//! | `f` | activity, provider ref, receiver ref, type (u8), currency | [`Total`] of the flow between them |
+//! | `t` | org, type (u8), currency | [`Total`] of the org's transactions (what it reports) |
+//! | `o` | named org, author, type (u8), currency | [`Total`] of the transactions of other authors naming the org as provider or receiver (what others report about it) |
+//! | `s` | activity, side (u8: 0 own, 1 others; [`side`]), org, type (u8), currency | [`Total`] of an activity's transactions: side 0 those whose `activity_id` is the activity (what its publisher reports), side 1 those of other activities naming it as a party's activity (what others report about it) |
 //! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records of one org appended in one transaction (its transactions, and the author's own corrections of them under the replacement's activities) |
 //! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
-//! | `k` | acknowledged id, acknowledging id | empty: a current acknowledgement (the acknowledging transaction's own id, also when its author's correction made it acknowledge; removed when a correction withdrew it or made it acknowledge another) |
+//! | `k` | acknowledged id, acknowledging id | empty: a current acknowledgement (the acknowledging transaction's own id, also when its author's correction made it acknowledge; removed when a correction withdrew it or made it acknowledge another; written also before the acknowledged record is stored) |
 //! | `K` | acknowledged id | how many `k` keys it has (`u64`); absent at 0 |
-//! | `P` | acknowledged id | empty: acknowledged before it was stored; its value joins the acknowledged totals when it arrives |
-//! | `p` | (nothing) | how many `P` keys there are (`u64`), so that appends look for one only when some exist |
 //! | `c` | corrected id, correction seq (u64), correction id | empty |
 //! | `C` | corrected id | the latest correction's id (32 bytes) by the corrected record's author (the one totals follow) |
 //! | `R` | corrected id | empty: corrected at least once, by anyone |
@@ -27,6 +24,11 @@
 //! | `u` | treaty id, superseding treaty id | empty |
 //! | `n` | treaty id | the treaty's title (its UTF-8 bytes, the whole value) |
 //! | `v` | (nothing) | index format version ([`INDEX_VERSION`], `u32`) |
+//!
+//! The index holds counts and sums and who names whom, never a money status: whether a
+//! disbursement was received in full, short or over is the money model's
+//! (`aidledger_view::money`), which the pages run over the records these keys lead to
+//! (`model/money.rs`), as the CLI runs it over every record.
 //!
 //! One `a` key per (activity, org) per append group, not per record (a rebuild indexes the
 //! stored records in groups of the same size): an IATI import appends
@@ -42,9 +44,8 @@
 //! Totals follow corrections: a correction of a transaction by its own author takes the
 //! corrected value (the author's latest correction's replacement, else the original) out of every total
 //! and puts the replacement's value in (nothing for a withdrawal). So does what it
-//! acknowledges: a receipt withdrawn, or corrected to acknowledge another transaction, stops
-//! counting for the one it acknowledged, whose value leaves the acknowledged totals when no
-//! current acknowledgement is left (as `aidledger flow` and `reconcile` read corrected
+//! acknowledges: a receipt withdrawn, or corrected to acknowledge another transaction, leaves
+//! the `k` keys of the one it acknowledged (as `aidledger flow` and `reconcile` read corrected
 //! transactions). A correction that corrects another correction, or replaces a transaction with
 //! a record of another kind, changes no total (documented limitation; the record pages show
 //! it).
@@ -77,13 +78,16 @@ use corrections::*;
 use keys::*;
 pub(crate) use keys::{tag, KeyReader};
 use totals::*;
+pub use totals::{named_orgs, side};
 use values::{decode_count, ListingEntry};
 pub use values::{Listing, Total};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
-/// 6: values in the layout of FORMAT.md §2 (5 wrote its integers big endian and a total's sum
-/// as the value's remaining bytes).
-pub const INDEX_VERSION: u32 = 6;
+/// 7: activity totals split into own and others' (`s` has a side), others' totals of an
+/// organisation (`o`); no acknowledged totals (`g`, `P`, `p`: a 125,000 disbursement
+/// acknowledged by a 120,000 receipt read "acknowledged 125000.00") nor flows (`f`; the money
+/// model's links replace them). 6: values in the layout of FORMAT.md §2.
+pub const INDEX_VERSION: u32 = 7;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
 /// Most entries in one listing (10 KiB).
@@ -104,15 +108,6 @@ pub(crate) struct AppendTrees<'a> {
     totals: RefCell<HashMap<Vec<u8>, Total>>,
     /// Activity listings of this transaction, by `a` ‖ activity ‖ org.
     listings: RefCell<HashMap<Vec<u8>, NewListing>>,
-    /// How many transactions were acknowledged before they were stored (`p`), read at first
-    /// use and written by [`Self::finish`] if it changed.
-    acknowledged_early: RefCell<Option<EarlyCount>>,
-}
-
-/// The `p` count as this transaction sees it.
-struct EarlyCount {
-    count: u64,
-    changed: bool,
 }
 
 /// A listing being gathered: its key's first seq and its entries so far.
@@ -133,38 +128,7 @@ impl<'a> AppendTrees<'a> {
             records,
             totals: RefCell::default(),
             listings: RefCell::default(),
-            acknowledged_early: RefCell::default(),
         }
-    }
-
-    /// The number of `P` keys, read once per transaction.
-    fn early_count(&self) -> TxResult<u64> {
-        let mut early = self.acknowledged_early.borrow_mut();
-        if let Some(early) = early.as_ref() {
-            return Ok(early.count);
-        }
-        let key = SortKey::tagged(tag::ACKNOWLEDGED_EARLY_COUNT).into_bytes();
-        let count = match self.explorer.get(&key)? {
-            Some(value) => decode_count(&key, &value, "early acknowledgement count")
-                .map_err(|error| corrupt(error.to_string()))?,
-            None => 0,
-        };
-        *early = Some(EarlyCount {
-            count,
-            changed: false,
-        });
-        Ok(count)
-    }
-
-    /// Adds `change` (±1) to the number of `P` keys.
-    fn change_early_count(&self, change: i64) -> TxResult<()> {
-        let count = self.early_count()?;
-        let count = count.saturating_add_signed(change);
-        *self.acknowledged_early.borrow_mut() = Some(EarlyCount {
-            count,
-            changed: true,
-        });
-        Ok(())
     }
 
     /// Lists a record under an activity (written when the listing is full, or by
@@ -202,13 +166,6 @@ impl<'a> AppendTrees<'a> {
     pub(crate) fn finish(&self) -> TxResult<()> {
         for (prefix, listing) in self.listings.borrow_mut().drain() {
             self.write_listing(prefix, listing)?;
-        }
-        if let Some(early) = self.acknowledged_early.borrow_mut().take() {
-            if early.changed {
-                let key = SortKey::tagged(tag::ACKNOWLEDGED_EARLY_COUNT);
-                self.explorer
-                    .insert(key.into_bytes(), early.count.to_bytes())?;
-            }
         }
         for (key, total) in self.totals.borrow_mut().drain() {
             // A total reaches 0 only by removals: its key goes, as if never written.
@@ -292,15 +249,7 @@ fn index_transaction(
     for activity in activities(transaction) {
         trees.list(activity, author, seq, &id)?;
     }
-    add_to_totals(trees, author, transaction, 1, false)?;
-    // Chains sync independently: a receiver's acknowledgement can be stored before the
-    // transaction it acknowledges. Its value joins the acknowledged totals now.
-    // The count first, so that the usual append, with no `P` key anywhere, reads no more.
-    if trees.early_count()? > 0 && trees.explorer.remove(early_key(&id))?.is_some() {
-        trees.change_early_count(-1)?;
-        add_acknowledged(trees, transaction, 1)?;
-    }
-    Ok(())
+    add_to_totals(trees, author, transaction, 1)
 }
 
 /// The distinct activity ids a transaction names: its own and its parties'.

@@ -2,13 +2,23 @@
 
 use super::*;
 
+/// The side of an activity total (`s` keys): what the activity's publisher reports
+/// (transactions whose own `activity_id` is the activity) or what others report about it
+/// (transactions of other activities naming it as the provider's or the receiver's activity).
+/// Two tables on the page, never one sum.
+pub mod side {
+    /// The transaction's own `activity_id` is the activity.
+    pub const OWN: u8 = 0;
+    /// The transaction belongs to another activity and names this one as a party's.
+    pub const OTHERS: u8 = 1;
+}
+
 /// Adds (`sign` 1) or removes (−1) a transaction in every total it counts in.
 pub(super) fn add_to_totals(
     trees: &AppendTrees<'_>,
     author: &str,
     transaction: &Transaction,
     sign: i8,
-    acknowledged: bool,
 ) -> TxResult<()> {
     let currency = transaction.value.currency.as_str();
     let kind = transaction.transaction_type;
@@ -18,39 +28,46 @@ pub(super) fn add_to_totals(
         .u8(kind)
         .text(currency);
     update_total(trees, org_key, amount, sign)?;
-    let provider = transaction
-        .provider
-        .as_ref()
-        .map_or("", |p| p.org_ref.as_str());
-    let receiver = transaction
-        .receiver
-        .as_ref()
-        .map_or("", |p| p.org_ref.as_str());
     for activity in activities(transaction) {
+        let side = if activity == transaction.activity_id {
+            side::OWN
+        } else {
+            side::OTHERS
+        };
         let key = SortKey::tagged(tag::ACTIVITY_TOTAL)
             .text(activity)
+            .u8(side)
             .text(author)
             .u8(kind)
             .text(currency);
         let stored = update_total(trees, key, amount, sign)?;
         if sign > 0 && stored == Stored::New {
             // A record added to a new total of the activity: name the activity for search
-            // (so once per activity, org, type and currency, not once per record).
+            // (so once per activity, side, org, type and currency, not once per record).
             let name = SortKey::tagged(tag::ACTIVITY_NAME).raw(activity.as_bytes());
             trees.explorer.insert(name.into_bytes(), &[][..])?;
         }
-        let flow = SortKey::tagged(tag::FLOW)
-            .text(activity)
-            .text(provider)
-            .text(receiver)
+    }
+    for named in named_orgs(transaction, author) {
+        let key = SortKey::tagged(tag::NAMED_BY_OTHERS)
+            .text(named)
+            .text(author)
             .u8(kind)
             .text(currency);
-        update_total(trees, flow, amount, sign)?;
-    }
-    if acknowledged {
-        add_acknowledged(trees, transaction, sign)?;
+        update_total(trees, key, amount, sign)?;
     }
     Ok(())
+}
+
+/// The organisations a transaction names as provider or receiver, other than its author
+/// (what others report about them: the `o` totals of their pages).
+pub fn named_orgs<'a>(transaction: &'a Transaction, author: &str) -> BTreeSet<&'a str> {
+    [&transaction.provider, &transaction.receiver]
+        .into_iter()
+        .flatten()
+        .map(|party| party.org_ref.as_str())
+        .filter(|org| !org.is_empty() && *org != author)
+        .collect()
 }
 
 /// Whether a total was stored before this transaction first read it.
@@ -80,21 +97,4 @@ pub(super) fn update_total(
     };
     total.apply(amount, sign);
     Ok(stored)
-}
-
-/// Adds (`sign` 1) or removes (−1) a transaction in its activities' acknowledged totals.
-pub(super) fn add_acknowledged(
-    trees: &AppendTrees<'_>,
-    transaction: &Transaction,
-    sign: i8,
-) -> TxResult<()> {
-    let amount = transaction.value.amount.parse::<Decimal>().ok();
-    for activity in activities(transaction) {
-        let key = SortKey::tagged(tag::ACKNOWLEDGED_TOTAL)
-            .text(activity)
-            .u8(transaction.transaction_type)
-            .text(&transaction.value.currency);
-        update_total(trees, key, amount, sign)?;
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
-//! An IATI activity's page: totals by organisation and overall, acknowledged totals, flows
-//! between parties, and its records page by page from the index's listings.
+//! An IATI activity's page: the money model's findings and links first, then what its
+//! publisher reports and what others report about it (two sets of totals, never one sum),
+//! and its records page by page from the index's listings.
 
 use super::*;
 
@@ -14,25 +15,10 @@ pub struct ActivityRecord {
     pub acknowledged_by: Vec<RecordId>,
     /// Records correcting it.
     pub corrected_by: Vec<RecordId>,
-}
-
-/// Money from one party to another in an activity, by transaction type.
-#[derive(Debug, Serialize)]
-pub struct Flow {
-    /// The provider's org ref (empty when not given).
-    pub provider: String,
-    /// The receiver's org ref.
-    pub receiver: String,
-    /// IATI TransactionType code.
-    pub transaction_type: u8,
-    /// Its name.
-    pub type_name: &'static str,
-    /// Currency.
-    pub currency: String,
-    /// Transactions.
-    pub count: u64,
-    /// Exact sum.
-    pub sum: String,
+    /// The status of its link (the money model's text: `short 5000.00 GBP`, `full`,
+    /// `withdrawn`, …); none for a correction, a withdrawn receipt, or when the statuses
+    /// were not computed.
+    pub link_status: Option<String>,
 }
 
 /// The totals of one organisation in an activity.
@@ -44,19 +30,29 @@ pub struct OrgTotals {
     pub totals: Vec<TotalView>,
 }
 
+/// What one side reports about an activity: totals over its organisations, and by
+/// organisation.
+#[derive(Debug, Default, Serialize)]
+pub struct Reported {
+    /// Totals by type and currency over the organisations of this side.
+    pub totals: Vec<TotalView>,
+    /// Totals by organisation, type and currency.
+    pub organisations: Vec<OrgTotals>,
+}
+
 /// An activity's page.
 #[derive(Debug, Serialize)]
 pub struct ActivityPage {
     /// The IATI activity id.
     pub activity: String,
-    /// Totals by organisation, type and currency.
-    pub organisations: Vec<OrgTotals>,
-    /// Totals by type and currency over all organisations.
-    pub totals: Vec<TotalView>,
-    /// Totals of the transactions some record acknowledges.
-    pub acknowledged: Vec<TotalView>,
-    /// Money between parties.
-    pub flows: Vec<Flow>,
+    /// The money model's findings and links of the activity (first: what an auditor looks
+    /// for).
+    pub money: ActivityMoney,
+    /// What its publisher(s) report: transactions whose `activity_id` is the activity.
+    pub own: Reported,
+    /// What others report about it: transactions of other activities naming it as the
+    /// provider's or the receiver's activity. Never added to `own`.
+    pub others: Reported,
     /// One page of its transactions, by organisation then seq.
     pub records: Vec<ActivityRecord>,
     /// The `after` cursor of the next page.
@@ -80,8 +76,8 @@ pub fn activity_page(
                 .map_err(|_| Problem::BadRequest(format!("{after:?} is not a page cursor")))
         })
         .transpose()?;
-    let (organisations, totals) = activity_totals(store, activity)?;
-    let (records, next_after) = activity_records(store, activity, cursor.as_deref())?;
+    let (own, others) = activity_totals(store, activity)?;
+    let (mut records, next_after) = activity_records(store, activity, cursor.as_deref())?;
     // Totals go when every transaction was withdrawn; the records stay listed.
     let listed = || -> Result<bool, StoreError> {
         let prefix = SortKey::tagged(tag::ACTIVITY_RECORD)
@@ -94,28 +90,44 @@ pub fn activity_page(
             .transpose()?
             .is_some())
     };
-    if organisations.is_empty() && records.is_empty() && !listed()? {
+    if own.organisations.is_empty()
+        && others.organisations.is_empty()
+        && records.is_empty()
+        && !listed()?
+    {
         return Err(Problem::NotFound(format!(
             "no transaction names activity {activity:?}"
         )));
     }
+    let money = activity_money(store, activity, today_utc())?;
+    for record in &mut records {
+        record.link_status = money.status_of.get(&record.record.id).cloned();
+    }
     Ok(ActivityPage {
         activity: activity.to_owned(),
-        organisations,
-        totals,
-        acknowledged: acknowledged_totals(store, activity)?,
-        flows: flows(store, activity)?,
+        money,
+        own,
+        others,
         records,
         next_after,
     })
 }
 
-type ActivityTotals = (Vec<OrgTotals>, Vec<TotalView>);
+/// The activity's totals: what its publisher reports, what others report.
+fn activity_totals(
+    store: &StoreReader,
+    activity: &str,
+) -> Result<(Reported, Reported), StoreError> {
+    let prefix = SortKey::tagged(tag::ACTIVITY_TOTAL).text(activity);
+    Ok((
+        reported(store, prefix.clone().u8(side::OWN).into_bytes())?,
+        reported(store, prefix.u8(side::OTHERS).into_bytes())?,
+    ))
+}
 
-fn activity_totals(store: &StoreReader, activity: &str) -> Result<ActivityTotals, StoreError> {
-    let prefix = SortKey::tagged(tag::ACTIVITY_TOTAL)
-        .text(activity)
-        .into_bytes();
+/// The totals under `prefix` (`s` ‖ activity ‖ side, or `o` ‖ org): by the organisation
+/// that follows in the key, and over them.
+pub(super) fn reported(store: &StoreReader, prefix: Vec<u8>) -> Result<Reported, StoreError> {
     let mut by_org: Vec<OrgTotals> = Vec::new();
     let mut overall: BTreeMap<(u8, String), Total> = BTreeMap::new();
     for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
@@ -148,35 +160,10 @@ fn activity_totals(store: &StoreReader, activity: &str) -> Result<ActivityTotals
         .into_iter()
         .map(|((transaction_type, currency), total)| total_view(transaction_type, currency, &total))
         .collect();
-    Ok((by_org, totals))
-}
-
-fn acknowledged_totals(store: &StoreReader, activity: &str) -> Result<Vec<TotalView>, StoreError> {
-    let prefix = SortKey::tagged(tag::ACKNOWLEDGED_TOTAL).text(activity);
-    totals_under(store, &prefix.into_bytes())
-}
-
-fn flows(store: &StoreReader, activity: &str) -> Result<Vec<Flow>, StoreError> {
-    let prefix = SortKey::tagged(tag::FLOW).text(activity).into_bytes();
-    let mut flows = Vec::new();
-    for entry in store.index_tree().scan_prefix(&prefix).take(TOTALS_MAX) {
-        let (key, value) = entry?;
-        let mut rest = KeyReader::new(&key[prefix.len()..]);
-        let (provider, receiver) = (rest.text()?, rest.text()?);
-        let (transaction_type, currency) = (rest.u8()?, rest.text()?);
-        let total = Total::decode(&key, &value)?;
-        let view = total_view(transaction_type, currency, &total);
-        flows.push(Flow {
-            provider,
-            receiver,
-            transaction_type,
-            type_name: view.type_name,
-            currency: view.currency,
-            count: total.count,
-            sum: view.sum,
-        });
-    }
-    Ok(flows)
+    Ok(Reported {
+        totals,
+        organisations: by_org,
+    })
 }
 
 type RecordsPage = (Vec<ActivityRecord>, Option<String>);
@@ -253,5 +240,6 @@ fn activity_record(store: &StoreReader, id: &RecordId) -> Result<ActivityRecord,
             .into_iter()
             .map(|summary| summary.id)
             .collect(),
+        link_status: None,
     })
 }

@@ -4,7 +4,9 @@
 //! Every read is bounded: pages of a chain are range queries from `before_seq` down, totals
 //! come from the index written at append time, and every list has a named maximum.
 //!
-//! One file per page (`home`, `org`, `record`, `activity`, `treaty`, `search`); this one holds
+//! One file per page (`home`, `org`, `record`, `activity`, `treaty`, `search`), and the
+//! money of a page (`gather`: the records its links depend on; `money`: the money model over
+//! them, the only source of a money status); this one holds
 //! the limits, the errors and what several pages share (member, chain and record summaries,
 //! totals, the records that reference a record).
 
@@ -17,21 +19,25 @@ use aidledger_spec::{codec, Body, PublicKey, RecordHeader, RecordId, Role, Signe
 use serde::Serialize;
 use serde_json::Value;
 
-use super::index::{tag, KeyReader, Listing, Total};
+use super::index::{side, tag, KeyReader, Listing, Total};
 use crate::view::{body_json, RecordView};
 use aidledger_spec::sortkey::SortKey;
 use aidledger_store::{Head, StoreError, StoreReader};
 use aidledger_view::record_text::IdLength;
 
 mod activity;
+mod gather;
 mod home;
+mod money;
 mod org;
 mod record;
 mod search;
 mod treaty;
 
 pub use activity::*;
+pub use gather::*;
 pub use home::*;
+pub use money::*;
 pub use org::*;
 pub use record::*;
 pub use search::*;

@@ -1,4 +1,5 @@
-//! An organisation's page: its chain, newest first, and its totals from the index.
+//! An organisation's page: its chain, newest first, and from the index the totals of what it
+//! reports and, apart, of what others report about it.
 
 use super::*;
 
@@ -9,8 +10,12 @@ pub struct OrgPage {
     pub org: MemberView,
     /// Its chain.
     pub chain: ChainView,
-    /// Totals by transaction type and currency (corrections applied).
+    /// What it reports: totals of its own transactions by type and currency (corrections
+    /// applied).
     pub totals: Vec<TotalView>,
+    /// What others report about it: transactions of other members naming it as provider or
+    /// receiver, by reporting organisation. Never added to `totals`.
+    pub others: Reported,
     /// One page of the chain, newest first.
     pub records: Vec<Summary>,
     /// The `before_seq` of the next (older) page.
@@ -44,6 +49,10 @@ pub fn org_page(
         org: MemberView::of(member),
         chain: chain_view(store, org, &forks)?,
         totals: org_totals(store, org)?,
+        others: reported(
+            store,
+            SortKey::tagged(tag::NAMED_BY_OTHERS).text(org).into_bytes(),
+        )?,
         records,
         next_before_seq,
     })

@@ -1,6 +1,8 @@
 //! A record's page: validity, place in its chain, what it references and what references
 //! it, the fields a correction changes; and how a typed id or id prefix finds a record.
 
+use aidledger_spec::text::Date;
+
 use super::*;
 
 /// The chain status of a record.
@@ -52,6 +54,10 @@ pub struct RecordPage {
     pub changes: Vec<Change>,
     /// For a treaty action: the treaty.
     pub treaty: Option<Summary>,
+    /// For a transaction: its link as the money model says it (status, both sides).
+    pub link: Option<LinkView>,
+    /// For a transaction without a link: why (withdrawn, or the statuses were not computed).
+    pub link_note: Option<String>,
 }
 
 /// Whether a stored record is valid, and if not, why.
@@ -123,12 +129,17 @@ pub fn record_page(
         corrected_by: referencing(store, Referrers::Correcting, id)?,
         changes: Vec::new(),
         treaty: None,
+        link: None,
+        link_note: None,
         record: RecordView::of(&decoded.signed, &decoded.body),
     };
     match &decoded.body {
         Body::Transaction(transaction) => {
             if let Some(target) = &transaction.acknowledges {
                 page.acknowledges = load_summary(store, target)?;
+            }
+            if page.validity.valid {
+                (page.link, page.link_note) = record_link(store, id, today_utc())?;
             }
         }
         Body::TreatyAction(action) => page.treaty = load_summary(store, &action.treaty)?,
@@ -143,6 +154,28 @@ pub fn record_page(
         | Body::KeyRotation(_) => {}
     }
     Ok(page)
+}
+
+/// A transaction's link from the money model over the records it depends on, as of
+/// `as_of`, or why there is none.
+pub fn record_link(
+    store: &StoreReader,
+    id: &RecordId,
+    as_of: Date,
+) -> Result<(Option<LinkView>, Option<String>), StoreError> {
+    let page = page_model(store, &[], &[*id], as_of)?;
+    let model = match page.model {
+        Ok(model) => model,
+        Err(note) => return Ok((None, Some(note))),
+    };
+    if let Some(link) = model.link_of(id) {
+        return Ok((Some(LinkView::of(&link)), None));
+    }
+    let note = match model.entry(id) {
+        Some(entry) if entry.withdrawn => "withdrawn by its author; no receipt answers it",
+        _ => "in no link",
+    };
+    Ok((None, Some(note.to_owned())))
 }
 
 /// The fields a correction changes, by comparing the corrected body with the replacement.

@@ -1,6 +1,9 @@
-//! An activity's page: totals, acknowledged totals, flows and its records.
+//! An activity's page: the money model's findings first (shortfalls lead), its links and
+//! commitment questions, then what its publisher reports and, apart, what others report
+//! about it, and its records.
 
 use super::*;
+use crate::explorer::model::{ActivityMoney, FindingView, LinkView, Reported, SideEntry, PENDING};
 
 /// An activity's page.
 pub fn activity(page: &ActivityPage, network_name: &str) -> String {
@@ -9,35 +12,13 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
         "<h1>Activity <span class=\"mono\">",
         &page.activity,
         "</span></h1>",
-    )
-    .raw("<h2>Totals per currency</h2>");
-    totals_table(&mut html, &page.totals);
-    html.raw("<h2>Acknowledged by the receiving side</h2><p class=\"muted\">Transactions that a later record (such as a receipt) acknowledges; the rest are unacknowledged.</p>");
-    totals_table(&mut html, &page.acknowledged);
-    html.raw("<h2>Flow of money</h2><div class=\"scroll\"><table><tr><th>from</th><th>to</th><th>type</th><th>currency</th><th class=\"num\">transactions</th><th class=\"num\">total</th></tr>");
-    for flow in &page.flows {
-        html.raw("<tr><td>");
-        party(&mut html, &flow.provider);
-        html.raw("</td><td>");
-        party(&mut html, &flow.receiver);
-        html.raw("</td><td>")
-            .text(flow.type_name)
-            .raw("</td><td>")
-            .text(&flow.currency)
-            .raw("</td><td class=\"num\">")
-            .display(flow.count)
-            .raw("</td><td class=\"num\">")
-            .text(&flow.sum)
-            .raw("</td></tr>");
-    }
-    html.raw("</table></div><h2>By organisation</h2>");
-    for org in &page.organisations {
-        html.raw("<h3>")
-            .link(&org_href(&org.org), &org.org)
-            .raw("</h3>");
-        totals_table(&mut html, &org.totals);
-    }
-    html.raw("<h2>Transactions</h2><div class=\"scroll\"><table><tr><th>record</th><th>organisation</th><th>what</th><th>acknowledged</th></tr>");
+    );
+    money(&mut html, &page.money);
+    html.raw("<h2>What this publisher reports</h2><p class=\"muted\">Transactions whose activity is this one, corrections applied.</p>");
+    reported(&mut html, &page.own);
+    html.raw("<h2>What others report about this activity</h2><p class=\"muted\">Transactions of other activities naming this one as the provider's or the receiver's activity. Never added to the totals above.</p>");
+    reported(&mut html, &page.others);
+    html.raw("<h2>Transactions</h2><div class=\"scroll\"><table><tr><th>record</th><th>organisation</th><th>what</th><th>link</th></tr>");
     for record in &page.records {
         html.raw("<tr><td>")
             .code_link(
@@ -57,18 +38,18 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
             .get("acknowledges")
             .and_then(serde_json::Value::as_str)
             .and_then(|hex| RecordId::from_hex(hex).ok());
-        if let Some(target) = acknowledges {
-            html.raw("acknowledges ")
-                .code_link(&record_href(&target), &model::short(&target));
-        } else if record.record.kind == "correction" {
-            html.raw("<span class=\"muted\">(see the corrected record)</span>");
-        } else if record.acknowledged_by.is_empty() {
-            html.raw("<span class=\"muted\">unacknowledged</span>");
-        } else {
-            html.raw("<span class=\"ok\">acknowledged</span> by ");
-            for id in &record.acknowledged_by {
-                html.code_link(&record_href(id), &model::short(id)).raw(" ");
+        match &record.link_status {
+            Some(status) => status_text(&mut html, status),
+            None if record.record.kind == "correction" => {
+                html.raw("<span class=\"muted\">(see the corrected record)</span>");
             }
+            None => {
+                html.raw("<span class=\"muted\">none</span>");
+            }
+        }
+        if let Some(target) = acknowledges {
+            html.raw("<br><span class=\"muted\">acknowledges</span> ")
+                .code_link(&record_href(&target), &model::short(&target));
         }
         html.raw("</td></tr>");
     }
@@ -82,10 +63,170 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
     html.finish()
 }
 
-pub(super) fn party(html: &mut Html, org_ref: &str) {
-    if org_ref.is_empty() {
-        html.raw("<span class=\"muted\">not given</span>");
+/// The findings, the links and the commitment questions.
+fn money(html: &mut Html, money: &ActivityMoney) {
+    html.raw("<h2>Findings</h2>");
+    if let Some(note) = &money.note {
+        html.raw("<p class=\"warn\">").text(note).raw("</p>");
+        return;
+    }
+    html.raw("<p class=\"muted\">From the money model (as <code>aidledger reconcile</code> reads it), as of ")
+        .text(&money.as_of)
+        .raw("; a transaction unacknowledged for more than ")
+        .display(money.window_days)
+        .raw(" days is a finding.</p>");
+    if money.findings.is_empty() {
+        html.raw("<p class=\"ok\">No findings: every link of this activity is full, or pending within the window.</p>");
     } else {
-        html.text(org_ref);
+        html.raw("<div class=\"scroll\"><table><tr><th>finding</th><th>what</th><th>provider side</th><th>receiver side</th></tr>");
+        for finding in &money.findings {
+            finding_row(html, finding);
+        }
+        html.raw("</table></div>");
+    }
+    html.raw("<h2>Links</h2><p class=\"muted\">Each provider's transactions with the receipts that answer them, summed per currency (never converted).</p>");
+    if money.links.is_empty() {
+        html.raw("<p class=\"muted\">No links.</p>");
+    } else {
+        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>link</th><th>provider side</th><th>receiver side</th></tr>");
+        for link in &money.links {
+            html.raw("<tr><td>");
+            status_text(html, &link.text);
+            html.raw("</td><td>");
+            link_key(html, link);
+            html.raw("</td><td>");
+            side(html, &link.provider, &link.provider_sum);
+            html.raw("</td><td>");
+            side(html, &link.receiver, &link.receiver_sum);
+            html.raw("</td></tr>");
+        }
+        html.raw("</table></div>");
+    }
+    if !money.commitments.is_empty() {
+        html.raw("<h2>Commitments</h2><p class=\"muted\">Each organisation's commitments against its disbursements and expenditure of this activity, per currency. Commitments are not disbursements: they never count as unacknowledged money.</p>");
+        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>organisation</th><th>currency</th><th class=\"num\">committed</th><th class=\"num\">disbursed</th></tr>");
+        for question in &money.commitments {
+            let field = |name: &str| {
+                question
+                    .get(name)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            html.raw("<tr><td>");
+            status_text(html, &field("text"));
+            html.raw("</td><td>")
+                .link(&org_href(&field("author")), &field("author"))
+                .raw("</td><td>")
+                .text(&field("currency"))
+                .raw("</td><td class=\"num\">")
+                .text(&field("committed"))
+                .raw("</td><td class=\"num\">")
+                .text(&field("disbursed"))
+                .raw("</td></tr>");
+        }
+        html.raw("</table></div>");
+    }
+}
+
+fn finding_row(html: &mut Html, finding: &FindingView) {
+    html.raw("<tr><td><span class=\"bad\">")
+        .text(finding.finding)
+        .raw("</span></td><td>")
+        .text(&finding.text)
+        .raw("</td>");
+    match &finding.link {
+        Some(link) => {
+            html.raw("<td>");
+            side(html, &link.provider, &link.provider_sum);
+            html.raw("</td><td>");
+            side(html, &link.receiver, &link.receiver_sum);
+            html.raw("</td>");
+        }
+        None => {
+            html.raw("<td colspan=\"2\">");
+            for id in &finding.records {
+                html.code_link(&record_href(id), &model::short(id)).raw(" ");
+            }
+            html.raw("</td>");
+        }
+    }
+    html.raw("</tr>");
+}
+
+/// A status in the model's words; anything but `full`, `disbursed-in-full` and a pending
+/// `unacknowledged` is marked as a finding would be.
+pub(super) fn status_text(html: &mut Html, text: &str) {
+    if text == "full" || text == "disbursed-in-full" {
+        html.raw("<span class=\"ok\">").text(text).raw("</span>");
+    } else if text.ends_with(PENDING) {
+        html.raw("<span class=\"muted\">").text(text).raw("</span>");
+    } else {
+        html.raw("<span class=\"bad\">").text(text).raw("</span>");
+    }
+}
+
+pub(super) fn link_key(html: &mut Html, link: &LinkView) {
+    match link.kind {
+        "acknowledgement" => {
+            html.raw("receipts name ");
+            match RecordId::from_hex(&link.key) {
+                Ok(id) => html.code_link(&record_href(&id), &model::short(&id)),
+                Err(_) => html.text(&link.key),
+            };
+        }
+        "activity" => {
+            html.raw("activity ").text(&link.key);
+        }
+        _ => {
+            html.text(link.note.unwrap_or("unlinked"));
+        }
+    }
+    if let Some(pair) = link.pair {
+        html.raw(" <span class=\"muted\">(")
+            .text(pair)
+            .raw(")</span>");
+    }
+}
+
+/// One side of a link: its sum, then each record with its amount.
+pub(super) fn side(html: &mut Html, entries: &[SideEntry], sum: &str) {
+    if entries.is_empty() {
+        html.raw("<span class=\"muted\">nothing held</span>");
+        return;
+    }
+    html.raw("<span class=\"num\">").text(sum).raw("</span>");
+    for entry in entries {
+        html.raw("<br>")
+            .code_link(&record_href(&entry.record), &model::short(&entry.record))
+            .raw(" ")
+            .link(&org_href(&entry.author), &entry.author)
+            .raw(" <span class=\"num\">")
+            .text(&format!("{} {}", entry.amount, entry.currency))
+            .raw("</span>");
+        if entry.withdrawn {
+            html.raw(" <span class=\"bad\">withdrawn</span>");
+        }
+    }
+}
+
+/// What one side reports: totals over its organisations, then by organisation.
+pub(super) fn reported(html: &mut Html, reported: &Reported) {
+    if reported.organisations.is_empty() {
+        html.raw("<p class=\"muted\">No transactions.</p>");
+        return;
+    }
+    totals_table(html, &reported.totals);
+    if reported.organisations.len() > 1 {
+        for org in &reported.organisations {
+            html.raw("<h3>")
+                .link(&org_href(&org.org), &org.org)
+                .raw("</h3>");
+            totals_table(html, &org.totals);
+        }
+    } else if let Some(org) = reported.organisations.first() {
+        html.raw("<p class=\"muted\">All reported by ")
+            .link(&org_href(&org.org), &org.org)
+            .raw(".</p>");
     }
 }

@@ -205,9 +205,12 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
             .text(&key_span_text(span))
             .raw("</span></div>");
     }
-    html.raw("</dd></dl><h2>Totals by transaction type and currency</h2>")
-        .raw("<p class=\"muted\">Exact sums of the amounts as signed, corrections applied.</p>");
+    html.raw("</dd></dl><h2>What this organisation reports</h2>")
+        .raw("<p class=\"muted\">Its own transactions by type and currency: exact sums of the amounts as signed, corrections applied.</p>");
     totals_table(&mut html, &page.totals);
+    html.raw("<h2>What others report about this organisation</h2>")
+        .raw("<p class=\"muted\">Transactions of other members naming it as provider or receiver. Never added to the totals above.</p>");
+    activity::reported(&mut html, &page.others);
     html.raw("<h2>Chain, newest first</h2>");
     summaries_table(&mut html, &page.records, false);
     html.raw("<nav class=\"pages\">");

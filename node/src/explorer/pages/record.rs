@@ -84,6 +84,7 @@ pub fn record(page: &RecordPage, network_name: &str) -> String {
     }
     signed_by(&mut html, page);
     what_it_changes(&mut html, page);
+    link(&mut html, page);
     html.raw("<h2>Record</h2><dl>")
         .raw("<dt>Id</dt><dd class=\"mono\">")
         .text(&record.id.to_hex())
@@ -107,6 +108,25 @@ pub fn record(page: &RecordPage, network_name: &str) -> String {
     references(&mut html, page);
     raw_bytes(&mut html, record);
     html.finish()
+}
+
+/// A transaction's link: its status in the money model's words, and both sides.
+pub(super) fn link(html: &mut Html, page: &RecordPage) {
+    if let Some(link) = &page.link {
+        html.raw("<h2>Money</h2><p>Link status: <strong>");
+        activity::status_text(html, &link.text);
+        html.raw("</strong> — ");
+        activity::link_key(html, link);
+        html.raw("</p><div class=\"scroll\"><table><tr><th>provider side</th><th>receiver side</th></tr><tr><td>");
+        activity::side(html, &link.provider, &link.provider_sum);
+        html.raw("</td><td>");
+        activity::side(html, &link.receiver, &link.receiver_sum);
+        html.raw("</td></tr></table></div>");
+    } else if let Some(note) = &page.link_note {
+        html.raw("<h2>Money</h2><p>Link status: <span class=\"muted\">")
+            .text(note)
+            .raw("</span></p>");
+    }
 }
 
 pub(super) fn signed_by(html: &mut Html, page: &RecordPage) {

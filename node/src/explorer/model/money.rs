@@ -1,0 +1,322 @@
+//! The money of a page, from the one money model (`aidledger_view::money`): the records the
+//! page's links depend on are gathered from the index (`gather.rs`), corrected by the shared
+//! rules and handed to `MoneyModel::build`, as the CLI's `flow` and `reconcile` hand it every
+//! record. Nothing here decides a status; this file only picks the links a page concerns and
+//! shapes them for JSON and HTML.
+
+use aidledger_spec::record::transaction_type_name;
+use aidledger_spec::text::Date;
+use aidledger_view::corrections::{CorrectionsBuilder, Entry};
+use aidledger_view::money::{Finding, Link, LinkStatus, MoneyModel, WINDOW_DAYS_DEFAULT};
+
+use super::gather::{gather, Gathered};
+use super::*;
+use crate::limits::MONEY_PAGE_RECORDS_MAX;
+
+/// The money model over the records gathered for `activities` and `ids`, as of `as_of`; or
+/// why it was not built (more records than [`MONEY_PAGE_RECORDS_MAX`], an amount that is
+/// not an exact decimal).
+pub struct PageModel {
+    /// The model, when built.
+    pub model: Result<MoneyModel, String>,
+    /// What was gathered.
+    pub gathered: Gathered,
+}
+
+/// Gathers and builds the money model of a page.
+pub fn page_model(
+    store: &StoreReader,
+    activities: &[&str],
+    ids: &[RecordId],
+    as_of: Date,
+) -> Result<PageModel, StoreError> {
+    let gathered = gather(store, activities, ids)?;
+    if !gathered.complete {
+        return Ok(PageModel {
+            model: Err(format!(
+                "more than {MONEY_PAGE_RECORDS_MAX} records take part in these links: the \
+                 explorer does not compute their statuses; `aidledger reconcile` reads every \
+                 record"
+            )),
+            gathered,
+        });
+    }
+    let mut builder = CorrectionsBuilder::new();
+    for record in &gathered.records {
+        builder.add(record.id, &record.author, record.seq, &record.body);
+    }
+    let model = MoneyModel::build(builder.finish().into_all(), as_of, WINDOW_DAYS_DEFAULT)
+        .map_err(|error| format!("the money statuses cannot be computed: {error}"));
+    Ok(PageModel { model, gathered })
+}
+
+/// Whether a link concerns `activity`: one of its transactions (as the model holds it:
+/// the current version, or the version that was withdrawn) names the activity, as its own
+/// or as a party's. The links of an activity page.
+pub fn concerns(link: &Link<'_>, activity: &str) -> bool {
+    link.provider()
+        .chain(link.receiver())
+        .any(|entry| crate::explorer::index::activities(&entry.transaction).contains(activity))
+}
+
+/// Whether a finding concerns `activity`: its link does ([`concerns`]), its transaction
+/// names the activity (provider-differs), or it is the activity's commitment question.
+pub fn finding_concerns(finding: &Finding<'_>, activity: &str) -> bool {
+    match finding {
+        Finding::Link(link) => concerns(link, activity),
+        Finding::ProviderDiffers { entry, .. } => {
+            crate::explorer::index::activities(&entry.transaction).contains(activity)
+        }
+        Finding::Commitment(question) => question.activity == activity,
+    }
+}
+
+/// Today's date in UTC: the `as_of` of the explorer's statuses (a transaction older than
+/// the window and still unacknowledged is a finding).
+pub fn today_utc() -> Date {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    date_of_day_number(i64::try_from(seconds / 86_400).unwrap_or(i64::MAX / 2))
+}
+
+/// The civil date of a day number (days from 1970-01-01; Howard Hinnant's
+/// civil_from_days, the inverse of the money model's `day_number`).
+pub fn date_of_day_number(days: i64) -> Date {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    Date {
+        year: u16::try_from(year).unwrap_or(u16::MAX),
+        month: u8::try_from(month).unwrap_or(1),
+        day: u8::try_from(day).unwrap_or(1),
+    }
+}
+
+/// What a pending `unacknowledged` adds to the status text (inside the window: not a
+/// finding yet).
+pub const PENDING: &str = " (pending)";
+
+/// A status's text as pages show it: the model's text, and [`PENDING`] after an
+/// `unacknowledged` that is still within the window.
+pub fn status_line(status: &LinkStatus) -> String {
+    match status {
+        LinkStatus::Unacknowledged { pending: true } => format!("{}{PENDING}", status.text()),
+        other => other.text(),
+    }
+}
+
+/// One transaction of a link's side, as pages show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SideEntry {
+    /// The transaction record (its id also after a correction).
+    pub record: RecordId,
+    /// Its author.
+    pub author: String,
+    /// Its activity.
+    pub activity: String,
+    /// Its type's name.
+    pub type_name: &'static str,
+    /// The amount as written (its scale kept).
+    pub amount: String,
+    /// Its currency.
+    pub currency: String,
+    /// Its value date, `YYYY-MM-DD`.
+    pub value_date: String,
+    /// Whether its author withdrew it (listed, not summed).
+    pub withdrawn: bool,
+    /// The correction whose replacement is shown, if any.
+    pub corrected_by: Option<RecordId>,
+}
+
+impl SideEntry {
+    fn of(entry: &Entry) -> SideEntry {
+        let transaction = &entry.transaction;
+        let date = transaction.value_date;
+        SideEntry {
+            record: entry.id,
+            author: entry.author.clone(),
+            activity: transaction.activity_id.clone(),
+            type_name: transaction_type_name(transaction.transaction_type),
+            amount: transaction.value.amount.clone(),
+            currency: transaction.value.currency.clone(),
+            value_date: date.to_string(),
+            withdrawn: entry.withdrawn,
+            corrected_by: entry.corrected_by,
+        }
+    }
+}
+
+/// A link as pages show it: what joins it, its status and both sides.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkView {
+    /// `acknowledgement`, `activity` or `unlinked`.
+    pub kind: &'static str,
+    /// The key as text: the acknowledged record's id, `ACTIVITY → ORG`, or the record's id.
+    pub key: String,
+    /// `disbursement`, `commitment`, `pledge`, or none (an explicit link of other types).
+    pub pair: Option<&'static str>,
+    /// The status (`{"status":"short","shortfall":[…],"text":"short 5000.00 GBP"}`).
+    pub status: LinkStatus,
+    /// Its text form (`short 5000.00 GBP`; [`status_line`]).
+    pub text: String,
+    /// Why it stands alone, when it does (`receiver not named`).
+    pub note: Option<&'static str>,
+    /// The provider's sums per currency (`125000.00 GBP`).
+    pub provider_sum: String,
+    /// The receiver's sums per currency.
+    pub receiver_sum: String,
+    /// The provider side (withdrawn transactions flagged).
+    pub provider: Vec<SideEntry>,
+    /// The receiver side.
+    pub receiver: Vec<SideEntry>,
+}
+
+impl LinkView {
+    /// The view of a model's link.
+    pub fn of(link: &Link<'_>) -> LinkView {
+        LinkView {
+            kind: link.key().kind(),
+            key: link.key().text(),
+            pair: link.pair().map(|pair| pair.name()),
+            status: link.status().clone(),
+            text: status_line(link.status()),
+            note: link.note(),
+            provider_sum: link.provider_sums().text(),
+            receiver_sum: link.receiver_sums().text(),
+            provider: link.provider().map(SideEntry::of).collect(),
+            receiver: link.receiver().map(SideEntry::of).collect(),
+        }
+    }
+}
+
+/// One finding as pages show it: its name, its line of text with the amounts, the link it is
+/// about (both sides' records) and the model's JSON of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingView {
+    /// `short`, `over`, `currency-differs`, `withdrawn`, `unacknowledged`, `unreported`,
+    /// `provider-differs`, `partly-disbursed`, `not-disbursed`, `over-disbursed`.
+    pub finding: &'static str,
+    /// One line with the amounts (the model's).
+    pub text: String,
+    /// The link it is about, with both sides' records.
+    pub link: Option<LinkView>,
+    /// The records it is about when it is not a link's (a provider-differs transaction, a
+    /// commitment question's commitments and disbursements).
+    pub records: Vec<RecordId>,
+    /// The model's JSON of the finding (amounts as strings).
+    pub detail: Value,
+}
+
+impl FindingView {
+    /// The view of a model's finding.
+    pub fn of(finding: &Finding<'_>) -> FindingView {
+        let (link, records) = match finding {
+            Finding::Link(link) => (Some(LinkView::of(link)), Vec::new()),
+            Finding::ProviderDiffers { entry, link } => {
+                (link.as_ref().map(LinkView::of), vec![entry.id])
+            }
+            Finding::Commitment(question) => (
+                None,
+                question
+                    .commitments
+                    .iter()
+                    .chain(&question.disbursements)
+                    .copied()
+                    .collect(),
+            ),
+        };
+        FindingView {
+            finding: finding.name(),
+            text: finding.text(),
+            link,
+            records,
+            detail: finding.to_json(),
+        }
+    }
+}
+
+/// The money of an activity: the findings first, then its links and commitment questions,
+/// all from the money model over the records its links depend on.
+#[derive(Debug, Serialize)]
+pub struct ActivityMoney {
+    /// Whether the statuses were computed; when not, `note` says why (and nothing below is
+    /// filled: statuses of a part of a link would be wrong).
+    pub computed: bool,
+    /// Why the statuses were not computed.
+    pub note: Option<String>,
+    /// The date the statuses are as of (today, UTC), `YYYY-MM-DD`.
+    pub as_of: String,
+    /// Days after which an unacknowledged transaction is a finding.
+    pub window_days: u32,
+    /// Findings concerning the activity, shortfalls first (the model's order).
+    pub findings: Vec<FindingView>,
+    /// Every link concerning the activity, in the model's key order.
+    pub links: Vec<LinkView>,
+    /// The commitment questions of the activity (every status, `disbursed-in-full` too).
+    pub commitments: Vec<Value>,
+    /// Each listed transaction's link status text, by record id (for the records table).
+    #[serde(skip)]
+    pub status_of: BTreeMap<RecordId, String>,
+}
+
+/// The money of `activity` as of `as_of`.
+pub fn activity_money(
+    store: &StoreReader,
+    activity: &str,
+    as_of: Date,
+) -> Result<ActivityMoney, StoreError> {
+    let page = page_model(store, &[activity], &[], as_of)?;
+    let mut money = ActivityMoney {
+        computed: false,
+        note: None,
+        as_of: as_of.to_string(),
+        window_days: WINDOW_DAYS_DEFAULT,
+        findings: Vec::new(),
+        links: Vec::new(),
+        commitments: Vec::new(),
+        status_of: BTreeMap::new(),
+    };
+    let model = match page.model {
+        Ok(model) => model,
+        Err(note) => {
+            money.note = Some(note);
+            return Ok(money);
+        }
+    };
+    money.computed = true;
+    money.findings = model
+        .findings()
+        .iter()
+        .filter(|finding| finding_concerns(finding, activity))
+        .map(FindingView::of)
+        .collect();
+    money.links = model
+        .links()
+        .filter(|link| concerns(link, activity))
+        .map(|link| LinkView::of(&link))
+        .collect();
+    money.commitments = model
+        .commitments()
+        .iter()
+        .filter(|question| question.activity == activity)
+        .map(|question| question.to_json())
+        .collect();
+    for id in &page.gathered.listed {
+        if let Some(link) = model.link_of(id) {
+            money.status_of.insert(*id, status_line(link.status()));
+        }
+    }
+    Ok(money)
+}
