@@ -16,6 +16,7 @@
 //!    derivation with every admin approving); an approval comes from an admin, of a pending
 //!    proposal on the current tip, that this organisation has not approved yet.
 //!
+//! An activity record is not corrected (its author records the activity again).
 //! A correction's replacement is checked like a body. Records leave a chain only by a
 //! governance rewind (`Store::revoke_from`, when a key is revoked or a member removed from a
 //! position on), so a check that passed stays true until the record is appended unless such a
@@ -108,6 +109,12 @@ pub enum PolicyError {
         /// The parties the treaty text lists.
         parties: String,
     },
+    /// A correction names an activity record.
+    #[error("record {id} is an activity record, which is not corrected: record the activity again (the latest activity record of an identifier supersedes the earlier ones)")]
+    ActivityCorrected {
+        /// The activity record named.
+        id: RecordId,
+    },
     /// Key rotations are made by the node itself.
     #[error("a key rotation is not submitted as a record: use POST /v1/key/rotate, which makes and keeps the new key")]
     KeyRotationBody,
@@ -198,11 +205,14 @@ impl Checker<'_> {
                 Some(Replacement::TreatyText(treaty)) => self.check_parties(treaty),
                 _ => Ok(()),
             },
+            // An activity's codes are kept as the publisher wrote them (IATI has several
+            // vocabularies for sectors and regions; readers name the codes they know).
             Body::TreatyAction(_)
             | Body::Statement(_)
             | Body::Proposal(_)
             | Body::Approval(_)
-            | Body::KeyRotation(_) => Ok(()),
+            | Body::KeyRotation(_)
+            | Body::Activity(_) => Ok(()),
         }
     }
 
@@ -227,9 +237,12 @@ impl Checker<'_> {
             Body::TreatyText(treaty) => self.check_superseded(treaty),
             Body::TreatyAction(action) => self.check_treaty_action(action),
             // Governance bodies are checked against the governance state (rule 6).
-            Body::Statement(_) | Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {
-                Ok(())
-            }
+            // An activity refers to no record: the latest of its author for an identifier counts.
+            Body::Statement(_)
+            | Body::Proposal(_)
+            | Body::Approval(_)
+            | Body::KeyRotation(_)
+            | Body::Activity(_) => Ok(()),
             Body::Correction(correction) => {
                 let corrected = self.load("corrected", &correction.corrects)?;
                 if corrected.author != self.org {
@@ -237,6 +250,13 @@ impl Checker<'_> {
                         id: correction.corrects,
                         author: corrected.author,
                         org: self.org.to_owned(),
+                    });
+                }
+                // The author's latest activity record for an identifier supersedes the earlier
+                // ones (FORMAT.md §5.10): a correction of one would be a second way to say it.
+                if corrected.body.kind() == BodyKind::Activity {
+                    return Err(PolicyError::ActivityCorrected {
+                        id: correction.corrects,
                     });
                 }
                 match &correction.replacement {

@@ -5,6 +5,8 @@
 //! running this again rewrites the same bytes; `tests/vectors.rs` checks that the files agree
 //! with the code.
 
+#[path = "../tests/support/activity_vectors.rs"]
+mod activity_vectors;
 #[path = "../tests/support/governance_vectors.rs"]
 mod governance_vectors;
 #[path = "../tests/support/signature_edges.rs"]
@@ -17,7 +19,10 @@ use std::path::PathBuf;
 fn main() -> std::io::Result<()> {
     let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors");
     std::fs::create_dir_all(&directory)?;
-    for file in vector_set::all() {
+    for file in vector_set::all()
+        .into_iter()
+        .chain([activity_vectors::activities_file()])
+    {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;
         println!("wrote {}", path.display());

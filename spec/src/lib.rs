@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod activity;
 pub mod amount;
 pub mod bundle;
 pub mod chain;

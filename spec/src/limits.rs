@@ -25,3 +25,23 @@ pub const AMOUNT_DIGITS_MAX: usize = 28;
 pub const GOVERNANCE_RECORDS_MAX: usize = 100_000;
 /// Most digits after the decimal point of an amount.
 pub const AMOUNT_SCALE_MAX: usize = 18;
+/// Most titles (language versions) of an activity record.
+pub const ACTIVITY_TITLES_MAX: usize = 64;
+/// Longest activity title, in bytes (IATI titles run past a short text now and then).
+pub const ACTIVITY_TITLE_BYTES_MAX: usize = 4 * 1024;
+/// Most descriptions, one per (type, language), of an activity record.
+pub const ACTIVITY_DESCRIPTIONS_MAX: usize = 64;
+/// Most activity dates of an activity record.
+pub const ACTIVITY_DATES_MAX: usize = 32;
+/// Most recipient countries of an activity record.
+pub const ACTIVITY_COUNTRIES_MAX: usize = 256;
+/// Most recipient regions of an activity record.
+pub const ACTIVITY_REGIONS_MAX: usize = 256;
+/// Most sectors of an activity record.
+pub const ACTIVITY_SECTORS_MAX: usize = 256;
+/// Most participating organisations of an activity record.
+pub const ACTIVITY_PARTICIPANTS_MAX: usize = 256;
+/// Longest code (status, date type, role, vocabulary, country, sector) of an activity, in bytes.
+pub const ACTIVITY_CODE_BYTES_MAX: usize = 64;
+/// Longest percentage of an activity's country, region or sector, in bytes.
+pub const ACTIVITY_PERCENTAGE_BYTES_MAX: usize = 32;

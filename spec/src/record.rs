@@ -3,6 +3,7 @@
 //! A body kind is added by a format version, never by reinterpretation: the body enum's
 //! discriminant is the kind, and the header repeats it so that a header alone says what it covers.
 
+pub use crate::activity::Activity;
 use crate::amount::check_canonical_amount;
 use crate::currency::is_currency_shaped;
 pub use crate::governance::{Approval, KeyRotation, Proposal};
@@ -77,9 +78,12 @@ pub enum Body {
     Approval(Approval),
     /// Kind 7: the author replaces the key that signs this record (governance).
     KeyRotation(KeyRotation),
+    /// Kind 8: what an IATI activity is about; the author's latest for an identifier counts.
+    Activity(Activity),
 }
 
-/// The body kinds, with their wire numbers. Kinds 5 to 7 are governance records.
+/// The body kinds, with their wire numbers. Kinds 5 to 7 are governance records; kind 8 came
+/// after them and is an ordinary record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u16)]
 pub enum BodyKind {
@@ -99,6 +103,8 @@ pub enum BodyKind {
     Approval = 6,
     /// See [`Body::KeyRotation`].
     KeyRotation = 7,
+    /// See [`Body::Activity`].
+    Activity = 8,
 }
 
 impl BodyKind {
@@ -113,6 +119,7 @@ impl BodyKind {
             BodyKind::Proposal => "proposal",
             BodyKind::Approval => "approval",
             BodyKind::KeyRotation => "key-rotation",
+            BodyKind::Activity => "activity",
         }
     }
 
@@ -135,6 +142,7 @@ impl BodyKind {
             5 => BodyKind::Proposal,
             6 => BodyKind::Approval,
             7 => BodyKind::KeyRotation,
+            8 => BodyKind::Activity,
             _ => return None,
         })
     }
@@ -152,6 +160,7 @@ impl Body {
             Body::Proposal(_) => BodyKind::Proposal,
             Body::Approval(_) => BodyKind::Approval,
             Body::KeyRotation(_) => BodyKind::KeyRotation,
+            Body::Activity(_) => BodyKind::Activity,
         }
     }
 
@@ -166,6 +175,7 @@ impl Body {
             Body::Proposal(body) => body.check("body"),
             Body::Approval(_) => Ok(()),
             Body::KeyRotation(_) => Ok(()),
+            Body::Activity(body) => body.check().map_err(|error| error.within("body")),
         }
     }
 }

@@ -5,6 +5,8 @@
 //! such an implementation would (hex in, verdicts out), and separately rebuild them in memory
 //! (`support/vector_set.rs`) so that any change to the encoding fails here first.
 
+#[path = "support/activity_vectors.rs"]
+mod activity_vectors;
 #[path = "support/governance_vectors.rs"]
 mod governance_vectors;
 #[path = "support/signature_edges.rs"]
@@ -190,7 +192,10 @@ fn check_invalid_genesis(name: &str) {
 
 #[test]
 fn vector_files_match_the_code() {
-    for file in vector_set::all() {
+    for file in vector_set::all()
+        .into_iter()
+        .chain([activity_vectors::activities_file()])
+    {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
@@ -1373,5 +1378,108 @@ fn refused_local_inputs_are_refused() {
             other => panic!("unknown format {other}"),
         };
         assert!(refused, "{} ({}) was accepted", case["why"], case["format"]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activity records (kind 8)
+
+#[test]
+fn accepts_activity_records_and_decodes_their_fields() {
+    let verifier = verifier();
+    let file = load("activities.json");
+    let records = file["records"].as_array().expect("records");
+    assert_eq!(records.len(), 2);
+    let domains = load("records-valid.json")["domains"].clone();
+    for record in records {
+        let name = &record["name"];
+        let verified = verifier
+            .verify(bytes(&record["record_hex"]))
+            .unwrap_or_else(|rejected| panic!("{name}: {}", rejected.reason));
+        assert_eq!(verified.id().to_hex(), record["record_id"], "{name}");
+        assert_eq!(verified.header().body_kind, 8, "{name}");
+        assert_eq!(record["body"]["kind"], "activity", "{name}");
+        // The ids are computed as for every other kind.
+        assert_eq!(
+            sha256(&[
+                &bytes(&domains["record_id_hex"]),
+                &bytes(&record["header_hex"])
+            ]),
+            record["record_id"],
+            "{name}"
+        );
+        assert_eq!(
+            sha256(&[&bytes(&domains["body_hex"]), &bytes(&record["body_hex"])]),
+            record["body_hash"],
+            "{name}"
+        );
+        let Body::Activity(activity) = verified.body() else {
+            panic!("{name}: not an activity");
+        };
+        assert_eq!(
+            serde_json::to_value(activity).expect("serialisable"),
+            record["body"]["value"],
+            "{name}"
+        );
+    }
+    let Body::Activity(full) = verifier
+        .verify(bytes(&records[0]["record_hex"]))
+        .expect("valid")
+        .body()
+        .clone()
+    else {
+        panic!("an activity")
+    };
+    assert_eq!(full.title_in("tr"), Some("Gaziantep su projesi"));
+    assert_eq!(full.recipient_countries[0].code, "TR");
+    assert_eq!(full.sectors[0].percentage, "62.5");
+}
+
+#[test]
+fn activity_records_chain_after_the_valid_records() {
+    let verifier = verifier();
+    let mut chain = ChainVerifier::new(verifier.genesis());
+    for record in load("records-valid.json")["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .chain(
+            load("activities.json")["records"]
+                .as_array()
+                .expect("records"),
+        )
+    {
+        chain.add(verifier.verify(bytes(&record["record_hex"])));
+    }
+    let report = chain.finish();
+    assert_eq!(report.problems().count(), 0);
+    assert!(report.is_valid());
+    let length = |author: &str| {
+        report
+            .chains
+            .iter()
+            .find(|chain| chain.author == author)
+            .map(|chain| chain.length)
+    };
+    assert_eq!(length(vector_set::DONOR), Some(6));
+    assert_eq!(length(vector_set::IMPLEMENTER), Some(2));
+}
+
+#[test]
+fn rejects_invalid_activity_fields_naming_the_field() {
+    let verifier = verifier();
+    let invalid = load("activities.json")["invalid"]
+        .as_array()
+        .expect("invalid")
+        .clone();
+    assert_eq!(invalid.len(), 4);
+    for case in invalid {
+        let name = case["name"].as_str().unwrap_or_default();
+        check(
+            &verifier,
+            name,
+            &bytes(&case["record_hex"]),
+            &case["expected"],
+        );
     }
 }

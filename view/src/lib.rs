@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod activity_text;
 pub mod corrections;
 pub mod money;
 pub mod record_text;

@@ -68,6 +68,7 @@ pub fn summary(body: &Body, ids: IdLength) -> String {
             format!("approval of proposal {}", ids.of(&approval.proposal))
         }
         Body::KeyRotation(rotation) => format!("key rotation to {}", rotation.new_key.key),
+        Body::Activity(activity) => crate::activity_text::activity_summary(activity),
         Body::Correction(correction) => format!(
             "{} of {}: {}",
             if correction.replacement.is_some() {
@@ -123,12 +124,13 @@ pub fn record_text(record: &RuleCheckedRecord, author_name: &str) -> String {
         header.timestamp_ms,
         header.signing_key
     );
-    out.push_str(&body_text(record.body()));
+    out.push_str(&body_text(record.body(), &header.author));
     out
 }
 
-fn body_text(body: &Body) -> String {
+fn body_text(body: &Body, author: &str) -> String {
     match body {
+        Body::Activity(activity) => crate::activity_text::activity_text(activity, author),
         Body::Transaction(tx) => {
             let party = |label: &str, party: &Option<aidledger_spec::record::Party>| match party {
                 Some(party) => format!(
@@ -225,7 +227,7 @@ fn body_text(body: &Body) -> String {
                         "replacement ({}):\n",
                         replacement_kind(replacement)
                     ));
-                    out.push_str(&body_text(&replacement.to_body()));
+                    out.push_str(&body_text(&replacement.to_body(), author));
                 }
                 None => out.push_str("replacement none (the corrected record is withdrawn)\n"),
             }
@@ -307,7 +309,7 @@ fn replacement_kind(replacement: &Replacement) -> &'static str {
     replacement.to_body().kind().name()
 }
 
-fn inline(text: &str) -> String {
+pub(crate) fn inline(text: &str) -> String {
     if text.chars().count() <= INLINE_TEXT_CHARS_MAX {
         return format!("  | {}", text.replace('\n', "\n  | "));
     }

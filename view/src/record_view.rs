@@ -84,6 +84,15 @@ pub fn body_json(body: &Body) -> Value {
         }
         Body::Approval(approval) => to_json(approval),
         Body::KeyRotation(rotation) => to_json(rotation),
+        Body::Activity(activity) => {
+            let mut value = to_json(activity);
+            insert(
+                &mut value,
+                "names",
+                crate::activity_text::activity_names(activity),
+            );
+            value
+        }
     }
 }
 

@@ -445,7 +445,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A valid record, taken apart: every byte range and every derived value.
-fn record_json(made: &Made) -> Value {
+pub fn record_json(made: &Made) -> Value {
     let record = SignedRecord::parse(made.bytes.clone()).expect("a record this file signed");
     let header_size = made.bytes.len() - record.header.body_size_bytes as usize - 64;
     let header = &record.header;
@@ -504,6 +504,7 @@ pub fn body_json(body: &Body) -> Value {
             Body::Proposal(inner) => json!(inner),
             Body::Approval(inner) => json!(inner),
             Body::KeyRotation(inner) => json!(inner),
+            Body::Activity(inner) => json!(inner),
         }
     };
     json!({ "kind": body.kind().name(), "kind_number": body.kind() as u16, "value": value(body) })

@@ -231,6 +231,7 @@ pub(crate) fn index_record(
             trees.explorer.insert(key.into_bytes(), &[][..])?;
         }
         Body::Statement(_) | Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {}
+        Body::Activity(_) => {}
         Body::Correction(correction) => {
             correct(trees, author, seq, id, correction)?;
         }

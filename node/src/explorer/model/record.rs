@@ -151,7 +151,8 @@ pub fn record_page(
         | Body::Statement(_)
         | Body::Proposal(_)
         | Body::Approval(_)
-        | Body::KeyRotation(_) => {}
+        | Body::KeyRotation(_)
+        | Body::Activity(_) => {}
     }
     Ok(page)
 }
