@@ -20,6 +20,8 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
+pub(crate) use crate::iati_args::IatiCommand;
+
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Make a new organisation signing key (file readable by you only) and print its public key.
@@ -196,24 +198,6 @@ pub(crate) enum Command {
         /// Work in this directory (default: a new temporary directory, removed afterwards).
         #[arg(long)]
         dir: Option<PathBuf>,
-    },
-}
-
-#[derive(Subcommand)]
-pub(crate) enum IatiCommand {
-    /// Import IATI 2.0x activity files through a running node, one activity at a time.
-    Import {
-        /// The XML files (a FIFO or pipe path works too).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Also import activities reported by this reporting-org ref as your organisation's (repeatable).
-        #[arg(long = "as-reporting-org")]
-        as_reporting_orgs: Vec<String>,
-        /// Print the summary as JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 

@@ -7,6 +7,7 @@ mod args;
 mod demo;
 mod flow;
 mod gov;
+mod iati_args;
 mod reading;
 mod record;
 mod setup;
@@ -102,8 +103,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             files,
             target,
             as_reporting_orgs,
+            org_map,
+            republished,
+            strict,
+            verbose,
             json,
-        }) => record::iati_import(files, &target, as_reporting_orgs, json),
+        }) => record::iati_import(
+            files,
+            &target,
+            as_reporting_orgs,
+            org_map,
+            record::ImportFlags {
+                republished,
+                strict,
+                verbose,
+                json,
+            },
+        ),
         Command::Flow {
             activity,
             source,

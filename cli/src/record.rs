@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use aidledger_cli::compose::{self, TransactionArgs};
 use aidledger_cli::governance::lookup::governed_verifier;
-use aidledger_cli::iati_import::{import, ImportOptions};
+use aidledger_cli::iati_import::org_map::read_org_map;
+use aidledger_cli::iati_import::{import, ImportOptions, Routing};
 use aidledger_cli::source::Source;
 use aidledger_cli::submit::SubmitTarget;
 use aidledger_spec::record::{
@@ -238,36 +239,77 @@ fn fetch_verified(target: &SubmitTarget, id: RecordId) -> Result<VerifiedRecord>
         .map_err(|rejected| anyhow::anyhow!("record {id} does not verify: {}", rejected.reason))
 }
 
-/// `iati import`: exit 0 when every file was read to its end, 1 when a file could not be
-/// (what came before its break is imported), 2 when the import could not run.
+/// `iati import`'s switches.
+pub(crate) struct ImportFlags {
+    pub(crate) republished: bool,
+    pub(crate) strict: bool,
+    pub(crate) verbose: bool,
+    pub(crate) json: bool,
+}
+
+/// `iati import`: exit 0 when every file was read to its end and something was importable; 1
+/// when a file could not be read to its end (what came before its break is imported), nothing
+/// was importable, or `--strict` found a skipped value; 2 when the import could not run
+/// (`IATI_IMPORT_HELP`).
 pub(crate) fn iati_import(
     files: Vec<PathBuf>,
     target: &TargetArgs,
     as_reporting_orgs: Vec<String>,
-    json: bool,
+    org_map: Option<PathBuf>,
+    flags: ImportFlags,
 ) -> Result<ExitCode> {
+    let routing = match org_map {
+        Some(path) => Routing::OrgMap(read_org_map(&path)?),
+        None => Routing::Node {
+            target: target.target()?,
+            as_reporting_orgs,
+        },
+    };
     let options = ImportOptions {
         files,
-        as_reporting_orgs,
-        target: target.target()?,
+        routing,
+        republished: flags.republished,
+        verbose: flags.verbose,
     };
     let report = import(&options)?;
+    if report.warnings_not_printed > 0 {
+        eprintln!(
+            "warning: … and {} more (counted by reason in the summary; --verbose prints every one)",
+            report.warnings_not_printed
+        );
+    }
     for file in &report.files {
-        for warning in &file.warnings {
-            eprintln!("warning: {warning}");
-        }
         if let Some(broken) = &file.broken {
             eprintln!("error: {broken}");
         }
     }
-    if json {
+    if flags.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
         print!("{}", report.summary_text());
     }
-    Ok(if report.all_read() {
-        ExitCode::SUCCESS
-    } else {
+    let mut failed = !report.all_read();
+    if !report.anything_importable() {
+        let read: u64 = report.files.iter().map(|file| file.transactions).sum();
+        let skipped = report.skipped();
+        eprintln!(
+            "error: nothing in the input was importable: 0 of {read} transactions recorded or found recorded{}",
+            if skipped.total() > 0 {
+                format!(" (skipped: {})", skipped.counts_line())
+            } else {
+                String::new()
+            }
+        );
+        failed = true;
+    }
+    let strict_failures = report.strict_failures();
+    if flags.strict && !strict_failures.is_empty() {
+        eprintln!("error: --strict: {}", strict_failures.join("; "));
+        failed = true;
+    }
+    Ok(if failed {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }

@@ -1,0 +1,216 @@
+//! One organisation the import records for: its node, what its chain already holds (import key →
+//! transaction record and the digest of what it says now, and each activity's keys), and the
+//! batches on their way to its node.
+
+use std::collections::HashMap;
+
+use aidledger_iati::content_digest;
+use aidledger_spec::record::Replacement;
+use aidledger_spec::{Body, Digest, RecordId};
+use serde_json::Value;
+
+use super::batch::{Batch, BatchSender, Receipt};
+use super::{ImportError, Pending};
+use crate::source::{Source, PAGE_RECORDS_MAX};
+use crate::submit::SubmitTarget;
+
+/// The digest of a withdrawn transaction: it matches no content, so importing it again restores it.
+pub(super) const WITHDRAWN: Digest = Digest([0; 32]);
+
+/// What the index knows of one import key.
+#[derive(Clone, Copy)]
+pub(super) struct Known {
+    /// The original transaction record (corrections name it).
+    pub(super) record: RecordId,
+    /// The content digest of what it says now, [`WITHDRAWN`] when withdrawn.
+    pub(super) digest: Digest,
+}
+
+/// What an organisation's chain holds of imported transactions.
+#[derive(Default)]
+struct ImportIndex {
+    by_key: HashMap<Digest, Known>,
+    /// activity id → the import keys recorded for it, in chain order.
+    by_activity: HashMap<String, Vec<Digest>>,
+}
+
+impl ImportIndex {
+    fn add_key(&mut self, activity: &str, key: Digest) {
+        match self.by_activity.get_mut(activity) {
+            Some(keys) => keys.push(key),
+            None => {
+                self.by_activity.insert(activity.to_owned(), vec![key]);
+            }
+        }
+    }
+}
+
+/// An organisation, its node and its index.
+pub(super) struct Publisher {
+    /// The organisation id of the node.
+    pub(super) org: String,
+    index: ImportIndex,
+    sender: BatchSender,
+    batch: Batch,
+    in_flight: Vec<Receipt>,
+}
+
+impl Publisher {
+    /// Asks the node its organisation and reads (and verifies) that organisation's chain.
+    pub(super) fn open(target: &SubmitTarget) -> Result<Publisher, ImportError> {
+        let org = node_org(target)?;
+        let public = target.public_url.clone().ok_or_else(|| {
+            ImportError::Node(format!("the public URL of {org}'s node is needed to read what is already imported: use a data directory, or give the public URL with the submit URL"))
+        })?;
+        let index = load_index(&Source::Node(public), &org)?;
+        Ok(Publisher {
+            org,
+            index,
+            sender: BatchSender::start(target),
+            batch: Batch::default(),
+            in_flight: Vec::new(),
+        })
+    }
+
+    /// What the chain says of an import key.
+    pub(super) fn known(&self, key: &Digest) -> Option<Known> {
+        self.index.by_key.get(key).copied()
+    }
+
+    /// Queues a body; a full batch goes to the node.
+    pub(super) fn send(
+        &mut self,
+        body: Body,
+        pending: Pending,
+        new_in_activity: Option<&str>,
+    ) -> Result<(), ImportError> {
+        if let Some(activity) = new_in_activity {
+            self.index.add_key(activity, pending.key);
+        }
+        if let Some(full) = self.batch.push(body, pending) {
+            self.in_flight.push(self.sender.send(full)?);
+        }
+        Ok(())
+    }
+
+    /// The standing transactions recorded for `activity` whose key `listed` does not know:
+    /// (import key, original record).
+    pub(super) fn not_listed(
+        &self,
+        activity: &str,
+        listed: impl Fn(&Digest) -> bool,
+    ) -> Vec<(Digest, RecordId)> {
+        let Some(keys) = self.index.by_activity.get(activity) else {
+            return Vec::new();
+        };
+        keys.iter()
+            .filter(|key| !listed(key))
+            .filter_map(|key| {
+                let known = self.index.by_key.get(key)?;
+                (known.digest != WITHDRAWN).then_some((*key, known.record))
+            })
+            .collect()
+    }
+
+    /// Sends what is queued and waits for every answer; the index then holds the new records.
+    pub(super) fn finish(&mut self) -> Result<(), ImportError> {
+        if !self.batch.is_empty() {
+            let batch = std::mem::take(&mut self.batch);
+            self.in_flight.push(self.sender.send(batch)?);
+        }
+        for receipt in std::mem::take(&mut self.in_flight) {
+            for (pending, id) in receipt.wait()? {
+                let record = pending.corrects.unwrap_or(id);
+                self.index.by_key.insert(
+                    pending.key,
+                    Known {
+                        record,
+                        digest: pending.digest,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The organisation of the node behind the submit API.
+fn node_org(target: &SubmitTarget) -> Result<String, ImportError> {
+    let url = format!("{}/v1/status", target.url.trim_end_matches('/'));
+    let response = crate::source::http_client()
+        .get(&url)
+        .bearer_auth(&target.token)
+        .send()
+        .map_err(|error| ImportError::Node(format!("cannot reach {url}: {error}")))?;
+    let status = response.status();
+    let value: Value = response
+        .json()
+        .map_err(|error| ImportError::Node(format!("{url} answered {status}: {error}")))?;
+    value["org"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ImportError::Node(format!("{url} answered {status}: {value}")))
+}
+
+/// Reads `org`'s chain newest first, verifies every record, and builds the import index.
+fn load_index(source: &Source, org: &str) -> Result<ImportIndex, ImportError> {
+    // Under the governance: the organisation may have rotated its key or joined after the genesis.
+    let (verifier, _) = crate::governance::lookup::governed_verifier(source)?;
+    let mut records = Vec::new();
+    let mut before = None;
+    loop {
+        let page = source.chain_page(org, before, PAGE_RECORDS_MAX)?;
+        let Some(last) = page.last() else { break };
+        let last = aidledger_spec::SignedRecord::parse(last.clone()).map_err(|error| {
+            ImportError::Node(format!("a record of {org} is malformed: {error}"))
+        })?;
+        before = Some(last.header.seq);
+        for verdict in verifier.verify_batch(page) {
+            let record = verdict.map_err(|rejected| {
+                ImportError::Node(format!(
+                    "a record of {org} does not verify: {}",
+                    rejected.reason
+                ))
+            })?;
+            records.push((record.header().seq, record.id(), record.body().clone()));
+        }
+        if before == Some(0) {
+            break;
+        }
+    }
+    records.sort_by_key(|(seq, _, _)| *seq);
+    let mut index = ImportIndex::default();
+    let mut by_record: HashMap<RecordId, Digest> = HashMap::new();
+    for (_, id, body) in records {
+        match body {
+            Body::Transaction(transaction) => {
+                if let Some(source) = &transaction.iati {
+                    let digest = content_digest(&transaction);
+                    let key = source.import_key;
+                    if index
+                        .by_key
+                        .insert(key, Known { record: id, digest })
+                        .is_none()
+                    {
+                        index.add_key(&transaction.activity_id, key);
+                    }
+                    by_record.insert(id, key);
+                }
+            }
+            Body::Correction(correction) => {
+                let Some(key) = by_record.get(&correction.corrects) else {
+                    continue;
+                };
+                let Some(known) = index.by_key.get_mut(key) else {
+                    continue;
+                };
+                known.digest = match &correction.replacement {
+                    Some(Replacement::Transaction(transaction)) => content_digest(transaction),
+                    _ => WITHDRAWN,
+                };
+            }
+            _ => {}
+        }
+    }
+    Ok(index)
+}
