@@ -11,7 +11,7 @@
 //!   it (`c` keys: the shared correction rules decide which count) and every current
 //!   receipt acknowledging it (`k` keys);
 //! - every transaction a gathered one acknowledges (the other side of an explicit link),
-//!   with its acknowledgers;
+//!   with its acknowledgers (also when it is not held: its receipts are still one link);
 //! - the listing of every activity a listed transaction belongs to (others' records naming
 //!   the activity) or names as its provider's activity (a receipt without `acknowledges`):
 //!   the provider's transactions to the receiver and the receiver's other receipts naming
@@ -197,6 +197,9 @@ impl Gatherer<'_> {
                 continue;
             }
             self.followed.insert(id, Vec::new());
+            // Its receipts, also when it is not held or not a transaction: together they are
+            // an explicit link (`unreported` without a provider side).
+            work.extend(self.referrers(tag::ACKNOWLEDGED_MARK, tag::ACKNOWLEDGED_BY, &id)?);
             let Some(record) = self.load(&id)? else {
                 continue;
             };
@@ -218,7 +221,6 @@ impl Gatherer<'_> {
                 }
             }
             work.extend(mine.iter().filter_map(|version| version.acknowledges));
-            work.extend(self.referrers(tag::ACKNOWLEDGED_MARK, tag::ACKNOWLEDGED_BY, &id)?);
             self.followed.insert(id, mine);
         }
         Ok(self.followed.get(&id).cloned().unwrap_or_default())
