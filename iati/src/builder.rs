@@ -1,5 +1,6 @@
 //! Builds one [`Activity`] from the XML events inside its element, keeping only what the
-//! importer needs. Elements it does not know (other IATI elements, foreign-namespace extensions
+//! importer needs: the transactions, and what the activity is about ([`ActivityAbout`]:
+//! titles and descriptions in every language, status, dates, places, sectors, organisations). Elements it does not know (other IATI elements, foreign-namespace extensions
 //! such as `usg:*`) are skipped with their whole subtree.
 
 use std::collections::HashMap;
@@ -9,7 +10,10 @@ use quick_xml::XmlVersion;
 
 use crate::error::{Warning, WarningReason};
 use crate::mapping::date_part;
-use crate::model::{Activity, IatiTransaction, OrgReference};
+use crate::model::{
+    Activity, ActivityAbout, DateEntry, Description, IatiTransaction, Narrative, OrgReference,
+    Participant, Share,
+};
 
 /// The elements the reader tracks below `iati-activity`; everything else is [`Element::Other`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +29,14 @@ enum Element {
     ProviderOrg,
     ReceiverOrg,
     Narrative,
+    Title,
+    ActivityDescription,
+    ActivityStatus,
+    ActivityDate,
+    RecipientCountry,
+    RecipientRegion,
+    Sector,
+    ParticipatingOrg,
     Other,
 }
 
@@ -36,6 +48,14 @@ impl Element {
             (Element::Activity, "iati-identifier") => Element::Identifier,
             (Element::Activity, "reporting-org") => Element::ReportingOrg,
             (Element::Activity, "transaction") => Element::Transaction,
+            (Element::Activity, "title") => Element::Title,
+            (Element::Activity, "description") => Element::ActivityDescription,
+            (Element::Activity, "activity-status") => Element::ActivityStatus,
+            (Element::Activity, "activity-date") => Element::ActivityDate,
+            (Element::Activity, "recipient-country") => Element::RecipientCountry,
+            (Element::Activity, "recipient-region") => Element::RecipientRegion,
+            (Element::Activity, "sector") => Element::Sector,
+            (Element::Activity, "participating-org") => Element::ParticipatingOrg,
             (Element::Transaction, "transaction-type") => Element::TransactionType,
             (Element::Transaction, "transaction-date") => Element::TransactionDate,
             (Element::Transaction, "value") => Element::Value,
@@ -46,7 +66,10 @@ impl Element {
                 Element::ReportingOrg
                 | Element::Description
                 | Element::ProviderOrg
-                | Element::ReceiverOrg,
+                | Element::ReceiverOrg
+                | Element::Title
+                | Element::ActivityDescription
+                | Element::ParticipatingOrg,
                 "narrative",
             ) => Element::Narrative,
             _ => Element::Other,
@@ -61,6 +84,11 @@ impl Element {
                 | Element::Transaction
                 | Element::TransactionType
                 | Element::TransactionDate
+                | Element::ActivityStatus
+                | Element::ActivityDate
+                | Element::RecipientCountry
+                | Element::RecipientRegion
+                | Element::Sector
                 | Element::Other
         )
     }
@@ -79,6 +107,14 @@ impl Element {
             Element::ProviderOrg => "provider-org",
             Element::ReceiverOrg => "receiver-org",
             Element::Narrative => "narrative",
+            Element::Title => "title",
+            Element::ActivityDescription => "description",
+            Element::ActivityStatus => "activity-status",
+            Element::ActivityDate => "activity-date",
+            Element::RecipientCountry => "recipient-country",
+            Element::RecipientRegion => "recipient-region",
+            Element::Sector => "sector",
+            Element::ParticipatingOrg => "participating-org",
             Element::Other => "(other)",
         }
     }
@@ -88,6 +124,10 @@ impl Element {
 struct Open {
     element: Element,
     text: String,
+    /// `@xml:lang` of a narrative, or of a 1.0x title, description or organisation name.
+    language: Option<String>,
+    /// Whether a narrative inside it was kept (then its own text, 1.0x style, is not).
+    narratives: bool,
 }
 
 /// Identity of a transaction within its activity, for [`IatiTransaction::identity_occurrence`].
@@ -125,10 +165,12 @@ pub(crate) struct ActivityBuilder {
 impl ActivityBuilder {
     /// Starts an activity from its start tag.
     pub(crate) fn new(start: &BytesStart<'_>, line: u64) -> Result<Self, quick_xml::Error> {
-        let [default_currency] = attributes(start, ["default-currency"])?;
+        let [default_currency, default_language] =
+            attributes(start, ["default-currency", "xml:lang"])?;
         Ok(Self {
             activity: Activity {
                 default_currency,
+                default_language,
                 line,
                 ..Activity::default()
             },
@@ -183,9 +225,17 @@ impl ActivityBuilder {
             element = Element::Other;
         }
         self.read_attributes(element, start, line)?;
+        let language = if carries_language(element, parent) {
+            let [language] = attributes(start, ["xml:lang"])?;
+            language
+        } else {
+            None
+        };
         self.open.push(Open {
             element,
             text: String::new(),
+            language,
+            narratives: false,
         });
         Ok(())
     }
@@ -202,7 +252,28 @@ impl ActivityBuilder {
                     .open
                     .last()
                     .map_or(Element::Other, |parent| parent.element);
-                self.set_name(parent, &open.text);
+                if matches!(
+                    parent,
+                    Element::Title | Element::ActivityDescription | Element::ParticipatingOrg
+                ) {
+                    if let Some(narrative) = narrative(open) {
+                        self.add_narrative(parent, narrative);
+                        if let Some(parent) = self.open.last_mut() {
+                            parent.narratives = true;
+                        }
+                    }
+                } else {
+                    self.set_name(parent, &open.text);
+                }
+            }
+            // IATI 1.0x: the text is the element's own.
+            Element::Title | Element::ActivityDescription | Element::ParticipatingOrg
+                if !open.narratives =>
+            {
+                let element = open.element;
+                if let Some(narrative) = narrative(open) {
+                    self.add_narrative(element, narrative);
+                }
             }
             // IATI 1.0x writes names as the element's own text, without narratives; a narrative,
             // closed earlier, wins.
@@ -230,6 +301,7 @@ impl ActivityBuilder {
         }
         self.too_large = true;
         self.activity.transactions = Vec::new();
+        self.activity.about = ActivityAbout::default();
         self.transaction = None;
         self.identities = HashMap::new();
         for open in &mut self.open {
@@ -256,7 +328,9 @@ impl ActivityBuilder {
     /// False (with a warning) for a second `iati-identifier`, `value`, … in the same scope.
     fn first_of_its_kind(&mut self, element: Element, line: u64) -> bool {
         let first = match element {
-            Element::Identifier | Element::ReportingOrg => self.activity_seen.first(element),
+            Element::Identifier | Element::ReportingOrg | Element::ActivityStatus => {
+                self.activity_seen.first(element)
+            }
             Element::TransactionType
             | Element::TransactionDate
             | Element::Value
@@ -296,9 +370,78 @@ impl ActivityBuilder {
                 });
                 self.transaction_seen = Seen::default();
             }
+            Element::ActivityDescription => {
+                let [type_code] = attributes(start, ["type"])?;
+                self.activity.about.descriptions.push(Description {
+                    type_code,
+                    narratives: Vec::new(),
+                });
+            }
+            Element::ActivityStatus => {
+                [self.activity.about.status] = attributes(start, ["code"])?;
+            }
+            Element::ActivityDate => {
+                let [type_code, iso_date] = attributes(start, ["type", "iso-date"])?;
+                self.activity.about.dates.push(DateEntry {
+                    type_code,
+                    iso_date,
+                    line,
+                });
+            }
+            Element::RecipientCountry => {
+                let [code, percentage] = attributes(start, ["code", "percentage"])?;
+                self.activity.about.recipient_countries.push(Share {
+                    vocabulary: None,
+                    code,
+                    percentage,
+                });
+            }
+            Element::RecipientRegion | Element::Sector => {
+                let [vocabulary, code, percentage] =
+                    attributes(start, ["vocabulary", "code", "percentage"])?;
+                let share = Share {
+                    vocabulary,
+                    code,
+                    percentage,
+                };
+                match element {
+                    Element::Sector => self.activity.about.sectors.push(share),
+                    _ => self.activity.about.recipient_regions.push(share),
+                }
+            }
+            Element::ParticipatingOrg => {
+                let [role, org_ref, org_type, activity_id] =
+                    attributes(start, ["role", "ref", "type", "activity-id"])?;
+                self.activity.about.participating_orgs.push(Participant {
+                    role,
+                    org_ref,
+                    org_type,
+                    activity_id,
+                    names: Vec::new(),
+                });
+            }
             _ => self.read_transaction_attributes(element, start)?,
         }
         Ok(())
+    }
+
+    /// Adds a narrative to the title list, the last description or the last organisation.
+    fn add_narrative(&mut self, owner: Element, narrative: Narrative) {
+        let about = &mut self.activity.about;
+        match owner {
+            Element::Title => about.titles.push(narrative),
+            Element::ActivityDescription => {
+                if let Some(description) = about.descriptions.last_mut() {
+                    description.narratives.push(narrative);
+                }
+            }
+            Element::ParticipatingOrg => {
+                if let Some(org) = about.participating_orgs.last_mut() {
+                    org.names.push(narrative);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn read_transaction_attributes(
@@ -384,6 +527,27 @@ impl ActivityBuilder {
             reason,
         });
     }
+}
+
+/// Whether an element's `xml:lang` is read: a narrative of a title, description or
+/// organisation, or (1.0x, text without narratives) one of those elements itself.
+fn carries_language(element: Element, parent: Element) -> bool {
+    match element {
+        Element::Narrative => matches!(
+            parent,
+            Element::Title | Element::ActivityDescription | Element::ParticipatingOrg
+        ),
+        Element::Title | Element::ActivityDescription | Element::ParticipatingOrg => true,
+        _ => false,
+    }
+}
+
+/// A closed element's text as a narrative, unless it is empty.
+fn narrative(open: Open) -> Option<Narrative> {
+    non_empty(&open.text).map(|text| Narrative {
+        language: open.language,
+        text,
+    })
 }
 
 fn org_reference(

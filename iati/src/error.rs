@@ -177,6 +177,16 @@ pub enum WarningReason {
         /// The date as written.
         text: String,
     },
+    /// Part of what an activity is about (a title, a date, a percentage, …) is left out of its
+    /// activity record: it breaks a field rule or a limit of the record (FORMAT.md §5.10).
+    /// The activity's transactions are not affected.
+    #[error("activity record: {field} left out: {problem}")]
+    ActivityField {
+        /// The field of the activity record, as FORMAT.md names it (`titles[1].text`).
+        field: String,
+        /// Why.
+        problem: String,
+    },
     /// The mapped transaction breaks a field rule of the protocol (too long, control characters).
     #[error("the mapped transaction breaks a field rule: {0}")]
     InvalidField(FieldError),

@@ -39,6 +39,16 @@
 //! code as written, so a file re-published with numeric codes gives new keys only for
 //! transactions without a `@ref`.
 //!
+//! # Activity records
+//!
+//! [`to_activity`] maps what an activity is about ([`ActivityAbout`]: titles and descriptions
+//! in every language, with `xml:lang` or else the activity's own `xml:lang`; status; dates;
+//! recipient countries and regions; sectors; participating organisations) to a protocol
+//! activity record (FORMAT.md §5.10), with [`activity_import_key`] (the publisher and the
+//! identifier, §21.1) and [`activity_digest`] for idempotent re-imports. What breaks a field
+//! rule or limit of the record is left out with a
+//! [`WarningReason::ActivityField`] warning; the transactions never depend on it.
+//!
 //! # Import key
 //!
 //! [`IatiSource::import_key`](aidledger_spec::record::IatiSource::import_key) is
@@ -65,6 +75,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod activity;
 mod builder;
 mod error;
 mod limits;
@@ -73,11 +84,17 @@ mod model;
 mod reader;
 mod source;
 
+pub use activity::{
+    activity_digest, activity_import_key, to_activity, ACTIVITY_CONTENT_DOMAIN, ACTIVITY_KEY_DOMAIN,
+};
 pub use error::{ReadError, Warning, WarningReason};
 pub use limits::{ReaderLimits, ACTIVITY_BYTES_MAX, DEPTH_MAX, PROLOG_BYTES_MAX, TOKEN_BYTES_MAX};
 pub use mapping::{
     content_digest, date_part, import_key, to_transaction, CONTENT_DIGEST_DOMAIN,
     IMPORT_KEY_DOMAIN, LEGACY_TRANSACTION_TYPE_CODES, LEGACY_TRANSACTION_TYPE_MAPPING,
 };
-pub use model::{Activity, IatiTransaction, OrgReference};
+pub use model::{
+    Activity, ActivityAbout, DateEntry, Description, IatiTransaction, Narrative, OrgReference,
+    Participant, Share,
+};
 pub use reader::{ActivityReader, EntityNotice};

@@ -170,11 +170,12 @@ pub fn description_type_name(code: &str) -> Option<&'static str> {
 }
 
 impl Activity {
-    /// The title to show first: the one in `language` if there is one, else the first.
+    /// The title to show first: the one in `language` (ASCII case ignored: publishers write
+    /// `EN` and `en`) if there is one, else the first.
     pub fn title_in(&self, language: &str) -> Option<&str> {
         self.titles
             .iter()
-            .find(|title| title.language == language)
+            .find(|title| title.language.eq_ignore_ascii_case(language))
             .or_else(|| self.titles.first())
             .map(|title| title.text.as_str())
     }
