@@ -16,7 +16,7 @@ pub fn observe(records: &mut TreatyRecords, record: &VerifiedRecord) {
 /// history, and the actions by non-parties.
 pub fn standing_text(standing: &TreatyStanding) -> String {
     let in_force = &standing.in_force;
-    let mut out = format!("standing  {}\n", in_force.line());
+    let mut out = format!("standing  {}\n", in_force.line);
     out.push_str(&format!(
         "          every party ratified the same text: {}\n",
         if in_force.same_text { "yes" } else { "no" }
@@ -78,11 +78,9 @@ fn action_words(action: &ActionState) -> String {
     words
 }
 
-/// The standing as JSON: the view's fields plus `in_force.line` for people.
+/// The standing as JSON: the view's fields (`in_force.line` is the line for people).
 pub fn standing_json(standing: &TreatyStanding) -> Value {
-    let mut value = json!(standing);
-    value["in_force"]["line"] = json!(standing.in_force.line());
-    value
+    json!(standing)
 }
 
 /// A finding as text (`FINDING   …`).

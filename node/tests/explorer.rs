@@ -8,7 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use aidledger_node::explorer::index::{Listing, LISTING_ENTRIES_MAX};
-use aidledger_spec::record::{Correction, Party, Replacement, Transaction};
+use aidledger_spec::record::{
+    Correction, Party, Replacement, Transaction, TreatyAction, TreatyActionKind, TreatyText,
+};
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
 use aidledger_store::Store;
 use common::*;
@@ -982,4 +984,108 @@ fn the_explorer_index_and_the_cli_ledger_count_corrections_alike() {
     agree("another member's correction");
     append(IMPLEMENTER, correct(other_receipt, replaced("4.00", None)));
     agree("the last receipt acknowledges nothing");
+}
+
+/// An action of `kind` on `treaty` dated `date`.
+fn action_of(treaty: RecordId, text: &TreatyText, kind: TreatyActionKind, date: &str) -> Body {
+    Body::TreatyAction(TreatyAction {
+        treaty,
+        text_hash: text.text_hash(),
+        action: kind,
+        date: aidledger_spec::text::Date::parse(date).unwrap(),
+        note: String::new(),
+    })
+}
+
+/// Issue 19: the treaty page and `/api/treaty/{id}` say whether the treaty is in force, each
+/// party's current action, and list a non-party's ratification (stored without the node's
+/// policy, as a peer's record would be) apart, without counting it.
+#[test]
+fn the_treaty_page_says_whether_the_treaty_is_in_force() {
+    let (_root, store) = new_store();
+    let server = Server::start(store.clone());
+    let text = treaty(&[DONOR, IMPLEMENTER], "The parties agree.");
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![Body::TreatyText(text.clone())],
+        (0, RecordId::ZERO),
+    );
+    let id = donor[0].id();
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![
+            action_of(id, &text, TreatyActionKind::Sign, "2024-01-10"),
+            action_of(id, &text, TreatyActionKind::Ratify, "2024-03-01"),
+        ],
+        (1, id),
+    );
+    let auditor = extend(
+        &store,
+        AUDITOR,
+        vec![action_of(id, &text, TreatyActionKind::Ratify, "2024-02-01")],
+        (0, RecordId::ZERO),
+    );
+
+    let page = server.json(&format!("/api/treaty/{id}"));
+    assert_eq!(page["in_force"]["in_force"], false, "{page}");
+    assert_eq!(
+        page["in_force"]["waiting_for"],
+        serde_json::json!([IMPLEMENTER])
+    );
+    assert_eq!(page["parties"][0]["org"], DONOR);
+    assert_eq!(page["parties"][0]["current"]["action"], "ratify");
+    assert_eq!(
+        page["parties"][0]["current"]["record"],
+        donor[1].id().to_hex()
+    );
+    assert_eq!(page["parties"][0]["actions"].as_array().unwrap().len(), 2);
+    assert_eq!(page["parties"][1]["current"], Value::Null);
+    assert_eq!(
+        page["non_party_actions"][0]["record"],
+        auditor[0].id().to_hex()
+    );
+    let html = server.get(&format!("/treaty/{id}")).text().unwrap();
+    assert!(
+        html.contains(&format!(
+            "<strong>Not in force:</strong> waiting for {IMPLEMENTER} to ratify or accede"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("Actions by organisations that are not parties"));
+
+    // The implementer accedes: in force since the later of the two dates.
+    extend(
+        &store,
+        IMPLEMENTER,
+        vec![action_of(id, &text, TreatyActionKind::Accede, "2024-02-15")],
+        (0, RecordId::ZERO),
+    );
+    let page = server.json(&format!("/api/treaty/{id}"));
+    assert_eq!(page["in_force"]["in_force"], true, "{page}");
+    assert_eq!(page["in_force"]["since"], "2024-03-01");
+    assert_eq!(page["in_force"]["same_text"], true);
+    let html = server.get(&format!("/treaty/{id}")).text().unwrap();
+    assert!(html.contains("In force since 2024-03-01"), "{html}");
+
+    // The donor retracts its ratification (a correction without replacement): its current
+    // action is the signature again, and the treaty waits for it.
+    extend(
+        &store,
+        DONOR,
+        vec![Body::Correction(Correction {
+            corrects: donor[1].id(),
+            reason: "recorded too early".into(),
+            replacement: None,
+        })],
+        (3, donor[1].id()),
+    );
+    let page = server.json(&format!("/api/treaty/{id}"));
+    assert_eq!(
+        page["in_force"]["waiting_for"],
+        serde_json::json!([DONOR]),
+        "{page}"
+    );
+    assert_eq!(page["parties"][0]["current"]["action"], "sign");
 }

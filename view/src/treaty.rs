@@ -47,8 +47,9 @@ use aidledger_spec::text::Date;
 use aidledger_spec::{Body, Digest, RecordId};
 use serde::Serialize;
 
-/// How many texts back the `supersedes` line of a text is followed.
-pub const LINE_TEXTS_MAX: usize = 32;
+/// How many texts back the `supersedes` line of a text is followed (the explorer loads each
+/// of them for a page, so this bounds its work too).
+pub const LINE_TEXTS_MAX: usize = 8;
 
 /// What the rules need of a treaty text (its full text stays with the caller).
 #[derive(Clone, Debug)]
@@ -139,11 +140,13 @@ pub struct InForce {
     pub withdrawn: Vec<String>,
     /// Parties whose current binding action is on another text hash than this text's.
     pub bound_to_other_text: Vec<String>,
+    /// The same for people: `in force since 2024-03-01`, or `not in force: …` with the
+    /// reasons (see [`InForce::reasons`]).
+    pub line: String,
 }
 
 impl InForce {
-    /// One line for people: `in force since 2024-03-01`, or `not in force: …` with the reasons.
-    pub fn line(&self) -> String {
+    fn make_line(&self) -> String {
         match (self.in_force, self.since) {
             (true, Some(since)) => format!("in force since {since}"),
             _ => format!("not in force: {}", self.reasons().join("; ")),
@@ -438,6 +441,7 @@ fn in_force(parties: &[PartyStanding]) -> InForce {
         waiting_for: Vec::new(),
         withdrawn: Vec::new(),
         bound_to_other_text: Vec::new(),
+        line: String::new(),
     };
     let mut hashes = HashSet::new();
     let mut since: Option<Date> = None;
@@ -461,6 +465,7 @@ fn in_force(parties: &[PartyStanding]) -> InForce {
     result.same_text = all_bound && hashes.len() == 1;
     result.in_force = all_bound && result.bound_to_other_text.is_empty() && !parties.is_empty();
     result.since = since.filter(|_| result.in_force);
+    result.line = result.make_line();
     result
 }
 
@@ -549,7 +554,7 @@ mod tests {
             ),
         ]);
         let standing = records.standing(&id(1)).unwrap();
-        assert_eq!(standing.in_force.line(), "in force since 2024-03-01");
+        assert_eq!(standing.in_force.line, "in force since 2024-03-01");
         assert!(standing.in_force.same_text);
         assert_eq!(standing.parties[0].actions.len(), 2);
         assert_eq!(
@@ -586,7 +591,7 @@ mod tests {
         assert!(!in_force.in_force);
         assert_eq!(in_force.since, None);
         assert_eq!(
-            in_force.line(),
+            in_force.line,
             format!("not in force: waiting for {B} to ratify or accede; withdrawn: {A}")
         );
     }
@@ -687,7 +692,7 @@ mod tests {
         assert_eq!(current.action, TreatyActionKind::Ratify);
         assert_eq!(current.corrected_by, Some(id(4)));
         assert_eq!(current.record, id(2));
-        assert_eq!(standing.in_force.line(), "in force since 2024-01-05");
+        assert_eq!(standing.in_force.line, "in force since 2024-01-05");
     }
 
     #[test]
@@ -738,7 +743,7 @@ mod tests {
         assert!(standing.in_force.same_text);
         assert!(standing
             .in_force
-            .line()
+            .line
             .contains("every party ratified the same text, but not this one"));
         assert!(records.standing(&id(1)).unwrap().in_force.in_force);
 
@@ -753,7 +758,7 @@ mod tests {
         assert_eq!(standing.in_force.bound_to_other_text, vec![B.to_owned()]);
         assert!(standing
             .in_force
-            .line()
+            .line
             .contains("parties ratified different texts"));
         assert!(standing.parties[0].current.as_ref().unwrap().on_this_text);
     }

@@ -1,37 +1,23 @@
-//! A treaty's page: its text versions, what supersedes it, and each party's actions.
+//! A treaty's page: its text versions, what supersedes it, and its standing: whether it is in
+//! force, each party's current action on which text, and actions by non-parties (findings).
+//! The standing is `aidledger_view::treaty`'s, the one the CLI's `show` and `provenance` print;
+//! this file only gathers its records from the index, with bounded work: the texts the treaty
+//! supersedes (at most `LINE_TEXTS_MAX`), the actions on each (at most `TREATY_ACTIONS_MAX`
+//! in all) and each action's corrections (at most `REFERENCES_MAX`).
+
+use aidledger_spec::record::TreatyText;
+use aidledger_view::treaty::{ActionState, InForce, PartyStanding, TreatyRecords, LINE_TEXTS_MAX};
 
 use super::*;
 
-/// One party's action on a treaty.
+/// A party of the treaty with its standing (`aidledger_view::treaty`).
 #[derive(Debug, Serialize)]
-pub struct ActionView {
-    /// The action record.
-    pub id: RecordId,
-    /// Who acted.
-    pub org: String,
-    /// sign, ratify, accede or withdraw.
-    pub action: &'static str,
-    /// When it took effect.
-    pub date: String,
-    /// Note.
-    pub note: String,
-    /// Whether it names this record's exact text hash.
-    pub on_this_text: bool,
-}
-
-/// A party and its actions.
-#[derive(Debug, Serialize)]
-pub struct PartyState {
-    /// The organisation.
-    pub org: String,
+pub struct PartyRow {
     /// Its display name, if a member.
     pub name: String,
-    /// Whether the treaty lists it as a party.
-    pub listed_party: bool,
-    /// Its latest action on this exact text, or `none`.
-    pub state: &'static str,
-    /// Its actions, oldest first.
-    pub actions: Vec<ActionView>,
+    /// Its current action and its actions on the treaty's line of texts.
+    #[serde(flatten)]
+    pub standing: PartyStanding,
 }
 
 /// A language version.
@@ -62,8 +48,15 @@ pub struct TreatyPage {
     pub superseded_by: Vec<Summary>,
     /// Corrections of this treaty record.
     pub corrected_by: Vec<Summary>,
-    /// Parties and their actions.
-    pub parties: Vec<PartyState>,
+    /// Whether it is in force, and if not, why (`line` says it in words).
+    pub in_force: InForce,
+    /// The texts it supersedes, nearest first, whose actions count too (see the view).
+    pub earlier_texts: Vec<RecordId>,
+    /// Each listed party, in the text's order, with its standing.
+    pub parties: Vec<PartyRow>,
+    /// Actions on this text by organisations it does not list as parties: findings (a node
+    /// refuses them; they never count).
+    pub non_party_actions: Vec<ActionState>,
 }
 
 /// Reads a treaty's page.
@@ -74,56 +67,26 @@ pub fn treaty_page(store: &StoreReader, id: &RecordId) -> Result<TreatyPage, Pro
             "record {id} is not a treaty text"
         )));
     };
-    let text_hash = treaty.text_hash();
-    let mut parties: Vec<PartyState> = treaty
+    let records = treaty_records(store, id, treaty)?;
+    let standing = records
+        .standing(id)
+        .ok_or_else(|| Problem::NotFound(format!("record {id} is not a treaty text")))?;
+    let genesis = store.genesis();
+    let parties = standing
         .parties
-        .iter()
-        .map(|org| party_state(store, org, true))
+        .into_iter()
+        .map(|party| PartyRow {
+            name: genesis
+                .member(&party.org)
+                .map(|member| member.name.clone())
+                .unwrap_or_default(),
+            standing: party,
+        })
         .collect();
-    let prefix = SortKey::tagged(tag::TREATY_ACTION).id(&id.0).into_bytes();
-    for entry in store
-        .index_tree()
-        .scan_prefix(&prefix)
-        .take(TREATY_ACTIONS_MAX)
-    {
-        let (key, _) = entry?;
-        let mut rest = KeyReader::new(&key[prefix.len()..]);
-        let action_id = rest.id()?;
-        rest.finish()?;
-        let action_record = load(store, &action_id)?;
-        let Body::TreatyAction(action) = &action_record.body else {
-            continue;
-        };
-        let org = action_record.signed.header.author.clone();
-        if !parties.iter().any(|party| party.org == org) {
-            parties.push(party_state(store, &org, false));
-        }
-        let view = ActionView {
-            id: action_id,
-            org: org.clone(),
-            action: action.action.name(),
-            date: action.date.to_string(),
-            note: action.note.clone(),
-            on_this_text: action.text_hash == text_hash,
-        };
-        if let Some(party) = parties.iter_mut().find(|party| party.org == org) {
-            party.actions.push(view);
-        }
-    }
-    for party in &mut parties {
-        party.actions.sort_by(|a, b| a.date.cmp(&b.date));
-        // The state is the latest action (by its date) on this exact text.
-        let latest = party
-            .actions
-            .iter()
-            .rev()
-            .find(|action| action.on_this_text);
-        party.state = latest.map_or("none", |action| action.action);
-    }
     Ok(TreatyPage {
         record: summary_of(&decoded),
         title: treaty.title.clone(),
-        text_hash: text_hash.to_hex(),
+        text_hash: standing.text_hash.to_hex(),
         versions: treaty
             .versions
             .iter()
@@ -139,20 +102,87 @@ pub fn treaty_page(store: &StoreReader, id: &RecordId) -> Result<TreatyPage, Pro
         },
         superseded_by: referencing(store, Referrers::Superseding, id)?,
         corrected_by: referencing(store, Referrers::Correcting, id)?,
+        in_force: standing.in_force,
+        earlier_texts: standing.earlier_texts,
         parties,
+        non_party_actions: standing.non_party_actions,
     })
 }
 
-fn party_state(store: &StoreReader, org: &str, listed_party: bool) -> PartyState {
-    PartyState {
-        org: org.to_owned(),
-        name: store
-            .genesis()
-            .member(org)
-            .map(|member| member.name.clone())
-            .unwrap_or_default(),
-        listed_party,
-        state: "none",
-        actions: Vec::new(),
+/// The records the standing of `treaty` (record `id`) rests on: the texts it supersedes, the
+/// valid actions on each, and their corrections. Revoked records are left out, as every
+/// verifier leaves them out.
+fn treaty_records(
+    store: &StoreReader,
+    id: &RecordId,
+    treaty: &TreatyText,
+) -> Result<TreatyRecords, Problem> {
+    let mut records = TreatyRecords::new();
+    records.add_text(*id, treaty);
+    let mut line = vec![*id];
+    let mut earlier = treaty.supersedes;
+    while let Some(text_id) = earlier.take() {
+        if line.len() > LINE_TEXTS_MAX || line.contains(&text_id) {
+            break;
+        }
+        let Some(decoded) = load_valid(store, &text_id)? else {
+            break;
+        };
+        if let Body::TreatyText(text) = &decoded.body {
+            records.add_text(text_id, text);
+            line.push(text_id);
+            earlier = text.supersedes;
+        }
     }
+    let mut actions_read = 0;
+    for text_id in &line {
+        let prefix = SortKey::tagged(tag::TREATY_ACTION)
+            .id(&text_id.0)
+            .into_bytes();
+        let budget = TREATY_ACTIONS_MAX.saturating_sub(actions_read);
+        for entry in store.index_tree().scan_prefix(&prefix).take(budget) {
+            let (key, _) = entry?;
+            let mut rest = KeyReader::new(&key[prefix.len()..]);
+            let action_id = rest.id()?;
+            rest.finish()?;
+            actions_read += 1;
+            add_valid(store, &mut records, &action_id)?;
+            for correction in correction_ids(store, &action_id)? {
+                add_valid(store, &mut records, &correction)?;
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// Adds record `id` to `records` unless it is revoked or missing.
+fn add_valid(
+    store: &StoreReader,
+    records: &mut TreatyRecords,
+    id: &RecordId,
+) -> Result<(), Problem> {
+    if let Some(decoded) = load_valid(store, id)? {
+        let header = &decoded.signed.header;
+        records.add(*id, &header.author, header.seq, &decoded.body);
+    }
+    Ok(())
+}
+
+/// Record `id` when it is stored and not revoked.
+fn load_valid(store: &StoreReader, id: &RecordId) -> Result<Option<Decoded>, Problem> {
+    if store.revocation(id)?.is_some() {
+        return Ok(None);
+    }
+    match store.get(id)? {
+        Some(bytes) => Ok(Some(decode(bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// The ids of the corrections of `id` (at most `REFERENCES_MAX`).
+fn correction_ids(store: &StoreReader, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+    Ok(referencing(store, Referrers::Correcting, id)?
+        .into_iter()
+        .map(|summary| summary.id)
+        .collect())
 }
