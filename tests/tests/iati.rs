@@ -360,7 +360,13 @@ fn broken_tails_fixed_files_and_changed_values() {
         "{broken_at}"
     );
     assert!(output.stderr().contains(broken_at));
-    assert_eq!(node.record_count(), first);
+    // Transactions and, before them, one activity record per activity read whole (issue 19).
+    let first_activities = report["files"][0]["activities_recorded"].as_u64().unwrap();
+    assert_eq!(
+        first_activities,
+        report["files"][0]["activities"].as_u64().unwrap()
+    );
+    assert_eq!(node.record_count(), first + first_activities);
 
     // The fixed file adds only what was missing.
     fs::write(&broken, &full).unwrap();
@@ -373,7 +379,15 @@ fn broken_tails_fixed_files_and_changed_values() {
         "{report}"
     );
     assert_eq!(report["files"][0]["unchanged"].as_u64().unwrap(), first);
-    assert_eq!(node.record_count(), 219);
+    assert_eq!(
+        report["files"][0]["activities_unchanged"].as_u64().unwrap(),
+        first_activities
+    );
+    assert_eq!(
+        report["files"][0]["activities_recorded"].as_u64().unwrap() + first_activities,
+        12
+    );
+    assert_eq!(node.record_count(), 219 + 12);
 
     // A copy with one changed value records exactly one correction, with every digit.
     let text = String::from_utf8(full.clone()).unwrap();
@@ -390,7 +404,8 @@ fn broken_tails_fixed_files_and_changed_values() {
         .json();
     assert_eq!(report["files"][0]["corrections"], 1, "{report}");
     assert_eq!(report["files"][0]["recorded"], 0, "{report}");
-    assert_eq!(node.record_count(), 220);
+    assert_eq!(report["files"][0]["activities_recorded"], 0, "{report}");
+    assert_eq!(node.record_count(), 220 + 12);
     let report = import(&cli, &node, std::slice::from_ref(&broken))
         .assert_exit(0)
         .json();

@@ -265,8 +265,9 @@ fn a_multi_publisher_file_goes_to_each_publishers_own_node_in_one_run() {
         json!([{"reporting_org": MAPACTION, "activities": 1, "transactions": 4}]),
         "{report}"
     );
-    assert_eq!(drc.record_count(), 219);
-    assert_eq!(fcdo.record_count(), 14);
+    // Each publisher's transactions and one activity record per activity (issue 19).
+    assert_eq!(drc.record_count(), 219 + 12);
+    assert_eq!(fcdo.record_count(), 14 + 1);
 
     // Each record is signed by its publisher's own organisation; counts and sums are exact.
     for (node, org, source) in [(&drc, DRC, DRC_FILE), (&fcdo, FCDO, FCDO_FILE)] {
@@ -312,7 +313,7 @@ fn a_multi_publisher_file_goes_to_each_publishers_own_node_in_one_run() {
         "{}",
         refused.stderr()
     );
-    assert_eq!(drc.record_count(), 219);
+    assert_eq!(drc.record_count(), 219 + 12);
 }
 
 /// A file of IATI 1.0x commitments (`C`, no one-to-one 2.0x code).
@@ -382,7 +383,8 @@ fn nothing_importable_exits_1_with_a_summary_and_strict_refuses_skipped_values()
             .count(),
         263
     );
-    assert_eq!(node.record_count(), 0);
+    // No transaction, but the activity itself is importable: its activity record (issue 19).
+    assert_eq!(node.record_count(), 1);
 
     // "1,000.50" is skipped: exit 0 with the reason counted; --strict exits 1 naming it.
     let text = format!(
@@ -415,7 +417,8 @@ fn nothing_importable_exits_1_with_a_summary_and_strict_refuses_skipped_values()
         "{}",
         strict.stdout()
     );
-    assert_eq!(node.record_count(), 1);
+    // One transaction and the activity records of the two activities so far.
+    assert_eq!(node.record_count(), 1 + 2);
 
     // A DOCTYPE and an entity it declares: warned on stderr and in the summary; not expanded.
     let doctype = dir.write(
@@ -452,7 +455,7 @@ fn nothing_importable_exits_1_with_a_summary_and_strict_refuses_skipped_values()
         .json();
     assert_eq!(json["files"][0]["doctype_line"], 2);
     assert_eq!(json["files"][0]["entity_references_kept"], 1);
-    assert_eq!(node.record_count(), 2);
+    assert_eq!(node.record_count(), 2 + 3);
 }
 
 #[test]
@@ -464,7 +467,8 @@ fn a_republished_file_withdraws_what_the_publisher_removed() {
     let full = shared(DRC_FILE);
     let file = dir.write("drc.xml", &full);
     import(&cli, &node, &[&file], &[]).assert_exit(0);
-    assert_eq!(node.record_count(), 219);
+    // 219 transactions and 12 activity records (issue 19).
+    assert_eq!(node.record_count(), 219 + 12);
 
     // The £400,000 receipt of 2020-06-01 from FCDO's activity, as the money views see it.
     let activity = "DK-CVR-20699310-DF212197";
@@ -500,7 +504,7 @@ fn a_republished_file_withdraws_what_the_publisher_removed() {
         .json();
     assert_eq!(report["not_listed"], 1, "{report}");
     assert_eq!(report["withdrawn"], 0, "{report}");
-    assert_eq!(node.record_count(), 219);
+    assert_eq!(node.record_count(), 219 + 12);
     let text = import(&cli, &node, &[&copy], &[]).assert_exit(0);
     assert!(
         text.stdout().contains("--republished withdraws them"),
@@ -518,7 +522,7 @@ fn a_republished_file_withdraws_what_the_publisher_removed() {
         218 - count_transactions(&dropped),
         "{report}"
     );
-    assert_eq!(node.record_count(), 220);
+    assert_eq!(node.record_count(), 220 + 12);
     let report = import(&cli, &node, &[&copy], &["--republished", "--json"])
         .assert_exit(0)
         .json();

@@ -15,6 +15,7 @@ use aidledger_spec::record::{Correction, Replacement, Transaction};
 use aidledger_spec::{Body, Digest};
 use rust_decimal::Decimal;
 
+use super::activity::record_activity;
 use super::publisher::WITHDRAWN;
 use super::skips::{reason_slug, WarningPrinter, DUPLICATE_KEY};
 use super::{
@@ -144,6 +145,16 @@ fn import_activity(
             listed.too_large.insert(id.to_owned());
         } else if listed.seen.insert(id.to_owned()) {
             listed.activities[route.publisher].push(id.to_owned());
+        }
+        // Before its transactions, so that a reader meets the activity first.
+        if !too_large {
+            record_activity(
+                label,
+                activity,
+                &mut routes.publishers[route.publisher],
+                &mut listed.counts[route.publisher],
+                &mut report.notices,
+            )?;
         }
     }
     for transaction in &activity.transactions {

@@ -23,10 +23,16 @@
 //! so the node's group commit signs and stores many records per fsync. Corrections only name
 //! records stored before the current file; a key met twice in one file is skipped.
 //!
+//! Each activity routed to a publisher is also an activity record (`activity`: titles,
+//! descriptions, places, sectors, organisations), sent before its transactions when the
+//! publisher's chain has none for it or what it says changed; its counts are kept apart from
+//! the transactions'.
+//!
 //! Every transaction read is imported, unchanged, or skipped with a reason (`skips` counts them
 //! and prints the first few); `publisher` holds each organisation's node and index, `batch`
 //! sends the records, `org_map` reads the map, `report` writes the summary.
 
+mod activity;
 mod batch;
 mod file;
 pub mod org_map;
@@ -143,6 +149,23 @@ pub struct OrgCounts {
     /// Transactions recorded before that the file's activities no longer list, left standing
     /// (without `republished`).
     pub not_listed: u64,
+    /// Activity records made (new activities, or activities the publisher changed).
+    pub activities_recorded: u64,
+    /// Activities whose latest activity record already says the same.
+    pub activities_unchanged: u64,
+}
+
+impl OrgCounts {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &OrgCounts) {
+        self.recorded += other.recorded;
+        self.corrections += other.corrections;
+        self.unchanged += other.unchanged;
+        self.withdrawn += other.withdrawn;
+        self.not_listed += other.not_listed;
+        self.activities_recorded += other.activities_recorded;
+        self.activities_unchanged += other.activities_unchanged;
+    }
 }
 
 /// What happened to one file.
@@ -177,11 +200,7 @@ impl FileReport {
     pub fn counts(&self) -> OrgCounts {
         let mut all = OrgCounts::default();
         for counts in self.by_org.values() {
-            all.recorded += counts.recorded;
-            all.corrections += counts.corrections;
-            all.unchanged += counts.unchanged;
-            all.withdrawn += counts.withdrawn;
-            all.not_listed += counts.not_listed;
+            all.add(counts);
         }
         all
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aidledger_iati::content_digest;
+use aidledger_iati::{activity_digest, content_digest};
 use aidledger_spec::record::Replacement;
 use aidledger_spec::{Body, Digest, RecordId};
 use serde_json::Value;
@@ -26,10 +26,12 @@ pub(super) struct Known {
     pub(super) digest: Digest,
 }
 
-/// What an organisation's chain holds of imported transactions.
+/// What an organisation's chain holds of imported transactions and activities.
 #[derive(Default)]
 struct ImportIndex {
     by_key: HashMap<Digest, Known>,
+    /// activity import key → the digest of its latest activity record.
+    activities: HashMap<Digest, Digest>,
     /// activity id → the import keys recorded for it, in chain order.
     by_activity: HashMap<String, Vec<Digest>>,
 }
@@ -77,6 +79,24 @@ impl Publisher {
         self.index.by_key.get(key).copied()
     }
 
+    /// The digest of the latest activity record of an activity import key.
+    pub(super) fn activity_digest(&self, key: &Digest) -> Option<Digest> {
+        self.index.activities.get(key).copied()
+    }
+
+    /// Queues an activity record; it is the latest for its key from now on.
+    pub(super) fn send_activity(
+        &mut self,
+        body: Body,
+        pending: Pending,
+    ) -> Result<(), ImportError> {
+        self.index.activities.insert(pending.key, pending.digest);
+        if let Some(full) = self.batch.push(body, pending) {
+            self.in_flight.push(self.sender.send(full)?);
+        }
+        Ok(())
+    }
+
     /// Queues a body; a full batch goes to the node.
     pub(super) fn send(
         &mut self,
@@ -120,6 +140,10 @@ impl Publisher {
         }
         for receipt in std::mem::take(&mut self.in_flight) {
             for (pending, id) in receipt.wait()? {
+                // Activity records are in the index since they were queued.
+                if self.index.activities.contains_key(&pending.key) {
+                    continue;
+                }
                 let record = pending.corrects.unwrap_or(id);
                 self.index.by_key.insert(
                     pending.key,
@@ -195,6 +219,13 @@ fn load_index(source: &Source, org: &str) -> Result<ImportIndex, ImportError> {
                         index.add_key(&transaction.activity_id, key);
                     }
                     by_record.insert(id, key);
+                }
+            }
+            // Records come in chain order, so the last one of a key is the one that counts.
+            Body::Activity(activity) => {
+                if let Some(source) = &activity.iati {
+                    let digest = activity_digest(&activity);
+                    index.activities.insert(source.import_key, digest);
                 }
             }
             Body::Correction(correction) => {

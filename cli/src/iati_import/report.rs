@@ -21,12 +21,7 @@ impl ImportReport {
     pub fn counts(&self) -> OrgCounts {
         let mut all = OrgCounts::default();
         for file in &self.files {
-            let counts = file.counts();
-            all.recorded += counts.recorded;
-            all.corrections += counts.corrections;
-            all.unchanged += counts.unchanged;
-            all.withdrawn += counts.withdrawn;
-            all.not_listed += counts.not_listed;
+            all.add(&file.counts());
         }
         all
     }
@@ -112,6 +107,8 @@ impl ImportReport {
             "unchanged": counts.unchanged,
             "withdrawn": counts.withdrawn,
             "not_listed": counts.not_listed,
+            "activities_recorded": counts.activities_recorded,
+            "activities_unchanged": counts.activities_unchanged,
             "skipped": skips_json(&self.skipped()),
             "anything_importable": self.anything_importable(),
             "strict_failures": self.strict_failures(),
@@ -131,6 +128,12 @@ fn file_text(report: &ImportReport, file: &FileReport, out: &mut String) {
             "  {org}: {} recorded, {} corrections, {} unchanged (already recorded), {} withdrawn\n",
             counts.recorded, counts.corrections, counts.unchanged, counts.withdrawn
         ));
+        if counts.activities_recorded + counts.activities_unchanged > 0 {
+            out.push_str(&format!(
+                "    activity records (titles, places, sectors, organisations): {} recorded, {} unchanged\n",
+                counts.activities_recorded, counts.activities_unchanged
+            ));
+        }
         if counts.not_listed > 0 {
             out.push_str(&format!(
                 "    {} transactions {org} imported before for activities of this file are no longer in it and still stand; --republished withdraws them\n",
@@ -239,6 +242,8 @@ fn file_json(file: &FileReport) -> Value {
                 "org": org, "recorded": counts.recorded, "corrections": counts.corrections,
                 "unchanged": counts.unchanged, "withdrawn": counts.withdrawn,
                 "not_listed": counts.not_listed,
+                "activities_recorded": counts.activities_recorded,
+                "activities_unchanged": counts.activities_unchanged,
             })
         })
         .collect();
@@ -252,6 +257,8 @@ fn file_json(file: &FileReport) -> Value {
         "unchanged": counts.unchanged,
         "withdrawn": counts.withdrawn,
         "not_listed": counts.not_listed,
+        "activities_recorded": counts.activities_recorded,
+        "activities_unchanged": counts.activities_unchanged,
         "by_org": by_org,
         "totals": totals,
         "skipped": skips_json(&file.skipped),
