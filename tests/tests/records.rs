@@ -388,3 +388,63 @@ fn large_treaty_text() {
     assert_eq!(code, 200);
     assert_eq!(raw, records[0], "the raw record equals the exported one");
 }
+
+/// Issue 19: a node accepted a "ratify" from an organisation that is not a party. Now the
+/// node refuses it (the CLI exits 2, as for every refusal) naming the organisation and the
+/// treaty, and stores nothing.
+#[test]
+fn a_node_refuses_a_treaty_action_by_a_non_party() {
+    let network = Network::start("non-party");
+    let text = network
+        .dir
+        .write("treaty.en.txt", "Article 1. Only the implementer.\n");
+    let text_arg = format!("en={}", path_str(&text));
+    // The donor's node records a text whose only party is the implementer.
+    let treaty = network.record(
+        "treaty",
+        &[
+            "--title",
+            "Implementer's undertaking",
+            "--party",
+            IMPLEMENTER,
+            "--text",
+            &text_arg,
+        ],
+    );
+    let public = network.node.public_url();
+    let before = network
+        .cli
+        .run(["log", DONOR, "--node", &public, "--json"])
+        .assert_exit(0)
+        .stdout()
+        .to_owned();
+    let refused = network
+        .cli
+        .run([
+            "record",
+            "treaty-action",
+            "--treaty",
+            &treaty,
+            "--action",
+            "ratify",
+            "--date",
+            "2024-04-01",
+            "--data-dir",
+            &network.data_dir_arg(),
+        ])
+        .assert_exit(2);
+    assert!(
+        refused
+            .stderr()
+            .contains(&format!("{DONOR} is not a party to treaty {treaty}")),
+        "{}",
+        refused.describe()
+    );
+    let after = network
+        .cli
+        .run(["log", DONOR, "--node", &public, "--json"])
+        .assert_exit(0)
+        .stdout()
+        .to_owned();
+    assert_eq!(before, after, "a refused action stored nothing");
+}

@@ -163,7 +163,7 @@ impl InForce {
             ));
         }
         if !self.withdrawn.is_empty() {
-            reasons.push(format!("withdrawn: {}", self.withdrawn.join(", ")));
+            reasons.push(format!("{} withdrew", self.withdrawn.join(", ")));
         }
         if !self.bound_to_other_text.is_empty() {
             let which = if self.same_text {
@@ -592,7 +592,7 @@ mod tests {
         assert_eq!(in_force.since, None);
         assert_eq!(
             in_force.line,
-            format!("not in force: waiting for {B} to ratify or accede; withdrawn: {A}")
+            format!("not in force: waiting for {B} to ratify or accede; {A} withdrew")
         );
     }
 
