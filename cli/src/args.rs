@@ -11,6 +11,8 @@ use aidledger_spec::NetworkId;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 
+use crate::flow::{WindowArgs, RECONCILE_EXIT_CODES_HELP};
+
 /// aidledger: auditable records of international aid and agreements, signed by the
 /// organisations that make them and verifiable by anyone who knows the network id.
 #[derive(Parser)]
@@ -158,7 +160,8 @@ pub(crate) enum Command {
     /// Import IATI activity files into your organisation's chain (idempotent; changed values become corrections).
     #[command(subcommand)]
     Iati(IatiCommand),
-    /// The tree of money around an activity: who funded it, whom it paid, through linked activities.
+    /// The tree of money around an activity: who funded it, whom it paid, through linked
+    /// activities; per edge the status of each money link (full, short 5000.00 GBP, …).
     #[command(after_help = EXIT_CODES_HELP)]
     Flow {
         /// The IATI activity identifier.
@@ -167,28 +170,41 @@ pub(crate) enum Command {
         source: MoneySourceArgs,
         #[command(flatten)]
         network: NetworkArgs,
+        #[command(flatten)]
+        window: WindowArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Match providers' disbursements to receivers' incoming funds and list what is unmatched.
-    /// With --csv the network line goes to standard error, so the CSV stays plain.
-    #[command(after_help = EXIT_CODES_HELP)]
+    /// The money model's findings (shortfalls first: short, over, currency-differs, withdrawn,
+    /// unacknowledged older than the window, unreported, provider-differs, commitment
+    /// questions), then every link with its status: full, short, over, currency-differs,
+    /// unacknowledged, withdrawn, unreported. With --csv the network line goes to standard
+    /// error, so the CSV stays plain.
+    #[command(after_help = RECONCILE_EXIT_CODES_HELP)]
     Reconcile {
-        /// Only disbursements by (and incoming funds from) this organisation.
+        /// Only links whose provider is this organisation.
         #[arg(long)]
         provider: Option<String>,
-        /// Only disbursements to (and incoming funds of) this organisation.
+        /// Only links whose receiver is this organisation.
         #[arg(long)]
         receiver: Option<String>,
         #[command(flatten)]
         source: MoneySourceArgs,
         #[command(flatten)]
         network: NetworkArgs,
+        #[command(flatten)]
+        window: WindowArgs,
+        /// Exit 1 when a finding with one of these names occurs, e.g. `short,unacknowledged`
+        /// (short, over, currency-differs, withdrawn, unacknowledged, unreported,
+        /// provider-differs, partly-disbursed, not-disbursed, over-disbursed).
+        #[arg(long, value_name = "STATUS[,STATUS]")]
+        fail_on: Option<String>,
         /// Print JSON.
         #[arg(long, conflicts_with = "csv")]
         json: bool,
-        /// Print CSV, one row per match or unmatched transaction.
+        /// Print CSV, one row per link (status, link, both sides' record ids and amounts,
+        /// currency, difference).
         #[arg(long)]
         csv: bool,
     },

@@ -1,16 +1,57 @@
 //! `flow` and `reconcile`: the money commands (this binary module is named for the first; the
-//! money model itself is the library's `money` module), over the ledger of verified sources.
+//! money model itself is `aidledger_view::money`, the commands' output the library's `money`
+//! module), over the ledger of verified sources.
 
 use std::process::ExitCode;
 
+use std::io::Write;
+
 use aidledger_cli::money::flow::FlowGraph;
-use aidledger_cli::money::ledger::{Ledger, LedgerError};
+use aidledger_cli::money::ledger::{Ledger, LedgerError, Window};
 use aidledger_cli::money::reconcile::{reconcile as reconcile_ledger, Filter};
 use aidledger_cli::source::Source;
-use anyhow::Result;
+use anyhow::{bail, Result};
+use clap::Args;
 
 use crate::args::NetworkArgs;
 use crate::reading::{not_found, refuse, verdict};
+
+/// `reconcile`'s exit codes: the common ones, and `--fail-on`.
+pub(crate) const RECONCILE_EXIT_CODES_HELP: &str =
+    "Exit codes: 0 valid and no finding named by --fail-on; 1 invalid data (a record or chain \
+that does not verify, a fork, damaged bundle bytes, or a source from another network than \
+--network-id) or a finding named by --fail-on occurs (a pending unacknowledged link, within the \
+window, is not a finding); 2 could not run (missing file, permission, node unreachable, bad \
+arguments such as an unknown --fail-on name).";
+
+/// When money statuses are computed: the window of `unacknowledged` findings.
+#[derive(Args, Clone)]
+pub(crate) struct WindowArgs {
+    /// A provider's transaction with no receipt is a finding (`unacknowledged`) once its value
+    /// date is more than this many days before --as-of; younger ones are pending.
+    #[arg(long, default_value_t = aidledger_view::money::WINDOW_DAYS_DEFAULT)]
+    pub(crate) window_days: u32,
+    /// The day the window ends (YYYY-MM-DD); default today (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) as_of: Option<String>,
+}
+
+impl WindowArgs {
+    pub(crate) fn window(&self) -> Result<aidledger_cli::money::ledger::Window> {
+        let as_of = match &self.as_of {
+            Some(text) => aidledger_spec::text::Date::parse(text)
+                .map_err(|error| anyhow::anyhow!("--as-of: {error}"))?,
+            None => match aidledger_cli::money::today_utc() {
+                Some(today) => today,
+                None => bail!("the system clock gives no date; give --as-of YYYY-MM-DD"),
+            },
+        };
+        Ok(aidledger_cli::money::ledger::Window {
+            as_of,
+            days: self.window_days,
+        })
+    }
+}
 
 /// How `reconcile` prints.
 pub(crate) enum Format {
@@ -19,14 +60,24 @@ pub(crate) enum Format {
     Csv,
 }
 
+/// What `reconcile` was asked.
+pub(crate) struct ReconcileOptions {
+    pub(crate) filter: Filter,
+    pub(crate) window: Window,
+    /// Finding names that make the exit code 1 when they occur.
+    pub(crate) fail_on: Vec<&'static str>,
+    pub(crate) format: Format,
+}
+
 /// Loads the ledger of the sources through the verifying reader. A source refused as invalid
 /// data (another network, damaged before its genesis) is reported here and becomes `Err(exit 1)`.
 fn money_ledger(
     sources: &[Source],
     network: &NetworkArgs,
+    window: Window,
     json: bool,
 ) -> Result<std::result::Result<Ledger, ExitCode>> {
-    match Ledger::load(sources, network.pinned()) {
+    match Ledger::load(sources, network.pinned(), window) {
         Ok(ledger) => Ok(Ok(ledger)),
         Err(LedgerError::Source(error)) => Ok(Err(refuse(error, network, json)?)),
         Err(other) => Err(other.into()),
@@ -37,9 +88,10 @@ pub(crate) fn flow(
     activity: &str,
     sources: &[Source],
     network: &NetworkArgs,
+    window: Window,
     json: bool,
 ) -> Result<ExitCode> {
-    let ledger = match money_ledger(sources, network, json)? {
+    let ledger = match money_ledger(sources, network, window, json)? {
         Ok(ledger) => ledger,
         Err(refused) => return Ok(refused),
     };
@@ -64,33 +116,46 @@ pub(crate) fn flow(
 }
 
 pub(crate) fn reconcile(
-    filter: &Filter,
+    options: &ReconcileOptions,
     sources: &[Source],
     network: &NetworkArgs,
-    format: Format,
 ) -> Result<ExitCode> {
-    let json = matches!(format, Format::Json);
-    let ledger = match money_ledger(sources, network, json)? {
+    let json = matches!(options.format, Format::Json);
+    let ledger = match money_ledger(sources, network, options.window, json)? {
         Ok(ledger) => ledger,
         Err(refused) => return Ok(refused),
     };
-    let outcome = reconcile_ledger(&ledger, filter)?;
-    match format {
+    let outcome = reconcile_ledger(&ledger.model, &options.filter);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match options.format {
         Format::Json => {
             let mut value = outcome.to_json();
             ledger.standing.add_to_json(&mut value);
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
         }
         Format::Csv => {
             // A line before the header would break CSV readers: the network goes to stderr.
             eprintln!("{}", ledger.standing.first_line());
-            print!("{}", outcome.to_csv());
+            outcome.write_csv(&mut out)?;
         }
         Format::Text => {
-            println!("{}", ledger.standing.first_line());
-            print!("{}", outcome.to_text());
+            writeln!(out, "{}", ledger.standing.first_line())?;
+            outcome.write_text(&mut out)?;
         }
     }
+    out.flush()?;
+    drop(out);
     // Beside CSV, as beside JSON, the verdict line goes to stderr.
-    Ok(verdict(&ledger.standing, !matches!(format, Format::Text)))
+    let verdict = verdict(&ledger.standing, !matches!(options.format, Format::Text));
+    let occurring = outcome.occurring(&options.fail_on);
+    if !occurring.is_empty() {
+        eprintln!(
+            "reconcile: --fail-on: {} occur{} (exit 1)",
+            occurring.join(", "),
+            if occurring.len() == 1 { "s" } else { "" }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(verdict)
 }

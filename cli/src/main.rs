@@ -124,13 +124,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             activity,
             source,
             network,
+            window,
             json,
-        } => flow::flow(&activity, &source.sources()?, &network, json),
+        } => flow::flow(
+            &activity,
+            &source.sources()?,
+            &network,
+            window.window()?,
+            json,
+        ),
         Command::Reconcile {
             provider,
             receiver,
             source,
             network,
+            window,
+            fail_on,
             json,
             csv,
         } => {
@@ -142,7 +151,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 Format::Text
             };
-            flow::reconcile(&filter, &source.sources()?, &network, format)
+            let fail_on = match fail_on {
+                Some(text) => aidledger_cli::money::reconcile::parse_fail_on(&text)?,
+                None => Vec::new(),
+            };
+            let options = flow::ReconcileOptions {
+                filter,
+                window: window.window()?,
+                fail_on,
+                format,
+            };
+            flow::reconcile(&options, &source.sources()?, &network)
         }
         Command::Walkthrough { dir } => demo::run(DemoOptions {
             dir,

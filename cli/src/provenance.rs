@@ -5,6 +5,8 @@ use aidledger_spec::chain::{ChainReport, Report};
 use aidledger_spec::governance::Derivation;
 use aidledger_spec::verify::{RuleCheckedRecord, VerifiedRecord, Verifier};
 use aidledger_spec::{Body, NetworkId, RecordId, Rejection};
+use aidledger_view::corrections::CorrectionsBuilder;
+use aidledger_view::money::{MoneyModel, WINDOW_DAYS_DEFAULT};
 use aidledger_view::treaty::{NonPartyAction, TreatyRecords, TreatyStanding};
 use serde_json::{json, Value};
 
@@ -55,6 +57,9 @@ pub struct Provenance {
     /// What became of the record as a governance record (a proposal's state, an approval's
     /// proposal's state, a rotation's effect), when it is one.
     pub governance_note: Option<String>,
+    /// When the record is a transaction in a money link: the link and its status as the money
+    /// model says it today (default window), as text and as JSON.
+    pub money: Option<(String, Value)>,
 }
 
 impl Provenance {
@@ -84,7 +89,10 @@ pub fn trace(
     pinned: Option<NetworkId>,
 ) -> Result<Provenance, CheckError> {
     let mut collected = Collected::default();
+    let mut transactions = CorrectionsBuilder::new();
     let checked = read_checked(source, pinned, SignatureMode::Batch, |record| {
+        let header = record.header();
+        transactions.add(record.id(), &header.author, header.seq, record.body());
         collect(&mut collected, target, record)
     })?;
     let mut found = Provenance {
@@ -108,6 +116,7 @@ pub fn trace(
         revoked: None,
         key_spans: Vec::new(),
         governance_note: None,
+        money: money_of(transactions, target),
     };
     let report = &checked.report;
     let derivation = checked.derivation();
@@ -147,6 +156,25 @@ pub fn trace(
         }
     }
     Ok(found)
+}
+
+/// The money link of `target`, as of today with the default window; `None` when the record is
+/// in no link, the clock gives no date, or an amount does not parse (`reconcile` says why).
+fn money_of(transactions: CorrectionsBuilder, target: RecordId) -> Option<(String, Value)> {
+    let today = crate::money::today_utc()?;
+    let model =
+        MoneyModel::build(transactions.finish().into_all(), today, WINDOW_DAYS_DEFAULT).ok()?;
+    let link = model.link_of(&target)?;
+    let text = format!(
+        "link [{} {}]: {}",
+        link.key().kind(),
+        link.key().text(),
+        link.summary()
+    );
+    let mut value = link.to_json();
+    value["as_of"] = crate::money::format_date(today).into();
+    value["window_days"] = WINDOW_DAYS_DEFAULT.into();
+    Some((text, value))
 }
 
 /// A record the governance declared invalid is not among the valid ones `collect` saw: it
@@ -353,6 +381,9 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
         }
     };
     listing("acknowledged by", &found.acknowledged_by, &mut out);
+    if let Some((text, _)) = &found.money {
+        out.push_str(&format!("money     {text}\n"));
+    }
     listing("corrected by", &found.corrected_by, &mut out);
     if matches!(record.body(), Body::Proposal(_)) {
         listing("approval", &found.approvals, &mut out);
@@ -404,6 +435,7 @@ pub fn provenance_json(found: &Provenance) -> Value {
         "not_valid_because": found.revoked.as_ref().map(view::revocation_text),
         "key_spans": found.key_spans,
         "governance": found.governance_note,
+        "money_link": found.money.as_ref().map(|(_, value)| value),
     });
     found.standing.add_to_json(&mut value);
     value

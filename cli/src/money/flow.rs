@@ -11,9 +11,13 @@
 //! Links with the same provider (activity, or organisation when no activity is named) and the
 //! same receiving organisation form one **edge**, so that a donor's disbursements (which often
 //! name only the receiving organisation) and the receiver's incoming funds (which name the
-//! donor's activity) meet. Per edge: each side's amounts by type and currency, and whether the
-//! receiver acknowledged the provider's transactions explicitly, only by naming the provider's
-//! activity, or not at all.
+//! donor's activity) meet. Per edge: each side's amounts by type and currency, and the status
+//! of every money-model link its transactions belong to (`full`, `short 5000.00 GBP`, …; the
+//! model in `aidledger_view::money` computes them, as for `reconcile` and the explorer).
+//!
+//! An outgoing transaction whose provider is another organisation than its author, and that
+//! names no receiver, still makes an edge (to a receiver "not named"), as the explorer shows
+//! it; such transactions are labelled `provider-differs` wherever they appear.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +25,7 @@ use serde_json::{json, Value};
 
 use super::ledger::{Entry, Ledger};
 use super::{entry_json, AmountError, Totals, INCOMING_TYPES, OUTGOING_TYPES};
+use aidledger_view::money::Link as MoneyLink;
 
 /// Deepest the tree is followed, upstream or downstream; real chains of funding are a few
 /// levels deep, and the bound keeps a pathological ledger from printing forever.
@@ -86,7 +91,13 @@ impl<'a> FlowGraph<'a> {
             edges: BTreeMap::new(),
             publishers: BTreeMap::new(),
         };
-        for (position, entry) in ledger.transactions.iter().enumerate() {
+        let current = ledger
+            .model
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| !entry.withdrawn);
+        for (position, entry) in current {
             graph
                 .publishers
                 .entry(entry.transaction.activity_id.as_str())
@@ -123,14 +134,23 @@ impl<'a> FlowGraph<'a> {
                     });
             }
         }
-        if let (true, Some(receiver)) = (OUTGOING_TYPES.contains(&kind), &transaction.receiver) {
+        let provider_differs = provider_differs(entry);
+        let unnamed = aidledger_spec::record::Party::default();
+        let receiver = match &transaction.receiver {
+            Some(receiver) => Some(receiver),
+            // Paid by another organisation to a receiver not named: still a flow out of this
+            // activity, as the explorer shows it.
+            None if provider_differs => Some(&unnamed),
+            None => None,
+        };
+        if let (true, Some(receiver)) = (OUTGOING_TYPES.contains(&kind), receiver) {
             let org = if receiver.org_ref.is_empty() {
                 receiver.name.clone()
             } else {
                 receiver.org_ref.clone()
             };
             let names_activity = !receiver.activity_id.is_empty() && receiver.activity_id != own;
-            if names_activity || (!org.is_empty() && org != entry.author) {
+            if names_activity || (!org.is_empty() && org != entry.author) || provider_differs {
                 self.edges
                     .entry((Origin::Activity(own.to_owned()), org))
                     .or_default()
@@ -249,20 +269,13 @@ impl<'a> FlowGraph<'a> {
     ) -> Result<Value, AmountError> {
         let mut provider_totals = Totals::default();
         let mut receiver_totals = Totals::default();
-        let mut provider_transactions = 0usize;
-        let mut acknowledged = 0usize;
         let mut transactions = Vec::new();
         let mut to_activities = BTreeSet::new();
+        let mut money_links: Vec<MoneyLink<'_>> = Vec::new();
         for link in links {
-            let entry = &self.ledger.transactions[link.entry];
+            let entry = &self.ledger.model.entries()[link.entry];
             match link.side {
-                Side::Provider => {
-                    provider_totals.add(entry)?;
-                    provider_transactions += 1;
-                    if !entry.acknowledged_by.is_empty() {
-                        acknowledged += 1;
-                    }
-                }
+                Side::Provider => provider_totals.add(entry)?,
                 Side::Receiver => receiver_totals.add(entry)?,
             }
             if let Some(to) = &link.to_activity {
@@ -273,18 +286,33 @@ impl<'a> FlowGraph<'a> {
                 Side::Provider => "provider",
                 Side::Receiver => "receiver",
             });
+            item["provider_differs"] = provider_differs(entry).into();
+            if let Some(money_link) = self.ledger.model.link_of(&entry.id) {
+                item["link"] = money_link.key().text().into();
+                item["link_status"] = money_link.status().text().into();
+                if !money_links.contains(&money_link) {
+                    money_links.push(money_link);
+                }
+            }
             transactions.push(item);
         }
-        let acknowledgement = if provider_transactions > 0 && acknowledged == provider_transactions
-        {
-            "explicit"
-        } else if acknowledged > 0 {
-            "explicit-partly"
-        } else if !receiver_totals.0.is_empty() {
-            "receiver-reports-it"
-        } else {
-            "none"
-        };
+        let statuses: Vec<Value> = money_links
+            .iter()
+            .map(|link| {
+                json!({
+                    "kind": link.key().kind(),
+                    "key": link.key().text(),
+                    "pair": link.pair().map(|pair| pair.name()),
+                    "status": link.status().to_json(),
+                    "status_text": link.status().text(),
+                    "summary": link.summary(),
+                })
+            })
+            .collect();
+        let provider_differs_count = transactions
+            .iter()
+            .filter(|item| item["provider_differs"] == true)
+            .count();
         let (from_activity, from_org) = match origin {
             Origin::Activity(activity) => {
                 let orgs = self.publishers_of(activity);
@@ -301,9 +329,8 @@ impl<'a> FlowGraph<'a> {
             "receiver_reported": receiver_totals.to_json(),
             "provider_reported_text": provider_totals.to_text(),
             "receiver_reported_text": receiver_totals.to_text(),
-            "acknowledgement": acknowledgement,
-            "provider_transactions_acknowledged": acknowledged,
-            "provider_transactions": provider_transactions,
+            "links": statuses,
+            "provider_differs": provider_differs_count,
             "transactions": transactions,
         }))
     }
@@ -362,7 +389,11 @@ fn write_edges(out: &mut String, edges: &[Value], depth: usize, key: &str, upstr
             Some(activity) => format!("activity {activity} ({})", list("from_orgs")),
             None => format!("organisation {}", list("from_orgs")),
         };
-        let to = format!("{} activity {}", text("to_org"), {
+        let to_org = match text("to_org") {
+            org if org.is_empty() => "(receiver not named)".to_owned(),
+            org => org,
+        };
+        let to = format!("{to_org} activity {}", {
             let activities = list("to_activities");
             if activities.is_empty() {
                 "(not named)".to_owned()
@@ -384,22 +415,34 @@ fn write_edges(out: &mut String, edges: &[Value], depth: usize, key: &str, upstr
             "{indent}    receiver reports: {}\n",
             text("receiver_reported_text")
         ));
-        let acknowledgement = match text("acknowledgement").as_str() {
-            "explicit" => {
-                "yes, every provider transaction is acknowledged by the receiver".to_owned()
-            }
-            "explicit-partly" => format!(
-                "partly: {} of {} provider transactions acknowledged",
-                edge["provider_transactions_acknowledged"], edge["provider_transactions"]
-            ),
-            "receiver-reports-it" => {
-                "not explicitly; the receiver reports the funds, naming the provider".to_owned()
-            }
-            _ => "no".to_owned(),
-        };
-        out.push_str(&format!("{indent}    acknowledged: {acknowledgement}\n"));
+        for link in edge["links"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "{indent}    link [{} {}]: {}\n",
+                link["kind"].as_str().unwrap_or(""),
+                link["key"].as_str().unwrap_or(""),
+                link["summary"].as_str().unwrap_or("")
+            ));
+        }
+        if edge["provider_differs"].as_u64().unwrap_or(0) > 0 {
+            out.push_str(&format!(
+                "{indent}    provider-differs: {} transaction(s) reported as paid by another organisation than their author\n",
+                edge["provider_differs"]
+            ));
+        }
         if let Some(below) = edge[key].as_array() {
             write_edges(out, below, depth + 1, key, upstream);
         }
     }
+}
+
+/// An outgoing transaction whose provider organisation is set and is not its author.
+fn provider_differs(entry: &Entry) -> bool {
+    let transaction = &entry.transaction;
+    let provider = transaction
+        .provider
+        .as_ref()
+        .map_or("", |party| party.org_ref.as_str());
+    OUTGOING_TYPES.contains(&transaction.transaction_type)
+        && !provider.is_empty()
+        && provider != entry.author
 }

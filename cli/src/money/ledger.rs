@@ -3,11 +3,15 @@
 //!
 //! The corrections are applied by `aidledger_view::corrections`, the rules the explorer's
 //! totals follow too: a correction counts only when its author is the corrected transaction's
-//! author, the latest such correction wins, and a withdrawn transaction is left out. Flow and
-//! reconcile both read [`Ledger::transactions`], so they agree on what a corrected record says.
+//! author, the latest such correction wins, and a withdrawn transaction is left out of totals.
+//! Withdrawn transactions are kept, flagged, in the money model (`aidledger_view::money`),
+//! which says `withdrawn` of a link whose receipts still stand. Flow and reconcile both read
+//! [`Ledger::model`], so they agree on what a corrected record says and on every status.
 
+use aidledger_spec::text::Date;
 use aidledger_spec::{Genesis, NetworkId};
 use aidledger_view::corrections::CorrectionsBuilder;
+use aidledger_view::money::{MoneyError, MoneyModel};
 
 use crate::checked::{read_checked, CheckError, Standing};
 use crate::pipeline::SignatureMode;
@@ -32,19 +36,32 @@ pub enum LedgerError {
     /// No source was given.
     #[error("no source given")]
     NoSource,
+    /// The money model could not be built (an amount that is not an exact decimal).
+    #[error("{0}")]
+    Money(#[from] MoneyError),
+}
+
+/// When the money model's statuses are computed: `as_of` and the window of `unacknowledged`.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// "Today" for the window.
+    pub as_of: Date,
+    /// How many days a provider's transaction may wait for its receipt before
+    /// `unacknowledged` is a finding.
+    pub days: u32,
 }
 
 /// One transaction record as the views use it (the shared correction rules' entry).
 pub use aidledger_view::corrections::Entry;
 
-/// Every verified, non-withdrawn transaction of the sources.
+/// Every verified transaction of the sources and the money model over them.
 pub struct Ledger {
     /// The network.
     pub genesis: Genesis,
     /// The network, whether it was pinned, and whether every source verified as a whole.
     pub standing: Standing,
-    /// Transactions in the order read.
-    pub transactions: Vec<Entry>,
+    /// The money model: every transaction (withdrawn ones flagged), links, statuses, findings.
+    pub model: MoneyModel,
     /// How many corrections were applied (replacements and withdrawals).
     pub corrections_applied: usize,
     /// How many transactions a correction withdrew (left out of `transactions`).
@@ -55,8 +72,12 @@ pub struct Ledger {
 
 impl Ledger {
     /// Reads and verifies every source (all of one network, `pinned` if given) through the
-    /// verifying reader and applies the corrections.
-    pub fn load(sources: &[Source], pinned: Option<NetworkId>) -> Result<Ledger, LedgerError> {
+    /// verifying reader, applies the corrections and builds the money model as of `window`.
+    pub fn load(
+        sources: &[Source],
+        pinned: Option<NetworkId>,
+        window: Window,
+    ) -> Result<Ledger, LedgerError> {
         let mut genesis: Option<Genesis> = None;
         let mut standing: Option<Standing> = None;
         let mut corrected = CorrectionsBuilder::new();
@@ -94,13 +115,20 @@ impl Ledger {
             return Err(LedgerError::NoSource);
         };
         let corrected = corrected.finish();
+        let (corrections_applied, withdrawn) = (corrected.corrections_applied, corrected.withdrawn);
+        let model = MoneyModel::build(corrected.into_all(), window.as_of, window.days)?;
         Ok(Ledger {
             genesis,
             standing,
-            transactions: corrected.transactions,
-            corrections_applied: corrected.corrections_applied,
-            withdrawn: corrected.withdrawn,
+            model,
+            corrections_applied,
+            withdrawn,
             problems,
         })
+    }
+
+    /// The current (non-withdrawn) transactions, in (author, seq) order.
+    pub fn transactions(&self) -> impl Iterator<Item = &Entry> {
+        self.model.entries().iter().filter(|entry| !entry.withdrawn)
     }
 }

@@ -1,11 +1,13 @@
 //! The flow of money through the ledger: `flow` (the tree of funding around an activity) and
-//! `reconcile` (providers' disbursements matched to receivers' incoming funds), both over the
-//! same [`ledger::Ledger`] of verified, corrected transactions. Amounts are exact decimals
+//! `reconcile` (the findings and every link of the money model), both over the same
+//! [`ledger::Ledger`] of verified, corrected transactions and the one money model
+//! (`aidledger_view::money`) that computes every status. Amounts are exact decimals
 //! (rust_decimal), never floats.
 
 pub mod flow;
 pub mod ledger;
 pub mod reconcile;
+pub mod reconcile_output;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -84,7 +86,7 @@ impl Totals {
                         "type_name": transaction_type_name(*code),
                         "currency": currency,
                         "count": count,
-                        "amount": sum.normalize().to_string(),
+                        "amount": sum.to_string(),
                     })
                 })
                 .collect(),
@@ -110,27 +112,49 @@ impl Totals {
     }
 }
 
-/// `1600000 GBP`, every digit kept.
+/// `1600000.00 GBP`: every digit kept, in the scale the amounts were written with (sums are
+/// never normalized: `5000.00` stays `5000.00`).
 pub fn format_amount(amount: Decimal, currency: &str) -> String {
-    format!("{} {currency}", amount.normalize())
+    format!("{amount} {currency}")
 }
 
-/// Days from 1970-01-01 (proleptic Gregorian), for date windows.
-pub fn day_number(date: Date) -> i64 {
-    // Howard Hinnant's days_from_civil.
-    let (year, month, day) = (
-        i64::from(date.year),
-        i64::from(date.month),
-        i64::from(date.day),
-    );
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+/// Days from 1970-01-01 (proleptic Gregorian), for date windows (the money model's).
+pub use aidledger_view::money::day_number;
+
+/// The date `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
+pub fn date_of_day(days: i64) -> Option<Date> {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    Some(Date {
+        year: u16::try_from(year).ok()?,
+        month: u8::try_from(month).ok()?,
+        day: u8::try_from(day).ok()?,
+    })
 }
+
+/// Today's date in UTC, from the system clock (the default `--as-of` of `reconcile`).
+pub fn today_utc() -> Option<Date> {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    date_of_day(i64::try_from(seconds / SECONDS_PER_DAY).ok()?)
+}
+
+/// Seconds in a UTC day (no leap seconds in Unix time).
+const SECONDS_PER_DAY: u64 = 86_400;
 
 /// `2020-06-22`.
 pub fn format_date(date: Date) -> String {
@@ -184,5 +208,9 @@ mod tests {
             day_number(date(2021, 1, 1)) - day_number(date(2020, 1, 1)),
             366
         );
+        for days in [0, 59, 60, 365, 11_016, 20_454, 2_932_896] {
+            assert_eq!(date_of_day(days).map(day_number), Some(days));
+        }
+        assert_eq!(date_of_day(19_782), Some(date(2024, 2, 29)));
     }
 }

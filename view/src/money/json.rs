@@ -92,7 +92,7 @@ impl Link<'_> {
         };
         if self.receiver().len() == 0 {
             if named.is_empty() {
-                return "receiver not named".to_owned();
+                return "no receipt".to_owned();
             }
             return format!("{named} reports nothing");
         }

@@ -1,0 +1,245 @@
+//! `reconcile`'s three forms: text (findings first, then every link, then suggestions), CSV
+//! (one row per link) and JSON (the same data). Amounts keep the scale they were written with.
+
+use std::io::{self, Write};
+
+use aidledger_spec::record::transaction_type_name;
+use aidledger_view::money::{entry_json, Amounts, Finding, Link};
+use serde_json::{json, Value};
+
+use super::format_date;
+use super::ledger::Entry;
+use super::reconcile::{Reconciliation, DATE_WINDOW_DAYS};
+
+/// The CSV header: one row per link.
+pub const CSV_HEADER: &str =
+    "status,status_text,finding,kind,key,pair,provider_records,provider_orgs,\
+provider_activities,provider_amount,receiver_records,receiver_orgs,receiver_activities,\
+receiver_amount,currency,difference,note";
+
+/// One transaction on one line: role, record id, author, seq, activity, type, value date,
+/// amount and currency, and whether it was withdrawn.
+fn entry_line(role: &str, entry: &Entry) -> String {
+    let transaction = &entry.transaction;
+    format!(
+        "      {role} {} {} seq {} {} {} {} {} {}{}",
+        entry.id,
+        entry.author,
+        entry.seq,
+        transaction.activity_id,
+        transaction_type_name(transaction.transaction_type),
+        format_date(transaction.value_date),
+        transaction.value.amount,
+        transaction.value.currency,
+        if entry.withdrawn { " (withdrawn)" } else { "" }
+    )
+}
+
+fn write_link(out: &mut impl Write, link: &Link<'_>) -> io::Result<()> {
+    writeln!(
+        out,
+        "  [{} {}] {}",
+        link.key().kind(),
+        link.key().text(),
+        link.summary()
+    )?;
+    for entry in link.provider() {
+        writeln!(out, "{}", entry_line("provider", entry))?;
+    }
+    for entry in link.receiver() {
+        writeln!(out, "{}", entry_line("receiver", entry))?;
+    }
+    Ok(())
+}
+
+impl Reconciliation<'_> {
+    /// The text form.
+    pub fn write_text(&self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "money model as of {}: {} links; unacknowledged is a finding after {} days (--window-days, --as-of)",
+            format_date(self.model.as_of()),
+            self.links.len(),
+            self.model.window_days()
+        )?;
+        let counts: Vec<String> = self
+            .counts()
+            .iter()
+            .map(|(name, count)| format!("{name} {count}"))
+            .collect();
+        writeln!(out, "statuses: {}", counts.join(", "))?;
+        let (links, commitments): (Vec<&Finding<'_>>, Vec<&Finding<'_>>) = self
+            .findings
+            .iter()
+            .partition(|finding| !matches!(finding, Finding::Commitment(_)));
+        writeln!(out, "findings ({}), shortfalls first:", links.len())?;
+        for finding in links {
+            match finding {
+                Finding::Link(link) => write_link(out, link)?,
+                Finding::ProviderDiffers { entry, link } => {
+                    writeln!(out, "  {}", finding.text())?;
+                    if let Some(link) = link {
+                        writeln!(
+                            out,
+                            "      in link [{} {}]: {}",
+                            link.key().kind(),
+                            link.key().text(),
+                            link.status().text()
+                        )?;
+                    }
+                    writeln!(out, "{}", entry_line("provider", entry))?;
+                }
+                Finding::Commitment(_) => {}
+            }
+        }
+        writeln!(out, "commitment findings ({}):", commitments.len())?;
+        for finding in commitments {
+            writeln!(out, "  {}", finding.text())?;
+        }
+        writeln!(out, "links ({}):", self.links.len())?;
+        for link in &self.links {
+            write_link(out, link)?;
+        }
+        writeln!(
+            out,
+            "suggestions by equal amount, organisations and currency, value dates at most {DATE_WINDOW_DAYS} days apart (they change no status) ({}):",
+            self.suggestions.len()
+        )?;
+        for suggestion in &self.suggestions {
+            writeln!(
+                out,
+                "  unacknowledged {} may be answered by unlinked {} ({} days apart)",
+                suggestion.disbursement.id, suggestion.receipt.id, suggestion.days_apart
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The text form as a string.
+    pub fn to_text(&self) -> String {
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = self.write_text(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The CSV form: [`CSV_HEADER`], then one row per link. Record ids, organisations and
+    /// activities of a side are separated by spaces inside their field. A link in one
+    /// currency has plain amounts and that currency; a link in several has `AMOUNT CUR`
+    /// joined by `; ` in each amount field and the currencies joined by `;`.
+    pub fn write_csv(&self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(out, "{CSV_HEADER}")?;
+        for link in &self.links {
+            let mut currencies: Vec<&str> = link
+                .provider_sums()
+                .0
+                .iter()
+                .chain(&link.receiver_sums().0)
+                .map(|held| held.currency.as_str())
+                .collect();
+            currencies.sort_unstable();
+            currencies.dedup();
+            let single = currencies.len() == 1;
+            let ids = |entries: &mut dyn Iterator<Item = &Entry>| {
+                entries
+                    .map(|entry| entry.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let distinct = |values: Vec<&str>| {
+                let mut values = values;
+                values.sort_unstable();
+                values.dedup();
+                values.join(" ")
+            };
+            let fields = [
+                link.status().name().to_owned(),
+                link.status().text(),
+                link.status().is_finding().to_string(),
+                link.key().kind().to_owned(),
+                link.key().text(),
+                link.pair().map_or("", |pair| pair.name()).to_owned(),
+                ids(&mut link.provider()),
+                distinct(link.provider().map(|entry| entry.author.as_str()).collect()),
+                distinct(
+                    link.provider()
+                        .map(|entry| entry.transaction.activity_id.as_str())
+                        .collect(),
+                ),
+                csv_amounts(link.provider_sums(), single),
+                ids(&mut link.receiver()),
+                distinct(link.receiver().map(|entry| entry.author.as_str()).collect()),
+                distinct(
+                    link.receiver()
+                        .map(|entry| entry.transaction.activity_id.as_str())
+                        .collect(),
+                ),
+                csv_amounts(link.receiver_sums(), single),
+                currencies.join(";"),
+                csv_amounts(&link.difference(), single),
+                link.note().unwrap_or("").to_owned(),
+            ];
+            let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            writeln!(out, "{}", line.join(","))?;
+        }
+        Ok(())
+    }
+
+    /// The CSV form as a string.
+    pub fn to_csv(&self) -> String {
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = self.write_csv(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The JSON form: the same data as the text.
+    pub fn to_json(&self) -> Value {
+        let counts: serde_json::Map<String, Value> = self
+            .counts()
+            .into_iter()
+            .map(|(name, count)| (name.to_owned(), count.into()))
+            .collect();
+        json!({
+            "as_of": format_date(self.model.as_of()),
+            "window_days": self.model.window_days(),
+            "counts": counts,
+            "findings": self.findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+            "links": self.links.iter().map(Link::to_json).collect::<Vec<_>>(),
+            "commitments": self.model.commitments().iter().map(|question| question.to_json()).collect::<Vec<_>>(),
+            "suggestions_rule": format!("equal amount, organisations and currency; value dates at most {DATE_WINDOW_DAYS} days apart; changes no status"),
+            "suggestions": self.suggestions.iter().map(|suggestion| json!({
+                "disbursement": entry_json(suggestion.disbursement),
+                "receipt": entry_json(suggestion.receipt),
+                "days_apart": suggestion.days_apart,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A side's amounts in a CSV field: the plain amount for a one-currency link, else
+/// `AMOUNT CUR; AMOUNT CUR`.
+fn csv_amounts(amounts: &Amounts, single: bool) -> String {
+    if single {
+        return amounts
+            .0
+            .first()
+            .map(|held| held.amount.to_string())
+            .unwrap_or_default();
+    }
+    amounts
+        .0
+        .iter()
+        .map(|held| format!("{} {}", held.amount, held.currency))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled.
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}
