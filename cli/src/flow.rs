@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use aidledger_cli::money::flow::FlowGraph;
 use aidledger_cli::money::ledger::{Ledger, LedgerError, Window};
@@ -50,6 +51,34 @@ impl WindowArgs {
             as_of,
             days: self.window_days,
         })
+    }
+}
+
+/// Where flow and reconcile read from: like `SourceArgs`, but `--bundle` may be repeated
+/// (bundles of several nodes of one network are read together).
+#[derive(Args, Clone)]
+pub(crate) struct MoneySourceArgs {
+    /// A running node's public URL (http://127.0.0.1:PORT).
+    #[arg(long, conflicts_with_all = ["data_dir", "bundle"])]
+    node: Option<String>,
+    /// A stopped node's data directory.
+    #[arg(long, env = "AIDLEDGER_DATA_DIR", conflicts_with = "bundle")]
+    data_dir: Option<PathBuf>,
+    /// A bundle file; repeat to read several bundles of the same network.
+    #[arg(long)]
+    bundle: Vec<PathBuf>,
+}
+
+impl MoneySourceArgs {
+    pub(crate) fn sources(&self) -> Result<Vec<Source>> {
+        match (&self.node, &self.data_dir, self.bundle.is_empty()) {
+            (Some(url), _, _) => Ok(vec![Source::Node(url.clone())]),
+            (None, _, false) => Ok(self.bundle.iter().cloned().map(Source::Bundle).collect()),
+            (None, Some(dir), true) => Ok(vec![Source::DataDir(dir.clone())]),
+            (None, None, true) => {
+                bail!("say where to read from: --node URL, --data-dir DIR or --bundle FILE")
+            }
+        }
     }
 }
 
