@@ -86,7 +86,7 @@ pub fn audit(
     mode: SignatureMode,
 ) -> Result<Audit, CheckError> {
     // Treaty records are few and the rest is dropped at once, so this costs the stream little.
-    let mut treaties = TreatyRecords::new();
+    let mut treaties = TreatyRecords::for_findings();
     let observe = |record: &VerifiedRecord| crate::treaty::observe(&mut treaties, record);
     match read_checked(source, pinned, mode, observe) {
         Ok(checked) => {

@@ -86,6 +86,8 @@ pub struct TreatyRecords {
     actions: HashMap<RecordId, ActionRecord>,
     /// By the record they correct.
     corrections: HashMap<RecordId, Vec<ActionCorrection>>,
+    /// Whether corrections without a replacement are left out (see [`Self::for_findings`]).
+    findings_only: bool,
 }
 
 /// One action as a treaty's standing shows it, after corrections.
@@ -243,6 +245,16 @@ impl TreatyRecords {
         TreatyRecords::default()
     }
 
+    /// An empty set for [`Self::non_party_findings`] alone (`verify`): withdrawals, which only
+    /// standings need, are not kept, so a source with many withdrawn transactions costs no
+    /// memory here. Its standings would not see retractions.
+    pub fn for_findings() -> TreatyRecords {
+        TreatyRecords {
+            findings_only: true,
+            ..TreatyRecords::default()
+        }
+    }
+
     /// Adds one record (any kind; only treaty texts, treaty actions and corrections that
     /// withdraw or carry an action are kept). The same record added twice counts once.
     pub fn add(&mut self, id: RecordId, author: &str, seq: u64, body: &Body) {
@@ -258,6 +270,7 @@ impl TreatyRecords {
             }
             Body::Correction(correction) => {
                 let replacement = match &correction.replacement {
+                    None if self.findings_only => return,
                     None => None,
                     Some(Replacement::TreatyAction(action)) => Some(action.clone()),
                     // Other replacements never count for an action (see the module doc).
@@ -647,6 +660,24 @@ mod tests {
         ]);
         records.add(id(9), B, 0, &other);
         let findings = records.non_party_findings();
+        // verify's lean set finds the same.
+        let mut lean = TreatyRecords::for_findings();
+        lean.add(id(1), A, 0, &treaty);
+        lean.add(id(9), B, 0, &other);
+        lean.add(
+            id(2),
+            A,
+            1,
+            &Body::TreatyAction(act(id(1), &treaty, "sign", "2024-01-01")),
+        );
+        lean.add(
+            id(3),
+            A,
+            2,
+            &correction(id(2), Some(act(id(9), &other, "ratify", "2024-01-01"))),
+        );
+        lean.add(id(4), A, 3, &correction(id(2), None));
+        assert_eq!(lean.non_party_findings(), findings);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].record, id(3));
         assert_eq!(findings[0].corrects, Some(id(2)));
