@@ -405,15 +405,14 @@ fn every_tool_reads_the_same_shortfalls_and_currency_mismatches() {
         }
     }
 
-    // Findings lead: the text names the shortfalls before it lists anything in full.
-    let first_short = text
-        .stdout()
-        .find("short 5000.00 GBP")
-        .expect("found above");
+    // Findings lead: every shortfall is under the findings heading, before the list of links.
+    let stdout = text.stdout();
+    let findings = stdout.find("findings (4), shortfalls first:");
+    let links = stdout.find("links (4):");
+    let first_short = stdout.find("short 5000.00 GBP");
     assert!(
-        !text.stdout()[..first_short].contains(" full"),
-        "reconcile must lead with the findings:\n{}",
-        text.stdout()
+        findings.is_some() && findings < first_short && first_short < links,
+        "reconcile must lead with its four findings, shortfalls first:\n{stdout}"
     );
     // A pipeline can stop on a shortfall.
     read(&mesh, &["reconcile", "--fail-on", "short"]).assert_exit(1);
