@@ -78,7 +78,7 @@ fn money(html: &mut Html, money: &ActivityMoney) {
     if money.findings.is_empty() {
         html.raw("<p class=\"ok\">No findings: every link of this activity is full, or pending within the window.</p>");
     } else {
-        html.raw("<div class=\"scroll\"><table><tr><th>finding</th><th>what</th><th>provider side</th><th>receiver side</th></tr>");
+        html.raw("<div class=\"scroll\"><table><tr><th>finding</th><th>what, and both sides' records</th></tr>");
         for finding in &money.findings {
             finding_row(html, finding);
         }
@@ -88,23 +88,20 @@ fn money(html: &mut Html, money: &ActivityMoney) {
     if money.links.is_empty() {
         html.raw("<p class=\"muted\">No links.</p>");
     } else {
-        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>link</th><th>provider side</th><th>receiver side</th></tr>");
+        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>link, and both sides' records</th></tr>");
         for link in &money.links {
             html.raw("<tr><td>");
             status_text(html, &link.text);
             html.raw("</td><td>");
             link_key(html, link);
-            html.raw("</td><td>");
-            side(html, &link.provider, &link.provider_sum);
-            html.raw("</td><td>");
-            side(html, &link.receiver, &link.receiver_sum);
+            sides(html, link);
             html.raw("</td></tr>");
         }
         html.raw("</table></div>");
     }
     if !money.commitments.is_empty() {
         html.raw("<h2>Commitments</h2><p class=\"muted\">Each organisation's commitments against its disbursements and expenditure of this activity, per currency. Commitments are not disbursements: they never count as unacknowledged money.</p>");
-        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>organisation</th><th>currency</th><th class=\"num\">committed</th><th class=\"num\">disbursed</th></tr>");
+        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>organisation</th><th class=\"num\">committed</th><th class=\"num\">disbursed</th></tr>");
         for question in &money.commitments {
             let field = |name: &str| {
                 question
@@ -117,12 +114,10 @@ fn money(html: &mut Html, money: &ActivityMoney) {
             status_text(html, &field("text"));
             html.raw("</td><td>")
                 .link(&org_href(&field("author")), &field("author"))
-                .raw("</td><td>")
-                .text(&field("currency"))
                 .raw("</td><td class=\"num\">")
-                .text(&field("committed"))
+                .text(&format!("{} {}", field("committed"), field("currency")))
                 .raw("</td><td class=\"num\">")
-                .text(&field("disbursed"))
+                .text(&format!("{} {}", field("disbursed"), field("currency")))
                 .raw("</td></tr>");
         }
         html.raw("</table></div>");
@@ -133,25 +128,18 @@ fn finding_row(html: &mut Html, finding: &FindingView) {
     html.raw("<tr><td><span class=\"bad\">")
         .text(finding.finding)
         .raw("</span></td><td>")
-        .text(&finding.text)
-        .raw("</td>");
+        .text(&finding.text);
     match &finding.link {
-        Some(link) => {
-            html.raw("<td>");
-            side(html, &link.provider, &link.provider_sum);
-            html.raw("</td><td>");
-            side(html, &link.receiver, &link.receiver_sum);
-            html.raw("</td>");
-        }
+        Some(link) => sides(html, link),
         None => {
-            html.raw("<td colspan=\"2\">");
+            html.raw("<div>");
             for id in &finding.records {
                 html.code_link(&record_href(id), &model::short(id)).raw(" ");
             }
-            html.raw("</td>");
+            html.raw("</div>");
         }
     }
-    html.raw("</tr>");
+    html.raw("</td></tr>");
 }
 
 /// A status in the model's words; anything but `full`, `disbursed-in-full` and a pending
@@ -189,16 +177,34 @@ pub(super) fn link_key(html: &mut Html, link: &LinkView) {
     }
 }
 
-/// One side of a link: its sum, then each record with its amount.
+/// Both sides of a link, one line each.
+pub(super) fn sides(html: &mut Html, link: &LinkView) {
+    html.raw("<div><span class=\"muted\">provider:</span> ");
+    side(html, &link.provider, &link.provider_sum);
+    html.raw("</div><div><span class=\"muted\">receiver:</span> ");
+    side(html, &link.receiver, &link.receiver_sum);
+    html.raw("</div>");
+}
+
+/// One side of a link: each record with its author and amount, and the sum when there are
+/// several.
 pub(super) fn side(html: &mut Html, entries: &[SideEntry], sum: &str) {
     if entries.is_empty() {
         html.raw("<span class=\"muted\">nothing held</span>");
         return;
     }
-    html.raw("<span class=\"num\">").text(sum).raw("</span>");
-    for entry in entries {
-        html.raw("<br>")
-            .code_link(&record_href(&entry.record), &model::short(&entry.record))
+    if entries.len() > 1 {
+        html.raw("<strong class=\"num\">")
+            .text(sum)
+            .raw("</strong> in ")
+            .display(entries.len())
+            .raw(" records:");
+    }
+    for (at, entry) in entries.iter().enumerate() {
+        if entries.len() > 1 || at > 0 {
+            html.raw("<br>");
+        }
+        html.code_link(&record_href(&entry.record), &model::short(&entry.record))
             .raw(" ")
             .link(&org_href(&entry.author), &entry.author)
             .raw(" <span class=\"num\">")

@@ -117,11 +117,8 @@ pub(super) fn link(html: &mut Html, page: &RecordPage) {
         activity::status_text(html, &link.text);
         html.raw("</strong> — ");
         activity::link_key(html, link);
-        html.raw("</p><div class=\"scroll\"><table><tr><th>provider side</th><th>receiver side</th></tr><tr><td>");
-        activity::side(html, &link.provider, &link.provider_sum);
-        html.raw("</td><td>");
-        activity::side(html, &link.receiver, &link.receiver_sum);
-        html.raw("</td></tr></table></div>");
+        html.raw("</p>");
+        activity::sides(html, link);
     } else if let Some(note) = &page.link_note {
         html.raw("<h2>Money</h2><p>Link status: <span class=\"muted\">")
             .text(note)
