@@ -6,8 +6,8 @@
 //! records never stored, several currencies) are appended to a real store with the explorer's
 //! index, in a random interleaving of the chains and random groups, as peers' records arrive.
 //! Then for every activity the explorer's money (links, statuses, sides, findings; the model
-//! over the records it gathers from its index) must equal the CLI's (the same model over every
-//! record of the stopped node's data directory, read through the CLI's verifying `Ledger`),
+//! over the records it gathers from its index) must equal the CLI's (the model of `reconcile`
+//! and `flow`: the CLI's `Ledger` over every record of the stopped node's data directory),
 //! and so must the link of every transaction's record page.
 //!
 //! `MONEY_MODEL_SEED=N` replays a run; a failure names the seed of its history.
@@ -341,26 +341,19 @@ fn named_activities(model: &MoneyModel) -> BTreeSet<String> {
     named
 }
 
-/// The CLI's answer: the money model over every record of the data directory, read and
-/// verified by the CLI's verifying reader (the reader of `flow` and `reconcile`'s `Ledger`),
-/// corrected by the shared rules.
+/// The CLI's answer: the money model that `reconcile`, `flow` and `provenance` read, built
+/// by the CLI's `Ledger` over every record of the stopped node's data directory (each
+/// verified against the genesis, corrections applied by the shared rules).
 fn cli_model(dir: &std::path::Path, as_of: Date) -> MoneyModel {
-    use aidledger_cli::checked::read_checked;
-    use aidledger_cli::pipeline::SignatureMode;
+    use aidledger_cli::money::ledger::{Ledger, Window};
     use aidledger_cli::source::Source;
-    let mut corrected = aidledger_view::corrections::CorrectionsBuilder::new();
-    let checked = read_checked(
-        &Source::DataDir(dir.to_path_buf()),
-        None,
-        SignatureMode::Batch,
-        |record| {
-            let header = record.header();
-            corrected.add(record.id(), &header.author, header.seq, record.body());
-        },
-    )
-    .unwrap();
-    assert_eq!(checked.report.problems().count(), 0);
-    MoneyModel::build(corrected.finish().into_all(), as_of, WINDOW_DAYS_DEFAULT).unwrap()
+    let window = Window {
+        as_of,
+        days: WINDOW_DAYS_DEFAULT,
+    };
+    let ledger = Ledger::load(&[Source::DataDir(dir.to_path_buf())], None, window).unwrap();
+    assert!(ledger.problems.is_empty(), "{:?}", ledger.problems);
+    ledger.model
 }
 
 /// Runs one history; returns the statuses seen (for the coverage check) or panics naming
