@@ -1,7 +1,7 @@
 //! `aidledger demo`: a network of three organisations (a donor, an implementing partner, an
 //! auditor) with a real node each on loopback. It records a commitment, a disbursement, the
-//! partner's acknowledging receipt, a multi-MiB treaty text and both parties' ratifications,
-//! waits until every node holds every record, verifies each node's store against the network
+//! partner's acknowledging receipt, a multi-MiB treaty text and both parties' ratifications
+//! (and shows the auditor's node refusing a ratification by the auditor, not a party), waits until every node holds every record, verifies each node's store against the network
 //! id, prints what happened and where to look, and keeps the network running until SIGINT
 //! (Ctrl-C) or SIGTERM, either of which stops every node before the demo exits. With `--once`
 //! it stops after the checks and exits 0 only if all of them passed. Each node's output goes to
@@ -17,13 +17,14 @@ use aidledger_cli::audit::audit;
 use aidledger_cli::compose::{self, TransactionArgs};
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::source::Source;
+use aidledger_cli::submit::SubmitError;
 use aidledger_spec::record::{TextVersion, TreatyText};
 use aidledger_spec::{Body, NetworkId, RecordId};
 use anyhow::{bail, Result};
 
 use self::setup::{
     make_network, prepare_dir, start_node, wait_connected, wait_for_record, DemoNode,
-    NodeProcesses, NodeStart, DONOR, ORGANISATIONS, PARTNER,
+    NodeProcesses, NodeStart, AUDITOR, DONOR, ORGANISATIONS, PARTNER,
 };
 
 /// Size of the demo's treaty text: several MiB, to show that large records replicate.
@@ -170,6 +171,19 @@ fn record_story(nodes: &[DemoNode]) -> Result<Vec<RecordId>> {
         "6. both parties ratified the exact text: {} ({DONOR}), {} ({PARTNER})",
         ratifications[0], ratifications[1]
     );
+    // The auditor is a member but not a party: its own node, once it holds the treaty,
+    // refuses its ratification for that reason.
+    wait_for_record(&nodes[2], treaty_id)?;
+    match nodes[2]
+        .target
+        .submit(&setup::ratification(treaty_id, text_hash)?)
+    {
+        Err(SubmitError::Refused { message, .. }) if message.contains("is not a party") => {
+            println!("6. {AUDITOR} tried to ratify it too; its node refused: {message}")
+        }
+        Ok(_) => bail!("{AUDITOR}'s node accepted a ratification by a non-party"),
+        Err(error) => return Err(error.into()),
+    }
     let mut ids = vec![commitment, disbursement, receipt, treaty_id];
     ids.extend(ratifications);
     Ok(ids)
