@@ -97,19 +97,24 @@ pub fn gather(
             }
         }
     }
-    let complete = !gatherer.full;
-    let Gatherer {
-        mut records, order, ..
-    } = gatherer;
-    let records = order
-        .into_iter()
-        .filter_map(|id| records.remove(&id))
-        .collect();
-    Ok(Gathered {
-        records,
-        listed,
-        complete,
-    })
+    Ok(gatherer.finish(listed))
+}
+
+/// Gathers a transaction's explicit link only: the transaction, its corrections and
+/// receipts, what its versions acknowledge and their receipts; no listing is read. When the
+/// model puts the transaction in an explicit link, that link is complete (its key comes
+/// from the members' own `acknowledges`, and every current receipt of a record has a `k`
+/// key); otherwise the caller gathers with [`gather`].
+pub fn gather_explicit(store: &StoreReader, id: &RecordId) -> Result<Gathered, StoreError> {
+    let mut gatherer = Gatherer {
+        store,
+        records: HashMap::new(),
+        order: Vec::new(),
+        followed: HashMap::new(),
+        full: false,
+    };
+    gatherer.follow(*id)?;
+    Ok(gatherer.finish(BTreeSet::from([*id])))
 }
 
 /// The provider activity a receipt without `acknowledges` names: its activity link's key.
@@ -136,6 +141,22 @@ struct Gatherer<'a> {
 }
 
 impl Gatherer<'_> {
+    fn finish(self, listed: BTreeSet<RecordId>) -> Gathered {
+        let complete = !self.full;
+        let Gatherer {
+            mut records, order, ..
+        } = self;
+        let records = order
+            .into_iter()
+            .filter_map(|id| records.remove(&id))
+            .collect();
+        Gathered {
+            records,
+            listed,
+            complete,
+        }
+    }
+
     /// A record of a chain, read once; `None` when not held or the bound was reached.
     fn load(&mut self, id: &RecordId) -> Result<Option<&GatheredRecord>, StoreError> {
         if !self.records.contains_key(id) {

@@ -7,9 +7,9 @@
 use aidledger_spec::record::transaction_type_name;
 use aidledger_spec::text::Date;
 use aidledger_view::corrections::{CorrectionsBuilder, Entry};
-use aidledger_view::money::{Finding, Link, LinkStatus, MoneyModel, WINDOW_DAYS_DEFAULT};
+use aidledger_view::money::{Finding, Link, LinkKey, LinkStatus, MoneyModel, WINDOW_DAYS_DEFAULT};
 
-use super::gather::{gather, Gathered};
+use super::gather::{gather, gather_explicit, Gathered};
 use super::*;
 use crate::limits::MONEY_PAGE_RECORDS_MAX;
 
@@ -31,6 +31,30 @@ pub fn page_model(
     as_of: Date,
 ) -> Result<PageModel, StoreError> {
     let gathered = gather(store, activities, ids)?;
+    build(gathered, as_of)
+}
+
+/// The money model of a transaction's record page: its explicit link alone when it is in
+/// one (a few point reads: most receipts and acknowledged disbursements), else the records
+/// of its activities' listings as for a page.
+pub fn record_model(
+    store: &StoreReader,
+    id: &RecordId,
+    as_of: Date,
+) -> Result<PageModel, StoreError> {
+    let explicit = build(gather_explicit(store, id)?, as_of)?;
+    let found = explicit.model.as_ref().is_ok_and(|model| {
+        model
+            .link_of(id)
+            .is_some_and(|link| matches!(link.key(), LinkKey::Acknowledged(_)))
+    });
+    if found {
+        return Ok(explicit);
+    }
+    page_model(store, &[], &[*id], as_of)
+}
+
+fn build(gathered: Gathered, as_of: Date) -> Result<PageModel, StoreError> {
     if !gathered.complete {
         return Ok(PageModel {
             model: Err(format!(

@@ -164,7 +164,7 @@ pub fn record_link(
     id: &RecordId,
     as_of: Date,
 ) -> Result<(Option<LinkView>, Option<String>), StoreError> {
-    let page = page_model(store, &[], &[*id], as_of)?;
+    let page = record_model(store, id, as_of)?;
     let model = match page.model {
         Ok(model) => model,
         Err(note) => return Ok((None, Some(note))),
