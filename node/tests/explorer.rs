@@ -1039,6 +1039,7 @@ fn the_treaty_page_says_whether_the_treaty_is_in_force() {
 
     let page = server.json(&format!("/api/treaty/{id}"));
     assert_eq!(page["in_force"]["in_force"], false, "{page}");
+    assert_eq!(page["actions_truncated"], false);
     assert_eq!(
         page["in_force"]["waiting_for"],
         serde_json::json!([IMPLEMENTER])

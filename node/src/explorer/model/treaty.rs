@@ -57,6 +57,9 @@ pub struct TreatyPage {
     /// Actions on this text by organisations it does not list as parties: findings (a node
     /// refuses them; they never count).
     pub non_party_actions: Vec<ActionState>,
+    /// More than `TREATY_ACTIONS_MAX` actions on its texts: the standing rests on the first
+    /// ones read (`aidledger show` of the treaty reads them all).
+    pub actions_truncated: bool,
 }
 
 /// Reads a treaty's page.
@@ -67,7 +70,7 @@ pub fn treaty_page(store: &StoreReader, id: &RecordId) -> Result<TreatyPage, Pro
             "record {id} is not a treaty text"
         )));
     };
-    let records = treaty_records(store, id, treaty)?;
+    let (records, actions_truncated) = treaty_records(store, id, treaty)?;
     let standing = records
         .standing(id)
         .ok_or_else(|| Problem::NotFound(format!("record {id} is not a treaty text")))?;
@@ -106,17 +109,18 @@ pub fn treaty_page(store: &StoreReader, id: &RecordId) -> Result<TreatyPage, Pro
         earlier_texts: standing.earlier_texts,
         parties,
         non_party_actions: standing.non_party_actions,
+        actions_truncated,
     })
 }
 
 /// The records the standing of `treaty` (record `id`) rests on: the texts it supersedes, the
-/// valid actions on each, and their corrections. Revoked records are left out, as every
-/// verifier leaves them out.
+/// valid actions on each, and their corrections, and whether actions were left out past
+/// `TREATY_ACTIONS_MAX`. Revoked records are left out, as every verifier leaves them out.
 fn treaty_records(
     store: &StoreReader,
     id: &RecordId,
     treaty: &TreatyText,
-) -> Result<TreatyRecords, Problem> {
+) -> Result<(TreatyRecords, bool), Problem> {
     let mut records = TreatyRecords::new();
     records.add_text(*id, treaty);
     let mut line = vec![*id];
@@ -139,8 +143,10 @@ fn treaty_records(
         let prefix = SortKey::tagged(tag::TREATY_ACTION)
             .id(&text_id.0)
             .into_bytes();
-        let budget = TREATY_ACTIONS_MAX.saturating_sub(actions_read);
-        for entry in store.index_tree().scan_prefix(&prefix).take(budget) {
+        for entry in store.index_tree().scan_prefix(&prefix) {
+            if actions_read == TREATY_ACTIONS_MAX {
+                return Ok((records, true));
+            }
             let (key, _) = entry?;
             let mut rest = KeyReader::new(&key[prefix.len()..]);
             let action_id = rest.id()?;
@@ -152,7 +158,7 @@ fn treaty_records(
             }
         }
     }
-    Ok(records)
+    Ok((records, false))
 }
 
 /// Adds record `id` to `records` unless it is revoked or missing.

@@ -91,6 +91,9 @@ fn in_force(html: &mut Html, page: &TreatyPage) {
                 .raw("</p>");
         }
     }
+    if page.actions_truncated {
+        html.raw("<p class=\"warn\">This treaty has more actions than a page reads; the standing rests on the first ones. <code>aidledger show</code> of the treaty reads them all.</p>");
+    }
     html.raw("<p>Every party ratified the same text: <strong>")
         .raw(if state.same_text { "yes" } else { "no" })
         .raw("</strong></p>");
