@@ -1064,6 +1064,24 @@ fn the_treaty_page_says_whether_the_treaty_is_in_force() {
         "{html}"
     );
     assert!(html.contains("Actions by organisations that are not parties"));
+    // The non-party's own record page says so; a party's action page has no finding.
+    let record = server.json(&format!("/api/record/{}", auditor[0].id()));
+    let findings = record["findings"].as_array().expect("findings").clone();
+    assert_eq!(findings.len(), 1, "{record}");
+    assert!(
+        findings[0]
+            .as_str()
+            .unwrap()
+            .starts_with("treaty action by a non-party"),
+        "{record}"
+    );
+    let html = server
+        .get(&format!("/record/{}", auditor[0].id()))
+        .text()
+        .unwrap();
+    assert!(html.contains("<strong>Finding:</strong> treaty action by a non-party"));
+    let party = server.json(&format!("/api/record/{}", donor[1].id()));
+    assert_eq!(party["findings"], serde_json::json!([]), "{party}");
 
     // The implementer accedes: in force since the later of the two dates.
     extend(

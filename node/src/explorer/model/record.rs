@@ -1,7 +1,9 @@
 //! A record's page: validity, place in its chain, what it references and what references
 //! it, the fields a correction changes; and how a typed id or id prefix finds a record.
 
+use aidledger_spec::record::{Replacement, TreatyAction};
 use aidledger_spec::text::Date;
+use aidledger_view::treaty::{NonPartyAction, TreatyRecords};
 
 use super::*;
 
@@ -58,6 +60,11 @@ pub struct RecordPage {
     pub link: Option<LinkView>,
     /// For a transaction without a link: why (withdrawn, or the statuses were not computed).
     pub link_note: Option<String>,
+    /// Findings about this record itself: a treaty action (or a correction carrying one) by
+    /// an organisation that the treaty text does not list as a party (`view::treaty`, the
+    /// finding `verify` reports). The record stays valid; the finding says why it counts for
+    /// nothing.
+    pub findings: Vec<String>,
 }
 
 /// Whether a stored record is valid, and if not, why.
@@ -131,6 +138,7 @@ pub fn record_page(
         treaty: None,
         link: None,
         link_note: None,
+        findings: Vec::new(),
         record: RecordView::of(&decoded.signed, &decoded.body),
     };
     match &decoded.body {
@@ -142,10 +150,16 @@ pub fn record_page(
                 (page.link, page.link_note) = record_link(store, id, today_utc())?;
             }
         }
-        Body::TreatyAction(action) => page.treaty = load_summary(store, &action.treaty)?,
+        Body::TreatyAction(action) => {
+            page.treaty = load_summary(store, &action.treaty)?;
+            page.findings = non_party_findings(store, id, &author, seq, &decoded.body, action)?;
+        }
         Body::Correction(correction) => {
             page.corrects = load_summary(store, &correction.corrects)?;
             page.changes = changes(store, correction)?;
+            if let Some(Replacement::TreatyAction(action)) = &correction.replacement {
+                page.findings = non_party_findings(store, id, &author, seq, &decoded.body, action)?;
+            }
         }
         Body::TreatyText(_)
         | Body::Statement(_)
@@ -155,6 +169,33 @@ pub fn record_page(
         | Body::Activity(_) => {}
     }
     Ok(page)
+}
+
+/// The finding of a treaty action (or of a correction carrying one) by a non-party, judged by
+/// the one rule of `view::treaty` against the acted-upon text when this node holds it.
+fn non_party_findings(
+    store: &StoreReader,
+    id: &RecordId,
+    author: &str,
+    seq: u64,
+    body: &Body,
+    action: &TreatyAction,
+) -> Result<Vec<String>, StoreError> {
+    let Some(bytes) = store.get(&action.treaty)? else {
+        return Ok(Vec::new()); // the text is not held: nothing to judge the action by
+    };
+    let text = decode(bytes)?;
+    let Body::TreatyText(treaty) = &text.body else {
+        return Ok(Vec::new());
+    };
+    let mut records = TreatyRecords::for_findings();
+    records.add_text(action.treaty, treaty);
+    records.add(*id, author, seq, body);
+    Ok(records
+        .non_party_findings()
+        .iter()
+        .map(NonPartyAction::line)
+        .collect())
 }
 
 /// A transaction's link from the money model over the records it depends on, as of

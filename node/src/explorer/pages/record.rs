@@ -83,6 +83,7 @@ pub fn record(page: &RecordPage, network_name: &str) -> String {
         html.raw("</p>");
     }
     signed_by(&mut html, page);
+    findings(&mut html, page);
     what_it_changes(&mut html, page);
     link(&mut html, page);
     html.raw("<h2>Record</h2><dl>")
@@ -108,6 +109,15 @@ pub fn record(page: &RecordPage, network_name: &str) -> String {
     references(&mut html, page);
     raw_bytes(&mut html, record);
     html.finish()
+}
+
+/// Findings about the record itself (a treaty action by a non-party): valid, counted for nothing.
+fn findings(html: &mut Html, page: &RecordPage) {
+    for finding in &page.findings {
+        html.raw("<p class=\"warn\"><strong>Finding:</strong> ")
+            .text(finding)
+            .raw(". A node refuses such actions; this one reached the ledger without that check, and it does not count for the treaty's standing.</p>");
+    }
 }
 
 /// A transaction's link: its status in the money model's words, and both sides.
