@@ -542,3 +542,150 @@ fn inputs_that_are_not_iati_store_nothing() {
 
     assert_eq!(node.record_count(), 0);
 }
+
+/// Percent-encodes a search query for a URL.
+fn query(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+fn page(node: &NodeProcess, path: &str) -> String {
+    let (status, body) = node.public_get(path);
+    assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+    String::from_utf8(body).unwrap()
+}
+
+#[test]
+fn imported_activities_are_found_by_title_and_shown_on_their_page() {
+    let dir = TestDir::new("iati-activity-records");
+    let cli = Cli::new(dir.path());
+    let genesis = make_network(&dir, &cli, &[DRC.to_owned()]);
+    let node = NodeProcess::start_first(&dir.join("node"), &genesis, DRC, &key_file(&dir, DRC));
+    let report = import(&cli, &node, &[drc_file()]).assert_exit(0).json();
+    assert_eq!(report["activities_recorded"], 12, "{report}");
+    // Canada's activity (titles in French and English), recorded by DRC's node on purpose.
+    let canada = data_dir().join("flattener-fixtures/canada-activity.xml");
+    let report = cli
+        .run([
+            "iati",
+            "import",
+            path_str(&canada),
+            "--as-reporting-org",
+            "CA-3",
+            "--data-dir",
+            path_str(node.data_dir()),
+            "--json",
+        ])
+        .assert_exit(0)
+        .json();
+    assert_eq!(report["activities_recorded"], 1, "{report}");
+
+    // Search by words of a title: one word, two words in another order, another case.
+    let found = |text: &str| {
+        let (status, body) = node.public_get(&format!("/api/search?q={}", query(text)));
+        assert_eq!(status, 200);
+        let results: Value = serde_json::from_slice(&body).unwrap();
+        results["activity_titles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["activity"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found("burundian"), ["DK-CVR-20699310-DF211215"]);
+    assert_eq!(
+        found("MIGRATION ethiopia"),
+        ["DK-CVR-20699310-DF221251"],
+        "every word, in any order and case"
+    );
+    assert_eq!(found("municipale"), ["CA-3-D002451001"], "the French title");
+    assert_eq!(found("municipal innovation"), ["CA-3-D002451001"]);
+    assert!(found("burundian ethiopia").is_empty(), "no title has both");
+    assert_eq!(found("appeal region covid").len(), 7);
+    let html = page(&node, &format!("/search?q={}", query("Burundian refugee")));
+    assert!(html.contains("Activities by title"), "{html}");
+    assert!(html.contains("Burundian Refugee Assistance"), "{html}");
+    assert!(
+        html.contains("/activity/DK-CVR-20699310-DF211215"),
+        "{html}"
+    );
+
+    // The activity page: title first, then what the activity record says.
+    let html = page(&node, "/activity/DK-CVR-20699310-DF211215");
+    let title_at = html
+        .find("<h1>Burundian Refugee Assistance</h1>")
+        .expect(&html);
+    assert!(
+        title_at < html.find("Findings").unwrap(),
+        "title first: {html}"
+    );
+    for shown in ["2 implementation", "TZ", "About this activity", DRC] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    let json: Value =
+        serde_json::from_slice(&node.public_get("/api/activity/DK-CVR-20699310-DF211215").1)
+            .unwrap();
+    let about = &json["about"][0];
+    assert_eq!(about["author"], DRC, "{json}");
+    assert_eq!(about["activity"]["recipient_countries"][0]["code"], "TZ");
+    assert_eq!(about["activity"]["names"]["status_name"], "implementation");
+    assert_eq!(about["activity"]["sectors"][0]["code"], "72050");
+    assert_eq!(about["activity"]["sectors"][0]["percentage"], "100");
+    let roles: Vec<&str> = about["activity"]["participating_orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|org| org["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["2", "4", "1"]);
+
+    let html = page(&node, "/activity/CA-3-D002451001");
+    for shown in [
+        "Partnerships for Municipal Innovation in Local Economic Development",
+        "Partenariats pour l",
+        "reported by DK-CVR-20699310 about CA-3",
+        "BF 14.29 %",
+        "15112 (vocabulary 1) 48.48 %",
+        "Federation of Canadian Municipalities",
+        "2016-01-20",
+        "The project supports strengthening the governance capacities",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+
+    // A re-import records no activity again; a changed title is a new record that supersedes
+    // the old one, and search follows it.
+    let report = import(&cli, &node, &[drc_file()]).assert_exit(0).json();
+    assert_eq!(report["activities_recorded"], 0, "{report}");
+    assert_eq!(report["activities_unchanged"], 12, "{report}");
+    let text = fs::read_to_string(drc_file()).unwrap();
+    assert!(text.contains("Burundian Refugee Assistance"));
+    let renamed = dir.write(
+        "drc-renamed.xml",
+        text.replacen(
+            "Burundian Refugee Assistance",
+            "Kigoma camps water supply",
+            1,
+        ),
+    );
+    let report = import(&cli, &node, &[renamed]).assert_exit(0).json();
+    assert_eq!(report["activities_recorded"], 1, "{report}");
+    assert_eq!(report["recorded"], 0, "{report}");
+    assert!(
+        found("burundian").is_empty(),
+        "the old title's words are gone"
+    );
+    assert_eq!(found("kigoma water"), ["DK-CVR-20699310-DF211215"]);
+    let html = page(&node, "/activity/DK-CVR-20699310-DF211215");
+    assert!(
+        html.contains("<h1>Kigoma camps water supply</h1>"),
+        "{html}"
+    );
+    assert_eq!(html.matches("About this activity").count(), 1, "{html}");
+}

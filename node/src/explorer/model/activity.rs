@@ -45,6 +45,9 @@ pub struct Reported {
 pub struct ActivityPage {
     /// The IATI activity id.
     pub activity: String,
+    /// What it is about: each author's latest activity record (titles, descriptions, status,
+    /// dates, places, sectors, organisations).
+    pub about: Vec<ActivityAbout>,
     /// The money model's findings and links of the activity (first: what an auditor looks
     /// for).
     pub money: ActivityMoney,
@@ -77,6 +80,7 @@ pub fn activity_page(
         })
         .transpose()?;
     let (own, others) = activity_totals(store, activity)?;
+    let about = activity_about(store, activity)?;
     let (mut records, next_after) = activity_records(store, activity, cursor.as_deref())?;
     // Totals go when every transaction was withdrawn; the records stay listed.
     let listed = || -> Result<bool, StoreError> {
@@ -93,10 +97,11 @@ pub fn activity_page(
     if own.organisations.is_empty()
         && others.organisations.is_empty()
         && records.is_empty()
+        && about.is_empty()
         && !listed()?
     {
         return Err(Problem::NotFound(format!(
-            "no transaction names activity {activity:?}"
+            "no transaction or activity record names activity {activity:?}"
         )));
     }
     let money = activity_money(store, activity, today_utc())?;
@@ -105,6 +110,7 @@ pub fn activity_page(
     }
     Ok(ActivityPage {
         activity: activity.to_owned(),
+        about,
         money,
         own,
         others,

@@ -25,6 +25,7 @@ use aidledger_spec::sortkey::SortKey;
 use aidledger_store::{Head, StoreError, StoreReader};
 use aidledger_view::record_text::IdLength;
 
+mod about;
 mod activity;
 mod gather;
 mod home;
@@ -34,6 +35,7 @@ mod record;
 mod search;
 mod treaty;
 
+pub use about::*;
 pub use activity::*;
 pub use gather::*;
 pub use home::*;

@@ -1,4 +1,5 @@
-//! Search: record id prefixes, organisations, activity id prefixes and treaty titles.
+//! Search: record id prefixes, organisations, activity id prefixes, activity titles (by
+//! their words, `about.rs`) and treaty titles.
 
 use super::*;
 
@@ -13,6 +14,8 @@ pub struct SearchResults {
     pub organisations: Vec<MemberView>,
     /// Activity ids starting with the query.
     pub activities: Vec<String>,
+    /// Activities whose title holds every word of the query.
+    pub activity_titles: Vec<TitleHit>,
     /// Treaties whose title contains the query.
     pub treaties: Vec<Summary>,
 }
@@ -34,6 +37,7 @@ pub fn search(
         records: Vec::new(),
         organisations: Vec::new(),
         activities: Vec::new(),
+        activity_titles: Vec::new(),
         treaties: Vec::new(),
     };
     if query.is_empty() {
@@ -70,6 +74,7 @@ pub fn search(
         let activity = String::from_utf8_lossy(parts.rest()).into_owned();
         results.activities.push(activity);
     }
+    results.activity_titles = search_titles(store, query)?;
     let titles = SortKey::tagged(tag::TREATY_TITLE).into_bytes();
     for entry in store
         .index_tree()

@@ -4,15 +4,34 @@
 
 use super::*;
 use crate::explorer::model::{ActivityMoney, FindingView, LinkView, Reported, SideEntry, PENDING};
+use aidledger_view::activity_text::PREFERRED_LANGUAGE;
 
 /// An activity's page.
 pub fn activity(page: &ActivityPage, network_name: &str) -> String {
     let mut html = Html::page(&format!("Activity {}", page.activity), network_name);
-    html.element(
-        "<h1>Activity <span class=\"mono\">",
-        &page.activity,
-        "</span></h1>",
-    );
+    match page
+        .about
+        .iter()
+        .find_map(|about| about.body.title_in(PREFERRED_LANGUAGE))
+    {
+        Some(title) => {
+            html.element("<h1>", title, "</h1>").element(
+                "<p class=\"mono muted\">Activity ",
+                &page.activity,
+                "</p>",
+            );
+        }
+        None => {
+            html.element(
+                "<h1>Activity <span class=\"mono\">",
+                &page.activity,
+                "</span></h1>",
+            );
+        }
+    }
+    for about in &page.about {
+        super::about::about(&mut html, about);
+    }
     money(&mut html, &page.money);
     html.raw("<h2>What this publisher reports</h2><p class=\"muted\">Transactions whose activity is this one, corrections applied.</p>");
     reported(&mut html, &page.own);

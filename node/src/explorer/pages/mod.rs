@@ -14,6 +14,7 @@ use super::model::{
 };
 use crate::view::RecordView;
 
+mod about;
 mod activity;
 mod governance;
 mod record;
@@ -236,12 +237,13 @@ pub fn search(results: &SearchResults, network_name: &str) -> String {
         .text(&results.query)
         .raw("\" aria-label=\"Search\"> <button>Search</button></form>");
     if results.query.is_empty() {
-        html.raw("<p class=\"muted\">Search by record id (or its first digits), organisation, IATI activity id or treaty title.</p>");
+        html.raw("<p class=\"muted\">Search by record id (or its first digits), organisation, IATI activity id, words of an activity's title, or treaty title.</p>");
         return html.finish();
     }
     let nothing = results.records.is_empty()
         && results.organisations.is_empty()
         && results.activities.is_empty()
+        && results.activity_titles.is_empty()
         && results.treaties.is_empty();
     if nothing {
         html.raw("<p>Nothing matches <strong>")
@@ -265,6 +267,19 @@ pub fn search(results: &SearchResults, network_name: &str) -> String {
         for activity in &results.activities {
             html.raw("<li>")
                 .link(&activity_href(activity), activity)
+                .raw("</li>");
+        }
+        html.raw("</ul>");
+    }
+    if !results.activity_titles.is_empty() {
+        html.raw("<h2>Activities by title</h2><ul>");
+        for hit in &results.activity_titles {
+            html.raw("<li>")
+                .link(&activity_href(&hit.activity), &hit.title)
+                .raw(" <span class=\"mono muted\">")
+                .text(&hit.activity)
+                .raw("</span> by ")
+                .text(&hit.author)
                 .raw("</li>");
         }
         html.raw("</ul>");
