@@ -145,7 +145,7 @@ fn file_text(report: &ImportReport, file: &FileReport, out: &mut String) {
         out.push_str(&format!(
             "    {code:>2} {:<20} {currency} ×{count:<6} {}\n",
             transaction_type_name(*code),
-            sum.normalize()
+            sum
         ));
     }
     if file.skipped.total() > 0 {
@@ -230,7 +230,7 @@ fn file_json(file: &FileReport) -> Value {
         .totals
         .iter()
         .map(|((code, currency), (count, sum))| {
-            json!({"type": code, "currency": currency, "count": count, "amount": sum.normalize().to_string()})
+            json!({"type": code, "currency": currency, "count": count, "amount": sum.to_string()})
         })
         .collect();
     let counts = file.counts();
@@ -346,6 +346,10 @@ mod tests {
                 ..OrgCounts::default()
             },
         );
+        // Sums keep the scale the amounts were written with (1000.50 + 0.50 is 1001.00).
+        let sum = "1000.50".parse::<rust_decimal::Decimal>().unwrap()
+            + "0.50".parse::<rust_decimal::Decimal>().unwrap();
+        file.totals.insert((3, "EUR".to_owned()), (2, sum));
         file.entities.unexpanded = 2;
         file.entities.first = Some((7, "&org;".to_owned()));
         let report = report(vec![file]);
@@ -368,5 +372,10 @@ mod tests {
         );
         assert!(text.contains("3 transactions B imported before"), "{text}");
         assert!(text.contains("first &org; at line 7"), "{text}");
+        assert!(text.contains("EUR ×2      1001.00"), "{text}");
+        assert_eq!(
+            report.to_json()["files"][0]["totals"][0]["amount"],
+            "1001.00"
+        );
     }
 }
