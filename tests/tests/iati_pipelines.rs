@@ -618,3 +618,80 @@ fn only_as_withdrawn(view: &Value, record: &str) -> bool {
         _ => true,
     }
 }
+
+/// Another publisher's activities are recorded under one's own organisation only with
+/// `--as-reporting-org`, and their activity records say "reported by ORG about REF".
+#[test]
+fn another_publishers_activities_only_with_the_flag_and_marked_as_such() {
+    let dir = TestDir::new("iati-on-behalf");
+    let cli = Cli::new(dir.path());
+    let genesis = make_network(&dir, &cli, &[DRC]);
+    let node = start(&dir, &genesis, DRC);
+    let file = data_dir().join(MAPACTION_FILE);
+
+    // Without the flag nothing is importable: exit 1, the publisher named with the way to do it.
+    let refused = import(&cli, &node, &[&file], &[]).assert_exit(1);
+    assert!(
+        refused.stdout().contains(&format!(
+            "reported by \"{MAPACTION}\", not by {DRC}; --as-reporting-org {MAPACTION}"
+        )),
+        "{}",
+        refused.stdout()
+    );
+    assert_eq!(node.record_count(), 0);
+
+    let report = import(
+        &cli,
+        &node,
+        &[&file],
+        &["--as-reporting-org", MAPACTION, "--json"],
+    )
+    .assert_exit(0)
+    .json();
+    assert_eq!(report["recorded"], 4, "{report}");
+    assert_eq!(report["activities_recorded"], 1, "{report}");
+    assert_eq!(
+        report["files"][0]["as_reporting_org"],
+        json!([{"reporting_org": MAPACTION, "activities": 1, "transactions": 4}]),
+        "{report}"
+    );
+    let text = import(&cli, &node, &[&file], &["--as-reporting-org", MAPACTION]).assert_exit(0);
+    assert!(
+        text.stdout()
+            .contains(&format!("say \"reported by {DRC} about {MAPACTION}\"")),
+        "{}",
+        text.stdout()
+    );
+
+    // The activity record: signed by DRC, about MapAction's activity, and shown as such.
+    let bundle = dir.join("drc.bundle");
+    export(&cli, &node, &bundle);
+    let mut activities = Vec::new();
+    for item in BundleReader::new(fs::File::open(&bundle).unwrap()).unwrap() {
+        let BundleItem::Record(bytes) = item.unwrap() else {
+            continue;
+        };
+        let record = SignedRecord::parse(bytes).unwrap();
+        if let Body::Activity(activity) = codec::decode_exact::<Body>(record.body_bytes()).unwrap()
+        {
+            activities.push((
+                record.id,
+                record.header.author.clone(),
+                activity.reporting_org,
+            ));
+        }
+    }
+    assert_eq!(activities.len(), 1, "{activities:?}");
+    let (id, author, reporting_org) = &activities[0];
+    assert_eq!((author.as_str(), reporting_org.as_str()), (DRC, MAPACTION));
+    let shown = cli
+        .run(["show", &id.to_string(), "--node", &node.public_url()])
+        .assert_exit(0);
+    assert!(
+        shown
+            .stdout()
+            .contains(&format!("reported by {DRC} about {MAPACTION}")),
+        "{}",
+        shown.stdout()
+    );
+}

@@ -128,7 +128,14 @@ fn import_activity(
         // Without a ref every transaction is skipped by the mapping, with its reason.
         None => None,
         Some(reporting) => match routes.by_ref.get(reporting) {
-            Some(route) => Some(*route),
+            Some(route) => {
+                if route.on_behalf {
+                    let about = report.on_behalf.entry(reporting.to_owned()).or_default();
+                    about.0 += 1;
+                    about.1 += activity.transactions.len() as u64;
+                }
+                Some(*route)
+            }
             None => {
                 let other = report
                     .other_publishers

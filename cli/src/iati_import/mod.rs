@@ -185,6 +185,9 @@ pub struct FileReport {
     pub totals: BTreeMap<(u8, String), (u64, Decimal)>,
     /// Activities (and their transactions) of reporting organisations not imported, per ref.
     pub other_publishers: BTreeMap<String, (u64, u64)>,
+    /// Activities (and their transactions) of other publishers recorded as the node's
+    /// organisation's with `--as-reporting-org`, per ref.
+    pub on_behalf: BTreeMap<String, (u64, u64)>,
     /// Transactions (and elements) not imported, by reason.
     pub skipped: Skips,
     /// The DOCTYPE and entity references left as written.
@@ -234,6 +237,9 @@ struct Pending {
 #[derive(Clone, Copy)]
 struct Route {
     publisher: usize,
+    /// The ref is another publisher's, recorded as the node's organisation's
+    /// (`--as-reporting-org`): its activity records say "reported by ORG about REF".
+    on_behalf: bool,
 }
 
 /// The publishers and which refs go to which.
@@ -281,13 +287,22 @@ fn open_routes(routing: &Routing) -> Result<Routes, ImportError> {
             as_reporting_orgs,
         } => {
             let publisher = Publisher::open(target)?;
-            routes
-                .by_ref
-                .insert(publisher.org.clone(), Route { publisher: 0 });
+            routes.by_ref.insert(
+                publisher.org.clone(),
+                Route {
+                    publisher: 0,
+                    on_behalf: false,
+                },
+            );
             for reference in as_reporting_orgs {
-                routes
-                    .by_ref
-                    .insert(reference.clone(), Route { publisher: 0 });
+                let on_behalf = *reference != publisher.org;
+                routes.by_ref.insert(
+                    reference.clone(),
+                    Route {
+                        publisher: 0,
+                        on_behalf,
+                    },
+                );
             }
             routes.publishers.push(publisher);
         }
@@ -304,6 +319,7 @@ fn open_routes(routing: &Routing) -> Result<Routes, ImportError> {
                     reference.clone(),
                     Route {
                         publisher: routes.publishers.len(),
+                        on_behalf: false,
                     },
                 );
                 routes.publishers.push(publisher);

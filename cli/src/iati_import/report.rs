@@ -165,6 +165,12 @@ fn file_text(report: &ImportReport, file: &FileReport, out: &mut String) {
             }
         }
     }
+    let org = report.orgs.first().map_or("", String::as_str);
+    for (reporting, (activities, transactions)) in &file.on_behalf {
+        out.push_str(&format!(
+            "  recorded as {org}'s (--as-reporting-org): {activities} activities ({transactions} transactions) reported by {reporting:?}; their activity records say \"reported by {org} about {reporting}\"\n"
+        ));
+    }
     let others = file.other_publishers.len();
     for (reporting, (activities, transactions)) in file
         .other_publishers
@@ -174,7 +180,6 @@ fn file_text(report: &ImportReport, file: &FileReport, out: &mut String) {
         let how = if report.org_map {
             "not in the org map".to_owned()
         } else {
-            let org = report.orgs.first().map_or("", String::as_str);
             format!("not by {org}; --as-reporting-org {reporting} imports them as {org}'s")
         };
         out.push_str(&format!(
@@ -263,6 +268,7 @@ fn file_json(file: &FileReport) -> Value {
         "totals": totals,
         "skipped": skips_json(&file.skipped),
         "skipped_count": file.skipped.total(),
+        "as_reporting_org": file.on_behalf.iter().map(|(org, (a, t))| json!({"reporting_org": org, "activities": a, "transactions": t})).collect::<Vec<_>>(),
         "other_publishers": file.other_publishers.iter().map(|(org, (a, t))| json!({"reporting_org": org, "activities": a, "transactions": t})).collect::<Vec<_>>(),
         "doctype_line": file.entities.doctype_line,
         "entity_references_kept": file.entities.unexpanded,
