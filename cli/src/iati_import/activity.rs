@@ -7,25 +7,31 @@ use aidledger_iati::{activity_digest, to_activity, Activity};
 use aidledger_spec::Body;
 
 use super::publisher::Publisher;
+use super::skips::reason_slug;
 use super::{ImportError, ImportWarning, OrgCounts, Pending};
 
-/// Records `activity` for `publisher` when new or changed; what was left out of the record
-/// becomes a note of the file (the transactions do not depend on it).
+/// Records `activity` for `publisher` when new or changed; what was left out of the record is
+/// counted as skipped (`skip`, with its reason: `--strict` refuses it too); the transactions do
+/// not depend on it.
 pub(super) fn record_activity(
     label: &str,
     activity: &Activity,
     publisher: &mut Publisher,
     counts: &mut OrgCounts,
-    notices: &mut Vec<ImportWarning>,
+    skip: &mut dyn FnMut(&'static str, ImportWarning),
 ) -> Result<(), ImportError> {
     let (record, warnings) = to_activity(activity);
     for warning in warnings {
-        notices.push(ImportWarning {
-            file: label.to_owned(),
-            line: warning.line,
-            activity_id: warning.activity_id,
-            reason: warning.reason.to_string(),
-        });
+        let reason = reason_slug(&warning.reason);
+        skip(
+            reason,
+            ImportWarning {
+                file: label.to_owned(),
+                line: warning.line,
+                activity_id: warning.activity_id,
+                reason: warning.reason.to_string(),
+            },
+        );
     }
     let Some(record) = record else {
         return Ok(());

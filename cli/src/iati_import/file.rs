@@ -160,7 +160,7 @@ fn import_activity(
                 activity,
                 &mut routes.publishers[route.publisher],
                 &mut listed.counts[route.publisher],
-                &mut report.notices,
+                &mut |reason, warning| skip(report, printer, reason, warning),
             )?;
         }
     }

@@ -85,6 +85,7 @@ pub fn reason_slug(reason: &WarningReason) -> &'static str {
         WarningReason::MissingDate => "missing-date",
         WarningReason::BadDate { .. } => "bad-date",
         WarningReason::InvalidField(_) => "invalid-field",
+        WarningReason::ActivityField { .. } => "activity-field-left-out",
         // The reader's reasons are non-exhaustive; a new one is still counted.
         _ => "other",
     }
@@ -181,5 +182,10 @@ mod tests {
             "legacy-transaction-type"
         );
         assert_eq!(reason_slug(&WarningReason::MissingDate), "missing-date");
+        let left_out = WarningReason::ActivityField {
+            field: "titles[1].text".to_owned(),
+            problem: "too long".to_owned(),
+        };
+        assert_eq!(reason_slug(&left_out), "activity-field-left-out");
     }
 }
