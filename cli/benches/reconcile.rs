@@ -20,6 +20,10 @@ use aidledger_spec::{Digest, RecordId};
 use aidledger_view::corrections::Entry;
 use aidledger_view::money::MoneyModel;
 
+/// The allocator of the `aidledger` binary, so that time and memory are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Default number of transactions.
 const DEFAULT_TRANSACTIONS: usize = 1_000_000;
 /// Providers and receivers the transactions are spread over.
@@ -157,6 +161,22 @@ fn generate(transactions: usize) -> Vec<Entry> {
     entries
 }
 
+/// User + system CPU seconds of this process so far (from /proc/self/stat, in the kernel's
+/// clock ticks of 1/100 s), to tell the work from the wait on a busy machine.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
 /// The process's peak resident set (VmHWM), in KiB.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -174,6 +194,7 @@ fn main() {
     let count = entries.len();
     let generated = started.elapsed().as_secs_f64();
 
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let as_of = Date {
         year: 2025,
@@ -191,7 +212,24 @@ fn main() {
     sink.flush().expect("flush");
     let csv_bytes = sink.get_ref().0;
     let written = started.elapsed().as_secs_f64();
+    let cpu_csv = cpu_seconds() - cpu_before;
+    // The other two forms, timed apart (the command prints one of the three).
+    let started = Instant::now();
+    let cpu_start = cpu_seconds();
+    let mut sink = BufWriter::new(CountingSink::default());
+    outcome.write_text(&mut sink).expect("text");
+    sink.flush().expect("flush");
+    let (text_bytes, text_seconds) = (sink.get_ref().0, started.elapsed().as_secs_f64());
+    let text_cpu = cpu_seconds() - cpu_start;
+    let cpu_start = cpu_seconds();
+    let started = Instant::now();
+    let mut sink = BufWriter::new(CountingSink::default());
+    outcome.write_json(&mut sink, |_| {}).expect("JSON");
+    sink.flush().expect("flush");
+    let (json_bytes, json_seconds) = (sink.get_ref().0, started.elapsed().as_secs_f64());
+    let json_cpu = cpu_seconds() - cpu_start;
     let total = built + reconciled + written;
+    let cpu = cpu_csv;
     println!(
         "reconcile of {count} transactions: {} links, {} findings ({:?}); generated in {generated:.2} s (not counted)",
         outcome.links.len(),
@@ -199,8 +237,14 @@ fn main() {
         outcome.counts()
     );
     println!(
-        "  model built {built:.2} s, findings and links {reconciled:.2} s, CSV ({:.1} MB) {written:.2} s: total {total:.2} s; peak RSS {} MiB",
+        "  model built {built:.2} s, findings and links {reconciled:.2} s, CSV ({:.1} MB) {written:.2} s: total {total:.2} s wall, {cpu:.2} s CPU; peak RSS {} MiB",
         csv_bytes as f64 / 1e6,
+        peak_rss_kib().map_or("?".to_owned(), |kib| (kib / 1024).to_string())
+    );
+    println!(
+        "  instead of CSV: text ({:.1} MB) {text_seconds:.2} s wall / {text_cpu:.2} s CPU, JSON ({:.1} MB) {json_seconds:.2} s wall / {json_cpu:.2} s CPU; peak RSS over all three {} MiB",
+        text_bytes as f64 / 1e6,
+        json_bytes as f64 / 1e6,
         peak_rss_kib().map_or("?".to_owned(), |kib| (kib / 1024).to_string())
     );
 }

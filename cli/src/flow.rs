@@ -158,10 +158,7 @@ pub(crate) fn reconcile(
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match options.format {
         Format::Json => {
-            let mut value = outcome.to_json();
-            ledger.standing.add_to_json(&mut value);
-            serde_json::to_writer_pretty(&mut out, &value)?;
-            writeln!(out)?;
+            outcome.write_json(&mut out, |value| ledger.standing.add_to_json(value))?;
         }
         Format::Csv => {
             // A line before the header would break CSV readers: the network goes to stderr.

@@ -418,7 +418,16 @@ fn reconcile_json_carries_the_same_findings_with_amounts_as_strings() {
         .iter()
         .find(|finding| finding["provider_activity"] == "XM-1-NL")
         .expect("the NL link");
-    assert_eq!(nl["receiver"].as_array().unwrap().len(), 43);
+    assert_eq!(nl["receiver_records"].as_array().unwrap().len(), 43);
+    // The link itself, under `links`, carries the 43 transactions.
+    let link = value["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|link| link["key"] == nl["key"])
+        .expect("the NL link under links");
+    assert_eq!(link["receiver"].as_array().unwrap().len(), 43);
+    assert_eq!(link["receiver"][0]["amount"], "30000.00");
     assert_eq!(nl["shortfall"][0]["amount"], "161140.00");
     let commitment = findings
         .iter()

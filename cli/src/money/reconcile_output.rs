@@ -130,11 +130,11 @@ impl Reconciliation<'_> {
     pub fn write_csv(&self, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "{CSV_HEADER}")?;
         for link in &self.links {
-            let mut currencies: Vec<&str> = link
-                .provider_sums()
+            let (provider_sums, receiver_sums) = (link.provider_sums(), link.receiver_sums());
+            let mut currencies: Vec<&str> = provider_sums
                 .0
                 .iter()
-                .chain(&link.receiver_sums().0)
+                .chain(&receiver_sums.0)
                 .map(|held| held.currency.as_str())
                 .collect();
             currencies.sort_unstable();
@@ -166,7 +166,7 @@ impl Reconciliation<'_> {
                         .map(|entry| entry.transaction.activity_id.as_str())
                         .collect(),
                 ),
-                csv_amounts(link.provider_sums(), single),
+                csv_amounts(&provider_sums, single),
                 ids(&mut link.receiver()),
                 distinct(link.receiver().map(|entry| entry.author.as_str()).collect()),
                 distinct(
@@ -174,7 +174,7 @@ impl Reconciliation<'_> {
                         .map(|entry| entry.transaction.activity_id.as_str())
                         .collect(),
                 ),
-                csv_amounts(link.receiver_sums(), single),
+                csv_amounts(&receiver_sums, single),
                 currencies.join(";"),
                 csv_amounts(&link.difference(), single),
                 link.note().unwrap_or("").to_owned(),
@@ -193,28 +193,126 @@ impl Reconciliation<'_> {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// The JSON form: the same data as the text.
-    pub fn to_json(&self) -> Value {
+    /// The JSON form: the same data as the text. `head` may add fields (the network's
+    /// standing). Written piece by piece, so that a million links never stand in memory as
+    /// one JSON tree.
+    pub fn write_json(
+        &self,
+        out: &mut impl Write,
+        head: impl FnOnce(&mut Value),
+    ) -> io::Result<()> {
         let counts: serde_json::Map<String, Value> = self
             .counts()
             .into_iter()
             .map(|(name, count)| (name.to_owned(), count.into()))
             .collect();
-        json!({
+        let mut value = json!({
             "as_of": format_date(self.model.as_of()),
             "window_days": self.model.window_days(),
             "counts": counts,
-            "findings": self.findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
-            "links": self.links.iter().map(Link::to_json).collect::<Vec<_>>(),
-            "commitments": self.model.commitments().iter().map(|question| question.to_json()).collect::<Vec<_>>(),
             "suggestions_rule": format!("equal amount, organisations and currency; value dates at most {DATE_WINDOW_DAYS} days apart; changes no status"),
-            "suggestions": self.suggestions.iter().map(|suggestion| json!({
-                "disbursement": entry_json(suggestion.disbursement),
-                "receipt": entry_json(suggestion.receipt),
-                "days_apart": suggestion.days_apart,
-            })).collect::<Vec<_>>(),
-        })
+        });
+        head(&mut value);
+        out.write_all(b"{")?;
+        if let Value::Object(fields) = &value {
+            for (key, field) in fields {
+                serde_json::to_writer(&mut *out, key)?;
+                out.write_all(b": ")?;
+                serde_json::to_writer_pretty(&mut *out, field)?;
+                out.write_all(b",\n")?;
+            }
+        }
+        write_array(out, "findings", self.findings.iter().map(finding_json))?;
+        out.write_all(b",\n")?;
+        write_array(out, "links", self.links.iter())?;
+        out.write_all(b",\n")?;
+        write_array(
+            out,
+            "commitments",
+            self.model
+                .commitments()
+                .iter()
+                .map(|question| question.to_json()),
+        )?;
+        out.write_all(b",\n")?;
+        write_array(
+            out,
+            "suggestions",
+            self.suggestions.iter().map(|suggestion| {
+                json!({
+                    "disbursement": entry_json(suggestion.disbursement),
+                    "receipt": entry_json(suggestion.receipt),
+                    "days_apart": suggestion.days_apart,
+                })
+            }),
+        )?;
+        out.write_all(b"}\n")
     }
+
+    /// The JSON form as a value (for tests and small ledgers).
+    pub fn to_json(&self) -> Value {
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail, and what is written is JSON.
+        let _ = self.write_json(&mut out, |_| {});
+        serde_json::from_slice(&out).unwrap_or(Value::Null)
+    }
+}
+
+/// A finding in `reconcile --json`: a link's finding carries its status, key, both sides'
+/// record ids and sums and the difference, not the transactions themselves (they are under
+/// `links`, found by `key`), so that JSON of a large ledger does not print them twice.
+fn finding_json(finding: &Finding<'_>) -> Value {
+    let Finding::Link(link) = finding else {
+        return finding.to_json();
+    };
+    let mut value = link.status().to_json();
+    let ids = |entries: &mut dyn Iterator<Item = &Entry>| -> Vec<String> {
+        entries.map(|entry| entry.id.to_string()).collect()
+    };
+    value["finding"] = finding.name().into();
+    value["finding_text"] = finding.text().into();
+    value["kind"] = link.key().kind().into();
+    value["key"] = link.key().text().into();
+    value["pair"] = link.pair().map(|pair| pair.name()).into();
+    match link.key() {
+        aidledger_view::money::LinkKey::Acknowledged(target) => {
+            value["target"] = target.to_string().into();
+        }
+        aidledger_view::money::LinkKey::Activity {
+            provider_activity,
+            receiver_org,
+            ..
+        } => {
+            value["provider_activity"] = provider_activity.as_str().into();
+            value["receiver_org"] = receiver_org.as_str().into();
+        }
+        aidledger_view::money::LinkKey::Unlinked(_) => {}
+    }
+    value["provider_records"] = ids(&mut link.provider()).into();
+    value["receiver_records"] = ids(&mut link.receiver()).into();
+    value["provider_amounts"] = link.provider_sums().to_json();
+    value["receiver_amounts"] = link.receiver_sums().to_json();
+    value["difference"] = link.difference().to_json();
+    value
+}
+
+/// `"name": [item, item, …]`, each item written as it is made, one item a line (compact: a
+/// million links pretty-printed would be gigabytes).
+fn write_array<T: serde::Serialize>(
+    out: &mut impl Write,
+    name: &str,
+    items: impl Iterator<Item = T>,
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, name)?;
+    out.write_all(b": [")?;
+    for (number, item) in items.enumerate() {
+        if number > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(b"\n")?;
+        serde_json::to_writer(&mut *out, &item)?;
+    }
+    out.write_all(b"\n]")
 }
 
 /// A side's amounts in a CSV field: the plain amount for a one-currency link, else

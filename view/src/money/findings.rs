@@ -228,6 +228,7 @@ pub(crate) fn findings(model: &MoneyModel) -> Vec<Finding<'_>> {
         .collect();
     links.sort_by_key(|link| rank(link.status())); // stable: key order within a kind
     let mut out: Vec<Finding<'_>> = links.into_iter().map(Finding::Link).collect();
+    let mut differing: Vec<&Entry> = Vec::new();
     for entry in model.entries() {
         let transaction = &entry.transaction;
         let provider = transaction
@@ -239,12 +240,15 @@ pub(crate) fn findings(model: &MoneyModel) -> Vec<Finding<'_>> {
             && !provider.is_empty()
             && provider != entry.author
         {
-            out.push(Finding::ProviderDiffers {
-                entry,
-                link: model.link_of(&entry.id),
-            });
+            differing.push(entry);
         }
     }
+    // Entries come in the order given: sorted, so that every reader lists them alike.
+    differing.sort_unstable_by(|a, b| (&a.author, a.seq, a.id).cmp(&(&b.author, b.seq, b.id)));
+    out.extend(differing.into_iter().map(|entry| Finding::ProviderDiffers {
+        entry,
+        link: model.link_of(&entry.id),
+    }));
     let commitment_rank = |status: &CommitmentStatus| match status {
         CommitmentStatus::PartlyDisbursed { .. } => 0,
         CommitmentStatus::NotDisbursed => 1,
@@ -327,6 +331,10 @@ pub(crate) fn commitments(
     }
     let mut out = Vec::new();
     for (_, mut question) in questions {
+        // Record ids in id order: entries come in the order given, and every reader must
+        // list a question alike.
+        question.commitments.sort_unstable();
+        question.disbursements.sort_unstable();
         let remaining = question.committed.checked_sub(question.disbursed);
         let remaining = remaining.ok_or_else(|| SumOverflow {
             currency: question.currency.clone(),

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use aidledger_spec::RecordId;
 
-use super::status::Amounts;
 use super::status::LinkStatus;
 use crate::corrections::Entry;
 
@@ -113,54 +112,103 @@ impl LinkKey {
     }
 }
 
-/// A link as the model stores it: entry positions, not references, so that a million links
-/// cost a few words each.
+/// A link as the model stores it: entry positions, not references, in one vector (the
+/// provider side first, then the receiver side from `split`), so that a million links cost a
+/// few words each. Sums are not stored: they are recomputed from the sides when asked.
 #[derive(Clone, Debug)]
 pub(crate) struct LinkRecord {
     pub(crate) key: LinkKey,
     pub(crate) pair: Option<Pair>,
-    pub(crate) provider: Vec<u32>,
-    pub(crate) receiver: Vec<u32>,
-    pub(crate) provider_sums: Amounts,
-    pub(crate) receiver_sums: Amounts,
+    pub(crate) members: Vec<u32>,
+    pub(crate) split: u32,
     pub(crate) status: LinkStatus,
 }
 
-/// The sides of one link before its status: key, pair, provider and receiver positions.
-pub(crate) type Group = (LinkKey, Option<Pair>, Vec<u32>, Vec<u32>);
+impl LinkRecord {
+    fn new(key: LinkKey, pair: Option<Pair>) -> LinkRecord {
+        LinkRecord {
+            key,
+            pair,
+            members: Vec::new(),
+            split: 0,
+            status: LinkStatus::Full,
+        }
+    }
 
-/// Groups entries (sorted, current and withdrawn; at most `u32::MAX`) into links, in no
-/// particular order, and returns the position of each record id beside them.
-pub(crate) fn group(entries: &[Entry]) -> (Vec<Group>, HashMap<RecordId, u32>) {
-    let position_of: HashMap<RecordId, u32> = entries
+    /// The provider side's positions.
+    pub(crate) fn provider(&self) -> &[u32] {
+        &self.members[..self.split as usize]
+    }
+
+    /// The receiver side's positions.
+    pub(crate) fn receiver(&self) -> &[u32] {
+        &self.members[self.split as usize..]
+    }
+
+    fn push_provider(&mut self, position: u32) {
+        // Providers are all pushed before any receiver (see `group`).
+        self.members.push(position);
+        self.split += 1;
+    }
+}
+
+/// Record ids sorted, each with its entry's position: the model's id index (a sorted vector
+/// is half the size of a hash map of a million ids, and as fast for the few lookups made).
+pub(crate) fn id_index(entries: &[Entry]) -> Vec<(RecordId, u32)> {
+    let mut ids: Vec<(RecordId, u32)> = entries
         .iter()
         .enumerate()
         .map(|(position, entry)| (entry.id, position as u32))
         .collect();
-    // Rule 1: every current transaction that names a target, grouped by target.
-    let mut explicit: HashMap<RecordId, Vec<u32>> = HashMap::new();
-    for (position, entry) in entries.iter().enumerate() {
-        if let (false, Some(target)) = (entry.withdrawn, entry.transaction.acknowledges) {
-            explicit.entry(target).or_default().push(position as u32);
-        }
-    }
-    let mut groups = Vec::with_capacity(entries.len() / 2 + 1);
-    for (target, receipts) in &explicit {
-        let provider: Vec<u32> = position_of.get(target).copied().into_iter().collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The position of `id` in a sorted id index.
+pub(crate) fn find(ids: &[(RecordId, u32)], id: &RecordId) -> Option<u32> {
+    ids.binary_search_by(|(held, _)| held.cmp(id))
+        .ok()
+        .map(|at| ids[at].1)
+}
+
+/// Groups entries (current and withdrawn; at most `u32::MAX`) into links, statuses not yet
+/// computed, sides in no particular order.
+pub(crate) fn group(entries: &[Entry], ids: &[(RecordId, u32)]) -> Vec<LinkRecord> {
+    // Rule 1: every current transaction that names a target, sorted by target.
+    let mut explicit: Vec<(RecordId, u32)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| !entry.withdrawn)
+        .filter_map(|(position, entry)| Some((entry.transaction.acknowledges?, position as u32)))
+        .collect();
+    explicit.sort_unstable();
+    let acknowledged = |id: &RecordId| find(&explicit, id).is_some();
+    // Capacity only reserves address space: pages never written are never resident.
+    let mut links: Vec<LinkRecord> = Vec::with_capacity(entries.len());
+    for run in explicit.chunk_by(|a, b| a.0 == b.0) {
+        let target = run[0].0;
+        let provider = find(ids, &target);
         let pair = provider
-            .first()
-            .and_then(|&at| Pair::of_outgoing(entries[at as usize].transaction.transaction_type))
+            .and_then(|at| Pair::of_outgoing(entries[at as usize].transaction.transaction_type))
             .or_else(|| {
-                receipts.iter().find_map(|&at| {
-                    Pair::of_incoming(entries[at as usize].transaction.transaction_type)
-                })
+                // The first receipt in (author, seq) order that has a pair, so that every
+                // reader, whatever order it holds records in, names the same pair.
+                run.iter()
+                    .map(|&(_, at)| &entries[at as usize])
+                    .filter_map(|entry| {
+                        let pair = Pair::of_incoming(entry.transaction.transaction_type)?;
+                        Some(((&entry.author, entry.seq, entry.id), pair))
+                    })
+                    .min_by(|a, b| a.0.cmp(&b.0))
+                    .map(|(_, pair)| pair)
             });
-        groups.push((
-            LinkKey::Acknowledged(*target),
-            pair,
-            provider,
-            receipts.clone(),
-        ));
+        let mut link = LinkRecord::new(LinkKey::Acknowledged(target), pair);
+        link.members.reserve_exact(run.len() + 1);
+        if let Some(at) = provider {
+            link.push_provider(at);
+        }
+        link.members.extend(run.iter().map(|&(_, at)| at));
+        links.push(link);
     }
     // Rule 2, then 3: an activity link per (activity, receiver org, pair).
     let mut by_activity: HashMap<(&str, &str, Pair), usize> = HashMap::new();
@@ -169,7 +217,7 @@ pub(crate) fn group(entries: &[Entry]) -> (Vec<Group>, HashMap<RecordId, u32>) {
         let Some(pair) = Pair::of_outgoing(transaction.transaction_type) else {
             continue;
         };
-        if explicit.contains_key(&entry.id) {
+        if acknowledged(&entry.id) {
             continue;
         }
         let receiver_org = transaction
@@ -178,26 +226,25 @@ pub(crate) fn group(entries: &[Entry]) -> (Vec<Group>, HashMap<RecordId, u32>) {
             .map_or("", |party| party.org_ref.as_str());
         if receiver_org.is_empty() {
             if !entry.withdrawn {
-                let key = LinkKey::Unlinked(entry.id);
-                groups.push((key, Some(pair), vec![position as u32], Vec::new()));
+                let mut link = LinkRecord::new(LinkKey::Unlinked(entry.id), Some(pair));
+                link.push_provider(position as u32);
+                links.push(link);
             }
             continue;
         }
         let slot = (transaction.activity_id.as_str(), receiver_org, pair);
         let at = *by_activity.entry(slot).or_insert_with(|| {
-            groups.push((
+            links.push(LinkRecord::new(
                 LinkKey::Activity {
                     provider_activity: transaction.activity_id.clone(),
                     receiver_org: receiver_org.to_owned(),
                     pair,
                 },
                 Some(pair),
-                Vec::new(),
-                Vec::new(),
             ));
-            groups.len() - 1
+            links.len() - 1
         });
-        groups[at].2.push(position as u32);
+        links[at].push_provider(position as u32);
     }
     for (position, entry) in entries.iter().enumerate() {
         let transaction = &entry.transaction;
@@ -212,25 +259,24 @@ pub(crate) fn group(entries: &[Entry]) -> (Vec<Group>, HashMap<RecordId, u32>) {
             .as_ref()
             .map_or("", |party| party.activity_id.as_str());
         if provider_activity.is_empty() {
-            let key = LinkKey::Unlinked(entry.id);
-            groups.push((key, Some(pair), Vec::new(), vec![position as u32]));
+            let mut link = LinkRecord::new(LinkKey::Unlinked(entry.id), Some(pair));
+            link.members.push(position as u32);
+            links.push(link);
             continue;
         }
         let slot = (provider_activity, entry.author.as_str(), pair);
         let at = *by_activity.entry(slot).or_insert_with(|| {
-            groups.push((
+            links.push(LinkRecord::new(
                 LinkKey::Activity {
                     provider_activity: provider_activity.to_owned(),
                     receiver_org: entry.author.clone(),
                     pair,
                 },
                 Some(pair),
-                Vec::new(),
-                Vec::new(),
             ));
-            groups.len() - 1
+            links.len() - 1
         });
-        groups[at].3.push(position as u32);
+        links[at].members.push(position as u32);
     }
-    (groups, position_of)
+    links
 }

@@ -63,14 +63,12 @@ mod json;
 mod link;
 mod status;
 
-use std::collections::HashMap;
-
 use aidledger_spec::text::Date;
 use aidledger_spec::RecordId;
 use rust_decimal::Decimal;
 
 pub use findings::{Commitment, CommitmentStatus, Finding, FINDING_NAMES};
-pub use json::entry_json;
+pub use json::{entry_json, EntryJson};
 pub use link::{LinkKey, Pair};
 pub use status::{Amounts, CurrencyAmount, LinkStatus, SumOverflow, LINK_STATUS_NAMES};
 
@@ -118,8 +116,8 @@ pub struct MoneyModel {
     links: Vec<LinkRecord>,
     /// Per entry, its link (`u32::MAX` when it is in none: a withdrawn receipt).
     link_of: Vec<u32>,
-    /// Record id → entry position.
-    position_of: HashMap<RecordId, u32>,
+    /// Record ids, sorted, with their entries' positions.
+    ids: Vec<(RecordId, u32)>,
     commitments: Vec<Commitment>,
     as_of: Date,
     window_days: u32,
@@ -168,43 +166,43 @@ impl MoneyModel {
         as_of: Date,
         window_days: u32,
     ) -> Result<MoneyModel, MoneyError> {
-        let mut entries: Vec<Entry> = entries.into_iter().collect();
+        let entries: Vec<Entry> = entries.into_iter().collect();
         if entries.len() > MODEL_ENTRIES_MAX {
             return Err(MoneyError::TooMany);
         }
-        // A fixed order, so that sides, links and findings read the same whatever order the
-        // records came in.
-        entries.sort_unstable_by(|a, b| (&a.author, a.seq, a.id).cmp(&(&b.author, b.seq, b.id)));
         let amounts = entries
             .iter()
             .map(parse_amount)
             .collect::<Result<Vec<_>, _>>()?;
+        let ids = link::id_index(&entries);
         let oldest_pending = day_number(as_of) - i64::from(window_days);
-        let mut links = Vec::new();
-        let (groups, position_of) = link::group(&entries);
-        for (key, pair, provider, receiver) in groups {
-            let sums = |side: &[u32]| -> Result<Amounts, SumOverflow> {
-                let mut sums = Amounts::default();
-                for &at in side {
-                    let entry = &entries[at as usize];
-                    if !entry.withdrawn {
-                        sums.add(&entry.transaction.value.currency, amounts[at as usize])?;
-                    }
-                }
-                Ok(sums)
-            };
-            let provider_sums = sums(&provider)?;
-            let receiver_sums = sums(&receiver)?;
-            let status = match (provider_sums.is_empty(), receiver_sums.is_empty()) {
-                (true, true) => continue, // only withdrawn transactions: nothing to answer
-                (true, false) if !provider.is_empty() => LinkStatus::Withdrawn {
-                    receiver: receiver_sums.clone(),
+        let mut links = link::group(&entries, &ids);
+        // A fixed order within each side, so that sides, links and findings read the same
+        // whatever order the records came in.
+        let order = |a: &u32, b: &u32| {
+            let (a, b) = (&entries[*a as usize], &entries[*b as usize]);
+            (&a.author, a.seq, a.id).cmp(&(&b.author, b.seq, b.id))
+        };
+        for link in &mut links {
+            let split = link.split as usize;
+            link.members[..split].sort_unstable_by(order);
+            link.members[split..].sort_unstable_by(order);
+            let provider_sums = sums(&entries, &amounts, link.provider())?;
+            let receiver_sums = sums(&entries, &amounts, link.receiver())?;
+            link.status = match (provider_sums.is_empty(), receiver_sums.is_empty()) {
+                // Only withdrawn transactions: nothing to answer; dropped below.
+                (true, true) => LinkStatus::Unreported {
+                    receiver: Amounts::default(),
+                },
+                (true, false) if split > 0 => LinkStatus::Withdrawn {
+                    receiver: receiver_sums,
                 },
                 (true, false) => LinkStatus::Unreported {
-                    receiver: receiver_sums.clone(),
+                    receiver: receiver_sums,
                 },
                 (false, true) => {
-                    let newest = provider
+                    let newest = link
+                        .provider()
                         .iter()
                         .map(|&at| &entries[at as usize])
                         .filter(|entry| !entry.withdrawn)
@@ -217,27 +215,21 @@ impl MoneyModel {
                 }
                 (false, false) => status::compare(&provider_sums, &receiver_sums)?,
             };
-            links.push(LinkRecord {
-                key,
-                pair,
-                provider,
-                receiver,
-                provider_sums,
-                receiver_sums,
-                status,
-            });
         }
+        links.retain(|link| {
+            !matches!(&link.status, LinkStatus::Unreported { receiver } if receiver.is_empty())
+        });
         links.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let mut link_of = vec![u32::MAX; entries.len()];
         for (at, link) in links.iter().enumerate() {
-            for &position in &link.provider {
+            for &position in link.provider() {
                 link_of[position as usize] = at as u32;
             }
         }
         // A transaction that acknowledges one is in its target's link, even when another
         // receipt names it as target in turn.
         for (at, link) in links.iter().enumerate() {
-            for &position in &link.receiver {
+            for &position in link.receiver() {
                 link_of[position as usize] = at as u32;
             }
         }
@@ -247,7 +239,7 @@ impl MoneyModel {
             amounts,
             links,
             link_of,
-            position_of,
+            ids,
             commitments,
             as_of,
             window_days,
@@ -277,7 +269,7 @@ impl MoneyModel {
         })
     }
 
-    /// Every entry (current and withdrawn), in (author, seq) order.
+    /// Every entry (current and withdrawn), in the order given to [`MoneyModel::build`].
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -288,7 +280,7 @@ impl MoneyModel {
     }
 
     fn position(&self, record: &RecordId) -> Option<usize> {
-        self.position_of.get(record).map(|&at| at as usize)
+        link::find(&self.ids, record).map(|at| at as usize)
     }
 
     /// The commitment questions, by (author, activity, currency).
@@ -329,32 +321,35 @@ impl<'a> Link<'a> {
         self.record.pair
     }
 
-    /// The provider side (withdrawn transactions included, flagged).
+    /// The provider side (withdrawn transactions included, flagged), in (author, seq) order.
     pub fn provider(&self) -> impl ExactSizeIterator<Item = &'a Entry> + 'a {
         let entries = &self.model.entries;
         self.record
-            .provider
+            .provider()
             .iter()
             .map(move |&at| &entries[at as usize])
     }
 
-    /// The receiver side (current transactions only).
+    /// The receiver side (current transactions only), in (author, seq) order.
     pub fn receiver(&self) -> impl ExactSizeIterator<Item = &'a Entry> + 'a {
         let entries = &self.model.entries;
         self.record
-            .receiver
+            .receiver()
             .iter()
             .map(move |&at| &entries[at as usize])
     }
 
-    /// The provider side's current sums per currency.
-    pub fn provider_sums(&self) -> &'a Amounts {
-        &self.record.provider_sums
+    /// The provider side's current sums per currency (withdrawn transactions not counted).
+    pub fn provider_sums(&self) -> Amounts {
+        let model = self.model;
+        // The build summed the same side without overflow.
+        sums(&model.entries, &model.amounts, self.record.provider()).unwrap_or_default()
     }
 
     /// The receiver side's sums per currency.
-    pub fn receiver_sums(&self) -> &'a Amounts {
-        &self.record.receiver_sums
+    pub fn receiver_sums(&self) -> Amounts {
+        let model = self.model;
+        sums(&model.entries, &model.amounts, self.record.receiver()).unwrap_or_default()
     }
 
     /// The status.
@@ -367,9 +362,8 @@ impl<'a> Link<'a> {
     pub fn difference(&self) -> Amounts {
         match self.record.status {
             LinkStatus::Full | LinkStatus::Short { .. } | LinkStatus::Over { .. } => {
-                let differences =
-                    status::differences(&self.record.provider_sums, &self.record.receiver_sums)
-                        .unwrap_or_default();
+                let differences = status::differences(&self.provider_sums(), &self.receiver_sums())
+                    .unwrap_or_default();
                 Amounts(
                     differences
                         .into_iter()
@@ -384,7 +378,7 @@ impl<'a> Link<'a> {
     /// Why a link stands alone, when it does: `receiver not named` (an outgoing transaction
     /// naming no receiver organisation) or `names no provider activity and no record`.
     pub fn note(&self) -> Option<&'static str> {
-        match (&self.record.key, self.record.provider.is_empty()) {
+        match (&self.record.key, self.record.split == 0) {
             (LinkKey::Unlinked(_), false) => Some("receiver not named"),
             (LinkKey::Unlinked(_), true) => Some("names no provider activity and no record"),
             _ => None,
@@ -395,6 +389,18 @@ impl<'a> Link<'a> {
     pub fn model(&self) -> &'a MoneyModel {
         self.model
     }
+}
+
+/// The current (non-withdrawn) sums per currency of the entries at `side`.
+fn sums(entries: &[Entry], amounts: &[Decimal], side: &[u32]) -> Result<Amounts, SumOverflow> {
+    let mut sums = Amounts::default();
+    for &at in side {
+        let entry = &entries[at as usize];
+        if !entry.withdrawn {
+            sums.add(&entry.transaction.value.currency, amounts[at as usize])?;
+        }
+    }
+    Ok(sums)
 }
 
 impl PartialEq for Link<'_> {
