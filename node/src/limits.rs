@@ -37,6 +37,12 @@ pub use aidledger_store::limits::{
 /// more says it did not compute them and points to `aidledger reconcile`, which reads every
 /// record; it never shows statuses of a part.
 pub const MONEY_PAGE_RECORDS_MAX: usize = 20_000;
+/// Most records listed under a transaction's activity for its record page to compute an
+/// activity link's status (an explicit link is always computed: a few point reads). Over it
+/// the record page points to the activity page, which computes every link of the activity
+/// (up to [`MONEY_PAGE_RECORDS_MAX`]): record pages are the most read and stay a few reads
+/// (reading 250 records for each made them 100 times slower; BENCHMARKS.md).
+pub const RECORD_PAGE_LINK_RECORDS_MAX: usize = 100;
 /// Most open connections of the public listener (explorer and `/api`). Each costs a file
 /// descriptor and a task; one more is closed as soon as it is accepted.
 pub const PUBLIC_CONNECTIONS_MAX: usize = 256;
@@ -195,6 +201,7 @@ pub fn summary() -> Value {
         "p2p_established_max": P2P_ESTABLISHED_MAX,
         "durable_retry_ms_max": DURABLE_RETRY_MS_MAX,
         "money_page_records_max": MONEY_PAGE_RECORDS_MAX,
+        "record_page_link_records_max": RECORD_PAGE_LINK_RECORDS_MAX,
     })
 }
 

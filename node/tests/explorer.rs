@@ -1117,3 +1117,51 @@ fn the_treaty_page_says_whether_the_treaty_is_in_force() {
     );
     assert_eq!(page["parties"][0]["current"]["action"], "sign");
 }
+
+/// Over `MONEY_PAGE_RECORDS_MAX` records in an activity's links, the explorer computes no
+/// status (a status of a part of a link would be wrong): the activity page says so and points
+/// to `aidledger reconcile`, which reads every record, and a transaction's record page points
+/// to the activity page; the totals, from the index, are still shown.
+#[test]
+fn an_activity_over_the_money_bound_says_so_instead_of_a_status() {
+    use aidledger_node::explorer::model::{activity_money, record_link};
+    use aidledger_node::limits::MONEY_PAGE_RECORDS_MAX;
+    let (_root, store) = new_store();
+    let mut prev = RecordId::ZERO;
+    let mut made = Vec::new();
+    for seq in 0..=MONEY_PAGE_RECORDS_MAX as u64 {
+        let body = Body::Transaction(disbursement("ACT-BIG", "1.00", None));
+        let signed = record(DONOR, seq, prev, body);
+        prev = signed.id();
+        made.push(signed);
+        if made.len() == 1000 {
+            store.append_group(&made).unwrap();
+            made.clear();
+        }
+    }
+    store.append_durable(&made).unwrap();
+    let as_of = date();
+    let money = activity_money(&store, "ACT-BIG", as_of).unwrap();
+    assert!(!money.computed);
+    assert!(money.links.is_empty() && money.findings.is_empty());
+    let note = money.note.unwrap();
+    assert!(note.contains("aidledger reconcile"), "{note}");
+    // A record page reads at most `RECORD_PAGE_LINK_RECORDS_MAX` of an activity's records:
+    // it points to the activity's page.
+    let (link, note) = record_link(&store, &prev, as_of).unwrap();
+    assert!(link.is_none());
+    let note = note.unwrap();
+    assert!(
+        note.contains("activity ACT-BIG") && note.contains("activity's page"),
+        "{note}"
+    );
+    let server = Server::start(store.clone());
+    let page = server.json("/api/activity/ACT-BIG");
+    assert_eq!(page["money"]["computed"], false, "{}", page["money"]);
+    assert_eq!(
+        page["own"]["totals"][0]["count"],
+        MONEY_PAGE_RECORDS_MAX as u64 + 1
+    );
+    let html = server.get("/activity/ACT-BIG").text().unwrap();
+    assert!(html.contains("aidledger reconcile"));
+}

@@ -265,18 +265,20 @@ async fn record_page(
     base: &'static str,
 ) -> Result<Resolved<model::RecordPage>, Failure> {
     let governed = Governed::of(governance, store);
-    // A transaction's page gathers the records its link depends on (range scans of the
-    // index, up to `MONEY_PAGE_RECORDS_MAX` reads): on the blocking pool, like the other
-    // pages with range scans. (Before the money model, a record page was a handful of point
-    // reads and was read on the request's own task.)
-    read(store, format, move |store| {
+    // Read on the request's own task (the hop to the blocking pool, and a heap per pool
+    // thread, cost a record page more than its reads; BENCHMARKS.md).
+    let read_page = || {
         let id = model::resolve_id(store, &text)?;
         if id.to_hex() != text {
             return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
         }
         model::record_page(store, governed.authority(), &id).map(Resolved::Page)
+    };
+    read_page().map_err(|problem| Failure {
+        format,
+        problem,
+        network_name: store.genesis().name.clone(),
     })
-    .await
 }
 
 /// A strong ETag over everything a record page shows that can change: the next record, the

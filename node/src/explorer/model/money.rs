@@ -4,14 +4,14 @@
 //! record. Nothing here decides a status; this file only picks the links a page concerns and
 //! shapes them for JSON and HTML.
 
-use aidledger_spec::record::transaction_type_name;
+use aidledger_spec::record::{transaction_type_name, Transaction};
 use aidledger_spec::text::Date;
 use aidledger_view::corrections::{CorrectionsBuilder, Entry};
 use aidledger_view::money::{Finding, Link, LinkKey, LinkStatus, MoneyModel, WINDOW_DAYS_DEFAULT};
 
 use super::gather::{gather, gather_explicit, Gathered};
 use super::*;
-use crate::limits::MONEY_PAGE_RECORDS_MAX;
+use crate::limits::{MONEY_PAGE_RECORDS_MAX, RECORD_PAGE_LINK_RECORDS_MAX};
 
 /// The money model over the records gathered for `activities` and `ids`, as of `as_of`; or
 /// why it was not built (more records than [`MONEY_PAGE_RECORDS_MAX`], an amount that is
@@ -36,22 +36,116 @@ pub fn page_model(
 
 /// The money model of a transaction's record page: its explicit link alone when it is in
 /// one (a few point reads: most receipts and acknowledged disbursements), else the records
-/// of its activities' listings as for a page.
+/// of its activities' listings as for a page, when they are at most
+/// [`RECORD_PAGE_LINK_RECORDS_MAX`]; over that the model says where the status is (the
+/// activity page), so that a record page stays a few reads.
 pub fn record_model(
     store: &StoreReader,
     id: &RecordId,
     as_of: Date,
 ) -> Result<PageModel, StoreError> {
+    // Most transactions are neither acknowledged, corrected nor receipts naming a record:
+    // their link is not explicit, and the original is current (two marker reads and the
+    // record tell), so no model is built before the listings are counted.
+    if let Some(transaction) = plain_transaction(store, id)? {
+        for activity in link_activities(&transaction) {
+            if let Some(over) = over_note(store, &activity)? {
+                return Ok(PageModel {
+                    model: Err(over),
+                    gathered: Gathered::default(),
+                });
+            }
+        }
+        return page_model(store, &[], &[*id], as_of);
+    }
     let explicit = build(gather_explicit(store, id)?, as_of)?;
-    let found = explicit.model.as_ref().is_ok_and(|model| {
-        model
-            .link_of(id)
-            .is_some_and(|link| matches!(link.key(), LinkKey::Acknowledged(_)))
-    });
-    if found {
+    let Ok(model) = &explicit.model else {
+        return Ok(explicit);
+    };
+    if model
+        .link_of(id)
+        .is_some_and(|link| matches!(link.key(), LinkKey::Acknowledged(_)))
+    {
         return Ok(explicit);
     }
+    // Its link is an activity link (or it is alone): the activities whose listings hold it.
+    let Some(entry) = model.entry(id) else {
+        return Ok(explicit);
+    };
+    for activity in link_activities(&entry.transaction) {
+        if let Some(over) = over_note(store, &activity)? {
+            return Ok(PageModel {
+                model: Err(over),
+                gathered: explicit.gathered,
+            });
+        }
+    }
     page_model(store, &[], &[*id], as_of)
+}
+
+/// The activities whose listings hold a transaction's activity link: its own, and the
+/// provider's activity it names.
+fn link_activities(transaction: &Transaction) -> Vec<String> {
+    let mut activities = vec![transaction.activity_id.clone()];
+    activities.extend(
+        transaction
+            .provider
+            .as_ref()
+            .map(|party| party.activity_id.clone())
+            .filter(|activity| !activity.is_empty()),
+    );
+    activities
+}
+
+/// What a record page says instead of a status when an activity lists more than
+/// [`RECORD_PAGE_LINK_RECORDS_MAX`] records.
+fn over_note(store: &StoreReader, activity: &str) -> Result<Option<String>, StoreError> {
+    Ok(
+        listed_over(store, activity, RECORD_PAGE_LINK_RECORDS_MAX)?.then(|| {
+            format!(
+                "its link is one of activity {activity}'s, which lists more than \
+                 {RECORD_PAGE_LINK_RECORDS_MAX} records: its status is on the activity's page"
+            )
+        }),
+    )
+}
+
+/// A transaction record that no record acknowledges or corrects and that acknowledges
+/// nothing: its original is current and its link is not explicit. `None` otherwise.
+fn plain_transaction(
+    store: &StoreReader,
+    id: &RecordId,
+) -> Result<Option<Transaction>, StoreError> {
+    let tree = store.index_tree();
+    for marker in [tag::ACKNOWLEDGED_MARK, tag::CORRECTED_MARK] {
+        if tree.contains_key(SortKey::tagged(marker).id(&id.0).into_bytes())? {
+            return Ok(None);
+        }
+    }
+    let Some((_, _, bytes)) = store.get_in_chain(id)? else {
+        return Ok(None);
+    };
+    Ok(match decode(bytes)?.body {
+        Body::Transaction(transaction) if transaction.acknowledges.is_none() => Some(transaction),
+        _ => None,
+    })
+}
+
+/// Whether an activity's listings hold more than `max` records (reads listing keys only
+/// until it knows).
+fn listed_over(store: &StoreReader, activity: &str, max: usize) -> Result<bool, StoreError> {
+    let prefix = SortKey::tagged(tag::ACTIVITY_RECORD)
+        .text(activity)
+        .into_bytes();
+    let mut listed = 0;
+    for entry in store.index_tree().scan_prefix(&prefix) {
+        let (key, value) = entry?;
+        listed += Listing::decode(&key, &value)?.len();
+        if listed > max {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn build(gathered: Gathered, as_of: Date) -> Result<PageModel, StoreError> {
