@@ -392,6 +392,43 @@ fn unacknowledged_is_a_finding_only_after_the_window() {
 }
 
 #[test]
+fn an_old_commitment_no_incoming_commitment_answers_is_listed_but_no_finding() {
+    let commitment = Transaction {
+        receiver: party("DK-1", ""),
+        ..tx("GB-1-A", 2, "100.00", "GBP")
+    };
+    let model = model(vec![
+        (id(1), "GB-1", 0, Body::Transaction(commitment)),
+        (
+            id(2),
+            "GB-1",
+            1,
+            Body::Transaction(disbursement("100.00", "GBP")),
+        ),
+    ]);
+    let link = model.link_of(&id(1)).unwrap();
+    assert_eq!(link.pair(), Some(Pair::Commitment));
+    assert_eq!(
+        link.status(),
+        &LinkStatus::Unacknowledged { pending: false }
+    );
+    assert!(
+        !link.is_finding(),
+        "receivers seldom publish incoming commitments"
+    );
+    // The disbursement of the same age is a finding: its receipt is what an auditor expects.
+    let paid = model.link_of(&id(2)).unwrap();
+    assert!(paid.is_finding());
+    let names: Vec<&str> = model
+        .findings()
+        .iter()
+        .map(|finding| finding.name())
+        .collect();
+    assert_eq!(names, ["unacknowledged"], "only the disbursement's");
+    assert_eq!(model.commitments()[0].status_text(), "disbursed-in-full");
+}
+
+#[test]
 fn findings_come_shortfalls_first_then_in_the_stated_order() {
     let model = model(vec![
         // unreported: a receipt naming an activity nobody here reports

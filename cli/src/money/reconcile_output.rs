@@ -155,7 +155,7 @@ impl Reconciliation<'_> {
             let fields = [
                 link.status().name().to_owned(),
                 link.status().text(),
-                link.status().is_finding().to_string(),
+                link.is_finding().to_string(),
                 link.key().kind().to_owned(),
                 link.key().text(),
                 link.pair().map_or("", |pair| pair.name()).to_owned(),

@@ -140,7 +140,7 @@ impl Commitment {
 /// One finding.
 #[derive(Clone, Debug)]
 pub enum Finding<'a> {
-    /// A link whose status is a finding (see [`LinkStatus::is_finding`]).
+    /// A link whose status is a finding (see [`Link::is_finding`]).
     Link(Link<'a>),
     /// An outgoing transaction reported as paid by another organisation than its author.
     ProviderDiffers {
@@ -222,10 +222,7 @@ pub(crate) fn findings(model: &MoneyModel) -> Vec<Finding<'_>> {
         LinkStatus::Unreported { .. } => 5,
         LinkStatus::Full => 6,
     };
-    let mut links: Vec<Link<'_>> = model
-        .links()
-        .filter(|link| link.status().is_finding())
-        .collect();
+    let mut links: Vec<Link<'_>> = model.links().filter(Link::is_finding).collect();
     links.sort_by_key(|link| rank(link.status())); // stable: key order within a kind
     let mut out: Vec<Finding<'_>> = links.into_iter().map(Finding::Link).collect();
     let mut differing: Vec<&Entry> = Vec::new();

@@ -351,6 +351,16 @@ impl<'a> Link<'a> {
         let model = self.model;
         sums(&model.entries, &model.amounts, self.record.receiver()).unwrap_or_default()
     }
+    /// Whether the link is a finding: its status is one ([`LinkStatus::is_finding`]), except
+    /// that a commitment or pledge no incoming commitment or pledge answers is not. Receivers
+    /// seldom publish incoming commitments (type 11 exists since IATI 2.02), so every
+    /// commitment older than the window would be a finding and bury the shortfalls; whether a
+    /// commitment was kept is the commitment question's ([`MoneyModel::commitments`]).
+    pub fn is_finding(&self) -> bool {
+        let unanswered_promise = matches!(self.status(), LinkStatus::Unacknowledged { .. })
+            && self.pair() != Some(Pair::Disbursement);
+        self.status().is_finding() && !unanswered_promise
+    }
 
     /// The status.
     pub fn status(&self) -> &'a LinkStatus {
