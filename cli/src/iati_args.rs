@@ -22,7 +22,7 @@ pub(crate) enum IatiCommand {
         /// A JSON file mapping reporting-org refs to their own organisations' nodes
         /// ({"REF": {"data_dir": DIR} or {"submit": URL, "token_file": FILE, "public": URL}}):
         /// one run records each publisher's activities through its own node; publishers not in
-        /// the map are skipped and counted.
+        /// the map are skipped and counted. The node flags (and AIDLEDGER_DATA_DIR) are not used.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["as_reporting_orgs", "submit", "token_file", "public"])]
         org_map: Option<PathBuf>,
         /// The files are the publishers' current files: a transaction imported before for an
