@@ -1,22 +1,23 @@
 //! Activity records (kind 8) in the index: which record of each author is an activity's
-//! latest (`A`), and the words of its titles for search (`w`).
+//! latest, with the text of its titles for search (`A`).
 //!
 //! An author's latest activity record for an identifier supersedes its earlier ones
-//! (FORMAT.md §5.10): appends come in chain order, so the record appended last is the
-//! latest, and its title words replace those of the record it supersedes. Descriptions are not
-//! indexed: they run to thousands of words per activity, and an import would write a key for
-//! each; titles are what people search by.
+//! (FORMAT.md §5.10): appends come in chain order, so the record appended last is the latest,
+//! and its key's value replaces the one of the record it supersedes, without reading it.
+//!
+//! Search compares the titles kept in these values (as it compares treaty titles), one key
+//! per (activity, author), instead of keeping a key per title word: word keys land all over the
+//! tree and must be removed when a title changes (a read of the superseded record in every
+//! append), which cost the IATI import more than a tenth of its throughput (BENCHMARKS.md).
+//! Descriptions are not kept for search: they run to thousands of words per activity.
 
 use aidledger_spec::activity::Activity;
 
 use super::*;
 
-/// Longest word kept for search, in bytes (a longer one is not a word people type).
-pub const WORD_BYTES_MAX: usize = 64;
-/// Most distinct words indexed per activity record (over all its titles).
-pub const WORDS_PER_RECORD_MAX: usize = 128;
-/// Shortest word kept for search, in characters ("in", "of" are kept; single letters are not).
-const WORD_CHARS_MIN: usize = 2;
+/// Most bytes of title text kept per activity record for search (every language, lower
+/// case; the record itself keeps the titles whole).
+pub const TITLE_SEARCH_BYTES_MAX: usize = 2048;
 
 /// The `A` key of an author's latest activity record for an identifier.
 pub(crate) fn latest_key(activity: &str, author: &str) -> Vec<u8> {
@@ -26,49 +27,41 @@ pub(crate) fn latest_key(activity: &str, author: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The `w` key: `word` is in a title of `author`'s latest record of `activity`.
-pub(crate) fn word_key(word: &str, activity: &str, author: &str) -> Vec<u8> {
-    SortKey::tagged(tag::TITLE_WORD)
-        .text(word)
-        .text(activity)
-        .text(author)
-        .into_bytes()
-}
-
-/// The distinct words of a text as search keys: lower case, split at every character that is
-/// not a letter or digit, at least two characters, at most [`WORD_BYTES_MAX`] bytes.
-pub fn words(text: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| word.chars().count() >= WORD_CHARS_MIN && word.len() <= WORD_BYTES_MAX)
-    {
-        let word = word.to_lowercase();
-        if !words.contains(&word) {
-            words.push(word);
-        }
-    }
-    words
-}
-
-/// The words of every title of an activity record, at most [`WORDS_PER_RECORD_MAX`].
-pub fn title_words(activity: &Activity) -> Vec<String> {
-    let mut all: Vec<String> = Vec::new();
+/// The text search compares: every title in lower case, one a line, cut at a character
+/// boundary before [`TITLE_SEARCH_BYTES_MAX`] bytes would be passed.
+pub fn title_search_text(activity: &Activity) -> String {
+    let mut text = String::new();
     for title in &activity.titles {
-        for word in words(&title.text) {
-            if all.len() == WORDS_PER_RECORD_MAX {
-                return all;
+        for c in title.text.to_lowercase().chars().chain(['\n']) {
+            if text.len() + c.len_utf8() > TITLE_SEARCH_BYTES_MAX {
+                return text;
             }
-            if !all.contains(&word) {
-                all.push(word);
-            }
+            text.push(c);
         }
     }
-    all
+    text
 }
 
-/// Indexes an activity record: it becomes its author's latest for the identifier, its title
-/// words replace those of the record it supersedes, and the identifier is named for search.
+/// An `A` value: the record id, then the title text for search.
+pub(crate) fn latest_value(id: &RecordId, activity: &Activity) -> Vec<u8> {
+    let mut value = id.0.to_vec();
+    value.extend_from_slice(title_search_text(activity).as_bytes());
+    value
+}
+
+/// The record id and the title text of an `A` value.
+pub fn read_latest_value(value: &[u8]) -> Result<(RecordId, &str), StoreError> {
+    let (id, text) = value.split_at_checked(ID_BYTES).ok_or_else(|| {
+        StoreError::Corrupt("an explorer activity value is shorter than a record id".into())
+    })?;
+    let text = std::str::from_utf8(text).map_err(|_| {
+        StoreError::Corrupt("an explorer activity value's titles are not UTF-8".into())
+    })?;
+    Ok((record_id(id)?, text))
+}
+
+/// Indexes an activity record: it becomes its author's latest for the identifier (with its
+/// titles for search), and the identifier is named for search by id.
 pub(super) fn index_activity(
     trees: &AppendTrees<'_>,
     author: &str,
@@ -76,27 +69,9 @@ pub(super) fn index_activity(
     activity: &Activity,
 ) -> TxResult<()> {
     let identifier = activity.iati_identifier.as_str();
-    let latest = latest_key(identifier, author);
-    if let Some(previous) = trees.explorer.get(&latest)? {
-        let previous = record_id(&previous).map_err(|error| corrupt(error.to_string()))?;
-        // A record lost to a power loss (see `stored_in_tx`) leaves its words: a search then
-        // finds the activity by a word it no longer has, and its page shows the latest title.
-        if let Some(StoredRecord {
-            body: Body::Activity(superseded),
-            ..
-        }) = stored_in_tx(trees, &previous)?
-        {
-            for word in title_words(&superseded) {
-                trees.explorer.remove(word_key(&word, identifier, author))?;
-            }
-        }
-    }
-    trees.explorer.insert(latest, &id.0[..])?;
-    for word in title_words(activity) {
-        trees
-            .explorer
-            .insert(word_key(&word, identifier, author), &[][..])?;
-    }
+    trees
+        .explorer
+        .insert(latest_key(identifier, author), latest_value(&id, activity))?;
     let name = SortKey::tagged(tag::ACTIVITY_NAME).raw(identifier.as_bytes());
     trees.explorer.insert(name.into_bytes(), &[][..])?;
     Ok(())
@@ -105,22 +80,39 @@ pub(super) fn index_activity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aidledger_spec::activity::Narrative;
 
     #[test]
-    fn words_are_lower_case_letters_and_digits() {
-        assert_eq!(
-            words("Water project in Gaziantep (Türkiye), 2024–2026: WATER!"),
-            [
-                "water",
-                "project",
-                "in",
-                "gaziantep",
-                "türkiye",
-                "2024",
-                "2026"
-            ]
-        );
-        assert_eq!(words("a - b"), Vec::<String>::new());
-        assert_eq!(words(&"x".repeat(WORD_BYTES_MAX + 1)), Vec::<String>::new());
+    fn titles_are_kept_in_lower_case_and_bounded() {
+        let mut activity = Activity {
+            iati_identifier: "X".into(),
+            reporting_org: String::new(),
+            titles: vec![
+                Narrative {
+                    language: "en".into(),
+                    text: "Water project in Gaziantep".into(),
+                },
+                Narrative {
+                    language: "tr".into(),
+                    text: "GAZIANTEP su projesi".into(),
+                },
+            ],
+            descriptions: Vec::new(),
+            status: String::new(),
+            dates: Vec::new(),
+            recipient_countries: Vec::new(),
+            recipient_regions: Vec::new(),
+            sectors: Vec::new(),
+            participating_orgs: Vec::new(),
+            iati: None,
+        };
+        let value = latest_value(&RecordId::ZERO, &activity);
+        let (id, text) = read_latest_value(&value).unwrap();
+        assert_eq!(id, RecordId::ZERO);
+        assert_eq!(text, "water project in gaziantep\ngaziantep su projesi\n");
+        activity.titles[0].text = "é".repeat(TITLE_SEARCH_BYTES_MAX);
+        let text = title_search_text(&activity);
+        assert_eq!(text.len(), TITLE_SEARCH_BYTES_MAX);
+        assert!(text.chars().all(|c| c == 'é'));
     }
 }

@@ -21,7 +21,6 @@ pub(crate) mod tag {
     pub const SUPERSEDED_BY: u8 = b'u';
     pub const TREATY_TITLE: u8 = b'n';
     pub const ACTIVITY_LATEST: u8 = b'A';
-    pub const TITLE_WORD: u8 = b'w';
 }
 
 /// The `k` key: `by` currently acknowledges `acknowledged`.

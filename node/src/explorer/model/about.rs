@@ -1,17 +1,18 @@
 //! What an activity is about, from the activity records (kind 8): the latest record of each
 //! author for the identifier (the index's `A` keys), titles first; and the search of
-//! activities by the words of their titles (`w` keys).
+//! activities by the words of their titles (kept in the `A` values).
 
 use aidledger_spec::activity::Activity;
 use aidledger_view::activity_text::{reported_by, PREFERRED_LANGUAGE};
 
 use super::*;
-use crate::explorer::index::activities::{latest_key, word_key, words};
+use crate::explorer::index::activities::read_latest_value;
 
 /// Most authors whose activity records one activity page shows.
 pub const ABOUT_AUTHORS_MAX: usize = 32;
-/// Most `w` keys of a search's first word read (the other words are looked up per hit).
-pub const TITLE_WORD_KEYS_SCANNED_MAX: usize = 10_000;
+/// Most activity records whose titles one search compares (bounds a search's work, as
+/// [`TREATY_TITLES_SCANNED_MAX`] does for treaties).
+pub const ACTIVITY_TITLES_SCANNED_MAX: usize = 200_000;
 /// Most words of a query used to search titles.
 pub const QUERY_WORDS_MAX: usize = 8;
 
@@ -46,7 +47,7 @@ pub fn activity_about(
         .take(ABOUT_AUTHORS_MAX)
     {
         let (_, value) = entry?;
-        let id = crate::explorer::index::record_id(&value)?;
+        let (id, _) = read_latest_value(&value)?;
         let Some(bytes) = store.get(&id)? else {
             continue;
         };
@@ -76,22 +77,27 @@ pub struct TitleHit {
     pub author: String,
 }
 
-/// Activities one of whose authors' latest titles holds every word of `query` (at most
-/// [`QUERY_WORDS_MAX`] words; none when the query has no word).
+/// Activities one of whose authors' latest titles holds every word of `query` (split at white
+/// space, any case; a word may be part of a title's word); at most [`QUERY_WORDS_MAX`] words,
+/// and the first [`ACTIVITY_TITLES_SCANNED_MAX`] activity records compared.
 pub fn search_titles(store: &StoreReader, query: &str) -> Result<Vec<TitleHit>, StoreError> {
-    let mut query_words = words(query);
-    query_words.truncate(QUERY_WORDS_MAX);
-    let Some((first, rest)) = query_words.split_first() else {
+    let lowercase = query.to_lowercase();
+    let words: Vec<&str> = lowercase.split_whitespace().take(QUERY_WORDS_MAX).collect();
+    if words.is_empty() {
         return Ok(Vec::new());
-    };
-    let prefix = SortKey::tagged(tag::TITLE_WORD).text(first).into_bytes();
+    }
+    let prefix = SortKey::tagged(tag::ACTIVITY_LATEST).into_bytes();
     let mut hits: Vec<TitleHit> = Vec::new();
     for entry in store
         .index_tree()
         .scan_prefix(&prefix)
-        .take(TITLE_WORD_KEYS_SCANNED_MAX)
+        .take(ACTIVITY_TITLES_SCANNED_MAX)
     {
-        let (key, _) = entry?;
+        let (key, value) = entry?;
+        let (id, titles) = read_latest_value(&value)?;
+        if !words.iter().all(|word| titles.contains(word)) {
+            continue;
+        }
         let mut parts = KeyReader::new(&key[prefix.len()..]);
         let activity = parts.text()?;
         let author = parts.text()?;
@@ -99,21 +105,7 @@ pub fn search_titles(store: &StoreReader, query: &str) -> Result<Vec<TitleHit>, 
         if hits.iter().any(|hit| hit.activity == activity) {
             continue;
         }
-        let mut all = true;
-        for word in rest {
-            if store
-                .index_tree()
-                .get(word_key(word, &activity, &author))?
-                .is_none()
-            {
-                all = false;
-                break;
-            }
-        }
-        if !all {
-            continue;
-        }
-        let title = title_of(store, &activity, &author)?.unwrap_or_default();
+        let title = title_of(store, &id)?.unwrap_or_default();
         hits.push(TitleHit {
             activity,
             title,
@@ -126,17 +118,9 @@ pub fn search_titles(store: &StoreReader, query: &str) -> Result<Vec<TitleHit>, 
     Ok(hits)
 }
 
-/// The title of `author`'s latest activity record of `activity`.
-fn title_of(
-    store: &StoreReader,
-    activity: &str,
-    author: &str,
-) -> Result<Option<String>, StoreError> {
-    let Some(value) = store.index_tree().get(latest_key(activity, author))? else {
-        return Ok(None);
-    };
-    let id = crate::explorer::index::record_id(&value)?;
-    let Some(bytes) = store.get(&id)? else {
+/// The title of an activity record.
+fn title_of(store: &StoreReader, id: &RecordId) -> Result<Option<String>, StoreError> {
+    let Some(bytes) = store.get(id)? else {
         return Ok(None);
     };
     let (_, body) = crate::explorer::index::decode(&bytes)?;
