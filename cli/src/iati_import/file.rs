@@ -330,24 +330,12 @@ fn file_date(path: &Path, generated: Option<&str>) -> String {
         )
 }
 
-/// `YYYY-MM-DD` of a day count since 1970-01-01 (the proleptic Gregorian calendar; H. Hinnant's
-/// `civil_from_days`).
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (the money model's calendar).
 fn civil_date(days: u64) -> String {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    i64::try_from(days)
+        .ok()
+        .and_then(aidledger_view::money::date_of_day)
+        .map_or_else(|| "an unknown date".to_owned(), |date| date.to_string())
 }
 
 /// The line of a read error (most variants carry one).

@@ -121,28 +121,8 @@ pub fn format_amount(amount: Decimal, currency: &str) -> String {
 /// Days from 1970-01-01 (proleptic Gregorian), for date windows (the money model's).
 pub use aidledger_view::money::day_number;
 
-/// The date `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
-pub fn date_of_day(days: i64) -> Option<Date> {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    Some(Date {
-        year: u16::try_from(year).ok()?,
-        month: u8::try_from(month).ok()?,
-        day: u8::try_from(day).ok()?,
-    })
-}
+/// The date `days` after 1970-01-01 (the inverse of [`day_number`]).
+pub use aidledger_view::money::date_of_day;
 
 /// Today's date in UTC, from the system clock (the default `--as-of` of `reconcile`).
 pub fn today_utc() -> Option<Date> {

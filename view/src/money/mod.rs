@@ -158,6 +158,30 @@ pub fn day_number(date: Date) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// The date `days` after 1970-01-01, the inverse of [`day_number`] (Howard Hinnant's
+/// civil_from_days); `None` outside the years a [`Date`] holds.
+pub fn date_of_day(days: i64) -> Option<Date> {
+    let z = days.checked_add(719_468)?;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    Some(Date {
+        year: u16::try_from(year).ok()?,
+        month: u8::try_from(month).ok()?,
+        day: u8::try_from(day).ok()?,
+    })
+}
+
 impl MoneyModel {
     /// Builds the model of `entries` (current and withdrawn, any order, each record once):
     /// links, statuses as of `as_of` with the `window_days` window, commitment questions.

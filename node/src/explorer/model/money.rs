@@ -198,28 +198,14 @@ pub fn today_utc() -> Date {
     date_of_day_number(i64::try_from(seconds / 86_400).unwrap_or(i64::MAX / 2))
 }
 
-/// The civil date of a day number (days from 1970-01-01; Howard Hinnant's
-/// civil_from_days, the inverse of the money model's `day_number`).
+/// The civil date of a day number (days from 1970-01-01), the inverse of the money model's
+/// `day_number`; 1970-01-01 for a day no [`Date`] holds (a clock far off).
 pub fn date_of_day_number(days: i64) -> Date {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    Date {
-        year: u16::try_from(year).unwrap_or(u16::MAX),
-        month: u8::try_from(month).unwrap_or(1),
-        day: u8::try_from(day).unwrap_or(1),
-    }
+    aidledger_view::money::date_of_day(days).unwrap_or(Date {
+        year: 1970,
+        month: 1,
+        day: 1,
+    })
 }
 
 /// What a pending `unacknowledged` adds to the status text (inside the window: not a
