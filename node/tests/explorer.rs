@@ -1165,3 +1165,58 @@ fn an_activity_over_the_money_bound_says_so_instead_of_a_status() {
     let html = server.get("/activity/ACT-BIG").text().unwrap();
     assert!(html.contains("aidledger reconcile"));
 }
+
+/// Issue 20: every public response carries the security headers — pages, the style sheet, the
+/// API, a 404, a refused write, a record's raw bytes — and the pages reference their style
+/// sheet, which the policy allows (`style-src 'self'`), instead of an inline style it would
+/// refuse.
+#[test]
+fn every_public_response_carries_the_security_headers() {
+    let (_root, store) = new_store();
+    let server = Server::start(store.clone());
+    let records = extend(
+        &store,
+        DONOR,
+        vec![Body::Transaction(disbursement(
+            "GB-1-HEADERS",
+            "1.00",
+            None,
+        ))],
+        (0, RecordId::ZERO),
+    );
+    let id = records[0].id();
+    let check = |what: &str, response: reqwest::blocking::Response| {
+        let headers = response.headers();
+        for (name, value) in aidledger_node::public::SECURITY_HEADERS {
+            assert_eq!(
+                headers.get(name).and_then(|v| v.to_str().ok()),
+                Some(value),
+                "{what}: header {name}"
+            );
+        }
+        response
+    };
+    let page = check("a page", server.get("/")).text().unwrap();
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"/explorer.css\">"));
+    assert!(
+        !page.contains("<style"),
+        "no inline style the policy would refuse"
+    );
+    let css = check("the style sheet", server.get("/explorer.css"));
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.text().unwrap().contains("font:16px"));
+    check("a record page", server.get(&format!("/record/{id}")));
+    check("the API", server.get("/api/network"));
+    check("raw bytes", server.get(&format!("/api/records/{id}/raw")));
+    assert_eq!(check("a 404", server.get("/nowhere")).status(), 404);
+    let refused = server
+        .http
+        .post(format!("{}/api/network", server.base))
+        .send()
+        .unwrap();
+    assert_eq!(check("a refused write", refused).status(), 405);
+    let policy = aidledger_node::public::SECURITY_HEADERS[0].1;
+    assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"));
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+}

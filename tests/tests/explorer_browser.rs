@@ -222,6 +222,13 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
     let browser = Browser::launch("explorer");
 
     browser.goto(&format!("{base}/"));
+    // The Content-Security-Policy allows styles from this origin only: the style sheet must
+    // load and apply (the header's bottom border comes from it), so the page obeys the policy.
+    assert_eq!(
+        browser.eval_string("getComputedStyle(document.querySelector('header')).borderBottomStyle"),
+        "solid",
+        "the style sheet did not apply under the Content-Security-Policy"
+    );
     assert_shows(
         &browser,
         "home",

@@ -6,8 +6,10 @@
 
 use std::fmt::Write as _;
 
-/// The page's style: plain, readable on a phone, no JavaScript anywhere.
-const STYLE: &str = "body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;\
+/// The pages' style sheet, served at [`STYLESHEET_PATH`] (not inline, so that the
+/// Content-Security-Policy can allow styles from this origin only): plain, readable on a phone,
+/// no JavaScript anywhere.
+pub const STYLE: &str = "body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;\
 padding:0 .8rem 2rem;color:#1b1b1b;background:#fff}\
 header{border-bottom:2px solid #1b4f72;padding:.6rem 0;display:flex;flex-wrap:wrap;gap:.4rem 1rem;\
 align-items:center}header a.home{font-weight:700;color:#1b4f72;text-decoration:none}\
@@ -24,6 +26,9 @@ dt{font-weight:600;color:#444}dd{margin:0;word-break:break-word}\
 .note{border-left:4px solid #1b4f72;background:#eef4f8;padding:.5rem .8rem;margin:.8rem 0}\
 .warn{border-left:4px solid #a4161a;background:#fbeeee;padding:.5rem .8rem;margin:.8rem 0}\
 nav.pages a{margin-right:1rem}";
+
+/// Where the pages' style sheet is served.
+pub const STYLESHEET_PATH: &str = "/explorer.css";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -84,9 +89,9 @@ impl Html {
             .text(title)
             .raw(" · ")
             .text(network_name)
-            .raw("</title><style>")
-            .raw(STYLE)
-            .raw("</style></head><body><header><a class=\"home\" href=\"/\">")
+            .raw("</title><link rel=\"stylesheet\" href=\"")
+            .raw(STYLESHEET_PATH)
+            .raw("\"></head><body><header><a class=\"home\" href=\"/\">")
             .text(network_name)
             .raw("</a><span class=\"muted\">aidledger explorer</span>")
             .raw("<form action=\"/search\" method=\"get\" role=\"search\">")

@@ -46,6 +46,7 @@ pub const RECORD_PAGE_MAX_AGE_S: u32 = 60;
 pub fn routes() -> Router<StoreReader> {
     Router::new()
         .route("/", get(home_html))
+        .route(html::STYLESHEET_PATH, get(stylesheet))
         .route("/org/{org}", get(org_html))
         .route("/record/{id}", get(record_html))
         .route("/activity/{activity}", get(activity_html))
@@ -58,6 +59,19 @@ pub fn routes() -> Router<StoreReader> {
         .route("/api/activity/{activity}", get(activity_json))
         .route("/api/treaty/{id}", get(treaty_json))
         .route("/api/search", get(search_json))
+}
+
+/// The pages' style sheet. It changes only with the node's version: an hour of caching
+/// spares a request per page without keeping an old style for long after an upgrade.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        html::STYLE,
+    )
+        .into_response()
 }
 
 /// How a failed page answers: HTML for pages, `{"error"}` JSON for the API.
