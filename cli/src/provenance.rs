@@ -172,7 +172,7 @@ fn money_of(transactions: CorrectionsBuilder, target: RecordId) -> Option<(Strin
         link.summary()
     );
     let mut value = link.to_json();
-    value["as_of"] = crate::money::format_date(today).into();
+    value["as_of"] = today.to_string().into();
     value["window_days"] = WINDOW_DAYS_DEFAULT.into();
     Some((text, value))
 }

@@ -24,7 +24,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use super::ledger::{Entry, Ledger};
-use super::{entry_json, AmountError, Totals, INCOMING_TYPES, OUTGOING_TYPES};
+use aidledger_view::money::entry_json;
+
+use super::{AmountError, Totals, INCOMING_TYPES, OUTGOING_TYPES};
 use aidledger_view::money::Link as MoneyLink;
 
 /// Deepest the tree is followed, upstream or downstream; real chains of funding are a few
@@ -282,6 +284,7 @@ impl<'a> FlowGraph<'a> {
                 to_activities.insert(to.clone());
             }
             let mut item = entry_json(entry);
+            item["acknowledged_by"] = json!(entry.acknowledged_by);
             item["reported_by"] = json!(match link.side {
                 Side::Provider => "provider",
                 Side::Receiver => "receiver",

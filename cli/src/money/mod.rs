@@ -10,7 +10,6 @@ pub mod reconcile;
 pub mod reconcile_output;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use aidledger_spec::record::transaction_type_name;
 use aidledger_spec::text::Date;
@@ -21,13 +20,8 @@ use ledger::Entry;
 
 /// IATI TransactionType codes of money coming in to the reporting organisation.
 pub const INCOMING_TYPES: &[u8] = &[1, 11, 13];
-/// IATI TransactionType codes of money going out to a receiver (commitment, disbursement,
-/// expenditure, reimbursement, purchase of equity, outgoing pledge).
-pub const OUTGOING_TYPES: &[u8] = &[2, 3, 4, 7, 8, 12];
-/// IATI TransactionType code of a disbursement.
-pub const DISBURSEMENT: u8 = 3;
-/// IATI TransactionType code of incoming funds.
-pub const INCOMING_FUNDS: u8 = 1;
+/// IATI TransactionType codes of money going out to a receiver (the money model's).
+pub use aidledger_view::money::OUTGOING_TYPES;
 
 /// An amount that cannot be summed exactly.
 #[derive(Debug, thiserror::Error)]
@@ -41,16 +35,14 @@ pub struct AmountError {
     pub reason: String,
 }
 
-/// The exact value of an entry's amount.
+/// The exact value of an entry's amount, by the money model's one rule (exact or refused,
+/// never rounded).
 pub fn amount_of(entry: &Entry) -> Result<Decimal, AmountError> {
-    let text = &entry.transaction.value.amount;
-    Decimal::from_str_exact(text)
-        .or_else(|_| Decimal::from_str(text))
-        .map_err(|error| AmountError {
-            amount: text.clone(),
-            record: entry.id.to_string(),
-            reason: error.to_string(),
-        })
+    aidledger_view::money::parse_amount(entry).map_err(|error| AmountError {
+        amount: entry.transaction.value.amount.clone(),
+        record: entry.id.to_string(),
+        reason: error.to_string(),
+    })
 }
 
 /// Count and exact sum per (transaction type, currency).
@@ -135,38 +127,6 @@ pub fn today_utc() -> Option<Date> {
 
 /// Seconds in a UTC day (no leap seconds in Unix time).
 const SECONDS_PER_DAY: u64 = 86_400;
-
-/// `2020-06-22`.
-pub fn format_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
-}
-
-/// One transaction as the views print it in JSON.
-pub fn entry_json(entry: &Entry) -> Value {
-    let transaction = &entry.transaction;
-    let party = |party: &Option<aidledger_spec::record::Party>| {
-        party.as_ref().map(|party| {
-            json!({ "org": party.org_ref, "name": party.name, "activity": party.activity_id })
-        })
-    };
-    json!({
-        "record": entry.id,
-        "author": entry.author,
-        "seq": entry.seq,
-        "activity": transaction.activity_id,
-        "type": transaction.transaction_type,
-        "type_name": transaction_type_name(transaction.transaction_type),
-        "amount": transaction.value.amount,
-        "currency": transaction.value.currency,
-        "transaction_date": format_date(transaction.transaction_date),
-        "value_date": format_date(transaction.value_date),
-        "provider": party(&transaction.provider),
-        "receiver": party(&transaction.receiver),
-        "acknowledges": transaction.acknowledges,
-        "acknowledged_by": entry.acknowledged_by,
-        "corrected_by": entry.corrected_by,
-    })
-}
 
 #[cfg(test)]
 mod tests {

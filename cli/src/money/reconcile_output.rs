@@ -7,7 +7,6 @@ use aidledger_spec::record::transaction_type_name;
 use aidledger_view::money::{entry_json, Amounts, Finding, Link};
 use serde_json::{json, Value};
 
-use super::format_date;
 use super::ledger::Entry;
 use super::reconcile::{Reconciliation, DATE_WINDOW_DAYS};
 
@@ -28,7 +27,7 @@ fn entry_line(role: &str, entry: &Entry) -> String {
         entry.seq,
         transaction.activity_id,
         transaction_type_name(transaction.transaction_type),
-        format_date(transaction.value_date),
+        transaction.value_date,
         transaction.value.amount,
         transaction.value.currency,
         if entry.withdrawn { " (withdrawn)" } else { "" }
@@ -58,7 +57,7 @@ impl Reconciliation<'_> {
         writeln!(
             out,
             "money model as of {}: {} links; unacknowledged is a finding after {} days (--window-days, --as-of)",
-            format_date(self.model.as_of()),
+            self.model.as_of(),
             self.links.len(),
             self.model.window_days()
         )?;
@@ -207,7 +206,7 @@ impl Reconciliation<'_> {
             .map(|(name, count)| (name.to_owned(), count.into()))
             .collect();
         let mut value = json!({
-            "as_of": format_date(self.model.as_of()),
+            "as_of": self.model.as_of().to_string(),
             "window_days": self.model.window_days(),
             "counts": counts,
             "suggestions_rule": format!("equal amount, organisations and currency; value dates at most {DATE_WINDOW_DAYS} days apart; changes no status"),
