@@ -33,6 +33,7 @@
 
 pub mod activity_text;
 pub mod corrections;
+pub mod format;
 pub mod money;
 pub mod record_text;
 pub mod record_view;

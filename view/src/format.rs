@@ -1,0 +1,140 @@
+//! How values are written for people: amounts with digit grouping (never rounded, the scale
+//! they were signed with kept), money with its currency, ISO dates and readable UTC times.
+//! The explorer, its CSV downloads' neighbours and the CLI's text all write through these, so
+//! that one amount never reads two ways.
+//!
+//! Machine outputs (JSON, CSV) keep the signed text of an amount (`125000.00`): a program
+//! parses it without knowing our grouping. Only text for people is grouped.
+
+use aidledger_spec::text::Date;
+use rust_decimal::Decimal;
+
+use crate::money::date_of_day;
+
+/// The digit-group separator: a comma, as IATI's publishers and most readers of English write
+/// amounts. One separator for every page, so that a reader never meets `1.000,00` beside
+/// `1,000.00`.
+pub const GROUP_SEPARATOR: char = ',';
+/// Digits per group.
+const GROUP_DIGITS: usize = 3;
+/// Milliseconds in a day, a minute, a second.
+const MS_PER_DAY: u64 = 86_400_000;
+const MS_PER_MINUTE: u64 = 60_000;
+const MS_PER_SECOND: u64 = 1_000;
+
+/// An amount's text with its integer digits grouped: `1234567.50` → `1,234,567.50`,
+/// `-1000` → `-1,000`. Every digit is kept: the text is regrouped, not reparsed, so nothing
+/// is rounded and the scale is the one the amount was written with. A text that is not a
+/// plain decimal (`1e5`, empty, letters) is returned unchanged: the caller shows what was
+/// signed rather than nothing.
+pub fn group_digits(amount: &str) -> String {
+    let (sign, unsigned) = match amount.strip_prefix(['-', '+']) {
+        Some(rest) => (&amount[..1], rest),
+        None => ("", amount),
+    };
+    let (integer, fraction) = match unsigned.split_once('.') {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let plain = !integer.is_empty()
+        && integer.bytes().all(|byte| byte.is_ascii_digit())
+        && fraction.is_none_or(|digits| digits.bytes().all(|byte| byte.is_ascii_digit()));
+    if !plain {
+        return amount.to_owned();
+    }
+    let mut out = String::with_capacity(amount.len() + integer.len() / GROUP_DIGITS);
+    out.push_str(sign);
+    for (index, digit) in integer.chars().enumerate() {
+        if index > 0 && (integer.len() - index) % GROUP_DIGITS == 0 {
+            out.push(GROUP_SEPARATOR);
+        }
+        out.push(digit);
+    }
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// A decimal amount grouped: its `Display` text (which keeps the scale: `5000.00`), grouped.
+pub fn amount(value: &Decimal) -> String {
+    group_digits(&value.to_string())
+}
+
+/// Money as people read it: the currency code, then the grouped amount (`GBP 125,000.00`).
+/// The code comes first, as in IATI's own tables: it reads the same in every language and
+/// never needs a symbol we might not know.
+pub fn money(amount_text: &str, currency: &str) -> String {
+    format!("{currency} {}", group_digits(amount_text))
+}
+
+/// A date in ISO 8601 (`2026-11-02`).
+pub fn date(date: &Date) -> String {
+    date.to_string()
+}
+
+/// A time given in milliseconds since 1970 as a readable UTC time:
+/// `2026-11-02 14:30:22 UTC`. Times beyond the years a [`Date`] holds are written as the raw
+/// count, said to be one, rather than as a wrong date.
+pub fn utc_time(ms: u64) -> String {
+    let days = ms / MS_PER_DAY;
+    let in_day = ms % MS_PER_DAY;
+    let date = i64::try_from(days).ok().and_then(date_of_day);
+    match date {
+        Some(date) => {
+            let hours = in_day / (60 * MS_PER_MINUTE);
+            let minutes = in_day / MS_PER_MINUTE % 60;
+            let seconds = in_day / MS_PER_SECOND % 60;
+            format!("{date} {hours:02}:{minutes:02}:{seconds:02} UTC")
+        }
+        None => format!("{ms} ms since 1970"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouping_keeps_every_digit_and_the_scale() {
+        assert_eq!(group_digits("125000.00"), "125,000.00");
+        assert_eq!(group_digits("1234567.5"), "1,234,567.5");
+        assert_eq!(group_digits("999"), "999");
+        assert_eq!(group_digits("1000"), "1,000");
+        assert_eq!(group_digits("-1425000.00"), "-1,425,000.00");
+        assert_eq!(group_digits("0.0000001"), "0.0000001");
+        assert_eq!(
+            group_digits("79228162514264337593543950335"),
+            "79,228,162,514,264,337,593,543,950,335"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_a_plain_decimal_is_shown_as_signed() {
+        for odd in ["", "-", "1e5", "12,000", "abc", ".5", "1.2.3", "١٢٣"] {
+            assert_eq!(group_digits(odd), odd);
+        }
+    }
+
+    #[test]
+    fn a_decimal_keeps_its_scale_when_grouped() {
+        let short = Decimal::from_str_exact("125000.00").unwrap()
+            - Decimal::from_str_exact("120000.00").unwrap();
+        assert_eq!(amount(&short), "5,000.00");
+        assert_eq!(money("125000.00", "GBP"), "GBP 125,000.00");
+    }
+
+    #[test]
+    fn times_read_as_utc_and_dates_as_iso() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_time(1_796_583_022_875), "2026-12-06 18:50:22 UTC");
+        assert_eq!(utc_time(u64::MAX), format!("{} ms since 1970", u64::MAX));
+        let day = Date {
+            year: 2026,
+            month: 11,
+            day: 2,
+        };
+        assert_eq!(date(&day), "2026-11-02");
+    }
+}
