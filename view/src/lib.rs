@@ -5,6 +5,8 @@
 //! findings). The explorer, the node's public API and the CLI all read records through this
 //! crate, so that they cannot show one record two ways, count one correction two ways, or
 //! give one link two statuses.
+//! What a record says in one sentence for people ([`headline`]) and where it stands
+//! (valid, corrected, withdrawn, revoked, its link: [`status_line`]) are written once too.
 //! A treaty's standing (each party's current action, whether it is in force, actions by
 //! non-parties) is computed once, in [`treaty`].
 //!
@@ -34,9 +36,11 @@
 pub mod activity_text;
 pub mod corrections;
 pub mod format;
+pub mod headline;
 pub mod money;
 pub mod record_text;
 pub mod record_view;
+pub mod status_line;
 pub mod treaty;
 
 pub use record_text::{record_text, summary};
