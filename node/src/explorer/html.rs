@@ -6,26 +6,10 @@
 
 use std::fmt::Write as _;
 
-/// The pages' style sheet, served at [`STYLESHEET_PATH`] (not inline, so that the
-/// Content-Security-Policy can allow styles from this origin only): plain, readable on a phone,
-/// no JavaScript anywhere.
-pub const STYLE: &str = "body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;\
-padding:0 .8rem 2rem;color:#1b1b1b;background:#fff}\
-header{border-bottom:2px solid #1b4f72;padding:.6rem 0;display:flex;flex-wrap:wrap;gap:.4rem 1rem;\
-align-items:center}header a.home{font-weight:700;color:#1b4f72;text-decoration:none}\
-header form{margin-left:auto}input[type=search]{padding:.3rem;width:14rem;max-width:60vw}\
-h1{font-size:1.5rem;margin:1rem 0 .4rem}h2{font-size:1.15rem;margin:1.4rem 0 .4rem}\
-table{border-collapse:collapse;width:100%;margin:.4rem 0}th,td{text-align:left;padding:.3rem .4rem;\
-border-bottom:1px solid #ddd;vertical-align:top}th{background:#f3f5f7}\
-.scroll{overflow-x:auto}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
-code,.mono,pre.mono{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}\
-pre{font-family:inherit;white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.6rem;border-radius:4px}\
-dl{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.2rem 1rem;margin:.4rem 0}\
-dt{font-weight:600;color:#444}dd{margin:0;word-break:break-word}\
-.ok{color:#176f2c;font-weight:600}.bad{color:#a4161a;font-weight:700}.muted{color:#666}\
-.note{border-left:4px solid #1b4f72;background:#eef4f8;padding:.5rem .8rem;margin:.8rem 0}\
-.warn{border-left:4px solid #a4161a;background:#fbeeee;padding:.5rem .8rem;margin:.8rem 0}\
-nav.pages a{margin-right:1rem}";
+/// The pages' style sheet (`explorer.css` beside this file), served at [`STYLESHEET_PATH`] (not
+/// inline, so that the Content-Security-Policy can allow styles from this origin only): plain,
+/// readable on a phone (tables scroll or stack, see the file's media query), no JavaScript.
+pub const STYLE: &str = include_str!("explorer.css");
 
 /// Where the pages' style sheet is served.
 pub const STYLESHEET_PATH: &str = "/explorer.css";
@@ -73,6 +57,35 @@ pub fn url_component(text: &str) -> String {
     out
 }
 
+/// A column of a table whose rows stack on a phone (see [`Html::stacked_table`]): its heading,
+/// which is also the label written before each of its values on a narrow screen, and whether it
+/// holds numbers (right-aligned, tabular figures on a wide screen).
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    /// The heading, and each cell's `data-label`.
+    pub label: &'static str,
+    /// A numeric column (class `num`).
+    pub numeric: bool,
+}
+
+impl Column {
+    /// A column of text.
+    pub const fn text(label: &'static str) -> Column {
+        Column {
+            label,
+            numeric: false,
+        }
+    }
+
+    /// A column of numbers or amounts.
+    pub const fn number(label: &'static str) -> Column {
+        Column {
+            label,
+            numeric: true,
+        }
+    }
+}
+
 /// An HTML document being written.
 #[derive(Debug, Default)]
 pub struct Html {
@@ -80,7 +93,9 @@ pub struct Html {
 }
 
 impl Html {
-    /// Starts a page: doctype, head with title and style, the header with the search form.
+    /// Starts a page: doctype, head with title and style, then the landmarks every page shares:
+    /// a skip link, the header (home link, site navigation, the search form with its label) and
+    /// `<main id="main">`, where the page's own content goes.
     pub fn page(title: &str, network_name: &str) -> Html {
         let mut html = Html::default();
         html.raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
@@ -91,12 +106,15 @@ impl Html {
             .text(network_name)
             .raw("</title><link rel=\"stylesheet\" href=\"")
             .raw(STYLESHEET_PATH)
-            .raw("\"></head><body><header><a class=\"home\" href=\"/\">")
+            .raw("\"></head><body><a class=\"skip\" href=\"#main\">Skip to content</a>")
+            .raw("<header><a class=\"home\" href=\"/\">")
             .text(network_name)
             .raw("</a><span class=\"muted\">aidledger explorer</span>")
+            .raw("<nav aria-label=\"Site\"><a href=\"/\">Home</a><a href=\"/governance\">Governance</a></nav>")
             .raw("<form action=\"/search\" method=\"get\" role=\"search\">")
-            .raw("<input type=\"search\" name=\"q\" placeholder=\"record id, organisation, activity, treaty\" aria-label=\"Search\"> ")
-            .raw("<button>Search</button></form></header><main>");
+            .raw("<label class=\"sr-only\" for=\"site-search\">Search the ledger</label>")
+            .raw("<input type=\"search\" id=\"site-search\" name=\"q\" placeholder=\"record id, organisation, activity, treaty\">")
+            .raw("<button>Search</button></form></header><main id=\"main\">");
         html
     }
 
@@ -157,6 +175,45 @@ impl Html {
             .raw("</a>")
     }
 
+    /// Starts a table whose rows become stacked blocks on a phone (every value after its
+    /// column's name) instead of a row to scroll sideways: `<table class="stack">`, the headings
+    /// in `<thead>`, then `<tbody>`. Write each row as `<tr>`, its cells with [`Html::cell`] …
+    /// `</td>`, `</tr>`, and end with [`Html::end_table`].
+    ///
+    /// For the page writers: any table can use it; a table that does not still never widens the
+    /// page on a phone (the style sheet makes every table its own scroll container there), but
+    /// stacked rows read better when a row has more than three or four columns or long names.
+    /// Give each row's cells in the order of `columns` (one `cell` per column), so that every
+    /// value carries its own column's label.
+    pub fn stacked_table(&mut self, columns: &[Column]) -> &mut Html {
+        self.raw("<div class=\"scroll\"><table class=\"stack\"><thead><tr>");
+        for column in columns {
+            if column.numeric {
+                self.raw("<th class=\"num\" scope=\"col\">");
+            } else {
+                self.raw("<th scope=\"col\">");
+            }
+            self.text(column.label).raw("</th>");
+        }
+        self.raw("</tr></thead><tbody>")
+    }
+
+    /// Opens a cell of a [`Html::stacked_table`]: `<td data-label="…">` (with class `num` for a
+    /// numeric column); the caller writes the content and `</td>`.
+    pub fn cell(&mut self, column: Column) -> &mut Html {
+        if column.numeric {
+            self.raw("<td class=\"num\" data-label=\"");
+        } else {
+            self.raw("<td data-label=\"");
+        }
+        self.text(column.label).raw("\">")
+    }
+
+    /// Ends a [`Html::stacked_table`].
+    pub fn end_table(&mut self) -> &mut Html {
+        self.raw("</tbody></table></div>")
+    }
+
     /// A `<dt>name</dt><dd>value</dd>` pair of texts.
     pub fn field(&mut self, name: &str, value: &str) -> &mut Html {
         self.element("<dt>", name, "</dt>")
@@ -201,6 +258,22 @@ mod tests {
         assert!(page.contains("00ff1a"));
         assert!(page.contains("ab&lt;script&gt;"));
         assert!(!page.contains("<script>"));
+    }
+
+    #[test]
+    fn stacked_tables_label_every_cell() {
+        const NAME: Column = Column::text("organisation");
+        const SUM: Column = Column::number("total");
+        let mut html = Html::default();
+        html.stacked_table(&[NAME, SUM]).raw("<tr>");
+        html.cell(NAME).text("A<B").raw("</td>");
+        html.cell(SUM).text("1,000.00").raw("</td></tr>");
+        html.end_table();
+        let table = html.out;
+        assert!(table.starts_with("<div class=\"scroll\"><table class=\"stack\"><thead><tr><th scope=\"col\">organisation</th><th class=\"num\" scope=\"col\">total</th></tr></thead><tbody>"));
+        assert!(table.contains("<td data-label=\"organisation\">A&lt;B</td>"));
+        assert!(table.contains("<td class=\"num\" data-label=\"total\">1,000.00</td>"));
+        assert!(table.ends_with("</tbody></table></div>"));
     }
 
     #[test]

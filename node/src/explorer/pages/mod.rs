@@ -7,7 +7,7 @@ use aidledger_spec::governance::{Derivation, KeyEndReason, KeySpan, ProposalStat
 use aidledger_spec::RecordId;
 use serde_json::Value;
 
-use super::html::{url_component, Html};
+use super::html::{url_component, Column, Html};
 use super::model::{
     self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, SearchResults, Summary,
     TotalView, TreatyPage,
@@ -57,34 +57,41 @@ fn chain_state(html: &mut Html, chain: &ChainView) {
     }
 }
 
+/// The columns of a list of records (`summaries_table`).
+const SEQ: Column = Column::number("seq");
+const AUTHOR: Column = Column::text("organisation");
+const RECORD: Column = Column::text("record");
+const KIND: Column = Column::text("kind");
+const WHAT: Column = Column::text("what");
+
 fn summaries_table(html: &mut Html, records: &[Summary], show_author: bool) {
     if records.is_empty() {
         html.raw("<p class=\"muted\">No records.</p>");
         return;
     }
-    html.raw("<div class=\"scroll\"><table><tr><th>seq</th>");
     if show_author {
-        html.raw("<th>organisation</th>");
+        html.stacked_table(&[SEQ, AUTHOR, RECORD, KIND, WHAT]);
+    } else {
+        html.stacked_table(&[SEQ, RECORD, KIND, WHAT]);
     }
-    html.raw("<th>record</th><th>kind</th><th>what</th></tr>");
     for record in records {
-        html.raw("<tr><td class=\"num\">")
-            .display(record.seq)
-            .raw("</td>");
+        html.raw("<tr>").cell(SEQ).display(record.seq).raw("</td>");
         if show_author {
-            html.raw("<td>")
+            html.cell(AUTHOR)
                 .link(&org_href(&record.author), &record.author)
                 .raw("</td>");
         }
-        html.raw("<td>")
+        html.cell(RECORD)
             .code_link(&record_href(&record.id), &model::short(&record.id))
-            .raw("</td><td>")
+            .raw("</td>")
+            .cell(KIND)
             .text(record.kind)
-            .raw("</td><td>")
+            .raw("</td>")
+            .cell(WHAT)
             .text(&record.summary)
             .raw("</td></tr>");
     }
-    html.raw("</table></div>");
+    html.end_table();
 }
 
 fn totals_table(html: &mut Html, totals: &[TotalView]) {
@@ -106,6 +113,13 @@ fn totals_table(html: &mut Html, totals: &[TotalView]) {
     }
     html.raw("</table></div>");
 }
+
+/// The columns of the home page's members table.
+const MEMBER: Column = Column::text("organisation");
+const ROLES: Column = Column::text("roles");
+const RECORDS: Column = Column::number("records");
+const HEAD: Column = Column::text("head");
+const STATE: Column = Column::text("state");
 
 /// The home page.
 pub fn home(home: &Home) -> String {
@@ -149,18 +163,22 @@ pub fn home(home: &Home) -> String {
             ),
         );
     }
-    html.raw("</dl><h2>Members and their chains</h2><div class=\"scroll\"><table>")
-        .raw("<tr><th>organisation</th><th>roles</th><th class=\"num\">records</th><th>head</th><th>state</th></tr>");
+    html.raw("</dl><h2>Members and their chains</h2>")
+        .stacked_table(&[MEMBER, ROLES, RECORDS, HEAD, STATE]);
     for (member, chain) in home.members.iter().zip(&home.chains) {
-        html.raw("<tr><td>")
+        html.raw("<tr>")
+            .cell(MEMBER)
             .link(&org_href(&member.id), &member.name)
             .raw("<br><span class=\"muted mono\">")
             .text(&member.id)
-            .raw("</span></td><td>")
+            .raw("</span></td>")
+            .cell(ROLES)
             .text(&roles(member))
-            .raw("</td><td class=\"num\">")
+            .raw("</td>")
+            .cell(RECORDS)
             .display(chain.length)
-            .raw("</td><td>");
+            .raw("</td>")
+            .cell(HEAD);
         match &chain.head {
             Some(head) => {
                 html.code_link(&record_href(&head.id), &model::short(&head.id));
@@ -169,11 +187,11 @@ pub fn home(home: &Home) -> String {
                 html.raw("<span class=\"muted\">empty</span>");
             }
         }
-        html.raw("</td><td>");
+        html.raw("</td>").cell(STATE);
         chain_state(&mut html, chain);
         html.raw("</td></tr>");
     }
-    html.raw("</table></div><h2>Latest records</h2>");
+    html.end_table().raw("<h2>Latest records</h2>");
     summaries_table(&mut html, &home.latest, true);
     html.finish()
 }
