@@ -1059,7 +1059,7 @@ fn the_treaty_page_says_whether_the_treaty_is_in_force() {
     let html = server.get(&format!("/treaty/{id}")).text().unwrap();
     assert!(
         html.contains(&format!(
-            "<strong>Not in force:</strong> waiting for {IMPLEMENTER} to ratify or accede"
+            "<strong>Not in force:</strong> waiting for Implementer ({IMPLEMENTER}) to ratify or accede"
         )),
         "{html}"
     );

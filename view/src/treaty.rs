@@ -149,23 +149,36 @@ pub struct InForce {
 
 impl InForce {
     fn make_line(&self) -> String {
-        match (self.in_force, self.since) {
-            (true, Some(since)) => format!("in force since {since}"),
-            _ => format!("not in force: {}", self.reasons().join("; ")),
-        }
+        self.line_with(&|org| org.to_owned())
     }
 
     /// Why the text is not in force (empty when it is).
     pub fn reasons(&self) -> Vec<String> {
+        self.reasons_with(&|org| org.to_owned())
+    }
+
+    /// The line for people, with each organisation written by `name` (the explorer writes
+    /// `Danish Refugee Council (DK-CVR-20699310)`): `in force since 2024-03-01`, or
+    /// `not in force: …` with [`InForce::reasons_with`].
+    pub fn line_with(&self, name: &dyn Fn(&str) -> String) -> String {
+        match (self.in_force, self.since) {
+            (true, Some(since)) => format!("in force since {since}"),
+            _ => format!("not in force: {}", self.reasons_with(name).join("; ")),
+        }
+    }
+
+    /// Why the text is not in force (empty when it is), each organisation written by `name`.
+    pub fn reasons_with(&self, name: &dyn Fn(&str) -> String) -> Vec<String> {
+        let names = |orgs: &[String]| orgs.iter().map(|org| name(org)).collect::<Vec<_>>();
         let mut reasons = Vec::new();
         if !self.waiting_for.is_empty() {
             reasons.push(format!(
                 "waiting for {} to ratify or accede",
-                self.waiting_for.join(", ")
+                names(&self.waiting_for).join(", ")
             ));
         }
         if !self.withdrawn.is_empty() {
-            reasons.push(format!("{} withdrew", self.withdrawn.join(", ")));
+            reasons.push(format!("{} withdrew", names(&self.withdrawn).join(", ")));
         }
         if !self.bound_to_other_text.is_empty() {
             let which = if self.same_text {
@@ -175,7 +188,7 @@ impl InForce {
             };
             reasons.push(format!(
                 "{which} ({} on another text hash)",
-                self.bound_to_other_text.join(", ")
+                names(&self.bound_to_other_text).join(", ")
             ));
         }
         reasons

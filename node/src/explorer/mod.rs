@@ -7,18 +7,23 @@
 //! | `/org/{org}?before_seq=N` | `/api/org/{org}?before_seq=N` | a chain page, newest first, and totals |
 //! | `/record/{id}` | `/api/record/{id}` | a record, full id or unique hex prefix |
 //! | `/activity/{id}?after=C` | `/api/activity/{id}?after=C` | an IATI activity |
-//! | `/treaty/{id}` | `/api/treaty/{id}` | a treaty text, parties and their actions |
+//! | `/treaty/{id}?lang=L&part=N` | `/api/treaty/{id}?lang=L&part=N` | a treaty text (part N of language L, part 1 of the others), parties and their actions |
 //! | `/search?q=` | `/api/search?q=` | record id prefix, organisation, activity, treaty title |
 //! | `/governance` | `/api/governance` | admin rule, members' keys and the positions each may sign, proposals |
+//!
+//! Downloads (`csv.rs`): every table as CSV under `/csv` + the page's path
+//! (`?table=NAME`), and `/treaty/{id}/text/{language}`, a treaty text as signed.
 //!
 //! `model` reads (bounded, from the store and `index`), `pages` renders HTML, this file maps
 //! URLs and errors: a bad id is 400, an unknown one 404, and only a store failure is 500.
 
+pub mod csv;
 pub mod hook;
 pub mod html;
 pub mod index;
 pub mod model;
 pub mod pages;
+pub mod table;
 
 use std::sync::Arc;
 
@@ -59,6 +64,7 @@ pub fn routes() -> Router<StoreReader> {
         .route("/api/activity/{activity}", get(activity_json))
         .route("/api/treaty/{id}", get(treaty_json))
         .route("/api/search", get(search_json))
+        .merge(csv::routes())
 }
 
 /// The pages' style sheet. It changes only with the node's version: an hour of caching
@@ -150,6 +156,12 @@ struct OrgQuery {
 #[derive(Debug, serde::Deserialize)]
 struct ActivityQuery {
     after: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct TreatyQuery {
+    lang: Option<String>,
+    part: Option<usize>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -422,13 +434,19 @@ async fn treaty_page(
     format: Format,
     text: String,
     base: &'static str,
+    shown: Result<Query<TreatyQuery>, QueryRejection>,
 ) -> Result<Resolved<model::TreatyPage>, Failure> {
+    let shown = query(store, format, shown)?;
+    let shown = model::TextPart {
+        lang: shown.lang,
+        part: shown.part,
+    };
     read(store, format, move |store| {
         let id = model::resolve_id(store, &text)?;
         if id.to_hex() != text {
             return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
         }
-        model::treaty_page(store, &id).map(Resolved::Page)
+        model::treaty_page(store, &id, &shown).map(Resolved::Page)
     })
     .await
 }
@@ -446,8 +464,9 @@ where
 async fn treaty_html(
     State(store): State<StoreReader>,
     Path(id): Path<String>,
+    shown: Result<Query<TreatyQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let page = treaty_page(&store, Format::Html, id, "/treaty/").await?;
+    let page = treaty_page(&store, Format::Html, id, "/treaty/", shown).await?;
     Ok(resolved(page, |page| {
         HtmlBody(pages::treaty(page, &store.genesis().name)).into_response()
     }))
@@ -456,8 +475,9 @@ async fn treaty_html(
 async fn treaty_json(
     State(store): State<StoreReader>,
     Path(id): Path<String>,
+    shown: Result<Query<TreatyQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let page = treaty_page(&store, Format::Json, id, "/api/treaty/").await?;
+    let page = treaty_page(&store, Format::Json, id, "/api/treaty/", shown).await?;
     Ok(resolved(page, |page| Json(page).into_response()))
 }
 

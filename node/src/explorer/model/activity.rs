@@ -26,6 +26,8 @@ pub struct ActivityRecord {
 pub struct OrgTotals {
     /// The organisation.
     pub org: String,
+    /// Its name when it is a member of the network (empty otherwise).
+    pub name: String,
     /// By type and currency.
     pub totals: Vec<TotalView>,
 }
@@ -153,6 +155,11 @@ pub(super) fn reported(store: &StoreReader, prefix: Vec<u8>) -> Result<Reported,
         sum.sum = sum.sum.zip(total.sum).and_then(|(a, b)| a.checked_add(b));
         if by_org.last().is_none_or(|last| last.org != org) {
             by_org.push(OrgTotals {
+                name: store
+                    .genesis()
+                    .member(&org)
+                    .map(|member| member.name.clone())
+                    .unwrap_or_default(),
                 org: org.clone(),
                 totals: Vec::new(),
             });

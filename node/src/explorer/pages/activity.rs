@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::explorer::model::{ActivityMoney, FindingView, LinkView, Reported, SideEntry, PENDING};
+use crate::explorer::{csv, table};
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
 
 /// An activity's page.
@@ -34,9 +35,10 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
     }
     money(&mut html, &page.money);
     html.raw("<h2>What this publisher reports</h2><p class=\"muted\">Transactions whose activity is this one, corrections applied.</p>");
-    reported(&mut html, &page.own);
+    let path = activity_href(&page.activity);
+    reported(&mut html, &page.own, &path, ("own", "own-by-org"));
     html.raw("<h2>What others report about this activity</h2><p class=\"muted\">Transactions of other activities naming this one as the provider's or the receiver's activity. Never added to the totals above.</p>");
-    reported(&mut html, &page.others);
+    reported(&mut html, &page.others, &path, ("others", "others-by-org"));
     html.raw("<h2>Transactions</h2><div class=\"scroll\"><table><tr><th>record</th><th>organisation</th><th>what</th><th>link</th></tr>");
     for record in &page.records {
         html.raw("<tr><td>")
@@ -235,20 +237,24 @@ pub(super) fn side(html: &mut Html, entries: &[SideEntry], sum: &str) {
     }
 }
 
-/// What one side reports: totals over its organisations, then by organisation.
-pub(super) fn reported(html: &mut Html, reported: &Reported) {
+/// What one side reports: totals over its organisations, then by organisation, each table
+/// with its download (`names`: the two tables' names on the page at `page_path`).
+pub(super) fn reported(
+    html: &mut Html,
+    reported: &Reported,
+    page_path: &str,
+    names: (&'static str, &'static str),
+) {
     if reported.organisations.is_empty() {
         html.raw("<p class=\"muted\">No transactions.</p>");
         return;
     }
-    totals_table(html, &reported.totals);
+    let totals = table::totals(names.0, &reported.totals);
+    super::table::table(html, &totals, &csv::href(page_path, &[], names.0));
     if reported.organisations.len() > 1 {
-        for org in &reported.organisations {
-            html.raw("<h3>")
-                .link(&org_href(&org.org), &org.org)
-                .raw("</h3>");
-            totals_table(html, &org.totals);
-        }
+        html.raw("<h3>By organisation</h3>");
+        let by_org = table::totals_by_org(names.1, reported);
+        super::table::table(html, &by_org, &csv::href(page_path, &[], names.1));
     } else if let Some(org) = reported.organisations.first() {
         html.raw("<p class=\"muted\">All reported by ")
             .link(&org_href(&org.org), &org.org)

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::html::{url_component, Column, Html};
 use super::model::{
     self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, SearchResults, Summary,
-    TotalView, TreatyPage,
+    TreatyPage,
 };
 use crate::view::RecordView;
 
@@ -18,6 +18,7 @@ mod about;
 mod activity;
 mod governance;
 mod record;
+mod table;
 mod treaty;
 
 pub use activity::*;
@@ -92,26 +93,6 @@ fn summaries_table(html: &mut Html, records: &[Summary], show_author: bool) {
             .raw("</td></tr>");
     }
     html.end_table();
-}
-
-fn totals_table(html: &mut Html, totals: &[TotalView]) {
-    if totals.is_empty() {
-        html.raw("<p class=\"muted\">No transactions.</p>");
-        return;
-    }
-    html.raw("<div class=\"scroll\"><table><tr><th>type</th><th>currency</th><th class=\"num\">transactions</th><th class=\"num\">total</th></tr>");
-    for total in totals {
-        html.raw("<tr><td>")
-            .text(total.type_name)
-            .raw("</td><td>")
-            .text(&total.currency)
-            .raw("</td><td class=\"num\">")
-            .display(total.count)
-            .raw("</td><td class=\"num\">")
-            .text(&total.sum)
-            .raw("</td></tr>");
-    }
-    html.raw("</table></div>");
 }
 
 /// The columns of the home page's members table.
@@ -226,10 +207,24 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
     }
     html.raw("</dd></dl><h2>What this organisation reports</h2>")
         .raw("<p class=\"muted\">Its own transactions by type and currency: exact sums of the amounts as signed, corrections applied.</p>");
-    totals_table(&mut html, &page.totals);
+    let totals = crate::explorer::table::totals("totals", &page.totals);
+    if totals.rows.is_empty() {
+        html.raw("<p class=\"muted\">No transactions.</p>");
+    } else {
+        table::table(
+            &mut html,
+            &totals,
+            &crate::explorer::csv::href(&org_href(&member.id), &[], totals.name),
+        );
+    }
     html.raw("<h2>What others report about this organisation</h2>")
         .raw("<p class=\"muted\">Transactions of other members naming it as provider or receiver. Never added to the totals above.</p>");
-    activity::reported(&mut html, &page.others);
+    activity::reported(
+        &mut html,
+        &page.others,
+        &org_href(&member.id),
+        ("others", "others-by-org"),
+    );
     html.raw("<h2>Chain, newest first</h2>");
     summaries_table(&mut html, &page.records, false);
     html.raw("<nav class=\"pages\">");

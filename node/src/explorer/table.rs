@@ -1,0 +1,232 @@
+//! The explorer's tables as values. One function per table builds its rows from a page's
+//! model values; the HTML page (`pages/table.rs`) and the table's CSV download (`csv.rs`) are
+//! both written from those rows, so a download and the table on the page cannot disagree.
+//!
+//! A cell keeps the machine value (the signed amount text `125000.00`, a full record id, an
+//! organisation id): CSV writes it as it is, the page writes it for people (amounts grouped
+//! through `aidledger_view::format`, ids shortened and linked, organisations by name with the
+//! id beside). Tables are as bounded as the pages whose model they read.
+
+use aidledger_spec::text::Date;
+use aidledger_spec::RecordId;
+use aidledger_view::treaty::PartyStanding;
+
+use super::model::{Reported, TotalView, TreatyPage};
+
+/// One cell: a machine value, written as it is in CSV and for people on the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    /// Plain text.
+    Text(String),
+    /// An amount as signed (`125000.00`, or `overflow`); grouped on the page.
+    Amount(String),
+    /// A count.
+    Count(u64),
+    /// A record: its full hex id in CSV, linked by its short id on the page.
+    Record(RecordId),
+    /// An organisation: two CSV fields (id, name), its name linked with the id beside on the
+    /// page (the id alone when the name is unknown).
+    Org {
+        /// Organisation id.
+        id: String,
+        /// Display name, empty when unknown.
+        name: String,
+    },
+    /// A date, ISO in both.
+    Date(Date),
+    /// Nothing (an empty CSV field, a dash on the page).
+    Empty,
+}
+
+impl Cell {
+    /// The CSV fields of this cell (two for an organisation, one otherwise).
+    pub fn csv_fields(&self) -> Vec<String> {
+        match self {
+            Cell::Text(text) | Cell::Amount(text) => vec![text.clone()],
+            Cell::Count(count) => vec![count.to_string()],
+            Cell::Record(id) => vec![id.to_hex()],
+            Cell::Org { id, name } => vec![id.clone(), name.clone()],
+            Cell::Date(date) => vec![date.to_string()],
+            Cell::Empty => vec![String::new()],
+        }
+    }
+}
+
+/// A column: its heading on the page, its CSV header fields (two for an organisation column),
+/// and whether it holds numbers (right-aligned).
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    /// The heading on the page.
+    pub title: &'static str,
+    /// The CSV header fields, one per CSV field of the column's cells.
+    pub csv: &'static [&'static str],
+    /// Numbers: right-aligned on the page.
+    pub numeric: bool,
+}
+
+const fn text(title: &'static str, csv: &'static [&'static str]) -> Column {
+    Column {
+        title,
+        csv,
+        numeric: false,
+    }
+}
+
+const fn number(title: &'static str, csv: &'static [&'static str]) -> Column {
+    Column {
+        title,
+        csv,
+        numeric: true,
+    }
+}
+
+/// A table of a page: its name (the `table=` of its CSV download), columns and rows.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The table's name in its download's URL and file name.
+    pub name: &'static str,
+    /// Its columns.
+    pub columns: &'static [Column],
+    /// Its rows, one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// The CSV header: every column's fields.
+    pub fn csv_header(&self) -> Vec<&'static str> {
+        self.columns
+            .iter()
+            .flat_map(|column| column.csv.iter().copied())
+            .collect()
+    }
+}
+
+const TOTALS_COLUMNS: &[Column] = &[
+    text("type", &["transaction_type"]),
+    text("currency", &["currency"]),
+    number("transactions", &["transactions"]),
+    number("total", &["total"]),
+];
+
+const TOTALS_BY_ORG_COLUMNS: &[Column] = &[
+    text("organisation", &["organisation", "organisation_name"]),
+    text("type", &["transaction_type"]),
+    text("currency", &["currency"]),
+    number("transactions", &["transactions"]),
+    number("total", &["total"]),
+];
+
+fn total_cells(total: &TotalView) -> Vec<Cell> {
+    vec![
+        Cell::Text(total.type_name.to_owned()),
+        Cell::Text(total.currency.clone()),
+        Cell::Count(total.count),
+        Cell::Amount(total.sum.clone()),
+    ]
+}
+
+/// Totals by transaction type and currency (an organisation's, or one side of an activity).
+pub fn totals(name: &'static str, totals: &[TotalView]) -> Table {
+    Table {
+        name,
+        columns: TOTALS_COLUMNS,
+        rows: totals.iter().map(total_cells).collect(),
+    }
+}
+
+/// One side's totals by organisation, type and currency.
+pub fn totals_by_org(name: &'static str, reported: &Reported) -> Table {
+    let rows = reported
+        .organisations
+        .iter()
+        .flat_map(|org| {
+            org.totals.iter().map(|total| {
+                let mut row = vec![Cell::Org {
+                    id: org.org.clone(),
+                    name: org.name.clone(),
+                }];
+                row.extend(total_cells(total));
+                row
+            })
+        })
+        .collect();
+    Table {
+        name,
+        columns: TOTALS_BY_ORG_COLUMNS,
+        rows,
+    }
+}
+
+const PARTIES_COLUMNS: &[Column] = &[
+    text("party", &["party", "party_name"]),
+    text("current action", &["current_action"]),
+    text("date", &["date"]),
+    text("on", &["on_text"]),
+    text("record", &["action_record"]),
+];
+
+/// A treaty's parties: each with its current action, its date, which text and the record.
+pub fn treaty_parties(page: &TreatyPage) -> Table {
+    let rows = page
+        .parties
+        .iter()
+        .map(|party| {
+            let org = Cell::Org {
+                id: party.standing.org.clone(),
+                name: party.name.clone(),
+            };
+            let mut row = vec![org];
+            row.extend(current_action_cells(&party.standing));
+            row
+        })
+        .collect();
+    Table {
+        name: "parties",
+        columns: PARTIES_COLUMNS,
+        rows,
+    }
+}
+
+fn current_action_cells(standing: &PartyStanding) -> Vec<Cell> {
+    match &standing.current {
+        Some(current) => vec![
+            Cell::Text(current.action.name().to_owned()),
+            Cell::Date(current.date),
+            Cell::Text(
+                if current.on_this_text {
+                    "this text"
+                } else {
+                    "another text"
+                }
+                .to_owned(),
+            ),
+            Cell::Record(current.record),
+        ],
+        None => vec![
+            Cell::Text("no action".to_owned()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_has_one_cell_per_column_and_the_header_one_field_per_cell_field() {
+        let total = TotalView {
+            transaction_type: 3,
+            type_name: "disbursement",
+            currency: "GBP".into(),
+            count: 2,
+            sum: "125000.00".into(),
+        };
+        let table = totals("own", &[total]);
+        let fields: Vec<String> = table.rows[0].iter().flat_map(Cell::csv_fields).collect();
+        assert_eq!(table.csv_header().len(), fields.len());
+        assert_eq!(fields, ["disbursement", "GBP", "2", "125000.00"]);
+    }
+}
