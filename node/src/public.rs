@@ -1,6 +1,7 @@
 //! The public API: read-only views of the network, the chains and the records, the bundle
 //! export, and the explorer's pages (`explorer`). Nothing here can write; any method but GET
-//! and HEAD is answered 405.
+//! and HEAD is answered 405 (but `POST /genuine`, which carries a text to check and writes
+//! nothing).
 
 use std::sync::Arc;
 
@@ -69,13 +70,15 @@ fn routes(store: StoreReader, extra: Router<StoreReader>) -> Router {
 }
 
 /// The headers every public response carries, pages, API, errors and downloads alike. The
-/// pages run no script and load nothing from elsewhere: their one style sheet comes from this
-/// origin (`explorer.css`), the search form submits here, and no other site may frame them
-/// (clickjacking) or learn from a link which page a reader came from.
+/// pages load nothing from elsewhere: their one style sheet comes from this origin
+/// (`explorer.css`), the forms submit here, no other site may frame them (clickjacking) or
+/// learn from a link which page a reader came from, and no inline script runs. The one script,
+/// `/genuine.js` of the "Is this genuine?" page, comes from this origin (`script-src 'self'`);
+/// no other page loads one.
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     (
         "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
          base-uri 'none'; frame-ancestors 'none'",
     ),
     ("x-content-type-options", "nosniff"),
@@ -98,7 +101,13 @@ async fn security_headers(request: Request, next: Next) -> Response {
 
 /// 405 for every method that could change something, before any routing.
 async fn read_only(request: Request, next: Next) -> Response {
-    if request.method() == Method::GET || request.method() == Method::HEAD {
+    // `POST /genuine` writes nothing either: it carries a text to check ("Is this genuine?"
+    // without JavaScript), too long for a URL and not to be kept in logs.
+    let reads = request.method() == Method::GET
+        || request.method() == Method::HEAD
+        || (request.method() == Method::POST
+            && request.uri().path() == explorer::genuine::GENUINE_PATH);
+    if reads {
         return next.run(request).await;
     }
     let message = format!(

@@ -36,6 +36,7 @@
 pub mod activity_text;
 pub mod corrections;
 pub mod format;
+pub mod genuine;
 pub mod headline;
 pub mod money;
 pub mod record_text;

@@ -35,10 +35,10 @@ impl AppendIndex for ExplorerIndex {
         index::mark_current(tree)
     }
 
-    /// Transactions, corrections and treaty records are indexed; statements and governance
-    /// records are not.
+    /// Every record but governance records is indexed (statements for their texts: "Is this
+    /// genuine?").
     fn indexes(&self, kind: BodyKind) -> bool {
-        !kind.is_governance() && kind != BodyKind::Statement
+        !kind.is_governance()
     }
 }
 

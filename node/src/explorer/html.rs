@@ -110,7 +110,7 @@ impl Html {
             .raw("<header><a class=\"home\" href=\"/\">")
             .text(network_name)
             .raw("</a><span class=\"muted\">aidledger explorer</span>")
-            .raw("<nav aria-label=\"Site\"><a href=\"/\">Home</a><a href=\"/governance\">Governance</a></nav>")
+            .raw("<nav aria-label=\"Site\"><a href=\"/\">Home</a><a href=\"/governance\">Governance</a><a href=\"/genuine\">Is this genuine?</a></nav>")
             .raw("<form action=\"/search\" method=\"get\" role=\"search\">")
             .raw("<label class=\"sr-only\" for=\"site-search\">Search the ledger</label>")
             .raw("<input type=\"search\" id=\"site-search\" name=\"q\" placeholder=\"record id, organisation, activity, treaty\">")

@@ -10,6 +10,7 @@
 //! | `/treaty/{id}?lang=L&part=N` | `/api/treaty/{id}?lang=L&part=N` | a treaty text (part N of language L, part 1 of the others), parties and their actions |
 //! | `/search?q=` | `/api/search?q=` | record id prefix, organisation, activity, treaty title |
 //! | `/governance` | `/api/governance` | admin rule, members' keys and the positions each may sign, proposals |
+//! | `/genuine?sha256=&normalised=&org=`, `POST /genuine` | `/api/genuine?sha256=&normalised=&org=` | "Is this genuine?": which records signed a text, or the nearest signed statement (`genuine.rs`) |
 //!
 //! Downloads (`csv.rs`): every table as CSV under `/csv` + the page's path
 //! (`?table=NAME`), and `/treaty/{id}/text/{language}`, a treaty text as signed.
@@ -18,6 +19,7 @@
 //! URLs and errors: a bad id is 400, an unknown one 404, and only a store failure is 500.
 
 pub mod csv;
+pub mod genuine;
 pub mod hook;
 pub mod html;
 pub mod index;
@@ -65,6 +67,7 @@ pub fn routes() -> Router<StoreReader> {
         .route("/api/treaty/{id}", get(treaty_json))
         .route("/api/search", get(search_json))
         .merge(csv::routes())
+        .merge(genuine::routes())
 }
 
 /// The pages' style sheet. It changes only with the node's version: an hour of caching

@@ -16,12 +16,14 @@ use crate::view::RecordView;
 
 mod about;
 mod activity;
+mod genuine;
 mod governance;
 mod record;
 mod table;
 mod treaty;
 
 pub use activity::*;
+pub use genuine::*;
 pub use governance::*;
 pub use record::*;
 pub use treaty::*;

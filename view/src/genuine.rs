@@ -1,0 +1,342 @@
+//! "Is this genuine?": the fingerprints of a text (FORMAT.md, appendix "Text fingerprints"),
+//! the words by which the explorer finds signed statements near a text, which of them is
+//! nearest, and the word-level difference between two texts.
+//!
+//! Two fingerprints, each a plain SHA-256 (no domain: a reader's browser, a verifier in
+//! another language or `sha256sum` must compute the same value from the text alone):
+//!
+//! - **exact**: over the text's UTF-8 bytes as they are;
+//! - **normalised**: over the UTF-8 bytes of [`normalise`]d text, so that a text copied
+//!   through a mail client, a word processor or a social network (other line endings,
+//!   trailing spaces, a decomposed accent, a blank line at the end) still matches what was
+//!   signed.
+//!
+//! The signed texts are a statement's `text` and each language version of a treaty text
+//! (also inside a correction's replacement). Pure: no file, clock or store.
+
+use std::collections::BTreeSet;
+
+use aidledger_spec::Digest;
+use sha2::{Digest as _, Sha256};
+use similar::{ChangeTag, TextDiff};
+use unicode_normalization::UnicodeNormalization;
+
+/// Most bytes of either text that [`word_diff`] compares: the word diff is quadratic in the
+/// worst case, and a statement is far shorter (a treaty's 3 MiB text is matched by its
+/// fingerprints, never diffed).
+pub const DIFF_TEXT_BYTES_MAX: usize = 32 * 1024;
+/// Most distinct words of a text that [`words`] gives (the first ones, in text order).
+pub const TEXT_WORDS_MAX: usize = 256;
+/// Words shorter than this (in characters) are not index words: "a", "of", "à" say nothing
+/// about which statement a text is near.
+pub const WORD_CHARS_MIN: usize = 3;
+/// Longest word kept, in bytes (cut at a character boundary).
+pub const WORD_BYTES_MAX: usize = 64;
+
+/// The two fingerprints of a text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fingerprints {
+    /// SHA-256 of the exact UTF-8 bytes.
+    pub exact: Digest,
+    /// SHA-256 of the UTF-8 bytes of [`normalise`]d text.
+    pub normalised: Digest,
+}
+
+impl Fingerprints {
+    /// Both fingerprints of `text`.
+    pub fn of(text: &str) -> Fingerprints {
+        Fingerprints {
+            exact: sha256(text.as_bytes()),
+            normalised: sha256(normalise(text).as_bytes()),
+        }
+    }
+}
+
+/// Plain SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> Digest {
+    Digest(Sha256::digest(bytes).into())
+}
+
+/// Unicode's White_Space property (25 code points; the same list in FORMAT.md and in the
+/// explorer's `genuine.js`). Not `char::is_whitespace` by name, so that the rule cannot move
+/// with a Unicode version: this list has been stable since Unicode 6.3.
+pub fn is_white_space(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0009}'..='\u{000D}'
+            | '\u{0020}'
+            | '\u{0085}'
+            | '\u{00A0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200A}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202F}'
+            | '\u{205F}'
+            | '\u{3000}'
+    )
+}
+
+/// The normalised form of a text, in this order (FORMAT.md, appendix "Text fingerprints"):
+///
+/// 1. one U+FEFF (byte order mark) at the very start is removed;
+/// 2. Unicode Normalization Form C;
+/// 3. every CR LF pair becomes LF, then every remaining CR becomes LF;
+/// 4. at the end of every line (the text split at LF), white space (Unicode White_Space,
+///    [`is_white_space`]) is removed;
+/// 5. white space at the start and the end of the whole text is removed (blank lines too).
+///
+/// Nothing else changes: white space inside a line, letter case, quotes and dashes are part
+/// of what was said.
+pub fn normalise(text: &str) -> String {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let composed: String = text.nfc().collect();
+    let unified = composed.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = unified
+        .split('\n')
+        .map(|line| line.trim_end_matches(is_white_space))
+        .collect();
+    lines.join("\n").trim_matches(is_white_space).to_owned()
+}
+
+/// The distinct words of a text for finding it: its normalised form in lower case, split at
+/// every character that is neither a letter nor a digit, words of at least
+/// [`WORD_CHARS_MIN`] characters, each cut to [`WORD_BYTES_MAX`] bytes, the first
+/// [`TEXT_WORDS_MAX`] distinct ones in text order.
+pub fn words(text: &str) -> Vec<String> {
+    let lower = normalise(text).to_lowercase();
+    let mut seen = BTreeSet::new();
+    let mut found = Vec::new();
+    for word in lower.split(|c: char| !c.is_alphanumeric()) {
+        if word.chars().count() < WORD_CHARS_MIN {
+            continue;
+        }
+        let word = cut(word, WORD_BYTES_MAX);
+        if seen.insert(word) {
+            found.push(word.to_owned());
+            if found.len() == TEXT_WORDS_MAX {
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// `text` cut to at most `max` bytes at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// How alike two texts are by their words: the share of distinct [`words`] they have in
+/// common (Jaccard index, shared / all), in thousandths, from 0 to 1000. Integer, so that
+/// the explorer and the CLI rank candidates the same way everywhere.
+pub fn likeness(a: &str, b: &str) -> u32 {
+    let a: BTreeSet<String> = words(a).into_iter().collect();
+    let b: BTreeSet<String> = words(b).into_iter().collect();
+    let union = a.union(&b).count();
+    if union == 0 {
+        return 0;
+    }
+    let shared = a.intersection(&b).count();
+    // At most TEXT_WORDS_MAX * 2 words: no overflow, and the quotient is at most 1000.
+    u32::try_from(shared * 1000 / union).unwrap_or(1000)
+}
+
+/// The nearest of `candidates` to `text` by [`likeness`]: its index and likeness; the first
+/// one on a tie (callers list candidates newest first). `None` when none shares a word.
+pub fn nearest<'a>(
+    text: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<(usize, u32)> {
+    let mut best: Option<(usize, u32)> = None;
+    for (index, candidate) in candidates.into_iter().enumerate() {
+        let score = likeness(text, candidate);
+        if score > 0 && best.is_none_or(|(_, top)| score > top) {
+            best = Some((index, score));
+        }
+    }
+    best
+}
+
+/// One run of a word-level difference.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DiffPart {
+    /// What the run is.
+    pub change: Change,
+    /// Its text (words with the white space between them).
+    pub text: String,
+}
+
+/// Whether a run of a difference is in both texts, only the signed one, or only the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// In both.
+    Same,
+    /// In the signed text only (the other text left it out or changed it).
+    Removed,
+    /// In the other text only.
+    Added,
+}
+
+/// The word-level difference from `signed` to `other`, both [`normalise`]d first (so that
+/// line endings and trailing spaces are no difference), in runs of one kind. `None` when
+/// either normalised text is longer than [`DIFF_TEXT_BYTES_MAX`].
+pub fn word_diff(signed: &str, other: &str) -> Option<Vec<DiffPart>> {
+    let (signed, other) = (normalise(signed), normalise(other));
+    if signed.len() > DIFF_TEXT_BYTES_MAX || other.len() > DIFF_TEXT_BYTES_MAX {
+        return None;
+    }
+    let diff = TextDiff::from_words(signed.as_str(), other.as_str());
+    let mut parts: Vec<DiffPart> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let kind = match change.tag() {
+            ChangeTag::Equal => Change::Same,
+            ChangeTag::Delete => Change::Removed,
+            ChangeTag::Insert => Change::Added,
+        };
+        match parts.last_mut() {
+            Some(last) if last.change == kind => last.text.push_str(change.value()),
+            _ => parts.push(DiffPart {
+                change: kind,
+                text: change.value().to_owned(),
+            }),
+        }
+    }
+    Some(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The golden vectors (FORMAT.md, appendix "Text fingerprints"): every implementation
+    /// (the browser's `genuine.js`, a verifier in another language) must give these hashes.
+    const VECTORS: &str = include_str!("../../spec/vectors/text-fingerprints.json");
+
+    fn unhex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn golden_vectors_hash_as_documented() {
+        let file: Value = serde_json::from_str(VECTORS).unwrap();
+        let cases = file["cases"].as_array().unwrap();
+        assert!(cases.len() >= 6);
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let bytes = unhex(case["text_utf8_hex"].as_str().unwrap());
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            let normalised = normalise(&text);
+            assert_eq!(
+                normalised.as_bytes(),
+                unhex(case["normalised_utf8_hex"].as_str().unwrap()),
+                "{name}: normalised form"
+            );
+            let prints = Fingerprints::of(&text);
+            assert_eq!(prints.exact, sha256(&bytes));
+            assert_eq!(
+                prints.exact.to_hex(),
+                case["sha256"].as_str().unwrap(),
+                "{name}: exact"
+            );
+            assert_eq!(
+                prints.normalised.to_hex(),
+                case["normalised_sha256"].as_str().unwrap(),
+                "{name}: normalised"
+            );
+        }
+    }
+
+    #[test]
+    fn variants_of_one_text_share_the_normalised_fingerprint() {
+        let signed = "We delivered 40 tonnes of wheat flour.\nNo payment was diverted.";
+        let variants = [
+            "We delivered 40 tonnes of wheat flour.\r\nNo payment was diverted.",
+            "We delivered 40 tonnes of wheat flour.  \rNo payment was diverted.\n\n",
+            "\u{FEFF}  We delivered 40 tonnes of wheat flour.\t\nNo payment was diverted.\u{3000}",
+        ];
+        let prints = Fingerprints::of(signed);
+        for variant in variants {
+            let other = Fingerprints::of(variant);
+            assert_ne!(other.exact, prints.exact, "{variant:?}");
+            assert_eq!(other.normalised, prints.normalised, "{variant:?}");
+        }
+        // A changed word, inner spaces and case are differences.
+        for different in [
+            "We delivered 40 tonnes of wheat flour.\nNo payment was found.",
+            "We delivered 40  tonnes of wheat flour.\nNo payment was diverted.",
+            "we delivered 40 tonnes of wheat flour.\nNo payment was diverted.",
+        ] {
+            assert_ne!(Fingerprints::of(different).normalised, prints.normalised);
+        }
+    }
+
+    #[test]
+    fn composed_and_decomposed_accents_match() {
+        assert_eq!(normalise("Cafe\u{0301}"), "Caf\u{00E9}");
+        assert_eq!(
+            Fingerprints::of("Caf\u{00E9}").normalised,
+            Fingerprints::of("Cafe\u{0301}").normalised
+        );
+    }
+
+    #[test]
+    fn white_space_is_the_unicode_property() {
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            assert_eq!(is_white_space(c), c.is_whitespace(), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn words_are_distinct_lower_case_and_bounded() {
+        assert_eq!(
+            words("The Funding, the FUNDING of 2026: aid-flows à Gaza"),
+            ["the", "funding", "2026", "aid", "flows", "gaza"]
+        );
+        let long: String = (0..1000).map(|n| format!("word{n} ")).collect();
+        assert_eq!(words(&long).len(), TEXT_WORDS_MAX);
+        assert_eq!(words(&"é".repeat(100))[0].len(), WORD_BYTES_MAX);
+    }
+
+    #[test]
+    fn nearest_prefers_the_most_words_in_common() {
+        let text = "We delivered 40 tonnes of wheat flour to Gaza";
+        let candidates = [
+            "Budget for the year",
+            "We delivered 40 tonnes of rice flour to Gaza",
+            "We delivered flour",
+        ];
+        assert_eq!(nearest(text, candidates).map(|(at, _)| at), Some(1));
+        assert_eq!(likeness(text, text), 1000);
+        assert_eq!(nearest("nothing alike", ["Budget for the year"]), None);
+    }
+
+    #[test]
+    fn word_diff_marks_the_changed_word_only() {
+        let parts =
+            word_diff("No payment was diverted.\r\n", "No payment was   found.   ").unwrap();
+        let removed: Vec<&str> = parts
+            .iter()
+            .filter(|part| part.change == Change::Removed)
+            .map(|part| part.text.as_str())
+            .collect();
+        let added: Vec<&str> = parts
+            .iter()
+            .filter(|part| part.change == Change::Added)
+            .map(|part| part.text.trim())
+            .collect();
+        assert_eq!(removed, [" diverted."]);
+        assert_eq!(added, ["found."]);
+        assert_eq!(parts[0].change, Change::Same);
+        assert!(word_diff(&"x ".repeat(DIFF_TEXT_BYTES_MAX), "x").is_none());
+    }
+}
