@@ -100,6 +100,16 @@ fn disbursement(activity: &str, amount: &str, currency: &str) -> Body {
     Body::Transaction(transaction)
 }
 
+/// `body` (a transaction) with IATI type `transaction_type`, acknowledging `acknowledges`.
+fn typed(body: Body, transaction_type: u8, acknowledges: Option<RecordId>) -> Body {
+    let Body::Transaction(mut transaction) = body else {
+        unreachable!()
+    };
+    transaction.transaction_type = transaction_type;
+    transaction.acknowledges = acknowledges;
+    Body::Transaction(transaction)
+}
+
 /// HTML entities the pages write, undone.
 fn unescape(text: &str) -> String {
     text.replace("&lt;", "<")
@@ -187,36 +197,73 @@ fn csv_table(server: &Server, href: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `125,000.00` → `125000.00`: the page's digit grouping stripped.
+/// `125,000.00` → `125000.00`: the page's digit grouping (a comma between digits) stripped.
 fn ungrouped(text: &str) -> String {
-    text.replace(',', "")
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(at, c)| {
+            !(**c == ','
+                && *at > 0
+                && chars[at - 1].is_ascii_digit()
+                && chars.get(at + 1).is_some_and(char::is_ascii_digit))
+        })
+        .map(|(_, c)| *c)
+        .collect()
 }
 
 /// Checks that the CSV of `table` on `page` equals the HTML table: the same rows, each HTML
-/// cell equal to its CSV field(s) (an organisation cell shows the name and the id; amounts
-/// and counts grouped on the page only). Returns the CSV rows.
-fn same_numbers(server: &Server, page: &str, table: &str) -> Vec<Vec<String>> {
+/// cell equal to its CSV field(s): an organisation cell shows the name and the id (the CSV
+/// has both), a record its short id (the CSV the full one), an amount or count grouped (the
+/// CSV the signed text). `csv_only` are the CSV's fields the page does not show (they come
+/// last; the page's own columns after its table's are not compared). Returns the CSV rows.
+fn same_numbers(server: &Server, page: &str, table: &str, csv_only: &[&str]) -> Vec<Vec<String>> {
     let (html, href) = html_table(page, table);
     let csv = csv_table(server, &href);
     assert_eq!(html.len(), csv.len(), "{table}: rows\n{html:?}\n{csv:?}");
+    let header = csv[0].clone();
+    assert!(html.len() > 1, "{table}: compare a table with rows");
     for (html_row, csv_row) in html.iter().zip(&csv).skip(1) {
-        let mut fields = csv_row.iter();
-        for cell in html_row {
-            // Columns past the CSV's are the page's own (links to every action, notes).
-            let Some(field) = fields.next() else { break };
-            if field.len() == 64 && field.starts_with(cell.as_str()) && !cell.is_empty() {
-                // A record: its short id on the page, its full id in the CSV.
-            } else if field.contains('-') && cell.ends_with(field.as_str()) && cell != field {
-                // An organisation: "Name ID" on the page, ID and name in the CSV.
-                let name = fields.next().unwrap();
-                assert_eq!(cell, &format!("{name} {field}"), "{table}");
+        assert_eq!(csv_row.len(), header.len(), "{table}");
+        let mut cells = html_row.iter();
+        let mut at = 0;
+        while at < csv_row.len() && !csv_only.contains(&header[at].as_str()) {
+            let cell = cells
+                .next()
+                .unwrap_or_else(|| panic!("{table}: {html_row:?}"));
+            let field = &csv_row[at];
+            if header
+                .get(at + 1)
+                .is_some_and(|next| next.ends_with("_name"))
+            {
+                let name = &csv_row[at + 1];
+                let shown = if name.is_empty() {
+                    field.clone()
+                } else {
+                    format!("{name} {field}")
+                };
+                assert_eq!(cell, &shown, "{table}");
+                at += 2;
+                continue;
+            }
+            let ids: Vec<&str> = field.split(' ').collect();
+            if ids.iter().all(|id| id.len() == 64) {
+                let shown: Vec<&str> = cell.split(' ').collect();
+                assert_eq!(shown.len(), ids.len(), "{table}: {cell} {field}");
+                for (short, id) in shown.iter().zip(&ids) {
+                    assert!(
+                        short.len() == 12 && id.starts_with(short),
+                        "{table}: {cell}"
+                    );
+                }
             } else if field.is_empty() {
                 assert_eq!(cell, "—", "{table}");
             } else {
                 assert_eq!(&ungrouped(cell), field, "{table}: {html_row:?} {csv_row:?}");
             }
+            at += 1;
         }
-        assert_eq!(fields.next(), None, "{table}: {csv_row:?}");
     }
     csv
 }
@@ -242,7 +289,7 @@ fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
 
     // The activity page's money tables: over every publisher, and by publisher.
     let page = server.page("/activity/ACT-1");
-    let own = same_numbers(&server, &page, "own");
+    let own = same_numbers(&server, &page, "own", &[]);
     assert_eq!(
         own[0],
         ["transaction_type", "currency", "transactions", "total"]
@@ -257,7 +304,7 @@ fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
         "{own:?}"
     );
     assert!(page.contains("2,359,567.50"), "the page groups digits");
-    let by_org = same_numbers(&server, &page, "own-by-org");
+    let by_org = same_numbers(&server, &page, "own-by-org", &[]);
     assert_eq!(
         by_org[0],
         [
@@ -280,7 +327,7 @@ fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
 
     // The organisation page's own totals.
     let page = server.page(&format!("/org/{DONOR}"));
-    let totals = same_numbers(&server, &page, "totals");
+    let totals = same_numbers(&server, &page, "totals", &[]);
     assert_eq!(totals.len(), 3, "{totals:?}");
     assert!(totals.contains(&vec![
         "disbursement".into(),
@@ -289,7 +336,64 @@ fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
         "0.25".into()
     ]));
     let page = server.page(&format!("/org/{IMPLEMENTER}"));
-    same_numbers(&server, &page, "others");
+    same_numbers(&server, &page, "others", &[]);
+
+    // The money model's tables: a receipt short of its disbursement, and a commitment.
+    let given = extend(
+        &store,
+        DONOR,
+        vec![
+            disbursement("ACT-2", "125000.00", "GBP"),
+            typed(disbursement("ACT-2", "200000.00", "GBP"), 2, None),
+        ],
+    );
+    extend(
+        &store,
+        IMPLEMENTER,
+        vec![typed(
+            disbursement("ACT-2", "120000.00", "GBP"),
+            1,
+            Some(given[0].id()),
+        )],
+    );
+    let page = server.page("/activity/ACT-2");
+    let links = same_numbers(
+        &server,
+        &page,
+        "links",
+        &["provider_records", "receiver_records"],
+    );
+    let short = links
+        .iter()
+        .find(|row| row[0] == "short 5000.00 GBP")
+        .unwrap_or_else(|| panic!("{links:?}"));
+    assert_eq!(short[3], "125000.00 GBP");
+    assert_eq!(short[5], given[0].id().to_hex());
+    assert!(page.contains("short 5,000.00 GBP"));
+    let findings = same_numbers(
+        &server,
+        &page,
+        "findings",
+        &["provider_records", "receiver_records"],
+    );
+    assert!(findings.iter().any(|row| row[0] == "short"), "{findings:?}");
+    let commitments = same_numbers(&server, &page, "commitments", &[]);
+    assert!(
+        commitments
+            .iter()
+            .any(|row| row[1] == DONOR && row[4] == "200000.00" && row[5] == "125000.00"),
+        "{commitments:?}"
+    );
+    let transactions = same_numbers(
+        &server,
+        &page,
+        "transactions",
+        &["acknowledges", "corrected_by"],
+    );
+    assert_eq!(transactions.len(), 4, "{transactions:?}");
+    assert!(transactions
+        .iter()
+        .any(|row| row[4] == "120000.00" && row[7] == given[0].id().to_hex()));
 
     // A table the page does not have is a 404, a malformed query a 400.
     assert_eq!(server.get("/csv/activity/ACT-1?table=nope").status(), 404);
@@ -448,7 +552,7 @@ fn a_long_treaty_is_shown_in_parts_with_its_languages_and_served_whole_as_signed
 
     // The parties table and its CSV agree; then the implementer accedes: in force, since
     // the later date.
-    let parties = same_numbers(&server, &page, "parties");
+    let parties = same_numbers(&server, &page, "parties", &[]);
     assert_eq!(parties[1][0], DONOR);
     assert_eq!(parties[1][2], "ratify");
     assert_eq!(parties[2][2], "no action");
@@ -467,7 +571,7 @@ fn a_long_treaty_is_shown_in_parts_with_its_languages_and_served_whole_as_signed
         page.contains("<p class=\"ok\">In force since 2024-04-15</p>"),
         "{page}"
     );
-    let parties = same_numbers(&server, &page, "parties");
+    let parties = same_numbers(&server, &page, "parties", &[]);
     assert_eq!(parties[2][2], "accede");
     assert_eq!(parties[2][3], "2024-04-15");
 }

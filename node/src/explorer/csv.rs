@@ -5,7 +5,7 @@
 //! | page | its tables' CSV |
 //! |---|---|
 //! | `/org/{org}?before_seq=N` | `/csv/org/{org}?before_seq=N&table=totals` (`others`, `others-by-org`) |
-//! | `/activity/{id}` | `/csv/activity/{id}?table=own` (`own-by-org`, `others`, `others-by-org`) |
+//! | `/activity/{id}?after=C` | `/csv/activity/{id}?after=C&table=transactions` (`own`, `own-by-org`, `others`, `others-by-org`, `findings`, `links`, `commitments`) |
 //! | `/treaty/{id}` | `/csv/treaty/{id}?table=parties` |
 //!
 //! A download is built from the same model values and the same rows (`table.rs`) as the
@@ -189,6 +189,10 @@ async fn activity_csv(
         table::totals_by_org("own-by-org", &page.own),
         table::totals("others", &page.others.totals),
         table::totals_by_org("others-by-org", &page.others),
+        table::findings(&page.money),
+        table::links(&page.money),
+        table::commitments(&page.money),
+        table::transactions(&page.records),
     ];
     let table = pick(tables, &params.table).map_err(|problem| failure(&store, problem))?;
     Ok(respond(&table, &["activity", &activity]))

@@ -11,7 +11,9 @@ use aidledger_spec::text::Date;
 use aidledger_spec::RecordId;
 use aidledger_view::treaty::PartyStanding;
 
-use super::model::{Reported, TotalView, TreatyPage};
+use super::model::{
+    ActivityMoney, ActivityRecord, FindingView, LinkView, Reported, TotalView, TreatyPage,
+};
 
 /// One cell: a machine value, written as it is in CSV and for people on the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +34,14 @@ pub enum Cell {
         /// Display name, empty when unknown.
         name: String,
     },
+    /// Records: their full ids separated by spaces in CSV, short ids linked on the page.
+    Records(Vec<RecordId>),
+    /// A text with amounts in it (`short 5000.00 GBP`, `100.00 EUR + 5 GBP`): as it is in
+    /// CSV, each plain number grouped on the page.
+    Money(String),
+    /// A money status (`full`, `short 5000.00 GBP`, `unacknowledged (pending)`): as `Money`,
+    /// marked on the page as a finding or not.
+    Status(String),
     /// A date, ISO in both.
     Date(Date),
     /// Nothing (an empty CSV field, a dash on the page).
@@ -42,7 +52,14 @@ impl Cell {
     /// The CSV fields of this cell (two for an organisation, one otherwise).
     pub fn csv_fields(&self) -> Vec<String> {
         match self {
-            Cell::Text(text) | Cell::Amount(text) => vec![text.clone()],
+            Cell::Text(text) | Cell::Amount(text) | Cell::Money(text) | Cell::Status(text) => {
+                vec![text.clone()]
+            }
+            Cell::Records(ids) => vec![ids
+                .iter()
+                .map(RecordId::to_hex)
+                .collect::<Vec<_>>()
+                .join(" ")],
             Cell::Count(count) => vec![count.to_string()],
             Cell::Record(id) => vec![id.to_hex()],
             Cell::Org { id, name } => vec![id.clone(), name.clone()],
@@ -62,6 +79,9 @@ pub struct Column {
     pub csv: &'static [&'static str],
     /// Numbers: right-aligned on the page.
     pub numeric: bool,
+    /// Shown on the page; a column that is not is in the CSV only (after the shown ones:
+    /// full ids the page links in its own column).
+    pub page: bool,
 }
 
 const fn text(title: &'static str, csv: &'static [&'static str]) -> Column {
@@ -69,6 +89,7 @@ const fn text(title: &'static str, csv: &'static [&'static str]) -> Column {
         title,
         csv,
         numeric: false,
+        page: true,
     }
 }
 
@@ -77,6 +98,16 @@ const fn number(title: &'static str, csv: &'static [&'static str]) -> Column {
         title,
         csv,
         numeric: true,
+        page: true,
+    }
+}
+
+const fn csv_only(title: &'static str, csv: &'static [&'static str]) -> Column {
+    Column {
+        title,
+        csv,
+        numeric: false,
+        page: false,
     }
 }
 
@@ -208,6 +239,180 @@ fn current_action_cells(standing: &PartyStanding) -> Vec<Cell> {
             Cell::Empty,
             Cell::Empty,
         ],
+    }
+}
+
+const FINDINGS_COLUMNS: &[Column] = &[
+    text("finding", &["finding"]),
+    text("what", &["text"]),
+    csv_only("provider records", &["provider_records"]),
+    csv_only("receiver records", &["receiver_records"]),
+];
+
+/// The money model's findings of an activity; the page shows both sides' records in a column
+/// of its own, the CSV gives their full ids (a finding that is not a link's: all in
+/// `provider_records`).
+pub fn findings(money: &ActivityMoney) -> Table {
+    let rows = money
+        .findings
+        .iter()
+        .map(|finding: &FindingView| {
+            let (provider, receiver) = match &finding.link {
+                Some(link) => sides(link),
+                None => (finding.records.clone(), Vec::new()),
+            };
+            vec![
+                Cell::Text(finding.finding.to_owned()),
+                Cell::Money(finding.text.clone()),
+                Cell::Records(provider),
+                Cell::Records(receiver),
+            ]
+        })
+        .collect();
+    Table {
+        name: "findings",
+        columns: FINDINGS_COLUMNS,
+        rows,
+    }
+}
+
+fn sides(link: &LinkView) -> (Vec<RecordId>, Vec<RecordId>) {
+    (
+        link.provider.iter().map(|entry| entry.record).collect(),
+        link.receiver.iter().map(|entry| entry.record).collect(),
+    )
+}
+
+const LINKS_COLUMNS: &[Column] = &[
+    text("status", &["status"]),
+    text("link", &["kind"]),
+    text("key", &["key"]),
+    number("provider", &["provider_total"]),
+    number("receiver", &["receiver_total"]),
+    csv_only("provider records", &["provider_records"]),
+    csv_only("receiver records", &["receiver_records"]),
+];
+
+/// An activity's links: status, what joins them, both sides' sums per currency; the page
+/// shows each side's records in a column of its own, the CSV their full ids.
+pub fn links(money: &ActivityMoney) -> Table {
+    let rows = money
+        .links
+        .iter()
+        .map(|link| {
+            let (provider, receiver) = sides(link);
+            let kind = match link.pair {
+                Some(pair) => format!("{} ({pair})", link.kind),
+                None => link.kind.to_owned(),
+            };
+            vec![
+                Cell::Status(link.text.clone()),
+                Cell::Text(kind),
+                // An acknowledgement link's key is the acknowledged record: linked.
+                RecordId::from_hex(&link.key)
+                    .map_or_else(|_| Cell::Text(link.key.clone()), Cell::Record),
+                Cell::Money(link.provider_sum.clone()),
+                Cell::Money(link.receiver_sum.clone()),
+                Cell::Records(provider),
+                Cell::Records(receiver),
+            ]
+        })
+        .collect();
+    Table {
+        name: "links",
+        columns: LINKS_COLUMNS,
+        rows,
+    }
+}
+
+const COMMITMENTS_COLUMNS: &[Column] = &[
+    text("status", &["status"]),
+    text("organisation", &["organisation", "organisation_name"]),
+    text("currency", &["currency"]),
+    number("committed", &["committed"]),
+    number("disbursed", &["disbursed"]),
+];
+
+/// An activity's commitment questions: per organisation and currency, committed against
+/// disbursed (the model's JSON fields).
+pub fn commitments(money: &ActivityMoney) -> Table {
+    let rows = money
+        .commitments
+        .iter()
+        .map(|question| {
+            let field = |name: &str| {
+                question
+                    .get(name)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            vec![
+                Cell::Status(field("text")),
+                Cell::Org {
+                    id: field("author"),
+                    name: String::new(),
+                },
+                Cell::Text(field("currency")),
+                Cell::Amount(field("committed")),
+                Cell::Amount(field("disbursed")),
+            ]
+        })
+        .collect();
+    Table {
+        name: "commitments",
+        columns: COMMITMENTS_COLUMNS,
+        rows,
+    }
+}
+
+const TRANSACTIONS_COLUMNS: &[Column] = &[
+    text("record", &["record"]),
+    text("organisation", &["organisation", "organisation_name"]),
+    text("what", &["what"]),
+    number("amount", &["amount"]),
+    text("currency", &["currency"]),
+    text("link", &["link_status"]),
+    csv_only("acknowledges", &["acknowledges"]),
+    csv_only("corrected by", &["corrected_by"]),
+];
+
+/// One page of an activity's transactions: each record, its amount as it stands (a
+/// correction's replacement for a correction), and its link's status.
+pub fn transactions(records: &[ActivityRecord]) -> Table {
+    let rows = records
+        .iter()
+        .map(|record| {
+            let field = |pointer: &str| {
+                record
+                    .transaction
+                    .pointer(pointer)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            };
+            let acknowledges = field("/acknowledges")
+                .and_then(|hex| RecordId::from_hex(&hex).ok())
+                .into_iter()
+                .collect();
+            vec![
+                Cell::Record(record.record.id),
+                Cell::Org {
+                    id: record.record.author.clone(),
+                    name: String::new(),
+                },
+                Cell::Text(record.record.summary.clone()),
+                field("/value/amount").map_or(Cell::Empty, Cell::Amount),
+                field("/value/currency").map_or(Cell::Empty, Cell::Text),
+                record.link_status.clone().map_or(Cell::Empty, Cell::Status),
+                Cell::Records(acknowledges),
+                Cell::Records(record.corrected_by.clone()),
+            ]
+        })
+        .collect();
+    Table {
+        name: "transactions",
+        columns: TRANSACTIONS_COLUMNS,
+        rows,
     }
 }
 

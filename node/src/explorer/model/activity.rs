@@ -60,6 +60,8 @@ pub struct ActivityPage {
     pub others: Reported,
     /// One page of its transactions, by organisation then seq.
     pub records: Vec<ActivityRecord>,
+    /// The `after` cursor of this page (none for the first).
+    pub after: Option<String>,
     /// The `after` cursor of the next page.
     pub next_after: Option<String>,
 }
@@ -117,6 +119,7 @@ pub fn activity_page(
         own,
         others,
         records,
+        after: after.map(str::to_owned),
         next_after,
     })
 }

@@ -3,7 +3,9 @@
 //! about it, and its records.
 
 use super::*;
-use crate::explorer::model::{ActivityMoney, FindingView, LinkView, Reported, SideEntry, PENDING};
+use crate::explorer::model::{
+    ActivityMoney, ActivityRecord, FindingView, LinkView, Reported, SideEntry, PENDING,
+};
 use crate::explorer::{csv, table};
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
 
@@ -33,48 +35,30 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
     for about in &page.about {
         super::about::about(&mut html, about);
     }
-    money(&mut html, &page.money);
-    html.raw("<h2>What this publisher reports</h2><p class=\"muted\">Transactions whose activity is this one, corrections applied.</p>");
     let path = activity_href(&page.activity);
+    money(&mut html, &page.money, &path);
+    html.raw("<h2>What this publisher reports</h2><p class=\"muted\">Transactions whose activity is this one, corrections applied.</p>");
     reported(&mut html, &page.own, &path, ("own", "own-by-org"));
     html.raw("<h2>What others report about this activity</h2><p class=\"muted\">Transactions of other activities naming this one as the provider's or the receiver's activity. Never added to the totals above.</p>");
     reported(&mut html, &page.others, &path, ("others", "others-by-org"));
-    html.raw("<h2>Transactions</h2><div class=\"scroll\"><table><tr><th>record</th><th>organisation</th><th>what</th><th>link</th></tr>");
-    for record in &page.records {
-        html.raw("<tr><td>")
-            .code_link(
-                &record_href(&record.record.id),
-                &model::short(&record.record.id),
-            )
-            .raw("</td><td>")
-            .link(&org_href(&record.record.author), &record.record.author)
-            .raw("</td><td>")
-            .text(&record.record.summary);
-        if !record.corrected_by.is_empty() {
-            html.raw(" <span class=\"bad\">(corrected)</span>");
+    html.raw("<h2>Transactions</h2>");
+    let transactions = table::transactions(&page.records);
+    let notes = |html: &mut Html, index: usize| {
+        if let Some(record) = page.records.get(index) {
+            transaction_notes(html, record);
         }
-        html.raw("</td><td>");
-        let acknowledges = record
-            .transaction
-            .get("acknowledges")
-            .and_then(serde_json::Value::as_str)
-            .and_then(|hex| RecordId::from_hex(hex).ok());
-        match &record.link_status {
-            Some(status) => status_text(&mut html, status),
-            None if record.record.kind == "correction" => {
-                html.raw("<span class=\"muted\">(see the corrected record)</span>");
-            }
-            None => {
-                html.raw("<span class=\"muted\">none</span>");
-            }
-        }
-        if let Some(target) = acknowledges {
-            html.raw("<br><span class=\"muted\">acknowledges</span> ")
-                .code_link(&record_href(&target), &model::short(&target));
-        }
-        html.raw("</td></tr>");
-    }
-    html.raw("</table></div>");
+    };
+    let query: Vec<(&str, String)> = page
+        .after
+        .iter()
+        .map(|after| ("after", after.clone()))
+        .collect();
+    super::table::table_with(
+        &mut html,
+        &transactions,
+        &csv::href(&path, &query, transactions.name),
+        Some(("notes", &notes)),
+    );
     if let Some(after) = &page.next_after {
         let href = format!("{}?after={after}", activity_href(&page.activity));
         html.raw("<nav class=\"pages\">")
@@ -84,8 +68,9 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
     html.finish()
 }
 
-/// The findings, the links and the commitment questions.
-fn money(html: &mut Html, money: &ActivityMoney) {
+/// The findings, the links and the commitment questions, each table with its download (the
+/// page at `path`).
+fn money(html: &mut Html, money: &ActivityMoney, path: &str) {
     html.raw("<h2>Findings</h2>");
     if let Some(note) = &money.note {
         html.raw("<p class=\"warn\">").text(note).raw("</p>");
@@ -99,68 +84,74 @@ fn money(html: &mut Html, money: &ActivityMoney) {
     if money.findings.is_empty() {
         html.raw("<p class=\"ok\">No findings: every link of this activity is full, or pending within the window.</p>");
     } else {
-        html.raw("<div class=\"scroll\"><table><tr><th>finding</th><th>what, and both sides' records</th></tr>");
-        for finding in &money.findings {
-            finding_row(html, finding);
-        }
-        html.raw("</table></div>");
+        let findings = table::findings(money);
+        let records = |html: &mut Html, index: usize| {
+            if let Some(finding) = money.findings.get(index) {
+                finding_records(html, finding);
+            }
+        };
+        super::table::table_with(
+            html,
+            &findings,
+            &csv::href(path, &[], findings.name),
+            Some(("both sides' records", &records)),
+        );
     }
     html.raw("<h2>Links</h2><p class=\"muted\">Each provider's transactions with the receipts that answer them, summed per currency (never converted).</p>");
     if money.links.is_empty() {
         html.raw("<p class=\"muted\">No links.</p>");
     } else {
-        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>link, and both sides' records</th></tr>");
-        for link in &money.links {
-            html.raw("<tr><td>");
-            status_text(html, &link.text);
-            html.raw("</td><td>");
-            link_key(html, link);
-            sides(html, link);
-            html.raw("</td></tr>");
-        }
-        html.raw("</table></div>");
+        let links = table::links(money);
+        let records = |html: &mut Html, index: usize| {
+            if let Some(link) = money.links.get(index) {
+                link_key(html, link);
+                sides(html, link);
+            }
+        };
+        super::table::table_with(
+            html,
+            &links,
+            &csv::href(path, &[], links.name),
+            Some(("both sides' records", &records)),
+        );
     }
     if !money.commitments.is_empty() {
         html.raw("<h2>Commitments</h2><p class=\"muted\">Each organisation's commitments against its disbursements and expenditure of this activity, per currency. Commitments are not disbursements: they never count as unacknowledged money.</p>");
-        html.raw("<div class=\"scroll\"><table><tr><th>status</th><th>organisation</th><th class=\"num\">committed</th><th class=\"num\">disbursed</th></tr>");
-        for question in &money.commitments {
-            let field = |name: &str| {
-                question
-                    .get(name)
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            html.raw("<tr><td>");
-            status_text(html, &field("text"));
-            html.raw("</td><td>")
-                .link(&org_href(&field("author")), &field("author"))
-                .raw("</td><td class=\"num\">")
-                .text(&format!("{} {}", field("committed"), field("currency")))
-                .raw("</td><td class=\"num\">")
-                .text(&format!("{} {}", field("disbursed"), field("currency")))
-                .raw("</td></tr>");
-        }
-        html.raw("</table></div>");
+        let commitments = table::commitments(money);
+        super::table::table(html, &commitments, &csv::href(path, &[], commitments.name));
     }
 }
 
-fn finding_row(html: &mut Html, finding: &FindingView) {
-    html.raw("<tr><td><span class=\"bad\">")
-        .text(finding.finding)
-        .raw("</span></td><td>")
-        .text(&finding.text);
+/// What the transactions table adds beside a record's values: that it was corrected, which
+/// record it acknowledges, and that a correction's status is the corrected record's.
+fn transaction_notes(html: &mut Html, record: &ActivityRecord) {
+    if !record.corrected_by.is_empty() {
+        html.raw("<span class=\"bad\">corrected</span> ");
+    }
+    if record.link_status.is_none() && record.record.kind == "correction" {
+        html.raw("<span class=\"muted\">(see the corrected record)</span> ");
+    }
+    let acknowledges = record
+        .transaction
+        .get("acknowledges")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|hex| RecordId::from_hex(hex).ok());
+    if let Some(target) = acknowledges {
+        html.raw("<span class=\"muted\">acknowledges</span> ")
+            .code_link(&record_href(&target), &model::short(&target));
+    }
+}
+
+/// The records of a finding: both sides of its link, or its own records.
+fn finding_records(html: &mut Html, finding: &FindingView) {
     match &finding.link {
         Some(link) => sides(html, link),
         None => {
-            html.raw("<div>");
             for id in &finding.records {
                 html.code_link(&record_href(id), &model::short(id)).raw(" ");
             }
-            html.raw("</div>");
         }
     }
-    html.raw("</td></tr>");
 }
 
 /// A status in the model's words; anything but `full`, `disbursed-in-full` and a pending

@@ -22,6 +22,7 @@ pub(super) fn table_with(html: &mut Html, table: &Table, csv_href: &str, extra: 
     let mut columns: Vec<HtmlColumn> = table
         .columns
         .iter()
+        .filter(|column| column.page)
         .map(|column| HtmlColumn {
             label: column.title,
             numeric: column.numeric,
@@ -80,6 +81,20 @@ fn cell(html: &mut Html, value: &Cell) {
                 .text(id)
                 .raw("</span>");
         }
+        Cell::Records(ids) => {
+            for (at, id) in ids.iter().enumerate() {
+                if at > 0 {
+                    html.raw(" ");
+                }
+                html.code_link(&record_href(id), &model::short(id));
+            }
+        }
+        Cell::Money(text) => {
+            html.text(&grouped_words(text));
+        }
+        Cell::Status(text) => {
+            super::activity::status_text(html, &grouped_words(text));
+        }
         Cell::Date(date) => {
             html.text(&format::date(date));
         }
@@ -87,4 +102,13 @@ fn cell(html: &mut Html, value: &Cell) {
             html.raw("<span class=\"muted\">—</span>");
         }
     }
+}
+
+/// `short 5000.00 GBP + 1000 USD` → `short 5,000.00 GBP + 1,000 USD`: each plain number of a
+/// text grouped (`format::group_digits` leaves every other word as it is).
+fn grouped_words(text: &str) -> String {
+    text.split(' ')
+        .map(format::group_digits)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
