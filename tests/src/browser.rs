@@ -4,12 +4,15 @@
 //! The browser is the system's `chromium` (Debian's package; `.ci/run` installs it), or the
 //! file named by `AIDLEDGER_CHROMIUM`. Each browser gets its own profile directory (parallel
 //! tests would otherwise fight over the profile lock) and runs without the sandbox, which
-//! Chromium refuses to use as root. Screenshots go to `target/test-artifacts/`.
+//! Chromium refuses to use as root. Screenshots go to `target/test-artifacts/`. Every page
+//! records its `alert` calls and Content-Security-Policy violations for the tests to read.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chromiumoxide::browser::{Browser as CdpBrowser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
 use futures_util::StreamExt;
@@ -23,6 +26,9 @@ const WINDOW_WIDTH: u32 = 1100;
 const WINDOW_HEIGHT: u32 = 900;
 /// Runs before any page script: records any `alert` so a test can prove none ran.
 const ALERT_TRAP: &str = "window.__alerts = []; window.alert = function (message) { window.__alerts.push(String(message)); };";
+/// Runs before any page script: records every Content-Security-Policy violation of the page
+/// (the directive and what it blocked), so a test can prove that the pages obey their policy.
+const CSP_TRAP: &str = "window.__csp = []; document.addEventListener('securitypolicyviolation', function (event) { window.__csp.push(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' + event.lineNumber); });";
 
 /// The directory for screenshots and other artifacts: `target/test-artifacts/NAME/`.
 pub fn artifacts_dir(name: &str) -> PathBuf {
@@ -100,6 +106,9 @@ impl Browser {
             page.evaluate_on_new_document(ALERT_TRAP)
                 .await
                 .unwrap_or_else(|error| panic!("install the alert trap: {error}"));
+            page.evaluate_on_new_document(CSP_TRAP)
+                .await
+                .unwrap_or_else(|error| panic!("install the CSP trap: {error}"));
             (browser, page)
         });
         Browser {
@@ -211,6 +220,49 @@ impl Browser {
         self.eval("document.getElementsByTagName('script').length")
             .as_u64()
             .unwrap_or(0)
+    }
+
+    /// The Content-Security-Policy violations the current page has reported so far.
+    #[track_caller]
+    pub fn csp_violations(&self) -> Vec<String> {
+        let value = self.eval("JSON.stringify(window.__csp || [])");
+        serde_json::from_str(value.as_str().unwrap_or("[]")).unwrap_or_default()
+    }
+
+    /// Emulates a viewport of `width` × `height` CSS pixels (a phone at 360) for the pages
+    /// opened next. A full-page [`Browser::screenshot`] ends the emulation: set it again after.
+    #[track_caller]
+    pub fn set_viewport(&self, width: u32, height: u32) {
+        let params =
+            SetDeviceMetricsOverrideParams::new(i64::from(width), i64::from(height), 1., false);
+        self.runtime
+            .block_on(self.page.execute(params))
+            .unwrap_or_else(|error| panic!("set the viewport to {width}x{height}: {error}"));
+    }
+
+    /// Runs a whole script (a library's source, or code that returns a promise) through the
+    /// DevTools protocol, which the page's Content-Security-Policy does not restrict, and
+    /// returns its JSON value after the promise settled. Panics if the script throws.
+    #[track_caller]
+    pub fn run_script(&self, source: &str) -> serde_json::Value {
+        let params = EvaluateParams::builder()
+            .expression(source)
+            .await_promise(true)
+            .return_by_value(true)
+            .build()
+            .unwrap_or_else(|error| panic!("evaluation parameters: {error}"));
+        let result = self.runtime.block_on(async {
+            tokio::time::timeout(BROWSER_TIMEOUT, self.page.execute(params)).await
+        });
+        let result = result
+            .unwrap_or_else(|_| panic!("timed out running a script on {}", self.url()))
+            .unwrap_or_else(|error| panic!("run a script on {}: {error}", self.url()))
+            .result
+            .clone();
+        if let Some(exception) = result.exception_details {
+            panic!("a script threw on {}: {exception:?}", self.url());
+        }
+        result.result.value.unwrap_or(serde_json::Value::Null)
     }
 
     /// Saves a full-page PNG as `{artifacts}/{name}.png` and returns its path.

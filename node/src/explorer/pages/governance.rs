@@ -3,6 +3,17 @@
 
 use super::*;
 
+/// The members table's columns (its rows stack on a phone).
+const MEMBER: Column = Column::text("organisation");
+const MEMBER_STATE: Column = Column::text("state");
+const KEYS: Column = Column::text("signing keys (positions each may sign)");
+/// The proposals table's columns.
+const PROPOSAL: Column = Column::text("proposal");
+const PROPOSER: Column = Column::text("by");
+const CHANGE: Column = Column::text("change");
+const APPROVED_BY: Column = Column::text("approved by");
+const PROPOSAL_STATE: Column = Column::text("state");
+
 /// How a key span reads: "seq 0–4 (revoked from 5 by proposal …)".
 pub fn key_span_text(span: &KeySpan) -> String {
     let range = match span.end {
@@ -42,14 +53,16 @@ pub fn governance(derivation: &Derivation, network_name: &str) -> String {
             ),
         )
         .field("Changes in effect", &authority.steps().len().to_string())
-        .raw("</dl><h2>Members and signing keys</h2><div class=\"scroll\"><table>")
-        .raw("<tr><th>organisation</th><th>state</th><th>signing keys (positions each may sign)</th></tr>");
+        .raw("</dl><h2>Members and signing keys</h2>")
+        .stacked_table(&[MEMBER, MEMBER_STATE, KEYS]);
     for member in authority.members() {
-        html.raw("<tr><td>")
+        html.raw("<tr>")
+            .cell(MEMBER)
             .link(&org_href(&member.id), &member.name)
             .raw("<br><span class=\"muted mono\">")
             .text(&member.id)
-            .raw("</span></td><td>");
+            .raw("</span></td>")
+            .cell(MEMBER_STATE);
         match member.removed {
             Some(removal) => {
                 html.raw("<span class=\"bad\">removed</span> from seq ")
@@ -59,7 +72,7 @@ pub fn governance(derivation: &Derivation, network_name: &str) -> String {
                 html.raw("<span class=\"ok\">member</span>");
             }
         }
-        html.raw("</td><td>");
+        html.raw("</td>").cell(KEYS);
         for span in &member.keys {
             html.raw("<code>")
                 .text(&span.key.to_hex())
@@ -69,25 +82,30 @@ pub fn governance(derivation: &Derivation, network_name: &str) -> String {
         }
         html.raw("</td></tr>");
     }
-    html.raw("</table></div><h2>Proposals</h2>");
+    html.end_table().raw("<h2>Proposals</h2>");
     if derivation.proposals.is_empty() {
         html.raw("<p class=\"muted\">No proposals.</p>");
     } else {
-        html.raw("<div class=\"scroll\"><table><tr><th>proposal</th><th>by</th><th>change</th><th>approved by</th><th>state</th></tr>");
+        html.stacked_table(&[PROPOSAL, PROPOSER, CHANGE, APPROVED_BY, PROPOSAL_STATE]);
         for proposal in &derivation.proposals {
-            html.raw("<tr><td>")
+            html.raw("<tr>")
+                .cell(PROPOSAL)
                 .code_link(&record_href(&proposal.id), &model::short(&proposal.id))
-                .raw("</td><td>")
+                .raw("</td>")
+                .cell(PROPOSER)
                 .text(&proposal.proposer)
-                .raw("</td><td>")
+                .raw("</td>")
+                .cell(CHANGE)
                 .text(&proposal.proposal.change.summary())
-                .raw("</td><td>")
+                .raw("</td>")
+                .cell(APPROVED_BY)
                 .text(&proposal.approved_by.join(", "))
-                .raw("</td><td>")
+                .raw("</td>")
+                .cell(PROPOSAL_STATE)
                 .text(&proposal_state_text(&proposal.state))
                 .raw("</td></tr>");
         }
-        html.raw("</table></div>");
+        html.end_table();
     }
     if !derivation.findings.is_empty() {
         html.raw("<h2>Governance records without effect</h2><ul>");
