@@ -110,12 +110,29 @@ pub(crate) enum Command {
         fail_on_findings: bool,
     },
     /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
-    /// Exit 0 = found and its chain is intact, 1 = its chain is broken or forked or the source
-    /// is invalid, 2 = not found or could not run.
+    /// Or, with --text-file FILE or --text - (standard input), "is this genuine?": which records
+    /// signed exactly this text or its normalised form (FORMAT.md appendix "Text fingerprints"),
+    /// by whom, when, and whether they were later corrected or withdrawn; when none did, the
+    /// nearest signed statement and the word difference.
+    /// Exit 0 = found (the record, or a record that signed the text) and its chain is intact,
+    /// 1 = its chain is broken or forked or the source is invalid, 2 = not found (no such record;
+    /// no record signs the text) or could not run.
     #[command(after_help = EXIT_CODES_HELP)]
+    #[command(group = clap::ArgGroup::new("text_or_file").args(["text_file", "text"]).multiple(false))]
     Provenance {
         /// The record id.
-        id: String,
+        #[arg(required_unless_present_any = ["text_file", "text"], conflicts_with_all = ["text_file", "text"])]
+        id: Option<String>,
+        /// A file whose text to look for (UTF-8; its exact bytes and its normalised form).
+        #[arg(long, value_name = "FILE", conflicts_with = "text")]
+        text_file: Option<PathBuf>,
+        /// `-`: read the text to look for from standard input.
+        #[arg(long, value_name = "-", value_parser = clap::builder::PossibleValuesParser::new(["-"]))]
+        text: Option<String>,
+        /// With a text: the organisation id it claims to come from (its nearest statement is
+        /// preferred, and a match by another organisation is said to be one).
+        #[arg(long, value_name = "ORG", requires = "text_or_file")]
+        org: Option<String>,
         #[command(flatten)]
         source: SourceArgs,
         #[command(flatten)]

@@ -15,4 +15,5 @@ pub mod pipeline;
 pub mod provenance;
 pub mod source;
 pub mod submit;
+pub mod text_provenance;
 pub mod treaty;

@@ -95,10 +95,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
         ),
         Command::Provenance {
             id,
+            text_file,
+            text,
+            org,
             source,
             network,
             json,
-        } => verify::provenance(&id, &source.source()?, &network, json),
+        } => match (id, text_file, text) {
+            (Some(id), ..) => verify::provenance(&id, &source.source()?, &network, json),
+            (None, file, _) => {
+                let text = verify::read_text(file.as_deref())?;
+                verify::text_provenance(&text, org.as_deref(), &source.source()?, &network, json)
+            }
+        },
         Command::Iati(IatiCommand::Import {
             files,
             target,

@@ -11,6 +11,7 @@ use aidledger_cli::export::export_bundle;
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::provenance::{provenance_json, provenance_text, trace};
 use aidledger_cli::source::Source;
+use aidledger_cli::text_provenance::{text_provenance_json, text_provenance_text, trace_text};
 use anyhow::Result;
 
 use crate::args::NetworkArgs;
@@ -96,5 +97,53 @@ pub(crate) fn provenance(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// The text `provenance --text-file FILE` (or `--text -`, standard input when `file` is
+/// `None`) looks for; it must be UTF-8.
+pub(crate) fn read_text(file: Option<&Path>) -> Result<String> {
+    use anyhow::Context as _;
+    use std::io::Read as _;
+    let bytes = match file {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading the text from standard input")?;
+            bytes
+        }
+    };
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the text is not UTF-8"))
+}
+
+/// `provenance --text-file/--text -`: exit 0 when a record signed the text and the source
+/// verifies, 1 when the source does not verify, 2 when no record signs it.
+pub(crate) fn text_provenance(
+    text: &str,
+    org: Option<&str>,
+    source: &Source,
+    network: &NetworkArgs,
+    json: bool,
+) -> Result<ExitCode> {
+    let found = match trace_text(source, text, org, network.pinned()) {
+        Ok(found) => found,
+        Err(error) => return refuse(error, network, json),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&text_provenance_json(&found))?
+        );
+    } else {
+        print!("{}", text_provenance_text(&found));
+    }
+    Ok(if !found.standing.is_valid() {
+        ExitCode::from(1)
+    } else if found.is_signed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
     })
 }

@@ -381,3 +381,166 @@ fn gov_status_fails_on_a_bundle_cut_after_its_governance() {
         .assert_exit(1)
         .assert_mentions_any(&[&format!("byte {cut}")]);
 }
+
+/// "Is this genuine?" offline (issue 20): `provenance --text-file` and `--text -` find the
+/// record that signed exactly a text, or its normalised form (other line endings, trailing
+/// spaces), say when the author withdrew it, and report a text with one word changed as not
+/// signed (exit 2) with the nearest signed statement and the difference.
+#[test]
+fn provenance_of_a_text_finds_its_record_or_the_nearest_statement() {
+    const FLOUR: &str =
+        "We delivered 40 tonnes of wheat flour to Gaza City.\nNo payment was diverted.";
+    const BUDGET: &str = "Our budget for 2027 is published in full.";
+    let dir = TestDir::new("provenance-text");
+    let donor = SigningKey::from_bytes(&[1; 32]);
+    let other = SigningKey::from_bytes(&[2; 32]);
+    let genesis = genesis(&donor, &other);
+    let (flour_id, flour) = signed(&genesis, DONOR, &donor, statement(FLOUR));
+    let (budget_id, budget) = signed_at(&genesis, DONOR, &donor, statement(BUDGET), 1, flour_id);
+    let withdrawal = Body::Correction(Correction {
+        corrects: budget_id,
+        reason: "too early".into(),
+        replacement: None,
+    });
+    let (withdrawal_id, withdrawal) = signed_at(&genesis, DONOR, &donor, withdrawal, 2, budget_id);
+    let (_, receipt) = signed(&genesis, OTHER, &other, statement("We received the flour."));
+    let bundle_path = dir.join("texts.bundle");
+    write_bundle(
+        &bundle_path,
+        &genesis,
+        &[&flour, &budget, &withdrawal, &receipt],
+    );
+    let bundle = path_str(&bundle_path);
+    let cli = Cli::new(dir.path());
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+
+    let exact = file("exact.txt", FLOUR);
+    let output = cli
+        .run([
+            "provenance",
+            "--text-file",
+            path_str(&exact),
+            "--bundle",
+            bundle,
+        ])
+        .assert_exit(0);
+    assert!(
+        output.stdout().contains("SIGNED    exactly this text"),
+        "{}",
+        output.describe()
+    );
+    assert!(output.stdout().contains(&flour_id.to_hex()));
+    assert!(output.stdout().contains("GB-GOV-1 agency (GB-GOV-1)"));
+
+    let variant = file(
+        "variant.txt",
+        &format!("{}  \r\n", FLOUR.replace('\n', " \r\n")),
+    );
+    let output = cli
+        .run([
+            "provenance",
+            "--text-file",
+            path_str(&variant),
+            "--bundle",
+            bundle,
+            "--json",
+        ])
+        .assert_exit(0);
+    let json = output.json();
+    assert_eq!(json["signed"], true);
+    assert_eq!(json["matches"][0]["record"], flour_id.to_hex());
+    assert_eq!(json["matches"][0]["exact"], false);
+    assert_eq!(json["source_valid"], true);
+
+    // Standard input; a withdrawn statement is found and said to be withdrawn.
+    let mut command = cli.command(["provenance", "--text", "-", "--bundle", bundle]);
+    command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(BUDGET.as_bytes())
+            .unwrap();
+    }
+    let piped = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&piped.stdout);
+    assert_eq!(piped.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("WITHDRAWN by its author"), "{stdout}");
+    assert!(stdout.contains(&withdrawal_id.to_hex()));
+
+    // Named as the other organisation's: signed, but not by it.
+    let output = cli
+        .run([
+            "provenance",
+            "--text-file",
+            path_str(&exact),
+            "--org",
+            OTHER,
+            "--bundle",
+            bundle,
+        ])
+        .assert_exit(0);
+    assert!(
+        output.stdout().contains("BUT NOT BY XM-DAC-41114 agency"),
+        "{}",
+        output.describe()
+    );
+
+    // One word changed: not signed (exit 2), the nearest statement and the difference.
+    let forged = file("forged.txt", &FLOUR.replace("No payment", "Some payment"));
+    let output = cli
+        .run([
+            "provenance",
+            "--text-file",
+            path_str(&forged),
+            "--bundle",
+            bundle,
+        ])
+        .assert_exit(2);
+    assert!(
+        output.stdout().contains("NOT SIGNED"),
+        "{}",
+        output.describe()
+    );
+    assert!(output.stdout().contains(&flour_id.to_hex()));
+    assert!(
+        output.stdout().contains("[-No-]{+Some+}"),
+        "{}",
+        output.describe()
+    );
+    let json = cli
+        .run([
+            "provenance",
+            "--text-file",
+            path_str(&forged),
+            "--bundle",
+            bundle,
+            "--json",
+        ])
+        .assert_exit(2)
+        .json();
+    assert_eq!(json["signed"], false);
+    assert_eq!(json["nearest"]["record"], flour_id.to_hex());
+    assert_eq!(json["nearest"]["diff"][1]["change"], "removed");
+
+    // A source of another network than the one pinned: exit 1.
+    cli.run([
+        "provenance",
+        "--text-file",
+        path_str(&exact),
+        "--bundle",
+        bundle,
+        "--network-id",
+        &"ab".repeat(32),
+    ])
+    .assert_exit(1);
+}

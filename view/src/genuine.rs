@@ -16,7 +16,8 @@
 
 use std::collections::BTreeSet;
 
-use aidledger_spec::Digest;
+use aidledger_spec::record::{Replacement, Statement, TreatyText};
+use aidledger_spec::{Body, Digest};
 use sha2::{Digest as _, Sha256};
 use similar::{ChangeTag, TextDiff};
 use unicode_normalization::UnicodeNormalization;
@@ -49,6 +50,68 @@ impl Fingerprints {
             exact: sha256(text.as_bytes()),
             normalised: sha256(normalise(text).as_bytes()),
         }
+    }
+}
+
+/// One text a record signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedText<'a> {
+    /// 0 for a statement; the language version's index for a treaty text.
+    pub part: u64,
+    /// Its language tag.
+    pub language: &'a str,
+    /// The statement's or the treaty's title.
+    pub title: &'a str,
+    /// The text.
+    pub text: &'a str,
+    /// What it is: "statement", "treaty text", or either "in a correction".
+    pub what: &'static str,
+}
+
+impl SignedText<'_> {
+    /// Whether it is a statement's text (of a statement or of a correction's replacement).
+    pub fn is_statement(&self) -> bool {
+        self.what.starts_with("statement")
+    }
+}
+
+fn statement_text<'a>(statement: &'a Statement, what: &'static str) -> Vec<SignedText<'a>> {
+    vec![SignedText {
+        part: 0,
+        language: &statement.language,
+        title: &statement.title,
+        text: &statement.text,
+        what,
+    }]
+}
+
+fn treaty_texts<'a>(treaty: &'a TreatyText, what: &'static str) -> Vec<SignedText<'a>> {
+    (0u64..)
+        .zip(&treaty.versions)
+        .map(|(part, version)| SignedText {
+            part,
+            language: &version.language,
+            title: &treaty.title,
+            text: &version.text,
+            what,
+        })
+        .collect()
+}
+
+/// The texts a record signs: a statement's text, every language version of a treaty text,
+/// or those of a correction's replacement (the correction record signs them too).
+pub fn signed_texts(body: &Body) -> Vec<SignedText<'_>> {
+    match body {
+        Body::Statement(body) => statement_text(body, "statement"),
+        Body::TreatyText(body) => treaty_texts(body, "treaty text"),
+        Body::Correction(correction) => match &correction.replacement {
+            Some(Replacement::Statement(body)) => statement_text(body, "statement in a correction"),
+            Some(Replacement::TreatyText(body)) => {
+                treaty_texts(body, "treaty text in a correction")
+            }
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     }
 }
 

@@ -15,7 +15,6 @@
 //! | `N` | word (text) | how many statements have it (`u64`): the rarest words of a text lead to candidates |
 //! | `j` | author (text), seq (u64) | the statement's record id (32 bytes): an organisation's statements, newest last |
 
-use aidledger_spec::record::{Replacement, Statement, TreatyText};
 use aidledger_view::genuine::{self, Fingerprints};
 
 use super::values::decode_count;
@@ -69,8 +68,8 @@ pub fn read_word_count(key: &[u8], value: &[u8]) -> Result<u64, StoreError> {
     decode_count(key, value, "word count")
 }
 
-/// Indexes the texts a record signs: a statement's, a treaty text's versions, or those of a
-/// correction's replacement (the correction record signs them).
+/// Indexes the texts a record signs ([`genuine::signed_texts`]): every text's fingerprints,
+/// and a statement's words and place among its author's statements.
 pub(super) fn index_texts(
     trees: &AppendTrees<'_>,
     author: &str,
@@ -78,18 +77,13 @@ pub(super) fn index_texts(
     id: RecordId,
     body: &Body,
 ) -> TxResult<()> {
-    match body {
-        Body::Statement(statement) => index_statement(trees, author, seq, id, statement),
-        Body::TreatyText(treaty) => index_treaty_text(trees, id, treaty),
-        Body::Correction(correction) => match &correction.replacement {
-            Some(Replacement::Statement(statement)) => {
-                index_statement(trees, author, seq, id, statement)
-            }
-            Some(Replacement::TreatyText(treaty)) => index_treaty_text(trees, id, treaty),
-            _ => Ok(()),
-        },
-        _ => Ok(()),
+    for signed in genuine::signed_texts(body) {
+        index_fingerprints(trees, id, signed.part, signed.text)?;
+        if signed.is_statement() {
+            index_statement(trees, author, seq, id, signed.text)?;
+        }
     }
+    Ok(())
 }
 
 fn index_statement(
@@ -97,14 +91,13 @@ fn index_statement(
     author: &str,
     seq: u64,
     id: RecordId,
-    statement: &Statement,
+    text: &str,
 ) -> TxResult<()> {
-    index_fingerprints(trees, id, 0, &statement.text)?;
     let listed = SortKey::tagged(text_tag::ORG_STATEMENT)
         .text(author)
         .u64(seq);
     trees.explorer.insert(listed.into_bytes(), &id.0[..])?;
-    for word in genuine::words(&statement.text) {
+    for word in genuine::words(text) {
         let key = SortKey::extend(word_prefix(&word)).id(&id.0).into_bytes();
         if trees.explorer.insert(key, &[][..])?.is_some() {
             continue; // a rebuild over a partly written index counts each once
@@ -117,13 +110,6 @@ fn index_statement(
             None => 0,
         };
         trees.explorer.insert(count_key, (count + 1).to_bytes())?;
-    }
-    Ok(())
-}
-
-fn index_treaty_text(trees: &AppendTrees<'_>, id: RecordId, treaty: &TreatyText) -> TxResult<()> {
-    for (part, version) in (0u64..).zip(&treaty.versions) {
-        index_fingerprints(trees, id, part, &version.text)?;
     }
     Ok(())
 }

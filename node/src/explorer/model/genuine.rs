@@ -7,9 +7,8 @@
 //! fingerprints' keys, the rarest words' statements, the named organisation's latest
 //! statements; never a scan of the records.
 
-use aidledger_spec::record::Replacement;
 use aidledger_spec::Digest;
-use aidledger_view::genuine::{self, DiffPart, Fingerprints};
+use aidledger_view::genuine::{self, signed_texts, DiffPart, Fingerprints};
 
 use super::*;
 use crate::explorer::index::texts::{self, form};
@@ -140,56 +139,6 @@ pub struct Nearest {
     pub of_named_org: bool,
 }
 
-/// One signed text of a record: (part, language, title, text, what).
-type SignedText<'a> = (u64, &'a str, &'a str, &'a str, &'static str);
-
-fn statement_text<'a>(
-    statement: &'a aidledger_spec::record::Statement,
-    what: &'static str,
-) -> Vec<SignedText<'a>> {
-    vec![(
-        0,
-        &statement.language,
-        &statement.title,
-        &statement.text,
-        what,
-    )]
-}
-
-fn treaty_texts<'a>(
-    treaty: &'a aidledger_spec::record::TreatyText,
-    what: &'static str,
-) -> Vec<SignedText<'a>> {
-    (0u64..)
-        .zip(&treaty.versions)
-        .map(|(part, version)| {
-            (
-                part,
-                version.language.as_str(),
-                treaty.title.as_str(),
-                version.text.as_str(),
-                what,
-            )
-        })
-        .collect()
-}
-
-/// The signed texts of a record (`index/texts.rs` indexes the same).
-fn signed_texts(body: &Body) -> Vec<SignedText<'_>> {
-    match body {
-        Body::Statement(body) => statement_text(body, "statement"),
-        Body::TreatyText(body) => treaty_texts(body, "treaty text"),
-        Body::Correction(correction) => match &correction.replacement {
-            Some(Replacement::Statement(body)) => statement_text(body, "statement in a correction"),
-            Some(Replacement::TreatyText(body)) => {
-                treaty_texts(body, "treaty text in a correction")
-            }
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
-}
-
 fn org_name(authority: &Authority, id: &str) -> OrgName {
     OrgName {
         id: id.to_owned(),
@@ -264,13 +213,17 @@ fn matches(
             continue; // revoked since, or lost: not (validly) signed
         };
         let decoded = decode(bytes)?;
-        let Some((_, language, title, _, what)) = signed_texts(&decoded.body)
+        let Some(signed) = signed_texts(&decoded.body)
             .into_iter()
-            .find(|(at, ..)| *at == part)
+            .find(|signed| signed.part == part)
         else {
             continue;
         };
-        let (language, title) = (language.to_owned(), title.to_owned());
+        let (language, title, what) = (
+            signed.language.to_owned(),
+            signed.title.to_owned(),
+            signed.what,
+        );
         let summary = summary_of(&decoded);
         matches.push(TextMatch {
             later: later(store, &summary)?,
@@ -369,8 +322,8 @@ fn nearest(
         let decoded = decode(bytes)?;
         let statement = signed_texts(&decoded.body)
             .into_iter()
-            .find(|(.., what)| what.starts_with("statement"))
-            .map(|(_, _, title, text, _)| (title.to_owned(), text.to_owned()));
+            .find(|signed| signed.is_statement())
+            .map(|signed| (signed.title.to_owned(), signed.text.to_owned()));
         if let Some((title, signed)) = statement {
             loaded.push((summary_of(&decoded), title, signed));
         }
