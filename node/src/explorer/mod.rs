@@ -312,9 +312,14 @@ async fn record_page(
 
 /// A strong ETag over everything a record page shows that can change: the next record, the
 /// records acknowledging or correcting it, and its link (the record itself never changes).
-fn record_etag(page: &model::RecordPage) -> String {
+fn record_etag(page: &model::RecordPage, base_url: &str) -> String {
     let mut hash = Sha256::new();
     hash.update(page.record.id.0);
+    // The headline names organisations and the activity by their current names and title;
+    // the page's citation and commands name the address it was reached at.
+    hash.update(page.headline.as_bytes());
+    hash.update(page.status.as_bytes());
+    hash.update(base_url.as_bytes());
     // A revocation changes what the page says about the record.
     hash.update([u8::from(page.validity.valid)]);
     // The link's status and sides change with records of other chains.
@@ -336,6 +341,29 @@ fn record_etag(page: &model::RecordPage) -> String {
         hash.update(id.0);
     }
     format!("\"{}\"", lower_hex(&hash.finalize()[..16]))
+}
+
+/// Written where the request's Host header cannot be used (missing, or not a plain
+/// `host[:port]`) in the commands a record page gives.
+const UNKNOWN_BASE_URL: &str = "http://THIS-NODE:PORT";
+
+/// This node's address as the reader reached it (`http://` and the Host header), for a record
+/// page's citation and its commands; only a plain `host[:port]` (letters, digits, `.-:[]`)
+/// is used, never other text a client sends.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .filter(|host| {
+            !host.is_empty()
+                && host.bytes().all(|byte| {
+                    byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        });
+    match host {
+        Some(host) => format!("http://{host}"),
+        None => UNKNOWN_BASE_URL.to_owned(),
+    }
 }
 
 fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
@@ -360,11 +388,11 @@ fn with_cache(mut response: Response, etag: &str, cache_control: &str) -> Respon
     response
 }
 
-fn cached<F>(headers: &HeaderMap, page: &model::RecordPage, body: F) -> Response
+fn cached<F>(headers: &HeaderMap, page: &model::RecordPage, base_url: &str, body: F) -> Response
 where
     F: FnOnce() -> Response,
 {
-    let etag = record_etag(page);
+    let etag = record_etag(page, base_url);
     let cache_control = format!("public, max-age={RECORD_PAGE_MAX_AGE_S}");
     if not_modified(headers, &etag) {
         return with_cache(
@@ -384,9 +412,12 @@ async fn record_html(
 ) -> Result<Response, Failure> {
     match record_page(&store, &governance, Format::Html, id, "/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
-        Resolved::Page(page) => Ok(cached(&headers, &page, || {
-            HtmlBody(pages::record(&page, &store.genesis().name)).into_response()
-        })),
+        Resolved::Page(page) => {
+            let base_url = base_url(&headers);
+            Ok(cached(&headers, &page, &base_url, || {
+                HtmlBody(pages::record(&page, &store.genesis().name, &base_url)).into_response()
+            }))
+        }
     }
 }
 
@@ -398,7 +429,7 @@ async fn record_json(
 ) -> Result<Response, Failure> {
     match record_page(&store, &governance, Format::Json, id, "/api/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
-        Resolved::Page(page) => Ok(cached(&headers, &page, || Json(&page).into_response())),
+        Resolved::Page(page) => Ok(cached(&headers, &page, "", || Json(&page).into_response())),
     }
 }
 

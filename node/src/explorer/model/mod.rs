@@ -31,6 +31,7 @@ mod gather;
 mod genuine;
 mod home;
 mod money;
+mod names;
 mod org;
 mod record;
 mod search;
@@ -42,6 +43,7 @@ pub use gather::*;
 pub use genuine::*;
 pub use home::*;
 pub use money::*;
+pub use names::*;
 pub use org::*;
 pub use record::*;
 pub use search::*;
@@ -155,6 +157,9 @@ pub struct Summary {
     pub kind: &'static str,
     /// What it says, in a few words.
     pub summary: String,
+    /// A short label for people (`disbursement GBP 125,000.00, 2026-11-02`): what lists show
+    /// first, the short id beside it.
+    pub label: String,
 }
 
 /// A stored record, decoded (without the hex of its bytes, which only the record page shows).
@@ -179,6 +184,7 @@ fn summary_of(decoded: &Decoded) -> Summary {
         timestamp_ms: header.timestamp_ms,
         kind: decoded.body.kind().name(),
         summary: describe(&decoded.body),
+        label: aidledger_view::headline::label(&decoded.body),
     }
 }
 

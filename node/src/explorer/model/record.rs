@@ -3,6 +3,8 @@
 
 use aidledger_spec::record::{Replacement, TreatyAction};
 use aidledger_spec::text::Date;
+use aidledger_view::headline::{self, Changed, Names as _};
+use aidledger_view::status_line::StatusLine;
 use aidledger_view::treaty::{NonPartyAction, TreatyRecords};
 
 use super::*;
@@ -34,6 +36,26 @@ pub struct Change {
 /// A record's page.
 #[derive(Debug, Serialize)]
 pub struct RecordPage {
+    /// What the record says, in one sentence for people (`aidledger_view::headline`).
+    pub headline: String,
+    /// Where it stands, in one line: valid, corrected (now X, was Y), WITHDRAWN, revoked, and
+    /// a transaction's link in words.
+    pub status: String,
+    /// The same, as values (the page strikes the old values through).
+    pub status_line: StatusLine,
+    /// A short label of the record (`disbursement GBP 125,000.00, 2026-11-02`).
+    pub label: String,
+    /// The network's id, hex (for citing the record and checking it offline).
+    pub network_id: String,
+    /// The member names of the organisations the record names (id → name).
+    pub names: BTreeMap<String, String>,
+    /// For a transaction: its activity's title, when an activity record gives one.
+    pub activity_title: Option<String>,
+    /// For a correction: what it changes, in words (`amount`, now, was).
+    pub changed: Vec<Changed>,
+    /// The decoded body, for the page's human labels.
+    #[serde(skip)]
+    pub body: Body,
     /// Whether the record is valid under the network's governance.
     pub validity: Validity,
     /// The record with every field and its bytes.
@@ -122,7 +144,26 @@ pub fn record_page(
             by: None,
         },
     };
+    let names = PageNames::new(store, authority);
+    let header = &decoded.signed.header;
+    let mut members = names.members(orgs_named(&decoded.body));
+    if let Some(member) = authority.member(&author) {
+        members.insert(member.id.clone(), member.name.clone());
+    }
+    let activity_title = match &decoded.body {
+        Body::Transaction(tx) => activity_title(store, &tx.activity_id)?,
+        _ => None,
+    };
     let mut page = RecordPage {
+        headline: headline::headline(&author, header.timestamp_ms, &decoded.body, &names),
+        status: String::new(),
+        status_line: StatusLine::of(&decoded.body, None, None, None, &names),
+        label: headline::label(&decoded.body),
+        network_id: store.network_id().to_hex(),
+        names: members,
+        activity_title,
+        changed: Vec::new(),
+        body: decoded.body.clone(),
         validity,
         author_name: authority
             .member(&author)
@@ -157,6 +198,11 @@ pub fn record_page(
         Body::Correction(correction) => {
             page.corrects = load_summary(store, &correction.corrects)?;
             page.changes = changes(store, correction)?;
+            if let (Some(before), Some(replacement)) =
+                (names.record(&correction.corrects), &correction.replacement)
+            {
+                page.changed = headline::changes(&before, &replacement.to_body(), &names);
+            }
             if let Some(Replacement::TreatyAction(action)) = &correction.replacement {
                 page.findings = non_party_findings(store, id, &author, seq, &decoded.body, action)?;
             }
@@ -168,7 +214,50 @@ pub fn record_page(
         | Body::KeyRotation(_)
         | Body::Activity(_) => {}
     }
+    let latest = latest_own_correction(store, &author, seq, &page.corrected_by)?;
+    let revoked = if page.validity.valid {
+        None
+    } else {
+        Some(
+            page.validity
+                .reason
+                .as_deref()
+                .unwrap_or("declared not valid"),
+        )
+    };
+    page.status_line = StatusLine::of(
+        &decoded.body,
+        revoked,
+        latest.as_ref(),
+        page.link.as_ref().map(|link| &link.status),
+        &names,
+    );
+    page.status = page.status_line.text();
     Ok(page)
+}
+
+/// The correction that stands for a record: its author's latest, later in its chain (a
+/// correction by anyone else is listed but changes nothing; `view::corrections`).
+fn latest_own_correction(
+    store: &StoreReader,
+    author: &str,
+    seq: u64,
+    corrected_by: &[Summary],
+) -> Result<Option<Correction>, StoreError> {
+    let latest = corrected_by
+        .iter()
+        .filter(|summary| summary.author == author && summary.seq > seq)
+        .max_by_key(|summary| summary.seq);
+    let Some(latest) = latest else {
+        return Ok(None);
+    };
+    let Some(bytes) = store.get(&latest.id)? else {
+        return Ok(None);
+    };
+    Ok(match decode(bytes)?.body {
+        Body::Correction(correction) => Some(correction),
+        _ => None,
+    })
 }
 
 /// The finding of a treaty action (or of a correction carrying one) by a non-party, judged by

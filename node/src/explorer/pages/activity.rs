@@ -220,7 +220,10 @@ pub(super) fn side(html: &mut Html, entries: &[SideEntry], sum: &str) {
             .raw(" ")
             .link(&org_href(&entry.author), &entry.author)
             .raw(" <span class=\"num\">")
-            .text(&format!("{} {}", entry.amount, entry.currency))
+            .text(&aidledger_view::format::money(
+                &entry.amount,
+                &entry.currency,
+            ))
             .raw("</span>");
         if entry.withdrawn {
             html.raw(" <span class=\"bad\">withdrawn</span>");

@@ -7,6 +7,8 @@ use aidledger_spec::governance::{Derivation, KeyEndReason, KeySpan, ProposalStat
 use aidledger_spec::RecordId;
 use serde_json::Value;
 
+use aidledger_view::format;
+
 use super::html::{url_component, Column, Html};
 use super::model::{
     self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, SearchResults, Summary,
@@ -16,13 +18,17 @@ use crate::view::RecordView;
 
 mod about;
 mod activity;
+mod cite;
 mod genuine;
 mod governance;
+pub mod names;
 mod record;
+mod record_details;
 mod table;
 mod treaty;
 
 pub use activity::*;
+pub use cite::{export_command, show_command};
 pub use genuine::*;
 pub use governance::*;
 pub use record::*;
@@ -64,34 +70,36 @@ fn chain_state(html: &mut Html, chain: &ChainView) {
 const SEQ: Column = Column::number("seq");
 const AUTHOR: Column = Column::text("organisation");
 const RECORD: Column = Column::text("record");
-const KIND: Column = Column::text("kind");
-const WHAT: Column = Column::text("what");
+const SIGNED: Column = Column::text("signed");
 
-fn summaries_table(html: &mut Html, records: &[Summary], show_author: bool) {
+/// A list of records: each by its label (linked, the short id beside it), with its author by
+/// name when `authors` (the members) is given.
+fn summaries_table(html: &mut Html, records: &[Summary], authors: Option<&[MemberView]>) {
     if records.is_empty() {
         html.raw("<p class=\"muted\">No records.</p>");
         return;
     }
-    if show_author {
-        html.stacked_table(&[SEQ, AUTHOR, RECORD, KIND, WHAT]);
+    if authors.is_some() {
+        html.stacked_table(&[SEQ, AUTHOR, RECORD, SIGNED]);
     } else {
-        html.stacked_table(&[SEQ, RECORD, KIND, WHAT]);
+        html.stacked_table(&[SEQ, RECORD, SIGNED]);
     }
     for record in records {
         html.raw("<tr>").cell(SEQ).display(record.seq).raw("</td>");
-        if show_author {
-            html.cell(AUTHOR)
-                .link(&org_href(&record.author), &record.author)
-                .raw("</td>");
+        if let Some(members) = authors {
+            let name = members
+                .iter()
+                .find(|member| member.id == record.author)
+                .map_or("", |member| member.name.as_str());
+            html.cell(AUTHOR);
+            names::member(html, &record.author, name);
+            html.raw("</td>");
         }
-        html.cell(RECORD)
-            .code_link(&record_href(&record.id), &model::short(&record.id))
-            .raw("</td>")
-            .cell(KIND)
-            .text(record.kind)
-            .raw("</td>")
-            .cell(WHAT)
-            .text(&record.summary)
+        html.cell(RECORD);
+        names::record(html, &record.id, &record.label);
+        html.raw("</td>")
+            .cell(SIGNED)
+            .text(&format::utc_time(record.timestamp_ms))
             .raw("</td></tr>");
     }
     html.end_table();
@@ -112,7 +120,10 @@ pub fn home(home: &Home) -> String {
         .raw("<dt>Network id</dt><dd class=\"mono\">")
         .text(&home.network_id)
         .raw("</dd>")
-        .field("Records", &home.record_count.to_string())
+        .field(
+            "Records",
+            &format::group_digits(&home.record_count.to_string()),
+        )
         .raw("<dt>Verification</dt><dd>");
     if home.all_chains_intact {
         html.raw("<span class=\"ok\">Every record was verified (signature, hash, link, key, field rules) before it was stored; no chain is forked.</span>");
@@ -175,7 +186,7 @@ pub fn home(home: &Home) -> String {
         html.raw("</td></tr>");
     }
     html.end_table().raw("<h2>Latest records</h2>");
-    summaries_table(&mut html, &home.latest, true);
+    summaries_table(&mut html, &home.latest, Some(&home.members));
     html.finish()
 }
 
@@ -228,7 +239,7 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
         ("others", "others-by-org"),
     );
     html.raw("<h2>Chain, newest first</h2>");
-    summaries_table(&mut html, &page.records, false);
+    summaries_table(&mut html, &page.records, None);
     html.raw("<nav class=\"pages\">");
     if page
         .records

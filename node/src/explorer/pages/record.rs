@@ -1,6 +1,13 @@
-//! A record's page: its fields, who signed it, what a correction changes, its place in the
-//! chain, its references and its bytes.
+//! A record's page, for people first: the headline (who did what, to whom, how much, when),
+//! the status line (valid, corrected with the old values struck through, WITHDRAWN, not
+//! valid), the details with human labels, the related records by label, how to cite it and
+//! check it offline, and at the bottom, folded, the technical details: chain, key, signature,
+//! every signed field and the canonical bytes.
 
+use aidledger_view::headline::Changed;
+use aidledger_view::status_line::Standing;
+
+use super::names;
 use super::*;
 
 /// Renders a JSON value as nested definition lists (every field of a body).
@@ -42,12 +49,11 @@ pub(super) fn value(html: &mut Html, value: &Value) {
     }
 }
 
+/// A record in a list: its label linked, the short id secondary, and its author.
 pub(super) fn summary_line(html: &mut Html, summary: &Summary) {
-    html.code_link(&record_href(&summary.id), &model::short(&summary.id))
-        .raw(" by ")
-        .link(&org_href(&summary.author), &summary.author)
-        .raw(": ")
-        .text(&summary.summary);
+    names::record(html, &summary.id, &summary.label);
+    html.raw(" by ")
+        .link(&org_href(&summary.author), &summary.author);
 }
 
 pub(super) fn summary_list(html: &mut Html, title: &'static str, summaries: &[Summary]) {
@@ -63,52 +69,103 @@ pub(super) fn summary_list(html: &mut Html, title: &'static str, summaries: &[Su
     html.raw("</ul>");
 }
 
-/// A record's page.
-pub fn record(page: &RecordPage, network_name: &str) -> String {
+/// A record's page; `base_url` is this node's address as the reader reached it
+/// (`http://host:port`), for the citation and the commands that check the record.
+pub fn record(page: &RecordPage, network_name: &str, base_url: &str) -> String {
     let record = &page.record;
-    let title = format!("{} record {}", record.kind, model::short(&record.id));
-    let mut html = Html::page(&title, network_name);
-    html.element("<h1>", &title, "</h1>");
-    if !page.validity.valid {
-        html.raw("<p class=\"warn\"><strong>NOT VALID.</strong> ")
-            .text(page.validity.reason.as_deref().unwrap_or("declared not valid"))
-            .raw(" This record is kept as evidence; it is not part of the organisation's chain, and every verifier rejects it.");
-        if let Some(by) = &page.validity.by {
-            html.raw(" See ")
-                .code_link(&record_href(by), &model::short(by))
-                .raw(" and the ")
-                .link("/governance", "governance page")
-                .raw(".");
-        }
-        html.raw("</p>");
-    }
-    signed_by(&mut html, page);
+    let mut html = Html::page(&page.label, network_name);
+    html.raw("<p class=\"muted\">")
+        .text(record.kind)
+        .raw(" record <span class=\"mono\">")
+        .text(&model::short(&record.id))
+        .raw("</span></p>");
+    html.element("<h1>", &page.headline, "</h1>");
+    status(&mut html, page);
     findings(&mut html, page);
     what_it_changes(&mut html, page);
     link(&mut html, page);
-    html.raw("<h2>Record</h2><dl>")
-        .raw("<dt>Id</dt><dd class=\"mono\">")
-        .text(&record.id.to_hex())
-        .raw("</dd><dt>Author</dt><dd>")
-        .link(&org_href(&record.author), &record.author)
-        .raw("</dd>")
-        .field("Kind", record.kind)
-        .field("Sequence", &record.seq.to_string())
-        .field(
-            "Claimed time (ms since 1970)",
-            &record.timestamp_ms.to_string(),
-        )
-        .raw("<dt>Signing key</dt><dd class=\"mono\">")
-        .text(&record.signing_key.to_hex())
-        .raw("</dd><dt>Signature</dt><dd class=\"mono\">")
-        .text(&page.signature)
-        .raw("</dd></dl><h2>Chain</h2><dl><dt>Predecessor</dt><dd>");
-    chain_links(&mut html, page);
-    html.raw("<h2>Fields</h2>");
-    value(&mut html, &record.body);
+    html.raw("<h2>Details</h2>");
+    super::record_details::details(&mut html, page);
     references(&mut html, page);
-    raw_bytes(&mut html, record);
+    super::cite::cite(&mut html, page, network_name, base_url);
+    super::cite::check(&mut html, page, base_url);
+    technical(&mut html, page);
     html.finish()
+}
+
+/// The status line: where the record stands, in words; a corrected record's current values
+/// lead and the old ones are struck through.
+fn status(html: &mut Html, page: &RecordPage) {
+    let line = &page.status_line;
+    match &line.standing {
+        Standing::Valid => {
+            html.raw("<p class=\"note\"><strong>Status:</strong> <span class=\"ok\">valid</span>");
+        }
+        Standing::Revoked { reason } => {
+            html.raw("<p class=\"warn\"><strong>NOT VALID.</strong> ")
+                .text(reason)
+                .raw(". This record is kept as evidence; it is not part of the organisation's chain, and every verifier rejects it.");
+            if let Some(by) = &page.validity.by {
+                html.raw(" See ")
+                    .code_link(&record_href(by), &model::short(by))
+                    .raw(" and the ")
+                    .link("/governance", "governance page")
+                    .raw(".");
+            }
+        }
+        Standing::Withdrawn { reason } => {
+            html.raw("<p class=\"warn\"><strong class=\"bad\">WITHDRAWN</strong> by its author: “")
+                .text(reason)
+                .raw("”. It counts for nothing; it is kept, as every record is.");
+            latest_correction(html, page);
+        }
+        Standing::Corrected { changes, reason } => {
+            html.raw("<p class=\"warn\"><strong>Corrected</strong> by its author");
+            if changes.is_empty() {
+                html.raw(".");
+            } else {
+                html.raw(": ");
+                now_was(html, changes);
+            }
+            html.raw(" Reason: “").text(reason).raw("”.");
+            latest_correction(html, page);
+        }
+    }
+    if let Some(link) = &line.link {
+        html.raw(" · ").text(link);
+    }
+    html.raw("</p>");
+}
+
+/// `amount now <ins>GBP 120,000.00</ins>, was <del>GBP 125,000.00</del>; …`.
+pub(super) fn now_was(html: &mut Html, changes: &[Changed]) {
+    for (at, change) in changes.iter().enumerate() {
+        if at > 0 {
+            html.raw("; ");
+        }
+        html.text(change.what)
+            .raw(" now <ins>")
+            .text(&change.now)
+            .raw("</ins>, was <del>")
+            .text(&change.was)
+            .raw("</del>");
+    }
+    html.raw(".");
+}
+
+/// ` See the correction <label> <id>.` for the author's latest correction of the record.
+fn latest_correction(html: &mut Html, page: &RecordPage) {
+    let author = &page.record.author;
+    if let Some(latest) = page
+        .corrected_by
+        .iter()
+        .filter(|summary| &summary.author == author && summary.seq > page.record.seq)
+        .max_by_key(|summary| summary.seq)
+    {
+        html.raw(" See ");
+        names::record(html, &latest.id, &latest.label);
+        html.raw(".");
+    }
 }
 
 /// Findings about the record itself (a treaty action by a non-party): valid, counted for nothing.
@@ -136,60 +193,55 @@ pub(super) fn link(html: &mut Html, page: &RecordPage) {
     }
 }
 
-pub(super) fn signed_by(html: &mut Html, page: &RecordPage) {
-    let record = &page.record;
-    html.raw("<p class=\"note\">Signed by <strong>")
-        .text(if page.author_name.is_empty() {
-            &record.author
-        } else {
-            &page.author_name
-        })
-        .raw("</strong> (")
-        .link(&org_href(&record.author), &record.author)
-        .raw(") with key <span class=\"mono\">")
-        .text(&record.signing_key.to_hex()[..16])
-        .raw("…</span>, record ")
-        .display(record.seq)
-        .raw(
-            " of its chain. The signature and hash were verified before the record was stored.</p>",
-        );
-}
-
+/// On a correction's page: the record it corrects and what it changes, in words when the
+/// kinds allow (else by the fields' paths).
 pub(super) fn what_it_changes(html: &mut Html, page: &RecordPage) {
-    if let Some(corrects) = &page.corrects {
-        html.raw("<div class=\"warn\"><strong>This correction changes ");
-        summary_line(html, corrects);
-        html.raw("</strong>");
-        if page.changes.is_empty() {
-            html.raw("<p>It changes no field.</p>");
-        } else {
-            html.raw(
-                "<div class=\"scroll\"><table><tr><th>field</th><th>was</th><th>becomes</th></tr>",
-            );
-            for change in &page.changes {
-                html.raw("<tr><td class=\"mono\">")
-                    .text(&change.field)
-                    .raw("</td><td>")
-                    .text(&change.before)
-                    .raw("</td><td>");
-                if change.after.is_empty() {
-                    html.raw("<span class=\"muted\">(removed)</span>");
-                } else {
-                    html.text(&change.after);
-                }
-                html.raw("</td></tr>");
-            }
-            html.raw("</table></div>");
+    let Some(corrects) = &page.corrects else {
+        return;
+    };
+    html.raw("<div class=\"note\"><p><strong>This correction changes</strong> ");
+    names::record(html, &corrects.id, &corrects.label);
+    html.raw("</p>");
+    if !page.changed.is_empty() {
+        html.raw("<div class=\"scroll\"><table><tr><th>what</th><th>was</th><th>becomes</th></tr>");
+        for change in &page.changed {
+            html.raw("<tr><td>")
+                .text(change.what)
+                .raw("</td><td><del>")
+                .text(&change.was)
+                .raw("</del></td><td><ins>")
+                .text(&change.now)
+                .raw("</ins></td></tr>");
         }
-        html.raw("</div>");
+        html.raw("</table></div>");
+    } else if page.changes.is_empty() {
+        html.raw("<p>It changes no field.</p>");
+    } else {
+        html.raw(
+            "<div class=\"scroll\"><table><tr><th>field</th><th>was</th><th>becomes</th></tr>",
+        );
+        for change in &page.changes {
+            html.raw("<tr><td class=\"mono\">")
+                .text(&change.field)
+                .raw("</td><td><del>")
+                .text(&change.before)
+                .raw("</del></td><td>");
+            if change.after.is_empty() {
+                html.raw("<span class=\"muted\">(removed)</span>");
+            } else {
+                html.raw("<ins>").text(&change.after).raw("</ins>");
+            }
+            html.raw("</td></tr>");
+        }
+        html.raw("</table></div>");
     }
-    if !page.corrected_by.is_empty() {
-        html.raw("<p class=\"warn\"><strong>This record was corrected</strong>; see the corrections below.</p>");
-    }
+    html.raw("</div>");
 }
 
+/// The record's place in its chain: predecessor, next, forks.
 pub(super) fn chain_links(html: &mut Html, page: &RecordPage) {
     let record = &page.record;
+    html.raw("<dt>Predecessor</dt><dd>");
     if record.seq == 0 {
         html.raw("none: the first record of the chain");
     } else {
@@ -204,7 +256,7 @@ pub(super) fn chain_links(html: &mut Html, page: &RecordPage) {
             html.raw("none: this is the chain's head");
         }
     }
-    html.raw("</dd><dt>Status</dt><dd>");
+    html.raw("</dd><dt>Chain</dt><dd>");
     if page.chain.forked_here {
         html.raw("<span class=\"bad\">FORKED here: the author signed another record at this position</span>");
     } else if page.chain.chain_forked {
@@ -214,9 +266,10 @@ pub(super) fn chain_links(html: &mut Html, page: &RecordPage) {
             .display(page.chain.chain_length)
             .raw(" records");
     }
-    html.raw("</dd></dl>");
+    html.raw("</dd>");
 }
 
+/// Records this one names and records naming it, by label.
 pub(super) fn references(html: &mut Html, page: &RecordPage) {
     if let Some(acknowledges) = &page.acknowledges {
         html.raw("<h2>Acknowledges</h2><p>");
@@ -225,31 +278,46 @@ pub(super) fn references(html: &mut Html, page: &RecordPage) {
     }
     if let Some(treaty) = &page.treaty {
         html.raw("<h2>Treaty</h2><p>")
-            .code_link(&format!("/treaty/{}", treaty.id.to_hex()), &treaty.summary)
-            .raw("</p>");
-    }
-    if page.record.kind == "treaty-text" {
-        html.raw("<p>")
-            .link(
-                &format!("/treaty/{}", page.record.id.to_hex()),
-                "Treaty page: parties and their actions",
-            )
-            .raw("</p>");
-    }
-    if let Some(activity) = page.record.body.get("activity_id").and_then(Value::as_str) {
-        html.raw("<p>")
-            .link(&activity_href(activity), &format!("Activity {activity}"))
-            .raw("</p>");
+            .link(&format!("/treaty/{}", treaty.id.to_hex()), &treaty.label);
+        names::secondary(html, &model::short(&treaty.id));
+        html.raw("</p>");
     }
     summary_list(html, "Acknowledged by", &page.acknowledged_by);
     summary_list(html, "Corrected by", &page.corrected_by);
 }
 
+/// The technical details, folded: the header fields, the chain, every signed field by its
+/// name, the signature and the canonical bytes.
+fn technical(html: &mut Html, page: &RecordPage) {
+    let record = &page.record;
+    html.raw("<h2>Technical details</h2><details><summary>Header, chain, signature, every signed field and the canonical bytes</summary><dl>")
+        .raw("<dt>Record id</dt><dd class=\"mono\">")
+        .hex_text(&record.id.to_hex())
+        .raw("</dd><dt>Author id</dt><dd class=\"mono\">")
+        .text(&record.author)
+        .raw("</dd>")
+        .field("Kind", record.kind)
+        .field("Sequence", &record.seq.to_string())
+        .field("Claimed time", &aidledger_view::format::utc_time(record.timestamp_ms))
+        .raw("<dt>Signing key</dt><dd class=\"mono\">")
+        .hex_text(&record.signing_key.to_hex())
+        .raw("</dd><dt>Signature</dt><dd class=\"mono\">")
+        .hex_text(&page.signature)
+        .raw("</dd>");
+    chain_links(html, page);
+    html.raw("</dl><h3>Every signed field</h3>");
+    value(html, &record.body);
+    raw_bytes(html, record);
+    html.raw("</details>");
+}
+
 pub(super) fn raw_bytes(html: &mut Html, record: &RecordView) {
     let raw = format!("/api/records/{}/raw", record.id.to_hex());
     let size_bytes = record.bytes_hex.len() / 2;
-    html.raw("<h2>Canonical bytes</h2><p>")
-        .display(size_bytes)
+    html.raw("<h3>Canonical bytes</h3><p>")
+        .text(&aidledger_view::format::group_digits(
+            &size_bytes.to_string(),
+        ))
         .raw(" bytes: ")
         .link(&raw, "download")
         .raw(" · ")

@@ -1,0 +1,65 @@
+//! A record page's "Cite this record" block (stable URL, full id, network, author, position)
+//! and its "Check it yourself" block: the `aidledger` commands that fetch a bundle of the
+//! whole network from this node and verify it, and this record in it, offline, against the
+//! network id the reader trusts (tests/tests/explorer_browser.rs runs them).
+
+use super::*;
+
+/// The bundle file the commands write (any name works).
+const BUNDLE_FILE: &str = "ledger.bundle";
+
+/// The citation: what identifies the record for good, whatever node serves it.
+pub(super) fn cite(html: &mut Html, page: &RecordPage, network_name: &str, base_url: &str) {
+    let record = &page.record;
+    let id = record.id.to_hex();
+    let url = format!("{base_url}{}", record_href(&record.id));
+    let author_name = page.names.get(&record.author).map_or("", String::as_str);
+    let author = if author_name.is_empty() {
+        record.author.clone()
+    } else {
+        format!("{author_name} ({})", record.author)
+    };
+    html.raw("<h2>Cite this record</h2><dl><dt>Address</dt><dd>")
+        .link(&url, &url)
+        .raw("</dd><dt>Record id</dt><dd class=\"mono\">")
+        .hex_text(&id)
+        .raw("</dd><dt>Network</dt><dd>")
+        .text(network_name)
+        .raw(" <span class=\"mono\">")
+        .hex_text(&page.network_id)
+        .raw("</span></dd>")
+        .field("Author", &author)
+        .field("Position", &format!("record {} of its chain", record.seq))
+        .raw("</dl><p class=\"muted\">As text:</p><pre>")
+        .text(&format!(
+            "{author}, “{}”, aidledger record {id} (seq {}), network {network_name} {}, {url}",
+            page.label, record.seq, page.network_id
+        ))
+        .raw("</pre><p class=\"muted\">The id is the SHA-256 of the signed record: any node of the network serves the same record under it, and no one can change the record without changing the id.</p>");
+}
+
+/// The commands that check the record offline, without trusting this node.
+pub(super) fn check(html: &mut Html, page: &RecordPage, base_url: &str) {
+    let id = page.record.id.to_hex();
+    let network = &page.network_id;
+    html.raw("<h2>Check it yourself</h2><p>With the <code>aidledger</code> command-line tool, fetch a copy of the whole network from this node into one file (a bundle), then verify it offline: every signature, hash and chain link, against the network id you trust, and show this record from it. Compare the network id with one you got from a member organisation, not from this page.</p><pre class=\"mono\">")
+        .text(&export_command(base_url, network))
+        .raw("\n")
+        .text(&show_command(&id, network))
+        .raw("</pre><p class=\"muted\">The second command exits 0 and prints this record's headline when the bundle and the record verify; it refuses a bundle of another network. ")
+        .raw("<code>aidledger provenance ")
+        .hex_text(&id)
+        .raw(" --bundle ")
+        .raw(BUNDLE_FILE)
+        .raw("</code> traces who signed it, with which key, and what acknowledges or corrects it.</p>");
+}
+
+/// `aidledger export --node URL --network-id HEX --out ledger.bundle`.
+pub fn export_command(base_url: &str, network_id: &str) -> String {
+    format!("aidledger export --node {base_url} --network-id {network_id} --out {BUNDLE_FILE}")
+}
+
+/// `aidledger show ID --bundle ledger.bundle --network-id HEX`.
+pub fn show_command(id: &str, network_id: &str) -> String {
+    format!("aidledger show {id} --bundle {BUNDLE_FILE} --network-id {network_id}")
+}
