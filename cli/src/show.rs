@@ -9,8 +9,15 @@ use aidledger_cli::describe;
 use aidledger_cli::governance::view::revocation_text;
 use aidledger_cli::source::Source;
 use aidledger_cli::treaty;
+use aidledger_spec::governance::Authority;
+use aidledger_spec::record::Correction;
+use aidledger_spec::{Body, RecordId};
+use aidledger_view::activity_text::PREFERRED_LANGUAGE;
+use aidledger_view::headline::{headline, Names};
+use aidledger_view::status_line::StatusLine;
 use aidledger_view::treaty::TreatyRecords;
 use anyhow::{bail, Result};
+use std::collections::HashMap;
 
 use crate::args::NetworkArgs;
 use crate::reading::{not_found, read_or_refuse, verdict};
@@ -25,7 +32,25 @@ pub(crate) fn show(
     // A treaty text is shown with its standing, a treaty action with its findings: both need
     // the source's other treaty records, gathered while it is verified.
     let mut treaties = TreatyRecords::new();
-    let observe = |record: &_| treaty::observe(&mut treaties, record);
+    // The headline names the activity by its title, and the status line needs the
+    // corrections of this record: both gathered in the same pass.
+    let mut titles: HashMap<String, String> = HashMap::new();
+    let mut corrections: Vec<(String, u64, Correction)> = Vec::new();
+    let observe = |record: &aidledger_spec::VerifiedRecord| {
+        treaty::observe(&mut treaties, record);
+        match record.body() {
+            Body::Activity(activity) => {
+                if let Some(title) = activity.title_in(PREFERRED_LANGUAGE) {
+                    titles.insert(activity.iati_identifier.clone(), title.to_owned());
+                }
+            }
+            Body::Correction(correction) if correction.corrects == id => {
+                let header = record.header();
+                corrections.push((header.author.clone(), header.seq, correction.clone()));
+            }
+            _ => {}
+        }
+    };
     let checked = match read_or_refuse(source, network, json, observe)? {
         Ok(checked) => checked,
         Err(refused) => return Ok(refused),
@@ -41,6 +66,24 @@ pub(crate) fn show(
             return not_found(standing, &problem, json);
         }
     };
+    let derivation = checked.derivation();
+    let verifier = checked.governed_verifier();
+    let names = ShowNames {
+        authority: &derivation.authority,
+        titles: &titles,
+        source,
+        verifier: &verifier,
+    };
+    let header = record.header();
+    let headline = headline(&header.author, header.timestamp_ms, record.body(), &names);
+    // The author's latest correction, later in its chain, stands (view::corrections).
+    let latest = corrections
+        .iter()
+        .filter(|(author, seq, _)| *author == header.author && *seq > header.seq)
+        .max_by_key(|(_, seq, _)| *seq)
+        .map(|(_, _, correction)| correction);
+    let revoked = not_valid.as_ref().map(revocation_text);
+    let status = StatusLine::of(record.body(), revoked.as_deref(), latest, None, &names).text();
     let treaty_standing = treaties.standing(&id);
     let findings: Vec<_> = treaties
         .non_party_findings()
@@ -49,6 +92,8 @@ pub(crate) fn show(
         .collect();
     if json {
         let mut value = describe::record_json(&record);
+        value["headline"] = serde_json::json!(headline);
+        value["status"] = serde_json::json!(status);
         if let Some(standing) = &treaty_standing {
             value["treaty_standing"] = treaty::standing_json(standing);
         }
@@ -62,7 +107,7 @@ pub(crate) fn show(
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!("{}", standing.first_line());
-        let derivation = checked.derivation();
+        println!("{headline}\nstatus    {status}");
         let name = derivation
             .authority
             .member(&record.header().author)
@@ -167,4 +212,32 @@ pub(crate) fn log(
         }
     }
     Ok(verdict(&checked.standing, json))
+}
+
+/// The names `show`'s headline uses: members by name, activities by the titles of the
+/// source's activity records, other records (a correction's record, an action's treaty) read
+/// from the source and verified.
+struct ShowNames<'a> {
+    authority: &'a Authority,
+    titles: &'a HashMap<String, String>,
+    source: &'a Source,
+    verifier: &'a aidledger_spec::Verifier,
+}
+
+impl Names for ShowNames<'_> {
+    fn org_name(&self, org: &str) -> Option<String> {
+        self.authority.member(org).map(|member| member.name.clone())
+    }
+
+    fn activity_title(&self, activity: &str) -> Option<String> {
+        self.titles.get(activity).cloned()
+    }
+
+    fn record(&self, id: &RecordId) -> Option<Body> {
+        // A record that cannot be read or does not verify gives no name: the headline then
+        // names it by id, and `show` of that id says why.
+        let bytes = self.source.record(id).ok().flatten()?;
+        let (record, _) = verify_governed(self.verifier, bytes).ok()?;
+        Some(record.body().clone())
+    }
 }

@@ -252,10 +252,11 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
             "Foreign Office",
             "What this organisation reports",
             "What others report about this organisation",
-            "outgoing-commitment",
-            "1000000",
+            // Types in words, amounts grouped (issue 20).
+            "outgoing commitment",
+            "1,000,000",
             // 240000.00 (corrected from 250000.00) + 1.50
-            "240001.50",
+            "240,001.50",
             "Chain, newest first",
             &network.organisations[0].public_key,
         ],
@@ -267,13 +268,15 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
         &browser,
         "record",
         &[
-            "Signed by Foreign Office",
+            // The headline and the status line lead (issue 20); the chain and the bytes are
+            // folded under the technical details.
+            "Foreign Office disbursed GBP 250,000.00 to Aid Implementer A/S on 2024-03-01",
+            "amount now GBP 240,000.00, was GBP 250,000.00",
             "First tranche for water points",
-            "250000.00",
             "Acknowledged by",
             "Corrected by",
-            "Canonical bytes",
-            "in a verified chain",
+            "Technical details",
+            "Cite this record",
         ],
     );
     browser.screenshot("3-record");
@@ -323,11 +326,12 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
         &browser,
         "correction",
         &[
-            "Signed by Foreign Office",
+            // What it changes in words, not by the field's path (issue 20).
+            "Foreign Office corrected its disbursement GBP 250,000.00, 2024-03-01",
             "This correction changes",
-            "value.amount",
-            "250000.00",
-            "240000.00",
+            "amount",
+            "GBP 250,000.00",
+            "GBP 240,000.00",
         ],
     );
     browser.screenshot("6-correction");
@@ -341,4 +345,98 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
     );
     assert_eq!(browser.script_count(), 0, "the page holds a script element");
     browser.screenshot("7-escaped-script");
+}
+
+/// The record pages for people (issue 20), at 1280 and 360 pixels: a disbursement's page leads
+/// with its headline and, corrected, shows the current amount with the signed one inside
+/// `<del>`; a withdrawn record says WITHDRAWN; the "Check it yourself" commands, run as the
+/// page writes them, verify the record offline and print its headline. Screenshots in
+/// `target/test-artifacts/record-pages/`.
+#[test]
+fn record_pages_lead_with_what_happened_and_their_commands_check_it() {
+    let network = Network::start("record-pages");
+    let donor = record_donor_data(&network);
+    let withdrawn = network.record(
+        "transaction",
+        &transaction_args("disbursement", "5000.00", "Entered twice"),
+    );
+    network.record(
+        "correction",
+        &["--corrects", &withdrawn, "--reason", "Entered twice"],
+    );
+    let base = network.node.public_url();
+    let browser = Browser::launch("record-pages");
+    let headline =
+        "Foreign Office disbursed GBP 250,000.00 to Aid Implementer A/S on 2024-03-01 (activity GB-GOV-1-300123)";
+
+    for width in [1280, 360] {
+        browser.set_viewport(width, 900);
+        browser.goto(&format!("{base}/record/{}", donor.disbursement));
+        assert_eq!(
+            browser.eval_string("document.querySelector('h1').innerText"),
+            headline
+        );
+        assert_eq!(
+            browser.eval_string("document.querySelector('main p ins').innerText"),
+            "GBP 240,000.00",
+            "the corrected amount leads"
+        );
+        assert_eq!(
+            browser.eval_string("document.querySelector('main p del').innerText"),
+            "GBP 250,000.00",
+            "the signed amount is struck through"
+        );
+        assert_eq!(
+            browser
+                .eval("document.documentElement.scrollWidth")
+                .as_u64(),
+            Some(u64::from(width)),
+            "the record page fits {width} px"
+        );
+        browser.screenshot(&format!("disbursement-{width}"));
+
+        browser.set_viewport(width, 900);
+        browser.goto(&format!("{base}/record/{withdrawn}"));
+        assert_eq!(
+            browser.eval_string("document.querySelector('main strong.bad').innerText"),
+            "WITHDRAWN"
+        );
+        assert_shows(
+            &browser,
+            "withdrawn record",
+            &["WITHDRAWN by its author: “Entered twice”", "(withdrawn)"],
+        );
+        browser.screenshot(&format!("withdrawn-{width}"));
+    }
+
+    // "Check it yourself": the page's commands, run as written, verify the record offline.
+    browser.goto(&format!("{base}/record/{}", donor.disbursement));
+    let commands = browser.eval_string("document.getElementById('check-commands').innerText");
+    let commands: Vec<Vec<&str>> = commands
+        .lines()
+        .map(|line| line.split_whitespace().skip(1).collect())
+        .collect();
+    assert_eq!(commands.len(), 2, "two commands: {commands:?}");
+    assert_eq!(commands[0][..2], ["export", "--node"]);
+    assert!(commands[0].contains(&network.network_id.as_str()));
+    network.cli.run(&commands[0]).assert_exit(0);
+    let shown = network.cli.run(&commands[1]).assert_exit(0);
+    let lines: Vec<&str> = shown.stdout().lines().collect();
+    assert!(
+        lines[0].contains(&network.network_id) && !lines[0].contains("NOT pinned"),
+        "the bundle is read against the pinned network id: {}",
+        shown.describe()
+    );
+    assert_eq!(
+        lines.get(1).copied(),
+        Some(headline),
+        "{}",
+        shown.describe()
+    );
+    assert_eq!(
+        lines.get(2).copied(),
+        Some("status    corrected: amount now GBP 240,000.00, was GBP 250,000.00"),
+        "{}",
+        shown.describe()
+    );
 }

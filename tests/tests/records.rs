@@ -166,6 +166,38 @@ fn records_every_kind_and_verifies() {
         "show prints the amount\n{}",
         shown.describe()
     );
+    // The headline leads, under the network line: who did what, to whom, how much, when, by
+    // the members' names; then the status line (the transaction was corrected to 1000.55).
+    let lines: Vec<&str> = shown.stdout().lines().collect();
+    assert_eq!(
+        lines.get(1).copied(),
+        Some(
+            "Foreign Office disbursed GBP 1,000.50 to Aid Implementer A/S on 2024-03-01 \
+             (activity GB-GOV-1-300123)"
+        ),
+        "show leads with the headline\n{}",
+        shown.describe()
+    );
+    assert_eq!(
+        lines.get(2).copied(),
+        Some("status    corrected: amount now GBP 1,000.55, was GBP 1,000.50"),
+        "show's status line says what the correction changed\n{}",
+        shown.describe()
+    );
+    let json = cli
+        .run(["show", &correction, "--json", "--node", &public])
+        .assert_exit(0)
+        .json();
+    let headline = json["headline"].as_str().unwrap_or_default();
+    assert!(
+        headline.starts_with(&format!(
+            "Foreign Office corrected its disbursement GBP 1,000.50, 2024-03-01 (record {}) on ",
+            &transaction[..12]
+        )) && headline
+            .ends_with(": amount now GBP 1,000.55, was GBP 1,000.50, because “typo in the amount”"),
+        "show --json has the correction's headline: {json}"
+    );
+    assert_eq!(json["status"], "valid", "{json}");
 
     // log: newest first, one line a record.
     let log = cli.run(["log", DONOR, "--node", &public]).assert_exit(0);

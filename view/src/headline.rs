@@ -794,8 +794,16 @@ mod tests {
             replacement: None,
         };
         assert_eq!(
-            StatusLine::of(&original, None, Some(&withdrawal), None, &names).text(),
-            "WITHDRAWN by its author (“entered twice”)"
+            StatusLine::of(
+                &original,
+                None,
+                Some(&withdrawal),
+                Some(&LinkStatus::Full),
+                &names
+            )
+            .text(),
+            "WITHDRAWN by its author (“entered twice”)",
+            "a withdrawn record's link concerns the others"
         );
         assert_eq!(
             StatusLine::of(

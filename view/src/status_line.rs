@@ -74,10 +74,13 @@ impl StatusLine {
             },
             (None, None) => Standing::Valid,
         };
-        StatusLine {
-            standing,
-            link: link.map(link_words),
-        }
+        // A withdrawn or revoked record counts for nothing: the link it sat in concerns the
+        // other records only.
+        let link = match standing {
+            Standing::Valid | Standing::Corrected { .. } => link.map(link_words),
+            Standing::Withdrawn { .. } | Standing::Revoked { .. } => None,
+        };
+        StatusLine { standing, link }
     }
 
     /// The line as text: `valid · acknowledged in full`, `corrected: amount now GBP

@@ -42,7 +42,7 @@ pub(super) fn cite(html: &mut Html, page: &RecordPage, network_name: &str, base_
 pub(super) fn check(html: &mut Html, page: &RecordPage, base_url: &str) {
     let id = page.record.id.to_hex();
     let network = &page.network_id;
-    html.raw("<h2>Check it yourself</h2><p>With the <code>aidledger</code> command-line tool, fetch a copy of the whole network from this node into one file (a bundle), then verify it offline: every signature, hash and chain link, against the network id you trust, and show this record from it. Compare the network id with one you got from a member organisation, not from this page.</p><pre class=\"mono\">")
+    html.raw("<h2>Check it yourself</h2><p>With the <code>aidledger</code> command-line tool, fetch a copy of the whole network from this node into one file (a bundle), then verify it offline: every signature, hash and chain link, against the network id you trust, and show this record from it. Compare the network id with one you got from a member organisation, not from this page.</p><pre class=\"mono\" id=\"check-commands\">")
         .text(&export_command(base_url, network))
         .raw("\n")
         .text(&show_command(&id, network))

@@ -132,7 +132,12 @@ fn status(html: &mut Html, page: &RecordPage) {
         }
     }
     if let Some(link) = &line.link {
-        html.raw(" · ").text(link);
+        if line.standing == Standing::Valid {
+            html.raw(" · ");
+        } else {
+            html.raw("<br>Money: ");
+        }
+        html.text(link);
     }
     html.raw("</p>");
 }
