@@ -18,6 +18,7 @@
 //! `model` reads (bounded, from the store and `index`), `pages` renders HTML, this file maps
 //! URLs and errors: a bad id is 400, an unknown one 404, and only a store failure is 500.
 
+pub mod chart;
 pub mod csv;
 pub mod genuine;
 pub mod hook;

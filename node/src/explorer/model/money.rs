@@ -373,6 +373,9 @@ pub struct ActivityMoney {
     /// Each listed transaction's link status text, by record id (for the records table).
     #[serde(skip)]
     pub status_of: BTreeMap<RecordId, String>,
+    /// The pictures of its money (flows and months), from the same links.
+    #[serde(skip)]
+    pub pictures: crate::explorer::chart::Pictures,
 }
 
 /// The money of `activity` as of `as_of`.
@@ -391,6 +394,7 @@ pub fn activity_money(
         links: Vec::new(),
         commitments: Vec::new(),
         status_of: BTreeMap::new(),
+        pictures: Default::default(),
     };
     let model = match page.model {
         Ok(model) => model,
@@ -417,10 +421,21 @@ pub fn activity_money(
         .filter(|question| question.activity == activity)
         .map(|question| question.to_json())
         .collect();
+    money.pictures = crate::explorer::chart::pictures(
+        &model,
+        |link| concerns(link, activity),
+        |_| true,
+        &|id| member_name(store, id),
+    );
     for id in &page.gathered.listed {
         if let Some(link) = model.link_of(id) {
             money.status_of.insert(*id, status_line(link.status()));
         }
     }
     Ok(money)
+}
+
+/// A member's name in the network's genesis, for the pictures' labels.
+pub fn member_name(store: &StoreReader, id: &str) -> Option<String> {
+    store.genesis().member(id).map(|member| member.name.clone())
 }

@@ -36,7 +36,7 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
         super::about::about(&mut html, about);
     }
     let path = activity_href(&page.activity);
-    money(&mut html, &page.money, &path);
+    money(&mut html, &page.money, &path, &page.activity);
     html.raw("<h2>What this publisher reports</h2><p class=\"muted\">Transactions whose activity is this one, corrections applied.</p>");
     reported(&mut html, &page.own, &path, ("own", "own-by-org"));
     html.raw("<h2>What others report about this activity</h2><p class=\"muted\">Transactions of other activities naming this one as the provider's or the receiver's activity. Never added to the totals above.</p>");
@@ -70,7 +70,8 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
 
 /// The findings, the links and the commitment questions, each table with its download (the
 /// page at `path`).
-fn money(html: &mut Html, money: &ActivityMoney, path: &str) {
+/// The flow pictures come after the findings (`activity` names them).
+fn money(html: &mut Html, money: &ActivityMoney, path: &str, activity: &str) {
     html.raw("<h2>Findings</h2>");
     if let Some(note) = &money.note {
         html.raw("<p class=\"warn\">").text(note).raw("</p>");
@@ -97,6 +98,8 @@ fn money(html: &mut Html, money: &ActivityMoney, path: &str) {
             Some(("both sides' records", &records)),
         );
     }
+    let subject = format!("activity {activity}");
+    crate::explorer::chart::write(html, &money.pictures, &subject, "activity");
     html.raw("<h2>Links</h2><p class=\"muted\">Each provider's transactions with the receipts that answer them, summed per currency (never converted).</p>");
     if money.links.is_empty() {
         html.raw("<p class=\"muted\">No links.</p>");
