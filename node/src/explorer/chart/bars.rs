@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use super::sankey_svg::id_safe;
 use super::{money, Px, DISBURSED_TYPES, MONTHS_DRAWN_MAX, RECEIVED_TYPES};
-use crate::explorer::html::Html;
+use crate::explorer::html::{Column, Html};
 
 /// The label of the row that sums the months before the drawn ones.
 pub const EARLIER: &str = "earlier";
@@ -218,13 +218,14 @@ pub fn write(html: &mut Html, rows: &[MonthRow], subject: &str, id: &str) {
             .raw(": ")
             .text(&desc)
             .raw("</figcaption></figure>");
-        html.raw("<div class=\"scroll\"><table class=\"months\"><caption>")
-            .text(&format!("{currency} per month"))
-            .raw("</caption><tr><th>month</th><th class=\"num\">disbursed</th><th class=\"num\">received</th></tr>");
+        const MONTH: Column = Column::text("month");
+        const DISBURSED: Column = Column::number("disbursed");
+        const RECEIVED: Column = Column::number("received");
+        html.stacked_table(&[MONTH, DISBURSED, RECEIVED]);
         for row in &rows {
-            html.raw("<tr><td>").text(&row.month).raw("</td>");
-            for amount in [row.disbursed, row.received] {
-                html.raw("<td class=\"num\">");
+            html.raw("<tr>").cell(MONTH).text(&row.month).raw("</td>");
+            for (column, amount) in [(DISBURSED, row.disbursed), (RECEIVED, row.received)] {
+                html.cell(column);
                 match amount {
                     Some(amount) => html.text(&money(&amount, currency)),
                     None => html.raw("<span class=\"muted\">nothing</span>"),
@@ -233,6 +234,6 @@ pub fn write(html: &mut Html, rows: &[MonthRow], subject: &str, id: &str) {
             }
             html.raw("</tr>");
         }
-        html.raw("</table></div>");
+        html.end_table();
     }
 }

@@ -637,7 +637,8 @@ mod tests {
         assert!(page.contains("not acknowledged EUR 1,000"));
         // The table beside it holds the same numbers.
         assert!(page.contains(
-            "<td class=\"num\">GBP 125,000.00</td><td class=\"num\">GBP 120,000.00</td>"
+            "<td class=\"num\" data-label=\"sent\">GBP 125,000.00</td>\
+             <td class=\"num\" data-label=\"received\">GBP 120,000.00</td>"
         ));
         assert_eq!(
             page.matches("<tr class=\"flow\">").count(),
@@ -727,7 +728,9 @@ mod tests {
             .collect();
         assert_eq!(bars.len(), 2, "one bar chart per currency");
         assert!(page.contains(
-            "<td>2024-05</td><td class=\"num\">GBP 50,000.00</td><td class=\"num\">GBP 50,000.00</td>"
+            "<td data-label=\"month\">2024-05</td>\
+             <td class=\"num\" data-label=\"disbursed\">GBP 50,000.00</td>\
+             <td class=\"num\" data-label=\"received\">GBP 50,000.00</td>"
         ));
     }
 

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::sankey::{drawing, Band, Geometry, Layout, CHAR_WIDTH, MARGIN, NARROW, OTHERS, WIDE};
 use super::{fit, money, Flow, Org, Px, FLOWS_DRAWN_MAX};
-use crate::explorer::html::Html;
+use crate::explorer::html::{Column, Html};
 
 /// Writes the picture of one currency (wide and narrow drawings) and its table.
 pub fn write(html: &mut Html, layout: &Layout, currency: &str, subject: &str, id: &str) {
@@ -297,25 +297,31 @@ fn flow_text(flow: &Flow) -> String {
 
 /// The table of the same numbers: from, to, sent, received, status.
 fn table(html: &mut Html, layout: &Layout, currency: &str) {
-    html.raw("<div class=\"scroll\"><table class=\"flows\"><caption>")
-        .text(&format!("Flows of {currency}, largest first"))
-        .raw("</caption><tr><th>from</th><th>to</th><th class=\"num\">sent</th><th class=\"num\">received</th><th>status</th></tr>");
-    let amount = |html: &mut Html, amount: Option<Decimal>| {
+    const FROM: Column = Column::text("from");
+    const TO: Column = Column::text("to");
+    const SENT: Column = Column::number("sent");
+    const RECEIVED: Column = Column::number("received");
+    const STATUS: Column = Column::text("status");
+    html.stacked_table(&[FROM, TO, SENT, RECEIVED, STATUS]);
+    let amount = |html: &mut Html, column: Column, amount: Option<Decimal>| {
+        html.cell(column);
         match amount {
             Some(amount) => html.text(&money(&amount, currency)),
             None => html.raw("<span class=\"muted\">nothing</span>"),
         };
+        html.raw("</td>");
     };
     for flow in &layout.flows {
-        html.raw("<tr class=\"flow\"><td>")
+        html.raw("<tr class=\"flow\">")
+            .cell(FROM)
             .text(&flow.from.label())
-            .raw("</td><td>")
+            .raw("</td>")
+            .cell(TO)
             .text(&flow.to.label())
-            .raw("</td><td class=\"num\">");
-        amount(html, flow.sent);
-        html.raw("</td><td class=\"num\">");
-        amount(html, flow.received);
-        html.raw("</td><td>");
+            .raw("</td>");
+        amount(html, SENT, flow.sent);
+        amount(html, RECEIVED, flow.received);
+        html.cell(STATUS);
         let class: &'static str = match (flow.finding, flow.status) {
             (true, _) => "bad",
             (false, "full") => "ok",
@@ -331,7 +337,7 @@ fn table(html: &mut Html, layout: &Layout, currency: &str) {
         }
         html.raw("</td></tr>");
     }
-    html.raw("</table></div>");
+    html.end_table();
 }
 
 /// A currency code as part of an element id: letters and digits only.
