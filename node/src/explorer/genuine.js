@@ -58,6 +58,16 @@
     return window.crypto.subtle.digest('SHA-256', bytes).then(hex);
   }
 
+  // For tests and for anyone checking this script against the golden vectors
+  // (spec/vectors/text-fingerprints.json) in their own browser's console.
+  window.aidledgerGenuine = {
+    normalise: normalise,
+    fingerprints: function (bytes) {
+      var text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      return Promise.all([sha256(bytes), sha256(new TextEncoder().encode(normalise(text)))]);
+    }
+  };
+
   // A picked file is read here: its exact bytes give the exact fingerprint.
   var fileBox = document.getElementById('genuine-file');
   var fileInput = document.getElementById('genuine-file-input');
