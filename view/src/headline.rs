@@ -250,7 +250,8 @@ fn action_verb(action: TreatyActionKind) -> &'static str {
     }
 }
 
-fn action_noun(action: TreatyActionKind) -> &'static str {
+/// A treaty action as a noun: `signature`, `ratification`, `accession`, `withdrawal`.
+pub fn action_noun(action: TreatyActionKind) -> &'static str {
     match action {
         TreatyActionKind::Sign => "signature",
         TreatyActionKind::Ratify => "ratification",

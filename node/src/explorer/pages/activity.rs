@@ -203,6 +203,18 @@ pub(super) fn sides(html: &mut Html, link: &LinkView) {
 
 /// One side of a link: each record with its author and amount, and the sum when there are
 /// several.
+/// A side's sums as people read them: `240001.50 GBP + 5 EUR` → `GBP 240,001.50 + EUR 5`
+/// (the model's text is `AMOUNT CURRENCY` per currency; anything else is shown as it is).
+fn money_sum(sum: &str) -> String {
+    sum.split(" + ")
+        .map(|part| match part.split_once(' ') {
+            Some((amount, currency)) => aidledger_view::format::money(amount, currency),
+            None => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 pub(super) fn side(html: &mut Html, entries: &[SideEntry], sum: &str) {
     if entries.is_empty() {
         html.raw("<span class=\"muted\">nothing held</span>");
@@ -210,7 +222,7 @@ pub(super) fn side(html: &mut Html, entries: &[SideEntry], sum: &str) {
     }
     if entries.len() > 1 {
         html.raw("<strong class=\"num\">")
-            .text(sum)
+            .text(&money_sum(sum))
             .raw("</strong> in ")
             .display(entries.len())
             .raw(" records:");

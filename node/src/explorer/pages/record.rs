@@ -274,19 +274,9 @@ pub(super) fn chain_links(html: &mut Html, page: &RecordPage) {
     html.raw("</dd>");
 }
 
-/// Records this one names and records naming it, by label.
+/// Records naming this one, by label (what it names itself, an acknowledged transaction, a
+/// treaty, a corrected record, is in the details).
 pub(super) fn references(html: &mut Html, page: &RecordPage) {
-    if let Some(acknowledges) = &page.acknowledges {
-        html.raw("<h2>Acknowledges</h2><p>");
-        summary_line(html, acknowledges);
-        html.raw("</p>");
-    }
-    if let Some(treaty) = &page.treaty {
-        html.raw("<h2>Treaty</h2><p>")
-            .link(&format!("/treaty/{}", treaty.id.to_hex()), &treaty.label);
-        names::secondary(html, &model::short(&treaty.id));
-        html.raw("</p>");
-    }
     summary_list(html, "Acknowledged by", &page.acknowledged_by);
     summary_list(html, "Corrected by", &page.corrected_by);
 }

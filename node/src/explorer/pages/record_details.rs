@@ -8,7 +8,7 @@ use aidledger_spec::record::{Party, Transaction};
 use aidledger_spec::Body;
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
 use aidledger_view::format;
-use aidledger_view::headline::{type_words, Changed};
+use aidledger_view::headline::{action_noun, type_words, Changed};
 use aidledger_view::status_line::Standing;
 
 use super::names;
@@ -60,7 +60,7 @@ pub(super) fn details(html: &mut Html, page: &RecordPage) {
                 .raw("</dd>");
         }
         Body::TreatyAction(action) => {
-            html.field("Action", action.action.name())
+            html.field("Action", action_noun(action.action))
                 .raw("<dt>Treaty</dt><dd>");
             match &page.treaty {
                 Some(treaty) => {
