@@ -1220,3 +1220,120 @@ fn every_public_response_carries_the_security_headers() {
     assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"));
     assert!(!policy.contains("unsafe-inline"), "{policy}");
 }
+
+/// The part of a record page before its folded technical details: what a person reads.
+fn readable_part(page: &str) -> &str {
+    let end = page
+        .find("<h2>Technical details</h2>")
+        .expect("a record page has technical details");
+    &page[..end]
+}
+
+#[test]
+fn record_pages_lead_with_a_headline_and_status_and_say_how_to_cite_and_check() {
+    let (_root, store) = new_store();
+    let donor = extend(
+        &store,
+        DONOR,
+        vec![
+            Body::Transaction(disbursement("ACT-H", "125000.00", None)),
+            Body::Transaction(disbursement("ACT-H", "7.00", None)),
+        ],
+        (0, RecordId::ZERO),
+    );
+    let fixes = extend(
+        &store,
+        DONOR,
+        vec![
+            Body::Correction(Correction {
+                corrects: donor[0].id(),
+                reason: "typo".into(),
+                replacement: Some(Replacement::Transaction(disbursement(
+                    "ACT-H",
+                    "120000.00",
+                    None,
+                ))),
+            }),
+            Body::Correction(Correction {
+                corrects: donor[1].id(),
+                reason: "entered twice".into(),
+                replacement: None,
+            }),
+        ],
+        (2, donor[1].id()),
+    );
+    let server = Server::start(store.clone());
+    let network_id = store.network_id().to_hex();
+
+    // The JSON: a headline by the members' names, the status of a corrected record.
+    let corrected = server.json(&format!("/api/record/{}", donor[0].id()));
+    assert_eq!(
+        corrected["headline"],
+        "Donor disbursed GBP 125,000.00 to Implementer on 2024-03-15 (activity ACT-H)"
+    );
+    // No receipt answers it, and its date is long past: the link in words.
+    assert_eq!(
+        corrected["status"],
+        "corrected: amount now GBP 120,000.00, was GBP 125,000.00 · never acknowledged"
+    );
+    assert_eq!(
+        corrected["label"],
+        "disbursement GBP 125,000.00, 2024-03-15"
+    );
+    let withdrawn = server.json(&format!("/api/record/{}", donor[1].id()));
+    assert_eq!(
+        withdrawn["status"],
+        "WITHDRAWN by its author (“entered twice”)"
+    );
+    let correction = server.json(&format!("/api/record/{}", fixes[0].id()));
+    assert!(
+        correction["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("Donor corrected its disbursement GBP 125,000.00, 2024-03-15 (record "),
+        "{correction}"
+    );
+    assert_eq!(correction["changed"][0]["what"], "amount");
+
+    // The page: headline first, the current amount with the signed one struck through, the
+    // details by human labels; the raw field names only in the technical details.
+    let page = server
+        .get(&format!("/record/{}", donor[0].id()))
+        .text()
+        .unwrap();
+    let h1 = page.find("<h1>Donor disbursed GBP 125,000.00 to Implementer");
+    assert!(h1.is_some(), "{page}");
+    assert!(page.contains("amount now <ins>GBP 120,000.00</ins>, was <del>GBP 125,000.00</del>"));
+    let readable = readable_part(&page);
+    for raw in [
+        "org_ref",
+        "transaction_type",
+        "ms since 1970",
+        "value.amount",
+    ] {
+        assert!(
+            !readable.contains(raw),
+            "{raw:?} before the technical details"
+        );
+    }
+    assert!(
+        page[readable.len()..].contains("org_ref"),
+        "the signed fields are kept below"
+    );
+    // Cite and check: the full id, the network id, the commands with the address used.
+    let id = donor[0].id().to_hex();
+    let base = &server.base;
+    assert!(readable.contains(&format!("{base}/record/{id}")));
+    assert!(readable.contains(&format!(
+        "aidledger export --node {base} --network-id {network_id} --out ledger.bundle"
+    )));
+    assert!(readable.contains(&format!(
+        "aidledger show {id} --bundle ledger.bundle --network-id {network_id}"
+    )));
+    let page = server
+        .get(&format!("/record/{}", donor[1].id()))
+        .text()
+        .unwrap();
+    assert!(page.contains("<strong class=\"bad\">WITHDRAWN</strong>"));
+    assert!(page.contains("<del>GBP 7.00</del> (withdrawn)"));
+}
