@@ -1336,4 +1336,33 @@ fn record_pages_lead_with_a_headline_and_status_and_say_how_to_cite_and_check() 
         .unwrap();
     assert!(page.contains("<strong class=\"bad\">WITHDRAWN</strong>"));
     assert!(page.contains("<del>GBP 7.00</del> (withdrawn)"));
+
+    // Once an activity record gives the activity a title, the headline names it.
+    let activity = aidledger_spec::activity::Activity {
+        iati_identifier: "ACT-H".into(),
+        reporting_org: DONOR.into(),
+        titles: vec![aidledger_spec::activity::Narrative {
+            language: "en".into(),
+            text: "Shelter in Kenya".into(),
+        }],
+        descriptions: Vec::new(),
+        status: String::new(),
+        dates: Vec::new(),
+        recipient_countries: Vec::new(),
+        recipient_regions: Vec::new(),
+        sectors: Vec::new(),
+        participating_orgs: Vec::new(),
+        iati: None,
+    };
+    extend(
+        &store,
+        DONOR,
+        vec![Body::Activity(activity)],
+        (4, fixes[1].id()),
+    );
+    assert_eq!(
+        server.json(&format!("/api/record/{}", donor[0].id()))["headline"],
+        "Donor disbursed GBP 125,000.00 to Implementer on 2024-03-15 \
+         (activity “Shelter in Kenya”, ACT-H)"
+    );
 }
