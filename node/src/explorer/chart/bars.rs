@@ -112,10 +112,10 @@ pub fn months<'a>(
 
 /// viewBox width, font size, the month label's width, the longest bar, a bar's height and the
 /// space between months.
-const WIDTH: f64 = 400.0;
+const WIDTH: f64 = 360.0;
 const FONT: f64 = 12.0;
 const LABEL: f64 = 56.0;
-const LONGEST: f64 = 200.0;
+const LONGEST: f64 = 170.0;
 const BAR: f64 = 12.0;
 const ROW_GAP: f64 = 10.0;
 const LEGEND: f64 = 24.0;

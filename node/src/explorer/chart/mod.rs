@@ -262,8 +262,12 @@ pub fn by_currency(flows: &[Flow]) -> BTreeMap<&str, Vec<&Flow>> {
 /// Writes the pictures of a page with their tables: a flow diagram per currency, then the
 /// bars per currency. `subject` names what the page is about in the pictures' titles
 /// (`activity GB-GOV-1-301150-117`); `id` makes the element ids unique on the page.
-pub fn write(html: &mut Html, pictures: &Pictures, subject: &str, id: &str) {
+/// `scope`, when not empty, says what the pictures cover (under the heading).
+pub fn write(html: &mut Html, pictures: &Pictures, subject: &str, id: &str, scope: &str) {
     html.raw("<h2>Flow of money</h2>");
+    if !scope.is_empty() {
+        html.raw("<p class=\"muted\">").text(scope).raw("</p>");
+    }
     if pictures.flows.is_empty() {
         html.raw("<p class=\"muted\">No disbursements or receipts to draw.</p>");
     } else {
@@ -603,7 +607,7 @@ mod tests {
     fn each_drawing_has_one_path_per_flow_and_marks_the_shortfall() {
         let pictures = story_pictures();
         let mut html = Html::default();
-        write(&mut html, &pictures, "activity A", "t");
+        write(&mut html, &pictures, "activity A", "t", "");
         let page = html.finish();
         let flows = by_currency(&pictures.flows);
         let drawings: Vec<&str> = svgs(&page)
@@ -720,7 +724,7 @@ mod tests {
             "{lengths:?}"
         );
         let mut html = Html::default();
-        write(&mut html, &story_pictures(), "activity A", "t");
+        write(&mut html, &story_pictures(), "activity A", "t", "");
         let page = html.finish();
         let bars: Vec<&str> = svgs(&page)
             .into_iter()

@@ -116,9 +116,9 @@ fn svg(
         // ending at its right edge.
         let last = node.column + 1 == layout.columns;
         let (anchor_x, anchor, share): (f64, &'static str, f64) = if last {
-            (x + geometry.node_width, "end", 0.45)
+            (x + geometry.node_width, "end", 0.5)
         } else if node.column + 2 == layout.columns {
-            (x, "start", 0.5)
+            (x, "start", 0.48)
         } else {
             (x, "start", 0.85)
         };

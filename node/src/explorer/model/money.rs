@@ -439,3 +439,59 @@ pub fn activity_money(
 pub fn member_name(store: &StoreReader, id: &str) -> Option<String> {
     store.genesis().member(id).map(|member| member.name.clone())
 }
+
+/// Most activities an organisation page's pictures read: those its newest records name,
+/// newest first. Keeps the page a bounded number of reads (each activity's links are gathered
+/// as on its own page, all within [`MONEY_PAGE_RECORDS_MAX`] records).
+pub const ORG_PICTURE_ACTIVITIES_MAX: usize = 10;
+
+/// The pictures of an organisation's money and what they cover.
+#[derive(Debug, Default)]
+pub struct OrgPictures {
+    /// The flows it gives or receives in, and its own disbursements and receipts per month.
+    pub pictures: crate::explorer::chart::Pictures,
+    /// The activities read (at most [`ORG_PICTURE_ACTIVITIES_MAX`]).
+    pub activities: Vec<String>,
+    /// Why nothing is drawn, when the model was not built.
+    pub note: Option<String>,
+}
+
+/// The pictures of `org`'s money over the links of `activities`: the links it provides or
+/// receives in (as author or as a named party), and the bars of the transactions it authored.
+pub fn org_pictures(
+    store: &StoreReader,
+    org: &str,
+    activities: Vec<String>,
+    as_of: Date,
+) -> Result<OrgPictures, StoreError> {
+    let refs: Vec<&str> = activities.iter().map(String::as_str).collect();
+    let page = page_model(store, &refs, &[], as_of)?;
+    let model = match page.model {
+        Ok(model) => model,
+        Err(note) => {
+            return Ok(OrgPictures {
+                activities,
+                note: Some(note),
+                ..OrgPictures::default()
+            })
+        }
+    };
+    let names = |entry: &Entry| {
+        entry.author == org
+            || [&entry.transaction.provider, &entry.transaction.receiver]
+                .into_iter()
+                .flatten()
+                .any(|party| party.org_ref == org)
+    };
+    let pictures = crate::explorer::chart::pictures(
+        &model,
+        |link| link.provider().chain(link.receiver()).any(names),
+        |entry| entry.author == org,
+        &|id| member_name(store, id),
+    );
+    Ok(OrgPictures {
+        pictures,
+        activities,
+        note: None,
+    })
+}

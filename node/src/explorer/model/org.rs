@@ -20,6 +20,9 @@ pub struct OrgPage {
     pub records: Vec<Summary>,
     /// The `before_seq` of the next (older) page.
     pub next_before_seq: Option<u64>,
+    /// The pictures of its money, from the activities this page's records name.
+    #[serde(skip)]
+    pub pictures: OrgPictures,
 }
 
 /// Reads one page of an organisation: a range query from `before_seq` down, and its totals
@@ -37,10 +40,20 @@ pub fn org_page(
     })?;
     let forks = store.forks()?;
     let mut records = Vec::new();
+    let mut activities: Vec<String> = Vec::new();
     for entry in store.chain_newest_first(org, before_seq, ORG_PAGE_RECORDS) {
         let (_, bytes) = entry?;
-        records.push(summary_of(&decode(bytes.to_vec())?));
+        let decoded = decode(bytes.to_vec())?;
+        if let Body::Transaction(transaction) = &decoded.body {
+            if activities.len() < ORG_PICTURE_ACTIVITIES_MAX
+                && !activities.contains(&transaction.activity_id)
+            {
+                activities.push(transaction.activity_id.clone());
+            }
+        }
+        records.push(summary_of(&decoded));
     }
+    let pictures = org_pictures(store, org, activities, today_utc())?;
     let next_before_seq = records
         .last()
         .map(|record| record.seq)
@@ -55,6 +68,7 @@ pub fn org_page(
         )?,
         records,
         next_before_seq,
+        pictures,
     })
 }
 

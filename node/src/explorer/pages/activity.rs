@@ -99,7 +99,7 @@ fn money(html: &mut Html, money: &ActivityMoney, path: &str, activity: &str) {
         );
     }
     let subject = format!("activity {activity}");
-    crate::explorer::chart::write(html, &money.pictures, &subject, "activity");
+    crate::explorer::chart::write(html, &money.pictures, &subject, "activity", "");
     html.raw("<h2>Links</h2><p class=\"muted\">Each provider's transactions with the receipts that answer them, summed per currency (never converted).</p>");
     if money.links.is_empty() {
         html.raw("<p class=\"muted\">No links.</p>");

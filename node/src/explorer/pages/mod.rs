@@ -238,6 +238,7 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
         &org_href(&member.id),
         ("others", "others-by-org"),
     );
+    org_pictures(&mut html, page);
     html.raw("<h2>Chain, newest first</h2>");
     summaries_table(&mut html, &page.records, None);
     html.raw("<nav class=\"pages\">");
@@ -337,4 +338,22 @@ pub fn error(status: u16, message: &str, network_name: &str) -> String {
         .element("<p>", message, "</p>")
         .raw("<p><a href=\"/\">Home</a></p>");
     html.finish()
+}
+
+/// The pictures of an organisation's money (`chart`), and what they cover.
+fn org_pictures(html: &mut Html, page: &OrgPage) {
+    let pictures = &page.pictures;
+    if let Some(note) = &pictures.note {
+        html.raw("<h2>Flow of money</h2><p class=\"warn\">")
+            .text(note)
+            .raw("</p>");
+        return;
+    }
+    let scope = format!(
+        "The links it gives or receives in, of the activities its newest records on this page name ({}; at most {}), and its own disbursements and receipts there.",
+        pictures.activities.join(", "),
+        crate::explorer::model::ORG_PICTURE_ACTIVITIES_MAX
+    );
+    let subject = format!("the links of {}", page.org.name);
+    crate::explorer::chart::write(html, &pictures.pictures, &subject, "org", &scope);
 }
