@@ -205,7 +205,7 @@ pub(super) fn sides(html: &mut Html, link: &LinkView) {
 /// several.
 /// A side's sums as people read them: `240001.50 GBP + 5 EUR` → `GBP 240,001.50 + EUR 5`
 /// (the model's text is `AMOUNT CURRENCY` per currency; anything else is shown as it is).
-fn money_sum(sum: &str) -> String {
+pub(super) fn money_sum(sum: &str) -> String {
     sum.split(" + ")
         .map(|part| match part.split_once(' ') {
             Some((amount, currency)) => aidledger_view::format::money(amount, currency),

@@ -7,6 +7,8 @@
 use aidledger_view::headline::Changed;
 use aidledger_view::status_line::Standing;
 
+use crate::explorer::model::LinkView;
+
 use super::names;
 use super::*;
 
@@ -190,12 +192,55 @@ pub(super) fn link(html: &mut Html, page: &RecordPage) {
         html.raw("</strong> — ");
         activity::link_key(html, link);
         html.raw("</p>");
-        activity::sides(html, link);
+        money_sides(html, page, link);
     } else if let Some(note) = &page.link_note {
         html.raw("<h2>Money</h2><p>Link status: <span class=\"muted\">")
             .text(note)
             .raw("</span></p>");
     }
+}
+
+/// Both sides of a link: each transaction by its author's name and a label, the sum when a
+/// side has several.
+fn money_sides(html: &mut Html, page: &RecordPage, link: &LinkView) {
+    html.raw("<dl>");
+    let sides = [
+        ("<dt>Provided</dt><dd>", &link.provider, &link.provider_sum),
+        ("<dt>Received</dt><dd>", &link.receiver, &link.receiver_sum),
+    ];
+    for (heading, entries, sum) in sides {
+        html.raw(heading);
+        if entries.is_empty() {
+            html.raw("<span class=\"muted\">nothing held</span></dd>");
+            continue;
+        }
+        if entries.len() > 1 {
+            html.raw("<strong>")
+                .text(&activity::money_sum(sum))
+                .raw("</strong> in ")
+                .display(entries.len())
+                .raw(" records:");
+        }
+        html.raw("<ul>");
+        for entry in entries.iter() {
+            html.raw("<li>");
+            names::org(html, &entry.author, "", &page.names);
+            html.raw(": ");
+            let label = format!(
+                "{} {}, {}",
+                entry.type_name.replace('-', " "),
+                aidledger_view::format::money(&entry.amount, &entry.currency),
+                entry.value_date
+            );
+            names::record(html, &entry.record, &label);
+            if entry.withdrawn {
+                html.raw(" <span class=\"bad\">withdrawn</span>");
+            }
+            html.raw("</li>");
+        }
+        html.raw("</ul></dd>");
+    }
+    html.raw("</dl>");
 }
 
 /// On a correction's page: the record it corrects and what it changes, in words when the
