@@ -28,6 +28,8 @@ use unicode_normalization::UnicodeNormalization;
 pub const DIFF_TEXT_BYTES_MAX: usize = 32 * 1024;
 /// Most distinct words of a text that [`words`] gives (the first ones, in text order).
 pub const TEXT_WORDS_MAX: usize = 256;
+/// How many of a statement's words lead to it in the explorer's index ([`index_words`]).
+pub const INDEX_WORDS_MAX: usize = 16;
 /// Words shorter than this (in characters) are not index words: "a", "of", "à" say nothing
 /// about which statement a text is near.
 pub const WORD_CHARS_MIN: usize = 3;
@@ -185,6 +187,17 @@ pub fn words(text: &str) -> Vec<String> {
     found
 }
 
+/// The words by which the explorer's index finds a statement: the [`INDEX_WORDS_MAX`] longest
+/// of its [`words`] (the first ones on a tie). Long words say most about which statement a text
+/// is near ("diverted", "warehouse" rather than "the", "and"), and a few keys per statement
+/// keep its append cheap: a key per word made a statement's append some fifty times dearer.
+pub fn index_words(text: &str) -> Vec<String> {
+    let mut found = words(text);
+    found.sort_by_key(|word| std::cmp::Reverse(word.chars().count()));
+    found.truncate(INDEX_WORDS_MAX);
+    found
+}
+
 /// `text` cut to at most `max` bytes at a character boundary.
 fn cut(text: &str, max: usize) -> &str {
     let mut end = text.len().min(max);
@@ -198,13 +211,19 @@ fn cut(text: &str, max: usize) -> &str {
 /// common (Jaccard index, shared / all), in thousandths, from 0 to 1000. Integer, so that
 /// the explorer and the CLI rank candidates the same way everywhere.
 pub fn likeness(a: &str, b: &str) -> u32 {
-    let a: BTreeSet<String> = words(a).into_iter().collect();
-    let b: BTreeSet<String> = words(b).into_iter().collect();
-    let union = a.union(&b).count();
+    jaccard(&word_set(a), &word_set(b))
+}
+
+fn word_set(text: &str) -> BTreeSet<String> {
+    words(text).into_iter().collect()
+}
+
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> u32 {
+    let union = a.union(b).count();
     if union == 0 {
         return 0;
     }
-    let shared = a.intersection(&b).count();
+    let shared = a.intersection(b).count();
     // At most TEXT_WORDS_MAX * 2 words: no overflow, and the quotient is at most 1000.
     u32::try_from(shared * 1000 / union).unwrap_or(1000)
 }
@@ -215,9 +234,10 @@ pub fn nearest<'a>(
     text: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<(usize, u32)> {
+    let mine = word_set(text);
     let mut best: Option<(usize, u32)> = None;
     for (index, candidate) in candidates.into_iter().enumerate() {
-        let score = likeness(text, candidate);
+        let score = jaccard(&mine, &word_set(candidate));
         if score > 0 && best.is_none_or(|(_, top)| score > top) {
             best = Some((index, score));
         }
@@ -368,6 +388,14 @@ mod tests {
         let long: String = (0..1000).map(|n| format!("word{n} ")).collect();
         assert_eq!(words(&long).len(), TEXT_WORDS_MAX);
         assert_eq!(words(&"é".repeat(100))[0].len(), WORD_BYTES_MAX);
+    }
+
+    #[test]
+    fn index_words_are_the_longest() {
+        let text = "No payment was diverted to any armed group by the warehouse staff";
+        assert_eq!(index_words(text)[..3], ["warehouse", "diverted", "payment"]);
+        let long: String = (0..100).map(|n| format!("w{n:04} ")).collect();
+        assert_eq!(index_words(&long).len(), INDEX_WORDS_MAX);
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //! | `u` | treaty id, superseding treaty id | empty |
 //! | `n` | treaty id | the treaty's title (its UTF-8 bytes, the whole value) |
 //! | `A` | activity, author | the id (32 bytes) of the author's latest activity record (kind 8) of the activity, which supersedes its earlier ones, then its titles in lower case for search, one a line, at most [`activities::TITLE_SEARCH_BYTES_MAX`] bytes (`activities.rs`) |
-//! | `F`, `G`, `N`, `j` | a signed text's fingerprints, a statement's words, their counts, an organisation's statements | see `texts.rs` |
+//! | `F`, `G`, `j` | a signed text's fingerprints, a statement's longest words, an organisation's statements | see `texts.rs` |
 //! | `v` | (nothing) | index format version ([`INDEX_VERSION`], `u32`) |
 //!
 //! The index holds counts and sums and who names whom, never a money status: whether a
@@ -87,8 +87,10 @@ use values::{decode_count, ListingEntry};
 pub use values::{Listing, Total};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
-/// 10: signed texts' fingerprints, statements' words and each organisation's statements
-/// (`F`, `G`, `N`, `j`; `texts.rs`), for "Is this genuine?".
+/// 11: a statement's longest words only (`G`), no word counts (`N`): a key and a count per word
+/// made a statement's append some fifty times dearer. 10: signed texts' fingerprints,
+/// statements' words and each organisation's statements (`F`, `G`, `N`, `j`; `texts.rs`), for
+/// "Is this genuine?".
 /// 9: an activity record's titles in its `A` value; no title-word keys (`w`: their writes and
 /// the read of the superseded record cost the IATI import). 8: activity records' latest per
 /// author (`A`) and title words (`w`).
@@ -96,7 +98,7 @@ pub use values::{Listing, Total};
 /// organisation (`o`); no acknowledged totals (`g`, `P`, `p`: a 125,000 disbursement
 /// acknowledged by a 120,000 receipt read "acknowledged 125000.00") nor flows (`f`; the money
 /// model's links replace them). 6: values in the layout of FORMAT.md §2.
-pub const INDEX_VERSION: u32 = 10;
+pub const INDEX_VERSION: u32 = 11;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
 /// Most entries in one listing (10 KiB).

@@ -1,7 +1,7 @@
 //! Signed texts in the index, for "Is this genuine?" (`model/genuine.rs`): each text's two
 //! fingerprints (`aidledger_view::genuine`, FORMAT.md appendix "Text fingerprints") lead to
-//! the records that signed it, and a statement's words and its author lead to the statements
-//! near a text that matches none.
+//! the records that signed it, and a statement's longest words and its author lead to the
+//! statements near a text that matches none.
 //!
 //! The signed texts are a statement's text and every language version of a treaty text, in
 //! a record of their own or as a correction's replacement (a correction signs its new text
@@ -11,20 +11,17 @@
 //! | tag | key after the tag | value |
 //! |---|---|---|
 //! | `F` | form (u8: 0 exact, 1 normalised), fingerprint (32 bytes), record id, part (u64: 0 for a statement, the language version's index for a treaty text) | empty |
-//! | `G` | word (text), record id | empty: the statement has the word ([`genuine::words`]) |
-//! | `N` | word (text) | how many statements have it (`u64`): the rarest words of a text lead to candidates |
+//! | `G` | word (text), record id | empty: the word is one of the statement's [`genuine::index_words`] (its longest) |
 //! | `j` | author (text), seq (u64) | the statement's record id (32 bytes): an organisation's statements, newest last |
 
 use aidledger_view::genuine::{self, Fingerprints};
 
-use super::values::decode_count;
 use super::*;
 
 /// The tags of this file's keys (the table above).
 pub(crate) mod text_tag {
     pub const FINGERPRINT: u8 = b'F';
     pub const WORD: u8 = b'G';
-    pub const WORD_COUNT: u8 = b'N';
     pub const ORG_STATEMENT: u8 = b'j';
 }
 
@@ -49,23 +46,11 @@ pub fn word_prefix(word: &str) -> Vec<u8> {
     SortKey::tagged(text_tag::WORD).text(word).into_bytes()
 }
 
-/// The `N` key of a word.
-pub fn word_count_key(word: &str) -> Vec<u8> {
-    SortKey::tagged(text_tag::WORD_COUNT)
-        .text(word)
-        .into_bytes()
-}
-
 /// The `j` prefix of an organisation's statements.
 pub fn org_statements_prefix(author: &str) -> Vec<u8> {
     SortKey::tagged(text_tag::ORG_STATEMENT)
         .text(author)
         .into_bytes()
-}
-
-/// How many statements have a word, from its `N` value.
-pub fn read_word_count(key: &[u8], value: &[u8]) -> Result<u64, StoreError> {
-    decode_count(key, value, "word count")
 }
 
 /// Indexes the texts a record signs ([`genuine::signed_texts`]): every text's fingerprints,
@@ -97,19 +82,9 @@ fn index_statement(
         .text(author)
         .u64(seq);
     trees.explorer.insert(listed.into_bytes(), &id.0[..])?;
-    for word in genuine::words(text) {
+    for word in genuine::index_words(text) {
         let key = SortKey::extend(word_prefix(&word)).id(&id.0).into_bytes();
-        if trees.explorer.insert(key, &[][..])?.is_some() {
-            continue; // a rebuild over a partly written index counts each once
-        }
-        let count_key = word_count_key(&word);
-        let count = match trees.explorer.get(&count_key)? {
-            Some(value) => {
-                read_word_count(&count_key, &value).map_err(|error| corrupt(error.to_string()))?
-            }
-            None => 0,
-        };
-        trees.explorer.insert(count_key, (count + 1).to_bytes())?;
+        trees.explorer.insert(key, &[][..])?;
     }
     Ok(())
 }

@@ -4,8 +4,8 @@
 //! organisation the text claims to come from, or of anyone) with the word-level difference.
 //!
 //! Every read is bounded and comes from the index written at append (`index/texts.rs`): the
-//! fingerprints' keys, the rarest words' statements, the named organisation's latest
-//! statements; never a scan of the records.
+//! fingerprints' keys, the statements indexed under the text's words, the named organisation's
+//! latest statements; never a scan of the records.
 
 use aidledger_spec::Digest;
 use aidledger_view::genuine::{self, signed_texts, DiffPart, Fingerprints};
@@ -21,11 +21,9 @@ pub const GENUINE_TEXT_BYTES_MAX: usize = 1024 * 1024;
 pub const GENUINE_FORM_BYTES_MAX: usize = 3 * GENUINE_TEXT_BYTES_MAX + 4096;
 /// Most records listed as having signed one text.
 pub const GENUINE_MATCHES_MAX: usize = 20;
-/// Most distinct words of a text whose counts are read to pick the rarest.
+/// Most distinct words of a text looked up in the index.
 pub const GENUINE_QUERY_WORDS_MAX: usize = 64;
-/// How many of a text's rarest words lead to candidate statements.
-pub const GENUINE_RARE_WORDS: usize = 8;
-/// Most statements read per rare word.
+/// Most statements read per word (a word with more is common and says little).
 pub const GENUINE_WORD_STATEMENTS_MAX: usize = 100;
 /// Most candidate statements compared with the text (the ones sharing most rare words).
 pub const GENUINE_CANDIDATES_MAX: usize = 20;
@@ -263,7 +261,7 @@ fn later(store: &StoreReader, record: &Summary) -> Result<Vec<Later>, Problem> {
 }
 
 /// The statement nearest to `text` among the named organisation's latest statements and the
-/// statements sharing the text's rarest words: the organisation's own if one of them shares a
+/// statements indexed under most of the text's words: the organisation's own if one of them shares a
 /// word, else anyone's.
 fn nearest(
     store: &StoreReader,
@@ -284,21 +282,13 @@ fn nearest(
             candidates.push(super::super::index::record_id(&value)?);
         }
     }
-    // The rarest words say most about which statement a text is near.
-    let mut counted: Vec<(u64, String)> = Vec::new();
+    // Statements are indexed by their longest words; any of the text's words may be one.
+    let mut shared: BTreeMap<RecordId, usize> = BTreeMap::new();
     for word in genuine::words(text)
         .into_iter()
         .take(GENUINE_QUERY_WORDS_MAX)
     {
-        let key = texts::word_count_key(&word);
-        if let Some(value) = tree.get(&key)? {
-            counted.push((texts::read_word_count(&key, &value)?, word));
-        }
-    }
-    counted.sort();
-    let mut shared: BTreeMap<RecordId, usize> = BTreeMap::new();
-    for (_, word) in counted.iter().take(GENUINE_RARE_WORDS) {
-        let prefix = texts::word_prefix(word);
+        let prefix = texts::word_prefix(&word);
         for entry in tree.scan_prefix(&prefix).take(GENUINE_WORD_STATEMENTS_MAX) {
             let (key, _) = entry?;
             let mut rest = KeyReader::new(&key[prefix.len()..]);
