@@ -9,7 +9,7 @@
 
 use aidledger_spec::{Body, NetworkId, RecordId, VerifiedRecord};
 use aidledger_view::format;
-use aidledger_view::genuine::{self, signed_texts, Change, DiffPart, Fingerprints};
+use aidledger_view::genuine::{self, signed_texts, Change, DiffPart, Fingerprints, Nearness};
 use serde_json::{json, Value};
 
 use crate::checked::{read_checked, CheckError, Standing};
@@ -111,13 +111,14 @@ pub fn trace_text(
     pinned: Option<NetworkId>,
 ) -> Result<TextProvenance, CheckError> {
     let prints = Fingerprints::of(text);
+    let nearness = Nearness::of(text);
     let mut matches = Vec::new();
     let mut corrections = Vec::new();
     let (mut best_of_org, mut best) = (None, None);
     let checked = read_checked(source, pinned, SignatureMode::Batch, |record| {
         observe(
             record,
-            text,
+            &nearness,
             &prints,
             org,
             &mut matches,
@@ -172,7 +173,7 @@ pub fn trace_text(
 
 fn observe(
     record: &VerifiedRecord,
-    text: &str,
+    nearness: &Nearness,
     prints: &Fingerprints,
     org: Option<&str>,
     matches: &mut Vec<TextMatch>,
@@ -207,7 +208,7 @@ fn observe(
             });
         } else if signed.is_statement() {
             let candidate = (
-                genuine::likeness(text, signed.text),
+                nearness.likeness(signed.text),
                 record.id(),
                 header.author.clone(),
                 header.timestamp_ms,

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use aidledger_spec::record::{Correction, Statement, TextVersion};
+use aidledger_spec::record::{Correction, Replacement, Statement, TextVersion};
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
 use aidledger_store::Store;
 use aidledger_view::genuine::Fingerprints;
@@ -19,6 +19,8 @@ const FLOUR: &str = "We delivered 40 tonnes of wheat flour to the warehouse in G
 No payment was diverted to any armed group.";
 const BUDGET: &str = "Our budget for 2027 is published in full on our website.";
 const TREATY_FR: &str = "Les parties conviennent de partager les données des livraisons.";
+const RECEIPT: &str = "We received the flour in good order.";
+const RECEIPT_CORRECTED: &str = "We received the flour; two pallets were damaged.";
 
 struct Server {
     _runtime: tokio::runtime::Runtime,
@@ -133,12 +135,23 @@ fn populate(store: &Store) -> (Vec<VerifiedRecord>, Vec<VerifiedRecord>) {
         replacement: None,
     });
     let donor_more = extend(store, DONOR, vec![withdrawal], (3, donor[2].id()));
-    let implementer = extend(
+    let mut implementer = extend(
         store,
         IMPLEMENTER,
-        vec![titled("Receipt", "We received the flour in good order.")],
+        vec![titled("Receipt", RECEIPT)],
         (0, RecordId::ZERO),
     );
+    let corrected = Body::Correction(Correction {
+        corrects: implementer[0].id(),
+        reason: "damage found on unpacking".into(),
+        replacement: Some(Replacement::Statement(Statement {
+            title: "Receipt".into(),
+            language: "en".into(),
+            text: RECEIPT_CORRECTED.into(),
+        })),
+    });
+    let next = (1, implementer[0].id());
+    implementer.extend(extend(store, IMPLEMENTER, vec![corrected], next));
     let mut all = donor;
     all.extend(donor_more);
     (all, implementer)
@@ -181,6 +194,21 @@ fn signed_texts_are_found_by_their_fingerprints_and_others_by_their_nearest_stat
         budget["matches"][0]["later"][0]["record"]["id"],
         donor[3].id().to_hex()
     );
+
+    // A statement its author corrected: the old text says so, the new one is found in the
+    // correction.
+    let old = server.api(RECEIPT, None);
+    assert_eq!(old["matches"][0]["later"][0]["kind"], "corrected", "{old}");
+    assert_eq!(
+        old["matches"][0]["later"][0]["record"]["id"],
+        implementer[1].id().to_hex()
+    );
+    let new = server.api(RECEIPT_CORRECTED, None);
+    assert_eq!(
+        new["matches"][0]["record"]["id"],
+        implementer[1].id().to_hex()
+    );
+    assert_eq!(new["matches"][0]["what"], "statement in a correction");
 
     // A treaty text's French version.
     let french = server.api(TREATY_FR, None);

@@ -214,6 +214,21 @@ pub fn likeness(a: &str, b: &str) -> u32 {
     jaccard(&word_set(a), &word_set(b))
 }
 
+/// A text's words, read once, to compare with many candidates by [`likeness`].
+pub struct Nearness(BTreeSet<String>);
+
+impl Nearness {
+    /// The words of `text`.
+    pub fn of(text: &str) -> Nearness {
+        Nearness(word_set(text))
+    }
+
+    /// [`likeness`] of the text and `other`.
+    pub fn likeness(&self, other: &str) -> u32 {
+        jaccard(&self.0, &word_set(other))
+    }
+}
+
 fn word_set(text: &str) -> BTreeSet<String> {
     words(text).into_iter().collect()
 }
@@ -234,10 +249,10 @@ pub fn nearest<'a>(
     text: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<(usize, u32)> {
-    let mine = word_set(text);
+    let mine = Nearness::of(text);
     let mut best: Option<(usize, u32)> = None;
     for (index, candidate) in candidates.into_iter().enumerate() {
-        let score = jaccard(&mine, &word_set(candidate));
+        let score = mine.likeness(candidate);
         if score > 0 && best.is_none_or(|(_, top)| score > top) {
             best = Some((index, score));
         }
