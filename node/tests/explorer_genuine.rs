@@ -285,7 +285,7 @@ fn signed_texts_are_found_by_their_fingerprints_and_others_by_their_nearest_stat
     let huge = "x".repeat(aidledger_node::explorer::model::GENUINE_TEXT_BYTES_MAX + 1);
     let (status, page) = server.post(&huge, "");
     assert_eq!(status, 413);
-    assert!(page.contains("longer than"));
+    assert!(page.contains("Text too long") && page.contains("longer than"));
     let refused = server
         .http
         .post(format!("{}/search", server.base))

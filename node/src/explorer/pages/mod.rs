@@ -325,12 +325,13 @@ pub fn search(results: &SearchResults, network_name: &str) -> String {
     html.finish()
 }
 
-/// An error page (400, 404, 405).
+/// An error page (400, 404, 405, 413).
 pub fn error(status: u16, message: &str, network_name: &str) -> String {
     let title = match status {
         400 => "Bad request",
         404 => "Not found",
         405 => "Method not allowed",
+        413 => "Text too long",
         _ => "Error",
     };
     let mut html = Html::page(title, network_name);
