@@ -1,7 +1,8 @@
 //! Every page type of the explorer in a real browser, at a laptop's and a phone's width (issue
 //! 20): one node with records of every body kind (an imported IATI activity, transactions, a
 //! correction, a withdrawal, a statement, a treaty in two languages and its signature, a
-//! governance proposal and its approval, a key rotation), and for each page at 1280 and 360 px:
+//! governance proposal and its approval, a key rotation), every page type, "Is this genuine?"
+//! with a signed and a changed text included, and for each page at 1280 and 360 px:
 //!
 //! - the document is never wider than the window (`scrollWidth <= innerWidth`);
 //! - axe-core, injected through the DevTools protocol (the pages' Content-Security-Policy
@@ -28,6 +29,7 @@ use serde_json::Value;
 
 const ACTIVITY: &str = "GB-GOV-1-301150-200";
 const ACTIVITY_TITLE: &str = "Clean water for displaced families";
+const STATEMENT_TEXT: &str = "The first tranche for water points was paid on 2 November 2026.";
 /// The widths every page is checked at: a laptop and a small phone.
 const WIDTHS: [u32; 2] = [1280, 360];
 const WINDOW_HEIGHT: u32 = 900;
@@ -163,12 +165,7 @@ fn record_donor_data(network: &Network) -> Recorded {
         .stdout_hex32();
     let statement = network.record(
         "statement",
-        &[
-            "--title",
-            "Funding update",
-            "--text",
-            "The first tranche for water points was paid on 2 November 2026.",
-        ],
+        &["--title", "Funding update", "--text", STATEMENT_TEXT],
     );
     let english = network.dir.write(
         "treaty-en.txt",
@@ -329,6 +326,10 @@ struct PageCheck {
     name: String,
     path: String,
     shows: String,
+    /// For the "Is this genuine?" answers: the text pasted into the page's form and submitted
+    /// (its script sends the fingerprints), and whether to then send the text itself for the
+    /// nearest signed statement and the differences.
+    genuine: Option<(String, bool)>,
 }
 
 fn page(name: &str, path: impl Into<String>, shows: impl Into<String>) -> PageCheck {
@@ -336,6 +337,20 @@ fn page(name: &str, path: impl Into<String>, shows: impl Into<String>) -> PageCh
         name: name.into(),
         path: path.into(),
         shows: shows.into(),
+        genuine: None,
+    }
+}
+
+/// Submits `text` on the open "Is this genuine?" page, as a reader would; with `resend`, then
+/// sends the text itself for the nearest signed statement.
+fn ask_genuine(browser: &Browser, text: &str, resend: bool) {
+    let literal = serde_json::to_string(text).expect("a JSON string");
+    browser.eval(&format!(
+        "document.getElementById('genuine-text').value = {literal}; true"
+    ));
+    browser.click("#genuine-form button[type=submit]");
+    if resend {
+        browser.click("#genuine-resend-button");
     }
 }
 
@@ -451,10 +466,19 @@ fn every_page_type_fits_a_phone_passes_axe_and_obeys_its_policy() {
     for (name, id) in records {
         pages.push(page(name, format!("/record/{id}"), short(id)));
     }
-    // The "Is this genuine?" page, once the explorer has it.
-    if network.node.public_get("/genuine").0 == 200 {
-        pages.push(page("genuine", "/genuine", "genuine"));
-    }
+    // "Is this genuine?": the form, a signed text found, and a changed one not found with the
+    // nearest signed statement and the differences.
+    pages.push(page("genuine", "/genuine", "genuine"));
+    let mut signed = page("genuine-signed", "/genuine", "Exactly this text was signed");
+    signed.genuine = Some((STATEMENT_TEXT.to_owned(), false));
+    pages.push(signed);
+    let mut forged = page(
+        "genuine-not-signed",
+        "/genuine",
+        "The nearest signed statement",
+    );
+    forged.genuine = Some((STATEMENT_TEXT.replace("paid", "withheld"), true));
+    pages.push(forged);
 
     let browser = Browser::launch("pages");
     let mut failures = Vec::new();
@@ -462,6 +486,9 @@ fn every_page_type_fits_a_phone_passes_axe_and_obeys_its_policy() {
         for (number, check) in pages.iter().enumerate() {
             browser.set_viewport(width, WINDOW_HEIGHT);
             browser.goto(&format!("{base}{}", check.path));
+            if let Some((text, resend)) = &check.genuine {
+                ask_genuine(&browser, text, *resend);
+            }
             failures.extend(check_page(&browser, &axe, check, width));
             browser.screenshot(&format!("{number:02}-{}-{width}", check.name));
         }
