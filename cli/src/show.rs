@@ -13,7 +13,7 @@ use aidledger_spec::governance::Authority;
 use aidledger_spec::record::Correction;
 use aidledger_spec::{Body, RecordId};
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
-use aidledger_view::headline::{headline, Names};
+use aidledger_view::headline::{standing_headline, Names};
 use aidledger_view::status_line::StatusLine;
 use aidledger_view::treaty::TreatyRecords;
 use anyhow::{bail, Result};
@@ -75,13 +75,19 @@ pub(crate) fn show(
         verifier: &verifier,
     };
     let header = record.header();
-    let headline = headline(&header.author, header.timestamp_ms, record.body(), &names);
     // The author's latest correction, later in its chain, stands (view::corrections).
     let latest = corrections
         .iter()
         .filter(|(author, seq, _)| *author == header.author && *seq > header.seq)
         .max_by_key(|(_, seq, _)| *seq)
         .map(|(_, _, correction)| correction);
+    let headline = standing_headline(
+        &header.author,
+        header.timestamp_ms,
+        record.body(),
+        latest,
+        &names,
+    );
     let revoked = not_valid.as_ref().map(revocation_text);
     let status = StatusLine::of(record.body(), revoked.as_deref(), latest, None, &names).text();
     let treaty_standing = treaties.standing(&id);

@@ -1269,7 +1269,8 @@ fn record_pages_lead_with_a_headline_and_status_and_say_how_to_cite_and_check() 
     let corrected = server.json(&format!("/api/record/{}", donor[0].id()));
     assert_eq!(
         corrected["headline"],
-        "Donor disbursed GBP 125,000.00 to Implementer on 2024-03-15 (activity ACT-H)"
+        "Donor disbursed GBP 120,000.00 to Implementer on 2024-03-15 (activity ACT-H), \
+         as corrected by its author"
     );
     // No receipt answers it, and its date is long past: the link in words.
     assert_eq!(
@@ -1301,7 +1302,7 @@ fn record_pages_lead_with_a_headline_and_status_and_say_how_to_cite_and_check() 
         .get(&format!("/record/{}", donor[0].id()))
         .text()
         .unwrap();
-    let h1 = page.find("<h1>Donor disbursed GBP 125,000.00 to Implementer");
+    let h1 = page.find("<h1>Donor disbursed GBP 120,000.00 to Implementer");
     assert!(h1.is_some(), "{page}");
     assert!(page.contains("amount now <ins>GBP 120,000.00</ins>, was <del>GBP 125,000.00</del>"));
     let readable = readable_part(&page);
@@ -1362,7 +1363,7 @@ fn record_pages_lead_with_a_headline_and_status_and_say_how_to_cite_and_check() 
     );
     assert_eq!(
         server.json(&format!("/api/record/{}", donor[0].id()))["headline"],
-        "Donor disbursed GBP 125,000.00 to Implementer on 2024-03-15 \
-         (activity “Shelter in Kenya”, ACT-H)"
+        "Donor disbursed GBP 120,000.00 to Implementer on 2024-03-15 \
+         (activity “Shelter in Kenya”, ACT-H), as corrected by its author"
     );
 }

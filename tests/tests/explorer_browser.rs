@@ -270,7 +270,9 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
         &[
             // The headline and the status line lead (issue 20); the chain and the bytes are
             // folded under the technical details.
-            "Foreign Office disbursed GBP 250,000.00 to Aid Implementer A/S on 2024-03-01",
+            // The headline speaks of the record as it stands: corrected (issue 20).
+            "Foreign Office disbursed GBP 240,000.00 to Aid Implementer A/S on 2024-03-01",
+            "as corrected by its author",
             "amount now GBP 240,000.00, was GBP 250,000.00",
             "First tranche for water points",
             "Acknowledged by",
@@ -366,8 +368,8 @@ fn record_pages_lead_with_what_happened_and_their_commands_check_it() {
     );
     let base = network.node.public_url();
     let browser = Browser::launch("record-pages");
-    let headline =
-        "Foreign Office disbursed GBP 250,000.00 to Aid Implementer A/S on 2024-03-01 (activity GB-GOV-1-300123)";
+    let headline = "Foreign Office disbursed GBP 240,000.00 to Aid Implementer A/S on 2024-03-01 \
+         (activity GB-GOV-1-300123), as corrected by its author";
 
     for width in [1280, 360] {
         browser.set_viewport(width, 900);

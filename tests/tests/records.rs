@@ -167,13 +167,14 @@ fn records_every_kind_and_verifies() {
         shown.describe()
     );
     // The headline leads, under the network line: who did what, to whom, how much, when, by
-    // the members' names; then the status line (the transaction was corrected to 1000.55).
+    // the members' names, as the record stands (corrected to 1000.55, issue 20); then the status
+    // line with the signed amount struck.
     let lines: Vec<&str> = shown.stdout().lines().collect();
     assert_eq!(
         lines.get(1).copied(),
         Some(
-            "Foreign Office disbursed GBP 1,000.50 to Aid Implementer A/S on 2024-03-01 \
-             (activity GB-GOV-1-300123)"
+            "Foreign Office disbursed GBP 1,000.55 to Aid Implementer A/S on 2024-03-01 \
+             (activity GB-GOV-1-300123), as corrected by its author"
         ),
         "show leads with the headline\n{}",
         shown.describe()

@@ -9,7 +9,9 @@
 //! written through [`crate::format`]. The record's standing (corrected, withdrawn, revoked,
 //! its link) is the status line of [`crate::status_line`].
 
-use aidledger_spec::record::{transaction_type_name, Party, Transaction, TreatyActionKind};
+use aidledger_spec::record::{
+    transaction_type_name, Correction, Party, Transaction, TreatyActionKind,
+};
 use aidledger_spec::{Body, RecordId};
 
 use crate::activity_text::PREFERRED_LANGUAGE;
@@ -148,6 +150,27 @@ pub fn headline(author: &str, timestamp_ms: u64, body: &Body, names: &dyn Names)
 
 /// Hex digits of a key shown in a sentence (the page shows it whole).
 const KEY_HEX_SHOWN: usize = 16;
+
+/// The headline of a record as it stands: when its author's latest correction (`latest`, the
+/// one `view::corrections` says stands) replaced it, the replacement's values lead and the
+/// sentence says so, so that a reader of the headline alone is never told a superseded amount;
+/// the signed values stay on the status line, struck through. A withdrawal leaves the sentence
+/// as signed: the status line says WITHDRAWN.
+pub fn standing_headline(
+    author: &str,
+    timestamp_ms: u64,
+    body: &Body,
+    latest: Option<&Correction>,
+    names: &dyn Names,
+) -> String {
+    match latest.and_then(|correction| correction.replacement.as_ref()) {
+        Some(replacement) => format!(
+            "{}, as corrected by its author",
+            headline(author, timestamp_ms, &replacement.to_body(), names)
+        ),
+        None => headline(author, timestamp_ms, body, names),
+    }
+}
 
 /// A short label for lists: `disbursement GBP 125,000.00, 2026-11-02`, `statement “Funding”`.
 /// No names (a list shows the organisation beside it); ids shortened.
@@ -553,6 +576,32 @@ mod tests {
         assert!(headline(FCDO, NOV_2, &body, &names)
             .ends_with("(activity “Shelter in Kenya”, GB-GOV-1-301150-200)"));
         assert_eq!(label(&body), "disbursement GBP 125,000.00, 2026-11-02");
+    }
+
+    #[test]
+    fn a_corrected_record_leads_with_its_current_values_and_a_withdrawn_one_as_signed() {
+        let body = Body::Transaction(transaction(3, "125000.00"));
+        let corrected = Correction {
+            corrects: RecordId::ZERO,
+            reason: "typo".into(),
+            replacement: Some(Replacement::Transaction(transaction(3, "120000.00"))),
+        };
+        assert_eq!(
+            standing_headline(FCDO, NOV_2, &body, Some(&corrected), &known()),
+            "Foreign, Commonwealth and Development Office disbursed GBP 120,000.00 to Danish \
+             Refugee Council on 2026-11-02 (activity GB-GOV-1-301150-200), as corrected by its \
+             author"
+        );
+        let withdrawn = Correction {
+            replacement: None,
+            ..corrected
+        };
+        for latest in [None, Some(&withdrawn)] {
+            assert_eq!(
+                standing_headline(FCDO, NOV_2, &body, latest, &known()),
+                headline(FCDO, NOV_2, &body, &known())
+            );
+        }
     }
 
     #[test]

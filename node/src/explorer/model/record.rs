@@ -155,7 +155,7 @@ pub fn record_page(
         _ => None,
     };
     let mut page = RecordPage {
-        headline: headline::headline(&author, header.timestamp_ms, &decoded.body, &names),
+        headline: String::new(), // as it stands, once the latest correction is known
         status: String::new(),
         status_line: StatusLine::of(&decoded.body, None, None, None, &names),
         label: headline::label(&decoded.body),
@@ -233,6 +233,13 @@ pub fn record_page(
         &names,
     );
     page.status = page.status_line.text();
+    page.headline = headline::standing_headline(
+        &author,
+        header.timestamp_ms,
+        &decoded.body,
+        latest.as_ref(),
+        &names,
+    );
     Ok(page)
 }
 
