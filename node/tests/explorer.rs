@@ -308,11 +308,11 @@ fn deep_pages_of_a_chain_are_read_from_their_position() {
     assert_eq!(home["record_count"], 120);
     assert_eq!(home["latest"].as_array().unwrap().len(), 20);
     let search = server.json(&format!("/api/search?q={}", &made[5].id().to_hex()[..6]));
-    assert!(search["records"]
+    assert!(search["hits"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|record| record["id"] == made[5].id().to_hex()));
+        .any(|hit| hit["kind"] == "record" && hit["id"] == made[5].id().to_hex()));
     let html = server
         .get(&format!("/org/{DONOR}?before_seq=30"))
         .text()
@@ -497,7 +497,7 @@ fn a_foreign_correction_changes_no_total_and_a_withdrawn_activity_keeps_its_page
     assert_eq!(activity["own"]["totals"][0]["sum"], "12.00", "{activity}");
     assert_eq!(server.get("/api/activity/PHANTOM-Y").status(), 404);
     let search = server.json("/api/search?q=PHANTOM");
-    assert_eq!(search["activities"], serde_json::json!([]), "{search}");
+    assert_eq!(search["hits"], serde_json::json!([]), "{search}");
     let record = server.json(&format!("/api/record/{}", donor[0].id()));
     assert_eq!(
         record["corrected_by"].as_array().unwrap().len(),

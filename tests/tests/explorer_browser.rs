@@ -306,7 +306,7 @@ fn a_browser_walks_the_explorer_and_no_record_text_runs_as_script() {
     assert_shows(
         &browser,
         "search",
-        &["Treaties", "Water Cooperation Agreement"],
+        &["treaty title:", "Water Cooperation Agreement"],
     );
     browser.click(&format!("a[href='/treaty/{}']", donor.treaty));
     assert_shows(

@@ -36,7 +36,7 @@ impl AppendIndex for ExplorerIndex {
     }
 
     /// Every record but governance records is indexed (statements for their texts: "Is this
-    /// genuine?").
+    /// genuine?", and their titles' search terms).
     fn indexes(&self, kind: BodyKind) -> bool {
         !kind.is_governance()
     }

@@ -8,7 +8,7 @@
 //! | `/record/{id}` | `/api/record/{id}` | a record, full id or unique hex prefix |
 //! | `/activity/{id}?after=C` | `/api/activity/{id}?after=C` | an IATI activity |
 //! | `/treaty/{id}?lang=L&part=N` | `/api/treaty/{id}?lang=L&part=N` | a treaty text (part N of language L, part 1 of the others), parties and their actions |
-//! | `/search?q=` | `/api/search?q=` | record id prefix, organisation, activity, treaty title |
+//! | `/search?q=&page=N` | `/api/search?q=&page=N` | organisations (members, and names and ids in records), activity ids (beginning or any segment), titles and descriptions, places, statement and treaty titles, record id prefixes: ranked, paged |
 //! | `/governance` | `/api/governance` | admin rule, members' keys and the positions each may sign, proposals |
 //! | `/genuine?sha256=&normalised=&org=`, `POST /genuine` | `/api/genuine?sha256=&normalised=&org=` | "Is this genuine?": which records signed a text, or the nearest signed statement (`genuine.rs`) |
 //!
@@ -172,6 +172,8 @@ struct TreatyQuery {
 struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// The page of results, from 1.
+    page: Option<usize>,
 }
 
 /// The node's governance state, when the router was given one (a node always is; a bare
@@ -522,10 +524,10 @@ async fn search_results(
     format: Format,
     search: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<model::SearchResults, Failure> {
-    let text = query(store, format, search)?.q;
+    let SearchQuery { q: text, page } = query(store, format, search)?;
     let governed = Governed::of(governance, store);
     read(store, format, move |store| {
-        model::search(store, governed.authority(), &text)
+        model::search(store, governed.authority(), &text, page.unwrap_or(1))
     })
     .await
 }

@@ -60,8 +60,8 @@ pub fn read_latest_value(value: &[u8]) -> Result<(RecordId, &str), StoreError> {
     Ok((record_id(id)?, text))
 }
 
-/// Indexes an activity record: it becomes its author's latest for the identifier (with its
-/// titles for search), and the identifier is named for search by id.
+/// Indexes an activity record: it becomes its author's latest for the identifier (its search
+/// terms are `search.rs`').
 pub(super) fn index_activity(
     trees: &AppendTrees<'_>,
     author: &str,
@@ -72,8 +72,6 @@ pub(super) fn index_activity(
     trees
         .explorer
         .insert(latest_key(identifier, author), latest_value(&id, activity))?;
-    let name = SortKey::tagged(tag::ACTIVITY_NAME).raw(identifier.as_bytes());
-    trees.explorer.insert(name.into_bytes(), &[][..])?;
     Ok(())
 }
 

@@ -45,6 +45,8 @@ pub(super) fn correct(
     }
     if let Some(new) = after {
         add_to_totals(trees, author, new, 1)?;
+        // Its terms are found while this correction is the record's latest.
+        super::search::index_transaction(trees, target, id, new)?;
         // The corrected version is listed under its activities too.
         for activity in activities(new) {
             trees.list(activity, author, seq, &id)?;

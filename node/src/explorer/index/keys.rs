@@ -11,7 +11,6 @@ pub(crate) mod tag {
     pub const ACTIVITY_TOTAL: u8 = b's';
     pub const NAMED_BY_OTHERS: u8 = b'o';
     pub const ACTIVITY_RECORD: u8 = b'a';
-    pub const ACTIVITY_NAME: u8 = b'l';
     pub const ACKNOWLEDGED_BY: u8 = b'k';
     pub const ACKNOWLEDGED_MARK: u8 = b'K';
     pub const LATEST_CORRECTION: u8 = b'C';
@@ -21,6 +20,7 @@ pub(crate) mod tag {
     pub const SUPERSEDED_BY: u8 = b'u';
     pub const TREATY_TITLE: u8 = b'n';
     pub const ACTIVITY_LATEST: u8 = b'A';
+    pub const SEARCH_TERM: u8 = b'S';
 }
 
 /// The `k` key: `by` currently acknowledges `acknowledged`.
@@ -66,11 +66,6 @@ impl<'a> KeyReader<'a> {
     /// A record id's 32 bytes.
     pub(crate) fn id(&mut self) -> Result<RecordId, StoreError> {
         self.0.id().map(aidledger_spec::Digest).map_err(corrupt_key)
-    }
-
-    /// The bytes not read yet (a final raw part).
-    pub(crate) fn rest(&mut self) -> &'a [u8] {
-        self.0.rest()
     }
 
     /// Checks that the whole key was read.

@@ -14,7 +14,6 @@
 //! | `o` | named org, author, type (u8), currency | [`Total`] of the transactions of other authors naming the org as provider or receiver (what others report about it) |
 //! | `s` | activity, side (u8: 0 own, 1 others; [`side`]), org, type (u8), currency | [`Total`] of an activity's transactions: side 0 those whose `activity_id` is the activity (what its publisher reports), side 1 those of other activities naming it as a party's activity (what others report about it) |
 //! | `a` | activity, org, first seq (u64) | [`Listing`]: up to [`LISTING_ENTRIES_MAX`] of the activity's records of one org appended in one transaction (its transactions, and the author's own corrections of them under the replacement's activities) |
-//! | `l` | activity bytes, not prefixed | empty: every activity id, for prefix search |
 //! | `k` | acknowledged id, acknowledging id | empty: a current acknowledgement (the acknowledging transaction's own id, also when its author's correction made it acknowledge; removed when a correction withdrew it or made it acknowledge another; written also before the acknowledged record is stored) |
 //! | `K` | acknowledged id | how many `k` keys it has (`u64`); absent at 0 |
 //! | `c` | corrected id, correction seq (u64), correction id | empty |
@@ -23,6 +22,7 @@
 //! | `x` | treaty id, action id | empty |
 //! | `u` | treaty id, superseding treaty id | empty |
 //! | `n` | treaty id | the treaty's title (its UTF-8 bytes, the whole value) |
+//! | `S` | term, `0x00`, field (u8), target | search terms: words and id suffixes, each pointing at what it names and the version that carries it (`search.rs`) |
 //! | `A` | activity, author | the id (32 bytes) of the author's latest activity record (kind 8) of the activity, which supersedes its earlier ones, then its titles in lower case for search, one a line, at most [`activities::TITLE_SEARCH_BYTES_MAX`] bytes (`activities.rs`) |
 //! | `F`, `G`, `j` | a signed text's fingerprints, a statement's longest words, an organisation's statements | see `texts.rs` |
 //! | `v` | (nothing) | index format version ([`INDEX_VERSION`], `u32`) |
@@ -39,9 +39,8 @@
 //! overlap: a later group's seqs are all higher, so reading the keys in order reads the
 //! activity's records in (org, seq) order. A listing holds at most [`LISTING_ENTRIES_MAX`]
 //! entries (an ingest group can be larger than the writer's), so that a page whose cursor
-//! falls inside one decodes a bounded value. The `l` key of an activity is written whenever a
-//! record is added to one of its totals (`s`) that did not exist yet: every activity that was
-//! ever listed has one.
+//! falls inside one decodes a bounded value. Every activity id a transaction or activity
+//! record names has search terms (`S`, `search.rs`), written when its first record comes.
 //!
 //! Totals follow corrections: a correction of a transaction by its own author takes the
 //! corrected value (the author's latest correction's replacement, else the original) out of every total
@@ -59,6 +58,7 @@ mod acknowledgements;
 pub mod activities;
 mod corrections;
 mod keys;
+pub mod search;
 pub mod texts;
 mod totals;
 mod values;
@@ -87,6 +87,8 @@ use values::{decode_count, ListingEntry};
 pub use values::{Listing, Total};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
+/// 12: search terms (`S`: organisation ids and names of transactions' parties, activity id
+/// suffixes, activity titles, descriptions and places, statement and treaty titles).
 /// 11: a statement's longest words only (`G`), no word counts (`N`): a key and a count per word
 /// made a statement's append some fifty times dearer. 10: signed texts' fingerprints,
 /// statements' words and each organisation's statements (`F`, `G`, `N`, `j`; `texts.rs`), for
@@ -98,7 +100,7 @@ pub use values::{Listing, Total};
 /// organisation (`o`); no acknowledged totals (`g`, `P`, `p`: a 125,000 disbursement
 /// acknowledged by a 120,000 receipt read "acknowledged 125000.00") nor flows (`f`; the money
 /// model's links replace them). 6: values in the layout of FORMAT.md §2.
-pub const INDEX_VERSION: u32 = 11;
+pub const INDEX_VERSION: u32 = 12;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
 /// Most entries in one listing (10 KiB).
@@ -119,6 +121,8 @@ pub(crate) struct AppendTrees<'a> {
     totals: RefCell<HashMap<Vec<u8>, Total>>,
     /// Activity listings of this transaction, by `a` ‖ activity ‖ org.
     listings: RefCell<HashMap<Vec<u8>, NewListing>>,
+    /// The search terms this transaction wrote or found current (`search.rs`).
+    search: RefCell<search::SearchWrites>,
 }
 
 /// A listing being gathered: its key's first seq and its entries so far.
@@ -139,6 +143,7 @@ impl<'a> AppendTrees<'a> {
             records,
             totals: RefCell::default(),
             listings: RefCell::default(),
+            search: RefCell::default(),
         }
     }
 
@@ -227,6 +232,7 @@ pub(crate) fn index_record(
             }
         }
         Body::TreatyText(treaty) => {
+            search::index_treaty(trees, id, treaty)?;
             let title_key = SortKey::tagged(tag::TREATY_TITLE).id(&id.0).into_bytes();
             trees.explorer.insert(title_key, treaty.title.as_bytes())?;
             if let Some(superseded) = treaty.supersedes {
@@ -242,8 +248,12 @@ pub(crate) fn index_record(
                 .id(&id.0);
             trees.explorer.insert(key.into_bytes(), &[][..])?;
         }
-        Body::Statement(_) | Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {}
-        Body::Activity(activity) => activities::index_activity(trees, author, id, activity)?,
+        Body::Statement(statement) => search::index_statement(trees, id, statement)?,
+        Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {}
+        Body::Activity(activity) => {
+            activities::index_activity(trees, author, id, activity)?;
+            search::index_activity(trees, author, id, activity)?;
+        }
         Body::Correction(correction) => {
             correct(trees, author, seq, id, correction)?;
         }
@@ -262,6 +272,7 @@ fn index_transaction(
     for activity in activities(transaction) {
         trees.list(activity, author, seq, &id)?;
     }
+    search::index_transaction(trees, id, id, transaction)?;
     add_to_totals(trees, author, transaction, 1)
 }
 

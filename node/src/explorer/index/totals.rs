@@ -40,13 +40,7 @@ pub(super) fn add_to_totals(
             .text(author)
             .u8(kind)
             .text(currency);
-        let stored = update_total(trees, key, amount, sign)?;
-        if sign > 0 && stored == Stored::New {
-            // A record added to a new total of the activity: name the activity for search
-            // (so once per activity, side, org, type and currency, not once per record).
-            let name = SortKey::tagged(tag::ACTIVITY_NAME).raw(activity.as_bytes());
-            trees.explorer.insert(name.into_bytes(), &[][..])?;
-        }
+        update_total(trees, key, amount, sign)?;
     }
     for named in named_orgs(transaction, author) {
         let key = SortKey::tagged(tag::NAMED_BY_OTHERS)
@@ -70,31 +64,24 @@ pub fn named_orgs<'a>(transaction: &'a Transaction, author: &str) -> BTreeSet<&'
         .collect()
 }
 
-/// Whether a total was stored before this transaction first read it.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Stored {
-    New,
-    Existing,
-}
-
 pub(super) fn update_total(
     trees: &AppendTrees<'_>,
     key: SortKey,
     amount: Option<Decimal>,
     sign: i8,
-) -> TxResult<Stored> {
+) -> TxResult<()> {
     let mut totals = trees.totals.borrow_mut();
-    let (total, stored) = match totals.entry(key.into_bytes()) {
-        Entry::Occupied(entry) => (entry.into_mut(), Stored::Existing),
+    let total = match totals.entry(key.into_bytes()) {
+        Entry::Occupied(entry) => entry.into_mut(),
         Entry::Vacant(entry) => match trees.explorer.get(entry.key())? {
             Some(value) => {
                 let total = Total::decode(entry.key(), &value)
                     .map_err(|error| corrupt(error.to_string()))?;
-                (entry.insert(total), Stored::Existing)
+                entry.insert(total)
             }
-            None => (entry.insert(Total::zero()), Stored::New),
+            None => entry.insert(Total::zero()),
         },
     };
     total.apply(amount, sign);
-    Ok(stored)
+    Ok(())
 }

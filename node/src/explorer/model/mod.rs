@@ -29,6 +29,7 @@ mod about;
 mod activity;
 mod gather;
 mod genuine;
+mod hits;
 mod home;
 mod money;
 mod names;
@@ -41,6 +42,7 @@ pub use about::*;
 pub use activity::*;
 pub use gather::*;
 pub use genuine::*;
+pub use hits::*;
 pub use home::*;
 pub use money::*;
 pub use names::*;
@@ -61,10 +63,6 @@ pub const TOTALS_MAX: usize = 10_000;
 pub const TREATY_ACTIONS_MAX: usize = 1_000;
 /// Most records listed as acknowledging, correcting or superseding one record.
 pub const REFERENCES_MAX: usize = 100;
-/// Most results per kind of search result.
-pub const SEARCH_RESULTS_MAX: usize = 20;
-/// Most treaty titles a search compares (treaties are few; this bounds a search's work).
-pub const TREATY_TITLES_SCANNED_MAX: usize = 100_000;
 /// Longest search query, in bytes.
 pub const QUERY_BYTES_MAX: usize = 1024;
 /// Hex digits of a record id.

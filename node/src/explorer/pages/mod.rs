@@ -1,7 +1,7 @@
 //! The explorer's HTML pages, rendered from the values of `model`: plain server-side HTML, no
 //! JavaScript, every text escaped by `html::Html`. One file per page (`record`, `activity`, `treaty`,
-//! `governance`); this one holds the links and tables they share, and the home, organisation,
-//! search and error pages.
+//! `governance`, `search`); this one holds the links and tables they share, and the home,
+//! organisation and error pages.
 
 use aidledger_spec::governance::{Derivation, KeyEndReason, KeySpan, ProposalState};
 use aidledger_spec::RecordId;
@@ -11,7 +11,7 @@ use aidledger_view::format;
 
 use super::html::{url_component, Column, Html};
 use super::model::{
-    self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, SearchResults, Summary,
+    self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, Summary,
     TreatyPage,
 };
 use crate::view::RecordView;
@@ -24,6 +24,7 @@ mod governance;
 pub mod names;
 mod record;
 mod record_details;
+mod search;
 mod table;
 mod treaty;
 
@@ -32,6 +33,7 @@ pub use cite::{export_command, show_command};
 pub use genuine::*;
 pub use governance::*;
 pub use record::*;
+pub use search::*;
 pub use treaty::*;
 
 /// Most bytes of a record shown as hex in its page; the download has them all.
@@ -257,75 +259,7 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
     html.finish()
 }
 
-/// The search page.
-pub fn search(results: &SearchResults, network_name: &str) -> String {
-    let mut html = Html::page(&format!("Search {}", results.query), network_name);
-    html.raw("<h1>Search</h1><form action=\"/search\" method=\"get\"><input type=\"search\" name=\"q\" value=\"")
-        .text(&results.query)
-        .raw("\" aria-label=\"Search\"> <button>Search</button></form>");
-    if results.query.is_empty() {
-        html.raw("<p class=\"muted\">Search by record id (or its first digits), organisation, IATI activity id, words of an activity's title, or treaty title.</p>");
-        return html.finish();
-    }
-    let nothing = results.records.is_empty()
-        && results.organisations.is_empty()
-        && results.activities.is_empty()
-        && results.activity_titles.is_empty()
-        && results.treaties.is_empty();
-    if nothing {
-        html.raw("<p>Nothing matches <strong>")
-            .text(&results.query)
-            .raw("</strong>.</p>");
-    }
-    summary_list(&mut html, "Records", &results.records);
-    if !results.organisations.is_empty() {
-        html.raw("<h2>Organisations</h2><ul>");
-        for member in &results.organisations {
-            html.raw("<li>")
-                .link(&org_href(&member.id), &member.name)
-                .raw(" <span class=\"mono muted\">")
-                .text(&member.id)
-                .raw("</span></li>");
-        }
-        html.raw("</ul>");
-    }
-    if !results.activities.is_empty() {
-        html.raw("<h2>Activities</h2><ul>");
-        for activity in &results.activities {
-            html.raw("<li>")
-                .link(&activity_href(activity), activity)
-                .raw("</li>");
-        }
-        html.raw("</ul>");
-    }
-    if !results.activity_titles.is_empty() {
-        html.raw("<h2>Activities by title</h2><ul>");
-        for hit in &results.activity_titles {
-            html.raw("<li>")
-                .link(&activity_href(&hit.activity), &hit.title)
-                .raw(" <span class=\"mono muted\">")
-                .text(&hit.activity)
-                .raw("</span> by ")
-                .text(&hit.author)
-                .raw("</li>");
-        }
-        html.raw("</ul>");
-    }
-    if !results.treaties.is_empty() {
-        html.raw("<h2>Treaties</h2><ul>");
-        for treaty in &results.treaties {
-            html.raw("<li>")
-                .link(&format!("/treaty/{}", treaty.id.to_hex()), &treaty.summary)
-                .raw(" by ")
-                .text(&treaty.author)
-                .raw("</li>");
-        }
-        html.raw("</ul>");
-    }
-    html.finish()
-}
-
-/// An error page (400, 404, 405, 413).
+/// An error page (400, 404, 405).
 pub fn error(status: u16, message: &str, network_name: &str) -> String {
     let title = match status {
         400 => "Bad request",

@@ -1,0 +1,393 @@
+//! Search terms (`S` keys), written in the append transaction: the words and id parts a
+//! search finds, each pointing at what it names.
+//!
+//! A key is `S` ‖ term ‖ `0x00` ‖ field (u8, [`field`]) ‖ target: the term raw (lower case,
+//! no control character, so never `0x00`) so that a prefix scan of `S` ‖ word finds every
+//! term the word begins, and a scan of `S` ‖ word ‖ `0x00` the term itself. What the target
+//! and the value hold depends on the field:
+//!
+//! | field | term | target | value |
+//! |---|---|---|---|
+//! | provider/receiver id, name | suffixes of the org ref; words of the name | org ref, name (texts) | original id ‖ version id (a record currently naming it) |
+//! | activity id | suffixes of the id | activity (text) | empty |
+//! | activity title, description, place | words; recipient country and region codes | activity, author (texts) | the activity record's id |
+//! | statement title, treaty title | words | record id | the title |
+//!
+//! Ids are found by prefix AND infix because every suffix of an id (from each character on,
+//! at least [`ID_SUFFIX_CHARS_MIN`] characters, at most [`ID_SUFFIXES_MAX`]) is a term:
+//! `301150-200` is a prefix of a suffix of `gb-gov-1-301150-200`. An activity id is written
+//! once, when its full-id key is not there yet.
+//!
+//! Terms are one per thing named, not per record: an organisation named by a million
+//! transactions has its terms once, pointing at one record that currently names it. Nothing is
+//! removed when a record is corrected or an activity record superseded (that would need a read
+//! of the old record in the append, which cost the IATI import, `activities.rs`); the value
+//! says which version carried the term, and a search shows a term only while that version is
+//! current (the `C` key of the original names it, or there is none and the version is the
+//! original; for activity records, the `A` key names the record). A record naming an
+//! organisation whose posting points at a superseded version takes the posting over. Only a
+//! transaction's own correction changes what it stands for (`aidledger_view::corrections`):
+//! a correction of a statement or treaty text is listed on its page and changes no term.
+
+use std::collections::HashSet;
+
+use aidledger_spec::activity::Activity;
+use aidledger_spec::record::{Party, Statement, TreatyText};
+
+use super::*;
+
+/// The fields a term was found in (the byte after the term's `0x00`).
+pub mod field {
+    /// A transaction's provider org ref.
+    pub const PROVIDER_ID: u8 = 1;
+    /// A transaction's provider name.
+    pub const PROVIDER_NAME: u8 = 2;
+    /// A transaction's receiver org ref.
+    pub const RECEIVER_ID: u8 = 3;
+    /// A transaction's receiver name.
+    pub const RECEIVER_NAME: u8 = 4;
+    /// An activity id (of a transaction, its parties or an activity record).
+    pub const ACTIVITY_ID: u8 = 10;
+    /// A word of an activity record's titles.
+    pub const ACTIVITY_TITLE: u8 = 11;
+    /// A word of an activity record's descriptions.
+    pub const ACTIVITY_DESCRIPTION: u8 = 12;
+    /// A recipient country or region code of an activity record.
+    pub const PLACE: u8 = 13;
+    /// A word of a statement's title.
+    pub const STATEMENT_TITLE: u8 = 20;
+    /// A word of a treaty text's title.
+    pub const TREATY_TITLE: u8 = 21;
+}
+
+/// Longest term, in bytes (a longer word is cut at a character boundary; a query word is cut
+/// alike, so it still finds it).
+pub const TERM_BYTES_MAX: usize = 64;
+/// Shortest id suffix kept as a term, in characters (shorter parts of ids are too common to
+/// find anything by).
+pub const ID_SUFFIX_CHARS_MIN: usize = 3;
+/// Most suffixes of one id kept as terms (the longest ones: an id's end is found by the
+/// others' prefixes only if it is within this many characters of the start).
+pub const ID_SUFFIXES_MAX: usize = 48;
+/// Most words of one name or title kept as terms.
+pub const WORDS_PER_FIELD_MAX: usize = 32;
+/// Most distinct words of an activity record's descriptions kept as terms (descriptions run
+/// to thousands of words; their first words say most).
+pub const DESCRIPTION_WORDS_MAX: usize = 64;
+/// Shortest description word kept, in characters ("of", "to" find nothing useful).
+pub const DESCRIPTION_WORD_CHARS_MIN: usize = 3;
+/// Most bytes of a title kept in a term's value for display.
+pub const TITLE_VALUE_BYTES_MAX: usize = 512;
+/// The byte between a term and its field.
+pub const TERM_END: u8 = 0;
+
+/// `text` in lower case, cut to [`TERM_BYTES_MAX`] at a character boundary.
+pub fn term(text: &str) -> String {
+    let mut term: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    cut(&mut term, TERM_BYTES_MAX);
+    term
+}
+
+/// Cuts `text` to at most `max` bytes, at a character boundary.
+pub fn cut(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+/// The words of a text as terms: lower case, split at every character that is not a letter
+/// or digit of any script, cut to [`TERM_BYTES_MAX`].
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(term)
+}
+
+/// The terms of an id: its suffixes in lower case from each character on, at least
+/// [`ID_SUFFIX_CHARS_MIN`] characters long, at most [`ID_SUFFIXES_MAX`] of them.
+pub fn id_suffixes(id: &str) -> Vec<String> {
+    let lower = term(id);
+    let chars = lower.chars().count();
+    lower
+        .char_indices()
+        .take(chars.saturating_sub(ID_SUFFIX_CHARS_MIN) + 1)
+        .take(ID_SUFFIXES_MAX)
+        .map(|(at, _)| lower[at..].to_owned())
+        .collect()
+}
+
+/// The key of a term: `S` ‖ term ‖ `0x00` ‖ field, then the target's parts.
+pub fn term_key(term: &str, field: u8) -> SortKey {
+    SortKey::tagged(tag::SEARCH_TERM)
+        .raw(term.as_bytes())
+        .u8(TERM_END)
+        .u8(field)
+}
+
+/// The search state of one append transaction: the keys already written or found current in
+/// it, so that a group of a thousand transactions of one activity naming one receiver reads
+/// its terms once.
+#[derive(Default)]
+pub(crate) struct SearchWrites {
+    seen: HashSet<Vec<u8>>,
+}
+
+impl AppendTrees<'_> {
+    /// Whether `key` is new in this transaction (and marks it seen).
+    fn first_in_group(&self, key: &[u8]) -> bool {
+        self.search.borrow_mut().seen.insert(key.to_vec())
+    }
+}
+
+/// The original and version ids of a value (64 bytes).
+pub fn read_versions(value: &[u8]) -> Result<(RecordId, RecordId), StoreError> {
+    if value.len() < 2 * ID_BYTES {
+        return Err(StoreError::Corrupt(
+            "an explorer search value is shorter than two record ids".into(),
+        ));
+    }
+    Ok((
+        record_id(&value[..ID_BYTES])?,
+        record_id(&value[ID_BYTES..2 * ID_BYTES])?,
+    ))
+}
+
+/// Whether `version` is what `original` currently stands for: the latest counting correction
+/// (`C`) when there is one, else the original itself.
+fn is_current_in_tx(
+    trees: &AppendTrees<'_>,
+    original: &RecordId,
+    version: &RecordId,
+) -> TxResult<bool> {
+    let latest = SortKey::tagged(tag::LATEST_CORRECTION).id(&original.0);
+    Ok(match trees.explorer.get(latest.into_bytes())? {
+        Some(latest) => latest.as_ref() == version.0,
+        None => version == original,
+    })
+}
+
+/// Writes an organisation posting unless one that is current is there.
+fn post_org(
+    trees: &AppendTrees<'_>,
+    key: Vec<u8>,
+    original: &RecordId,
+    version: &RecordId,
+) -> TxResult<()> {
+    if !trees.first_in_group(&key) {
+        return Ok(());
+    }
+    if let Some(value) = trees.explorer.get(&key)? {
+        let (old_original, old_version) =
+            read_versions(&value).map_err(|error| corrupt(error.to_string()))?;
+        if is_current_in_tx(trees, &old_original, &old_version)? {
+            return Ok(());
+        }
+    }
+    let mut value = original.0.to_vec();
+    value.extend_from_slice(&version.0);
+    trees.explorer.insert(key, value)?;
+    Ok(())
+}
+
+/// The terms of a transaction's parties and activity ids; `version` is the record carrying
+/// it (the transaction, or an own correction's replacement of `original`).
+pub(super) fn index_transaction(
+    trees: &AppendTrees<'_>,
+    original: RecordId,
+    version: RecordId,
+    transaction: &Transaction,
+) -> TxResult<()> {
+    let parties = [
+        (
+            &transaction.provider,
+            field::PROVIDER_ID,
+            field::PROVIDER_NAME,
+        ),
+        (
+            &transaction.receiver,
+            field::RECEIVER_ID,
+            field::RECEIVER_NAME,
+        ),
+    ];
+    for (party, id_field, name_field) in parties {
+        let Some(Party { org_ref, name, .. }) = party else {
+            continue;
+        };
+        let target = |field: u8, term: &str| term_key(term, field).text(org_ref).text(name);
+        if !org_ref.is_empty() {
+            for suffix in id_suffixes(org_ref) {
+                let key = target(id_field, &suffix).into_bytes();
+                post_org(trees, key, &original, &version)?;
+            }
+        }
+        for word in distinct(words(name), WORDS_PER_FIELD_MAX) {
+            let key = target(name_field, &word).into_bytes();
+            post_org(trees, key, &original, &version)?;
+        }
+    }
+    for activity in activities(transaction) {
+        index_activity_id(trees, activity)?;
+    }
+    Ok(())
+}
+
+/// The suffix terms of an activity id, once: when its full id's key is not there yet.
+fn index_activity_id(trees: &AppendTrees<'_>, activity: &str) -> TxResult<()> {
+    let suffixes = id_suffixes(activity);
+    let Some(full) = suffixes.first() else {
+        return Ok(());
+    };
+    let first = term_key(full, field::ACTIVITY_ID)
+        .text(activity)
+        .into_bytes();
+    if !trees.first_in_group(&first) || trees.explorer.get(&first)?.is_some() {
+        return Ok(());
+    }
+    for suffix in &suffixes {
+        let key = term_key(suffix, field::ACTIVITY_ID).text(activity);
+        trees.explorer.insert(key.into_bytes(), &[][..])?;
+    }
+    Ok(())
+}
+
+/// The terms of an activity record: its id, the words of its titles and descriptions, and
+/// its recipient countries and regions. A term already pointing at this record is not written
+/// again (a re-imported activity record that changed nothing costs reads, not writes).
+pub(super) fn index_activity(
+    trees: &AppendTrees<'_>,
+    author: &str,
+    id: RecordId,
+    activity: &Activity,
+) -> TxResult<()> {
+    let identifier = activity.iati_identifier.as_str();
+    index_activity_id(trees, identifier)?;
+    let titles = activity.titles.iter().map(|title| title.text.as_str());
+    let title_words = distinct(titles.flat_map(words), WORDS_PER_FIELD_MAX);
+    let description_words = distinct(
+        activity
+            .descriptions
+            .iter()
+            .flat_map(|description| words(&description.text))
+            .filter(|word| word.chars().count() >= DESCRIPTION_WORD_CHARS_MIN),
+        DESCRIPTION_WORDS_MAX,
+    );
+    let places = distinct(
+        activity
+            .recipient_countries
+            .iter()
+            .map(|country| term(&country.code))
+            .chain(
+                activity
+                    .recipient_regions
+                    .iter()
+                    .map(|region| term(&region.code)),
+            )
+            .filter(|code| !code.is_empty()),
+        WORDS_PER_FIELD_MAX,
+    );
+    let fields = [
+        (field::ACTIVITY_TITLE, title_words),
+        (field::ACTIVITY_DESCRIPTION, description_words),
+        (field::PLACE, places),
+    ];
+    for (field, terms) in fields {
+        for word in terms {
+            let key = term_key(&word, field)
+                .text(identifier)
+                .text(author)
+                .into_bytes();
+            if !trees.first_in_group(&key) {
+                continue;
+            }
+            if trees
+                .explorer
+                .get(&key)?
+                .is_some_and(|value| value.as_ref() == id.0)
+            {
+                continue;
+            }
+            trees.explorer.insert(key, &id.0[..])?;
+        }
+    }
+    Ok(())
+}
+
+/// The terms of a title (a statement's or a treaty text's).
+fn index_title(trees: &AppendTrees<'_>, field: u8, id: RecordId, title: &str) -> TxResult<()> {
+    let mut value = title.to_owned();
+    cut(&mut value, TITLE_VALUE_BYTES_MAX);
+    for word in distinct(words(title), WORDS_PER_FIELD_MAX) {
+        let key = term_key(&word, field).id(&id.0);
+        trees.explorer.insert(key.into_bytes(), value.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The terms of a statement's title.
+pub(super) fn index_statement(
+    trees: &AppendTrees<'_>,
+    id: RecordId,
+    statement: &Statement,
+) -> TxResult<()> {
+    index_title(trees, field::STATEMENT_TITLE, id, &statement.title)
+}
+
+/// The terms of a treaty text's title.
+pub(super) fn index_treaty(
+    trees: &AppendTrees<'_>,
+    id: RecordId,
+    treaty: &TreatyText,
+) -> TxResult<()> {
+    index_title(trees, field::TREATY_TITLE, id, &treaty.title)
+}
+
+/// The first `max` distinct items, in order.
+fn distinct(items: impl Iterator<Item = String>, max: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    for item in items {
+        if seen.len() == max {
+            break;
+        }
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_lower_case_and_split_at_anything_not_a_letter_or_digit() {
+        let found: Vec<String> = words("Local NGO-Network, Gaziantep/Şanlıurfa 2026").collect();
+        assert_eq!(
+            found,
+            ["local", "ngo", "network", "gaziantep", "şanlıurfa", "2026"]
+        );
+        let long = "é".repeat(TERM_BYTES_MAX);
+        let cut: Vec<String> = words(&long).collect();
+        assert_eq!(cut[0].len(), TERM_BYTES_MAX);
+    }
+
+    #[test]
+    fn an_id_is_kept_as_its_suffixes_so_that_a_part_of_it_is_a_prefix() {
+        let suffixes = id_suffixes("GB-GOV-1-301150-200");
+        assert_eq!(suffixes.len(), "GB-GOV-1-301150-200".len() - 2);
+        assert_eq!(suffixes[0], "gb-gov-1-301150-200");
+        assert!(suffixes.iter().any(|s| s.starts_with("301150-200")));
+        assert_eq!(suffixes.last().map(String::as_str), Some("200"));
+        assert_eq!(id_suffixes("AB"), ["ab"]);
+        assert_eq!(id_suffixes(""), Vec::<String>::new());
+        assert_eq!(id_suffixes(&"x".repeat(500)).len(), ID_SUFFIXES_MAX);
+    }
+}
