@@ -2,7 +2,7 @@
 //! over four chains, served by the public router, and 100 concurrent keep-alive HTTP/1.1
 //! clients asking for the home page, an organisation's first and a deep page, and record pages
 //! (1,000 records spread over the chains, each client going through them from its own
-//! offset). Prints requests/s and latency percentiles for each (BENCHMARKS.md keeps the
+//! offset), and search (ten queries over receivers' names, activity titles and ids). Prints requests/s and latency percentiles for each (BENCHMARKS.md keeps the
 //! numbers). The clients (requests written and answers parsed on the raw socket) are tasks of
 //! the server's runtime, which has a worker per core: both in this process, on the same cores.
 //!
@@ -43,6 +43,49 @@ const ORGS: [&str; 4] = ["GB-GOV-1", "DK-CVR-20699310", "XM-DAC-41122", "XI-IATI
 const RECORD_PAGES: u64 = 1000;
 /// Distinct activity ids the transactions spread over.
 const ACTIVITIES: u64 = 1000;
+/// Distinct receivers the transactions name (not members: names and ids for search).
+const RECEIVERS: u64 = 1000;
+/// One record in this many of a chain is an activity record (kind 8) of one of its
+/// activities, with a title and a description to search; never at the seqs the record
+/// scenarios read (multiples of their step, see [`spread_record_ids`]).
+const ACTIVITY_RECORD_EVERY: u64 = 250;
+/// The seq (modulo [`ACTIVITY_RECORD_EVERY`]) of a chain's activity records.
+const ACTIVITY_RECORD_AT: u64 = 7;
+/// Words the receivers' names and the activities' titles are made of.
+const PLACES: [&str; 10] = [
+    "Gaziantep",
+    "Kigoma",
+    "Cox's Bazar",
+    "Maiduguri",
+    "Kakuma",
+    "Zaatari",
+    "Goma",
+    "Tigray",
+    "Kharkiv",
+    "Mopti",
+];
+const KINDS: [&str; 5] = [
+    "Local NGO Network",
+    "Water Trust",
+    "Health Alliance",
+    "Relief Committee",
+    "Women's Cooperative",
+];
+/// The search scenario's queries: a receiver's name, an activity title's word, words of two
+/// fields, an unknown organisation's id and a part of it, an activity id from a segment, a
+/// common word (many hits, ranked and paged).
+const SEARCH_QUERIES: [&str; 10] = [
+    "local+ngo",
+    "gaziantep",
+    "kigoma+water",
+    "XM-RCV-417",
+    "rcv-52",
+    "ACT-173",
+    "women+cooperative+goma",
+    "sanitation",
+    "water",
+    "tigray+relief&page=2",
+];
 
 fn key_of(index: usize) -> SigningKey {
     SigningKey::from_bytes(&[u8::try_from(index).unwrap_or(0) * 17 + 5; 32])
@@ -75,6 +118,9 @@ fn genesis() -> Genesis {
 }
 
 fn body(org: &str, seq: u64) -> Body {
+    if seq % ACTIVITY_RECORD_EVERY == ACTIVITY_RECORD_AT {
+        return activity_body(org, (seq / ACTIVITY_RECORD_EVERY) % ACTIVITIES);
+    }
     let date = Date {
         year: 2024,
         month: 1 + (seq % 12) as u8,
@@ -94,11 +140,48 @@ fn body(org: &str, seq: u64) -> Body {
             ..Party::default()
         }),
         receiver: Some(Party {
-            org_ref: "XM-RECEIVER".into(),
+            org_ref: format!("XM-RCV-{}", seq % RECEIVERS),
+            name: receiver_name(seq % RECEIVERS),
             ..Party::default()
         }),
         description: format!("tranche {seq} for water points"),
         acknowledges: None,
+        iati: None,
+    })
+}
+
+/// A receiver's name: a place and a kind of organisation (`Gaziantep Local NGO Network 17`).
+fn receiver_name(receiver: u64) -> String {
+    let place = PLACES[(receiver % PLACES.len() as u64) as usize];
+    let kind = KINDS[((receiver / PLACES.len() as u64) % KINDS.len() as u64) as usize];
+    format!("{place} {kind} {receiver}")
+}
+
+/// An activity record of one of `org`'s activities: a title naming a place, a description.
+fn activity_body(org: &str, activity: u64) -> Body {
+    use aidledger_spec::activity::{Activity, ActivityDescription, Narrative};
+    let place = PLACES[(activity % PLACES.len() as u64) as usize];
+    Body::Activity(Activity {
+        iati_identifier: format!("{org}-ACT-{activity}"),
+        reporting_org: org.into(),
+        titles: vec![Narrative {
+            language: "en".into(),
+            text: format!("{place} water, sanitation and hygiene programme {activity}"),
+        }],
+        descriptions: vec![ActivityDescription {
+            type_code: "1".into(),
+            language: "en".into(),
+            text: format!(
+                "Boreholes, latrines and hand-washing stations for camps around {place}, \
+                 with training of local committees and repairs of the water network"
+            ),
+        }],
+        status: "2".into(),
+        dates: Vec::new(),
+        recipient_countries: Vec::new(),
+        recipient_regions: Vec::new(),
+        sectors: Vec::new(),
+        participating_orgs: Vec::new(),
         iati: None,
     })
 }
@@ -345,6 +428,13 @@ fn main() {
         (
             "record JSON /api/record (same records)",
             paths(&|id| format!("/api/record/{id}")),
+        ),
+        (
+            "search /search (10 queries: names, title words, ids, a common word)",
+            SEARCH_QUERIES
+                .iter()
+                .map(|query| format!("/search?q={query}"))
+                .collect(),
         ),
     ];
     println!("| page | requests/s | p50 | p99 | max | body |\n|---|---:|---:|---:|---:|---:|");

@@ -13,9 +13,9 @@
 //! | activity title, description, place | words; recipient country and region codes | activity, author (texts) | the activity record's id |
 //! | statement title, treaty title | words | record id | the title |
 //!
-//! Ids are found by prefix AND infix because every suffix of an id (from each character on,
-//! at least [`ID_SUFFIX_CHARS_MIN`] characters, at most [`ID_SUFFIXES_MAX`]) is a term:
-//! `301150-200` is a prefix of a suffix of `gb-gov-1-301150-200`. An activity id is written
+//! Ids are found by their beginning and by any part that begins one of their segments, because
+//! the suffix of an id from each segment on is a term ([`id_suffixes`]): `301150-200` is a
+//! prefix of a suffix of `gb-gov-1-301150-200`. An activity id is written
 //! once, when its full-id key is not there yet.
 //!
 //! Terms are one per thing named, not per record: an organisation named by a million
@@ -66,14 +66,19 @@ pub const TERM_BYTES_MAX: usize = 64;
 /// Shortest id suffix kept as a term, in characters (shorter parts of ids are too common to
 /// find anything by).
 pub const ID_SUFFIX_CHARS_MIN: usize = 3;
-/// Most suffixes of one id kept as terms (the longest ones: an id's end is found by the
-/// others' prefixes only if it is within this many characters of the start).
-pub const ID_SUFFIXES_MAX: usize = 48;
+/// Most suffixes of one id kept as terms (the longest ones).
+pub const ID_SUFFIXES_MAX: usize = 16;
 /// Most words of one name or title kept as terms.
 pub const WORDS_PER_FIELD_MAX: usize = 32;
 /// Most distinct words of an activity record's descriptions kept as terms (descriptions run
-/// to thousands of words; their first words say most).
-pub const DESCRIPTION_WORDS_MAX: usize = 64;
+/// to thousands of words; their first words say most, and every term is a write in the IATI
+/// import).
+pub const DESCRIPTION_WORDS_MAX: usize = 32;
+/// Description words too common to be worth a term (English, French, Spanish).
+const STOP_WORDS: [&str; 24] = [
+    "the", "and", "for", "with", "this", "that", "from", "are", "will", "its", "has", "have",
+    "des", "les", "pour", "par", "une", "dans", "del", "los", "las", "por", "con", "para",
+];
 /// Shortest description word kept, in characters ("of", "to" find nothing useful).
 pub const DESCRIPTION_WORD_CHARS_MIN: usize = 3;
 /// Most bytes of a title kept in a term's value for display.
@@ -111,17 +116,35 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(term)
 }
 
-/// The terms of an id: its suffixes in lower case from each character on, at least
-/// [`ID_SUFFIX_CHARS_MIN`] characters long, at most [`ID_SUFFIXES_MAX`] of them.
+/// The terms of an id: its suffixes in lower case from the start of each of its segments
+/// (the id itself, then from each letter or digit after another character: `gb-gov-1-301150-200`,
+/// `gov-1-301150-200`, `1-301150-200`, `301150-200`, `200`); every suffix but the whole id at
+/// least [`ID_SUFFIX_CHARS_MIN`] characters, at most [`ID_SUFFIXES_MAX`] of them. A part of an
+/// id that begins a segment is found by a prefix scan; one that begins inside a segment
+/// (`1150-200`) is not: a suffix from every character would be three to four times the keys
+/// (BENCHMARKS.md), written in the IATI import for every new activity.
 pub fn id_suffixes(id: &str) -> Vec<String> {
     let lower = term(id);
-    let chars = lower.chars().count();
-    lower
-        .char_indices()
-        .take(chars.saturating_sub(ID_SUFFIX_CHARS_MIN) + 1)
-        .take(ID_SUFFIXES_MAX)
-        .map(|(at, _)| lower[at..].to_owned())
-        .collect()
+    let mut suffixes = Vec::new();
+    if lower.is_empty() {
+        return suffixes;
+    }
+    suffixes.push(lower.clone());
+    let mut previous_alphanumeric = true;
+    for (at, c) in lower.char_indices() {
+        let alphanumeric = c.is_alphanumeric();
+        if at > 0 && alphanumeric && !previous_alphanumeric {
+            let suffix = &lower[at..];
+            if suffix.chars().count() >= ID_SUFFIX_CHARS_MIN {
+                suffixes.push(suffix.to_owned());
+            }
+        }
+        previous_alphanumeric = alphanumeric;
+        if suffixes.len() == ID_SUFFIXES_MAX {
+            break;
+        }
+    }
+    suffixes
 }
 
 /// The key of a term: `S` ‖ term ‖ `0x00` ‖ field, then the target's parts.
@@ -259,8 +282,9 @@ fn index_activity_id(trees: &AppendTrees<'_>, activity: &str) -> TxResult<()> {
 }
 
 /// The terms of an activity record: its id, the words of its titles and descriptions, and
-/// its recipient countries and regions. A term already pointing at this record is not written
-/// again (a re-imported activity record that changed nothing costs reads, not writes).
+/// its recipient countries and regions, each pointing at this record (written without reading
+/// first: an activity record is appended only when it differs from the author's last one, so
+/// its terms are new or point at a superseded record).
 pub(super) fn index_activity(
     trees: &AppendTrees<'_>,
     author: &str,
@@ -276,7 +300,10 @@ pub(super) fn index_activity(
             .descriptions
             .iter()
             .flat_map(|description| words(&description.text))
-            .filter(|word| word.chars().count() >= DESCRIPTION_WORD_CHARS_MIN),
+            .filter(|word| {
+                word.chars().count() >= DESCRIPTION_WORD_CHARS_MIN
+                    && !STOP_WORDS.contains(&word.as_str())
+            }),
         DESCRIPTION_WORDS_MAX,
     );
     let places = distinct(
@@ -304,16 +331,6 @@ pub(super) fn index_activity(
                 .text(identifier)
                 .text(author)
                 .into_bytes();
-            if !trees.first_in_group(&key) {
-                continue;
-            }
-            if trees
-                .explorer
-                .get(&key)?
-                .is_some_and(|value| value.as_ref() == id.0)
-            {
-                continue;
-            }
             trees.explorer.insert(key, &id.0[..])?;
         }
     }
@@ -381,13 +398,19 @@ mod tests {
 
     #[test]
     fn an_id_is_kept_as_its_suffixes_so_that_a_part_of_it_is_a_prefix() {
-        let suffixes = id_suffixes("GB-GOV-1-301150-200");
-        assert_eq!(suffixes.len(), "GB-GOV-1-301150-200".len() - 2);
-        assert_eq!(suffixes[0], "gb-gov-1-301150-200");
-        assert!(suffixes.iter().any(|s| s.starts_with("301150-200")));
-        assert_eq!(suffixes.last().map(String::as_str), Some("200"));
+        assert_eq!(
+            id_suffixes("GB-GOV-1-301150-200"),
+            [
+                "gb-gov-1-301150-200",
+                "gov-1-301150-200",
+                "1-301150-200",
+                "301150-200",
+                "200"
+            ]
+        );
+        assert_eq!(id_suffixes("XM-LNGO-7"), ["xm-lngo-7", "lngo-7"]);
         assert_eq!(id_suffixes("AB"), ["ab"]);
         assert_eq!(id_suffixes(""), Vec::<String>::new());
-        assert_eq!(id_suffixes(&"x".repeat(500)).len(), ID_SUFFIXES_MAX);
+        assert_eq!(id_suffixes(&"x-yz".repeat(100)).len(), ID_SUFFIXES_MAX);
     }
 }
