@@ -11,8 +11,7 @@ use aidledger_view::format;
 
 use super::html::{url_component, Column, Html};
 use super::model::{
-    self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, Summary,
-    TreatyPage,
+    self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, Summary, TreatyPage,
 };
 use crate::view::RecordView;
 
