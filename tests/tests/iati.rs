@@ -608,15 +608,15 @@ fn imported_activities_are_found_by_title_and_shown_on_their_page() {
     assert_eq!(found("municipale"), ["CA-3-D002451001"], "the French title");
     assert_eq!(found("municipal innovation"), ["CA-3-D002451001"]);
     assert!(found("burundian ethiopia").is_empty(), "no title has both");
-    // Seven titles hold all three words; an eighth activity holds "region" only in its
-    // description (descriptions are searched too since issue 20): it ranks after them.
+    // Seven titles hold all three words. (Descriptions are searched too, by their first
+    // DESCRIPTION_WORDS_MAX words: GA22's "Appeal" and "COVID" title has "regional" only
+    // further into its description, so it is not an eighth.)
     let appeals = found("appeal region covid");
-    assert_eq!(appeals.len(), 8, "{appeals:?}");
+    assert_eq!(appeals.len(), 7, "{appeals:?}");
     assert!(
-        appeals[..7].iter().all(|id| id.contains("-DRC")),
+        appeals.iter().all(|id| id.contains("-DRC")),
         "{appeals:?}"
     );
-    assert_eq!(appeals[7], "DK-CVR-20699310-GA22");
     let html = page(&node, &format!("/search?q={}", query("Burundian refugee")));
     assert!(html.contains("activity title:"), "{html}");
     assert!(html.contains("Burundian Refugee Assistance"), "{html}");
