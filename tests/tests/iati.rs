@@ -613,10 +613,7 @@ fn imported_activities_are_found_by_title_and_shown_on_their_page() {
     // further into its description, so it is not an eighth.)
     let appeals = found("appeal region covid");
     assert_eq!(appeals.len(), 7, "{appeals:?}");
-    assert!(
-        appeals.iter().all(|id| id.contains("-DRC")),
-        "{appeals:?}"
-    );
+    assert!(appeals.iter().all(|id| id.contains("-DRC")), "{appeals:?}");
     let html = page(&node, &format!("/search?q={}", query("Burundian refugee")));
     assert!(html.contains("activity title:"), "{html}");
     assert!(html.contains("Burundian Refugee Assistance"), "{html}");
