@@ -103,9 +103,15 @@ fn hit_item(html: &mut Html, hit: &Hit) {
     }
     if let Some(record) = &hit.record {
         if hit.kind == "member" || hit.kind == "organisation" {
-            html.raw(" · named in ")
-                .link(&record_href(&record.id), &record.label)
-                .raw(" by ")
+            let href = record_href(&record.id);
+            html.raw(" · named in ");
+            // A non-member's name already links to this record.
+            if href == hit.href {
+                html.text(&record.label);
+            } else {
+                html.link(&href, &record.label);
+            }
+            html.raw(" by ")
                 .text(record.author_name.as_deref().unwrap_or(&record.author));
         }
     }
