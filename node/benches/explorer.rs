@@ -8,6 +8,11 @@
 //!
 //! `cargo bench -p aidledger-node --bench explorer`. The store is built once in
 //! `EXPLORER_BENCH_DIR` (default `target/explorer-bench`) and reused by later runs.
+//!
+//! With `EXPLORER_BENCH_SERVE=ADDR` it runs no clients: it builds or opens the store, writes
+//! the record pages' paths to the file `EXPLORER_BENCH_PATHS` (if set), one a line, and serves
+//! the public router on ADDR until it is killed, so that a load generator in another process
+//! (`bench/explorer-load`: wrk, each pinned to its own core) measures the pages from outside.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -402,6 +407,12 @@ fn main() {
     let store = Arc::new(open_store());
     let org = ORGS[0];
     let records = spread_record_ids(&store);
+    // `EXPLORER_BENCH_SERVE=ADDR`: only serve, for a load generator in another process
+    // (`bench/explorer-load` runs wrk pinned to another core).
+    if let Ok(address) = std::env::var("EXPLORER_BENCH_SERVE") {
+        serve_only(store, &records, &address);
+        return;
+    }
     // The daemon's runtime (its event interval is part of what is measured).
     let runtime = aidledger_node::node::runtime().expect("runtime");
     let server = runtime.block_on(async {
@@ -462,4 +473,23 @@ fn main() {
             body_bytes as f64 / 1e3,
         );
     }
+}
+
+/// Serves the public router on `address` until the process is killed, after writing the
+/// record pages' paths to `EXPLORER_BENCH_PATHS` for the load generator.
+fn serve_only(store: Arc<Store>, records: &[RecordId], address: &str) {
+    if let Some(file) = std::env::var_os("EXPLORER_BENCH_PATHS") {
+        let lines: String = records.iter().map(|id| format!("/record/{id}\n")).collect();
+        std::fs::write(&file, lines).expect("write the record paths");
+    }
+    let runtime = aidledger_node::node::runtime().expect("runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .unwrap_or_else(|error| panic!("listen on {address}: {error}"));
+        let governance = Arc::new(Governance::load(store.clone()).expect("governance state"));
+        let router = aidledger_node::public::router_with_governance(store.reader(), governance);
+        println!("serving http://{address}");
+        axum::serve(listener, router).await.expect("serve");
+    });
 }
