@@ -57,6 +57,16 @@ pub fn group_digits(amount: &str) -> String {
     out
 }
 
+/// Every plain number of a text grouped, the other words as they are:
+/// `short 5000.00 GBP; over 1000 USD` → `short 5,000.00 GBP; over 1,000 USD`. For the money
+/// model's status texts (`LinkStatus::text`), which machines read ungrouped and people grouped.
+pub fn group_numbers(text: &str) -> String {
+    text.split(' ')
+        .map(group_digits)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A decimal amount grouped: its `Display` text (which keeps the scale: `5000.00`), grouped.
 pub fn amount(value: &Decimal) -> String {
     group_digits(&value.to_string())
@@ -123,6 +133,10 @@ mod tests {
             - Decimal::from_str_exact("120000.00").unwrap();
         assert_eq!(amount(&short), "5,000.00");
         assert_eq!(money("125000.00", "GBP"), "GBP 125,000.00");
+        assert_eq!(
+            group_numbers("currency-differs (provider 1000.00 EUR, receiver 1100.00 USD)"),
+            "currency-differs (provider 1,000.00 EUR, receiver 1,100.00 USD)"
+        );
     }
 
     #[test]

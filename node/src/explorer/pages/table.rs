@@ -90,10 +90,10 @@ fn cell(html: &mut Html, value: &Cell) {
             }
         }
         Cell::Money(text) => {
-            html.text(&grouped_words(text));
+            html.text(&format::group_numbers(text));
         }
         Cell::Status(text) => {
-            super::activity::status_text(html, &grouped_words(text));
+            super::activity::status_text(html, text);
         }
         Cell::Date(date) => {
             html.text(&format::date(date));
@@ -102,13 +102,4 @@ fn cell(html: &mut Html, value: &Cell) {
             html.raw("<span class=\"muted\">—</span>");
         }
     }
-}
-
-/// `short 5000.00 GBP + 1000 USD` → `short 5,000.00 GBP + 1,000 USD`: each plain number of a
-/// text grouped (`format::group_digits` leaves every other word as it is).
-fn grouped_words(text: &str) -> String {
-    text.split(' ')
-        .map(format::group_digits)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
