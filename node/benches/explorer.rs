@@ -10,7 +10,8 @@
 //! `EXPLORER_BENCH_DIR` (default `target/explorer-bench`) and reused by later runs.
 //!
 //! With `EXPLORER_BENCH_SERVE=ADDR` it runs no clients: it builds or opens the store, writes
-//! the record pages' paths to the file `EXPLORER_BENCH_PATHS` (if set), one a line, and serves
+//! the record pages' paths to the file `EXPLORER_BENCH_PATHS` (if set), one a line, the search
+//! scenario's to `EXPLORER_BENCH_SEARCH_PATHS` (if set), and serves
 //! the public router on ADDR until it is killed, so that a load generator in another process
 //! (`bench/explorer-load`: wrk, each pinned to its own core) measures the pages from outside.
 
@@ -476,11 +477,19 @@ fn main() {
 }
 
 /// Serves the public router on `address` until the process is killed, after writing the
-/// record pages' paths to `EXPLORER_BENCH_PATHS` for the load generator.
+/// record pages' paths to `EXPLORER_BENCH_PATHS` and the search scenario's to
+/// `EXPLORER_BENCH_SEARCH_PATHS` for the load generator.
 fn serve_only(store: Arc<Store>, records: &[RecordId], address: &str) {
     if let Some(file) = std::env::var_os("EXPLORER_BENCH_PATHS") {
         let lines: String = records.iter().map(|id| format!("/record/{id}\n")).collect();
         std::fs::write(&file, lines).expect("write the record paths");
+    }
+    if let Some(file) = std::env::var_os("EXPLORER_BENCH_SEARCH_PATHS") {
+        let lines: String = SEARCH_QUERIES
+            .iter()
+            .map(|query| format!("/search?q={query}\n"))
+            .collect();
+        std::fs::write(&file, lines).expect("write the search paths");
     }
     let runtime = aidledger_node::node::runtime().expect("runtime");
     runtime.block_on(async {
