@@ -276,6 +276,7 @@ pub fn error(status: u16, message: &str, network_name: &str) -> String {
 
 /// The pictures of an organisation's money (`chart`), and what they cover.
 fn org_pictures(html: &mut Html, page: &OrgPage) {
+    use crate::explorer::model::{ORG_PICTURE_ACTIVITIES_MAX, ORG_PICTURE_RECORDS_MAX};
     let pictures = &page.pictures;
     if let Some(note) = &pictures.note {
         html.raw("<h2>Flow of money</h2><p class=\"warn\">")
@@ -283,11 +284,20 @@ fn org_pictures(html: &mut Html, page: &OrgPage) {
             .raw("</p>");
         return;
     }
-    let scope = format!(
-        "The links it gives or receives in, of the activities its newest records on this page name ({}; at most {}), and its own disbursements and receipts there.",
-        pictures.activities.join(", "),
-        crate::explorer::model::ORG_PICTURE_ACTIVITIES_MAX
+    let mut scope = format!(
+        "The links it gives or receives in, of the activities its newest records on this page name ({}; at most {ORG_PICTURE_ACTIVITIES_MAX}), and its own disbursements and receipts there.",
+        if pictures.activities.is_empty() {
+            "none".to_owned()
+        } else {
+            pictures.activities.join(", ")
+        },
     );
+    if !pictures.left_out.is_empty() {
+        scope.push_str(&format!(
+            " Left out, to keep this page quick (more than {ORG_PICTURE_RECORDS_MAX} records in all; each activity's page draws its links): {}.",
+            pictures.left_out.join(", ")
+        ));
+    }
     let subject = format!("the links of {}", page.org.name);
     crate::explorer::chart::write(html, &pictures.pictures, &subject, "org", &scope);
 }
