@@ -4,7 +4,9 @@
 //!
 //! | page | its tables' CSV |
 //! |---|---|
-//! | `/org/{org}?before_seq=N` | `/csv/org/{org}?before_seq=N&table=totals` (`others`, `others-by-org`) |
+//! | `/` | `/csv?table=members` (`latest`) |
+//! | `/governance` | `/csv/governance?table=keys` (`proposals`) |
+//! | `/org/{org}?before_seq=N` | `/csv/org/{org}?before_seq=N&table=records` (`totals`, `others`, `others-by-org`) |
 //! | `/activity/{id}?after=C` | `/csv/activity/{id}?after=C&table=transactions` (`own`, `own-by-org`, `others`, `others-by-org`, `findings`, `links`, `commitments`) |
 //! | `/treaty/{id}` | `/csv/treaty/{id}?table=parties` |
 //!
@@ -32,6 +34,9 @@ use aidledger_store::StoreReader;
 /// The CSV download routes, to merge into the explorer's.
 pub fn routes() -> Router<StoreReader> {
     Router::new()
+        .route("/csv", get(home_csv))
+        .route("/csv/", get(home_csv))
+        .route("/csv/governance", get(governance_csv))
         .route("/csv/org/{org}", get(org_csv))
         .route("/csv/activity/{activity}", get(activity_csv))
         .route("/csv/treaty/{id}", get(treaty_csv))
@@ -138,6 +143,44 @@ fn failure(store: &StoreReader, problem: Problem) -> Failure {
 }
 
 #[derive(Debug, serde::Deserialize)]
+struct TableQuery {
+    #[serde(default)]
+    table: String,
+}
+
+async fn home_csv(
+    State(store): State<StoreReader>,
+    governance: MaybeGovernance,
+    params: Result<Query<TableQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let params = query(&store, Format::Html, params)?;
+    let governed = Governed::of(&governance, &store);
+    let home = read(&store, Format::Html, move |store| {
+        model::home(store, governed.authority())
+    })
+    .await?;
+    let tables = vec![
+        table::members(&home),
+        table::records("latest", &home.latest, true),
+    ];
+    let table = pick(tables, &params.table).map_err(|problem| failure(&store, problem))?;
+    Ok(respond(&table, &["home"]))
+}
+
+async fn governance_csv(
+    State(store): State<StoreReader>,
+    governance: MaybeGovernance,
+    params: Result<Query<TableQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let params = query(&store, Format::Html, params)?;
+    let governed = Governed::of(&governance, &store);
+    let derivation = governed.derivation();
+    let tables = vec![table::keys(derivation), table::proposals(derivation)];
+    let table = pick(tables, &params.table).map_err(|problem| failure(&store, problem))?;
+    Ok(respond(&table, &["governance"]))
+}
+
+#[derive(Debug, serde::Deserialize)]
 struct OrgCsvQuery {
     before_seq: Option<u64>,
     #[serde(default)]
@@ -158,6 +201,7 @@ async fn org_csv(
     })
     .await?;
     let tables = vec![
+        table::records("records", &page.records, false),
         table::totals("totals", &page.totals),
         table::totals("others", &page.others.totals),
         table::totals_by_org("others-by-org", &page.others),
@@ -198,16 +242,10 @@ async fn activity_csv(
     Ok(respond(&table, &["activity", &activity]))
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct TreatyCsvQuery {
-    #[serde(default)]
-    table: String,
-}
-
 async fn treaty_csv(
     State(store): State<StoreReader>,
     Path(text): Path<String>,
-    params: Result<Query<TreatyCsvQuery>, QueryRejection>,
+    params: Result<Query<TableQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
     let params = query(&store, Format::Html, params)?;
     let page = read(&store, Format::Html, move |store| {

@@ -11,15 +11,21 @@ use aidledger_spec::text::Date;
 use aidledger_spec::RecordId;
 use aidledger_view::treaty::PartyStanding;
 
+use aidledger_spec::governance::Derivation;
+
 use super::model::{
-    ActivityMoney, ActivityRecord, FindingView, LinkView, Reported, TotalView, TreatyPage,
+    ActivityMoney, ActivityRecord, ChainView, FindingView, Home, LinkView, Reported, Summary,
+    TotalView, TreatyPage,
 };
+use super::pages::{key_span_text, proposal_state_text};
 
 /// One cell: a machine value, written as it is in CSV and for people on the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cell {
     /// Plain text.
     Text(String),
+    /// A key or hash in hex: as it is in both, monospace on the page (it may break anywhere).
+    Mono(String),
     /// An amount as signed (`125000.00`, or `overflow`); grouped on the page.
     Amount(String),
     /// A count.
@@ -42,6 +48,14 @@ pub enum Cell {
     /// A money status (`full`, `short 5000.00 GBP`, `unacknowledged (pending)`): as `Money`,
     /// marked on the page as a finding or not.
     Status(String),
+    /// A state that is good or not (`verified, no fork`, `FORKED at seq 4`): the text in CSV,
+    /// marked on the page.
+    Flag {
+        /// The words.
+        text: String,
+        /// Good (marked `ok`) or not (marked `bad`).
+        good: bool,
+    },
     /// A date, ISO in both.
     Date(Date),
     /// Nothing (an empty CSV field, a dash on the page).
@@ -52,9 +66,14 @@ impl Cell {
     /// The CSV fields of this cell (two for an organisation, one otherwise).
     pub fn csv_fields(&self) -> Vec<String> {
         match self {
-            Cell::Text(text) | Cell::Amount(text) | Cell::Money(text) | Cell::Status(text) => {
+            Cell::Text(text)
+            | Cell::Mono(text)
+            | Cell::Amount(text)
+            | Cell::Money(text)
+            | Cell::Status(text) => {
                 vec![text.clone()]
             }
+            Cell::Flag { text, .. } => vec![text.clone()],
             Cell::Records(ids) => vec![ids
                 .iter()
                 .map(RecordId::to_hex)
@@ -412,6 +431,184 @@ pub fn transactions(records: &[ActivityRecord]) -> Table {
     Table {
         name: "transactions",
         columns: TRANSACTIONS_COLUMNS,
+        rows,
+    }
+}
+
+const MEMBERS_COLUMNS: &[Column] = &[
+    text("organisation", &["organisation", "organisation_name"]),
+    text("roles", &["roles"]),
+    number("records", &["records"]),
+    text("head", &["head"]),
+    text("state", &["state"]),
+];
+
+/// The home page's members with their chains: length, head, forked or not.
+pub fn members(home: &Home) -> Table {
+    let rows = home
+        .members
+        .iter()
+        .zip(&home.chains)
+        .map(|(member, chain)| {
+            let roles: Vec<&str> = member.roles.iter().map(|role| role.name()).collect();
+            vec![
+                Cell::Org {
+                    id: member.id.clone(),
+                    name: member.name.clone(),
+                },
+                Cell::Text(roles.join(", ")),
+                Cell::Count(chain.length),
+                chain.head.map_or(Cell::Empty, |head| Cell::Record(head.id)),
+                chain_state(chain),
+            ]
+        })
+        .collect();
+    Table {
+        name: "members",
+        columns: MEMBERS_COLUMNS,
+        rows,
+    }
+}
+
+/// `verified, no fork` or `FORKED at seq 4, 9`.
+pub fn chain_state(chain: &ChainView) -> Cell {
+    if chain.forked_at.is_empty() {
+        Cell::Flag {
+            text: "verified, no fork".to_owned(),
+            good: true,
+        }
+    } else {
+        let seqs: Vec<String> = chain.forked_at.iter().map(u64::to_string).collect();
+        Cell::Flag {
+            text: format!("FORKED at seq {}", seqs.join(", ")),
+            good: false,
+        }
+    }
+}
+
+const RECORDS_COLUMNS: &[Column] = &[
+    number("seq", &["seq"]),
+    text("organisation", &["organisation", "organisation_name"]),
+    text("record", &["record"]),
+    text("kind", &["kind"]),
+    text("what", &["what"]),
+    csv_only("claimed time", &["timestamp_ms"]),
+];
+
+const CHAIN_COLUMNS: &[Column] = &[
+    number("seq", &["seq"]),
+    text("record", &["record"]),
+    text("kind", &["kind"]),
+    text("what", &["what"]),
+    csv_only("claimed time", &["timestamp_ms"]),
+];
+
+/// A list of records (the latest on the home page; `with_author` false for one chain's page,
+/// where every record has the same author).
+pub fn records(name: &'static str, records: &[Summary], with_author: bool) -> Table {
+    let rows = records
+        .iter()
+        .map(|record| {
+            let mut row = vec![Cell::Count(record.seq)];
+            if with_author {
+                row.push(Cell::Org {
+                    id: record.author.clone(),
+                    name: String::new(),
+                });
+            }
+            row.extend([
+                Cell::Record(record.id),
+                Cell::Text(record.kind.to_owned()),
+                Cell::Text(record.summary.clone()),
+                Cell::Count(record.timestamp_ms),
+            ]);
+            row
+        })
+        .collect();
+    Table {
+        name,
+        columns: if with_author {
+            RECORDS_COLUMNS
+        } else {
+            CHAIN_COLUMNS
+        },
+        rows,
+    }
+}
+
+const KEYS_COLUMNS: &[Column] = &[
+    text("organisation", &["organisation", "organisation_name"]),
+    text("state", &["state"]),
+    text("signing key", &["signing_key"]),
+    text("positions it may sign", &["positions"]),
+];
+
+/// Every member's signing keys, one row per key, with the positions each may sign.
+pub fn keys(derivation: &Derivation) -> Table {
+    let mut rows = Vec::new();
+    for member in derivation.authority.members() {
+        let state = match member.removed {
+            Some(removal) => Cell::Flag {
+                text: format!("removed from seq {}", removal.from_seq),
+                good: false,
+            },
+            None => Cell::Flag {
+                text: "member".to_owned(),
+                good: true,
+            },
+        };
+        for span in &member.keys {
+            rows.push(vec![
+                Cell::Org {
+                    id: member.id.clone(),
+                    name: member.name.clone(),
+                },
+                state.clone(),
+                Cell::Mono(span.key.to_hex()),
+                Cell::Text(key_span_text(span)),
+            ]);
+        }
+    }
+    Table {
+        name: "keys",
+        columns: KEYS_COLUMNS,
+        rows,
+    }
+}
+
+const PROPOSALS_COLUMNS: &[Column] = &[
+    text("proposal", &["proposal"]),
+    text("by", &["proposer", "proposer_name"]),
+    text("change", &["change"]),
+    text("approved by", &["approved_by"]),
+    text("state", &["state"]),
+];
+
+/// The governance proposals and their states.
+pub fn proposals(derivation: &Derivation) -> Table {
+    let authority = &derivation.authority;
+    let rows = derivation
+        .proposals
+        .iter()
+        .map(|proposal| {
+            vec![
+                Cell::Record(proposal.id),
+                Cell::Org {
+                    id: proposal.proposer.clone(),
+                    name: authority
+                        .member(&proposal.proposer)
+                        .map(|member| member.name.clone())
+                        .unwrap_or_default(),
+                },
+                Cell::Text(proposal.proposal.change.summary()),
+                Cell::Text(proposal.approved_by.join(", ")),
+                Cell::Text(proposal_state_text(&proposal.state)),
+            ]
+        })
+        .collect();
+    Table {
+        name: "proposals",
+        columns: PROPOSALS_COLUMNS,
         rows,
     }
 }

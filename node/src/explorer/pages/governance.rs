@@ -3,17 +3,6 @@
 
 use super::*;
 
-/// The members table's columns (its rows stack on a phone).
-const MEMBER: Column = Column::text("organisation");
-const MEMBER_STATE: Column = Column::text("state");
-const KEYS: Column = Column::text("signing keys (positions each may sign)");
-/// The proposals table's columns.
-const PROPOSAL: Column = Column::text("proposal");
-const PROPOSER: Column = Column::text("by");
-const CHANGE: Column = Column::text("change");
-const APPROVED_BY: Column = Column::text("approved by");
-const PROPOSAL_STATE: Column = Column::text("state");
-
 /// How a key span reads: "seq 0–4 (revoked from 5 by proposal …)".
 pub fn key_span_text(span: &KeySpan) -> String {
     let range = match span.end {
@@ -53,59 +42,19 @@ pub fn governance(derivation: &Derivation, network_name: &str) -> String {
             ),
         )
         .field("Changes in effect", &authority.steps().len().to_string())
-        .raw("</dl><h2>Members and signing keys</h2>")
-        .stacked_table(&[MEMBER, MEMBER_STATE, KEYS]);
-    for member in authority.members() {
-        html.raw("<tr>")
-            .cell(MEMBER)
-            .link(&org_href(&member.id), &member.name)
-            .raw("<br><span class=\"muted mono\">")
-            .text(&member.id)
-            .raw("</span></td>")
-            .cell(MEMBER_STATE);
-        match member.removed {
-            Some(removal) => {
-                html.raw("<span class=\"bad\">removed</span> from seq ")
-                    .display(removal.from_seq);
-            }
-            None => {
-                html.raw("<span class=\"ok\">member</span>");
-            }
-        }
-        html.raw("</td>").cell(KEYS);
-        for span in &member.keys {
-            html.raw("<code>")
-                .text(&span.key.to_hex())
-                .raw("</code> ")
-                .text(&key_span_text(span))
-                .raw("<br>");
-        }
-        html.raw("</td></tr>");
-    }
-    html.end_table().raw("<h2>Proposals</h2>");
+        .raw("</dl><h2>Members and signing keys</h2>");
+    let keys = crate::explorer::table::keys(derivation);
+    table::table(&mut html, &keys, &csv::href("/governance", &[], keys.name));
+    html.raw("<h2>Proposals</h2>");
     if derivation.proposals.is_empty() {
         html.raw("<p class=\"muted\">No proposals.</p>");
     } else {
-        html.stacked_table(&[PROPOSAL, PROPOSER, CHANGE, APPROVED_BY, PROPOSAL_STATE]);
-        for proposal in &derivation.proposals {
-            html.raw("<tr>")
-                .cell(PROPOSAL)
-                .code_link(&record_href(&proposal.id), &model::short(&proposal.id))
-                .raw("</td>")
-                .cell(PROPOSER)
-                .text(&proposal.proposer)
-                .raw("</td>")
-                .cell(CHANGE)
-                .text(&proposal.proposal.change.summary())
-                .raw("</td>")
-                .cell(APPROVED_BY)
-                .text(&proposal.approved_by.join(", "))
-                .raw("</td>")
-                .cell(PROPOSAL_STATE)
-                .text(&proposal_state_text(&proposal.state))
-                .raw("</td></tr>");
-        }
-        html.end_table();
+        let proposals = crate::explorer::table::proposals(derivation);
+        table::table(
+            &mut html,
+            &proposals,
+            &csv::href("/governance", &[], proposals.name),
+        );
     }
     if !derivation.findings.is_empty() {
         html.raw("<h2>Governance records without effect</h2><ul>");

@@ -9,10 +9,12 @@ use serde_json::Value;
 
 use aidledger_view::format;
 
-use super::html::{url_component, Column, Html};
+use super::csv;
+use super::html::{url_component, Html};
 use super::model::{
     self, ActivityPage, ChainView, Home, MemberView, OrgPage, RecordPage, Summary, TreatyPage,
 };
+use super::table::Table;
 use crate::view::RecordView;
 
 mod about;
@@ -67,51 +69,14 @@ fn chain_state(html: &mut Html, chain: &ChainView) {
     }
 }
 
-/// The columns of a list of records (`summaries_table`).
-const SEQ: Column = Column::number("seq");
-const AUTHOR: Column = Column::text("organisation");
-const RECORD: Column = Column::text("record");
-const SIGNED: Column = Column::text("signed");
-
-/// A list of records: each by its label (linked, the short id beside it), with its author by
-/// name when `authors` (the members) is given.
-fn summaries_table(html: &mut Html, records: &[Summary], authors: Option<&[MemberView]>) {
-    if records.is_empty() {
+/// A list of records (`table::records`) with its download at `csv_href`.
+fn summaries_table(html: &mut Html, records: &Table, csv_href: &str) {
+    if records.rows.is_empty() {
         html.raw("<p class=\"muted\">No records.</p>");
         return;
     }
-    if authors.is_some() {
-        html.stacked_table(&[SEQ, AUTHOR, RECORD, SIGNED]);
-    } else {
-        html.stacked_table(&[SEQ, RECORD, SIGNED]);
-    }
-    for record in records {
-        html.raw("<tr>").cell(SEQ).display(record.seq).raw("</td>");
-        if let Some(members) = authors {
-            let name = members
-                .iter()
-                .find(|member| member.id == record.author)
-                .map_or("", |member| member.name.as_str());
-            html.cell(AUTHOR);
-            names::member(html, &record.author, name);
-            html.raw("</td>");
-        }
-        html.cell(RECORD);
-        names::record(html, &record.id, &record.label);
-        html.raw("</td>")
-            .cell(SIGNED)
-            .text(&format::utc_time(record.timestamp_ms))
-            .raw("</td></tr>");
-    }
-    html.end_table();
+    table::table(html, records, csv_href);
 }
-
-/// The columns of the home page's members table.
-const MEMBER: Column = Column::text("organisation");
-const ROLES: Column = Column::text("roles");
-const RECORDS: Column = Column::number("records");
-const HEAD: Column = Column::text("head");
-const STATE: Column = Column::text("state");
 
 /// The home page.
 pub fn home(home: &Home) -> String {
@@ -158,36 +123,12 @@ pub fn home(home: &Home) -> String {
             ),
         );
     }
-    html.raw("</dl><h2>Members and their chains</h2>")
-        .stacked_table(&[MEMBER, ROLES, RECORDS, HEAD, STATE]);
-    for (member, chain) in home.members.iter().zip(&home.chains) {
-        html.raw("<tr>")
-            .cell(MEMBER)
-            .link(&org_href(&member.id), &member.name)
-            .raw("<br><span class=\"muted mono\">")
-            .text(&member.id)
-            .raw("</span></td>")
-            .cell(ROLES)
-            .text(&roles(member))
-            .raw("</td>")
-            .cell(RECORDS)
-            .display(chain.length)
-            .raw("</td>")
-            .cell(HEAD);
-        match &chain.head {
-            Some(head) => {
-                html.code_link(&record_href(&head.id), &model::short(&head.id));
-            }
-            None => {
-                html.raw("<span class=\"muted\">empty</span>");
-            }
-        }
-        html.raw("</td>").cell(STATE);
-        chain_state(&mut html, chain);
-        html.raw("</td></tr>");
-    }
-    html.end_table().raw("<h2>Latest records</h2>");
-    summaries_table(&mut html, &home.latest, Some(&home.members));
+    html.raw("</dl><h2>Members and their chains</h2>");
+    let members = crate::explorer::table::members(home);
+    table::table(&mut html, &members, &csv::href("", &[], members.name));
+    html.raw("<h2>Latest records</h2>");
+    let latest = crate::explorer::table::records("latest", &home.latest, true);
+    summaries_table(&mut html, &latest, &csv::href("", &[], latest.name));
     html.finish()
 }
 
@@ -241,7 +182,19 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
     );
     org_pictures(&mut html, page);
     html.raw("<h2>Chain, newest first</h2>");
-    summaries_table(&mut html, &page.records, None);
+    let records = crate::explorer::table::records("records", &page.records, false);
+    let query: Vec<(&str, String)> = page
+        .records
+        .first()
+        .filter(|first| first.seq + 1 < page.chain.length)
+        .map(|first| ("before_seq", (first.seq + 1).to_string()))
+        .into_iter()
+        .collect();
+    summaries_table(
+        &mut html,
+        &records,
+        &csv::href(&org_href(&member.id), &query, records.name),
+    );
     html.raw("<nav class=\"pages\">");
     if page
         .records

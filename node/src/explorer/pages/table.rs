@@ -63,6 +63,9 @@ fn cell(html: &mut Html, value: &Cell) {
         Cell::Text(text) => {
             html.text(text);
         }
+        Cell::Mono(text) => {
+            html.raw("<span class=\"mono\">").text(text).raw("</span>");
+        }
         Cell::Amount(amount) => {
             html.text(&format::group_digits(amount));
         }
@@ -94,6 +97,12 @@ fn cell(html: &mut Html, value: &Cell) {
         }
         Cell::Status(text) => {
             super::activity::status_text(html, text);
+        }
+        Cell::Flag { text, good: true } => {
+            html.raw("<span class=\"ok\">").text(text).raw("</span>");
+        }
+        Cell::Flag { text, good: false } => {
+            html.raw("<span class=\"bad\">").text(text).raw("</span>");
         }
         Cell::Date(date) => {
             html.text(&format::date(date));
