@@ -10,7 +10,7 @@
 //! | `/activity/{id}?after=C` | `/csv/activity/{id}?after=C&table=transactions` (`own`, `own-by-org`, `others`, `others-by-org`, `findings`, `links`, `commitments`) |
 //! | `/treaty/{id}` | `/csv/treaty/{id}?table=parties` |
 //!
-//! A download is built from the same model values and the same rows (`table.rs`) as the
+//! A download is built from the same model values and the same rows (`table/`) as the
 //! table on the page, so it holds what the page shows, bounded as the page is: the signed
 //! amount text (`125000.00`, no grouping), full record and organisation ids (and names beside
 //! them). `text/csv; charset=utf-8`, an attachment with a file name saying what it holds.
