@@ -161,7 +161,7 @@ async fn home_csv(
     .await?;
     let tables = vec![
         table::members(&home),
-        table::records("latest", &home.latest, true),
+        table::records("latest", &home.latest, Some(&home.members)),
     ];
     let table = pick(tables, &params.table).map_err(|problem| failure(&store, problem))?;
     Ok(respond(&table, &["home"]))
@@ -201,7 +201,7 @@ async fn org_csv(
     })
     .await?;
     let tables = vec![
-        table::records("records", &page.records, false),
+        table::records("records", &page.records, None),
         table::totals("totals", &page.totals),
         table::totals("others", &page.others.totals),
         table::totals_by_org("others-by-org", &page.others),

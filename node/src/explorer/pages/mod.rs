@@ -127,7 +127,7 @@ pub fn home(home: &Home) -> String {
     let members = crate::explorer::table::members(home);
     table::table(&mut html, &members, &csv::href("", &[], members.name));
     html.raw("<h2>Latest records</h2>");
-    let latest = crate::explorer::table::records("latest", &home.latest, true);
+    let latest = crate::explorer::table::records("latest", &home.latest, Some(&home.members));
     summaries_table(&mut html, &latest, &csv::href("", &[], latest.name));
     html.finish()
 }
@@ -182,7 +182,7 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
     );
     org_pictures(&mut html, page);
     html.raw("<h2>Chain, newest first</h2>");
-    let records = crate::explorer::table::records("records", &page.records, false);
+    let records = crate::explorer::table::records("records", &page.records, None);
     let query: Vec<(&str, String)> = page
         .records
         .first()

@@ -75,14 +75,14 @@ fn cell(html: &mut Html, value: &Cell) {
         Cell::Record(id) => {
             html.code_link(&record_href(id), &model::short(id));
         }
-        Cell::Org { id, name } if name.is_empty() => {
-            html.link(&org_href(id), id);
-        }
         Cell::Org { id, name } => {
-            html.link(&org_href(id), name)
-                .raw(" <span class=\"muted mono\">")
-                .text(id)
-                .raw("</span>");
+            super::names::member(html, id, name);
+        }
+        Cell::Labelled { id, label } => {
+            super::names::record(html, id, label);
+        }
+        Cell::Time(ms) => {
+            html.text(&format::utc_time(*ms));
         }
         Cell::Records(ids) => {
             for (at, id) in ids.iter().enumerate() {

@@ -9,11 +9,12 @@
 
 use aidledger_spec::text::Date;
 use aidledger_spec::RecordId;
+use aidledger_view::format;
 use aidledger_view::treaty::PartyStanding;
 
 use aidledger_spec::governance::Derivation;
 
-use super::model::{ChainView, Home, Reported, Summary, TotalView, TreatyPage};
+use super::model::{ChainView, Home, MemberView, Reported, Summary, TotalView, TreatyPage};
 
 mod money;
 
@@ -57,6 +58,17 @@ pub enum Cell {
         /// Good (marked `ok`) or not (marked `bad`).
         good: bool,
     },
+    /// A record by its label: two CSV fields (full id, label), the label linked with the short
+    /// id beside it on the page.
+    Labelled {
+        /// The record.
+        id: RecordId,
+        /// Its short human label.
+        label: String,
+    },
+    /// A claimed time (ms since 1970): two CSV fields (`2026-11-02 14:30:22 UTC` and the
+    /// signed number), the readable time on the page.
+    Time(u64),
     /// A date, ISO in both.
     Date(Date),
     /// Nothing (an empty CSV field, a dash on the page).
@@ -83,6 +95,8 @@ impl Cell {
             Cell::Count(count) => vec![count.to_string()],
             Cell::Record(id) => vec![id.to_hex()],
             Cell::Org { id, name } => vec![id.clone(), name.clone()],
+            Cell::Labelled { id, label } => vec![id.to_hex(), label.clone()],
+            Cell::Time(ms) => vec![format::utc_time(*ms), ms.to_string()],
             Cell::Date(date) => vec![date.to_string()],
             Cell::Empty => vec![String::new()],
         }
@@ -316,45 +330,53 @@ pub fn chain_state(chain: &ChainView) -> Cell {
 const RECORDS_COLUMNS: &[Column] = &[
     number("seq", &["seq"]),
     text("organisation", &["organisation", "organisation_name"]),
-    text("record", &["record"]),
-    text("kind", &["kind"]),
-    text("what", &["what"]),
-    csv_only("claimed time", &["timestamp_ms"]),
+    text("record", &["record", "record_label"]),
+    text("signed", &["signed", "timestamp_ms"]),
+    csv_only("kind", &["kind"]),
+    csv_only("what", &["what"]),
 ];
 
 const CHAIN_COLUMNS: &[Column] = &[
     number("seq", &["seq"]),
-    text("record", &["record"]),
-    text("kind", &["kind"]),
-    text("what", &["what"]),
-    csv_only("claimed time", &["timestamp_ms"]),
+    text("record", &["record", "record_label"]),
+    text("signed", &["signed", "timestamp_ms"]),
+    csv_only("kind", &["kind"]),
+    csv_only("what", &["what"]),
 ];
 
-/// A list of records (the latest on the home page; `with_author` false for one chain's page,
-/// where every record has the same author).
-pub fn records(name: &'static str, records: &[Summary], with_author: bool) -> Table {
+/// A list of records, each by its label with its claimed time: the latest on the home page,
+/// with each author by name (`authors`: the members), or one chain's page (`None`: every
+/// record has the same author).
+pub fn records(name: &'static str, records: &[Summary], authors: Option<&[MemberView]>) -> Table {
     let rows = records
         .iter()
         .map(|record| {
             let mut row = vec![Cell::Count(record.seq)];
-            if with_author {
+            if let Some(members) = authors {
                 row.push(Cell::Org {
                     id: record.author.clone(),
-                    name: String::new(),
+                    name: members
+                        .iter()
+                        .find(|member| member.id == record.author)
+                        .map(|member| member.name.clone())
+                        .unwrap_or_default(),
                 });
             }
             row.extend([
-                Cell::Record(record.id),
+                Cell::Labelled {
+                    id: record.id,
+                    label: record.label.clone(),
+                },
+                Cell::Time(record.timestamp_ms),
                 Cell::Text(record.kind.to_owned()),
                 Cell::Text(record.summary.clone()),
-                Cell::Count(record.timestamp_ms),
             ]);
             row
         })
         .collect();
     Table {
         name,
-        columns: if with_author {
+        columns: if authors.is_some() {
             RECORDS_COLUMNS
         } else {
             CHAIN_COLUMNS
