@@ -6,6 +6,8 @@
 //! numbers). The clients (requests written and answers parsed on the raw socket) are tasks of
 //! the server's runtime, which has a worker per core: both in this process, on the same cores.
 //!
+//! `EXPLORER_BENCH_INDEX_SIZE=1` prints the explorer index's keys and bytes by tag first.
+//!
 //! `cargo bench -p aidledger-node --bench explorer`. The store is built once in
 //! `EXPLORER_BENCH_DIR` (default `target/explorer-bench`) and reused by later runs.
 //!
@@ -404,8 +406,28 @@ fn spread_record_ids(store: &Store) -> Vec<RecordId> {
     ids
 }
 
+/// Prints the explorer index's keys by tag, with their key and value bytes (the search
+/// terms are the `S` keys), so the index's size is seen beside the speed.
+fn print_index_size(store: &Store) {
+    let mut by_tag = std::collections::BTreeMap::<u8, (u64, u64)>::new();
+    for entry in store.reader().index_tree().scan_prefix(b"") {
+        let (key, value) = entry.expect("read the index");
+        let counted = by_tag.entry(key.first().copied().unwrap_or(0)).or_default();
+        counted.0 += 1;
+        counted.1 += (key.len() + value.len()) as u64;
+    }
+    let parts: Vec<String> = by_tag
+        .iter()
+        .map(|(tag, (keys, bytes))| format!("{}: {keys} keys, {bytes} B", char::from(*tag)))
+        .collect();
+    eprintln!("explorer index by tag: {}", parts.join("; "));
+}
+
 fn main() {
     let store = Arc::new(open_store());
+    if std::env::var_os("EXPLORER_BENCH_INDEX_SIZE").is_some() {
+        print_index_size(&store);
+    }
     let org = ORGS[0];
     let records = spread_record_ids(&store);
     // `EXPLORER_BENCH_SERVE=ADDR`: only serve, for a load generator in another process
