@@ -446,9 +446,11 @@ pub const ORG_PICTURE_ACTIVITIES_MAX: usize = 10;
 
 /// Most records the listings of an organisation page's pictured activities may hold together;
 /// an activity that would take the sum over it is left out (and named): the pictures cost the
-/// page a few hundred reads at most, so that organisation pages stay fast (p99 < 50 ms at 100
-/// clients), while an activity page draws every link of its activity.
-pub const ORG_PICTURE_RECORDS_MAX: usize = 400;
+/// page tens of reads at most, so that organisation pages stay fast (p99 < 50 ms at 100
+/// clients), while an activity page draws every link of its activity. 400 cost the million-record
+/// bench's organisation pages (activities of 250 records) ~10 ms of CPU each: 204 pages/s,
+/// p99 1.3 s (BENCHMARKS.md, issue 20).
+pub const ORG_PICTURE_RECORDS_MAX: usize = 64;
 
 /// The pictures of an organisation's money and what they cover.
 #[derive(Debug, Default)]

@@ -25,9 +25,11 @@ use crate::explorer::index::search::{field, read_versions, term, words, TERM_END
 pub const SEARCH_PAGE_HITS: usize = 20;
 /// Most hits ranked for one query (the pages after them are not offered).
 pub const SEARCH_HITS_MAX: usize = 1_000;
-/// Most search-term keys read for one query token: a one-letter prefix of a common word
-/// stops here, and the results say they may be incomplete.
-pub const TERM_KEYS_SCANNED_MAX: usize = 5_000;
+/// Most search-term keys read for one query token: a short prefix or a common word stops
+/// here, and the results say they may be incomplete (refine the search). Each key costs a
+/// currency check (a point read); 5,000 cost the million-record bench's common-word queries
+/// ~15 ms of CPU each (131 searches/s, p99 2.4 s at 100 clients; BENCHMARKS.md, issue 20).
+pub const TERM_KEYS_SCANNED_MAX: usize = 500;
 /// Most tokens of a query used.
 pub const QUERY_TOKENS_MAX: usize = 8;
 /// Shortest token that matches terms it begins, in characters; a shorter one matches whole
