@@ -7,7 +7,8 @@
 //! name (the sentence falls back to the id the record writes): a name is a courtesy, and the
 //! page's own reads still report a failing store.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
 use aidledger_view::headline::Names;
@@ -19,12 +20,20 @@ use crate::explorer::index::activities::read_latest_value;
 pub struct PageNames<'a> {
     store: &'a StoreReader,
     authority: &'a Authority,
+    /// Titles already looked up: a transaction's page asks for its activity's title for the
+    /// details and again for the headline, and each lookup decodes an activity record (an
+    /// IATI activity can be many kilobytes).
+    titles: RefCell<HashMap<String, Option<String>>>,
 }
 
 impl<'a> PageNames<'a> {
     /// Names from `store` and the members of `authority`.
     pub fn new(store: &'a StoreReader, authority: &'a Authority) -> PageNames<'a> {
-        PageNames { store, authority }
+        PageNames {
+            store,
+            authority,
+            titles: RefCell::default(),
+        }
     }
 
     /// The member names of `orgs` that are members (for the page to show each beside its id
@@ -45,7 +54,14 @@ impl Names for PageNames<'_> {
     }
 
     fn activity_title(&self, activity: &str) -> Option<String> {
-        activity_title(self.store, activity).ok().flatten()
+        if let Some(known) = self.titles.borrow().get(activity) {
+            return known.clone();
+        }
+        let title = activity_title(self.store, activity).ok().flatten();
+        self.titles
+            .borrow_mut()
+            .insert(activity.to_owned(), title.clone());
+        title
     }
 
     fn record(&self, id: &RecordId) -> Option<Body> {

@@ -151,7 +151,8 @@ pub fn record_page(
         members.insert(member.id.clone(), member.name.clone());
     }
     let activity_title = match &decoded.body {
-        Body::Transaction(tx) => activity_title(store, &tx.activity_id)?,
+        // Through the page's names, which keep it for the headline.
+        Body::Transaction(tx) => names.activity_title(&tx.activity_id),
         _ => None,
     };
     let mut page = RecordPage {
