@@ -13,56 +13,9 @@ use aidledger_spec::record::{
 };
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
 use aidledger_store::Store;
+use common::explorer_server::*;
 use common::*;
 use serde_json::Value;
-
-/// A node's public router serving `store` on a loopback port, on its own runtime.
-struct Server {
-    _runtime: tokio::runtime::Runtime,
-    base: String,
-    http: reqwest::blocking::Client,
-}
-
-impl Server {
-    fn start(store: Arc<Store>) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move {
-            axum::serve(listener, aidledger_node::public::router(store.reader()))
-                .await
-                .unwrap()
-        });
-        let http = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Server {
-            _runtime: runtime,
-            base,
-            http,
-        }
-    }
-
-    fn get(&self, path: &str) -> reqwest::blocking::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-    }
-
-    fn json(&self, path: &str) -> Value {
-        let response = self.get(path);
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.json().unwrap()
-    }
-}
 
 /// The explicit links of an activity page (`/api/activity/…`'s `money.links` of kind
 /// `acknowledgement`): (acknowledged record id, status text), in the model's key order.
@@ -102,30 +55,6 @@ fn disbursement(activity: &str, amount: &str, acknowledges: Option<RecordId>) ->
         ..Party::default()
     });
     transaction
-}
-
-/// A new store in a temporary data directory, which lives as long as the returned guard.
-fn new_store() -> (tempfile::TempDir, Arc<Store>) {
-    let root = tempfile::tempdir().unwrap();
-    let store = Arc::new(open_new_store(&bare_data_dir(root.path())));
-    (root, store)
-}
-
-/// Appends `bodies` to `org`'s chain after `head`; returns the records.
-fn extend(
-    store: &Store,
-    org: &str,
-    bodies: Vec<Body>,
-    mut next: (u64, RecordId),
-) -> Vec<VerifiedRecord> {
-    let mut made = Vec::new();
-    for body in bodies {
-        let record = record(org, next.0, next.1, body);
-        next = (next.0 + 1, record.id());
-        store.append_durable(std::slice::from_ref(&record)).unwrap();
-        made.push(record);
-    }
-    made
 }
 
 #[test]

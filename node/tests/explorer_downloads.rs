@@ -6,82 +6,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use aidledger_node::explorer::model::TREATY_TEXT_PART_BYTES;
 use aidledger_spec::record::{Party, TextVersion, TreatyAction, TreatyActionKind};
-use aidledger_spec::{Body, RecordId, VerifiedRecord};
-use aidledger_store::Store;
+use aidledger_spec::{Body, RecordId};
+use common::explorer_server::*;
 use common::*;
-
-/// A node's public router serving `store` on a loopback port, on its own runtime.
-struct Server {
-    _runtime: tokio::runtime::Runtime,
-    base: String,
-    http: reqwest::blocking::Client,
-}
-
-impl Server {
-    fn start(store: Arc<Store>) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move {
-            axum::serve(listener, aidledger_node::public::router(store.reader()))
-                .await
-                .unwrap()
-        });
-        let http = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Server {
-            _runtime: runtime,
-            base,
-            http,
-        }
-    }
-
-    fn get(&self, path: &str) -> reqwest::blocking::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-    }
-
-    fn page(&self, path: &str) -> String {
-        let response = self.get(path);
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.text().unwrap()
-    }
-}
-
-fn new_store() -> (tempfile::TempDir, Arc<Store>) {
-    let root = tempfile::tempdir().unwrap();
-    let store = Arc::new(open_new_store(&bare_data_dir(root.path())));
-    (root, store)
-}
-
-fn extend(store: &Store, org: &str, bodies: Vec<Body>) -> Vec<VerifiedRecord> {
-    let mut next = store
-        .head(org)
-        .unwrap()
-        .map_or((0, RecordId::ZERO), |head| (head.seq + 1, head.id));
-    let mut made = Vec::new();
-    for body in bodies {
-        let record = record(org, next.0, next.1, body);
-        next = (next.0 + 1, record.id());
-        store.append_durable(std::slice::from_ref(&record)).unwrap();
-        made.push(record);
-    }
-    made
-}
 
 fn disbursement(activity: &str, amount: &str, currency: &str) -> Body {
     let Body::Transaction(mut transaction) = transaction(currency, None) else {
@@ -285,7 +214,7 @@ fn same_numbers(server: &Server, page: &str, table: &str, csv_only: &[&str]) -> 
 #[test]
 fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
     let (_root, store) = new_store();
-    extend(
+    append(
         &store,
         DONOR,
         vec![
@@ -294,7 +223,7 @@ fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
             disbursement("ACT-1", "0.25", "USD"),
         ],
     );
-    extend(
+    append(
         &store,
         IMPLEMENTER,
         vec![disbursement("ACT-1", "1000000", "GBP")],
@@ -353,7 +282,7 @@ fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
     same_numbers(&server, &page, "others", &[]);
 
     // The money model's tables: a receipt short of its disbursement, and a commitment.
-    let given = extend(
+    let given = append(
         &store,
         DONOR,
         vec![
@@ -361,7 +290,7 @@ fn csv_downloads_parse_and_hold_the_html_tables_numbers() {
             typed(disbursement("ACT-2", "200000.00", "GBP"), 2, None),
         ],
     );
-    extend(
+    append(
         &store,
         IMPLEMENTER,
         vec![typed(
@@ -498,9 +427,9 @@ fn a_long_treaty_is_shown_in_parts_with_its_languages_and_served_whole_as_signed
         language: "fr".into(),
         text: french.clone(),
     });
-    let made = extend(&store, DONOR, vec![Body::TreatyText(text.clone())]);
+    let made = append(&store, DONOR, vec![Body::TreatyText(text.clone())]);
     let id = made[0].id();
-    extend(
+    append(
         &store,
         DONOR,
         vec![treaty_action(
@@ -609,7 +538,7 @@ fn a_long_treaty_is_shown_in_parts_with_its_languages_and_served_whole_as_signed
     assert_eq!(parties[1][0], DONOR);
     assert_eq!(parties[1][2], "ratify");
     assert_eq!(parties[2][2], "no action");
-    extend(
+    append(
         &store,
         IMPLEMENTER,
         vec![treaty_action(

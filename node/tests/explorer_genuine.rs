@@ -12,6 +12,7 @@ use aidledger_spec::record::{Correction, Replacement, Statement, TextVersion};
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
 use aidledger_store::Store;
 use aidledger_view::genuine::Fingerprints;
+use common::explorer_server::*;
 use common::*;
 use serde_json::Value;
 
@@ -22,42 +23,7 @@ const TREATY_FR: &str = "Les parties conviennent de partager les données des li
 const RECEIPT: &str = "We received the flour in good order.";
 const RECEIPT_CORRECTED: &str = "We received the flour; two pallets were damaged.";
 
-struct Server {
-    _runtime: tokio::runtime::Runtime,
-    base: String,
-    http: reqwest::blocking::Client,
-}
-
 impl Server {
-    fn start(store: Arc<Store>) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move {
-            axum::serve(listener, aidledger_node::public::router(store.reader()))
-                .await
-                .unwrap()
-        });
-        Server {
-            _runtime: runtime,
-            base,
-            http: reqwest::blocking::Client::new(),
-        }
-    }
-
-    fn get(&self, path: &str) -> reqwest::blocking::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-    }
-
     fn api(&self, text: &str, org: Option<&str>) -> Value {
         let prints = Fingerprints::of(text);
         let mut path = format!(
@@ -82,22 +48,6 @@ impl Server {
             .unwrap();
         (response.status().as_u16(), response.text().unwrap())
     }
-}
-
-fn extend(
-    store: &Store,
-    org: &str,
-    bodies: Vec<Body>,
-    mut next: (u64, RecordId),
-) -> Vec<VerifiedRecord> {
-    let mut made = Vec::new();
-    for body in bodies {
-        let record = record(org, next.0, next.1, body);
-        next = (next.0 + 1, record.id());
-        store.append_durable(std::slice::from_ref(&record)).unwrap();
-        made.push(record);
-    }
-    made
 }
 
 fn titled(title: &str, text: &str) -> Body {

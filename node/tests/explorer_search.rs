@@ -10,51 +10,16 @@ use std::sync::Arc;
 
 use aidledger_spec::activity::{Activity, ActivityDescription, Narrative, RecipientCountry};
 use aidledger_spec::record::{Correction, Party, Replacement, Statement, Transaction};
-use aidledger_spec::{Body, RecordId, VerifiedRecord};
+use aidledger_spec::{Body, RecordId};
 use aidledger_store::Store;
+use common::explorer_server::*;
 use common::*;
 use serde_json::Value;
 
 const ACTIVITY: &str = "GB-GOV-1-301150-200";
 const OTHER_ACTIVITY: &str = "GB-GOV-1-400777-1";
 
-/// A node's public router serving `store` on a loopback port, on its own runtime.
-struct Server {
-    _runtime: tokio::runtime::Runtime,
-    base: String,
-    http: reqwest::blocking::Client,
-}
-
 impl Server {
-    fn start(store: Arc<Store>) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move {
-            axum::serve(listener, aidledger_node::public::router(store.reader()))
-                .await
-                .unwrap()
-        });
-        Server {
-            _runtime: runtime,
-            base,
-            http: reqwest::blocking::Client::new(),
-        }
-    }
-
-    fn get(&self, path: &str) -> reqwest::blocking::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-    }
-
     /// `/api/search?q=…&page=…`.
     fn search(&self, query: &str, page: usize) -> Value {
         let path = format!("/api/search?q={}&page={page}", encode_query(query));
@@ -131,22 +96,6 @@ fn activity_record(identifier: &str, title: &str, description: &str, country: &s
         participating_orgs: Vec::new(),
         iati: None,
     })
-}
-
-/// Appends `bodies` to `org`'s chain after its head.
-fn append(store: &Store, org: &str, bodies: Vec<Body>) -> Vec<VerifiedRecord> {
-    let mut next = store
-        .head(org)
-        .unwrap()
-        .map_or((0, RecordId::ZERO), |head| (head.seq + 1, head.id));
-    let mut made = Vec::new();
-    for body in bodies {
-        let record = record(org, next.0, next.1, body);
-        next = (next.0 + 1, record.id());
-        store.append_durable(std::slice::from_ref(&record)).unwrap();
-        made.push(record);
-    }
-    made
 }
 
 struct Fixture {

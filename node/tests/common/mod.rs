@@ -2,6 +2,8 @@
 //! an in-process node with its own runtime, and waiting for a condition with a deadline.
 #![allow(dead_code)]
 
+pub mod explorer_server;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
