@@ -197,17 +197,23 @@ fn is_current_in_tx(
     })
 }
 
-/// Writes an organisation posting unless one that is current is there.
-fn post_org(
+/// Writes a party's postings (every term of one organisation id and name in one field, all
+/// with the same value) unless they are there and current. They are always written together,
+/// so the first key stands for all of them: one or two point reads a party, where reading each
+/// term's posting cost the IATI import two reads per term and most of its throughput.
+fn post_party(
     trees: &AppendTrees<'_>,
-    key: Vec<u8>,
+    keys: Vec<Vec<u8>>,
     original: &RecordId,
     version: &RecordId,
 ) -> TxResult<()> {
-    if !trees.first_in_group(&key) {
+    let Some(first) = keys.first() else {
+        return Ok(());
+    };
+    if !trees.first_in_group(first) {
         return Ok(());
     }
-    if let Some(value) = trees.explorer.get(&key)? {
+    if let Some(value) = trees.explorer.get(first)? {
         let (old_original, old_version) =
             read_versions(&value).map_err(|error| corrupt(error.to_string()))?;
         if is_current_in_tx(trees, &old_original, &old_version)? {
@@ -216,7 +222,9 @@ fn post_org(
     }
     let mut value = original.0.to_vec();
     value.extend_from_slice(&version.0);
-    trees.explorer.insert(key, value)?;
+    for key in keys {
+        trees.explorer.insert(key, value.as_slice())?;
+    }
     Ok(())
 }
 
@@ -245,16 +253,16 @@ pub(super) fn index_transaction(
             continue;
         };
         let target = |field: u8, term: &str| term_key(term, field).text(org_ref).text(name);
+        let mut keys = Vec::new();
         if !org_ref.is_empty() {
             for suffix in id_suffixes(org_ref) {
-                let key = target(id_field, &suffix).into_bytes();
-                post_org(trees, key, &original, &version)?;
+                keys.push(target(id_field, &suffix).into_bytes());
             }
         }
         for word in distinct(words(name), WORDS_PER_FIELD_MAX) {
-            let key = target(name_field, &word).into_bytes();
-            post_org(trees, key, &original, &version)?;
+            keys.push(target(name_field, &word).into_bytes());
         }
+        post_party(trees, keys, &original, &version)?;
     }
     for activity in activities(transaction) {
         index_activity_id(trees, activity)?;
