@@ -12,7 +12,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::sankey_svg::id_safe;
-use super::{money, Px, DISBURSED_TYPES, MONTHS_DRAWN_MAX, RECEIVED_TYPES};
+use super::{money, open_svg, Px, DISBURSED_TYPES, MONTHS_DRAWN_MAX, RECEIVED_TYPES};
 use crate::explorer::html::{Column, Html};
 
 /// The label of the row that sums the months before the drawn ones.
@@ -158,26 +158,16 @@ pub fn write(html: &mut Html, rows: &[MonthRow], subject: &str, id: &str) {
         }
         desc.push_str(". The table below holds the same numbers.");
         let height = LEGEND + rows.len() as f64 * (2.0 * BAR + ROW_GAP) + ROW_GAP;
-        html.raw("<figure class=\"chart\"><svg class=\"chart bars\" viewBox=\"0 0 ")
-            .display(Px(WIDTH))
-            .raw(" ")
-            .display(Px(height))
-            .raw("\" font-size=\"")
-            .display(Px(FONT))
-            .raw("\" role=\"img\" aria-labelledby=\"")
-            .text(&element)
-            .raw("-t ")
-            .text(&element)
-            .raw("-d\"><title id=\"")
-            .text(&element)
-            .raw("-t\">")
-            .text(&title)
-            .raw("</title><desc id=\"")
-            .text(&element)
-            .raw("-d\">")
-            .text(&desc)
-            .raw("</desc>")
-            .raw("<rect class=\"bar disbursed\" x=\"0\" y=\"4\" width=\"12\" height=\"12\"></rect><text x=\"16\" y=\"14\">disbursed</text>")
+        html.raw("<figure class=\"chart\">");
+        open_svg(
+            html,
+            "chart bars",
+            (WIDTH, height, FONT),
+            &element,
+            &title,
+            &desc,
+        );
+        html.raw("<rect class=\"bar disbursed\" x=\"0\" y=\"4\" width=\"12\" height=\"12\"></rect><text x=\"16\" y=\"14\">disbursed</text>")
             .raw("<rect class=\"bar received\" x=\"100\" y=\"4\" width=\"12\" height=\"12\"></rect><text x=\"116\" y=\"14\">received</text>");
         for (at, (row, (disbursed, received))) in rows.iter().zip(lengths(&rows)).enumerate() {
             let top = LEGEND + at as f64 * (2.0 * BAR + ROW_GAP);

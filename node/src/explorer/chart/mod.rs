@@ -292,6 +292,39 @@ pub fn money(amount: &Decimal, currency: &str) -> String {
     format::money(&amount.to_string(), currency)
 }
 
+/// Opens an accessible SVG: `<svg class=… viewBox=… font-size=… role="img">` labelled by its
+/// `<title>` and `<desc>` (ids `ELEMENT-t`, `ELEMENT-d`), the one opening of every picture.
+fn open_svg(
+    html: &mut Html,
+    class: &str,
+    (width, height, font): (f64, f64, f64),
+    element: &str,
+    title: &str,
+    desc: &str,
+) {
+    html.raw("<svg class=\"")
+        .text(class)
+        .raw("\" viewBox=\"0 0 ")
+        .display(Px(width))
+        .raw(" ")
+        .display(Px(height))
+        .raw("\" font-size=\"")
+        .display(Px(font))
+        .raw("\" role=\"img\" aria-labelledby=\"")
+        .text(element)
+        .raw("-t ")
+        .text(element)
+        .raw("-d\"><title id=\"")
+        .text(element)
+        .raw("-t\">")
+        .text(title)
+        .raw("</title><desc id=\"")
+        .text(element)
+        .raw("-d\">")
+        .text(desc)
+        .raw("</desc>");
+}
+
 /// A coordinate written with one decimal (pixels; never an amount).
 struct Px(f64);
 

@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::sankey::{drawing, Band, Geometry, Layout, CHAR_WIDTH, MARGIN, NARROW, OTHERS, WIDE};
-use super::{fit, money, Flow, Org, Px, FLOWS_DRAWN_MAX};
+use super::{fit, money, open_svg, Flow, Org, Px, FLOWS_DRAWN_MAX};
 use crate::explorer::html::{Column, Html};
 
 /// Writes the picture of one currency (wide and narrow drawings) and its table.
@@ -66,27 +66,15 @@ fn svg(
         0
     };
     let height = drawing.height + legend_rows as f64 * line;
-    html.raw("<svg class=\"chart flow ")
-        .raw(geometry.name)
-        .raw("\" viewBox=\"0 0 ")
-        .display(Px(geometry.width))
-        .raw(" ")
-        .display(Px(height))
-        .raw("\" font-size=\"")
-        .display(Px(geometry.font))
-        .raw("\" role=\"img\" aria-labelledby=\"")
-        .text(&element)
-        .raw("-t ")
-        .text(&element)
-        .raw("-d\"><title id=\"")
-        .text(&element)
-        .raw("-t\">")
-        .text(title)
-        .raw("</title><desc id=\"")
-        .text(&element)
-        .raw("-d\">")
-        .text(desc)
-        .raw("</desc><defs><pattern id=\"")
+    open_svg(
+        html,
+        &format!("chart flow {}", geometry.name),
+        (geometry.width, height, geometry.font),
+        &element,
+        title,
+        desc,
+    );
+    html.raw("<defs><pattern id=\"")
         .text(&element)
         .raw("-h\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect class=\"hatch-bg\" width=\"6\" height=\"6\"></rect><line class=\"hatch\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\"></line></pattern></defs>");
     for (flow, band) in layout.flows.iter().zip(&drawing.bands) {
