@@ -9,6 +9,8 @@
 mod activity_vectors;
 #[path = "../tests/support/governance_vectors.rs"]
 mod governance_vectors;
+#[path = "../tests/support/merkle_vectors.rs"]
+mod merkle_vectors;
 #[path = "../tests/support/signature_edges.rs"]
 mod signature_edges;
 #[path = "../tests/support/vector_set.rs"]
@@ -19,10 +21,10 @@ use std::path::PathBuf;
 fn main() -> std::io::Result<()> {
     let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors");
     std::fs::create_dir_all(&directory)?;
-    for file in vector_set::all()
-        .into_iter()
-        .chain([activity_vectors::activities_file()])
-    {
+    for file in vector_set::all().into_iter().chain([
+        activity_vectors::activities_file(),
+        merkle_vectors::merkle_file(),
+    ]) {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;
         println!("wrote {}", path.display());

@@ -19,6 +19,7 @@ pub mod genesis;
 pub mod governance;
 pub mod ids;
 pub mod limits;
+pub mod merkle;
 pub mod record;
 mod rejection;
 pub mod signature;

@@ -45,3 +45,6 @@ pub const ACTIVITY_PARTICIPANTS_MAX: usize = 256;
 pub const ACTIVITY_CODE_BYTES_MAX: usize = 64;
 /// Longest percentage of an activity's country, region or sector, in bytes.
 pub const ACTIVITY_PERCENTAGE_BYTES_MAX: usize = 32;
+/// Most hashes in a Merkle proof (FORMAT.md §22): a tree size is a `u64`, so a path has at most
+/// 64 hashes, and a consistency proof one more (the old tree's last complete subtree).
+pub const MERKLE_PROOF_HASHES_MAX: usize = 65;

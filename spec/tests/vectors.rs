@@ -9,6 +9,8 @@
 mod activity_vectors;
 #[path = "support/governance_vectors.rs"]
 mod governance_vectors;
+#[path = "support/merkle_vectors.rs"]
+mod merkle_vectors;
 #[path = "support/signature_edges.rs"]
 mod signature_edges;
 #[path = "support/vector_set.rs"]
@@ -192,10 +194,10 @@ fn check_invalid_genesis(name: &str) {
 
 #[test]
 fn vector_files_match_the_code() {
-    for file in vector_set::all()
-        .into_iter()
-        .chain([activity_vectors::activities_file()])
-    {
+    for file in vector_set::all().into_iter().chain([
+        activity_vectors::activities_file(),
+        merkle_vectors::merkle_file(),
+    ]) {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
@@ -1481,5 +1483,104 @@ fn rejects_invalid_activity_fields_naming_the_field() {
             &bytes(&case["record_hex"]),
             &case["expected"],
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merkle trees (§22)
+
+fn digest(value: &Value) -> aidledger_spec::Digest {
+    aidledger_spec::Digest::from_hex(value.as_str().expect("a hex string")).expect("a digest")
+}
+
+fn digests(value: &Value) -> Vec<aidledger_spec::Digest> {
+    value
+        .as_array()
+        .expect("an array of hashes")
+        .iter()
+        .map(digest)
+        .collect()
+}
+
+/// MTH of RFC 9162 over hex leaf hashes, with nothing from the crate: SHA-256(01 ‖ l ‖ r).
+fn independent_root(leaves: &[Vec<u8>]) -> Vec<u8> {
+    match leaves.len() {
+        0 => hex::decode(sha256(&[])).expect("hex"),
+        1 => leaves[0].clone(),
+        n => {
+            let mut k = 1;
+            while k * 2 < n {
+                k *= 2;
+            }
+            let left = independent_root(&leaves[..k]);
+            let right = independent_root(&leaves[k..]);
+            hex::decode(sha256(&[&[0x01], &left, &right])).expect("hex")
+        }
+    }
+}
+
+#[test]
+fn merkle_vectors_hash_record_ids_into_the_roots_and_their_proofs_verify() {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::merkle::{self, ConsistencyProof, InclusionProof};
+
+    let file = load("merkle.json");
+    assert_eq!(file["empty_root"], sha256(&[]));
+    let mut leaves = Vec::new();
+    for (seq, leaf) in file["leaves"]
+        .as_array()
+        .expect("leaves")
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(leaf["seq"], seq);
+        let id = bytes(&leaf["record_id"]);
+        assert_eq!(leaf["leaf_hash"], sha256(&[&[0x00], &id]), "leaf {seq}");
+        leaves.push(bytes(&leaf["leaf_hash"]));
+    }
+    for root in file["roots"].as_array().expect("roots") {
+        let size = root["tree_size"].as_u64().expect("a size") as usize;
+        assert_eq!(bytes(&root["root"]), independent_root(&leaves[..size]));
+    }
+    for case in file["inclusion"].as_array().expect("inclusion proofs") {
+        let (index, size) = (case["leaf_index"].as_u64(), case["tree_size"].as_u64());
+        let (index, size) = (index.expect("an index"), size.expect("a size"));
+        let root = digest(&case["root"]);
+        assert_eq!(root.0.to_vec(), independent_root(&leaves[..size as usize]));
+        let leaf = aidledger_spec::Digest(leaves[index as usize].clone().try_into().expect("32"));
+        let proof = InclusionProof::from_bytes(&bytes(&case["encoded_hex"])).expect("decodes");
+        assert_eq!(proof.leaf_index, index);
+        assert_eq!(proof.tree_size, size);
+        assert_eq!(proof.path, digests(&case["path"]));
+        assert_eq!(
+            proof.verify(&leaf, &root),
+            Ok(()),
+            "inclusion {index} in {size}"
+        );
+        let mut wrong = proof.clone();
+        wrong.leaf_index ^= 1;
+        assert!(wrong.verify(&leaf, &root).is_err(), "{index} in {size}");
+    }
+    for case in file["consistency"].as_array().expect("consistency proofs") {
+        let old_size = case["old_size"].as_u64().expect("a size");
+        let new_size = case["new_size"].as_u64().expect("a size");
+        let (old_root, new_root) = (digest(&case["old_root"]), digest(&case["new_root"]));
+        assert_eq!(
+            old_root.0.to_vec(),
+            independent_root(&leaves[..old_size as usize])
+        );
+        assert_eq!(
+            new_root.0.to_vec(),
+            independent_root(&leaves[..new_size as usize])
+        );
+        let proof = ConsistencyProof::from_bytes(&bytes(&case["encoded_hex"])).expect("decodes");
+        assert_eq!((proof.old_size, proof.new_size), (old_size, new_size));
+        assert_eq!(proof.path, digests(&case["path"]));
+        assert_eq!(
+            merkle::verify_consistency(old_size, new_size, &old_root, &new_root, &proof.path),
+            Ok(()),
+            "consistency {old_size} to {new_size}"
+        );
+        assert!(proof.verify(&new_root, &old_root).is_err() || old_root == new_root);
     }
 }
