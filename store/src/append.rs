@@ -11,6 +11,7 @@ use sled::transaction::{
 
 use crate::index::IndexTrees;
 use crate::keys::{chain_key, count_bytes, head_bytes, parse_head, parse_u64, META_RECORD_COUNT};
+use crate::merkle::append_nodes;
 use crate::{AppendError, Head, Store, StoreError};
 
 impl Store {
@@ -115,39 +116,44 @@ impl Store {
             &self.inner.meta,
             &self.index_tree,
             &self.inner.governance,
+            &self.inner.merkle,
         );
-        trees.transaction(|(records, index, heads, meta, index_tree, governance)| {
-            let indexer = self.append_index.group(IndexTrees {
-                own: index_tree,
-                ids: index,
-                records,
-            });
-            for entry in prepared {
-                check_extends(heads, entry)?;
-                if !entry.written_ahead {
-                    records.insert(entry.key.as_slice(), entry.record.bytes())?;
-                    index.insert(&entry.record.id().0, entry.key.as_slice())?;
+        trees.transaction(
+            |(records, index, heads, meta, index_tree, governance, merkle)| {
+                let indexer = self.append_index.group(IndexTrees {
+                    own: index_tree,
+                    ids: index,
+                    records,
+                });
+                for entry in prepared {
+                    check_extends(heads, entry)?;
+                    if !entry.written_ahead {
+                        records.insert(entry.key.as_slice(), entry.record.bytes())?;
+                        index.insert(&entry.record.id().0, entry.key.as_slice())?;
+                    }
+                    if entry.record.body().kind().is_governance() {
+                        governance.insert(entry.key.as_slice(), &[][..])?;
+                    }
+                    indexer.append(entry.record)?;
+                    let header = entry.record.header();
+                    append_nodes(merkle, &header.author, header.seq, &entry.record.id())?;
+                    heads.insert(
+                        entry.record.header().author.as_bytes(),
+                        &head_value(entry)[..],
+                    )?;
                 }
-                if entry.record.body().kind().is_governance() {
-                    governance.insert(entry.key.as_slice(), &[][..])?;
-                }
-                indexer.append(entry.record)?;
-                heads.insert(
-                    entry.record.header().author.as_bytes(),
-                    &head_value(entry)[..],
+                indexer.finish()?;
+                let count = match meta.get(META_RECORD_COUNT)? {
+                    Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
+                    None => 0,
+                };
+                meta.insert(
+                    META_RECORD_COUNT,
+                    count_bytes(count + prepared.len() as u64),
                 )?;
-            }
-            indexer.finish()?;
-            let count = match meta.get(META_RECORD_COUNT)? {
-                Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
-                None => 0,
-            };
-            meta.insert(
-                META_RECORD_COUNT,
-                count_bytes(count + prepared.len() as u64),
-            )?;
-            Ok(())
-        })
+                Ok(())
+            },
+        )
     }
 
     fn prepare<'a>(&self, record: &'a VerifiedRecord) -> Result<Prepared<'a>, AppendError> {

@@ -30,6 +30,9 @@ pub enum StoreError {
          which removes them"
     )]
     StoppedUntilReopen,
+    /// A Merkle root or proof asked of sizes or an index that have none (FORMAT.md §22).
+    #[error(transparent)]
+    Merkle(#[from] aidledger_spec::merkle::MerkleError),
     /// A scan found that a chain it was reading changed under it: a revocation rewound the
     /// chain at or below the record it returned last, so what it would return next might not
     /// link to what it returned.

@@ -27,3 +27,6 @@ pub const INDEX_REBUILD_GROUP_RECORDS: usize = 256;
 pub const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Pause between two tries to take sled's file lock.
 pub const SLED_LOCK_RETRY: Duration = Duration::from_millis(10);
+/// Merkle nodes written per batch when a chain's tree is built at open (a store made before
+/// the tree existed): about 64 KiB of keys and hashes a batch, 512 records.
+pub const MERKLE_BUILD_BATCH_NODES: usize = 1024;

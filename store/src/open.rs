@@ -122,6 +122,9 @@ impl StoreReader {
             governance: tree(TREE_GOVERNANCE)?,
             revoked: tree(TREE_REVOKED)?,
             revoked_index: tree(TREE_REVOKED_INDEX)?,
+            merkle: tree(TREE_MERKLE)?,
+            merkle_rewinds: tree(TREE_MERKLE_REWINDS)?,
+            merkle_rewound: tree(TREE_MERKLE_REWOUND)?,
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(()),
@@ -147,6 +150,8 @@ impl StoreReader {
         // Every open, a reader's too: what an append wrote ahead of a transaction that a crash
         // stopped is not part of the store, and an export or a verification must not see it.
         reader.drop_records_above_heads().map_err(store_error)?;
+        // After that, so that the tree is built over the chains as they stand.
+        reader.build_merkle_if_missing().map_err(store_error)?;
         reader.count_pending().map_err(store_error)?;
         Ok(reader)
     }
@@ -427,3 +432,6 @@ const TREE_PENDING: &str = "pending";
 const TREE_GOVERNANCE: &str = "governance";
 const TREE_REVOKED: &str = "revoked";
 const TREE_REVOKED_INDEX: &str = "revoked_index";
+const TREE_MERKLE: &str = "merkle";
+const TREE_MERKLE_REWINDS: &str = "merkle_rewinds";
+const TREE_MERKLE_REWOUND: &str = "merkle_rewound";

@@ -41,6 +41,12 @@ pub(crate) struct Inner {
     pub(crate) governance: sled::Tree,
     pub(crate) revoked: sled::Tree,
     pub(crate) revoked_index: sled::Tree,
+    /// Every chain's Merkle tree: (author, level, index) → hash (`merkle`).
+    pub(crate) merkle: sled::Tree,
+    /// The trees revocations replaced: (author, epoch) → size, root, from, by.
+    pub(crate) merkle_rewinds: sled::Tree,
+    /// The nodes those revocations replaced: (author, epoch, level, index) → hash.
+    pub(crate) merkle_rewound: sled::Tree,
     pub(crate) pending_records: AtomicU64,
     pub(crate) pending_size_bytes: AtomicU64,
     /// Held by whatever moves heads ([`crate::Store::append_group`],

@@ -242,14 +242,21 @@ impl Store {
         }
         let new_head = self.head_before(author, from_seq)?;
         let positions = head.seq - from_seq + 1;
+        // The tail's tree nodes go with it, unkept: a tail that was never durable was never
+        // in a published tree (FORMAT.md, "Store formats").
+        let merkle_keys = self.node_keys_from(author, from_seq, head.seq + 1)?;
         let trees = (
             &self.inner.records,
             &self.inner.index,
             &self.inner.heads,
             &self.inner.meta,
             &self.inner.governance,
+            &self.inner.merkle,
         );
-        let outcome = trees.transaction(|(records, index, heads, meta, governance)| {
+        let outcome = trees.transaction(|(records, index, heads, meta, governance, merkle)| {
+            for key in &merkle_keys {
+                merkle.remove(key.as_slice())?;
+            }
             for key in &keys {
                 records.remove(key.as_slice())?;
                 governance.remove(key.as_slice())?;

@@ -115,6 +115,8 @@ impl Store {
         }
         let new_head = self.head_before(author, from_seq)?;
         let note = RevocationNote::of(reason);
+        // The tree of the chain as it stands is kept, under a new epoch (FORMAT.md §22.5).
+        let rewind = self.plan_rewind(author, from_seq, head.seq + 1, governance_record(reason))?;
         let trees = (
             &self.inner.records,
             &self.inner.index,
@@ -123,9 +125,24 @@ impl Store {
             &self.inner.governance,
             &self.inner.revoked,
             &self.inner.revoked_index,
+            &self.inner.merkle,
+            &self.inner.merkle_rewinds,
+            &self.inner.merkle_rewound,
         );
         let outcome = trees.transaction(
-            |(records, index, heads, meta, governance, revoked, revoked_index)| {
+            |(
+                records,
+                index,
+                heads,
+                meta,
+                governance,
+                revoked,
+                revoked_index,
+                merkle,
+                merkle_rewinds,
+                merkle_rewound,
+            )| {
+                rewind.apply(merkle, merkle_rewinds, merkle_rewound)?;
                 for (key, id, bytes) in &moved {
                     records.remove(key.as_slice())?;
                     index.remove(&id.0[..])?;

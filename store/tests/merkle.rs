@@ -1,0 +1,430 @@
+//! Every chain's Merkle tree in a real sled store: its roots and proofs equal those of the
+//! spec's in-memory tree over the chain's record ids, across group appends, reopening, a store
+//! that had no tree, and revocations that rewind a chain (the old tree kept) followed by new
+//! appends.
+
+use std::path::{Path, PathBuf};
+
+use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
+use aidledger_spec::merkle::{verify_consistency, MemoryTree, MerkleError};
+use aidledger_spec::record::Statement;
+use aidledger_spec::{
+    sign_record, Body, BodyKind, Digest, Genesis, PublicKey, RecordDraft, RecordId, Rejection,
+    VerifiedRecord, Verifier,
+};
+use aidledger_store::index::IndexResult;
+use aidledger_store::{
+    AppendIndex, GroupIndexer, IndexTrees, IndexedRecord, OpenMode, Store, StoreError, StoreReader,
+};
+use ed25519_dalek::SigningKey;
+
+const DONOR: &str = "GB-GOV-1";
+const IMPLEMENTER: &str = "XM-DAC-41122";
+
+fn key_of(org: &str) -> SigningKey {
+    SigningKey::from_bytes(&[if org == DONOR { 1 } else { 2 }; 32])
+}
+
+fn genesis() -> Genesis {
+    let member = |id: &str| Member {
+        id: id.into(),
+        name: id.into(),
+        roles: vec![Role::Donor],
+        signing_keys: vec![PublicKey(key_of(id).verifying_key().to_bytes())],
+        node_keys: vec![],
+    };
+    let mut genesis = Genesis {
+        format_version: GENESIS_FORMAT_VERSION,
+        name: "merkle test network".into(),
+        created_ms: 1_700_000_000_000,
+        members: vec![member(DONOR), member(IMPLEMENTER)],
+        admin_rule: AdminRule {
+            admins: vec![DONOR.into(), IMPLEMENTER.into()],
+            threshold: 1,
+        },
+    };
+    genesis.normalise();
+    genesis.check().expect("a valid genesis");
+    genesis
+}
+
+/// An index that indexes nothing: these tests are about the store's own trees.
+struct NoIndex;
+
+struct NoGroup;
+
+impl GroupIndexer for NoGroup {
+    fn index(&self, _: &IndexedRecord<'_>) -> IndexResult {
+        Ok(())
+    }
+
+    fn finish(&self) -> IndexResult {
+        Ok(())
+    }
+}
+
+impl AppendIndex for NoIndex {
+    fn tree_name(&self) -> &'static str {
+        "no_index"
+    }
+
+    fn group<'a>(&self, _: IndexTrees<'a>) -> Box<dyn GroupIndexer + 'a> {
+        Box::new(NoGroup)
+    }
+
+    fn is_current(&self, _: &sled::Tree) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    fn mark_current(&self, _: &sled::Tree) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn indexes(&self, _: BodyKind) -> bool {
+        false
+    }
+}
+
+fn data_dir(root: &Path) -> PathBuf {
+    let dir = root.join("data");
+    std::fs::create_dir_all(&dir).expect("a directory");
+    std::fs::write(dir.join("genesis.bin"), genesis().encode()).expect("genesis written");
+    dir
+}
+
+/// The store's sled database opened directly, as a test that writes what an older version or
+/// a crash would have left. sled lets go of its file lock a moment after a store is dropped.
+fn raw_sled(dir: &Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::open(dir.join("store")) {
+            Ok(db) => return db,
+            Err(error) if std::time::Instant::now() > deadline => panic!("sled opens: {error}"),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+}
+
+fn open(dir: &Path) -> Store {
+    let lock = aidledger_store::DirLock::acquire(dir).expect("the lock");
+    Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing, NoIndex).expect("opens")
+}
+
+/// `org`'s records at `seqs`, after `prev`, their statements marked with `variant` (so that a
+/// chain continued after a revocation has other records at the same positions).
+fn records(
+    org: &str,
+    seqs: std::ops::Range<u64>,
+    prev: RecordId,
+    variant: &str,
+) -> Vec<VerifiedRecord> {
+    let verifier = Verifier::new(genesis());
+    let network_id = genesis().network_id();
+    let mut prev = prev;
+    seqs.map(|seq| {
+        let draft = RecordDraft {
+            network_id,
+            author: org.into(),
+            seq,
+            prev,
+            timestamp_ms: 1_700_000_000_000 + seq,
+            body: Body::Statement(Statement {
+                title: format!("{variant} {seq}"),
+                language: "en".into(),
+                text: format!("{org} says {variant} {seq}"),
+            }),
+        };
+        let (_, bytes) = sign_record(&draft, &key_of(org)).expect("signs");
+        let record = verifier.verify(bytes).expect("a valid record");
+        prev = record.id();
+        record
+    })
+    .collect()
+}
+
+/// Checks every root, inclusion proof and consistency proof the store gives for `org` against
+/// the spec's in-memory tree over `ids` (the chain's record ids in seq order).
+#[track_caller]
+fn check_chain(store: &StoreReader, org: &str, ids: &[RecordId]) {
+    let tree = MemoryTree::of_record_ids(ids);
+    let size = ids.len() as u64;
+    assert_eq!(store.chain_size(org).expect("a size"), size);
+    for n in 0..=size {
+        let root = tree.root(n).expect("in memory");
+        assert_eq!(
+            store.merkle_root(org, n).expect("a root"),
+            root,
+            "root of {n}"
+        );
+        for seq in 0..n {
+            let proof = store.inclusion_proof(org, seq, n).expect("a proof");
+            assert_eq!(proof.path, tree.inclusion_proof(seq, n).expect("in memory"));
+            let leaf = aidledger_spec::merkle::leaf_hash(&ids[seq as usize]);
+            assert_eq!(proof.verify(&leaf, &root), Ok(()), "{seq} in {n}");
+        }
+        for m in 1..=n {
+            let proof = store.consistency_proof(org, m, n).expect("a proof");
+            assert_eq!(proof.path, tree.consistency_proof(m, n).expect("in memory"));
+            let old_root = tree.root(m).expect("in memory");
+            assert_eq!(proof.verify(&old_root, &root), Ok(()), "{m} to {n}");
+        }
+    }
+    assert!(matches!(
+        store.merkle_root(org, size + 1),
+        Err(StoreError::Merkle(MerkleError::SizeBeyondTree { .. }))
+    ));
+    assert!(matches!(
+        store.inclusion_proof(org, size, size),
+        Err(StoreError::Merkle(MerkleError::IndexOutOfRange { .. }))
+    ));
+}
+
+fn ids(records: &[VerifiedRecord]) -> Vec<RecordId> {
+    records.iter().map(|record| record.id()).collect()
+}
+
+#[test]
+fn group_appends_and_reopening_keep_every_chain_s_tree() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    let donor = records(DONOR, 0..37, RecordId::ZERO, "a");
+    let implementer = records(IMPLEMENTER, 0..9, RecordId::ZERO, "a");
+    {
+        let store = open(&dir);
+        check_chain(&store, DONOR, &[]);
+        store.append(&donor[0]).expect("appends");
+        // Groups of several sizes, two chains interleaved in one group.
+        let mut group = donor[1..5].to_vec();
+        group.extend_from_slice(&implementer[..3]);
+        store.append_group(&group).expect("appends");
+        check_chain(&store, DONOR, &ids(&donor[..5]));
+        check_chain(&store, IMPLEMENTER, &ids(&implementer[..3]));
+        store.append_group(&donor[5..20]).expect("appends");
+        store.append_durable(&implementer[3..]).expect("appends");
+        store.append_durable(&donor[20..]).expect("appends");
+        check_chain(&store, DONOR, &ids(&donor));
+    }
+    let store = open(&dir);
+    check_chain(&store, DONOR, &ids(&donor));
+    check_chain(&store, IMPLEMENTER, &ids(&implementer));
+}
+
+#[test]
+fn a_store_without_the_tree_has_it_built_at_open() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    let donor = records(DONOR, 0..21, RecordId::ZERO, "a");
+    let implementer = records(IMPLEMENTER, 0..4, RecordId::ZERO, "a");
+    {
+        let store = open(&dir);
+        store.append_group(&donor).expect("appends");
+        store.append_durable(&implementer).expect("appends");
+    }
+    {
+        // What a store of an earlier version holds: no tree, no mark.
+        let db = raw_sled(&dir);
+        assert!(db.drop_tree("merkle").expect("dropped"));
+        db.open_tree("meta")
+            .expect("meta")
+            .remove("merkle_built")
+            .expect("removed");
+        db.flush().expect("flushed");
+    }
+    // A reader's open builds it too (the CLI reading a stopped node's directory).
+    {
+        let reader = StoreReader::open(&dir).expect("opens");
+        check_chain(&reader, DONOR, &ids(&donor));
+    }
+    let store = open(&dir);
+    check_chain(&store, DONOR, &ids(&donor));
+    check_chain(&store, IMPLEMENTER, &ids(&implementer));
+    drop(store);
+    {
+        // An older version appended to the store: the head is past the tree, mark or not.
+        let db = raw_sled(&dir);
+        let merkle = db.open_tree("merkle").expect("the tree");
+        let mut last_leaf = vec![DONOR.len() as u8];
+        last_leaf.extend_from_slice(DONOR.as_bytes());
+        last_leaf.push(0);
+        last_leaf.extend_from_slice(&20u64.to_be_bytes());
+        assert!(merkle.remove(last_leaf).expect("removed").is_some());
+        db.flush().expect("flushed");
+    }
+    let store = open(&dir);
+    check_chain(&store, DONOR, &ids(&donor));
+    let more = records(DONOR, 21..30, donor[20].id(), "a");
+    store
+        .append_group(&more)
+        .expect("appends on the built tree");
+    let mut all = ids(&donor);
+    all.extend(ids(&more));
+    check_chain(&store, DONOR, &all);
+}
+
+#[test]
+fn a_revocation_keeps_the_old_tree_and_the_chain_continues() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    let first = records(DONOR, 0..20, RecordId::ZERO, "a");
+    let by = Digest([7; 32]);
+    let store = open(&dir);
+    store.append_durable(&first).expect("appends");
+    let old_tree = MemoryTree::of_record_ids(&ids(&first));
+    let old_root = old_tree.root(20).expect("in memory");
+
+    // Governance revokes from 13: the chain is 13 long, the tree of 20 is kept.
+    let removed = Rejection::MemberRemoved {
+        author: DONOR.into(),
+        from_seq: 13,
+        by,
+    };
+    store.revoke_from(DONOR, 13, &removed).expect("revokes");
+    check_chain(&store, DONOR, &ids(&first[..13]));
+    let rewinds = store.merkle_rewinds(DONOR).expect("rewinds");
+    assert_eq!(rewinds.len(), 1);
+    let rewind = rewinds[0];
+    assert_eq!(
+        (
+            rewind.epoch,
+            rewind.from_seq,
+            rewind.size,
+            rewind.root,
+            rewind.by
+        ),
+        (0, 13, 20, old_root, Some(by))
+    );
+    assert_eq!(store.merkle_rewinds(IMPLEMENTER).expect("none"), vec![]);
+
+    // The old tree still proves its records, the revoked ones too, and agrees up to 13.
+    let check_old_tree = |store: &StoreReader| {
+        assert_eq!(store.rewound_root(DONOR, 0, 20).expect("a root"), old_root);
+        for seq in 0..20 {
+            let proof = store
+                .rewound_inclusion_proof(DONOR, 0, seq, 20)
+                .expect("a proof");
+            let leaf = aidledger_spec::merkle::leaf_hash(&first[seq as usize].id());
+            assert_eq!(
+                proof.verify(&leaf, &old_root),
+                Ok(()),
+                "revoked tree, {seq}"
+            );
+        }
+        let agree = store
+            .rewound_consistency_proof(DONOR, 0, 13, 20)
+            .expect("a proof");
+        let root_13 = old_tree.root(13).expect("in memory");
+        assert_eq!(agree.verify(&root_13, &old_root), Ok(()));
+        assert!(store.rewound_root(DONOR, 0, 21).is_err());
+    };
+    check_old_tree(&store);
+
+    // The chain continues at 13 with other records.
+    let second = records(DONOR, 13..26, first[12].id(), "b");
+    store.append_group(&second[..5]).expect("appends");
+    store.append_durable(&second[5..]).expect("appends");
+    let mut now: Vec<RecordId> = ids(&first[..13]);
+    now.extend(ids(&second));
+    check_chain(&store, DONOR, &now);
+    check_old_tree(&store);
+    // The new tree extends the tree of 13, not the tree of 20.
+    let new_root = store.merkle_root(DONOR, 26).expect("a root");
+    let from_13 = store.consistency_proof(DONOR, 13, 26).expect("a proof");
+    assert_eq!(
+        from_13.verify(&old_tree.root(13).expect("in memory"), &new_root),
+        Ok(())
+    );
+    let from_20 = store.consistency_proof(DONOR, 20, 26).expect("a proof");
+    assert!(verify_consistency(20, 26, &old_root, &new_root, &from_20.path).is_err());
+
+    // A second revocation, below the first: both old trees stay provable.
+    let second_tree = MemoryTree::of_record_ids(&now);
+    store
+        .revoke_from(DONOR, 10, &Rejection::BadSignature)
+        .expect("revokes");
+    check_chain(&store, DONOR, &now[..10]);
+    let rewinds = store.merkle_rewinds(DONOR).expect("rewinds");
+    assert_eq!(rewinds.len(), 2);
+    assert_eq!(
+        (
+            rewinds[1].epoch,
+            rewinds[1].from_seq,
+            rewinds[1].size,
+            rewinds[1].by
+        ),
+        (1, 10, 26, None)
+    );
+    assert_eq!(rewinds[1].root, second_tree.root(26).expect("in memory"));
+    check_old_tree(&store);
+    for seq in 0..26 {
+        let proof = store
+            .rewound_inclusion_proof(DONOR, 1, seq, 26)
+            .expect("a proof");
+        let leaf = aidledger_spec::merkle::leaf_hash(&now[seq as usize]);
+        assert_eq!(proof.verify(&leaf, &rewinds[1].root), Ok(()));
+    }
+    drop(store);
+
+    // All of it survives a reopen, and the chain goes on.
+    let store = open(&dir);
+    check_chain(&store, DONOR, &now[..10]);
+    check_old_tree(&store);
+    let third = records(DONOR, 10..17, now[9], "c");
+    store.append_durable(&third).expect("appends");
+    let mut last: Vec<RecordId> = now[..10].to_vec();
+    last.extend(ids(&third));
+    check_chain(&store, DONOR, &last);
+    check_old_tree(&store);
+}
+
+#[test]
+fn a_tail_discarded_after_an_unclean_stop_takes_its_nodes_with_it() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    let first = records(DONOR, 0..20, RecordId::ZERO, "a");
+    {
+        // Dropped without `close_cleanly`: the next open is unclean.
+        let store = open(&dir);
+        store.append_durable(&first).expect("appends");
+    }
+    {
+        // The record at 15 did not survive the stop.
+        let db = raw_sled(&dir);
+        let key = aidledger_store::chain_key(DONOR, 15).expect("a key");
+        assert!(db
+            .open_tree("records")
+            .expect("records")
+            .remove(key)
+            .expect("removed")
+            .is_some());
+        db.flush().expect("flushed");
+    }
+    let store = open(&dir);
+    assert_eq!(store.start_state().discarded.len(), 1);
+    check_chain(&store, DONOR, &ids(&first[..15]));
+    // Nothing was kept: the tail was never served.
+    assert_eq!(store.merkle_rewinds(DONOR).expect("none"), vec![]);
+    drop(store);
+    {
+        let db = raw_sled(&dir);
+        let merkle = db.open_tree("merkle").expect("the tree");
+        let prefix_of = |level: u8| {
+            let mut key = vec![DONOR.len() as u8];
+            key.extend_from_slice(DONOR.as_bytes());
+            key.push(level);
+            key
+        };
+        // Leaves 0..15 and the subtrees over 0..8, 8..12, 12..14, 0..16 minus the lost ones.
+        let count = |level: u8| merkle.scan_prefix(prefix_of(level)).count();
+        assert_eq!(
+            (count(0), count(1), count(2), count(3), count(4)),
+            (15, 7, 3, 1, 0)
+        );
+        assert!(db.open_tree("merkle_rewound").expect("the tree").is_empty());
+    }
+    let store = open(&dir);
+    let second = records(DONOR, 15..23, first[14].id(), "b");
+    store.append_durable(&second).expect("appends");
+    let mut now = ids(&first[..15]);
+    now.extend(ids(&second));
+    check_chain(&store, DONOR, &now);
+}
