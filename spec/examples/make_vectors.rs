@@ -7,6 +7,8 @@
 
 #[path = "../tests/support/activity_vectors.rs"]
 mod activity_vectors;
+#[path = "../tests/support/checkpoint_vectors.rs"]
+mod checkpoint_vectors;
 #[path = "../tests/support/governance_vectors.rs"]
 mod governance_vectors;
 #[path = "../tests/support/merkle_vectors.rs"]
@@ -24,6 +26,7 @@ fn main() -> std::io::Result<()> {
     for file in vector_set::all().into_iter().chain([
         activity_vectors::activities_file(),
         merkle_vectors::merkle_file(),
+        checkpoint_vectors::checkpoints_file(),
     ]) {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;

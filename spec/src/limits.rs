@@ -48,3 +48,21 @@ pub const ACTIVITY_PERCENTAGE_BYTES_MAX: usize = 32;
 /// Most hashes in a Merkle proof (FORMAT.md §22): a tree size is a `u64`, so a path has at most
 /// 64 hashes, and a consistency proof one more (the old tree's last complete subtree).
 pub const MERKLE_PROOF_HASHES_MAX: usize = 65;
+/// Largest signed note (text and signature lines), in bytes. C2SP signed-note asks verifiers
+/// to accept at least 16 signatures of up to about 5 kB (post-quantum) each; this holds 16 such
+/// signatures in base64 and the text with room to spare.
+pub const NOTE_BYTES_MAX: usize = 256 * 1024;
+/// Most signature lines of one signed note (C2SP: at least 16 must be accepted).
+pub const NOTE_SIGNATURES_MAX: usize = 64;
+/// Longest key name of a signature line or verifier key, in bytes.
+pub const NOTE_KEY_NAME_BYTES_MAX: usize = 512;
+/// Most bytes of one decoded signature (4-byte key id and the signature): an ML-DSA-44
+/// cosignature is 4 + 8 + 2420; this leaves room for larger post-quantum signatures.
+pub const NOTE_SIGNATURE_BYTES_MAX: usize = 8 * 1024;
+/// Most witnesses of one witness policy.
+pub const WITNESSES_MAX: usize = 64;
+/// Most extension lines of a checkpoint read from elsewhere (aidledger writes none).
+pub const CHECKPOINT_EXTENSION_LINES_MAX: usize = 16;
+/// Most hashes of the consistency proof in a split-view proof: a proof between two sizes below
+/// 2^64 has at most 2 × 64 hashes.
+pub const SPLIT_VIEW_PROOF_HASHES_MAX: usize = 128;

@@ -7,6 +7,8 @@
 
 #[path = "support/activity_vectors.rs"]
 mod activity_vectors;
+#[path = "support/checkpoint_vectors.rs"]
+mod checkpoint_vectors;
 #[path = "support/governance_vectors.rs"]
 mod governance_vectors;
 #[path = "support/merkle_vectors.rs"]
@@ -197,6 +199,7 @@ fn vector_files_match_the_code() {
     for file in vector_set::all().into_iter().chain([
         activity_vectors::activities_file(),
         merkle_vectors::merkle_file(),
+        checkpoint_vectors::checkpoints_file(),
     ]) {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
@@ -1582,5 +1585,220 @@ fn merkle_vectors_hash_record_ids_into_the_roots_and_their_proofs_verify() {
             "consistency {old_size} to {new_size}"
         );
         assert!(proof.verify(&new_root, &old_root).is_err() || old_root == new_root);
+    }
+}
+// Checkpoints, cosignatures (FORMAT.md §23-§24)
+
+mod checkpoints {
+    use aidledger_spec::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
+    use aidledger_spec::cosignature::{self, PolicyError, WitnessPolicy};
+    use aidledger_spec::note::{key_id, KeyType, Note, NoteError, VerifierKey};
+    use aidledger_spec::{Digest, NetworkId, PublicKey};
+    use ed25519_dalek::SigningKey;
+    use serde_json::Value;
+    use sha2::{Digest as _, Sha256};
+
+    fn file() -> Value {
+        super::load("checkpoints.json")
+    }
+
+    fn text(value: &Value) -> &str {
+        value.as_str().expect("a string")
+    }
+
+    fn vkeys(value: &Value) -> Vec<VerifierKey> {
+        value
+            .as_array()
+            .expect("a list of vkeys")
+            .iter()
+            .map(|vkey| VerifierKey::parse(text(vkey)).expect("a valid vkey"))
+            .collect()
+    }
+
+    #[test]
+    fn the_examples_of_others_verify_as_expected() {
+        for example in file()["examples"].as_array().expect("examples") {
+            let name = text(&example["name"]);
+            let keys = vkeys(&example["vkeys"]);
+            for key in &keys {
+                // The vkey's id is the derived one: SHA-256(name ‖ 0a ‖ type ‖ key)[:4].
+                assert_eq!(
+                    key.key_id(),
+                    key_id(key.name(), key.key_type(), key.public_key())
+                );
+            }
+            let note = Note::parse(text(&example["note"])).expect(name);
+            assert_eq!(note.to_text(), text(&example["note"]), "{name}");
+            let expected = &example["expected"];
+            match note.verify(&keys) {
+                Ok(verified) => {
+                    let names: Vec<String> = verified
+                        .iter()
+                        .map(|done| {
+                            let key = &keys[done.key_index];
+                            format!("{}+{:08x}", key.name(), key.key_id())
+                        })
+                        .collect();
+                    let wanted: Vec<String> = expected["verified"]
+                        .as_array()
+                        .expect(name)
+                        .iter()
+                        .map(|v| text(v).to_owned())
+                        .collect();
+                    assert_eq!(names, wanted, "{name}");
+                    if let Some(times) = expected["timestamps"].as_array() {
+                        let found: Vec<Option<u64>> =
+                            verified.iter().map(|d| d.timestamp).collect();
+                        let wanted: Vec<Option<u64>> = times.iter().map(Value::as_u64).collect();
+                        assert_eq!(found, wanted, "{name}");
+                    }
+                }
+                Err(error) => {
+                    assert_eq!(expected["error"], "no-trusted-signature", "{name}: {error}");
+                    assert_eq!(error, NoteError::NoTrustedSignature);
+                }
+            }
+            if let Some(checkpoint) = expected.get("checkpoint") {
+                let parsed = Checkpoint::parse(&note.text).expect(name);
+                assert_eq!(parsed.origin, text(&checkpoint["origin"]));
+                assert_eq!(Some(parsed.size), checkpoint["size"].as_u64());
+                assert_eq!(parsed.root.to_hex(), text(&checkpoint["root_hex"]));
+            }
+            if let Some(lines) = expected["lines"].as_array() {
+                for (line, wanted) in note.signatures.iter().zip(lines) {
+                    assert_eq!(line.name, text(&wanted["name"]));
+                    assert_eq!(format!("{:08x}", line.key_id), text(&wanted["key_id"]));
+                    if let Some(time) = wanted["timestamp"].as_u64() {
+                        assert_eq!(line.signature[..8], time.to_be_bytes());
+                        assert_eq!(
+                            cosignature::signed_message(&note.text, time),
+                            text(&expected["cosigned_message"]).as_bytes()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_donor_checkpoint_is_what_the_file_says() {
+        let file = file();
+        let vector = &file["checkpoint"];
+        let network = NetworkId::from_hex(text(&vector["network_id"])).expect("hex");
+        assert_eq!(network, super::verifier().genesis().network_id());
+        let seed: [u8; 32] = super::bytes(&vector["org_seed_hex"])
+            .try_into()
+            .expect("32");
+        let key = SigningKey::from_bytes(&seed);
+        let public = PublicKey(key.verifying_key().to_bytes());
+        let origin = text(&vector["origin"]);
+        assert_eq!(
+            origin,
+            format!("aidledger/{}/{}", network.to_hex(), text(&vector["org"]))
+        );
+        let org_vkey = VerifierKey::parse(text(&vector["org_vkey"])).expect("vkey");
+        assert_eq!(org_vkey.name(), origin);
+        assert_eq!(org_vkey.key_type(), KeyType::Ed25519);
+        assert_eq!(*org_vkey.public_key(), public);
+        // A one-leaf tree's root is the leaf hash of the donor's seq 0 record.
+        let leaf = super::bytes(&vector["leaf_record_id"]);
+        let root = Sha256::new()
+            .chain_update([0u8])
+            .chain_update(&leaf)
+            .finalize();
+        assert_eq!(hex::encode(root), text(&vector["root_hex"]));
+        let checkpoint = Checkpoint::new(&network, text(&vector["org"]), 1, Digest(root.into()));
+        assert_eq!(checkpoint.text(), text(&vector["text"]));
+        assert_eq!(
+            checkpoint.sign(&key).expect("signs").to_text(),
+            text(&vector["note"])
+        );
+        let opened = SignedCheckpoint::open(
+            text(&vector["note"]),
+            &network,
+            text(&vector["org"]),
+            &[public],
+        )
+        .expect("opens");
+        assert_eq!(opened.checkpoint, checkpoint);
+
+        for case in file["invalid"].as_array().expect("invalid") {
+            let found = SignedCheckpoint::open(
+                text(&case["note"]),
+                &network,
+                text(&vector["org"]),
+                &[public],
+            );
+            let code = match found {
+                Err(CheckpointError::WrongOrigin { .. }) => "wrong-origin",
+                Err(CheckpointError::Note(NoteError::BadSignature { .. })) => "bad-signature",
+                Err(CheckpointError::NotSignedByOrganisation) => "not-signed-by-organisation",
+                other => panic!("{}: {other:?}", case["name"]),
+            };
+            assert_eq!(code, case["expected"], "{}", case["name"]);
+        }
+    }
+
+    #[test]
+    fn the_cosigned_notes_meet_the_policy_or_not_as_the_file_says() {
+        let file = file();
+        let witnesses: Vec<VerifierKey> = file["witnesses"]
+            .as_array()
+            .expect("witnesses")
+            .iter()
+            .map(|witness| {
+                let seed: [u8; 32] = super::bytes(&witness["seed_hex"]).try_into().expect("32");
+                let public = PublicKey(SigningKey::from_bytes(&seed).verifying_key().to_bytes());
+                let vkey = VerifierKey::parse(text(&witness["vkey"])).expect("vkey");
+                assert_eq!(vkey.name(), text(&witness["name"]));
+                assert_eq!(vkey.key_type(), KeyType::Cosignature);
+                assert_eq!(*vkey.public_key(), public);
+                vkey
+            })
+            .collect();
+        let threshold = file["policy"]["threshold"].as_u64().expect("threshold") as usize;
+        let policy = WitnessPolicy::new(witnesses, threshold).expect("policy");
+        for case in file["cosigned"].as_array().expect("cosigned") {
+            let note = Note::parse(text(&case["note"])).expect("parses");
+            let expected = &case["expected"];
+            match policy.check(&note) {
+                Ok(cosigned) => {
+                    assert_eq!(expected["policy_met"], true, "{}", case["name"]);
+                    let found: Vec<(usize, u64)> =
+                        cosigned.iter().map(|c| (c.witness, c.timestamp)).collect();
+                    let wanted: Vec<(usize, u64)> = expected["cosigned"]
+                        .as_array()
+                        .expect("cosigned")
+                        .iter()
+                        .map(|pair| {
+                            (
+                                pair[0].as_u64().expect("index") as usize,
+                                pair[1].as_u64().expect("time"),
+                            )
+                        })
+                        .collect();
+                    assert_eq!(found, wanted);
+                    for (message, (_, time)) in case["cosigned_messages"]
+                        .as_array()
+                        .expect("messages")
+                        .iter()
+                        .zip(&found)
+                    {
+                        assert_eq!(
+                            cosignature::signed_message(&note.text, *time),
+                            text(message).as_bytes()
+                        );
+                    }
+                }
+                Err(PolicyError::NotEnough { valid, .. }) => {
+                    assert_eq!(expected["error"], "not-enough", "{}", case["name"]);
+                    assert_eq!(Some(valid as u64), expected["valid"].as_u64());
+                }
+                Err(PolicyError::Note(NoteError::BadSignature { .. })) => {
+                    assert_eq!(expected["error"], "bad-signature", "{}", case["name"]);
+                }
+                Err(other) => panic!("{}: {other}", case["name"]),
+            }
+        }
     }
 }

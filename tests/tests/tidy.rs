@@ -19,8 +19,10 @@ const LONG_FILE_REASON: &str = "Why this file is long:";
 /// How many lines of a file count as its header.
 const HEADER_LINES: usize = 40;
 /// The protocol crate's dependencies: hashing, signatures, the pinned encoding engine, derives,
-/// typed errors and hex for ids. Nothing with I/O, time, threads or networking.
+/// typed errors, hex for ids and base64 for signed notes (C2SP). Nothing with I/O, time,
+/// threads or networking.
 const SPEC_DEPENDENCIES_ALLOWED: &[&str] = &[
+    "base64",
     "bincode",
     "curve25519-dalek",
     "ed25519-dalek",
