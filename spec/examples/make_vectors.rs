@@ -15,6 +15,8 @@ mod governance_vectors;
 mod merkle_vectors;
 #[path = "../tests/support/signature_edges.rs"]
 mod signature_edges;
+#[path = "../tests/support/split_view_vectors.rs"]
+mod split_view_vectors;
 #[path = "../tests/support/vector_set.rs"]
 mod vector_set;
 
@@ -27,6 +29,7 @@ fn main() -> std::io::Result<()> {
         activity_vectors::activities_file(),
         merkle_vectors::merkle_file(),
         checkpoint_vectors::checkpoints_file(),
+        split_view_vectors::split_views_file(),
     ]) {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;

@@ -28,6 +28,7 @@ mod rejection;
 pub mod signature;
 pub mod signed;
 pub mod sortkey;
+pub mod splitview;
 pub mod submit;
 pub mod sync;
 pub mod text;

@@ -63,6 +63,3 @@ pub const NOTE_SIGNATURE_BYTES_MAX: usize = 8 * 1024;
 pub const WITNESSES_MAX: usize = 64;
 /// Most extension lines of a checkpoint read from elsewhere (aidledger writes none).
 pub const CHECKPOINT_EXTENSION_LINES_MAX: usize = 16;
-/// Most hashes of the consistency proof in a split-view proof: a proof between two sizes below
-/// 2^64 has at most 2 × 64 hashes.
-pub const SPLIT_VIEW_PROOF_HASHES_MAX: usize = 128;

@@ -15,6 +15,8 @@ mod governance_vectors;
 mod merkle_vectors;
 #[path = "support/signature_edges.rs"]
 mod signature_edges;
+#[path = "support/split_view_vectors.rs"]
+mod split_view_vectors;
 #[path = "support/vector_set.rs"]
 mod vector_set;
 
@@ -200,6 +202,7 @@ fn vector_files_match_the_code() {
         activity_vectors::activities_file(),
         merkle_vectors::merkle_file(),
         checkpoint_vectors::checkpoints_file(),
+        split_view_vectors::split_views_file(),
     ]) {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
@@ -1800,5 +1803,82 @@ mod checkpoints {
                 Err(other) => panic!("{}: {other}", case["name"]),
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Split-view proofs (FORMAT.md §25)
+
+#[test]
+fn split_view_vectors_decode_and_check_as_the_file_says() {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::merkle::MemoryTree;
+    use aidledger_spec::splitview::{SplitViewError, SplitViewProof};
+    use aidledger_spec::{Digest, PublicKey};
+
+    let file = load("split-views.json");
+    let leaves = |key: &str| -> Vec<Digest> {
+        file[key]
+            .as_array()
+            .expect("leaves")
+            .iter()
+            .map(|id| Digest::from_hex(id.as_str().expect("hex")).expect("an id"))
+            .collect()
+    };
+    let (truth, fork) = (leaves("true_leaves"), leaves("forked_leaves"));
+    assert_eq!(truth.len(), fork.len());
+    assert_eq!(
+        truth.iter().zip(&fork).filter(|(a, b)| a != b).count(),
+        1,
+        "the fork differs in one record"
+    );
+    let (truth, fork) = (
+        MemoryTree::of_record_ids(&truth),
+        MemoryTree::of_record_ids(&fork),
+    );
+    for case in file["cases"].as_array().expect("cases") {
+        let name = case["name"].as_str().expect("a name");
+        let proof = SplitViewProof::from_bytes(&bytes(&case["proof_hex"])).expect(name);
+        assert_eq!(
+            proof.first,
+            case["first"].as_str().expect("a note"),
+            "{name}"
+        );
+        assert_eq!(
+            proof.second,
+            case["second"].as_str().expect("a note"),
+            "{name}"
+        );
+        let keys: Vec<PublicKey> = case["org_public_keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|key| PublicKey::from_hex(key.as_str().expect("hex")).expect("a key"))
+            .collect();
+        let verdict = match proof.check(&keys) {
+            Ok(split) => {
+                assert_eq!(split.first.origin, split.second.origin);
+                // The smaller (or first) checkpoint is of the fork, the other of the truth.
+                assert_eq!(Ok(split.first.root), fork.root(split.first.size), "{name}");
+                assert_eq!(
+                    Ok(split.second.root),
+                    truth.root(split.second.size),
+                    "{name}"
+                );
+                assert_eq!(
+                    split.network.to_hex(),
+                    file["network_id"].as_str().expect("hex")
+                );
+                "split"
+            }
+            Err(SplitViewError::Consistent) => "consistent",
+            Err(SplitViewError::Proof(_)) => "proof",
+            Err(SplitViewError::Sizes { .. }) => "sizes",
+            Err(SplitViewError::First(_)) => "first",
+            Err(SplitViewError::Second(_)) => "second",
+            Err(SplitViewError::DifferentOrigins) => "different-origins",
+            Err(other) => panic!("{name}: {other}"),
+        };
+        assert_eq!(verdict, case["expected"], "{name}");
     }
 }
