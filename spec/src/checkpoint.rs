@@ -19,6 +19,14 @@ use crate::text::check_org_id;
 
 /// The first part of every aidledger origin.
 pub const ORIGIN_PREFIX: &str = "aidledger/";
+/// Hex digits of the network id in an origin.
+const NETWORK_ID_HEX_DIGITS: usize = 64;
+/// Characters of a root hash line: standard padded base64 of 32 bytes.
+const ROOT_BASE64_CHARS: usize = 44;
+/// Most characters of untrusted text quoted in an error (an origin is at most 459 bytes).
+const QUOTED_CHARS_MAX: usize = 600;
+/// Most characters of a tree size line quoted in an error (u64::MAX has 20 digits).
+const QUOTED_SIZE_CHARS_MAX: usize = 40;
 
 /// Why a checkpoint was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +70,8 @@ pub enum CheckpointError {
 
 /// The origin of an organisation's chain on a network.
 pub fn origin(network: &NetworkId, org: &str) -> String {
-    let mut out = String::with_capacity(ORIGIN_PREFIX.len() + 65 + org.len());
+    let mut out =
+        String::with_capacity(ORIGIN_PREFIX.len() + NETWORK_ID_HEX_DIGITS + 1 + org.len());
     out.push_str(ORIGIN_PREFIX);
     out.push_str(&network.to_hex());
     out.push('/');
@@ -81,7 +90,7 @@ pub fn origin(network: &NetworkId, org: &str) -> String {
 /// (network, organisation) has exactly one origin.
 pub fn parse_origin(text: &str) -> Result<(NetworkId, String), CheckpointError> {
     let error = |reason| CheckpointError::Origin {
-        origin: text.chars().take(600).collect(),
+        origin: text.chars().take(QUOTED_CHARS_MAX).collect(),
         reason,
     };
     let rest = text
@@ -90,7 +99,7 @@ pub fn parse_origin(text: &str) -> Result<(NetworkId, String), CheckpointError> 
     let (hex, escaped) = rest
         .split_once('/')
         .ok_or(error("no / after the network id"))?;
-    if hex.len() != 64
+    if hex.len() != NETWORK_ID_HEX_DIGITS
         || !hex
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -211,7 +220,7 @@ impl Checkpoint {
 }
 
 fn parse_size(text: &str) -> Result<u64, CheckpointError> {
-    let error = || CheckpointError::Size(text.chars().take(40).collect());
+    let error = || CheckpointError::Size(text.chars().take(QUOTED_SIZE_CHARS_MAX).collect());
     if !text.bytes().all(|byte| byte.is_ascii_digit()) || (text.len() > 1 && text.starts_with('0'))
     {
         return Err(error());
@@ -220,8 +229,8 @@ fn parse_size(text: &str) -> Result<u64, CheckpointError> {
 }
 
 fn parse_root(text: &str) -> Result<Digest, CheckpointError> {
-    // 44 characters encode 32 bytes; checked first so that a long line is not decoded.
-    if text.len() != 44 {
+    // Checked first so that a long line is not decoded.
+    if text.len() != ROOT_BASE64_CHARS {
         return Err(CheckpointError::Root);
     }
     let bytes = BASE64.decode(text).map_err(|_| CheckpointError::Root)?;
@@ -263,7 +272,7 @@ impl SignedCheckpoint {
         let expected = origin(network, org);
         if checkpoint.origin != expected {
             return Err(CheckpointError::WrongOrigin {
-                found: checkpoint.origin.chars().take(600).collect(),
+                found: checkpoint.origin.chars().take(QUOTED_CHARS_MAX).collect(),
                 expected,
             });
         }

@@ -28,6 +28,9 @@ pub const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
 pub const KEY_ID_BYTES: usize = 4;
 /// Bytes of an Ed25519 signature.
 pub const ED25519_SIGNATURE_BYTES: usize = 64;
+/// Longest vkey read: a key name, two plus signs, 8 hex digits and the 48 base64 characters of
+/// a type byte and a 32-byte key, with room to spare.
+const VKEY_BYTES_MAX: usize = NOTE_KEY_NAME_BYTES_MAX + 64;
 
 /// A signature type byte of C2SP signed-note that this crate verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -426,7 +429,7 @@ impl VerifierKey {
     /// Reads a vkey: `<name>+<8 lowercase or uppercase hex digits>+<base64(type ‖ key)>`.
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
         let invalid = |reason| NoteError::InvalidVerifierKey { reason };
-        if vkey.len() > NOTE_KEY_NAME_BYTES_MAX + 64 {
+        if vkey.len() > VKEY_BYTES_MAX {
             return Err(invalid("too long"));
         }
         // The name and the id hold no plus; the base64 after them may.

@@ -447,3 +447,40 @@ fn the_id_of_record_bytes_is_read_from_the_header_alone() {
         );
     }
 }
+
+#[test]
+fn refuses_hostile_split_view_proofs_and_notes_without_allocating() {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::limits::NOTE_BYTES_MAX;
+    use aidledger_spec::note::Note;
+    use aidledger_spec::splitview::SplitViewProof;
+
+    // A first note that claims 2^60 bytes: refused by its bound before anything is allocated.
+    let proof = [(1u64 << 60).to_le_bytes().as_slice(), b"x"].concat();
+    let (result, largest) = largest_allocation(|| SplitViewProof::from_bytes(&proof));
+    assert!(
+        matches!(result, Err(DecodeError::TooLong { .. })),
+        "{result:?}"
+    );
+    assert!(largest < 64 * 1024, "allocated {largest} bytes");
+    // Prefix evidence whose proof claims 2^60 hashes.
+    let note = "n\n\n";
+    let mut proof = Vec::new();
+    for _ in 0..2 {
+        codec::write_bytes(&mut proof, note.as_bytes());
+    }
+    proof.extend_from_slice(&1u32.to_le_bytes());
+    proof.extend_from_slice(&[0u8; 32 + 16]);
+    proof.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    let (result, largest) = largest_allocation(|| SplitViewProof::from_bytes(&proof));
+    assert!(
+        matches!(result, Err(DecodeError::TooLong { .. })),
+        "{result:?}"
+    );
+    assert!(largest < 64 * 1024, "allocated {largest} bytes");
+    // A note over its limit is refused before it is split into lines.
+    let text = "x".repeat(NOTE_BYTES_MAX + 1);
+    let (result, largest) = largest_allocation(|| Note::parse(&text).map(|_| ()));
+    assert!(result.is_err());
+    assert!(largest < 64 * 1024, "allocated {largest} bytes");
+}
