@@ -11,7 +11,7 @@ use sled::transaction::{
 
 use crate::index::IndexTrees;
 use crate::keys::{chain_key, count_bytes, head_bytes, parse_head, parse_u64, META_RECORD_COUNT};
-use crate::merkle::append_nodes;
+use crate::merkle_keys::{apply_plan, Plan};
 use crate::{AppendError, Head, Store, StoreError};
 
 impl Store {
@@ -31,8 +31,14 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let _chain_writer = self.lock_chains()?;
         check_chains(self, &mut prepared)?;
+        // The tree's nodes, from the stored records and nodes at or below the heads (stable
+        // under the lock) and the group's own.
+        let merkle = self.plan_appends(prepared.iter().map(|entry| {
+            let header = entry.record.header();
+            (header.author.as_str(), header.seq, entry.record.id())
+        }))?;
         let error = match self.write_ahead(&prepared) {
-            Ok(()) => match self.fault_then_commit_group(&prepared) {
+            Ok(()) => match self.fault_then_commit_group(&prepared, &merkle) {
                 Ok(()) => return Ok(()),
                 // Refused inside the transaction: it wrote nothing.
                 Err(TransactionError::Abort(error)) => error,
@@ -64,11 +70,12 @@ impl Store {
     fn fault_then_commit_group(
         &self,
         prepared: &[Prepared<'_>],
+        merkle: &Plan,
     ) -> Result<(), TransactionError<AppendError>> {
         if let Some(fault) = self.inner.fault_after_write_ahead.get() {
             fault().map_err(|error| TransactionError::Abort(AppendError::Store(error)))?;
         }
-        self.commit_group(prepared)
+        self.commit_group(prepared, merkle)
     }
 
     /// Writes the records that [`check_chains`] marked, and their index entries.
@@ -107,8 +114,13 @@ impl Store {
     }
 
     /// The transaction of [`Self::append_group`]: moves the heads, writes what was not written
-    /// ahead, the append index, the governance index and the record count.
-    fn commit_group(&self, prepared: &[Prepared<'_>]) -> Result<(), TransactionError<AppendError>> {
+    /// ahead, the append index, the governance index, the record count and the Merkle trees'
+    /// nodes and tree heads (`merkle`, computed before it).
+    fn commit_group(
+        &self,
+        prepared: &[Prepared<'_>],
+        merkle_plan: &Plan,
+    ) -> Result<(), TransactionError<AppendError>> {
         let trees = (
             &self.inner.records,
             &self.inner.index,
@@ -135,14 +147,13 @@ impl Store {
                         governance.insert(entry.key.as_slice(), &[][..])?;
                     }
                     indexer.append(entry.record)?;
-                    let header = entry.record.header();
-                    append_nodes(merkle, &header.author, header.seq, &entry.record.id())?;
                     heads.insert(
                         entry.record.header().author.as_bytes(),
                         &head_value(entry)[..],
                     )?;
                 }
                 indexer.finish()?;
+                apply_plan(merkle_plan, merkle)?;
                 let count = match meta.get(META_RECORD_COUNT)? {
                     Some(value) => parse_u64(&value, "the record count").map_err(abort)?,
                     None => 0,

@@ -24,9 +24,10 @@
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
 //! | `revoked` | `records` key, record id | the revocation note (the typed `Rejection`, or a migrated format 1 note), then the wire bytes |
 //! | `revoked_index` | record id (32 bytes) | the `revoked` key |
-//! | `merkle` | author (short string), level (u8), index (u64) | the hash of that complete subtree of the author's Merkle tree (32 bytes) |
+//! | `merkle` | author (short string), level (u8, 4 or more), index (u64) | the hash of that complete subtree of the author's Merkle tree (32 bytes); below level 4 hashed from the records |
+//! | `merkle` | author, `ff` | the chain's tree head: the head the tree was last written to |
 //! | `merkle_rewinds` | author, epoch (u64) | a revocation's rewind of the tree: from_seq, old size, old root, governance record |
-//! | `merkle_rewound` | author, epoch, level, index | a node that rewind replaced (32 bytes) |
+//! | `merkle_rewound` | author, epoch, level, index | a node that rewind replaced, or (level 0) a revoked record's leaf (32 bytes) |
 //!
 //! An append refuses a record that does not extend its author's head, and moves the heads in
 //! one sled transaction with `meta`, `governance`, `merkle` and the tree of the store's [`AppendIndex`]. The records of chains that
@@ -70,6 +71,7 @@ mod error;
 mod format;
 mod keys;
 mod merkle;
+mod merkle_keys;
 mod open;
 mod pending;
 mod proofs;
@@ -86,7 +88,7 @@ pub use keys::chain_key;
 pub use limits::{
     PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX, STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
 };
-pub use merkle::MerkleRewind;
+pub use merkle_keys::MerkleRewind;
 pub use open::{OpenError, OpenMode};
 pub use reader::{Head, StoreReader, StoredRecord};
 pub use recovery::{DiscardedTail, StartState};

@@ -27,6 +27,11 @@ pub const INDEX_REBUILD_GROUP_RECORDS: usize = 256;
 pub const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Pause between two tries to take sled's file lock.
 pub const SLED_LOCK_RETRY: Duration = Duration::from_millis(10);
+/// Levels of a chain's Merkle tree that are not stored: a subtree of fewer than 2^this leaves
+/// (a block of 16 records) is hashed from its records' ids when a proof needs it (one range
+/// read), so an append writes one node for every 8 records instead of two a record (which
+/// cost 40% of the append throughput; BENCHMARKS.md, issue 21).
+pub const MERKLE_BLOCK_LEVELS: u8 = 4;
 /// Merkle nodes written per batch when a chain's tree is built at open (a store made before
-/// the tree existed): about 64 KiB of keys and hashes a batch, 512 records.
+/// the tree existed): about 64 KiB of keys and hashes a batch, 8,192 records.
 pub const MERKLE_BUILD_BATCH_NODES: usize = 1024;

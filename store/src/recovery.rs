@@ -244,7 +244,7 @@ impl Store {
         let positions = head.seq - from_seq + 1;
         // The tail's tree nodes go with it, unkept: a tail that was never durable was never
         // in a published tree (FORMAT.md, "Store formats").
-        let merkle_keys = self.node_keys_from(author, from_seq, head.seq + 1)?;
+        let merkle_plan = self.plan_discard(author, (from_seq, head.seq + 1), new_head)?;
         let trees = (
             &self.inner.records,
             &self.inner.index,
@@ -254,9 +254,7 @@ impl Store {
             &self.inner.merkle,
         );
         let outcome = trees.transaction(|(records, index, heads, meta, governance, merkle)| {
-            for key in &merkle_keys {
-                merkle.remove(key.as_slice())?;
-            }
+            merkle_plan.apply_tree_head(merkle)?;
             for key in &keys {
                 records.remove(key.as_slice())?;
                 governance.remove(key.as_slice())?;

@@ -116,7 +116,14 @@ impl Store {
         let new_head = self.head_before(author, from_seq)?;
         let note = RevocationNote::of(reason);
         // The tree of the chain as it stands is kept, under a new epoch (FORMAT.md §22.5).
-        let rewind = self.plan_rewind(author, from_seq, head.seq + 1, governance_record(reason))?;
+        let revoked: Vec<RecordId> = moved.iter().map(|(_, id, _)| *id).collect();
+        let rewind = self.plan_rewind(
+            author,
+            (from_seq, head.seq + 1),
+            &revoked,
+            new_head,
+            governance_record(reason),
+        )?;
         let trees = (
             &self.inner.records,
             &self.inner.index,

@@ -105,6 +105,13 @@ fn raw_sled(dir: &Path) -> sled::Db {
     }
 }
 
+/// The start of an author's keys in `merkle`: its length, then its bytes (FORMAT.md §19).
+fn prefix(author: &str) -> Vec<u8> {
+    let mut key = vec![author.len() as u8];
+    key.extend_from_slice(author.as_bytes());
+    key
+}
+
 fn open(dir: &Path) -> Store {
     let lock = aidledger_store::DirLock::acquire(dir).expect("the lock");
     Store::open_with_lock(dir, lock, OpenMode::CreateIfMissing, NoIndex).expect("opens")
@@ -187,7 +194,7 @@ fn ids(records: &[VerifiedRecord]) -> Vec<RecordId> {
 fn group_appends_and_reopening_keep_every_chain_s_tree() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let dir = data_dir(root.path());
-    let donor = records(DONOR, 0..37, RecordId::ZERO, "a");
+    let donor = records(DONOR, 0..70, RecordId::ZERO, "a");
     let implementer = records(IMPLEMENTER, 0..9, RecordId::ZERO, "a");
     {
         let store = open(&dir);
@@ -240,14 +247,19 @@ fn a_store_without_the_tree_has_it_built_at_open() {
     check_chain(&store, IMPLEMENTER, &ids(&implementer));
     drop(store);
     {
-        // An older version appended to the store: the head is past the tree, mark or not.
+        // An older version appended records 10 to 20 to the store: its tree head is at 9 and
+        // the block 0..16 has no node.
         let db = raw_sled(&dir);
         let merkle = db.open_tree("merkle").expect("the tree");
-        let mut last_leaf = vec![DONOR.len() as u8];
-        last_leaf.extend_from_slice(DONOR.as_bytes());
-        last_leaf.push(0);
-        last_leaf.extend_from_slice(&20u64.to_be_bytes());
-        assert!(merkle.remove(last_leaf).expect("removed").is_some());
+        let mut tree_head = prefix(DONOR);
+        tree_head.push(0xff);
+        let mut older = 9u64.to_le_bytes().to_vec();
+        older.extend_from_slice(&donor[9].id().0);
+        assert!(merkle.insert(tree_head, older).expect("written").is_some());
+        let mut block = prefix(DONOR);
+        block.push(4);
+        block.extend_from_slice(&0u64.to_be_bytes());
+        assert!(merkle.remove(block).expect("removed").is_some());
         db.flush().expect("flushed");
     }
     let store = open(&dir);
@@ -380,16 +392,31 @@ fn a_revocation_keeps_the_old_tree_and_the_chain_continues() {
 fn a_tail_discarded_after_an_unclean_stop_takes_its_nodes_with_it() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let dir = data_dir(root.path());
-    let first = records(DONOR, 0..20, RecordId::ZERO, "a");
+    let first = records(DONOR, 0..40, RecordId::ZERO, "a");
     {
         // Dropped without `close_cleanly`: the next open is unclean.
         let store = open(&dir);
         store.append_durable(&first).expect("appends");
     }
-    {
-        // The record at 15 did not survive the stop.
+    let count_of = |level: u8| {
         let db = raw_sled(&dir);
-        let key = aidledger_store::chain_key(DONOR, 15).expect("a key");
+        let mut key = prefix(DONOR);
+        key.push(level);
+        let count = db
+            .open_tree("merkle")
+            .expect("the tree")
+            .scan_prefix(key)
+            .count();
+        drop(db);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        count
+    };
+    // Blocks 0..16 and 16..32, and the subtree 0..32 over them.
+    assert_eq!((count_of(4), count_of(5)), (2, 1));
+    {
+        // The record at 20 did not survive the stop.
+        let db = raw_sled(&dir);
+        let key = aidledger_store::chain_key(DONOR, 20).expect("a key");
         assert!(db
             .open_tree("records")
             .expect("records")
@@ -400,31 +427,16 @@ fn a_tail_discarded_after_an_unclean_stop_takes_its_nodes_with_it() {
     }
     let store = open(&dir);
     assert_eq!(store.start_state().discarded.len(), 1);
-    check_chain(&store, DONOR, &ids(&first[..15]));
+    check_chain(&store, DONOR, &ids(&first[..20]));
     // Nothing was kept: the tail was never served.
     assert_eq!(store.merkle_rewinds(DONOR).expect("none"), vec![]);
     drop(store);
-    {
-        let db = raw_sled(&dir);
-        let merkle = db.open_tree("merkle").expect("the tree");
-        let prefix_of = |level: u8| {
-            let mut key = vec![DONOR.len() as u8];
-            key.extend_from_slice(DONOR.as_bytes());
-            key.push(level);
-            key
-        };
-        // Leaves 0..15 and the subtrees over 0..8, 8..12, 12..14, 0..16 minus the lost ones.
-        let count = |level: u8| merkle.scan_prefix(prefix_of(level)).count();
-        assert_eq!(
-            (count(0), count(1), count(2), count(3), count(4)),
-            (15, 7, 3, 1, 0)
-        );
-        assert!(db.open_tree("merkle_rewound").expect("the tree").is_empty());
-    }
+    // The nodes over positions from 20 on went with the tail; the block 0..16 stays.
+    assert_eq!((count_of(4), count_of(5)), (1, 0));
     let store = open(&dir);
-    let second = records(DONOR, 15..23, first[14].id(), "b");
+    let second = records(DONOR, 20..50, first[19].id(), "b");
     store.append_durable(&second).expect("appends");
-    let mut now = ids(&first[..15]);
+    let mut now = ids(&first[..20]);
     now.extend(ids(&second));
     check_chain(&store, DONOR, &now);
 }
