@@ -87,6 +87,8 @@ use values::{decode_count, ListingEntry};
 pub use values::{Listing, Total};
 
 /// The index format this code writes; a store without it (or with another) is rebuilt at open.
+/// 13: an activity record's terms in postings of its append group (`S` ‖ term ‖ field ‖ author ‖
+/// first seq, the activities as the value), not a key per term and activity.
 /// 12: search terms (`S`: organisation ids and names of transactions' parties, activity id
 /// suffixes, activity titles, descriptions and places, statement and treaty titles).
 /// 11: a statement's longest words only (`G`), no word counts (`N`): a key and a count per word
@@ -100,7 +102,7 @@ pub use values::{Listing, Total};
 /// organisation (`o`); no acknowledged totals (`g`, `P`, `p`: a 125,000 disbursement
 /// acknowledged by a 120,000 receipt read "acknowledged 125000.00") nor flows (`f`; the money
 /// model's links replace them). 6: values in the layout of FORMAT.md §2.
-pub const INDEX_VERSION: u32 = 12;
+pub const INDEX_VERSION: u32 = 13;
 const VERSION_KEY: &[u8] = b"v";
 const ID_BYTES: usize = 32;
 /// Most entries in one listing (10 KiB).
@@ -180,6 +182,7 @@ impl<'a> AppendTrees<'a> {
     /// Writes the listings and totals the transaction changed; once, after its last record is
     /// indexed.
     pub(crate) fn finish(&self) -> TxResult<()> {
+        search::finish(self)?;
         for (prefix, listing) in self.listings.borrow_mut().drain() {
             self.write_listing(prefix, listing)?;
         }
@@ -252,7 +255,7 @@ pub(crate) fn index_record(
         Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {}
         Body::Activity(activity) => {
             activities::index_activity(trees, author, id, activity)?;
-            search::index_activity(trees, author, id, activity)?;
+            search::index_activity(trees, author, seq, id, activity)?;
         }
         Body::Correction(correction) => {
             correct(trees, author, seq, id, correction)?;

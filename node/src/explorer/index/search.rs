@@ -10,13 +10,19 @@
 //! |---|---|---|---|
 //! | provider/receiver id, name | suffixes of the org ref; words of the name | org ref, name (texts) | original id ‖ version id (a record currently naming it) |
 //! | activity id | suffixes of the id | activity (text) | empty |
-//! | activity title, description, place | words; recipient country and region codes | activity, author (texts) | the activity record's id |
+//! | activity title, description, place | words; recipient country and region codes | author (text), first seq (u64) | a posting: the activities (and their activity records) of one append group that carry the term ([`Posting`]) |
 //! | statement title, treaty title | words | record id | the title |
 //!
 //! Ids are found by their beginning and by any part that begins one of their segments, because
 //! the suffix of an id from each segment on is a term ([`id_suffixes`]): `301150-200` is a
 //! prefix of a suffix of `gb-gov-1-301150-200`. An activity id is written
 //! once, when its full-id key is not there yet.
+//!
+//! An activity record's terms are gathered per append group: one key per term, field and author
+//! holds every activity of the group that has the term (up to [`POSTING_ENTRIES_MAX`], then a new
+//! key from the next record's seq), as the `a` listings do. A key per term and activity cost
+//! the IATI import two thirds of its throughput: ~45 scattered inserts per activity record
+//! (BENCHMARKS.md, issue 20); a group of an import's activities shares most of its words.
 //!
 //! Terms are one per thing named, not per record: an organisation named by a million
 //! transactions has its terms once, pointing at one record that currently names it. Nothing is
@@ -29,9 +35,12 @@
 //! transaction's own correction changes what it stands for (`aidledger_view::corrections`):
 //! a correction of a statement or treaty text is listed on its page and changes no term.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use aidledger_spec::activity::Activity;
+use aidledger_spec::codec::{write_bytes, write_list, DecodeError, List, Reader};
+use aidledger_spec::limits::SHORT_TEXT_BYTES_MAX;
 use aidledger_spec::record::{Party, Statement, TreatyText};
 
 use super::*;
@@ -85,6 +94,9 @@ pub const DESCRIPTION_WORD_CHARS_MIN: usize = 3;
 pub const TITLE_VALUE_BYTES_MAX: usize = 512;
 /// The byte between a term and its field.
 pub const TERM_END: u8 = 0;
+/// Most activities in one posting of an activity record's term (a value of at most ~270 KiB
+/// with the longest activity ids, ~20 KiB with typical ones).
+pub const POSTING_ENTRIES_MAX: usize = 256;
 
 /// `text` in lower case, cut to [`TERM_BYTES_MAX`] at a character boundary.
 pub fn term(text: &str) -> String {
@@ -161,6 +173,63 @@ pub fn term_key(term: &str, field: u8) -> SortKey {
 #[derive(Default)]
 pub(crate) struct SearchWrites {
     seen: HashSet<Vec<u8>>,
+    /// The activity-record postings being gathered, by key prefix (`S` ‖ term ‖ `0x00` ‖
+    /// field ‖ author).
+    postings: HashMap<Vec<u8>, NewPosting>,
+}
+
+/// A posting being gathered: its key's first seq and its entries so far.
+struct NewPosting {
+    first_seq: u64,
+    entries: Vec<PostingEntry>,
+}
+
+/// One entry of a posting: an activity and the activity record of it that has the term.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostingEntry {
+    /// The activity's IATI identifier.
+    pub activity: String,
+    /// The activity record carrying the term.
+    pub record: RecordId,
+}
+
+impl Codec for PostingEntry {
+    fn write(&self, out: &mut Vec<u8>) {
+        write_bytes(out, self.activity.as_bytes());
+        self.record.0.write(out);
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<PostingEntry, DecodeError> {
+        let activity = reader
+            .text::<SHORT_TEXT_BYTES_MAX>("a posting's activity")?
+            .to_owned();
+        let record = aidledger_spec::Digest(reader.array("a posting's record id")?);
+        Ok(PostingEntry { activity, record })
+    }
+}
+
+/// The value of an activity-record term's key: a list (§2: `u64` count, then the entries) of 1
+/// to [`POSTING_ENTRIES_MAX`] entries, in the order their records were appended.
+pub struct Posting;
+
+impl Posting {
+    /// The entries of a stored posting.
+    pub fn decode(value: &[u8]) -> Result<Vec<PostingEntry>, StoreError> {
+        let List(entries) = List::<PostingEntry, POSTING_ENTRIES_MAX>::from_bytes(value)
+            .map_err(|error| StoreError::Corrupt(format!("an explorer search posting: {error}")))?;
+        if entries.is_empty() {
+            return Err(StoreError::Corrupt(
+                "an explorer search posting is empty".into(),
+            ));
+        }
+        Ok(entries)
+    }
+
+    fn encode(entries: &[PostingEntry]) -> Vec<u8> {
+        let mut value = Vec::new();
+        write_list(&mut value, entries);
+        value
+    }
 }
 
 impl AppendTrees<'_> {
@@ -168,6 +237,41 @@ impl AppendTrees<'_> {
     fn first_in_group(&self, key: &[u8]) -> bool {
         self.search.borrow_mut().seen.insert(key.to_vec())
     }
+
+    /// Adds an activity record to the posting of `prefix` (written when full, or by
+    /// [`finish`]).
+    fn post_activity(&self, prefix: Vec<u8>, seq: u64, entry: PostingEntry) -> TxResult<()> {
+        let mut search = self.search.borrow_mut();
+        let mut posting = match search.postings.entry(prefix) {
+            Entry::Occupied(posting) => posting,
+            Entry::Vacant(posting) => posting.insert_entry(NewPosting {
+                first_seq: seq,
+                entries: Vec::new(),
+            }),
+        };
+        posting.get_mut().entries.push(entry);
+        if posting.get().entries.len() == POSTING_ENTRIES_MAX {
+            let (prefix, full) = posting.remove_entry();
+            self.write_posting(prefix, full)?;
+        }
+        Ok(())
+    }
+
+    fn write_posting(&self, prefix: Vec<u8>, posting: NewPosting) -> TxResult<()> {
+        let key = SortKey::extend(prefix).u64(posting.first_seq);
+        self.explorer
+            .insert(key.into_bytes(), Posting::encode(&posting.entries))?;
+        Ok(())
+    }
+}
+
+/// Writes the postings the transaction gathered; once, after its last record is indexed.
+pub(super) fn finish(trees: &AppendTrees<'_>) -> TxResult<()> {
+    let postings: Vec<_> = trees.search.borrow_mut().postings.drain().collect();
+    for (prefix, posting) in postings {
+        trees.write_posting(prefix, posting)?;
+    }
+    Ok(())
 }
 
 /// The original and version ids of a value (64 bytes).
@@ -290,12 +394,13 @@ fn index_activity_id(trees: &AppendTrees<'_>, activity: &str) -> TxResult<()> {
 }
 
 /// The terms of an activity record: its id, the words of its titles and descriptions, and
-/// its recipient countries and regions, each pointing at this record (written without reading
-/// first: an activity record is appended only when it differs from the author's last one, so
-/// its terms are new or point at a superseded record).
+/// its recipient countries and regions, each in its group's posting of the term (written
+/// without reading first: an activity record is appended only when it differs from the
+/// author's last one, so its terms are new or beside a superseded record's).
 pub(super) fn index_activity(
     trees: &AppendTrees<'_>,
     author: &str,
+    seq: u64,
     id: RecordId,
     activity: &Activity,
 ) -> TxResult<()> {
@@ -335,11 +440,12 @@ pub(super) fn index_activity(
     ];
     for (field, terms) in fields {
         for word in terms {
-            let key = term_key(&word, field)
-                .text(identifier)
-                .text(author)
-                .into_bytes();
-            trees.explorer.insert(key, &id.0[..])?;
+            let prefix = term_key(&word, field).text(author).into_bytes();
+            let entry = PostingEntry {
+                activity: identifier.to_owned(),
+                record: id,
+            };
+            trees.post_activity(prefix, seq, entry)?;
         }
     }
     Ok(())
@@ -402,6 +508,29 @@ mod tests {
         let long = "é".repeat(TERM_BYTES_MAX);
         let cut: Vec<String> = words(&long).collect();
         assert_eq!(cut[0].len(), TERM_BYTES_MAX);
+    }
+
+    #[test]
+    fn a_posting_decodes_to_its_entries_and_refuses_an_empty_or_cut_value() {
+        let entries = vec![
+            PostingEntry {
+                activity: "GB-GOV-1-300123".into(),
+                record: aidledger_spec::Digest([0xab; 32]),
+            },
+            PostingEntry {
+                activity: "XM-DAC-41114-1".into(),
+                record: aidledger_spec::Digest([0x01; 32]),
+            },
+        ];
+        let value = Posting::encode(&entries);
+        // count (u64 LE), then per entry the activity (u64 LE length, UTF-8) and the 32-byte id.
+        assert_eq!(&value[..8], &2u64.to_le_bytes());
+        assert_eq!(&value[8..16], &15u64.to_le_bytes());
+        assert_eq!(&value[16..31], b"GB-GOV-1-300123");
+        assert_eq!(value.len(), 8 + (8 + 15 + 32) + (8 + 14 + 32));
+        assert_eq!(Posting::decode(&value).unwrap(), entries);
+        assert!(Posting::decode(&Posting::encode(&[])).is_err());
+        assert!(Posting::decode(&value[..value.len() - 1]).is_err());
     }
 
     #[test]

@@ -18,18 +18,18 @@ use aidledger_spec::governance::MemberState;
 
 use super::*;
 use crate::explorer::index::activities::{latest_key, read_latest_value};
-use crate::explorer::index::record_id;
-use crate::explorer::index::search::{field, read_versions, term, words, TERM_END};
+use crate::explorer::index::search::{field, read_versions, term, words, Posting, TERM_END};
 
 /// Hits per page of search results.
 pub const SEARCH_PAGE_HITS: usize = 20;
 /// Most hits ranked for one query (the pages after them are not offered).
 pub const SEARCH_HITS_MAX: usize = 1_000;
-/// Most search-term keys read for one query token: a short prefix or a common word stops
-/// here, and the results say they may be incomplete (refine the search). Each key costs a
+/// Most postings read for one query token (a key of an organisation's or an id's term, or one
+/// activity of an activity-record term's posting): a short prefix or a common word stops
+/// here, and the results say they may be incomplete (refine the search). Each costs a
 /// currency check (a point read); 5,000 cost the million-record bench's common-word queries
 /// ~15 ms of CPU each (131 searches/s, p99 2.4 s at 100 clients; BENCHMARKS.md, issue 20).
-pub const TERM_KEYS_SCANNED_MAX: usize = 500;
+pub const TERM_POSTINGS_READ_MAX: usize = 500;
 /// Most tokens of a query used.
 pub const QUERY_TOKENS_MAX: usize = 8;
 /// Shortest token that matches terms it begins, in characters; a shorter one matches whole
@@ -197,6 +197,14 @@ pub fn search(
     Ok(results)
 }
 
+/// Whether a term of `field` is an activity record's, kept in postings of a group's activities.
+fn is_activity_field(field: u8) -> bool {
+    matches!(
+        field,
+        field::ACTIVITY_TITLE | field::ACTIVITY_DESCRIPTION | field::PLACE
+    )
+}
+
 fn is_member(target: &Target) -> bool {
     matches!(target, Target::Member(_))
 }
@@ -268,8 +276,10 @@ impl Searcher<'_> {
             prefix = prefix.u8(TERM_END);
         }
         let prefix = prefix.into_bytes();
-        for (read, entry) in self.store.index_tree().scan_prefix(&prefix).enumerate() {
-            if read == TERM_KEYS_SCANNED_MAX {
+        let mut read = 0;
+        let mut postings = Vec::new();
+        for entry in self.store.index_tree().scan_prefix(&prefix) {
+            if read >= TERM_POSTINGS_READ_MAX {
                 self.truncated = true;
                 break;
             }
@@ -282,7 +292,13 @@ impl Searcher<'_> {
             let found_term = String::from_utf8_lossy(&rest[..end]);
             let mut parts = KeyReader::new(&rest[end + 1..]);
             let field = parts.u8()?;
-            if let Some((target, mut matched)) = self.posting(field, parts, &value, &found_term)? {
+            if is_activity_field(field) {
+                read += self.activity_postings(field, parts, &value, &found_term, &mut postings)?;
+            } else {
+                read += 1;
+                postings.extend(self.posting(field, parts, &value)?);
+            }
+            for (target, mut matched) in postings.drain(..) {
                 let class = match field {
                     // An id term is one of the id's suffixes: how the token sits in the
                     // whole id says how it matched.
@@ -306,14 +322,49 @@ impl Searcher<'_> {
         Ok(())
     }
 
-    /// The target and match of one term key's field, target parts and value; `None` when
-    /// the version that carried the term is no longer current.
-    fn posting(
+    /// The activities of one activity-record term's posting whose record is still its
+    /// author's latest, into `found`; returns how many it read.
+    fn activity_postings(
         &mut self,
         field: u8,
         mut parts: KeyReader<'_>,
         value: &[u8],
         found_term: &str,
+        found: &mut Vec<(Target, Match)>,
+    ) -> Result<usize, StoreError> {
+        let author = parts.text()?;
+        let _first_seq = parts.u64()?;
+        parts.finish()?;
+        let entries = Posting::decode(value)?;
+        for entry in &entries {
+            if !self.is_latest_activity(&entry.activity, &author, entry.record)? {
+                continue;
+            }
+            // A place's code as IATI writes it (upper case); titles are read from the
+            // record for the hits shown, descriptions are not shown.
+            let text = if field == field::PLACE {
+                found_term.to_uppercase()
+            } else {
+                String::new()
+            };
+            let matched = Match {
+                score: 0,
+                field,
+                text,
+                record: Some(entry.record),
+            };
+            found.push((Target::Activity(entry.activity.clone()), matched));
+        }
+        Ok(entries.len())
+    }
+
+    /// The target and match of one (not activity-record) term key's field, target parts and
+    /// value; `None` when the version that carried the term is no longer current.
+    fn posting(
+        &mut self,
+        field: u8,
+        mut parts: KeyReader<'_>,
+        value: &[u8],
     ) -> Result<Option<(Target, Match)>, StoreError> {
         let matched = |text: String, record: Option<RecordId>| Match {
             score: 0,
@@ -348,23 +399,6 @@ impl Searcher<'_> {
                 let activity = parts.text()?;
                 parts.finish()?;
                 Some((Target::Activity(activity.clone()), matched(activity, None)))
-            }
-            field::ACTIVITY_TITLE | field::ACTIVITY_DESCRIPTION | field::PLACE => {
-                let activity = parts.text()?;
-                let author = parts.text()?;
-                parts.finish()?;
-                let id = record_id(value)?;
-                if !self.is_latest_activity(&activity, &author, id)? {
-                    return Ok(None);
-                }
-                // A place's code as IATI writes it (upper case); titles are read from the
-                // record for the hits shown, descriptions are not shown.
-                let text = if field == field::PLACE {
-                    found_term.to_uppercase()
-                } else {
-                    String::new()
-                };
-                Some((Target::Activity(activity), matched(text, Some(id))))
             }
             field::STATEMENT_TITLE | field::TREATY_TITLE => {
                 let id = parts.id()?;
