@@ -17,6 +17,8 @@ use crate::money::date_of_day;
 pub const GROUP_SEPARATOR: char = ',';
 /// Digits per group.
 const GROUP_DIGITS: usize = 3;
+/// Bytes of an ISO 4217 currency code.
+const CURRENCY_CODE_BYTES: usize = 3;
 /// Milliseconds in a day, a minute, a second.
 const MS_PER_DAY: u64 = 86_400_000;
 const MS_PER_MINUTE: u64 = 60_000;
@@ -57,14 +59,47 @@ pub fn group_digits(amount: &str) -> String {
     out
 }
 
-/// Every plain number of a text grouped, the other words as they are:
-/// `short 5000.00 GBP; over 1000 USD` → `short 5,000.00 GBP; over 1,000 USD`. For the money
-/// model's status texts (`LinkStatus::text`), which machines read ungrouped and people grouped.
+/// Every plain number of a text grouped and every amount followed by a currency code written as
+/// [`money`] writes it, the other words as they are:
+/// `short 5000.00 GBP; over 1000 USD` → `short GBP 5,000.00; over USD 1,000`. For the money
+/// model's texts (`LinkStatus::text`, findings, sums), which machines read as the model writes
+/// them and people as every other amount on the pages.
 pub fn group_numbers(text: &str) -> String {
-    text.split(' ')
-        .map(group_digits)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut out = Vec::with_capacity(words.len());
+    let mut at = 0;
+    while let Some(word) = words.get(at) {
+        match words.get(at + 1).and_then(|next| currency_code(next)) {
+            Some((code, after)) if is_plain_decimal(word) => {
+                out.push(format!("{}{after}", money(word, code)));
+                at += 2;
+            }
+            _ => {
+                out.push(group_digits(word));
+                at += 1;
+            }
+        }
+    }
+    out.join(" ")
+}
+
+/// A word that is a currency code (three capital letters), perhaps followed by punctuation
+/// (`GBP;`, `EUR),`): the code and the punctuation.
+fn currency_code(word: &str) -> Option<(&str, &str)> {
+    let (code, after) = word.split_at_checked(CURRENCY_CODE_BYTES)?;
+    let is_code = code.bytes().all(|byte| byte.is_ascii_uppercase());
+    let is_punctuation = after.bytes().all(|byte| byte.is_ascii_punctuation());
+    (is_code && is_punctuation).then_some((code, after))
+}
+
+/// Whether `text` is a plain decimal that [`group_digits`] groups.
+fn is_plain_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (integer, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    !integer.is_empty()
+        && !fraction.is_empty()
+        && integer.bytes().all(|byte| byte.is_ascii_digit())
+        && fraction.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 /// A decimal amount grouped: its `Display` text (which keeps the scale: `5000.00`), grouped.
@@ -128,6 +163,27 @@ mod tests {
     }
 
     #[test]
+    fn money_in_a_text_reads_currency_first_and_grouped() {
+        assert_eq!(
+            group_numbers("short 5000.00 GBP; over 1000 USD"),
+            "short GBP 5,000.00; over USD 1,000"
+        );
+        assert_eq!(
+            group_numbers("partly-disbursed (remaining 1600000.00 GBP): committed 2000000 GBP, disbursed 400000.00 GBP"),
+            "partly-disbursed (remaining GBP 1,600,000.00): committed GBP 2,000,000, disbursed GBP 400,000.00"
+        );
+        assert_eq!(group_numbers("400000.00 GBP"), "GBP 400,000.00");
+        // Numbers that are not money are grouped only; words that only look like codes stay.
+        assert_eq!(
+            group_numbers("12000 records of GB-GOV-1"),
+            "12,000 records of GB-GOV-1"
+        );
+        assert_eq!(group_numbers("1e5 GBP and 10 Gbp"), "1e5 GBP and 10 Gbp");
+        assert_eq!(group_numbers("7 NGOs"), "7 NGOs");
+        assert_eq!(group_numbers(""), "");
+    }
+
+    #[test]
     fn a_decimal_keeps_its_scale_when_grouped() {
         let short = Decimal::from_str_exact("125000.00").unwrap()
             - Decimal::from_str_exact("120000.00").unwrap();
@@ -135,7 +191,7 @@ mod tests {
         assert_eq!(money("125000.00", "GBP"), "GBP 125,000.00");
         assert_eq!(
             group_numbers("currency-differs (provider 1000.00 EUR, receiver 1100.00 USD)"),
-            "currency-differs (provider 1,000.00 EUR, receiver 1,100.00 USD)"
+            "currency-differs (provider EUR 1,000.00, receiver USD 1,100.00)"
         );
     }
 

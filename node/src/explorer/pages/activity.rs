@@ -159,7 +159,7 @@ fn finding_records(html: &mut Html, finding: &FindingView) {
 
 /// A status in the model's words; anything but `full`, `disbursed-in-full` and a pending
 /// `unacknowledged` is marked as a finding would be.
-/// Its amounts are grouped for people (`short 5,000.00 GBP`); the JSON keeps the model's text.
+/// Its amounts are written for people (`short GBP 5,000.00`); the JSON keeps the model's text.
 pub(super) fn status_text(html: &mut Html, text: &str) {
     let text = &format::group_numbers(text);
     if text == "full" || text == "disbursed-in-full" {

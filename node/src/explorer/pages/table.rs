@@ -34,7 +34,16 @@ pub(super) fn table_with(html: &mut Html, table: &Table, csv_href: &str, extra: 
     html.stacked_table(&columns);
     for (index, row) in table.rows.iter().enumerate() {
         html.raw("<tr>");
-        for (column, value) in columns.iter().zip(row) {
+        // The row holds every column's cell, the download's too: only the page's are written
+        // (zipping the row with the page's columns put a download-only cell under the extra
+        // column's heading, and a cell more than the headings in the row).
+        let page_cells = table
+            .columns
+            .iter()
+            .zip(row)
+            .filter(|(column, _)| column.page)
+            .map(|(_, value)| value);
+        for (column, value) in columns.iter().zip(page_cells) {
             html.cell(*column);
             cell(html, value);
             html.raw("</td>");

@@ -164,7 +164,7 @@ pub fn transactions(records: &[ActivityRecord]) -> Table {
                     id: record.record.author.clone(),
                     name: String::new(),
                 },
-                Cell::Text(record.record.summary.clone()),
+                Cell::Money(record.record.summary.clone()),
                 field("/value/amount").map_or(Cell::Empty, Cell::Amount),
                 field("/value/currency").map_or(Cell::Empty, Cell::Text),
                 record.link_status.clone().map_or(Cell::Empty, Cell::Status),
