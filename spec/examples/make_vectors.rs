@@ -13,6 +13,8 @@ mod checkpoint_vectors;
 mod governance_vectors;
 #[path = "../tests/support/merkle_vectors.rs"]
 mod merkle_vectors;
+#[path = "../tests/support/packet_vectors.rs"]
+mod packet_vectors;
 #[path = "../tests/support/signature_edges.rs"]
 mod signature_edges;
 #[path = "../tests/support/split_view_vectors.rs"]
@@ -30,10 +32,15 @@ fn main() -> std::io::Result<()> {
         merkle_vectors::merkle_file(),
         checkpoint_vectors::checkpoints_file(),
         split_view_vectors::split_views_file(),
+        packet_vectors::packet_file(),
     ]) {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;
         println!("wrote {}", path.display());
     }
+    let packet = packet_vectors::packet(&vector_set::Fixture::new(), 0, &[0, 1]);
+    let path = directory.join(packet_vectors::BIN_NAME);
+    std::fs::write(&path, packet.to_packet_bytes())?;
+    println!("wrote {}", path.display());
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod limits;
 pub mod merkle;
 pub mod note;
+pub mod packet;
 pub mod record;
 mod rejection;
 pub mod signature;

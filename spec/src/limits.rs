@@ -63,3 +63,6 @@ pub const NOTE_SIGNATURE_BYTES_MAX: usize = 8 * 1024;
 pub const WITNESSES_MAX: usize = 64;
 /// Most extension lines of a checkpoint read from elsewhere (aidledger writes none).
 pub const CHECKPOINT_EXTENSION_LINES_MAX: usize = 16;
+/// Largest proof packet (FORMAT.md §26), in bytes: one record of the largest size and room for
+/// the genesis and the governance records of a large network beside it.
+pub const PROOF_PACKET_BYTES_MAX: usize = RECORD_SIZE_BYTES_MAX + 48 * 1024 * 1024;

@@ -13,6 +13,8 @@ mod checkpoint_vectors;
 mod governance_vectors;
 #[path = "support/merkle_vectors.rs"]
 mod merkle_vectors;
+#[path = "support/packet_vectors.rs"]
+mod packet_vectors;
 #[path = "support/signature_edges.rs"]
 mod signature_edges;
 #[path = "support/split_view_vectors.rs"]
@@ -203,6 +205,7 @@ fn vector_files_match_the_code() {
         merkle_vectors::merkle_file(),
         checkpoint_vectors::checkpoints_file(),
         split_view_vectors::split_views_file(),
+        packet_vectors::packet_file(),
     ]) {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
@@ -1880,5 +1883,92 @@ fn split_view_vectors_decode_and_check_as_the_file_says() {
             Err(other) => panic!("{name}: {other}"),
         };
         assert_eq!(verdict, case["expected"], "{name}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proof packets (FORMAT.md §26)
+
+fn packet_policy(file: &serde_json::Value) -> aidledger_spec::cosignature::WitnessPolicy {
+    let vkeys = file["witness_vkeys"]
+        .as_array()
+        .expect("witness vkeys")
+        .iter()
+        .map(|vkey| {
+            aidledger_spec::note::VerifierKey::parse(vkey.as_str().expect("a vkey text"))
+                .expect("a vkey")
+        })
+        .collect();
+    let threshold = file["threshold"].as_u64().expect("a threshold") as usize;
+    aidledger_spec::cosignature::WitnessPolicy::new(vkeys, threshold).expect("a policy")
+}
+
+#[test]
+fn the_proof_packet_vector_verifies_and_its_bin_is_its_bytes() {
+    use aidledger_spec::packet::{verify_packet, ProofPacket, Witnessing};
+    let file = load(packet_vectors::FILE_NAME);
+    let packet_bytes = bytes(&file["packet_hex"]);
+    let on_disk = std::fs::read(vectors_dir().join(packet_vectors::BIN_NAME)).unwrap_or_default();
+    assert_eq!(
+        on_disk, packet_bytes,
+        "proof-packet.bin is not the packet of proof-packet.json: run make_vectors"
+    );
+    let network =
+        aidledger_spec::NetworkId::from_hex(file["network_id"].as_str().unwrap()).unwrap();
+    let verdict =
+        verify_packet(&packet_bytes, &network, Some(&packet_policy(&file))).expect("valid");
+    let expected = &file["expected"];
+    assert_eq!(verdict.record.to_hex(), expected["record"]);
+    assert_eq!(verdict.author, expected["author"]);
+    assert_eq!(verdict.seq, expected["seq"]);
+    assert_eq!(verdict.kind, expected["kind"]);
+    assert_eq!(verdict.size, expected["size"]);
+    assert_eq!(verdict.root.to_hex(), expected["root"]);
+    let Witnessing::Met {
+        cosigned,
+        threshold,
+    } = verdict.witnessing
+    else {
+        panic!("a policy was given");
+    };
+    assert_eq!(threshold, 2);
+    let names: Vec<&str> = cosigned
+        .iter()
+        .map(|done| {
+            file["witness_vkeys"][done.witness]
+                .as_str()
+                .unwrap()
+                .split('+')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(serde_json::json!(names), expected["cosigned_by"]);
+    let packet = ProofPacket::from_packet_bytes(&packet_bytes).unwrap();
+    assert_eq!(
+        packet.to_packet_bytes(),
+        packet_bytes,
+        "decode then encode is the identity"
+    );
+    assert_eq!(packet.tlog_proof_text(), file["tlog_proof"]);
+    assert!(packet_bytes.starts_with(b"AIDLPKT1"));
+}
+
+#[test]
+fn every_refused_proof_packet_vector_fails_its_check() {
+    use aidledger_spec::packet::verify_packet;
+    let file = load(packet_vectors::FILE_NAME);
+    let network =
+        aidledger_spec::NetworkId::from_hex(file["network_id"].as_str().unwrap()).unwrap();
+    let cases = file["refused"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let error = verify_packet(
+            &bytes(&case["packet_hex"]),
+            &network,
+            Some(&packet_policy(&file)),
+        )
+        .expect_err("a refused packet");
+        assert_eq!(error.name(), case["error"], "{}: {error}", case["name"]);
     }
 }
