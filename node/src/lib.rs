@@ -6,6 +6,7 @@
 //! `aidledger_store::datadir::{Endpoints, read_token}`.
 
 pub mod api;
+pub mod checkpoints;
 pub mod explorer;
 pub mod export;
 pub mod governance;
@@ -15,6 +16,7 @@ pub mod network;
 pub mod node;
 pub mod policy;
 pub mod pool;
+pub mod proofs;
 pub mod public;
 pub mod signing_gate;
 pub mod submit;

@@ -16,9 +16,10 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
+use crate::checkpoints::Checkpoints;
 use crate::governance::Governance;
 use crate::view::RecordView;
-use crate::{explorer, export};
+use crate::{explorer, export, proofs};
 use aidledger_store::StoreReader;
 use axum::Extension;
 
@@ -52,6 +53,16 @@ pub fn router_with_governance(store: StoreReader, governance: Arc<Governance>) -
     .layer(Extension(governance))
 }
 
+/// The public API of an organisation's node: [`router_with_governance`], and the node's own
+/// organisation's checkpoints (`/checkpoint/{org}`, and the checkpoint of `/api/proof/{id}`).
+pub fn router_of_node(
+    store: StoreReader,
+    governance: Arc<Governance>,
+    checkpoints: Arc<Checkpoints>,
+) -> Router {
+    router_with_governance(store, governance).layer(Extension(checkpoints))
+}
+
 fn routes(store: StoreReader, extra: Router<StoreReader>) -> Router {
     Router::new()
         .route("/api/genesis.bin", get(genesis))
@@ -60,6 +71,7 @@ fn routes(store: StoreReader, extra: Router<StoreReader>) -> Router {
         .route("/api/records/{id}/raw", get(record_raw))
         .route("/api/orgs/{org}/records", get(org_records))
         .route("/api/export", get(export_bundle))
+        .merge(proofs::routes())
         .merge(extra)
         .merge(explorer::routes())
         .fallback(not_found)

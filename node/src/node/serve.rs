@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use super::data_dir::{write, Opened};
 use super::{RunningNode, StartError, PUBLIC_FILE_MODE, TOKEN_BYTES};
+use crate::checkpoints::Checkpoints;
 use crate::network::{self, NetworkConfig};
 use crate::writer::{SigningKeys, Writer};
 use crate::{http, limits, public, submit};
@@ -93,6 +94,11 @@ pub(super) async fn serve(
             source,
         })?,
     });
+    let checkpoints = Arc::new(Checkpoints::new(
+        store.reader(),
+        org.clone(),
+        writer.clone(),
+    ));
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let servers = vec![
         http::spawn(
@@ -104,9 +110,10 @@ pub(super) async fn serve(
         http::spawn(
             public_listener,
             network::status::router(store.clone(), writer.clone(), org.clone(), network.status())
-                .merge(public::router_with_governance(
+                .merge(public::router_of_node(
                     store.reader(),
                     governance.clone(),
+                    checkpoints,
                 )),
             limits::PUBLIC_CONNECTIONS_MAX,
             shutdown_receiver,

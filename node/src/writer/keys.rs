@@ -1,6 +1,7 @@
 //! [`SigningKeys`]: the organisation's signing keys, and which one may sign the next position.
 
 use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use aidledger_spec::governance::Authority;
 use ed25519_dalek::SigningKey;
@@ -52,5 +53,30 @@ impl SigningKeys {
             }
             None => format!("this node has no signing key for {org}"),
         })
+    }
+}
+
+/// The signing thread's key list, readable from other threads: the checkpoint signer takes
+/// the key the authority grants from it, and sees a rotation's new key once it is installed.
+#[derive(Clone)]
+pub(super) struct SharedKeys(Arc<RwLock<Vec<SigningKey>>>);
+
+impl SharedKeys {
+    pub(super) fn new(keys: Vec<SigningKey>) -> SharedKeys {
+        SharedKeys(Arc::new(RwLock::new(keys)))
+    }
+
+    /// The keys now, preferred first.
+    pub(super) fn get(&self) -> Vec<SigningKey> {
+        // A panic while the list was replaced leaves the old or the new list, both whole.
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the list (after a rotation).
+    pub(super) fn set(&self, keys: Vec<SigningKey>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = keys;
     }
 }

@@ -50,6 +50,7 @@ use std::thread::JoinHandle;
 
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::{Body, PublicKey, RecordId, Rejection, RuleCheckedRecord, VerifiedRecord};
+use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::governance::Governance;
@@ -60,6 +61,7 @@ use aidledger_store::{Head, Store, StoreError};
 use self::append::run_append;
 use self::durable::run_sync;
 pub use self::error::SubmitError;
+use self::keys::SharedKeys;
 pub use self::keys::SigningKeys;
 use self::signer::head_timestamp_ms;
 
@@ -219,6 +221,9 @@ pub struct Writer {
     gate: Arc<SigningGate>,
     /// Free bytes the store's filesystem must keep before a record is taken.
     disk_free_bytes_min: u64,
+    /// The signing thread's keys as of its last rotation, for checkpoints
+    /// ([`Writer::checkpoint_key`]).
+    shared_keys: SharedKeys,
 }
 
 impl Writer {
@@ -238,11 +243,13 @@ impl Writer {
         let append_failed = Arc::new(AtomicBool::new(false));
         let (committed, _) = broadcast::channel(COMMITTED_QUEUE_RECORDS_MAX);
         let published = committed.clone();
+        let shared_keys = SharedKeys::new(keys.keys.clone());
         let signer = Signer {
             store: store.clone(),
             governance: governance.clone(),
             org: org.clone(),
             keys,
+            shared_keys: shared_keys.clone(),
             head,
             last_timestamp_ms,
             failure: failure.clone(),
@@ -279,7 +286,20 @@ impl Writer {
             org,
             gate: Arc::default(),
             disk_free_bytes_min: crate::limits::DISK_FREE_BYTES_MIN,
+            shared_keys,
         })
+    }
+
+    /// The organisation key that may sign a checkpoint of the chain at `seq + 1` records: the
+    /// first of the node's keys the current authority lets sign position `seq` (FORMAT.md
+    /// §23.3), or why none may.
+    pub fn checkpoint_key(&self, seq: u64) -> Result<SigningKey, String> {
+        let keys = SigningKeys {
+            dir: None,
+            keys: self.shared_keys.get(),
+        };
+        keys.select(self.governance.current().authority(), &self.org, seq)
+            .cloned()
     }
 
     /// Has every durable key rotation remove the files of the keys it retired from `dir`
@@ -473,6 +493,8 @@ struct Signer {
     governance: Arc<Governance>,
     org: String,
     keys: SigningKeys,
+    /// Where a rotation publishes the new key list (for [`Writer::checkpoint_key`]).
+    shared_keys: SharedKeys,
     head: Option<Head>,
     last_timestamp_ms: u64,
     failure: Failure,

@@ -159,6 +159,7 @@ impl Signer {
             .keys
             .retain(|key| key.to_bytes() != new.to_bytes());
         self.keys.keys.insert(0, new.clone());
+        self.shared_keys.set(self.keys.keys.clone());
         let grant = KeyGrant::prove(&self.store.network_id(), &self.org, &new);
         Ok((Body::KeyRotation(KeyRotation { new_key: grant }), new_key))
     }

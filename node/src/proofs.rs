@@ -1,0 +1,286 @@
+//! The public routes of proofs (issue 21): the node's own organisation's signed checkpoint
+//! (`GET /checkpoint/{org}`, FORMAT.md §23), a record's inclusion proof
+//! (`GET /api/proof/{id}[?size=N]`) and a chain's consistency proof
+//! (`GET /api/consistency/{org}?from=M&to=N`, FORMAT.md §22). Every proof is checked against
+//! the root it is served with before it leaves: a revocation that rewinds a chain between the
+//! reads gives a 503 to retry, never a proof that does not verify.
+
+use std::sync::Arc;
+
+use aidledger_spec::merkle::{self, InclusionProof};
+use aidledger_spec::{Digest, RecordId};
+use aidledger_store::{StoreError, StoreReader};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde_json::{json, Value};
+
+use crate::api::{self, ApiError};
+use crate::checkpoints::{CheckpointError, Checkpoints, Published};
+
+/// The media type of a checkpoint: a C2SP signed note is UTF-8 text.
+pub const CHECKPOINT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+/// A checkpoint changes whenever the chain grows: caches ask again every time.
+const CHECKPOINT_CACHE_CONTROL: &str = "no-cache";
+
+/// The routes, over the store; the node's [`Checkpoints`] come as an extension (a server of a
+/// store alone publishes no checkpoint, and serves proofs at the chains' current sizes).
+pub fn routes() -> Router<StoreReader> {
+    Router::new()
+        .route("/checkpoint/{org}", get(checkpoint))
+        .route("/api/proof/{id}", get(proof))
+        .route("/api/consistency/{org}", get(consistency))
+}
+
+impl From<CheckpointError> for ApiError {
+    fn from(error: CheckpointError) -> ApiError {
+        match error {
+            CheckpointError::EmptyChain { .. } => ApiError::not_found(error.to_string()),
+            CheckpointError::Store(error) => error.into(),
+            CheckpointError::Sign { .. } => ApiError::internal(error.to_string()),
+        }
+    }
+}
+
+/// The node's latest checkpoint, read and signed (if new) off the async threads.
+async fn latest(
+    store: &StoreReader,
+    checkpoints: Arc<Checkpoints>,
+) -> Result<Arc<Published>, ApiError> {
+    api::blocking(store, move |_| Ok(checkpoints.latest()?)).await
+}
+
+/// `GET /checkpoint/{org}`: the signed note of the node's own organisation's chain at its
+/// durable size, as text; 404 for any other organisation and for an empty chain.
+async fn checkpoint(
+    State(store): State<StoreReader>,
+    Path(org): Path<String>,
+    checkpoints: Option<Extension<Arc<Checkpoints>>>,
+) -> Result<Response, ApiError> {
+    let Some(Extension(checkpoints)) = checkpoints else {
+        return Err(ApiError::not_found(
+            "this server publishes no checkpoint: it serves a store, not an organisation's node",
+        ));
+    };
+    if org != checkpoints.org() {
+        return Err(ApiError::not_found(format!(
+            "this node publishes only its own organisation's checkpoint, {}",
+            checkpoints.org()
+        )));
+    }
+    let published = latest(&store, checkpoints).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, CHECKPOINT_CONTENT_TYPE),
+            (header::CACHE_CONTROL, CHECKPOINT_CACHE_CONTROL),
+        ],
+        published.note.clone(),
+    )
+        .into_response())
+}
+
+/// The query of `/api/proof/{id}`.
+#[derive(Debug, serde::Deserialize)]
+struct ProofQuery {
+    size: Option<u64>,
+}
+
+/// The tree a proof is made in: its size and root, and the checkpoint that signs it.
+struct ProofTree {
+    size: u64,
+    root: Option<Digest>,
+    checkpoint: Option<String>,
+}
+
+/// `GET /api/proof/{id}[?size=N]`: the record's inclusion proof, at the node's latest
+/// checkpoint for its own organisation's records (the note included), at the chain's current
+/// size for the others', or at `N`.
+async fn proof(
+    State(store): State<StoreReader>,
+    Path(id): Path<String>,
+    query: Result<Query<ProofQuery>, QueryRejection>,
+    checkpoints: Option<Extension<Arc<Checkpoints>>>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+    let id = RecordId::from_hex(&id)
+        .map_err(|error| ApiError::bad_request(format!("malformed record id: {error}")))?;
+    let (org, seq) = api::blocking(&store, move |store| locate(store, &id)).await?;
+    let own = checkpoints
+        .map(|Extension(checkpoints)| checkpoints)
+        .filter(|checkpoints| checkpoints.org() == org);
+    let tree = match (query.size, own) {
+        (Some(size), _) => {
+            let author = org.clone();
+            let available =
+                api::blocking(&store, move |store| Ok(store.chain_size(&author)?)).await?;
+            if size <= seq || size > available {
+                return Err(ApiError::bad_request(format!(
+                    "size {size} is not between {} (the record's index + 1) and {available} \
+                     (the size of {org}'s chain)",
+                    seq + 1
+                )));
+            }
+            ProofTree {
+                size,
+                root: None,
+                checkpoint: None,
+            }
+        }
+        (None, Some(checkpoints)) => {
+            let published = latest(&store, checkpoints).await?;
+            if seq >= published.size {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "record {id} (seq {seq}) is not yet in a checkpoint: {org}'s latest \
+                         checkpoint is of {} records; it will be once the record is durable",
+                        published.size
+                    ),
+                ));
+            }
+            ProofTree {
+                size: published.size,
+                root: Some(published.root),
+                checkpoint: Some(published.note.clone()),
+            }
+        }
+        (None, None) => {
+            let author = org.clone();
+            let size = api::blocking(&store, move |store| Ok(store.chain_size(&author)?)).await?;
+            ProofTree {
+                size,
+                root: None,
+                checkpoint: None,
+            }
+        }
+    };
+    let author = org.clone();
+    let (size, root, fixed_root) = (tree.size, tree.root, tree.root.is_some());
+    let (root, proof) = api::blocking(&store, move |store| {
+        let root = match root {
+            Some(root) => root,
+            None => store.merkle_root(&author, size).map_err(changed)?,
+        };
+        let proof = store.inclusion_proof(&author, seq, size).map_err(changed)?;
+        Ok((root, proof))
+    })
+    .await?;
+    check_inclusion(&id, &proof, &root, fixed_root)?;
+    Ok(Json(json!({
+        "record": id.to_hex(),
+        "org": org,
+        "index": seq,
+        "size": size,
+        "root": root.to_hex(),
+        "checkpoint": tree.checkpoint,
+        "inclusion": proof.path.iter().map(Digest::to_hex).collect::<Vec<_>>(),
+    })))
+}
+
+/// Where a record is in its chain; 404 for an unknown or revoked record.
+fn locate(store: &StoreReader, id: &RecordId) -> Result<(String, u64), ApiError> {
+    if let Some(position) = store.position(id)? {
+        return Ok(position);
+    }
+    match store.revocation(id)? {
+        Some(revoked) => Err(ApiError::not_found(format!(
+            "record {id} was revoked: it held seq {} of {}'s chain ({}); proofs of revoked \
+             records are not served",
+            revoked.seq, revoked.author, revoked.reason
+        ))),
+        None => Err(ApiError::not_found(format!("record {id} not found"))),
+    }
+}
+
+/// A store read of sizes checked just before: a size it refuses was taken from the chain by a
+/// revocation in between (503, ask again).
+fn changed(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Merkle(error) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the chain changed while the proof was made ({error}); ask again"),
+        ),
+        other => other.into(),
+    }
+}
+
+/// Refuses to serve a proof that does not lead to its root: a revocation rewound the chain
+/// between the reads (503, ask again).
+fn check_inclusion(
+    id: &RecordId,
+    proof: &InclusionProof,
+    root: &Digest,
+    against_checkpoint: bool,
+) -> Result<(), ApiError> {
+    proof.verify(&merkle::leaf_hash(id), root).map_err(|error| {
+        let what = if against_checkpoint {
+            "the chain no longer holds the tree of the latest checkpoint"
+        } else {
+            "the chain changed while the proof was made"
+        };
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{what} ({error}); ask again"),
+        )
+    })
+}
+
+/// The query of `/api/consistency/{org}`.
+#[derive(Debug, serde::Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+/// `GET /api/consistency/{org}?from=M&to=N`: the proof that the chain's tree of `N` records
+/// extends its tree of `M` (1 ≤ M ≤ N ≤ the chain's size).
+async fn consistency(
+    State(store): State<StoreReader>,
+    Path(org): Path<String>,
+    query: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(ConsistencyQuery { from, to }) =
+        query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+    let author = org.clone();
+    let available = api::blocking(&store, move |store| {
+        let size = store.chain_size(&author)?;
+        if size == 0 && store.genesis().member(&author).is_none() {
+            return Err(ApiError::not_found(format!(
+                "organisation {author:?} is not a member of the network"
+            )));
+        }
+        Ok(size)
+    })
+    .await?;
+    if from == 0 || from > to || to > available {
+        return Err(ApiError::bad_request(format!(
+            "from={from}&to={to} is not 1 <= from <= to <= {available} (the size of {org}'s \
+             chain); every tree extends the empty one, with no proof"
+        )));
+    }
+    let author = org.clone();
+    let proof = api::blocking(&store, move |store| {
+        let old_root = store.merkle_root(&author, from).map_err(changed)?;
+        let new_root = store.merkle_root(&author, to).map_err(changed)?;
+        let proof = store
+            .consistency_proof(&author, from, to)
+            .map_err(changed)?;
+        proof.verify(&old_root, &new_root).map_err(|error| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the chain changed while the proof was made ({error}); ask again"),
+            )
+        })?;
+        Ok(proof)
+    })
+    .await?;
+    Ok(Json(json!({
+        "org": org,
+        "from": from,
+        "to": to,
+        "proof": proof.path.iter().map(Digest::to_hex).collect::<Vec<_>>(),
+    })))
+}
