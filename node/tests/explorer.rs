@@ -1260,6 +1260,12 @@ fn record_pages_lead_with_a_headline_and_status_and_say_how_to_cite_and_check() 
     assert!(readable.contains(&format!(
         "aidledger show {id} --bundle ledger.bundle --network-id {network_id}"
     )));
+    assert!(readable.contains(&format!(
+        "aidledger proof {id} --node {base} --out record.proof"
+    )));
+    assert!(readable.contains(&format!(
+        "aidledger verify --proof record.proof --network-id {network_id}"
+    )));
     let page = server
         .get(&format!("/record/{}", donor[1].id()))
         .text()

@@ -1,12 +1,15 @@
 //! A record page's "Cite this record" block (stable URL, full id, network, author, position)
 //! and its "Check it yourself" block: the `aidledger` commands that fetch a bundle of the
 //! whole network from this node and verify it, and this record in it, offline, against the
-//! network id the reader trusts (tests/tests/explorer_browser.rs runs them).
+//! network id the reader trusts (tests/tests/explorer_browser.rs runs them), and the two that
+//! make and check the record's proof packet alone (issue 21).
 
 use super::*;
 
 /// The bundle file the commands write (any name works).
 const BUNDLE_FILE: &str = "ledger.bundle";
+/// The proof file of one record the commands write (any name works).
+const PROOF_FILE: &str = "record.proof";
 
 /// The citation: what identifies the record for good, whatever node serves it.
 pub(super) fn cite(html: &mut Html, page: &RecordPage, network_name: &str, base_url: &str) {
@@ -52,6 +55,11 @@ pub(super) fn check(html: &mut Html, page: &RecordPage, base_url: &str) {
         .raw(" --bundle ")
         .raw(BUNDLE_FILE)
         .raw("</code> traces who signed it, with which key, and what acknowledges or corrects it.</p>");
+    html.raw("<p>Or, for this record alone, a small proof file you can pass on (to a reader, with an article or a report): the record, its Merkle inclusion proof and the checkpoint its author signed, checked offline without the bundle. Only the author's own node publishes its checkpoint: for a record of another organisation than this node's, give that organisation's node address.</p><pre class=\"mono\" id=\"proof-commands\">")
+        .text(&proof_command(&id, base_url))
+        .raw("\n")
+        .text(&verify_proof_command(network))
+        .raw("</pre>");
 }
 
 /// `aidledger export --node URL --network-id HEX --out ledger.bundle`.
@@ -62,4 +70,14 @@ pub fn export_command(base_url: &str, network_id: &str) -> String {
 /// `aidledger show ID --bundle ledger.bundle --network-id HEX`.
 pub fn show_command(id: &str, network_id: &str) -> String {
     format!("aidledger show {id} --bundle {BUNDLE_FILE} --network-id {network_id}")
+}
+
+/// `aidledger proof ID --node URL --out record.proof`: the record's proof packet.
+pub fn proof_command(id: &str, base_url: &str) -> String {
+    format!("aidledger proof {id} --node {base_url} --out {PROOF_FILE}")
+}
+
+/// `aidledger verify --proof record.proof --network-id HEX`: the packet checked offline.
+pub fn verify_proof_command(network_id: &str) -> String {
+    format!("aidledger verify --proof {PROOF_FILE} --network-id {network_id}")
 }
