@@ -354,3 +354,54 @@ fn the_publisher_signs_once_per_tree_and_again_after_a_revocation_at_the_same_si
     assert_eq!(signed.checkpoint.root, after.root);
     assert_eq!(keys.used.load(Ordering::SeqCst), 4);
 }
+
+#[test]
+fn a_checkpoint_after_a_key_rotation_is_signed_with_the_key_granted_at_its_last_position() {
+    let root = tempfile::tempdir().unwrap();
+    let node = TestNode::start(root.path(), DONOR);
+    let network = genesis().network_id();
+    let checkpoint = || {
+        node.public_get(&format!("/checkpoint/{DONOR}"))
+            .text()
+            .unwrap()
+    };
+    node.submit(&statement("before the rotation"));
+    let response = node
+        .http
+        .post(format!("{}/v1/key/rotate", node.node().submit_url()))
+        .bearer_auth(node.node().token())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().unwrap();
+    assert_eq!(answer["seq"], 1);
+    let new_key = PublicKey::from_hex(answer["new_key"].as_str().unwrap()).unwrap();
+
+    // The rotation record is the old key's last position: the tree ending there is the old
+    // key's to sign.
+    let at_rotation = checkpoint();
+    let signed =
+        SignedCheckpoint::open(&at_rotation, &network, DONOR, &genesis_keys(DONOR)).unwrap();
+    assert_eq!(signed.checkpoint.size, 2);
+    assert!(SignedCheckpoint::open(&at_rotation, &network, DONOR, &[new_key]).is_err());
+
+    // From the next record on, the new key signs; the genesis key no longer opens it.
+    let (id, seq) = node.submit(&statement("after the rotation"));
+    assert_eq!(seq, 2);
+    let after = checkpoint();
+    let signed = SignedCheckpoint::open(&after, &network, DONOR, &[new_key]).unwrap();
+    assert_eq!(signed.checkpoint.size, 3);
+    assert_eq!(signed.signed_by, new_key);
+    assert!(SignedCheckpoint::open(&after, &network, DONOR, &genesis_keys(DONOR)).is_err());
+    let json: Value = node.public_get(&format!("/api/proof/{id}")).json().unwrap();
+    assert_eq!(json["checkpoint"].as_str(), Some(after.as_str()));
+    let path = digests(&json["inclusion"]);
+    merkle::verify_inclusion(
+        &merkle::leaf_hash(&id),
+        2,
+        3,
+        &path,
+        &signed.checkpoint.root,
+    )
+    .unwrap();
+}
