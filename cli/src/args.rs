@@ -90,13 +90,24 @@ pub(crate) enum Command {
         #[command(flatten)]
         network: NetworkArgs,
     },
-    /// Verify every signature, hash and chain link of a data directory, a node or a bundle.
+    /// Verify every signature, hash and chain link of a data directory, a node or a bundle;
+    /// or, with --proof FILE, one record's proof packet (`aidledger proof`) offline.
     #[command(after_help = EXIT_CODES_HELP)]
     Verify {
         #[command(flatten)]
         source: SourceArgs,
         #[command(flatten)]
         network: NetworkArgs,
+        /// A proof packet file to check offline (needs --network-id).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["node", "data_dir", "bundle", "strict", "fail_on_findings"])]
+        proof: Option<PathBuf>,
+        /// With --proof: a witness's vkey (`name+keyid+base64`, type 04), once per witness;
+        /// their cosignatures are then required (all, or --witnesses-needed).
+        #[arg(long = "witness-key", value_name = "VKEY", requires = "proof")]
+        witness_keys: Vec<String>,
+        /// With --witness-key: how many of the witnesses given must have cosigned (default all).
+        #[arg(long, value_name = "K", requires = "witness_keys")]
+        witnesses_needed: Option<usize>,
         /// Print the full report as JSON.
         #[arg(long)]
         json: bool,
@@ -108,6 +119,18 @@ pub(crate) enum Command {
         /// treaty action by a non-party). Without it findings are reported and exit 0.
         #[arg(long)]
         fail_on_findings: bool,
+    },
+    /// Write one record's proof packet (FORMAT.md §26), from a node of its organisation, for
+    /// `verify --proof`. Exit 0 = written, 1 = it does not verify (not written), 2 = could not run.
+    Proof {
+        /// The record id (64 hex characters).
+        id: String,
+        /// The node's public URL (http://127.0.0.1:PORT).
+        #[arg(long)]
+        node: String,
+        /// Where to write the packet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
     /// Or, with --text-file FILE or --text - (standard input), "is this genuine?": which records

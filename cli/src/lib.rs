@@ -11,6 +11,7 @@ pub mod iati_import;
 pub mod keys;
 pub mod money;
 pub mod network;
+pub mod packet;
 pub mod pipeline;
 pub mod provenance;
 pub mod source;

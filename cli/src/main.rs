@@ -79,11 +79,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             network,
         } => verify::export(&source.source()?, &out, &network),
         Command::Verify {
+            proof: Some(file),
+            network,
+            witness_keys,
+            witnesses_needed,
+            json,
+            ..
+        } => verify::verify_proof(&file, &network, &witness_keys, witnesses_needed, json),
+        Command::Proof { id, node, out } => verify::proof(&id, &node, &out),
+        Command::Verify {
             source,
             network,
             json,
             strict,
             fail_on_findings,
+            ..
         } => verify::verify(
             &source.source()?,
             &network,

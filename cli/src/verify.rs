@@ -147,3 +147,143 @@ pub(crate) fn text_provenance(
         ExitCode::from(2)
     })
 }
+
+/// `verify --proof FILE`: one record's proof packet, offline. Exit 0 valid, 1 refused (with
+/// the first check that failed), 2 when it could not run (no file, no --network-id, a bad
+/// witness key).
+pub(crate) fn verify_proof(
+    file: &Path,
+    network: &NetworkArgs,
+    witness_keys: &[String],
+    witnesses_needed: Option<usize>,
+    json: bool,
+) -> Result<ExitCode> {
+    use aidledger_cli::packet::verdict_text;
+    use aidledger_spec::cosignature::WitnessPolicy;
+    use aidledger_spec::note::VerifierKey;
+    use aidledger_spec::packet::verify_packet;
+    use anyhow::{bail, Context as _};
+
+    let Some(expected) = network.pinned() else {
+        bail!(
+            "--proof needs --network-id: a packet carries its own genesis, so it is checked \
+             against the network you trust"
+        );
+    };
+    let policy = if witness_keys.is_empty() {
+        None
+    } else {
+        let keys = witness_keys
+            .iter()
+            .map(|vkey| VerifierKey::parse(vkey).with_context(|| format!("--witness-key {vkey:?}")))
+            .collect::<Result<Vec<_>>>()?;
+        let needed = witnesses_needed.unwrap_or(keys.len());
+        Some(WitnessPolicy::new(keys, needed).context("the witness keys")?)
+    };
+    let bytes = read_packet_file(file)?;
+    let outcome = verify_packet(&bytes, &expected, policy.as_ref());
+    if json {
+        let value = match &outcome {
+            Ok(verdict) => serde_json::json!({
+                "valid": true,
+                "network_id": verdict.network.to_hex(),
+                "record": verdict.record.to_hex(),
+                "author": verdict.author,
+                "seq": verdict.seq,
+                "kind": verdict.kind,
+                "signing_key": verdict.signing_key.to_hex(),
+                "size": verdict.size,
+                "root": verdict.root.to_hex(),
+                "checkpoint_key": verdict.checkpoint_key.to_hex(),
+                "governance_records": verdict.governance_records,
+                "witnessed": matches!(verdict.witnessing, aidledger_spec::packet::Witnessing::Met { .. }),
+            }),
+            Err(error) => serde_json::json!({
+                "valid": false,
+                "network_id": expected.to_hex(),
+                "check": error.name(),
+                "error": error.to_string(),
+            }),
+        };
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    }
+    match outcome {
+        Ok(verdict) => {
+            if !json {
+                print!("{}", verdict_text(&verdict, policy.as_ref()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            if !json {
+                println!(
+                    "network {expected} (pinned)\nINVALID proof packet {}: {error} (check: {})",
+                    file.display(),
+                    error.name()
+                );
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Reads a packet file, refusing one over the packet limit before reading it all.
+fn read_packet_file(file: &Path) -> Result<Vec<u8>> {
+    use aidledger_spec::limits::PROOF_PACKET_BYTES_MAX;
+    use anyhow::Context as _;
+    use std::io::Read as _;
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let mut bytes = Vec::new();
+    opened
+        .take(PROOF_PACKET_BYTES_MAX as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(bytes)
+}
+
+/// `proof RECORD_ID --node URL --out FILE`: assembles the packet from the node, checks it
+/// against the network of the genesis it carries (the reader checks it again against the
+/// network they trust) and writes it.
+pub(crate) fn proof(id: &str, node: &str, out: &Path) -> Result<ExitCode> {
+    use aidledger_cli::packet::fetch_packet;
+    use aidledger_spec::packet::verify_packet;
+    use aidledger_spec::Genesis;
+    use anyhow::Context as _;
+
+    let record = compose::record_id("RECORD_ID", id)?;
+    let packet = fetch_packet(node, &record)?;
+    let network = Genesis::decode(&packet.genesis)
+        .map(|genesis| genesis.network_id())
+        .context("the node's genesis does not decode")?;
+    let bytes = packet.to_packet_bytes();
+    match verify_packet(&bytes, &network, None) {
+        Ok(verdict) => {
+            std::fs::write(out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "wrote {} ({} bytes): {} {} at seq {} of {}'s chain, in its checkpoint of {} \
+                 record(s), with {} governance record(s)\ncheck it offline: aidledger verify \
+                 --proof {} --network-id {network}",
+                out.display(),
+                bytes.len(),
+                verdict.kind,
+                verdict.record,
+                verdict.seq,
+                verdict.author,
+                verdict.size,
+                verdict.governance_records,
+                out.display(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            println!(
+                "INVALID: the packet node {node} serves for {record} does not verify: {error} \
+                 (check: {}); not written",
+                error.name()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! One-record proof packets (FORMAT.md §26) at the command line: `aidledger proof` assembles one
+//! from a node's public API, `aidledger verify --proof` checks one offline and says in plain
+//! words what it checked.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader};
+use aidledger_spec::cosignature::WitnessPolicy;
+use aidledger_spec::merkle::InclusionProof;
+use aidledger_spec::packet::{ProofPacket, Verdict, Witnessing};
+use aidledger_spec::signed::{peek_body_kind, record_id_of_bytes, SignedRecord};
+use aidledger_spec::{BodyKind, Digest, RecordId};
+
+use crate::source::{encode_path_segment, http_client};
+
+/// Most bytes of the proof JSON a node may answer (a path of 64 hashes and a note of
+/// `NOTE_BYTES_MAX` fit with room to spare).
+pub const PROOF_RESPONSE_BYTES_MAX: u64 = 1024 * 1024;
+/// Most bytes of an error body quoted from a node.
+const ERROR_BODY_BYTES_MAX: u64 = 4 * 1024;
+
+/// Why a packet could not be assembled from a node.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofFetchError {
+    /// The node could not be reached or the answer not read.
+    #[error("node {url}: cannot reach it: {detail}")]
+    Unreachable {
+        /// The URL asked.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The node answered with an error status.
+    #[error("node {url} answered {status}: {body}")]
+    Status {
+        /// The URL asked.
+        url: String,
+        /// The status.
+        status: u16,
+        /// What it said (cut).
+        body: String,
+    },
+    /// The node's answer is not what the API promises.
+    #[error("node {url}: {detail}")]
+    Malformed {
+        /// The URL asked.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The node serves no signed checkpoint for the record's organisation.
+    #[error(
+        "node {url} serves no signed checkpoint for {org}'s chain (a node publishes only its own \
+         organisation's): ask a node of {org}"
+    )]
+    NoCheckpoint {
+        /// The node.
+        url: String,
+        /// The record's organisation.
+        org: String,
+    },
+    /// The node's export (read for the genesis and governance records) is damaged.
+    #[error("node {url}: its export: {error}")]
+    Bundle {
+        /// The node.
+        url: String,
+        /// What is wrong.
+        error: BundleError,
+    },
+}
+
+/// The JSON of `GET /api/proof/{id}`.
+#[derive(serde::Deserialize)]
+struct ProofAnswer {
+    record: String,
+    org: String,
+    index: u64,
+    size: u64,
+    checkpoint: Option<String>,
+    inclusion: Vec<String>,
+}
+
+fn get(base: &str, path: &str) -> Result<reqwest::blocking::Response, ProofFetchError> {
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let response =
+        http_client()
+            .get(&url)
+            .send()
+            .map_err(|error| ProofFetchError::Unreachable {
+                url: url.clone(),
+                detail: error.to_string(),
+            })?;
+    let status = response.status();
+    if !status.is_success() {
+        let mut body = String::new();
+        // The body only explains the status; a body that cannot be read leaves it empty.
+        let _ = response
+            .take(ERROR_BODY_BYTES_MAX)
+            .read_to_string(&mut body);
+        return Err(ProofFetchError::Status {
+            url,
+            status: status.as_u16(),
+            body: body.trim().to_owned(),
+        });
+    }
+    Ok(response)
+}
+
+fn read_all(
+    response: reqwest::blocking::Response,
+    url: &str,
+    max: u64,
+) -> Result<Vec<u8>, ProofFetchError> {
+    let mut bytes = Vec::new();
+    response
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| ProofFetchError::Unreachable {
+            url: url.to_owned(),
+            detail: error.to_string(),
+        })?;
+    if bytes.len() as u64 > max {
+        return Err(ProofFetchError::Malformed {
+            url: url.to_owned(),
+            detail: format!("more than {max} bytes"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Assembles the proof packet of `record` from the node at `node`: its inclusion proof and
+/// checkpoint (`/api/proof/{id}`), its bytes (`/api/records/{id}/raw`), and the genesis and
+/// every governance record the node holds, read from the start of its export (`/api/export`,
+/// whose bundle order lists them before any ordinary record, FORMAT.md §13.1; the rest is not
+/// read). Governance records at a position an equivocation proof of the export contests are
+/// left out, as a verifier of the bundle would (FORMAT.md §18.6). Nothing is verified here:
+/// `verify_packet` does that, offline.
+pub fn fetch_packet(node: &str, record: &RecordId) -> Result<ProofPacket, ProofFetchError> {
+    let id = record.to_hex();
+    let malformed = |path: &str, detail: String| ProofFetchError::Malformed {
+        url: format!("{}{path}", node.trim_end_matches('/')),
+        detail,
+    };
+
+    let path = format!("/api/proof/{id}");
+    let answer: ProofAnswer = serde_json::from_slice(&read_all(
+        get(node, &path)?,
+        &path,
+        PROOF_RESPONSE_BYTES_MAX,
+    )?)
+    .map_err(|error| malformed(&path, format!("not the proof JSON: {error}")))?;
+    if answer.record != id {
+        return Err(malformed(&path, format!("a proof of {}", answer.record)));
+    }
+    let checkpoint = answer
+        .checkpoint
+        .ok_or_else(|| ProofFetchError::NoCheckpoint {
+            url: node.to_owned(),
+            org: answer.org.clone(),
+        })?;
+    let inclusion = InclusionProof {
+        leaf_index: answer.index,
+        tree_size: answer.size,
+        path: answer
+            .inclusion
+            .iter()
+            .map(|hash| Digest::from_hex(hash))
+            .collect::<Result<_, _>>()
+            .map_err(|error| malformed(&path, format!("a hash of the proof: {error}")))?,
+    };
+
+    let raw = format!("/api/records/{}/raw", encode_path_segment(&id));
+    let bytes = read_all(
+        get(node, &raw)?,
+        &raw,
+        aidledger_spec::limits::RECORD_SIZE_BYTES_MAX as u64,
+    )?;
+    if record_id_of_bytes(&bytes).ok() != Some(*record) {
+        return Err(malformed(&raw, format!("not the bytes of record {id}")));
+    }
+
+    let (genesis, governance) = genesis_and_governance(node)?;
+    Ok(ProofPacket {
+        genesis,
+        governance,
+        record: bytes,
+        inclusion,
+        checkpoint,
+    })
+}
+
+/// The genesis bytes and the governance records at the start of a node's export.
+fn genesis_and_governance(node: &str) -> Result<(Vec<u8>, Vec<Vec<u8>>), ProofFetchError> {
+    let url = format!("{}/api/export", node.trim_end_matches('/'));
+    let damaged = |error| ProofFetchError::Bundle {
+        url: url.clone(),
+        error,
+    };
+    let mut reader = BundleReader::new(get(node, "/api/export")?).map_err(damaged)?;
+    let genesis = reader.genesis_bytes().to_vec();
+    let mut contested: BTreeSet<(String, u64)> = BTreeSet::new();
+    let mut governance = Vec::new();
+    while let Some(item) = reader.next_item().map_err(damaged)? {
+        match item {
+            BundleItem::Proof(proof) => {
+                if let Ok(record) = SignedRecord::parse(proof.first) {
+                    contested.insert((record.header.author, record.header.seq));
+                }
+            }
+            BundleItem::Record(bytes) if is_governance(&bytes) => {
+                let position = SignedRecord::parse(bytes.clone())
+                    .ok()
+                    .map(|record| (record.header.author, record.header.seq));
+                if position.is_none_or(|position| !contested.contains(&position)) {
+                    governance.push(bytes);
+                }
+            }
+            // The first ordinary record: every governance record came before it.
+            BundleItem::Record(_) => break,
+        }
+    }
+    Ok((genesis, governance))
+}
+
+fn is_governance(bytes: &[u8]) -> bool {
+    matches!(
+        peek_body_kind(bytes),
+        Some(kind) if kind == BodyKind::Proposal as u16
+            || kind == BodyKind::Approval as u16
+            || kind == BodyKind::KeyRotation as u16
+    )
+}
+
+/// What a valid packet showed, in plain words, one fact a line.
+pub fn verdict_text(verdict: &Verdict, policy: Option<&WitnessPolicy>) -> String {
+    let mut out = format!(
+        "network {} (pinned)\nVALID: record {} is a genuine {} of {} and is in {}'s signed chain\n",
+        verdict.network, verdict.record, verdict.kind, verdict.author, verdict.author
+    );
+    out.push_str(&format!(
+        "  signed by {} with key {}, a key it could sign position {} of its chain with (under the \
+         genesis and the {} governance record(s) the packet carries)\n",
+        verdict.author, verdict.signing_key, verdict.seq, verdict.governance_records
+    ));
+    out.push_str(&format!(
+        "  record {} of {}'s chain, whose checkpoint of {} record(s) (root {}) {} signed with key {}\n",
+        verdict.seq,
+        verdict.author,
+        verdict.size,
+        verdict.root,
+        verdict.author,
+        verdict.checkpoint_key
+    ));
+    match (&verdict.witnessing, policy) {
+        (
+            Witnessing::Met {
+                cosigned,
+                threshold,
+            },
+            Some(policy),
+        ) => {
+            let names: Vec<&str> = cosigned
+                .iter()
+                .filter_map(|done| policy.witnesses().get(done.witness))
+                .map(|key| key.name())
+                .collect();
+            out.push_str(&format!(
+                "  witnessed: cosigned by {} of the {} witness(es) given ({} needed): {}\n",
+                cosigned.len(),
+                policy.witnesses().len(),
+                threshold,
+                names.join(", ")
+            ));
+        }
+        (Witnessing::NotChecked { .. }, _) | (Witnessing::Met { .. }, None) => {
+            out.push_str(&format!(
+                "  NOT witnessed: no --witness-key given; the checkpoint rests on {}'s own signature\n",
+                verdict.author
+            ));
+        }
+    }
+    out.push_str(
+        "  (a packet cannot show governance records it does not carry: a revocation made after \
+         it was assembled is not in it)\n",
+    );
+    out
+}
