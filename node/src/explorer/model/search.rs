@@ -10,9 +10,11 @@
 //! titles and ids 2, descriptions and places 1), summed over the tokens; members come before
 //! others of the same score. A term whose record was corrected since (or whose activity
 //! record was superseded) is not shown: a search finds what records say now, and a record's
-//! page shows what it said before.
+//! page shows what it said before. Whether a term is current costs a point read, so it is read
+//! last: only for the targets every token of the query matched, and for each token only until
+//! its best current match is found (a three-word query read it for every match of every word).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aidledger_spec::governance::MemberState;
 
@@ -75,6 +77,37 @@ pub(super) struct Match {
     pub(super) text: String,
     /// A record that carries it (organisations), or the activity record (activities).
     pub(super) record: Option<RecordId>,
+}
+
+/// A match not yet known to be current, and what tells.
+#[derive(Clone, Debug)]
+pub(super) struct Candidate {
+    matched: Match,
+    check: Check,
+}
+
+/// What must be read to know that a match is current.
+#[derive(Clone, Debug)]
+enum Check {
+    /// Nothing: members, ids, titles of records that are never superseded.
+    Always,
+    /// That `version` is what `original` stands for now (an organisation's terms).
+    Version {
+        original: RecordId,
+        version: RecordId,
+    },
+    /// That `record` is `author`'s latest activity record of the target activity.
+    Activity { author: String, record: RecordId },
+}
+
+/// Each target's candidate matches of one token.
+type Candidates = HashMap<Target, Vec<Candidate>>;
+
+fn always(matched: Match) -> Candidate {
+    Candidate {
+        matched,
+        check: Check::Always,
+    }
 }
 
 /// Field labels for member matches and record ids (not index fields).
@@ -145,10 +178,11 @@ pub fn search(
         truncated: false,
         current: HashMap::new(),
     };
-    // Every token's matches; the targets all tokens match are the hits.
-    let mut combined: Option<BTreeMap<Target, Vec<Match>>> = None;
+    // Every token's candidates; the targets all tokens match, each token by a current
+    // match, are the hits.
+    let mut combined: Option<HashMap<Target, Vec<Vec<Candidate>>>> = None;
     for token in &tokens {
-        let matches = searcher.token(token, tokens.len() == 1)?;
+        let mut matches = searcher.token(token, tokens.len() == 1)?;
         combined = Some(match combined {
             None => matches
                 .into_iter()
@@ -157,23 +191,20 @@ pub fn search(
             Some(mut so_far) => {
                 so_far.retain(|target, _| matches.contains_key(target));
                 for (target, found) in so_far.iter_mut() {
-                    if let Some(again) = matches.get(target) {
-                        found.push(again.clone());
+                    if let Some(again) = matches.remove(target) {
+                        found.push(again);
                     }
                 }
                 so_far
             }
         });
     }
-    let mut ranked: Vec<(Target, u32, Match)> = combined
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(target, found)| {
-            let score = found.iter().map(|found| found.score).sum();
-            let best = found.into_iter().max_by_key(|found| found.score)?;
-            Some((target, score, best))
-        })
-        .collect();
+    let mut ranked: Vec<(Target, u32, Match)> = Vec::new();
+    for (target, per_token) in combined.unwrap_or_default() {
+        if let Some((score, best)) = searcher.current_matches(&target, per_token)? {
+            ranked.push((target, score, best));
+        }
+    }
     ranked.sort_by(|(a, a_score, _), (b, b_score, _)| {
         b_score
             .cmp(a_score)
@@ -219,19 +250,26 @@ pub(super) struct Searcher<'a> {
 }
 
 impl Searcher<'_> {
-    /// The targets one token matches, each with its best match.
-    fn token(&mut self, token: &str, alone: bool) -> Result<BTreeMap<Target, Match>, Problem> {
+    /// The targets one token matches, each with its candidate matches.
+    fn token(&mut self, token: &str, alone: bool) -> Result<Candidates, Problem> {
         let lower = term(token);
-        let mut found = BTreeMap::new();
+        let mut found = Candidates::new();
         if lower.chars().all(char::is_alphanumeric) {
             self.terms(&lower, &mut found)?;
         } else {
-            // An id with its punctuation, or failing that each of its words.
+            // An id with its punctuation, or failing that each of its words (each word by a
+            // current match, the first word's standing for the token).
             self.terms(&lower, &mut found)?;
-            let mut by_words: Option<BTreeMap<Target, Match>> = None;
+            let mut by_words: Option<HashMap<Target, Match>> = None;
             for word in words(&lower) {
-                let mut matches = BTreeMap::new();
-                self.terms(&word, &mut matches)?;
+                let mut candidates = Candidates::new();
+                self.terms(&word, &mut candidates)?;
+                let mut matches = HashMap::new();
+                for (target, word_candidates) in candidates {
+                    if let Some(matched) = self.best_current(&target, word_candidates)? {
+                        matches.insert(target, matched);
+                    }
+                }
                 by_words = Some(match by_words {
                     None => matches,
                     Some(mut so_far) => {
@@ -241,7 +279,7 @@ impl Searcher<'_> {
                 });
             }
             for (target, matched) in by_words.unwrap_or_default() {
-                keep_best(&mut found, target, matched);
+                add(&mut found, target, always(matched));
             }
         }
         self.members(&lower, &mut found);
@@ -259,7 +297,7 @@ impl Searcher<'_> {
                     text: id.to_hex(),
                     record: Some(id),
                 };
-                keep_best(&mut found, Target::Record(id), matched);
+                add(&mut found, Target::Record(id), always(matched));
             }
         }
         Ok(found)
@@ -267,7 +305,7 @@ impl Searcher<'_> {
 
     /// The index's terms equal to `lower` or, from [`PREFIX_CHARS_MIN`] characters on,
     /// beginning with it.
-    fn terms(&mut self, lower: &str, found: &mut BTreeMap<Target, Match>) -> Result<(), Problem> {
+    fn terms(&mut self, lower: &str, found: &mut Candidates) -> Result<(), Problem> {
         if lower.is_empty() {
             return Ok(());
         }
@@ -298,7 +336,8 @@ impl Searcher<'_> {
                 read += 1;
                 postings.extend(self.posting(field, parts, &value)?);
             }
-            for (target, mut matched) in postings.drain(..) {
+            for (target, mut candidate) in postings.drain(..) {
+                let matched = &mut candidate.matched;
                 let class = match field {
                     // An id term is one of the id's suffixes: how the token sits in the
                     // whole id says how it matched.
@@ -316,30 +355,27 @@ impl Searcher<'_> {
                     _ => Class::Prefix,
                 };
                 matched.score = class as u32 * weight(field);
-                keep_best(found, target, matched);
+                add(found, target, candidate);
             }
         }
         Ok(())
     }
 
-    /// The activities of one activity-record term's posting whose record is still its
-    /// author's latest, into `found`; returns how many it read.
+    /// The activities of one activity-record term's posting, into `found` (each current
+    /// while its record is its author's latest); returns how many it read.
     fn activity_postings(
-        &mut self,
+        &self,
         field: u8,
         mut parts: KeyReader<'_>,
         value: &[u8],
         found_term: &str,
-        found: &mut Vec<(Target, Match)>,
+        found: &mut Vec<(Target, Candidate)>,
     ) -> Result<usize, StoreError> {
         let author = parts.text()?;
         let _first_seq = parts.u64()?;
         parts.finish()?;
         let entries = Posting::decode(value)?;
         for entry in &entries {
-            if !self.is_latest_activity(&entry.activity, &author, entry.record)? {
-                continue;
-            }
             // A place's code as IATI writes it (upper case); titles are read from the
             // record for the hits shown, descriptions are not shown.
             let text = if field == field::PLACE {
@@ -353,19 +389,24 @@ impl Searcher<'_> {
                 text,
                 record: Some(entry.record),
             };
-            found.push((Target::Activity(entry.activity.clone()), matched));
+            let check = Check::Activity {
+                author: author.clone(),
+                record: entry.record,
+            };
+            let target = Target::Activity(entry.activity.clone());
+            found.push((target, Candidate { matched, check }));
         }
         Ok(entries.len())
     }
 
-    /// The target and match of one (not activity-record) term key's field, target parts and
-    /// value; `None` when the version that carried the term is no longer current.
+    /// The target and candidate of one (not activity-record) term key's field, target parts
+    /// and value.
     fn posting(
-        &mut self,
+        &self,
         field: u8,
         mut parts: KeyReader<'_>,
         value: &[u8],
-    ) -> Result<Option<(Target, Match)>, StoreError> {
+    ) -> Result<Option<(Target, Candidate)>, StoreError> {
         let matched = |text: String, record: Option<RecordId>| Match {
             score: 0,
             field,
@@ -381,9 +422,6 @@ impl Searcher<'_> {
                 let name = parts.text()?;
                 parts.finish()?;
                 let (original, version) = read_versions(value)?;
-                if !self.is_current(original, version)? {
-                    return Ok(None);
-                }
                 let is_id = matches!(field, field::PROVIDER_ID | field::RECEIVER_ID);
                 let text = if is_id { org.clone() } else { name.clone() };
                 let target = if org.is_empty() {
@@ -393,12 +431,15 @@ impl Searcher<'_> {
                 } else {
                     Target::Org(org)
                 };
-                Some((target, matched(text, Some(original))))
+                let check = Check::Version { original, version };
+                let matched = matched(text, Some(original));
+                Some((target, Candidate { matched, check }))
             }
             field::ACTIVITY_ID => {
                 let activity = parts.text()?;
                 parts.finish()?;
-                Some((Target::Activity(activity.clone()), matched(activity, None)))
+                let matched = matched(activity.clone(), None);
+                Some((Target::Activity(activity), always(matched)))
             }
             field::STATEMENT_TITLE | field::TREATY_TITLE => {
                 let id = parts.id()?;
@@ -409,10 +450,58 @@ impl Searcher<'_> {
                 } else {
                     Target::Treaty(id)
                 };
-                Some((target, matched(title, Some(id))))
+                Some((target, always(matched(title, Some(id)))))
             }
             _ => None,
         })
+    }
+
+    /// A target's score (the sum of every token's best current match) and best match; `None`
+    /// when some token has no current match of it.
+    fn current_matches(
+        &mut self,
+        target: &Target,
+        per_token: Vec<Vec<Candidate>>,
+    ) -> Result<Option<(u32, Match)>, StoreError> {
+        let mut score = 0;
+        let mut best: Option<Match> = None;
+        for candidates in per_token {
+            let Some(matched) = self.best_current(target, candidates)? else {
+                return Ok(None);
+            };
+            score += matched.score;
+            if best.as_ref().is_none_or(|kept| matched.score > kept.score) {
+                best = Some(matched);
+            }
+        }
+        Ok(best.map(|best| (score, best)))
+    }
+
+    /// The best of one token's candidate matches of `target` that is current.
+    fn best_current(
+        &mut self,
+        target: &Target,
+        mut candidates: Vec<Candidate>,
+    ) -> Result<Option<Match>, StoreError> {
+        // Stable: of equal scores the first found stands, as it did when matches were kept
+        // best-first while reading.
+        candidates.sort_by_key(|candidate| std::cmp::Reverse(candidate.matched.score));
+        for candidate in candidates {
+            let current = match (&candidate.check, target) {
+                (Check::Always, _) => true,
+                (Check::Version { original, version }, _) => {
+                    self.is_current(*original, *version)?
+                }
+                (Check::Activity { author, record }, Target::Activity(activity)) => {
+                    self.is_latest_activity(activity, author, *record)?
+                }
+                (Check::Activity { .. }, _) => false,
+            };
+            if current {
+                return Ok(Some(candidate.matched));
+            }
+        }
+        Ok(None)
     }
 
     /// Whether `version` is what `original` stands for now (index/search.rs).
@@ -448,7 +537,7 @@ impl Searcher<'_> {
     }
 
     /// Members whose name has a word beginning with `lower`, or whose id holds it.
-    fn members(&self, lower: &str, found: &mut BTreeMap<Target, Match>) {
+    fn members(&self, lower: &str, found: &mut Candidates) {
         for member in self.authority.members() {
             if let Some((class, field, text)) = member_match(member, lower) {
                 let matched = Match {
@@ -457,20 +546,15 @@ impl Searcher<'_> {
                     text,
                     record: None,
                 };
-                keep_best(found, Target::Member(member.id.clone()), matched);
+                add(found, Target::Member(member.id.clone()), always(matched));
             }
         }
     }
 }
 
-/// Keeps the better of two matches of one target.
-fn keep_best(found: &mut BTreeMap<Target, Match>, target: Target, matched: Match) {
-    match found.get(&target) {
-        Some(kept) if kept.score >= matched.score => {}
-        _ => {
-            found.insert(target, matched);
-        }
-    }
+/// Adds a candidate match of `target`.
+fn add(found: &mut Candidates, target: Target, candidate: Candidate) {
+    found.entry(target).or_default().push(candidate);
 }
 
 /// How a member matches a lower-case token: a word of its name, or its id.
