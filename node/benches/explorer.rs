@@ -2,11 +2,13 @@
 //! over four chains, served by the public router, and 100 concurrent keep-alive HTTP/1.1
 //! clients asking for the home page, an organisation's first and a deep page, and record pages
 //! (1,000 records spread over the chains, each client going through them from its own
-//! offset), and search (ten queries over receivers' names, activity titles and ids). Prints requests/s and latency percentiles for each (BENCHMARKS.md keeps the
-//! numbers). The clients (requests written and answers parsed on the raw socket) are tasks of
+//! offset), and search (ten queries over receivers' names, activity titles and ids). Prints
+//! requests/s and latency percentiles for each (BENCHMARKS.md keeps the numbers). The clients (requests written and answers parsed on the raw socket) are tasks of
 //! the server's runtime, which has a worker per core: both in this process, on the same cores.
 //!
 //! `EXPLORER_BENCH_INDEX_SIZE=1` prints the explorer index's keys and bytes by tag first.
+//! `EXPLORER_BENCH_CLIENTS=N` runs N clients instead of 100; `EXPLORER_BENCH_ONLY=TEXT` only the
+//! scenarios whose name holds TEXT.
 //!
 //! `cargo bench -p aidledger-node --bench explorer`. The store is built once in
 //! `EXPLORER_BENCH_DIR` (default `target/explorer-bench`) and reused by later runs.
@@ -39,7 +41,8 @@ use tokio::net::TcpStream;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Concurrent clients.
+/// Concurrent clients (`EXPLORER_BENCH_CLIENTS` sets another number: the search scenario is
+/// also reported at 1 and 10).
 const CLIENTS: usize = 100;
 /// How long each scenario runs.
 const SCENARIO_DURATION: Duration = Duration::from_secs(8);
@@ -371,7 +374,11 @@ async fn run_scenario(server: SocketAddr, paths: Vec<String>) -> Outcome {
     let paths = Arc::new(paths);
     let started = Instant::now();
     let deadline = started + SCENARIO_DURATION;
-    let tasks: Vec<_> = (0..CLIENTS)
+    let clients = std::env::var("EXPLORER_BENCH_CLIENTS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(CLIENTS);
+    let tasks: Vec<_> = (0..clients)
         .map(|offset| tokio::spawn(client(server, paths.clone(), offset, deadline)))
         .collect();
     let mut latencies = Vec::new();
