@@ -7,6 +7,7 @@ use std::io::Read;
 
 use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader};
 use aidledger_spec::cosignature::WitnessPolicy;
+use aidledger_spec::limits::{GOVERNANCE_RECORDS_MAX, PROOF_PACKET_BYTES_MAX};
 use aidledger_spec::merkle::InclusionProof;
 use aidledger_spec::packet::{ProofPacket, Verdict, Witnessing};
 use aidledger_spec::signed::{peek_body_kind, record_id_of_bytes, SignedRecord};
@@ -202,6 +203,7 @@ fn genesis_and_governance(node: &str) -> Result<(Vec<u8>, Vec<Vec<u8>>), ProofFe
     let genesis = reader.genesis_bytes().to_vec();
     let mut contested: BTreeSet<(String, u64)> = BTreeSet::new();
     let mut governance = Vec::new();
+    let mut held_bytes = genesis.len();
     while let Some(item) = reader.next_item().map_err(damaged)? {
         match item {
             BundleItem::Proof(proof) => {
@@ -210,6 +212,18 @@ fn genesis_and_governance(node: &str) -> Result<(Vec<u8>, Vec<Vec<u8>>), ProofFe
                 }
             }
             BundleItem::Record(bytes) if is_governance(&bytes) => {
+                // A node that streams more than a packet may carry is refused, not buffered.
+                held_bytes = held_bytes.saturating_add(bytes.len());
+                if governance.len() >= GOVERNANCE_RECORDS_MAX || held_bytes > PROOF_PACKET_BYTES_MAX
+                {
+                    return Err(ProofFetchError::Malformed {
+                        url: url.clone(),
+                        detail: format!(
+                            "more governance records than a packet may carry ({GOVERNANCE_RECORDS_MAX} \
+                             records, {PROOF_PACKET_BYTES_MAX} bytes)"
+                        ),
+                    });
+                }
                 let position = SignedRecord::parse(bytes.clone())
                     .ok()
                     .map(|record| (record.header.author, record.header.seq));
