@@ -235,8 +235,8 @@ async fn activity_csv(
         table::totals_by_org("others-by-org", &page.others),
         table::findings(&page.money),
         table::links(&page.money),
-        table::commitments(&page.money),
-        table::transactions(&page.records),
+        table::commitments(&page.money, &|org| page.org_name(org)),
+        table::transactions(&page.records, &|org| page.org_name(org)),
     ];
     let table = pick(tables, &params.table).map_err(|problem| failure(&store, problem))?;
     Ok(respond(&table, &["activity", &activity]))

@@ -66,6 +66,19 @@ pub struct ActivityPage {
     pub next_after: Option<String>,
 }
 
+impl ActivityPage {
+    /// The name of an organisation that reports on the activity (a member's), or empty.
+    pub fn org_name(&self, org: &str) -> String {
+        self.own
+            .organisations
+            .iter()
+            .chain(&self.others.organisations)
+            .find(|reported| reported.org == org)
+            .map(|reported| reported.name.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// Reads an activity's page; `after` is the cursor a previous page gave.
 pub fn activity_page(
     store: &StoreReader,

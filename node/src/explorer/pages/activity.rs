@@ -3,9 +3,7 @@
 //! about it, and its records.
 
 use super::*;
-use crate::explorer::model::{
-    ActivityMoney, ActivityRecord, FindingView, LinkView, Reported, SideEntry, PENDING,
-};
+use crate::explorer::model::{ActivityRecord, FindingView, LinkView, Reported, SideEntry, PENDING};
 use crate::explorer::{csv, table};
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
 
@@ -36,13 +34,13 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
         super::about::about(&mut html, about);
     }
     let path = activity_href(&page.activity);
-    money(&mut html, &page.money, &path, &page.activity);
+    money(&mut html, page, &path);
     html.raw("<h2>What this publisher reports</h2><p class=\"muted\">Transactions whose activity is this one, corrections applied.</p>");
     reported(&mut html, &page.own, &path, ("own", "own-by-org"));
     html.raw("<h2>What others report about this activity</h2><p class=\"muted\">Transactions of other activities naming this one as the provider's or the receiver's activity. Never added to the totals above.</p>");
     reported(&mut html, &page.others, &path, ("others", "others-by-org"));
     html.raw("<h2>Transactions</h2>");
-    let transactions = table::transactions(&page.records);
+    let transactions = table::transactions(&page.records, &|org| page.org_name(org));
     let notes = |html: &mut Html, index: usize| {
         if let Some(record) = page.records.get(index) {
             transaction_notes(html, record);
@@ -71,7 +69,8 @@ pub fn activity(page: &ActivityPage, network_name: &str) -> String {
 /// The findings, the links and the commitment questions, each table with its download (the
 /// page at `path`).
 /// The flow pictures come after the findings (`activity` names them).
-fn money(html: &mut Html, money: &ActivityMoney, path: &str, activity: &str) {
+fn money(html: &mut Html, page: &ActivityPage, path: &str) {
+    let (money, activity) = (&page.money, &page.activity);
     html.raw("<h2>Findings</h2>");
     if let Some(note) = &money.note {
         html.raw("<p class=\"warn\">").text(note).raw("</p>");
@@ -120,7 +119,7 @@ fn money(html: &mut Html, money: &ActivityMoney, path: &str, activity: &str) {
     }
     if !money.commitments.is_empty() {
         html.raw("<h2>Commitments</h2><p class=\"muted\">Each organisation's commitments against its disbursements and expenditure of this activity, per currency. Commitments are not disbursements: they never count as unacknowledged money.</p>");
-        let commitments = table::commitments(money);
+        let commitments = table::commitments(money, &|org| page.org_name(org));
         super::table::table(html, &commitments, &csv::href(path, &[], commitments.name));
     }
 }

@@ -98,8 +98,8 @@ const COMMITMENTS_COLUMNS: &[Column] = &[
 ];
 
 /// An activity's commitment questions: per organisation and currency, committed against
-/// disbursed (the model's JSON fields).
-pub fn commitments(money: &ActivityMoney) -> Table {
+/// disbursed (the model's JSON fields); `name` gives an organisation's name.
+pub fn commitments(money: &ActivityMoney, name: &dyn Fn(&str) -> String) -> Table {
     let rows = money
         .commitments
         .iter()
@@ -114,8 +114,8 @@ pub fn commitments(money: &ActivityMoney) -> Table {
             vec![
                 Cell::Status(field("text")),
                 Cell::Org {
+                    name: name(&field("author")),
                     id: field("author"),
-                    name: String::new(),
                 },
                 Cell::Text(field("currency")),
                 Cell::Amount(field("committed")),
@@ -142,8 +142,9 @@ const TRANSACTIONS_COLUMNS: &[Column] = &[
 ];
 
 /// One page of an activity's transactions: each record, its amount as it stands (a
-/// correction's replacement for a correction), and its link's status.
-pub fn transactions(records: &[ActivityRecord]) -> Table {
+/// correction's replacement for a correction), and its link's status; `name` gives an
+/// organisation's name.
+pub fn transactions(records: &[ActivityRecord], name: &dyn Fn(&str) -> String) -> Table {
     let rows = records
         .iter()
         .map(|record| {
@@ -162,7 +163,7 @@ pub fn transactions(records: &[ActivityRecord]) -> Table {
                 Cell::Record(record.record.id),
                 Cell::Org {
                     id: record.record.author.clone(),
-                    name: String::new(),
+                    name: name(&record.record.author),
                 },
                 Cell::Money(record.record.summary.clone()),
                 field("/value/amount").map_or(Cell::Empty, Cell::Amount),
