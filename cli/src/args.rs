@@ -23,6 +23,7 @@ pub struct Cli {
 }
 
 pub(crate) use crate::iati_args::IatiCommand;
+pub(crate) use crate::key_args::KeyCommand;
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
@@ -99,7 +100,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         network: NetworkArgs,
         /// A proof packet file to check offline (needs --network-id).
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["node", "data_dir", "bundle", "strict", "fail_on_findings"])]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["node", "data_dir", "bundle", "strict", "fail_on_findings", "checkpoints"])]
         proof: Option<PathBuf>,
         /// With --proof: a witness's vkey (`name+keyid+base64`, type 04), once per witness;
         /// their cosignatures are then required (all, or --witnesses-needed).
@@ -108,6 +109,10 @@ pub(crate) enum Command {
         /// With --witness-key: how many of the witnesses given must have cosigned (default all).
         #[arg(long, value_name = "K", requires = "witness_keys")]
         witnesses_needed: Option<usize>,
+        /// A checkpoint note (`/checkpoint/{org}`, FORMAT.md §23) the source must hold, once
+        /// per file: the organisation's chain at least its size, with its root at that size.
+        #[arg(long = "checkpoint", value_name = "FILE")]
+        checkpoints: Vec<PathBuf>,
         /// Print the full report as JSON.
         #[arg(long)]
         json: bool,
@@ -560,39 +565,4 @@ impl GlobalTargetArgs {
             public: self.public.clone(),
         }
     }
-}
-
-/// `aidledger key …`.
-#[derive(Subcommand)]
-pub(crate) enum KeyCommand {
-    /// Rotate your organisation's signing key through its running node: the node makes a new
-    /// key (keeping the old one as a backup file), records the rotation signed by the old key
-    /// with the new key's proof of possession, and signs with the new key from the next record on.
-    Rotate {
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write a key grant: a new key's public half with its proof of possession, bound to one
-    /// member of one network. An organisation that lost control of its key hands it to the
-    /// admins for `gov propose revoke-key --replacement-grant FILE`.
-    Grant {
-        /// The new key's file (from `aidledger keygen`); it is read, never written.
-        #[arg(long)]
-        key: PathBuf,
-        /// The organisation the key is granted to.
-        #[arg(long)]
-        member: String,
-        /// The network id (64 hex characters).
-        #[arg(long, required_unless_present = "genesis", conflicts_with = "genesis")]
-        network_id: Option<String>,
-        /// The genesis file, instead of --network-id.
-        #[arg(long)]
-        genesis: Option<PathBuf>,
-        /// Where to write the grant (default: standard output); an existing file is never overwritten.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
 }

@@ -13,6 +13,7 @@ use aidledger_view::treaty::{NonPartyAction, TreatyRecords};
 use serde_json::json;
 
 use crate::checked::{read_checked, refusal_json, refusal_text, CheckError, Checked};
+use crate::freshness::{self, ChainIds, CheckpointInput, Freshness};
 use crate::governance::view;
 use crate::pipeline::SignatureMode;
 use crate::source::Source;
@@ -20,8 +21,9 @@ use crate::source::Source;
 /// The outcome of `verify`.
 pub enum Audit {
     /// The source was read (to its end, or to damage in its bytes) and judged, with the
-    /// findings among its valid records. Boxed: the report is large and the refusal small.
-    Checked(Box<Checked>, Findings),
+    /// findings among its valid records and what each checkpoint given showed (the file's
+    /// label beside it). Boxed: the report is large and the refusal small.
+    Checked(Box<Checked>, Findings, Vec<(String, Freshness)>),
     /// The source was refused before any record: another network, or bytes damaged before the
     /// genesis was known. Only errors that mean invalid data land here.
     Refused {
@@ -56,7 +58,9 @@ impl Audit {
     /// Whether the source is valid for the auditor.
     pub fn is_valid(&self) -> bool {
         match self {
-            Audit::Checked(checked, _) => checked.standing.is_valid(),
+            Audit::Checked(checked, _, fresh) => {
+                checked.standing.is_valid() && fresh.iter().all(|(_, judged)| judged.holds())
+            }
             Audit::Refused { .. } => false,
         }
     }
@@ -64,7 +68,7 @@ impl Audit {
     /// The chain report, when the source was read.
     pub fn report(&self) -> Option<&Report> {
         match self {
-            Audit::Checked(checked, _) => Some(&checked.report),
+            Audit::Checked(checked, ..) => Some(&checked.report),
             Audit::Refused { .. } => None,
         }
     }
@@ -72,7 +76,7 @@ impl Audit {
     /// The findings among the valid records (none when the source was refused).
     pub fn findings(&self) -> Findings {
         match self {
-            Audit::Checked(_, findings) => findings.clone(),
+            Audit::Checked(_, findings, _) => findings.clone(),
             Audit::Refused { .. } => Findings::default(),
         }
     }
@@ -85,15 +89,35 @@ pub fn audit(
     pinned: Option<NetworkId>,
     mode: SignatureMode,
 ) -> Result<Audit, CheckError> {
+    audit_fresh(source, pinned, mode, &[])
+}
+
+/// [`audit`], and each checkpoint note of `checkpoints` judged against the source
+/// ([`crate::freshness`]): a checkpoint the source does not hold makes it invalid.
+pub fn audit_fresh(
+    source: &Source,
+    pinned: Option<NetworkId>,
+    mode: SignatureMode,
+    checkpoints: &[CheckpointInput],
+) -> Result<Audit, CheckError> {
     // Treaty records are few and the rest is dropped at once, so this costs the stream little.
     let mut treaties = TreatyRecords::for_findings();
-    let observe = |record: &VerifiedRecord| crate::treaty::observe(&mut treaties, record);
+    let mut ids = ChainIds::new(freshness::organisations(checkpoints));
+    let observe = |record: &VerifiedRecord| {
+        crate::treaty::observe(&mut treaties, record);
+        ids.observe(record);
+    };
     match read_checked(source, pinned, mode, observe) {
         Ok(checked) => {
             let findings = Findings {
                 non_party_actions: treaties.non_party_findings(),
             };
-            Ok(Audit::Checked(Box::new(checked), findings))
+            let fresh = freshness::judge(&checked, &ids, checkpoints)
+                .into_iter()
+                .zip(checkpoints)
+                .map(|(judged, input)| (input.label.clone(), judged))
+                .collect();
+            Ok(Audit::Checked(Box::new(checked), findings, fresh))
         }
         Err(error) if error.is_invalid_data() => Ok(Audit::Refused { pinned, error }),
         Err(error) => Err(error),
@@ -102,8 +126,8 @@ pub fn audit(
 
 /// The audit as text for people.
 pub fn audit_text(audit: &Audit) -> String {
-    let (checked, findings) = match audit {
-        Audit::Checked(checked, findings) => (checked, findings),
+    let (checked, findings, fresh) = match audit {
+        Audit::Checked(checked, findings, fresh) => (checked, findings, fresh),
         Audit::Refused { error, .. } => {
             return format!("{}INVALID\n", refusal_text(error).unwrap_or_default())
         }
@@ -170,6 +194,10 @@ pub fn audit_text(audit: &Audit) -> String {
     if let Some(damage) = &checked.standing.damage {
         out.push_str(&format!("damaged   {damage}\n"));
     }
+    for (label, judged) in fresh {
+        out.push_str(&judged.line(label));
+        out.push('\n');
+    }
     out.push_str(if audit.is_valid() {
         "VALID\n"
     } else {
@@ -182,13 +210,14 @@ pub fn audit_text(audit: &Audit) -> String {
 /// source's bytes break the bundle format (null otherwise); `pinned` says whether the network id
 /// was pinned.
 pub fn audit_json(audit: &Audit) -> serde_json::Value {
-    let (checked, findings) = match audit {
-        Audit::Checked(checked, findings) => (checked, findings),
+    let (checked, findings, fresh) = match audit {
+        Audit::Checked(checked, findings, fresh) => (checked, findings, fresh),
         Audit::Refused { pinned, error } => {
             let mut value = refusal_json(error, *pinned).unwrap_or_default();
             value["network_id_pinned"] = json!(pinned.is_some());
             value["report"] = serde_json::Value::Null;
             value["findings"] = json!([]);
+            value["checkpoints"] = json!([]);
             return value;
         }
     };
@@ -205,6 +234,7 @@ pub fn audit_json(audit: &Audit) -> serde_json::Value {
             "findings": derivation.findings.len(),
         })),
         "findings": findings_json(findings),
+        "checkpoints": fresh.iter().map(|(label, judged)| judged.json(label)).collect::<Vec<_>>(),
         "report": report,
     });
     checked.standing.add_to_json(&mut value);

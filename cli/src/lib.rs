@@ -6,6 +6,7 @@ pub mod checked;
 pub mod compose;
 pub mod describe;
 pub mod export;
+pub mod freshness;
 pub mod governance;
 pub mod iati_import;
 pub mod keys;

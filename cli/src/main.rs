@@ -8,6 +8,7 @@ mod demo;
 mod flow;
 mod gov;
 mod iati_args;
+mod key_args;
 mod reading;
 mod record;
 mod setup;
@@ -93,6 +94,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             strict,
             fail_on_findings,
+            checkpoints,
             ..
         } => verify::verify(
             &source.source()?,
@@ -101,6 +103,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             verify::Checks {
                 strict,
                 fail_on_findings,
+                checkpoints,
             },
         ),
         Command::Provenance {

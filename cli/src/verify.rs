@@ -4,10 +4,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use aidledger_cli::audit::{audit, audit_json, audit_text};
+use aidledger_cli::audit::{audit_fresh, audit_json, audit_text};
 use aidledger_cli::checked::network_line;
 use aidledger_cli::compose;
 use aidledger_cli::export::export_bundle;
+use aidledger_cli::freshness::CheckpointInput;
 use aidledger_cli::pipeline::SignatureMode;
 use aidledger_cli::provenance::{provenance_json, provenance_text, trace};
 use aidledger_cli::source::Source;
@@ -40,6 +41,8 @@ pub(crate) struct Checks {
     pub(crate) strict: bool,
     /// Findings exit 1 (`--fail-on-findings`).
     pub(crate) fail_on_findings: bool,
+    /// Checkpoint note files the source must hold (`--checkpoint`).
+    pub(crate) checkpoints: Vec<std::path::PathBuf>,
 }
 
 pub(crate) fn verify(
@@ -53,7 +56,12 @@ pub(crate) fn verify(
     } else {
         SignatureMode::Batch
     };
-    let audit = audit(source, network.pinned(), mode)?;
+    let checkpoints = checks
+        .checkpoints
+        .iter()
+        .map(|path| read_checkpoint_file(path))
+        .collect::<Result<Vec<_>>>()?;
+    let audit = audit_fresh(source, network.pinned(), mode, &checkpoints)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&audit_json(&audit))?);
     } else {
@@ -225,6 +233,26 @@ pub(crate) fn verify_proof(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Reads a checkpoint note file, at most one byte over the note limit (a longer note is
+/// refused by the note's own check); bytes that are not UTF-8 are shown replaced, and the note
+/// then fails to open.
+fn read_checkpoint_file(path: &Path) -> Result<CheckpointInput> {
+    use aidledger_spec::limits::NOTE_BYTES_MAX;
+    use anyhow::Context as _;
+    use std::io::Read as _;
+    let opened =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    opened
+        .take(NOTE_BYTES_MAX as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(CheckpointInput {
+        label: path.display().to_string(),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    })
 }
 
 /// Reads a packet file, refusing one over the packet limit before reading it all.

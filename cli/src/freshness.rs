@@ -1,0 +1,280 @@
+//! `verify --checkpoint FILE…`: is the source at least as fresh as what the organisations
+//! signed? Each checkpoint note (FORMAT.md §23) is opened with the keys the source's genesis
+//! and governance give its organisation at the checkpoint's last position; the source's chain
+//! of that organisation must hold at least the checkpoint's size of records, and the Merkle
+//! tree (FORMAT.md §22) of its first `size` record ids must have the checkpoint's root. A
+//! source that is short of a signed checkpoint holds back records; one with another root
+//! shows a different history than the one the organisation signed for.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aidledger_spec::checkpoint::{Checkpoint, SignedCheckpoint};
+use aidledger_spec::merkle::MemoryTree;
+use aidledger_spec::note::Note;
+use aidledger_spec::{Digest, PublicKey, RecordId, VerifiedRecord};
+use serde_json::json;
+
+use crate::checked::Checked;
+
+/// One checkpoint note given to `verify`, with the name it is reported under (its file).
+pub struct CheckpointInput {
+    /// Where it came from, for the report.
+    pub label: String,
+    /// The note text.
+    pub text: String,
+}
+
+/// The organisations the notes name in their origin lines (unreadable notes name none; they
+/// are reported by [`judge`]).
+pub fn organisations(inputs: &[CheckpointInput]) -> BTreeSet<String> {
+    inputs
+        .iter()
+        .filter_map(|input| {
+            let note = Note::parse(&input.text).ok()?;
+            let (_, org) = Checkpoint::parse(&note.text).ok()?.chain().ok()?;
+            Some(org)
+        })
+        .collect()
+}
+
+/// The valid record ids of some organisations' chains, by seq, collected while the source is
+/// verified (only for the organisations a checkpoint names: a chain of a million records
+/// costs ~50 MB here).
+#[derive(Default)]
+pub struct ChainIds {
+    orgs: BTreeSet<String>,
+    chains: BTreeMap<String, BTreeMap<u64, RecordId>>,
+    forked: BTreeSet<String>,
+}
+
+impl ChainIds {
+    /// Collects the chains of `orgs`.
+    pub fn new(orgs: BTreeSet<String>) -> ChainIds {
+        ChainIds {
+            orgs,
+            ..ChainIds::default()
+        }
+    }
+
+    /// Sees one verified record.
+    pub fn observe(&mut self, record: &VerifiedRecord) {
+        let header = record.header();
+        if !self.orgs.contains(&header.author) {
+            return;
+        }
+        let chain = self.chains.entry(header.author.clone()).or_default();
+        if let Some(earlier) = chain.insert(header.seq, record.id()) {
+            if earlier != record.id() {
+                self.forked.insert(header.author.clone());
+            }
+        }
+    }
+
+    /// The ids of `org`'s chain from seq 0 up to the first gap, and whether two records were
+    /// seen at one position.
+    fn linked(&self, org: &str) -> (Vec<RecordId>, bool) {
+        let mut ids = Vec::new();
+        if let Some(chain) = self.chains.get(org) {
+            for (expected, (seq, id)) in (0u64..).zip(chain) {
+                if *seq != expected {
+                    break;
+                }
+                ids.push(*id);
+            }
+        }
+        (ids, self.forked.contains(org))
+    }
+}
+
+/// What one checkpoint showed about the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// The source's chain holds the checkpoint's records: same root at its size.
+    Holds {
+        /// The organisation.
+        org: String,
+        /// The checkpoint's size.
+        size: u64,
+        /// Its root.
+        root: Digest,
+        /// The organisation's key that signed it.
+        key: PublicKey,
+        /// Records of the chain in the source.
+        chain: u64,
+    },
+    /// The source's chain is shorter than the checkpoint: it holds back signed records.
+    HeldBack {
+        /// The organisation.
+        org: String,
+        /// The checkpoint's size.
+        size: u64,
+        /// Records of the chain in the source.
+        chain: u64,
+    },
+    /// The source's tree at the checkpoint's size has another root: another history.
+    Differs {
+        /// The organisation.
+        org: String,
+        /// The checkpoint's size.
+        size: u64,
+        /// The checkpoint's root.
+        signed: Digest,
+        /// The root of the source's first `size` records.
+        source: Digest,
+        /// Whether the source holds two records at one position of the chain.
+        forked: bool,
+    },
+    /// The note is not a checkpoint of this network signed by its organisation.
+    NotOpened {
+        /// Why.
+        error: String,
+    },
+}
+
+impl Freshness {
+    /// Whether the source passes this checkpoint.
+    pub fn holds(&self) -> bool {
+        matches!(self, Freshness::Holds { .. })
+    }
+
+    /// One line for people.
+    pub fn line(&self, label: &str) -> String {
+        match self {
+            Freshness::Holds {
+                org,
+                size,
+                root,
+                key,
+                chain,
+            } => format!(
+                "checkpoint {label}: {org}'s chain holds the signed checkpoint: size {size}, root {root}, signed by key {key} ({chain} record(s) in the source)"
+            ),
+            Freshness::HeldBack { org, size, chain } => format!(
+                "checkpoint {label}: FAILS: the bundle holds back records the organisation has signed for: {org} signed a checkpoint of {size} record(s), the source has {chain}"
+            ),
+            Freshness::Differs {
+                org,
+                size,
+                signed,
+                source,
+                forked,
+            } => format!(
+                "checkpoint {label}: FAILS: the bundle's history differs from the signed checkpoint: {org} signed root {signed} at size {size}, the source's first {size} record(s) have root {source}{}",
+                if *forked { " (the source holds two records at one position)" } else { "" }
+            ),
+            Freshness::NotOpened { error } => format!(
+                "checkpoint {label}: FAILS: not a checkpoint of this network signed by its organisation: {error}"
+            ),
+        }
+    }
+
+    /// The same as JSON.
+    pub fn json(&self, label: &str) -> serde_json::Value {
+        let mut value = match self {
+            Freshness::Holds {
+                org,
+                size,
+                root,
+                key,
+                chain,
+            } => json!({"holds": true, "org": org, "size": size, "root": root.to_hex(),
+                        "key": key.to_hex(), "source_chain": chain}),
+            Freshness::HeldBack { org, size, chain } => json!({"holds": false,
+                "failure": "held back", "org": org, "size": size, "source_chain": chain}),
+            Freshness::Differs {
+                org,
+                size,
+                signed,
+                source,
+                forked,
+            } => json!({"holds": false, "failure": "differs", "org": org, "size": size,
+                "root": signed.to_hex(), "source_root": source.to_hex(), "forked": forked}),
+            Freshness::NotOpened { error } => {
+                json!({"holds": false, "failure": "not opened", "error": error})
+            }
+        };
+        value["file"] = json!(label);
+        value
+    }
+}
+
+/// Judges each checkpoint against the verified source.
+pub fn judge(checked: &Checked, ids: &ChainIds, inputs: &[CheckpointInput]) -> Vec<Freshness> {
+    let authority = checked.derivation().authority;
+    let network = checked.genesis.network_id();
+    inputs
+        .iter()
+        .map(|input| {
+            let (org, size) = match Note::parse(&input.text)
+                .map_err(|error| error.to_string())
+                .and_then(|note| Checkpoint::parse(&note.text).map_err(|e| e.to_string()))
+                .and_then(|checkpoint| {
+                    let (_, org) = checkpoint.chain().map_err(|e| e.to_string())?;
+                    Ok((org, checkpoint.size))
+                }) {
+                Ok(found) => found,
+                Err(error) => return Freshness::NotOpened { error },
+            };
+            // The keys the authority lets the organisation sign with at the tree's last position.
+            let last = size.saturating_sub(1);
+            let keys: Vec<PublicKey> = authority
+                .member(&org)
+                .map(|member| {
+                    member
+                        .keys
+                        .iter()
+                        .map(|span| span.key)
+                        .filter(|key| authority.check(&org, last, key).is_ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let signed = match SignedCheckpoint::open(&input.text, &network, &org, &keys) {
+                Ok(signed) => signed,
+                Err(error) => {
+                    return Freshness::NotOpened {
+                        error: format!("{org}: {error}"),
+                    }
+                }
+            };
+            compare(&org, &signed, ids)
+        })
+        .collect()
+}
+
+fn compare(org: &str, signed: &SignedCheckpoint, ids: &ChainIds) -> Freshness {
+    let (chain, forked) = ids.linked(org);
+    let size = signed.checkpoint.size;
+    let held = chain.len() as u64;
+    let Some(prefix) = usize::try_from(size).ok().and_then(|n| chain.get(..n)) else {
+        return Freshness::HeldBack {
+            org: org.to_owned(),
+            size,
+            chain: held,
+        };
+    };
+    let root = match MemoryTree::of_record_ids(prefix).root(size) {
+        Ok(root) => root,
+        Err(error) => {
+            return Freshness::NotOpened {
+                error: format!("{org}: {error}"),
+            }
+        }
+    };
+    if root == signed.checkpoint.root {
+        Freshness::Holds {
+            org: org.to_owned(),
+            size,
+            root,
+            key: signed.signed_by,
+            chain: held,
+        }
+    } else {
+        Freshness::Differs {
+            org: org.to_owned(),
+            size,
+            signed: signed.checkpoint.root,
+            source: root,
+            forked,
+        }
+    }
+}
