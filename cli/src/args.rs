@@ -22,6 +22,7 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
+pub(crate) use crate::consistency_args::CheckpointCommand;
 pub(crate) use crate::iati_args::IatiCommand;
 pub(crate) use crate::key_args::KeyCommand;
 
@@ -137,6 +138,9 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Checkpoints of an organisation's chain: `checkpoint check --old FILE --new FILE`.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
     /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
     /// Or, with --text-file FILE or --text - (standard input), "is this genuine?": which records
     /// signed exactly this text or its normalised form (FORMAT.md appendix "Text fingerprints"),

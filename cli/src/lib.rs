@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod checked;
 pub mod compose;
+pub mod consistency;
 pub mod describe;
 pub mod export;
 pub mod freshness;

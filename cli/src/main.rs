@@ -4,6 +4,8 @@
 //! (a lookup that met damaged bytes, an export of a damaged bundle) exits 1 here too.
 
 mod args;
+mod checkpoints;
+mod consistency_args;
 mod demo;
 mod flow;
 mod gov;
@@ -21,7 +23,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::args::{Cli, Command, IatiCommand, NetworkCommand};
+use crate::args::{CheckpointCommand, Cli, Command, IatiCommand, NetworkCommand};
 use crate::demo::DemoOptions;
 use crate::flow::Format;
 use crate::show::Page;
@@ -192,6 +194,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             explorer_port: None,
             single_node: true,
         }),
+        Command::Checkpoint(CheckpointCommand::Check {
+            old,
+            new,
+            node,
+            bundle,
+            proof,
+            split_view_out,
+            network,
+        }) => checkpoints::check(
+            &old,
+            &new,
+            &checkpoints::CheckSources {
+                node: node.as_deref(),
+                bundle: bundle.as_deref(),
+                proof: proof.as_deref(),
+                split_view_out: split_view_out.as_deref(),
+            },
+            &network,
+        ),
         Command::Status { node, json } => crate::status::run(&node, json),
         Command::Demo {
             dir,

@@ -83,7 +83,8 @@ struct ProofAnswer {
     inclusion: Vec<String>,
 }
 
-fn get(base: &str, path: &str) -> Result<reqwest::blocking::Response, ProofFetchError> {
+/// `GET base + path`; an error status is an error quoting the node's body.
+pub fn get(base: &str, path: &str) -> Result<reqwest::blocking::Response, ProofFetchError> {
     let url = format!("{}{path}", base.trim_end_matches('/'));
     let response =
         http_client()
@@ -109,7 +110,8 @@ fn get(base: &str, path: &str) -> Result<reqwest::blocking::Response, ProofFetch
     Ok(response)
 }
 
-fn read_all(
+/// A response's body, refused over `max` bytes.
+pub fn read_all(
     response: reqwest::blocking::Response,
     url: &str,
     max: u64,
@@ -193,13 +195,23 @@ pub fn fetch_packet(node: &str, record: &RecordId) -> Result<ProofPacket, ProofF
 }
 
 /// The genesis bytes and the governance records at the start of a node's export.
-fn genesis_and_governance(node: &str) -> Result<(Vec<u8>, Vec<Vec<u8>>), ProofFetchError> {
+pub fn genesis_and_governance(node: &str) -> Result<(Vec<u8>, Vec<Vec<u8>>), ProofFetchError> {
     let url = format!("{}/api/export", node.trim_end_matches('/'));
+    read_genesis_and_governance(get(node, "/api/export")?, &url)
+}
+
+/// The genesis bytes and the governance records at the start of a bundle (`url` names it in
+/// errors): what a node's export or a bundle file says the organisations' keys are.
+pub fn read_genesis_and_governance(
+    input: impl Read,
+    url: &str,
+) -> Result<(Vec<u8>, Vec<Vec<u8>>), ProofFetchError> {
+    let url = url.to_owned();
     let damaged = |error| ProofFetchError::Bundle {
         url: url.clone(),
         error,
     };
-    let mut reader = BundleReader::new(get(node, "/api/export")?).map_err(damaged)?;
+    let mut reader = BundleReader::new(input).map_err(damaged)?;
     let genesis = reader.genesis_bytes().to_vec();
     let mut contested: BTreeSet<(String, u64)> = BTreeSet::new();
     let mut governance = Vec::new();
