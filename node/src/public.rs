@@ -84,14 +84,16 @@ fn routes(store: StoreReader, extra: Router<StoreReader>) -> Router {
 /// The headers every public response carries, pages, API, errors and downloads alike. The
 /// pages load nothing from elsewhere: their one style sheet comes from this origin
 /// (`explorer.css`), the forms submit here, no other site may frame them (clickjacking) or
-/// learn from a link which page a reader came from, and no inline script runs. The one script,
-/// `/genuine.js` of the "Is this genuine?" page, comes from this origin (`script-src 'self'`);
-/// no other page loads one.
+/// learn from a link which page a reader came from, and no inline script runs. The two
+/// scripts, `/genuine.js` of the "Is this genuine?" page and `/verify.js` of the record pages,
+/// come from this origin (`script-src 'self'`); no other page loads one. `/verify.js` reads the
+/// record, its proof and the genesis from this origin too (`connect-src 'self'`), never from
+/// elsewhere.
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     (
         "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
-         base-uri 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
+         form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     ),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),

@@ -12,6 +12,10 @@
 //! | `/governance` | `/api/governance` | admin rule, members' keys and the positions each may sign, proposals |
 //! | `/genuine?sha256=&normalised=&org=`, `POST /genuine` | `/api/genuine?sha256=&normalised=&org=` | "Is this genuine?": which records signed a text, or the nearest signed statement (`genuine.rs`) |
 //!
+//! A record page loads one script, `/verify.js` (`verify.js`): with JavaScript on it checks the
+//! record, its inclusion proof and its author's checkpoint with WebCrypto in the reader's
+//! browser; without it the page is unchanged.
+//!
 //! Downloads (`csv.rs`): every table as CSV under `/csv` + the page's path
 //! (`?table=NAME`), and `/treaty/{id}/text/{language}`, a treaty text as signed.
 //!
@@ -55,6 +59,7 @@ pub fn routes() -> Router<StoreReader> {
     Router::new()
         .route("/", get(home_html))
         .route(html::STYLESHEET_PATH, get(stylesheet))
+        .route(pages::VERIFY_SCRIPT_PATH, get(verify_script))
         .route("/org/{org}", get(org_html))
         .route("/record/{id}", get(record_html))
         .route("/activity/{activity}", get(activity_html))
@@ -80,6 +85,19 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         html::STYLE,
+    )
+        .into_response()
+}
+
+/// The record page's script (`verify.js`); like the style sheet it changes only with the
+/// node's version.
+async fn verify_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        pages::VERIFY_SCRIPT,
     )
         .into_response()
 }

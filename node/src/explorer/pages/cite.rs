@@ -2,9 +2,18 @@
 //! and its "Check it yourself" block: the `aidledger` commands that fetch a bundle of the
 //! whole network from this node and verify it, and this record in it, offline, against the
 //! network id the reader trusts (tests/tests/explorer_browser.rs runs them), and the two that
-//! make and check the record's proof packet alone (issue 21).
+//! make and check the record's proof packet alone (issue 21). And the page's one script,
+//! `/verify.js`: with JavaScript on it checks the record, its inclusion proof and its author's
+//! checkpoint in the reader's browser and adds one line saying what it found; without
+//! JavaScript the page is exactly what the server wrote.
 
 use super::*;
+
+/// Where the record page's script is served.
+pub const VERIFY_SCRIPT_PATH: &str = "/verify.js";
+
+/// The record page's script (no inline script anywhere: the policy forbids it).
+pub const VERIFY_SCRIPT: &str = include_str!("../verify.js");
 
 /// The bundle file the commands write (any name works).
 const BUNDLE_FILE: &str = "ledger.bundle";
@@ -60,6 +69,16 @@ pub(super) fn check(html: &mut Html, page: &RecordPage, base_url: &str) {
         .raw("\n")
         .text(&verify_proof_command(network))
         .raw("</pre>");
+}
+
+/// `<script src="/verify.js" data-record="ID" defer>`: the script reads the record's id from
+/// its own element, so that the page gains nothing a reader without JavaScript would see.
+pub(super) fn script(html: &mut Html, page: &RecordPage) {
+    html.raw("<script src=\"")
+        .raw(VERIFY_SCRIPT_PATH)
+        .raw("\" data-record=\"")
+        .hex_text(&page.record.id.to_hex())
+        .raw("\" defer></script>");
 }
 
 /// `aidledger export --node URL --network-id HEX --out ledger.bundle`.

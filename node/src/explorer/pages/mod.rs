@@ -30,7 +30,7 @@ mod table;
 mod treaty;
 
 pub use activity::*;
-pub use cite::{export_command, show_command};
+pub use cite::{export_command, show_command, VERIFY_SCRIPT, VERIFY_SCRIPT_PATH};
 pub use genuine::*;
 pub use governance::*;
 pub use record::*;

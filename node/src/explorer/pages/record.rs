@@ -92,6 +92,7 @@ pub fn record(page: &RecordPage, network_name: &str, base_url: &str) -> String {
     super::cite::cite(&mut html, page, network_name, base_url);
     super::cite::check(&mut html, page, base_url);
     technical(&mut html, page);
+    super::cite::script(&mut html, page);
     html.finish()
 }
 
