@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chromiumoxide::browser::{Browser as CdpBrowser, BrowserConfig};
-use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::emulation::{
+    SetDeviceMetricsOverrideParams, SetScriptExecutionDisabledParams,
+};
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
@@ -238,6 +240,16 @@ impl Browser {
         self.runtime
             .block_on(self.page.execute(params))
             .unwrap_or_else(|error| panic!("set the viewport to {width}x{height}: {error}"));
+    }
+
+    /// Turns the pages' JavaScript off or on again, as a reader's browser setting would, for
+    /// the pages opened next (the DevTools' own evaluations still run).
+    #[track_caller]
+    pub fn set_javascript(&self, enabled: bool) {
+        let params = SetScriptExecutionDisabledParams::new(!enabled);
+        self.runtime
+            .block_on(self.page.execute(params))
+            .unwrap_or_else(|error| panic!("set JavaScript enabled={enabled}: {error}"));
     }
 
     /// Runs a whole script (a library's source, or code that returns a promise) through the
