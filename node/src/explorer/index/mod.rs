@@ -122,15 +122,64 @@ pub(crate) struct AppendTrees<'a> {
     /// organisation touches its totals a thousand times but writes each once ([`Self::finish`]).
     totals: RefCell<HashMap<Vec<u8>, Total>>,
     /// Activity listings of this transaction, by `a` ‖ activity ‖ org.
-    listings: RefCell<HashMap<Vec<u8>, NewListing>>,
+    listings: RefCell<Gathered<ListingEntry, LISTING_ENTRIES_MAX>>,
     /// The search terms this transaction wrote or found current (`search.rs`).
     search: RefCell<search::SearchWrites>,
 }
 
-/// A listing being gathered: its key's first seq and its entries so far.
-struct NewListing {
+/// Entries gathered under key prefixes in one append transaction: a prefix's entries are
+/// written as one value under prefix ‖ the first entry's seq (`u64`), once `MAX` are gathered
+/// or when the transaction ends (the `a` listings; the activity records' search postings).
+pub(crate) struct Gathered<E, const MAX: usize> {
+    lists: HashMap<Vec<u8>, GatheredList<E>>,
+}
+
+/// A list being gathered: its key's first seq and its entries so far.
+struct GatheredList<E> {
     first_seq: u64,
-    entries: Vec<ListingEntry>,
+    entries: Vec<E>,
+}
+
+impl<E, const MAX: usize> Default for Gathered<E, MAX> {
+    fn default() -> Self {
+        Gathered {
+            lists: HashMap::new(),
+        }
+    }
+}
+
+impl<E, const MAX: usize> Gathered<E, MAX> {
+    /// Adds `entry` (of the record at `seq`) under `prefix`; returns the key and entries of
+    /// the list it filled, to be written now.
+    fn add(&mut self, prefix: Vec<u8>, seq: u64, entry: E) -> Option<(Vec<u8>, Vec<E>)> {
+        let mut list = match self.lists.entry(prefix) {
+            Entry::Occupied(list) => list,
+            Entry::Vacant(list) => list.insert_entry(GatheredList {
+                first_seq: seq,
+                entries: Vec::new(),
+            }),
+        };
+        list.get_mut().entries.push(entry);
+        (list.get().entries.len() == MAX).then(|| {
+            let (prefix, full) = list.remove_entry();
+            full.keyed(prefix)
+        })
+    }
+
+    /// The key and entries of every list not written yet.
+    fn drain(&mut self) -> Vec<(Vec<u8>, Vec<E>)> {
+        self.lists
+            .drain()
+            .map(|(prefix, list)| list.keyed(prefix))
+            .collect()
+    }
+}
+
+impl<E> GatheredList<E> {
+    fn keyed(self, prefix: Vec<u8>) -> (Vec<u8>, Vec<E>) {
+        let key = SortKey::extend(prefix).u64(self.first_seq).into_bytes();
+        (key, self.entries)
+    }
 }
 
 impl<'a> AppendTrees<'a> {
@@ -156,26 +205,13 @@ impl<'a> AppendTrees<'a> {
             .text(activity)
             .text(author)
             .into_bytes();
-        let mut listings = self.listings.borrow_mut();
-        let mut entry = match listings.entry(prefix) {
-            Entry::Occupied(entry) => entry,
-            Entry::Vacant(entry) => entry.insert_entry(NewListing {
-                first_seq: seq,
-                entries: Vec::new(),
-            }),
-        };
-        entry.get_mut().entries.push(ListingEntry { seq, id: *id });
-        if entry.get().entries.len() == LISTING_ENTRIES_MAX {
-            let (prefix, full) = entry.remove_entry();
-            self.write_listing(prefix, full)?;
+        let full = self
+            .listings
+            .borrow_mut()
+            .add(prefix, seq, ListingEntry { seq, id: *id });
+        if let Some((key, entries)) = full {
+            self.explorer.insert(key, Listing::encode(&entries))?;
         }
-        Ok(())
-    }
-
-    fn write_listing(&self, prefix: Vec<u8>, listing: NewListing) -> TxResult<()> {
-        let key = SortKey::extend(prefix).u64(listing.first_seq);
-        self.explorer
-            .insert(key.into_bytes(), Listing::encode(&listing.entries))?;
         Ok(())
     }
 
@@ -183,8 +219,9 @@ impl<'a> AppendTrees<'a> {
     /// indexed.
     pub(crate) fn finish(&self) -> TxResult<()> {
         search::finish(self)?;
-        for (prefix, listing) in self.listings.borrow_mut().drain() {
-            self.write_listing(prefix, listing)?;
+        let listings = self.listings.borrow_mut().drain();
+        for (key, entries) in listings {
+            self.explorer.insert(key, Listing::encode(&entries))?;
         }
         for (key, total) in self.totals.borrow_mut().drain() {
             // A total reaches 0 only by removals: its key goes, as if never written.

@@ -35,8 +35,7 @@
 //! transaction's own correction changes what it stands for (`aidledger_view::corrections`):
 //! a correction of a statement or treaty text is listed on its page and changes no term.
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use aidledger_spec::activity::Activity;
 use aidledger_spec::codec::{write_bytes, write_list, DecodeError, List, Reader};
@@ -175,13 +174,7 @@ pub(crate) struct SearchWrites {
     seen: HashSet<Vec<u8>>,
     /// The activity-record postings being gathered, by key prefix (`S` ‖ term ‖ `0x00` ‖
     /// field ‖ author).
-    postings: HashMap<Vec<u8>, NewPosting>,
-}
-
-/// A posting being gathered: its key's first seq and its entries so far.
-struct NewPosting {
-    first_seq: u64,
-    entries: Vec<PostingEntry>,
+    postings: Gathered<PostingEntry, POSTING_ENTRIES_MAX>,
 }
 
 /// One entry of a posting: an activity and the activity record of it that has the term.
@@ -241,35 +234,19 @@ impl AppendTrees<'_> {
     /// Adds an activity record to the posting of `prefix` (written when full, or by
     /// [`finish`]).
     fn post_activity(&self, prefix: Vec<u8>, seq: u64, entry: PostingEntry) -> TxResult<()> {
-        let mut search = self.search.borrow_mut();
-        let mut posting = match search.postings.entry(prefix) {
-            Entry::Occupied(posting) => posting,
-            Entry::Vacant(posting) => posting.insert_entry(NewPosting {
-                first_seq: seq,
-                entries: Vec::new(),
-            }),
-        };
-        posting.get_mut().entries.push(entry);
-        if posting.get().entries.len() == POSTING_ENTRIES_MAX {
-            let (prefix, full) = posting.remove_entry();
-            self.write_posting(prefix, full)?;
+        let full = self.search.borrow_mut().postings.add(prefix, seq, entry);
+        if let Some((key, entries)) = full {
+            self.explorer.insert(key, Posting::encode(&entries))?;
         }
-        Ok(())
-    }
-
-    fn write_posting(&self, prefix: Vec<u8>, posting: NewPosting) -> TxResult<()> {
-        let key = SortKey::extend(prefix).u64(posting.first_seq);
-        self.explorer
-            .insert(key.into_bytes(), Posting::encode(&posting.entries))?;
         Ok(())
     }
 }
 
 /// Writes the postings the transaction gathered; once, after its last record is indexed.
 pub(super) fn finish(trees: &AppendTrees<'_>) -> TxResult<()> {
-    let postings: Vec<_> = trees.search.borrow_mut().postings.drain().collect();
-    for (prefix, posting) in postings {
-        trees.write_posting(prefix, posting)?;
+    let postings = trees.search.borrow_mut().postings.drain();
+    for (key, entries) in postings {
+        trees.explorer.insert(key, Posting::encode(&entries))?;
     }
     Ok(())
 }
