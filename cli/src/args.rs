@@ -22,7 +22,7 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
-pub(crate) use crate::consistency_args::CheckpointCommand;
+pub(crate) use crate::consistency_args::{CheckpointCommand, MirrorCheckArgs};
 pub(crate) use crate::iati_args::IatiCommand;
 pub(crate) use crate::key_args::KeyCommand;
 
@@ -141,6 +141,10 @@ pub(crate) enum Command {
     /// Checkpoints of an organisation's chain: `checkpoint check --old FILE --new FILE`.
     #[command(subcommand)]
     Checkpoint(CheckpointCommand),
+    /// Show that two nodes serve the same history: each organisation's signed checkpoint,
+    /// from whichever node publishes it, against the other node's chain.
+    #[command(after_help = crate::consistency_args::CONSISTENCY_EXIT_CODES_HELP)]
+    MirrorCheck(MirrorCheckArgs),
     /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
     /// Or, with --text-file FILE or --text - (standard input), "is this genuine?": which records
     /// signed exactly this text or its normalised form (FORMAT.md appendix "Text fingerprints"),

@@ -16,7 +16,7 @@ use aidledger_spec::limits::{MERKLE_PROOF_HASHES_MAX, NOTE_BYTES_MAX};
 use aidledger_spec::Digest;
 use anyhow::{bail, Context as _, Result};
 
-use crate::args::NetworkArgs;
+use crate::args::{MirrorCheckArgs, NetworkArgs};
 
 /// Most bytes of a `--proof` file: its hashes in hex with a separator each.
 const PROOF_FILE_BYTES_MAX: u64 = (MERKLE_PROOF_HASHES_MAX as u64) * 65;
@@ -172,4 +172,82 @@ fn read_proof_file(path: &Path) -> Result<Vec<Digest>> {
                 .map_err(|_| anyhow::anyhow!("{}: {hex:?} is not a hash", path.display()))
         })
         .collect()
+}
+
+/// `mirror-check URL URL`: a line per organisation, then the verdict. Exit 0 the same history,
+/// 1 two histories (a split view, or a node whose tree differs from a signed checkpoint), 2
+/// could not check.
+pub(crate) fn mirror_check(args: &MirrorCheckArgs) -> Result<ExitCode> {
+    use aidledger_cli::mirror::{compare, Follow, Row};
+
+    let Some(trusted) = args.network.pinned() else {
+        bail!("mirror-check needs --network-id: the organisations' keys are trusted through the network you trust");
+    };
+    let [first, second] = [args.nodes[0].as_str(), args.nodes[1].as_str()];
+    let (genesis, governance) = genesis_and_governance(first)?;
+    let keys = OrgKeys::new(&genesis, &governance, &trusted)?;
+    // The second node must be of the same network: its genesis is checked the same way.
+    let (other_genesis, other_governance) = genesis_and_governance(second)?;
+    if let Err(error) = OrgKeys::new(&other_genesis, &other_governance, &trusted) {
+        println!("network   {trusted}, pinned\nINVALID   {second}: {error}");
+        return Ok(ExitCode::from(1));
+    }
+    println!("network   {trusted}, pinned: both nodes' genesis matches it");
+    println!("nodes     A = {first}, B = {second}");
+    let (mut split, mut unknown, mut written) = (false, false, false);
+    let name = |index: usize| if index == 0 { "A" } else { "B" };
+    for org in keys.members() {
+        let row = compare(&keys, [first, second], &org);
+        let line = match &row {
+            Row::NotPublished => "neither node publishes a checkpoint of it".to_owned(),
+            Row::Both(Consistency::Same { size }) => {
+                format!("same history: both publish its checkpoint of {size} record(s) with one root")
+            }
+            Row::Both(Consistency::Extends { from, to, .. }) => format!(
+                "same history: the checkpoint of {to} record(s) extends the one of {from} (consistency proof verified)"
+            ),
+            Row::Both(Consistency::Split(_)) => {
+                "SPLIT VIEW: the two nodes publish checkpoints it signed that cannot both be true".to_owned()
+            }
+            Row::One { publisher, size, other } => {
+                let (p, o) = (name(*publisher), name(1 - publisher));
+                match other {
+                    Follow::Holds { held } => format!(
+                        "same history: {p} publishes its checkpoint of {size} record(s); {o} holds {held}, with the same root at {size}"
+                    ),
+                    Follow::Behind { held } => format!(
+                        "same history, {o} behind: {p} publishes its checkpoint of {size} record(s); {o} holds the first {held} (consistency proof verified)"
+                    ),
+                    Follow::Differs { held, at, root } => format!(
+                        "DIFFERS: {p} publishes its checkpoint of {size} record(s); {o} holds {held}, and its tree at {at} has root {root}, not the signed history's (no split-view proof: only one side is signed)"
+                    ),
+                }
+            }
+            Row::Unknown(error) => format!("could not check: {error}"),
+        };
+        println!("{org:<20} {line}");
+        split |= row.is_split();
+        unknown |= matches!(row, Row::Unknown(_));
+        if let (Row::Both(Consistency::Split(proof)), Some(path), false) =
+            (&row, &args.split_view_out, written)
+        {
+            std::fs::write(path, proof.to_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "wrote     the split-view proof of {org} to {}",
+                path.display()
+            );
+            written = true;
+        }
+    }
+    Ok(if split {
+        println!("TWO HISTORIES: the nodes do not serve the same history");
+        ExitCode::from(1)
+    } else if unknown {
+        println!("UNKNOWN: some chains could not be checked");
+        ExitCode::from(2)
+    } else {
+        println!("SAME HISTORY: every published checkpoint holds on both nodes");
+        ExitCode::SUCCESS
+    })
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use crate::args::NetworkArgs;
 
@@ -45,4 +45,18 @@ pub(crate) enum CheckpointCommand {
         #[command(flatten)]
         network: NetworkArgs,
     },
+}
+
+/// `aidledger mirror-check URL URL`.
+#[derive(Args)]
+pub(crate) struct MirrorCheckArgs {
+    /// The two nodes' public URLs.
+    #[arg(num_args = 2, required = true, value_name = "URL")]
+    pub(crate) nodes: Vec<String>,
+    /// Where to write the split-view proof when two checkpoints conflict (the first, when
+    /// several chains do).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) split_view_out: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }

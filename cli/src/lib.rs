@@ -11,6 +11,7 @@ pub mod freshness;
 pub mod governance;
 pub mod iati_import;
 pub mod keys;
+pub mod mirror;
 pub mod money;
 pub mod network;
 pub mod packet;

@@ -213,6 +213,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             },
             &network,
         ),
+        Command::MirrorCheck(args) => checkpoints::mirror_check(&args),
         Command::Status { node, json } => crate::status::run(&node, json),
         Command::Demo {
             dir,
