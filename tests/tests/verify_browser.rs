@@ -5,7 +5,7 @@
 //! remembered for the next visit), and NOT VERIFIED for a network id the genesis is not of.
 //! Behind a tampering server (one flipped byte of the record's body or signature, one changed
 //! hash of the inclusion proof, one changed character of the checkpoint) the page says NOT
-//! VERIFIED and what failed. With JavaScript off the page has no such line and is otherwise the
+//! VERIFIED and what failed; without a checkpoint, "Not fully checked". With JavaScript off the page has no such line and is otherwise the
 //! text the reader sees with it on. The script's inclusion check gives the golden vectors'
 //! roots (spec/vectors/merkle.json). Screenshots in `target/test-artifacts/verify/`.
 
@@ -132,6 +132,15 @@ fn change_checkpoint_root(path: &str, body: &mut Vec<u8>) {
     }
 }
 
+/// The proof served without a checkpoint, as a node serves another organisation's records.
+fn drop_checkpoint(path: &str, body: &mut Vec<u8>) {
+    if path.starts_with("/api/proof/") {
+        let mut proof: Value = serde_json::from_slice(body).unwrap();
+        proof["checkpoint"] = Value::Null;
+        *body = serde_json::to_vec(&proof).unwrap();
+    }
+}
+
 /// Waits for the script's verdict and returns the line's text and its kind.
 #[track_caller]
 fn verdict(browser: &Browser) -> (String, String) {
@@ -190,6 +199,10 @@ fn the_record_page_checks_its_record_in_the_browser() {
         "{text}"
     );
     assert!(text.contains("#network=ID"), "{text}");
+    assert!(
+        text.ends_with("Witnesses' cosignatures were not checked: aidledger verify --proof with --witness-key checks them."),
+        "{text}"
+    );
     assert!(
         text.contains("position 1 of the 3 records of the checkpoint"),
         "{text}"
@@ -323,4 +336,16 @@ fn the_record_page_checks_its_record_in_the_browser() {
         assert!(!text.contains("Verified in your browser"), "{name}: {text}");
         browser.screenshot(&format!("tampered-{name}"));
     }
+
+    // No checkpoint (another organisation's record, whose checkpoint only its own node
+    // publishes): not verified, not flagged either; the page says what it could not check.
+    let liar = tampering_server(base.clone(), drop_checkpoint);
+    open(&browser, &format!("{liar}/record/{id}"));
+    let (text, kind) = verdict(&browser);
+    assert_eq!(kind, "unchecked", "{text}");
+    assert_eq!(
+        text,
+        "Not fully checked in your browser: the record's id and signature verify, but its place \
+         in GB-GOV-1's chain was not checked (only GB-GOV-1's own node publishes its checkpoint)."
+    );
 }

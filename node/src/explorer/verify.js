@@ -304,7 +304,7 @@
         throw new Failed('the proof is of another record or position');
       }
       if (typeof proof.checkpoint !== 'string') {
-        throw new Unchecked('its place in ' + record.author + '\'s chain was not checked: only ' + record.author + '\'s own node publishes its checkpoint');
+        throw new Unchecked('the record\'s id and signature verify, but its place in ' + record.author + '\'s chain was not checked (only ' + record.author + '\'s own node publishes its checkpoint)');
       }
       if (!Array.isArray(proof.inclusion)) { throw new Failed('the proof holds no inclusion path'); }
       return Promise.all([
@@ -354,7 +354,8 @@
     var r = done.record;
     var what = 'the record\'s id and body hash, ' + r.author + '\'s signature with key ' + hex(r.key).slice(0, 16) +
       '… (a key the genesis lists for it), and its place at position ' + r.seq + ' of the ' + done.checkpoint.size +
-      ' records of the checkpoint ' + r.author + ' signed (root ' + hex(done.checkpoint.root).slice(0, 16) + '…).';
+      ' records of the checkpoint ' + r.author + ' signed (root ' + hex(done.checkpoint.root).slice(0, 16) + '…). ' +
+      'Witnesses\' cosignatures were not checked: aidledger verify --proof with --witness-key checks them.';
     if (done.trust) {
       say('note', 'Verified in your browser', 'against network ' + done.network + ', the network id from ' + done.trust.from + ': ' + what);
     } else {
