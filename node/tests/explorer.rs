@@ -1000,6 +1000,14 @@ fn the_treaty_page_says_whether_the_treaty_is_in_force() {
         "{html}"
     );
     assert!(html.contains("Actions by organisations that are not parties"));
+    // Who recorded it, by name with the id beside it (issue 20: names everywhere).
+    assert_eq!(page["author_name"], "Donor", "{page}");
+    assert!(
+        html.contains(&format!(
+            "<dt>Recorded by</dt><dd><a href=\"/org/{DONOR}\">Donor</a> <span class=\"muted mono\">{DONOR}</span></dd>"
+        )),
+        "{html}"
+    );
     // The non-party's own record page says so; a party's action page has no finding.
     let record = server.json(&format!("/api/record/{}", auditor[0].id()));
     let findings = record["findings"].as_array().expect("findings").clone();

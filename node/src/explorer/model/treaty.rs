@@ -149,6 +149,8 @@ pub fn treaty_text(
 pub struct TreatyPage {
     /// The treaty record.
     pub record: Summary,
+    /// The name of the member that recorded it (empty when the genesis names none).
+    pub author_name: String,
     /// Title.
     pub title: String,
     /// The text hash parties act upon, hex.
@@ -223,8 +225,13 @@ pub fn treaty_page(
             standing: party,
         })
         .collect();
+    let author_name = genesis
+        .member(&decoded.signed.header.author)
+        .map(|member| member.name.clone())
+        .unwrap_or_default();
     Ok(TreatyPage {
         record: summary_of(&decoded),
+        author_name,
         title: treaty.title.clone(),
         text_hash: standing.text_hash.to_hex(),
         versions: treaty

@@ -16,9 +16,9 @@ pub fn treaty(page: &TreatyPage, network_name: &str) -> String {
     in_force(&mut html, page);
     html.raw("<dl><dt>Treaty record</dt><dd>")
         .code_link(&record_href(&page.record.id), &page.record.id.to_hex())
-        .raw("</dd><dt>Recorded by</dt><dd>")
-        .link(&org_href(&page.record.author), &page.record.author)
-        .raw("</dd><dt>Text hash</dt><dd class=\"mono\">")
+        .raw("</dd><dt>Recorded by</dt><dd>");
+    super::names::member(&mut html, &page.record.author, &page.author_name);
+    html.raw("</dd><dt>Text hash</dt><dd class=\"mono\">")
         .text(&page.text_hash)
         .raw("</dd>");
     if let Some(old) = &page.supersedes {
