@@ -13,7 +13,9 @@ use aidledger_spec::governance::Authority;
 use aidledger_spec::record::Correction;
 use aidledger_spec::{Body, RecordId};
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
+use aidledger_view::corrections::CorrectionsBuilder;
 use aidledger_view::headline::{standing_headline, Names};
+use aidledger_view::money::{MoneyModel, WINDOW_DAYS_DEFAULT};
 use aidledger_view::status_line::StatusLine;
 use aidledger_view::treaty::TreatyRecords;
 use anyhow::{bail, Result};
@@ -21,6 +23,14 @@ use std::collections::HashMap;
 
 use crate::args::NetworkArgs;
 use crate::reading::{not_found, read_or_refuse, verdict};
+
+/// The money model of a source's transactions as of today (UTC), with the default window; none
+/// when the clock reads no date or the model cannot be built (too many transactions, an amount
+/// that overflows): the status line then says where the record stands without its link.
+fn money_model(transactions: CorrectionsBuilder) -> Option<MoneyModel> {
+    let as_of = aidledger_cli::money::today_utc()?;
+    MoneyModel::build(transactions.finish().into_all(), as_of, WINDOW_DAYS_DEFAULT).ok()
+}
 
 pub(crate) fn show(
     id: &str,
@@ -36,8 +46,13 @@ pub(crate) fn show(
     // corrections of this record: both gathered in the same pass.
     let mut titles: HashMap<String, String> = HashMap::new();
     let mut corrections: Vec<(String, u64, Correction)> = Vec::new();
+    // A transaction's status line says what became of its money (`acknowledged in full`,
+    // `short by GBP 5,000.00`): the money model over every transaction, as `reconcile` reads it.
+    let mut transactions = CorrectionsBuilder::new();
     let observe = |record: &aidledger_spec::VerifiedRecord| {
         treaty::observe(&mut treaties, record);
+        let header = record.header();
+        transactions.add(record.id(), &header.author, header.seq, record.body());
         match record.body() {
             Body::Activity(activity) => {
                 if let Some(title) = activity.title_in(PREFERRED_LANGUAGE) {
@@ -45,7 +60,6 @@ pub(crate) fn show(
                 }
             }
             Body::Correction(correction) if correction.corrects == id => {
-                let header = record.header();
                 corrections.push((header.author.clone(), header.seq, correction.clone()));
             }
             _ => {}
@@ -89,7 +103,12 @@ pub(crate) fn show(
         &names,
     );
     let revoked = not_valid.as_ref().map(revocation_text);
-    let status = StatusLine::of(record.body(), revoked.as_deref(), latest, None, &names).text();
+    let model = money_model(transactions);
+    let link = model
+        .as_ref()
+        .and_then(|model| model.link_of(&id))
+        .map(|link| link.status());
+    let status = StatusLine::of(record.body(), revoked.as_deref(), latest, link, &names).text();
     let treaty_standing = treaties.standing(&id);
     let findings: Vec<_> = treaties
         .non_party_findings()

@@ -167,6 +167,8 @@ struct Case {
     status: &'static str,
     /// The status as text, e.g. `short 5000.00 GBP`.
     text: &'static str,
+    /// The status in a record's status line for people (`aidledger show`, the record page).
+    words: &'static str,
 }
 
 /// Records the four histories of the issue and returns what each must read.
@@ -192,6 +194,7 @@ fn record_cases(mesh: &Mesh) -> Vec<Case> {
         receipts: vec![got],
         status: "short",
         text: "short 5000.00 GBP",
+        words: "short by GBP 5,000.00",
     });
 
     // 400,000.00 paid and acknowledged in full, then the donor corrects its amount upwards.
@@ -224,6 +227,7 @@ fn record_cases(mesh: &Mesh) -> Vec<Case> {
         receipts: vec![got],
         status: "short",
         text: "short 0.50 GBP",
+        words: "short by GBP 0.50",
     });
 
     // One disbursement of 1,425,000.00 EUR, 43 receipts naming its activity, 1,293,860.00 in all.
@@ -247,6 +251,7 @@ fn record_cases(mesh: &Mesh) -> Vec<Case> {
         receipts,
         status: "short",
         text: "short 131140.00 EUR",
+        words: "short by EUR 131,140.00",
     });
 
     // Paid in EUR, acknowledged in USD: never converted.
@@ -266,6 +271,7 @@ fn record_cases(mesh: &Mesh) -> Vec<Case> {
         receipts: vec![got],
         status: "currency-differs",
         text: "currency-differs (provider 1000.00 EUR, receiver 1100.00 USD)",
+        words: "acknowledged in another currency (provided EUR 1,000.00, received USD 1,100.00)",
     });
 
     let every: Vec<&str> = cases
@@ -379,6 +385,22 @@ fn every_tool_reads_the_same_shortfalls_and_currency_mismatches() {
         );
         assert_csv_row(csv.stdout(), case);
         assert_json_link(&json, case, "reconcile --json");
+
+        // `show` of the disbursement: its status line says what became of the money.
+        let shown = read(&mesh, &["show", &case.disbursement]).assert_exit(0);
+        let status_line = shown
+            .stdout()
+            .lines()
+            .find(|line| line.starts_with("status "))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            status_line.ends_with(&format!(" · {}", case.words)),
+            "show {} ({}): {status_line:?}\n{}",
+            case.disbursement,
+            case.name,
+            shown.stdout()
+        );
 
         let flow = read(&mesh, &["flow", case.activity]).assert_exit(0);
         assert!(
