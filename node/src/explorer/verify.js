@@ -11,7 +11,8 @@
 // a record or checkpoint signed with a later key is reported as not fully checked, never as
 // verified). WebCrypto's Ed25519 uses the cofactorless equation, FORMAT.md §7.1's cofactored
 // rule accepts more: only a signature its key's holder crafted with a torsion component can
-// tell them apart, and then this page says "could not verify", never "verified".
+// tell them apart, and then this page says "NOT VERIFIED" where `aidledger verify` accepts it
+// (never the other way round: what this page verifies, every verifier of FORMAT.md accepts).
 // Without JavaScript, or without WebCrypto's Ed25519, the page is as the server wrote it.
 (function () {
   'use strict';
