@@ -181,8 +181,9 @@ fn records_every_kind_and_verifies() {
     );
     assert_eq!(
         lines.get(2).copied(),
-        Some("status    corrected: amount now GBP 1,000.55, was GBP 1,000.50"),
-        "show's status line says what the correction changed\n{}",
+        Some("status    corrected: amount now GBP 1,000.55, was GBP 1,000.50 · never acknowledged"),
+        "show's status line says what the correction changed, and that no receipt names the \
+         disbursement\n{}",
         shown.describe()
     );
     let json = cli
