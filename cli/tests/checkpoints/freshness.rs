@@ -4,13 +4,7 @@
 //! organisation's key and a note of another network each exit 1 and say why, in text and
 //! JSON. Bundles and checkpoints are made with the spec's signing functions.
 
-// vector_set reads the other two support files; only its genesis and seeds are used here.
-#[path = "../../spec/tests/support/governance_vectors.rs"]
-mod governance_vectors;
-#[path = "../../spec/tests/support/signature_edges.rs"]
-mod signature_edges;
-#[path = "../../spec/tests/support/vector_set.rs"]
-mod vector_set;
+use crate::vector_set;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -5,13 +5,7 @@
 //! its proof written and checked offline, exit 1), and a node behind on the same history
 //! (exit 0). The real-node agreement is tests/tests/mirror_check.rs.
 
-// vector_set reads the other two support files; only its genesis and seeds are used here.
-#[path = "../../spec/tests/support/governance_vectors.rs"]
-mod governance_vectors;
-#[path = "../../spec/tests/support/signature_edges.rs"]
-mod signature_edges;
-#[path = "../../spec/tests/support/vector_set.rs"]
-mod vector_set;
+use crate::vector_set;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

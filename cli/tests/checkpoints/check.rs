@@ -5,13 +5,7 @@
 //! proof that is written and checks offline (exit 1); a proof that proves nothing, a note the
 //! organisation did not sign and a missing network id are refused with their exit codes.
 
-// vector_set reads the other two support files; only its genesis and seeds are used here.
-#[path = "../../spec/tests/support/governance_vectors.rs"]
-mod governance_vectors;
-#[path = "../../spec/tests/support/signature_edges.rs"]
-mod signature_edges;
-#[path = "../../spec/tests/support/vector_set.rs"]
-mod vector_set;
+use crate::vector_set;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
