@@ -3,7 +3,7 @@
 //! network do not produce: a node whose tree of the donor's chain is not the signed history
 //! (DIFFERS, exit 1), two published checkpoints of one size with different roots (a split view,
 //! its proof written and checked offline, exit 1), and a node behind on the same history
-//! (exit 0). The real-node agreement is tests/tests/mirror_check.rs.
+//! (exit 0). The real-node agreement is tests/tests/proofs/mirror.rs.
 
 use crate::vector_set;
 

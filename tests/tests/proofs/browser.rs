@@ -219,7 +219,7 @@ fn the_record_page_checks_its_record_in_the_browser() {
 
     // The script's inclusion check reaches the golden vectors' roots, and refuses a changed hash.
     let vectors: Value =
-        serde_json::from_str(include_str!("../../spec/vectors/merkle.json")).unwrap();
+        serde_json::from_str(include_str!("../../../spec/vectors/merkle.json")).unwrap();
     let checked = browser.run_script(&format!(
         "(function (v) {{ var a = window.aidledgerVerify; \
            return Promise.all(v.inclusion.map(function (c) {{ \
