@@ -30,6 +30,24 @@ pub enum StoreError {
          which removes them"
     )]
     StoppedUntilReopen,
+    /// A value given to be stored is over its bound.
+    #[error("{what} of {bytes} bytes is over the store's bound of {max} bytes")]
+    TooLarge {
+        /// What was given.
+        what: &'static str,
+        /// Its size.
+        bytes: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The store already holds as many of these as it keeps.
+    #[error("the store already holds {max} {what}, as many as it keeps")]
+    TooMany {
+        /// What is full.
+        what: &'static str,
+        /// The bound.
+        max: u64,
+    },
     /// A Merkle root or proof asked of sizes or an index that have none (FORMAT.md §22).
     #[error(transparent)]
     Merkle(#[from] aidledger_spec::merkle::MerkleError),

@@ -28,6 +28,8 @@
 //! | `merkle` | author, `ff` | the chain's tree head: the head the tree was last written to |
 //! | `merkle_rewinds` | author, epoch (u64) | a revocation's rewind of the tree: from_seq, old size, old root, governance record |
 //! | `merkle_rewound` | author, epoch, level, index | a node that rewind replaced, or (level 0) a revoked record's leaf (32 bytes) |
+//! | `checkpoints` | author bytes | the latest cosigned checkpoint note collected for that chain (UTF-8 text) |
+//! | `split_views` | SHA-256 of the proof's bytes | a split-view proof (FORMAT.md §25.1) |
 //!
 //! An append refuses a record that does not extend its author's head, and moves the heads in
 //! one sled transaction with `meta`, `governance`, `merkle` and the tree of the store's [`AppendIndex`]. The records of chains that
@@ -79,6 +81,7 @@ mod reader;
 mod recovery;
 mod revocation;
 mod scan;
+mod witnessed;
 mod writer;
 
 pub use datadir::{DirLock, Endpoints};
@@ -86,7 +89,8 @@ pub use error::{AppendError, StoreError};
 pub use index::{AppendIndex, GroupIndexer, IndexTree, IndexTrees, IndexedRecord};
 pub use keys::chain_key;
 pub use limits::{
-    PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX, STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
+    PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX, SPLIT_VIEWS_MAX, SPLIT_VIEW_BYTES_MAX,
+    STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
 };
 pub use merkle_keys::MerkleRewind;
 pub use open::{OpenError, OpenMode};

@@ -35,3 +35,15 @@ pub const MERKLE_BLOCK_LEVELS: u8 = 4;
 /// Merkle nodes written per batch when a chain's tree is built at open (a store made before
 /// the tree existed): about 64 KiB of keys and hashes a batch, 8,192 records.
 pub const MERKLE_BUILD_BATCH_NODES: usize = 1024;
+/// Most bytes of a stored split-view proof (FORMAT.md §25.1): its two notes of at most
+/// `NOTE_BYTES_MAX` bytes each with their counts, the evidence's tag, prefix root, sizes and
+/// at most `MERKLE_PROOF_HASHES_MAX` hashes with their count.
+pub const SPLIT_VIEW_BYTES_MAX: usize = 2 * (8 + aidledger_spec::limits::NOTE_BYTES_MAX)
+    + 4
+    + 32
+    + 3 * 8
+    + 32 * aidledger_spec::limits::MERKLE_PROOF_HASHES_MAX;
+/// Most split-view proofs a store keeps: one already shows that an organisation signed two
+/// histories; this many leave room for every organisation of a network to be shown several
+/// times, while an organisation that signs forks without end cannot fill the disk.
+pub const SPLIT_VIEWS_MAX: u64 = 1024;

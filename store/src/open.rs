@@ -125,6 +125,8 @@ impl StoreReader {
             merkle: tree(TREE_MERKLE)?,
             merkle_rewinds: tree(TREE_MERKLE_REWINDS)?,
             merkle_rewound: tree(TREE_MERKLE_REWOUND)?,
+            checkpoints: tree(TREE_CHECKPOINTS)?,
+            split_views: tree(TREE_SPLIT_VIEWS)?,
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(()),
@@ -435,3 +437,5 @@ const TREE_REVOKED_INDEX: &str = "revoked_index";
 const TREE_MERKLE: &str = "merkle";
 const TREE_MERKLE_REWINDS: &str = "merkle_rewinds";
 const TREE_MERKLE_REWOUND: &str = "merkle_rewound";
+const TREE_CHECKPOINTS: &str = "checkpoints";
+const TREE_SPLIT_VIEWS: &str = "split_views";

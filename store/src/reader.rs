@@ -47,6 +47,10 @@ pub(crate) struct Inner {
     pub(crate) merkle_rewinds: sled::Tree,
     /// The nodes those revocations replaced: (author, epoch, level, index) → hash.
     pub(crate) merkle_rewound: sled::Tree,
+    /// Per organisation its latest cosigned checkpoint note (`checkpoints`, `witnessed`).
+    pub(crate) checkpoints: sled::Tree,
+    /// Split-view proofs by the SHA-256 of their bytes (`split_views`, `witnessed`).
+    pub(crate) split_views: sled::Tree,
     pub(crate) pending_records: AtomicU64,
     pub(crate) pending_size_bytes: AtomicU64,
     /// Held by whatever moves heads ([`crate::Store::append_group`],

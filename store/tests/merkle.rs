@@ -1,7 +1,8 @@
 //! Every chain's Merkle tree in a real sled store: its roots and proofs equal those of the
 //! spec's in-memory tree over the chain's record ids, across group appends, reopening, a store
 //! that had no tree, and revocations that rewind a chain (the old tree kept) followed by new
-//! appends.
+//! appends. And the trees beside them that keep what witnesses showed (cosigned checkpoints,
+//! split-view proofs).
 
 use std::path::{Path, PathBuf};
 
@@ -439,4 +440,74 @@ fn a_tail_discarded_after_an_unclean_stop_takes_its_nodes_with_it() {
     let mut now = ids(&first[..20]);
     now.extend(ids(&second));
     check_chain(&store, DONOR, &now);
+}
+
+/// The witnessed trees (store/src/witnessed.rs): one cosigned checkpoint an organisation,
+/// replaced by the next, sorted by organisation; split-view proofs kept once each, sorted by
+/// their SHA-256; both kept across a reopen; over-long values refused.
+#[test]
+fn cosigned_checkpoints_and_split_views_are_kept() {
+    use sha2::{Digest as _, Sha256};
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    {
+        let store = open(&dir);
+        assert!(store.cosigned_checkpoints().expect("reads").is_empty());
+        assert!(store.split_views().expect("reads").is_empty());
+        store
+            .put_cosigned_checkpoint(IMPLEMENTER, "implementer note 1\n")
+            .expect("stored");
+        store
+            .put_cosigned_checkpoint(DONOR, "donor note 1\n")
+            .expect("stored");
+        store
+            .put_cosigned_checkpoint(IMPLEMENTER, "implementer note 2\n")
+            .expect("replaced");
+        assert_eq!(
+            store.cosigned_checkpoints().expect("reads"),
+            vec![
+                "donor note 1\n".to_string(),
+                "implementer note 2\n".to_string()
+            ]
+        );
+        assert_eq!(
+            store.cosigned_checkpoint(DONOR).expect("reads").as_deref(),
+            Some("donor note 1\n")
+        );
+        assert_eq!(store.cosigned_checkpoint("XX-NONE").expect("reads"), None);
+        let too_long = "x".repeat(aidledger_spec::limits::NOTE_BYTES_MAX + 1);
+        assert!(matches!(
+            store.put_cosigned_checkpoint(DONOR, &too_long),
+            Err(StoreError::TooLarge { .. })
+        ));
+
+        let proofs: Vec<Vec<u8>> = (0u8..5).map(|n| vec![n; 10 + usize::from(n)]).collect();
+        for proof in &proofs {
+            assert!(store.add_split_view(proof).expect("stored"), "new");
+        }
+        assert!(
+            !store.add_split_view(&proofs[2]).expect("read"),
+            "a duplicate"
+        );
+        assert!(store.has_split_view(&proofs[3]).expect("reads"));
+        assert!(!store.has_split_view(b"not stored").expect("reads"));
+        assert_eq!(store.split_view_count(), 5);
+        let too_long = vec![0; aidledger_store::SPLIT_VIEW_BYTES_MAX + 1];
+        assert!(matches!(
+            store.add_split_view(&too_long),
+            Err(StoreError::TooLarge { .. })
+        ));
+        store.make_durable().expect("durable");
+    }
+    let reader = StoreReader::open(&dir).expect("reopens");
+    let mut expected: Vec<Vec<u8>> = (0u8..5).map(|n| vec![n; 10 + usize::from(n)]).collect();
+    expected.sort_by_key(|bytes| Sha256::digest(bytes));
+    assert_eq!(reader.split_views().expect("reads"), expected);
+    assert_eq!(
+        reader.cosigned_checkpoints().expect("reads"),
+        vec![
+            "donor note 1\n".to_string(),
+            "implementer note 2\n".to_string()
+        ]
+    );
 }
