@@ -60,7 +60,7 @@ pub const NOTE_KEY_NAME_BYTES_MAX: usize = 512;
 /// cosignature is 4 + 8 + 2420; this leaves room for larger post-quantum signatures.
 pub const NOTE_SIGNATURE_BYTES_MAX: usize = 8 * 1024;
 /// Most witnesses of one witness policy.
-pub const WITNESSES_MAX: usize = 64;
+pub const WITNESSES_MAX: usize = 32;
 /// Most extension lines of a checkpoint read from elsewhere (aidledger writes none).
 pub const CHECKPOINT_EXTENSION_LINES_MAX: usize = 16;
 /// Largest proof packet (FORMAT.md §26), in bytes: one record of the largest size and room for

@@ -19,6 +19,7 @@ use std::sync::OnceLock;
 use aidledger_spec::chain::ChainVerifier;
 use aidledger_spec::governance::{
     self, Act, Approval, Change, Derivation, GovernanceRecord, KeyGrant, KeyRotation, Proposal,
+    WitnessEntry,
 };
 use aidledger_spec::signature;
 use aidledger_spec::{
@@ -166,6 +167,10 @@ enum ChangeSpec {
         admins: BTreeSet<usize>,
         threshold: u16,
     },
+    Witnesses {
+        witnesses: BTreeSet<usize>,
+        threshold: u16,
+    },
 }
 
 fn seq() -> impl Strategy<Value = u64> {
@@ -204,6 +209,14 @@ fn change_spec() -> impl Strategy<Value = ChangeSpec> {
             }),
         (proptest::collection::btree_set(member, 1..4), 0u16..4)
             .prop_map(|(admins, threshold)| ChangeSpec::AdminRule { admins, threshold }),
+        (
+            proptest::collection::btree_set(0..KEY_SEEDS.len(), 0..3),
+            0u16..4
+        )
+            .prop_map(|(witnesses, threshold)| ChangeSpec::Witnesses {
+                witnesses,
+                threshold
+            }),
     ]
 }
 
@@ -294,6 +307,28 @@ fn change(spec: &ChangeSpec) -> Change {
             admins.sort();
             admin_rule_change(admins, *threshold)
         }
+        ChangeSpec::Witnesses {
+            witnesses,
+            threshold,
+        } => witnesses_change(witnesses, *threshold),
+    }
+}
+
+/// A set-witnesses change naming the pool's keys as witnesses `w<index>` (names ascend with
+/// the indexes); the record rules want a threshold of 1 to n (0 with none), so it is brought
+/// into that range.
+fn witnesses_change(witnesses: &BTreeSet<usize>, threshold: u16) -> Change {
+    let publics = &pool().publics;
+    let count = u16::try_from(witnesses.len()).unwrap_or(u16::MAX);
+    Change::SetWitnesses {
+        witnesses: witnesses
+            .iter()
+            .map(|index| WitnessEntry {
+                name: format!("witness.example.org/w{index}"),
+                key: publics[*index],
+            })
+            .collect(),
+        threshold: threshold.clamp(count.min(1), count),
     }
 }
 
@@ -851,5 +886,82 @@ fn revoked_approvals_still_count_for_the_steps_they_made() {
             .check(IMPLEMENTER, 5, &pool().publics[IMPLEMENTER_KEY]),
         Ok(()),
         "without the revoked approval the revocation never takes effect"
+    );
+}
+
+#[test]
+fn witness_policy_is_set_replaced_and_removed_with_the_admin_threshold() {
+    let witnesses: BTreeSet<usize> = [5, 6].into_iter().collect();
+    let set = record(
+        1,
+        DONOR,
+        0,
+        DONOR_KEY,
+        propose(Digest::ZERO, witnesses_change(&witnesses, 2)),
+    );
+    // Below the threshold (the proposer alone): no policy.
+    let derivation = governance::derive(&pool().genesis, std::slice::from_ref(&set));
+    assert_eq!(derivation.authority.witness_policy(), None);
+    let approval = record(2, AUDITOR, 0, AUDITOR_KEY, approve(&set));
+    let derivation = governance::derive(&pool().genesis, &[set.clone(), approval.clone()]);
+    let policy = derivation
+        .authority
+        .witness_policy()
+        .expect("a policy took effect");
+    assert_eq!(policy.threshold(), 2);
+    let names: Vec<&str> = policy.witnesses().iter().map(|key| key.name()).collect();
+    assert_eq!(names, ["witness.example.org/w5", "witness.example.org/w6"]);
+    assert!(policy
+        .witnesses()
+        .iter()
+        .all(|key| key.key_type() == aidledger_spec::note::KeyType::Cosignature));
+
+    // An empty list with threshold 0 removes the policy.
+    let clear = record(
+        3,
+        DONOR,
+        1,
+        DONOR_KEY,
+        propose(set.id, witnesses_change(&BTreeSet::new(), 0)),
+    );
+    let cleared = record(4, IMPLEMENTER, 0, IMPLEMENTER_KEY, approve(&clear));
+    let derivation = governance::derive(&pool().genesis, &[set, approval, clear, cleared]);
+    assert_eq!(derivation.authority.steps().len(), 2);
+    assert_eq!(derivation.authority.witness_policy(), None);
+}
+
+#[test]
+fn a_witness_list_that_makes_no_policy_never_applies() {
+    // `derive` reads records that passed the record rules; given one that did not (a
+    // threshold over the list), the change is inapplicable and no policy is set.
+    let bad = record(
+        1,
+        DONOR,
+        0,
+        DONOR_KEY,
+        propose(
+            Digest::ZERO,
+            Change::SetWitnesses {
+                witnesses: vec![WitnessEntry {
+                    name: "witness.example.org/w5".into(),
+                    key: pool().publics[5],
+                }],
+                threshold: 2,
+            },
+        ),
+    );
+    let approval = record(2, AUDITOR, 0, AUDITOR_KEY, approve(&bad));
+    let derivation = governance::derive(&pool().genesis, &[bad.clone(), approval]);
+    assert!(derivation.authority.steps().is_empty());
+    assert_eq!(derivation.authority.witness_policy(), None);
+    let status = derivation
+        .proposals
+        .iter()
+        .find(|status| status.id == bad.id)
+        .expect("status");
+    assert!(
+        matches!(status.state, governance::ProposalState::Inapplicable { .. }),
+        "{:?}",
+        status.state
     );
 }

@@ -807,6 +807,19 @@ fn check_scenario(name: &str) {
     }
     assert_eq!(derivation.authority.tip(), base, "{name}: tip");
 
+    // The witness policy in force (FORMAT.md §24): absent in the scenario means none.
+    let policy = derivation.authority.witness_policy().map(|policy| {
+        serde_json::json!({
+            "threshold": policy.threshold(),
+            "witnesses": policy.witnesses().iter().map(|key| key.to_vkey()).collect::<Vec<_>>(),
+        })
+    });
+    assert_eq!(
+        policy,
+        expected.get("witness_policy").cloned(),
+        "{name}: witness policy"
+    );
+
     // Every proposal's state, by record id.
     let proposals: Vec<Value> = derivation.proposals.iter().map(proposal_json).collect();
     assert_eq!(
@@ -1002,7 +1015,11 @@ fn accepts_every_valid_governance_record() {
     kinds.dedup();
     assert_eq!(kinds, [5, 6, 7], "one record of each governance kind");
     changes.sort_unstable();
-    assert_eq!(changes, [0, 1, 2, 3, 4, 5], "one proposal of each change");
+    assert_eq!(
+        changes,
+        [0, 1, 2, 3, 4, 5, 6],
+        "one proposal of each change"
+    );
 }
 
 #[test]
@@ -1097,6 +1114,11 @@ fn smallest_proposal_id_wins_on_one_tip() {
 }
 
 #[test]
+fn witness_policy_takes_effect_with_the_admin_threshold() {
+    check_scenario("set-witnesses");
+}
+
+#[test]
 fn every_governance_scenario_has_a_test() {
     let tested = [
         "below-threshold-changes-nothing",
@@ -1108,6 +1130,7 @@ fn every_governance_scenario_has_a_test() {
         "rotation",
         "revocation-with-replacement",
         "same-tip-smallest-id-wins",
+        "set-witnesses",
     ];
     for scenario in governance_entries("scenarios") {
         assert!(

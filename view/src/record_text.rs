@@ -292,6 +292,18 @@ fn change_text(change: &Change) -> String {
             rule.threshold,
             rule.admins.len()
         )),
+        Change::SetWitnesses {
+            witnesses,
+            threshold,
+        } => {
+            if witnesses.is_empty() {
+                out.push_str("witnesses none (no witness policy)\n");
+            }
+            for witness in witnesses {
+                out.push_str(&format!("witness   {} {}\n", witness.name, witness.key));
+            }
+            out.push_str(&format!("threshold {threshold} of {}\n", witnesses.len()));
+        }
     }
     out
 }

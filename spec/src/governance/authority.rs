@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::Change;
+use super::{witness_policy_of, Change, WitnessEntry};
+use crate::cosignature::WitnessPolicy;
 use crate::genesis::{AdminRule, Genesis, Member, Role};
 use crate::ids::{NetworkId, PublicKey, RecordId};
 use crate::verify::Rejection;
@@ -136,9 +137,19 @@ pub struct Authority {
     pub(super) members: BTreeMap<String, MemberState>,
     pub(super) admin_rule: AdminRule,
     pub(super) steps: Vec<Step>,
+    /// The witnesses of the last effective `set-witnesses` (none: no policy).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) witnesses: Vec<WitnessEntry>,
+    /// How many of them must cosign (0 with none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(super) witness_threshold: u16,
     /// Every signing key ever named, and its member: a key names one organisation forever.
     #[serde(skip)]
     pub(super) key_owners: HashMap<PublicKey, String>,
+}
+
+fn is_zero(value: &u16) -> bool {
+    *value == 0
 }
 
 impl Authority {
@@ -164,6 +175,8 @@ impl Authority {
             members,
             admin_rule: genesis.admin_rule.clone(),
             steps: Vec::new(),
+            witnesses: Vec::new(),
+            witness_threshold: 0,
             key_owners,
         }
     }
@@ -186,6 +199,20 @@ impl Authority {
     /// The admin rule in force.
     pub fn admin_rule(&self) -> &AdminRule {
         &self.admin_rule
+    }
+
+    /// The witness policy in force (FORMAT.md §24): the last effective `set-witnesses`, or
+    /// `None` when none took effect or the last one listed no witnesses. The derivation applies
+    /// only lists that make a policy, so a set list always gives one.
+    pub fn witness_policy(&self) -> Option<WitnessPolicy> {
+        witness_policy_of(&self.witnesses, self.witness_threshold)
+            .ok()
+            .flatten()
+    }
+
+    /// The witnesses of the policy in force, as the change listed them, and its threshold.
+    pub fn witnesses(&self) -> (&[WitnessEntry], u16) {
+        (&self.witnesses, self.witness_threshold)
     }
 
     /// Whether `id` is an admin now.

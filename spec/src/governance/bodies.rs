@@ -3,9 +3,11 @@
 
 use ed25519_dalek::SigningKey;
 
+use crate::cosignature::WitnessPolicy;
 use crate::genesis::{check_ascending, check_member, AdminRule, Member, Role};
 use crate::ids::{hash_with_domain, Digest, NetworkId, PublicKey, RecordId, SignatureBytes};
-use crate::limits::{DESCRIPTION_BYTES_MAX, KEYS_PER_MEMBER_MAX};
+use crate::limits::{DESCRIPTION_BYTES_MAX, KEYS_PER_MEMBER_MAX, WITNESSES_MAX};
+use crate::note::{check_key_name, KeyType, NoteError, VerifierKey};
 use crate::signature;
 use crate::text::{check_org_id, check_text, FieldError};
 
@@ -55,6 +57,45 @@ impl KeyGrant {
     }
 }
 
+/// A witness of a `set-witnesses` change: its C2SP key name and its Ed25519 cosignature key
+/// (FORMAT.md §18.2.1, §24).
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+pub struct WitnessEntry {
+    /// The witness's key name (a C2SP key name: no space, no plus; a schema-less URL is usual).
+    pub name: String,
+    /// Its Ed25519 public key, which signs cosignatures (key type `0x04`).
+    pub key: PublicKey,
+}
+
+impl WitnessEntry {
+    /// The witness's verifier key (type cosignature, `0x04`).
+    pub fn verifier_key(&self) -> Result<VerifierKey, NoteError> {
+        VerifierKey::new(&self.name, KeyType::Cosignature, self.key)
+    }
+}
+
+/// The witness policy a `set-witnesses` list gives: `Ok(None)` for no witnesses (threshold 0),
+/// else `threshold` of them. Fails for a list that breaks the field rules (FORMAT.md §18.5).
+pub fn witness_policy_of(
+    witnesses: &[WitnessEntry],
+    threshold: u16,
+) -> Result<Option<WitnessPolicy>, String> {
+    if witnesses.is_empty() && threshold == 0 {
+        return Ok(None);
+    }
+    let keys = witnesses
+        .iter()
+        .map(|witness| {
+            witness
+                .verifier_key()
+                .map_err(|error| format!("witness {}: {error}", witness.name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    WitnessPolicy::new(keys, usize::from(threshold))
+        .map(Some)
+        .map_err(|error| error.to_string())
+}
+
 /// A change to the network that admins propose and approve.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
 #[serde(tag = "change", rename_all = "kebab-case")]
@@ -102,6 +143,14 @@ pub enum Change {
         /// The new rule.
         rule: AdminRule,
     },
+    /// 6: the witness policy is replaced: checkpoints count as witnessed when `threshold` of
+    /// `witnesses` cosigned them (FORMAT.md §24). No witnesses and threshold 0: no policy.
+    SetWitnesses {
+        /// The witnesses, strictly ascending by name, at most [`WITNESSES_MAX`].
+        witnesses: Vec<WitnessEntry>,
+        /// How many must cosign: 1 to the number of witnesses (0 when there are none).
+        threshold: u16,
+    },
 }
 
 impl Change {
@@ -114,6 +163,7 @@ impl Change {
             Change::SetNodeKeys { .. } => "set-node-keys",
             Change::RevokeKey { .. } => "revoke-key",
             Change::SetAdminRule { .. } => "set-admin-rule",
+            Change::SetWitnesses { .. } => "set-witnesses",
         }
     }
 
@@ -149,6 +199,21 @@ impl Change {
                 rule.admins.len(),
                 rule.admins.join(", ")
             ),
+            Change::SetWitnesses {
+                witnesses,
+                threshold,
+            } if witnesses.is_empty() => format!("no witness policy (threshold {threshold})"),
+            Change::SetWitnesses {
+                witnesses,
+                threshold,
+            } => {
+                let names: Vec<&str> = witnesses.iter().map(|entry| entry.name.as_str()).collect();
+                format!(
+                    "witness policy {threshold} of {}: {}",
+                    witnesses.len(),
+                    names.join(", ")
+                )
+            }
         }
     }
 
@@ -194,6 +259,10 @@ impl Change {
                 }
                 Ok(())
             }
+            Change::SetWitnesses {
+                witnesses,
+                threshold,
+            } => check_witnesses(field, witnesses, *threshold),
         }
     }
 
@@ -208,6 +277,57 @@ impl Change {
             _ => None,
         }
     }
+}
+
+/// The field rules of `set-witnesses` (FORMAT.md §18.5): at most [`WITNESSES_MAX`] witnesses,
+/// names strictly ascending and each a key name, keys acceptable and distinct, and a threshold
+/// of 1 to the number of witnesses (0 with none). Such a list always makes a policy.
+fn check_witnesses(
+    field: &str,
+    witnesses: &[WitnessEntry],
+    threshold: u16,
+) -> Result<(), FieldError> {
+    let list = format!("{field}.witnesses");
+    if witnesses.len() > WITNESSES_MAX {
+        return Err(FieldError::new(
+            list,
+            format!("more than {WITNESSES_MAX} witnesses"),
+        ));
+    }
+    let names: Vec<&str> = witnesses.iter().map(|entry| entry.name.as_str()).collect();
+    check_ascending(&format!("{list}.name"), &names)?;
+    for (index, witness) in witnesses.iter().enumerate() {
+        check_key_name(&witness.name).map_err(|error| {
+            FieldError::new(format!("{list}.name"), format!("{}: {error}", witness.name))
+        })?;
+        signature::check_public_key(&witness.key).map_err(|problem| {
+            FieldError::new(format!("{list}.key"), format!("{}: {problem}", witness.key))
+        })?;
+        if witnesses[..index]
+            .iter()
+            .any(|earlier| earlier.key == witness.key)
+        {
+            return Err(FieldError::new(
+                format!("{list}.key"),
+                format!("{} is listed twice", witness.key),
+            ));
+        }
+    }
+    let allowed = if witnesses.is_empty() {
+        threshold == 0
+    } else {
+        threshold >= 1 && usize::from(threshold) <= witnesses.len()
+    };
+    if !allowed {
+        return Err(FieldError::new(
+            format!("{field}.threshold"),
+            format!(
+                "{threshold} is not between 1 and the {} witnesses (0 with none)",
+                witnesses.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Kind 5: an admin proposes a change. The proposal counts as its author's approval.

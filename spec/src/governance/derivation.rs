@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{
-    Act, Authority, Change, GovernanceRecord, KeyEnd, KeyEndReason, KeyRotation, KeySpan,
-    MemberState, Proposal, Removal, Step,
+    witness_policy_of, Act, Authority, Change, GovernanceRecord, KeyEnd, KeyEndReason, KeyRotation,
+    KeySpan, MemberState, Proposal, Removal, Step,
 };
 use crate::genesis::Genesis;
 use crate::ids::{PublicKey, RecordId};
@@ -291,6 +291,16 @@ impl Governed {
                     current(admin)?;
                 }
                 authority.admin_rule = rule.clone();
+            }
+            Change::SetWitnesses {
+                witnesses,
+                threshold,
+            } => {
+                // Rule 10 refuses every list that makes no policy; this keeps the authority
+                // from ever holding one, whoever calls `derive`.
+                witness_policy_of(witnesses, *threshold)?;
+                authority.witnesses = witnesses.clone();
+                authority.witness_threshold = *threshold;
             }
         }
         self.authority.steps.push(Step {

@@ -20,7 +20,8 @@ mod record;
 
 pub use authority::{Authority, KeyEnd, KeyEndReason, KeySpan, MemberState, Removal, Step};
 pub use bodies::{
-    possession_message, Approval, Change, KeyGrant, KeyRotation, Proposal, POSSESSION_DOMAIN,
+    possession_message, witness_policy_of, Approval, Change, KeyGrant, KeyRotation, Proposal,
+    WitnessEntry, POSSESSION_DOMAIN,
 };
 pub use derivation::{derive, Derivation, Finding, ProposalState, ProposalStatus};
 pub use record::{uncontested, Act, GovernanceRecord};

@@ -12,7 +12,8 @@
 use std::collections::BTreeMap;
 
 use aidledger_spec::governance::{
-    possession_message, Approval, Change, KeyGrant, KeyRotation, Proposal, POSSESSION_DOMAIN,
+    possession_message, Approval, Change, KeyGrant, KeyRotation, Proposal, WitnessEntry,
+    POSSESSION_DOMAIN,
 };
 use aidledger_spec::record::Statement;
 use aidledger_spec::signature;
@@ -46,6 +47,11 @@ pub const REPLACEMENT_SEED: [u8; 32] = [7u8; 32];
 pub const THIEF_SEED: [u8; 32] = [8u8; 32];
 /// A node key the set-node-keys proposals name.
 pub const NEW_NODE_SEED: [u8; 32] = [0x13u8; 32];
+/// The witnesses `set-witnesses` names: (key name, seed of its cosignature key).
+pub const WITNESSES: [(&str, [u8; 32]); 2] = [
+    ("witness.example.org/w1", [0x21u8; 32]),
+    ("witness.example.org/w2", [0x22u8; 32]),
+];
 
 fn key(seed: [u8; 32]) -> SigningKey {
     SigningKey::from_bytes(&seed)
@@ -137,6 +143,25 @@ fn statement(text: &str) -> Body {
         language: "en".into(),
         text: text.into(),
     })
+}
+
+/// The witnesses of [`WITNESSES`] at `indices`, in that order.
+pub fn witness_entries(indices: &[usize]) -> Vec<WitnessEntry> {
+    indices
+        .iter()
+        .map(|index| WitnessEntry {
+            name: WITNESSES[*index].0.into(),
+            key: public(WITNESSES[*index].1),
+        })
+        .collect()
+}
+
+/// The vkey (C2SP, type cosignature) of the witness of [`WITNESSES`] at `index`.
+pub fn witness_vkey(index: usize) -> String {
+    witness_entries(&[index])[0]
+        .verifier_key()
+        .expect("a valid witness key")
+        .to_vkey()
 }
 
 fn add_newcomer() -> Change {
@@ -306,6 +331,21 @@ pub fn valid_records() -> Vec<Made> {
         OBSERVER_SEED,
         rotation(OBSERVER, ROTATED_SEED),
     );
+    // Added with change 6, after the others so that their bytes (timestamps follow the order
+    // records are signed in) stay as they were.
+    chains.push(
+        "proposal-set-witnesses",
+        DONOR,
+        DONOR_SEED,
+        proposal(
+            add,
+            Change::SetWitnesses {
+                witnesses: witness_entries(&[0, 1]),
+                threshold: 1,
+            },
+            "",
+        ),
+    );
     chains
         .entries
         .into_iter()
@@ -329,6 +369,7 @@ fn description_of(label: &str) -> &'static str {
         "proposal-revoke-key" => "Donor seq 4: proposes to revoke the implementer's key from its seq 3 on, replaced by the key of seed 07…07 with its proof of possession; change variant 4.",
         "proposal-set-admin-rule" => "Donor seq 5: proposes the admin rule 3 of GB-GOV-1, XI-EXAMPLE-AUDIT, XM-DAC-41114 (note empty); change variant 5.",
         "approval" => "Implementer seq 0: approves the donor's add-member proposal.",
+        "proposal-set-witnesses" => "Donor seq 6: proposes the witness policy 1 of witness.example.org/w1 and witness.example.org/w2 (cosignature keys of seeds 21…21 and 22…22); change variant 6.",
         "key-rotation" => "Observer seq 1 (seq 0, a statement, is not listed): rotates to the key of seed 06…06, signed by its genesis key, proved by the new key.",
         _ => "",
     }
@@ -503,7 +544,7 @@ pub fn invalid_records() -> Vec<InvalidGovernance> {
         ),
         case(
             "body-malformed-change-variant-6",
-            "A proposal whose change has the variant index 6, which does not exist.",
+            "A proposal whose change has the variant index 6 (set-witnesses) followed by the fields of remove-member: the witness count is 19 and the first name's length (8 bytes of the member id) is far over any bound.",
             {
                 let body = codec::encode(&proposal(
                     Digest::ZERO,
@@ -548,7 +589,125 @@ pub fn invalid_records() -> Vec<InvalidGovernance> {
             "key-not-authors",
             None,
         ),
+        case(
+            "body-malformed-change-variant-7",
+            "A proposal whose change has the variant index 7, which does not exist.",
+            {
+                let mut body = codec::encode(&proposal(
+                    Digest::ZERO,
+                    Change::SetWitnesses {
+                        witnesses: vec![],
+                        threshold: 0,
+                    },
+                    "",
+                ));
+                // kind (4) + base (32), then the change's u32 variant index.
+                body[36] = 7;
+                let draft = RecordDraft {
+                    network_id,
+                    author: DONOR.into(),
+                    seq: 0,
+                    prev: Digest::ZERO,
+                    timestamp_ms: CREATED_MS + 60_000,
+                    body: approval(Digest::ZERO),
+                };
+                let mut header = header_of(&draft, &body, &key(DONOR_SEED));
+                header.body_kind = 5;
+                assemble(&header, &body, &key(DONOR_SEED))
+            },
+            "body-malformed",
+            None,
+        ),
+        case(
+            "invalid-field-witnesses-not-ascending",
+            "set-witnesses lists witness.example.org/w2 before witness.example.org/w1: names must be strictly ascending.",
+            set_witnesses(witness_entries(&[1, 0]), 1),
+            "invalid-field",
+            Some("body.change.witnesses.name"),
+        ),
+        case(
+            "invalid-field-witness-name-with-space",
+            "set-witnesses names a witness \"witness example\": a key name holds no space.",
+            set_witnesses(
+                vec![WitnessEntry {
+                    name: "witness example".into(),
+                    key: public(WITNESSES[0].1),
+                }],
+                1,
+            ),
+            "invalid-field",
+            Some("body.change.witnesses.name"),
+        ),
+        case(
+            "invalid-field-witness-key-twice",
+            "set-witnesses lists one key under two names: one witness would count twice.",
+            set_witnesses(
+                vec![
+                    WitnessEntry {
+                        name: WITNESSES[0].0.into(),
+                        key: public(WITNESSES[0].1),
+                    },
+                    WitnessEntry {
+                        name: WITNESSES[1].0.into(),
+                        key: public(WITNESSES[0].1),
+                    },
+                ],
+                1,
+            ),
+            "invalid-field",
+            Some("body.change.witnesses.key"),
+        ),
+        case(
+            "invalid-field-witness-key-small-order",
+            "set-witnesses names a witness whose key is the identity point (small order).",
+            set_witnesses(
+                vec![WitnessEntry {
+                    name: WITNESSES[0].0.into(),
+                    key: PublicKey({
+                        let mut identity = [0u8; 32];
+                        identity[0] = 1;
+                        identity
+                    }),
+                }],
+                1,
+            ),
+            "invalid-field",
+            Some("body.change.witnesses.key"),
+        ),
+        case(
+            "invalid-field-witness-threshold-zero",
+            "set-witnesses lists two witnesses with the threshold 0 (0 only with no witnesses).",
+            set_witnesses(witness_entries(&[0, 1]), 0),
+            "invalid-field",
+            Some("body.change.threshold"),
+        ),
+        case(
+            "invalid-field-witness-threshold-over",
+            "set-witnesses lists two witnesses with the threshold 3.",
+            set_witnesses(witness_entries(&[0, 1]), 3),
+            "invalid-field",
+            Some("body.change.threshold"),
+        ),
+        case(
+            "invalid-field-no-witnesses-threshold-one",
+            "set-witnesses lists no witness with the threshold 1.",
+            set_witnesses(vec![], 1),
+            "invalid-field",
+            Some("body.change.threshold"),
+        ),
     ]
+}
+
+/// The donor's proposal (seq 0, on the genesis) of a `set-witnesses` change.
+fn set_witnesses(witnesses: Vec<WitnessEntry>, threshold: u16) -> Vec<u8> {
+    donor_record(proposal(
+        Digest::ZERO,
+        Change::SetWitnesses {
+            witnesses,
+            threshold,
+        },
+        "",
+    ))
 }
 
 fn signature_over(key: &SigningKey, message: &[u8]) -> aidledger_spec::SignatureBytes {
@@ -592,6 +751,8 @@ pub struct Scenario {
     pub verdicts: Vec<(&'static str, &'static str)>,
     /// Authority checks: (author, seq, key name, expected code or "valid").
     pub checks: Vec<(&'static str, u64, &'static str, &'static str)>,
+    /// The witness policy in force at the end: (indices into [`WITNESSES`], threshold).
+    pub witness_policy: Option<(Vec<usize>, u16)>,
 }
 
 fn scenario(name: &'static str, description: &'static str, chains: Chains) -> Scenario {
@@ -604,6 +765,7 @@ fn scenario(name: &'static str, description: &'static str, chains: Chains) -> Sc
         findings: vec![],
         verdicts: vec![],
         checks: vec![],
+        witness_policy: None,
     }
 }
 
@@ -619,7 +781,96 @@ pub fn scenarios() -> Vec<Scenario> {
         rotation_scenario(),
         revocation(),
         same_tip(),
+        witness_policy(),
     ]
+}
+
+fn witness_policy() -> Scenario {
+    let mut chains = Chains::new();
+    let first = chains.push(
+        "donor-proposes-one-witness",
+        DONOR,
+        DONOR_SEED,
+        proposal(
+            Digest::ZERO,
+            Change::SetWitnesses {
+                witnesses: witness_entries(&[0]),
+                threshold: 1,
+            },
+            "",
+        ),
+    );
+    chains.push(
+        "implementer-approves-one",
+        IMPLEMENTER,
+        IMPLEMENTER_SEED,
+        approval(first),
+    );
+    let second = chains.push(
+        "auditor-proposes-two-witnesses",
+        AUDITOR,
+        AUDITOR_SEED,
+        proposal(
+            first,
+            Change::SetWitnesses {
+                witnesses: witness_entries(&[0, 1]),
+                threshold: 2,
+            },
+            "",
+        ),
+    );
+    chains.push(
+        "observer-approves-two",
+        OBSERVER,
+        OBSERVER_SEED,
+        approval(second),
+    );
+    chains.push("donor-approves-two", DONOR, DONOR_SEED, approval(second));
+    let third = chains.push(
+        "auditor-proposes-none",
+        AUDITOR,
+        AUDITOR_SEED,
+        proposal(
+            second,
+            Change::SetWitnesses {
+                witnesses: vec![],
+                threshold: 0,
+            },
+            "",
+        ),
+    );
+    chains.push(
+        "observer-approves-none",
+        OBSERVER,
+        OBSERVER_SEED,
+        approval(third),
+    );
+    Scenario {
+        steps: vec![
+            ("donor-proposes-one-witness", vec![DONOR, IMPLEMENTER]),
+            ("auditor-proposes-two-witnesses", vec![DONOR, AUDITOR]),
+        ],
+        proposals: vec![
+            (
+                "donor-proposes-one-witness",
+                State::Effective(1),
+                vec![DONOR, IMPLEMENTER],
+            ),
+            (
+                "auditor-proposes-two-witnesses",
+                State::Effective(2),
+                vec![DONOR, AUDITOR],
+            ),
+            ("auditor-proposes-none", State::Pending(1), vec![AUDITOR]),
+        ],
+        findings: vec!["observer-approves-two", "observer-approves-none"],
+        witness_policy: Some((vec![0, 1], 2)),
+        ..scenario(
+            "set-witnesses",
+            "The donor proposes the witness policy 1 of (w1), the implementer approves: effective. The auditor proposes 2 of (w1, w2) on it; the observer's approval does not count (not an admin, a finding), the donor's does: effective. The auditor's proposal to remove the policy (no witnesses, threshold 0) has only the observer's approval besides its own: pending, so the policy in force is 2 of (w1, w2).",
+            chains,
+        )
+    }
 }
 
 fn below_threshold() -> Scenario {
@@ -1236,7 +1487,7 @@ fn scenario_json(scenario: &Scenario) -> Value {
         .filter(|(_, code)| matches!(*code, "key-revoked" | "member-removed"))
         .map(|(label, _)| *label)
         .collect();
-    json!({
+    let mut value = json!({
         "name": scenario.name,
         "description": scenario.description,
         "records": records,
@@ -1256,7 +1507,15 @@ fn scenario_json(scenario: &Scenario) -> Value {
                 "revoked": revoked,
             },
         },
-    })
+    });
+    // Only scenarios with a policy carry the key, so the older scenarios read as they did.
+    if let Some((indices, threshold)) = &scenario.witness_policy {
+        value["expected"]["witness_policy"] = json!({
+            "threshold": threshold,
+            "witnesses": indices.iter().map(|index| witness_vkey(*index)).collect::<Vec<_>>(),
+        });
+    }
+    value
 }
 
 fn grant_json(network_id: &Digest, member: &str, grant: &KeyGrant) -> Value {
