@@ -236,7 +236,7 @@ struct ConsistencyQuery {
 }
 
 /// `GET /api/consistency/{org}?from=M&to=N`: the proof that the chain's tree of `N` records
-/// extends its tree of `M` (1 ≤ M ≤ N ≤ the chain's size).
+/// extends its tree of `M` (1 ≤ M ≤ N ≤ the chain's size), with both trees' roots.
 async fn consistency(
     State(store): State<StoreReader>,
     Path(org): Path<String>,
@@ -274,13 +274,18 @@ async fn consistency(
                 format!("the chain changed while the proof was made ({error}); ask again"),
             )
         })?;
-        Ok(proof)
+        Ok((old_root, new_root, proof))
     })
     .await?;
+    let (from_root, to_root, proof) = proof;
+    // The roots come with the proof, checked with it: a witness that holds a checkpoint of
+    // another root at `from` can then prove a split view (FORMAT.md §25) from this answer.
     Ok(Json(json!({
         "org": org,
         "from": from,
         "to": to,
+        "from_root": from_root.to_hex(),
+        "to_root": to_root.to_hex(),
         "proof": proof.path.iter().map(Digest::to_hex).collect::<Vec<_>>(),
     })))
 }

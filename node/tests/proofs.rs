@@ -168,6 +168,9 @@ fn the_checkpoint_and_proofs_of_the_nodes_own_chain_verify() {
             assert_eq!(json["to"], to);
             let proof = digests(&json["proof"]);
             let (old_root, new_root) = (tree.root(from).unwrap(), tree.root(to).unwrap());
+            // Both roots come with the proof.
+            assert_eq!(json["from_root"], old_root.to_hex());
+            assert_eq!(json["to_root"], new_root.to_hex());
             merkle::verify_consistency(from, to, &old_root, &new_root, &proof).unwrap();
             if from < to {
                 // Not a proof of another old tree.
@@ -247,6 +250,8 @@ fn another_organisations_records_are_proved_at_its_chains_size_and_revoked_ones_
         .json()
         .unwrap();
     let tree = MemoryTree::of_record_ids(&ids);
+    assert_eq!(json["from_root"], tree.root(2).unwrap().to_hex());
+    assert_eq!(json["to_root"], tree.root(5).unwrap().to_hex());
     merkle::verify_consistency(
         2,
         5,
