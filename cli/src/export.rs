@@ -4,7 +4,7 @@
 use std::io::BufWriter;
 use std::path::Path;
 
-use aidledger_spec::bundle::{BundleItem, BundleWriter};
+use aidledger_spec::bundle::{BundleItem, BundleWriter, BUNDLE_VERSION_1};
 use aidledger_spec::{Genesis, NetworkId};
 
 use crate::checked::{check_network, NetworkMismatch};
@@ -43,19 +43,28 @@ pub fn export_bundle(
         path: out.display().to_string(),
         source,
     };
-    let (genesis, items) = source.open()?;
+    let (genesis, version, items) = source.open_versioned()?;
     check_network(&genesis, pinned)?;
     let directory = out
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let temporary = tempfile::NamedTempFile::new_in(directory).map_err(write_error)?;
-    let mut writer =
-        BundleWriter::new(BufWriter::new(temporary), &genesis.encode()).map_err(write_error)?;
+    // The copy keeps the source's version: a version 1 source is copied byte for byte, a
+    // version 2 one with its checkpoints and split views.
+    let out_file = BufWriter::new(temporary);
+    let mut writer = if version == BUNDLE_VERSION_1 {
+        BundleWriter::new(out_file, &genesis.encode())
+    } else {
+        BundleWriter::new_v2(out_file, &genesis.encode())
+    }
+    .map_err(write_error)?;
     for item in items {
         match item? {
             BundleItem::Record(bytes) => writer.record(&bytes),
             BundleItem::Proof(proof) => writer.proof(&proof),
+            BundleItem::Checkpoint(note) => writer.checkpoint(&note),
+            BundleItem::SplitView(proof) => writer.split_view(&proof),
         }
         .map_err(write_error)?;
     }

@@ -243,8 +243,11 @@ pub fn read_genesis_and_governance(
                     governance.push(bytes);
                 }
             }
-            // The first ordinary record: every governance record came before it.
-            BundleItem::Record(_) => break,
+            // Split views precede the governance records and say nothing of keys.
+            BundleItem::SplitView(_) => {}
+            // The first ordinary record (or, in a bundle of governance records only, the
+            // checkpoints after them): every governance record came before it.
+            BundleItem::Record(_) | BundleItem::Checkpoint(_) => break,
         }
     }
     Ok((genesis, governance))

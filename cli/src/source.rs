@@ -6,7 +6,9 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use aidledger_spec::bundle::{BundleError, BundleItem, BundleReader, GENESIS_PAYLOAD_OFFSET};
+use aidledger_spec::bundle::{
+    BundleError, BundleItem, BundleReader, BUNDLE_VERSION_1, GENESIS_PAYLOAD_OFFSET,
+};
 use aidledger_spec::genesis::{Genesis, GenesisError};
 use aidledger_spec::ids::RecordId;
 use aidledger_store::StoreReader;
@@ -157,8 +159,17 @@ impl SourceError {
 pub type Items = Box<dyn Iterator<Item = Result<BundleItem, SourceError>>>;
 
 impl Source {
-    /// Opens the source: its genesis (checked) and a stream of every record and proof.
+    /// Opens the source: its genesis (checked) and a stream of every record and proof (and,
+    /// from a version 2 bundle, its checkpoint notes and split-view proofs).
     pub fn open(&self) -> Result<(Genesis, Items), SourceError> {
+        self.open_versioned()
+            .map(|(genesis, _, items)| (genesis, items))
+    }
+
+    /// [`Source::open`], and the bundle version the items fit in: the bundle's own for a
+    /// bundle file or a node's export, 1 for a data directory (its items are records and
+    /// proofs).
+    pub fn open_versioned(&self) -> Result<(Genesis, u16, Items), SourceError> {
         match self {
             Source::Bundle(path) => {
                 let file = File::open(path).map_err(|source| open_error(path, source))?;
@@ -184,7 +195,7 @@ impl Source {
                     let _keep_open = &store;
                     result.map_err(|error| data_dir_error(&label, error))
                 });
-                Ok((genesis, Box::new(items)))
+                Ok((genesis, BUNDLE_VERSION_1, Box::new(items)))
             }
         }
     }
@@ -287,13 +298,14 @@ impl Source {
 fn bundle_items<R: Read + 'static>(
     label: &str,
     reader: R,
-) -> Result<(Genesis, Items), SourceError> {
+) -> Result<(Genesis, u16, Items), SourceError> {
     let reader = BundleReader::new(reader).map_err(|error| SourceError::of_bundle(label, error))?;
+    let version = reader.version();
     let genesis = Genesis::decode(reader.genesis_bytes())
         .map_err(|error| SourceError::bad_genesis(label, GENESIS_PAYLOAD_OFFSET, error))?;
     let label = label.to_owned();
     let items = reader.map(move |item| item.map_err(|error| SourceError::of_bundle(&label, error)));
-    Ok((genesis, Box::new(items)))
+    Ok((genesis, version, Box::new(items)))
 }
 
 /// The items before any damage. `record` and `chain_page` look records up in a bundle that the

@@ -60,6 +60,7 @@ fn todays_export_of_the_fixture_store_is_byte_identical_to_the_committed_bundle(
 fn every_record_and_proof_of_the_committed_bundle_verifies_with_todays_spec() {
     let bytes = std::fs::read(fixture_path()).unwrap();
     let mut reader = BundleReader::new(bytes.as_slice()).unwrap();
+    assert_eq!(reader.version(), 1, "the fixture is a version 1 bundle");
     assert_eq!(reader.genesis_bytes(), codec::encode(&genesis()).as_slice());
     let (mut records, mut proofs) = (0, 0);
     while let Some(item) = reader.next_item().unwrap() {
@@ -74,6 +75,7 @@ fn every_record_and_proof_of_the_committed_bundle_verifies_with_todays_spec() {
                     .verify_equivocation(proof.first, proof.second)
                     .unwrap();
             }
+            other => panic!("a version 1 bundle holds only records and proofs: {other:?}"),
         }
     }
     assert_eq!(

@@ -7,6 +7,8 @@
 
 #[path = "../tests/support/activity_vectors.rs"]
 mod activity_vectors;
+#[path = "../tests/support/bundle_v2_vectors.rs"]
+mod bundle_v2_vectors;
 #[path = "../tests/support/checkpoint_vectors.rs"]
 mod checkpoint_vectors;
 #[path = "../tests/support/governance_vectors.rs"]
@@ -33,6 +35,7 @@ fn main() -> std::io::Result<()> {
         checkpoint_vectors::checkpoints_file(),
         split_view_vectors::split_views_file(),
         packet_vectors::packet_file(),
+        bundle_v2_vectors::bundle_v2_file(),
     ]) {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;

@@ -1,26 +1,41 @@
-//! The bundle file: a self-contained export (genesis, every record, equivocation proofs) that
-//! an auditor verifies offline.
+//! The bundle file: a self-contained export (genesis, every record, equivocation proofs and,
+//! from version 2, checkpoint notes and split-view proofs) that an auditor verifies offline.
 //!
 //! Layout: the 8-byte magic `AIDLBNDL`, a u16 version, then frames of `kind: u8`,
-//! `length: u64`, `payload`. The genesis frame comes first, then record and proof frames, then
-//! one end frame whose payload holds the counts of records and proofs, so that a cut-off file is
-//! told apart from a complete one. All integers little endian.
+//! `length: u64`, `payload`. The genesis frame comes first, then the other frames, then one end
+//! frame whose payload holds the count of each kind of frame, so that a cut-off file is told
+//! apart from a complete one. All integers little endian.
+//!
+//! Version 1 holds records and equivocation proofs; version 2 adds checkpoint (`04`) and
+//! split-view (`05`) frames and two more counts in its end frame. A writer writes version 1
+//! unless it is asked for version 2 ([`BundleWriter::new_v2`]): a bundle with neither
+//! checkpoints nor split views stays byte for byte what it always was (FORMAT.md §13).
 
 use std::io::{self, Read, Write};
 
 use crate::codec::{self, Codec};
-use crate::limits::RECORD_SIZE_BYTES_MAX;
+use crate::limits::{NOTE_BYTES_MAX, RECORD_SIZE_BYTES_MAX};
+use crate::splitview::SplitViewProof;
 
 /// The first 8 bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"AIDLBNDL";
-/// The bundle format version this crate writes and reads.
-pub const BUNDLE_VERSION: u16 = 1;
-/// Largest frame payload: one record, or a proof of two records.
+/// Bundle version 1: records and equivocation proofs.
+pub const BUNDLE_VERSION_1: u16 = 1;
+/// Bundle version 2: version 1 plus checkpoint notes and split-view proofs.
+pub const BUNDLE_VERSION_2: u16 = 2;
+/// The newest bundle version this crate writes and reads (it reads every version from 1).
+pub const BUNDLE_VERSION: u16 = BUNDLE_VERSION_2;
+/// Largest frame payload: one record, or a proof of two records (a checkpoint note or a
+/// split-view proof is far smaller).
 pub const FRAME_SIZE_BYTES_MAX: u64 = 2 * RECORD_SIZE_BYTES_MAX as u64 + 64;
+/// Largest checkpoint frame payload: one note.
+pub const CHECKPOINT_FRAME_BYTES_MAX: u64 = NOTE_BYTES_MAX as u64;
 
 const KIND_GENESIS: u8 = 1;
 const KIND_RECORD: u8 = 2;
 const KIND_PROOF: u8 = 3;
+const KIND_CHECKPOINT: u8 = 4;
+const KIND_SPLIT_VIEW: u8 = 5;
 const KIND_END: u8 = 0xff;
 
 /// Two records of one author at one sequence number: the proof of a fork.
@@ -32,13 +47,53 @@ pub struct EquivocationProof {
     pub second: Vec<u8>,
 }
 
-/// The end frame's payload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+/// The end frame's counts. Version 1 writes the first two (16 bytes), version 2 all four
+/// (32 bytes); a version 1 bundle has no checkpoints or split views.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct BundleEnd {
     /// Record frames in the bundle.
     pub records: u64,
     /// Proof frames in the bundle.
     pub proofs: u64,
+    /// Checkpoint frames in the bundle (version 2).
+    pub checkpoints: u64,
+    /// Split-view frames in the bundle (version 2).
+    pub split_views: u64,
+}
+
+impl BundleEnd {
+    fn encode(&self, version: u16) -> Vec<u8> {
+        if version == BUNDLE_VERSION_1 {
+            codec::encode(&(self.records, self.proofs))
+        } else {
+            codec::encode(self)
+        }
+    }
+
+    fn decode(version: u16, payload: &[u8]) -> Result<BundleEnd, codec::DecodeError> {
+        if version == BUNDLE_VERSION_1 {
+            let (records, proofs): (u64, u64) = codec::decode_exact(payload)?;
+            Ok(BundleEnd {
+                records,
+                proofs,
+                ..BundleEnd::default()
+            })
+        } else {
+            codec::decode_exact(payload)
+        }
+    }
+
+    /// The counts in words, for the end-count error.
+    fn words(&self, version: u16) -> String {
+        if version == BUNDLE_VERSION_1 {
+            format!("{} records and {} proofs", self.records, self.proofs)
+        } else {
+            format!(
+                "{} records, {} proofs, {} checkpoints and {} split views",
+                self.records, self.proofs, self.checkpoints, self.split_views
+            )
+        }
+    }
 }
 
 /// One item of a bundle.
@@ -48,6 +103,11 @@ pub enum BundleItem {
     Record(Vec<u8>),
     /// An equivocation proof.
     Proof(EquivocationProof),
+    /// A checkpoint note, whole (FORMAT.md §23: text, blank line, signature lines), as the
+    /// bundle's writer held it; UTF-8, not yet opened or checked (version 2).
+    Checkpoint(String),
+    /// A split-view proof (FORMAT.md §25), decoded, not yet checked (version 2).
+    SplitView(SplitViewProof),
 }
 
 /// Byte offset of the genesis frame's payload: after the magic, the version and one frame header.
@@ -68,7 +128,7 @@ pub enum BundleError {
     BadMagic,
     /// A bundle version this build does not read.
     #[error(
-        "bundle version {0} at byte 8 is not supported (this build reads version {BUNDLE_VERSION})"
+        "bundle version {0} at byte 8 is not supported (this build reads versions {BUNDLE_VERSION_1} to {BUNDLE_VERSION})"
     )]
     UnsupportedVersion(u16),
     /// The file ends before the end frame.
@@ -88,18 +148,16 @@ pub enum BundleError {
         problem: String,
     },
     /// The end frame's counts do not match what was read.
-    #[error("end frame at byte {offset}: the bundle says it holds {expected_records} records and {expected_proofs} proofs, but {found_records} and {found_proofs} were read")]
+    #[error("end frame at byte {offset}: the bundle says it holds {}, but {} were read", expected.words(*version), found.words(*version))]
     CountMismatch {
         /// Where the end frame starts.
         offset: u64,
-        /// Records announced.
-        expected_records: u64,
-        /// Proofs announced.
-        expected_proofs: u64,
-        /// Records read.
-        found_records: u64,
-        /// Proofs read.
-        found_proofs: u64,
+        /// The bundle's version (which counts its end frame holds).
+        version: u16,
+        /// The counts announced.
+        expected: BundleEnd,
+        /// The frames read.
+        found: BundleEnd,
     },
     /// Bytes follow the end frame.
     #[error("bytes after the end frame, from byte {offset}")]
@@ -142,42 +200,87 @@ impl BundleError {
 /// Writes a bundle frame by frame.
 pub struct BundleWriter<W: Write> {
     out: W,
-    records: u64,
-    proofs: u64,
+    version: u16,
+    counts: BundleEnd,
 }
 
 impl<W: Write> BundleWriter<W> {
-    /// Starts a bundle with the genesis' canonical bytes.
-    pub fn new(mut out: W, genesis_bytes: &[u8]) -> io::Result<Self> {
+    /// Starts a version 1 bundle with the genesis' canonical bytes: records and equivocation
+    /// proofs only, byte for byte what every earlier build wrote.
+    pub fn new(out: W, genesis_bytes: &[u8]) -> io::Result<Self> {
+        Self::start(out, genesis_bytes, BUNDLE_VERSION_1)
+    }
+
+    /// Starts a version 2 bundle, which may also hold checkpoint notes and split-view proofs.
+    pub fn new_v2(out: W, genesis_bytes: &[u8]) -> io::Result<Self> {
+        Self::start(out, genesis_bytes, BUNDLE_VERSION_2)
+    }
+
+    fn start(mut out: W, genesis_bytes: &[u8], version: u16) -> io::Result<Self> {
         out.write_all(&MAGIC)?;
-        out.write_all(&BUNDLE_VERSION.to_le_bytes())?;
+        out.write_all(&version.to_le_bytes())?;
         write_frame(&mut out, KIND_GENESIS, genesis_bytes)?;
         Ok(BundleWriter {
             out,
-            records: 0,
-            proofs: 0,
+            version,
+            counts: BundleEnd::default(),
         })
+    }
+
+    /// The version this writer writes.
+    pub fn version(&self) -> u16 {
+        self.version
     }
 
     /// Adds a record.
     pub fn record(&mut self, record_bytes: &[u8]) -> io::Result<()> {
-        self.records += 1;
+        self.counts.records += 1;
         write_frame(&mut self.out, KIND_RECORD, record_bytes)
     }
 
     /// Adds an equivocation proof.
     pub fn proof(&mut self, proof: &EquivocationProof) -> io::Result<()> {
-        self.proofs += 1;
+        self.counts.proofs += 1;
         write_frame(&mut self.out, KIND_PROOF, &codec::encode(proof))
+    }
+
+    /// Adds a checkpoint note, whole (version 2 only; at most [`CHECKPOINT_FRAME_BYTES_MAX`]
+    /// bytes). The note is written as given: a reader opens and checks it.
+    pub fn checkpoint(&mut self, note: &str) -> io::Result<()> {
+        self.require_v2("checkpoint notes")?;
+        if note.len() as u64 > CHECKPOINT_FRAME_BYTES_MAX {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a checkpoint note of {} bytes exceeds the {CHECKPOINT_FRAME_BYTES_MAX}-byte limit",
+                    note.len()
+                ),
+            ));
+        }
+        self.counts.checkpoints += 1;
+        write_frame(&mut self.out, KIND_CHECKPOINT, note.as_bytes())
+    }
+
+    /// Adds a split-view proof (version 2 only).
+    pub fn split_view(&mut self, proof: &SplitViewProof) -> io::Result<()> {
+        self.require_v2("split-view proofs")?;
+        self.counts.split_views += 1;
+        write_frame(&mut self.out, KIND_SPLIT_VIEW, &proof.to_bytes())
+    }
+
+    fn require_v2(&self, what: &str) -> io::Result<()> {
+        if self.version < BUNDLE_VERSION_2 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a version {} bundle holds no {what}", self.version),
+            ));
+        }
+        Ok(())
     }
 
     /// Writes the end frame and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
-        let end = BundleEnd {
-            records: self.records,
-            proofs: self.proofs,
-        };
-        write_frame(&mut self.out, KIND_END, &codec::encode(&end))?;
+        write_frame(&mut self.out, KIND_END, &self.counts.encode(self.version))?;
         self.out.flush()?;
         Ok(self.out)
     }
@@ -193,9 +296,9 @@ fn write_frame<W: Write>(out: &mut W, kind: u8, payload: &[u8]) -> io::Result<()
 pub struct BundleReader<R: Read> {
     input: R,
     offset: u64,
+    version: u16,
     genesis_bytes: Vec<u8>,
-    records: u64,
-    proofs: u64,
+    counts: BundleEnd,
     ended: bool,
 }
 
@@ -213,15 +316,15 @@ impl<R: Read> BundleReader<R> {
         let mut version = [0u8; 2];
         read_exact_or(&mut input, &mut version, 8, "the version")?;
         let version = u16::from_le_bytes(version);
-        if version != BUNDLE_VERSION {
+        if !(BUNDLE_VERSION_1..=BUNDLE_VERSION).contains(&version) {
             return Err(BundleError::UnsupportedVersion(version));
         }
         let mut reader = BundleReader {
             input,
             offset: 10,
+            version,
             genesis_bytes: Vec::new(),
-            records: 0,
-            proofs: 0,
+            counts: BundleEnd::default(),
             ended: false,
         };
         let start = reader.offset;
@@ -241,6 +344,11 @@ impl<R: Read> BundleReader<R> {
         &self.genesis_bytes
     }
 
+    /// The bundle's version.
+    pub fn version(&self) -> u16 {
+        self.version
+    }
+
     /// The next item; `None` after a complete end frame.
     pub fn next_item(&mut self) -> Result<Option<BundleItem>, BundleError> {
         if self.ended {
@@ -250,11 +358,11 @@ impl<R: Read> BundleReader<R> {
         let (kind, payload) = self.frame()?;
         match kind {
             KIND_RECORD => {
-                self.records += 1;
+                self.counts.records += 1;
                 Ok(Some(BundleItem::Record(payload)))
             }
             KIND_PROOF => {
-                self.proofs += 1;
+                self.counts.proofs += 1;
                 // Each side under one record's bound (`Codec`), as a gossiped proof is read.
                 let proof = EquivocationProof::from_bytes(&payload).map_err(|error| {
                     BundleError::BadFrame {
@@ -264,19 +372,37 @@ impl<R: Read> BundleReader<R> {
                 })?;
                 Ok(Some(BundleItem::Proof(proof)))
             }
+            KIND_CHECKPOINT if self.version >= BUNDLE_VERSION_2 => {
+                self.counts.checkpoints += 1;
+                let note = String::from_utf8(payload).map_err(|error| BundleError::BadFrame {
+                    offset: start,
+                    problem: format!("checkpoint note: not UTF-8: {error}"),
+                })?;
+                Ok(Some(BundleItem::Checkpoint(note)))
+            }
+            KIND_SPLIT_VIEW if self.version >= BUNDLE_VERSION_2 => {
+                self.counts.split_views += 1;
+                let proof = SplitViewProof::from_bytes(&payload).map_err(|error| {
+                    BundleError::BadFrame {
+                        offset: start,
+                        problem: format!("split-view proof: {error}"),
+                    }
+                })?;
+                Ok(Some(BundleItem::SplitView(proof)))
+            }
             KIND_END => {
-                let end: BundleEnd =
-                    codec::decode_exact(&payload).map_err(|error| BundleError::BadFrame {
+                let end = BundleEnd::decode(self.version, &payload).map_err(|error| {
+                    BundleError::BadFrame {
                         offset: start,
                         problem: format!("end frame: {error}"),
-                    })?;
-                if end.records != self.records || end.proofs != self.proofs {
+                    }
+                })?;
+                if end != self.counts {
                     return Err(BundleError::CountMismatch {
                         offset: start,
-                        expected_records: end.records,
-                        expected_proofs: end.proofs,
-                        found_records: self.records,
-                        found_proofs: self.proofs,
+                        version: self.version,
+                        expected: end,
+                        found: self.counts,
                     });
                 }
                 let mut extra = [0u8; 1];
@@ -290,7 +416,10 @@ impl<R: Read> BundleReader<R> {
             }
             other => Err(BundleError::BadFrame {
                 offset: start,
-                problem: format!("unknown frame kind {other}"),
+                problem: format!(
+                    "unknown frame kind {other} in a version {} bundle",
+                    self.version
+                ),
             }),
         }
     }
@@ -300,12 +429,15 @@ impl<R: Read> BundleReader<R> {
         let mut head = [0u8; 9];
         read_exact_or(&mut self.input, &mut head, start, "a frame header")?;
         let length = u64::from_le_bytes(head[1..].try_into().unwrap_or_default());
-        if length > FRAME_SIZE_BYTES_MAX {
+        let limit = if head[0] == KIND_CHECKPOINT && self.version >= BUNDLE_VERSION_2 {
+            CHECKPOINT_FRAME_BYTES_MAX
+        } else {
+            FRAME_SIZE_BYTES_MAX
+        };
+        if length > limit {
             return Err(BundleError::BadFrame {
                 offset: start,
-                problem: format!(
-                    "frame of {length} bytes exceeds the {FRAME_SIZE_BYTES_MAX}-byte limit"
-                ),
+                problem: format!("frame of {length} bytes exceeds the {limit}-byte limit"),
             });
         }
         // `length` is bounded above, so this allocation is too.

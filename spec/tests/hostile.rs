@@ -4,6 +4,8 @@
 //!
 //! Case counts are kept small (ed25519 in a debug build is slow) so the file runs in seconds.
 
+#[path = "support/bundle_v2_vectors.rs"]
+mod bundle_v2_vectors;
 #[path = "support/governance_vectors.rs"]
 mod governance_vectors;
 #[path = "support/signature_edges.rs"]
@@ -13,8 +15,10 @@ mod vector_set;
 
 use std::sync::OnceLock;
 
-use aidledger_spec::bundle::{BundleItem, BundleReader, BundleWriter, EquivocationProof};
-use aidledger_spec::codec::{self, DecodeError};
+use aidledger_spec::bundle::{
+    BundleError, BundleItem, BundleReader, BundleWriter, EquivocationProof,
+};
+use aidledger_spec::codec::{self, Codec, DecodeError};
 use aidledger_spec::record::{
     Correction, IatiSource, Money, Party, Replacement, Statement, TextVersion, Transaction,
     TreatyAction, TreatyActionKind, TreatyText,
@@ -42,6 +46,8 @@ struct Pool {
     invalid: Vec<Vec<u8>>,
     genesis_bytes: Vec<u8>,
     bundle: Vec<u8>,
+    /// The version 2 bundle of `bundle-v2.json`.
+    bundle_v2: Vec<u8>,
 }
 
 fn pool() -> &'static Pool {
@@ -60,6 +66,7 @@ fn pool() -> &'static Pool {
                 .collect(),
             genesis_bytes: fixture.genesis.encode(),
             bundle: vector_set::bundle_bytes(&fixture),
+            bundle_v2: bundle_v2_vectors::bundle_v2(&fixture).bytes,
         }
     })
 }
@@ -240,8 +247,8 @@ proptest! {
     }
 
     #[test]
-    fn bundle_reader_never_panics_on_mutated_bundles(flips in proptest::collection::vec((any::<prop::sample::Index>(), 1..=255u8), 1..4), cut in any::<prop::sample::Index>()) {
-        let mut bytes = pool().bundle.clone();
+    fn bundle_reader_never_panics_on_mutated_bundles(flips in proptest::collection::vec((any::<prop::sample::Index>(), 1..=255u8), 1..4), cut in any::<prop::sample::Index>(), v2 in any::<bool>()) {
+        let mut bytes = if v2 { pool().bundle_v2.clone() } else { pool().bundle.clone() };
         for (index, mask) in flips {
             let at = index.index(bytes.len());
             bytes[at] ^= mask;
@@ -377,6 +384,176 @@ fn bundle_carries_a_proof_of_two_large_records() {
         .collect::<Result<_, _>>()
         .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(items, vec![BundleItem::Proof(proof)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundles of version 2 (checkpoint and split-view frames, four end counts).
+
+fn read_all(bytes: &[u8]) -> Result<Vec<BundleItem>, BundleError> {
+    BundleReader::new(bytes)?.collect()
+}
+
+/// A frame of `kind` with `payload`, as the format writes it.
+fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
+    [
+        &[kind],
+        (payload.len() as u64).to_le_bytes().as_slice(),
+        payload,
+    ]
+    .concat()
+}
+
+/// A bundle of `version` with the pool's genesis, `frames` and the end frame `end`.
+fn bundle_of(version: u16, frames: &[Vec<u8>], end: &[u8]) -> Vec<u8> {
+    let mut bytes = b"AIDLBNDL".to_vec();
+    bytes.extend_from_slice(&version.to_le_bytes());
+    bytes.extend(frame(1, &pool().genesis_bytes));
+    for each in frames {
+        bytes.extend_from_slice(each);
+    }
+    bytes.extend(frame(0xff, end));
+    bytes
+}
+
+fn counts(values: &[u64]) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|value| value.to_le_bytes())
+        .collect()
+}
+
+#[test]
+fn a_version_2_bundle_cut_anywhere_is_truncated_at_the_cut() {
+    let bytes = &pool().bundle_v2;
+    read_all(bytes).expect("the whole bundle reads");
+    for cut in 0..bytes.len() {
+        match read_all(&bytes[..cut]) {
+            Err(BundleError::BadMagic) => assert!(cut < 8, "cut {cut}"),
+            Err(BundleError::Truncated { offset, .. }) => {
+                assert_eq!(offset, cut as u64, "cut {cut}")
+            }
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_version_2_end_frame_must_count_every_kind() {
+    let bytes = &pool().bundle_v2;
+    let end = bytes.len() - 32;
+    assert_eq!(bytes[end - 9], 0xff, "the end frame");
+    assert_eq!(&bytes[end..], counts(&[3, 1, 1, 1]).as_slice());
+    for count in 0..4 {
+        for change in [1u8, 0xff] {
+            let mut changed = bytes.clone();
+            changed[end + 8 * count] = changed[end + 8 * count].wrapping_add(change);
+            let error = read_all(&changed).expect_err("a wrong count is refused");
+            assert!(
+                matches!(error, BundleError::CountMismatch { offset, version: 2, .. } if offset == (end - 9) as u64),
+                "count {count}: {error}"
+            );
+            assert_eq!(error.rule(), Some("end-count-mismatch"));
+        }
+    }
+    // A version 1 end frame (16 bytes) in a version 2 bundle, and the reverse, do not decode.
+    let short = bundle_of(2, &[], &counts(&[0, 0]));
+    assert!(matches!(
+        read_all(&short),
+        Err(BundleError::BadFrame { .. })
+    ));
+    let long = bundle_of(1, &[], &counts(&[0, 0, 0, 0]));
+    assert!(matches!(read_all(&long), Err(BundleError::BadFrame { .. })));
+    let empty = bundle_of(2, &[], &counts(&[0, 0, 0, 0]));
+    assert_eq!(read_all(&empty).expect("an empty version 2 bundle"), vec![]);
+}
+
+#[test]
+fn a_version_1_bundle_holds_no_checkpoint_or_split_view_frames() {
+    let made = bundle_v2_vectors::bundle_v2(&vector_set::Fixture::new());
+    let checkpoint = frame(4, made.checkpoint.as_bytes());
+    let split_view = frame(5, &made.split_view.to_bytes());
+    for (kind, each) in [(4, checkpoint.clone()), (5, split_view.clone())] {
+        let bytes = bundle_of(1, &[each], &counts(&[0, 0]));
+        let error = read_all(&bytes).expect_err("an unknown kind in version 1");
+        assert!(
+            matches!(&error, BundleError::BadFrame { offset, problem } if *offset == 10 + 9 + pool().genesis_bytes.len() as u64 && problem.contains(&format!("unknown frame kind {kind}"))),
+            "{error}"
+        );
+    }
+    // The same frames read in a version 2 bundle.
+    let bytes = bundle_of(2, &[split_view, checkpoint], &counts(&[0, 0, 1, 1]));
+    assert_eq!(
+        read_all(&bytes).expect("version 2"),
+        vec![
+            BundleItem::SplitView(made.split_view.clone()),
+            BundleItem::Checkpoint(made.checkpoint.clone())
+        ]
+    );
+    // Kinds 6 and on are unknown in version 2 too; versions 0 and 3 are not read.
+    let bytes = bundle_of(2, &[frame(6, b"x")], &counts(&[0, 0, 0, 0]));
+    assert!(matches!(
+        read_all(&bytes),
+        Err(BundleError::BadFrame { .. })
+    ));
+    for version in [0u16, 3] {
+        let bytes = bundle_of(version, &[], &counts(&[0, 0, 0, 0]));
+        assert!(matches!(
+            read_all(&bytes),
+            Err(BundleError::UnsupportedVersion(found)) if found == version
+        ));
+    }
+    // A version 1 writer refuses them rather than write a bundle no reader takes.
+    let mut writer = BundleWriter::new(Vec::new(), &pool().genesis_bytes).expect("in memory");
+    assert!(writer.checkpoint(&made.checkpoint).is_err());
+    assert!(writer.split_view(&made.split_view).is_err());
+    assert_eq!(
+        writer.finish().expect("in memory"),
+        bundle_of(1, &[], &counts(&[0, 0]))
+    );
+}
+
+#[test]
+fn refuses_bad_checkpoint_and_split_view_frames() {
+    let at = 10 + 9 + pool().genesis_bytes.len() as u64;
+    let bad = |frames: &[Vec<u8>]| -> BundleError {
+        read_all(&bundle_of(2, frames, &counts(&[0, 0, 1, 1]))).expect_err("refused")
+    };
+    // A note that is not UTF-8.
+    let error = bad(&[frame(4, b"origin\n\xff\n")]);
+    assert!(
+        matches!(error, BundleError::BadFrame { offset, .. } if offset == at),
+        "{error}"
+    );
+    // Split-view bytes that do not decode exactly: garbage, a cut proof, a byte too many.
+    let proof = bundle_v2_vectors::bundle_v2(&vector_set::Fixture::new())
+        .split_view
+        .to_bytes();
+    for payload in [
+        b"garbage".to_vec(),
+        proof[..proof.len() - 1].to_vec(),
+        [proof.as_slice(), &[0]].concat(),
+    ] {
+        let error = bad(&[frame(5, &payload)]);
+        assert!(
+            matches!(error, BundleError::BadFrame { offset, .. } if offset == at),
+            "{error}"
+        );
+    }
+    // A checkpoint frame over one note's limit is refused before its payload is allocated.
+    let mut bytes = bundle_of(2, &[], &counts(&[0, 0, 0, 0]));
+    bytes.truncate(at as usize);
+    bytes.push(4);
+    bytes.extend_from_slice(&(aidledger_spec::limits::NOTE_BYTES_MAX as u64 + 1).to_le_bytes());
+    let (result, largest) = largest_allocation(|| read_all(&bytes));
+    assert!(
+        matches!(&result, Err(BundleError::BadFrame { offset, problem }) if *offset == at && problem.contains("limit")),
+        "{result:?}"
+    );
+    assert!(largest < 64 * 1024, "allocated {largest} bytes");
+    // A writer refuses such a note too.
+    let mut writer = BundleWriter::new_v2(Vec::new(), &pool().genesis_bytes).expect("in memory");
+    let long = "a".repeat(aidledger_spec::limits::NOTE_BYTES_MAX + 1);
+    assert!(writer.checkpoint(&long).is_err());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 
 #[path = "support/activity_vectors.rs"]
 mod activity_vectors;
+#[path = "support/bundle_v2_vectors.rs"]
+mod bundle_v2_vectors;
 #[path = "support/checkpoint_vectors.rs"]
 mod checkpoint_vectors;
 #[path = "support/governance_vectors.rs"]
@@ -206,6 +208,7 @@ fn vector_files_match_the_code() {
         checkpoint_vectors::checkpoints_file(),
         split_view_vectors::split_views_file(),
         packet_vectors::packet_file(),
+        bundle_v2_vectors::bundle_v2_file(),
     ]) {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
@@ -661,6 +664,7 @@ fn reads_bundle_vector() {
         match item {
             BundleItem::Record(_) => records += 1,
             BundleItem::Proof(_) => proofs += 1,
+            other => panic!("a version 1 bundle holds only records and proofs: {other:?}"),
         }
     }
     assert_eq!(
@@ -675,6 +679,107 @@ fn reads_bundle_vector() {
 #[test]
 fn reports_bundle_without_end_frame_as_truncated() {
     let bundle = bytes(&load("bundle.json")["bundle_truncated_hex"]);
+    let mut reader = BundleReader::new(bundle.as_slice()).expect("the start is intact");
+    let error = loop {
+        match reader.next_item() {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("a truncated bundle read as complete"),
+            Err(error) => break error,
+        }
+    };
+    assert!(
+        matches!(error, BundleError::Truncated { offset, .. } if offset == bundle.len() as u64),
+        "{error}"
+    );
+}
+
+#[test]
+fn reads_bundle_v2_vector() {
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::splitview::SplitViewProof;
+    let file = load("bundle-v2.json");
+    let bundle = bytes(&file["bundle_hex"]);
+    assert_eq!(&bundle[..10], b"AIDLBNDL\x02\x00");
+    // The frames lie where the file says, in bundle order (FORMAT.md 13.1).
+    let kinds: Vec<(String, usize)> = file["frames"]
+        .as_array()
+        .expect("frames")
+        .iter()
+        .map(|frame| {
+            (
+                frame["kind"].as_str().expect("kind").to_owned(),
+                frame["offset"].as_u64().expect("offset") as usize,
+            )
+        })
+        .collect();
+    let order: Vec<&str> = kinds.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(order, ["01", "03", "05", "02", "02", "02", "04", "ff"]);
+    for (kind, offset) in &kinds {
+        assert_eq!(hex::encode([bundle[*offset]]), *kind, "frame at {offset}");
+    }
+    let mut reader = BundleReader::new(bundle.as_slice()).expect("a bundle");
+    assert_eq!(reader.version(), 2);
+    assert_eq!(
+        hex::encode(reader.genesis_bytes()),
+        load("genesis.json")["genesis_hex"].as_str().expect("hex")
+    );
+    let mut seen = [0u64; 4];
+    while let Some(item) = reader.next_item().expect("a complete bundle") {
+        match item {
+            BundleItem::Record(_) => seen[0] += 1,
+            BundleItem::Proof(_) => seen[1] += 1,
+            BundleItem::Checkpoint(note) => {
+                seen[2] += 1;
+                assert_eq!(note, file["checkpoint"].as_str().expect("the note"));
+            }
+            BundleItem::SplitView(proof) => {
+                seen[3] += 1;
+                let expected = bytes(&file["split_view_hex"]);
+                assert_eq!(proof.to_bytes(), expected);
+                assert_eq!(
+                    SplitViewProof::from_bytes(&expected).expect("decodes"),
+                    proof
+                );
+            }
+        }
+    }
+    let expected = &file["expected"];
+    let want = ["records", "proofs", "checkpoints", "split_views"]
+        .map(|name| expected[name].as_u64().expect("a count"));
+    assert_eq!(seen, want);
+    // The end frame holds the four counts.
+    let end = &bundle[bundle.len() - 32..];
+    let counts: Vec<u64> = end
+        .chunks(8)
+        .map(|chunk| u64::from_le_bytes(chunk.try_into().expect("8 bytes")))
+        .collect();
+    assert_eq!(counts, want);
+}
+
+#[test]
+fn reads_bundle_v2_vector_split_view_and_checkpoint_as_a_verifier_would() {
+    use aidledger_spec::checkpoint::SignedCheckpoint;
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::splitview::SplitViewProof;
+    use aidledger_spec::PublicKey;
+    let file = load("bundle-v2.json");
+    let fixture = vector_set::Fixture::new();
+    let donor = PublicKey(fixture.donor.verifying_key().to_bytes());
+    let proof = SplitViewProof::from_bytes(&bytes(&file["split_view_hex"])).expect("decodes");
+    let view = proof.check(&[donor]).expect("a split view");
+    assert_eq!(
+        (view.org.as_str(), view.first.size, view.second.size),
+        (vector_set::DONOR, 2, 3)
+    );
+    let note = file["checkpoint"].as_str().expect("the note");
+    let opened = SignedCheckpoint::open(note, &fixture.network_id(), vector_set::DONOR, &[donor])
+        .expect("the donor's checkpoint");
+    assert_eq!(opened.checkpoint.size, 3);
+}
+
+#[test]
+fn reports_bundle_v2_without_end_frame_as_truncated() {
+    let bundle = bytes(&load("bundle-v2.json")["bundle_truncated_hex"]);
     let mut reader = BundleReader::new(bundle.as_slice()).expect("the start is intact");
     let error = loop {
         match reader.next_item() {

@@ -17,7 +17,7 @@ fn bundle_records(path: &Path) -> Vec<Vec<u8>> {
         .filter_map(
             |item| match item.expect("every frame of the export reads") {
                 BundleItem::Record(bytes) => Some(bytes),
-                BundleItem::Proof(_) => None,
+                _ => None,
             },
         )
         .collect()

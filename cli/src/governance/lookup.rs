@@ -30,6 +30,9 @@ pub fn governance_of(source: &Source) -> Result<(Genesis, Derivation), SourceErr
     let prefix = items.take_while(|item| match item {
         Ok(BundleItem::Record(bytes)) => is_governance(bytes),
         Ok(BundleItem::Proof(_)) => true,
+        // Split views come before the governance records; checkpoints after every record.
+        Ok(BundleItem::SplitView(_)) => true,
+        Ok(BundleItem::Checkpoint(_)) => false,
         Err(_) => true,
     });
     let report = verify_items(&verifier, prefix, SignatureMode::Batch, |_| {})?;
