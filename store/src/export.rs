@@ -4,6 +4,9 @@
 use std::io::{self, Write};
 
 use aidledger_spec::bundle::{BundleItem, BundleWriter};
+use aidledger_spec::checkpoint::Checkpoint;
+use aidledger_spec::codec::Codec;
+use aidledger_spec::note::Note;
 use aidledger_spec::splitview::SplitViewProof;
 
 use crate::StoreReader;
@@ -13,10 +16,47 @@ use crate::StoreReader;
 /// chain, the records held as revoked, the cosigned checkpoints, end; each chain up to its
 /// durable head (`Store::durable_bundle_items`).
 ///
-/// A store that holds no checkpoint and no split view writes a version 1 bundle, byte for
-/// byte what earlier builds wrote (the committed fixture is such a bundle); otherwise version 2.
+/// The checkpoints are the cosigned ones the node collected (`StoreReader::cosigned_checkpoints`),
+/// each only when the exported chain reaches its size: a node behind on another organisation's
+/// chain would otherwise hand out a bundle that fails its own freshness check for records it
+/// has not received yet (a reader who wants the newest checkpoints asks the witnesses:
+/// `aidledger verify --witnessed --witness URL`). The split views are every one it stores.
+///
+/// A store that holds no checkpoint and no split view to carry writes a version 1 bundle, byte
+/// for byte what earlier builds wrote (the committed fixture is such a bundle); otherwise
+/// version 2.
 pub fn write_bundle<W: Write>(store: &StoreReader, out: W) -> io::Result<W> {
-    write_bundle_with(store, out, &[], &[])
+    // Taken before the records are read: durable heads only grow, so every chain of the
+    // export reaches at least these sizes.
+    let durable = store.durable_seqs().map_err(io::Error::other)?;
+    let checkpoints: Vec<String> = store
+        .cosigned_checkpoints()
+        .map_err(io::Error::other)?
+        .into_iter()
+        .filter(|note| {
+            checkpoint_chain(note).is_some_and(|(org, size)| {
+                size == 0 || durable.get(&org).is_some_and(|seq| size <= seq + 1)
+            })
+        })
+        .collect();
+    // The node stores only proofs it decoded and checked; bytes that no longer decode are
+    // damage to the store, left out rather than failing the export of every record.
+    let split_views: Vec<SplitViewProof> = store
+        .split_views()
+        .map_err(io::Error::other)?
+        .iter()
+        .filter_map(|bytes| SplitViewProof::from_bytes(bytes).ok())
+        .collect();
+    write_bundle_with(store, out, &checkpoints, &split_views)
+}
+
+/// The organisation and size a checkpoint note names (`None` when it does not read: the store
+/// keeps only notes the node opened, so that is damage, and such a note is left out).
+fn checkpoint_chain(note: &str) -> Option<(String, u64)> {
+    let note = Note::parse(note).ok()?;
+    let checkpoint = Checkpoint::parse(&note.text).ok()?;
+    let (_, org) = checkpoint.chain().ok()?;
+    Some((org, checkpoint.size))
 }
 
 /// [`write_bundle`] with the checkpoint notes and split-view proofs to carry.

@@ -511,3 +511,69 @@ fn cosigned_checkpoints_and_split_views_are_kept() {
         ]
     );
 }
+
+/// The export (store/src/export.rs): a store with nothing witnessed writes a version 1 bundle;
+/// with a cosigned checkpoint and a split view, version 2 carrying the split view after the
+/// records' proofs and the checkpoints its chains reach, after every record; a checkpoint
+/// beyond the exported chain is left out.
+#[test]
+fn the_export_carries_the_checkpoints_its_chains_reach_and_the_split_views() {
+    use aidledger_spec::bundle::{BundleItem, BundleReader};
+    use aidledger_spec::checkpoint::Checkpoint;
+    use aidledger_spec::codec::Codec;
+    use aidledger_spec::splitview::{SplitEvidence, SplitViewProof};
+    use aidledger_store::export::write_bundle;
+
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    let donor = records(DONOR, 0..5, RecordId::ZERO, "a");
+    let implementer = records(IMPLEMENTER, 0..2, RecordId::ZERO, "a");
+    let network = genesis().network_id();
+    let note = |org: &str, chain: &[VerifiedRecord], size: u64| {
+        let root = MemoryTree::of_record_ids(&ids(chain))
+            .root(size)
+            .expect("held");
+        Checkpoint::new(&network, org, size, root)
+            .sign(&key_of(org))
+            .expect("signs")
+            .to_text()
+    };
+    let store = open(&dir);
+    store.append_durable(&donor).expect("appends");
+    store.append_durable(&implementer).expect("appends");
+    let items = |store: &Store| -> (u16, Vec<BundleItem>) {
+        let bytes = write_bundle(store, Vec::new()).expect("writes");
+        let reader = BundleReader::new(bytes.as_slice()).expect("a bundle");
+        let version = reader.version();
+        (version, reader.collect::<Result<_, _>>().expect("reads"))
+    };
+    let (version, before) = items(&store);
+    assert_eq!(version, 1, "nothing witnessed: version 1");
+    assert_eq!(before.len(), 7);
+
+    let donor_note = note(DONOR, &donor, 4);
+    // A checkpoint of 3 records of a chain the store holds 2 of: the node is behind.
+    let longer = records(IMPLEMENTER, 0..3, RecordId::ZERO, "a");
+    let ahead = note(IMPLEMENTER, &longer, 3);
+    store
+        .put_cosigned_checkpoint(DONOR, &donor_note)
+        .expect("stored");
+    store
+        .put_cosigned_checkpoint(IMPLEMENTER, &ahead)
+        .expect("stored");
+    let fork = records(DONOR, 0..4, RecordId::ZERO, "b");
+    let split = SplitViewProof {
+        first: note(DONOR, &fork, 4),
+        second: donor_note.clone(),
+        evidence: SplitEvidence::SameSize,
+    };
+    store.add_split_view(&split.to_bytes()).expect("stored");
+    store.add_split_view(b"not a proof").expect("stored");
+    store.make_durable().expect("durable");
+    let (version, after) = items(&store);
+    assert_eq!(version, 2);
+    let mut expected = vec![BundleItem::SplitView(split)];
+    expected.extend(before);
+    expected.push(BundleItem::Checkpoint(donor_note));
+    assert_eq!(after, expected);
+}
