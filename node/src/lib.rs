@@ -21,6 +21,7 @@ pub mod public;
 pub mod signing_gate;
 pub mod submit;
 pub mod view;
+pub mod witnessed;
 pub mod writer;
 
 pub use explorer::hook::ExplorerIndex;

@@ -56,7 +56,8 @@ const CONFIG_SIZE_BYTES_MAX: u64 = 1024 * 1024;
 #[command(name = "aidledger-node", version)]
 struct Args {
     /// A JSON config file: {"data_dir","genesis","org","key","node_key","submit_addr",
-    /// "public_addr","listen":[…],"bootstrap":[…]}; flags override it.
+    /// "public_addr","listen":[…],"bootstrap":[…],"witness":[…],"witness_poll_ms"}; flags
+    /// override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// The node's data directory (here or in the config file).
@@ -92,6 +93,13 @@ struct Args {
     /// rotation or revocation); by default they are removed once the rotation is durable.
     #[arg(long)]
     keep_retired_keys: bool,
+    /// A witness to collect cosigned checkpoints and split-view proofs from, its base URL
+    /// (GET URL/api/witness) (repeatable).
+    #[arg(long, value_name = "URL")]
+    witness: Vec<String>,
+    /// Milliseconds between two polls of the witnesses [default: 5000].
+    #[arg(long, value_name = "MS")]
+    witness_poll_ms: Option<u64>,
 }
 
 /// The config file's settings; each is optional. `DIR/config.json` holds the same keys, those
@@ -119,6 +127,10 @@ struct ConfigFile {
     bootstrap: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     keep_retired_keys: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    witness: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witness_poll_ms: Option<u64>,
 }
 
 impl ConfigFile {
@@ -136,6 +148,8 @@ impl ConfigFile {
             listen: list(self.listen, under.listen),
             bootstrap: list(self.bootstrap, under.bootstrap),
             keep_retired_keys: self.keep_retired_keys || under.keep_retired_keys,
+            witness: list(self.witness, under.witness),
+            witness_poll_ms: self.witness_poll_ms.or(under.witness_poll_ms),
         }
     }
 
@@ -149,6 +163,8 @@ impl ConfigFile {
             listen: self.listen.clone(),
             bootstrap: self.bootstrap.clone(),
             keep_retired_keys: self.keep_retired_keys,
+            witness: self.witness.clone(),
+            witness_poll_ms: self.witness_poll_ms,
             ..ConfigFile::default()
         }
     }
@@ -167,6 +183,8 @@ impl ConfigFile {
             listen: addrs(&args.listen),
             bootstrap: addrs(&args.bootstrap),
             keep_retired_keys: args.keep_retired_keys,
+            witness: args.witness.clone(),
+            witness_poll_ms: args.witness_poll_ms,
         }
     }
 }
@@ -211,6 +229,8 @@ fn settings(args: Args) -> anyhow::Result<(NodeConfig, NetworkOptions, ConfigFil
         listen: addrs(file.listen, "listen")?,
         bootstrap: addrs(file.bootstrap, "bootstrap")?,
         keep_retired_keys: file.keep_retired_keys,
+        witnesses: file.witness,
+        witness_poll_ms: file.witness_poll_ms,
     };
     Ok((config, network, save))
 }

@@ -1,5 +1,7 @@
 //! The public routes of proofs (issue 21): the node's own organisation's signed checkpoint
-//! (`GET /checkpoint/{org}`, FORMAT.md §23), a record's inclusion proof
+//! with the cosignatures collected for it, or another organisation's cosigned checkpoint the
+//! node collected (`GET /checkpoint/{org}`, FORMAT.md §23, §24), the split-view proofs it holds
+//! (`GET /api/split-views`, §25), a record's inclusion proof
 //! (`GET /api/proof/{id}[?size=N]`) and a chain's consistency proof
 //! (`GET /api/consistency/{org}?from=M&to=N`, FORMAT.md §22). Every proof is checked against
 //! the root it is served with before it leaves: a revocation that rewinds a chain between the
@@ -20,6 +22,9 @@ use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
 use crate::checkpoints::{CheckpointError, Checkpoints, Published};
+use crate::governance::Governance;
+use crate::witnessed::report;
+use aidledger_spec::governance::Authority;
 
 /// The media type of a checkpoint: a C2SP signed note is UTF-8 text.
 pub const CHECKPOINT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
@@ -33,6 +38,7 @@ pub fn routes() -> Router<StoreReader> {
         .route("/checkpoint/{org}", get(checkpoint))
         .route("/api/proof/{id}", get(proof))
         .route("/api/consistency/{org}", get(consistency))
+        .route("/api/split-views", get(split_views))
 }
 
 impl From<CheckpointError> for ApiError {
@@ -54,32 +60,72 @@ async fn latest(
 }
 
 /// `GET /checkpoint/{org}`: the signed note of the node's own organisation's chain at its
-/// durable size, as text; 404 for any other organisation and for an empty chain.
+/// durable size with the cosignatures collected for exactly that note, as text; for another
+/// organisation the cosigned checkpoint the node collected (404 when none, and for an empty
+/// chain of its own).
 async fn checkpoint(
     State(store): State<StoreReader>,
     Path(org): Path<String>,
     checkpoints: Option<Extension<Arc<Checkpoints>>>,
 ) -> Result<Response, ApiError> {
-    let Some(Extension(checkpoints)) = checkpoints else {
-        return Err(ApiError::not_found(
-            "this server publishes no checkpoint: it serves a store, not an organisation's node",
-        ));
+    let publisher = checkpoints.map(|Extension(checkpoints)| checkpoints);
+    let own_org = publisher
+        .as_ref()
+        .map(|checkpoints| checkpoints.org().to_owned());
+    let own = publisher.filter(|checkpoints| checkpoints.org() == org);
+    let note = match own {
+        Some(checkpoints) => {
+            let published = latest(&store, checkpoints).await?;
+            api::blocking(&store, move |store| {
+                Ok(report::with_cosignatures(store, &org, &published.note)?)
+            })
+            .await?
+        }
+        None => {
+            let author = org.clone();
+            api::blocking(&store, move |store| Ok(store.cosigned_checkpoint(&author)?))
+                .await?
+                .ok_or_else(|| {
+                    let publishes = match &own_org {
+                        Some(own) => format!(
+                            "this node publishes only its own organisation's checkpoint, {own}"
+                        ),
+                        None => "this server publishes no checkpoint: it serves a store, not an \
+                                 organisation's node"
+                            .to_owned(),
+                    };
+                    ApiError::not_found(format!(
+                        "{publishes}; it holds no cosigned checkpoint of {org} from witnesses or \
+                         peers"
+                    ))
+                })?
+        }
     };
-    if org != checkpoints.org() {
-        return Err(ApiError::not_found(format!(
-            "this node publishes only its own organisation's checkpoint, {}",
-            checkpoints.org()
-        )));
-    }
-    let published = latest(&store, checkpoints).await?;
     Ok((
         [
             (header::CONTENT_TYPE, CHECKPOINT_CONTENT_TYPE),
             (header::CACHE_CONTROL, CHECKPOINT_CACHE_CONTROL),
         ],
-        published.note.clone(),
+        note,
     )
         .into_response())
+}
+
+/// `GET /api/split-views`: every split-view proof the node holds (FORMAT.md §25), with its
+/// organisation, sizes and roots, and whether a revocation explains it (§25.2).
+async fn split_views(
+    State(store): State<StoreReader>,
+    governance: Option<Extension<Arc<Governance>>>,
+) -> Result<Json<Value>, ApiError> {
+    let reports = api::blocking(&store, move |store| {
+        let authority = match &governance {
+            Some(Extension(governance)) => governance.current().authority().clone(),
+            None => Authority::from_genesis(store.genesis()),
+        };
+        Ok(report::split_views(store, &authority)?)
+    })
+    .await?;
+    Ok(Json(json!({ "split_views": reports })))
 }
 
 /// The query of `/api/proof/{id}`.

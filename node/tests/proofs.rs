@@ -6,6 +6,9 @@
 //! at the same size.
 
 mod common;
+// The collector of cosigned checkpoints and split-view proofs (a module: one test binary).
+#[path = "proofs/witnessed.rs"]
+mod witnessed;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -191,12 +194,16 @@ fn the_proof_routes_refuse_what_they_cannot_answer() {
     let node = TestNode::start(root.path(), DONOR);
     let (id, _) = node.submit(&statement("one"));
 
-    // Only the node's own organisation's checkpoint.
+    // Only the node's own organisation's checkpoint, and those it collected from witnesses or
+    // peers (issue 21, node/src/witnessed/): none here.
     for org in [IMPLEMENTER, "NOT-A-MEMBER"] {
         let message = error_of(&node, &format!("/checkpoint/{org}"), 404);
         assert_eq!(
             message,
-            format!("this node publishes only its own organisation's checkpoint, {DONOR}")
+            format!(
+                "this node publishes only its own organisation's checkpoint, {DONOR}; it holds \
+                 no cosigned checkpoint of {org} from witnesses or peers"
+            )
         );
     }
 

@@ -23,6 +23,10 @@ pub struct NetworkOptions {
     /// Keep the files of signing keys that can sign nothing any more (`org.key.<hex>` of a
     /// rotated-out or revoked key); by default they are removed at start and after a rotation.
     pub keep_retired_keys: bool,
+    /// Witnesses to collect cosigned checkpoints and split-view proofs from (base URLs).
+    pub witnesses: Vec<String>,
+    /// Milliseconds between two polls of the witnesses (`None`: `WITNESS_POLL_INTERVAL_MS`).
+    pub witness_poll_ms: Option<u64>,
 }
 
 /// How to run a node.

@@ -63,6 +63,14 @@ pub async fn start_with_network(
     // Opening the store reads and may recover the whole sled log: not work for an async thread.
     let node_key_path = options.node_key.clone();
     let keep_retired_keys = options.keep_retired_keys;
+    let witnesses = serve::WitnessPolling {
+        witnesses: options.witnesses.clone(),
+        interval: std::time::Duration::from_millis(
+            options
+                .witness_poll_ms
+                .unwrap_or(crate::witnessed::poll::WITNESS_POLL_INTERVAL_MS),
+        ),
+    };
     let (opened, node_key) = tokio::task::spawn_blocking(move || {
         let opened = open_data_dir(&config, keep_retired_keys)?;
         let node_key = node_key(&config.data_dir, node_key_path.as_deref())?;
@@ -83,7 +91,14 @@ pub async fn start_with_network(
         bootstrap: options.bootstrap,
     };
     let node_key = datadir::public_key(&node_key);
-    serve(dir, opened, (network, node_key), (submit_addr, public_addr)).await
+    serve(
+        dir,
+        opened,
+        (network, node_key),
+        (submit_addr, public_addr),
+        witnesses,
+    )
+    .await
 }
 
 /// Scheduler ticks between two polls of the I/O driver while tasks are ready (tokio's default

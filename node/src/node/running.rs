@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use super::{ShutdownError, SHUTDOWN_GRACE_MS};
 use crate::governance::Governance;
 use crate::network::NetworkHandle;
+use crate::witnessed::Witnessed;
 use crate::writer::Writer;
 use aidledger_store::datadir::{self, Endpoints, ENDPOINTS_FILE};
 use aidledger_store::{Store, StoreError};
@@ -26,6 +27,9 @@ pub struct RunningNode {
     pub(super) governance: Arc<Governance>,
     pub(super) writer: Arc<Writer>,
     pub(super) network: NetworkHandle,
+    pub(super) witnessed: Arc<Witnessed>,
+    /// The poller of witnesses: dropping the sender stops it.
+    pub(super) witness_poll: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
     pub(super) shutdown: watch::Sender<bool>,
     pub(super) servers: Vec<JoinHandle<io::Result<()>>>,
 }
@@ -59,6 +63,11 @@ impl RunningNode {
     /// The node's libp2p peer id.
     pub fn peer_id(&self) -> libp2p::PeerId {
         self.network.peer_id()
+    }
+
+    /// The node's collector of cosigned checkpoints and split-view proofs.
+    pub fn witnessed(&self) -> &Arc<Witnessed> {
+        &self.witnessed
     }
 
     /// The node's governance state.
@@ -101,6 +110,11 @@ impl RunningNode {
         // Receivers may all be gone if the servers already ended; that is the goal anyway.
         let _ = self.shutdown.send(true);
         self.network.stop().await;
+        if let Some((stop, thread)) = self.witness_poll {
+            drop(stop);
+            // A round in progress ends within its requests' timeout.
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
         let grace = Duration::from_millis(SHUTDOWN_GRACE_MS);
         for server in self.servers {
             let abort = server.abort_handle();

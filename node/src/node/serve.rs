@@ -13,6 +13,7 @@ use super::data_dir::{write, Opened};
 use super::{RunningNode, StartError, PUBLIC_FILE_MODE, TOKEN_BYTES};
 use crate::checkpoints::Checkpoints;
 use crate::network::{self, NetworkConfig};
+use crate::witnessed::{poll, Witnessed};
 use crate::writer::{SigningKeys, Writer};
 use crate::{http, limits, public, submit};
 use aidledger_store::datadir::{Endpoints, ENDPOINTS_FILE, PRIVATE_FILE_MODE, TOKEN_FILE};
@@ -40,11 +41,18 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
     Ok((listener, local))
 }
 
+/// Which witnesses the node polls, and how often.
+pub(super) struct WitnessPolling {
+    pub(super) witnesses: Vec<String>,
+    pub(super) interval: std::time::Duration,
+}
+
 pub(super) async fn serve(
     dir: PathBuf,
     opened: Opened,
     (network, node_key): (NetworkConfig, aidledger_spec::PublicKey),
     (submit_addr, public_addr): (SocketAddr, SocketAddr),
+    polling: WitnessPolling,
 ) -> Result<RunningNode, StartError> {
     let Opened {
         store,
@@ -70,7 +78,24 @@ pub(super) async fn serve(
     } else {
         writer.removing_retired_keys(dir.clone())
     });
+    let witnessed = Arc::new(Witnessed::new(store.clone(), governance.clone()));
     let network = network::start(network, store.clone(), writer.clone()).await?;
+    let witness_poll = if polling.witnesses.is_empty() {
+        None
+    } else {
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let thread = poll::spawn(
+            witnessed.clone(),
+            polling.witnesses,
+            polling.interval,
+            stopped,
+        )
+        .map_err(|source| StartError::Io {
+            what: "start the poller of witnesses".into(),
+            source,
+        })?;
+        Some((stop, thread))
+    };
     let (submit_listener, submit_local) = bind(submit_addr).await?;
     let (public_listener, public_local) = bind(public_addr).await?;
     let endpoints = Endpoints {
@@ -114,7 +139,8 @@ pub(super) async fn serve(
                     store.reader(),
                     governance.clone(),
                     checkpoints,
-                )),
+                ))
+                .layer(axum::Extension(witnessed.clone())),
             limits::PUBLIC_CONNECTIONS_MAX,
             shutdown_receiver,
         ),
@@ -129,6 +155,8 @@ pub(super) async fn serve(
         governance,
         writer,
         network,
+        witnessed,
+        witness_poll,
         shutdown,
         servers,
     })

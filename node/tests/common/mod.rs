@@ -225,6 +225,15 @@ pub fn loopback() -> SocketAddr {
 impl TestNode {
     /// Starts a node of `org` in `root/data`, initialising it on first start.
     pub fn start(root: &Path, org: &str) -> TestNode {
+        TestNode::start_with_network(root, org, aidledger_node::NetworkOptions::default())
+    }
+
+    /// [`TestNode::start`] with network options (witnesses to poll, peers).
+    pub fn start_with_network(
+        root: &Path,
+        org: &str,
+        options: aidledger_node::NetworkOptions,
+    ) -> TestNode {
         let (genesis_path, key_path) = write_inputs(root, org);
         let config = NodeConfig {
             data_dir: root.join("data"),
@@ -239,7 +248,9 @@ impl TestNode {
             .enable_all()
             .build()
             .unwrap();
-        let node = runtime.block_on(aidledger_node::start(config)).unwrap();
+        let node = runtime
+            .block_on(aidledger_node::start_with_network(config, options))
+            .unwrap();
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()

@@ -1,0 +1,173 @@
+//! The poller of witnesses (`--witness URL`): every interval, for each witness, `GET
+//! {witness}/api/witness` (JSON: the witness's vkey, the latest checkpoint it cosigned per
+//! origin as a note with its cosignature, and the split-view proofs it holds, hex), each
+//! checkpoint and proof handed to [`Witnessed`]. A witness that does not answer, or answers
+//! garbage, is logged and asked again next round; it never stops the node.
+//!
+//! A thread of its own with a blocking HTTP client: a round is a few requests and signature
+//! checks, and it must not hold an async worker. A checkpoint text seen in the last round with
+//! nothing new in it is not checked again.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read as _;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use aidledger_spec::limits::NOTE_BYTES_MAX;
+
+use super::{sha256, Accepted, Witnessed};
+
+/// Default time between two polls of the witnesses.
+pub const WITNESS_POLL_INTERVAL_MS: u64 = 5_000;
+/// How long one request to a witness may take.
+pub const WITNESS_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most checkpoints and split-view proofs read from one answer of a witness.
+pub const WITNESS_ANSWER_ITEMS_MAX: usize = 1024;
+/// Most bytes of one answer of a witness: as many notes of the largest size would be more
+/// than any network has; a witness of 100 organisations answers well under 100 KiB.
+pub const WITNESS_ANSWER_BYTES_MAX: u64 = 4 * NOTE_BYTES_MAX as u64 + 16 * 1024 * 1024;
+
+/// A witness's answer (Part W's `/api/witness`).
+#[derive(Debug, serde::Deserialize)]
+struct WitnessAnswer {
+    /// The witness's vkey (logged only: the witness policy says which keys count).
+    witness: String,
+    #[serde(default)]
+    checkpoints: Vec<String>,
+    #[serde(default)]
+    split_views: Vec<String>,
+}
+
+/// Starts polling `witnesses` every `interval` until `stop`'s sender is dropped (or sends).
+pub fn spawn(
+    witnessed: Arc<Witnessed>,
+    witnesses: Vec<String>,
+    interval: Duration,
+    stop: Receiver<()>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("aidledger-witnesses".into())
+        .spawn(move || {
+            let client = match reqwest::blocking::Client::builder()
+                .timeout(WITNESS_REQUEST_TIMEOUT)
+                .build()
+            {
+                Ok(client) => client,
+                Err(error) => {
+                    eprintln!("aidledger-node: cannot poll witnesses: {error}");
+                    return;
+                }
+            };
+            let mut seen: HashMap<String, HashSet<[u8; 32]>> = HashMap::new();
+            loop {
+                for witness in &witnesses {
+                    let last = seen.remove(witness).unwrap_or_default();
+                    let now = poll_one(&witnessed, &client, witness, &last);
+                    seen.insert(witness.clone(), now);
+                }
+                match stop.recv_timeout(interval) {
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        })
+}
+
+/// Polls one witness; returns the hashes of the checkpoint texts that need no new look.
+fn poll_one(
+    witnessed: &Witnessed,
+    client: &reqwest::blocking::Client,
+    witness: &str,
+    last: &HashSet<[u8; 32]>,
+) -> HashSet<[u8; 32]> {
+    let mut settled = HashSet::new();
+    let answer = match fetch(client, witness) {
+        Ok(answer) => answer,
+        Err(reason) => {
+            eprintln!("aidledger-node: witness {witness}: {reason}");
+            return last.clone();
+        }
+    };
+    for note in answer.checkpoints.iter().take(WITNESS_ANSWER_ITEMS_MAX) {
+        let hash = sha256(note.as_bytes());
+        if last.contains(&hash) {
+            settled.insert(hash);
+            continue;
+        }
+        match witnessed.accept_checkpoint(note) {
+            Ok(Accepted::Undecided(reason)) => {
+                eprintln!(
+                    "aidledger-node: witness {witness}: a checkpoint not judged yet: {reason}"
+                );
+            }
+            Ok(Accepted::SplitView(new)) => {
+                if new {
+                    eprintln!(
+                        "aidledger-node: witness {witness} ({}) showed a checkpoint that cannot \
+                         be true with the one this node holds: a split-view proof was stored",
+                        answer.witness
+                    );
+                }
+                settled.insert(hash);
+            }
+            Ok(_) => {
+                settled.insert(hash);
+            }
+            Err(error) => {
+                eprintln!("aidledger-node: witness {witness}: a checkpoint refused: {error}");
+                settled.insert(hash);
+            }
+        }
+    }
+    for proof in answer.split_views.iter().take(WITNESS_ANSWER_ITEMS_MAX) {
+        let Ok(bytes) = hex::decode(proof) else {
+            eprintln!("aidledger-node: witness {witness}: a split-view proof is not hex");
+            continue;
+        };
+        match witnessed.store().has_split_view(&bytes) {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => {
+                eprintln!("aidledger-node: witness {witness}: {error}");
+                continue;
+            }
+        }
+        match witnessed.accept_split_view(&bytes) {
+            Ok((view, true)) => eprintln!(
+                "aidledger-node: witness {witness}: a split-view proof of {}'s chain (sizes {} and {}) stored",
+                view.org, view.first.size, view.second.size
+            ),
+            Ok(_) => {}
+            Err(error) => {
+                eprintln!("aidledger-node: witness {witness}: a split-view proof refused: {error}")
+            }
+        }
+    }
+    settled
+}
+
+/// Reads one witness's answer, bounded.
+fn fetch(client: &reqwest::blocking::Client, witness: &str) -> Result<WitnessAnswer, String> {
+    let url = format!("{}/api/witness", witness.trim_end_matches('/'));
+    let response = client
+        .get(&url)
+        .send()
+        .map_err(|error| format!("no answer from {url}: {error}"))?;
+    if !response.status().is_success() {
+        return Err(format!("{url} answered {}", response.status()));
+    }
+    let mut body = Vec::new();
+    response
+        .take(WITNESS_ANSWER_BYTES_MAX + 1)
+        .read_to_end(&mut body)
+        .map_err(|error| format!("reading {url}: {error}"))?;
+    if body.len() as u64 > WITNESS_ANSWER_BYTES_MAX {
+        return Err(format!(
+            "{url} answered more than {WITNESS_ANSWER_BYTES_MAX} bytes"
+        ));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|error| format!("{url} answered no witness JSON: {error}"))
+}
