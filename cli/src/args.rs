@@ -25,6 +25,7 @@ pub struct Cli {
 pub(crate) use crate::consistency_args::{CheckpointCommand, MirrorCheckArgs};
 pub(crate) use crate::iati_args::IatiCommand;
 pub(crate) use crate::key_args::KeyCommand;
+pub(crate) use crate::witness_args::{WitnessArgs, WitnessCommand};
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
@@ -145,6 +146,10 @@ pub(crate) enum Command {
     /// from whichever node publishes it, against the other node's chain.
     #[command(after_help = crate::consistency_args::CONSISTENCY_EXIT_CODES_HELP)]
     MirrorCheck(MirrorCheckArgs),
+    /// A witness: cosigns each organisation's checkpoints that extend, by a verified
+    /// consistency proof, the last it cosigned, refuses the rest (keeping split-view proofs),
+    /// and serves them at /api/witness. `witness key` makes its key.
+    Witness(WitnessArgs),
     /// Trace a record: signer, key, chain position and integrity, acknowledgements, corrections, treaty actions.
     /// Or, with --text-file FILE or --text - (standard input), "is this genuine?": which records
     /// signed exactly this text or its normalised form (FORMAT.md appendix "Text fingerprints"),

@@ -21,3 +21,4 @@ pub mod source;
 pub mod submit;
 pub mod text_provenance;
 pub mod treaty;
+pub mod witness;

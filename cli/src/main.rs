@@ -17,13 +17,16 @@ mod setup;
 mod show;
 mod status;
 mod verify;
+mod witness_args;
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
 
-use crate::args::{CheckpointCommand, Cli, Command, IatiCommand, NetworkCommand};
+use crate::args::{
+    CheckpointCommand, Cli, Command, IatiCommand, NetworkCommand, WitnessArgs, WitnessCommand,
+};
 use crate::demo::DemoOptions;
 use crate::flow::Format;
 use crate::show::Page;
@@ -214,6 +217,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &network,
         ),
         Command::MirrorCheck(args) => checkpoints::mirror_check(&args),
+        Command::Witness(WitnessArgs {
+            command: Some(WitnessCommand::Key { name, out }),
+            ..
+        }) => {
+            println!("{}", aidledger_cli::witness::generate_key(&name, &out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Witness(WitnessArgs {
+            config: Some(config),
+            ..
+        }) => {
+            aidledger_cli::witness::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Witness(_) => anyhow::bail!("give --config FILE, or `witness key`"),
         Command::Status { node, json } => crate::status::run(&node, json),
         Command::Demo {
             dir,

@@ -279,6 +279,104 @@ fn set_admin_rule_sorts_admins_and_the_body_checks_the_threshold() {
     assert!(error.to_string().contains("threshold"), "{error}");
 }
 
+/// The vkey (type cosignature) of a witness named `name` with the key of seed `seed`.
+fn witness_vkey(name: &str, seed: u8) -> String {
+    aidledger_spec::note::VerifierKey::new(
+        name,
+        aidledger_spec::note::KeyType::Cosignature,
+        aidledger_spec::signature::public_key_of(&key(seed)),
+    )
+    .expect("a vkey")
+    .to_vkey()
+}
+
+#[test]
+fn set_witnesses_sorts_by_name_and_refuses_other_key_types() {
+    let (w1, w2) = (
+        witness_vkey("witness.example.org/w1", 21),
+        witness_vkey("witness.example.org/w2", 22),
+    );
+    let change = compose(
+        &[
+            "set-witnesses",
+            "--witness",
+            &w2,
+            "--witness",
+            &w1,
+            "--threshold",
+            "2",
+        ],
+        &mut FakeNode::new(),
+    )
+    .expect("composes");
+    let Change::SetWitnesses {
+        witnesses,
+        threshold,
+    } = &change
+    else {
+        panic!("{change:?}");
+    };
+    assert_eq!(*threshold, 2);
+    let names: Vec<&str> = witnesses.iter().map(|entry| entry.name.as_str()).collect();
+    assert_eq!(names, ["witness.example.org/w1", "witness.example.org/w2"]);
+    assert_eq!(
+        witnesses[0].key,
+        aidledger_spec::signature::public_key_of(&key(21))
+    );
+    proposal_body(RecordId::ZERO, change, String::new()).expect("passes the field rules");
+
+    // No policy: no witnesses and threshold 0.
+    let none = compose(&["set-witnesses", "--none"], &mut FakeNode::new()).expect("composes");
+    assert_eq!(
+        none,
+        Change::SetWitnesses {
+            witnesses: vec![],
+            threshold: 0
+        }
+    );
+    assert!(Propose::try_parse_from(["propose", "set-witnesses", "--threshold", "1"]).is_err());
+
+    // A record-signing (type 01) vkey is not a witness key.
+    let signing = aidledger_spec::note::VerifierKey::new(
+        "witness.example.org/w1",
+        aidledger_spec::note::KeyType::Ed25519,
+        aidledger_spec::signature::public_key_of(&key(21)),
+    )
+    .expect("a vkey")
+    .to_vkey();
+    let error = compose(
+        &["set-witnesses", "--witness", &signing, "--threshold", "1"],
+        &mut FakeNode::new(),
+    )
+    .expect_err("type 01 refused");
+    assert!(error.to_string().contains("type 04"), "{error}");
+    let error = compose(
+        &[
+            "set-witnesses",
+            "--witness",
+            "not-a-vkey",
+            "--threshold",
+            "1",
+        ],
+        &mut FakeNode::new(),
+    )
+    .expect_err("garbage refused");
+    assert!(error.to_string().contains("--witness"), "{error}");
+
+    // Over the witnesses: the field rules refuse it.
+    let over = compose(
+        &["set-witnesses", "--witness", &w1, "--threshold", "2"],
+        &mut FakeNode::new(),
+    )
+    .expect("composes");
+    let error = proposal_body(RecordId::ZERO, over, String::new())
+        .expect_err("2 of 1 witnesses breaks the field rules");
+    assert!(
+        error.to_string().contains("body.change.threshold"),
+        "{error}"
+    );
+}
+
 fn write_grant(dir: &Path, grant: &GrantFile) -> String {
     let path = dir.join("replacement.grant");
     std::fs::write(&path, grant.to_text()).expect("write the grant");

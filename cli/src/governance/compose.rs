@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use aidledger_spec::genesis::{AdminRule, Member, Role};
-use aidledger_spec::governance::{Approval, Change, Proposal};
+use aidledger_spec::governance::{Approval, Change, Proposal, WitnessEntry};
+use aidledger_spec::note::{KeyType, VerifierKey};
 use aidledger_spec::{Body, NetworkId, PublicKey, RecordId};
 
 use super::grant::GrantFile;
@@ -84,6 +85,20 @@ pub enum ProposeChange {
         /// How many admins must approve a change.
         #[arg(long)]
         threshold: u16,
+    },
+    /// Replace the witness policy: which witnesses' cosignatures a checkpoint needs, and how
+    /// many (k of n). `--none` removes the policy.
+    SetWitnesses {
+        /// A witness's verifier key, `NAME+KEYID+BASE64` of type cosignature (as `aidledger
+        /// witness key` prints it); repeat for each.
+        #[arg(long = "witness", required_unless_present = "none")]
+        witnesses: Vec<String>,
+        /// How many of the witnesses must cosign a checkpoint.
+        #[arg(long, required_unless_present = "none")]
+        threshold: Option<u16>,
+        /// No witness policy.
+        #[arg(long, conflicts_with_all = ["witnesses", "threshold"])]
+        none: bool,
     },
 }
 
@@ -165,7 +180,40 @@ pub fn compose_change(
                 },
             }
         }
+        ProposeChange::SetWitnesses {
+            witnesses,
+            threshold,
+            ..
+        } => Change::SetWitnesses {
+            witnesses: parse_witnesses(witnesses)?,
+            threshold: threshold.unwrap_or(0),
+        },
     })
+}
+
+/// Reads `--witness` vkeys (type cosignature), sorted by name as the record rules want them;
+/// the same vkey given twice counts once.
+fn parse_witnesses(texts: &[String]) -> Result<Vec<WitnessEntry>, GovError> {
+    let mut witnesses = Vec::with_capacity(texts.len());
+    for text in texts {
+        let key = VerifierKey::parse(text.trim())
+            .map_err(|error| GovError::flag("--witness", format!("{text:?}: {error}")))?;
+        if key.key_type() != KeyType::Cosignature {
+            return Err(GovError::flag(
+                "--witness",
+                format!(
+                    "{text:?} is not a witness's cosignature key (type 04); `aidledger witness key` prints one"
+                ),
+            ));
+        }
+        witnesses.push(WitnessEntry {
+            name: key.name().to_owned(),
+            key: *key.public_key(),
+        });
+    }
+    witnesses.sort_by(|a, b| a.name.cmp(&b.name).then(a.key.cmp(&b.key)));
+    witnesses.dedup();
+    Ok(witnesses)
 }
 
 /// The proposal body, checked against the field rules.

@@ -1,6 +1,6 @@
 //! The CLI's checkpoint commands against real files (issue 21): `verify --checkpoint`
-//! (freshness), `checkpoint check` (consistency over time) and `mirror-check` against stand-in
-//! nodes. One test binary for the three, so that CI links it once.
+//! (freshness), `checkpoint check` (consistency over time), `mirror-check` and `witness` against
+//! stand-in nodes. One test binary for the three, so that CI links it once.
 
 // vector_set reads the other two support files; its genesis and seeds serve every module here.
 #[path = "../../../spec/tests/support/governance_vectors.rs"]
@@ -13,3 +13,4 @@ mod vector_set;
 mod check;
 mod freshness;
 mod mirror_views;
+mod witness;
