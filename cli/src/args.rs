@@ -102,7 +102,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         network: NetworkArgs,
         /// A proof packet file to check offline (needs --network-id).
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["node", "data_dir", "bundle", "strict", "fail_on_findings", "checkpoints"])]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["node", "data_dir", "bundle", "strict", "fail_on_findings", "checkpoints", "witnesses", "witnessed"])]
         proof: Option<PathBuf>,
         /// With --proof: a witness's vkey (`name+keyid+base64`, type 04), once per witness;
         /// their cosignatures are then required (all, or --witnesses-needed).
@@ -115,6 +115,14 @@ pub(crate) enum Command {
         /// per file: the organisation's chain at least its size, with its root at that size.
         #[arg(long = "checkpoint", value_name = "FILE")]
         checkpoints: Vec<PathBuf>,
+        /// A witness's URL, once per witness: the checkpoints it cosigned (`/api/witness`) must
+        /// be held too, and the split views it keeps are checked.
+        #[arg(long = "witness", value_name = "URL")]
+        witnesses: Vec<String>,
+        /// Every non-empty chain must be covered by a checkpoint (carried, --checkpoint or
+        /// --witness) that meets the governance's witness policy; no policy exits 2.
+        #[arg(long)]
+        witnessed: bool,
         /// Print the full report as JSON.
         #[arg(long)]
         json: bool,

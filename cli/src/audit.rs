@@ -13,17 +13,26 @@ use aidledger_view::treaty::{NonPartyAction, TreatyRecords};
 use serde_json::json;
 
 use crate::checked::{read_checked, refusal_json, refusal_text, CheckError, Checked};
+use crate::cosigned::{self, ChainWitness, SplitVerdict};
 use crate::freshness::{self, ChainIds, CheckpointInput, Freshness};
 use crate::governance::view;
 use crate::pipeline::SignatureMode;
 use crate::source::Source;
+use aidledger_spec::cosignature::WitnessPolicy;
+use aidledger_spec::splitview::SplitViewProof;
 
 /// The outcome of `verify`.
 pub enum Audit {
     /// The source was read (to its end, or to damage in its bytes) and judged, with the
-    /// findings among its valid records and what each checkpoint given showed (the file's
-    /// label beside it). Boxed: the report is large and the refusal small.
-    Checked(Box<Checked>, Findings, Vec<(String, Freshness)>),
+    /// findings among its valid records, what each checkpoint showed (the label of where it
+    /// came from beside it) and the split views and witnessing. Boxed: the report is large and
+    /// the refusal small.
+    Checked(
+        Box<Checked>,
+        Findings,
+        Vec<(String, Freshness)>,
+        Box<Witnessing>,
+    ),
     /// The source was refused before any record: another network, or bytes damaged before the
     /// genesis was known. Only errors that mean invalid data land here.
     Refused {
@@ -54,14 +63,72 @@ impl Findings {
     }
 }
 
+/// What `verify` is given beside the source.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    /// Checkpoint notes the source must hold (`--checkpoint` files).
+    pub checkpoints: Vec<CheckpointInput>,
+    /// Checkpoint notes witnesses served (`--witness`): those of this network must be held
+    /// too; a witness's notes of other networks are not about this source and are left out.
+    pub witness_checkpoints: Vec<CheckpointInput>,
+    /// Split-view proofs witnesses served, with where they came from.
+    pub split_views: Vec<(String, SplitViewProof)>,
+    /// `--witnessed`: every non-empty chain must be covered by a checkpoint that meets the
+    /// governance's witness policy.
+    pub require_witnessed: bool,
+}
+
+/// The split views and witnessing of a source (FORMAT.md §13.3).
+#[derive(Clone, Debug)]
+pub struct Witnessing {
+    /// Each split-view proof, carried or served, and what it showed.
+    pub split_views: Vec<(String, SplitVerdict)>,
+    /// The governance's witness policy, if it set one.
+    pub policy: Option<WitnessPolicy>,
+    /// How each non-empty chain is witnessed (empty without a policy).
+    pub chains: Vec<ChainWitness>,
+    /// Whether every chain had to be witnessed (`--witnessed`).
+    pub required: bool,
+}
+
+impl Witnessing {
+    /// Whether the source passes: no proven split view, no carried proof that proves nothing
+    /// (a witness's bad proof says nothing of the source) and, when required, a policy and
+    /// every chain witnessed.
+    pub fn holds(&self) -> bool {
+        self.split_views
+            .iter()
+            .all(|(label, verdict)| !verdict.fails_source(label == cosigned::CARRIED))
+            && (!self.required
+                || (self.policy.is_some()
+                    && self.chains.iter().all(|chain| chain.witnessed.is_some())))
+    }
+
+    /// `--witnessed` was asked of a source whose governance sets no witness policy: nothing
+    /// can be witnessed, which is a question the auditor must answer, not a verdict (exit 2).
+    pub fn policy_missing(&self) -> bool {
+        self.required && self.policy.is_none()
+    }
+}
+
 impl Audit {
     /// Whether the source is valid for the auditor.
     pub fn is_valid(&self) -> bool {
         match self {
-            Audit::Checked(checked, _, fresh) => {
-                checked.standing.is_valid() && fresh.iter().all(|(_, judged)| judged.holds())
+            Audit::Checked(checked, _, fresh, witnessing) => {
+                checked.standing.is_valid()
+                    && fresh.iter().all(|(_, judged)| judged.holds())
+                    && witnessing.holds()
             }
             Audit::Refused { .. } => false,
+        }
+    }
+
+    /// The witnessing, when the source was read.
+    pub fn witnessing(&self) -> Option<&Witnessing> {
+        match self {
+            Audit::Checked(.., witnessing) => Some(witnessing),
+            Audit::Refused { .. } => None,
         }
     }
 
@@ -76,7 +143,7 @@ impl Audit {
     /// The findings among the valid records (none when the source was refused).
     pub fn findings(&self) -> Findings {
         match self {
-            Audit::Checked(_, findings, _) => findings.clone(),
+            Audit::Checked(_, findings, ..) => findings.clone(),
             Audit::Refused { .. } => Findings::default(),
         }
     }
@@ -89,45 +156,112 @@ pub fn audit(
     pinned: Option<NetworkId>,
     mode: SignatureMode,
 ) -> Result<Audit, CheckError> {
-    audit_fresh(source, pinned, mode, &[])
+    audit_fresh(source, pinned, mode, &Evidence::default())
 }
 
-/// [`audit`], and each checkpoint note of `checkpoints` judged against the source
-/// ([`crate::freshness`]): a checkpoint the source does not hold makes it invalid.
+/// [`audit`], and the evidence judged against the source: each checkpoint note given, served
+/// by a witness or carried by the source must be held by it ([`crate::freshness`]), each
+/// split-view proof carried or served is checked ([`crate::cosigned`]), and each chain's
+/// witnessing is reported (required with `--witnessed`).
 pub fn audit_fresh(
     source: &Source,
     pinned: Option<NetworkId>,
     mode: SignatureMode,
-    checkpoints: &[CheckpointInput],
+    evidence: &Evidence,
 ) -> Result<Audit, CheckError> {
     // Treaty records are few and the rest is dropped at once, so this costs the stream little.
     let mut treaties = TreatyRecords::for_findings();
-    let mut ids = ChainIds::new(freshness::organisations(checkpoints));
+    // The chains to collect are not known before a bundle's checkpoints (after its records)
+    // are read; from a source that may carry some, every chain is collected (~60 MB a
+    // million records), else only those the evidence names.
+    let mut ids = if source.may_carry_witnessed() {
+        ChainIds::every_chain()
+    } else {
+        let named = evidence
+            .checkpoints
+            .iter()
+            .chain(&evidence.witness_checkpoints);
+        let mut orgs = freshness::organisations(named);
+        orgs.extend(
+            evidence
+                .split_views
+                .iter()
+                .filter_map(|(_, proof)| cosigned::split_view_org(proof)),
+        );
+        ChainIds::new(orgs)
+    };
     let observe = |record: &VerifiedRecord| {
         crate::treaty::observe(&mut treaties, record);
         ids.observe(record);
     };
-    match read_checked(source, pinned, mode, observe) {
-        Ok(checked) => {
-            let findings = Findings {
-                non_party_actions: treaties.non_party_findings(),
-            };
-            let fresh = freshness::judge(&checked, &ids, checkpoints)
-                .into_iter()
-                .zip(checkpoints)
-                .map(|(judged, input)| (input.label.clone(), judged))
-                .collect();
-            Ok(Audit::Checked(Box::new(checked), findings, fresh))
-        }
-        Err(error) if error.is_invalid_data() => Ok(Audit::Refused { pinned, error }),
-        Err(error) => Err(error),
-    }
+    let checked = match read_checked(source, pinned, mode, observe) {
+        Ok(checked) => checked,
+        Err(error) if error.is_invalid_data() => return Ok(Audit::Refused { pinned, error }),
+        Err(error) => return Err(error),
+    };
+    let findings = Findings {
+        non_party_actions: treaties.non_party_findings(),
+    };
+    let network = checked.genesis.network_id();
+    let inputs: Vec<CheckpointInput> = evidence
+        .checkpoints
+        .iter()
+        .cloned()
+        .chain(
+            checked
+                .carried
+                .checkpoints
+                .iter()
+                .map(|text| CheckpointInput {
+                    label: cosigned::CARRIED.into(),
+                    text: text.clone(),
+                }),
+        )
+        .chain(
+            evidence
+                .witness_checkpoints
+                .iter()
+                .filter(|input| freshness::network_of(&input.text) == Some(network))
+                .cloned(),
+        )
+        .collect();
+    let judged = freshness::judge(&checked, &ids, &inputs);
+    let split_views: Vec<(String, SplitViewProof)> = checked
+        .carried
+        .split_views
+        .iter()
+        .map(|proof| (cosigned::CARRIED.to_owned(), proof.clone()))
+        .chain(evidence.split_views.iter().cloned())
+        .collect();
+    let policy = checked.derivation().authority.witness_policy();
+    let witnessing = Witnessing {
+        split_views: cosigned::judge_split_views(&checked, &ids, &split_views),
+        chains: policy
+            .as_ref()
+            .map(|policy| cosigned::chain_witnesses(&checked, &inputs, &judged, policy))
+            .unwrap_or_default(),
+        policy,
+        required: evidence.require_witnessed,
+    };
+    let fresh = judged
+        .into_iter()
+        .zip(&inputs)
+        .map(|(judged, input)| (input.label.clone(), judged))
+        .collect();
+    Ok(Audit::Checked(
+        Box::new(checked),
+        findings,
+        fresh,
+        Box::new(witnessing),
+    ))
 }
 
 /// The audit as text for people.
 pub fn audit_text(audit: &Audit) -> String {
-    let (checked, findings, fresh) = match audit {
-        Audit::Checked(checked, findings, fresh) => (checked, findings, fresh),
+    let (checked, findings, fresh, witnessing) = match audit {
+        Audit::Checked(checked, findings, fresh, witnessing) => {
+            (checked, findings, fresh, witnessing)
+        }
         Audit::Refused { error, .. } => {
             return format!("{}INVALID\n", refusal_text(error).unwrap_or_default())
         }
@@ -198,6 +332,21 @@ pub fn audit_text(audit: &Audit) -> String {
         out.push_str(&judged.line(label));
         out.push('\n');
     }
+    for (label, verdict) in &witnessing.split_views {
+        out.push_str(&verdict.line(label));
+        out.push('\n');
+    }
+    match &witnessing.policy {
+        Some(policy) => {
+            for chain in &witnessing.chains {
+                out.push_str(&chain.line(policy));
+                out.push('\n');
+            }
+        }
+        None => out.push_str(
+            "witnessed no chain: the governance sets no witness policy (FORMAT.md §24)\n",
+        ),
+    }
     out.push_str(if audit.is_valid() {
         "VALID\n"
     } else {
@@ -210,14 +359,18 @@ pub fn audit_text(audit: &Audit) -> String {
 /// source's bytes break the bundle format (null otherwise); `pinned` says whether the network id
 /// was pinned.
 pub fn audit_json(audit: &Audit) -> serde_json::Value {
-    let (checked, findings, fresh) = match audit {
-        Audit::Checked(checked, findings, fresh) => (checked, findings, fresh),
+    let (checked, findings, fresh, witnessing) = match audit {
+        Audit::Checked(checked, findings, fresh, witnessing) => {
+            (checked, findings, fresh, witnessing)
+        }
         Audit::Refused { pinned, error } => {
             let mut value = refusal_json(error, *pinned).unwrap_or_default();
             value["network_id_pinned"] = json!(pinned.is_some());
             value["report"] = serde_json::Value::Null;
             value["findings"] = json!([]);
             value["checkpoints"] = json!([]);
+            value["split_views"] = json!([]);
+            value["witnessed"] = serde_json::Value::Null;
             return value;
         }
     };
@@ -235,6 +388,13 @@ pub fn audit_json(audit: &Audit) -> serde_json::Value {
         })),
         "findings": findings_json(findings),
         "checkpoints": fresh.iter().map(|(label, judged)| judged.json(label)).collect::<Vec<_>>(),
+        "split_views": witnessing.split_views.iter().map(|(label, verdict)| verdict.json(label)).collect::<Vec<_>>(),
+        "witnessed": witnessing.policy.as_ref().map(|policy| json!({
+            "witnesses": policy.witnesses().len(),
+            "threshold": policy.threshold(),
+            "required": witnessing.required,
+            "chains": witnessing.chains.iter().map(|chain| chain.json(policy)).collect::<Vec<_>>(),
+        })),
         "report": report,
     });
     checked.standing.add_to_json(&mut value);

@@ -5,9 +5,11 @@
 //! reaches, and states on its first line which network it judged against and whether that was
 //! pinned.
 
+use aidledger_spec::bundle::BundleItem;
 use aidledger_spec::chain::Report;
 use aidledger_spec::genesis::Genesis;
 use aidledger_spec::governance::{self, Derivation};
+use aidledger_spec::splitview::SplitViewProof;
 use aidledger_spec::verify::{RejectedRecord, VerifiedRecord, Verifier};
 use aidledger_spec::{NetworkId, Rejection, RuleCheckedRecord};
 use serde_json::{json, Map, Value};
@@ -170,6 +172,18 @@ pub struct Checked {
     pub report: Report,
     /// What the command states about the source.
     pub standing: Standing,
+    /// The checkpoint notes and split-view proofs the source carried (a version 2 bundle or
+    /// export, FORMAT.md §13), not yet judged: `verify` judges them (`crate::cosigned`).
+    pub carried: Carried,
+}
+
+/// Checkpoint notes and split-view proofs a source carried beside its records.
+#[derive(Clone, Debug, Default)]
+pub struct Carried {
+    /// Checkpoint notes, whole, in the source's order.
+    pub checkpoints: Vec<String>,
+    /// Split-view proofs, in the source's order.
+    pub split_views: Vec<SplitViewProof>,
 }
 
 impl Checked {
@@ -216,15 +230,29 @@ pub fn read_checked(
     let (genesis, items) = source.open()?;
     check_network(&genesis, pinned)?;
     let mut damage: Option<Damage> = None;
+    let mut carried = Carried::default();
     // The pipeline stops at the first error; damage is not an error of the run but part of the
     // verdict, so it ends the stream here and the pipeline reports what was read before it.
-    let items = items.map_while(|item| match item {
-        Err(SourceError::Damaged { damage: found, .. }) => {
-            damage = Some(found);
-            None
-        }
-        other => Some(other),
-    });
+    // Checkpoints and split views are kept aside: they are judged against the chains read.
+    let items = items
+        .map_while(|item| match item {
+            Err(SourceError::Damaged { damage: found, .. }) => {
+                damage = Some(found);
+                None
+            }
+            other => Some(other),
+        })
+        .filter(|item| match item {
+            Ok(BundleItem::Checkpoint(note)) => {
+                carried.checkpoints.push(note.clone());
+                false
+            }
+            Ok(BundleItem::SplitView(proof)) => {
+                carried.split_views.push(proof.clone());
+                false
+            }
+            _ => true,
+        });
     let verifier = Verifier::new(genesis.clone());
     let report = verify_items(&verifier, items, mode, observe)?;
     let standing = Standing {
@@ -239,6 +267,7 @@ pub fn read_checked(
         genesis,
         report,
         standing,
+        carried,
     })
 }
 

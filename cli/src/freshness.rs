@@ -16,7 +16,9 @@ use serde_json::json;
 
 use crate::checked::Checked;
 
-/// One checkpoint note given to `verify`, with the name it is reported under (its file).
+/// One checkpoint note given to `verify`, with the name it is reported under (its file, the
+/// bundle, or the witness that served it).
+#[derive(Clone, Debug)]
 pub struct CheckpointInput {
     /// Where it came from, for the report.
     pub label: String,
@@ -26,9 +28,11 @@ pub struct CheckpointInput {
 
 /// The organisations the notes name in their origin lines (unreadable notes name none; they
 /// are reported by [`judge`]).
-pub fn organisations(inputs: &[CheckpointInput]) -> BTreeSet<String> {
+pub fn organisations<'a>(
+    inputs: impl IntoIterator<Item = &'a CheckpointInput>,
+) -> BTreeSet<String> {
     inputs
-        .iter()
+        .into_iter()
         .filter_map(|input| {
             let note = Note::parse(&input.text).ok()?;
             let (_, org) = Checkpoint::parse(&note.text).ok()?.chain().ok()?;
@@ -43,6 +47,7 @@ pub fn organisations(inputs: &[CheckpointInput]) -> BTreeSet<String> {
 #[derive(Default)]
 pub struct ChainIds {
     orgs: BTreeSet<String>,
+    every: bool,
     chains: BTreeMap<String, BTreeMap<u64, RecordId>>,
     forked: BTreeSet<String>,
 }
@@ -56,10 +61,18 @@ impl ChainIds {
         }
     }
 
+    /// Collects every chain (32 bytes a record: a million records cost ~50 MB with the map).
+    pub fn every_chain() -> ChainIds {
+        ChainIds {
+            every: true,
+            ..ChainIds::default()
+        }
+    }
+
     /// Sees one verified record.
     pub fn observe(&mut self, record: &VerifiedRecord) {
         let header = record.header();
-        if !self.orgs.contains(&header.author) {
+        if !self.every && !self.orgs.contains(&header.author) {
             return;
         }
         let chain = self.chains.entry(header.author.clone()).or_default();
@@ -72,7 +85,7 @@ impl ChainIds {
 
     /// The ids of `org`'s chain from seq 0 up to the first gap, and whether two records were
     /// seen at one position.
-    fn linked(&self, org: &str) -> (Vec<RecordId>, bool) {
+    pub(crate) fn linked(&self, org: &str) -> (Vec<RecordId>, bool) {
         let mut ids = Vec::new();
         if let Some(chain) = self.chains.get(org) {
             for (expected, (seq, id)) in (0u64..).zip(chain) {
@@ -196,6 +209,13 @@ impl Freshness {
         value["file"] = json!(label);
         value
     }
+}
+
+/// The network a checkpoint note's origin names, if the note reads.
+pub fn network_of(text: &str) -> Option<aidledger_spec::NetworkId> {
+    let note = Note::parse(text).ok()?;
+    let (network, _) = Checkpoint::parse(&note.text).ok()?.chain().ok()?;
+    Some(network)
 }
 
 /// Judges each checkpoint against the verified source.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod checked;
 pub mod compose;
 pub mod consistency;
+pub mod cosigned;
 pub mod describe;
 pub mod export;
 pub mod freshness;

@@ -100,6 +100,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             strict,
             fail_on_findings,
             checkpoints,
+            witnesses,
+            witnessed,
             ..
         } => verify::verify(
             &source.source()?,
@@ -109,6 +111,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 strict,
                 fail_on_findings,
                 checkpoints,
+                witnesses,
+                witnessed,
             },
         ),
         Command::Provenance {

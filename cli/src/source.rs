@@ -200,6 +200,21 @@ impl Source {
         }
     }
 
+    /// Whether the source may carry checkpoint notes and split-view proofs: a version 2
+    /// bundle file (its header says so), a node (its export is version 2 when it collected
+    /// any; asking would cost a second download); never a data directory (its items are
+    /// records and proofs). `verify` collects every chain's record ids only for such sources.
+    pub fn may_carry_witnessed(&self) -> bool {
+        match self {
+            Source::Bundle(path) => File::open(path)
+                .ok()
+                .and_then(|file| BundleReader::new(BufReader::new(file)).ok())
+                .is_some_and(|reader| reader.version() > BUNDLE_VERSION_1),
+            Source::Node(_) => true,
+            Source::DataDir(_) => false,
+        }
+    }
+
     /// The genesis alone.
     pub fn genesis(&self) -> Result<Genesis, SourceError> {
         match self {

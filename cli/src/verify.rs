@@ -4,9 +4,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use aidledger_cli::audit::{audit_fresh, audit_json, audit_text};
+use aidledger_cli::audit::{audit_fresh, audit_json, audit_text, Evidence};
 use aidledger_cli::checked::network_line;
 use aidledger_cli::compose;
+use aidledger_cli::cosigned::fetch_witness;
 use aidledger_cli::export::export_bundle;
 use aidledger_cli::freshness::CheckpointInput;
 use aidledger_cli::pipeline::SignatureMode;
@@ -43,6 +44,10 @@ pub(crate) struct Checks {
     pub(crate) fail_on_findings: bool,
     /// Checkpoint note files the source must hold (`--checkpoint`).
     pub(crate) checkpoints: Vec<std::path::PathBuf>,
+    /// Witnesses whose cosigned checkpoints the source must hold (`--witness`).
+    pub(crate) witnesses: Vec<String>,
+    /// Every chain must be witnessed (`--witnessed`).
+    pub(crate) witnessed: bool,
 }
 
 pub(crate) fn verify(
@@ -56,12 +61,31 @@ pub(crate) fn verify(
     } else {
         SignatureMode::Batch
     };
-    let checkpoints = checks
-        .checkpoints
-        .iter()
-        .map(|path| read_checkpoint_file(path))
-        .collect::<Result<Vec<_>>>()?;
-    let audit = audit_fresh(source, network.pinned(), mode, &checkpoints)?;
+    let mut evidence = Evidence {
+        checkpoints: checks
+            .checkpoints
+            .iter()
+            .map(|path| read_checkpoint_file(path))
+            .collect::<Result<Vec<_>>>()?,
+        require_witnessed: checks.witnessed,
+        ..Evidence::default()
+    };
+    for url in &checks.witnesses {
+        let (checkpoints, split_views) = fetch_witness(url)?;
+        evidence.witness_checkpoints.extend(checkpoints);
+        evidence.split_views.extend(split_views);
+    }
+    let audit = audit_fresh(source, network.pinned(), mode, &evidence)?;
+    if audit
+        .witnessing()
+        .is_some_and(|witnessing| witnessing.policy_missing())
+    {
+        anyhow::bail!(
+            "--witnessed: the source's governance sets no witness policy (no set-witnesses \
+             change took effect), so no checkpoint can be witnessed; verify without --witnessed, \
+             or give the checkpoints to hold with --checkpoint or --witness"
+        );
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&audit_json(&audit))?);
     } else {

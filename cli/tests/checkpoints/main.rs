@@ -1,6 +1,7 @@
 //! The CLI's checkpoint commands against real files (issue 21): `verify --checkpoint`
 //! (freshness), `checkpoint check` (consistency over time), `mirror-check` and `witness` against
-//! stand-in nodes. One test binary for the three, so that CI links it once.
+//! stand-in nodes, and `verify` of bundles carrying cosigned checkpoints and split views
+//! (`--witnessed`, `--witness`). One test binary for them all, so that CI links it once.
 
 // vector_set reads the other two support files; its genesis and seeds serve every module here.
 #[path = "../../../spec/tests/support/governance_vectors.rs"]
@@ -14,3 +15,4 @@ mod check;
 mod freshness;
 mod mirror_views;
 mod witness;
+mod witnessed;

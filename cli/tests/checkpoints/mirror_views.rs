@@ -23,7 +23,7 @@ use serde_json::json;
 use vector_set::{genesis, DONOR, DONOR_SEED};
 
 /// A stand-in node: each request's path (with its query) answered from a fixed table.
-fn serve(routes: BTreeMap<String, (u16, Vec<u8>)>) -> String {
+pub(crate) fn serve(routes: BTreeMap<String, (u16, Vec<u8>)>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     std::thread::spawn(move || {
