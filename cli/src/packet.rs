@@ -263,7 +263,66 @@ fn is_governance(bytes: &[u8]) -> bool {
 }
 
 /// What a valid packet showed, in plain words, one fact a line.
-pub fn verdict_text(verdict: &Verdict, policy: Option<&WitnessPolicy>) -> String {
+/// The witness policy in force under the governance records a packet carries (FORMAT.md §24:
+/// the last effective `set-witnesses`), when the packet reads and its governance sets one. Its
+/// records are checked by the record rules under the packet's genesis, as `verify_packet` does;
+/// call it for a packet that verified. A packet cannot show a later policy it does not carry.
+pub fn governance_witness_policy(bytes: &[u8]) -> Option<WitnessPolicy> {
+    use aidledger_spec::governance::{self, GovernanceRecord};
+    use aidledger_spec::{Genesis, Verifier};
+    let packet = ProofPacket::from_packet_bytes(bytes).ok()?;
+    let genesis = Genesis::decode(&packet.genesis).ok()?;
+    let verifier = Verifier::new(genesis.clone());
+    let records: Vec<GovernanceRecord> = packet
+        .governance
+        .iter()
+        .map(|bytes| {
+            let record = verifier.verify_record_rules(bytes.clone()).ok()?;
+            GovernanceRecord::from_verified(&record)
+        })
+        .collect::<Option<_>>()?;
+    governance::derive(&genesis, &records)
+        .authority
+        .witness_policy()
+}
+
+/// How a valid packet's checkpoint stands against the witness policy of its governance, when
+/// the reader named no witnesses: the number of the policy's witnesses that cosigned it (`Ok`
+/// when they meet its threshold, `Err` with the count and why otherwise).
+pub type GovernanceWitnessing<'a> = (&'a WitnessPolicy, Result<usize, (usize, String)>);
+
+/// [`GovernanceWitnessing`] of a valid packet under `policy`.
+pub fn governance_witnessing(
+    bytes: &[u8],
+    network: &aidledger_spec::NetworkId,
+    policy: &WitnessPolicy,
+) -> Result<usize, (usize, String)> {
+    use aidledger_spec::cosignature::PolicyError;
+    use aidledger_spec::packet::{verify_packet, PacketError};
+    match verify_packet(bytes, network, Some(policy)) {
+        Ok(verdict) => match verdict.witnessing {
+            Witnessing::Met { cosigned, .. } => Ok(cosigned.len()),
+            Witnessing::NotChecked { .. } => Err((0, "not checked".into())),
+        },
+        Err(PacketError::NotWitnessed(PolicyError::NotEnough { valid, .. })) => Err((
+            valid,
+            format!(
+                "{valid} valid cosignature(s), {} needed",
+                policy.threshold()
+            ),
+        )),
+        Err(error) => Err((0, error.to_string())),
+    }
+}
+
+/// The verdict in words. `policy` is the reader's (`--witness-key`); without one, `governance`
+/// is how the checkpoint stands against the policy of the packet's own governance, if it sets
+/// one.
+pub fn verdict_text(
+    verdict: &Verdict,
+    policy: Option<&WitnessPolicy>,
+    governance: Option<&GovernanceWitnessing<'_>>,
+) -> String {
     let mut out = format!(
         "network {} (pinned)\nVALID: record {} is a genuine {} of {} and is in {}'s signed chain\n",
         verdict.network, verdict.record, verdict.kind, verdict.author, verdict.author
@@ -303,12 +362,27 @@ pub fn verdict_text(verdict: &Verdict, policy: Option<&WitnessPolicy>) -> String
                 names.join(", ")
             ));
         }
-        (Witnessing::NotChecked { .. }, _) | (Witnessing::Met { .. }, None) => {
-            out.push_str(&format!(
-                "  NOT witnessed: no --witness-key given; the checkpoint rests on {}'s own signature\n",
+        (Witnessing::NotChecked { .. }, _) | (Witnessing::Met { .. }, None) => match governance {
+            Some((policy, Ok(cosigned))) => out.push_str(&format!(
+                "  witnessed: cosigned by {cosigned} of the {} witness(es) of the witness policy in \
+                 the packet's governance ({} needed)\n",
+                policy.witnesses().len(),
+                policy.threshold()
+            )),
+            Some((policy, Err((cosigned, why)))) => out.push_str(&format!(
+                "  NOT witnessed: the packet's governance sets a witness policy of {} of {} \
+                 witness(es) and the checkpoint carries {cosigned} of their cosignatures ({why}); \
+                 it rests on {}'s own signature\n",
+                policy.threshold(),
+                policy.witnesses().len(),
                 verdict.author
-            ));
-        }
+            )),
+            None => out.push_str(&format!(
+                "  NOT witnessed: no --witness-key given and the packet's governance sets no \
+                 witness policy; the checkpoint rests on {}'s own signature\n",
+                verdict.author
+            )),
+        },
     }
     out.push_str(
         "  (a packet cannot show governance records it does not carry: a revocation made after \

@@ -190,7 +190,7 @@ pub(crate) fn verify_proof(
     witnesses_needed: Option<usize>,
     json: bool,
 ) -> Result<ExitCode> {
-    use aidledger_cli::packet::verdict_text;
+    use aidledger_cli::packet::{governance_witness_policy, governance_witnessing, verdict_text};
     use aidledger_spec::cosignature::WitnessPolicy;
     use aidledger_spec::note::VerifierKey;
     use aidledger_spec::packet::verify_packet;
@@ -214,6 +214,15 @@ pub(crate) fn verify_proof(
     };
     let bytes = read_packet_file(file)?;
     let outcome = verify_packet(&bytes, &expected, policy.as_ref());
+    // Without --witness-key, a valid packet's checkpoint is judged against the witness policy
+    // its own governance sets (if any): said, not required.
+    let governance_policy = match (&outcome, &policy) {
+        (Ok(_), None) => governance_witness_policy(&bytes),
+        _ => None,
+    };
+    let governance = governance_policy
+        .as_ref()
+        .map(|policy| (policy, governance_witnessing(&bytes, &expected, policy)));
     if json {
         let value = match &outcome {
             Ok(verdict) => serde_json::json!({
@@ -228,7 +237,10 @@ pub(crate) fn verify_proof(
                 "root": verdict.root.to_hex(),
                 "checkpoint_key": verdict.checkpoint_key.to_hex(),
                 "governance_records": verdict.governance_records,
-                "witnessed": matches!(verdict.witnessing, aidledger_spec::packet::Witnessing::Met { .. }),
+                "witnessed": matches!(verdict.witnessing, aidledger_spec::packet::Witnessing::Met { .. })
+                    || matches!(&governance, Some((_, Ok(_)))),
+                "witness_policy": if policy.is_some() { Some("given") } else if governance.is_some() { Some("governance") } else { None },
+                "cosigned_by": match &governance { Some((_, Ok(k) | Err((k, _)))) => Some(*k), None => None },
             }),
             Err(error) => serde_json::json!({
                 "valid": false,
@@ -242,7 +254,10 @@ pub(crate) fn verify_proof(
     match outcome {
         Ok(verdict) => {
             if !json {
-                print!("{}", verdict_text(&verdict, policy.as_ref()));
+                print!(
+                    "{}",
+                    verdict_text(&verdict, policy.as_ref(), governance.as_ref())
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -469,3 +469,84 @@ fn a_carried_split_view_makes_the_bundle_invalid() {
         "{text}"
     );
 }
+
+/// The proof packet of the donor's first statement in its checkpoint cosigned by `witnesses`,
+/// carrying every governance record (the set-witnesses scenario: 2 of (w1, w2) in force).
+fn packet(net: &Net, witnesses: &[usize]) -> Vec<u8> {
+    use aidledger_spec::merkle::InclusionProof;
+    use aidledger_spec::packet::ProofPacket;
+    let chain = &net.chains[DONOR];
+    let seq = chain.len() - STATEMENTS as usize;
+    let size = chain.len() as u64;
+    ProofPacket {
+        genesis: net.genesis.encode(),
+        governance: net.records[..net.records.len() - STATEMENTS as usize].to_vec(),
+        record: net.records[net.records.len() - STATEMENTS as usize].clone(),
+        inclusion: InclusionProof {
+            leaf_index: seq as u64,
+            tree_size: size,
+            path: MemoryTree::of_record_ids(chain)
+                .inclusion_proof(seq as u64, size)
+                .expect("a proof"),
+        },
+        checkpoint: net.note(DONOR, witnesses),
+    }
+    .to_packet_bytes()
+}
+
+#[test]
+fn a_proof_packet_is_judged_against_its_governance_s_witness_policy() {
+    let net = net();
+    let (_dir, dir) = temp();
+    let run = |name: &str, witnesses: &[usize], extra: &[&str]| -> (Output, String) {
+        let file = dir.join(name);
+        std::fs::write(&file, packet(&net, witnesses)).expect("write the packet");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_aidledger"))
+            .arg("verify")
+            .arg("--proof")
+            .arg(&file)
+            .arg("--network-id")
+            .arg(net.network().to_string())
+            .args(extra)
+            .output()
+            .expect("run aidledger");
+        let text = stdout(&output);
+        (output, text)
+    };
+    let (output, text) = run("both.proof", &[0, 1], &[]);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("witnessed: cosigned by 2 of the 2 witness(es) of the witness policy in the packet's governance (2 needed)"),
+        "{text}"
+    );
+    let (output, _) = run("both-json.proof", &[0, 1], &["--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(value["witnessed"], json!(true));
+    assert_eq!(value["witness_policy"], json!("governance"));
+    assert_eq!(value["cosigned_by"], json!(2));
+
+    // One cosignature of the two needed: the packet is genuine, its checkpoint not witnessed.
+    let (output, text) = run("one.proof", &[0], &[]);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("NOT witnessed: the packet's governance sets a witness policy of 2 of 2 witness(es) and the checkpoint carries 1 of their cosignatures"),
+        "{text}"
+    );
+    let (output, _) = run("one-json.proof", &[0], &["--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(value["witnessed"], json!(false));
+    assert_eq!(value["cosigned_by"], json!(1));
+
+    // The reader's own witness keys take the place of the governance's policy.
+    let w1 = crate::governance_vectors::witness_vkey(0);
+    let (output, text) = run(
+        "given.proof",
+        &[0],
+        &["--witness-key", &w1, "--witnesses-needed", "1"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("witnessed: cosigned by 1 of the 1 witness(es) given (1 needed)"),
+        "{text}"
+    );
+}
