@@ -240,7 +240,7 @@ pub(crate) fn verify_proof(
                 "witnessed": matches!(verdict.witnessing, aidledger_spec::packet::Witnessing::Met { .. })
                     || matches!(&governance, Some((_, Ok(_)))),
                 "witness_policy": if policy.is_some() { Some("given") } else if governance.is_some() { Some("governance") } else { None },
-                "cosigned_by": match &governance { Some((_, Ok(k) | Err((k, _)))) => Some(*k), None => None },
+                "cosigned_by": governance.as_ref().map(|(_, Ok(k) | Err((k, _)))| *k),
             }),
             Err(error) => serde_json::json!({
                 "valid": false,
