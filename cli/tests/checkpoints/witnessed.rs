@@ -550,3 +550,105 @@ fn a_proof_packet_is_judged_against_its_governance_s_witness_policy() {
         "{text}"
     );
 }
+
+#[test]
+fn a_split_view_across_a_revocation_the_bundle_shows_is_explained() {
+    use crate::governance_vectors::REPLACEMENT_SEED;
+    use aidledger_spec::signed::peek_body_kind;
+    use aidledger_spec::BodyKind;
+    // A thief signs the implementer's seq 2 and 3; the admins revoke its key from seq 2 and
+    // the implementer continues at seq 2 with a replacement key.
+    let scenario = scenarios()
+        .into_iter()
+        .find(|scenario| scenario.name == "revocation-with-replacement")
+        .expect("the revocation scenario");
+    let genesis = governance_genesis();
+    let network = genesis.network_id();
+    let id_of = |label: &str| {
+        scenario
+            .entries
+            .iter()
+            .find(|entry| entry.label == label)
+            .unwrap_or_else(|| panic!("no entry {label}"))
+            .id
+    };
+    let old = [
+        id_of("implementer-0"),
+        id_of("implementer-1"),
+        id_of("thief-2"),
+    ];
+    let new = [
+        id_of("implementer-0"),
+        id_of("implementer-1"),
+        id_of("implementer-continues-2"),
+    ];
+    let note = |ids: &[RecordId], seed: [u8; 32]| {
+        let root = MemoryTree::of_record_ids(ids).root(3).expect("root");
+        Checkpoint::new(&network, IMPLEMENTER, 3, root)
+            .sign(&SigningKey::from_bytes(&seed))
+            .expect("signs")
+            .to_text()
+    };
+    let (_dir, dir) = temp();
+    let write = |name: &str, proof: SplitViewProof| -> PathBuf {
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path).expect("create");
+        let mut writer = BundleWriter::new_v2(file, &genesis.encode()).expect("header");
+        writer.split_view(&proof).expect("split view");
+        let governance = |entry: &&crate::governance_vectors::Entry| {
+            peek_body_kind(&entry.bytes)
+                .and_then(BodyKind::from_wire)
+                .is_some_and(BodyKind::is_governance)
+        };
+        for entry in scenario.entries.iter().filter(governance) {
+            writer.record(&entry.bytes).expect("record");
+        }
+        for entry in scenario.entries.iter().filter(|entry| !governance(entry)) {
+            writer.record(&entry.bytes).expect("record");
+        }
+        writer.finish().expect("finish");
+        path
+    };
+    let run = |bundle: &Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_aidledger"))
+            .args(["verify", "--network-id", &network.to_string(), "--bundle"])
+            .arg(bundle)
+            .output()
+            .expect("run aidledger");
+        let text = stdout(&output);
+        (output.status.code(), text)
+    };
+    // The old history (signed with the revoked key) and the new one (the replacement key).
+    let explained = write(
+        "explained.bundle",
+        SplitViewProof {
+            first: note(&old, IMPLEMENTER_SEED),
+            second: note(&new, REPLACEMENT_SEED),
+            evidence: SplitEvidence::SameSize,
+        },
+    );
+    let (code, text) = run(&explained);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "split view (carried by the source): {IMPLEMENTER}'s two checkpoints differ after seq 2, from which the governance revoked its chain; both are histories this source shows, so it is explained (not a split view)"
+        )),
+        "{text}"
+    );
+    // A first checkpoint of a history the bundle does not show is not explained by it.
+    let unshown = [old[0], old[1], Digest([0xfe; 32])];
+    let proven = write(
+        "proven.bundle",
+        SplitViewProof {
+            first: note(&unshown, IMPLEMENTER_SEED),
+            second: note(&new, REPLACEMENT_SEED),
+            evidence: SplitEvidence::SameSize,
+        },
+    );
+    let (code, text) = run(&proven);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{IMPLEMENTER} SIGNED TWO HISTORIES")),
+        "{text}"
+    );
+}
