@@ -1,7 +1,9 @@
 //! The network follows the governance state live (issue 7), with real swarms on loopback: a
 //! member removed by the admins has its node disconnected and refused; a member added by them
 //! has its node let in, and it syncs every chain, and the members sync its chain. Also the
-//! range sync state machine when a batch is cut short by an authority rule.
+//! range sync state machine when a batch is cut short by an authority rule. And what nodes
+//! collect from witnesses (issue 21): a split-view proof made on one node reaches a connected
+//! node by gossip and a node started later by sync.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use aidledger_node::network::status::NetworkStatus;
 use aidledger_node::network::sync::{Action, Syncer};
 use aidledger_node::network::wire::{SyncRequest, WireHead};
 use aidledger_node::network::{self, identity, NetworkConfig, NetworkHandle};
+use aidledger_node::witnessed::{Accepted, Witnessed};
 use aidledger_node::writer::{Committed, SigningKeys, Writer};
 use aidledger_node::ExplorerIndex;
 use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
@@ -91,6 +94,7 @@ struct TestNode {
     org: String,
     store: Arc<Store>,
     writer: Arc<Writer>,
+    witnessed: Arc<Witnessed>,
     network: Option<NetworkHandle>,
     _dir: tempfile::TempDir,
 }
@@ -103,6 +107,7 @@ impl TestNode {
         std::fs::write(data.join("genesis.bin"), genesis.encode()).unwrap();
         let store = Arc::new(open_store(&data));
         let governance = Arc::new(Governance::load(store.clone()).unwrap());
+        let witnessed = Arc::new(Witnessed::new(store.clone(), governance.clone()));
         let writer = Arc::new(
             Writer::start(
                 store.clone(),
@@ -117,13 +122,15 @@ impl TestNode {
             listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
             bootstrap,
         };
-        let network = network::start(config, store.clone(), writer.clone())
-            .await
-            .unwrap();
+        let network =
+            network::start_with_witnessed(config, store.clone(), writer.clone(), witnessed.clone())
+                .await
+                .unwrap();
         TestNode {
             org: org.into(),
             store,
             writer,
+            witnessed,
             network: Some(network),
             _dir: dir,
         }
@@ -345,6 +352,80 @@ async fn a_new_members_node_joins_and_syncs_every_chain() {
 }
 
 /// A verified record of the test network.
+/// Two checkpoints of the auditor's chain of one size with different roots, shown to node A:
+/// A stores the split-view proof; B, connected, gets it (gossip, or sync within a few
+/// rounds); C, started after the gossip is long gone, gets it by sync, with the cosigned
+/// checkpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_view_reaches_a_connected_node_and_a_node_started_later() {
+    use aidledger_spec::checkpoint::Checkpoint;
+    use aidledger_spec::codec::Codec as _;
+    use aidledger_spec::splitview::SplitViewProof;
+    let genesis = genesis();
+    let a = TestNode::start(ADMIN_A, &genesis, Vec::new()).await;
+    let b = TestNode::start(ADMIN_B, &genesis, vec![a.addr()]).await;
+    wait_until(WAIT, "B to connect to A", || {
+        a.is_connected_to(ADMIN_B) && b.is_connected_to(ADMIN_A)
+    });
+    // The gossip mesh forms at gossipsub's heartbeats.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let network_id = genesis.network_id();
+    let note = move |root: u8| {
+        Checkpoint::new(&network_id, AUDITOR, 5, aidledger_spec::Digest([root; 32]))
+            .sign(&signing_key(AUDITOR))
+            .unwrap()
+            .to_text()
+    };
+    let witnessed = a.witnessed.clone();
+    let (first, second) = tokio::task::spawn_blocking(move || {
+        (
+            witnessed.accept_checkpoint(&note(1)).unwrap(),
+            witnessed.accept_checkpoint(&note(2)).unwrap(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (first, second),
+        (Accepted::Stored, Accepted::SplitView(true))
+    );
+    assert_eq!(a.store.split_view_count(), 1);
+    wait_until(WAIT, "the split-view proof to reach B", || {
+        b.store.split_view_count() == 1
+    });
+    assert_eq!(
+        b.store.split_views().unwrap(),
+        a.store.split_views().unwrap()
+    );
+    let keys = vec![public(&signing_key(AUDITOR))];
+    let bytes = &b.store.split_views().unwrap()[0];
+    SplitViewProof::from_bytes(bytes)
+        .unwrap()
+        .check(&keys)
+        .unwrap();
+
+    // Gossipsub keeps messages for a few heartbeats (1.5 s): a node started after that learns
+    // them only from a peer's answer to the sync request `Witnessed`.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let c = TestNode::start(AUDITOR, &genesis, vec![b.addr()]).await;
+    wait_until(WAIT, "the split-view proof to reach C by sync", || {
+        c.store.split_view_count() == 1
+    });
+    assert_eq!(
+        c.store.split_views().unwrap(),
+        a.store.split_views().unwrap()
+    );
+    assert_eq!(
+        c.store.cosigned_checkpoints().unwrap(),
+        a.store.cosigned_checkpoints().unwrap()
+    );
+    assert_eq!(a.status().rejected_messages, 0, "{:?}", a.status());
+
+    for node in [c, b, a] {
+        node.stop().await;
+    }
+}
+
 fn record(org: &str, seq: u64, prev: RecordId) -> aidledger_spec::VerifiedRecord {
     let draft = RecordDraft {
         network_id: genesis().network_id(),

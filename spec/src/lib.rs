@@ -34,6 +34,7 @@ pub mod submit;
 pub mod sync;
 pub mod text;
 pub mod verify;
+pub mod witnessed;
 
 pub use genesis::{AdminRule, Genesis, Member, Role};
 pub use ids::{Digest, NetworkId, PublicKey, RecordId, SignatureBytes};

@@ -40,14 +40,17 @@ pub struct Topics {
     pub records: IdentTopic,
     /// Equivocation proofs: the message is an encoded `EquivocationProof`.
     pub proofs: IdentTopic,
+    /// Cosigned checkpoints and split-view proofs: an encoded `WitnessedMessage`.
+    pub witnessed: IdentTopic,
 }
 
 impl Topics {
-    /// `aidledger/<network id hex>/records/1` and `…/proofs/1`.
+    /// `aidledger/<network id hex>/records/1`, `…/proofs/1` and `…/witnessed/1`.
     pub fn new(network_id: NetworkId) -> Topics {
         Topics {
             records: IdentTopic::new(format!("aidledger/{network_id}/records/1")),
             proofs: IdentTopic::new(format!("aidledger/{network_id}/proofs/1")),
+            witnessed: IdentTopic::new(format!("aidledger/{network_id}/witnessed/1")),
         }
     }
 }
@@ -139,13 +142,13 @@ fn gossip_behaviour(topics: &Topics) -> Result<gossipsub::Behaviour, NetworkErro
         ip_colocation_factor_weight: 0.0,
         ..gossipsub::PeerScoreParams::default()
     };
-    for topic in [&topics.records, &topics.proofs] {
+    for topic in [&topics.records, &topics.proofs, &topics.witnessed] {
         params.topics.insert(topic.hash(), topic_score());
     }
     gossip
         .with_peer_score(params, gossipsub::PeerScoreThresholds::default())
         .map_err(NetworkError::Gossip)?;
-    for topic in [&topics.records, &topics.proofs] {
+    for topic in [&topics.records, &topics.proofs, &topics.witnessed] {
         gossip
             .subscribe(topic)
             .map_err(|error| NetworkError::Gossip(error.to_string()))?;

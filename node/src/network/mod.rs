@@ -44,6 +44,7 @@ use self::behaviour::Topics;
 use self::service::{Service, ServiceParts};
 use self::status::{NetworkStatus, SharedStatus};
 use crate::governance::Governance;
+use crate::witnessed::Witnessed;
 use crate::writer::Writer;
 use aidledger_store::Store;
 
@@ -126,6 +127,18 @@ pub async fn start(
     store: Arc<Store>,
     writer: Arc<Writer>,
 ) -> Result<NetworkHandle, NetworkError> {
+    let witnessed = Arc::new(Witnessed::new(store.clone(), writer.governance().clone()));
+    start_with_witnessed(config, store, writer, witnessed).await
+}
+
+/// [`start`], gossiping and syncing cosigned checkpoints and split-view proofs through the
+/// node's `witnessed` collector (the one its witness poller and HTTP routes share).
+pub async fn start_with_witnessed(
+    config: NetworkConfig,
+    store: Arc<Store>,
+    writer: Arc<Writer>,
+    witnessed: Arc<Witnessed>,
+) -> Result<NetworkHandle, NetworkError> {
     if config.listen.len() > ADDRESSES_MAX || config.bootstrap.len() > ADDRESSES_MAX {
         return Err(NetworkError::TooManyAddresses);
     }
@@ -169,6 +182,7 @@ pub async fn start(
         peer_id,
         bootstrap: config.bootstrap,
         status: status.clone(),
+        witnessed,
     });
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let task = tokio::spawn(service.run(shutdown_receiver));

@@ -43,6 +43,17 @@ pub enum Completion {
         /// Why it was rejected, or what its ingestion did.
         detail: Result<IngestOutcome, String>,
     },
+    /// A gossip message that needs no ingest was judged (the witnessed topic).
+    Reported {
+        /// The message.
+        message_id: MessageId,
+        /// Who forwarded it.
+        source: PeerId,
+        /// The verdict to report to gossipsub.
+        acceptance: MessageAcceptance,
+        /// Why it was not accepted, if it was not.
+        reason: Option<String>,
+    },
     /// A response to a sync request is ready.
     Serve {
         /// Where to send it.

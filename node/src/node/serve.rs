@@ -79,7 +79,9 @@ pub(super) async fn serve(
         writer.removing_retired_keys(dir.clone())
     });
     let witnessed = Arc::new(Witnessed::new(store.clone(), governance.clone()));
-    let network = network::start(network, store.clone(), writer.clone()).await?;
+    let network =
+        network::start_with_witnessed(network, store.clone(), writer.clone(), witnessed.clone())
+            .await?;
     let witness_poll = if polling.witnesses.is_empty() {
         None
     } else {

@@ -33,6 +33,9 @@ impl Witnessed {
     /// Checks a checkpoint note from a witness or peer and merges it with what is stored for
     /// its organisation (module doc). Blocking: store reads, signature checks, maybe a write.
     pub fn accept_checkpoint(&self, note_text: &str) -> Result<Accepted, WitnessedError> {
+        if self.is_stored(note_text)? {
+            return Ok(Accepted::Unchanged);
+        }
         let view = self.governance.current();
         let authority = view.authority();
         let opened = self.open(note_text, authority)?;
@@ -121,6 +124,18 @@ impl Witnessed {
             self.store_checkpoint(&opened)?;
         }
         Ok(outcome)
+    }
+
+    /// Whether exactly this note is stored (what peers' sync answers mostly repeat): it was
+    /// checked when it was stored, so it needs no signature check again.
+    fn is_stored(&self, note_text: &str) -> Result<bool, WitnessedError> {
+        let Ok(note) = Note::parse(note_text) else {
+            return Ok(false);
+        };
+        let Ok((_, org)) = Checkpoint::parse(&note.text).and_then(|parsed| parsed.chain()) else {
+            return Ok(false);
+        };
+        Ok(self.store.cosigned_checkpoint(&org)?.as_deref() == Some(note_text))
     }
 
     /// Opens the note with its organisation's keys and keeps only the signature lines that

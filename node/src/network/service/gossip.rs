@@ -39,6 +39,14 @@ impl Service {
         };
         let is_records = message.topic == self.topics.records.hash();
         let is_proofs = message.topic == self.topics.proofs.hash();
+        if message.topic == self.topics.witnessed.hash() {
+            if self.gossip_validations >= GOSSIP_VALIDATIONS_MAX {
+                self.report(&message_id, &propagation_source, MessageAcceptance::Ignore);
+                return;
+            }
+            self.gossip_validations += 1;
+            return self.on_witnessed_gossip(message_id, propagation_source, message.data);
+        }
         if !(is_records || is_proofs) || self.gossip_validations >= GOSSIP_VALIDATIONS_MAX {
             let acceptance = if is_records || is_proofs {
                 MessageAcceptance::Ignore

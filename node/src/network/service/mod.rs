@@ -29,6 +29,7 @@ use super::status::{PeerStatus, SharedStatus};
 use super::sync::Syncer;
 use super::tasks::{Completion, RangeVerdict};
 use crate::governance::{Governance, GovernanceView};
+use crate::witnessed::{Learned, Witnessed};
 use crate::writer::{CommittedRecord, Writer};
 use aidledger_store::Store;
 
@@ -36,6 +37,7 @@ mod gossip;
 mod ingest;
 mod peers;
 mod range_sync;
+mod witnessed;
 
 /// How often heads are exchanged with every peer and lost bootstrap connections redialled.
 pub const SYNC_INTERVAL_MS: u64 = 1000;
@@ -59,6 +61,7 @@ pub(super) enum Requested {
     Range { author: String, from_seq: u64 },
     Probe,
     Proofs,
+    Witnessed,
 }
 
 pub(super) struct Service {
@@ -97,6 +100,12 @@ pub(super) struct Service {
     pub denied_bootstrap: HashMap<Multiaddr, Instant>,
     /// When a refused connection was last logged, and how many were refused since.
     pub refused_log: (Option<Instant>, u64),
+    /// The node's collector of cosigned checkpoints and split-view proofs.
+    pub witnessed: Arc<Witnessed>,
+    /// What it newly stored, to gossip.
+    pub learned: broadcast::Receiver<Learned>,
+    /// Sync rounds so far (`Witnessed` is asked every few).
+    pub ticks: u64,
 }
 
 impl Service {
@@ -129,6 +138,9 @@ impl Service {
             refused: HashMap::new(),
             denied_bootstrap: HashMap::new(),
             refused_log: (None, 0),
+            learned: parts.witnessed.learned(),
+            witnessed: parts.witnessed,
+            ticks: 0,
         }
     }
 
@@ -145,6 +157,7 @@ impl Service {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 Some(done) = self.completions.1.recv() => self.on_completion(done),
                 committed = self.committed.recv() => self.on_committed(committed),
+                learned = self.learned.recv() => self.on_learned(learned),
                 changed = self.changes.changed(), if self.changes_open => match changed {
                     Ok(()) => self.on_governance_change(),
                     // The governance state is gone only when the node stops.
@@ -176,6 +189,18 @@ impl Service {
                 if let Ok(outcome) = detail {
                     self.after_ingest(source, &outcome);
                 }
+            }
+            Completion::Reported {
+                message_id,
+                source,
+                acceptance,
+                reason,
+            } => {
+                self.gossip_validations = self.gossip_validations.saturating_sub(1);
+                if matches!(acceptance, MessageAcceptance::Reject) {
+                    self.note_rejected(source, &format!("gossip: {}", reason.unwrap_or_default()));
+                }
+                self.report(&message_id, &source, acceptance);
             }
             Completion::Serve { channel, response } => {
                 // The requester may have gone; nothing to do then.
@@ -267,4 +292,5 @@ pub(super) struct ServiceParts {
     pub peer_id: PeerId,
     pub bootstrap: Vec<Multiaddr>,
     pub status: SharedStatus,
+    pub witnessed: Arc<Witnessed>,
 }

@@ -42,6 +42,7 @@ impl Service {
         for peer in peers {
             self.request(peer, SyncRequest::Heads, Requested::Heads);
         }
+        self.ask_witnessed();
         self.refresh_status();
     }
 

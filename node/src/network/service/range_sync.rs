@@ -50,6 +50,7 @@ impl Service {
                     limit,
                 } => tasks::read_range(&store, &author, from_seq, limit),
                 SyncRequest::Proofs => tasks::read_proofs(&store),
+                SyncRequest::Witnessed => super::witnessed::read_witnessed(&store.reader()),
             })
             .await
             .unwrap_or(SyncResponse::Unavailable);
@@ -109,6 +110,9 @@ impl Service {
             | (Requested::Proofs, response @ SyncResponse::Proofs(_)) => {
                 self.spawn_check_and_ingest(peer, response);
             }
+            (Requested::Witnessed, SyncResponse::Witnessed(set)) => {
+                self.on_witnessed_set(peer, set);
+            }
             (_, SyncResponse::Unavailable) => {}
             (_, _) => self.penalise(peer, "sync: a response of the wrong kind"),
         }
@@ -132,6 +136,7 @@ impl Service {
                         },
                         SyncRequest::Heads => Requested::Heads,
                         SyncRequest::Proofs => Requested::Proofs,
+                        SyncRequest::Witnessed => Requested::Witnessed,
                     };
                     self.request(peer, request, requested);
                 }

@@ -1,0 +1,185 @@
+//! Cosigned checkpoints and split-view proofs between member nodes (issue 21): what this node
+//! newly stores is published on the witnessed gossip topic (FORMAT.md §17.1); what arrives
+//! there, or in answer to the sync request `Witnessed` (§17.2, asked of every peer every
+//! [`WITNESSED_SYNC_TICKS`] sync rounds so that a node that missed the gossip catches up), is
+//! handed to the node's [`Witnessed`](crate::witnessed::Witnessed), which checks it before
+//! anything is kept.
+
+use aidledger_spec::codec::Codec as _;
+use aidledger_spec::witnessed::{
+    WitnessedMessage, WitnessedSet, WITNESSED_ANSWER_BYTES_MAX, WITNESSED_CHECKPOINTS_MAX,
+    WITNESSED_SPLIT_VIEWS_MAX,
+};
+use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use libp2p::PeerId;
+use tokio::sync::broadcast;
+
+use super::{Requested, Service};
+use crate::network::tasks::Completion;
+use crate::network::wire::{SyncRequest, SyncResponse};
+use crate::witnessed::{Accepted, Learned, Witnessed, WitnessedError};
+use aidledger_spec::splitview::SplitViewProof;
+use aidledger_store::{StoreError, StoreReader};
+
+/// Sync rounds (`SYNC_INTERVAL_MS` each) between two `Witnessed` requests to each peer: the
+/// answer holds every organisation's note, so it is asked less often than heads; gossip
+/// carries what is new at once.
+pub const WITNESSED_SYNC_TICKS: u64 = 5;
+
+impl Service {
+    /// Publishes what this node newly stored. A lagging receiver missed some; peers get them
+    /// by sync.
+    pub(super) fn on_learned(&mut self, learned: Result<Learned, broadcast::error::RecvError>) {
+        let Ok(learned) = learned else {
+            return;
+        };
+        let message = match learned {
+            Learned::Checkpoint(note) => WitnessedMessage::Checkpoint(note),
+            Learned::SplitView(bytes) => match SplitViewProof::from_bytes(&bytes) {
+                Ok(proof) => WitnessedMessage::SplitView(proof),
+                Err(_) => return,
+            },
+        };
+        let topic = self.topics.witnessed.clone();
+        // No peers, or the same message published before: nothing to do.
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .gossip
+            .publish(topic, message.to_bytes());
+    }
+
+    /// A message of the witnessed topic: checked off the event loop, then reported.
+    pub(super) fn on_witnessed_gossip(&mut self, id: MessageId, source: PeerId, data: Vec<u8>) {
+        let witnessed = self.witnessed.clone();
+        let completions = self.completions.0.clone();
+        tokio::spawn(async move {
+            let (acceptance, reason) =
+                tokio::task::spawn_blocking(move || judge_gossip(&witnessed, &data))
+                    .await
+                    .unwrap_or_else(|error| (MessageAcceptance::Ignore, Some(error.to_string())));
+            let done = Completion::Reported {
+                message_id: id,
+                source,
+                acceptance,
+                reason,
+            };
+            let _ = completions.send(done).await;
+        });
+    }
+
+    /// Every [`WITNESSED_SYNC_TICKS`] rounds, asks each peer for what it collected.
+    pub(super) fn ask_witnessed(&mut self) {
+        self.ticks += 1;
+        if self.ticks % WITNESSED_SYNC_TICKS != 1 {
+            return;
+        }
+        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in peers {
+            self.request(peer, SyncRequest::Witnessed, Requested::Witnessed);
+        }
+    }
+
+    /// A peer's answer to `Witnessed`: each note and proof checked and kept, off the loop.
+    pub(super) fn on_witnessed_set(&mut self, peer: PeerId, set: WitnessedSet) {
+        let witnessed = self.witnessed.clone();
+        tokio::spawn(async move {
+            let _ = tokio::task::spawn_blocking(move || {
+                for note in &set.checkpoints {
+                    if let Err(error) = witnessed.accept_checkpoint(note) {
+                        log_refused(&peer, "a checkpoint", &error);
+                    }
+                }
+                for proof in &set.split_views {
+                    let bytes = proof.to_bytes();
+                    if witnessed.store().has_split_view(&bytes).unwrap_or(false) {
+                        continue;
+                    }
+                    if let Err(error) = witnessed.accept_split_view(&bytes) {
+                        log_refused(&peer, "a split-view proof", &error);
+                    }
+                }
+            })
+            .await;
+        });
+    }
+}
+
+fn log_refused(peer: &PeerId, what: &str, error: &WitnessedError) {
+    eprintln!("aidledger-node: peer {peer} sent {what} this node refused: {error}");
+}
+
+/// What gossipsub is told of a witnessed message: accepted (forwarded) when it was new here,
+/// ignored when known or not judged yet, rejected only when it does not decode or does not
+/// check (a forwarder must check before forwarding, as with records).
+fn judge_gossip(witnessed: &Witnessed, data: &[u8]) -> (MessageAcceptance, Option<String>) {
+    let message = match WitnessedMessage::from_bytes(data) {
+        Ok(message) => message,
+        Err(error) => return (MessageAcceptance::Reject, Some(error.to_string())),
+    };
+    let judged =
+        match message {
+            WitnessedMessage::Checkpoint(note) => {
+                witnessed
+                    .accept_checkpoint(&note)
+                    .map(|accepted| match accepted {
+                        Accepted::Stored | Accepted::Merged(_) | Accepted::SplitView(true) => {
+                            MessageAcceptance::Accept
+                        }
+                        _ => MessageAcceptance::Ignore,
+                    })
+            }
+            WitnessedMessage::SplitView(proof) => witnessed
+                .accept_split_view(&proof.to_bytes())
+                .map(|(_, new)| {
+                    if new {
+                        MessageAcceptance::Accept
+                    } else {
+                        MessageAcceptance::Ignore
+                    }
+                }),
+        };
+    match judged {
+        Ok(acceptance) => (acceptance, None),
+        // The store failing, or a member this node does not know yet: not the sender's fault.
+        Err(error @ (WitnessedError::Store(_) | WitnessedError::UnknownOrganisation(_))) => {
+            (MessageAcceptance::Ignore, Some(error.to_string()))
+        }
+        Err(error) => (MessageAcceptance::Reject, Some(error.to_string())),
+    }
+}
+
+/// The answer to `Witnessed`: every stored cosigned checkpoint and split-view proof, within the
+/// answer's bounds (at least one of each when there is one).
+pub(super) fn read_witnessed(store: &StoreReader) -> SyncResponse {
+    match witnessed_set(store) {
+        Ok(set) => SyncResponse::Witnessed(set),
+        Err(_) => SyncResponse::Unavailable,
+    }
+}
+
+fn witnessed_set(store: &StoreReader) -> Result<WitnessedSet, StoreError> {
+    let mut set = WitnessedSet::default();
+    let mut bytes = 0;
+    for note in store.cosigned_checkpoints()? {
+        if set.checkpoints.len() >= WITNESSED_CHECKPOINTS_MAX
+            || (!set.checkpoints.is_empty() && bytes + note.len() > WITNESSED_ANSWER_BYTES_MAX)
+        {
+            break;
+        }
+        bytes += note.len();
+        set.checkpoints.push(note);
+    }
+    for proof in store.split_views()? {
+        if set.split_views.len() >= WITNESSED_SPLIT_VIEWS_MAX
+            || (!set.split_views.is_empty() && bytes + proof.len() > WITNESSED_ANSWER_BYTES_MAX)
+        {
+            break;
+        }
+        bytes += proof.len();
+        let proof = SplitViewProof::from_bytes(&proof)
+            .map_err(|error| StoreError::Corrupt(format!("a split-view proof: {error}")))?;
+        set.split_views.push(proof);
+    }
+    Ok(set)
+}
