@@ -28,6 +28,7 @@ use ed25519_dalek::SigningKey;
 
 use crate::consistency::OrgKeys;
 use crate::keys::{self, KeyError};
+use crate::packet::ProofFetchError;
 use fetch::Fetcher;
 use judge::{judge_checkpoint, Outcome};
 use serve::Published;
@@ -305,6 +306,13 @@ impl Witness {
             let text = match self.fetcher.checkpoint(&node, &org) {
                 Ok(Some(text)) => text,
                 Ok(None) => continue,
+                Err(error @ ProofFetchError::Unreachable { .. }) => {
+                    // One unreachable node must not cost a timeout per organisation.
+                    log(format!(
+                        "error     {node}: {error}; asking again next round"
+                    ));
+                    break;
+                }
                 Err(error) => {
                     log(format!(
                         "error     {node}: the checkpoint of {org}: {error}"

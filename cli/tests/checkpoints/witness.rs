@@ -3,8 +3,8 @@
 //! checkpoint it sees, cosigns a larger one after the node's consistency proof verified,
 //! refuses a forged checkpoint of the same size and one of another history (keeping split-view
 //! proofs that check offline), keeps its state across a restart (still refusing, the size it
-//! cosigned unchanged), and refuses a garbage node and a node of another network without
-//! stopping. The real-node case is tests/tests/proofs/witness.rs.
+//! cosigned unchanged), and refuses a garbage node, an unreachable one and a node of another
+//! network without stopping. The real-node case is tests/tests/proofs/witness.rs.
 
 use crate::{governance_vectors, vector_set};
 
@@ -427,13 +427,24 @@ fn witness_refuses_garbage_and_other_networks_and_goes_on() {
         &chain,
         "not a checkpoint\n",
     ))));
-    let (config, vkey) = set_up(dir.path(), &[&garbage, &foreign, &bad_note, &good]);
+    // A node nobody answers at (a port just freed).
+    let unreachable = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("address"))
+    };
+    let (config, vkey) = set_up(
+        dir.path(),
+        &[&garbage, &unreachable, &foreign, &bad_note, &good],
+    );
     let mut witness = WitnessProcess::start(&config);
     witness.wait_answer("the good node's checkpoint cosigned", size_is(4, &vkey));
     witness.wait_line("the garbage node refused", |line| {
         line.starts_with("refused")
             && line.contains(&garbage)
             && line.contains("organisations' keys")
+    });
+    witness.wait_line("the unreachable node refused", |line| {
+        line.starts_with("refused") && line.contains(&unreachable) && line.contains("cannot reach")
     });
     let line = witness.wait_line("the foreign node refused", |line| {
         line.starts_with("refused") && line.contains(&foreign)
