@@ -588,3 +588,91 @@ fn gov_propose_takes_its_common_flags_after_the_change() {
     let run = aidledger(&["gov", "approve", "not-hex", "--data-dir", "x"]);
     assert_eq!(run.code, Some(2), "{}", run.describe());
 }
+
+/// A witness policy set by two of three admins: `gov status` names it (k of n, each witness's
+/// vkey to copy), and before it took effect says there is none.
+#[test]
+fn gov_status_shows_the_witness_policy_in_force() {
+    use aidledger_spec::governance::WitnessEntry;
+    use aidledger_spec::note::{KeyType, VerifierKey};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let genesis = three_admins("witness policy");
+    let mut chains = Chains {
+        genesis: genesis.clone(),
+        heads: Default::default(),
+    };
+    let witnesses: Vec<WitnessEntry> = [
+        ("witness.example.org/w1", 21),
+        ("witness.example.org/w2", 22),
+    ]
+    .iter()
+    .map(|(name, byte)| WitnessEntry {
+        name: (*name).into(),
+        key: public(*byte),
+    })
+    .collect();
+    let vkeys: Vec<String> = witnesses
+        .iter()
+        .map(|entry| {
+            VerifierKey::new(&entry.name, KeyType::Cosignature, entry.key)
+                .expect("vkey")
+                .to_vkey()
+        })
+        .collect();
+    let (proposal, p0) = chains.sign(
+        DONOR,
+        1,
+        Body::Proposal(Proposal {
+            base: RecordId::ZERO,
+            change: Change::SetWitnesses {
+                witnesses,
+                threshold: 1,
+            },
+            note: String::new(),
+        }),
+    );
+    let (_, a0) = chains.sign(AUDITOR, 3, Body::Approval(Approval { proposal }));
+    let write = |name: &str, records: &[&Vec<u8>]| {
+        let path = dir.path().join(name);
+        let file = std::fs::File::create(&path).expect("create the bundle");
+        let mut writer = BundleWriter::new(file, &genesis.encode()).expect("bundle");
+        for record in records {
+            writer.record(record).expect("write");
+        }
+        writer.finish().expect("finish");
+        path.display().to_string()
+    };
+
+    let pending = write("pending.bundle", &[&p0]);
+    let run = aidledger(&["gov", "status", "--bundle", &pending]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(
+        run.stdout.contains("witnesses none (no witness policy)"),
+        "{}",
+        run.describe()
+    );
+
+    let effective = write("effective.bundle", &[&p0, &a0]);
+    let run = aidledger(&["gov", "status", "--bundle", &effective]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(
+        run.stdout
+            .contains("witnesses 1 of 2 must cosign a checkpoint"),
+        "{}",
+        run.describe()
+    );
+    for vkey in &vkeys {
+        assert!(
+            run.stdout.contains(&format!("  witness {vkey}")),
+            "{}",
+            run.describe()
+        );
+    }
+    let step = line_with(&run.stdout, "1. ").unwrap_or_default();
+    assert!(
+        step.contains("witness policy 1 of 2: witness.example.org/w1, witness.example.org/w2"),
+        "{}",
+        run.describe()
+    );
+}

@@ -137,6 +137,20 @@ pub fn status_text(derivation: &Derivation) -> String {
         rule.admins.join(", "),
         authority.tip()
     );
+    // The witness policy readers hold checkpoints to (FORMAT.md §24), as vkeys to copy.
+    match authority.witness_policy() {
+        Some(policy) => {
+            out.push_str(&format!(
+                "witnesses {} of {} must cosign a checkpoint\n",
+                policy.threshold(),
+                policy.witnesses().len()
+            ));
+            for witness in policy.witnesses() {
+                out.push_str(&format!("  witness {}\n", witness.to_vkey()));
+            }
+        }
+        None => out.push_str("witnesses none (no witness policy)\n"),
+    }
     out.push_str("members\n");
     for member in authority.members() {
         member_text(member, authority, &mut out);
