@@ -11,6 +11,7 @@ use aidledger_spec::bundle::{
 };
 use aidledger_spec::genesis::{Genesis, GenesisError};
 use aidledger_spec::ids::RecordId;
+use aidledger_store::export::in_bundle_order;
 use aidledger_store::StoreReader;
 
 /// Most records one page of `log` asks a node for.
@@ -167,8 +168,8 @@ impl Source {
     }
 
     /// [`Source::open`], and the bundle version the items fit in: the bundle's own for a
-    /// bundle file or a node's export, 1 for a data directory (its items are records and
-    /// proofs).
+    /// bundle file or a node's export; for a data directory, 2 when it holds cosigned
+    /// checkpoints or split views to carry, else 1.
     pub fn open_versioned(&self) -> Result<(Genesis, u16, Items), SourceError> {
         match self {
             Source::Bundle(path) => {
@@ -186,32 +187,38 @@ impl Source {
                 let store = open_store(path)?;
                 let genesis = store.genesis().clone();
                 let label = path.display().to_string();
-                // In bundle order (FORMAT.md, "Bundle order"): governance records first, so
-                // the verifier derives the authority before it judges the others; then the
-                // chains, the records held as revoked, and the proofs.
-                let items = store.bundle_items();
+                // In bundle order (FORMAT.md, "Bundle order"): proofs and split views first,
+                // then governance records, so the verifier derives the authority before it
+                // judges the others; then the chains, the records held as revoked, and the
+                // cosigned checkpoints: what the node's export carries.
+                let witnessed = store
+                    .witnessed_for_export(false)
+                    .map_err(|error| data_dir_error(&label, error))?;
+                let version = witnessed.bundle_version();
+                let items = in_bundle_order(store.bundle_items(), witnessed);
                 // The store (and its directory lock) lives as long as the stream reads from it.
                 let items = items.map(move |result| {
                     let _keep_open = &store;
                     result.map_err(|error| data_dir_error(&label, error))
                 });
-                Ok((genesis, BUNDLE_VERSION_1, Box::new(items)))
+                Ok((genesis, version, Box::new(items)))
             }
         }
     }
 
     /// Whether the source may carry checkpoint notes and split-view proofs: a version 2
     /// bundle file (its header says so), a node (its export is version 2 when it collected
-    /// any; asking would cost a second download); never a data directory (its items are
-    /// records and proofs). `verify` collects every chain's record ids only for such sources.
+    /// any; asking would cost a second download), a data directory (the same, from its
+    /// store). `verify` collects every chain's record ids only for such sources.
     pub fn may_carry_witnessed(&self) -> bool {
         match self {
             Source::Bundle(path) => File::open(path)
                 .ok()
                 .and_then(|file| BundleReader::new(BufReader::new(file)).ok())
                 .is_some_and(|reader| reader.version() > BUNDLE_VERSION_1),
-            Source::Node(_) => true,
-            Source::DataDir(_) => false,
+            // Asking a data directory would open its store twice in a row, and sled lets go
+            // of its lock only a moment after a store is dropped.
+            Source::Node(_) | Source::DataDir(_) => true,
         }
     }
 

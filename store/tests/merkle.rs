@@ -522,7 +522,7 @@ fn the_export_carries_the_checkpoints_its_chains_reach_and_the_split_views() {
     use aidledger_spec::checkpoint::Checkpoint;
     use aidledger_spec::codec::Codec;
     use aidledger_spec::splitview::{SplitEvidence, SplitViewProof};
-    use aidledger_store::export::write_bundle;
+    use aidledger_store::export::{in_bundle_order, write_bundle};
 
     let root = tempfile::tempdir().expect("a temporary directory");
     let dir = data_dir(root.path());
@@ -576,4 +576,11 @@ fn the_export_carries_the_checkpoints_its_chains_reach_and_the_split_views() {
     expected.extend(before);
     expected.push(BundleItem::Checkpoint(donor_note));
     assert_eq!(after, expected);
+    // A stopped node's data directory (the CLI's --data-dir source) yields the same items.
+    let witnessed = store.witnessed_for_export(false).expect("reads");
+    assert_eq!(witnessed.bundle_version(), 2);
+    let from_dir: Vec<BundleItem> = in_bundle_order(store.bundle_items(), witnessed)
+        .collect::<Result<_, _>>()
+        .expect("reads");
+    assert_eq!(from_dir, expected);
 }
