@@ -36,11 +36,23 @@ pub fn run(node: &str, json: bool) -> Result<ExitCode> {
     let forked = status["forks"]
         .as_array()
         .is_some_and(|forks| !forks.is_empty());
-    Ok(if forked || refuses_records(&status) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if forked || split_view(&status) || refuses_records(&status) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+/// Whether the node holds a split-view proof that a revocation does not explain (a node before
+/// issue 21 says nothing).
+fn split_view(status: &Value) -> bool {
+    status["split_views"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|view| view["explained"] != Value::Bool(true))
 }
 
 /// Whether the node says its writer has stopped (a node before this field says nothing).
@@ -109,6 +121,60 @@ pub fn render(status: &Value) -> String {
             }
         }
         _ => out.push_str("forks: none\n"),
+    }
+    out.push_str(&render_witnessed(status));
+    out
+}
+
+/// Per organisation the cosigned checkpoint the node collected (witnessed at size N by k of n),
+/// and every split-view proof, unexplained ones as prominently as forks.
+fn render_witnessed(status: &Value) -> String {
+    let text = |value: &Value| value.as_str().unwrap_or("?").to_string();
+    let mut out = String::new();
+    for chain in status["witnessed"].as_array().into_iter().flatten() {
+        let of = chain["witnesses"].as_u64().unwrap_or(0);
+        let line = if of == 0 {
+            format!(
+                "  {} checkpoint of size {} (no witness policy)\n",
+                text(&chain["org"]),
+                chain["size"]
+            )
+        } else {
+            format!(
+                "  {} witnessed at size {} by {} of {} witnesses (policy: {} of {})\n",
+                text(&chain["org"]),
+                chain["size"],
+                chain["cosigned"],
+                of,
+                chain["threshold"],
+                of
+            )
+        };
+        if out.is_empty() {
+            out.push_str("witnessed:\n");
+        }
+        out.push_str(&line);
+    }
+    match status["split_views"].as_array() {
+        Some(views) if !views.is_empty() => {
+            for view in views {
+                let sizes = format!("sizes {} and {}", view["first_size"], view["second_size"]);
+                if view["explained"] == Value::Bool(true) {
+                    out.push_str(&format!(
+                        "split view of {} ({sizes}) explained by a revocation of its records\n",
+                        text(&view["org"])
+                    ));
+                } else {
+                    out.push_str(&format!(
+                        "SPLIT VIEW: {} signed two checkpoints that cannot both be true ({sizes}; \
+                         split-view proof stored, /api/split-views)\n",
+                        text(&view["org"])
+                    ));
+                }
+            }
+        }
+        Some(_) => out.push_str("split views: none\n"),
+        None => {}
     }
     out
 }
@@ -202,6 +268,34 @@ mod tests {
         assert!(score_text(&json!(-10.0)).contains("penalised"));
         assert!(score_text(&json!(-100.0)).contains("ignored"));
         assert_eq!(score_text(&Value::Null), "score unknown");
+    }
+
+    #[test]
+    fn witnessed_sizes_and_split_views_are_said() {
+        let mut status = status(Some(true));
+        assert!(!split_view(&status), "a node before issue 21");
+        status["witnessed"] = json!([
+            {"org": "GB-GOV-1", "size": 7, "cosigned": 2, "witnesses": 3, "threshold": 2},
+            {"org": "XM-DAC-41122", "size": 4, "cosigned": 0, "witnesses": 0, "threshold": 0},
+        ]);
+        status["split_views"] = json!([]);
+        let text = render(&status);
+        assert!(
+            text.contains("  GB-GOV-1 witnessed at size 7 by 2 of 3 witnesses (policy: 2 of 3)\n"),
+            "{text}"
+        );
+        assert!(text.contains("  XM-DAC-41122 checkpoint of size 4 (no witness policy)\n"));
+        assert!(text.contains("split views: none\n") && !split_view(&status));
+        status["split_views"] = json!([
+            {"org": "XI-IATI-AUD", "first_size": 3, "second_size": 6, "explained": true, "checks": true},
+        ]);
+        assert!(!split_view(&status), "explained by a revocation");
+        assert!(render(&status).contains("split view of XI-IATI-AUD (sizes 3 and 6) explained"));
+        status["split_views"][0]["explained"] = json!(false);
+        assert!(split_view(&status));
+        assert!(render(&status).contains(
+            "SPLIT VIEW: XI-IATI-AUD signed two checkpoints that cannot both be true (sizes 3 and 6;"
+        ));
     }
 
     #[test]

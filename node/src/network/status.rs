@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
+use crate::witnessed::report;
 use crate::writer::Writer;
 use aidledger_store::Store;
 
@@ -82,16 +83,23 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone();
-    let (heads, records, pending, forks) = api::blocking(&state.store, |store| {
-        let heads = store.heads().collect::<Result<Vec<_>, _>>()?;
-        Ok((
-            heads,
-            store.record_count()?,
-            store.pending_count(),
-            store.forks()?,
-        ))
-    })
-    .await?;
+    let view = state.writer.governance().current();
+    let (heads, records, pending, forks, (witnessed, split_views)) =
+        api::blocking(&state.store, move |store| {
+            let heads = store.heads().collect::<Result<Vec<_>, _>>()?;
+            let authority = view.authority();
+            Ok((
+                heads,
+                store.record_count()?,
+                store.pending_count(),
+                store.forks()?,
+                (
+                    report::witnessed_chains(store, authority)?,
+                    report::split_views(store, authority)?,
+                ),
+            ))
+        })
+        .await?;
     let behind_by_author = behind_per_author(&network, &heads);
     let next_seq = heads
         .iter()
@@ -118,6 +126,17 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         "behind": behind_by_author.values().sum::<u64>(),
         "behind_by_org": behind_by_author,
         "forks": forks.iter().map(|(author, seq)| json!({"org": author, "seq": seq})).collect::<Vec<_>>(),
+        // Per organisation, the cosigned checkpoint this node collected: its size, and how many
+        // of the witness policy's witnesses cosigned it (k of n, threshold).
+        "witnessed": witnessed,
+        // Split-view proofs (FORMAT.md §25), without their bytes (`/api/split-views` has them).
+        "split_views": split_views.iter().map(|view| json!({
+            "org": view.org,
+            "first_size": view.first_size,
+            "second_size": view.second_size,
+            "explained": view.explained,
+            "checks": view.checks,
+        })).collect::<Vec<_>>(),
         "peers": network.peers,
         "refused_connections": network.refused_connections,
         "rejected_messages": network.rejected_messages,

@@ -483,6 +483,18 @@ fn a_node_polls_its_witnesses_and_serves_what_it_collected() {
     );
     assert_eq!(listed[0]["checks"], true);
     assert_eq!(listed[0]["explained"], false);
+    // The status API says it, and the auditor's collected checkpoint (no witness policy).
+    let status: serde_json::Value = node.public_get("/api/status").json().unwrap();
+    assert_eq!(
+        status["split_views"],
+        serde_json::json!([{"org": AUDITOR, "first_size": 5, "second_size": 5,
+            "explained": false, "checks": true}])
+    );
+    assert_eq!(
+        status["witnessed"],
+        serde_json::json!([{"org": AUDITOR, "size": 5, "cosigned": 0, "witnesses": 0,
+            "threshold": 0}])
+    );
     let bytes = hex::decode(listed[0]["proof"].as_str().unwrap()).unwrap();
     let keys = vec![PublicKey(key_of(AUDITOR).verifying_key().to_bytes())];
     SplitViewProof::from_bytes(&bytes)
