@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
+use aidledger_spec::checkpoint::Checkpoint;
 use aidledger_spec::merkle::{self, InclusionProof};
+use aidledger_spec::note::Note;
 use aidledger_spec::{Digest, RecordId};
 use aidledger_store::{StoreError, StoreReader};
 use axum::extract::rejection::QueryRejection;
@@ -141,6 +143,33 @@ struct ProofTree {
     checkpoint: Option<String>,
 }
 
+/// The tree of the latest cosigned checkpoint the node collected for `org` (witnesses' or
+/// peers', FORMAT.md §24), when it covers position `seq`: a proof at that size comes with
+/// the note that witnesses cosigned, so that a packet made from it is witnessed (the node's own
+/// latest note may be newer than what the witnesses have seen yet).
+fn cosigned_tree(
+    store: &StoreReader,
+    org: &str,
+    seq: u64,
+) -> Result<Option<ProofTree>, StoreError> {
+    let Some(text) = store.cosigned_checkpoint(org)? else {
+        return Ok(None);
+    };
+    let Some(checkpoint) = Note::parse(&text)
+        .ok()
+        .and_then(|note| Checkpoint::parse(&note.text).ok())
+    else {
+        return Ok(None);
+    };
+    Ok(
+        (checkpoint.size > seq && checkpoint.size <= store.chain_size(org)?).then_some(ProofTree {
+            size: checkpoint.size,
+            root: Some(checkpoint.root),
+            checkpoint: Some(text),
+        }),
+    )
+}
+
 /// `GET /api/proof/{id}[?size=N]`: the record's inclusion proof, at the node's latest
 /// checkpoint for its own organisation's records (the note included), at the chain's current
 /// size for the others', or at `N`.
@@ -157,8 +186,15 @@ async fn proof(
     let own = checkpoints
         .map(|Extension(checkpoints)| checkpoints)
         .filter(|checkpoints| checkpoints.org() == org);
-    let tree = match (query.size, own) {
-        (Some(size), _) => {
+    let cosigned = match query.size {
+        Some(_) => None,
+        None => {
+            let author = org.clone();
+            api::blocking(&store, move |store| Ok(cosigned_tree(store, &author, seq)?)).await?
+        }
+    };
+    let tree = match (query.size, cosigned, own) {
+        (Some(size), _, _) => {
             let author = org.clone();
             let available =
                 api::blocking(&store, move |store| Ok(store.chain_size(&author)?)).await?;
@@ -175,7 +211,8 @@ async fn proof(
                 checkpoint: None,
             }
         }
-        (None, Some(checkpoints)) => {
+        (None, Some(tree), _) => tree,
+        (None, None, Some(checkpoints)) => {
             let published = latest(&store, checkpoints).await?;
             if seq >= published.size {
                 return Err(ApiError::new(
@@ -187,13 +224,18 @@ async fn proof(
                     ),
                 ));
             }
+            let (author, note) = (org.clone(), published.note.clone());
+            let note = api::blocking(&store, move |store| {
+                Ok(report::with_cosignatures(store, &author, &note)?)
+            })
+            .await?;
             ProofTree {
                 size: published.size,
                 root: Some(published.root),
-                checkpoint: Some(published.note.clone()),
+                checkpoint: Some(note),
             }
         }
-        (None, None) => {
+        (None, None, None) => {
             let author = org.clone();
             let size = api::blocking(&store, move |store| Ok(store.chain_size(&author)?)).await?;
             ProofTree {
