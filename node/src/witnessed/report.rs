@@ -105,14 +105,9 @@ pub fn witnessed_chains(
         let Ok((_, org)) = checkpoint.chain() else {
             continue;
         };
-        let cosigned = policy.as_ref().map_or(0, |policy| {
-            note.verify(policy.witnesses()).map_or(0, |verified| {
-                verified
-                    .iter()
-                    .filter(|done| done.timestamp.is_some())
-                    .count()
-            })
-        });
+        let cosigned = policy
+            .as_ref()
+            .map_or(0, |policy| cosignatures(policy, &note));
         chains.push(WitnessedChain {
             org,
             size: checkpoint.size,
@@ -122,6 +117,41 @@ pub fn witnessed_chains(
         });
     }
     Ok(chains)
+}
+
+/// `org`'s stored cosigned checkpoint, as [`witnessed_chains`] says it (one point read).
+pub fn witnessed_chain(
+    store: &StoreReader,
+    authority: &Authority,
+    org: &str,
+) -> Result<Option<WitnessedChain>, StoreError> {
+    let Some(text) = store.cosigned_checkpoint(org)? else {
+        return Ok(None);
+    };
+    let policy = witness_policy(authority);
+    let note = Note::parse(&text)
+        .map_err(|error| StoreError::Corrupt(format!("a stored checkpoint: {error}")))?;
+    let checkpoint = Checkpoint::parse(&note.text)
+        .map_err(|error| StoreError::Corrupt(format!("a stored checkpoint: {error}")))?;
+    Ok(Some(WitnessedChain {
+        org: org.to_owned(),
+        size: checkpoint.size,
+        cosigned: policy
+            .as_ref()
+            .map_or(0, |policy| cosignatures(policy, &note)),
+        witnesses: policy.as_ref().map_or(0, |policy| policy.witnesses().len()),
+        threshold: policy.as_ref().map_or(0, |policy| policy.threshold()),
+    }))
+}
+
+/// How many of the policy's witnesses have a valid cosignature on the note.
+fn cosignatures(policy: &aidledger_spec::cosignature::WitnessPolicy, note: &Note) -> usize {
+    note.verify(policy.witnesses()).map_or(0, |verified| {
+        verified
+            .iter()
+            .filter(|done| done.timestamp.is_some())
+            .count()
+    })
 }
 
 /// The node's own checkpoint note with the cosignatures collected for exactly its text (the

@@ -200,6 +200,18 @@ fn cosignatures_are_merged_forged_lines_dropped_and_conflicts_become_split_view_
             .unwrap(),
         Accepted::Unchanged
     );
+    // The organisation's explorer page says how far its chain is witnessed.
+    let reader = fixture.store.reader();
+    let view = fixture.governance.current();
+    let page = aidledger_node::explorer::model::org_page(&reader, view.authority(), AUDITOR, None)
+        .unwrap();
+    let html = aidledger_node::explorer::pages::org(&page, "test network");
+    assert!(
+        html.contains(
+            "<span class=\"ok\">witnessed at size 4 by 2 of 2 witnesses (2 needed)</span>"
+        ),
+        "{html}"
+    );
     let chains = report::witnessed_chains(
         &fixture.store.reader(),
         fixture.governance.current().authority(),
@@ -494,6 +506,24 @@ fn a_node_polls_its_witnesses_and_serves_what_it_collected() {
         status["witnessed"],
         serde_json::json!([{"org": AUDITOR, "size": 5, "cosigned": 0, "witnesses": 0,
             "threshold": 0}])
+    );
+    // The organisation's explorer page says it in plain words, as prominently as a fork.
+    let page = node.public_get(&format!("/org/{AUDITOR}")).text().unwrap();
+    assert!(
+        page.contains("<span class=\"bad\">SPLIT VIEW: this organisation signed two checkpoints of its chain that cannot both be true (sizes 5 and 5)"),
+        "{page}"
+    );
+    assert!(page.contains("signed at size 5; the network has no witness policy"));
+    let other = node.public_get(&format!("/org/{DONOR}")).text().unwrap();
+    assert!(other.contains("no cosigned checkpoint collected from witnesses"));
+    assert!(!other.contains("SPLIT VIEW"));
+    let json: serde_json::Value = node
+        .public_get(&format!("/api/org/{AUDITOR}"))
+        .json()
+        .unwrap();
+    assert_eq!(
+        json["split_views"],
+        serde_json::json!([{"first_size": 5, "second_size": 5, "explained": false}])
     );
     let bytes = hex::decode(listed[0]["proof"].as_str().unwrap()).unwrap();
     let keys = vec![PublicKey(key_of(AUDITOR).verifying_key().to_bytes())];

@@ -2,6 +2,7 @@
 //! reports and, apart, of what others report about it.
 
 use super::*;
+use crate::witnessed::report::{self, WitnessedChain};
 
 /// An organisation's page.
 #[derive(Debug, Serialize)]
@@ -20,6 +21,11 @@ pub struct OrgPage {
     pub records: Vec<Summary>,
     /// The `before_seq` of the next (older) page.
     pub next_before_seq: Option<u64>,
+    /// The cosigned checkpoint of its chain this node collected from witnesses or peers.
+    pub witnessed: Option<WitnessedChain>,
+    /// Split-view proofs of its chain (FORMAT.md §25): two checkpoints it signed that cannot
+    /// both be true, or (explained) a revocation of its records.
+    pub split_views: Vec<SplitViewSummary>,
     /// The pictures of its money, from the activities this page's records name.
     #[serde(skip)]
     pub pictures: OrgPictures,
@@ -58,7 +64,18 @@ pub fn org_page(
         .last()
         .map(|record| record.seq)
         .filter(|seq| *seq > 0);
+    let split_views = report::split_views(store, authority)?
+        .into_iter()
+        .filter(|view| view.org == org)
+        .map(|view| SplitViewSummary {
+            first_size: view.first_size,
+            second_size: view.second_size,
+            explained: view.explained,
+        })
+        .collect();
     Ok(OrgPage {
+        witnessed: report::witnessed_chain(store, authority, org)?,
+        split_views,
         org: MemberView::of(member),
         chain: chain_view(store, org, &forks)?,
         totals: org_totals(store, org)?,
@@ -70,6 +87,17 @@ pub fn org_page(
         next_before_seq,
         pictures,
     })
+}
+
+/// A split-view proof of the organisation's chain, as its page says it.
+#[derive(Debug, Serialize)]
+pub struct SplitViewSummary {
+    /// The first checkpoint's size.
+    pub first_size: u64,
+    /// The second checkpoint's size.
+    pub second_size: u64,
+    /// A revocation of the chain's records explains it (FORMAT.md §25.2).
+    pub explained: bool,
 }
 
 fn org_totals(store: &StoreReader, org: &str) -> Result<Vec<TotalView>, StoreError> {

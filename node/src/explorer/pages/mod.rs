@@ -69,6 +69,60 @@ fn chain_state(html: &mut Html, chain: &ChainView) {
     }
 }
 
+/// The organisation's collected cosigned checkpoint, and its split views as prominently as a
+/// fork (issue 21).
+fn witnessed_state(html: &mut Html, page: &OrgPage) {
+    html.raw("</dd><dt>Checkpoint</dt><dd>");
+    match &page.witnessed {
+        None => {
+            html.raw(
+                "<span class=\"muted\">no cosigned checkpoint collected from witnesses</span>",
+            );
+        }
+        Some(chain) if chain.witnesses == 0 => {
+            html.text(&format!(
+                "signed at size {}; the network has no witness policy",
+                format::group_digits(&chain.size.to_string())
+            ));
+        }
+        Some(chain) => {
+            html.raw(if chain.cosigned >= chain.threshold {
+                "<span class=\"ok\">"
+            } else {
+                "<span class=\"muted\">"
+            })
+            .text(&format!(
+                "witnessed at size {} by {} of {} witnesses ({} needed)",
+                format::group_digits(&chain.size.to_string()),
+                chain.cosigned,
+                chain.witnesses,
+                chain.threshold
+            ))
+            .raw("</span>");
+        }
+    }
+    for view in &page.split_views {
+        let sizes = format!(
+            "sizes {} and {}",
+            format::group_digits(&view.first_size.to_string()),
+            format::group_digits(&view.second_size.to_string())
+        );
+        if view.explained {
+            html.raw("<div class=\"muted\">")
+                .text(&format!(
+                    "Two checkpoints of different histories ({sizes}), explained by a revocation of its records."
+                ))
+                .raw("</div>");
+        } else {
+            html.raw("<div><span class=\"bad\">")
+                .text(&format!(
+                    "SPLIT VIEW: this organisation signed two checkpoints of its chain that cannot both be true ({sizes}): it showed one history to some and another to others. The proof is stored (/api/split-views)."
+                ))
+                .raw("</span></div>");
+        }
+    }
+}
+
 /// A list of records (`table::records`) with its download at `csv_href`.
 fn summaries_table(html: &mut Html, records: &Table, csv_href: &str) {
     if records.rows.is_empty() {
@@ -145,6 +199,7 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
         .field("Chain length", &page.chain.length.to_string())
         .raw("<dt>Chain</dt><dd>");
     chain_state(&mut html, &page.chain);
+    witnessed_state(&mut html, page);
     if let Some(from_seq) = member.removed_from {
         html.raw(
             "</dd><dt>Membership</dt><dd><span class=\"bad\">removed by the network from seq ",
