@@ -532,3 +532,127 @@ fn a_node_polls_its_witnesses_and_serves_what_it_collected() {
         .check(&keys)
         .unwrap();
 }
+
+/// A checkpoint over records a governance revocation later moved out of the chain, against a
+/// checkpoint of the same size over the continued chain: a split-view proof, reported as
+/// explained by the revocation (FORMAT.md §25.2), and the stored checkpoint follows the chain.
+#[test]
+fn a_split_view_across_a_revocation_is_explained() {
+    use aidledger_spec::governance::KeyGrant;
+    use aidledger_spec::{sign_record, RecordDraft, Verifier};
+    let fixture = Fixture::new();
+    let before = fixture.auditor_note(4, None, &[]);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&before.to_text())
+            .unwrap(),
+        Accepted::Stored
+    );
+    // The auditor's key is revoked from seq 2, with a replacement (DONOR proposes, the
+    // implementer approves): its records 2–5 leave the chain.
+    let replacement = SigningKey::from_bytes(&[42; 32]);
+    let network = genesis().network_id();
+    let proposal = fixture
+        .runtime
+        .block_on(fixture.writer.submit(
+            Body::Proposal(Proposal {
+                base: fixture.governance.current().authority().tip(),
+                change: Change::RevokeKey {
+                    member: AUDITOR.into(),
+                    key: PublicKey(key_of(AUDITOR).verifying_key().to_bytes()),
+                    from_seq: 2,
+                    replacement: Some(KeyGrant::prove(&network, AUDITOR, &replacement)),
+                },
+                note: "stolen".into(),
+            }),
+            0,
+        ))
+        .unwrap()
+        .id;
+    let implementer_head = fixture.store.head(IMPLEMENTER).unwrap().unwrap();
+    let approval = record(
+        IMPLEMENTER,
+        implementer_head.seq + 1,
+        implementer_head.id,
+        Body::Approval(Approval { proposal }),
+    );
+    fixture
+        .runtime
+        .block_on(fixture.writer.ingest(vec![approval], Vec::new()))
+        .unwrap();
+    assert_eq!(
+        fixture.store.chain_size(AUDITOR).unwrap(),
+        2,
+        "rewound to seq 2"
+    );
+    // The chain continues with the replacement key.
+    let mut prev = fixture.store.head(AUDITOR).unwrap().unwrap().id;
+    let mut continued = Vec::new();
+    for seq in 2..4 {
+        let draft = RecordDraft {
+            network_id: network,
+            author: AUDITOR.into(),
+            seq,
+            prev,
+            timestamp_ms: 1_700_000_100_000 + seq,
+            body: statement(&format!("after the revocation {seq}")),
+        };
+        let (id, bytes) = sign_record(&draft, &replacement).unwrap();
+        continued.push(Verifier::new(genesis()).verify_record_rules(bytes).unwrap());
+        prev = id;
+    }
+    fixture
+        .runtime
+        .block_on(fixture.writer.ingest(continued, Vec::new()))
+        .unwrap();
+    assert_eq!(fixture.store.chain_size(AUDITOR).unwrap(), 4);
+    let after = Checkpoint::new(
+        &network,
+        AUDITOR,
+        4,
+        fixture.store.merkle_root(AUDITOR, 4).unwrap(),
+    )
+    .sign(&replacement)
+    .unwrap();
+    assert_ne!(after.text, before.text);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&after.to_text())
+            .unwrap(),
+        Accepted::SplitView(true)
+    );
+    assert_eq!(
+        fixture.stored(AUDITOR).text,
+        after.text,
+        "the chain's history is kept"
+    );
+    let reports = report::split_views(
+        &fixture.store.reader(),
+        fixture.governance.current().authority(),
+    )
+    .unwrap();
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].checks, "{:?}", reports[0]);
+    assert!(reports[0].explained, "{:?}", reports[0]);
+
+    // A fork of the continued chain is not explained by that revocation.
+    let forked = Checkpoint::new(&network, AUDITOR, 4, Digest([3; 32]))
+        .sign(&replacement)
+        .unwrap();
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&forked.to_text())
+            .unwrap(),
+        Accepted::SplitView(true)
+    );
+    let reports = report::split_views(
+        &fixture.store.reader(),
+        fixture.governance.current().authority(),
+    )
+    .unwrap();
+    assert_eq!(reports.iter().filter(|report| report.explained).count(), 1);
+    assert_eq!(reports.len(), 2);
+}
