@@ -89,3 +89,49 @@ fn refuses_unknown_keys_in_the_config_file() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("listen_on"));
 }
+
+/// `--witness URL` and `--witness-poll-ms` (issue 21): the node polls the witness, says in a
+/// line on stderr when it does not answer (and goes on), and keeps the settings in
+/// `config.json` for later starts.
+#[test]
+fn polls_its_witnesses_and_saves_them() {
+    let root = tempfile::tempdir().unwrap();
+    let (genesis, key) = write_inputs(root.path(), DONOR);
+    let data_dir = root.path().join("data");
+    // A port nothing listens on: bound, then let go.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let witness = format!("http://{}", unused.local_addr().unwrap());
+    drop(unused);
+    let mut child = node()
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("--genesis")
+        .arg(&genesis)
+        .args(["--org", DONOR, "--key"])
+        .arg(&key)
+        .args(["--witness", &witness, "--witness-poll-ms", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    announced(&mut child);
+    let stderr = child.stderr.take().expect("piped stderr");
+    let line = BufReader::new(stderr)
+        .lines()
+        .map(|line| line.expect("stderr line"))
+        .find(|line| line.contains("witness"))
+        .expect("a line about the witness");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with(&format!(
+            "aidledger-node: witness {witness}: no answer from {witness}/api/witness"
+        )),
+        "{line}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data_dir.join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["witness"], serde_json::json!([witness]));
+    assert_eq!(saved["witness_poll_ms"], 100);
+}
