@@ -775,6 +775,14 @@ impl NodeProcess {
         self.spawn(&[]);
     }
 
+    /// Starts the node again on its data directory with `args` after `--data-dir` (flags that
+    /// are not kept from the first start, such as `--witness URL`).
+    #[track_caller]
+    pub fn restart_with(&mut self, args: &[&str]) {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        self.spawn(&args);
+    }
+
     /// Whether the node process is running.
     pub fn is_running(&mut self) -> bool {
         self.child

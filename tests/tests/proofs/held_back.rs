@@ -4,7 +4,8 @@
 //! its chain grows, and a bundle exported before the last records verifies `--witnessed`
 //! against the witness only while the witness has not cosigned more: once it has, the same
 //! bundle is INVALID ("the bundle holds back records the organisation has signed for"), and
-//! the node's current export is witnessed again.
+//! the node's current export is witnessed again. Restarted with `--witness URL`, the node
+//! collects the cosignature and its export carries the cosigned checkpoint (bundle version 2).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -247,6 +248,48 @@ fn verify_witnessed_catches_a_bundle_that_holds_back_cosigned_records() {
     let output = verify(&new).assert_exit(0);
     assert!(
         output.stdout().contains(&format!(
+            "witnessed {DONOR}: at size 4 by 1 of 1 witness(es)"
+        )),
+        "{}",
+        output.describe()
+    );
+
+    // The node collects the witness's cosignatures: its export becomes a version 2 bundle
+    // carrying the cosigned checkpoint, witnessed with no --witness at all.
+    let mut node = node;
+    node.terminate();
+    node.restart_with(&["--witness", &witness_url, "--witness-poll-ms", "200"]);
+    let url = node.public_url();
+    aidledger_tests::wait_until(COSIGN_TIMEOUT, "the export to carry the checkpoint", || {
+        let (status, bytes) = node.public_get("/api/export");
+        status == 200 && bytes.get(8..10) == Some(&[2, 0][..])
+    });
+    let carried = dir.join("carried.bundle");
+    cli.run([
+        "export",
+        "--node",
+        &url,
+        "--network-id",
+        &network_id,
+        "--out",
+        path_str(&carried),
+    ])
+    .assert_exit(0);
+    let output = cli
+        .run([
+            "verify",
+            "--bundle",
+            path_str(&carried),
+            "--network-id",
+            &network_id,
+            "--witnessed",
+        ])
+        .assert_exit(0);
+    let text = output.stdout();
+    assert!(
+        text.contains(&format!(
+            "checkpoint carried by the source: {DONOR}'s chain holds the signed checkpoint: size 4"
+        )) && text.contains(&format!(
             "witnessed {DONOR}: at size 4 by 1 of 1 witness(es)"
         )),
         "{}",
