@@ -194,7 +194,7 @@ impl Witnessed {
         }
         let text = merged.to_text();
         self.store.put_cosigned_checkpoint(&opened.org, &text)?;
-        self.store.make_durable()?;
+        self.written();
         let _ = self.learned.send(Learned::Checkpoint(text));
         Ok(Accepted::Merged(added))
     }
@@ -203,7 +203,7 @@ impl Witnessed {
     fn store_checkpoint(&self, opened: &Opened) -> Result<Accepted, WitnessedError> {
         let text = opened.note.to_text();
         self.store.put_cosigned_checkpoint(&opened.org, &text)?;
-        self.store.make_durable()?;
+        self.written();
         let _ = self.learned.send(Learned::Checkpoint(text));
         Ok(Accepted::Stored)
     }

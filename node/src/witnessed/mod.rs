@@ -12,6 +12,7 @@
 //! `merge`; the poller of witnesses in `poll`; the reports (status, explorer, API) in `report`.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aidledger_spec::checkpoint::CheckpointError;
@@ -98,6 +99,8 @@ pub struct Witnessed {
     /// SHA-256 of the checkpoint notes this run has proven split from the replica's history
     /// (at most `SPLIT_VIEWS_MAX`: what the store keeps of their proofs).
     apart: Mutex<HashSet<[u8; 32]>>,
+    /// Set when something was stored that is not yet durable ([`Witnessed::flush`]).
+    dirty: AtomicBool,
 }
 
 impl Witnessed {
@@ -110,6 +113,7 @@ impl Witnessed {
             lock: Mutex::new(()),
             learned,
             apart: Mutex::default(),
+            dirty: AtomicBool::new(false),
         }
     }
 
@@ -121,6 +125,30 @@ impl Witnessed {
     /// The store.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Something was stored: durable at the next [`Witnessed::flush`] (or the writer's).
+    fn written(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether something stored here is not yet known durable.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::SeqCst)
+    }
+
+    /// Makes what was stored since the last flush durable (one fsync for a whole poll round,
+    /// sync answer or second of gossip, rather than one per note: a network of 100
+    /// organisations changes 100 checkpoints a second). Nothing is lost to a crash before it
+    /// but what a witness or peer shows again. Blocking.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if self.dirty.swap(false, Ordering::SeqCst) {
+            if let Err(error) = self.store.make_durable() {
+                self.dirty.store(true, Ordering::SeqCst);
+                return Err(error);
+            }
+        }
+        Ok(())
     }
 
     /// Whether this run proved that note split already.
@@ -148,7 +176,7 @@ impl Witnessed {
         let canonical = proof.to_bytes();
         let new = self.store.add_split_view(&canonical)?;
         if new {
-            self.store.make_durable()?;
+            self.written();
             // No receiver (no network yet) is not an error.
             let _ = self.learned.send(Learned::SplitView(canonical));
         }

@@ -67,6 +67,9 @@ pub fn spawn(
                     let now = poll_one(&witnessed, &client, witness, &last);
                     seen.insert(witness.clone(), now);
                 }
+                if let Err(error) = witnessed.flush() {
+                    eprintln!("aidledger-node: what witnesses showed is not durable yet: {error}");
+                }
                 match stop.recv_timeout(interval) {
                     Err(RecvTimeoutError::Timeout) => continue,
                     Ok(()) | Err(RecvTimeoutError::Disconnected) => return,

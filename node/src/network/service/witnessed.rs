@@ -68,8 +68,17 @@ impl Service {
         });
     }
 
-    /// Every [`WITNESSED_SYNC_TICKS`] rounds, asks each peer for what it collected.
+    /// Every [`WITNESSED_SYNC_TICKS`] rounds, asks each peer for what it collected; every
+    /// round, makes what gossip brought durable (one fsync a second at most).
     pub(super) fn ask_witnessed(&mut self) {
+        if self.witnessed.is_dirty() {
+            let witnessed = self.witnessed.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(error) = witnessed.flush() {
+                    eprintln!("aidledger-node: what peers showed is not durable yet: {error}");
+                }
+            });
+        }
         self.ticks += 1;
         if self.ticks % WITNESSED_SYNC_TICKS != 1 {
             return;
@@ -98,6 +107,9 @@ impl Service {
                     if let Err(error) = witnessed.accept_split_view(&bytes) {
                         log_refused(&peer, "a split-view proof", &error);
                     }
+                }
+                if let Err(error) = witnessed.flush() {
+                    eprintln!("aidledger-node: what peers showed is not durable yet: {error}");
                 }
             })
             .await;
