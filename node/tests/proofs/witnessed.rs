@@ -514,6 +514,11 @@ fn a_node_polls_its_witnesses_and_serves_what_it_collected() {
         "{page}"
     );
     assert!(page.contains("signed at size 5; the network has no witness policy"));
+    let home = node.public_get("/").text().unwrap();
+    assert!(
+        home.contains(&format!("<span class=\"bad\">SPLIT VIEW: {AUDITOR} signed two checkpoints of its chain that cannot both be true")),
+        "{home}"
+    );
     let other = node.public_get(&format!("/org/{DONOR}")).text().unwrap();
     assert!(other.contains("no cosigned checkpoint collected from witnesses"));
     assert!(!other.contains("SPLIT VIEW"));

@@ -25,6 +25,9 @@ pub struct Home {
     pub chains: Vec<ChainView>,
     /// Whether no chain is forked.
     pub all_chains_intact: bool,
+    /// Organisations of which the node holds a split-view proof that no revocation explains
+    /// (FORMAT.md §25), each once.
+    pub split_views: Vec<String>,
     /// The newest records by claimed time among each chain's newest by position.
     pub latest: Vec<Summary>,
 }
@@ -55,7 +58,17 @@ pub fn home(store: &StoreReader, authority: &Authority) -> Result<Home, Problem>
         .take(HOME_LATEST_RECORDS)
         .map(|(_, _, bytes)| Ok(summary_of(&decode(bytes.to_vec())?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
+    // Read only when there is one: the home page is read often, split views are rare.
+    let mut split_views = Vec::new();
+    if store.split_view_count() > 0 {
+        for view in crate::witnessed::report::split_views(store, authority)? {
+            if !view.explained && !split_views.contains(&view.org) {
+                split_views.push(view.org);
+            }
+        }
+    }
     Ok(Home {
+        split_views,
         name: genesis.name.clone(),
         network_id: store.network_id().to_hex(),
         created_ms: genesis.created_ms,

@@ -150,6 +150,14 @@ pub fn home(home: &Home) -> String {
     } else {
         html.raw("<span class=\"bad\">A chain is FORKED: its author signed two records at one position (the proof is stored).</span>");
     }
+    for org in &home.split_views {
+        html.raw("<div><span class=\"bad\">")
+            .text(&format!(
+                "SPLIT VIEW: {org} signed two checkpoints of its chain that cannot both be true (the proof is stored; see "
+            ))
+            .link(&org_href(org), "its page")
+            .raw(").</span></div>");
+    }
     html.raw("</dd>");
     html.raw("<dt>Governance</dt><dd>")
         .link(
