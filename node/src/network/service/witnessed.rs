@@ -122,8 +122,10 @@ fn log_refused(peer: &PeerId, what: &str, error: &WitnessedError) {
 }
 
 /// What gossipsub is told of a witnessed message: accepted (forwarded) when it was new here,
-/// ignored when known or not judged yet, rejected only when it does not decode or does not
-/// check (a forwarder must check before forwarding, as with records).
+/// rejected when it does not decode (no node forwards such bytes), ignored otherwise: known,
+/// not judged yet, or refused here, which may be this node's governance state being behind
+/// the sender's (a key granted by a rotation it has not received yet), as records failing
+/// only the authority rules are ignored, not rejected.
 fn judge_gossip(witnessed: &Witnessed, data: &[u8]) -> (MessageAcceptance, Option<String>) {
     let message = match WitnessedMessage::from_bytes(data) {
         Ok(message) => message,
@@ -153,11 +155,7 @@ fn judge_gossip(witnessed: &Witnessed, data: &[u8]) -> (MessageAcceptance, Optio
         };
     match judged {
         Ok(acceptance) => (acceptance, None),
-        // The store failing, or a member this node does not know yet: not the sender's fault.
-        Err(error @ (WitnessedError::Store(_) | WitnessedError::UnknownOrganisation(_))) => {
-            (MessageAcceptance::Ignore, Some(error.to_string()))
-        }
-        Err(error) => (MessageAcceptance::Reject, Some(error.to_string())),
+        Err(error) => (MessageAcceptance::Ignore, Some(error.to_string())),
     }
 }
 
