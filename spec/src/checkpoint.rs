@@ -237,6 +237,32 @@ fn parse_root(text: &str) -> Result<Digest, CheckpointError> {
     Ok(Digest(bytes.try_into().map_err(|_| CheckpointError::Root)?))
 }
 
+/// Parses a note of `network`'s organisation `org`'s chain: size bound, note, checkpoint, and
+/// the origin that chain's.
+fn parse_of_chain(
+    note_text: &str,
+    network: &NetworkId,
+    org: &str,
+) -> Result<(Note, Checkpoint), CheckpointError> {
+    if note_text.len() > NOTE_BYTES_MAX {
+        return Err(NoteError::TooLarge {
+            bytes: note_text.len(),
+            max: NOTE_BYTES_MAX,
+        }
+        .into());
+    }
+    let note = Note::parse(note_text)?;
+    let checkpoint = Checkpoint::parse(&note.text)?;
+    let expected = origin(network, org);
+    if checkpoint.origin != expected {
+        return Err(CheckpointError::WrongOrigin {
+            found: checkpoint.origin.chars().take(QUOTED_CHARS_MAX).collect(),
+            expected,
+        });
+    }
+    Ok((note, checkpoint))
+}
+
 /// A checkpoint whose organisation's signature verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedCheckpoint {
@@ -260,23 +286,27 @@ impl SignedCheckpoint {
         org: &str,
         org_keys: &[PublicKey],
     ) -> Result<SignedCheckpoint, CheckpointError> {
-        if note_text.len() > NOTE_BYTES_MAX {
-            return Err(NoteError::TooLarge {
-                bytes: note_text.len(),
-                max: NOTE_BYTES_MAX,
-            }
-            .into());
-        }
-        let note = Note::parse(note_text)?;
-        let checkpoint = Checkpoint::parse(&note.text)?;
-        let expected = origin(network, org);
-        if checkpoint.origin != expected {
-            return Err(CheckpointError::WrongOrigin {
-                found: checkpoint.origin.chars().take(QUOTED_CHARS_MAX).collect(),
-                expected,
-            });
-        }
+        let (note, checkpoint) = parse_of_chain(note_text, network, org)?;
         SignedCheckpoint::verify(note, checkpoint, org_keys)
+    }
+
+    /// [`SignedCheckpoint::open`] with the organisation's keys already made verifier keys:
+    /// one who opens many notes of a chain (a witness) checks each key once (FORMAT.md §7.1's
+    /// point checks cost about a signature verification), not at every note. Only keys named
+    /// by this chain's origin, of type `0x01`, are trusted; any other given is ignored.
+    pub fn open_with_verifier_keys(
+        note_text: &str,
+        network: &NetworkId,
+        org: &str,
+        org_keys: &[VerifierKey],
+    ) -> Result<SignedCheckpoint, CheckpointError> {
+        let (note, checkpoint) = parse_of_chain(note_text, network, org)?;
+        let keys: Vec<VerifierKey> = org_keys
+            .iter()
+            .filter(|key| key.name() == checkpoint.origin && key.key_type() == KeyType::Ed25519)
+            .cloned()
+            .collect();
+        SignedCheckpoint::verify_with(note, checkpoint, &keys)
     }
 
     /// Checks the organisation's signature of an already parsed checkpoint note.
@@ -290,7 +320,16 @@ impl SignedCheckpoint {
             .iter()
             .filter_map(|key| VerifierKey::new(&checkpoint.origin, KeyType::Ed25519, *key).ok())
             .collect();
-        let verified = match note.verify(&keys) {
+        SignedCheckpoint::verify_with(note, checkpoint, &keys)
+    }
+
+    /// Checks the note's signature by one of `keys` (the origin's, type `0x01`).
+    fn verify_with(
+        note: Note,
+        checkpoint: Checkpoint,
+        keys: &[VerifierKey],
+    ) -> Result<SignedCheckpoint, CheckpointError> {
+        let verified = match note.verify(keys) {
             Ok(verified) => verified,
             Err(NoteError::NoTrustedSignature) => {
                 return Err(CheckpointError::NotSignedByOrganisation)

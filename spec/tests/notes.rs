@@ -271,6 +271,38 @@ fn a_checkpoint_signs_and_opens_and_round_trips() {
 }
 
 #[test]
+fn opening_with_verifier_keys_trusts_only_the_origins_type_01_keys() {
+    let text = signed_checkpoint().to_text();
+    let origin = format!("aidledger/{}/GB-GOV-1", "42".repeat(32));
+    let org = VerifierKey::new(&origin, KeyType::Ed25519, org_public()).unwrap();
+    let with_keys = SignedCheckpoint::open_with_verifier_keys(
+        &text,
+        &network(),
+        "GB-GOV-1",
+        std::slice::from_ref(&org),
+    )
+    .unwrap();
+    assert_eq!(
+        with_keys,
+        SignedCheckpoint::open(&text, &network(), "GB-GOV-1", &[org_public()]).unwrap()
+    );
+    // The same key under another name or as a cosignature key is not the organisation's.
+    for key in [
+        VerifierKey::new("GB-GOV-1", KeyType::Ed25519, org_public()).unwrap(),
+        VerifierKey::new(&origin, KeyType::Cosignature, org_public()).unwrap(),
+    ] {
+        assert_eq!(
+            SignedCheckpoint::open_with_verifier_keys(&text, &network(), "GB-GOV-1", &[key]),
+            Err(CheckpointError::NotSignedByOrganisation)
+        );
+    }
+    assert!(matches!(
+        SignedCheckpoint::open_with_verifier_keys(&text, &network(), "XM-DAC-41114", &[org]),
+        Err(CheckpointError::WrongOrigin { .. })
+    ));
+}
+
+#[test]
 fn every_changed_byte_of_a_cosigned_checkpoint_is_refused() {
     let mut note = signed_checkpoint();
     cosign(&mut note, 1, 1_700_000_000);

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aidledger_spec::checkpoint::SignedCheckpoint;
+use aidledger_spec::checkpoint::{parse_origin, Checkpoint, SignedCheckpoint};
 use aidledger_spec::cosignature;
 use aidledger_spec::note::{self, KeyType, Note, NoteError, VerifierKey};
 use aidledger_spec::NetworkId;
@@ -45,6 +45,9 @@ const CONFIG_BYTES_MAX: u64 = 64 * 1024;
 /// How long the organisations' keys read from a node are used before they are read again (a
 /// note that does not open with them is retried at once with fresh ones).
 const KEYS_REFRESH: Duration = Duration::from_secs(60);
+/// Most verifier keys kept made (every member's keys of a large network fit); past it the
+/// cache starts again.
+const VERIFIER_KEYS_MAX: usize = 16 * 1024;
 
 /// Why the witness cannot start or go on.
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +190,9 @@ pub struct Witness {
     state: State,
     views: Vec<NodeView>,
     published: Published,
+    /// The organisations' keys as verifier keys, by (origin, key): a key's point checks cost
+    /// about a signature verification, paid once, not at every note.
+    verifier_keys: HashMap<(String, aidledger_spec::PublicKey), Option<VerifierKey>>,
 }
 
 /// What a round did.
@@ -229,6 +235,7 @@ impl Witness {
             state,
             views: config.nodes.iter().map(|_| NodeView::default()).collect(),
             published,
+            verifier_keys: HashMap::new(),
         })
     }
 
@@ -416,11 +423,30 @@ impl Witness {
         })
     }
 
-    fn open_note(&self, index: usize, text: &str) -> Result<SignedCheckpoint, String> {
-        match &self.views[index].keys {
-            Some((keys, _)) => keys.open(text).map_err(|error| error.to_string()),
-            None => Err("no keys".into()),
+    /// Opens a note with the keys node `index` gives its organisation at the note's size
+    /// (as `OrgKeys::open`), each key made a verifier key once for the witness's life.
+    fn open_note(&mut self, index: usize, text: &str) -> Result<SignedCheckpoint, String> {
+        let Some((keys, _)) = &self.views[index].keys else {
+            return Err("no keys".into());
+        };
+        let note = Note::parse(text).map_err(|error| error.to_string())?;
+        let checkpoint = Checkpoint::parse(&note.text).map_err(|error| error.to_string())?;
+        let (_, org) = parse_origin(&checkpoint.origin).map_err(|error| error.to_string())?;
+        let mut verifier_keys = Vec::new();
+        for key in keys.keys_at(&org, checkpoint.size) {
+            if self.verifier_keys.len() >= VERIFIER_KEYS_MAX {
+                self.verifier_keys.clear();
+            }
+            let cached = self
+                .verifier_keys
+                .entry((checkpoint.origin.clone(), key))
+                .or_insert_with(|| {
+                    VerifierKey::new(&checkpoint.origin, KeyType::Ed25519, key).ok()
+                });
+            verifier_keys.extend(cached.clone());
         }
+        SignedCheckpoint::open_with_verifier_keys(text, &self.network, &org, &verifier_keys)
+            .map_err(|error| error.to_string())
     }
 
     /// The note as served: the checkpoint, the organisation's verified signature line, and
