@@ -208,7 +208,7 @@ fn explain(
             old.push(*id);
         }
         let histories = [
-            MemoryTree::of_record_ids(&valid),
+            MemoryTree::of_record_ids(valid),
             MemoryTree::of_record_ids(&old),
         ];
         let shown = |size: u64, root: &Digest| {

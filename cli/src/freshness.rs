@@ -42,14 +42,38 @@ pub fn organisations<'a>(
 }
 
 /// The valid record ids of some organisations' chains, by seq, collected while the source is
-/// verified (only for the organisations a checkpoint names: a chain of a million records
-/// costs ~50 MB here).
+/// verified (for the organisations a checkpoint names, or every chain of a source that may
+/// carry checkpoints: 32 bytes a record in seq order, up to twice that while a vector grows).
 #[derive(Default)]
 pub struct ChainIds {
     orgs: BTreeSet<String>,
     every: bool,
-    chains: BTreeMap<String, BTreeMap<u64, RecordId>>,
+    chains: BTreeMap<String, Chain>,
     forked: BTreeSet<String>,
+}
+
+/// One chain's ids: those linked from seq 0 in a vector (a bundle lists each chain in seq
+/// order), and any read ahead of a gap until the gap is filled.
+#[derive(Default)]
+struct Chain {
+    linked: Vec<RecordId>,
+    ahead: BTreeMap<u64, RecordId>,
+}
+
+impl Chain {
+    /// Adds the record at `seq`; `false` when another record was seen there (the first is
+    /// kept: the chain as it was read).
+    fn add(&mut self, seq: u64, id: RecordId) -> bool {
+        let next = self.linked.len() as u64;
+        if seq < next {
+            return usize::try_from(seq).is_ok_and(|seq| self.linked[seq] == id);
+        }
+        let earlier = *self.ahead.entry(seq).or_insert(id);
+        while let Some(id) = self.ahead.remove(&(self.linked.len() as u64)) {
+            self.linked.push(id);
+        }
+        earlier == id
+    }
 }
 
 impl ChainIds {
@@ -61,7 +85,7 @@ impl ChainIds {
         }
     }
 
-    /// Collects every chain (32 bytes a record: a million records cost ~50 MB with the map).
+    /// Collects every chain (a million records cost ~32 to 64 MB).
     pub fn every_chain() -> ChainIds {
         ChainIds {
             every: true,
@@ -76,25 +100,18 @@ impl ChainIds {
             return;
         }
         let chain = self.chains.entry(header.author.clone()).or_default();
-        if let Some(earlier) = chain.insert(header.seq, record.id()) {
-            if earlier != record.id() {
-                self.forked.insert(header.author.clone());
-            }
+        if !chain.add(header.seq, record.id()) {
+            self.forked.insert(header.author.clone());
         }
     }
 
     /// The ids of `org`'s chain from seq 0 up to the first gap, and whether two records were
     /// seen at one position.
-    pub(crate) fn linked(&self, org: &str) -> (Vec<RecordId>, bool) {
-        let mut ids = Vec::new();
-        if let Some(chain) = self.chains.get(org) {
-            for (expected, (seq, id)) in (0u64..).zip(chain) {
-                if *seq != expected {
-                    break;
-                }
-                ids.push(*id);
-            }
-        }
+    pub(crate) fn linked(&self, org: &str) -> (&[RecordId], bool) {
+        let ids = self
+            .chains
+            .get(org)
+            .map_or(&[][..], |chain| chain.linked.as_slice());
         (ids, self.forked.contains(org))
     }
 }
@@ -296,5 +313,37 @@ fn compare(org: &str, signed: &SignedCheckpoint, ids: &ChainIds) -> Freshness {
             source: root,
             forked,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chain;
+    use aidledger_spec::Digest;
+
+    fn id(tag: u8) -> Digest {
+        Digest([tag; 32])
+    }
+
+    #[test]
+    fn a_chain_links_records_from_seq_0_in_any_order_and_keeps_the_first_of_two() {
+        let mut chain = Chain::default();
+        assert!(chain.add(0, id(0)));
+        assert!(chain.add(2, id(2)));
+        assert_eq!(chain.linked, [id(0)], "a gap at 1");
+        assert!(chain.add(3, id(3)));
+        assert!(chain.add(1, id(1)));
+        assert_eq!(chain.linked, [id(0), id(1), id(2), id(3)]);
+        assert!(chain.ahead.is_empty());
+        // The same record again is no fork; another record at a seen position is.
+        assert!(chain.add(2, id(2)));
+        assert!(!chain.add(2, id(9)));
+        assert!(chain.add(6, id(6)));
+        assert!(!chain.add(6, id(8)));
+        assert!(chain.add(4, id(4)));
+        assert!(chain.add(5, id(5)));
+        assert_eq!(chain.linked[2], id(2), "the first is kept");
+        assert_eq!(chain.linked[6], id(6), "the first is kept ahead of a gap too");
+        assert_eq!(chain.linked.len(), 7);
     }
 }
