@@ -343,7 +343,11 @@ mod tests {
         assert!(chain.add(4, id(4)));
         assert!(chain.add(5, id(5)));
         assert_eq!(chain.linked[2], id(2), "the first is kept");
-        assert_eq!(chain.linked[6], id(6), "the first is kept ahead of a gap too");
+        assert_eq!(
+            chain.linked[6],
+            id(6),
+            "the first is kept ahead of a gap too"
+        );
         assert_eq!(chain.linked.len(), 7);
     }
 }
