@@ -9,88 +9,21 @@
 //! text the reader sees with it on. The script's inclusion check gives the golden vectors'
 //! roots (spec/vectors/merkle.json). Screenshots in `target/test-artifacts/verify/`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::thread;
+use std::sync::Arc;
 
 use aidledger_tests::browser::{Browser, BROWSER_TIMEOUT};
+use aidledger_tests::tamper::tampering_server;
 use aidledger_tests::{wait_for, Network};
 use serde_json::Value;
-
-/// Changes a response body of the path it is given (or leaves it).
-type Tamper = fn(&str, &mut Vec<u8>);
-
-/// A server in front of the node that answers every GET with the node's answer, after
-/// `tamper` had its way with the body: a node that lies, seen from the browser.
-fn tampering_server(node: String, tamper: Tamper) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    thread::spawn(move || {
-        let client = reqwest::blocking::Client::new();
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (node, client) = (node.clone(), client.clone());
-            thread::spawn(move || serve_one(stream, &node, &client, tamper));
-        }
-    });
-    url
-}
-
-/// One request (a GET without a body), answered and closed.
-fn serve_one(
-    mut stream: TcpStream,
-    node: &str,
-    client: &reqwest::blocking::Client,
-    tamper: Tamper,
-) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line == "\r\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
-    let Ok(response) = client.get(format!("{node}{path}")).send() else {
-        return;
-    };
-    let status = response.status();
-    let headers = response.headers().clone();
-    let mut body = response
-        .bytes()
-        .map(|bytes| bytes.to_vec())
-        .unwrap_or_default();
-    tamper(&path, &mut body);
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
-    for (name, value) in &headers {
-        let framing = ["content-length", "transfer-encoding", "connection", "etag"];
-        if let (false, Ok(value)) = (framing.contains(&name.as_str()), value.to_str()) {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-    }
-    head.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    ));
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
-}
 
 fn is_raw_record(path: &str) -> bool {
     path.starts_with("/api/records/") && path.ends_with("/raw")
 }
 
 /// A byte of the body (just before the signature) flipped.
+/// A change to a response body (see `tampering_server`), named for the cases below.
+type TamperFn = fn(&str, &mut Vec<u8>);
+
 #[allow(clippy::ptr_arg)] // a `Tamper`: others replace the whole body
 fn flip_body_byte(path: &str, body: &mut Vec<u8>) {
     if is_raw_record(path) {
@@ -302,7 +235,7 @@ fn the_record_page_checks_its_record_in_the_browser() {
     browser.set_javascript(true);
 
     // A server that tampers: flagged, and what failed is named.
-    let cases: [(&str, Tamper, &str); 4] = [
+    let cases: [(&str, TamperFn, &str); 4] = [
         (
             "body-byte",
             flip_body_byte,
@@ -325,7 +258,7 @@ fn the_record_page_checks_its_record_in_the_browser() {
         ),
     ];
     for (name, tamper, failure) in cases {
-        let liar = tampering_server(base.clone(), tamper);
+        let liar = tampering_server(base.clone(), Arc::new(tamper));
         open(&browser, &format!("{liar}/record/{id}"));
         let (text, kind) = verdict(&browser);
         assert_eq!(kind, "failed", "{name}: {text}");
@@ -339,7 +272,7 @@ fn the_record_page_checks_its_record_in_the_browser() {
 
     // No checkpoint (another organisation's record, whose checkpoint only its own node
     // publishes): not verified, not flagged either; the page says what it could not check.
-    let liar = tampering_server(base.clone(), drop_checkpoint);
+    let liar = tampering_server(base.clone(), Arc::new(drop_checkpoint));
     open(&browser, &format!("{liar}/record/{id}"));
     let (text, kind) = verdict(&browser);
     assert_eq!(kind, "unchecked", "{text}");
