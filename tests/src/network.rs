@@ -371,6 +371,12 @@ impl MeshNode {
         }
     }
 
+    /// Appends `flag value` to the start arguments, beside any of the same flag (for a
+    /// repeatable flag such as `--witness`).
+    pub fn add_arg(&mut self, flag: &str, value: &str) {
+        self.args.extend([flag.to_string(), value.to_string()]);
+    }
+
     /// Sends SIGTERM and waits (at most [`NODE_START_TIMEOUT`]) for the process to exit.
     #[track_caller]
     pub fn terminate(&mut self) {
