@@ -53,8 +53,8 @@ pub enum ProofFetchError {
     },
     /// The node serves no signed checkpoint for the record's organisation.
     #[error(
-        "node {url} serves no signed checkpoint for {org}'s chain (a node publishes only its own \
-         organisation's): ask a node of {org}"
+        "node {url} serves no signed checkpoint for {org}'s chain (a node publishes its own \
+         organisation's, and those it collected cosigned from witnesses): ask a node of {org}"
     )]
     NoCheckpoint {
         /// The node.
@@ -286,42 +286,34 @@ pub fn governance_witness_policy(bytes: &[u8]) -> Option<WitnessPolicy> {
         .witness_policy()
 }
 
-/// How a valid packet's checkpoint stands against the witness policy of its governance, when
-/// the reader named no witnesses: the number of the policy's witnesses that cosigned it (`Ok`
-/// when they meet its threshold, `Err` with the count and why otherwise).
-pub type GovernanceWitnessing<'a> = (&'a WitnessPolicy, Result<usize, (usize, String)>);
+/// Where the witness policy a packet was judged against came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicySource {
+    /// The reader's `--witness-key`s.
+    Given,
+    /// The policy in force under the governance records the packet carries (FORMAT.md §24).
+    Governance,
+    /// Neither: the checkpoint rests on the organisation's own signature.
+    None,
+}
 
-/// [`GovernanceWitnessing`] of a valid packet under `policy`.
-pub fn governance_witnessing(
-    bytes: &[u8],
-    network: &aidledger_spec::NetworkId,
-    policy: &WitnessPolicy,
-) -> Result<usize, (usize, String)> {
-    use aidledger_spec::cosignature::PolicyError;
-    use aidledger_spec::packet::{verify_packet, PacketError};
-    match verify_packet(bytes, network, Some(policy)) {
-        Ok(verdict) => match verdict.witnessing {
-            Witnessing::Met { cosigned, .. } => Ok(cosigned.len()),
-            Witnessing::NotChecked { .. } => Err((0, "not checked".into())),
-        },
-        Err(PacketError::NotWitnessed(PolicyError::NotEnough { valid, .. })) => Err((
-            valid,
-            format!(
-                "{valid} valid cosignature(s), {} needed",
-                policy.threshold()
-            ),
-        )),
-        Err(error) => Err((0, error.to_string())),
+impl PolicySource {
+    /// The name in `verify --proof --json` (`witness_policy`), null for none.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            PolicySource::Given => Some("given"),
+            PolicySource::Governance => Some("governance"),
+            PolicySource::None => None,
+        }
     }
 }
 
-/// The verdict in words. `policy` is the reader's (`--witness-key`); without one, `governance`
-/// is how the checkpoint stands against the policy of the packet's own governance, if it sets
-/// one.
+/// The verdict in words. `policy` is the witness policy the packet was judged against, from
+/// `source`.
 pub fn verdict_text(
     verdict: &Verdict,
     policy: Option<&WitnessPolicy>,
-    governance: Option<&GovernanceWitnessing<'_>>,
+    source: PolicySource,
 ) -> String {
     let mut out = format!(
         "network {} (pinned)\nVALID: record {} is a genuine {} of {} and is in {}'s signed chain\n",
@@ -354,35 +346,23 @@ pub fn verdict_text(
                 .filter_map(|done| policy.witnesses().get(done.witness))
                 .map(|key| key.name())
                 .collect();
+            let whose = match source {
+                PolicySource::Governance => "of the witness policy in the packet's governance",
+                PolicySource::Given | PolicySource::None => "given",
+            };
             out.push_str(&format!(
-                "  witnessed: cosigned by {} of the {} witness(es) given ({} needed): {}\n",
+                "  witnessed: cosigned by {} of the {} witness(es) {whose} ({} needed): {}\n",
                 cosigned.len(),
                 policy.witnesses().len(),
                 threshold,
                 names.join(", ")
             ));
         }
-        (Witnessing::NotChecked { .. }, _) | (Witnessing::Met { .. }, None) => match governance {
-            Some((policy, Ok(cosigned))) => out.push_str(&format!(
-                "  witnessed: cosigned by {cosigned} of the {} witness(es) of the witness policy in \
-                 the packet's governance ({} needed)\n",
-                policy.witnesses().len(),
-                policy.threshold()
-            )),
-            Some((policy, Err((cosigned, why)))) => out.push_str(&format!(
-                "  NOT witnessed: the packet's governance sets a witness policy of {} of {} \
-                 witness(es) and the checkpoint carries {cosigned} of their cosignatures ({why}); \
-                 it rests on {}'s own signature\n",
-                policy.threshold(),
-                policy.witnesses().len(),
-                verdict.author
-            )),
-            None => out.push_str(&format!(
-                "  NOT witnessed: no --witness-key given and the packet's governance sets no \
-                 witness policy; the checkpoint rests on {}'s own signature\n",
-                verdict.author
-            )),
-        },
+        _ => out.push_str(&format!(
+            "  NOT witnessed: no --witness-key given and the packet's governance sets no \
+             witness policy; the checkpoint rests on {}'s own signature\n",
+            verdict.author
+        )),
     }
     out.push_str(
         "  (a packet cannot show governance records it does not carry: a revocation made after \

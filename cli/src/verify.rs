@@ -190,10 +190,10 @@ pub(crate) fn verify_proof(
     witnesses_needed: Option<usize>,
     json: bool,
 ) -> Result<ExitCode> {
-    use aidledger_cli::packet::{governance_witness_policy, governance_witnessing, verdict_text};
+    use aidledger_cli::packet::{governance_witness_policy, verdict_text, PolicySource};
     use aidledger_spec::cosignature::WitnessPolicy;
     use aidledger_spec::note::VerifierKey;
-    use aidledger_spec::packet::verify_packet;
+    use aidledger_spec::packet::{verify_packet, PacketError, Witnessing};
     use anyhow::{bail, Context as _};
 
     let Some(expected) = network.pinned() else {
@@ -213,16 +213,17 @@ pub(crate) fn verify_proof(
         Some(WitnessPolicy::new(keys, needed).context("the witness keys")?)
     };
     let bytes = read_packet_file(file)?;
-    let outcome = verify_packet(&bytes, &expected, policy.as_ref());
-    // Without --witness-key, a valid packet's checkpoint is judged against the witness policy
-    // its own governance sets (if any): said, not required.
-    let governance_policy = match (&outcome, &policy) {
-        (Ok(_), None) => governance_witness_policy(&bytes),
-        _ => None,
+    // Without --witness-key, the witness policy in force under the packet's own governance
+    // (if it sets one) is required: the network declared that its checkpoints count when those
+    // witnesses cosigned them (FORMAT.md §24, §26).
+    let (policy, source) = match policy {
+        Some(policy) => (Some(policy), PolicySource::Given),
+        None => match governance_witness_policy(&bytes) {
+            Some(policy) => (Some(policy), PolicySource::Governance),
+            None => (None, PolicySource::None),
+        },
     };
-    let governance = governance_policy
-        .as_ref()
-        .map(|policy| (policy, governance_witnessing(&bytes, &expected, policy)));
+    let outcome = verify_packet(&bytes, &expected, policy.as_ref());
     if json {
         let value = match &outcome {
             Ok(verdict) => serde_json::json!({
@@ -237,16 +238,19 @@ pub(crate) fn verify_proof(
                 "root": verdict.root.to_hex(),
                 "checkpoint_key": verdict.checkpoint_key.to_hex(),
                 "governance_records": verdict.governance_records,
-                "witnessed": matches!(verdict.witnessing, aidledger_spec::packet::Witnessing::Met { .. })
-                    || matches!(&governance, Some((_, Ok(_)))),
-                "witness_policy": if policy.is_some() { Some("given") } else if governance.is_some() { Some("governance") } else { None },
-                "cosigned_by": governance.as_ref().map(|(_, Ok(k) | Err((k, _)))| *k),
+                "witnessed": matches!(verdict.witnessing, Witnessing::Met { .. }),
+                "witness_policy": source.name(),
+                "cosigned_by": match &verdict.witnessing {
+                    Witnessing::Met { cosigned, .. } => Some(cosigned.len()),
+                    Witnessing::NotChecked { .. } => None,
+                },
             }),
             Err(error) => serde_json::json!({
                 "valid": false,
                 "network_id": expected.to_hex(),
                 "check": error.name(),
                 "error": error.to_string(),
+                "witness_policy": source.name(),
             }),
         };
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -254,10 +258,7 @@ pub(crate) fn verify_proof(
     match outcome {
         Ok(verdict) => {
             if !json {
-                print!(
-                    "{}",
-                    verdict_text(&verdict, policy.as_ref(), governance.as_ref())
-                );
+                print!("{}", verdict_text(&verdict, policy.as_ref(), source));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -268,9 +269,35 @@ pub(crate) fn verify_proof(
                     file.display(),
                     error.name()
                 );
+                if let (PacketError::NotWitnessed(_), PolicySource::Governance) = (&error, source) {
+                    println!(
+                        "  the packet's governance sets the witness policy its checkpoint must \
+                         meet; a packet made before the witnesses cosigned that checkpoint is \
+                         not witnessed yet: make it again with `aidledger proof` once they have"
+                    );
+                }
             }
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// Says on stderr when a packet's checkpoint does not yet meet the witness policy of the
+/// governance it carries: `verify --proof` refuses it until the witnesses have cosigned.
+fn warn_if_not_witnessed(bytes: &[u8], network: &aidledger_spec::NetworkId) {
+    use aidledger_cli::packet::governance_witness_policy;
+    use aidledger_spec::packet::{verify_packet, PacketError};
+    let Some(policy) = governance_witness_policy(bytes) else {
+        return;
+    };
+    if let Err(PacketError::NotWitnessed(why)) = verify_packet(bytes, network, Some(&policy)) {
+        eprintln!(
+            "warning: the checkpoint in this packet is not witnessed yet ({why}); the network's \
+             witness policy needs {} of {} witnesses, so `verify --proof` refuses the packet \
+             until they have cosigned: make it again then",
+            policy.threshold(),
+            policy.witnesses().len()
+        );
     }
 }
 
@@ -342,6 +369,7 @@ pub(crate) fn proof(id: &str, node: &str, out: &Path) -> Result<ExitCode> {
                 verdict.governance_records,
                 out.display(),
             );
+            warn_if_not_witnessed(&bytes, &network);
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {

@@ -525,17 +525,23 @@ fn a_proof_packet_is_judged_against_its_governance_s_witness_policy() {
     assert_eq!(value["witness_policy"], json!("governance"));
     assert_eq!(value["cosigned_by"], json!(2));
 
-    // One cosignature of the two needed: the packet is genuine, its checkpoint not witnessed.
+    // One cosignature of the two needed: the checkpoint does not meet the witness policy of
+    // the packet's own governance, which the packet is held to (exit 1, as with --witness-key).
     let (output, text) = run("one.proof", &[0], &[]);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("NOT witnessed: the packet's governance sets a witness policy of 2 of 2 witness(es) and the checkpoint carries 1 of their cosignatures"),
+        text.contains("INVALID proof packet")
+            && text.contains("(check: not-witnessed)")
+            && text.contains(
+                "the packet's governance sets the witness policy its checkpoint must meet"
+            ),
         "{text}"
     );
     let (output, _) = run("one-json.proof", &[0], &["--json"]);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    assert_eq!(value["witnessed"], json!(false));
-    assert_eq!(value["cosigned_by"], json!(1));
+    assert_eq!(value["valid"], json!(false));
+    assert_eq!(value["check"], json!("not-witnessed"));
+    assert_eq!(value["witness_policy"], json!("governance"));
 
     // The reader's own witness keys take the place of the governance's policy.
     let w1 = crate::governance_vectors::witness_vkey(0);
