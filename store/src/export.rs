@@ -10,6 +10,7 @@ use aidledger_spec::checkpoint::Checkpoint;
 use aidledger_spec::codec::Codec;
 use aidledger_spec::note::Note;
 use aidledger_spec::splitview::SplitViewProof;
+use aidledger_spec::Digest;
 
 use crate::{StoreError, StoreReader};
 
@@ -36,14 +37,16 @@ impl Witnessed {
 
 impl StoreReader {
     /// What an export of this store carries (FORMAT.md §13.1): each cosigned checkpoint the
-    /// node collected (`cosigned_checkpoints`) whose size the exported chain reaches, and every
-    /// split-view proof it stores. With `durable_only`, a chain reaches its durable head (what
+    /// node collected (`cosigned_checkpoints`) whose size the exported chain reaches and whose
+    /// root is the chain's tree's at that size, and every split-view proof it stores. With `durable_only`, a chain reaches its durable head (what
     /// a running node exports); otherwise its head (a stopped node's data directory).
     ///
     /// A checkpoint beyond the exported chain is left out: a node behind on another
     /// organisation's chain would otherwise hand out a bundle that fails its own freshness
     /// check for records it has not received yet (a reader who wants the newest checkpoints
-    /// asks the witnesses: `aidledger verify --witness URL`). Split-view bytes that no longer
+    /// asks the witnesses: `aidledger verify --witness URL`). One with another root (a history
+    /// the governance since revoked, or one the node holds as a split view) is not evidence of
+    /// this chain's freshness and is left out too. Split-view bytes that no longer
     /// decode are damage to the store (the node stores only proofs it checked) and are left
     /// out rather than failing the export of every record.
     pub fn witnessed_for_export(&self, durable_only: bool) -> Result<Witnessed, StoreError> {
@@ -60,8 +63,9 @@ impl StoreReader {
             .cosigned_checkpoints()?
             .into_iter()
             .filter(|note| {
-                checkpoint_chain(note).is_some_and(|(org, size)| {
-                    size == 0 || reach.get(&org).is_some_and(|seq| size <= seq + 1)
+                checkpoint_chain(note).is_some_and(|(org, size, root)| {
+                    let reached = size == 0 || reach.get(&org).is_some_and(|seq| size <= seq + 1);
+                    reached && self.merkle_root(&org, size).is_ok_and(|ours| ours == root)
                 })
             })
             .collect();
@@ -77,13 +81,13 @@ impl StoreReader {
     }
 }
 
-/// The organisation and size a checkpoint note names (`None` when it does not read: the store
-/// keeps only notes the node opened, so that is damage, and such a note is left out).
-fn checkpoint_chain(note: &str) -> Option<(String, u64)> {
+/// The organisation, size and root a checkpoint note names (`None` when it does not read: the
+/// store keeps only notes the node opened, so that is damage, and such a note is left out).
+fn checkpoint_chain(note: &str) -> Option<(String, u64, Digest)> {
     let note = Note::parse(note).ok()?;
     let checkpoint = Checkpoint::parse(&note.text).ok()?;
     let (_, org) = checkpoint.chain().ok()?;
-    Some((org, checkpoint.size))
+    Some((org, checkpoint.size, checkpoint.root))
 }
 
 /// `items` (a store's bundle items: proofs, then records) with `witnessed` put in bundle order

@@ -515,7 +515,7 @@ fn cosigned_checkpoints_and_split_views_are_kept() {
 /// The export (store/src/export.rs): a store with nothing witnessed writes a version 1 bundle;
 /// with a cosigned checkpoint and a split view, version 2 carrying the split view after the
 /// records' proofs and the checkpoints its chains reach, after every record; a checkpoint
-/// beyond the exported chain is left out.
+/// beyond the exported chain, or of another history, is left out.
 #[test]
 fn the_export_carries_the_checkpoints_its_chains_reach_and_the_split_views() {
     use aidledger_spec::bundle::{BundleItem, BundleReader};
@@ -583,4 +583,18 @@ fn the_export_carries_the_checkpoints_its_chains_reach_and_the_split_views() {
         .collect::<Result<_, _>>()
         .expect("reads");
     assert_eq!(from_dir, expected);
+
+    // A checkpoint the chain reaches but of another history is left out; the true one is
+    // carried (after the donor's: sorted by organisation).
+    let other = records(IMPLEMENTER, 0..2, RecordId::ZERO, "b");
+    store
+        .put_cosigned_checkpoint(IMPLEMENTER, &note(IMPLEMENTER, &other, 2))
+        .expect("stored");
+    assert_eq!(items(&store).1, expected);
+    let true_note = note(IMPLEMENTER, &implementer, 2);
+    store
+        .put_cosigned_checkpoint(IMPLEMENTER, &true_note)
+        .expect("stored");
+    expected.push(BundleItem::Checkpoint(true_note));
+    assert_eq!(items(&store).1, expected);
 }
