@@ -8,7 +8,8 @@
 //! serves what it cosigned at `GET /api/witness` (`serve`).
 //!
 //! Work per round: one GET per (node, organisation); a note already seen from that node is
-//! not opened again. A new note costs one note verification, at most one consistency proof,
+//! not opened again, nor is the same checkpoint with other signature lines (nodes serve the
+//! cosigned checkpoints they collected, whose lines change as witnesses cosign). A new note costs one note verification, at most one consistency proof,
 //! one signature, and the round's cosignatures are written in one state write.
 
 pub mod fetch;
@@ -176,6 +177,15 @@ struct NodeView {
     keys: Option<(OrgKeys, Instant)>,
     /// Per organisation, the note text last judged: the same text is not judged again.
     seen: HashMap<String, String>,
+    /// Per organisation, the checkpoint text (the note before its blank line) of the last note
+    /// that opened and was judged: the same checkpoint with other signature lines (a node
+    /// that collected more cosignatures) is not judged again either.
+    judged: HashMap<String, String>,
+}
+
+/// The checkpoint text of a note: everything before its blank line, with the final newline.
+fn checkpoint_text_of(note: &str) -> Option<&str> {
+    note.find("\n\n").map(|at| &note[..=at])
 }
 
 /// A witness: its key, its state, the nodes it asks.
@@ -327,7 +337,12 @@ impl Witness {
                     continue;
                 }
             };
-            if self.views[index].seen.get(&org) == Some(&text) {
+            let view = &self.views[index];
+            if view.seen.get(&org) == Some(&text)
+                || checkpoint_text_of(&text).is_some_and(|checkpoint| {
+                    view.judged.get(&org).map(String::as_str) == Some(checkpoint)
+                })
+            {
                 continue;
             }
             changed |= self.judge_note(index, &node, &org, &text, log, report)?;
@@ -378,9 +393,9 @@ impl Witness {
                 return Ok(false);
             }
         };
-        self.views[index]
-            .seen
-            .insert(org.to_owned(), text.to_owned());
+        let view = &mut self.views[index];
+        view.seen.insert(org.to_owned(), text.to_owned());
+        view.judged.insert(org.to_owned(), signed.note.text.clone());
         Ok(match outcome {
             Outcome::AlreadyCosigned => false,
             Outcome::Cosign { from } => {
@@ -510,5 +525,20 @@ pub fn run(config_path: &Path) -> Result<(), WitnessError> {
             });
         }
         std::thread::sleep(interval.saturating_sub(started.elapsed()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checkpoint_text_of;
+
+    #[test]
+    fn the_checkpoint_text_is_the_note_before_its_blank_line() {
+        let note = "origin\n5\nroot=\n\n— origin AAAA\n— witness BBBB\n";
+        assert_eq!(checkpoint_text_of(note), Some("origin\n5\nroot=\n"));
+        // More signature lines, the same checkpoint.
+        let more = "origin\n5\nroot=\n\n— origin AAAA\n";
+        assert_eq!(checkpoint_text_of(note), checkpoint_text_of(more));
+        assert_eq!(checkpoint_text_of("no blank line\n"), None);
     }
 }
