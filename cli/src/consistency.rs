@@ -14,8 +14,8 @@ use aidledger_spec::note::Note;
 use aidledger_spec::splitview::{SplitEvidence, SplitViewProof};
 use aidledger_spec::{Digest, Genesis, NetworkId, PublicKey, Verifier};
 
-use crate::packet::{get, read_all, ProofFetchError, PROOF_RESPONSE_BYTES_MAX};
-use crate::source::encode_path_segment;
+use crate::packet::{get, get_with, read_all, ProofFetchError, PROOF_RESPONSE_BYTES_MAX};
+use crate::source::{encode_path_segment, http_client};
 
 /// Why the organisations' keys could not be known.
 #[derive(Debug, thiserror::Error)]
@@ -103,18 +103,7 @@ impl OrgKeys {
     /// The keys `org` may sign a checkpoint of `size` records with: those the authority
     /// allows at the tree's last position.
     pub fn keys_at(&self, org: &str, size: u64) -> Vec<PublicKey> {
-        let last = size.saturating_sub(1);
-        self.authority
-            .member(org)
-            .map(|member| {
-                member
-                    .keys
-                    .iter()
-                    .map(|span| span.key)
-                    .filter(|key| self.authority.check(org, last, key).is_ok())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.authority.checkpoint_keys(org, size)
     }
 
     /// Opens a checkpoint note of this network, whichever organisation's it is.
@@ -291,7 +280,22 @@ pub fn judge(
 struct ConsistencyAnswer {
     from: u64,
     to: u64,
+    #[serde(default)]
+    from_root: Option<String>,
+    #[serde(default)]
+    to_root: Option<String>,
     proof: Vec<String>,
+}
+
+/// A node's consistency proof between two sizes of a chain, with the roots it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeConsistency {
+    /// The node's root at the smaller size, if it said (older nodes did not).
+    pub from_root: Option<Digest>,
+    /// The node's root at the larger size, if it said.
+    pub to_root: Option<Digest>,
+    /// The proof's hashes.
+    pub proof: Vec<Digest>,
 }
 
 /// The consistency proof from `from` to `to` records of `org`'s chain, from a node.
@@ -301,12 +305,29 @@ pub fn fetch_consistency(
     from: u64,
     to: u64,
 ) -> Result<Vec<Digest>, ProofFetchError> {
+    Ok(fetch_node_consistency(&http_client(), node, org, from, to)?.proof)
+}
+
+/// The node's answer to `/api/consistency/{org}?from=…&to=…` with `client`: the proof and
+/// the two roots it names; an answer for other sizes than asked, or a hash that is not one,
+/// is malformed.
+pub fn fetch_node_consistency(
+    client: &reqwest::blocking::Client,
+    node: &str,
+    org: &str,
+    from: u64,
+    to: u64,
+) -> Result<NodeConsistency, ProofFetchError> {
     let path = format!(
         "/api/consistency/{}?from={from}&to={to}",
         encode_path_segment(org)
     );
     let url = format!("{}{path}", node.trim_end_matches('/'));
-    let bytes = read_all(get(node, &path)?, &url, PROOF_RESPONSE_BYTES_MAX)?;
+    let bytes = read_all(
+        get_with(client, node, &path)?,
+        &url,
+        PROOF_RESPONSE_BYTES_MAX,
+    )?;
     let malformed = |detail: String| ProofFetchError::Malformed {
         url: url.clone(),
         detail,
@@ -319,11 +340,17 @@ pub fn fetch_consistency(
             answer.from, answer.to
         )));
     }
-    answer
-        .proof
-        .iter()
-        .map(|hex| Digest::from_hex(hex).map_err(|_| malformed(format!("{hex:?} is not a hash"))))
-        .collect()
+    let hash =
+        |hex: &str| Digest::from_hex(hex).map_err(|_| malformed(format!("{hex:?} is not a hash")));
+    Ok(NodeConsistency {
+        from_root: answer.from_root.as_deref().map(hash).transpose()?,
+        to_root: answer.to_root.as_deref().map(hash).transpose()?,
+        proof: answer
+            .proof
+            .iter()
+            .map(|hex| hash(hex))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 /// The checkpoint note a node publishes for `org`, or `None` when it publishes none (404).

@@ -253,18 +253,7 @@ pub fn judge(checked: &Checked, ids: &ChainIds, inputs: &[CheckpointInput]) -> V
                 Err(error) => return Freshness::NotOpened { error },
             };
             // The keys the authority lets the organisation sign with at the tree's last position.
-            let last = size.saturating_sub(1);
-            let keys: Vec<PublicKey> = authority
-                .member(&org)
-                .map(|member| {
-                    member
-                        .keys
-                        .iter()
-                        .map(|span| span.key)
-                        .filter(|key| authority.check(&org, last, key).is_ok())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let keys = authority.checkpoint_keys(&org, size);
             let signed = match SignedCheckpoint::open(&input.text, &network, &org, &keys) {
                 Ok(signed) => signed,
                 Err(error) => {

@@ -85,15 +85,23 @@ struct ProofAnswer {
 
 /// `GET base + path`; an error status is an error quoting the node's body.
 pub fn get(base: &str, path: &str) -> Result<reqwest::blocking::Response, ProofFetchError> {
+    get_with(&http_client(), base, path)
+}
+
+/// [`get`] with the caller's client (the witness keeps one, with its timeouts, for its life).
+pub fn get_with(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    path: &str,
+) -> Result<reqwest::blocking::Response, ProofFetchError> {
     let url = format!("{}{path}", base.trim_end_matches('/'));
-    let response =
-        http_client()
-            .get(&url)
-            .send()
-            .map_err(|error| ProofFetchError::Unreachable {
-                url: url.clone(),
-                detail: error.to_string(),
-            })?;
+    let response = client
+        .get(&url)
+        .send()
+        .map_err(|error| ProofFetchError::Unreachable {
+            url: url.clone(),
+            detail: error.to_string(),
+        })?;
     let status = response.status();
     if !status.is_success() {
         let mut body = String::new();

@@ -322,19 +322,7 @@ pub fn verify_packet(
     // 6. The checkpoint: the organisation's chain on this network, signed by a key the
     // authority lets it sign with at the checkpoint's last position.
     let size = checkpoint_size(&packet.checkpoint)?;
-    let last = size.saturating_sub(1);
-    let authority = verifier.authority();
-    let org_keys: Vec<PublicKey> = authority
-        .member(&author)
-        .map(|member| {
-            member
-                .keys
-                .iter()
-                .map(|span| span.key)
-                .filter(|key| authority.check(&author, last, key).is_ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    let org_keys = verifier.authority().checkpoint_keys(&author, size);
     let signed = SignedCheckpoint::open(&packet.checkpoint, &network, &author, &org_keys)
         .map_err(PacketError::Checkpoint)?;
 

@@ -8,8 +8,8 @@ use aidledger_spec::checkpoint::SignedCheckpoint;
 use aidledger_spec::merkle::ConsistencyProof;
 use aidledger_spec::splitview::{SplitEvidence, SplitViewProof};
 
-use super::fetch::{Fetcher, NodeConsistency};
-use crate::consistency::{judge, org_of, Consistency, OrgKeys};
+use super::fetch::Fetcher;
+use crate::consistency::{judge, org_of, Consistency, NodeConsistency, OrgKeys};
 use crate::packet::ProofFetchError;
 
 /// What to do with a checkpoint.

@@ -216,18 +216,7 @@ pub(crate) fn every_key(
 /// The keys `org` may sign a checkpoint of `size` records with: those the authority allows
 /// at the tree's last position (§23.3).
 pub(crate) fn keys_at(authority: &Authority, org: &str, size: u64) -> Vec<PublicKey> {
-    let last = size.saturating_sub(1);
-    authority
-        .member(org)
-        .map(|member| {
-            member
-                .keys
-                .iter()
-                .map(|span| span.key)
-                .filter(|key| authority.check(org, last, key).is_ok())
-                .collect()
-        })
-        .unwrap_or_default()
+    authority.checkpoint_keys(org, size)
 }
 
 /// SHA-256 of `bytes`.

@@ -238,6 +238,23 @@ impl Authority {
         self.key_owners.get(key).map(String::as_str)
     }
 
+    /// The keys `org` may sign a checkpoint of `size` records with (FORMAT.md §23.3): those
+    /// this authority allows at the tree's last position, `size - 1` (none for an unknown
+    /// member).
+    pub fn checkpoint_keys(&self, org: &str, size: u64) -> Vec<PublicKey> {
+        let last = size.saturating_sub(1);
+        self.member(org)
+            .map(|member| {
+                member
+                    .keys
+                    .iter()
+                    .map(|span| span.key)
+                    .filter(|key| self.check(org, last, key).is_ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Every signing key ever granted.
     pub fn all_keys(&self) -> impl Iterator<Item = &PublicKey> {
         self.key_owners.keys()
