@@ -3,6 +3,14 @@
 //! consistent with it, or the first), or made a split-view proof (FORMAT.md §25) when the two
 //! cannot both be true.
 //!
+//! Only a note that carries at least one valid cosignature of the witness policy in force is
+//! stored or merged as its organisation's checkpoint (what `/checkpoint/{org}`, exports and
+//! `verify --witnessed` use): an organisation's own note, as its node gossips it, is only
+//! COMPARED, so that it never evicts a cosigned checkpoint, while a conflict with the stored
+//! note still makes a split-view proof. With no witness policy at all nothing can be
+//! cosigned, and the organisation's own signed note is the best evidence there is of its
+//! chain: it is stored as before.
+//!
 //! Consistency is judged against the node's own replica of the chain (records it verified,
 //! with its Merkle tree): two checkpoints are consistent when the replica's tree has both
 //! roots at their sizes. When the replica's tree has the larger checkpoint's root but another
@@ -27,6 +35,9 @@ struct Opened {
     checkpoint: Checkpoint,
     /// The checkpoint text and only the signature lines that verified.
     note: Note,
+    /// Whether it may be stored as its organisation's checkpoint: it carries a valid
+    /// cosignature of the witness policy, or there is no policy (module doc).
+    storable: bool,
 }
 
 impl Witnessed {
@@ -50,6 +61,10 @@ impl Witnessed {
             ))
         })?;
         if stored.text == opened.note.text {
+            if !opened.storable {
+                // Its organisation's line is the stored note's already.
+                return Ok(Accepted::Unchanged);
+            }
             return self.merge_lines(&opened, stored);
         }
         let stored_checkpoint = Checkpoint::parse(&stored.text).map_err(|error| {
@@ -165,7 +180,7 @@ impl Witnessed {
             .filter_map(|key| VerifierKey::new(&parsed.origin, KeyType::Ed25519, *key).ok())
             .collect();
         let policy = witness_policy(authority);
-        let signatures = valid_lines(&signed.note, &org_vkeys, policy.as_ref());
+        let (signatures, cosignatures) = valid_lines(&signed.note, &org_vkeys, policy.as_ref());
         Ok(Opened {
             org,
             checkpoint: signed.checkpoint,
@@ -173,6 +188,7 @@ impl Witnessed {
                 text: signed.note.text,
                 signatures,
             },
+            storable: cosignatures > 0 || policy.is_none(),
         })
     }
 
@@ -199,8 +215,11 @@ impl Witnessed {
         Ok(Accepted::Merged(added))
     }
 
-    /// Stores the opened checkpoint as its organisation's.
+    /// Stores the opened checkpoint as its organisation's, when it may be (module doc).
     fn store_checkpoint(&self, opened: &Opened) -> Result<Accepted, WitnessedError> {
+        if !opened.storable {
+            return Ok(Accepted::NotCosigned);
+        }
         let text = opened.note.to_text();
         self.store.put_cosigned_checkpoint(&opened.org, &text)?;
         self.written();
@@ -230,14 +249,15 @@ fn same_key(a: &NoteSignature, b: &NoteSignature) -> bool {
 }
 
 /// The note's signature lines that verify, one a key: by one of the organisation's keys, or a
-/// cosignature of one of the policy's witnesses. Every other line (unknown keys, forged lines,
-/// a second line of one key) is dropped.
+/// cosignature of one of the policy's witnesses (how many of those, second). Every other line
+/// (unknown keys, forged lines, a second line of one key) is dropped.
 fn valid_lines(
     note: &Note,
     org_keys: &[VerifierKey],
     policy: Option<&WitnessPolicy>,
-) -> Vec<NoteSignature> {
+) -> (Vec<NoteSignature>, usize) {
     let mut kept: Vec<NoteSignature> = Vec::new();
+    let mut cosignatures = 0;
     for line in &note.signatures {
         if kept.iter().any(|done| same_key(done, line)) {
             continue;
@@ -252,9 +272,12 @@ fn valid_lines(
                 .verify(policy.witnesses())
                 .is_ok_and(|verified| verified.iter().all(|done| done.timestamp.is_some()))
         });
+        if by_witness && !by_org {
+            cosignatures += 1;
+        }
         if by_org || by_witness {
             kept.push(line.clone());
         }
     }
-    kept
+    (kept, cosignatures)
 }

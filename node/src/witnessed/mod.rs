@@ -55,6 +55,10 @@ pub enum Accepted {
     Undecided(String),
     /// It conflicts with the stored checkpoint: a split-view proof (true when new) was stored.
     SplitView(bool),
+    /// It carries no valid cosignature of the witness policy (an organisation's own note, as
+    /// its node gossips it): compared with the stored checkpoint, found no conflict, and not
+    /// stored (`merge`'s module doc).
+    NotCosigned,
 }
 
 /// Why something from a witness or peer was refused.

@@ -341,6 +341,102 @@ fn cosignatures_are_merged_forged_lines_dropped_and_conflicts_become_split_view_
 }
 
 #[test]
+fn an_uncosigned_note_is_only_compared_never_stored_in_place_of_a_cosigned_one() {
+    let fixture = Fixture::new();
+    // With a witness policy in force, the organisation's own note (as its node gossips it)
+    // is not stored when nothing is stored yet either.
+    let own = fixture.auditor_note(3, None, &[]);
+    assert_eq!(
+        fixture.witnessed.accept_checkpoint(&own.to_text()).unwrap(),
+        Accepted::NotCosigned
+    );
+    assert!(fixture
+        .store
+        .cosigned_checkpoint(AUDITOR)
+        .unwrap()
+        .is_none());
+
+    let cosigned = fixture.auditor_note(4, None, &[WITNESS_A, WITNESS_B]);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&cosigned.to_text())
+            .unwrap(),
+        Accepted::Stored
+    );
+    // A larger consistent note with no cosignature (or only lines that do not verify) does
+    // not evict the cosigned one.
+    let larger = fixture.auditor_note(6, None, &[]);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&larger.to_text())
+            .unwrap(),
+        Accepted::NotCosigned
+    );
+    let mut forged = fixture.auditor_note(6, None, &[WITNESS_A]);
+    forged.signatures[1].signature[12] ^= 1;
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&forged.to_text())
+            .unwrap(),
+        Accepted::NotCosigned
+    );
+    // The same checkpoint as stored, with only its organisation's line: nothing merged.
+    let same = fixture.auditor_note(4, None, &[]);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&same.to_text())
+            .unwrap(),
+        Accepted::Unchanged
+    );
+    assert_eq!(
+        fixture.stored(AUDITOR),
+        cosigned,
+        "the cosigned note is kept"
+    );
+    assert!(fixture.store.split_views().unwrap().is_empty());
+
+    // An uncosigned note that conflicts with the stored one is still a split-view proof,
+    // and the cosigned note stays.
+    let forked = fixture.auditor_note(4, Some(Digest([8; 32])), &[]);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&forked.to_text())
+            .unwrap(),
+        Accepted::SplitView(true)
+    );
+    let forked_larger = fixture.auditor_note(6, Some(Digest([9; 32])), &[]);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&forked_larger.to_text())
+            .unwrap(),
+        Accepted::Undecided(format!(
+            "this node's replica of {AUDITOR}'s chain (6 records) does not hold the tree of the \
+             checkpoint of size 6"
+        )),
+        "neither the replica's history nor a proof of another: not judged"
+    );
+    assert_eq!(fixture.store.split_views().unwrap().len(), 1);
+    assert_eq!(fixture.stored(AUDITOR), cosigned);
+
+    // A cosigned larger note behaves as before: it takes the place of the stored one.
+    let cosigned_larger = fixture.auditor_note(6, None, &[WITNESS_B]);
+    assert_eq!(
+        fixture
+            .witnessed
+            .accept_checkpoint(&cosigned_larger.to_text())
+            .unwrap(),
+        Accepted::Stored
+    );
+    assert_eq!(fixture.stored(AUDITOR), cosigned_larger);
+}
+
+#[test]
 fn the_nodes_own_checkpoint_is_served_with_the_cosignatures_collected_for_it() {
     let fixture = Fixture::new();
     let checkpoints =
@@ -546,7 +642,8 @@ fn a_split_view_across_a_revocation_is_explained() {
     use aidledger_spec::governance::KeyGrant;
     use aidledger_spec::{sign_record, RecordDraft, Verifier};
     let fixture = Fixture::new();
-    let before = fixture.auditor_note(4, None, &[]);
+    // Cosigned, as witnesses show them: only a cosigned note is stored (FORMAT.md §24.4).
+    let before = fixture.auditor_note(4, None, &[WITNESS_A]);
     assert_eq!(
         fixture
             .witnessed
@@ -612,7 +709,7 @@ fn a_split_view_across_a_revocation_is_explained() {
         .block_on(fixture.writer.ingest(continued, Vec::new()))
         .unwrap();
     assert_eq!(fixture.store.chain_size(AUDITOR).unwrap(), 4);
-    let after = Checkpoint::new(
+    let mut after = Checkpoint::new(
         &network,
         AUDITOR,
         4,
@@ -620,6 +717,15 @@ fn a_split_view_across_a_revocation_is_explained() {
     )
     .sign(&replacement)
     .unwrap();
+    after.signatures.push(
+        cosignature::sign(
+            &after.text,
+            WITNESS_A,
+            &witness_key(WITNESS_A),
+            1_700_000_000,
+        )
+        .unwrap(),
+    );
     assert_ne!(after.text, before.text);
     assert_eq!(
         fixture

@@ -137,9 +137,12 @@ fn judge_gossip(witnessed: &Witnessed, data: &[u8]) -> (MessageAcceptance, Optio
                 witnessed
                     .accept_checkpoint(&note)
                     .map(|accepted| match accepted {
-                        Accepted::Stored | Accepted::Merged(_) | Accepted::SplitView(true) => {
-                            MessageAcceptance::Accept
-                        }
+                        // An organisation's own note (not cosigned) found consistent is
+                        // forwarded too, so that every node can compare it with what it holds.
+                        Accepted::Stored
+                        | Accepted::Merged(_)
+                        | Accepted::SplitView(true)
+                        | Accepted::NotCosigned => MessageAcceptance::Accept,
                         _ => MessageAcceptance::Ignore,
                     })
             }
