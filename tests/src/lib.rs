@@ -24,6 +24,7 @@ use serde_json::Value;
 pub mod browser;
 pub mod network;
 pub mod tamper;
+pub mod witness;
 
 /// The donor organisation of the [`Network`] fixture; it runs the fixture's node.
 pub const DONOR: &str = "GB-GOV-1";

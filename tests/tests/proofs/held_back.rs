@@ -7,83 +7,9 @@
 //! the node's current export is witnessed again. Restarted with `--witness URL`, the node
 //! collects the cosignature and its export carries the cosigned checkpoint (bundle version 2).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use aidledger_tests::{
-    bin_path, path_str, transaction_args, Cli, NodeProcess, TestDir, DONOR, IMPLEMENTER,
-};
-use serde_json::{json, Value};
-
-/// How long the node and the witness may take to publish and cosign a checkpoint.
-const COSIGN_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The witness process; killed when dropped.
-struct Witness(Child);
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `aidledger witness --config` and returns it with its URL (its first line names it).
-fn start_witness(config: &std::path::Path) -> (Witness, String) {
-    let mut child = Command::new(bin_path("aidledger"))
-        .args(["witness", "--config", path_str(config)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the witness");
-    let stdout = child.stdout.take().expect("stdout");
-    let (send, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // Read to the end even once nobody listens: a closed pipe would stop the witness.
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = send.send(line);
-        }
-    });
-    let witness = Witness(child);
-    let deadline = Instant::now() + COSIGN_TIMEOUT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line: String = lines
-            .recv_timeout(left)
-            .expect("the witness names its address");
-        if line.contains("listening on http://") {
-            let url = line.rsplit(' ').next().expect("an address").to_owned();
-            return (witness, url);
-        }
-    }
-}
-
-/// Waits until the witness serves a checkpoint of `size` records.
-fn wait_cosigned(witness: &str, size: u64) {
-    let deadline = Instant::now() + COSIGN_TIMEOUT;
-    let wanted = format!("\n{size}\n");
-    loop {
-        let answer: Option<Value> = reqwest::blocking::get(format!("{witness}/api/witness"))
-            .ok()
-            .and_then(|response| response.json().ok());
-        let served = answer.as_ref().is_some_and(|answer| {
-            answer["checkpoints"].as_array().is_some_and(|notes| {
-                notes
-                    .iter()
-                    .any(|note| note.as_str().is_some_and(|note| note.contains(&wanted)))
-            })
-        });
-        if served {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no cosigned checkpoint of {size}: {answer:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use aidledger_tests::witness::{witness_config, witness_key, WitnessProcess, WITNESS_TIMEOUT};
+use aidledger_tests::{path_str, transaction_args, Cli, NodeProcess, TestDir, DONOR, IMPLEMENTER};
+use serde_json::json;
 
 #[test]
 fn verify_witnessed_catches_a_bundle_that_holds_back_cosigned_records() {
@@ -140,17 +66,8 @@ fn verify_witnessed_catches_a_bundle_that_holds_back_cosigned_records() {
     let data_dir = path_str(node.data_dir()).to_owned();
     let url = node.public_url();
 
-    let vkey = cli
-        .run([
-            "witness",
-            "key",
-            "--name",
-            "witness.example.org/w1",
-            "--out",
-            path_str(&dir.join("witness.key")),
-        ])
-        .assert_exit(0)
-        .stdout_line();
+    let key_file = dir.join("witness.key");
+    let vkey = witness_key(&cli, "witness.example.org/w1", &key_file);
     cli.run([
         "gov",
         "propose",
@@ -170,22 +87,18 @@ fn verify_witnessed_catches_a_bundle_that_holds_back_cosigned_records() {
         cli.run(args).assert_exit(0);
     };
     record("125000.00");
-    let config = dir.write(
-        "witness.json",
-        json!({
-            "name": "witness.example.org/w1",
-            "key_file": "witness.key",
-            "state_dir": "witness-state",
-            "network_id": network_id,
-            "nodes": [url],
-            "listen": "127.0.0.1:0",
-            "interval_ms": 200,
-        })
-        .to_string(),
+    let config = witness_config(
+        dir.path(),
+        "witness.example.org/w1",
+        &key_file,
+        &network_id,
+        std::slice::from_ref(&url),
+        "127.0.0.1:0",
     );
-    let (_witness, witness_url) = start_witness(&config);
+    let witness = WitnessProcess::start(&config);
+    let witness_url = witness.url.clone();
     // The proposal and the transaction: two records in the donor's chain.
-    wait_cosigned(&witness_url, 2);
+    witness.wait_cosigned(DONOR, 2);
     let old = dir.join("old.bundle");
     cli.run([
         "export",
@@ -222,7 +135,7 @@ fn verify_witnessed_catches_a_bundle_that_holds_back_cosigned_records() {
     // back records the organisation signed and a witness cosigned.
     record("5000.00");
     record("1.00");
-    wait_cosigned(&witness_url, 4);
+    witness.wait_cosigned(DONOR, 4);
     let output = verify(&old).assert_exit(1);
     assert!(
         output.stdout().contains(&format!(
@@ -260,10 +173,14 @@ fn verify_witnessed_catches_a_bundle_that_holds_back_cosigned_records() {
     node.terminate();
     node.restart_with(&["--witness", &witness_url, "--witness-poll-ms", "200"]);
     let url = node.public_url();
-    aidledger_tests::wait_until(COSIGN_TIMEOUT, "the export to carry the checkpoint", || {
-        let (status, bytes) = node.public_get("/api/export");
-        status == 200 && bytes.get(8..10) == Some(&[2, 0][..])
-    });
+    aidledger_tests::wait_until(
+        WITNESS_TIMEOUT,
+        "the export to carry the checkpoint",
+        || {
+            let (status, bytes) = node.public_get("/api/export");
+            status == 200 && bytes.get(8..10) == Some(&[2, 0][..])
+        },
+    );
     let carried = dir.join("carried.bundle");
     cli.run([
         "export",

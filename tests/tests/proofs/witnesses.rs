@@ -12,137 +12,22 @@
 //!   donor's node from the witness, the others by gossip) and makes `verify` of each node's
 //!   export exit 1.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use aidledger_process::ChildGuard;
 use aidledger_spec::checkpoint::Checkpoint;
 use aidledger_spec::note::Note;
 use aidledger_tests::network::{free_port, Mesh, MeshNode, REPLICATION_TIMEOUT};
 use aidledger_tests::tamper::tampering_server;
+use aidledger_tests::witness::{witness_config, witness_key, WitnessProcess, WITNESS_TIMEOUT};
 use aidledger_tests::{
-    bin_path, path_str, read_key_seed, transaction_args, wait_for, wait_until, Output, DONOR,
-    IMPLEMENTER,
+    path_str, read_key_seed, transaction_args, wait_for, wait_until, Output, DONOR, IMPLEMENTER,
 };
 use ed25519_dalek::SigningKey;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-/// How long witnesses and nodes may take to cosign, collect and pass on what they saw.
-const WITNESS_TIMEOUT: Duration = Duration::from_secs(90);
-/// How often the witnesses and the nodes poll (ms): short, so that the test is quick.
+/// How often the nodes poll the witnesses (ms): short, so that the test is quick.
 const POLL_MS: &str = "200";
-
-/// A witness's key file, made with `aidledger witness key`, and the vkey it printed.
-struct WitnessKey {
-    name: String,
-    file: PathBuf,
-    vkey: String,
-}
-
-impl WitnessKey {
-    fn new(mesh: &Mesh, name: &str) -> WitnessKey {
-        let file = mesh.dir.join(format!("keys/{name}.key"));
-        let vkey = mesh
-            .cli
-            .run(["witness", "key", "--name", name, "--out", path_str(&file)])
-            .assert_exit(0)
-            .stdout_line();
-        assert!(vkey.starts_with(&format!("{name}+")), "{vkey}");
-        WitnessKey {
-            name: name.to_owned(),
-            file,
-            vkey,
-        }
-    }
-}
-
-/// One `aidledger witness` process.
-struct Witness {
-    name: String,
-    url: String,
-    _process: ChildGuard,
-}
-
-impl Witness {
-    /// Starts the witness of `key` on `port` polling `nodes`, and waits until it answers.
-    fn run(mesh: &Mesh, key: &WitnessKey, port: u16, nodes: &[String]) -> Witness {
-        let name = key.name.as_str();
-        let config = mesh.dir.write(
-            format!("{name}.json"),
-            serde_json::to_vec_pretty(&json!({
-                "name": name,
-                "key_file": path_str(&key.file),
-                "state_dir": path_str(&mesh.dir.join(format!("{name}-state"))),
-                "network_id": mesh.network_id,
-                "nodes": nodes,
-                "listen": format!("127.0.0.1:{port}"),
-                "interval_ms": POLL_MS.parse::<u64>().expect("a number"),
-            }))
-            .expect("JSON"),
-        );
-        let log = |stream: &str| {
-            std::fs::File::create(mesh.dir.join(format!("{name}.{stream}"))).expect("log file")
-        };
-        let child = Command::new(bin_path("aidledger"))
-            .args(["witness", "--config", path_str(&config)])
-            .stdin(Stdio::null())
-            .stdout(log("stdout"))
-            .stderr(log("stderr"))
-            .spawn()
-            .expect("start aidledger witness");
-        let witness = Witness {
-            name: name.to_owned(),
-            url: format!("http://127.0.0.1:{port}"),
-            _process: ChildGuard::new(child),
-        };
-        wait_for(WITNESS_TIMEOUT, &format!("{name} to answer"), || {
-            witness.state()
-        });
-        witness
-    }
-
-    /// The witness's `/api/witness` answer.
-    fn state(&self) -> Option<Value> {
-        reqwest::blocking::get(format!("{}/api/witness", self.url))
-            .ok()?
-            .json()
-            .ok()
-    }
-
-    /// The size of the latest checkpoint of `org` this witness cosigned.
-    fn cosigned_size(&self, org: &str) -> Option<u64> {
-        let state = self.state()?;
-        state["checkpoints"].as_array()?.iter().find_map(|note| {
-            let note = note.as_str()?;
-            let mut lines = note.lines();
-            let origin = lines.next()?;
-            if !origin.ends_with(&format!("/{org}")) {
-                return None;
-            }
-            lines.next()?.parse().ok()
-        })
-    }
-
-    fn split_views(&self) -> usize {
-        self.state()
-            .and_then(|state| state["split_views"].as_array().map(Vec::len))
-            .unwrap_or(0)
-    }
-
-    /// What it printed (events go to stdout, errors to stderr).
-    fn log(&self, mesh: &Mesh) -> String {
-        ["stdout", "stderr"]
-            .iter()
-            .map(|stream| {
-                std::fs::read_to_string(mesh.dir.join(format!("{}.{stream}", self.name)))
-                    .unwrap_or_default()
-            })
-            .collect()
-    }
-}
 
 /// `aidledger gov ARGS… --data-dir DIR` of node `index`.
 fn gov(mesh: &Mesh, index: usize, args: &[&str]) -> Output {
@@ -261,13 +146,24 @@ fn witnesses_cosign_catch_a_held_back_chain_and_spread_a_split_view() {
         }),
     );
 
-    let keys = [
-        WitnessKey::new(&mesh, "witness-1.test"),
-        WitnessKey::new(&mesh, "witness-2.test"),
-    ];
-    let approval = set_witness_policy(&mesh, &[&keys[0].vkey, &keys[1].vkey]);
-    let first = Witness::run(&mesh, &keys[0], ports[0], &urls);
-    let second = Witness::run(&mesh, &keys[1], ports[1], &[forger]);
+    let names = ["witness-1.test", "witness-2.test"];
+    let key_files = names.map(|name| mesh.dir.join(format!("keys/{name}.key")));
+    let vkeys = [0, 1].map(|i| witness_key(&mesh.cli, names[i], &key_files[i]));
+    let approval = set_witness_policy(&mesh, &[&vkeys[0], &vkeys[1]]);
+    let start = |i: usize, nodes: &[String]| {
+        let listen = format!("127.0.0.1:{}", ports[i]);
+        let config = witness_config(
+            mesh.dir.path(),
+            names[i],
+            &key_files[i],
+            &mesh.network_id,
+            nodes,
+            &listen,
+        );
+        WitnessProcess::start(&config)
+    };
+    let first = start(0, &urls);
+    let mut second = start(1, &[forger]);
 
     // 1. A witnessed proof packet.
     let disbursement = record_disbursement(&mesh, 0, "125000.00");
@@ -357,18 +253,7 @@ fn witnesses_cosign_catch_a_held_back_chain_and_spread_a_split_view() {
     let newest = record_disbursement(&mesh, 0, "5000.00");
     let newer_size = size + 1;
     for witness in [&first, &second] {
-        wait_until(
-            WITNESS_TIMEOUT,
-            &format!(
-                "{} to cosign the donor's {newer_size} records",
-                witness.name
-            ),
-            || {
-                witness
-                    .cosigned_size(DONOR)
-                    .is_some_and(|cosigned| cosigned >= newer_size)
-            },
-        );
+        witness.wait_cosigned(DONOR, newer_size);
     }
     assert!(!mesh.nodes[2].has_record(&newest));
     let held = export(&mesh, 2, "held-back.bundle");
@@ -412,11 +297,8 @@ fn witnesses_cosign_catch_a_held_back_chain_and_spread_a_split_view() {
         "the second witness to keep a split-view proof",
         || second.split_views() == 1,
     );
-    assert!(
-        second.log(&mesh).to_lowercase().contains("split"),
-        "{}",
-        second.log(&mesh)
-    );
+    let line = second.wait_line(|line| line.starts_with("split view"));
+    assert!(line.contains(DONOR), "{line}");
     // It did not cosign the forgery.
     assert_eq!(second.cosigned_size(DONOR), Some(newer_size));
     for (index, node) in mesh.nodes.iter().enumerate() {
