@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aidledger_node::checkpoints::Checkpoints;
 use aidledger_node::governance::Governance;
 use aidledger_node::network::status::NetworkStatus;
 use aidledger_node::network::sync::{Action, Syncer};
@@ -122,10 +123,16 @@ impl TestNode {
             listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
             bootstrap,
         };
-        let network =
-            network::start_with_witnessed(config, store.clone(), writer.clone(), witnessed.clone())
-                .await
-                .unwrap();
+        let checkpoints = Arc::new(Checkpoints::new(store.reader(), org.into(), writer.clone()));
+        let network = network::start_with_witnessed(
+            config,
+            store.clone(),
+            writer.clone(),
+            witnessed.clone(),
+            checkpoints,
+        )
+        .await
+        .unwrap();
         TestNode {
             org: org.into(),
             store,
@@ -422,6 +429,83 @@ async fn a_split_view_reaches_a_connected_node_and_a_node_started_later() {
     assert_eq!(a.status().rejected_messages, 0, "{:?}", a.status());
 
     for node in [c, b, a] {
+        node.stop().await;
+    }
+}
+
+/// Each node gossips its own organisation's checkpoint once its chain has grown: B receives
+/// A's (with no witness policy, the organisation's own note is what B keeps, FORMAT.md
+/// "What witnesses showed"), follows A's chain as it grows, and a conflicting checkpoint of
+/// A's chain signed with A's key, shown to B, becomes a split-view proof that reaches A.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodes_own_checkpoint_reaches_its_peers_and_a_conflicting_one_is_a_split_view() {
+    use aidledger_spec::checkpoint::Checkpoint;
+    use aidledger_spec::note::Note;
+    let genesis = genesis();
+    let a = TestNode::start(ADMIN_A, &genesis, Vec::new()).await;
+    let b = TestNode::start(ADMIN_B, &genesis, vec![a.addr()]).await;
+    wait_until(WAIT, "B to connect to A", || {
+        a.is_connected_to(ADMIN_B) && b.is_connected_to(ADMIN_A)
+    });
+    // Nothing is published for an empty chain.
+    holds_for(
+        "no checkpoint of A's empty chain",
+        Duration::from_millis(1500),
+        || b.store.cosigned_checkpoint(ADMIN_A).unwrap().is_none(),
+    )
+    .await;
+    let stored_size = |node: &TestNode| {
+        node.store
+            .cosigned_checkpoint(ADMIN_A)
+            .unwrap()
+            .map(|text| {
+                Checkpoint::parse(&Note::parse(&text).unwrap().text)
+                    .unwrap()
+                    .size
+            })
+    };
+    a.submit(statement("first")).await;
+    a.submit(statement("second")).await;
+    wait_until(WAIT, "B to receive A's own checkpoint of 2 records", || {
+        stored_size(&b) == Some(2)
+    });
+    let network_id = genesis.network_id();
+    let text = b.store.cosigned_checkpoint(ADMIN_A).unwrap().unwrap();
+    let expected = Checkpoint::new(
+        &network_id,
+        ADMIN_A,
+        2,
+        a.store.merkle_root(ADMIN_A, 2).unwrap(),
+    )
+    .sign(&signing_key(ADMIN_A))
+    .unwrap();
+    assert_eq!(text, expected.to_text(), "A's own note, as A signed it");
+    a.submit(statement("third")).await;
+    wait_until(WAIT, "B to follow A's chain to 3 records", || {
+        stored_size(&b) == Some(3)
+    });
+
+    // A checkpoint of A's chain at the same size with another root, signed with A's key (a
+    // node showing another history to someone), given to B: a split-view proof, which
+    // reaches A by gossip.
+    let forged = Checkpoint::new(&network_id, ADMIN_A, 3, aidledger_spec::Digest([7; 32]))
+        .sign(&signing_key(ADMIN_A))
+        .unwrap()
+        .to_text();
+    let witnessed = b.witnessed.clone();
+    let accepted = tokio::task::spawn_blocking(move || witnessed.accept_checkpoint(&forged))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(accepted, Accepted::SplitView(true));
+    assert_eq!(stored_size(&b), Some(3));
+    wait_until(WAIT, "the split-view proof to reach A", || {
+        a.store.split_view_count() == 1
+    });
+    assert_eq!(a.status().rejected_messages, 0, "{:?}", a.status());
+    assert_eq!(b.status().rejected_messages, 0, "{:?}", b.status());
+
+    for node in [b, a] {
         node.stop().await;
     }
 }

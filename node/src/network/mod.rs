@@ -43,6 +43,7 @@ use tokio::task::JoinHandle;
 use self::behaviour::Topics;
 use self::service::{Service, ServiceParts};
 use self::status::{NetworkStatus, SharedStatus};
+use crate::checkpoints::Checkpoints;
 use crate::governance::Governance;
 use crate::witnessed::Witnessed;
 use crate::writer::Writer;
@@ -128,16 +129,24 @@ pub async fn start(
     writer: Arc<Writer>,
 ) -> Result<NetworkHandle, NetworkError> {
     let witnessed = Arc::new(Witnessed::new(store.clone(), writer.governance().clone()));
-    start_with_witnessed(config, store, writer, witnessed).await
+    let checkpoints = Arc::new(Checkpoints::new(
+        store.reader(),
+        writer.org().to_owned(),
+        writer.clone(),
+    ));
+    start_with_witnessed(config, store, writer, witnessed, checkpoints).await
 }
 
 /// [`start`], gossiping and syncing cosigned checkpoints and split-view proofs through the
-/// node's `witnessed` collector (the one its witness poller and HTTP routes share).
+/// node's `witnessed` collector (the one its witness poller and HTTP routes share), and
+/// gossiping the node's own organisation's checkpoint from `checkpoints` (the publisher its
+/// HTTP routes share) whenever its chain has grown.
 pub async fn start_with_witnessed(
     config: NetworkConfig,
     store: Arc<Store>,
     writer: Arc<Writer>,
     witnessed: Arc<Witnessed>,
+    checkpoints: Arc<Checkpoints>,
 ) -> Result<NetworkHandle, NetworkError> {
     if config.listen.len() > ADDRESSES_MAX || config.bootstrap.len() > ADDRESSES_MAX {
         return Err(NetworkError::TooManyAddresses);
@@ -183,6 +192,7 @@ pub async fn start_with_witnessed(
         bootstrap: config.bootstrap,
         status: status.clone(),
         witnessed,
+        checkpoints,
     });
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let task = tokio::spawn(service.run(shutdown_receiver));

@@ -82,6 +82,9 @@ pub enum Completion {
         /// What the writer did, or why it failed / the data was invalid.
         outcome: Result<IngestOutcome, IngestFailure>,
     },
+    /// The node's own organisation's checkpoint at its chain's durable size (`None` when the
+    /// chain is empty or it could not be signed).
+    OwnCheckpoint(Option<Arc<crate::checkpoints::Published>>),
 }
 
 /// Why data from sync was not ingested.

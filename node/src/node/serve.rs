@@ -79,9 +79,19 @@ pub(super) async fn serve(
         writer.removing_retired_keys(dir.clone())
     });
     let witnessed = Arc::new(Witnessed::new(store.clone(), governance.clone()));
-    let network =
-        network::start_with_witnessed(network, store.clone(), writer.clone(), witnessed.clone())
-            .await?;
+    let checkpoints = Arc::new(Checkpoints::new(
+        store.reader(),
+        org.clone(),
+        writer.clone(),
+    ));
+    let network = network::start_with_witnessed(
+        network,
+        store.clone(),
+        writer.clone(),
+        witnessed.clone(),
+        checkpoints.clone(),
+    )
+    .await?;
     let witness_poll = if polling.witnesses.is_empty() {
         None
     } else {
@@ -121,11 +131,6 @@ pub(super) async fn serve(
             source,
         })?,
     });
-    let checkpoints = Arc::new(Checkpoints::new(
-        store.reader(),
-        org.clone(),
-        writer.clone(),
-    ));
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let servers = vec![
         http::spawn(

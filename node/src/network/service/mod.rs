@@ -28,6 +28,7 @@ use super::behaviour::{Behaviour, Topics};
 use super::status::{PeerStatus, SharedStatus};
 use super::sync::Syncer;
 use super::tasks::{Completion, RangeVerdict};
+use crate::checkpoints::Checkpoints;
 use crate::governance::{Governance, GovernanceView};
 use crate::witnessed::{Learned, Witnessed};
 use crate::writer::{CommittedRecord, Writer};
@@ -106,6 +107,13 @@ pub(super) struct Service {
     pub learned: broadcast::Receiver<Learned>,
     /// Sync rounds so far (`Witnessed` is asked every few).
     pub ticks: u64,
+    /// The publisher of the node's own organisation's checkpoint (shared with the HTTP
+    /// routes, so that one tree size is signed once).
+    pub checkpoints: Arc<Checkpoints>,
+    /// The size and root of the own checkpoint last published on the witnessed topic.
+    pub own_published: Option<(u64, aidledger_spec::Digest)>,
+    /// Whether the own checkpoint is being read or signed (one such task at a time).
+    pub own_pending: bool,
 }
 
 impl Service {
@@ -141,6 +149,9 @@ impl Service {
             learned: parts.witnessed.learned(),
             witnessed: parts.witnessed,
             ticks: 0,
+            checkpoints: parts.checkpoints,
+            own_published: None,
+            own_pending: false,
         }
     }
 
@@ -242,6 +253,7 @@ impl Service {
                 peer,
                 outcome,
             } => self.on_ingested(author, peer, outcome),
+            Completion::OwnCheckpoint(published) => self.on_own_checkpoint(published),
         }
     }
 
@@ -293,4 +305,5 @@ pub(super) struct ServiceParts {
     pub bootstrap: Vec<Multiaddr>,
     pub status: SharedStatus,
     pub witnessed: Arc<Witnessed>,
+    pub checkpoints: Arc<Checkpoints>,
 }

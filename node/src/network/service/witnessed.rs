@@ -10,11 +10,14 @@ use aidledger_spec::witnessed::{
     WitnessedMessage, WitnessedSet, WITNESSED_ANSWER_BYTES_MAX, WITNESSED_CHECKPOINTS_MAX,
     WITNESSED_SPLIT_VIEWS_MAX,
 };
-use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use std::sync::Arc;
+
+use libp2p::gossipsub::{MessageAcceptance, MessageId, PublishError};
 use libp2p::PeerId;
 use tokio::sync::broadcast;
 
 use super::{Requested, Service};
+use crate::checkpoints::Published;
 use crate::network::tasks::Completion;
 use crate::network::wire::{SyncRequest, SyncResponse};
 use crate::witnessed::{Accepted, Learned, Witnessed, WitnessedError};
@@ -69,8 +72,10 @@ impl Service {
     }
 
     /// Every [`WITNESSED_SYNC_TICKS`] rounds, asks each peer for what it collected; every
-    /// round, makes what gossip brought durable (one fsync a second at most).
+    /// round, makes what gossip brought durable (one fsync a second at most) and looks whether
+    /// the node's own checkpoint is new.
     pub(super) fn ask_witnessed(&mut self) {
+        self.check_own_checkpoint();
         if self.witnessed.is_dirty() {
             let witnessed = self.witnessed.clone();
             tokio::task::spawn_blocking(move || {
@@ -86,6 +91,55 @@ impl Service {
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in peers {
             self.request(peer, SyncRequest::Witnessed, Requested::Witnessed);
+        }
+    }
+
+    /// Reads (and, for a new tree size, signs: at most once a size) the node's own
+    /// organisation's checkpoint off the event loop; one such task at a time, so at most one a
+    /// sync round.
+    fn check_own_checkpoint(&mut self) {
+        if self.own_pending {
+            return;
+        }
+        self.own_pending = true;
+        let checkpoints = self.checkpoints.clone();
+        let completions = self.completions.0.clone();
+        tokio::spawn(async move {
+            // An empty chain has nothing to publish; a checkpoint no key of the node may sign
+            // is refused with its reason at `/checkpoint/{org}` already, so it is not logged
+            // here every second.
+            let published = tokio::task::spawn_blocking(move || checkpoints.latest().ok())
+                .await
+                .ok()
+                .flatten();
+            let _ = completions.send(Completion::OwnCheckpoint(published)).await;
+        });
+    }
+
+    /// Publishes the node's own organisation's checkpoint on the witnessed topic when its
+    /// tree is not the one published last: the note alone, with no cosignature (peers compare
+    /// it with what they hold, FORMAT.md §17.1). Without peers it is published again at the
+    /// next round.
+    pub(super) fn on_own_checkpoint(&mut self, published: Option<Arc<Published>>) {
+        self.own_pending = false;
+        let Some(published) = published else {
+            return;
+        };
+        let tree = (published.size, published.root);
+        if self.own_published == Some(tree) {
+            return;
+        }
+        let message = WitnessedMessage::Checkpoint(published.note.clone());
+        let topic = self.topics.witnessed.clone();
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossip
+            .publish(topic, message.to_bytes())
+        {
+            Ok(_) | Err(PublishError::Duplicate) => self.own_published = Some(tree),
+            // No peer to send it to yet (or a full queue): the next round tries again.
+            Err(_) => {}
         }
     }
 
