@@ -40,6 +40,7 @@ impl Service {
         channel: request_response::ResponseChannel<SyncResponse>,
     ) {
         let store = self.store.clone();
+        let checkpoints = self.checkpoints.clone();
         let completions = self.completions.0.clone();
         tokio::spawn(async move {
             let response = tokio::task::spawn_blocking(move || match request {
@@ -50,7 +51,9 @@ impl Service {
                     limit,
                 } => tasks::read_range(&store, &author, from_seq, limit),
                 SyncRequest::Proofs => tasks::read_proofs(&store),
-                SyncRequest::Witnessed => super::witnessed::read_witnessed(&store.reader()),
+                SyncRequest::Witnessed => {
+                    super::witnessed::read_witnessed(&store.reader(), &checkpoints)
+                }
             })
             .await
             .unwrap_or(SyncResponse::Unavailable);

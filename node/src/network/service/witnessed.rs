@@ -17,7 +17,7 @@ use libp2p::PeerId;
 use tokio::sync::broadcast;
 
 use super::{Requested, Service};
-use crate::checkpoints::Published;
+use crate::checkpoints::{Checkpoints, Published};
 use crate::network::tasks::Completion;
 use crate::network::wire::{SyncRequest, SyncResponse};
 use crate::witnessed::{Accepted, Learned, Witnessed, WitnessedError};
@@ -216,19 +216,33 @@ fn judge_gossip(witnessed: &Witnessed, data: &[u8]) -> (MessageAcceptance, Optio
     }
 }
 
-/// The answer to `Witnessed`: every stored cosigned checkpoint and split-view proof, within the
-/// answer's bounds (at least one of each when there is one).
-pub(super) fn read_witnessed(store: &StoreReader) -> SyncResponse {
-    match witnessed_set(store) {
+/// The answer to `Witnessed`: the node's own organisation's checkpoint (so that a peer whose
+/// replica was behind when the gossip came, or that connected later, can still compare it),
+/// then every stored cosigned checkpoint and split-view proof, within the answer's bounds (at
+/// least one of each when there is one). Blocking.
+pub(super) fn read_witnessed(store: &StoreReader, checkpoints: &Checkpoints) -> SyncResponse {
+    // An empty chain, or one no key of the node may sign, has no note of its own to add.
+    let own = checkpoints
+        .latest()
+        .ok()
+        .map(|published| published.note.clone());
+    match witnessed_set(store, own) {
         Ok(set) => SyncResponse::Witnessed(set),
         Err(_) => SyncResponse::Unavailable,
     }
 }
 
-fn witnessed_set(store: &StoreReader) -> Result<WitnessedSet, StoreError> {
+fn witnessed_set(store: &StoreReader, own: Option<String>) -> Result<WitnessedSet, StoreError> {
     let mut set = WitnessedSet::default();
     let mut bytes = 0;
+    if let Some(note) = own {
+        bytes += note.len();
+        set.checkpoints.push(note);
+    }
     for note in store.cosigned_checkpoints()? {
+        if set.checkpoints.contains(&note) {
+            continue;
+        }
         if set.checkpoints.len() >= WITNESSED_CHECKPOINTS_MAX
             || (!set.checkpoints.is_empty() && bytes + note.len() > WITNESSED_ANSWER_BYTES_MAX)
         {
