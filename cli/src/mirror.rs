@@ -1,5 +1,6 @@
-//! `mirror-check URL URL`: do two nodes serve the same history? A node publishes only its own
-//! organisation's checkpoint, so for every member both are asked: when both publish one, the
+//! `mirror-check URL URL`: do two nodes serve the same history? A node publishes its own
+//! organisation's checkpoint and the cosigned ones it collected, so for every member both are
+//! asked: when both publish one, the
 //! two are judged as `checkpoint check` does (same root, a consistency proof from the larger
 //! node, or a split-view proof); when one publishes, the other node's tree of that chain is
 //! held to the signed checkpoint: its root at the checkpoint's size must be the checkpoint's,

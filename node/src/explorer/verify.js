@@ -305,7 +305,7 @@
         throw new Failed('the proof is of another record or position');
       }
       if (typeof proof.checkpoint !== 'string') {
-        throw new Unchecked('the record\'s id and signature verify, but its place in ' + record.author + '\'s chain was not checked (only ' + record.author + '\'s own node publishes its checkpoint)');
+        throw new Unchecked('the record\'s id and signature verify, but its place in ' + record.author + '\'s chain was not checked (this server serves no checkpoint of ' + record.author + '\'s chain that covers it: a node publishes its own organisation\'s and those witnesses cosigned)');
       }
       if (!Array.isArray(proof.inclusion)) { throw new Failed('the proof holds no inclusion path'); }
       return Promise.all([

@@ -279,6 +279,6 @@ fn the_record_page_checks_its_record_in_the_browser() {
     assert_eq!(
         text,
         "Not fully checked in your browser: the record's id and signature verify, but its place \
-         in GB-GOV-1's chain was not checked (only GB-GOV-1's own node publishes its checkpoint)."
+         in GB-GOV-1's chain was not checked (this server serves no checkpoint of GB-GOV-1's chain that covers it: a node publishes its own organisation's and those witnesses cosigned)."
     );
 }
