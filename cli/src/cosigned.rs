@@ -111,8 +111,7 @@ fn pair(view: &SplitView) -> String {
 
 /// The organisation a split-view proof's first note names, if it reads.
 pub fn split_view_org(proof: &SplitViewProof) -> Option<String> {
-    let note = Note::parse(&proof.first).ok()?;
-    let (_, org) = Checkpoint::parse(&note.text).ok()?.chain().ok()?;
+    let (_, org) = Checkpoint::of_note(&proof.first).ok()?.chain().ok()?;
     Some(org)
 }
 

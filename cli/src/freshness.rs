@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aidledger_spec::checkpoint::{Checkpoint, SignedCheckpoint};
 use aidledger_spec::merkle::MemoryTree;
-use aidledger_spec::note::Note;
 use aidledger_spec::{Digest, PublicKey, RecordId, VerifiedRecord};
 use serde_json::json;
 
@@ -34,8 +33,7 @@ pub fn organisations<'a>(
     inputs
         .into_iter()
         .filter_map(|input| {
-            let note = Note::parse(&input.text).ok()?;
-            let (_, org) = Checkpoint::parse(&note.text).ok()?.chain().ok()?;
+            let (_, org) = Checkpoint::of_note(&input.text).ok()?.chain().ok()?;
             Some(org)
         })
         .collect()
@@ -230,8 +228,7 @@ impl Freshness {
 
 /// The network a checkpoint note's origin names, if the note reads.
 pub fn network_of(text: &str) -> Option<aidledger_spec::NetworkId> {
-    let note = Note::parse(text).ok()?;
-    let (network, _) = Checkpoint::parse(&note.text).ok()?.chain().ok()?;
+    let (network, _) = Checkpoint::of_note(text).ok()?.chain().ok()?;
     Some(network)
 }
 
@@ -242,9 +239,8 @@ pub fn judge(checked: &Checked, ids: &ChainIds, inputs: &[CheckpointInput]) -> V
     inputs
         .iter()
         .map(|input| {
-            let (org, size) = match Note::parse(&input.text)
+            let (org, size) = match Checkpoint::of_note(&input.text)
                 .map_err(|error| error.to_string())
-                .and_then(|note| Checkpoint::parse(&note.text).map_err(|e| e.to_string()))
                 .and_then(|checkpoint| {
                     let (_, org) = checkpoint.chain().map_err(|e| e.to_string())?;
                     Ok((org, checkpoint.size))

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use aidledger_spec::checkpoint::Checkpoint;
 use aidledger_spec::merkle::{self, InclusionProof};
-use aidledger_spec::note::Note;
 use aidledger_spec::{Digest, RecordId};
 use aidledger_store::{StoreError, StoreReader};
 use axum::extract::rejection::QueryRejection;
@@ -155,10 +154,7 @@ fn cosigned_tree(
     let Some(text) = store.cosigned_checkpoint(org)? else {
         return Ok(None);
     };
-    let Some(checkpoint) = Note::parse(&text)
-        .ok()
-        .and_then(|note| Checkpoint::parse(&note.text).ok())
-    else {
+    let Ok(checkpoint) = Checkpoint::of_note(&text) else {
         return Ok(None);
     };
     Ok(

@@ -187,6 +187,13 @@ impl Checkpoint {
         })
     }
 
+    /// Reads the checkpoint of a whole signed note's text (the note's text part, section
+    /// 23.1), its signatures not checked: for what a reader needs before it knows the keys (the
+    /// origin, the size) or of a note it checked before. [`SignedCheckpoint::open`] checks.
+    pub fn of_note(note_text: &str) -> Result<Checkpoint, CheckpointError> {
+        Checkpoint::parse(&note::Note::parse(note_text)?.text)
+    }
+
     /// The note text: origin, size, base64 root, extension lines, each ending in a newline.
     pub fn text(&self) -> String {
         let mut out = format!(

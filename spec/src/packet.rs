@@ -375,9 +375,7 @@ pub fn verify_packet(
 /// The tree size a checkpoint note states, read before its signature is checked (the keys to
 /// check it with depend on the size); everything is checked again by `SignedCheckpoint::open`.
 fn checkpoint_size(note_text: &str) -> Result<u64, PacketError> {
-    let note = crate::note::Note::parse(note_text)
-        .map_err(|error| PacketError::Checkpoint(error.into()))?;
-    crate::checkpoint::Checkpoint::parse(&note.text)
+    crate::checkpoint::Checkpoint::of_note(note_text)
         .map(|checkpoint| checkpoint.size)
         .map_err(PacketError::Checkpoint)
 }

@@ -8,7 +8,6 @@ use std::io::{self, Write};
 use aidledger_spec::bundle::{BundleItem, BundleWriter, BUNDLE_VERSION_1, BUNDLE_VERSION_2};
 use aidledger_spec::checkpoint::Checkpoint;
 use aidledger_spec::codec::Codec;
-use aidledger_spec::note::Note;
 use aidledger_spec::splitview::SplitViewProof;
 use aidledger_spec::Digest;
 
@@ -84,8 +83,7 @@ impl StoreReader {
 /// The organisation, size and root a checkpoint note names (`None` when it does not read: the
 /// store keeps only notes the node opened, so that is damage, and such a note is left out).
 fn checkpoint_chain(note: &str) -> Option<(String, u64, Digest)> {
-    let note = Note::parse(note).ok()?;
-    let checkpoint = Checkpoint::parse(&note.text).ok()?;
+    let checkpoint = Checkpoint::of_note(note).ok()?;
     let (_, org) = checkpoint.chain().ok()?;
     Some((org, checkpoint.size, checkpoint.root))
 }

@@ -60,8 +60,8 @@ pub fn split_views(
         let proof: SplitViewProof = SplitViewProof::from_bytes(&bytes)
             .map_err(|error| StoreError::Corrupt(format!("a split-view proof: {error}")))?;
         let (Ok(first), Ok(second)) = (
-            note_checkpoint(&proof.first),
-            note_checkpoint(&proof.second),
+            Checkpoint::of_note(&proof.first),
+            Checkpoint::of_note(&proof.second),
         ) else {
             return Err(StoreError::Corrupt(
                 "a stored split-view proof's notes are not checkpoints".into(),
@@ -181,12 +181,6 @@ pub fn with_cosignatures(
         }
     }
     Ok(merged.to_text())
-}
-
-/// The checkpoint of a note's text.
-fn note_checkpoint(note_text: &str) -> Result<Checkpoint, ()> {
-    let note = Note::parse(note_text).map_err(|_| ())?;
-    Checkpoint::parse(&note.text).map_err(|_| ())
 }
 
 /// Whether a revocation of `org`'s chain explains two checkpoints (§25.2): each is the tree
