@@ -81,7 +81,7 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a self-contained bundle (genesis, every record, equivocation proofs) that anyone can verify offline.
+    /// Write a self-contained bundle (genesis, every record, equivocation proofs, and the cosigned checkpoints and split-view proofs the source collected) that anyone can verify offline.
     /// The records are copied, not verified; damaged input bytes or another network exit 1.
     #[command(after_help = EXIT_CODES_HELP)]
     Export {
@@ -135,7 +135,8 @@ pub(crate) enum Command {
         #[arg(long)]
         fail_on_findings: bool,
     },
-    /// Write one record's proof packet (FORMAT.md §26), from a node of its organisation, for
+    /// Write one record's proof packet (FORMAT.md §26), from a node that publishes a checkpoint
+    /// covering it (its organisation's, or one holding a cosigned checkpoint of that chain), for
     /// `verify --proof`. Exit 0 = written, 1 = it does not verify (not written), 2 = could not run.
     Proof {
         /// The record id (64 hex characters).
@@ -150,8 +151,8 @@ pub(crate) enum Command {
     /// Checkpoints of an organisation's chain: `checkpoint check --old FILE --new FILE`.
     #[command(subcommand)]
     Checkpoint(CheckpointCommand),
-    /// Show that two nodes serve the same history: each organisation's signed checkpoint,
-    /// from whichever node publishes it, against the other node's chain.
+    /// Show that two nodes serve the same history: each organisation's signed checkpoint, as
+    /// each node publishes it, against the other node's checkpoint or chain.
     #[command(after_help = crate::consistency_args::CONSISTENCY_EXIT_CODES_HELP)]
     MirrorCheck(MirrorCheckArgs),
     /// A witness: cosigns each organisation's checkpoints that extend, by a verified
@@ -190,8 +191,9 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show a running node's view of the network: peers, heads per organisation, records behind, forks.
-    /// Exit 0 = no fork known, 1 = a chain is forked, 2 = could not run.
+    /// Show a running node's view of the network: peers, heads per organisation, records behind, forks,
+    /// witnessed sizes and split views. Exit 0 = no fork or split view known, 1 = a chain is forked or
+    /// an organisation showed a split view, 2 = could not run.
     Status {
         /// The node's public URL (http://127.0.0.1:PORT).
         #[arg(long)]
