@@ -1,7 +1,7 @@
 //! Range sync of a fresh node from one peer holding 1,000,000 records (four chains of
 //! 250,000), on loopback, with the release `aidledger-node` binary: records/s from the fresh
-//! node's start until it holds every record (each verified as it arrives), and both nodes'
-//! peak memory. Run: `cargo bench -p aidledger-node --bench sync_million` (about 2 minutes:
+//! node's start until it holds every record (each verified as it arrives), then until its
+//! explorer index covers them too (built behind the sync), and both nodes' peak memory. Run: `cargo bench -p aidledger-node --bench sync_million` (about 2 minutes:
 //! most of it signs and stores the source's records). `SYNC_BENCH_RECORDS` changes the count.
 //! `SYNC_BENCH_SOURCE_DIR=DIR` keeps the source node's directory in `DIR` after the first run
 //! and copies it for later runs (the records are the same every run: fixed keys and
@@ -56,6 +56,13 @@ fn main() {
         (records >= total).then_some(())
     });
     let elapsed = started.elapsed();
+    let synced_peak_mib = peak_rss_mib(fresh.child.id());
+    // The explorer's index of the synced records is built behind the sync, once the chains
+    // are quiet (`explorer::follower`): how long until search and totals cover them all.
+    wait(Duration::from_secs(1200), || {
+        (status(&fresh.public)?["index_behind"].as_u64()? == 0).then_some(())
+    });
+    let indexed = started.elapsed();
     println!("{:<40} {:>12}", "records synced", total);
     println!(
         "{:<40} {:>12.1?}",
@@ -66,9 +73,14 @@ fn main() {
         "records/s",
         total as f64 / elapsed.as_secs_f64()
     );
+    println!("{:<40} {:>12.1?}", "explorer index current after", indexed);
     println!(
         "{:<40} {:>9.0} MiB",
-        "peak RSS, fresh node",
+        "peak RSS, fresh node, during the sync", synced_peak_mib
+    );
+    println!(
+        "{:<40} {:>9.0} MiB",
+        "peak RSS, fresh node, with its index",
         peak_rss_mib(fresh.child.id())
     );
     println!(

@@ -32,6 +32,21 @@ pub use aidledger_store::limits::{
     SPLIT_VIEW_BYTES_MAX, STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
 };
 
+/// Most peers' records one ingest appends with their explorer index entries in its own
+/// transaction; a larger batch (range sync of a chain that is behind) is appended without them
+/// and indexed by the index follower (`explorer::follower`, `store::follow`): indexing costs
+/// several times the append (BENCHMARKS.md, issue 22). Gossip's batches stay below it.
+pub const INDEX_INLINE_INGEST_RECORDS_MAX: usize = 64;
+/// Most records the index follower indexes in one transaction, which holds the store's append
+/// lock: about 25-50 ms of a writer's wait for statements, less for most other kinds.
+pub const INDEX_FOLLOW_CHUNK_RECORDS: u64 = 256;
+/// How often the index follower looks whether the index is behind and the chains are quiet.
+pub const INDEX_FOLLOW_POLL_MS: u64 = 50;
+/// Longest the index follower waits for quiet chains (no record appended between two of its
+/// looks) before it indexes one chunk anyway, so that a steady stream of appends cannot keep
+/// the index behind for ever.
+pub const INDEX_FOLLOW_WAIT_MS_MAX: u64 = 1_000;
+
 /// Most records (transactions and their corrections) the explorer reads to say the money
 /// statuses of one page: an activity's links and findings, or a transaction's link. The
 /// statuses come from the money model over every record a link depends on, so a page over
@@ -203,6 +218,8 @@ pub fn summary() -> Value {
         "durable_retry_ms_max": DURABLE_RETRY_MS_MAX,
         "money_page_records_max": MONEY_PAGE_RECORDS_MAX,
         "record_page_link_records_max": RECORD_PAGE_LINK_RECORDS_MAX,
+        "index_inline_ingest_records_max": INDEX_INLINE_INGEST_RECORDS_MAX,
+        "index_follow_chunk_records": INDEX_FOLLOW_CHUNK_RECORDS,
     })
 }
 

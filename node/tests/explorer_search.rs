@@ -536,3 +536,94 @@ fn the_rebuilt_index_finds_what_the_appended_one_found() {
     let rebuilt = answers(Arc::new(open_new_store(&dir)));
     assert_eq!(written, rebuilt);
 }
+
+/// `count` records of `org` from its first, cycling through a payment, an activity record and a
+/// statement with words of its own.
+fn mixed_chain(org: &str, count: u64) -> Vec<aidledger_spec::VerifiedRecord> {
+    let mut prev = RecordId::ZERO;
+    (0..count)
+        .map(|seq| {
+            let body = match seq % 3 {
+                0 => paying(ACTIVITY, party("XM-LNGO-7", "Local NGO Network")),
+                1 => activity_record(
+                    &format!("{ACTIVITY}-{seq}"),
+                    &format!("Water points phase {seq}"),
+                    "Boreholes and pipes",
+                    "TR",
+                ),
+                _ => Body::Statement(Statement {
+                    title: format!("Field report {seq}"),
+                    language: "en".into(),
+                    text: format!("Distribution {seq}: forty households received water kits."),
+                }),
+            };
+            let made = record(org, seq, prev, body);
+            prev = made.id();
+            made
+        })
+        .collect()
+}
+
+fn explorer_tree(store: &Store) -> Vec<(sled::IVec, sled::IVec)> {
+    store
+        .index_tree()
+        .range::<&[u8], _>(..)
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Peers' records appended without their index entries (a node's range sync of a large batch)
+/// are in the index once the follower has caught up, exactly as if they had been indexed at
+/// their append; an append to a chain whose index is behind does not index ahead of it, and a
+/// chain whose index is current is indexed at its append meanwhile.
+#[test]
+fn an_index_left_to_the_follower_catches_up_to_the_index_written_at_append() {
+    let donor = mixed_chain(DONOR, 300);
+    // Statements only: a party named in both chains would be found through whichever of its
+    // records the index met first, which the order of chains decides (as in a rebuild).
+    let implementer = chain(IMPLEMENTER, 40);
+    let root = tempfile::tempdir().unwrap();
+    let at_append = open_new_store(&bare_data_dir(&root.path().join("a")));
+    for group in [&donor[..256], &donor[256..], &implementer[..]] {
+        at_append.append_group(group).unwrap();
+    }
+    assert_eq!(at_append.index_behind_records().unwrap(), 0);
+
+    let followed = open_new_store(&bare_data_dir(&root.path().join("b")));
+    followed
+        .append_group_deferring_index(&donor[..256])
+        .unwrap();
+    // The donor's chain is behind: this append leaves its records to the follower too.
+    followed.append_group(&donor[256..]).unwrap();
+    followed.append_group(&implementer).unwrap();
+    assert_eq!(followed.index_behind_records().unwrap(), 300);
+    let behind = followed.index_behind().unwrap();
+    assert_eq!(behind.len(), 1, "{behind:?}");
+    assert_eq!((behind[0].author.as_str(), behind[0].from_seq), (DONOR, 0));
+    assert_ne!(explorer_tree(&followed), explorer_tree(&at_append));
+
+    let mut chunks = Vec::new();
+    loop {
+        match followed.index_deferred(256).unwrap() {
+            0 => break,
+            indexed => chunks.push(indexed),
+        }
+    }
+    assert_eq!(chunks, [256, 44]);
+    assert_eq!(followed.index_behind_records().unwrap(), 0);
+    assert!(followed.index_behind().unwrap().is_empty());
+    let (followed, at_append) = (explorer_tree(&followed), explorer_tree(&at_append));
+    let only = |a: &[(sled::IVec, sled::IVec)], b: &[(sled::IVec, sled::IVec)]| {
+        a.iter()
+            .filter(|entry| !b.contains(entry))
+            .map(|(key, _)| String::from_utf8_lossy(key).into_owned())
+            .take(5)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        followed == at_append,
+        "only after the follower: {:?}; only at append: {:?}",
+        only(&followed, &at_append),
+        only(&at_append, &followed)
+    );
+}

@@ -10,7 +10,9 @@ use sled::transaction::{
 };
 
 use crate::index::IndexTrees;
-use crate::keys::{chain_key, count_bytes, head_bytes, parse_head, parse_u64, META_RECORD_COUNT};
+use crate::keys::{
+    chain_key, count_bytes, head_bytes, index_behind_key, parse_head, parse_u64, META_RECORD_COUNT,
+};
 use crate::merkle_keys::{apply_plan, Plan};
 use crate::{AppendError, Head, Store, StoreError};
 
@@ -25,6 +27,25 @@ impl Store {
     /// records of chains that have a head are written just before it (see the module doc).
     /// Not yet durable: call [`Store::make_durable`] before acknowledging.
     pub fn append_group(&self, records: &[VerifiedRecord]) -> Result<(), AppendError> {
+        self.append_group_with(records, IndexTiming::InTransaction)
+    }
+
+    /// Appends records as [`Store::append_group`] does, but leaves their indexing by the
+    /// store's [`crate::AppendIndex`] to [`Store::index_deferred`] (see `store::follow`): for
+    /// a large batch of peers' records, whose index entries would cost far more than the
+    /// append itself.
+    pub fn append_group_deferring_index(
+        &self,
+        records: &[VerifiedRecord],
+    ) -> Result<(), AppendError> {
+        self.append_group_with(records, IndexTiming::Deferred)
+    }
+
+    fn append_group_with(
+        &self,
+        records: &[VerifiedRecord],
+        timing: IndexTiming,
+    ) -> Result<(), AppendError> {
         let mut prepared = records
             .iter()
             .map(|record| self.prepare(record))
@@ -38,7 +59,7 @@ impl Store {
             (header.author.as_str(), header.seq, entry.record.id())
         }))?;
         let error = match self.write_ahead(&prepared) {
-            Ok(()) => match self.fault_then_commit_group(&prepared, &merkle) {
+            Ok(()) => match self.fault_then_commit_group(&prepared, &merkle, timing) {
                 Ok(()) => return Ok(()),
                 // Refused inside the transaction: it wrote nothing.
                 Err(TransactionError::Abort(error)) => error,
@@ -71,11 +92,12 @@ impl Store {
         &self,
         prepared: &[Prepared<'_>],
         merkle: &Plan,
+        timing: IndexTiming,
     ) -> Result<(), TransactionError<AppendError>> {
         if let Some(fault) = self.inner.fault_after_write_ahead.get() {
             fault().map_err(|error| TransactionError::Abort(AppendError::Store(error)))?;
         }
-        self.commit_group(prepared, merkle)
+        self.commit_group(prepared, merkle, timing)
     }
 
     /// Writes the records that [`check_chains`] marked, and their index entries.
@@ -115,11 +137,14 @@ impl Store {
 
     /// The transaction of [`Self::append_group`]: moves the heads, writes what was not written
     /// ahead, the append index, the governance index, the record count and the Merkle trees'
-    /// nodes and tree heads (`merkle`, computed before it).
+    /// nodes and tree heads (`merkle`, computed before it). A chain whose index is behind, or
+    /// every chain of a group whose indexing is deferred, gets no index entries here but a
+    /// deferred-index mark (`store::follow`), in the same transaction.
     fn commit_group(
         &self,
         prepared: &[Prepared<'_>],
         merkle_plan: &Plan,
+        timing: IndexTiming,
     ) -> Result<(), TransactionError<AppendError>> {
         let trees = (
             &self.inner.records,
@@ -137,6 +162,8 @@ impl Store {
                     ids: index,
                     records,
                 });
+                // Per author: whether its records are left to the index follower.
+                let mut deferred: HashMap<&str, bool> = HashMap::new();
                 for entry in prepared {
                     check_extends(heads, entry)?;
                     if !entry.written_ahead {
@@ -146,7 +173,18 @@ impl Store {
                     if entry.record.body().kind().is_governance() {
                         governance.insert(entry.key.as_slice(), &[][..])?;
                     }
-                    indexer.append(entry.record)?;
+                    let author = entry.record.header().author.as_str();
+                    let defer = match deferred.get(author) {
+                        Some(defer) => *defer,
+                        None => {
+                            let defer = defer_index(meta, entry, timing)?;
+                            deferred.insert(author, defer);
+                            defer
+                        }
+                    };
+                    if !defer {
+                        indexer.append(entry.record)?;
+                    }
                     heads.insert(
                         entry.record.header().author.as_bytes(),
                         &head_value(entry)[..],
@@ -183,6 +221,35 @@ impl Store {
             written_ahead: false,
         })
     }
+}
+
+/// When an append's records are indexed by the store's [`crate::AppendIndex`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IndexTiming {
+    /// In the append's transaction, unless the chain's index is behind.
+    InTransaction,
+    /// Later, by [`Store::index_deferred`].
+    Deferred,
+}
+
+/// Whether the index entries of `entry`'s chain are left to the follower in this append: when
+/// the chain is behind already (its records must be indexed in chain order), or when the
+/// append defers them, which marks the chain behind from this record on.
+fn defer_index(
+    meta: &TransactionalTree,
+    entry: &Prepared<'_>,
+    timing: IndexTiming,
+) -> TxResult<bool> {
+    let header = entry.record.header();
+    let key = index_behind_key(&header.author);
+    if meta.get(&key)?.is_some() {
+        return Ok(true);
+    }
+    if timing == IndexTiming::Deferred {
+        meta.insert(key, count_bytes(header.seq))?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// A record to append with its `records` key.

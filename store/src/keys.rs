@@ -18,6 +18,15 @@ pub(crate) const META_RECORD_COUNT: &[u8] = b"record_count";
 pub(crate) const META_GOVERNANCE_INDEXED: &[u8] = b"governance_indexed";
 /// The store format (see `format::STORE_FORMAT`); absent in a store of format 1.
 pub(crate) const META_STORE_FORMAT: &[u8] = b"store_format";
+/// Prefix of a chain's deferred-index mark, `index_behind` ‖ `0x00` ‖ author (UTF-8): the
+/// first seq of the chain that the store's [`crate::AppendIndex`] has not indexed yet
+/// (`u64`); absent when the index covers the chain up to its head (`store::follow`).
+pub(crate) const META_INDEX_BEHIND_PREFIX: &[u8] = b"index_behind\0";
+
+/// The `meta` key of `author`'s deferred-index mark.
+pub(crate) fn index_behind_key(author: &str) -> Vec<u8> {
+    [META_INDEX_BEHIND_PREFIX, author.as_bytes()].concat()
+}
 
 pub(crate) const ID_BYTES: usize = 32;
 pub(crate) const SEQ_BYTES: usize = 8;

@@ -19,7 +19,7 @@
 //! | `heads` | author bytes | seq (u64 little endian), record id (32 bytes) |
 //! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
 //! | `pending` | `records` key, record id | wire bytes of a verified record waiting for its predecessor |
-//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64 little endian), `store_format` (u32 little endian) |
+//! | `meta` | name | `network_id` (32 bytes), `record_count` (u64 little endian), `store_format` (u32 little endian); `index_behind` ‖ `0x00` ‖ author: the first seq of a chain its index does not cover yet (u64 little endian; `store::follow`) |
 //! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index/`) |
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
 //! | `revoked` | `records` key, record id | the revocation note (the typed `Rejection`, or a migrated format 1 note), then the wire bytes |
@@ -70,6 +70,7 @@ pub mod limits;
 mod append;
 mod bundle;
 mod error;
+mod follow;
 mod format;
 mod keys;
 mod merkle;
@@ -86,6 +87,7 @@ mod writer;
 
 pub use datadir::{DirLock, Endpoints};
 pub use error::{AppendError, StoreError};
+pub use follow::IndexBehind;
 pub use index::{AppendIndex, GroupIndexer, IndexTree, IndexTrees, IndexedRecord};
 pub use keys::chain_key;
 pub use limits::{

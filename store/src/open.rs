@@ -12,11 +12,11 @@ use std::time::Instant;
 use aidledger_spec::genesis::GenesisError;
 use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{codec, Genesis, NetworkId, RecordId};
-use sled::transaction::{TransactionError, Transactional};
+use sled::transaction::{TransactionError, Transactional, TransactionalTree};
 
 use crate::datadir::{DirLock, LockError, GENESIS_FILE, STORE_DIR};
 use crate::durable::DurableFiles;
-use crate::index::{AppendIndex, IndexTrees, IndexedRecord};
+use crate::index::{AppendIndex, IndexResult, IndexTrees, IndexedRecord};
 use crate::keys::{
     chain_key, is_governance_bytes, parse_chain_key, META_GOVERNANCE_INDEXED, META_NETWORK_ID,
 };
@@ -247,22 +247,31 @@ impl Store {
             let body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
             group.push((author, seq, record.id, body));
             if group.len() == INDEX_REBUILD_GROUP_RECORDS {
-                self.index_group(&group)?;
+                self.index_group(&group, |_| Ok(()))?;
                 group.clear();
             }
         }
-        self.index_group(&group)?;
+        self.index_group(&group, |_| Ok(()))?;
+        // Every stored record is indexed now: no chain is behind.
+        self.clear_index_marks()?;
         self.append_index.mark_current(&self.index_tree)?;
         self.make_durable()
     }
 
-    /// Indexes stored records in one transaction, as an append of them would have.
-    fn index_group(
+    /// Indexes stored records in one transaction, as an append of them would have, with
+    /// whatever `also` writes in `meta` in the same transaction.
+    pub(crate) fn index_group(
         &self,
         group: &[(String, u64, RecordId, aidledger_spec::Body)],
+        also: impl Fn(&TransactionalTree) -> IndexResult,
     ) -> Result<(), StoreError> {
-        let trees = (&self.inner.records, &self.inner.index, &self.index_tree);
-        let outcome = trees.transaction(|(records, index, index_tree)| {
+        let trees = (
+            &self.inner.records,
+            &self.inner.index,
+            &self.index_tree,
+            &self.inner.meta,
+        );
+        let outcome = trees.transaction(|(records, index, index_tree, meta)| {
             let indexer = self.append_index.group(IndexTrees {
                 own: index_tree,
                 ids: index,
@@ -276,7 +285,8 @@ impl Store {
                     body,
                 })?;
             }
-            indexer.finish()
+            indexer.finish()?;
+            also(meta)
         });
         outcome.map_err(|error| match error {
             TransactionError::Abort(AppendError::Store(error)) => error,

@@ -195,9 +195,12 @@ impl Store {
         let ids: Vec<RecordId> = moved.iter().map(|(_, id, _)| *id).collect();
         self.drop_pending_from(author, from_seq)?;
         self.drop_proofs_naming(author, from_seq, &ids)?;
-        let indexed = moved.iter().any(|(_, _, bytes)| {
-            peek_kind(bytes).is_some_and(|kind| self.append_index.indexes(kind))
-        });
+        // A chain whose index is behind may have its mark above the new head: the rebuild
+        // indexes what is left and removes the mark.
+        let indexed = self.is_index_behind(author)?
+            || moved.iter().any(|(_, _, bytes)| {
+                peek_kind(bytes).is_some_and(|kind| self.append_index.indexes(kind))
+            });
         if indexed {
             self.rebuild_index()?;
         }

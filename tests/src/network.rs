@@ -264,6 +264,12 @@ impl MeshNode {
             .to_string()
     }
 
+    /// `GET {public}{path}` as JSON, or `None` if the node does not answer with JSON.
+    pub fn get_json(&self, path: &str) -> Option<Value> {
+        let url = format!("{}{path}", self.endpoints.as_ref()?.public);
+        http().get(url).send().ok()?.json().ok()
+    }
+
     /// `GET /api/status`, or `None` if the node does not answer.
     pub fn status(&self) -> Option<Value> {
         let url = format!("{}/api/status", self.endpoints.as_ref()?.public);

@@ -13,8 +13,12 @@ use aidledger_tests::{path_str, wait_for, wait_until, DONOR};
 const SUBMIT_THREADS: usize = 8;
 
 fn statement(text: &str) -> Vec<u8> {
+    titled_statement("Field report", text)
+}
+
+fn titled_statement(title: &str, text: &str) -> Vec<u8> {
     codec::encode(&Body::Statement(Statement {
-        title: "Field report".into(),
+        title: title.into(),
         language: "en".into(),
         text: text.into(),
     }))
@@ -27,7 +31,10 @@ fn record_many(node: &MeshNode, count: usize) {
         for thread_index in 0..SUBMIT_THREADS {
             scope.spawn(move || {
                 for index in (thread_index..count).step_by(SUBMIT_THREADS) {
-                    let (status, answer) = node.post_body(statement(&format!("report {index}")));
+                    let (status, answer) = node.post_body(titled_statement(
+                        &format!("Field report {index}"),
+                        &format!("report {index}"),
+                    ));
                     assert_eq!(status, 200, "{} refused a statement: {answer}", node.org);
                 }
             });
@@ -52,7 +59,7 @@ fn a_record_on_one_node_reaches_the_two_others() {
 }
 
 #[test]
-fn a_restarted_node_catches_up_on_2000_records_and_verifies() {
+fn a_restarted_node_catches_up_on_2000_records_indexes_them_and_verifies() {
     let mut mesh = Mesh::start("net_catch_up", false);
     mesh.wait_connected(&[0, 1, 2], 2);
     mesh.nodes[2].kill9();
@@ -69,6 +76,37 @@ fn a_restarted_node_catches_up_on_2000_records_and_verifies() {
         || mesh.nodes[2].record_count() == 2000,
     );
     assert_eq!(mesh.wait_converged(&[0, 1, 2]), heads);
+    // Range sync appended those records without their explorer index entries; the index
+    // follower adds them once the chains are quiet, and then search finds what it finds on a
+    // node that indexed them as they came.
+    wait_until(
+        REPLICATION_TIMEOUT,
+        "the restarted node's explorer index to cover every record",
+        || {
+            mesh.nodes[2]
+                .status()
+                .and_then(|status| status["index_behind"].as_u64())
+                == Some(0)
+        },
+    );
+    let found = |node: &MeshNode| {
+        let answer = node.get_json("/api/search?q=777").expect("search answers");
+        let mut ids: Vec<String> = answer["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["id"].to_string())
+            .collect();
+        ids.sort();
+        (answer["total"].as_u64(), ids)
+    };
+    let on_the_restarted_node = found(&mesh.nodes[2]);
+    // Both organisations' "Field report 777", and any record whose id begins with 777.
+    assert!(
+        on_the_restarted_node.0 >= Some(2),
+        "{on_the_restarted_node:?}"
+    );
+    assert_eq!(on_the_restarted_node, found(&mesh.nodes[0]));
     let url = mesh.nodes[2].public_url();
     mesh.cli
         .run(["verify", "--node", &url, "--network-id", &mesh.network_id])

@@ -24,6 +24,7 @@
 
 pub mod chart;
 pub mod csv;
+pub mod follower;
 pub mod genuine;
 pub mod hook;
 pub mod html;

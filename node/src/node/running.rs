@@ -16,6 +16,9 @@ use crate::writer::Writer;
 use aidledger_store::datadir::{self, Endpoints, ENDPOINTS_FILE};
 use aidledger_store::{Store, StoreError};
 
+/// A thread of the node that ends when its sender sends or is dropped.
+pub(super) type StoppableThread = (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>);
+
 /// A started node.
 pub struct RunningNode {
     pub(super) data_dir: PathBuf,
@@ -29,7 +32,9 @@ pub struct RunningNode {
     pub(super) network: NetworkHandle,
     pub(super) witnessed: Arc<Witnessed>,
     /// The poller of witnesses: dropping the sender stops it.
-    pub(super) witness_poll: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+    pub(super) witness_poll: Option<StoppableThread>,
+    /// The explorer index's follower (`explorer::follower`): dropping the sender stops it.
+    pub(super) index_follower: StoppableThread,
     pub(super) shutdown: watch::Sender<bool>,
     pub(super) servers: Vec<JoinHandle<io::Result<()>>>,
 }
@@ -115,6 +120,10 @@ impl RunningNode {
             // A round in progress ends within its requests' timeout.
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+        // A chunk in progress ends with its transaction (a few tens of milliseconds).
+        let (stop, thread) = self.index_follower;
+        drop(stop);
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         let grace = Duration::from_millis(SHUTDOWN_GRACE_MS);
         for server in self.servers {
             let abort = server.abort_handle();

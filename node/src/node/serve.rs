@@ -108,6 +108,17 @@ pub(super) async fn serve(
         })?;
         Some((stop, thread))
     };
+    let index_follower = {
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let thread =
+            crate::explorer::follower::spawn(store.clone(), stopped).map_err(|source| {
+                StartError::Io {
+                    what: "start the explorer index's follower".into(),
+                    source,
+                }
+            })?;
+        (stop, thread)
+    };
     let (submit_listener, submit_local) = bind(submit_addr).await?;
     let (public_listener, public_local) = bind(public_addr).await?;
     let endpoints = Endpoints {
@@ -164,6 +175,7 @@ pub(super) async fn serve(
         network,
         witnessed,
         witness_poll,
+        index_follower,
         shutdown,
         servers,
     })

@@ -9,6 +9,8 @@ use tokio::sync::oneshot;
 
 use aidledger_store::{AppendError, Store, StoreError};
 
+use crate::limits::INDEX_INLINE_INGEST_RECORDS_MAX;
+
 use super::{
     AppendFlags, AppendJob, AppendedGroup, Committed, CommittedRecord, Failure, SubmitError,
 };
@@ -43,6 +45,23 @@ pub(super) fn append_signed(
 pub(super) fn append_or_stop(store: &Store, records: &[VerifiedRecord]) -> Result<(), AppendError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.append_group(records)))
         .unwrap_or(Err(AppendError::Store(StoreError::StoppedUntilReopen)))
+}
+
+/// Appends peers' records as [`append_or_stop`] does; a batch of more than
+/// [`INDEX_INLINE_INGEST_RECORDS_MAX`] records leaves its explorer index entries to the index
+/// follower (`explorer::follower`): a fresh node's range sync then appends at the speed of
+/// the chains, not of the index.
+pub(super) fn append_ingested_or_stop(
+    store: &Store,
+    records: &[VerifiedRecord],
+) -> Result<(), AppendError> {
+    if records.len() <= INDEX_INLINE_INGEST_RECORDS_MAX {
+        return append_or_stop(store, records);
+    }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.append_group_deferring_index(records)
+    }))
+    .unwrap_or(Err(AppendError::Store(StoreError::StoppedUntilReopen)))
 }
 
 /// Sets the writer's failure when the store takes no more appends until a restart

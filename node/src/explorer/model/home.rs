@@ -15,6 +15,9 @@ pub struct Home {
     pub record_count: u64,
     /// Verified records from peers waiting for a predecessor (not in any chain yet).
     pub pending_records: u64,
+    /// Stored records of peers not yet in the index (`explorer::follower`): totals and search
+    /// miss them until it catches up.
+    pub index_behind_records: u64,
     /// The members, including those added or removed by governance.
     pub members: Vec<MemberView>,
     /// Records the network's governance declared not valid (kept as evidence).
@@ -74,6 +77,7 @@ pub fn home(store: &StoreReader, authority: &Authority) -> Result<Home, Problem>
         created_ms: genesis.created_ms,
         record_count: store.record_count()?,
         pending_records: store.pending_count(),
+        index_behind_records: store.index_behind_records()?,
         members: authority.members().map(MemberView::of).collect(),
         revoked_records: store.revoked_count(),
         governance_changes: authority.steps().len(),

@@ -185,6 +185,15 @@ pub fn home(home: &Home) -> String {
             ),
         );
     }
+    if home.index_behind_records > 0 {
+        html.field(
+            "Index",
+            &format!(
+                "catching up: {} records from peers are stored but not yet counted in totals or found by search",
+                aidledger_view::format::group_digits(&home.index_behind_records.to_string())
+            ),
+        );
+    }
     html.raw("</dl><h2>Members and their chains</h2>");
     let members = crate::explorer::table::members(home);
     table::table(&mut html, &members, &csv::href("", &[], members.name));
