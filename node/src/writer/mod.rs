@@ -5,7 +5,8 @@
 //! - the signing thread takes every waiting submission (up to a group's limits), assigns seq,
 //!   prev and timestamp, and signs the group on two threads with `Verifier::sign_checked`:
 //!   every rule an auditor applies, except the signature equation, which holds by construction
-//!   (the group's first record is verified in full all the same);
+//!   (the first group signed with each key, and one group in [`FULL_CHECK_EVERY_GROUPS`],
+//!   has its first record verified in full all the same; `signer::sign_linked` says why);
 //! - the append thread appends each signed group, in order: all of it or none (see
 //!   [`Store::append_group`]);
 //! - the sync thread makes everything appended so far durable with one flush and its fsyncs,
@@ -72,6 +73,9 @@ pub const SUBMIT_QUEUE_REQUESTS_MAX: usize = 4096;
 pub const GROUP_RECORDS_MAX: usize = 256;
 /// Most body bytes in one group, so that a few treaty texts do not make one huge transaction.
 pub const GROUP_SIZE_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// One group of this node's records in this many has its first record's signature verified
+/// again after signing (`signer::sign_linked` says why the others need not be).
+pub const FULL_CHECK_EVERY_GROUPS: u64 = 64;
 /// Below this many records a group is signed on the writer's thread alone: starting a helper
 /// costs more than it saves.
 const PARALLEL_SIGNING_RECORDS_MIN: usize = 32;
@@ -255,6 +259,7 @@ impl Writer {
             failure: failure.clone(),
             appender: append_sender,
             append_failed: append_failed.clone(),
+            full_check: FullCheck::default(),
         };
         let sign_thread = std::thread::Builder::new()
             .name("aidledger-sign".into())
@@ -503,4 +508,53 @@ struct Signer {
     /// Set by the append thread when a group could not be appended; our head is then read
     /// again from the store.
     append_failed: Arc<AtomicBool>,
+    /// When a group's first record was last verified in full (`signer::sign_linked`).
+    full_check: FullCheck,
+}
+
+/// Which of this node's groups get their first record verified in full, the signature
+/// equation included: the first group signed with each key, then one group in
+/// [`FULL_CHECK_EVERY_GROUPS`].
+#[derive(Default)]
+struct FullCheck {
+    /// The key of the last group checked in full.
+    key: Option<PublicKey>,
+    /// Groups signed since then.
+    groups_since: u64,
+}
+
+impl FullCheck {
+    /// Whether the group about to be signed with `key` is checked in full; counts it.
+    fn due(&mut self, key: PublicKey) -> bool {
+        let due = self.key != Some(key) || self.groups_since + 1 >= FULL_CHECK_EVERY_GROUPS;
+        if due {
+            *self = FullCheck {
+                key: Some(key),
+                groups_since: 0,
+            };
+        } else {
+            self.groups_since += 1;
+        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_is_checked_in_full_for_each_new_key_and_once_in_every_interval() {
+        let (first, second) = (PublicKey([1; 32]), PublicKey([2; 32]));
+        let mut check = FullCheck::default();
+        let due: Vec<bool> = (0..2 * FULL_CHECK_EVERY_GROUPS)
+            .map(|_| check.due(first))
+            .collect();
+        let checked: Vec<usize> = (0..due.len()).filter(|&group| due[group]).collect();
+        let every = FULL_CHECK_EVERY_GROUPS as usize;
+        assert_eq!(checked, [0, every]);
+        assert!(check.due(second), "a new key is checked at its first group");
+        assert!(!check.due(second));
+        assert!(check.due(first), "and so is a key used again after another");
+    }
 }
