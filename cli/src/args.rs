@@ -494,6 +494,19 @@ pub(crate) enum RecordCommand {
         #[arg(long)]
         text_file: Option<PathBuf>,
     },
+    /// Record many records in one go through the node's batch endpoint: FILE holds one record
+    /// command per line as typed after `aidledger record` (for example `statement --title
+    /// "Funding update" --text-file update.txt`), without --data-dir or --submit; blank lines
+    /// and lines starting with # are skipped. Every line is read and checked before anything is
+    /// sent; the node checks every body of a request (up to 1,024) before it signs any. Prints
+    /// one id per line, in the file's order.
+    Batch {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// The file of record commands, one per line.
+        #[arg(long)]
+        from_file: PathBuf,
+    },
     /// Record a correction of one of your organisation's records; without replacement values it withdraws the record.
     Correction {
         #[command(flatten)]
@@ -517,6 +530,28 @@ pub(crate) enum RecordCommand {
         #[arg(long)]
         description: Option<String>,
     },
+}
+
+/// One line of `record batch --from-file`: a `record` command without `aidledger record`.
+#[derive(Parser)]
+#[command(no_binary_name = true, name = "record")]
+pub(crate) struct BatchLine {
+    #[command(subcommand)]
+    pub(crate) command: RecordCommand,
+}
+
+impl RecordCommand {
+    /// Where the command records.
+    pub(crate) fn target(&self) -> &TargetArgs {
+        match self {
+            RecordCommand::Transaction { target, .. }
+            | RecordCommand::Treaty { target, .. }
+            | RecordCommand::TreatyAction { target, .. }
+            | RecordCommand::Statement { target, .. }
+            | RecordCommand::Batch { target, .. }
+            | RecordCommand::Correction { target, .. } => target,
+        }
+    }
 }
 
 /// `aidledger gov …`.

@@ -1,7 +1,7 @@
 //! `record KIND` and `iati import`: record bodies composed from flags (one function per kind)
 //! and submitted through the organisation's running node, which signs and appends them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use aidledger_cli::compose::{self, TransactionArgs};
@@ -16,11 +16,16 @@ use aidledger_spec::record::{
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
 use anyhow::{bail, Context, Result};
 
-use crate::args::{RecordCommand, TargetArgs};
+use crate::args::{BatchLine, RecordCommand, TargetArgs};
+use clap::Parser;
 
 /// `record KIND …`: prints the new record's id (and its kind and sequence number on stderr).
 pub(crate) fn record(command: RecordCommand) -> Result<ExitCode> {
-    let (target, body) = compose_body(command)?;
+    if let RecordCommand::Batch { target, from_file } = &command {
+        return record_batch(target, from_file);
+    }
+    let target = command.target().clone();
+    let body = compose_body(command, &target)?;
     body.check()?;
     let (id, seq) = target.target()?.submit(&body)?;
     eprintln!("recorded {} at seq {seq}", body.kind().name());
@@ -28,11 +33,72 @@ pub(crate) fn record(command: RecordCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The body a `record` command describes, and where it is to be recorded.
-fn compose_body(command: RecordCommand) -> Result<(TargetArgs, Body)> {
+/// Flags that say where to record: given once, on the command line of `record batch`.
+const TARGET_FLAGS: [&str; 4] = ["--data-dir", "--submit", "--token-file", "--public"];
+
+/// `record batch --from-file FILE`: every line composed and checked, then all of them sent
+/// through the node's batch endpoint; one id per line on stdout, in order.
+fn record_batch(target: &TargetArgs, file: &Path) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut bodies = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let body = batch_line_body(target, line)
+            .with_context(|| format!("{} line {}", file.display(), index + 1))?;
+        bodies.push(body);
+    }
+    if bodies.is_empty() {
+        bail!("{} holds no record command", file.display());
+    }
+    let recorded = match target.target()?.submit_batch(&bodies) {
+        Ok(recorded) => recorded,
+        Err(error) => {
+            // What was recorded stands: its ids, before the reason the rest was not.
+            for (id, _) in &error.recorded {
+                println!("{id}");
+            }
+            return Err(error.into());
+        }
+    };
+    for (id, _) in &recorded {
+        println!("{id}");
+    }
+    if let (Some((_, first)), Some((_, last))) = (recorded.first(), recorded.last()) {
+        eprintln!("recorded {} records at seq {first}-{last}", recorded.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The body one line of a batch file describes, composed and checked as `record` would.
+fn batch_line_body(target: &TargetArgs, line: &str) -> Result<Body> {
+    let words = shlex::split(line).context("unbalanced quotes")?;
+    if let Some(flag) = words.iter().find(|word| {
+        TARGET_FLAGS
+            .iter()
+            .any(|flag| word.split('=').next() == Some(*flag))
+    }) {
+        bail!("{flag} belongs on the command line of `record batch`, not in the file");
+    }
+    let command = BatchLine::try_parse_from(words)
+        .map_err(|error| anyhow::anyhow!(error.render().to_string().trim().to_owned()))?
+        .command;
+    if matches!(command, RecordCommand::Batch { .. }) {
+        bail!("a batch file cannot name another batch");
+    }
+    let body = compose_body(command, target)?;
+    body.check()?;
+    Ok(body)
+}
+
+/// The body a `record` command describes; `target` is the node it is recorded on (read for
+/// the records a treaty action or a correction names).
+fn compose_body(command: RecordCommand, target: &TargetArgs) -> Result<Body> {
     Ok(match command {
         RecordCommand::Transaction {
-            target,
             activity,
             transaction_type,
             amount,
@@ -47,6 +113,7 @@ fn compose_body(command: RecordCommand) -> Result<(TargetArgs, Body)> {
             receiver_activity,
             description,
             acknowledges,
+            ..
         } => {
             let args = TransactionArgs {
                 activity,
@@ -60,40 +127,37 @@ fn compose_body(command: RecordCommand) -> Result<(TargetArgs, Body)> {
                 provider: compose::party(provider_org, provider_name, provider_activity),
                 receiver: compose::party(receiver_org, receiver_name, receiver_activity),
             };
-            (target, Body::Transaction(compose::transaction(args)?))
+            Body::Transaction(compose::transaction(args)?)
         }
         RecordCommand::Treaty {
-            target,
             title,
             parties,
             texts,
             supersedes,
-        } => (target, treaty(title, parties, &texts, supersedes)?),
+            ..
+        } => treaty(title, parties, &texts, supersedes)?,
         RecordCommand::TreatyAction {
-            target,
             treaty,
             action,
             date,
             note,
-        } => {
-            let body = treaty_action(&target, &treaty, &action, &date, note)?;
-            (target, body)
-        }
+            ..
+        } => treaty_action(target, &treaty, &action, &date, note)?,
         RecordCommand::Statement {
-            target,
             title,
             language,
             text,
             text_file,
-        } => (target, statement(title, language, text, text_file)?),
+            ..
+        } => statement(title, language, text, text_file)?,
         RecordCommand::Correction {
-            target,
             corrects,
             reason,
             amount,
             currency,
             value_date,
             description,
+            ..
         } => {
             let corrects = compose::record_id("--corrects", &corrects)?;
             let changes = TransactionChanges {
@@ -102,14 +166,14 @@ fn compose_body(command: RecordCommand) -> Result<(TargetArgs, Body)> {
                 value_date,
                 description,
             };
-            let replacement = replacement(&target, corrects, changes)?;
-            let body = Body::Correction(Correction {
+            let replacement = replacement(target, corrects, changes)?;
+            Body::Correction(Correction {
                 corrects,
                 reason,
                 replacement,
-            });
-            (target, body)
+            })
         }
+        RecordCommand::Batch { .. } => bail!("a batch is not one record"),
     })
 }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
+use aidledger_spec::submit::{encode_batch, BATCH_RECORDS_MAX};
 use aidledger_spec::{codec, Body, PublicKey, RecordId};
 use aidledger_store::datadir::{read_token, Endpoints, EndpointsError};
 
@@ -51,6 +52,21 @@ pub enum SubmitError {
         /// Its encoded size.
         size_bytes: usize,
     },
+}
+
+/// Most body bytes the CLI puts in one batch request: the node takes a request of up to
+/// `BODY_SIZE_BYTES_MAX` + 16 MiB (`node::submit::BATCH_SIZE_BYTES_MAX`), so this leaves room
+/// for the framing; a body larger than it goes alone.
+pub const BATCH_BODY_BYTES_TARGET: usize = 16 * 1024 * 1024;
+
+/// A batch submission that stopped: the records recorded before the refused request stand.
+#[derive(Debug, thiserror::Error)]
+#[error("{} record(s) were recorded before this: {source}", recorded.len())]
+pub struct BatchSubmitError {
+    /// The records recorded by the requests before the one that failed, in order.
+    pub recorded: Vec<(RecordId, u64)>,
+    /// Why the request failed (nothing of it was recorded when the node refused it).
+    pub source: SubmitError,
 }
 
 /// How many peers the node at public URL `public` says it is connected to.
@@ -139,6 +155,76 @@ impl SubmitTarget {
         Ok((accepted.id, accepted.seq))
     }
 
+    /// Sends many bodies through the batch endpoint (`POST /v1/records/batch`, FORMAT.md §20),
+    /// at most `BATCH_RECORDS_MAX` and about [`BATCH_BODY_BYTES_TARGET`] bytes a request;
+    /// returns each new record's id and seq in order, once the node says they are durable. The
+    /// node checks every body of a request before it signs any of them, so a refused request
+    /// recorded nothing; the requests before it stand ([`BatchSubmitError::recorded`]).
+    pub fn submit_batch(&self, bodies: &[Body]) -> Result<Vec<(RecordId, u64)>, BatchSubmitError> {
+        let mut recorded = Vec::with_capacity(bodies.len());
+        let mut request: Vec<Vec<u8>> = Vec::new();
+        let mut request_bytes = 0;
+        for body in bodies {
+            let bytes = codec::encode(body);
+            if bytes.len() > BODY_SIZE_BYTES_MAX {
+                let source = SubmitError::TooLarge {
+                    size_bytes: bytes.len(),
+                };
+                return Err(BatchSubmitError { recorded, source });
+            }
+            let full = request.len() == BATCH_RECORDS_MAX
+                || request_bytes + bytes.len() > BATCH_BODY_BYTES_TARGET;
+            if full && !request.is_empty() {
+                self.post_batch(&std::mem::take(&mut request), &mut recorded)?;
+                request_bytes = 0;
+            }
+            request_bytes += bytes.len();
+            request.push(bytes);
+        }
+        if !request.is_empty() {
+            self.post_batch(&request, &mut recorded)?;
+        }
+        Ok(recorded)
+    }
+
+    /// Posts one batch request and adds its records to `recorded`.
+    fn post_batch(
+        &self,
+        bodies: &[Vec<u8>],
+        recorded: &mut Vec<(RecordId, u64)>,
+    ) -> Result<(), BatchSubmitError> {
+        let answer = self
+            .post("/v1/records/batch", encode_batch(bodies))
+            .map_err(|error| self.explain_missing_reference(error))
+            .and_then(|text| parse_answer::<BatchAnswer>(&text));
+        match answer {
+            Ok(answer) if answer.records.len() == bodies.len() => {
+                recorded.extend(
+                    answer
+                        .records
+                        .into_iter()
+                        .map(|record| (record.id, record.seq)),
+                );
+                Ok(())
+            }
+            Ok(answer) => Err(BatchSubmitError {
+                recorded: std::mem::take(recorded),
+                source: SubmitError::Refused {
+                    status: 200,
+                    message: format!(
+                        "the node answered {} records for a batch of {}",
+                        answer.records.len(),
+                        bodies.len()
+                    ),
+                },
+            }),
+            Err(source) => Err(BatchSubmitError {
+                recorded: std::mem::take(recorded),
+                source,
+            }),
+        }
+    }
+
     /// A body that names a record the node does not hold (`… record ID not found`) usually
     /// names another organisation's record that has not reached this node: says so, with the
     /// number of peers the node is connected to (0: it cannot receive it at all).
@@ -207,6 +293,12 @@ impl SubmitTarget {
             message,
         })
     }
+}
+
+/// The answer to a batch request: every record's id and seq, in the request's order.
+#[derive(serde::Deserialize)]
+struct BatchAnswer {
+    records: Vec<Accepted>,
 }
 
 fn read(path: &Path) -> Result<String, SubmitError> {

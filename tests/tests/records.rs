@@ -482,3 +482,76 @@ fn a_node_refuses_a_treaty_action_by_a_non_party() {
         .to_owned();
     assert_eq!(before, after, "a refused action stored nothing");
 }
+
+/// `record batch --from-file`: every line recorded through one batch request, ids in the file's
+/// order and in chain order; a file with one bad line records nothing and names the line.
+#[test]
+fn a_batch_file_records_every_line_or_none() {
+    let network = Network::start("batch-file");
+    let cli = network.cli.clone();
+    let data_dir = network.data_dir_arg();
+    let public = network.node.public_url();
+    network
+        .dir
+        .write("update.txt", "Second tranche on its way.\n");
+    let file = network.dir.write(
+        "records.txt",
+        "# this week's records\n\
+         statement --title \"Funding update\" --text \"First tranche paid.\"\n\
+         \n\
+         statement --title 'Funding update 2' --text-file update.txt\n\
+         transaction --activity GB-GOV-1-301150-117 --type disbursement --amount 400000.00 \
+         --currency GBP --value-date 2020-06-22 --receiver-org DK-CVR-20699310 \
+         --receiver-name \"Danish Refugee Council\"\n",
+    );
+    let recorded = cli
+        .run([
+            "record",
+            "batch",
+            "--from-file",
+            path_str(&file),
+            "--data-dir",
+            &data_dir,
+        ])
+        .assert_exit(0);
+    let ids: Vec<&str> = recorded.stdout().lines().collect();
+    assert_eq!(ids.len(), 3, "{}", recorded.describe());
+    let mut seqs = Vec::new();
+    for id in &ids {
+        assert!(is_hex32(id), "{id}");
+        let shown = cli
+            .run(["show", id, "--json", "--node", &public])
+            .assert_exit(0)
+            .json();
+        seqs.push(shown["seq"].as_u64().expect("seq"));
+    }
+    assert_eq!(seqs, [0, 1, 2], "the file's order is the chain's");
+    let second = cli.run(["show", ids[1], "--node", &public]).assert_exit(0);
+    assert!(
+        second.stdout().contains("Second tranche on its way."),
+        "{}",
+        second.describe()
+    );
+
+    let bad = network.dir.write(
+        "bad.txt",
+        "statement --title ok --text fine\n\
+         transaction --activity A-1 --type disbursement --amount 5 --currency XXQ --value-date 2020-06-22\n",
+    );
+    let refused = cli.run([
+        "record",
+        "batch",
+        "--from-file",
+        path_str(&bad),
+        "--data-dir",
+        &data_dir,
+    ]);
+    assert_ne!(refused.code(), Some(0), "{}", refused.describe());
+    assert!(refused.stdout().trim().is_empty(), "{}", refused.describe());
+    assert!(
+        refused.stderr().contains("bad.txt line 2") && refused.stderr().contains("XXQ"),
+        "the error names the line and the value: {}",
+        refused.describe()
+    );
+    assert_eq!(network.node.record_count(), 3, "nothing more was recorded");
+}
