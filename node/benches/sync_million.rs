@@ -7,6 +7,7 @@
 //! and copies it for later runs (the records are the same every run: fixed keys and
 //! timestamps), so repeated runs take the sync's time only. `AIDLEDGER_BENCH_NODE=FILE` runs
 //! another `aidledger-node` binary (to compare two builds in alternating runs).
+//! `SYNC_BENCH_INDEX_WAIT=0` stops at the sync, without waiting for the explorer index.
 
 mod network_common;
 
@@ -59,10 +60,14 @@ fn main() {
     let synced_peak_mib = peak_rss_mib(fresh.child.id());
     // The explorer's index of the synced records is built behind the sync, once the chains
     // are quiet (`explorer::follower`): how long until search and totals cover them all.
-    wait(Duration::from_secs(1200), || {
-        (status(&fresh.public)?["index_behind"].as_u64()? == 0).then_some(())
+    // `SYNC_BENCH_INDEX_WAIT=0` skips that wait (bench/peers compares the sync alone).
+    let wait_for_index = std::env::var("SYNC_BENCH_INDEX_WAIT").map_or(true, |value| value != "0");
+    let indexed = wait_for_index.then(|| {
+        wait(Duration::from_secs(1200), || {
+            (status(&fresh.public)?["index_behind"].as_u64()? == 0).then_some(())
+        });
+        started.elapsed()
     });
-    let indexed = started.elapsed();
     println!("{:<40} {:>12}", "records synced", total);
     println!(
         "{:<40} {:>12.1?}",

@@ -627,3 +627,28 @@ fn an_index_left_to_the_follower_catches_up_to_the_index_written_at_append() {
         only(&at_append, &followed)
     );
 }
+
+/// A revocation in a chain whose index is behind rebuilds the index from what the chains
+/// hold: the mark goes, and the index is the one of the records left.
+#[test]
+fn a_revocation_in_a_chain_behind_rebuilds_the_index_and_clears_its_mark() {
+    let donor = mixed_chain(DONOR, 300);
+    let root = tempfile::tempdir().unwrap();
+    let followed = open_new_store(&bare_data_dir(&root.path().join("a")));
+    followed.append_group(&donor[..100]).unwrap();
+    followed.append_group_deferring_index(&donor[100..]).unwrap();
+    assert_eq!(followed.index_behind_records().unwrap(), 200);
+    followed
+        .revoke_from(DONOR, 150, &aidledger_spec::Rejection::BadSignature)
+        .unwrap();
+    assert!(followed.index_behind().unwrap().is_empty());
+    assert_eq!(followed.index_behind_records().unwrap(), 0);
+
+    let rebuilt = open_new_store(&bare_data_dir(&root.path().join("b")));
+    rebuilt.append_group(&donor[..150]).unwrap();
+    // The rebuild indexes the 150 records left in one group, as this single append does.
+    assert!(
+        explorer_tree(&followed) == explorer_tree(&rebuilt),
+        "the rebuilt index is the index of the records left"
+    );
+}
