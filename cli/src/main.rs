@@ -11,6 +11,7 @@ mod flow;
 mod gov;
 mod iati_args;
 mod key_args;
+mod record_args;
 mod reading;
 mod record;
 mod setup;

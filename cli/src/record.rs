@@ -54,7 +54,8 @@ fn record_batch(target: &TargetArgs, file: &Path) -> Result<ExitCode> {
     if bodies.is_empty() {
         bail!("{} holds no record command", file.display());
     }
-    let recorded = match target.target()?.submit_batch(&bodies) {
+    let node = target.target()?;
+    let recorded = match node.submit_batch(&bodies) {
         Ok(recorded) => recorded,
         Err(error) => {
             // What was recorded stands: its ids, before the reason the rest was not.
@@ -66,6 +67,9 @@ fn record_batch(target: &TargetArgs, file: &Path) -> Result<ExitCode> {
     };
     for (id, _) in &recorded {
         println!("{id}");
+    }
+    if let Some(public) = &node.public_url {
+        aidledger_cli::submit::wait_for_index(public);
     }
     if let (Some((_, first)), Some((_, last))) = (recorded.first(), recorded.last()) {
         eprintln!("recorded {} records at seq {first}-{last}", recorded.len());

@@ -69,6 +69,54 @@ pub struct BatchSubmitError {
     pub source: SubmitError,
 }
 
+/// How often [`wait_for_index`] asks the node how far its explorer index is behind.
+const INDEX_POLL: Duration = Duration::from_millis(200);
+/// How long [`wait_for_index`] waits for the index to move before it gives up waiting.
+const INDEX_STALL_MAX: Duration = Duration::from_secs(120);
+
+/// Waits until the explorer index of the node at public URL `public` covers every record it
+/// holds (`/api/status` `index_behind` is 0): a large batch is acknowledged once durable, and
+/// the node indexes it right after (`explorer::follower`), so a command that recorded one
+/// returns when the explorer shows it. Says on stderr what it waits for; gives up (with a
+/// line saying so, not an error: the records are recorded) when the node does not answer or
+/// the index does not move for [`INDEX_STALL_MAX`].
+pub fn wait_for_index(public: &str) {
+    let url = format!("{}/api/status", public.trim_end_matches('/'));
+    let behind = || -> Option<u64> {
+        let status: serde_json::Value = crate::source::http_client()
+            .get(&url)
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        status["index_behind"].as_u64()
+    };
+    let mut last = (u64::MAX, std::time::Instant::now());
+    let mut said = false;
+    loop {
+        let Some(now) = behind() else {
+            eprintln!(
+                "could not ask {url} whether the explorer has indexed the records; not waiting"
+            );
+            return;
+        };
+        if now == 0 {
+            return;
+        }
+        if !said {
+            eprintln!("the node's explorer is indexing {now} records; waiting for it");
+            said = true;
+        }
+        if now < last.0 {
+            last = (now, std::time::Instant::now());
+        } else if last.1.elapsed() > INDEX_STALL_MAX {
+            eprintln!("the node's explorer index has not moved for {INDEX_STALL_MAX:?} ({now} records to go); not waiting longer");
+            return;
+        }
+        std::thread::sleep(INDEX_POLL);
+    }
+}
+
 /// How many peers the node at public URL `public` says it is connected to.
 fn connected_peers(public: &str) -> Option<usize> {
     let url = format!("{}/api/status", public.trim_end_matches('/'));

@@ -95,7 +95,16 @@ fn row(measure: &str, ops_per_second: f64, latencies: Option<&mut Vec<Duration>>
     println!("{measure:<52} {ops_per_second:>12.0} {p50:>10} {p99:>10}");
 }
 
-/// sled alone: inserts without flush, with sled's flush, and with flush plus our fsync.
+/// What the raw sled rows call after each flush.
+#[derive(Clone, Copy, Debug)]
+enum Sync {
+    None,
+    All,
+    Data,
+}
+
+/// sled alone: inserts without flush, with sled's flush, and with flush plus an fsync or an
+/// fdatasync of its file.
 fn raw_sled(root: &Path) {
     let value = vec![7u8; VALUE_BYTES];
     let db = sled::open(root.join("raw-no-flush")).expect("sled");
@@ -110,11 +119,12 @@ fn raw_sled(root: &Path) {
         None,
     );
 
-    for (name, fsync) in [
-        ("raw sled insert + flush each", false),
-        ("raw sled insert + flush + fsync(db) each", true),
+    for (name, sync) in [
+        ("raw sled insert + flush each", Sync::None),
+        ("raw sled insert + flush + fsync(db) each", Sync::All),
+        ("raw sled insert + flush + fdatasync(db) each", Sync::Data),
     ] {
-        let path = root.join(if fsync { "raw-fsync" } else { "raw-flush" });
+        let path = root.join(format!("raw-{sync:?}"));
         let db = sled::open(&path).expect("sled");
         let db_file = File::open(path.join("db")).expect("db file");
         let mut latencies = Vec::with_capacity(RAW_SLED_FLUSHED_INSERTS);
@@ -124,8 +134,10 @@ fn raw_sled(root: &Path) {
             db.insert(index.to_be_bytes(), value.as_slice())
                 .expect("insert");
             db.flush().expect("flush");
-            if fsync {
-                db_file.sync_all().expect("fsync");
+            match sync {
+                Sync::None => {}
+                Sync::All => db_file.sync_all().expect("fsync"),
+                Sync::Data => db_file.sync_data().expect("fdatasync"),
             }
             latencies.push(one.elapsed());
         }

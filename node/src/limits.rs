@@ -21,7 +21,7 @@ pub use crate::network::behaviour::{
     SYNC_STREAMS_MAX,
 };
 pub use crate::public::{PAGE_LIMIT_MAX, PAGE_SIZE_BYTES_MAX};
-pub use crate::submit::{BATCH_RECORDS_MAX, BATCH_SIZE_BYTES_MAX};
+pub use crate::submit::{BATCH_RECORDS_MAX, BATCH_SIZE_BYTES_MAX, INLINE_CHECK_BODY_BYTES_MAX};
 pub use crate::writer::{
     COMMITTED_QUEUE_RECORDS_MAX, GROUP_RECORDS_MAX, GROUP_SIZE_BYTES_MAX,
     SUBMIT_QUEUE_REQUESTS_MAX, SYNC_QUEUE_GROUPS_MAX,
@@ -32,11 +32,12 @@ pub use aidledger_store::limits::{
     SPLIT_VIEW_BYTES_MAX, STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
 };
 
-/// Most peers' records one ingest appends with their explorer index entries in its own
-/// transaction; a larger batch (range sync of a chain that is behind) is appended without them
-/// and indexed by the index follower (`explorer::follower`, `store::follow`): indexing costs
-/// several times the append (BENCHMARKS.md, issue 22). Gossip's batches stay below it.
-pub const INDEX_INLINE_INGEST_RECORDS_MAX: usize = 64;
+/// Most records one append group writes with their explorer index entries in its own
+/// transaction; a larger group (a range sync of a chain that is behind, a batch submission, a
+/// burst of many clients) is appended without them and indexed by the index follower
+/// (`explorer::follower`, `store::follow`): indexing a statement costs several times its
+/// append (BENCHMARKS.md, issue 22). One client's records and gossip's batches stay below it.
+pub const INDEX_INLINE_GROUP_RECORDS_MAX: usize = 64;
 /// Most records the index follower indexes in one transaction, which holds the store's append
 /// lock: about 25-50 ms of a writer's wait for statements, less for most other kinds.
 pub const INDEX_FOLLOW_CHUNK_RECORDS: u64 = 256;
@@ -218,7 +219,7 @@ pub fn summary() -> Value {
         "durable_retry_ms_max": DURABLE_RETRY_MS_MAX,
         "money_page_records_max": MONEY_PAGE_RECORDS_MAX,
         "record_page_link_records_max": RECORD_PAGE_LINK_RECORDS_MAX,
-        "index_inline_ingest_records_max": INDEX_INLINE_INGEST_RECORDS_MAX,
+        "index_inline_group_records_max": INDEX_INLINE_GROUP_RECORDS_MAX,
         "index_follow_chunk_records": INDEX_FOLLOW_CHUNK_RECORDS,
     })
 }

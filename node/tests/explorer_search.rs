@@ -636,7 +636,9 @@ fn a_revocation_in_a_chain_behind_rebuilds_the_index_and_clears_its_mark() {
     let root = tempfile::tempdir().unwrap();
     let followed = open_new_store(&bare_data_dir(&root.path().join("a")));
     followed.append_group(&donor[..100]).unwrap();
-    followed.append_group_deferring_index(&donor[100..]).unwrap();
+    followed
+        .append_group_deferring_index(&donor[100..])
+        .unwrap();
     assert_eq!(followed.index_behind_records().unwrap(), 200);
     followed
         .revoke_from(DONOR, 150, &aidledger_spec::Rejection::BadSignature)

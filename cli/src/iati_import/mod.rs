@@ -266,6 +266,10 @@ pub fn import(options: &ImportOptions) -> Result<ImportReport, ImportError> {
             &mut printer,
         )?);
     }
+    // Acknowledged means durable; the explorer indexes a large import right after it.
+    for publisher in &routes.publishers {
+        crate::submit::wait_for_index(&publisher.public);
+    }
     Ok(ImportReport {
         orgs: routes.publishers.iter().map(|p| p.org.clone()).collect(),
         org_map: matches!(options.routing, Routing::OrgMap(_)),

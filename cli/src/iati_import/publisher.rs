@@ -51,6 +51,8 @@ impl ImportIndex {
 pub(super) struct Publisher {
     /// The organisation id of the node.
     pub(super) org: String,
+    /// The node's public URL.
+    pub(super) public: String,
     index: ImportIndex,
     sender: BatchSender,
     batch: Batch,
@@ -64,9 +66,10 @@ impl Publisher {
         let public = target.public_url.clone().ok_or_else(|| {
             ImportError::Node(format!("the public URL of {org}'s node is needed to read what is already imported: use a data directory, or give the public URL with the submit URL"))
         })?;
-        let index = load_index(&Source::Node(public), &org)?;
+        let index = load_index(&Source::Node(public.clone()), &org)?;
         Ok(Publisher {
             org,
+            public,
             index,
             sender: BatchSender::start(target),
             batch: Batch::default(),

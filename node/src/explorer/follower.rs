@@ -1,6 +1,6 @@
-//! The index follower: a thread that indexes the peers' records an ingest appended without
-//! their explorer entries (a range-sync batch of more than `INDEX_INLINE_INGEST_RECORDS_MAX`
-//! records; `store::follow` says what stays true meanwhile).
+//! The index follower: a thread that indexes the records an append group of more than
+//! `INDEX_INLINE_GROUP_RECORDS_MAX` records left without their explorer entries (a range
+//! sync, a batch submission; `store::follow` says what stays true meanwhile).
 //!
 //! It waits for quiet chains, so that a fresh node's sync runs at the speed of the chains and
 //! the index is built after it: every [`INDEX_FOLLOW_POLL_MS`] it looks whether the record

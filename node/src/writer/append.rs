@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use aidledger_store::{AppendError, Store, StoreError};
 
-use crate::limits::INDEX_INLINE_INGEST_RECORDS_MAX;
+use crate::limits::INDEX_INLINE_GROUP_RECORDS_MAX;
 
 use super::{
     AppendFlags, AppendJob, AppendedGroup, Committed, CommittedRecord, Failure, SubmitError,
@@ -23,7 +23,7 @@ pub(super) fn append_signed(
     records: Vec<VerifiedRecord>,
     replies: Vec<(oneshot::Sender<Result<Committed, SubmitError>>, Committed)>,
 ) -> Option<AppendedGroup> {
-    if let Err(error) = append_or_stop(store, &records) {
+    if let Err(error) = append_group_or_stop(store, &records) {
         stop_if_store_stopped(failure, &error);
         refuse(replies, &SubmitError::Storage(error.to_string()));
         return None;
@@ -47,15 +47,15 @@ pub(super) fn append_or_stop(store: &Store, records: &[VerifiedRecord]) -> Resul
         .unwrap_or(Err(AppendError::Store(StoreError::StoppedUntilReopen)))
 }
 
-/// Appends peers' records as [`append_or_stop`] does; a batch of more than
-/// [`INDEX_INLINE_INGEST_RECORDS_MAX`] records leaves its explorer index entries to the index
-/// follower (`explorer::follower`): a fresh node's range sync then appends at the speed of
-/// the chains, not of the index.
-pub(super) fn append_ingested_or_stop(
+/// Appends a group as [`append_or_stop`] does; a group of more than
+/// [`INDEX_INLINE_GROUP_RECORDS_MAX`] records (our own or peers') leaves its explorer index
+/// entries to the index follower (`explorer::follower`): a fresh node's range sync and a batch
+/// submission then append at the speed of the chains, not of the index.
+pub(super) fn append_group_or_stop(
     store: &Store,
     records: &[VerifiedRecord],
 ) -> Result<(), AppendError> {
-    if records.len() <= INDEX_INLINE_INGEST_RECORDS_MAX {
+    if records.len() <= INDEX_INLINE_GROUP_RECORDS_MAX {
         return append_or_stop(store, records);
     }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

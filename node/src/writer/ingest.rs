@@ -9,7 +9,7 @@ use aidledger_spec::{Rejection, RuleCheckedRecord, VerifiedRecord};
 
 use aidledger_store::{AppendError, Head, Store, StoreError};
 
-use super::append::{append_ingested_or_stop, stop_if_store_stopped};
+use super::append::{append_group_or_stop, stop_if_store_stopped};
 use super::signer::head_timestamp_ms;
 use super::{AppendedGroup, Ingest, IngestOutcome, Placement, Signer, SubmitError};
 
@@ -70,7 +70,7 @@ impl Signer {
             for author in &authors {
                 self.promote_pending(author, &mut batch, &mut outcome)?;
             }
-            append_ingested_or_stop(&self.store, &batch.append)?;
+            append_group_or_stop(&self.store, &batch.append)?;
             outcome.stored += batch.append.len() as u64;
             let governance_stored = batch
                 .append
