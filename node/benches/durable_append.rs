@@ -31,6 +31,11 @@ const BATCH_RECORDS: usize = aidledger_node::limits::BATCH_RECORDS_MAX;
 const BATCH_CLIENTS: usize = 2;
 const THROUGHPUT_RUN: Duration = Duration::from_secs(5);
 const LATENCY_SAMPLES: usize = 500;
+
+/// `DURABLE_BENCH_SINGLE=N`: only the one-client run, with N appends (to profile it).
+fn single_only() -> Option<usize> {
+    std::env::var("DURABLE_BENCH_SINGLE").ok()?.parse().ok()
+}
 const RAW_SLED_NO_FLUSH_INSERTS: usize = 100_000;
 const RAW_SLED_FLUSHED_INSERTS: usize = 2_000;
 /// About the size of a small transaction record.
@@ -46,7 +51,9 @@ fn main() {
         "{:<52} {:>12} {:>10} {:>10}",
         "measure", "ops/s", "p50", "p99"
     );
-    raw_sled(root.path());
+    if single_only().is_none() {
+        raw_sled(root.path());
+    }
     node_runs(root.path());
 }
 
@@ -190,11 +197,16 @@ fn node_runs(root: &Path) {
     let mut latencies = client_runtime.block_on(single_client(&http, &url, &token, &next_index));
     row(
         "node: 1 client, durable append (HTTP)",
-        LATENCY_SAMPLES as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
+        latencies.len() as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
         Some(&mut latencies),
     );
 
-    for clients in CLIENT_COUNTS {
+    let clients_runs: &[usize] = if single_only().is_some() {
+        &[]
+    } else {
+        &CLIENT_COUNTS
+    };
+    for &clients in clients_runs {
         let (count, elapsed, mut latencies) =
             client_runtime.block_on(many_clients(&http, &url, &token, &next_index, clients));
         row(
@@ -204,6 +216,9 @@ fn node_runs(root: &Path) {
         );
     }
     let batch_url = format!("{}/v1/records/batch", node.submit_url());
+    if single_only().is_some() {
+        return;
+    }
     let (count, elapsed) =
         client_runtime.block_on(batch_clients(&http, &batch_url, &token, &next_index));
     row(
@@ -224,49 +239,77 @@ async fn batch_clients(
     token: &str,
     next_index: &Arc<AtomicU64>,
 ) -> (u64, Duration) {
+    let client = Client::new(http, url, token, next_index);
+    let (counts, elapsed) = for_a_while(BATCH_CLIENTS, &client, |client, stop| async move {
+        let mut records = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let first = client
+                .next_index
+                .fetch_add(BATCH_RECORDS as u64, Ordering::Relaxed);
+            let bodies: Vec<Vec<u8>> = (first..first + BATCH_RECORDS as u64)
+                .map(body_bytes)
+                .collect();
+            let response = client
+                .http
+                .post(&client.url)
+                .bearer_auth(&client.token)
+                .body(aidledger_node::submit::encode_batch(&bodies))
+                .send()
+                .await
+                .expect("request");
+            assert!(
+                response.status().is_success(),
+                "batch refused: {}",
+                response.status()
+            );
+            records += BATCH_RECORDS as u64;
+        }
+        records
+    })
+    .await;
+    (counts.iter().sum(), elapsed)
+}
+
+/// What each client task of a throughput run holds.
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    next_index: Arc<AtomicU64>,
+}
+
+impl Client {
+    fn new(http: &reqwest::Client, url: &str, token: &str, next_index: &Arc<AtomicU64>) -> Client {
+        Client {
+            http: http.clone(),
+            url: url.to_string(),
+            token: token.to_string(),
+            next_index: next_index.clone(),
+        }
+    }
+}
+
+/// Runs `clients` tasks of `work` for [`THROUGHPUT_RUN`], then tells them to stop; returns
+/// what each returned and the time from their start to the last one's end.
+async fn for_a_while<T, F, Fut>(clients: usize, client: &Client, work: F) -> (Vec<T>, Duration)
+where
+    F: Fn(Client, Arc<AtomicBool>) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let tasks: Vec<_> = (0..BATCH_CLIENTS)
-        .map(|_| {
-            let (http, url, token, stop, next_index) = (
-                http.clone(),
-                url.to_string(),
-                token.to_string(),
-                stop.clone(),
-                next_index.clone(),
-            );
-            tokio::spawn(async move {
-                let mut records = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let first = next_index.fetch_add(BATCH_RECORDS as u64, Ordering::Relaxed);
-                    let bodies: Vec<Vec<u8>> = (first..first + BATCH_RECORDS as u64)
-                        .map(body_bytes)
-                        .collect();
-                    let response = http
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .body(aidledger_node::submit::encode_batch(&bodies))
-                        .send()
-                        .await
-                        .expect("request");
-                    assert!(
-                        response.status().is_success(),
-                        "batch refused: {}",
-                        response.status()
-                    );
-                    records += BATCH_RECORDS as u64;
-                }
-                records
-            })
-        })
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| tokio::spawn(work(client.clone(), stop.clone())))
         .collect();
     tokio::time::sleep(THROUGHPUT_RUN).await;
     stop.store(true, Ordering::Relaxed);
-    let mut count = 0;
+    let mut results = Vec::with_capacity(clients);
     for task in tasks {
-        count += task.await.expect("client task");
+        results.push(task.await.expect("client task"));
     }
-    (count, started.elapsed())
+    (results, started.elapsed())
 }
 
 async fn submit(http: &reqwest::Client, url: &str, token: &str, index: u64) {
@@ -290,8 +333,9 @@ async fn single_client(
     token: &str,
     next_index: &AtomicU64,
 ) -> Vec<Duration> {
-    let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
-    for _ in 0..LATENCY_SAMPLES {
+    let samples = single_only().unwrap_or(LATENCY_SAMPLES);
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
         let started = Instant::now();
         submit(http, url, token, next_index.fetch_add(1, Ordering::Relaxed)).await;
         latencies.push(started.elapsed());
@@ -306,40 +350,18 @@ async fn many_clients(
     next_index: &Arc<AtomicU64>,
     clients: usize,
 ) -> (u64, Duration, Vec<Duration>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (http, url, token, stop, next_index) = (
-                http.clone(),
-                url.to_string(),
-                token.to_string(),
-                stop.clone(),
-                next_index.clone(),
-            );
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let one = Instant::now();
-                    submit(
-                        &http,
-                        &url,
-                        &token,
-                        next_index.fetch_add(1, Ordering::Relaxed),
-                    )
-                    .await;
-                    latencies.push(one.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    tokio::time::sleep(THROUGHPUT_RUN).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.expect("client task"));
-    }
-    let elapsed = started.elapsed();
+    let client = Client::new(http, url, token, next_index);
+    let (per_client, elapsed) = for_a_while(clients, &client, |client, stop| async move {
+        let mut latencies = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let one = Instant::now();
+            let index = client.next_index.fetch_add(1, Ordering::Relaxed);
+            submit(&client.http, &client.url, &client.token, index).await;
+            latencies.push(one.elapsed());
+        }
+        latencies
+    })
+    .await;
+    let latencies: Vec<Duration> = per_client.into_iter().flatten().collect();
     (latencies.len() as u64, elapsed, latencies)
 }

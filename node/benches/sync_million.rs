@@ -78,7 +78,9 @@ fn main() {
         "records/s",
         total as f64 / elapsed.as_secs_f64()
     );
-    println!("{:<40} {:>12.1?}", "explorer index current after", indexed);
+    if let Some(indexed) = indexed {
+        println!("{:<40} {:>12.1?}", "explorer index current after", indexed);
+    }
     println!(
         "{:<40} {:>9.0} MiB",
         "peak RSS, fresh node, during the sync", synced_peak_mib
