@@ -117,8 +117,9 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         "signing_key": signing_key,
         "listen": network.listen,
         "records": records,
-        // Peers' records stored but not yet in the explorer's index (its follower catches up
-        // once the chains are quiet: `explorer::follower`); 0 when search and totals cover all.
+        // Records stored but not yet in the explorer's index (a large sync or batch; its
+        // follower catches up once the chains are quiet: `explorer::follower`); 0 when search
+        // and totals cover all.
         "index_behind": index_behind,
         // Only whether: the reason (a path, an I/O error) is for the operator's /v1/status.
         "accepting_records": state.writer.failure().is_none(),

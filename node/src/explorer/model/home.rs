@@ -15,8 +15,8 @@ pub struct Home {
     pub record_count: u64,
     /// Verified records from peers waiting for a predecessor (not in any chain yet).
     pub pending_records: u64,
-    /// Stored records of peers not yet in the index (`explorer::follower`): totals and search
-    /// miss them until it catches up.
+    /// Stored records not yet in the index (a large sync or batch; `explorer::follower`):
+    /// totals and search miss them until it catches up.
     pub index_behind_records: u64,
     /// The members, including those added or removed by governance.
     pub members: Vec<MemberView>,

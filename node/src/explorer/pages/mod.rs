@@ -189,7 +189,7 @@ pub fn home(home: &Home) -> String {
         html.field(
             "Index",
             &format!(
-                "catching up: {} records from peers are stored but not yet counted in totals or found by search",
+                "catching up: {} records (a large sync or batch) are stored but not yet counted in totals or found by search",
                 aidledger_view::format::group_digits(&home.index_behind_records.to_string())
             ),
         );
