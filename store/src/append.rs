@@ -32,8 +32,8 @@ impl Store {
 
     /// Appends records as [`Store::append_group`] does, but leaves their indexing by the
     /// store's [`crate::AppendIndex`] to [`Store::index_deferred`] (see `store::follow`): for
-    /// a large batch of peers' records, whose index entries would cost far more than the
-    /// append itself.
+    /// a large group (a range sync's batch, a batch submission), whose index entries would
+    /// cost far more than the append itself.
     pub fn append_group_deferring_index(
         &self,
         records: &[VerifiedRecord],

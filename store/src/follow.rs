@@ -3,8 +3,8 @@
 //!
 //! Indexing a record costs several times its append (a statement writes a dozen explorer keys,
 //! each a read and a write inside the transaction; BENCHMARKS.md, issue 22), so a fresh node
-//! syncing a million records from its peers spent most of its time indexing. An append of
-//! peers' records may therefore leave their indexing to later
+//! syncing a million records from its peers spent most of its time indexing. An append of a
+//! large group may therefore leave its indexing to later
 //! ([`Store::append_group_deferring_index`]): it writes no index entries but a mark in `meta`,
 //! in its transaction, saying from which seq on the chain is not indexed
 //! ([`crate::keys::index_behind_key`]). [`Store::index_deferred`] then indexes the next records of a
