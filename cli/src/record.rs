@@ -88,7 +88,11 @@ fn batch_line_body(target: &TargetArgs, line: &str) -> Result<Body> {
         bail!("{flag} belongs on the command line of `record batch`, not in the file");
     }
     let command = BatchLine::try_parse_from(words)
-        .map_err(|error| anyhow::anyhow!(error.render().to_string().trim().to_owned()))?
+        .map_err(|error| {
+            // clap's text starts with its own "error: "; ours already says it is one.
+            let text = error.render().to_string();
+            anyhow::anyhow!(text.trim().trim_start_matches("error: ").to_owned())
+        })?
         .command;
     if matches!(command, RecordCommand::Batch { .. }) {
         bail!("a batch file cannot name another batch");

@@ -38,8 +38,8 @@ pub enum SubmitError {
         /// What went wrong.
         detail: String,
     },
-    /// The node refused the record.
-    #[error("the node refused the record ({status}): {message}")]
+    /// The node refused the record (or the batch, which then recorded nothing).
+    #[error("the node refused it ({status}): {message}")]
     Refused {
         /// The HTTP status.
         status: u16,
@@ -69,6 +69,10 @@ pub struct BatchSubmitError {
     pub source: SubmitError,
 }
 
+/// How long one request to the submit API may take: a batch of 1,024 records may wait behind
+/// others in the node's writer queue before it is made durable.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// How often [`wait_for_index`] asks the node how far its explorer index is behind.
 const INDEX_POLL: Duration = Duration::from_millis(200);
 /// How long [`wait_for_index`] waits for the index to move before it gives up waiting.
@@ -81,22 +85,13 @@ const INDEX_STALL_MAX: Duration = Duration::from_secs(120);
 /// line saying so, not an error: the records are recorded) when the node does not answer or
 /// the index does not move for [`INDEX_STALL_MAX`].
 pub fn wait_for_index(public: &str) {
-    let url = format!("{}/api/status", public.trim_end_matches('/'));
-    let behind = || -> Option<u64> {
-        let status: serde_json::Value = crate::source::http_client()
-            .get(&url)
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
-        status["index_behind"].as_u64()
-    };
+    let behind = || public_status(public)?["index_behind"].as_u64();
     let mut last = (u64::MAX, std::time::Instant::now());
     let mut said = false;
     loop {
         let Some(now) = behind() else {
             eprintln!(
-                "could not ask {url} whether the explorer has indexed the records; not waiting"
+                "could not ask {public} whether the explorer has indexed the records; not waiting"
             );
             return;
         };
@@ -119,14 +114,18 @@ pub fn wait_for_index(public: &str) {
 
 /// How many peers the node at public URL `public` says it is connected to.
 fn connected_peers(public: &str) -> Option<usize> {
+    public_status(public)?["peers"].as_array().map(Vec::len)
+}
+
+/// The node's `/api/status` at public URL `public`, or `None` when it does not answer JSON.
+fn public_status(public: &str) -> Option<serde_json::Value> {
     let url = format!("{}/api/status", public.trim_end_matches('/'));
-    let status: serde_json::Value = crate::source::http_client()
+    crate::source::http_client()
         .get(url)
         .send()
         .ok()?
         .json()
-        .ok()?;
-    status["peers"].as_array().map(Vec::len)
+        .ok()
 }
 
 #[derive(serde::Deserialize)]
@@ -242,35 +241,43 @@ impl SubmitTarget {
         recorded: &mut Vec<(RecordId, u64)>,
     ) -> Result<(), BatchSubmitError> {
         let answer = self
-            .post("/v1/records/batch", encode_batch(bodies))
-            .map_err(|error| self.explain_missing_reference(error))
-            .and_then(|text| parse_answer::<BatchAnswer>(&text));
+            .post_encoded_batch(encode_batch(bodies), bodies.len())
+            .map_err(|error| self.explain_missing_reference(error));
         match answer {
-            Ok(answer) if answer.records.len() == bodies.len() => {
-                recorded.extend(
-                    answer
-                        .records
-                        .into_iter()
-                        .map(|record| (record.id, record.seq)),
-                );
+            Ok(records) => {
+                recorded.extend(records);
                 Ok(())
             }
-            Ok(answer) => Err(BatchSubmitError {
-                recorded: std::mem::take(recorded),
-                source: SubmitError::Refused {
-                    status: 200,
-                    message: format!(
-                        "the node answered {} records for a batch of {}",
-                        answer.records.len(),
-                        bodies.len()
-                    ),
-                },
-            }),
             Err(source) => Err(BatchSubmitError {
                 recorded: std::mem::take(recorded),
                 source,
             }),
         }
+    }
+
+    /// Posts a request already in the batch framing (FORMAT.md §20) of `count` bodies; each
+    /// new record's id and seq, in order, once the node says they are all durable.
+    pub fn post_encoded_batch(
+        &self,
+        request: Vec<u8>,
+        count: usize,
+    ) -> Result<Vec<(RecordId, u64)>, SubmitError> {
+        let text = self.post("/v1/records/batch", request)?;
+        let answer: BatchAnswer = parse_answer(&text)?;
+        if answer.records.len() != count {
+            return Err(SubmitError::Refused {
+                status: 200,
+                message: format!(
+                    "the node answered {} records for a batch of {count}",
+                    answer.records.len()
+                ),
+            });
+        }
+        Ok(answer
+            .records
+            .into_iter()
+            .map(|record| (record.id, record.seq))
+            .collect())
     }
 
     /// A body that names a record the node does not hold (`… record ID not found`) usually
@@ -312,7 +319,7 @@ impl SubmitTarget {
             detail: error.to_string(),
         };
         let response = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(120))
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(unreachable)?
             .post(&url)

@@ -15,15 +15,13 @@
 //! mark, or all of it without one); no record is indexed twice or out of its chain's order,
 //! because the mark moves with the entries and an append to a chain that is behind indexes
 //! nothing of it; a crash leaves a mark and entries that agree. What changes: a reader of the
-//! index can find a peer's record missing from it for as long as its chain is behind, which
+//! index can find a stored record missing from it for as long as its chain is behind, which
 //! [`StoreReader::index_behind_records`] says (the node shows it on its status and explorer
 //! pages). A rebuild of the index (at open, after a revocation or a discarded tail) indexes
 //! every stored record and removes the marks.
 
-use aidledger_spec::codec;
-use aidledger_spec::signed::SignedRecord;
-
 use crate::keys::{count_bytes, index_behind_key, parse_u64, META_INDEX_BEHIND_PREFIX};
+use crate::open::to_index;
 use crate::reader::StoreReader;
 use crate::{Head, Store, StoreError};
 
@@ -99,10 +97,7 @@ impl Store {
             if seq > last {
                 break;
             }
-            let corrupt = |error| StoreError::Corrupt(format!("a stored record: {error}"));
-            let record = SignedRecord::parse(bytes).map_err(corrupt)?;
-            let body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
-            group.push((behind.author.clone(), seq, record.id, body));
+            group.push(to_index(behind.author.clone(), seq, bytes)?);
         }
         let at_head = behind.head.is_some_and(|head| head.seq == last);
         self.index_group(&group, |meta| {

@@ -242,10 +242,7 @@ impl Store {
         for entry in self.inner.records.iter() {
             let (key, bytes) = entry?;
             let (author, seq) = parse_chain_key(&key)?;
-            let corrupt = |error| StoreError::Corrupt(format!("a stored record: {error}"));
-            let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
-            let body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
-            group.push((author, seq, record.id, body));
+            group.push(to_index(author, seq, bytes.to_vec())?);
             if group.len() == INDEX_REBUILD_GROUP_RECORDS {
                 self.index_group(&group, |_| Ok(()))?;
                 group.clear();
@@ -258,8 +255,8 @@ impl Store {
         self.make_durable()
     }
 
-    /// Indexes stored records in one transaction, as an append of them would have, with
-    /// whatever `also` writes in `meta` in the same transaction.
+    /// Indexes stored records (each as [`to_index`] reads it) in one transaction, as an append
+    /// of them would have, with whatever `also` writes in `meta` in the same transaction.
     pub(crate) fn index_group(
         &self,
         group: &[(String, u64, RecordId, aidledger_spec::Body)],
@@ -449,3 +446,15 @@ const TREE_MERKLE_REWINDS: &str = "merkle_rewinds";
 const TREE_MERKLE_REWOUND: &str = "merkle_rewound";
 const TREE_CHECKPOINTS: &str = "checkpoints";
 const TREE_SPLIT_VIEWS: &str = "split_views";
+
+/// A stored record at (author, seq) as [`Store::index_group`] takes it: its id and decoded body.
+pub(crate) fn to_index(
+    author: String,
+    seq: u64,
+    bytes: Vec<u8>,
+) -> Result<(String, u64, RecordId, aidledger_spec::Body), StoreError> {
+    let corrupt = |error| StoreError::Corrupt(format!("a stored record: {error}"));
+    let record = SignedRecord::parse(bytes).map_err(corrupt)?;
+    let body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
+    Ok((author, seq, record.id, body))
+}

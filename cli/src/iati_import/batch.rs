@@ -7,7 +7,7 @@ use std::thread;
 use aidledger_spec::submit::{encode_batch, BATCH_RECORDS_MAX};
 use aidledger_spec::{codec, Body, RecordId};
 
-use super::{ImportError, Pending, BATCHES_IN_FLIGHT, BATCH_BYTES_TARGET, BATCH_TIMEOUT};
+use super::{ImportError, Pending, BATCHES_IN_FLIGHT, BATCH_BYTES_TARGET};
 use crate::submit::SubmitTarget;
 
 /// Bodies (encoded) and what to remember about each until the node answers.
@@ -36,8 +36,8 @@ impl Batch {
 
 /// The node's answer to one batch: the record ids in request order.
 type BatchResult = Result<Vec<RecordId>, ImportError>;
-/// One batch request and where to send its answer.
-type BatchJob = (Vec<u8>, mpsc::Sender<BatchResult>);
+/// One batch request, its number of bodies, and where to send its answer.
+type BatchJob = (Vec<u8>, usize, mpsc::Sender<BatchResult>);
 
 /// Threads that post batches, at most [`BATCHES_IN_FLIGHT`] at once.
 pub(super) struct BatchSender {
@@ -56,13 +56,7 @@ impl Receipt {
             .answer
             .recv()
             .map_err(|_| ImportError::Node("the batch sender stopped".to_owned()))??;
-        if ids.len() != self.pending.len() {
-            return Err(ImportError::Node(format!(
-                "the node answered {} ids for {} records",
-                ids.len(),
-                self.pending.len()
-            )));
-        }
+        // As many ids as bodies: `SubmitTarget::post_encoded_batch` checks it.
         Ok(self.pending.into_iter().zip(ids).collect())
     }
 }
@@ -80,8 +74,10 @@ impl BatchSender {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .recv();
-                let Ok((request, reply)) = job else { return };
-                let _ = reply.send(post_batch(&target, request));
+                let Ok((request, count, reply)) = job else {
+                    return;
+                };
+                let _ = reply.send(post_batch(&target, request, count));
             });
         }
         BatchSender { jobs }
@@ -90,7 +86,7 @@ impl BatchSender {
     pub(super) fn send(&self, batch: Batch) -> Result<Receipt, ImportError> {
         let (reply, answer) = mpsc::channel();
         self.jobs
-            .send((encode_batch(&batch.bodies), reply))
+            .send((encode_batch(&batch.bodies), batch.bodies.len(), reply))
             .map_err(|_| ImportError::Node("the batch sender stopped".to_owned()))?;
         Ok(Receipt {
             pending: batch.pending,
@@ -99,40 +95,14 @@ impl BatchSender {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct BatchAnswer {
-    records: Vec<BatchRecord>,
-}
-
-#[derive(serde::Deserialize)]
-struct BatchRecord {
-    id: RecordId,
-}
-
-fn post_batch(target: &SubmitTarget, request: Vec<u8>) -> Result<Vec<RecordId>, ImportError> {
-    let url = format!("{}/v1/records/batch", target.url.trim_end_matches('/'));
-    let response = reqwest::blocking::Client::builder()
-        .timeout(BATCH_TIMEOUT)
-        .build()
-        .and_then(|client| {
-            client
-                .post(&url)
-                .bearer_auth(&target.token)
-                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                .body(request)
-                .send()
-        })
-        .map_err(|error| ImportError::Node(format!("cannot reach {url}: {error}")))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .map_err(|error| ImportError::Node(format!("{url}: {error}")))?;
-    if !status.is_success() {
-        return Err(ImportError::Node(format!(
-            "the node refused a batch ({status}): {text}"
-        )));
-    }
-    let answer: BatchAnswer = serde_json::from_str(&text)
-        .map_err(|error| ImportError::Node(format!("unreadable batch answer: {error}")))?;
-    Ok(answer.records.into_iter().map(|record| record.id).collect())
+/// Posts one encoded batch through the submit API's client (`SubmitTarget::post_encoded_batch`).
+fn post_batch(
+    target: &SubmitTarget,
+    request: Vec<u8>,
+    count: usize,
+) -> Result<Vec<RecordId>, ImportError> {
+    let records = target
+        .post_encoded_batch(request, count)
+        .map_err(|error| ImportError::Node(format!("a batch of {count} records: {error}")))?;
+    Ok(records.into_iter().map(|(id, _)| id).collect())
 }

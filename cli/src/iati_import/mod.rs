@@ -61,8 +61,6 @@ pub const BATCH_BYTES_TARGET: usize = 4 * 1024 * 1024;
 pub const BATCHES_IN_FLIGHT: usize = 6;
 /// Read buffer for an XML file.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
-/// How long one batch request may take.
-const BATCH_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Why an import could not run (exit 2); problems with a file's content are not errors.
 #[derive(Debug, thiserror::Error)]
