@@ -279,7 +279,11 @@ fn reference_of(body: &Body) -> Option<RecordId> {
         Body::TreatyAction(action) => Some(action.treaty),
         Body::TreatyText(treaty) => treaty.supersedes,
         Body::Approval(approval) => Some(approval.proposal),
-        Body::Statement(_) | Body::Proposal(_) | Body::KeyRotation(_) | Body::Activity(_) => None,
+        Body::Statement(_)
+        | Body::Proposal(_)
+        | Body::KeyRotation(_)
+        | Body::Activity(_)
+        | Body::Redaction(_) => None,
     }
 }
 

@@ -25,8 +25,9 @@
 
 use aidledger_spec::codec::{self, DecodeError};
 use aidledger_spec::currency::is_known_currency;
-use aidledger_spec::governance::{Approval, Proposal, ProposalState};
+use aidledger_spec::governance::{Approval, Change, Proposal, ProposalState};
 use aidledger_spec::record::{Replacement, Transaction, TreatyAction, TreatyText};
+use aidledger_spec::redaction::RedactedRecord;
 use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::text::FieldError;
 use aidledger_spec::{Body, BodyKind, Digest, RecordId};
@@ -114,6 +115,24 @@ pub enum PolicyError {
     ActivityCorrected {
         /// The activity record named.
         id: RecordId,
+    },
+    /// A redaction order names a record its author's chain does not hold there.
+    #[error("{author} holds no record {id} at seq {seq}: a redaction order names records of its author's own chain (another organisation's records are redacted by the admins, `gov propose redact`)")]
+    RedactedNotFound {
+        /// The chain named.
+        author: String,
+        /// The position named.
+        seq: u64,
+        /// The id named.
+        id: RecordId,
+    },
+    /// A redaction order names a record whose body may not be withheld.
+    #[error("record {id} is a {kind}: only content records can be redacted (governance records and redaction orders stay whole)")]
+    NotRedactable {
+        /// The record.
+        id: RecordId,
+        /// Its kind.
+        kind: &'static str,
     },
     /// Key rotations are made by the node itself.
     #[error("a key rotation is not submitted as a record: use POST /v1/key/rotate, which makes and keeps the new key")]
@@ -212,7 +231,8 @@ impl Checker<'_> {
             | Body::Proposal(_)
             | Body::Approval(_)
             | Body::KeyRotation(_)
-            | Body::Activity(_) => Ok(()),
+            | Body::Activity(_)
+            | Body::Redaction(_) => Ok(()),
         }
     }
 
@@ -243,6 +263,7 @@ impl Checker<'_> {
             | Body::Approval(_)
             | Body::KeyRotation(_)
             | Body::Activity(_) => Ok(()),
+            Body::Redaction(redaction) => self.check_redacted(self.org, &redaction.records),
             Body::Correction(correction) => {
                 let corrected = self.load("corrected", &correction.corrects)?;
                 if corrected.author != self.org {
@@ -302,6 +323,12 @@ impl Checker<'_> {
 
     fn check_proposal(&self, proposal: &Proposal) -> Result<(), PolicyError> {
         self.check_admin()?;
+        if let Change::Redact {
+            member, records, ..
+        } = &proposal.change
+        {
+            self.check_redacted(member, records)?;
+        }
         let tip = self.governance.authority().tip();
         if proposal.base != tip {
             return Err(PolicyError::StaleBase {
@@ -344,6 +371,38 @@ impl Checker<'_> {
                 org: self.org.to_owned(),
                 id,
             });
+        }
+        Ok(())
+    }
+
+    /// A redaction order names records of `author`'s chain, each at the position and with the
+    /// id it has there, of a kind whose body may be withheld (FORMAT.md §27): not governance
+    /// records and not orders.
+    fn check_redacted(&self, author: &str, records: &[RedactedRecord]) -> Result<(), PolicyError> {
+        for named in records {
+            let found = self.store.record_at(author, named.seq)?;
+            let Some(bytes) = found else {
+                return Err(PolicyError::RedactedNotFound {
+                    author: author.to_owned(),
+                    seq: named.seq,
+                    id: named.id,
+                });
+            };
+            let header = header_of_stored(&bytes)?;
+            if header.0 != named.id {
+                return Err(PolicyError::RedactedNotFound {
+                    author: author.to_owned(),
+                    seq: named.seq,
+                    id: named.id,
+                });
+            }
+            let kind = BodyKind::from_wire(header.1.body_kind);
+            if !kind.is_some_and(BodyKind::is_redactable) {
+                return Err(PolicyError::NotRedactable {
+                    id: named.id,
+                    kind: kind.map_or("unknown kind", BodyKind::name),
+                });
+            }
         }
         Ok(())
     }
@@ -427,6 +486,14 @@ impl Checker<'_> {
 struct Loaded {
     author: String,
     body: Body,
+}
+
+/// A stored record's id and header, full or withheld.
+fn header_of_stored(bytes: &[u8]) -> Result<(RecordId, aidledger_spec::RecordHeader), StoreError> {
+    let (header, size): (aidledger_spec::RecordHeader, usize) = codec::decode_prefix(bytes)
+        .map_err(|error| StoreError::Corrupt(format!("a stored record's header: {error}")))?;
+    let id = aidledger_spec::record::record_id_of_header_bytes(&bytes[..size]);
+    Ok((id, header))
 }
 
 fn decode_stored(bytes: Vec<u8>) -> Result<Loaded, StoreError> {

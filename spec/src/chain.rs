@@ -2,13 +2,18 @@
 //!
 //! Memory: for each author the ids of its linked records (32 bytes a record), plus the ids and
 //! predecessors of records that arrived before a record they depend on. Records in chain order,
-//! as bundles and stores give them, never wait.
+//! as bundles and stores give them, never wait. Redaction adds 48 bytes for each withheld
+//! record and for each record a `redaction` order names, judged once everything is read
+//! (`crate::redaction`): an order comes after the records it names in its chain.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::genesis::Genesis;
 use crate::ids::{NetworkId, RecordId};
+use crate::record::Body;
+use crate::redaction::{judge_withheld, OrdersInForce, RedactedEntry, RedactedRecord};
 use crate::verify::{RejectedRecord, Rejection, VerifiedRecord};
+use crate::withheld::WithheldVerdict;
 
 /// Most problems kept per chain; later ones are only counted.
 pub const PROBLEMS_PER_CHAIN_MAX: usize = 1000;
@@ -47,6 +52,9 @@ pub struct ChainReport {
     pub revoked: Vec<Problem>,
     /// Revoked records beyond the kept ones.
     pub revoked_not_kept: u64,
+    /// Records whose bodies are withheld under an order in force, by `seq` (FORMAT.md §27):
+    /// valid, and reported as redacted, with who ordered it and why.
+    pub redacted: Vec<RedactedEntry>,
 }
 
 /// The outcome of verifying a set of records against a genesis.
@@ -106,6 +114,11 @@ struct ChainState {
     problems_not_kept: u64,
     revoked: Vec<Problem>,
     revoked_not_kept: u64,
+    /// Withheld records linked or waiting here: (seq, id, body kind), judged at the end.
+    withheld: Vec<(u64, RecordId, u16)>,
+    /// What this chain's `redaction` records name: (order seq, order id, named record).
+    named: Vec<(u64, RecordId, RedactedRecord)>,
+    redacted: Vec<RedactedEntry>,
 }
 
 /// Links verified records into chains and collects problems.
@@ -118,6 +131,8 @@ pub struct ChainVerifier {
     records_seen: u64,
     records_valid: u64,
     proofs_seen: u64,
+    /// The `redaction` records that passed every rule.
+    author_orders: OrdersInForce,
 }
 
 impl ChainVerifier {
@@ -145,6 +160,7 @@ impl ChainVerifier {
             records_seen: 0,
             records_valid: 0,
             proofs_seen: 0,
+            author_orders: OrdersInForce::default(),
         }
     }
 
@@ -158,6 +174,38 @@ impl ChainVerifier {
                 let header = record.header();
                 let index = self.author_index_or_open(&header.author);
                 self.link(index, header.seq, record.id(), header.prev);
+                if let Body::Redaction(redaction) = record.body() {
+                    self.author_orders.add_author_order(
+                        &header.author,
+                        header.seq,
+                        header.timestamp_ms,
+                        record.id(),
+                        redaction,
+                    );
+                    let named = redaction
+                        .records
+                        .iter()
+                        .map(|named| (header.seq, record.id(), *named));
+                    self.chains[index].named.extend(named);
+                }
+            }
+            Err(rejected) => self.add_rejected(*rejected),
+        }
+    }
+
+    /// Takes the verdict on one withheld record (FORMAT.md §6.1): linked like any valid
+    /// record, and judged against the orders in force when the report is made.
+    pub fn add_withheld(&mut self, verdict: WithheldVerdict) {
+        self.records_seen += 1;
+        match verdict {
+            Ok(record) => {
+                self.records_valid += 1;
+                let header = record.header();
+                let index = self.author_index_or_open(&header.author);
+                self.link(index, header.seq, record.id(), header.prev);
+                self.chains[index]
+                    .withheld
+                    .push((header.seq, record.id(), header.body_kind));
             }
             Err(rejected) => self.add_rejected(*rejected),
         }
@@ -182,10 +230,42 @@ impl ChainVerifier {
     }
 
     /// The report, with the governance state the records were judged under.
-    pub fn finish_with_governance(self, governance: crate::governance::Derivation) -> Report {
-        let mut report = self.finish();
+    pub fn finish_with_governance(mut self, governance: crate::governance::Derivation) -> Report {
+        let orders = OrdersInForce::from_authority(&governance.authority);
+        self.judge_redactions(orders);
+        let mut report = self.finish_chains();
         report.governance = Some(governance);
         report
+    }
+
+    /// Judges every withheld record against the orders in force (the admins', then the
+    /// authors'), and every author's order against its chain: FORMAT.md §27.
+    fn judge_redactions(&mut self, mut orders: OrdersInForce) {
+        orders.extend(std::mem::take(&mut self.author_orders));
+        for index in 0..self.chains.len() {
+            let author = self.authors[index].clone();
+            for (seq, id, body_kind) in std::mem::take(&mut self.chains[index].withheld) {
+                match judge_withheld(&orders, &author, seq, id, body_kind) {
+                    Ok(entry) => self.chains[index].redacted.push(entry),
+                    Err(reason) => {
+                        let problem = self.problem(index, seq, id, reason);
+                        self.chains[index].push(problem);
+                    }
+                }
+            }
+            self.chains[index].redacted.sort_by_key(|entry| entry.seq);
+            for (order_seq, order_id, named) in std::mem::take(&mut self.chains[index].named) {
+                let held = self.chains[index].ids.get(named.seq as usize);
+                if named.seq >= order_seq || held != Some(&named.id) {
+                    let reason = Rejection::RedactionTargetNotFound {
+                        seq: named.seq,
+                        id: named.id,
+                    };
+                    let problem = self.problem(index, order_seq, order_id, reason);
+                    self.chains[index].push(problem);
+                }
+            }
+        }
     }
 
     /// Takes a verified equivocation proof (both records), or the reason a proof was refused.
@@ -222,8 +302,14 @@ impl ChainVerifier {
         }
     }
 
-    /// The report; records still waiting for a predecessor become gaps.
+    /// The report under the genesis alone (no admins' orders); records still waiting for a
+    /// predecessor become gaps.
     pub fn finish(mut self) -> Report {
+        self.judge_redactions(OrdersInForce::default());
+        self.finish_chains()
+    }
+
+    fn finish_chains(mut self) -> Report {
         for index in 0..self.chains.len() {
             let waiting = std::mem::take(&mut self.chains[index].waiting);
             let Some((&first_waiting, _)) = waiting.iter().next() else {
@@ -262,6 +348,7 @@ impl ChainVerifier {
                 problems_not_kept: chain.problems_not_kept,
                 revoked: chain.revoked,
                 revoked_not_kept: chain.revoked_not_kept,
+                redacted: chain.redacted,
             })
             .collect();
         Report {

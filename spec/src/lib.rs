@@ -25,6 +25,7 @@ pub mod merkle;
 pub mod note;
 pub mod packet;
 pub mod record;
+pub mod redaction;
 mod rejection;
 pub mod signature;
 pub mod signed;
@@ -34,6 +35,7 @@ pub mod submit;
 pub mod sync;
 pub mod text;
 pub mod verify;
+pub mod withheld;
 pub mod witnessed;
 
 pub use genesis::{AdminRule, Genesis, Member, Role};

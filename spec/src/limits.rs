@@ -66,3 +66,7 @@ pub const CHECKPOINT_EXTENSION_LINES_MAX: usize = 16;
 /// Largest proof packet (FORMAT.md §26), in bytes: one record of the largest size and room for
 /// the genesis and the governance records of a large network beside it.
 pub const PROOF_PACKET_BYTES_MAX: usize = RECORD_SIZE_BYTES_MAX + 48 * 1024 * 1024;
+/// Most records one redaction order names (a `redaction` body or a `redact` change): 16,384
+/// record ids and positions are 655,360 bytes, far below a body's limit, and an order of ten
+/// thousand records (a publisher withdrawing a country's programme) fits in one.
+pub const REDACTION_RECORDS_MAX: usize = 16 * 1024;

@@ -11,6 +11,7 @@ use crate::ids::{hash_with_domain, Digest, NetworkId, PublicKey, RecordId};
 use crate::limits::{
     DESCRIPTION_BYTES_MAX, SHORT_TEXT_BYTES_MAX, TREATY_PARTIES_MAX, TREATY_VERSIONS_MAX,
 };
+use crate::redaction::Redaction;
 use crate::text::{check_language, check_org_id, check_required, check_text, Date, FieldError};
 use crate::{codec, domain};
 
@@ -80,6 +81,8 @@ pub enum Body {
     KeyRotation(KeyRotation),
     /// Kind 8: what an IATI activity is about; the author's latest for an identifier counts.
     Activity(Activity),
+    /// Kind 9: the author orders its own earlier records' bodies forgotten (FORMAT.md §5.11).
+    Redaction(Redaction),
 }
 
 /// The body kinds, with their wire numbers. Kinds 5 to 7 are governance records; kind 8 came
@@ -105,6 +108,8 @@ pub enum BodyKind {
     KeyRotation = 7,
     /// See [`Body::Activity`].
     Activity = 8,
+    /// See [`Body::Redaction`].
+    Redaction = 9,
 }
 
 impl BodyKind {
@@ -120,6 +125,7 @@ impl BodyKind {
             BodyKind::Approval => "approval",
             BodyKind::KeyRotation => "key-rotation",
             BodyKind::Activity => "activity",
+            BodyKind::Redaction => "redaction",
         }
     }
 
@@ -129,6 +135,13 @@ impl BodyKind {
             self,
             BodyKind::Proposal | BodyKind::Approval | BodyKind::KeyRotation
         )
+    }
+
+    /// Whether a record of this kind may have its body withheld under a redaction order
+    /// (FORMAT.md §6.1): content records. Governance records build the authority every
+    /// verifier derives, and orders say why something is missing: neither can be withheld.
+    pub fn is_redactable(self) -> bool {
+        !self.is_governance() && self != BodyKind::Redaction
     }
 
     /// The kind with this wire number.
@@ -143,6 +156,7 @@ impl BodyKind {
             6 => BodyKind::Approval,
             7 => BodyKind::KeyRotation,
             8 => BodyKind::Activity,
+            9 => BodyKind::Redaction,
             _ => return None,
         })
     }
@@ -161,6 +175,7 @@ impl Body {
             Body::Approval(_) => BodyKind::Approval,
             Body::KeyRotation(_) => BodyKind::KeyRotation,
             Body::Activity(_) => BodyKind::Activity,
+            Body::Redaction(_) => BodyKind::Redaction,
         }
     }
 
@@ -176,6 +191,7 @@ impl Body {
             Body::Approval(_) => Ok(()),
             Body::KeyRotation(_) => Ok(()),
             Body::Activity(body) => body.check().map_err(|error| error.within("body")),
+            Body::Redaction(body) => body.check("body"),
         }
     }
 }

@@ -199,6 +199,26 @@ pub enum Rejection {
         /// The limit.
         limit: usize,
     },
+    /// 25. A withheld record (header and signature, no body) of a kind whose body may never be
+    ///     withheld: a governance record or a redaction order (FORMAT.md §6.1).
+    #[error("the body of a record of kind {body_kind} may not be withheld (only content records can be redacted)")]
+    WithheldNotRedactable {
+        /// The header's body kind.
+        body_kind: u16,
+    },
+    /// 26. A withheld record that no redaction order in force covers: its body is missing
+    ///     without a reason the network's rules accept (FORMAT.md §27).
+    #[error("the body is withheld, but no redaction order in force names this record")]
+    WithheldWithoutOrder,
+    /// 27. A redaction order names a position of its author's chain that holds another
+    ///     record, or none: it orders nothing the chain has (FORMAT.md §27).
+    #[error("the redaction order names record {id} at seq {seq}, which its author's chain does not hold there")]
+    RedactionTargetNotFound {
+        /// The position named.
+        seq: u64,
+        /// The record id named.
+        id: RecordId,
+    },
 }
 
 impl Rejection {
@@ -229,6 +249,9 @@ impl Rejection {
             Rejection::InvalidProof { .. } => "invalid-proof",
             Rejection::GovernanceOutOfOrder { .. } => "governance-out-of-order",
             Rejection::TooManyGovernanceRecords { .. } => "too-many-governance-records",
+            Rejection::WithheldNotRedactable { .. } => "withheld-not-redactable",
+            Rejection::WithheldWithoutOrder => "withheld-without-order",
+            Rejection::RedactionTargetNotFound { .. } => "redaction-target-not-found",
         }
     }
 
@@ -290,6 +313,9 @@ mod tag {
     pub const INVALID_PROOF: u32 = 22;
     pub const GOVERNANCE_OUT_OF_ORDER: u32 = 23;
     pub const TOO_MANY_GOVERNANCE_RECORDS: u32 = 24;
+    pub const WITHHELD_NOT_REDACTABLE: u32 = 25;
+    pub const WITHHELD_WITHOUT_ORDER: u32 = 26;
+    pub const REDACTION_TARGET_NOT_FOUND: u32 = 27;
 }
 
 fn write_text(out: &mut Vec<u8>, text: &str) {
@@ -456,6 +482,16 @@ impl Codec for Rejection {
                 // usize is at most 64 bits on every target Rust supports.
                 u64::try_from(*limit).unwrap_or(u64::MAX).write(out);
             }
+            Rejection::WithheldNotRedactable { body_kind } => {
+                write_variant(out, tag::WITHHELD_NOT_REDACTABLE);
+                write_u16(out, *body_kind);
+            }
+            Rejection::WithheldWithoutOrder => write_variant(out, tag::WITHHELD_WITHOUT_ORDER),
+            Rejection::RedactionTargetNotFound { seq, id } => {
+                write_variant(out, tag::REDACTION_TARGET_NOT_FOUND);
+                seq.write(out);
+                id.0.write(out);
+            }
         }
     }
 
@@ -552,6 +588,14 @@ impl Codec for Rejection {
                     })?,
                 }
             }
+            tag::WITHHELD_NOT_REDACTABLE => Rejection::WithheldNotRedactable {
+                body_kind: read_u16(reader, "a rejection's body kind")?,
+            },
+            tag::WITHHELD_WITHOUT_ORDER => Rejection::WithheldWithoutOrder,
+            tag::REDACTION_TARGET_NOT_FOUND => Rejection::RedactionTargetNotFound {
+                seq: reader.u64("a rejection's seq")?,
+                id: read_digest(reader, "a rejection's record id")?,
+            },
             index => {
                 return Err(DecodeError::UnknownVariant {
                     what: "a rejection",
@@ -650,6 +694,10 @@ mod tests {
             any::<u64>()
                 .prop_map(|ordinary_before| Rejection::GovernanceOutOfOrder { ordinary_before }),
             any::<usize>().prop_map(|limit| Rejection::TooManyGovernanceRecords { limit }),
+            any::<u16>().prop_map(|body_kind| Rejection::WithheldNotRedactable { body_kind }),
+            Just(Rejection::WithheldWithoutOrder),
+            (any::<u64>(), digest())
+                .prop_map(|(seq, id)| Rejection::RedactionTargetNotFound { seq, id }),
         ]
     }
 
@@ -674,7 +722,7 @@ mod tests {
     }
 
     /// FORMAT.md §10's codes, rule 1 first.
-    const CODES_IN_ORDER: [&str; 24] = [
+    const CODES_IN_ORDER: [&str; 27] = [
         "malformed",
         "unsupported-version",
         "wrong-network",
@@ -699,11 +747,14 @@ mod tests {
         "invalid-proof",
         "governance-out-of-order",
         "too-many-governance-records",
+        "withheld-not-redactable",
+        "withheld-without-order",
+        "redaction-target-not-found",
     ];
 
     #[test]
     fn unknown_tags_and_long_texts_are_refused() {
-        for tag in [0u32, 25, u32::MAX] {
+        for tag in [0u32, 28, u32::MAX] {
             assert_eq!(
                 Rejection::from_bytes(&tag.to_le_bytes()),
                 Err(DecodeError::UnknownVariant {

@@ -143,12 +143,24 @@ pub struct SignedRecord {
     /// The whole record's wire bytes.
     pub bytes: Vec<u8>,
     header_size_bytes: usize,
+    /// The envelope is withheld (header ‖ signature, FORMAT.md §6.1): no body bytes.
+    body_withheld: bool,
 }
 
 impl SignedRecord {
     /// Splits wire bytes into header, body and signature. Fails on anything that is not
     /// exactly one record: short input, trailing bytes, an over-limit size.
     pub fn parse(bytes: Vec<u8>) -> Result<SignedRecord, DecodeError> {
+        Self::parse_envelope(bytes, false)
+    }
+
+    /// Splits a withheld envelope (FORMAT.md §6.1: the header, then the signature, and no
+    /// body) into its parts. Fails on anything that is not exactly one header and 64 bytes.
+    pub fn parse_withheld(bytes: Vec<u8>) -> Result<SignedRecord, DecodeError> {
+        Self::parse_envelope(bytes, true)
+    }
+
+    fn parse_envelope(bytes: Vec<u8>, body_withheld: bool) -> Result<SignedRecord, DecodeError> {
         if bytes.len() > RECORD_SIZE_BYTES_MAX {
             return Err(DecodeError::Malformed(format!(
                 "record is {} bytes, more than the {RECORD_SIZE_BYTES_MAX} allowed",
@@ -162,7 +174,8 @@ impl SignedRecord {
                 "header states a body of {body_size_bytes} bytes, more than the {BODY_SIZE_BYTES_MAX} allowed"
             )));
         }
-        let expected = header_size_bytes + body_size_bytes + SIGNATURE_BYTES;
+        let carried_body_bytes = if body_withheld { 0 } else { body_size_bytes };
+        let expected = header_size_bytes + carried_body_bytes + SIGNATURE_BYTES;
         if bytes.len() < expected {
             return Err(DecodeError::Malformed(format!(
                 "record is {} bytes but its header announces {expected}",
@@ -182,13 +195,23 @@ impl SignedRecord {
             signature: SignatureBytes(signature),
             bytes,
             header_size_bytes,
+            body_withheld,
         })
     }
 
-    /// The encoded body bytes.
+    /// The encoded body bytes: none when the envelope is withheld (its body hash then never
+    /// matches the header's, so a withheld record can never pass as a full one).
     pub fn body_bytes(&self) -> &[u8] {
+        if self.body_withheld {
+            return &[];
+        }
         let start = self.header_size_bytes;
         &self.bytes[start..start + self.header.body_size_bytes as usize]
+    }
+
+    /// The header's bytes as found.
+    pub fn header_bytes(&self) -> &[u8] {
+        &self.bytes[..self.header_size_bytes]
     }
 
     /// The hash of the body bytes as found.

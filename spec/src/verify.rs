@@ -139,7 +139,7 @@ pub struct Verifier {
 }
 
 /// A record whose signature is still to be checked, with its key.
-type Prechecked<'a> = Result<(SignedRecord, Cow<'a, VerifyingKey>), Box<RejectedRecord>>;
+pub(crate) type Prechecked<'a> = Result<(SignedRecord, Cow<'a, VerifyingKey>), Box<RejectedRecord>>;
 
 impl Verifier {
     /// A verifier for the network of `genesis` before any governance record; `genesis` must
@@ -274,14 +274,12 @@ impl Verifier {
 
     /// Rules 1 to 4.
     fn check_before_signature(&self, bytes: Vec<u8>) -> Prechecked<'_> {
-        let record = SignedRecord::parse(bytes).map_err(|error| {
-            Box::new(RejectedRecord {
-                author: None,
-                seq: None,
-                id: None,
-                reason: Rejection::malformed(error),
-            })
-        })?;
+        let record = SignedRecord::parse(bytes).map_err(malformed)?;
+        self.check_header(record)
+    }
+
+    /// Rules 2 to 4, on a record whose envelope parsed (rule 1): full or withheld.
+    pub(crate) fn check_header(&self, record: SignedRecord) -> Prechecked<'_> {
         let header = &record.header;
         if header.format_version != RECORD_FORMAT_VERSION {
             let reason = Rejection::UnsupportedVersion {
@@ -436,7 +434,17 @@ fn amount_of(body: &Body) -> Option<(&'static str, &str)> {
     }
 }
 
-fn rejected(record: &SignedRecord, reason: Rejection) -> Box<RejectedRecord> {
+/// Rule 1: bytes that are not one envelope.
+pub(crate) fn malformed(error: codec::DecodeError) -> Box<RejectedRecord> {
+    Box::new(RejectedRecord {
+        author: None,
+        seq: None,
+        id: None,
+        reason: Rejection::malformed(error),
+    })
+}
+
+pub(crate) fn rejected(record: &SignedRecord, reason: Rejection) -> Box<RejectedRecord> {
     Box::new(RejectedRecord {
         author: Some(record.header.author.clone()),
         seq: Some(record.header.seq),

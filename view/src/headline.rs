@@ -145,6 +145,11 @@ pub fn headline(author: &str, timestamp_ms: u64, body: &Body, names: &dyn Names)
                 activity.iati_identifier
             )
         }
+        Body::Redaction(redaction) => format!(
+            "{who} ordered the content of {} of its records withheld, for {}, on {on}",
+            redaction.records.len(),
+            redaction.category.words()
+        ),
     }
 }
 
@@ -208,6 +213,11 @@ pub fn label(body: &Body) -> String {
             Some(title) => format!("activity “{title}” ({})", activity.iati_identifier),
             None => format!("activity {}", activity.iati_identifier),
         },
+        Body::Redaction(redaction) => format!(
+            "redaction order of {} record(s), {}",
+            redaction.records.len(),
+            redaction.category.name()
+        ),
     }
 }
 

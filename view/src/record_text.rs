@@ -69,6 +69,12 @@ pub fn summary(body: &Body, ids: IdLength) -> String {
         }
         Body::KeyRotation(rotation) => format!("key rotation to {}", rotation.new_key.key),
         Body::Activity(activity) => crate::activity_text::activity_summary(activity),
+        Body::Redaction(redaction) => format!(
+            "redaction of {} record(s) ({}): {}",
+            redaction.records.len(),
+            redaction.category.name(),
+            redaction.note
+        ),
         Body::Correction(correction) => format!(
             "{} of {}: {}",
             if correction.replacement.is_some() {
@@ -210,6 +216,18 @@ fn body_text(body: &Body, author: &str) -> String {
             "new key   {}\nproof     {} (proof of possession by the new key)\nthe new key signs the author's records after this one\n",
             rotation.new_key.key, rotation.new_key.proof_of_possession
         ),
+        Body::Redaction(redaction) => {
+            let mut out = format!(
+                "category  {} ({})\nnote      {}\n",
+                redaction.category.name(),
+                redaction.category.words(),
+                redaction.note
+            );
+            for record in &redaction.records {
+                out.push_str(&format!("withholds seq {} record {}\n", record.seq, record.id));
+            }
+            out
+        }
         Body::Statement(statement) => format!(
             "title     {}\nlanguage  {}\n{}\n",
             statement.title,
@@ -303,6 +321,23 @@ fn change_text(change: &Change) -> String {
                 out.push_str(&format!("witness   {} {}\n", witness.name, witness.key));
             }
             out.push_str(&format!("threshold {threshold} of {}\n", witnesses.len()));
+        }
+        Change::Redact {
+            member,
+            records,
+            category,
+        } => {
+            out.push_str(&format!(
+                "member    {member}\ncategory  {} ({})\n",
+                category.name(),
+                category.words()
+            ));
+            for record in records {
+                out.push_str(&format!(
+                    "withholds seq {} record {}\n",
+                    record.seq, record.id
+                ));
+            }
         }
     }
     out

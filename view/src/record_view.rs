@@ -84,6 +84,7 @@ pub fn body_json(body: &Body) -> Value {
         }
         Body::Approval(approval) => to_json(approval),
         Body::KeyRotation(rotation) => to_json(rotation),
+        Body::Redaction(redaction) => to_json(redaction),
         Body::Activity(activity) => {
             let mut value = to_json(activity);
             insert(

@@ -8,6 +8,7 @@ use crate::genesis::{check_ascending, check_member, AdminRule, Member, Role};
 use crate::ids::{hash_with_domain, Digest, NetworkId, PublicKey, RecordId, SignatureBytes};
 use crate::limits::{DESCRIPTION_BYTES_MAX, KEYS_PER_MEMBER_MAX, WITNESSES_MAX};
 use crate::note::{check_key_name, KeyType, NoteError, VerifierKey};
+use crate::redaction::{check_redacted_records, RedactedRecord, RedactionCategory};
 use crate::signature;
 use crate::text::{check_org_id, check_text, FieldError};
 
@@ -151,6 +152,17 @@ pub enum Change {
         /// How many must cosign: 1 to the number of witnesses (0 when there are none).
         threshold: u16,
     },
+    /// 7: the bodies of `member`'s records are to be forgotten (FORMAT.md §27): how the admins
+    /// redact another organisation's records, so that no single member can erase another's
+    /// evidence. The proposal's note says why, without repeating the content.
+    Redact {
+        /// The member whose records are redacted.
+        member: String,
+        /// Its records, strictly ascending by `seq`, 1 to `REDACTION_RECORDS_MAX`.
+        records: Vec<RedactedRecord>,
+        /// Why.
+        category: RedactionCategory,
+    },
 }
 
 impl Change {
@@ -164,6 +176,7 @@ impl Change {
             Change::RevokeKey { .. } => "revoke-key",
             Change::SetAdminRule { .. } => "set-admin-rule",
             Change::SetWitnesses { .. } => "set-witnesses",
+            Change::Redact { .. } => "redact",
         }
     }
 
@@ -214,6 +227,15 @@ impl Change {
                     names.join(", ")
                 )
             }
+            Change::Redact {
+                member,
+                records,
+                category,
+            } => format!(
+                "redact {} record(s) of {member} for {}",
+                records.len(),
+                category.words()
+            ),
         }
     }
 
@@ -263,6 +285,12 @@ impl Change {
                 witnesses,
                 threshold,
             } => check_witnesses(field, witnesses, *threshold),
+            Change::Redact {
+                member, records, ..
+            } => {
+                check_org_id(&format!("{field}.member"), member)?;
+                check_redacted_records(&format!("{field}.records"), records)
+            }
         }
     }
 

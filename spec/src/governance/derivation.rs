@@ -302,6 +302,12 @@ impl Governed {
                 authority.witnesses = witnesses.clone();
                 authority.witness_threshold = *threshold;
             }
+            Change::Redact { member, .. } => {
+                // A removed member's records stay evidence that may need redacting too.
+                if !authority.members.contains_key(member) {
+                    return Err(format!("{member} is not a member"));
+                }
+            }
         }
         self.authority.steps.push(Step {
             proposal,

@@ -505,6 +505,7 @@ pub fn body_json(body: &Body) -> Value {
             Body::Approval(inner) => json!(inner),
             Body::KeyRotation(inner) => json!(inner),
             Body::Activity(inner) => json!(inner),
+            Body::Redaction(inner) => json!(inner),
         }
     };
     json!({ "kind": body.kind().name(), "kind_number": body.kind() as u16, "value": value(body) })

@@ -289,7 +289,9 @@ pub(crate) fn index_record(
             trees.explorer.insert(key.into_bytes(), &[][..])?;
         }
         Body::Statement(statement) => search::index_statement(trees, id, statement)?,
-        Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) => {}
+        // An order's note and the positions it names say nothing a reader searches for; what
+        // it withholds leaves the index when the order is applied (`Store::redact`).
+        Body::Proposal(_) | Body::Approval(_) | Body::KeyRotation(_) | Body::Redaction(_) => {}
         Body::Activity(activity) => {
             activities::index_activity(trees, author, id, activity)?;
             search::index_activity(trees, author, seq, id, activity)?;

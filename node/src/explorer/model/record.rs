@@ -213,7 +213,8 @@ pub fn record_page(
         | Body::Proposal(_)
         | Body::Approval(_)
         | Body::KeyRotation(_)
-        | Body::Activity(_) => {}
+        | Body::Activity(_)
+        | Body::Redaction(_) => {}
     }
     let latest = latest_own_correction(store, &author, seq, &page.corrected_by)?;
     let revoked = if page.validity.valid {

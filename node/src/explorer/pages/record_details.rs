@@ -137,6 +137,25 @@ pub(super) fn details(html: &mut Html, page: &RecordPage) {
                 html.raw("</dd>");
             }
         }
+        Body::Redaction(redaction) => {
+            html.field(
+                "Reason",
+                &format!(
+                    "{} ({})",
+                    redaction.category.words(),
+                    redaction.category.name()
+                ),
+            )
+            .field("Note", &redaction.note)
+            .raw("<dt>Withholds</dt><dd>");
+            for (at, record) in redaction.records.iter().enumerate() {
+                if at > 0 {
+                    html.raw("<br>");
+                }
+                html.code_link(&record_href(&record.id), &model::short(&record.id));
+            }
+            html.raw("</dd>");
+        }
     }
     html.raw("</dl>");
 }
