@@ -18,6 +18,7 @@ pub mod policy;
 pub mod pool;
 pub mod proofs;
 pub mod public;
+pub mod redactor;
 pub mod signing_gate;
 pub mod submit;
 pub mod view;

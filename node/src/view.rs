@@ -37,6 +37,17 @@ impl RecordView {
     pub fn from_bytes(bytes: &[u8]) -> Result<RecordView, StoreError> {
         let corrupt =
             |error| StoreError::Corrupt(format!("a stored record does not decode: {error}"));
+        if aidledger_spec::withheld::is_withheld(bytes) {
+            let record = SignedRecord::parse_withheld(bytes.to_vec()).map_err(corrupt)?;
+            return Ok(RecordView {
+                view: aidledger_view::RecordView::of_withheld(
+                    record.id,
+                    &record.header,
+                    record.bytes.len(),
+                ),
+                bytes_hex: lower_hex(&record.bytes),
+            });
+        }
         let record = SignedRecord::parse(bytes.to_vec()).map_err(corrupt)?;
         let body: Body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
         Ok(RecordView::of(&record, &body))

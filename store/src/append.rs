@@ -3,8 +3,10 @@
 //! for why and what a crash leaves), and the append index is written inside it.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
-use aidledger_spec::VerifiedRecord;
+use aidledger_spec::withheld::withhold;
+use aidledger_spec::{BodyKind, VerifiedRecord};
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
@@ -116,7 +118,7 @@ impl Store {
             // open removes every record above a head.
             self.inner
                 .records
-                .insert(entry.key.as_slice(), entry.record.bytes())
+                .insert(entry.key.as_slice(), entry.stored_bytes())
                 .map_err(StoreError::from)?;
             self.inner
                 .index
@@ -154,9 +156,10 @@ impl Store {
             &self.index_tree,
             &self.inner.governance,
             &self.inner.merkle,
+            &self.inner.orders,
         );
         trees.transaction(
-            |(records, index, heads, meta, index_tree, governance, merkle)| {
+            |(records, index, heads, meta, index_tree, governance, merkle, orders)| {
                 let indexer = self.append_index.group(IndexTrees {
                     own: index_tree,
                     ids: index,
@@ -167,11 +170,15 @@ impl Store {
                 for entry in prepared {
                     check_extends(heads, entry)?;
                     if !entry.written_ahead {
-                        records.insert(entry.key.as_slice(), entry.record.bytes())?;
+                        records.insert(entry.key.as_slice(), entry.stored_bytes())?;
                         index.insert(&entry.record.id().0, entry.key.as_slice())?;
                     }
-                    if entry.record.body().kind().is_governance() {
+                    let kind = entry.record.body().kind();
+                    if kind.is_governance() {
                         governance.insert(entry.key.as_slice(), &[][..])?;
+                    }
+                    if kind == BodyKind::Redaction {
+                        orders.insert(entry.key.as_slice(), &[][..])?;
                     }
                     let author = entry.record.header().author.as_str();
                     let defer = match deferred.get(author) {
@@ -182,7 +189,8 @@ impl Store {
                             defer
                         }
                     };
-                    if !defer {
+                    // A withheld record has no body to index (`store::redaction`).
+                    if !defer && entry.withheld.is_none() {
                         indexer.append(entry.record)?;
                     }
                     heads.insert(
@@ -219,7 +227,25 @@ impl Store {
             key,
             record,
             written_ahead: false,
+            withheld: self.withheld_on_arrival(record)?,
         })
+    }
+
+    /// The withheld envelope to store instead of `record` when an order in force names it (a
+    /// lagging peer's copy of a body the network forgot): the body is dropped on arrival.
+    fn withheld_on_arrival(&self, record: &VerifiedRecord) -> Result<Option<Vec<u8>>, AppendError> {
+        if !self.inner.redactions_known.load(Ordering::SeqCst)
+            || !self
+                .inner
+                .redacted
+                .contains_key(record.id().0)
+                .map_err(StoreError::from)?
+        {
+            return Ok(None);
+        }
+        let withheld = withhold(record.bytes().to_vec())
+            .map_err(|error| StoreError::Corrupt(format!("a verified record: {error}")))?;
+        Ok(Some(withheld))
     }
 }
 
@@ -258,6 +284,15 @@ struct Prepared<'a> {
     record: &'a VerifiedRecord,
     /// Whether [`Store::write_ahead`] wrote the record and its index entry.
     written_ahead: bool,
+    /// The withheld envelope stored instead of the record, when an order names it.
+    withheld: Option<Vec<u8>>,
+}
+
+impl Prepared<'_> {
+    /// The bytes the `records` tree keeps.
+    fn stored_bytes(&self) -> &[u8] {
+        self.withheld.as_deref().unwrap_or(self.record.bytes())
+    }
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<AppendError>>;

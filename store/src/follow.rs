@@ -97,7 +97,7 @@ impl Store {
             if seq > last {
                 break;
             }
-            group.push(to_index(behind.author.clone(), seq, bytes)?);
+            group.extend(to_index(behind.author.clone(), seq, bytes)?);
         }
         let at_head = behind.head.is_some_and(|head| head.seq == last);
         self.index_group(&group, |meta| {
@@ -108,7 +108,8 @@ impl Store {
             }
             Ok(())
         })?;
-        Ok(group.len() as u64)
+        // Positions covered, withheld records (nothing to index) included.
+        Ok(last + 1 - behind.from_seq)
     }
 
     /// Removes every chain's mark: after a rebuild indexed every stored record.

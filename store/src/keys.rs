@@ -23,6 +23,10 @@ pub(crate) const META_STORE_FORMAT: &[u8] = b"store_format";
 /// (`u64`); absent when the index covers the chain up to its head (`store::follow`).
 pub(crate) const META_INDEX_BEHIND_PREFIX: &[u8] = b"index_behind\0";
 
+/// Present while sled's files may hold bytes of a body a redaction forgot: set in the
+/// redaction's transaction, removed by the compaction at the next open (`store::compact`).
+pub(crate) const META_COMPACTION_DUE: &[u8] = b"compaction_due";
+
 /// The `meta` key of `author`'s deferred-index mark.
 pub(crate) fn index_behind_key(author: &str) -> Vec<u8> {
     [META_INDEX_BEHIND_PREFIX, author.as_bytes()].concat()

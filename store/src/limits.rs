@@ -43,6 +43,12 @@ pub const SPLIT_VIEW_BYTES_MAX: usize = 2 * (8 + aidledger_spec::limits::NOTE_BY
     + 32
     + 3 * 8
     + 32 * aidledger_spec::limits::MERKLE_PROOF_HASHES_MAX;
+/// Records one transaction of a redaction withholds (`Store::redact`): each is a read and a
+/// rewrite of a record and a mark, so a group holds the lock of appends for a few
+/// milliseconds; an order of 10,000 records is 40 groups, with appends between them.
+pub const REDACT_GROUP_RECORDS: usize = 256;
+/// Entries per batch when a compaction copies a tree into a fresh database (`store::compact`).
+pub const COMPACT_BATCH_ENTRIES: usize = 4096;
 /// Most split-view proofs a store keeps: one already shows that an organisation signed two
 /// histories; this many leave room for every organisation of a network to be shown several
 /// times, while an organisation that signs forks without end cannot fill the disk.

@@ -5,7 +5,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -46,6 +46,11 @@ impl Store {
         index: impl AppendIndex + 'static,
     ) -> Result<Store, OpenError> {
         let tree_name = index.tree_name();
+        if mode == OpenMode::CreateIfMissing {
+            // Before sled opens it for the node: a redaction's forgotten bodies leave the
+            // disk here (`store::compact`).
+            crate::compact::compact_if_due(&data_dir.join(STORE_DIR))?;
+        }
         let reader = StoreReader::open_inner(data_dir, lock, mode, Some(tree_name))?;
         let path = data_dir.join(STORE_DIR);
         let store_error = |source: StoreError| OpenError::Store {
@@ -127,6 +132,9 @@ impl StoreReader {
             merkle_rewound: tree(TREE_MERKLE_REWOUND)?,
             checkpoints: tree(TREE_CHECKPOINTS)?,
             split_views: tree(TREE_SPLIT_VIEWS)?,
+            redacted: tree(TREE_REDACTED)?,
+            orders: tree(TREE_ORDERS)?,
+            redactions_known: AtomicBool::new(false),
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(()),
@@ -155,6 +163,10 @@ impl StoreReader {
         // After that, so that the tree is built over the chains as they stand.
         reader.build_merkle_if_missing().map_err(store_error)?;
         reader.count_pending().map_err(store_error)?;
+        reader
+            .inner
+            .redactions_known
+            .store(!reader.inner.redacted.is_empty(), Ordering::SeqCst);
         Ok(reader)
     }
 }
@@ -242,7 +254,7 @@ impl Store {
         for entry in self.inner.records.iter() {
             let (key, bytes) = entry?;
             let (author, seq) = parse_chain_key(&key)?;
-            group.push(to_index(author, seq, bytes.to_vec())?);
+            group.extend(to_index(author, seq, bytes.to_vec())?);
             if group.len() == INDEX_REBUILD_GROUP_RECORDS {
                 self.index_group(&group, |_| Ok(()))?;
                 group.clear();
@@ -401,7 +413,7 @@ fn is_sled_lock_error(error: &sled::Error) -> bool {
 /// Opens sled, waiting up to [`SLED_LOCK_WAIT`] for its file lock. sled 0.34 panics on some
 /// corrupted files instead of returning an error; the panic is caught here so that a
 /// corrupted store is an error a person can act on.
-fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
+pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
     let started = Instant::now();
     let outcome = loop {
         let config = sled::Config::new()
@@ -446,15 +458,21 @@ const TREE_MERKLE_REWINDS: &str = "merkle_rewinds";
 const TREE_MERKLE_REWOUND: &str = "merkle_rewound";
 const TREE_CHECKPOINTS: &str = "checkpoints";
 const TREE_SPLIT_VIEWS: &str = "split_views";
+const TREE_REDACTED: &str = "redacted";
+const TREE_ORDERS: &str = "orders";
 
-/// A stored record at (author, seq) as [`Store::index_group`] takes it: its id and decoded body.
+/// A stored record at (author, seq) as [`Store::index_group`] takes it: its id and decoded
+/// body; `None` for a withheld record (redacted: there is no body to index).
 pub(crate) fn to_index(
     author: String,
     seq: u64,
     bytes: Vec<u8>,
-) -> Result<(String, u64, RecordId, aidledger_spec::Body), StoreError> {
+) -> Result<Option<(String, u64, RecordId, aidledger_spec::Body)>, StoreError> {
+    if aidledger_spec::withheld::is_withheld(&bytes) {
+        return Ok(None);
+    }
     let corrupt = |error| StoreError::Corrupt(format!("a stored record: {error}"));
     let record = SignedRecord::parse(bytes).map_err(corrupt)?;
     let body = codec::decode_exact(record.body_bytes()).map_err(corrupt)?;
-    Ok((author, seq, record.id, body))
+    Ok(Some((author, seq, record.id, body)))
 }

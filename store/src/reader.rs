@@ -51,6 +51,12 @@ pub(crate) struct Inner {
     pub(crate) checkpoints: sled::Tree,
     /// Split-view proofs by the SHA-256 of their bytes (`split_views`, `witnessed`).
     pub(crate) split_views: sled::Tree,
+    /// The `records` keys of the chains' redaction orders (kind 9), written with them.
+    pub(crate) orders: sled::Tree,
+    /// Record id → the redaction order that covers it (`redaction`).
+    pub(crate) redacted: sled::Tree,
+    /// Whether `redacted` has an entry: appends look a record up there only then.
+    pub(crate) redactions_known: AtomicBool,
     pub(crate) pending_records: AtomicU64,
     pub(crate) pending_size_bytes: AtomicU64,
     /// Held by whatever moves heads ([`crate::Store::append_group`],

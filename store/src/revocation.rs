@@ -135,6 +135,7 @@ impl Store {
             &self.inner.merkle,
             &self.inner.merkle_rewinds,
             &self.inner.merkle_rewound,
+            &self.inner.orders,
         );
         let outcome = trees.transaction(
             |(
@@ -148,12 +149,16 @@ impl Store {
                 merkle,
                 merkle_rewinds,
                 merkle_rewound,
+                orders,
             )| {
                 rewind.apply(merkle, merkle_rewinds, merkle_rewound)?;
                 for (key, id, bytes) in &moved {
                     records.remove(key.as_slice())?;
                     index.remove(&id.0[..])?;
                     governance.remove(key.as_slice())?;
+                    // A revoked order orders nothing more; what it withheld stays withheld
+                    // (the bytes are gone), and verifiers report those records (§27).
+                    orders.remove(key.as_slice())?;
                     let mut revoked_key = key.clone();
                     revoked_key.extend_from_slice(&id.0);
                     revoked.insert(revoked_key.as_slice(), note.encode(bytes))?;

@@ -414,7 +414,8 @@ impl Drop for MeshNode {
     }
 }
 
-fn http() -> reqwest::blocking::Client {
+/// The HTTP client of the harness (30 s timeout).
+pub fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

@@ -45,6 +45,23 @@ impl RecordView {
         }
     }
 
+    /// The view of a withheld record (FORMAT.md §6.1): its header, and `body` stating that
+    /// its content was redacted; what it said is no longer held anywhere.
+    pub fn of_withheld(id: RecordId, header: &RecordHeader, size_bytes: usize) -> RecordView {
+        RecordView {
+            id,
+            author: header.author.clone(),
+            seq: header.seq,
+            prev: header.prev,
+            timestamp_ms: header.timestamp_ms,
+            signing_key: header.signing_key,
+            kind: aidledger_spec::BodyKind::from_wire(header.body_kind)
+                .map_or("unknown", aidledger_spec::BodyKind::name),
+            size_bytes,
+            body: json!({ "redacted": true, "body_size_bytes": header.body_size_bytes }),
+        }
+    }
+
     /// The view as a JSON value.
     pub fn to_json(&self) -> Value {
         to_json(self)

@@ -8,6 +8,9 @@
 //! [`INDEX_FOLLOW_CHUNK_RECORDS`] records until the index is current or records arrive again.
 //! When the chains never go quiet, it indexes one chunk every [`INDEX_FOLLOW_WAIT_MS_MAX`]
 //! all the same. Each chunk is one store transaction under the append lock.
+//!
+//! Each poll it also applies the redaction orders that came into force (`crate::redactor`): a
+//! redaction clears the index for this thread to build again, so the two never race.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
@@ -16,16 +19,24 @@ use std::time::{Duration, Instant};
 
 use aidledger_store::{Store, StoreError};
 
+use crate::governance::Governance;
+use crate::redactor::Redactor;
+
 use crate::limits::{INDEX_FOLLOW_CHUNK_RECORDS, INDEX_FOLLOW_POLL_MS, INDEX_FOLLOW_WAIT_MS_MAX};
 
 /// Starts the follower of `store`'s index; it ends when `stop`'s sender sends or is dropped.
-pub fn spawn(store: Arc<Store>, stop: Receiver<()>) -> std::io::Result<JoinHandle<()>> {
+pub fn spawn(
+    store: Arc<Store>,
+    governance: Arc<Governance>,
+    stop: Receiver<()>,
+) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("aidledger-index".into())
-        .spawn(move || follow(&store, &stop))
+        .spawn(move || follow(&store, &governance, &stop))
 }
 
-fn follow(store: &Store, stop: &Receiver<()>) {
+fn follow(store: &Store, governance: &Governance, stop: &Receiver<()>) {
+    let mut redactor = Redactor::default();
     let poll = Duration::from_millis(INDEX_FOLLOW_POLL_MS);
     let wait_max = Duration::from_millis(INDEX_FOLLOW_WAIT_MS_MAX);
     let mut last_count = store.record_count().unwrap_or(0);
@@ -34,6 +45,11 @@ fn follow(store: &Store, stop: &Receiver<()>) {
         match stop.recv_timeout(poll) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if let Err(error) = redactor.round(store, governance.current().authority()) {
+            // What was applied stays applied (each group is a transaction); the next round
+            // tries the rest again.
+            eprintln!("aidledger-node: a redaction order could not be applied yet: {error}");
         }
         let count = store.record_count().unwrap_or(last_count);
         let quiet = count == last_count;

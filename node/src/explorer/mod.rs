@@ -306,6 +306,8 @@ async fn org_json(
 enum Resolved<T> {
     Page(T),
     Redirect(String),
+    /// The record is held withheld: its content was redacted (FORMAT.md §27).
+    Redacted(model::RedactedPage),
 }
 
 async fn record_page(
@@ -322,6 +324,9 @@ async fn record_page(
         let id = model::resolve_id(store, &text)?;
         if id.to_hex() != text {
             return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
+        }
+        if let Some(page) = model::redacted_page(store, &id)? {
+            return Ok(Resolved::Redacted(page));
         }
         model::record_page(store, governed.authority(), &id).map(Resolved::Page)
     };
@@ -434,6 +439,16 @@ async fn record_html(
 ) -> Result<Response, Failure> {
     match record_page(&store, &governance, Format::Html, id, "/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
+        Resolved::Redacted(page) => {
+            let author_name = store
+                .genesis()
+                .members
+                .iter()
+                .find(|member| member.id == page.author)
+                .map_or(String::new(), |member| member.name.clone());
+            let html = pages::redacted(&page, &store.genesis().name, &author_name);
+            Ok(HtmlBody(html).into_response())
+        }
         Resolved::Page(page) => {
             let base_url = base_url(&headers);
             Ok(cached(&headers, &page, &base_url, || {
@@ -451,6 +466,7 @@ async fn record_json(
 ) -> Result<Response, Failure> {
     match record_page(&store, &governance, Format::Json, id, "/api/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
+        Resolved::Redacted(page) => Ok(Json(&page).into_response()),
         Resolved::Page(page) => Ok(cached(&headers, &page, "", || Json(&page).into_response())),
     }
 }
@@ -502,6 +518,9 @@ async fn treaty_page(
         if id.to_hex() != text {
             return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
         }
+        if let Some(page) = model::redacted_page(store, &id)? {
+            return Ok(Resolved::Redacted(page));
+        }
         model::treaty_page(store, &id, &shown).map(Resolved::Page)
     })
     .await
@@ -513,6 +532,10 @@ where
 {
     match resolved {
         Resolved::Redirect(to) => Redirect::to(&to).into_response(),
+        // Its texts are gone: the record's page says who withheld them and why.
+        Resolved::Redacted(page) => {
+            Redirect::to(&format!("/record/{}", page.id.to_hex())).into_response()
+        }
         Resolved::Page(page) => render(&page),
     }
 }

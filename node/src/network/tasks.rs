@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::codec::Codec;
+use aidledger_spec::withheld::is_withheld;
 use aidledger_spec::{Rejection, VerifiedRecord, Verifier};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
@@ -277,6 +278,12 @@ pub fn verify_range(
     if records.len() as u64 > RANGE_RECORDS_MAX {
         return Err(format!("a range response of {} records", records.len()));
     }
+    let mut records = records;
+    // A withheld record (its body redacted, FORMAT.md §6.1) ends the batch: the records
+    // before it are taken; it is checked (a forged one is the sender's fault) and then left,
+    // like a record the authority refuses, without penalty.
+    let withheld_at = records.iter().position(|bytes| is_withheld(bytes));
+    let withheld = withheld_at.map(|at| records.split_off(at));
     let mut verified = Vec::with_capacity(records.len());
     for (offset, verdict) in verifier.verify_batch(records).into_iter().enumerate() {
         let expected_seq = from_seq + offset as u64;
@@ -307,10 +314,43 @@ pub fn verify_range(
             Err(rejected) => return Err(format!("invalid record: {}", rejected.reason)),
         }
     }
+    let refused = match withheld.and_then(|mut rest| rest.drain(..1).next()) {
+        Some(bytes) => Some(withheld_refusal(
+            verifier,
+            author,
+            from_seq + verified.len() as u64,
+            bytes,
+        )?),
+        None => None,
+    };
     Ok(RangeVerdict {
         records: verified,
-        refused: None,
+        refused,
     })
+}
+
+/// Checks a withheld record found at `seq` of `author`'s range: the reason the batch ends
+/// there, or why the sender is at fault.
+fn withheld_refusal(
+    verifier: &Verifier,
+    author: &str,
+    seq: u64,
+    bytes: Vec<u8>,
+) -> Result<String, String> {
+    match verifier.verify_withheld(bytes) {
+        Ok(record) if record.header().author == author && record.header().seq == seq => Ok(
+            format!("seq {seq}: its body is withheld (redacted); this node takes only whole records from peers"),
+        ),
+        Ok(record) => Err(format!(
+            "asked for {author} seq {seq}, got {} seq {}",
+            record.header().author,
+            record.header().seq
+        )),
+        Err(rejected) if refused_by_governance(verifier, &rejected.reason) => {
+            Ok(format!("seq {seq}: {}", rejected.reason))
+        }
+        Err(rejected) => Err(format!("invalid withheld record: {}", rejected.reason)),
+    }
 }
 
 /// Verifies proofs from a sync response: those whose records break only an authority rule

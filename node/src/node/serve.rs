@@ -110,13 +110,11 @@ pub(super) async fn serve(
     };
     let index_follower = {
         let (stop, stopped) = std::sync::mpsc::channel();
-        let thread =
-            crate::explorer::follower::spawn(store.clone(), stopped).map_err(|source| {
-                StartError::Io {
-                    what: "start the explorer index's follower".into(),
-                    source,
-                }
-            })?;
+        let thread = crate::explorer::follower::spawn(store.clone(), governance.clone(), stopped)
+            .map_err(|source| StartError::Io {
+            what: "start the explorer index's follower".into(),
+            source,
+        })?;
         (stop, thread)
     };
     let (submit_listener, submit_local) = bind(submit_addr).await?;

@@ -351,6 +351,10 @@ fn stored_in_tx(trees: &AppendTrees<'_>, id: &RecordId) -> TxResult<Option<Store
     let Some(bytes) = trees.records.get(&key)? else {
         return Ok(None);
     };
+    // A redacted record has no body to look into: for the index it is not there.
+    if aidledger_spec::withheld::is_withheld(&bytes) {
+        return Ok(None);
+    }
     let (found, stored) = decode_stored(&bytes).map_err(|error| corrupt(error.to_string()))?;
     Ok((found == *id).then_some(stored))
 }

@@ -59,7 +59,7 @@ pub fn home(store: &StoreReader, authority: &Authority) -> Result<Home, Problem>
     let latest = candidates
         .into_iter()
         .take(HOME_LATEST_RECORDS)
-        .map(|(_, _, bytes)| Ok(summary_of(&decode(bytes.to_vec())?)))
+        .map(|(_, _, bytes)| summary_of_stored(store, bytes.to_vec()))
         .collect::<Result<Vec<_>, StoreError>>()?;
     // Read only when there is one: the home page is read often, split views are rare.
     let mut split_views = Vec::new();

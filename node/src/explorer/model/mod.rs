@@ -35,11 +35,13 @@ mod money;
 mod names;
 mod org;
 mod record;
+mod redacted;
 mod search;
 mod treaty;
 
 pub use about::*;
 pub use activity::*;
+use aidledger_spec::withheld::is_withheld;
 pub use gather::*;
 pub use genuine::*;
 pub use hits::*;
@@ -48,6 +50,9 @@ pub use money::*;
 pub use names::*;
 pub use org::*;
 pub use record::*;
+pub use redacted::redacted_page;
+use redacted::redacted_summary;
+pub use redacted::RedactedPage;
 pub use search::*;
 pub use treaty::*;
 
@@ -203,9 +208,17 @@ fn load(store: &StoreReader, id: &RecordId) -> Result<Decoded, Problem> {
 
 fn load_summary(store: &StoreReader, id: &RecordId) -> Result<Option<Summary>, StoreError> {
     match store.get(id)? {
-        Some(bytes) => Ok(Some(summary_of(&decode(bytes)?))),
+        Some(bytes) => Ok(Some(summary_of_stored(store, bytes)?)),
         None => Ok(None),
     }
+}
+
+/// The summary of stored bytes, a withheld record's (redacted) included.
+fn summary_of_stored(store: &StoreReader, bytes: Vec<u8>) -> Result<Summary, StoreError> {
+    if is_withheld(&bytes) {
+        return redacted_summary(store, bytes);
+    }
+    Ok(summary_of(&decode(bytes)?))
 }
 
 fn chain_view(

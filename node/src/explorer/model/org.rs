@@ -49,6 +49,10 @@ pub fn org_page(
     let mut activities: Vec<String> = Vec::new();
     for entry in store.chain_newest_first(org, before_seq, ORG_PAGE_RECORDS) {
         let (_, bytes) = entry?;
+        if is_withheld(&bytes) {
+            records.push(redacted_summary(store, bytes.to_vec())?);
+            continue;
+        }
         let decoded = decode(bytes.to_vec())?;
         if let Body::Transaction(transaction) = &decoded.body {
             if activities.len() < ORG_PICTURE_ACTIVITIES_MAX

@@ -25,6 +25,7 @@ mod governance;
 pub mod names;
 mod record;
 mod record_details;
+mod redacted;
 mod search;
 mod table;
 mod treaty;
@@ -34,6 +35,7 @@ pub use cite::{export_command, show_command, VERIFY_SCRIPT, VERIFY_SCRIPT_PATH};
 pub use genuine::*;
 pub use governance::*;
 pub use record::*;
+pub use redacted::redacted;
 pub use search::*;
 pub use treaty::*;
 

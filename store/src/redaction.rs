@@ -1,0 +1,226 @@
+//! Forgetting bodies (FORMAT.md §27 and "Store formats"): a redaction order in force makes the
+//! store keep a record as its withheld envelope (header ‖ signature), remember which order
+//! covers it in `redacted`, and leave the explorer index to be built again without it.
+//!
+//! What stays: the record's id, its place in the chain, its Merkle leaf and its signature, so
+//! every proof and every verifier still accepts the chain. What goes: the body bytes, from the
+//! `records` tree at once and from sled's files at the next open ([`crate::compact`]), and the
+//! index entries made from them (the index is cleared and the index follower builds it again,
+//! chain by chain, without blocking appends: `store::follow`).
+//!
+//! An order can name a record the store does not hold yet (an admins' order about a chain
+//! still syncing): `redacted` remembers it, and an append of that record keeps it withheld
+//! (a lagging peer's copy of the body is dropped on arrival, `store::append`).
+
+use std::sync::atomic::Ordering;
+
+use aidledger_spec::codec::{Codec, DecodeError, Reader};
+use aidledger_spec::redaction::{RedactedRecord, RedactionCategory};
+use aidledger_spec::signed::record_id_of_bytes;
+use aidledger_spec::withheld::{is_withheld, withhold};
+use aidledger_spec::RecordId;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+use crate::keys::{chain_key, count_bytes, index_behind_key, parse_chain_key, META_COMPACTION_DUE};
+use crate::limits::REDACT_GROUP_RECORDS;
+use crate::reader::StoreReader;
+use crate::{Store, StoreError};
+
+/// The order that covers a redacted record, as `redacted` keeps it: the order's record id (a
+/// `redaction` record, or the admins' `redact` proposal), its category, who made it and the
+/// time the order's record claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedactionMark {
+    /// The order's record id.
+    pub order: RecordId,
+    /// Why.
+    pub category: RedactionCategory,
+    /// Whether the admins ordered it (a `redact` proposal) rather than the record's author.
+    pub by_admins: bool,
+    /// The order record's `timestamp_ms`.
+    pub ordered_at_ms: u64,
+}
+
+/// `redacted`'s value: order id (32 bytes), category (`u32`, its wire number), by admins
+/// (`u8`, 0 or 1), ordered at (`u64`); FORMAT.md "Store formats".
+impl Codec for RedactionMark {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.order.0.write(out);
+        let category = RedactionCategory::ALL
+            .iter()
+            .position(|known| *known == self.category)
+            .unwrap_or_default() as u32;
+        category.write(out);
+        out.push(u8::from(self.by_admins));
+        self.ordered_at_ms.write(out);
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<RedactionMark, DecodeError> {
+        let order = aidledger_spec::Digest(reader.array("a redaction's order")?);
+        let index = reader.u32("a redaction's category")?;
+        let category = RedactionCategory::ALL.get(index as usize).copied().ok_or(
+            DecodeError::UnknownVariant {
+                what: "a redaction category",
+                index,
+            },
+        )?;
+        let by_admins = match reader.array::<1>("a redaction's author flag")? {
+            [0] => false,
+            [1] => true,
+            [other] => {
+                return Err(DecodeError::Malformed(format!(
+                    "a redaction's author flag is {other}, not 0 or 1"
+                )))
+            }
+        };
+        let ordered_at_ms = reader.u64("a redaction's time")?;
+        Ok(RedactionMark {
+            order,
+            category,
+            by_admins,
+            ordered_at_ms,
+        })
+    }
+}
+
+/// What one order did to the store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Redacted {
+    /// Records whose bodies were forgotten now.
+    pub withheld_now: u64,
+    /// Records already withheld.
+    pub already: u64,
+    /// Records the store does not hold (yet): kept withheld when they arrive.
+    pub awaited: u64,
+}
+
+impl StoreReader {
+    /// The order that covers record `id`, if its body is (to be) withheld.
+    pub fn redaction(&self, id: &RecordId) -> Result<Option<RedactionMark>, StoreError> {
+        match self.inner.redacted.get(id.0)? {
+            Some(value) => Ok(Some(RedactionMark::from_bytes(&value).map_err(
+                |error| StoreError::Corrupt(format!("a redaction mark: {error}")),
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    /// How many records orders named (withheld now, or awaited).
+    pub fn redacted_count(&self) -> u64 {
+        self.inner.redacted.len() as u64
+    }
+
+    /// Where the chains' redaction orders (kind 9) are: (author, seq), by author then seq.
+    pub fn order_positions(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut positions = Vec::new();
+        for entry in self.inner.orders.iter() {
+            let (key, _) = entry?;
+            let (author, seq) = parse_chain_key(&key)?;
+            positions.push((author, seq));
+        }
+        Ok(positions)
+    }
+
+    /// Whether sled's files may still hold bytes of forgotten bodies: a redaction happened
+    /// since the last compaction ([`crate::compact`] runs at the next open of a node's store).
+    pub fn compaction_due(&self) -> Result<bool, StoreError> {
+        Ok(self.inner.meta.contains_key(META_COMPACTION_DUE)?)
+    }
+}
+
+impl Store {
+    /// Applies an order: `author`'s records in `records` are kept withheld from now on, with
+    /// `mark`. Works in transactions of [`REDACT_GROUP_RECORDS`] records, each under the lock
+    /// of appends (so an append waits for one group at most, never for the whole order), and
+    /// is idempotent: the node applies every order again at its start. A named position that
+    /// holds another record is left alone (the order names nothing there; verifiers report
+    /// it). When a body was forgotten, the index is cleared and its follower builds it again.
+    pub fn redact(
+        &self,
+        author: &str,
+        records: &[RedactedRecord],
+        mark: &RedactionMark,
+    ) -> Result<Redacted, StoreError> {
+        let mut outcome = Redacted::default();
+        let mark_bytes = mark.to_bytes();
+        for group in records.chunks(REDACT_GROUP_RECORDS) {
+            let _chain_writer = self.lock_chains()?;
+            let done = self.redact_group(author, group, &mark_bytes)?;
+            outcome.withheld_now += done.withheld_now;
+            outcome.already += done.already;
+            outcome.awaited += done.awaited;
+        }
+        self.inner
+            .redactions_known
+            .store(!self.inner.redacted.is_empty(), Ordering::SeqCst);
+        if outcome.withheld_now > 0 {
+            self.index_again()?;
+        }
+        Ok(outcome)
+    }
+
+    fn redact_group(
+        &self,
+        author: &str,
+        group: &[RedactedRecord],
+        mark_bytes: &[u8],
+    ) -> Result<Redacted, StoreError> {
+        let trees = (&self.inner.records, &self.inner.redacted, &self.inner.meta);
+        let result = trees.transaction(|(records, redacted, meta)| {
+            let mut outcome = Redacted::default();
+            for named in group {
+                let Some(key) = chain_key(author, named.seq) else {
+                    outcome.awaited += 1;
+                    continue;
+                };
+                redacted.insert(&named.id.0, mark_bytes)?;
+                let Some(bytes) = records.get(&key)? else {
+                    outcome.awaited += 1;
+                    continue;
+                };
+                if record_id_of_bytes(&bytes).ok() != Some(named.id) {
+                    continue;
+                }
+                if is_withheld(&bytes) {
+                    outcome.already += 1;
+                    continue;
+                }
+                let withheld = withhold(bytes.to_vec()).map_err(|error| {
+                    ConflictableTransactionError::Abort(StoreError::Corrupt(format!(
+                        "a stored record: {error}"
+                    )))
+                })?;
+                records.insert(key, withheld)?;
+                outcome.withheld_now += 1;
+            }
+            if outcome.withheld_now > 0 {
+                meta.insert(META_COMPACTION_DUE, &[][..])?;
+            }
+            Ok(outcome)
+        });
+        result.map_err(|error| match error {
+            TransactionError::Abort(error) => error,
+            TransactionError::Storage(error) => error.into(),
+        })
+    }
+
+    /// Clears the index and marks every chain behind from its first record, so that the
+    /// index follower builds the index again from the chains as they now stand (withheld
+    /// records have no body to index). Under the lock of appends: the marks go first, so no
+    /// append indexes into the tree being cleared; a crash after the clear leaves an index
+    /// without its version mark, which the next open rebuilds.
+    fn index_again(&self) -> Result<(), StoreError> {
+        let _chain_writer = self.lock_chains()?;
+        let mut marks = sled::Batch::default();
+        for entry in self.inner.heads.iter() {
+            let (author, _) = entry?;
+            let author = std::str::from_utf8(&author)
+                .map_err(|_| StoreError::Corrupt("a head's author is not UTF-8".into()))?;
+            marks.insert(index_behind_key(author), count_bytes(0));
+        }
+        self.inner.meta.apply_batch(marks)?;
+        self.index_tree.clear()?;
+        self.append_index.mark_current(&self.index_tree)?;
+        Ok(())
+    }
+}
