@@ -11,6 +11,7 @@ use aidledger_node::governance::Governance;
 use aidledger_node::network::sync::{Action, Syncer, BUFFERED_BATCHES_MAX};
 use aidledger_node::network::wire::{SyncRequest, WireHead};
 use aidledger_node::writer::{IngestOutcome, Placement, SigningKeys, SubmitError, Writer};
+use aidledger_spec::withheld::ChainRecord;
 use aidledger_spec::{SignedRecord, VerifiedRecord};
 use aidledger_store::Store;
 use common::{chain, key_of, open_new_store, panic_always, record, statement, DONOR, IMPLEMENTER};
@@ -161,12 +162,12 @@ fn range_sync_pipelines_contiguous_ranges_and_ingests_in_order() {
     assert!(waiting.is_empty());
     let verified = |count: usize| {
         vec![
-            record(
+            ChainRecord::Full(record(
                 IMPLEMENTER,
                 0,
                 aidledger_spec::RecordId::ZERO,
                 statement("x")
-            );
+            ));
             count
         ]
     };

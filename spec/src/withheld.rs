@@ -98,3 +98,39 @@ impl Verifier {
         })
     }
 }
+
+/// A record of a chain as nodes pass it on: whole (every rule checked), or withheld (every rule
+/// that does not need the body checked). Range sync carries both (FORMAT.md §17.2).
+#[derive(Clone, Debug)]
+pub enum ChainRecord {
+    /// A whole record.
+    Full(crate::verify::VerifiedRecord),
+    /// A withheld record.
+    Withheld(WithheldRecord),
+}
+
+impl ChainRecord {
+    /// The header.
+    pub fn header(&self) -> &RecordHeader {
+        match self {
+            ChainRecord::Full(record) => record.header(),
+            ChainRecord::Withheld(record) => record.header(),
+        }
+    }
+
+    /// The record id.
+    pub fn id(&self) -> RecordId {
+        match self {
+            ChainRecord::Full(record) => record.id(),
+            ChainRecord::Withheld(record) => record.id(),
+        }
+    }
+
+    /// The bytes as they travel and are stored.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            ChainRecord::Full(record) => record.bytes(),
+            ChainRecord::Withheld(record) => record.bytes(),
+        }
+    }
+}

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use aidledger_spec::withheld::withhold;
-use aidledger_spec::{BodyKind, VerifiedRecord};
+use aidledger_spec::withheld::{withhold, WithheldRecord};
+use aidledger_spec::{BodyKind, RecordHeader, RecordId, VerifiedRecord};
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
@@ -43,13 +43,23 @@ impl Store {
         self.append_group_with(records, IndexTiming::Deferred)
     }
 
+    /// Appends a withheld record (FORMAT.md §6.1) from a peer: it must extend its author's
+    /// head like any record; it has no body, so nothing of it is indexed.
+    pub fn append_withheld(&self, record: &WithheldRecord) -> Result<(), AppendError> {
+        self.append_entries(vec![Entry::Withheld(record)], IndexTiming::InTransaction)
+    }
+
     fn append_group_with(
         &self,
         records: &[VerifiedRecord],
         timing: IndexTiming,
     ) -> Result<(), AppendError> {
-        let mut prepared = records
-            .iter()
+        self.append_entries(records.iter().map(Entry::Full).collect(), timing)
+    }
+
+    fn append_entries(&self, entries: Vec<Entry<'_>>, timing: IndexTiming) -> Result<(), AppendError> {
+        let mut prepared = entries
+            .into_iter()
             .map(|record| self.prepare(record))
             .collect::<Result<Vec<_>, _>>()?;
         let _chain_writer = self.lock_chains()?;
@@ -173,11 +183,11 @@ impl Store {
                         records.insert(entry.key.as_slice(), entry.stored_bytes())?;
                         index.insert(&entry.record.id().0, entry.key.as_slice())?;
                     }
-                    let kind = entry.record.body().kind();
-                    if kind.is_governance() {
+                    let kind = BodyKind::from_wire(entry.record.header().body_kind);
+                    if kind.is_some_and(BodyKind::is_governance) {
                         governance.insert(entry.key.as_slice(), &[][..])?;
                     }
-                    if kind == BodyKind::Redaction {
+                    if kind == Some(BodyKind::Redaction) {
                         orders.insert(entry.key.as_slice(), &[][..])?;
                     }
                     let author = entry.record.header().author.as_str();
@@ -190,8 +200,8 @@ impl Store {
                         }
                     };
                     // A withheld record has no body to index (`store::redaction`).
-                    if !defer && entry.withheld.is_none() {
-                        indexer.append(entry.record)?;
+                    if let (false, None, Entry::Full(record)) = (defer, &entry.withheld, entry.record) {
+                        indexer.append(record)?;
                     }
                     heads.insert(
                         entry.record.header().author.as_bytes(),
@@ -213,7 +223,7 @@ impl Store {
         )
     }
 
-    fn prepare<'a>(&self, record: &'a VerifiedRecord) -> Result<Prepared<'a>, AppendError> {
+    fn prepare<'a>(&self, record: Entry<'a>) -> Result<Prepared<'a>, AppendError> {
         let header = record.header();
         if header.network_id != self.inner.network_id {
             return Err(AppendError::WrongNetwork {
@@ -227,7 +237,10 @@ impl Store {
             key,
             record,
             written_ahead: false,
-            withheld: self.withheld_on_arrival(record)?,
+            withheld: match record {
+                Entry::Full(record) => self.withheld_on_arrival(record)?,
+                Entry::Withheld(_) => None,
+            },
         })
     }
 
@@ -278,10 +291,40 @@ fn defer_index(
     Ok(false)
 }
 
+/// A record to append: whole, or withheld (FORMAT.md §6.1).
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    Full(&'a VerifiedRecord),
+    Withheld(&'a WithheldRecord),
+}
+
+impl Entry<'_> {
+    fn header(&self) -> &RecordHeader {
+        match self {
+            Entry::Full(record) => record.header(),
+            Entry::Withheld(record) => record.header(),
+        }
+    }
+
+    fn id(&self) -> RecordId {
+        match self {
+            Entry::Full(record) => record.id(),
+            Entry::Withheld(record) => record.id(),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Entry::Full(record) => record.bytes(),
+            Entry::Withheld(record) => record.bytes(),
+        }
+    }
+}
+
 /// A record to append with its `records` key.
 struct Prepared<'a> {
     key: Vec<u8>,
-    record: &'a VerifiedRecord,
+    record: Entry<'a>,
     /// Whether [`Store::write_ahead`] wrote the record and its index entry.
     written_ahead: bool,
     /// The withheld envelope stored instead of the record, when an order names it.

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aidledger_spec::VerifiedRecord;
+use aidledger_spec::withheld::ChainRecord;
 use libp2p::PeerId;
 
 use super::wire::{SyncRequest, WireHead, RANGE_RECORDS_MAX};
@@ -50,7 +50,7 @@ pub enum Action {
         /// Who sent it.
         peer: PeerId,
         /// The records.
-        records: Vec<VerifiedRecord>,
+        records: Vec<ChainRecord>,
     },
 }
 
@@ -63,7 +63,7 @@ struct Fetch {
     next_request_seq: u64,
     outstanding: bool,
     verifying: usize,
-    ready: BTreeMap<u64, Vec<VerifiedRecord>>,
+    ready: BTreeMap<u64, Vec<ChainRecord>>,
     next_ingest_seq: u64,
     ingesting: bool,
 }
@@ -177,7 +177,7 @@ impl Syncer {
         &mut self,
         author: &str,
         from_seq: u64,
-        records: Vec<VerifiedRecord>,
+        records: Vec<ChainRecord>,
     ) -> Vec<Action> {
         let Some(fetch) = self.fetches.get_mut(author) else {
             return Vec::new();
@@ -196,7 +196,7 @@ impl Syncer {
         &mut self,
         author: &str,
         from_seq: u64,
-        records: Vec<VerifiedRecord>,
+        records: Vec<ChainRecord>,
     ) -> Vec<Action> {
         let Some(fetch) = self.fetches.get_mut(author) else {
             return Vec::new();

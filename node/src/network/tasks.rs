@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::codec::Codec;
-use aidledger_spec::withheld::is_withheld;
+use aidledger_spec::withheld::{is_withheld, ChainRecord};
 use aidledger_spec::{Rejection, VerifiedRecord, Verifier};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
@@ -115,7 +115,7 @@ pub fn refused_by_governance(verifier: &Verifier, reason: &Rejection) -> bool {
 #[derive(Debug)]
 pub struct RangeVerdict {
     /// The valid records, consecutive from the asked seq.
-    pub records: Vec<VerifiedRecord>,
+    pub records: Vec<ChainRecord>,
     /// Why the record after them was refused by an authority rule, if one was.
     pub refused: Option<String>,
 }
@@ -268,7 +268,9 @@ fn verify_decoded_proof(
 
 /// Verifies a range batch: every record of `author`, consecutive from `from_seq`, and valid
 /// up to the first one an authority rule refuses (the records after that one are dropped).
-/// Any other invalid record, or a record out of place, fails the batch.
+/// Any other invalid record, or a record out of place, fails the batch. Whole records are
+/// verified in batches; a withheld one (its body redacted, FORMAT.md §6.1) by every rule that
+/// does not need the body: whether an order covers it is for verifiers of the whole chain.
 pub fn verify_range(
     verifier: &Verifier,
     author: &str,
@@ -278,14 +280,26 @@ pub fn verify_range(
     if records.len() as u64 > RANGE_RECORDS_MAX {
         return Err(format!("a range response of {} records", records.len()));
     }
-    let mut records = records;
-    // A withheld record (its body redacted, FORMAT.md §6.1) ends the batch: the records
-    // before it are taken; it is checked (a forged one is the sender's fault) and then left,
-    // like a record the authority refuses, without penalty.
-    let withheld_at = records.iter().position(|bytes| is_withheld(bytes));
-    let withheld = withheld_at.map(|at| records.split_off(at));
-    let mut verified = Vec::with_capacity(records.len());
-    for (offset, verdict) in verifier.verify_batch(records).into_iter().enumerate() {
+    let (withheld, whole): (Vec<(usize, Vec<u8>)>, Vec<(usize, Vec<u8>)>) = records
+        .into_iter()
+        .enumerate()
+        .partition(|(_, bytes)| is_withheld(bytes));
+    let (at, whole): (Vec<usize>, Vec<Vec<u8>>) = whole.into_iter().unzip();
+    let mut verdicts: Vec<(usize, ChainVerdict)> = at
+        .into_iter()
+        .zip(
+            verifier
+                .verify_batch(whole)
+                .into_iter()
+                .map(|verdict| verdict.map(ChainRecord::Full)),
+        )
+        .collect();
+    verdicts.extend(withheld.into_iter().map(|(at, bytes)| {
+        (at, verifier.verify_withheld(bytes).map(ChainRecord::Withheld))
+    }));
+    verdicts.sort_by_key(|(at, _)| *at);
+    let mut verified = Vec::with_capacity(verdicts.len());
+    for (offset, verdict) in verdicts {
         let expected_seq = from_seq + offset as u64;
         let (found_author, found_seq) = match &verdict {
             Ok(record) => (
@@ -314,44 +328,14 @@ pub fn verify_range(
             Err(rejected) => return Err(format!("invalid record: {}", rejected.reason)),
         }
     }
-    let refused = match withheld.and_then(|mut rest| rest.drain(..1).next()) {
-        Some(bytes) => Some(withheld_refusal(
-            verifier,
-            author,
-            from_seq + verified.len() as u64,
-            bytes,
-        )?),
-        None => None,
-    };
     Ok(RangeVerdict {
         records: verified,
-        refused,
+        refused: None,
     })
 }
 
-/// Checks a withheld record found at `seq` of `author`'s range: the reason the batch ends
-/// there, or why the sender is at fault.
-fn withheld_refusal(
-    verifier: &Verifier,
-    author: &str,
-    seq: u64,
-    bytes: Vec<u8>,
-) -> Result<String, String> {
-    match verifier.verify_withheld(bytes) {
-        Ok(record) if record.header().author == author && record.header().seq == seq => Ok(
-            format!("seq {seq}: its body is withheld (redacted); this node takes only whole records from peers"),
-        ),
-        Ok(record) => Err(format!(
-            "asked for {author} seq {seq}, got {} seq {}",
-            record.header().author,
-            record.header().seq
-        )),
-        Err(rejected) if refused_by_governance(verifier, &rejected.reason) => {
-            Ok(format!("seq {seq}: {}", rejected.reason))
-        }
-        Err(rejected) => Err(format!("invalid withheld record: {}", rejected.reason)),
-    }
-}
+/// The verdict on one record of a range, whole or withheld.
+type ChainVerdict = Result<ChainRecord, Box<aidledger_spec::verify::RejectedRecord>>;
 
 /// Verifies proofs from a sync response: those whose records break only an authority rule
 /// are left out; any invalid one fails them all.
@@ -380,6 +364,8 @@ pub fn verify_loose(
     records: Vec<Vec<u8>>,
 ) -> Result<Vec<VerifiedRecord>, String> {
     let mut verified = Vec::with_capacity(records.len());
+    // A withheld record (a probe of a redacted position) proves no fork: it is left out.
+    let records = records.into_iter().filter(|bytes| !is_withheld(bytes)).collect();
     for verdict in verifier.verify_batch(records) {
         match verdict {
             Ok(record) => verified.push(record),

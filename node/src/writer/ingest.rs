@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use aidledger_spec::bundle::EquivocationProof;
+use aidledger_spec::withheld::WithheldRecord;
 use aidledger_spec::{Rejection, RuleCheckedRecord, VerifiedRecord};
 
 use aidledger_store::{AppendError, Head, Store, StoreError};
@@ -22,7 +23,13 @@ impl Signer {
                 .send(Err(SubmitError::Storage(failure.clone())));
             return None;
         }
-        match self.place_all(ingest.records, ingest.proofs) {
+        let placed = self
+            .place_all(ingest.records, ingest.proofs)
+            .and_then(|mut outcome| {
+                self.place_withheld(ingest.withheld, &mut outcome)?;
+                Ok(outcome)
+            });
+        match placed {
             Ok(outcome) => Some(AppendedGroup {
                 ingest: Some((ingest.reply, outcome)),
                 ..AppendedGroup::default()
@@ -107,6 +114,53 @@ impl Signer {
                 .map(|(index, record, _)| (index, record))
                 .collect();
         }
+    }
+
+    /// Places withheld records (their bodies redacted, FORMAT.md §6.1), in chain order, after
+    /// the whole records of the same ingest: one that extends its chain is appended, and the
+    /// whole records held behind it follow; one already stored is a duplicate. A withheld
+    /// record cannot be held ahead of a gap, nor prove a fork (there is no body to compare):
+    /// such a one is dropped, and range sync offers it again in its place.
+    pub(super) fn place_withheld(
+        &mut self,
+        withheld: Vec<WithheldRecord>,
+        outcome: &mut IngestOutcome,
+    ) -> Result<(), AppendError> {
+        for record in withheld {
+            let header = record.header();
+            let view = self.governance.current();
+            if let Err(reason) =
+                view.verifier
+                    .authority()
+                    .check(&header.author, header.seq, &header.signing_key)
+            {
+                outcome.unauthorized.push((record.id(), reason));
+                outcome.placements.push(Placement::Unauthorized);
+                continue;
+            }
+            let author = header.author.clone();
+            let (next_seq, next_prev) = Head::next(self.store.head(&author)?);
+            let placement = if header.seq < next_seq && self.store.position(&record.id())?.is_some() {
+                outcome.duplicates += 1;
+                Placement::Duplicate
+            } else if header.seq == next_seq && header.prev == next_prev {
+                self.store.append_withheld(&record)?;
+                outcome.stored += 1;
+                let mut batch = IngestBatch::default();
+                self.promote_pending(&author, &mut batch, outcome)?;
+                append_group_or_stop(&self.store, &batch.append)?;
+                outcome.stored += batch.append.len() as u64;
+                if author == self.org {
+                    self.follow_store_head()?;
+                }
+                Placement::Stored
+            } else {
+                outcome.dropped += 1;
+                Placement::Dropped
+            };
+            outcome.placements.push(placement);
+        }
+        Ok(())
     }
 
     /// Keeps a governance record that the authority refuses for good (its key revoked or

@@ -50,6 +50,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 
 use aidledger_spec::bundle::EquivocationProof;
+use aidledger_spec::withheld::{ChainRecord, WithheldRecord};
 use aidledger_spec::{Body, PublicKey, RecordId, Rejection, RuleCheckedRecord, VerifiedRecord};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -157,6 +158,8 @@ struct Submission {
 /// Records (by the record rules) and proofs from peers.
 struct Ingest {
     records: Vec<RuleCheckedRecord>,
+    /// Withheld records (FORMAT.md §6.1), placed after `records`, in chain order.
+    withheld: Vec<WithheldRecord>,
     proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
     reply: oneshot::Sender<Result<IngestOutcome, SubmitError>>,
 }
@@ -452,11 +455,39 @@ impl Writer {
         proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
     ) -> Result<IngestOutcome, SubmitError> {
         let records = records.into_iter().map(Into::into).collect();
+        self.ingest_parts(records, Vec::new(), proofs).await
+    }
+
+    /// [`Writer::ingest`] of a range that may hold withheld records (their bodies redacted):
+    /// each is appended when it extends its chain, after the whole records of the call, and
+    /// the whole records held behind it follow (`Placement`s of withheld records come last).
+    pub async fn ingest_chain(
+        &self,
+        records: Vec<ChainRecord>,
+        proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
+    ) -> Result<IngestOutcome, SubmitError> {
+        let (mut whole, mut withheld) = (Vec::new(), Vec::new());
+        for record in records {
+            match record {
+                ChainRecord::Full(record) => whole.push(record.into_rule_checked()),
+                ChainRecord::Withheld(record) => withheld.push(record),
+            }
+        }
+        self.ingest_parts(whole, withheld, proofs).await
+    }
+
+    async fn ingest_parts(
+        &self,
+        records: Vec<RuleCheckedRecord>,
+        withheld: Vec<WithheldRecord>,
+        proofs: Vec<(VerifiedRecord, VerifiedRecord)>,
+    ) -> Result<IngestOutcome, SubmitError> {
         // A peer's records wait while the disk is nearly full: range sync offers them again.
         self.check_disk()?;
         let (reply, answer) = oneshot::channel();
         let message = Message::Ingest(Box::new(Ingest {
             records,
+            withheld,
             proofs,
             reply,
         }));

@@ -77,7 +77,7 @@ impl Service {
         &self,
         author: Option<String>,
         peer: PeerId,
-        records: Vec<aidledger_spec::VerifiedRecord>,
+        records: Vec<aidledger_spec::withheld::ChainRecord>,
         proofs: Vec<(
             aidledger_spec::VerifiedRecord,
             aidledger_spec::VerifiedRecord,
@@ -87,7 +87,7 @@ impl Service {
         let completions = self.completions.0.clone();
         tokio::spawn(async move {
             let outcome = writer
-                .ingest(records, proofs)
+                .ingest_chain(records, proofs)
                 .await
                 .map_err(|error| IngestFailure::Local(error.to_string()));
             let done = Completion::Ingested {
