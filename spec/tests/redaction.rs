@@ -379,6 +379,27 @@ fn the_redact_change_is_the_proposals_change_and_takes_effect_with_its_approval(
     assert_eq!(steps[0].change.name(), "redact");
 }
 
+#[test]
+fn rules_25_to_27_read_back_from_their_stored_encoding() {
+    use aidledger_spec::codec::Codec;
+    let cases = file()["rejections"].as_array().expect("rejections");
+    let numbers: Vec<u32> = cases
+        .iter()
+        .map(|case| {
+            let encoded = bytes(&case["hex"]);
+            let rejection = Rejection::from_bytes(&encoded).expect("an encoded rejection");
+            assert_eq!(rejection.code(), case["name"]);
+            assert_eq!(
+                serde_json::to_value(&rejection).expect("serialises"),
+                case["rejection"]
+            );
+            assert_eq!(rejection.to_bytes(), encoded, "{}", case["name"]);
+            u32::from_le_bytes(encoded[..4].try_into().expect("a tag"))
+        })
+        .collect();
+    assert_eq!(numbers, [25, 26, 27]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Every valid record, withheld
 

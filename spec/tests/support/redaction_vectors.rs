@@ -12,10 +12,11 @@
 #![allow(dead_code)] // each includer uses a different part
 
 use aidledger_spec::codec;
+use aidledger_spec::codec::Codec;
 use aidledger_spec::governance::{Approval, Change, Proposal};
 use aidledger_spec::redaction::{RedactedRecord, Redaction, RedactionCategory};
 use aidledger_spec::withheld::withhold;
-use aidledger_spec::{Body, Digest, RecordId, SignedRecord};
+use aidledger_spec::{Body, Digest, RecordId, Rejection, SignedRecord};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
@@ -537,6 +538,28 @@ fn withheld_json(made: &Made) -> Value {
     })
 }
 
+/// The rejections of rules 25-27 in their stored encoding (FORMAT.md §10, "Encoded
+/// rejection"), as `local-formats.json` gives the others.
+fn rejections_json(records: &Records) -> Vec<Value> {
+    [
+        Rejection::WithheldNotRedactable { body_kind: 5 },
+        Rejection::WithheldWithoutOrder,
+        Rejection::RedactionTargetNotFound {
+            seq: STATEMENT_SEQ as u64,
+            id: records.donor[STATEMENT_SEQ].id,
+        },
+    ]
+    .iter()
+    .map(|rejection| {
+        json!({
+            "name": rejection.code(),
+            "hex": hex::encode(rejection.to_bytes()),
+            "rejection": rejection,
+        })
+    })
+    .collect()
+}
+
 /// `redaction.json`.
 pub fn redaction_file() -> VectorFile {
     let fixture = Fixture::new();
@@ -546,11 +569,12 @@ pub fn redaction_file() -> VectorFile {
     VectorFile {
         name: FILE_NAME,
         json: json!({
-            "description": "Redaction (FORMAT.md §5.11, §6.1, §27) on the network of genesis.json: the donor's redaction order (kind 9) taken apart like records-valid.json; the withheld envelope (header || signature) of the statement it names beside the full record; the admins' redact proposal (kind 5, change 7) with the change's bytes and its approval. Then scenarios: envelopes in bundle order (chained after records-valid.json and activities.json), `withheld` saying what is_withheld answers (which verifier path they take), and the report expected: whether it is valid, every problem in report order (as Problem serialises; malformed without its detail), every redacted entry (author and RedactedEntry).",
+            "description": "Redaction (FORMAT.md §5.11, §6.1, §27) on the network of genesis.json: the donor's redaction order (kind 9) taken apart like records-valid.json; the withheld envelope (header || signature) of the statement it names beside the full record; the admins' redact proposal (kind 5, change 7) with the change's bytes and its approval; the rejections of rules 25-27 in their stored encoding (as local-formats.json). Then scenarios: envelopes in bundle order (chained after records-valid.json and activities.json), `withheld` saying what is_withheld answers (which verifier path they take), and the report expected: whether it is valid, every problem in report order (as Problem serialises; malformed without its detail), every redacted entry (author and RedactedEntry).",
             "order": record_json(&records.order),
             "withheld": withheld_json(&records.donor[STATEMENT_SEQ]),
             "redact_proposal": proposal,
             "redact_approval": record_json(&records.approval),
+            "rejections": rejections_json(&records),
             "scenarios": scenarios(&fixture).iter().map(scenario_json).collect::<Vec<_>>(),
         }),
     }
