@@ -211,6 +211,11 @@ fn a_withheld_envelope_with_an_altered_signature_is_refused() {
 }
 
 #[test]
+fn an_entry_naming_a_wrong_position_hides_no_other_order() {
+    check_scenario("misplaced-entry-hides-no-order");
+}
+
+#[test]
 fn an_order_its_writer_has_not_applied_yet_is_not_a_fault() {
     check_scenario("order-not-yet-applied-is-not-a-fault");
 }
@@ -227,6 +232,7 @@ fn every_redaction_scenario_has_a_test() {
         "pending-redact-proposal-orders-nothing",
         "cut-withheld-envelope-is-malformed",
         "withheld-envelope-with-altered-signature",
+        "misplaced-entry-hides-no-order",
         "order-not-yet-applied-is-not-a-fault",
     ];
     let names: Vec<&str> = file()["scenarios"]

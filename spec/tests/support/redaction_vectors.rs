@@ -54,6 +54,12 @@ pub struct Records {
     pub foreign_order: Made,
     /// The `redact` change of [`Records::proposal`].
     pub change: Change,
+    /// Donor seq 6 in another history: an order naming its statement at seq 4 (where its
+    /// correction is).
+    pub misplaced_order: Made,
+    /// Donor seq 7 after [`Records::misplaced_order`]: an order naming the statement where it
+    /// is.
+    pub later_order: Made,
 }
 
 /// The donor's statement, the record every author-order scenario withholds.
@@ -177,7 +183,45 @@ pub fn records(fixture: &Fixture) -> Records {
             note: String::new(),
         }),
     );
+    let misplaced_order = make(
+        fixture,
+        "misplaced-order",
+        "Donor seq 6: a redaction naming its statement's id at seq 4, where its correction is: it orders nothing.",
+        DONOR,
+        6,
+        donor[5].id,
+        &fixture.donor,
+        24,
+        Body::Redaction(Redaction {
+            records: vec![RedactedRecord {
+                seq: 4,
+                id: statement.id,
+            }],
+            category: AUTHOR_CATEGORY,
+            note: String::new(),
+        }),
+    );
+    let later_order = make(
+        fixture,
+        "later-order",
+        "Donor seq 7 after the misplaced order: a redaction naming its statement at seq 3.",
+        DONOR,
+        7,
+        misplaced_order.id,
+        &fixture.donor,
+        25,
+        Body::Redaction(Redaction {
+            records: vec![RedactedRecord {
+                seq: STATEMENT_SEQ as u64,
+                id: statement.id,
+            }],
+            category: AUTHOR_CATEGORY,
+            note: String::new(),
+        }),
+    );
     Records {
+        misplaced_order,
+        later_order,
         donor,
         implementer,
         order,
@@ -347,6 +391,10 @@ pub fn scenarios(fixture: &Fixture) -> Vec<Scenario> {
     pending.extend(chain(DONOR, donor, None));
     pending.extend(chain(IMPLEMENTER, implementer, Some(0)));
 
+    let mut misplaced = chain(DONOR, donor, Some(STATEMENT_SEQ));
+    misplaced.push(full(DONOR, 6, &records.misplaced_order));
+    misplaced.push(full(DONOR, 7, &records.later_order));
+
     vec![
         Scenario {
             name: "authors-order-redacts-its-own-record",
@@ -481,6 +529,19 @@ pub fn scenarios(fixture: &Fixture) -> Vec<Scenario> {
                 not_found_of_statement,
             ],
             redacted: vec![],
+        },
+        Scenario {
+            name: "misplaced-entry-hides-no-order",
+            description: "The donor's chain seq 0-5 with its statement withheld, an order (seq 6) naming the statement's id at seq 4, then an order (seq 7) naming it at seq 3: the first names a position that holds another record (redaction-target-not-found at seq 6) and covers nothing; the second covers the statement, which is redacted by it. An entry is a (seq, id) pair: a wrong one never hides a right one.",
+            envelopes: misplaced,
+            is_valid: false,
+            problems: vec![problem(
+                Some(DONOR),
+                Some(6),
+                Some(records.misplaced_order.id),
+                json!({ "code": "redaction-target-not-found", "seq": 4, "id": statement.id.to_hex() }),
+            )],
+            redacted: vec![by_author(seq3, statement, &records.later_order, AUTHOR_CATEGORY)],
         },
         Scenario {
             name: "order-not-yet-applied-is-not-a-fault",
