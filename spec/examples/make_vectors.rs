@@ -17,6 +17,8 @@ mod governance_vectors;
 mod merkle_vectors;
 #[path = "../tests/support/packet_vectors.rs"]
 mod packet_vectors;
+#[path = "../tests/support/redaction_vectors.rs"]
+mod redaction_vectors;
 #[path = "../tests/support/signature_edges.rs"]
 mod signature_edges;
 #[path = "../tests/support/split_view_vectors.rs"]
@@ -36,6 +38,7 @@ fn main() -> std::io::Result<()> {
         split_view_vectors::split_views_file(),
         packet_vectors::packet_file(),
         bundle_v2_vectors::bundle_v2_file(),
+        redaction_vectors::redaction_file(),
     ]) {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;

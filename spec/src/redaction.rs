@@ -9,6 +9,7 @@
 //! proposal of the network's admins (another organisation's record). Anything else withheld is
 //! a finding (`withheld-without-order`), so a node cannot hide evidence by dropping bodies.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use crate::governance::Authority;
@@ -181,12 +182,26 @@ pub struct RedactedEntry {
     pub order: Order,
 }
 
-/// The orders in force for one network: (author, record id) → the first order that names it.
+/// The orders in force for one network: (author, seq, record id) → the order that covers it.
 /// Built from the authority's effective `redact` steps and the `redaction` records that passed
 /// every rule; a verifier asks it about each withheld record once the whole input is read.
+///
+/// When several orders name one record, the one that covers it does not depend on the order
+/// they were read in (FORMAT.md §27): the admins' before the author's, the admins' by step, the
+/// author's by `seq`, then by the order's record id ([`precedence`]). An entry is keyed by the
+/// position it names too, so an entry naming a record at a wrong position never hides a right
+/// one.
 #[derive(Clone, Debug, Default)]
 pub struct OrdersInForce {
-    orders: HashMap<(String, RecordId), (u64, Order)>,
+    orders: HashMap<(String, u64, RecordId), Order>,
+}
+
+/// The rank of an order among those naming one record: smaller covers it.
+fn precedence(order: &Order) -> (u8, u64, RecordId) {
+    match order.by {
+        OrderedBy::Admins { step, .. } => (0, step as u64, order.order),
+        OrderedBy::Author { seq, .. } => (1, seq, order.order),
+    }
 }
 
 impl OrdersInForce {
@@ -236,25 +251,33 @@ impl OrdersInForce {
         }
     }
 
-    /// Adds `other`'s orders; an order already known for a record stays.
+    /// Adds `other`'s orders; of two naming one record, the one that precedes covers it.
     pub fn extend(&mut self, other: OrdersInForce) {
-        for (key, value) in other.orders {
-            self.orders.entry(key).or_insert(value);
+        for (key, order) in other.orders {
+            self.insert(key, order);
         }
     }
 
     fn add(&mut self, author: &str, record: &RedactedRecord, order: Order) {
-        self.orders
-            .entry((author.to_owned(), record.id))
-            .or_insert((record.seq, order));
+        self.insert((author.to_owned(), record.seq, record.id), order);
+    }
+
+    fn insert(&mut self, key: (String, u64, RecordId), order: Order) {
+        match self.orders.entry(key) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(order);
+            }
+            Entry::Occupied(mut occupied) => {
+                if precedence(&order) < precedence(occupied.get()) {
+                    occupied.insert(order);
+                }
+            }
+        }
     }
 
     /// The order covering `author`'s record `id` at `seq`, if one is in force.
     pub fn covering(&self, author: &str, seq: u64, id: &RecordId) -> Option<&Order> {
-        self.orders
-            .get(&(author.to_owned(), *id))
-            .filter(|(named_seq, _)| *named_seq == seq)
-            .map(|(_, order)| order)
+        self.orders.get(&(author.to_owned(), seq, *id))
     }
 
     /// How many records the orders name.
@@ -339,5 +362,54 @@ mod tests {
         assert!(orders.covering("B", 1, &Digest([1; 32])).is_none());
         // An order cannot name a record after itself.
         assert!(orders.covering("A", 9, &Digest([9; 32])).is_none());
+    }
+
+    fn order_naming(seq: u64, id: u8) -> Redaction {
+        Redaction {
+            records: vec![RedactedRecord {
+                seq,
+                id: Digest([id; 32]),
+            }],
+            category: RedactionCategory::AuthorsRequest,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_entry_with_a_wrong_seq_does_not_shadow_a_right_one() {
+        // Order 5 names record 1 at seq 4 (it is at seq 1: it orders nothing, rule 27);
+        // order 6 names it where it is. Whichever is read first, order 6 covers it.
+        for reversed in [false, true] {
+            let mut orders = OrdersInForce::default();
+            let mut adds = vec![(5, order_naming(4, 1)), (6, order_naming(1, 1))];
+            if reversed {
+                adds.reverse();
+            }
+            for (seq, redaction) in &adds {
+                orders.add_author_order("A", *seq, 0, Digest([*seq as u8; 32]), redaction);
+            }
+            let order = orders
+                .covering("A", 1, &Digest([1; 32]))
+                .map(|order| order.order);
+            assert_eq!(order, Some(Digest([6; 32])), "reversed: {reversed}");
+        }
+    }
+
+    #[test]
+    fn the_earliest_order_covers_a_record_whatever_the_order_they_are_read_in() {
+        for reversed in [false, true] {
+            let mut orders = OrdersInForce::default();
+            let mut adds = vec![(5, order_naming(1, 1)), (7, order_naming(1, 1))];
+            if reversed {
+                adds.reverse();
+            }
+            for (seq, redaction) in &adds {
+                orders.add_author_order("A", *seq, 0, Digest([*seq as u8; 32]), redaction);
+            }
+            let order = orders
+                .covering("A", 1, &Digest([1; 32]))
+                .map(|order| order.order);
+            assert_eq!(order, Some(Digest([5; 32])), "reversed: {reversed}");
+        }
     }
 }

@@ -17,6 +17,8 @@ mod governance_vectors;
 mod merkle_vectors;
 #[path = "support/packet_vectors.rs"]
 mod packet_vectors;
+#[path = "support/redaction_vectors.rs"]
+mod redaction_vectors;
 #[path = "support/signature_edges.rs"]
 mod signature_edges;
 #[path = "support/split_view_vectors.rs"]
@@ -209,6 +211,7 @@ fn vector_files_match_the_code() {
         split_view_vectors::split_views_file(),
         packet_vectors::packet_file(),
         bundle_v2_vectors::bundle_v2_file(),
+        redaction_vectors::redaction_file(),
     ]) {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
