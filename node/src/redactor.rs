@@ -25,10 +25,9 @@ impl Redactor {
     /// Applies the orders in force that this run has not applied yet; returns how many
     /// bodies were forgotten.
     pub fn round(&mut self, store: &Store, authority: &Authority) -> Result<u64, StoreError> {
+        // The admins' orders first: where both name a record, verifiers report the admins'
+        // (FORMAT.md §27), and the store keeps the first mark it writes.
         let mut forgotten = 0;
-        for (author, seq) in store.order_positions()? {
-            forgotten += self.apply_author_order(store, &author, seq)?;
-        }
         for step in authority.steps() {
             if let Change::Redact {
                 member,
@@ -48,6 +47,9 @@ impl Redactor {
                 forgotten += store.redact(member, records, &mark)?.withheld_now;
                 self.applied.insert(step.proposal);
             }
+        }
+        for (author, seq) in store.order_positions()? {
+            forgotten += self.apply_author_order(store, &author, seq)?;
         }
         Ok(forgotten)
     }

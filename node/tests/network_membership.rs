@@ -18,10 +18,10 @@ use aidledger_node::network::{self, identity, NetworkConfig, NetworkHandle};
 use aidledger_node::witnessed::{Accepted, Witnessed};
 use aidledger_node::writer::{Committed, SigningKeys, Writer};
 use aidledger_node::ExplorerIndex;
-use aidledger_spec::withheld::ChainRecord;
 use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
 use aidledger_spec::governance::{Approval, Change, Proposal};
 use aidledger_spec::record::Statement;
+use aidledger_spec::withheld::ChainRecord;
 use aidledger_spec::{codec, sign_record, Body, Genesis, PublicKey, RecordDraft, RecordId};
 use aidledger_store::{DirLock, OpenMode, Store};
 use ed25519_dalek::SigningKey;
@@ -586,7 +586,11 @@ fn a_batch_cut_short_by_an_authority_rule_ends_the_fetch_after_its_valid_records
         "nothing more is asked: {actions:?}"
     );
     // The second batch, verified later, is dropped; the fetch ends once the prefix is in.
-    let later = syncer.on_verified(AUDITOR, 5, vec![ChainRecord::Full(record(AUDITOR, 5, prev))]);
+    let later = syncer.on_verified(
+        AUDITOR,
+        5,
+        vec![ChainRecord::Full(record(AUDITOR, 5, prev))],
+    );
     assert!(later.is_empty(), "{later:?}");
     assert_eq!(syncer.fetching(), 1);
     assert!(syncer.on_ingested(AUDITOR, true).is_empty());

@@ -1,6 +1,10 @@
 //! The reasons a record, a chain position or a proof is rejected: [`Rejection`], one variant per
 //! rule of FORMAT.md §10, numbered and in the order the rules are checked, each with the stable
 //! code that FORMAT.md, the JSON output and the exit reports name it by.
+//!
+//! Why this file is long: each rule is a variant, its code, its encoded tag, its encoding and
+//! its decoding, kept side by side so that a new rule is added in one place and checked by
+//! one round-trip test.
 
 use crate::codec::{write_bytes, write_variant, Codec, DecodeError, Reader};
 use crate::ids::{Digest, NetworkId, PublicKey, RecordId};

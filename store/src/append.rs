@@ -57,7 +57,11 @@ impl Store {
         self.append_entries(records.iter().map(Entry::Full).collect(), timing)
     }
 
-    fn append_entries(&self, entries: Vec<Entry<'_>>, timing: IndexTiming) -> Result<(), AppendError> {
+    fn append_entries(
+        &self,
+        entries: Vec<Entry<'_>>,
+        timing: IndexTiming,
+    ) -> Result<(), AppendError> {
         let mut prepared = entries
             .into_iter()
             .map(|record| self.prepare(record))
@@ -200,7 +204,9 @@ impl Store {
                         }
                     };
                     // A withheld record has no body to index (`store::redaction`).
-                    if let (false, None, Entry::Full(record)) = (defer, &entry.withheld, entry.record) {
+                    if let (false, None, Entry::Full(record)) =
+                        (defer, &entry.withheld, entry.record)
+                    {
                         indexer.append(record)?;
                     }
                     heads.insert(
@@ -247,13 +253,17 @@ impl Store {
     /// The withheld envelope to store instead of `record` when an order in force names it (a
     /// lagging peer's copy of a body the network forgot): the body is dropped on arrival.
     fn withheld_on_arrival(&self, record: &VerifiedRecord) -> Result<Option<Vec<u8>>, AppendError> {
-        if !self.inner.redactions_known.load(Ordering::SeqCst)
-            || !self
+        let header = record.header();
+        let key = crate::redaction::redacted_key(&header.author, header.seq, &record.id());
+        let named = match key {
+            Some(key) if self.inner.redactions_known.load(Ordering::SeqCst) => self
                 .inner
                 .redacted
-                .contains_key(record.id().0)
-                .map_err(StoreError::from)?
-        {
+                .contains_key(key)
+                .map_err(StoreError::from)?,
+            _ => false,
+        };
+        if !named {
             return Ok(None);
         }
         let withheld = withhold(record.bytes().to_vec())

@@ -14,7 +14,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `records` | author length (u8), author bytes, seq (u64) | the record's wire bytes |
+//! | `records` | author length (u8), author bytes, seq (u64) | the record's wire bytes, or its withheld envelope once a redaction order covers it (`store::redaction`) |
 //! | `index` | record id (32 bytes) | the `records` key |
 //! | `heads` | author bytes | seq (u64 little endian), record id (32 bytes) |
 //! | `proofs` | `records` key, first id, second id | the encoded `EquivocationProof` |
@@ -22,6 +22,8 @@
 //! | `meta` | name | `network_id` (32 bytes), `record_count` (u64 little endian), `store_format` (u32 little endian); `index_behind` ‖ `0x00` ‖ author: the first seq of a chain its index does not cover yet (u64 little endian; `store::follow`) |
 //! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index/`) |
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
+//! | `orders` | `records` key | empty: the chain records that are redaction orders (kind 9) |
+//! | `redacted` | `records` key, record id | the order that covers that record ([`RedactionMark`]); `meta` `compaction_due` until the next open compacts sled (`store::compact`) |
 //! | `revoked` | `records` key, record id | the revocation note (the typed `Rejection`, or a migrated format 1 note), then the wire bytes |
 //! | `revoked_index` | record id (32 bytes) | the `revoked` key |
 //! | `merkle` | author (short string), level (u8, 4 or more), index (u64) | the hash of that complete subtree of the author's Merkle tree (32 bytes); below level 4 hashed from the records |

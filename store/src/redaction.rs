@@ -94,10 +94,24 @@ pub struct Redacted {
     pub awaited: u64,
 }
 
+/// `redacted`'s key: the record's `records` key (author, seq), then its id; `None` for an
+/// author over the key's bound.
+pub(crate) fn redacted_key(author: &str, seq: u64, id: &RecordId) -> Option<Vec<u8>> {
+    let mut key = chain_key(author, seq)?;
+    key.extend_from_slice(&id.0);
+    Some(key)
+}
+
 impl StoreReader {
     /// The order that covers record `id`, if its body is (to be) withheld.
     pub fn redaction(&self, id: &RecordId) -> Result<Option<RedactionMark>, StoreError> {
-        match self.inner.redacted.get(id.0)? {
+        let Some((author, seq)) = self.position(id)? else {
+            return Ok(None);
+        };
+        let Some(key) = redacted_key(&author, seq, id) else {
+            return Ok(None);
+        };
+        match self.inner.redacted.get(key)? {
             Some(value) => Ok(Some(RedactionMark::from_bytes(&value).map_err(
                 |error| StoreError::Corrupt(format!("a redaction mark: {error}")),
             )?)),
@@ -169,17 +183,28 @@ impl Store {
         let result = trees.transaction(|(records, redacted, meta)| {
             let mut outcome = Redacted::default();
             for named in group {
-                let Some(key) = chain_key(author, named.seq) else {
-                    outcome.awaited += 1;
+                let (Some(key), Some(mark_key)) = (
+                    chain_key(author, named.seq),
+                    redacted_key(author, named.seq, &named.id),
+                ) else {
                     continue;
                 };
-                redacted.insert(&named.id.0, mark_bytes)?;
                 let Some(bytes) = records.get(&key)? else {
+                    // Not here yet: the record is kept withheld when it arrives, if it is
+                    // this one (its author, its seq, its id).
+                    if redacted.get(&mark_key)?.is_none() {
+                        redacted.insert(mark_key, mark_bytes)?;
+                    }
                     outcome.awaited += 1;
                     continue;
                 };
                 if record_id_of_bytes(&bytes).ok() != Some(named.id) {
+                    // The position holds another record: the order names nothing here.
                     continue;
+                }
+                // The first order applied stays the record's (the admins' come first).
+                if redacted.get(&mark_key)?.is_none() {
+                    redacted.insert(mark_key, mark_bytes)?;
                 }
                 if is_withheld(&bytes) {
                     outcome.already += 1;

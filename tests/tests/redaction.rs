@@ -311,12 +311,19 @@ fn redacted_content_leaves_every_node_and_every_chain_still_verifies() {
     // A node that must sync the chains from nothing (its store lost) takes the withheld
     // records from its peers as they are: header and signature, no body.
     mesh.nodes[AUDITOR_NODE].terminate();
-    std::fs::remove_dir_all(mesh.nodes[AUDITOR_NODE].data_dir.join("store")).expect("drop the store");
+    std::fs::remove_dir_all(mesh.nodes[AUDITOR_NODE].data_dir.join("store"))
+        .expect("drop the store");
     mesh.nodes[AUDITOR_NODE].start();
     mesh.wait_converged(&[DONOR_NODE, IMPLEMENTER_NODE, AUDITOR_NODE]);
     let auditor = &mesh.nodes[AUDITOR_NODE];
-    assert!(is_redacted_on(auditor, &at_risk), "a fresh store holds the statement withheld");
-    assert!(is_redacted_on(auditor, &payment), "a fresh store holds the payment withheld");
+    assert!(
+        is_redacted_on(auditor, &at_risk),
+        "a fresh store holds the statement withheld"
+    );
+    assert!(
+        is_redacted_on(auditor, &payment),
+        "a fresh store holds the payment withheld"
+    );
     assert!(auditor.has_record(&kept.to_hex()), "and the rest whole");
 
     // Each node's next start compacts its store: then no file holds the words.

@@ -440,14 +440,7 @@ async fn record_html(
     match record_page(&store, &governance, Format::Html, id, "/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
         Resolved::Redacted(page) => {
-            let author_name = store
-                .genesis()
-                .members
-                .iter()
-                .find(|member| member.id == page.author)
-                .map_or(String::new(), |member| member.name.clone());
-            let html = pages::redacted(&page, &store.genesis().name, &author_name);
-            Ok(HtmlBody(html).into_response())
+            Ok(HtmlBody(pages::redacted(&page, &store.genesis().name)).into_response())
         }
         Resolved::Page(page) => {
             let base_url = base_url(&headers);

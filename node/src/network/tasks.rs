@@ -295,7 +295,10 @@ pub fn verify_range(
         )
         .collect();
     verdicts.extend(withheld.into_iter().map(|(at, bytes)| {
-        (at, verifier.verify_withheld(bytes).map(ChainRecord::Withheld))
+        (
+            at,
+            verifier.verify_withheld(bytes).map(ChainRecord::Withheld),
+        )
     }));
     verdicts.sort_by_key(|(at, _)| *at);
     let mut verified = Vec::with_capacity(verdicts.len());
@@ -365,7 +368,10 @@ pub fn verify_loose(
 ) -> Result<Vec<VerifiedRecord>, String> {
     let mut verified = Vec::with_capacity(records.len());
     // A withheld record (a probe of a redacted position) proves no fork: it is left out.
-    let records = records.into_iter().filter(|bytes| !is_withheld(bytes)).collect();
+    let records = records
+        .into_iter()
+        .filter(|bytes| !is_withheld(bytes))
+        .collect();
     for verdict in verifier.verify_batch(records) {
         match verdict {
             Ok(record) => verified.push(record),

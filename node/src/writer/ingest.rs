@@ -140,7 +140,8 @@ impl Signer {
             }
             let author = header.author.clone();
             let (next_seq, next_prev) = Head::next(self.store.head(&author)?);
-            let placement = if header.seq < next_seq && self.store.position(&record.id())?.is_some() {
+            let placement = if header.seq < next_seq && self.store.position(&record.id())?.is_some()
+            {
                 outcome.duplicates += 1;
                 Placement::Duplicate
             } else if header.seq == next_seq && header.prev == next_prev {

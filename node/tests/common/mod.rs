@@ -192,7 +192,12 @@ pub fn verify_store(store: &Store) -> aidledger_spec::chain::Report {
     let verifier = verifier();
     let mut chains = aidledger_spec::chain::ChainVerifier::new(store.genesis());
     for stored in store.iter_records() {
-        chains.add(verifier.verify(stored.unwrap().bytes));
+        let bytes = stored.unwrap().bytes;
+        if aidledger_spec::withheld::is_withheld(&bytes) {
+            chains.add_withheld(verifier.verify_withheld(bytes));
+        } else {
+            chains.add(verifier.verify(bytes));
+        }
     }
     chains.finish()
 }

@@ -36,6 +36,8 @@ pub struct RedactedPage {
     pub kind: &'static str,
     /// The author.
     pub author: String,
+    /// The author's name in the genesis (empty for a member added since).
+    pub author_name: String,
     /// Its position in the author's chain.
     pub seq: u64,
     /// The author's claimed time of the record.
@@ -61,6 +63,10 @@ pub fn redacted_page(store: &StoreReader, id: &RecordId) -> Result<Option<Redact
         redacted: true,
         kind: kind_name(header.body_kind),
         author: header.author.clone(),
+        author_name: store
+            .genesis()
+            .member(&header.author)
+            .map_or(String::new(), |member| member.name.clone()),
         seq: header.seq,
         timestamp_ms: header.timestamp_ms,
         signing_key: header.signing_key.to_hex(),

@@ -6,7 +6,7 @@ use super::model::RedactedPage;
 use super::*;
 
 /// A redacted record's page.
-pub fn redacted(page: &RedactedPage, network_name: &str, author_name: &str) -> String {
+pub fn redacted(page: &RedactedPage, network_name: &str) -> String {
     let title = format!("Redacted {}", page.kind);
     let mut html = Html::page(&title, network_name);
     html.raw("<p class=\"muted\">")
@@ -40,7 +40,7 @@ pub fn redacted(page: &RedactedPage, network_name: &str, author_name: &str) -> S
     }
     html.raw(" Every node forgot what it said; its signature, its id and its place in the chain remain, so the chain still verifies.</p>");
     html.raw("<h2>Details</h2><dl><dt>Signed by</dt><dd>");
-    names::member(&mut html, &page.author, author_name);
+    names::member(&mut html, &page.author, &page.author_name);
     html.raw("</dd>")
         .field("Signed at", &format::utc_time(page.timestamp_ms))
         .raw("<dt>Position</dt><dd>record ")
