@@ -307,7 +307,7 @@ enum Resolved<T> {
     Page(T),
     Redirect(String),
     /// The record is held withheld: its content was redacted (FORMAT.md §27).
-    Redacted(model::RedactedPage),
+    Redacted(Box<model::RedactedPage>),
 }
 
 async fn record_page(
@@ -326,7 +326,7 @@ async fn record_page(
             return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
         }
         if let Some(page) = model::redacted_page(store, &id)? {
-            return Ok(Resolved::Redacted(page));
+            return Ok(Resolved::Redacted(Box::new(page)));
         }
         model::record_page(store, governed.authority(), &id).map(Resolved::Page)
     };
@@ -459,7 +459,7 @@ async fn record_json(
 ) -> Result<Response, Failure> {
     match record_page(&store, &governance, Format::Json, id, "/api/record/").await? {
         Resolved::Redirect(to) => Ok(Redirect::to(&to).into_response()),
-        Resolved::Redacted(page) => Ok(Json(&page).into_response()),
+        Resolved::Redacted(page) => Ok(Json(&*page).into_response()),
         Resolved::Page(page) => Ok(cached(&headers, &page, "", || Json(&page).into_response())),
     }
 }
@@ -512,7 +512,7 @@ async fn treaty_page(
             return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
         }
         if let Some(page) = model::redacted_page(store, &id)? {
-            return Ok(Resolved::Redacted(page));
+            return Ok(Resolved::Redacted(Box::new(page)));
         }
         model::treaty_page(store, &id, &shown).map(Resolved::Page)
     })

@@ -280,7 +280,7 @@ pub fn verify_range(
     if records.len() as u64 > RANGE_RECORDS_MAX {
         return Err(format!("a range response of {} records", records.len()));
     }
-    let (withheld, whole): (Vec<(usize, Vec<u8>)>, Vec<(usize, Vec<u8>)>) = records
+    let (withheld, whole): (Positioned, Positioned) = records
         .into_iter()
         .enumerate()
         .partition(|(_, bytes)| is_withheld(bytes));
@@ -336,6 +336,9 @@ pub fn verify_range(
         refused: None,
     })
 }
+
+/// Records of a range with their offsets in it.
+type Positioned = Vec<(usize, Vec<u8>)>;
 
 /// The verdict on one record of a range, whole or withheld.
 type ChainVerdict = Result<ChainRecord, Box<aidledger_spec::verify::RejectedRecord>>;
