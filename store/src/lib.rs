@@ -102,6 +102,6 @@ pub use merkle_keys::MerkleRewind;
 pub use open::{OpenError, OpenMode};
 pub use reader::{Head, StoreReader, StoredRecord};
 pub use recovery::{DiscardedTail, StartState};
-pub use redaction::{Redacted, RedactionMark};
+pub use redaction::{Redacted, RedactedInChain, RedactionMark};
 pub use revocation::RevokedRecord;
 pub use writer::Store;

@@ -83,6 +83,29 @@ impl Codec for RedactionMark {
     }
 }
 
+/// A record of a chain held withheld, and the order that covers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedactedInChain {
+    /// Its position.
+    pub seq: u64,
+    /// Its id.
+    pub id: RecordId,
+    /// The body kind its header states.
+    pub body_kind: u16,
+    /// The order.
+    pub mark: RedactionMark,
+}
+
+/// The prefix of every `records` key of `author`'s chain.
+fn chain_prefix(author: &str) -> Option<Vec<u8>> {
+    Some(
+        aidledger_spec::sortkey::SortKey::new()
+            .short_str(author)
+            .ok()?
+            .into_bytes(),
+    )
+}
+
 /// What one order did to the store.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Redacted {
@@ -117,6 +140,41 @@ impl StoreReader {
             )?)),
             None => Ok(None),
         }
+    }
+
+    /// The records of `author`'s chain held withheld under an order, by seq: what money views
+    /// count as "plus N redacted" (bounded by the orders: each names at most 16,384 records).
+    pub fn redacted_in_chain(&self, author: &str) -> Result<Vec<RedactedInChain>, StoreError> {
+        let Some(prefix) = chain_prefix(author) else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for entry in self.inner.redacted.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            let Some(split) = key.len().checked_sub(32) else {
+                return Err(StoreError::Corrupt("a redaction key is too short".into()));
+            };
+            let (_, seq) = parse_chain_key(&key[..split])?;
+            let id =
+                aidledger_spec::Digest(key[split..].try_into().map_err(|_| {
+                    StoreError::Corrupt("a redaction key's id is not 32 bytes".into())
+                })?);
+            let Some(bytes) = self.record_at(author, seq)? else {
+                continue;
+            };
+            if !is_withheld(&bytes) || record_id_of_bytes(&bytes).ok() != Some(id) {
+                continue;
+            }
+            let mark = RedactionMark::from_bytes(&value)
+                .map_err(|error| StoreError::Corrupt(format!("a redaction mark: {error}")))?;
+            found.push(RedactedInChain {
+                seq,
+                id,
+                body_kind: aidledger_spec::signed::peek_body_kind(&bytes).unwrap_or(u16::MAX),
+                mark,
+            });
+        }
+        Ok(found)
     }
 
     /// How many records orders named (withheld now, or awaited).

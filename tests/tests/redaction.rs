@@ -296,6 +296,15 @@ fn redacted_content_leaves_every_node_and_every_chain_still_verifies() {
             node.org
         );
     }
+    let org = donor
+        .get_json(&format!("/api/org/{IMPLEMENTER}"))
+        .expect("the implementer's page");
+    assert_eq!(
+        org["redacted_transactions"], 1,
+        "money says plus 1 redacted"
+    );
+    let status = donor.status().expect("status");
+    assert_eq!(status["compaction_due"], true, "{status}");
     let order_page = donor
         .get_json(&format!("/api/record/{}", order.to_hex()))
         .expect("the order's page");
@@ -342,6 +351,7 @@ fn redacted_content_leaves_every_node_and_every_chain_still_verifies() {
                 node.org
             );
         }
+        assert_eq!(node.status().expect("status")["compaction_due"], false);
         assert!(
             is_redacted_on(node, &at_risk),
             "{}: redacted after a restart",

@@ -84,13 +84,17 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone();
     let view = state.writer.governance().current();
-    let (heads, (records, index_behind), pending, forks, (witnessed, split_views)) =
+    let (heads, (records, index_behind, redaction), pending, forks, (witnessed, split_views)) =
         api::blocking(&state.store, move |store| {
             let heads = store.heads().collect::<Result<Vec<_>, _>>()?;
             let authority = view.authority();
             Ok((
                 heads,
-                (store.record_count()?, store.index_behind_records()?),
+                (
+                    store.record_count()?,
+                    store.index_behind_records()?,
+                    (store.redacted_count(), store.compaction_due()?),
+                ),
                 store.pending_count(),
                 store.forks()?,
                 (
@@ -121,6 +125,10 @@ async fn status(State(state): State<Arc<StatusState>>) -> Result<Json<Value>, Ap
         // follower catches up once the chains are quiet: `explorer::follower`); 0 when search
         // and totals cover all.
         "index_behind": index_behind,
+        // Records redaction orders named (FORMAT.md §27), and whether sled's files may still
+        // hold forgotten bytes until the node's next start compacts them.
+        "redacted": redaction.0,
+        "compaction_due": redaction.1,
         // Only whether: the reason (a path, an I/O error) is for the operator's /v1/status.
         "accepting_records": state.writer.failure().is_none(),
         // While a member peer holds more of this organisation's chain than this node.

@@ -14,6 +14,9 @@ pub struct OrgPage {
     /// What it reports: totals of its own transactions by type and currency (corrections
     /// applied).
     pub totals: Vec<TotalView>,
+    /// Its transactions whose content a redaction withheld: their amounts are unknown, so the
+    /// totals cannot count them; the page says "plus N redacted".
+    pub redacted_transactions: u64,
     /// What others report about it: transactions of other members naming it as provider or
     /// receiver, by reporting organisation. Never added to `totals`.
     pub others: Reported,
@@ -83,6 +86,11 @@ pub fn org_page(
         org: MemberView::of(member),
         chain: chain_view(store, org, &forks)?,
         totals: org_totals(store, org)?,
+        redacted_transactions: store
+            .redacted_in_chain(org)?
+            .iter()
+            .filter(|redacted| redacted.body_kind == aidledger_spec::BodyKind::Transaction as u16)
+            .count() as u64,
         others: reported(
             store,
             SortKey::tagged(tag::NAMED_BY_OTHERS).text(org).into_bytes(),

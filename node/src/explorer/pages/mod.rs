@@ -246,6 +246,11 @@ pub fn org(page: &OrgPage, network_name: &str) -> String {
             &crate::explorer::csv::href(&org_href(&member.id), &[], totals.name),
         );
     }
+    if page.redacted_transactions > 0 {
+        html.raw("<p class=\"warn\">Plus ")
+            .text(&page.redacted_transactions.to_string())
+            .raw(" redacted transaction(s): their content, amounts included, was withheld by a redaction order, so the totals above cannot count them.</p>");
+    }
     html.raw("<h2>What others report about this organisation</h2>")
         .raw("<p class=\"muted\">Transactions of other members naming it as provider or receiver. Never added to the totals above.</p>");
     activity::reported(
