@@ -138,6 +138,10 @@ impl AppendIndex for NoIndex {
         Ok(())
     }
 
+    fn mark_stale(&self, _: &sled::Tree) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn indexes(&self, _: aidledger_spec::BodyKind) -> bool {
         false
     }

@@ -13,7 +13,8 @@ use sled::transaction::{
 
 use crate::index::IndexTrees;
 use crate::keys::{
-    chain_key, count_bytes, head_bytes, index_behind_key, parse_head, parse_u64, META_RECORD_COUNT,
+    chain_key, count_bytes, head_bytes, index_behind_key, parse_head, parse_u64,
+    META_INDEX_CLEARING, META_RECORD_COUNT,
 };
 use crate::merkle_keys::{apply_plan, Plan};
 use crate::{AppendError, Head, Store, StoreError};
@@ -294,7 +295,9 @@ fn defer_index(
     if meta.get(&key)?.is_some() {
         return Ok(true);
     }
-    if timing == IndexTiming::Deferred {
+    // While the index is cleared (`store::redaction`), a chain that had no head then is
+    // marked behind from its first record here.
+    if timing == IndexTiming::Deferred || meta.get(META_INDEX_CLEARING)?.is_some() {
         meta.insert(key, count_bytes(header.seq))?;
         return Ok(true);
     }

@@ -78,6 +78,10 @@ pub trait AppendIndex: Send + Sync {
     /// Marks `tree` current, after a rebuild.
     fn mark_current(&self, tree: &sled::Tree) -> Result<(), StoreError>;
 
+    /// Removes the mark of [`AppendIndex::mark_current`]: before the tree is cleared in more
+    /// than one step, so that a crash midway leaves an index the next open rebuilds.
+    fn mark_stale(&self, tree: &sled::Tree) -> Result<(), StoreError>;
+
     /// Whether records of this kind can be in the index: when one leaves its chain (a
     /// revocation, a discarded tail), the index is rebuilt.
     fn indexes(&self, kind: BodyKind) -> bool;

@@ -27,6 +27,10 @@ pub(crate) const META_INDEX_BEHIND_PREFIX: &[u8] = b"index_behind\0";
 /// redaction's transaction, removed by the compaction at the next open (`store::compact`).
 pub(crate) const META_COMPACTION_DUE: &[u8] = b"compaction_due";
 
+/// Present while the index is being cleared to be built again (`store::redaction`): an
+/// append to a chain without a deferred-index mark then marks it instead of indexing.
+pub(crate) const META_INDEX_CLEARING: &[u8] = b"index_clearing";
+
 /// The `meta` key of `author`'s deferred-index mark.
 pub(crate) fn index_behind_key(author: &str) -> Vec<u8> {
     [META_INDEX_BEHIND_PREFIX, author.as_bytes()].concat()

@@ -138,6 +138,7 @@ impl StoreReader {
             pending_records: AtomicU64::new(0),
             pending_size_bytes: AtomicU64::new(0),
             chain_writer: Mutex::new(()),
+            index_rebuild: Mutex::new(()),
             stopped: AtomicBool::new(false),
             rewinds: Rewinds::default(),
             fault_after_write_ahead: OnceLock::new(),
@@ -249,6 +250,7 @@ impl Store {
     /// Builds the append index from the chains. Clearing removes its version mark first, so a
     /// crash midway leaves an index that the next open rebuilds.
     pub(crate) fn rebuild_index(&self) -> Result<(), StoreError> {
+        let _rebuild = self.lock_index_rebuild();
         self.index_tree.clear()?;
         let mut group = Vec::with_capacity(INDEX_REBUILD_GROUP_RECORDS);
         for entry in self.inner.records.iter() {

@@ -63,6 +63,10 @@ pub(crate) struct Inner {
     /// [`crate::Store::revoke_from`]): an append writes records above the heads before its
     /// transaction moves them, which is safe only while nothing else moves those heads.
     pub(crate) chain_writer: Mutex<()>,
+    /// Held while the index tree is cleared or rebuilt (a redaction's clear runs without the
+    /// chain-writer lock; a revocation's rebuild under it): one at a time. Taken after the
+    /// chain-writer lock, never before it.
+    pub(crate) index_rebuild: Mutex<()>,
     /// Set once records may be left above the heads (an append could not remove what it wrote
     /// ahead, or sled failed inside a transaction that moves heads); a poisoned chain-writer
     /// lock counts the same, since a panic may have struck between the write-ahead and the

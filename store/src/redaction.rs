@@ -21,8 +21,11 @@ use aidledger_spec::withheld::{is_withheld, withhold};
 use aidledger_spec::RecordId;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use crate::keys::{chain_key, count_bytes, index_behind_key, parse_chain_key, META_COMPACTION_DUE};
-use crate::limits::REDACT_GROUP_RECORDS;
+use crate::keys::{
+    chain_key, count_bytes, index_behind_key, parse_chain_key, META_COMPACTION_DUE,
+    META_INDEX_CLEARING,
+};
+use crate::limits::{INDEX_CLEAR_BATCH_KEYS, REDACT_GROUP_RECORDS};
 use crate::reader::StoreReader;
 use crate::{Store, StoreError};
 
@@ -289,21 +292,41 @@ impl Store {
 
     /// Clears the index and marks every chain behind from its first record, so that the
     /// index follower builds the index again from the chains as they now stand (withheld
-    /// records have no body to index). Under the lock of appends: the marks go first, so no
-    /// append indexes into the tree being cleared; a crash after the clear leaves an index
-    /// without its version mark, which the next open rebuilds.
+    /// records have no body to index). Under the lock of appends, only the marks and the
+    /// `index_clearing` flag are written (one batch): from then on no append writes index
+    /// entries (a chain without a mark, a new one, is marked by its first append). The tree
+    /// is then cleared in batches without that lock, so appends go on meanwhile; a crash
+    /// midway leaves an index without its version mark (the first key cleared), which the
+    /// next open rebuilds, removing every mark and the flag.
     fn index_again(&self) -> Result<(), StoreError> {
-        let _chain_writer = self.lock_chains()?;
-        let mut marks = sled::Batch::default();
-        for entry in self.inner.heads.iter() {
-            let (author, _) = entry?;
-            let author = std::str::from_utf8(&author)
-                .map_err(|_| StoreError::Corrupt("a head's author is not UTF-8".into()))?;
-            marks.insert(index_behind_key(author), count_bytes(0));
+        {
+            let _chain_writer = self.lock_chains()?;
+            let mut marks = sled::Batch::default();
+            for entry in self.inner.heads.iter() {
+                let (author, _) = entry?;
+                let author = std::str::from_utf8(&author)
+                    .map_err(|_| StoreError::Corrupt("a head's author is not UTF-8".into()))?;
+                marks.insert(index_behind_key(author), count_bytes(0));
+            }
+            marks.insert(META_INDEX_CLEARING, &[][..]);
+            self.inner.meta.apply_batch(marks)?;
         }
-        self.inner.meta.apply_batch(marks)?;
-        self.index_tree.clear()?;
+        let _rebuild = self.lock_index_rebuild();
+        self.append_index.mark_stale(&self.index_tree)?;
+        loop {
+            let mut batch = sled::Batch::default();
+            let mut in_batch = 0;
+            for key in self.index_tree.iter().keys().take(INDEX_CLEAR_BATCH_KEYS) {
+                batch.remove(key?);
+                in_batch += 1;
+            }
+            if in_batch == 0 {
+                break;
+            }
+            self.index_tree.apply_batch(batch)?;
+        }
         self.append_index.mark_current(&self.index_tree)?;
+        self.inner.meta.remove(META_INDEX_CLEARING)?;
         Ok(())
     }
 }

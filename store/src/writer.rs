@@ -67,6 +67,14 @@ impl Store {
     /// above the heads: after it could not remove them, or after a panic while the lock was
     /// held (which poisons it, and might have struck between the write-ahead and the
     /// transaction).
+    /// The lock of whatever clears the index tree (see `Inner::index_rebuild`).
+    pub(crate) fn lock_index_rebuild(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .index_rebuild
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     pub(crate) fn lock_chains(&self) -> Result<MutexGuard<'_, ()>, StoreError> {
         let guard = self.inner.chain_writer.lock().unwrap_or_else(|poisoned| {
             self.stop();

@@ -81,6 +81,10 @@ impl AppendIndex for NoIndex {
         Ok(())
     }
 
+    fn mark_stale(&self, _: &sled::Tree) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn indexes(&self, _: BodyKind) -> bool {
         false
     }

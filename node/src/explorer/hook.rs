@@ -35,6 +35,10 @@ impl AppendIndex for ExplorerIndex {
         index::mark_current(tree)
     }
 
+    fn mark_stale(&self, tree: &sled::Tree) -> Result<(), StoreError> {
+        index::mark_stale(tree)
+    }
+
     /// Every record but governance records is indexed (statements for their texts: "Is this
     /// genuine?", and their titles' search terms).
     fn indexes(&self, kind: BodyKind) -> bool {

@@ -392,6 +392,12 @@ pub(crate) fn is_current(explorer: &sled::Tree) -> Result<bool, StoreError> {
         .is_some_and(|value| value.as_ref() == INDEX_VERSION.to_bytes()))
 }
 
+/// Removes the mark: the next open rebuilds the index unless it is marked current again.
+pub(crate) fn mark_stale(explorer: &sled::Tree) -> Result<(), StoreError> {
+    explorer.remove(VERSION_KEY)?;
+    Ok(())
+}
+
 /// Marks the index current.
 pub(crate) fn mark_current(explorer: &sled::Tree) -> Result<(), StoreError> {
     explorer.insert(VERSION_KEY, INDEX_VERSION.to_bytes())?;
