@@ -17,6 +17,7 @@ use aidledger_spec::signed::peek_body_kind;
 use aidledger_spec::verify::{
     RecordVerdict, RejectedRecord, Rejection, RuleCheckedRecord, VerifiedRecord, Verifier,
 };
+use aidledger_spec::withheld::is_withheld;
 use aidledger_spec::BodyKind;
 
 /// Records read before their signatures are verified together.
@@ -35,7 +36,9 @@ pub enum SignatureMode {
 
 /// Verifies every item of `items` and returns the report. `observe` sees every record that
 /// passed every rule, in input order but for governance records, which it sees once the
-/// authority they build is known (provenance and show use it to find references).
+/// authority they build is known (provenance and show use it to find references). Withheld
+/// records (a redacted record's header and signature, FORMAT.md §6.1) have no body and are
+/// not observed: the report lists those an order covers (`ChainReport::redacted`).
 ///
 /// Governance records come first in a canonical bundle (FORMAT.md, "Bundle order"): they are
 /// held, with only the record rules checked, until the first ordinary record; then the
@@ -50,21 +53,44 @@ pub fn verify_items<E>(
 ) -> Result<Report, E> {
     let mut chains = ChainVerifier::new(verifier.genesis());
     let mut governance = GovernanceIntake::new(verifier);
-    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(CHUNK_RECORDS);
+    let mut chunk = Chunk::default();
     let mut proofs: Vec<EquivocationProof> = Vec::new();
-    let flush = |chunk: &mut Vec<Vec<u8>>,
+    let flush = |chunk: &mut Chunk,
                  chains: &mut ChainVerifier,
                  verifier: &Verifier,
                  observe: &mut dyn FnMut(&VerifiedRecord)| {
-        for verdict in verify_chunk(verifier, std::mem::take(chunk), mode) {
+        let Chunk { records, withheld } = std::mem::take(chunk);
+        let mut withheld = withheld.into_iter().peekable();
+        for (position, verdict) in verify_chunk(verifier, records, mode)
+            .into_iter()
+            .enumerate()
+        {
+            while let Some((_, bytes)) = withheld.next_if(|(before, _)| *before == position) {
+                chains.add_withheld(verifier.verify_withheld(bytes));
+            }
             if let Ok(record) = &verdict {
                 observe(record);
             }
             chains.add(verdict);
         }
+        for (_, bytes) in withheld {
+            chains.add_withheld(verifier.verify_withheld(bytes));
+        }
     };
     for item in items {
         match item? {
+            // A withheld envelope (FORMAT.md §6.1) is judged under the same authority as the
+            // ordinary records, in its place among them; it has no body to observe. Checked
+            // first: a withheld governance record is refused by `verify_withheld` (rule 25).
+            BundleItem::Record(bytes) if is_withheld(&bytes) => {
+                governance.release(&mut chains, &mut observe);
+                governance.ordinary_seen += 1;
+                let before = chunk.records.len();
+                chunk.withheld.push((before, bytes));
+                if chunk.len() == CHUNK_RECORDS {
+                    flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
+                }
+            }
             BundleItem::Record(bytes) if is_governance(&bytes) => {
                 if !chunk.is_empty() {
                     flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
@@ -74,7 +100,7 @@ pub fn verify_items<E>(
             BundleItem::Record(bytes) => {
                 governance.release(&mut chains, &mut observe);
                 governance.ordinary_seen += 1;
-                chunk.push(bytes);
+                chunk.records.push(bytes);
                 if chunk.len() == CHUNK_RECORDS {
                     flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
                 }
@@ -101,6 +127,25 @@ pub fn verify_items<E>(
         }
     }
     Ok(chains.finish_with_governance(governance.derivation()))
+}
+
+/// Records read and not yet verified: full records, verified in batches, and the withheld
+/// envelopes among them (rare), each with the number of full records read before it so that
+/// the chain verifier takes every verdict in input order.
+#[derive(Default)]
+struct Chunk {
+    records: Vec<Vec<u8>>,
+    withheld: Vec<(usize, Vec<u8>)>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.records.len() + self.withheld.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The side of a proof that the authority rejects as revoked, when both sides pass the record
