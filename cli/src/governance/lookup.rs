@@ -159,4 +159,28 @@ impl ProposeContext for NodeContext {
     fn next_seq(&mut self, member: &str) -> Result<u64, GovError> {
         node_next_seq(self.public()?, member)
     }
+
+    fn record_seq(&mut self, member: &str, id: RecordId) -> Result<u64, GovError> {
+        let public = self.public()?.to_owned();
+        let Some(bytes) = Source::Node(public.clone()).record(&id)? else {
+            return Err(GovError::flag(
+                "--record",
+                format!("record {id} is not on the node"),
+            ));
+        };
+        let (header, _) = aidledger_spec::codec::decode_prefix::<aidledger_spec::RecordHeader>(
+            &bytes,
+        )
+        .map_err(|error| GovError::Node {
+            url: public,
+            detail: format!("record {id} is malformed: {error}"),
+        })?;
+        if header.author != member {
+            return Err(GovError::flag(
+                "--record",
+                format!("record {id} is {}'s, not {member}'s", header.author),
+            ));
+        }
+        Ok(header.seq)
+    }
 }
