@@ -154,8 +154,8 @@ pub(crate) fn reconcile(
         Ok(ledger) => ledger,
         Err(refused) => return Ok(refused),
     };
-    let mut outcome = reconcile_ledger(&ledger.model, &options.filter);
-    outcome.redacted = ledger.redacted.clone();
+    let outcome =
+        reconcile_ledger(&ledger.model, &options.filter).with_redacted(ledger.redacted.clone());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match options.format {
         Format::Json => {

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::checked::{read_checked, CheckError, Standing};
 use crate::describe;
 use crate::governance::view;
+use crate::money::ledger::RedactedMoney;
 use crate::pipeline::SignatureMode;
 use crate::redacted::{self, OrderFacts};
 use crate::source::{Source, SourceError};
@@ -137,7 +138,7 @@ pub fn trace(
         revoked: None,
         key_spans: Vec::new(),
         governance_note: None,
-        money: money_of(transactions, target),
+        money: money_of(transactions, target, &checked.report),
         redacted: None,
         orders,
         refers_to_redacted: None,
@@ -199,18 +200,25 @@ pub fn trace(
 
 /// The money link of `target`, as of today with the default window; `None` when the record is
 /// in no link, the clock gives no date, or an amount does not parse (`reconcile` says why).
-fn money_of(transactions: CorrectionsBuilder, target: RecordId) -> Option<(String, Value)> {
+fn money_of(
+    transactions: CorrectionsBuilder,
+    target: RecordId,
+    report: &Report,
+) -> Option<(String, Value)> {
     let today = crate::money::today_utc()?;
     let model =
         MoneyModel::build(transactions.finish().into_all(), today, WINDOW_DAYS_DEFAULT).ok()?;
     let link = model.link_of(&target)?;
+    let mut redacted = RedactedMoney::default();
+    redacted.add(report);
     let text = format!(
         "link [{} {}]: {}",
         link.key().kind(),
         link.key().text(),
-        link.summary()
+        redacted.link_summary(&link)
     );
     let mut value = link.to_json();
+    value["redacted_provider"] = redacted.target_of(&link).is_some().into();
     value["as_of"] = today.to_string().into();
     value["window_days"] = WINDOW_DAYS_DEFAULT.into();
     Some((text, value))
@@ -416,7 +424,7 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
     }
     if let Some((author, entry)) = &found.refers_to_redacted {
         out.push_str(&format!(
-            "refers to {} by {author} seq {}: a {} whose content is withheld ({})\n",
+            "refers to {} by {author} seq {}: a {} whose content is withheld: {}\n",
             entry.id,
             entry.seq,
             redacted::kind_name(entry.body_kind),

@@ -204,14 +204,14 @@ fn show_withheld(
     if json {
         let mut value = redacted::header_json(id, header);
         value["redacted"] = redacted::order_json(&entry.order, orders);
-        value["status"] = serde_json::json!(format!("content withheld ({order_text})"));
+        value["status"] = serde_json::json!(format!("content withheld: {order_text}"));
         value["valid"] = serde_json::json!(true);
         standing.add_to_json(&mut value);
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!("{}", standing.first_line());
         println!(
-            "{} by {} ({name}), redacted\nstatus    content withheld ({order_text})",
+            "{} by {} ({name}), redacted\nstatus    content withheld: {order_text}",
             redacted::kind_name(header.body_kind),
             header.author
         );
@@ -265,7 +265,7 @@ pub(crate) fn log(
             Listed::Withheld(verifier.verify_withheld(bytes).map_err(does_not_verify)?)
         } else {
             let (record, not_valid) = verify_governed(&verifier, bytes).map_err(does_not_verify)?;
-            Listed::Full(record, not_valid)
+            Listed::Full(Box::new(record), not_valid)
         });
     }
     let next_before = records
@@ -327,7 +327,7 @@ pub(crate) fn log(
                     }
                 }
                 Listed::Withheld(record) => println!(
-                    "{:>6}  {}  {}: content withheld ({})",
+                    "{:>6}  {}  {}: content withheld, {}",
                     record.header().seq,
                     record.id(),
                     redacted::kind_name(record.header().body_kind),
@@ -345,7 +345,7 @@ pub(crate) fn log(
 /// One record of a `log` page: a full record (with the reason the governance declared it
 /// invalid, if it did), or a withheld one (a redacted record's header and signature).
 enum Listed {
-    Full(RuleCheckedRecord, Option<Rejection>),
+    Full(Box<RuleCheckedRecord>, Option<Rejection>),
     Withheld(WithheldRecord),
 }
 

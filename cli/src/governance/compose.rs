@@ -220,7 +220,6 @@ pub fn compose_change(
             records,
             category,
         } => {
-            let flag_error = |error: ComposeError| GovError::flag("--record", error.to_string());
             let mut named = Vec::with_capacity(records.len());
             for text in records {
                 named.push(match named_record("--record", text).map_err(flag_error)? {
@@ -234,11 +233,18 @@ pub fn compose_change(
             Change::Redact {
                 member: member.clone(),
                 records: redacted_records("--record", named).map_err(flag_error)?,
-                category: redaction_category("--category", category)
-                    .map_err(|error| GovError::flag("--category", error.to_string()))?,
+                category: redaction_category("--category", category).map_err(flag_error)?,
             }
         }
     })
+}
+
+/// A flag's value refused while composing, as the governance commands report it.
+fn flag_error(error: ComposeError) -> GovError {
+    match error {
+        ComposeError::Flag { flag, problem } => GovError::flag(flag, problem),
+        other => GovError::flag("--record", other.to_string()),
+    }
 }
 
 /// Reads `--witness` vkeys (type cosignature), sorted by name as the record rules want them;

@@ -27,7 +27,7 @@ use super::ledger::{Entry, Ledger};
 use aidledger_view::money::entry_json;
 
 use super::{AmountError, Totals, INCOMING_TYPES, OUTGOING_TYPES};
-use aidledger_view::money::{Link as MoneyLink, LinkKey};
+use aidledger_view::money::Link as MoneyLink;
 
 /// Deepest the tree is followed, upstream or downstream; real chains of funding are a few
 /// levels deep, and the bound keeps a pathological ledger from printing forever.
@@ -306,25 +306,26 @@ impl<'a> FlowGraph<'a> {
             }
             transactions.push(item);
         }
+        let redacted_money = &self.ledger.redacted;
         let statuses: Vec<Value> = money_links
             .iter()
             .map(|link| {
+                let redacted = redacted_money.target_of(link).is_some();
                 json!({
                     "kind": link.key().kind(),
                     "key": link.key().text(),
                     "pair": link.pair().map(|pair| pair.name()),
                     "status": link.status().to_json(),
-                    "status_text": link.status().text(),
-                    "summary": link.summary(),
+                    "status_text": if redacted { "redacted".to_owned() } else { link.status().text() },
+                    "redacted": redacted,
+                    "summary": redacted_money.link_summary(link),
                 })
             })
             .collect();
         // A receipt that acknowledges a redacted transaction: the provider's amount is withheld.
         let redacted = money_links
             .iter()
-            .filter(|link| {
-                matches!(link.key(), LinkKey::Acknowledged(target) if self.ledger.redacted.holds(target))
-            })
+            .filter(|link| redacted_money.target_of(link).is_some())
             .count() as u64;
         let provider_differs_count = transactions
             .iter()
@@ -384,7 +385,7 @@ impl FlowView {
         write_edges(&mut out, &self.paid_to, 1, "paid_to", false);
         if let Some(text) = &self.redacted_text {
             out.push_str(&format!(
-                "in this ledger: {text}; their activities and parties are withheld too, so no edge above holds them\n"
+                "in this ledger: {text}; their activities and parties are withheld too, so an edge shows one only where a receipt acknowledges it\n"
             ));
         }
         out
@@ -436,16 +437,16 @@ fn write_edges(out: &mut String, edges: &[Value], depth: usize, key: &str, upstr
             "{indent}    provider reports: {}\n",
             text("provider_reported_text")
         ));
+        let redacted = edge["redacted_transactions"].as_u64().unwrap_or(0);
+        if let Some(text) = crate::redacted::plus_transactions_text(redacted) {
+            out.push_str(&format!(
+                "{indent}                      {text}, acknowledged by the receipts\n"
+            ));
+        }
         out.push_str(&format!(
             "{indent}    receiver reports: {}\n",
             text("receiver_reported_text")
         ));
-        let redacted = edge["redacted_transactions"].as_u64().unwrap_or(0);
-        if let Some(text) = crate::redacted::plus_transactions_text(redacted) {
-            out.push_str(&format!(
-                "{indent}    provider reports: {text}, acknowledged by the receipts\n"
-            ));
-        }
         for link in edge["links"].as_array().into_iter().flatten() {
             out.push_str(&format!(
                 "{indent}    link [{} {}]: {}\n",

@@ -14,7 +14,7 @@ use aidledger_spec::chain::Report;
 use aidledger_spec::text::Date;
 use aidledger_spec::{BodyKind, Genesis, NetworkId, RecordId};
 use aidledger_view::corrections::CorrectionsBuilder;
-use aidledger_view::money::{MoneyError, MoneyModel};
+use aidledger_view::money::{Link, LinkKey, MoneyError, MoneyModel};
 
 use crate::checked::{read_checked, CheckError, Standing};
 use crate::pipeline::SignatureMode;
@@ -124,6 +124,32 @@ impl RedactedMoney {
     /// Whether `id` is a redacted transaction.
     pub fn holds(&self, id: &RecordId) -> bool {
         self.transactions.contains(id)
+    }
+
+    /// The redacted transaction a link is keyed on: a receipt acknowledges it, and the model
+    /// (which cannot see it) calls the link `unreported`.
+    pub fn target_of(&self, link: &Link<'_>) -> Option<RecordId> {
+        match link.key() {
+            LinkKey::Acknowledged(target) if self.holds(target) => Some(*target),
+            _ => None,
+        }
+    }
+
+    /// A link's summary as the money views print it: the model's, or for a link keyed on a
+    /// redacted transaction, `redacted [pair]: record ID: redacted, its amount withheld →
+    /// what the receipts report` (the model's `unreported … not held` would say it is missing).
+    pub fn link_summary(&self, link: &Link<'_>) -> String {
+        let summary = link.summary();
+        let Some(target) = self.target_of(link) else {
+            return summary;
+        };
+        let pair = link
+            .pair()
+            .map_or(String::new(), |pair| format!(" [{}]", pair.name()));
+        let receipts = summary
+            .split_once(" → ")
+            .map_or(String::new(), |(_, receipts)| receipts.to_owned());
+        format!("redacted{pair}: record {target}: redacted, its amount withheld → {receipts}")
     }
 }
 

@@ -249,13 +249,21 @@ fn suggestions<'a>(model: &'a MoneyModel, links: &[Link<'a>]) -> Vec<Suggestion<
 
 impl Reconciliation<'_> {
     /// How many redacted transactions a link names: its target, when a receipt acknowledges a
-    /// transaction whose content is withheld (the link's status then compares the receipts
-    /// with a provider's amount the reader cannot know).
+    /// transaction whose content is withheld (the receipts cannot be compared with it).
     pub fn redacted_in(&self, link: &Link<'_>) -> u64 {
-        match link.key() {
-            LinkKey::Acknowledged(target) if self.redacted.holds(target) => 1,
-            _ => 0,
-        }
+        u64::from(self.redacted.target_of(link).is_some())
+    }
+
+    /// The reconciliation with the ledger's redacted transactions: a link keyed on one is
+    /// `redacted` (its provider did report; the amount is withheld), not an `unreported`
+    /// finding.
+    pub fn with_redacted(mut self, redacted: RedactedMoney) -> Self {
+        self.findings.retain(|finding| match finding {
+            Finding::Link(link) => redacted.target_of(link).is_none(),
+            _ => true,
+        });
+        self.redacted = redacted;
+        self
     }
 
     /// Of `names`, those that occur among the findings (for `--fail-on`).
@@ -272,6 +280,7 @@ impl Reconciliation<'_> {
         let mut counts = BTreeMap::new();
         for link in &self.links {
             let name = match link.status() {
+                _ if self.redacted_in(link) > 0 => "redacted",
                 aidledger_view::money::LinkStatus::Unacknowledged { pending: true } => {
                     "unacknowledged-pending"
                 }

@@ -7,7 +7,7 @@ use aidledger_spec::record::transaction_type_name;
 use aidledger_view::money::{entry_json, Amounts, Finding, Link};
 use serde_json::{json, Value};
 
-use super::ledger::Entry;
+use super::ledger::{Entry, RedactedMoney};
 use super::reconcile::{Reconciliation, DATE_WINDOW_DAYS};
 
 /// The CSV header: one row per link.
@@ -34,20 +34,19 @@ fn entry_line(role: &str, entry: &Entry) -> String {
     )
 }
 
-fn write_link(out: &mut impl Write, link: &Link<'_>, redacted: u64) -> io::Result<()> {
+fn write_link(out: &mut impl Write, link: &Link<'_>, redacted: &RedactedMoney) -> io::Result<()> {
     writeln!(
         out,
         "  [{} {}] {}",
         link.key().kind(),
         link.key().text(),
-        link.summary()
+        redacted.link_summary(link)
     )?;
-    if redacted > 0 {
+    if let Some(target) = redacted.target_of(link) {
         writeln!(
             out,
-            "      provider {}: redacted, its amount withheld (the status compares the receipts with nothing the reader can see); {}",
-            link.key().text(),
-            crate::redacted::plus_transactions_text(redacted).unwrap_or_default()
+            "      provider {target}: {}; the receipts cannot be compared with it",
+            crate::redacted::plus_transactions_text(1).unwrap_or_default()
         )?;
     }
     for entry in link.provider() {
@@ -85,7 +84,7 @@ impl Reconciliation<'_> {
         writeln!(out, "findings ({}), shortfalls first:", links.len())?;
         for finding in links {
             match finding {
-                Finding::Link(link) => write_link(out, link, self.redacted_in(link))?,
+                Finding::Link(link) => write_link(out, link, &self.redacted)?,
                 Finding::ProviderDiffers { entry, link } => {
                     writeln!(out, "  {}", finding.text())?;
                     if let Some(link) = link {
@@ -108,7 +107,7 @@ impl Reconciliation<'_> {
         }
         writeln!(out, "links ({}):", self.links.len())?;
         for link in &self.links {
-            write_link(out, link, self.redacted_in(link))?;
+            write_link(out, link, &self.redacted)?;
         }
         writeln!(
             out,
