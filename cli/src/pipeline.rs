@@ -82,7 +82,7 @@ pub fn verify_items<E>(
             // A withheld envelope (FORMAT.md §6.1) is judged under the same authority as the
             // ordinary records, in its place among them; it has no body to observe. Checked
             // first: a withheld governance record is refused by `verify_withheld` (rule 25).
-            BundleItem::Record(bytes) if is_withheld(&bytes) => {
+            BundleItem::Record(bytes) if sized_as_withheld(&bytes) && is_withheld(&bytes) => {
                 governance.release(&mut chains, &mut observe);
                 governance.ordinary_seen += 1;
                 let before = chunk.records.len();
@@ -164,6 +164,23 @@ fn revoked_side(verifier: &Verifier, proof: &EquivocationProof) -> Option<Reject
             .filter(|rejected| rejected.reason.is_revocation())
             .map(|rejected| *rejected)
     })
+}
+
+/// Whether the bytes are exactly as long as a withheld envelope with the author length their
+/// header states (header, then a signature): read from fixed offsets, without decoding, so
+/// that the full records (nearly all) are told apart at no cost; `is_withheld` decides.
+fn sized_as_withheld(bytes: &[u8]) -> bool {
+    use aidledger_spec::signed::header_layout::{AUTHOR_AT, AUTHOR_LENGTH_AT, HEADER_FIXED_BYTES};
+    use aidledger_spec::signed::SIGNATURE_BYTES;
+    let Some(Ok(author_length)) = bytes
+        .get(AUTHOR_LENGTH_AT..AUTHOR_AT)
+        .map(<[u8; 8]>::try_from)
+    else {
+        return false;
+    };
+    u64::from_le_bytes(author_length)
+        .checked_add((HEADER_FIXED_BYTES + SIGNATURE_BYTES) as u64)
+        .is_some_and(|size| size == bytes.len() as u64)
 }
 
 /// Whether a record's header says it is a governance record (kinds 5–7). Bytes too short to
