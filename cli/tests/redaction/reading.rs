@@ -239,3 +239,31 @@ fn the_admins_redact_another_members_record_and_verify_names_the_approvers() {
         provenance.describe()
     );
 }
+
+#[test]
+fn a_redacted_record_between_full_ones_keeps_its_place_in_the_chain() {
+    let dir = temp_dir("middle");
+    let mut network = Network::new();
+    network.add(DONOR, statement("Report one"));
+    let redacted = network.add_withheld(DONOR, statement(&format!("We pay {SECRET}.")));
+    network.add(DONOR, statement("Report three"));
+    network.add(
+        DONOR,
+        order(vec![redacted], RedactionCategory::PersonalData),
+    );
+    let bundle = network.write(&dir);
+    let run = on_bundle(&["verify"], &bundle);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(
+        run.stdout.contains("records   4 read, 4 valid")
+            && run
+                .stdout
+                .contains("chain     GB-GOV-1: 4 record(s), head seq 3")
+            && run
+                .stdout
+                .contains(&format!("GB-GOV-1 seq 1 {} (statement)", redacted.id))
+            && run.stdout.contains("for personal data"),
+        "{}",
+        run.describe()
+    );
+}
