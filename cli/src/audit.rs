@@ -17,6 +17,7 @@ use crate::cosigned::{self, ChainWitness, SplitVerdict};
 use crate::freshness::{self, ChainIds, CheckpointInput, Freshness};
 use crate::governance::view;
 use crate::pipeline::SignatureMode;
+use crate::redacted::{self, OrderFacts};
 use crate::source::Source;
 use aidledger_spec::cosignature::WitnessPolicy;
 use aidledger_spec::splitview::SplitViewProof;
@@ -32,6 +33,7 @@ pub enum Audit {
         Findings,
         Vec<(String, Freshness)>,
         Box<Witnessing>,
+        OrderFacts,
     ),
     /// The source was refused before any record: another network, or bytes damaged before the
     /// genesis was known. Only errors that mean invalid data land here.
@@ -115,7 +117,7 @@ impl Audit {
     /// Whether the source is valid for the auditor.
     pub fn is_valid(&self) -> bool {
         match self {
-            Audit::Checked(checked, _, fresh, witnessing) => {
+            Audit::Checked(checked, _, fresh, witnessing, _) => {
                 checked.standing.is_valid()
                     && fresh.iter().all(|(_, judged)| judged.holds())
                     && witnessing.holds()
@@ -127,7 +129,7 @@ impl Audit {
     /// The witnessing, when the source was read.
     pub fn witnessing(&self) -> Option<&Witnessing> {
         match self {
-            Audit::Checked(.., witnessing) => Some(witnessing),
+            Audit::Checked(_, _, _, witnessing, _) => Some(witnessing),
             Audit::Refused { .. } => None,
         }
     }
@@ -190,15 +192,18 @@ pub fn audit_fresh(
         );
         ChainIds::new(orgs)
     };
+    let mut orders = OrderFacts::default();
     let observe = |record: &VerifiedRecord| {
         crate::treaty::observe(&mut treaties, record);
         ids.observe(record);
+        orders.observe(record);
     };
     let checked = match read_checked(source, pinned, mode, observe) {
         Ok(checked) => checked,
         Err(error) if error.is_invalid_data() => return Ok(Audit::Refused { pinned, error }),
         Err(error) => return Err(error),
     };
+    ids.add_redacted(&checked.report);
     let findings = Findings {
         non_party_actions: treaties.non_party_findings(),
     };
@@ -253,14 +258,15 @@ pub fn audit_fresh(
         findings,
         fresh,
         Box::new(witnessing),
+        orders,
     ))
 }
 
 /// The audit as text for people.
 pub fn audit_text(audit: &Audit) -> String {
-    let (checked, findings, fresh, witnessing) = match audit {
-        Audit::Checked(checked, findings, fresh, witnessing) => {
-            (checked, findings, fresh, witnessing)
+    let (checked, findings, fresh, witnessing, orders) = match audit {
+        Audit::Checked(checked, findings, fresh, witnessing, orders) => {
+            (checked, findings, fresh, witnessing, orders)
         }
         Audit::Refused { error, .. } => {
             return format!("{}INVALID\n", refusal_text(error).unwrap_or_default())
@@ -313,6 +319,19 @@ pub fn audit_text(audit: &Audit) -> String {
             out.push_str(&format!("  … and {revoked_not_kept} more\n"));
         }
     }
+    for chain in report
+        .chains
+        .iter()
+        .filter(|chain| !chain.redacted.is_empty())
+    {
+        out.push_str(&format!("redacted  {}\n", redacted::chain_line(chain)));
+        for entry in &chain.redacted {
+            out.push_str(&format!(
+                "  {}\n",
+                redacted::entry_line(&chain.author, entry, orders)
+            ));
+        }
+    }
     if let Some(derivation) = &report.governance {
         out.push_str(&format!("governance {}\n", view::summary_line(derivation)));
     }
@@ -359,15 +378,16 @@ pub fn audit_text(audit: &Audit) -> String {
 /// source's bytes break the bundle format (null otherwise); `pinned` says whether the network id
 /// was pinned.
 pub fn audit_json(audit: &Audit) -> serde_json::Value {
-    let (checked, findings, fresh, witnessing) = match audit {
-        Audit::Checked(checked, findings, fresh, witnessing) => {
-            (checked, findings, fresh, witnessing)
+    let (checked, findings, fresh, witnessing, orders) = match audit {
+        Audit::Checked(checked, findings, fresh, witnessing, orders) => {
+            (checked, findings, fresh, witnessing, orders)
         }
         Audit::Refused { pinned, error } => {
             let mut value = refusal_json(error, *pinned).unwrap_or_default();
             value["network_id_pinned"] = json!(pinned.is_some());
             value["report"] = serde_json::Value::Null;
             value["findings"] = json!([]);
+            value["redacted"] = json!([]);
             value["checkpoints"] = json!([]);
             value["split_views"] = json!([]);
             value["witnessed"] = serde_json::Value::Null;
@@ -380,6 +400,7 @@ pub fn audit_json(audit: &Audit) -> serde_json::Value {
         "network_id_pinned": checked.standing.pinned,
         "network_id_matches": true,
         "revoked": revoked_json(report),
+        "redacted": redacted::report_json(report, orders),
         "governance_summary": report.governance.as_ref().map(|derivation| json!({
             "steps": derivation.authority.steps().len(),
             "tip": derivation.authority.tip(),
@@ -432,12 +453,13 @@ fn revoked_json(report: &Report) -> Vec<serde_json::Value> {
 
 /// One problem as a line: `ORG seq S: reason`; a problem of the input as a whole (no author, no
 /// position) as `input: reason`; a record whose header could not be read as
-/// `(unreadable record): reason`.
+/// `(unreadable record): reason`; each with the rule's code in brackets.
 fn problem_line(problem: &Problem) -> String {
-    match (problem.author.as_deref(), problem.seq) {
+    let line = match (problem.author.as_deref(), problem.seq) {
         (Some(author), Some(seq)) => format!("{author} seq {seq}: {}", problem.reason),
         (Some(author), None) => format!("{author}: {}", problem.reason),
         (None, None) if problem.record_id.is_none() => format!("input: {}", problem.reason),
         (None, _) => format!("(unreadable record): {}", problem.reason),
-    }
+    };
+    format!("{line} ({})", problem.reason.code())
 }

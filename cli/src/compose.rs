@@ -6,6 +6,7 @@ use aidledger_spec::limits::BODY_SIZE_BYTES_MAX;
 use aidledger_spec::record::{
     transaction_type_code, Money, Party, TextVersion, Transaction, TRANSACTION_TYPE_NAMES,
 };
+use aidledger_spec::redaction::{RedactedRecord, RedactionCategory};
 use aidledger_spec::text::Date;
 use aidledger_spec::RecordId;
 use std::io::Read;
@@ -45,6 +46,14 @@ pub enum ComposeError {
     /// Something else about the arguments.
     #[error("{0}")]
     Other(String),
+    /// A flag's value that is not acceptable, and why.
+    #[error("{flag}: {problem}")]
+    Flag {
+        /// The flag.
+        flag: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
     /// A `--text` value that is not `LANG=FILE`.
     #[error("--text {0:?}: expected LANG=FILE, such as en=treaty.txt")]
     TextVersion(String),
@@ -216,5 +225,74 @@ pub fn body_text(flag: &'static str, path: &Path) -> Result<String, ComposeError
         flag,
         path: shown(),
         source,
+    })
+}
+
+/// One record a redaction names, as `--record` takes it: `SEQ:ID` (its position in its
+/// author's chain and its id), or the id alone, whose position is then read from the node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamedRecord {
+    /// `SEQ:ID`.
+    At(RedactedRecord),
+    /// `ID`: the position is to be looked up.
+    Id(RecordId),
+}
+
+/// Reads a `--record SEQ:ID` (or `--record ID`) value.
+pub fn named_record(flag: &'static str, text: &str) -> Result<NamedRecord, ComposeError> {
+    let problem = |problem: String| ComposeError::Flag { flag, problem };
+    let Some((seq, id)) = text.trim().split_once(':') else {
+        return RecordId::from_hex(text.trim())
+            .map(NamedRecord::Id)
+            .map_err(|error| {
+                problem(format!(
+                    "{text:?} is not SEQ:ID (the record's sequence number in its author's chain, a colon, its 64-hex id, such as 3:{}) nor an id: {error}",
+                    "ab".repeat(32)
+                ))
+            });
+    };
+    let seq: u64 = seq.trim().parse().map_err(|_| {
+        problem(format!(
+            "{text:?}: the sequence number {seq:?} before the colon is not a whole number"
+        ))
+    })?;
+    let id = RecordId::from_hex(id.trim())
+        .map_err(|error| problem(format!("{text:?}: the id after the colon: {error}")))?;
+    Ok(NamedRecord::At(RedactedRecord { seq, id }))
+}
+
+/// The records of an order, sorted by seq as the record rules want them; one position named
+/// twice is refused (twice the same record counts once).
+pub fn redacted_records(
+    flag: &'static str,
+    mut records: Vec<RedactedRecord>,
+) -> Result<Vec<RedactedRecord>, ComposeError> {
+    records.sort();
+    records.dedup();
+    if let Some(pair) = records.windows(2).find(|pair| pair[0].seq == pair[1].seq) {
+        return Err(ComposeError::Flag {
+            flag,
+            problem: format!(
+                "seq {} is named with two ids ({} and {}); a position holds one record",
+                pair[0].seq, pair[0].id, pair[1].id
+            ),
+        });
+    }
+    Ok(records)
+}
+
+/// Reads a redaction category by its name.
+pub fn redaction_category(
+    flag: &'static str,
+    text: &str,
+) -> Result<RedactionCategory, ComposeError> {
+    RedactionCategory::parse(text.trim()).ok_or_else(|| ComposeError::Flag {
+        flag,
+        problem: format!(
+            "{text:?} is not a redaction category; use one of {}",
+            RedactionCategory::ALL
+                .map(RedactionCategory::name)
+                .join(", ")
+        ),
     })
 }

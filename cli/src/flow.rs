@@ -154,15 +154,20 @@ pub(crate) fn reconcile(
         Ok(ledger) => ledger,
         Err(refused) => return Ok(refused),
     };
-    let outcome = reconcile_ledger(&ledger.model, &options.filter);
+    let outcome =
+        reconcile_ledger(&ledger.model, &options.filter).with_redacted(ledger.redacted.clone());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match options.format {
         Format::Json => {
             outcome.write_json(&mut out, |value| ledger.standing.add_to_json(value))?;
         }
         Format::Csv => {
-            // A line before the header would break CSV readers: the network goes to stderr.
+            // A line before the header would break CSV readers: the network goes to stderr,
+            // and so do the redacted transactions no row can show.
             eprintln!("{}", ledger.standing.first_line());
+            if let Some(text) = ledger.redacted.text() {
+                eprintln!("redacted: {text}; in no row's sums");
+            }
             outcome.write_csv(&mut out)?;
         }
         Format::Text => {

@@ -94,12 +94,27 @@ impl ChainIds {
     /// Sees one verified record.
     pub fn observe(&mut self, record: &VerifiedRecord) {
         let header = record.header();
-        if !self.every && !self.orgs.contains(&header.author) {
+        self.add(&header.author, header.seq, record.id());
+    }
+
+    /// Sees the record `id` at `seq` of `author`'s chain: a verified record, or a redacted one
+    /// (its id and place stand, so the chain's Merkle root is the same, FORMAT.md §6.1).
+    pub fn add(&mut self, author: &str, seq: u64, id: RecordId) {
+        if !self.every && !self.orgs.contains(author) {
             return;
         }
-        let chain = self.chains.entry(header.author.clone()).or_default();
-        if !chain.add(header.seq, record.id()) {
-            self.forked.insert(header.author.clone());
+        let chain = self.chains.entry(author.to_owned()).or_default();
+        if !chain.add(seq, id) {
+            self.forked.insert(author.to_owned());
+        }
+    }
+
+    /// Sees every redacted record of `report` (they are not observed: they have no body).
+    pub fn add_redacted(&mut self, report: &aidledger_spec::chain::Report) {
+        for chain in &report.chains {
+            for entry in &chain.redacted {
+                self.add(&chain.author, entry.seq, entry.id);
+            }
         }
     }
 

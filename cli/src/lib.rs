@@ -18,6 +18,7 @@ pub mod network;
 pub mod packet;
 pub mod pipeline;
 pub mod provenance;
+pub mod redacted;
 pub mod source;
 pub mod submit;
 pub mod text_provenance;

@@ -17,6 +17,7 @@ use aidledger_spec::signed::peek_body_kind;
 use aidledger_spec::verify::{
     RecordVerdict, RejectedRecord, Rejection, RuleCheckedRecord, VerifiedRecord, Verifier,
 };
+use aidledger_spec::withheld::is_withheld;
 use aidledger_spec::BodyKind;
 
 /// Records read before their signatures are verified together.
@@ -35,7 +36,9 @@ pub enum SignatureMode {
 
 /// Verifies every item of `items` and returns the report. `observe` sees every record that
 /// passed every rule, in input order but for governance records, which it sees once the
-/// authority they build is known (provenance and show use it to find references).
+/// authority they build is known (provenance and show use it to find references). Withheld
+/// records (a redacted record's header and signature, FORMAT.md §6.1) have no body and are
+/// not observed: the report lists those an order covers (`ChainReport::redacted`).
 ///
 /// Governance records come first in a canonical bundle (FORMAT.md, "Bundle order"): they are
 /// held, with only the record rules checked, until the first ordinary record; then the
@@ -50,21 +53,44 @@ pub fn verify_items<E>(
 ) -> Result<Report, E> {
     let mut chains = ChainVerifier::new(verifier.genesis());
     let mut governance = GovernanceIntake::new(verifier);
-    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(CHUNK_RECORDS);
+    let mut chunk = Chunk::default();
     let mut proofs: Vec<EquivocationProof> = Vec::new();
-    let flush = |chunk: &mut Vec<Vec<u8>>,
+    let flush = |chunk: &mut Chunk,
                  chains: &mut ChainVerifier,
                  verifier: &Verifier,
                  observe: &mut dyn FnMut(&VerifiedRecord)| {
-        for verdict in verify_chunk(verifier, std::mem::take(chunk), mode) {
+        let Chunk { records, withheld } = std::mem::take(chunk);
+        let mut withheld = withheld.into_iter().peekable();
+        for (position, verdict) in verify_chunk(verifier, records, mode)
+            .into_iter()
+            .enumerate()
+        {
+            while let Some((_, bytes)) = withheld.next_if(|(before, _)| *before == position) {
+                chains.add_withheld(verifier.verify_withheld(bytes));
+            }
             if let Ok(record) = &verdict {
                 observe(record);
             }
             chains.add(verdict);
         }
+        for (_, bytes) in withheld {
+            chains.add_withheld(verifier.verify_withheld(bytes));
+        }
     };
     for item in items {
         match item? {
+            // A withheld envelope (FORMAT.md §6.1) is judged under the same authority as the
+            // ordinary records, in its place among them; it has no body to observe. Checked
+            // first: a withheld governance record is refused by `verify_withheld` (rule 25).
+            BundleItem::Record(bytes) if sized_as_withheld(&bytes) && is_withheld(&bytes) => {
+                governance.release(&mut chains, &mut observe);
+                governance.ordinary_seen += 1;
+                let before = chunk.records.len();
+                chunk.withheld.push((before, bytes));
+                if chunk.len() == CHUNK_RECORDS {
+                    flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
+                }
+            }
             BundleItem::Record(bytes) if is_governance(&bytes) => {
                 if !chunk.is_empty() {
                     flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
@@ -74,7 +100,7 @@ pub fn verify_items<E>(
             BundleItem::Record(bytes) => {
                 governance.release(&mut chains, &mut observe);
                 governance.ordinary_seen += 1;
-                chunk.push(bytes);
+                chunk.records.push(bytes);
                 if chunk.len() == CHUNK_RECORDS {
                     flush(&mut chunk, &mut chains, governance.verifier(), &mut observe);
                 }
@@ -103,6 +129,25 @@ pub fn verify_items<E>(
     Ok(chains.finish_with_governance(governance.derivation()))
 }
 
+/// Records read and not yet verified: full records, verified in batches, and the withheld
+/// envelopes among them (rare), each with the number of full records read before it so that
+/// the chain verifier takes every verdict in input order.
+#[derive(Default)]
+struct Chunk {
+    records: Vec<Vec<u8>>,
+    withheld: Vec<(usize, Vec<u8>)>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.records.len() + self.withheld.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The side of a proof that the authority rejects as revoked, when both sides pass the record
 /// rules: such a proof shows a thief's records after the revocation, not that the member
 /// signed twice (FORMAT.md §12), so its revoked record is listed with the revoked ones.
@@ -119,6 +164,23 @@ fn revoked_side(verifier: &Verifier, proof: &EquivocationProof) -> Option<Reject
             .filter(|rejected| rejected.reason.is_revocation())
             .map(|rejected| *rejected)
     })
+}
+
+/// Whether the bytes are exactly as long as a withheld envelope with the author length their
+/// header states (header, then a signature): read from fixed offsets, without decoding, so
+/// that the full records (nearly all) are told apart at no cost; `is_withheld` decides.
+fn sized_as_withheld(bytes: &[u8]) -> bool {
+    use aidledger_spec::signed::header_layout::{AUTHOR_AT, AUTHOR_LENGTH_AT, HEADER_FIXED_BYTES};
+    use aidledger_spec::signed::SIGNATURE_BYTES;
+    let Some(Ok(author_length)) = bytes
+        .get(AUTHOR_LENGTH_AT..AUTHOR_AT)
+        .map(<[u8; 8]>::try_from)
+    else {
+        return false;
+    };
+    u64::from_le_bytes(author_length)
+        .checked_add((HEADER_FIXED_BYTES + SIGNATURE_BYTES) as u64)
+        .is_some_and(|size| size == bytes.len() as u64)
 }
 
 /// Whether a record's header says it is a governance record (kinds 5–7). Bytes too short to

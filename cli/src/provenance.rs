@@ -3,8 +3,10 @@
 
 use aidledger_spec::chain::{ChainReport, Report};
 use aidledger_spec::governance::Derivation;
+use aidledger_spec::redaction::RedactedEntry;
 use aidledger_spec::verify::{RuleCheckedRecord, VerifiedRecord, Verifier};
-use aidledger_spec::{Body, NetworkId, RecordId, Rejection};
+use aidledger_spec::withheld::WithheldRecord;
+use aidledger_spec::{Body, NetworkId, RecordHeader, RecordId, Rejection};
 use aidledger_view::corrections::CorrectionsBuilder;
 use aidledger_view::money::{MoneyModel, WINDOW_DAYS_DEFAULT};
 use aidledger_view::treaty::{NonPartyAction, TreatyRecords, TreatyStanding};
@@ -13,7 +15,9 @@ use serde_json::{json, Value};
 use crate::checked::{read_checked, CheckError, Standing};
 use crate::describe;
 use crate::governance::view;
+use crate::money::ledger::RedactedMoney;
 use crate::pipeline::SignatureMode;
+use crate::redacted::{self, OrderFacts};
 use crate::source::{Source, SourceError};
 use crate::treaty;
 
@@ -60,6 +64,13 @@ pub struct Provenance {
     /// When the record is a transaction in a money link: the link and its status as the money
     /// model says it today (default window), as text and as JSON.
     pub money: Option<(String, Value)>,
+    /// Set when the record is redacted: its withheld envelope (header and signature, verified)
+    /// and the order in force that covers it. `record` is then `None`: there is no body.
+    pub redacted: Option<(WithheldRecord, RedactedEntry)>,
+    /// The orders' dates and notes, read from the source.
+    pub orders: OrderFacts,
+    /// Set when the record the target refers to is redacted: its author, its entry.
+    pub refers_to_redacted: Option<(String, RedactedEntry)>,
 }
 
 impl Provenance {
@@ -67,16 +78,25 @@ impl Provenance {
     /// and the source it came from verifies as a whole (as `verify` would say).
     pub fn is_sound(&self) -> bool {
         self.standing.is_valid()
-            && self.record.is_some()
+            && (self.record.is_some() || self.redacted.is_some())
             && self.revoked.is_none()
             && self.chain_problems_before.is_empty()
             && self.linked()
     }
 
     fn linked(&self) -> bool {
-        match (&self.record, &self.chain) {
-            (Some(record), Some(chain)) => chain.length > record.header().seq,
+        match (self.header(), &self.chain) {
+            (Some(header), Some(chain)) => chain.length > header.seq,
             _ => false,
+        }
+    }
+
+    /// The record's header: the full record's, or the redacted record's.
+    pub fn header(&self) -> Option<&RecordHeader> {
+        match (&self.record, &self.redacted) {
+            (Some(record), _) => Some(record.header()),
+            (None, Some((withheld, _))) => Some(withheld.header()),
+            (None, None) => None,
         }
     }
 }
@@ -90,7 +110,9 @@ pub fn trace(
 ) -> Result<Provenance, CheckError> {
     let mut collected = Collected::default();
     let mut transactions = CorrectionsBuilder::new();
+    let mut orders = OrderFacts::default();
     let checked = read_checked(source, pinned, SignatureMode::Batch, |record| {
+        orders.observe(record);
         let header = record.header();
         transactions.add(record.id(), &header.author, header.seq, record.body());
         collect(&mut collected, target, record)
@@ -116,7 +138,10 @@ pub fn trace(
         revoked: None,
         key_spans: Vec::new(),
         governance_note: None,
-        money: money_of(transactions, target),
+        money: money_of(transactions, target, &checked.report),
+        redacted: None,
+        orders,
+        refers_to_redacted: None,
     };
     let report = &checked.report;
     let derivation = checked.derivation();
@@ -124,13 +149,16 @@ pub fn trace(
     if found.record.is_none() {
         find_revoked(&mut found, source, report, &verifier, target)?;
     }
-    if let Some(record) = &found.record {
-        let author = record.header().author.clone();
-        let (own, foreign) = std::mem::take(&mut found.corrected_by)
-            .into_iter()
-            .partition(|correction| correction.header().author == author);
-        found.corrected_by = own;
-        found.foreign_corrections = foreign;
+    if found.record.is_none() {
+        if let Some((_, entry)) = redacted::find(report, &target) {
+            let withheld = source
+                .record(&target)?
+                .and_then(|bytes| redacted::verify_withheld(&verifier, bytes));
+            found.redacted = withheld.map(|withheld| (withheld, entry.clone()));
+        }
+    }
+    if let Some(header) = found.header().cloned() {
+        let author = header.author.clone();
         let member = derivation.authority.member(&author);
         found.author_name = member.map(|member| member.name.clone()).unwrap_or_default();
         found.key_spans = member
@@ -142,17 +170,29 @@ pub fn trace(
                     .collect()
             })
             .unwrap_or_default();
-        found.governance_note = governance_note(record, &derivation);
         found.chain = report
             .chains
             .iter()
             .find(|chain| chain.author == author)
             .cloned();
-        found.chain_problems_before = problems_up_to(report, &author, record.header().seq);
+        found.chain_problems_before = problems_up_to(report, &author, header.seq);
+    }
+    if let Some(record) = &found.record {
+        let author = record.header().author.clone();
+        let (own, foreign) = std::mem::take(&mut found.corrected_by)
+            .into_iter()
+            .partition(|correction| correction.header().author == author);
+        found.corrected_by = own;
+        found.foreign_corrections = foreign;
+        found.governance_note = governance_note(record, &derivation);
         if let Some(referenced) = reference_of(record.body()) {
-            found.refers_to = source
-                .record(&referenced)?
-                .and_then(|bytes| verifier.verify(bytes).ok());
+            found.refers_to_redacted = redacted::find(report, &referenced)
+                .map(|(chain, entry)| (chain.author.clone(), entry.clone()));
+            if found.refers_to_redacted.is_none() {
+                found.refers_to = source
+                    .record(&referenced)?
+                    .and_then(|bytes| verifier.verify(bytes).ok());
+            }
         }
     }
     Ok(found)
@@ -160,18 +200,25 @@ pub fn trace(
 
 /// The money link of `target`, as of today with the default window; `None` when the record is
 /// in no link, the clock gives no date, or an amount does not parse (`reconcile` says why).
-fn money_of(transactions: CorrectionsBuilder, target: RecordId) -> Option<(String, Value)> {
+fn money_of(
+    transactions: CorrectionsBuilder,
+    target: RecordId,
+    report: &Report,
+) -> Option<(String, Value)> {
     let today = crate::money::today_utc()?;
     let model =
         MoneyModel::build(transactions.finish().into_all(), today, WINDOW_DAYS_DEFAULT).ok()?;
     let link = model.link_of(&target)?;
+    let mut redacted = RedactedMoney::default();
+    redacted.add(report);
     let text = format!(
         "link [{} {}]: {}",
         link.key().kind(),
         link.key().text(),
-        link.summary()
+        redacted.link_summary(&link)
     );
     let mut value = link.to_json();
+    value["redacted_provider"] = redacted.target_of(&link).is_some().into();
     value["as_of"] = today.to_string().into();
     value["window_days"] = WINDOW_DAYS_DEFAULT.into();
     Some((text, value))
@@ -306,6 +353,11 @@ fn problems_up_to(report: &Report, author: &str, seq: u64) -> Vec<String> {
 /// Provenance as text.
 pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
     let mut out = format!("{}\n", found.standing.first_line());
+    if let (None, Some((withheld, entry))) = (&found.record, &found.redacted) {
+        out.push_str(&redacted_text(found, withheld, entry));
+        out.extend(found.standing.invalid_line().map(|line| line + "\n"));
+        return out;
+    }
     let Some(record) = &found.record else {
         out.push_str(&format!("no valid record {target} in this source\n"));
         out.extend(found.standing.invalid_line().map(|line| line + "\n"));
@@ -370,6 +422,15 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
             describe::summary(referenced.body())
         ));
     }
+    if let Some((author, entry)) = &found.refers_to_redacted {
+        out.push_str(&format!(
+            "refers to {} by {author} seq {}: a {} whose content is withheld: {}\n",
+            entry.id,
+            entry.seq,
+            redacted::kind_name(entry.body_kind),
+            redacted::order_text(&entry.order, &found.orders)
+        ));
+    }
     let listing = |label: &str, records: &[VerifiedRecord], out: &mut String| {
         if records.is_empty() {
             out.push_str(&format!("{label} none\n"));
@@ -413,6 +474,66 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
     out
 }
 
+/// Provenance of a redacted record as text: what stays known (header, signature, place in
+/// the chain) and the order that withheld its content.
+fn redacted_text(found: &Provenance, withheld: &WithheldRecord, entry: &RedactedEntry) -> String {
+    let header = withheld.header();
+    let order = &entry.order;
+    let mut out = format!(
+        "record    {}\nkind      {}: REDACTED, content withheld\nsigned by {} ({}) with key {}\nposition  seq {} of {}'s chain, predecessor {}\n",
+        withheld.id(),
+        redacted::kind_name(header.body_kind),
+        header.author,
+        found.author_name,
+        header.signing_key,
+        header.seq,
+        header.author,
+        header.prev
+    );
+    out.push_str(&format!(
+        "redacted  by {}\nwhy       {} ({})\n",
+        redacted::ordered_by_text(order),
+        order.category.words(),
+        order.category.name()
+    ));
+    if let Some(ms) = found.orders.timestamp_ms(order) {
+        out.push_str(&format!(
+            "when      {}\n",
+            aidledger_view::format::utc_time(ms)
+        ));
+    }
+    out.push_str(&format!("order     {}\n", order.order));
+    if let Some(note) = found.orders.note(order).filter(|note| !note.is_empty()) {
+        out.push_str(&format!("note      {note}\n"));
+    }
+    out.push_str(
+        "verified  the signature over the record's id (which covers the withheld content's hash) and its place in the chain; the content itself is not shown by any node\n",
+    );
+    if !found.key_spans.is_empty() {
+        out.push_str(&format!(
+            "keys      {}'s signing keys and the positions each may sign:\n",
+            header.author
+        ));
+        for line in &found.key_spans {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    match (&found.chain, found.chain_problems_before.is_empty()) {
+        (Some(chain), true) if chain.length > header.seq => out.push_str(&format!(
+            "chain     intact from seq 0 to this record: every signature and link verified ({} records in the chain{})\n",
+            chain.length,
+            chain.forked_at.map_or(String::new(), |seq| format!("; FORKED at seq {seq}"))
+        )),
+        _ => {
+            out.push_str("chain     BROKEN before or at this record:\n");
+            for problem in &found.chain_problems_before {
+                out.push_str(&format!("  {problem}\n"));
+            }
+        }
+    }
+    out
+}
+
 /// Provenance as JSON.
 pub fn provenance_json(found: &Provenance) -> Value {
     let list = |records: &[VerifiedRecord]| {
@@ -421,20 +542,29 @@ pub fn provenance_json(found: &Provenance) -> Value {
             .map(|record| describe::record_json(record))
             .collect::<Vec<_>>()
     };
+    let record = match (&found.record, &found.redacted) {
+        (Some(record), _) => Some(describe::record_json(record)),
+        (None, Some((withheld, _))) => {
+            Some(redacted::header_json(withheld.id(), withheld.header()))
+        }
+        (None, None) => None,
+    };
     let mut value = json!({
         "sound": found.is_sound(),
-        "record": found.record.as_ref().map(describe::record_json),
+        "record": record,
+        "redacted": found.redacted.as_ref().map(|(_, entry)| redacted::order_json(&entry.order, &found.orders)),
         "author_name": found.author_name,
         "chain": found.chain,
         "chain_problems_before": found.chain_problems_before,
         "refers_to": found.refers_to.as_ref().map(|record| describe::record_json(record)),
+        "refers_to_redacted": found.refers_to_redacted.as_ref().map(|(author, entry)| redacted::entry_json(author, entry, &found.orders)),
         "acknowledged_by": list(&found.acknowledged_by),
         "corrected_by": list(&found.corrected_by),
         "ignored_foreign_corrections": list(&found.foreign_corrections),
         "treaty_standing": found.treaty.as_ref().map(treaty::standing_json),
         "findings": found.findings.iter().map(treaty::finding_json).collect::<Vec<_>>(),
         "approvals": list(&found.approvals),
-        "valid": found.record.is_some() && found.revoked.is_none(),
+        "valid": (found.record.is_some() || found.redacted.is_some()) && found.revoked.is_none(),
         "revoked": found.revoked,
         "not_valid_because": found.revoked.as_ref().map(view::revocation_text),
         "key_spans": found.key_spans,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use aidledger_cli::compose::{self, TransactionArgs};
+use aidledger_cli::compose::{self, NamedRecord, TransactionArgs};
 use aidledger_cli::governance::lookup::governed_verifier;
 use aidledger_cli::iati_import::org_map::read_org_map;
 use aidledger_cli::iati_import::{import, ImportOptions, Routing};
@@ -13,6 +13,7 @@ use aidledger_cli::submit::SubmitTarget;
 use aidledger_spec::record::{
     Correction, Replacement, Statement, TreatyAction, TreatyActionKind, TreatyText,
 };
+use aidledger_spec::redaction::{RedactedRecord, Redaction};
 use aidledger_spec::{Body, RecordId, VerifiedRecord};
 use anyhow::{bail, Context, Result};
 
@@ -181,6 +182,12 @@ fn compose_body(command: RecordCommand, target: &TargetArgs) -> Result<Body> {
                 replacement,
             })
         }
+        RecordCommand::Redaction {
+            records,
+            category,
+            note,
+            ..
+        } => redaction(target, &records, &category, note)?,
         RecordCommand::Batch { .. } => bail!("a batch is not one record"),
     })
 }
@@ -250,6 +257,48 @@ fn statement(
         language,
         text,
     }))
+}
+
+/// A redaction order of the records named by `--record SEQ:ID` (or `--record ID`, whose
+/// position is read from the node), for `category`.
+fn redaction(
+    target: &TargetArgs,
+    records: &[String],
+    category: &str,
+    note: String,
+) -> Result<Body> {
+    let category = compose::redaction_category("--category", category)?;
+    let mut named = Vec::with_capacity(records.len());
+    for text in records {
+        named.push(match compose::named_record("--record", text)? {
+            NamedRecord::At(record) => record,
+            NamedRecord::Id(id) => RedactedRecord {
+                seq: position_on_node(target, id)?,
+                id,
+            },
+        });
+    }
+    Ok(Body::Redaction(Redaction {
+        records: compose::redacted_records("--record", named)?,
+        category,
+        note,
+    }))
+}
+
+/// The sequence number of record `id` as the target node holds it (from its header: the
+/// record may already be redacted).
+fn position_on_node(target: &TargetArgs, id: RecordId) -> Result<u64> {
+    let public = target.target()?.public_url.context(
+        "--record ID needs the node's public URL to find the record's seq: use --data-dir, or --public with --submit, or give SEQ:ID",
+    )?;
+    let bytes = Source::Node(public)
+        .record(&id)?
+        .with_context(|| format!("--record: record {id} not found on the node"))?;
+    let (header, _) = aidledger_spec::codec::decode_prefix::<aidledger_spec::RecordHeader>(&bytes)
+        .map_err(|error| {
+            anyhow::anyhow!("--record: record {id} on the node is malformed: {error}")
+        })?;
+    Ok(header.seq)
 }
 
 /// The replacement values a correction of a transaction may carry.

@@ -143,6 +143,25 @@ pub(crate) enum RecordCommand {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Record a redaction order: every node forgets the content of the named records of your
+    /// organisation's own chain and keeps their header, signature and place, so the chain still
+    /// verifies and readers see who redacted what, when and why. An order is public forever and
+    /// is never redacted. Another organisation's records are redacted by the admins:
+    /// `gov propose redact`.
+    Redaction {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// A record to redact: SEQ:ID (its sequence number in your chain, a colon, its id), or
+        /// the id alone (its sequence number is then read from the node); repeat for each.
+        #[arg(long = "record", required = true)]
+        records: Vec<String>,
+        /// Why: safety-of-persons, personal-data, legal-order or authors-request.
+        #[arg(long)]
+        category: String,
+        /// Words for readers, public forever: they must not repeat what is withheld.
+        #[arg(long)]
+        note: String,
+    },
 }
 
 /// One line of `record batch --from-file`: a `record` command without `aidledger record`.
@@ -162,6 +181,7 @@ impl RecordCommand {
             | RecordCommand::TreatyAction { target, .. }
             | RecordCommand::Statement { target, .. }
             | RecordCommand::Batch { target, .. }
+            | RecordCommand::Redaction { target, .. }
             | RecordCommand::Correction { target, .. } => target,
         }
     }

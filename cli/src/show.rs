@@ -3,15 +3,17 @@
 
 use std::process::ExitCode;
 
-use aidledger_cli::checked::verify_governed;
+use aidledger_cli::checked::{verify_governed, Checked};
 use aidledger_cli::compose;
 use aidledger_cli::describe;
 use aidledger_cli::governance::view::revocation_text;
+use aidledger_cli::redacted::{self, OrderFacts};
 use aidledger_cli::source::Source;
 use aidledger_cli::treaty;
 use aidledger_spec::governance::Authority;
 use aidledger_spec::record::Correction;
-use aidledger_spec::{Body, RecordId};
+use aidledger_spec::withheld::{is_withheld, WithheldRecord};
+use aidledger_spec::{Body, RecordId, Rejection, RuleCheckedRecord};
 use aidledger_view::activity_text::PREFERRED_LANGUAGE;
 use aidledger_view::corrections::CorrectionsBuilder;
 use aidledger_view::headline::{standing_headline, Names};
@@ -49,7 +51,9 @@ pub(crate) fn show(
     // A transaction's status line says what became of its money (`acknowledged in full`,
     // `short by GBP 5,000.00`): the money model over every transaction, as `reconcile` reads it.
     let mut transactions = CorrectionsBuilder::new();
+    let mut orders = OrderFacts::default();
     let observe = |record: &aidledger_spec::VerifiedRecord| {
+        orders.observe(record);
         treaty::observe(&mut treaties, record);
         let header = record.header();
         transactions.add(record.id(), &header.author, header.seq, record.body());
@@ -73,6 +77,9 @@ pub(crate) fn show(
     let Some(bytes) = source.record(&id)? else {
         return not_found(standing, &format!("no record {id} in this source"), json);
     };
+    if is_withheld(&bytes) {
+        return show_withheld(&checked, id, bytes, &orders, json);
+    }
     let (record, not_valid) = match verify_governed(&checked.governed_verifier(), bytes) {
         Ok(found) => found,
         Err(rejected) => {
@@ -159,6 +166,64 @@ pub(crate) fn show(
     })
 }
 
+/// `show` of a withheld record: valid and redacted when an order in force covers it (its
+/// header, and who redacted it, when and why), else the problem the report gives it.
+fn show_withheld(
+    checked: &Checked,
+    id: RecordId,
+    bytes: Vec<u8>,
+    orders: &OrderFacts,
+    json: bool,
+) -> Result<ExitCode> {
+    let standing = &checked.standing;
+    let verifier = checked.governed_verifier();
+    let found = redacted::find(&checked.report, &id);
+    let (Some((_, entry)), Some(withheld)) = (found, redacted::verify_withheld(&verifier, bytes))
+    else {
+        let reason = checked
+            .report
+            .problems()
+            .find(|problem| problem.record_id == Some(id))
+            .map_or(
+                "its content is withheld and no order in force covers it".to_owned(),
+                |problem| format!("{} ({})", problem.reason, problem.reason.code()),
+            );
+        return not_found(
+            standing,
+            &format!("record {id} does not verify: {reason}"),
+            json,
+        );
+    };
+    let header = withheld.header();
+    let derivation = checked.derivation();
+    let name = derivation
+        .authority
+        .member(&header.author)
+        .map_or("", |member| member.name.as_str());
+    let order_text = redacted::order_text(&entry.order, orders);
+    if json {
+        let mut value = redacted::header_json(id, header);
+        value["redacted"] = redacted::order_json(&entry.order, orders);
+        value["status"] = serde_json::json!(format!("content withheld: {order_text}"));
+        value["valid"] = serde_json::json!(true);
+        standing.add_to_json(&mut value);
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{}", standing.first_line());
+        println!(
+            "{} by {} ({name}), redacted\nstatus    content withheld: {order_text}",
+            redacted::kind_name(header.body_kind),
+            header.author
+        );
+        print!("{}", redacted::header_text(id, header, name));
+        println!("  order     {}", entry.order.order);
+        if let Some(note) = orders.note(&entry.order).filter(|note| !note.is_empty()) {
+            println!("  note      {note}");
+        }
+    }
+    Ok(verdict(standing, json))
+}
+
 /// Which part of a chain `log` lists.
 pub(crate) struct Page {
     pub(crate) limit: usize,
@@ -172,7 +237,8 @@ pub(crate) fn log(
     page: Page,
     json: bool,
 ) -> Result<ExitCode> {
-    let checked = match read_or_refuse(source, network, json, |_| {})? {
+    let mut orders = OrderFacts::default();
+    let checked = match read_or_refuse(source, network, json, |record| orders.observe(record))? {
         Ok(checked) => checked,
         Err(refused) => return Ok(refused),
     };
@@ -191,25 +257,51 @@ pub(crate) fn log(
     let verifier = checked.governed_verifier();
     let mut records = Vec::new();
     for bytes in source.chain_page(org, page.before_seq, page.limit)? {
-        let record = verify_governed(&verifier, bytes).map_err(|rejected| {
+        let does_not_verify = |rejected: Box<aidledger_spec::verify::RejectedRecord>| {
             anyhow::anyhow!("a record of {org} does not verify: {}", rejected.reason)
-        })?;
-        records.push(record);
+        };
+        records.push(if is_withheld(&bytes) {
+            // A redacted record: listed by its header (the report judged its order).
+            Listed::Withheld(verifier.verify_withheld(bytes).map_err(does_not_verify)?)
+        } else {
+            let (record, not_valid) = verify_governed(&verifier, bytes).map_err(does_not_verify)?;
+            Listed::Full(Box::new(record), not_valid)
+        });
     }
     let next_before = records
         .last()
-        .map(|(record, _)| record.header().seq)
+        .map(|listed| listed.header().seq)
         .filter(|seq| *seq > 0);
+    // How a withheld record stands: the order that covers it, in words, or why none does.
+    let withheld_text = |id: &RecordId| match redacted::find(&checked.report, id) {
+        Some((_, entry)) => (true, redacted::order_text(&entry.order, &orders)),
+        None => (
+            false,
+            "WITHHELD without an order in force (withheld-without-order)".to_owned(),
+        ),
+    };
     if json {
         let list: Vec<_> = records
             .iter()
-            .map(|(record, not_valid)| {
-                let mut value = describe::record_json(record);
-                value["valid"] = serde_json::json!(not_valid.is_none());
-                if let Some(reason) = not_valid {
-                    value["not_valid_because"] = serde_json::json!(revocation_text(reason));
+            .map(|listed| match listed {
+                Listed::Full(record, not_valid) => {
+                    let mut value = describe::record_json(record);
+                    value["valid"] = serde_json::json!(not_valid.is_none());
+                    if let Some(reason) = not_valid {
+                        value["not_valid_because"] = serde_json::json!(revocation_text(reason));
+                    }
+                    value
                 }
-                value
+                Listed::Withheld(record) => {
+                    let mut value = redacted::header_json(record.id(), record.header());
+                    let (valid, text) = withheld_text(&record.id());
+                    value["valid"] = serde_json::json!(valid);
+                    value["redacted"] = redacted::find(&checked.report, &record.id())
+                        .map(|(_, entry)| redacted::order_json(&entry.order, &orders))
+                        .into();
+                    value["status"] = serde_json::json!(text);
+                    value
+                }
             })
             .collect();
         let mut value =
@@ -221,15 +313,26 @@ pub(crate) fn log(
         if records.is_empty() {
             println!("{org} has no records here");
         }
-        for (record, not_valid) in &records {
-            println!(
-                "{:>6}  {}  {}",
-                record.header().seq,
-                record.id(),
-                describe::summary(record.body())
-            );
-            if let Some(reason) = not_valid {
-                println!("        NOT VALID: {}", revocation_text(reason));
+        for listed in &records {
+            match listed {
+                Listed::Full(record, not_valid) => {
+                    println!(
+                        "{:>6}  {}  {}",
+                        record.header().seq,
+                        record.id(),
+                        describe::summary(record.body())
+                    );
+                    if let Some(reason) = not_valid {
+                        println!("        NOT VALID: {}", revocation_text(reason));
+                    }
+                }
+                Listed::Withheld(record) => println!(
+                    "{:>6}  {}  {}: content withheld, {}",
+                    record.header().seq,
+                    record.id(),
+                    redacted::kind_name(record.header().body_kind),
+                    withheld_text(&record.id()).1
+                ),
             }
         }
         if let Some(next) = next_before {
@@ -237,6 +340,22 @@ pub(crate) fn log(
         }
     }
     Ok(verdict(&checked.standing, json))
+}
+
+/// One record of a `log` page: a full record (with the reason the governance declared it
+/// invalid, if it did), or a withheld one (a redacted record's header and signature).
+enum Listed {
+    Full(Box<RuleCheckedRecord>, Option<Rejection>),
+    Withheld(WithheldRecord),
+}
+
+impl Listed {
+    fn header(&self) -> &aidledger_spec::RecordHeader {
+        match self {
+            Listed::Full(record, _) => record.header(),
+            Listed::Withheld(record) => record.header(),
+        }
+    }
 }
 
 /// The names `show`'s headline uses: members by name, activities by the titles of the

@@ -260,9 +260,11 @@ impl Source {
                 .map_err(|error| data_dir_error(&path.display().to_string(), error)),
             Source::Bundle(_) => {
                 let (_, items) = self.open()?;
+                // By the header alone: a redacted record is held as its withheld envelope
+                // (header and signature), and the caller verifies what it finds.
                 find_in_items(until_damage(items), |bytes| {
-                    aidledger_spec::SignedRecord::parse(bytes.to_vec())
-                        .is_ok_and(|record| record.id == *id)
+                    aidledger_spec::signed::record_id_of_bytes(bytes)
+                        .is_ok_and(|found| found == *id)
                 })
             }
         }
@@ -297,12 +299,14 @@ impl Source {
                     std::collections::VecDeque::new();
                 for item in until_damage(items) {
                     if let BundleItem::Record(bytes) = item? {
-                        let fits = aidledger_spec::SignedRecord::parse(bytes.clone()).is_ok_and(
-                            |record| {
-                                record.header.author == org
-                                    && before_seq.is_none_or(|before| record.header.seq < before)
-                            },
-                        );
+                        // By the header alone, so that withheld envelopes are listed too.
+                        let header = aidledger_spec::codec::decode_prefix::<
+                            aidledger_spec::RecordHeader,
+                        >(&bytes);
+                        let fits = header.is_ok_and(|(header, _)| {
+                            header.author == org
+                                && before_seq.is_none_or(|before| header.seq < before)
+                        });
                         if fits {
                             page.push_back(bytes);
                             if page.len() > limit {

@@ -110,7 +110,7 @@ pub(crate) fn provenance(
         Ok(found) => found,
         Err(error) => return refuse(error, network, json),
     };
-    if found.record.is_none() {
+    if found.record.is_none() && found.redacted.is_none() {
         return not_found(
             &found.standing,
             &format!("no valid record {target} in this source"),

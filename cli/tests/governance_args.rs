@@ -10,6 +10,7 @@ use aidledger_cli::governance::grant::GrantFile;
 use aidledger_cli::governance::GovError;
 use aidledger_spec::genesis::{AdminRule, Role};
 use aidledger_spec::governance::Change;
+use aidledger_spec::redaction::{RedactedRecord, RedactionCategory};
 use aidledger_spec::{Body, NetworkId, PublicKey, RecordId};
 use clap::Parser;
 use ed25519_dalek::SigningKey;
@@ -500,4 +501,70 @@ fn a_grant_file_round_trips_as_json_with_hex_fields() {
     let back: GrantFile = serde_json::from_value(value).expect("reads back");
     assert_eq!(back, grant);
     back.check(&network_id, "GB-GOV-1").expect("verifies");
+}
+
+#[test]
+fn redact_names_records_by_seq_and_id_sorted_with_a_category() {
+    let (first, second) = ("ab".repeat(32), "cd".repeat(32));
+    let change = compose(
+        &[
+            "redact",
+            "--member",
+            "DK-CVR-20699310",
+            "--record",
+            &format!("9:{second}"),
+            "--record",
+            &format!("2:{first}"),
+            "--category",
+            "legal-order",
+        ],
+        &mut FakeNode::new(),
+    )
+    .expect("composes");
+    let id = |hex: &str| RecordId::from_hex(hex).expect("hex");
+    assert_eq!(
+        change,
+        Change::Redact {
+            member: "DK-CVR-20699310".into(),
+            records: vec![
+                RedactedRecord {
+                    seq: 2,
+                    id: id(&first)
+                },
+                RedactedRecord {
+                    seq: 9,
+                    id: id(&second)
+                },
+            ],
+            category: RedactionCategory::LegalOrder,
+        }
+    );
+}
+
+#[test]
+fn redact_refuses_an_unknown_category_a_position_named_twice_and_an_id_it_cannot_place() {
+    let id = "ab".repeat(32);
+    let other = "cd".repeat(32);
+    let redact = |records: &[String], category: &str| {
+        let mut args = vec!["redact", "--member", "DK-1", "--category", category];
+        for record in records {
+            args.extend(["--record", record.as_str()]);
+        }
+        compose(&args, &mut FakeNode::new())
+            .expect_err("refused")
+            .to_string()
+    };
+    let error = redact(&[format!("1:{id}")], "court");
+    assert!(
+        error.starts_with("--category: \"court\" is not a redaction category; use one of safety-of-persons, personal-data, legal-order, authors-request"),
+        "{error}"
+    );
+    let error = redact(&[format!("1:{id}"), format!("1:{other}")], "legal-order");
+    assert!(error.contains("seq 1 is named with two ids"), "{error}");
+    // Without a node to ask, an id alone cannot be placed in the member's chain.
+    let error = redact(std::slice::from_ref(&id), "legal-order");
+    assert!(
+        error.contains("give") && error.contains("as SEQ:ID"),
+        "{error}"
+    );
 }

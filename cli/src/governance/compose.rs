@@ -10,6 +10,10 @@ use aidledger_spec::{Body, NetworkId, PublicKey, RecordId};
 
 use super::grant::GrantFile;
 use super::GovError;
+use crate::compose::{
+    named_record, redacted_records, redaction_category, ComposeError, NamedRecord,
+};
+use aidledger_spec::redaction::RedactedRecord;
 
 /// The change a proposal makes, as `gov propose` takes it.
 #[derive(clap::Subcommand, Clone, Debug, PartialEq, Eq)]
@@ -100,6 +104,21 @@ pub enum ProposeChange {
         #[arg(long, conflicts_with_all = ["witnesses", "threshold"])]
         none: bool,
     },
+    /// Redact records of a member (a court order, the safety of persons): once the admins'
+    /// threshold approves, every node forgets their content and keeps their header, signature
+    /// and place, so the chain still verifies. The proposal's --note says why, publicly.
+    Redact {
+        /// The organisation whose records are redacted.
+        #[arg(long)]
+        member: String,
+        /// A record: SEQ:ID (its sequence number in the member's chain, a colon, its id), or
+        /// the id alone (its sequence number is then read from the node); repeat for each.
+        #[arg(long = "record", required = true)]
+        records: Vec<String>,
+        /// Why: safety-of-persons, personal-data, legal-order or authors-request.
+        #[arg(long)]
+        category: String,
+    },
 }
 
 /// What composing a change may need to ask the node.
@@ -108,6 +127,14 @@ pub trait ProposeContext {
     fn network_id(&mut self) -> Result<NetworkId, GovError>;
     /// One past `member`'s head as the node sees it (0 for an empty chain).
     fn next_seq(&mut self, member: &str) -> Result<u64, GovError>;
+    /// The sequence number of record `id` of `member`'s chain as the node holds it.
+    fn record_seq(&mut self, member: &str, id: RecordId) -> Result<u64, GovError> {
+        let _ = member;
+        Err(GovError::flag(
+            "--record",
+            format!("give {id} as SEQ:ID: its position cannot be looked up here"),
+        ))
+    }
 }
 
 /// Turns the flags into a change; keys and roles are sorted and repeats dropped, as the
@@ -188,7 +215,36 @@ pub fn compose_change(
             witnesses: parse_witnesses(witnesses)?,
             threshold: threshold.unwrap_or(0),
         },
+        ProposeChange::Redact {
+            member,
+            records,
+            category,
+        } => {
+            let mut named = Vec::with_capacity(records.len());
+            for text in records {
+                named.push(match named_record("--record", text).map_err(flag_error)? {
+                    NamedRecord::At(record) => record,
+                    NamedRecord::Id(id) => RedactedRecord {
+                        seq: context.record_seq(member, id)?,
+                        id,
+                    },
+                });
+            }
+            Change::Redact {
+                member: member.clone(),
+                records: redacted_records("--record", named).map_err(flag_error)?,
+                category: redaction_category("--category", category).map_err(flag_error)?,
+            }
+        }
     })
+}
+
+/// A flag's value refused while composing, as the governance commands report it.
+fn flag_error(error: ComposeError) -> GovError {
+    match error {
+        ComposeError::Flag { flag, problem } => GovError::flag(flag, problem),
+        other => GovError::flag("--record", other.to_string()),
+    }
 }
 
 /// Reads `--witness` vkeys (type cosignature), sorted by name as the record rules want them;

@@ -7,7 +7,7 @@ use aidledger_spec::genesis::Genesis;
 use aidledger_spec::governance::{self, Derivation};
 use aidledger_spec::signed::peek_body_kind;
 use aidledger_spec::verify::Verifier;
-use aidledger_spec::{BodyKind, NetworkId, RecordId, SignedRecord};
+use aidledger_spec::{BodyKind, NetworkId, RecordId};
 
 use super::compose::ProposeContext;
 use super::GovError;
@@ -96,12 +96,15 @@ pub fn node_next_seq(public: &str, member: &str) -> Result<u64, GovError> {
     if let Ok(page) = source.chain_page(member, None, 1) {
         return match page.into_iter().next() {
             None => Ok(0),
-            Some(bytes) => SignedRecord::parse(bytes)
-                .map(|record| record.header.seq.saturating_add(1))
-                .map_err(|error| GovError::Node {
-                    url: public.to_owned(),
-                    detail: format!("a record of {member} is malformed: {error}"),
-                }),
+            // By the header alone: the head may be a redacted record's withheld envelope.
+            Some(bytes) => {
+                aidledger_spec::codec::decode_prefix::<aidledger_spec::RecordHeader>(&bytes)
+                    .map(|(header, _)| header.seq.saturating_add(1))
+                    .map_err(|error| GovError::Node {
+                        url: public.to_owned(),
+                        detail: format!("a record of {member} is malformed: {error}"),
+                    })
+            }
         };
     }
     // The node's page API may not list a member the genesis does not: verify its export.
@@ -158,5 +161,29 @@ impl ProposeContext for NodeContext {
 
     fn next_seq(&mut self, member: &str) -> Result<u64, GovError> {
         node_next_seq(self.public()?, member)
+    }
+
+    fn record_seq(&mut self, member: &str, id: RecordId) -> Result<u64, GovError> {
+        let public = self.public()?.to_owned();
+        let Some(bytes) = Source::Node(public.clone()).record(&id)? else {
+            return Err(GovError::flag(
+                "--record",
+                format!("record {id} is not on the node"),
+            ));
+        };
+        let (header, _) = aidledger_spec::codec::decode_prefix::<aidledger_spec::RecordHeader>(
+            &bytes,
+        )
+        .map_err(|error| GovError::Node {
+            url: public,
+            detail: format!("record {id} is malformed: {error}"),
+        })?;
+        if header.author != member {
+            return Err(GovError::flag(
+                "--record",
+                format!("record {id} is {}'s, not {member}'s", header.author),
+            ));
+        }
+        Ok(header.seq)
     }
 }

@@ -83,6 +83,11 @@ pub struct FlowView {
     pub funded_by: Vec<Value>,
     /// Edges out of the activity, each with its own receivers below it.
     pub paid_to: Vec<Value>,
+    /// Redacted transactions in the ledger: their activities, parties and amounts are
+    /// withheld, so no edge can hold them; the view says how many there are.
+    pub redacted_transactions: u64,
+    /// The same, in words (`plus 1 redacted transaction …`), or `None` for none.
+    pub redacted_text: Option<String>,
 }
 
 impl<'a> FlowGraph<'a> {
@@ -189,6 +194,8 @@ impl<'a> FlowGraph<'a> {
             publishers: self.publishers_of(activity),
             funded_by,
             paid_to,
+            redacted_transactions: self.ledger.redacted.count(),
+            redacted_text: self.ledger.redacted.text(),
         })
     }
 
@@ -299,19 +306,27 @@ impl<'a> FlowGraph<'a> {
             }
             transactions.push(item);
         }
+        let redacted_money = &self.ledger.redacted;
         let statuses: Vec<Value> = money_links
             .iter()
             .map(|link| {
+                let redacted = redacted_money.target_of(link).is_some();
                 json!({
                     "kind": link.key().kind(),
                     "key": link.key().text(),
                     "pair": link.pair().map(|pair| pair.name()),
                     "status": link.status().to_json(),
-                    "status_text": link.status().text(),
-                    "summary": link.summary(),
+                    "status_text": if redacted { "redacted".to_owned() } else { link.status().text() },
+                    "redacted": redacted,
+                    "summary": redacted_money.link_summary(link),
                 })
             })
             .collect();
+        // A receipt that acknowledges a redacted transaction: the provider's amount is withheld.
+        let redacted = money_links
+            .iter()
+            .filter(|link| redacted_money.target_of(link).is_some())
+            .count() as u64;
         let provider_differs_count = transactions
             .iter()
             .filter(|item| item["provider_differs"] == true)
@@ -334,6 +349,7 @@ impl<'a> FlowGraph<'a> {
             "receiver_reported_text": receiver_totals.to_text(),
             "links": statuses,
             "provider_differs": provider_differs_count,
+            "redacted_transactions": redacted,
             "transactions": transactions,
         }))
     }
@@ -347,6 +363,8 @@ impl FlowView {
             "publishers": self.publishers,
             "funded_by": self.funded_by,
             "paid_to": self.paid_to,
+            "redacted_transactions": self.redacted_transactions,
+            "redacted_text": self.redacted_text,
         })
     }
 
@@ -365,6 +383,11 @@ impl FlowView {
         write_edges(&mut out, &self.funded_by, 1, "funded_by", true);
         out.push_str("paid to:\n");
         write_edges(&mut out, &self.paid_to, 1, "paid_to", false);
+        if let Some(text) = &self.redacted_text {
+            out.push_str(&format!(
+                "in this ledger: {text}; their activities and parties are withheld too, so an edge shows one only where a receipt acknowledges it\n"
+            ));
+        }
         out
     }
 }
@@ -414,6 +437,12 @@ fn write_edges(out: &mut String, edges: &[Value], depth: usize, key: &str, upstr
             "{indent}    provider reports: {}\n",
             text("provider_reported_text")
         ));
+        let redacted = edge["redacted_transactions"].as_u64().unwrap_or(0);
+        if let Some(text) = crate::redacted::plus_transactions_text(redacted) {
+            out.push_str(&format!(
+                "{indent}                      {text}, acknowledged by the receipts\n"
+            ));
+        }
         out.push_str(&format!(
             "{indent}    receiver reports: {}\n",
             text("receiver_reported_text")

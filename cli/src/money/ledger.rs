@@ -8,10 +8,13 @@
 //! which says `withdrawn` of a link whose receipts still stand. Flow and reconcile both read
 //! [`Ledger::model`], so they agree on what a corrected record says and on every status.
 
+use std::collections::BTreeSet;
+
+use aidledger_spec::chain::Report;
 use aidledger_spec::text::Date;
-use aidledger_spec::{Genesis, NetworkId};
+use aidledger_spec::{BodyKind, Genesis, NetworkId, RecordId};
 use aidledger_view::corrections::CorrectionsBuilder;
-use aidledger_view::money::{MoneyError, MoneyModel};
+use aidledger_view::money::{Link, LinkKey, MoneyError, MoneyModel};
 
 use crate::checked::{read_checked, CheckError, Standing};
 use crate::pipeline::SignatureMode;
@@ -68,6 +71,86 @@ pub struct Ledger {
     pub withdrawn: usize,
     /// Problems the verification found (records left out, broken chains); empty when valid.
     pub problems: Vec<String>,
+    /// Transactions and corrections whose content a redaction order withheld.
+    pub redacted: RedactedMoney,
+}
+
+/// Transactions (and corrections) whose content is withheld under an order in force
+/// (FORMAT.md §27): valid records whose amounts are unknown to the reader. They are in no
+/// total and no status; every money view says how many there are rather than dropping them.
+#[derive(Clone, Debug, Default)]
+pub struct RedactedMoney {
+    /// Redacted transactions, by id (each once, however many sources hold it).
+    pub transactions: BTreeSet<RecordId>,
+    /// Redacted corrections: what they changed is unknown too.
+    pub corrections: BTreeSet<RecordId>,
+}
+
+impl RedactedMoney {
+    /// Notes the redacted transactions and corrections of a report.
+    pub fn add(&mut self, report: &Report) {
+        for entry in report.chains.iter().flat_map(|chain| &chain.redacted) {
+            if entry.body_kind == BodyKind::Transaction as u16 {
+                self.transactions.insert(entry.id);
+            } else if entry.body_kind == BodyKind::Correction as u16 {
+                self.corrections.insert(entry.id);
+            }
+        }
+    }
+
+    /// How many redacted transactions there are.
+    pub fn count(&self) -> u64 {
+        self.transactions.len() as u64
+    }
+
+    /// `plus 2 redacted transactions (amounts withheld: …)`, and the corrections, or `None`.
+    pub fn text(&self) -> Option<String> {
+        let corrections = self.corrections.len();
+        let mut text = crate::redacted::plus_transactions_text(self.count());
+        if corrections > 0 {
+            let more = format!(
+                "{corrections} redacted correction{} (what {} changed is withheld)",
+                if corrections == 1 { "" } else { "s" },
+                if corrections == 1 { "it" } else { "they" }
+            );
+            text = Some(match text {
+                Some(text) => format!("{text}; {more}"),
+                None => format!("plus {more}"),
+            });
+        }
+        text
+    }
+
+    /// Whether `id` is a redacted transaction.
+    pub fn holds(&self, id: &RecordId) -> bool {
+        self.transactions.contains(id)
+    }
+
+    /// The redacted transaction a link is keyed on: a receipt acknowledges it, and the model
+    /// (which cannot see it) calls the link `unreported`.
+    pub fn target_of(&self, link: &Link<'_>) -> Option<RecordId> {
+        match link.key() {
+            LinkKey::Acknowledged(target) if self.holds(target) => Some(*target),
+            _ => None,
+        }
+    }
+
+    /// A link's summary as the money views print it: the model's, or for a link keyed on a
+    /// redacted transaction, `redacted [pair]: record ID: redacted, its amount withheld →
+    /// what the receipts report` (the model's `unreported … not held` would say it is missing).
+    pub fn link_summary(&self, link: &Link<'_>) -> String {
+        let summary = link.summary();
+        let Some(target) = self.target_of(link) else {
+            return summary;
+        };
+        let pair = link
+            .pair()
+            .map_or(String::new(), |pair| format!(" [{}]", pair.name()));
+        let receipts = summary
+            .split_once(" → ")
+            .map_or(String::new(), |(_, receipts)| receipts.to_owned());
+        format!("redacted{pair}: record {target}: redacted, its amount withheld → {receipts}")
+    }
 }
 
 impl Ledger {
@@ -82,6 +165,7 @@ impl Ledger {
         let mut standing: Option<Standing> = None;
         let mut corrected = CorrectionsBuilder::new();
         let mut problems = Vec::new();
+        let mut redacted = RedactedMoney::default();
         for source in sources {
             let checked = read_checked(source, pinned, SignatureMode::Batch, |record| {
                 let header = record.header();
@@ -97,6 +181,7 @@ impl Ledger {
                 }
             }
             let report = checked.report;
+            redacted.add(&report);
             problems.extend(report.problems().map(|problem| {
                 format!(
                     "{} seq {}: {}",
@@ -124,6 +209,7 @@ impl Ledger {
             corrections_applied,
             withdrawn,
             problems,
+            redacted,
         })
     }
 

@@ -18,7 +18,7 @@ use aidledger_view::money::{Finding, Link, LinkKey, MoneyModel, FINDING_NAMES};
 use rust_decimal::Decimal;
 
 use super::day_number;
-use super::ledger::Entry;
+use super::ledger::{Entry, RedactedMoney};
 
 /// The suggestions' window: value dates at most this many days apart (either way).
 /// Publishers book a transfer on different days (sent, received, converted); a quarter
@@ -60,6 +60,8 @@ pub struct Reconciliation<'a> {
     pub links: Vec<Link<'a>>,
     /// Suggestions by amount and date.
     pub suggestions: Vec<Suggestion<'a>>,
+    /// Transactions whose amounts a redaction withheld (in no link's sums).
+    pub redacted: RedactedMoney,
 }
 
 /// `--fail-on` named a status that is not a finding name.
@@ -169,6 +171,7 @@ pub fn reconcile<'a>(model: &'a MoneyModel, filter: &Filter) -> Reconciliation<'
         findings,
         links,
         suggestions,
+        redacted: RedactedMoney::default(),
     }
 }
 
@@ -245,6 +248,24 @@ fn suggestions<'a>(model: &'a MoneyModel, links: &[Link<'a>]) -> Vec<Suggestion<
 }
 
 impl Reconciliation<'_> {
+    /// How many redacted transactions a link names: its target, when a receipt acknowledges a
+    /// transaction whose content is withheld (the receipts cannot be compared with it).
+    pub fn redacted_in(&self, link: &Link<'_>) -> u64 {
+        u64::from(self.redacted.target_of(link).is_some())
+    }
+
+    /// The reconciliation with the ledger's redacted transactions: a link keyed on one is
+    /// `redacted` (its provider did report; the amount is withheld), not an `unreported`
+    /// finding.
+    pub fn with_redacted(mut self, redacted: RedactedMoney) -> Self {
+        self.findings.retain(|finding| match finding {
+            Finding::Link(link) => redacted.target_of(link).is_none(),
+            _ => true,
+        });
+        self.redacted = redacted;
+        self
+    }
+
     /// Of `names`, those that occur among the findings (for `--fail-on`).
     pub fn occurring(&self, names: &[&'static str]) -> Vec<&'static str> {
         names
@@ -259,6 +280,7 @@ impl Reconciliation<'_> {
         let mut counts = BTreeMap::new();
         for link in &self.links {
             let name = match link.status() {
+                _ if self.redacted_in(link) > 0 => "redacted",
                 aidledger_view::money::LinkStatus::Unacknowledged { pending: true } => {
                     "unacknowledged-pending"
                 }

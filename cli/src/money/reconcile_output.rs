@@ -7,7 +7,7 @@ use aidledger_spec::record::transaction_type_name;
 use aidledger_view::money::{entry_json, Amounts, Finding, Link};
 use serde_json::{json, Value};
 
-use super::ledger::Entry;
+use super::ledger::{Entry, RedactedMoney};
 use super::reconcile::{Reconciliation, DATE_WINDOW_DAYS};
 
 /// The CSV header: one row per link.
@@ -34,14 +34,21 @@ fn entry_line(role: &str, entry: &Entry) -> String {
     )
 }
 
-fn write_link(out: &mut impl Write, link: &Link<'_>) -> io::Result<()> {
+fn write_link(out: &mut impl Write, link: &Link<'_>, redacted: &RedactedMoney) -> io::Result<()> {
     writeln!(
         out,
         "  [{} {}] {}",
         link.key().kind(),
         link.key().text(),
-        link.summary()
+        redacted.link_summary(link)
     )?;
+    if let Some(target) = redacted.target_of(link) {
+        writeln!(
+            out,
+            "      provider {target}: {}; the receipts cannot be compared with it",
+            crate::redacted::plus_transactions_text(1).unwrap_or_default()
+        )?;
+    }
     for entry in link.provider() {
         writeln!(out, "{}", entry_line("provider", entry))?;
     }
@@ -67,6 +74,9 @@ impl Reconciliation<'_> {
             .map(|(name, count)| format!("{name} {count}"))
             .collect();
         writeln!(out, "statuses: {}", counts.join(", "))?;
+        if let Some(text) = self.redacted.text() {
+            writeln!(out, "redacted: {text}; in no link's sums")?;
+        }
         let (links, commitments): (Vec<&Finding<'_>>, Vec<&Finding<'_>>) = self
             .findings
             .iter()
@@ -74,7 +84,7 @@ impl Reconciliation<'_> {
         writeln!(out, "findings ({}), shortfalls first:", links.len())?;
         for finding in links {
             match finding {
-                Finding::Link(link) => write_link(out, link)?,
+                Finding::Link(link) => write_link(out, link, &self.redacted)?,
                 Finding::ProviderDiffers { entry, link } => {
                     writeln!(out, "  {}", finding.text())?;
                     if let Some(link) = link {
@@ -97,7 +107,7 @@ impl Reconciliation<'_> {
         }
         writeln!(out, "links ({}):", self.links.len())?;
         for link in &self.links {
-            write_link(out, link)?;
+            write_link(out, link, &self.redacted)?;
         }
         writeln!(
             out,
@@ -209,6 +219,10 @@ impl Reconciliation<'_> {
             "as_of": self.model.as_of().to_string(),
             "window_days": self.model.window_days(),
             "counts": counts,
+            "redacted_transactions": self.redacted.count(),
+            "redacted_corrections": self.redacted.corrections.len(),
+            "redacted_text": self.redacted.text(),
+            "links_with_redacted": self.links.iter().filter(|link| self.redacted_in(link) > 0).map(|link| link.key().text()).collect::<Vec<_>>(),
             "suggestions_rule": format!("equal amount, organisations and currency; value dates at most {DATE_WINDOW_DAYS} days apart; changes no status"),
         });
         head(&mut value);
