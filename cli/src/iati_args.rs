@@ -34,6 +34,11 @@ pub(crate) enum IatiCommand {
         /// entity reference was kept as written.
         #[arg(long)]
         strict: bool,
+        /// Import into a chain that holds redacted records: their IATI keys are withheld with
+        /// their content, so a redacted transaction still in the file would be recorded again.
+        /// Give this once the redacted transactions are out of the files.
+        #[arg(long)]
+        despite_redactions: bool,
         /// Print every per-line warning (else the first few; the summary counts them all by reason).
         #[arg(long)]
         verbose: bool,

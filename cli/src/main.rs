@@ -137,6 +137,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             as_reporting_orgs,
             org_map,
             republished,
+            despite_redactions,
             strict,
             verbose,
             json,
@@ -147,6 +148,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             org_map,
             record::ImportFlags {
                 republished,
+                despite_redactions,
                 strict,
                 verbose,
                 json,

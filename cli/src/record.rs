@@ -363,6 +363,7 @@ fn fetch_verified(target: &SubmitTarget, id: RecordId) -> Result<VerifiedRecord>
 /// `iati import`'s switches.
 pub(crate) struct ImportFlags {
     pub(crate) republished: bool,
+    pub(crate) despite_redactions: bool,
     pub(crate) strict: bool,
     pub(crate) verbose: bool,
     pub(crate) json: bool,
@@ -390,6 +391,7 @@ pub(crate) fn iati_import(
         files,
         routing,
         republished: flags.republished,
+        despite_redactions: flags.despite_redactions,
         verbose: flags.verbose,
     };
     let report = import(&options)?;

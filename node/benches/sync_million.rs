@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use network_common::{genesis, peak_rss_mib, start_node, status, wait};
 
-
 fn main() {
     let total: u64 = std::env::var("SYNC_BENCH_RECORDS")
         .ok()

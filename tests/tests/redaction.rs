@@ -251,6 +251,35 @@ fn redacted_content_leaves_every_node_and_every_chain_still_verifies() {
         "a record no order names keeps its content"
     );
 
+    // An IATI import into a chain with redacted records would record a redacted transaction
+    // again if the file still held it: it is refused until the operator says the files are
+    // clear of them.
+    let iati_file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/iati/flattener-fixtures/fcdo-activity.xml");
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "iati",
+            "import",
+            path_str(&iati_file),
+            "--data-dir",
+            path_str(&implementer.data_dir),
+        ];
+        args.extend_from_slice(extra);
+        mesh.cli.run(args).assert_no_panic()
+    };
+    let refused = import(&[]).assert_exit(2);
+    assert!(
+        refused.mentions("redacted record") && refused.mentions("--despite-redactions"),
+        "{}",
+        refused.describe()
+    );
+    let allowed = import(&["--despite-redactions"]);
+    assert!(
+        !allowed.mentions("--despite-redactions"),
+        "{}",
+        allowed.describe()
+    );
+
     // The explorer says so, with the reason, and never the content.
     for node in [donor, implementer] {
         let page = aidledger_tests::network::http()

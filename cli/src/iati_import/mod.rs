@@ -82,6 +82,17 @@ pub enum ImportError {
     /// The org map cannot be read or names something impossible.
     #[error("org map {0}")]
     OrgMap(String),
+    /// The chain holds redacted records, and the import was not told the files are clear of
+    /// them.
+    #[error("{org}'s chain holds {count} redacted record(s) (the first at seq {first_seq}): their IATI keys were withheld with their content, so the import cannot tell whether a file still carries a redacted transaction, and would record it again. Take the redacted transactions out of the files, then run again with --despite-redactions")]
+    Redacted {
+        /// The organisation.
+        org: String,
+        /// How many records of its chain are withheld.
+        count: usize,
+        /// The first one's position.
+        first_seq: u64,
+    },
 }
 
 /// Where each publisher's activities go.
@@ -106,6 +117,9 @@ pub struct ImportOptions {
     pub routing: Routing,
     /// Withdraw transactions the file's activities no longer list.
     pub republished: bool,
+    /// Import into chains that hold redacted records (the operator took the redacted
+    /// transactions out of the files): see `publisher::load_index`.
+    pub despite_redactions: bool,
     /// Print every warning line (else the first few and a count).
     pub verbose: bool,
 }
@@ -253,7 +267,7 @@ pub fn import(options: &ImportOptions) -> Result<ImportReport, ImportError> {
     for path in &options.files {
         std::fs::metadata(path).map_err(|source| open_error(path, source))?;
     }
-    let mut routes = open_routes(&options.routing)?;
+    let mut routes = open_routes(&options.routing, options.despite_redactions)?;
     let mut printer = WarningPrinter::new(options.verbose);
     let mut files = Vec::new();
     for path in &options.files {
@@ -278,7 +292,7 @@ pub fn import(options: &ImportOptions) -> Result<ImportReport, ImportError> {
     })
 }
 
-fn open_routes(routing: &Routing) -> Result<Routes, ImportError> {
+fn open_routes(routing: &Routing, despite_redactions: bool) -> Result<Routes, ImportError> {
     let mut routes = Routes {
         publishers: Vec::new(),
         by_ref: HashMap::new(),
@@ -288,7 +302,7 @@ fn open_routes(routing: &Routing) -> Result<Routes, ImportError> {
             target,
             as_reporting_orgs,
         } => {
-            let publisher = Publisher::open(target)?;
+            let publisher = Publisher::open(target, despite_redactions)?;
             routes.by_ref.insert(
                 publisher.org.clone(),
                 Route {
@@ -310,7 +324,7 @@ fn open_routes(routing: &Routing) -> Result<Routes, ImportError> {
         }
         Routing::OrgMap(entries) => {
             for (reference, target) in entries {
-                let publisher = Publisher::open(target)?;
+                let publisher = Publisher::open(target, despite_redactions)?;
                 if publisher.org != *reference {
                     return Err(ImportError::OrgMap(format!(
                         "maps {reference:?} to the node of {:?}: each publisher's activities go to its own organisation's node (to record another publisher's activities as yours, import without --org-map and with --as-reporting-org {reference})",

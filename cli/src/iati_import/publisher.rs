@@ -61,12 +61,15 @@ pub(super) struct Publisher {
 
 impl Publisher {
     /// Asks the node its organisation and reads (and verifies) that organisation's chain.
-    pub(super) fn open(target: &SubmitTarget) -> Result<Publisher, ImportError> {
+    pub(super) fn open(
+        target: &SubmitTarget,
+        despite_redactions: bool,
+    ) -> Result<Publisher, ImportError> {
         let org = node_org(target)?;
         let public = target.public_url.clone().ok_or_else(|| {
             ImportError::Node(format!("the public URL of {org}'s node is needed to read what is already imported: use a data directory, or give the public URL with the submit URL"))
         })?;
-        let index = load_index(&Source::Node(public.clone()), &org)?;
+        let index = load_index(&Source::Node(public.clone()), &org, despite_redactions)?;
         Ok(Publisher {
             org,
             public,
@@ -180,18 +183,38 @@ fn node_org(target: &SubmitTarget) -> Result<String, ImportError> {
 }
 
 /// Reads `org`'s chain newest first, verifies every record, and builds the import index.
-fn load_index(source: &Source, org: &str) -> Result<ImportIndex, ImportError> {
+/// The import keys the chain already holds. Withheld records (redacted: FORMAT.md §27) hold
+/// none that can be read: unless `despite_redactions`, their presence refuses the import.
+fn load_index(
+    source: &Source,
+    org: &str,
+    despite_redactions: bool,
+) -> Result<ImportIndex, ImportError> {
     // Under the governance: the organisation may have rotated its key or joined after the genesis.
     let (verifier, _) = crate::governance::lookup::governed_verifier(source)?;
     let mut records = Vec::new();
+    let mut redacted: Vec<u64> = Vec::new();
     let mut before = None;
     loop {
         let page = source.chain_page(org, before, PAGE_RECORDS_MAX)?;
         let Some(last) = page.last() else { break };
-        let last = aidledger_spec::SignedRecord::parse(last.clone()).map_err(|error| {
-            ImportError::Node(format!("a record of {org} is malformed: {error}"))
-        })?;
-        before = Some(last.header.seq);
+        let (last, _): (aidledger_spec::RecordHeader, usize) =
+            aidledger_spec::codec::decode_prefix(last).map_err(|error| {
+                ImportError::Node(format!("a record of {org} is malformed: {error}"))
+            })?;
+        before = Some(last.seq);
+        let (withheld, page): (Vec<Vec<u8>>, Vec<Vec<u8>>) = page
+            .into_iter()
+            .partition(|bytes| aidledger_spec::withheld::is_withheld(bytes));
+        for bytes in withheld {
+            let record = verifier.verify_withheld(bytes).map_err(|rejected| {
+                ImportError::Node(format!(
+                    "a record of {org} does not verify: {}",
+                    rejected.reason
+                ))
+            })?;
+            redacted.push(record.header().seq);
+        }
         for verdict in verifier.verify_batch(page) {
             let record = verdict.map_err(|rejected| {
                 ImportError::Node(format!(
@@ -204,6 +227,13 @@ fn load_index(source: &Source, org: &str) -> Result<ImportIndex, ImportError> {
         if before == Some(0) {
             break;
         }
+    }
+    if let (Some(first_seq), false) = (redacted.iter().min(), despite_redactions) {
+        return Err(ImportError::Redacted {
+            org: org.to_owned(),
+            count: redacted.len(),
+            first_seq: *first_seq,
+        });
     }
     records.sort_by_key(|(seq, _, _)| *seq);
     let mut index = ImportIndex::default();
