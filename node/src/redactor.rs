@@ -25,6 +25,10 @@ impl Redactor {
     /// Applies the orders in force that this run has not applied yet; returns how many
     /// bodies were forgotten.
     pub fn round(&mut self, store: &Store, authority: &Authority) -> Result<u64, StoreError> {
+        self.apply_orders(store, authority)
+    }
+
+    fn apply_orders(&mut self, store: &Store, authority: &Authority) -> Result<u64, StoreError> {
         // The admins' orders first: where both name a record, verifiers report the admins'
         // (FORMAT.md §27), and the store keeps the first mark it writes.
         let mut forgotten = 0;
@@ -44,7 +48,7 @@ impl Redactor {
                     by_admins: true,
                     ordered_at_ms: claimed_time(store, &step.proposal)?,
                 };
-                forgotten += store.redact(member, records, &mark)?.withheld_now;
+                forgotten += apply(store, member, records, &mark)?;
                 self.applied.insert(step.proposal);
             }
         }
@@ -86,10 +90,25 @@ impl Redactor {
             by_admins: false,
             ordered_at_ms: record.header.timestamp_ms,
         };
-        let done = store.redact(author, &named, &mark)?;
+        let forgotten = apply(store, author, &named, &mark)?;
         self.applied.insert(record.id);
-        Ok(done.withheld_now)
+        Ok(forgotten)
     }
+}
+
+/// Applies one order; returns how many bodies it forgot. When it forgets any, the index is
+/// cleared first (its follower, on this thread, builds it again after): no reader finds the
+/// words of a record whose body is gone.
+fn apply(
+    store: &Store,
+    author: &str,
+    records: &[RedactedRecord],
+    mark: &RedactionMark,
+) -> Result<u64, StoreError> {
+    if store.holds_whole(author, records)? {
+        store.index_again()?;
+    }
+    Ok(store.redact(author, records, mark)?.withheld_now)
 }
 
 /// The `timestamp_ms` of a stored record (full or withheld), or 0 when the store lacks it.

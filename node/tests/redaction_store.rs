@@ -132,9 +132,12 @@ fn a_redaction_takes_the_words_out_of_the_explorer_index() {
             .map_or(0, Vec::len)
     };
     assert_eq!(hits("Qasimiwal"), 1);
-    store
-        .redact(DONOR, &[named(&records[0])], &mark(5))
-        .unwrap();
+    let order = [named(&records[0])];
+    assert!(store.holds_whole(DONOR, &order).unwrap());
+    store.index_again().unwrap();
+    assert_eq!(hits("Qasimiwal"), 0, "the index is cleared first");
+    store.redact(DONOR, &order, &mark(5)).unwrap();
+    assert!(!store.holds_whole(DONOR, &order).unwrap());
     // The index is cleared and built again by the follower; here, by hand.
     while store.index_deferred(256).unwrap() > 0 {}
     assert_eq!(

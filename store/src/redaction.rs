@@ -209,7 +209,9 @@ impl Store {
     /// of appends (so an append waits for one group at most, never for the whole order), and
     /// is idempotent: the node applies every order again at its start. A named position that
     /// holds another record is left alone (the order names nothing there; verifiers report
-    /// it). When a body was forgotten, the index is cleared and its follower builds it again.
+    /// it). The index still holds what a forgotten body said until [`Store::index_again`]
+    /// clears it: the node calls that first, when [`Store::holds_whole`] says an order will
+    /// forget something.
     pub fn redact(
         &self,
         author: &str,
@@ -228,10 +230,25 @@ impl Store {
         self.inner
             .redactions_known
             .store(!self.inner.redacted.is_empty(), Ordering::SeqCst);
-        if outcome.withheld_now > 0 {
-            self.index_again()?;
-        }
         Ok(outcome)
+    }
+
+    /// Whether an order would forget a body now: one of `records` is held whole at its
+    /// position. The node then clears the index first ([`Store::index_again`]), so that no
+    /// reader finds a forgotten record's words in the index once its body is gone.
+    pub fn holds_whole(
+        &self,
+        author: &str,
+        records: &[RedactedRecord],
+    ) -> Result<bool, StoreError> {
+        for named in records {
+            if let Some(bytes) = self.record_at(author, named.seq)? {
+                if !is_withheld(&bytes) && record_id_of_bytes(&bytes).ok() == Some(named.id) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     fn redact_group(
@@ -298,7 +315,7 @@ impl Store {
     /// is then cleared in batches without that lock, so appends go on meanwhile; a crash
     /// midway leaves an index without its version mark (the first key cleared), which the
     /// next open rebuilds, removing every mark and the flag.
-    fn index_again(&self) -> Result<(), StoreError> {
+    pub fn index_again(&self) -> Result<(), StoreError> {
         {
             let _chain_writer = self.lock_chains()?;
             let mut marks = sled::Batch::default();

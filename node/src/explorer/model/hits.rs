@@ -152,6 +152,10 @@ impl Searcher<'_> {
         let Some(bytes) = self.store.get(id)? else {
             return Ok(None);
         };
+        // Redacted: its content is no hit (the index forgets it when it is built again).
+        if is_withheld(&bytes) {
+            return Ok(None);
+        }
         let decoded = decode(bytes)?;
         let author = decoded.signed.header.author.clone();
         Ok(Some(HitRecord {
@@ -198,6 +202,9 @@ fn activity_title(store: &StoreReader, id: &RecordId) -> Result<Option<String>, 
     let Some(bytes) = store.get(id)? else {
         return Ok(None);
     };
+    if is_withheld(&bytes) {
+        return Ok(None);
+    }
     Ok(match decode(bytes)?.body {
         Body::Activity(record) => record.title_in(PREFERRED_LANGUAGE).map(str::to_owned),
         _ => None,
