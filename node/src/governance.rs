@@ -19,7 +19,6 @@ use std::sync::{Arc, RwLock};
 use aidledger_spec::governance::{
     self, Act, Authority, Derivation, GovernanceRecord, MemberState, Proposal, ProposalState,
 };
-use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{Digest, RecordId, Rejection, Verifier};
 use tokio::sync::watch;
 
@@ -278,9 +277,11 @@ fn rewind(store: &Store, before: &Authority, after: &Authority) -> Result<Vec<Re
         let mut invalid: Option<(u64, Rejection)> = None;
         for entry in store.chain_range(&author, start) {
             let (seq, bytes) = entry?;
-            let record = SignedRecord::parse(bytes)
-                .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
-            if let Err(reason) = after.check(&author, seq, &record.header.signing_key) {
+            // The header alone: a record may be withheld (redacted); its key is in it.
+            let (header, _): (aidledger_spec::RecordHeader, usize) =
+                aidledger_spec::codec::decode_prefix(&bytes)
+                    .map_err(|error| StoreError::Corrupt(format!("a stored record: {error}")))?;
+            if let Err(reason) = after.check(&author, seq, &header.signing_key) {
                 invalid = Some((seq, reason));
                 break;
             }

@@ -81,6 +81,9 @@ struct Recorded {
     treaty: String,
     treaty_action: String,
     proposal: String,
+    /// A statement its author redacted (FORMAT.md §27), and the order.
+    redacted: String,
+    redaction: String,
 }
 
 fn disbursement<'a>(amount: &'a str, description: &'a str) -> Vec<&'a str> {
@@ -167,6 +170,23 @@ fn record_donor_data(network: &Network) -> Recorded {
         "statement",
         &["--title", "Funding update", "--text", STATEMENT_TEXT],
     );
+    // A statement that named a partner at risk, redacted by its author (by id alone: the CLI
+    // finds its seq on the node).
+    let redacted = network.record(
+        "statement",
+        &["--title", "Partner list", "--text", "Names withheld here."],
+    );
+    let redaction = network.record(
+        "redaction",
+        &[
+            "--record",
+            &redacted,
+            "--category",
+            "safety-of-persons",
+            "--note",
+            "The list named partners whose safety is at risk.",
+        ],
+    );
     let english = network.dir.write(
         "treaty-en.txt",
         "Article 1. The parties cooperate on clean water.\nArticle 2. Funds are reported openly.",
@@ -234,6 +254,8 @@ fn record_donor_data(network: &Network) -> Recorded {
         treaty,
         treaty_action,
         proposal,
+        redacted,
+        redaction,
     }
 }
 
@@ -466,6 +488,16 @@ fn every_page_type_fits_a_phone_passes_axe_and_obeys_its_policy() {
     for (name, id) in records {
         pages.push(page(name, format!("/record/{id}"), short(id)));
     }
+    pages.push(page(
+        "record-redacted",
+        format!("/record/{}", recorded.redacted),
+        "REDACTED",
+    ));
+    pages.push(page(
+        "record-redaction-order",
+        format!("/record/{}", recorded.redaction),
+        "the safety of persons",
+    ));
     // "Is this genuine?": the form, a signed text found, and a changed one not found with the
     // nearest signed statement and the differences.
     pages.push(page("genuine", "/genuine", "genuine"));

@@ -10,7 +10,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aidledger_spec::governance::{KeyGrant, KeyRotation};
 use aidledger_spec::record::record_id_of_header_bytes;
-use aidledger_spec::signed::SignedRecord;
 use aidledger_spec::{Body, PublicKey, RecordDraft, VerifiedRecord, Verifier};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{mpsc, oneshot};
@@ -398,9 +397,11 @@ pub(super) fn head_timestamp_ms(store: &Store, head: Option<Head>) -> Result<u64
     let bytes = store
         .get(&head.id)?
         .ok_or_else(|| StoreError::Corrupt(format!("head record {} is not stored", head.id)))?;
-    let record = SignedRecord::parse(bytes)
-        .map_err(|error| StoreError::Corrupt(format!("head record: {error}")))?;
-    Ok(record.header.timestamp_ms)
+    // The header alone: the head may be withheld (redacted by the admins).
+    let (header, _): (aidledger_spec::RecordHeader, usize) =
+        aidledger_spec::codec::decode_prefix(&bytes)
+            .map_err(|error| StoreError::Corrupt(format!("head record: {error}")))?;
+    Ok(header.timestamp_ms)
 }
 
 pub(super) fn now_ms() -> u64 {

@@ -38,7 +38,7 @@ pub fn redacted(page: &RedactedPage, network_name: &str) -> String {
             html.raw("Its content is withheld on this node.");
         }
     }
-    html.raw(" Every node forgot what it said; its signature, its id and its place in the chain remain, so the chain still verifies.</p>");
+    html.raw(" This node no longer holds what it said, nor does any node that applied the order; its signature, its id and its place in the chain remain, so the chain still verifies.</p>");
     html.raw("<h2>Details</h2><dl><dt>Signed by</dt><dd>");
     names::member(&mut html, &page.author, &page.author_name);
     html.raw("</dd>")
