@@ -3,6 +3,9 @@
 //!
 //! Run: `cargo bench -p aidledger-cli --bench verify_bundle` (set AIDLEDGER_BENCH_RECORDS to
 //! change the count). The bundle is generated once and kept under target/aidledger-bench/.
+//! `AIDLEDGER_BENCH_REDACTED=N` (at most 16,384) withholds N records of the first chain, spread
+//! evenly, under one `redaction` order of their author at the chain's end (FORMAT.md §27): the
+//! same count of records to verify, N of them without their bodies.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,8 +14,10 @@ use std::time::Instant;
 use aidledger_spec::bundle::BundleWriter;
 use aidledger_spec::genesis::{AdminRule, Genesis, Member, Role, GENESIS_FORMAT_VERSION};
 use aidledger_spec::record::{Body, Money, Party, Transaction};
+use aidledger_spec::redaction::{RedactedRecord, Redaction, RedactionCategory};
 use aidledger_spec::signed::{sign_record, RecordDraft};
 use aidledger_spec::text::Date;
+use aidledger_spec::withheld::withhold;
 use aidledger_spec::{Digest, RecordId};
 use ed25519_dalek::SigningKey;
 
@@ -28,12 +33,16 @@ fn main() {
         .unwrap_or(DEFAULT_RECORDS);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/aidledger-bench");
     std::fs::create_dir_all(&dir).expect("bench directory");
-    let (bundle, network_id) = ensure_bundle(&dir, records);
+    let redacted: u64 = std::env::var("AIDLEDGER_BENCH_REDACTED")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(0);
+    let (bundle, network_id) = ensure_bundle(&dir, records, redacted);
     let size_mb = std::fs::metadata(&bundle)
         .map(|meta| meta.len() as f64 / 1e6)
         .unwrap_or(0.0);
     println!(
-        "bundle: {records} records, {size_mb:.0} MB, {}",
+        "bundle: {records} records ({redacted} withheld under an order), {size_mb:.0} MB, {}",
         bundle.display()
     );
     for (label, extra) in [("batch (default)", None), ("--strict", Some("--strict"))] {
@@ -129,11 +138,16 @@ fn body(seq: u64) -> Body {
     })
 }
 
-fn ensure_bundle(dir: &Path, records: u64) -> (PathBuf, String) {
+fn ensure_bundle(dir: &Path, records: u64, redacted: u64) -> (PathBuf, String) {
     let genesis = genesis();
     let network_id = genesis.network_id();
+    let suffix = if redacted > 0 {
+        format!("-redacted-{redacted}")
+    } else {
+        String::new()
+    };
     let path = dir.join(format!(
-        "bundle-{records}-{}.bin",
+        "bundle-{records}{suffix}-{}.bin",
         &network_id.to_hex()[..16]
     ));
     if path.exists() {
@@ -159,7 +173,15 @@ fn ensure_bundle(dir: &Path, records: u64) -> (PathBuf, String) {
             per_author
         };
         let key_index = AUTHORS.iter().position(|id| *id == author).expect("author");
-        write_chain(&mut writer, network_id, &author, &key(key_index), count);
+        let withheld = if index == 0 { redacted } else { 0 };
+        write_chain(
+            &mut writer,
+            network_id,
+            &author,
+            &key(key_index),
+            count,
+            withheld,
+        );
     }
     writer.finish().expect("finish bundle");
     std::fs::rename(&partial, &path).expect("rename bundle");
@@ -178,7 +200,10 @@ fn write_chain<W: std::io::Write>(
     author: &str,
     key: &SigningKey,
     count: u64,
+    withheld: u64,
 ) {
+    let every = (withheld > 0).then(|| (count / withheld).max(1));
+    let mut named = Vec::new();
     let mut prev = RecordId::ZERO;
     let mut seq = 0;
     while seq < count {
@@ -203,10 +228,35 @@ fn write_chain<W: std::io::Write>(
             let other = scope.spawn(|| sign_all(second, key));
             (sign_all(first, key), other.join().expect("signer thread"))
         });
-        for bytes in a.iter().chain(&b) {
-            writer.record(bytes).expect("write record");
+        for (offset, bytes) in a.iter().chain(&b).enumerate() {
+            let at = seq + offset as u64;
+            match every {
+                Some(every) if at % every == 0 && (named.len() as u64) < withheld => {
+                    let id = aidledger_spec::signed::record_id_of_bytes(bytes).expect("an id");
+                    named.push(RedactedRecord { seq: at, id });
+                    let envelope = withhold(bytes.clone()).expect("a record");
+                    writer.record(&envelope).expect("write record");
+                }
+                _ => writer.record(bytes).expect("write record"),
+            }
         }
         seq = end;
+    }
+    if !named.is_empty() {
+        let order = RecordDraft {
+            network_id,
+            author: author.into(),
+            seq: count,
+            prev,
+            timestamp_ms: 1_700_000_000_000 + count,
+            body: Body::Redaction(Redaction {
+                records: named,
+                category: RedactionCategory::PersonalData,
+                note: "Benchmark: records withheld under their author's order.".into(),
+            }),
+        };
+        let (_, bytes) = sign_record(&order, key).expect("sign the order");
+        writer.record(&bytes).expect("write the order");
     }
 }
 
