@@ -387,31 +387,12 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
             found.chain.as_ref().map_or(0, |chain| chain.length)
         ));
     }
-    if !found.key_spans.is_empty() {
-        out.push_str(&format!(
-            "keys      {}'s signing keys and the positions each may sign:\n",
-            header.author
-        ));
-        for line in &found.key_spans {
-            out.push_str(&format!("  {line}\n"));
-        }
-    }
+    key_span_lines(&mut out, found, header);
     if let Some(note) = &found.governance_note {
         out.push_str(&format!("governance {note}\n"));
     }
-    match (&found.chain, found.chain_problems_before.is_empty()) {
-        _ if found.revoked.is_some() => {}
-        (Some(chain), true) if chain.length > header.seq => out.push_str(&format!(
-            "chain     intact from seq 0 to this record: every signature and link verified ({} records in the chain{})\n",
-            chain.length,
-            chain.forked_at.map_or(String::new(), |seq| format!("; FORKED at seq {seq}"))
-        )),
-        _ => {
-            out.push_str("chain     BROKEN before or at this record:\n");
-            for problem in &found.chain_problems_before {
-                out.push_str(&format!("  {problem}\n"));
-            }
-        }
+    if found.revoked.is_none() {
+        chain_lines(&mut out, found, header);
     }
     if let Some(referenced) = &found.refers_to {
         out.push_str(&format!(
@@ -509,6 +490,13 @@ fn redacted_text(found: &Provenance, withheld: &WithheldRecord, entry: &Redacted
     out.push_str(
         "verified  the signature over the record's id (which covers the withheld content's hash) and its place in the chain; the content itself is not shown by any node\n",
     );
+    key_span_lines(&mut out, found, header);
+    chain_lines(&mut out, found, header);
+    out
+}
+
+/// The author's keys and the positions each may sign.
+fn key_span_lines(out: &mut String, found: &Provenance, header: &RecordHeader) {
     if !found.key_spans.is_empty() {
         out.push_str(&format!(
             "keys      {}'s signing keys and the positions each may sign:\n",
@@ -518,6 +506,10 @@ fn redacted_text(found: &Provenance, withheld: &WithheldRecord, entry: &Redacted
             out.push_str(&format!("  {line}\n"));
         }
     }
+}
+
+/// Whether the chain up to the record is intact, or what breaks it.
+fn chain_lines(out: &mut String, found: &Provenance, header: &RecordHeader) {
     match (&found.chain, found.chain_problems_before.is_empty()) {
         (Some(chain), true) if chain.length > header.seq => out.push_str(&format!(
             "chain     intact from seq 0 to this record: every signature and link verified ({} records in the chain{})\n",
@@ -531,7 +523,6 @@ fn redacted_text(found: &Provenance, withheld: &WithheldRecord, entry: &Redacted
             }
         }
     }
-    out
 }
 
 /// Provenance as JSON.
