@@ -231,7 +231,7 @@ fn write_chain<W: std::io::Write>(
         for (offset, bytes) in a.iter().chain(&b).enumerate() {
             let at = seq + offset as u64;
             match every {
-                Some(every) if at % every == 0 && (named.len() as u64) < withheld => {
+                Some(every) if at.is_multiple_of(every) && (named.len() as u64) < withheld => {
                     let id = aidledger_spec::signed::record_id_of_bytes(bytes).expect("an id");
                     named.push(RedactedRecord { seq: at, id });
                     let envelope = withhold(bytes.clone()).expect("a record");
