@@ -1,8 +1,8 @@
 //! Redacting 10,000 records of a 1,000,000-record store (the `sync_million` source: four chains
 //! of 250,000 statements, indexed by the explorer) while another chain takes durable appends,
 //! one record at a time: how long the store takes to forget the bodies (`Store::redact`), how
-//! long clearing the index takes (`Store::index_again`, before it, outside the lock of
-//! appends), and how long each append waited meanwhile (largest, 99th percentile, median),
+//! long starting the index again takes (`Store::index_again`, before it: a fresh tree swapped
+//! in under the lock of appends), and how long each append waited meanwhile (largest, 99th percentile, median),
 //! against the same appender alone just before. Run:
 //! `SYNC_BENCH_SOURCE_DIR=DIR cargo bench -p aidledger-node --bench redact_million` (the cache
 //! of `sync_million`; without it the source is made first, about 2 minutes).
@@ -80,7 +80,7 @@ fn main() {
     println!("{:<48} {:>12}", "records redacted (one order)", named.len());
     println!(
         "{:<48} {:>12.2?}",
-        "index cleared (outside the append lock)", clear
+        "index started again (fresh tree)", clear
     );
     println!(
         "{:<48} {:>12.2?}",

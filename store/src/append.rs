@@ -13,8 +13,7 @@ use sled::transaction::{
 
 use crate::index::IndexTrees;
 use crate::keys::{
-    chain_key, count_bytes, head_bytes, index_behind_key, parse_head, parse_u64,
-    META_INDEX_CLEARING, META_RECORD_COUNT,
+    chain_key, count_bytes, head_bytes, index_behind_key, parse_head, parse_u64, META_RECORD_COUNT,
 };
 use crate::merkle_keys::{apply_plan, Plan};
 use crate::{AppendError, Head, Store, StoreError};
@@ -163,12 +162,13 @@ impl Store {
         merkle_plan: &Plan,
         timing: IndexTiming,
     ) -> Result<(), TransactionError<AppendError>> {
+        let index_tree = self.own_index_tree();
         let trees = (
             &self.inner.records,
             &self.inner.index,
             &self.inner.heads,
             &self.inner.meta,
-            &self.index_tree,
+            &index_tree,
             &self.inner.governance,
             &self.inner.merkle,
             &self.inner.orders,
@@ -295,9 +295,7 @@ fn defer_index(
     if meta.get(&key)?.is_some() {
         return Ok(true);
     }
-    // While the index is cleared (`store::redaction`), a chain that had no head then is
-    // marked behind from its first record here.
-    if timing == IndexTiming::Deferred || meta.get(META_INDEX_CLEARING)?.is_some() {
+    if timing == IndexTiming::Deferred {
         meta.insert(key, count_bytes(header.seq))?;
         return Ok(true);
     }

@@ -15,7 +15,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::keys::META_COMPACTION_DUE;
+use crate::keys::{index_generation, index_tree_name, META_COMPACTION_DUE};
 use crate::limits::COMPACT_BATCH_ENTRIES;
 use crate::open::{open_sled, OpenError};
 
@@ -24,8 +24,11 @@ const COMPACTING_DIR: &str = "store.compacting";
 /// Where the old store waits for its removal, beside `store/`.
 const OLD_DIR: &str = "store.old";
 
-/// Compacts the store in `store_dir` if a redaction marked it; returns whether it did.
-pub(crate) fn compact_if_due(store_dir: &Path) -> Result<bool, OpenError> {
+/// Compacts the store in `store_dir` if a redaction marked it; returns whether it did. The
+/// trees of the append index `index_name`'s earlier generations (a redaction started the
+/// index again in a fresh tree, `store::redaction`) are left out of the copy: they hold the
+/// words of forgotten bodies.
+pub(crate) fn compact_if_due(store_dir: &Path, index_name: &str) -> Result<bool, OpenError> {
     let io_error = |source: io::Error| OpenError::Sled {
         path: store_dir.to_path_buf(),
         detail: format!("compaction after a redaction: {source}"),
@@ -44,8 +47,22 @@ pub(crate) fn compact_if_due(store_dir: &Path) -> Result<bool, OpenError> {
         if !due {
             return Ok(false);
         }
+        let current = source
+            .open_tree("meta")
+            .map_err(|error| sled_error(store_dir, error))
+            .and_then(|meta| {
+                index_generation(&meta).map_err(|error| OpenError::Sled {
+                    path: store_dir.to_path_buf(),
+                    detail: error.to_string(),
+                })
+            })
+            .map(|generation| index_tree_name(index_name, generation))?;
+        let retired = |name: &[u8]| {
+            let name = String::from_utf8_lossy(name);
+            name != current && (name == index_name || name.starts_with(&format!("{index_name}.")))
+        };
         let copy = open_sled(&compacting)?;
-        copy_trees(&source, &copy).map_err(|error| sled_error(&compacting, error))?;
+        copy_trees(&source, &copy, retired).map_err(|error| sled_error(&compacting, error))?;
         copy.open_tree("meta")
             .and_then(|meta| meta.remove(META_COMPACTION_DUE))
             .map_err(|error| sled_error(&compacting, error))?;
@@ -87,9 +104,16 @@ fn finish_interrupted(store_dir: &Path, compacting: &Path, old: &Path) -> io::Re
     }
 }
 
-/// Copies every tree of `source` into `copy`, in batches.
-fn copy_trees(source: &sled::Db, copy: &sled::Db) -> sled::Result<()> {
+/// Copies every tree of `source` but the `retired` ones into `copy`, in batches.
+fn copy_trees(
+    source: &sled::Db,
+    copy: &sled::Db,
+    retired: impl Fn(&[u8]) -> bool,
+) -> sled::Result<()> {
     for name in source.tree_names() {
+        if retired(&name) {
+            continue;
+        }
         let from = source.open_tree(&name)?;
         let to = copy.open_tree(&name)?;
         let mut batch = sled::Batch::default();
@@ -149,17 +173,29 @@ mod tests {
             db.flush().expect("flush");
             records.insert(b"k", &b"withheld"[..]).expect("overwrite");
             records.insert(b"other", &b"kept"[..]).expect("insert");
-            db.open_tree("meta")
-                .expect("meta")
-                .insert(META_COMPACTION_DUE, &[][..])
-                .expect("mark");
+            // The index's first generation held the words too; the second is in force.
+            db.open_tree("explorer")
+                .expect("old index")
+                .insert(b"S-term", &secret[..])
+                .expect("insert");
+            db.open_tree("explorer.1")
+                .expect("index")
+                .insert(b"v", &b"6"[..])
+                .expect("insert");
+            let meta = db.open_tree("meta").expect("meta");
+            meta.insert(META_COMPACTION_DUE, &[][..]).expect("mark");
+            meta.insert(
+                crate::keys::META_INDEX_GENERATION,
+                crate::keys::count_bytes(1),
+            )
+            .expect("generation");
             db.flush().expect("flush");
         }
         assert!(
             files_contain(&store_dir, secret),
             "sled keeps the overwritten bytes until a compaction (else this test shows nothing)"
         );
-        assert!(compact_if_due(&store_dir).expect("compact"));
+        assert!(compact_if_due(&store_dir, "explorer").expect("compact"));
         assert!(!files_contain(dir.path(), secret));
         {
             let db = open_sled(&store_dir).expect("reopen");
@@ -174,8 +210,17 @@ mod tests {
             );
             let meta = db.open_tree("meta").expect("meta");
             assert!(!meta.contains_key(META_COMPACTION_DUE).expect("get"));
+            let names: Vec<Vec<u8>> = db.tree_names().iter().map(|name| name.to_vec()).collect();
+            assert!(
+                names.contains(&b"explorer.1".to_vec()),
+                "the index in force is kept"
+            );
+            assert!(
+                !names.contains(&b"explorer".to_vec()),
+                "the retired one is left out"
+            );
         }
-        assert!(!compact_if_due(&store_dir).expect("nothing due"));
+        assert!(!compact_if_due(&store_dir, "explorer").expect("nothing due"));
     }
 
     #[test]

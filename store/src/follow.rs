@@ -118,7 +118,6 @@ impl Store {
             let (key, _) = entry?;
             self.inner.meta.remove(key)?;
         }
-        self.inner.meta.remove(crate::keys::META_INDEX_CLEARING)?;
         Ok(())
     }
 

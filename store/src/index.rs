@@ -89,17 +89,17 @@ pub trait AppendIndex: Send + Sync {
 
 /// Read access to the tree of a store's index, as a [`crate::StoreReader`] gives it: sled's
 /// reads and nothing that writes. Empty when the store was opened without an index.
-#[derive(Clone, Copy)]
-pub struct IndexTree<'a>(Option<&'a sled::Tree>);
+#[derive(Clone)]
+pub struct IndexTree<'a>(Option<sled::Tree>, std::marker::PhantomData<&'a ()>);
 
-impl<'a> IndexTree<'a> {
-    pub(crate) fn new(tree: Option<&'a sled::Tree>) -> IndexTree<'a> {
-        IndexTree(tree)
+impl IndexTree<'_> {
+    pub(crate) fn new<'a>(tree: Option<sled::Tree>) -> IndexTree<'a> {
+        IndexTree(tree, std::marker::PhantomData)
     }
 
     /// The value of `key`.
     pub fn get(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<sled::IVec>> {
-        match self.0 {
+        match &self.0 {
             Some(tree) => tree.get(key),
             None => Ok(None),
         }
@@ -107,7 +107,7 @@ impl<'a> IndexTree<'a> {
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: impl AsRef<[u8]>) -> sled::Result<bool> {
-        match self.0 {
+        match &self.0 {
             Some(tree) => tree.contains_key(key),
             None => Ok(false),
         }
@@ -115,12 +115,12 @@ impl<'a> IndexTree<'a> {
 
     /// The entries whose key starts with `prefix`, in key order.
     pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> IndexIter {
-        IndexIter(self.0.map(|tree| tree.scan_prefix(prefix)))
+        IndexIter(self.0.as_ref().map(|tree| tree.scan_prefix(prefix)))
     }
 
     /// The entries in `range`, in key order (either way: [`DoubleEndedIterator`]).
     pub fn range<K: AsRef<[u8]>, R: std::ops::RangeBounds<K>>(&self, range: R) -> IndexIter {
-        IndexIter(self.0.map(|tree| tree.range(range)))
+        IndexIter(self.0.as_ref().map(|tree| tree.range(range)))
     }
 }
 

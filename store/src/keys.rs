@@ -27,9 +27,28 @@ pub(crate) const META_INDEX_BEHIND_PREFIX: &[u8] = b"index_behind\0";
 /// redaction's transaction, removed by the compaction at the next open (`store::compact`).
 pub(crate) const META_COMPACTION_DUE: &[u8] = b"compaction_due";
 
-/// Present while the index is being cleared to be built again (`store::redaction`): an
-/// append to a chain without a deferred-index mark then marks it instead of indexing.
-pub(crate) const META_INDEX_CLEARING: &[u8] = b"index_clearing";
+/// The generation of the append index's tree (`u64`; absent: 0): a redaction starts the index
+/// again in a fresh tree of the next generation (`store::redaction`), whose name is
+/// [`index_tree_name`].
+pub(crate) const META_INDEX_GENERATION: &[u8] = b"index_generation";
+
+/// The name of the append index's tree of `generation`: its own name for 0, then
+/// `name.generation` (`explorer.1`, …).
+pub(crate) fn index_tree_name(name: &str, generation: u64) -> String {
+    if generation == 0 {
+        name.to_owned()
+    } else {
+        format!("{name}.{generation}")
+    }
+}
+
+/// The index generation `meta` names.
+pub(crate) fn index_generation(meta: &sled::Tree) -> Result<u64, StoreError> {
+    match meta.get(META_INDEX_GENERATION)? {
+        Some(value) => parse_u64(&value, "the index generation"),
+        None => Ok(0),
+    }
+}
 
 /// The `meta` key of `author`'s deferred-index mark.
 pub(crate) fn index_behind_key(author: &str) -> Vec<u8> {

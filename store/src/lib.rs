@@ -23,7 +23,7 @@
 //! | the index's (the node's: `explorer`) | the [`AppendIndex`]'s own | e.g. the explorer's totals and reverse references (`node/src/explorer/index/`) |
 //! | `governance` | `records` key | empty: the chain records that are governance records (kinds 5–7) |
 //! | `orders` | `records` key | empty: the chain records that are redaction orders (kind 9) |
-//! | `redacted` | `records` key, record id | the order that covers that record ([`RedactionMark`]); `meta` `compaction_due` until the next open compacts sled (`store::compact`) |
+//! | `redacted` | `records` key, record id | the order that covers that record ([`RedactionMark`]); `meta` `compaction_due` until the next open compacts sled (`store::compact`); `meta` `index_generation` names the index's tree in force (a redaction starts the index again in a fresh one) |
 //! | `revoked` | `records` key, record id | the revocation note (the typed `Rejection`, or a migrated format 1 note), then the wire bytes |
 //! | `revoked_index` | record id (32 bytes) | the `revoked` key |
 //! | `merkle` | author (short string), level (u8, 4 or more), index (u64) | the hash of that complete subtree of the author's Merkle tree (32 bytes); below level 4 hashed from the records |

@@ -47,9 +47,6 @@ pub const SPLIT_VIEW_BYTES_MAX: usize = 2 * (8 + aidledger_spec::limits::NOTE_BY
 /// rewrite of a record and a mark, so a group holds the lock of appends for a few
 /// milliseconds; an order of 10,000 records is 40 groups, with appends between them.
 pub const REDACT_GROUP_RECORDS: usize = 256;
-/// Index keys removed per batch when a redaction clears the index to build it again (without
-/// the lock of appends; `store::redaction`).
-pub const INDEX_CLEAR_BATCH_KEYS: usize = 4096;
 /// Entries per batch when a compaction copies a tree into a fresh database (`store::compact`).
 pub const COMPACT_BATCH_ENTRIES: usize = 4096;
 /// Most split-view proofs a store keeps: one already shows that an organisation signed two

@@ -6,7 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use aidledger_spec::genesis::GenesisError;
@@ -18,7 +18,8 @@ use crate::datadir::{DirLock, LockError, GENESIS_FILE, STORE_DIR};
 use crate::durable::DurableFiles;
 use crate::index::{AppendIndex, IndexResult, IndexTrees, IndexedRecord};
 use crate::keys::{
-    chain_key, is_governance_bytes, parse_chain_key, META_GOVERNANCE_INDEXED, META_NETWORK_ID,
+    chain_key, index_generation, index_tree_name, is_governance_bytes, parse_chain_key,
+    META_GOVERNANCE_INDEXED, META_NETWORK_ID,
 };
 use crate::limits::{
     INDEX_REBUILD_GROUP_RECORDS, SLED_LOCK_RETRY, SLED_LOCK_WAIT, STORE_CACHE_BYTES,
@@ -49,7 +50,7 @@ impl Store {
         if mode == OpenMode::CreateIfMissing {
             // Before sled opens it for the node: a redaction's forgotten bodies leave the
             // disk here (`store::compact`).
-            crate::compact::compact_if_due(&data_dir.join(STORE_DIR))?;
+            crate::compact::compact_if_due(&data_dir.join(STORE_DIR), tree_name)?;
         }
         let reader = StoreReader::open_inner(data_dir, lock, mode, Some(tree_name))?;
         let path = data_dir.join(STORE_DIR);
@@ -57,12 +58,12 @@ impl Store {
             path: path.clone(),
             source,
         };
-        // The tree the reader opened: sled hands out the same tree for the same name.
-        let index_tree = reader
-            .inner
-            .db
-            .open_tree(tree_name)
-            .map_err(|error| store_error(error.into()))?;
+        // The tree the reader opened, shared.
+        let Some(index_tree) = reader.inner.index_tree.clone() else {
+            return Err(store_error(StoreError::Corrupt(
+                "the store was opened without its index".into(),
+            )));
+        };
         let store = Store {
             reader,
             append_index: Box::new(index),
@@ -116,14 +117,25 @@ impl StoreReader {
             db.open_tree(name)
                 .map_err(|error| store_error(error.into()))
         };
+        let meta = tree(TREE_META)?;
+        // The index's tree of the generation `meta` names (a redaction moves it on).
+        let index_tree = match index_tree {
+            Some(name) => {
+                let generation = index_generation(&meta).map_err(store_error)?;
+                Some(Arc::new(RwLock::new(tree(&index_tree_name(
+                    name, generation,
+                ))?)))
+            }
+            None => None,
+        };
         let inner = Inner {
             records: tree(TREE_RECORDS)?,
             index: tree(TREE_INDEX)?,
             heads: tree(TREE_HEADS)?,
             proofs: tree(TREE_PROOFS)?,
-            meta: tree(TREE_META)?,
+            meta,
             pending: tree(TREE_PENDING)?,
-            index_tree: index_tree.map(tree).transpose()?,
+            index_tree,
             governance: tree(TREE_GOVERNANCE)?,
             revoked: tree(TREE_REVOKED)?,
             revoked_index: tree(TREE_REVOKED_INDEX)?,
@@ -241,7 +253,7 @@ impl Store {
     /// Builds the append index from the chains when it was written by an older version (or
     /// never): once, at the node's start, before the writer runs.
     fn update_index(&self) -> Result<(), StoreError> {
-        if self.append_index.is_current(&self.index_tree)? {
+        if self.append_index.is_current(&self.own_index_tree())? {
             return Ok(());
         }
         self.rebuild_index()
@@ -251,7 +263,7 @@ impl Store {
     /// crash midway leaves an index that the next open rebuilds.
     pub(crate) fn rebuild_index(&self) -> Result<(), StoreError> {
         let _rebuild = self.lock_index_rebuild();
-        self.index_tree.clear()?;
+        self.own_index_tree().clear()?;
         let mut group = Vec::with_capacity(INDEX_REBUILD_GROUP_RECORDS);
         for entry in self.inner.records.iter() {
             let (key, bytes) = entry?;
@@ -265,7 +277,7 @@ impl Store {
         self.index_group(&group, |_| Ok(()))?;
         // Every stored record is indexed now: no chain is behind.
         self.clear_index_marks()?;
-        self.append_index.mark_current(&self.index_tree)?;
+        self.append_index.mark_current(&self.own_index_tree())?;
         self.make_durable()
     }
 
@@ -276,10 +288,11 @@ impl Store {
         group: &[(String, u64, RecordId, aidledger_spec::Body)],
         also: impl Fn(&TransactionalTree) -> IndexResult,
     ) -> Result<(), StoreError> {
+        let index_tree = self.own_index_tree();
         let trees = (
             &self.inner.records,
             &self.inner.index,
-            &self.index_tree,
+            &index_tree,
             &self.inner.meta,
         );
         let outcome = trees.transaction(|(records, index, index_tree, meta)| {

@@ -5,7 +5,7 @@
 use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use aidledger_spec::{Genesis, NetworkId, RecordId};
 
@@ -37,7 +37,9 @@ pub(crate) struct Inner {
     pub(crate) meta: sled::Tree,
     pub(crate) pending: sled::Tree,
     /// The tree of the store's [`AppendIndex`](crate::AppendIndex), if it was opened with one.
-    pub(crate) index_tree: Option<sled::Tree>,
+    /// Replaced by a fresh tree of the next generation when a redaction starts the index
+    /// again (`store::redaction`); readers take the current one per request.
+    pub(crate) index_tree: Option<Arc<RwLock<sled::Tree>>>,
     pub(crate) governance: sled::Tree,
     pub(crate) revoked: sled::Tree,
     pub(crate) revoked_index: sled::Tree,
@@ -337,7 +339,11 @@ impl StoreReader {
     /// appends, and rebuilt at a node's open or after a revocation); an empty tree for a store
     /// opened without an index ([`StoreReader::open`]).
     pub fn index_tree(&self) -> IndexTree<'_> {
-        IndexTree::new(self.inner.index_tree.as_ref())
+        IndexTree::new(self.inner.index_tree.as_ref().map(|tree| {
+            tree.read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone()
+        }))
     }
 
     /// Flushes and fsyncs (the body of [`crate::Store::make_durable`]; also used at open).

@@ -22,10 +22,10 @@ use aidledger_spec::RecordId;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use crate::keys::{
-    chain_key, count_bytes, index_behind_key, parse_chain_key, META_COMPACTION_DUE,
-    META_INDEX_CLEARING,
+    chain_key, count_bytes, index_behind_key, index_generation, index_tree_name, parse_chain_key,
+    META_COMPACTION_DUE, META_INDEX_GENERATION,
 };
-use crate::limits::{INDEX_CLEAR_BATCH_KEYS, REDACT_GROUP_RECORDS};
+use crate::limits::REDACT_GROUP_RECORDS;
 use crate::reader::StoreReader;
 use crate::{Store, StoreError};
 
@@ -307,43 +307,33 @@ impl Store {
         })
     }
 
-    /// Clears the index and marks every chain behind from its first record, so that the
-    /// index follower builds the index again from the chains as they now stand (withheld
-    /// records have no body to index). Under the lock of appends, only the marks and the
-    /// `index_clearing` flag are written (one batch): from then on no append writes index
-    /// entries (a chain without a mark, a new one, is marked by its first append). The tree
-    /// is then cleared in batches without that lock, so appends go on meanwhile; a crash
-    /// midway leaves an index without its version mark (the first key cleared), which the
-    /// next open rebuilds, removing every mark and the flag.
+    /// Starts the index again: a fresh, empty tree of the next generation becomes the index,
+    /// and every chain is marked behind from its first record, so that the index follower
+    /// builds it from the chains as they now stand (withheld records have no body to index).
+    /// Under the lock of appends, and quick whatever the index's size: the marks and the
+    /// generation are one `meta` batch, written before the tree is swapped in; a crash before
+    /// the batch leaves the old generation in force (the fresh tree, unnamed, is emptied when
+    /// a later redaction takes its name). The old tree is no longer read or written; readers
+    /// that took it before the swap finish with it, and the compaction of the next start
+    /// leaves it out (`store::compact`), so its words leave the disk with the bodies'.
     pub fn index_again(&self) -> Result<(), StoreError> {
-        {
-            let _chain_writer = self.lock_chains()?;
-            let mut marks = sled::Batch::default();
-            for entry in self.inner.heads.iter() {
-                let (author, _) = entry?;
-                let author = std::str::from_utf8(&author)
-                    .map_err(|_| StoreError::Corrupt("a head's author is not UTF-8".into()))?;
-                marks.insert(index_behind_key(author), count_bytes(0));
-            }
-            marks.insert(META_INDEX_CLEARING, &[][..]);
-            self.inner.meta.apply_batch(marks)?;
-        }
+        let _chain_writer = self.lock_chains()?;
         let _rebuild = self.lock_index_rebuild();
-        self.append_index.mark_stale(&self.index_tree)?;
-        loop {
-            let mut batch = sled::Batch::default();
-            let mut in_batch = 0;
-            for key in self.index_tree.iter().keys().take(INDEX_CLEAR_BATCH_KEYS) {
-                batch.remove(key?);
-                in_batch += 1;
-            }
-            if in_batch == 0 {
-                break;
-            }
-            self.index_tree.apply_batch(batch)?;
+        let generation = index_generation(&self.inner.meta)? + 1;
+        let name = index_tree_name(self.append_index.tree_name(), generation);
+        let fresh = self.inner.db.open_tree(name)?;
+        fresh.clear()?;
+        self.append_index.mark_current(&fresh)?;
+        let mut meta = sled::Batch::default();
+        for entry in self.inner.heads.iter() {
+            let (author, _) = entry?;
+            let author = std::str::from_utf8(&author)
+                .map_err(|_| StoreError::Corrupt("a head's author is not UTF-8".into()))?;
+            meta.insert(index_behind_key(author), count_bytes(0));
         }
-        self.append_index.mark_current(&self.index_tree)?;
-        self.inner.meta.remove(META_INDEX_CLEARING)?;
+        meta.insert(META_INDEX_GENERATION, count_bytes(generation));
+        self.inner.meta.apply_batch(meta)?;
+        self.replace_index_tree(fresh);
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard, RwLock};
 
 use crate::index::AppendIndex;
 use crate::reader::StoreReader;
@@ -18,8 +18,8 @@ pub struct Store {
     pub(crate) reader: StoreReader,
     /// The index written inside the appends' transactions (see [`AppendIndex`]).
     pub(crate) append_index: Box<dyn AppendIndex>,
-    /// Its tree (the same as the reader's [`StoreReader::index_tree`]).
-    pub(crate) index_tree: sled::Tree,
+    /// Its tree, shared with the reader ([`StoreReader::index_tree`]).
+    pub(crate) index_tree: Arc<RwLock<sled::Tree>>,
 }
 
 impl Deref for Store {
@@ -67,6 +67,23 @@ impl Store {
     /// above the heads: after it could not remove them, or after a panic while the lock was
     /// held (which poisons it, and might have struck between the write-ahead and the
     /// transaction).
+    /// The append index's tree as it stands (the reader's [`StoreReader::index_tree`]): a
+    /// redaction may replace it by a fresh one, so it is taken for each use.
+    pub(crate) fn own_index_tree(&self) -> sled::Tree {
+        self.index_tree
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Makes `fresh` the append index's tree (a redaction's new generation).
+    pub(crate) fn replace_index_tree(&self, fresh: sled::Tree) {
+        *self
+            .index_tree
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+    }
+
     /// The lock of whatever clears the index tree (see `Inner::index_rebuild`).
     pub(crate) fn lock_index_rebuild(&self) -> MutexGuard<'_, ()> {
         self.inner
