@@ -199,6 +199,7 @@ pub fn fetch_packet(node: &str, record: &RecordId) -> Result<ProofPacket, ProofF
         record: bytes,
         inclusion,
         checkpoint,
+        order: None,
     })
 }
 
