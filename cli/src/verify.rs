@@ -238,6 +238,7 @@ pub(crate) fn verify_proof(
                 "root": verdict.root.to_hex(),
                 "checkpoint_key": verdict.checkpoint_key.to_hex(),
                 "governance_records": verdict.governance_records,
+                "redacted": verdict.redacted,
                 "witnessed": matches!(verdict.witnessing, Witnessing::Met { .. }),
                 "witness_policy": source.name(),
                 "cosigned_by": match &verdict.witnessing {
