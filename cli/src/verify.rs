@@ -370,6 +370,9 @@ pub(crate) fn proof(id: &str, node: &str, out: &Path) -> Result<ExitCode> {
                 verdict.governance_records,
                 out.display(),
             );
+            if let Some(text) = aidledger_cli::packet::redaction_text(&verdict) {
+                print!("{text}");
+            }
             warn_if_not_witnessed(&bytes, &network);
             Ok(ExitCode::SUCCESS)
         }
