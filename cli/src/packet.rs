@@ -10,7 +10,9 @@ use aidledger_spec::cosignature::WitnessPolicy;
 use aidledger_spec::limits::{GOVERNANCE_RECORDS_MAX, PROOF_PACKET_BYTES_MAX};
 use aidledger_spec::merkle::InclusionProof;
 use aidledger_spec::packet::{ProofPacket, Verdict, Witnessing};
+use aidledger_spec::redaction::OrderedBy;
 use aidledger_spec::signed::{peek_body_kind, record_id_of_bytes, SignedRecord};
+use aidledger_spec::withheld::is_withheld;
 use aidledger_spec::{BodyKind, Digest, RecordId};
 
 use crate::source::{encode_path_segment, http_client};
@@ -81,6 +83,17 @@ struct ProofAnswer {
     size: u64,
     checkpoint: Option<String>,
     inclusion: Vec<String>,
+    /// The order that covers the record when its body was redacted (absent from the answers
+    /// of nodes older than redaction).
+    #[serde(default)]
+    redaction: Option<RedactionAnswer>,
+}
+
+/// The `redaction` of `GET /api/proof/{id}`: the order that covers a redacted record.
+#[derive(serde::Deserialize)]
+struct RedactionAnswer {
+    order: String,
+    by: String,
 }
 
 /// `GET base + path`; an error status is an error quoting the node's body.
@@ -146,8 +159,11 @@ pub fn read_all(
 /// every governance record the node holds, read from the start of its export (`/api/export`,
 /// whose bundle order lists them before any ordinary record, FORMAT.md §13.1; the rest is not
 /// read). Governance records at a position an equivocation proof of the export contests are
-/// left out, as a verifier of the bundle would (FORMAT.md §18.6). Nothing is verified here:
-/// `verify_packet` does that, offline.
+/// left out, as a verifier of the bundle would (FORMAT.md §18.6). A record whose body the node
+/// forgot comes as its withheld envelope; when its author ordered that, the order's bytes
+/// (`/api/records/{order}/raw`) go in the packet's `order`, making it version 2 (an admins'
+/// order is among the governance records). Nothing is verified here: `verify_packet` does
+/// that, offline.
 pub fn fetch_packet(node: &str, record: &RecordId) -> Result<ProofPacket, ProofFetchError> {
     let id = record.to_hex();
     let malformed = |path: &str, detail: String| ProofFetchError::Malformed {
@@ -192,6 +208,13 @@ pub fn fetch_packet(node: &str, record: &RecordId) -> Result<ProofPacket, ProofF
         return Err(malformed(&raw, format!("not the bytes of record {id}")));
     }
 
+    let order = match answer.redaction {
+        Some(redaction) if is_withheld(&bytes) && redaction.by == "author" => {
+            Some(fetch_order(node, &redaction.order)?)
+        }
+        _ => None,
+    };
+
     let (genesis, governance) = genesis_and_governance(node)?;
     Ok(ProofPacket {
         genesis,
@@ -199,7 +222,28 @@ pub fn fetch_packet(node: &str, record: &RecordId) -> Result<ProofPacket, ProofF
         record: bytes,
         inclusion,
         checkpoint,
+        order,
     })
+}
+
+/// The wire bytes of the order `order` (a record id in hex, as the node named it).
+fn fetch_order(node: &str, order: &str) -> Result<Vec<u8>, ProofFetchError> {
+    let raw = format!("/api/records/{}/raw", encode_path_segment(order));
+    let malformed = |detail: String| ProofFetchError::Malformed {
+        url: format!("{}{raw}", node.trim_end_matches('/')),
+        detail,
+    };
+    let id = RecordId::from_hex(order)
+        .map_err(|error| malformed(format!("the order's id {order:?}: {error}")))?;
+    let bytes = read_all(
+        get(node, &raw)?,
+        &raw,
+        aidledger_spec::limits::RECORD_SIZE_BYTES_MAX as u64,
+    )?;
+    if record_id_of_bytes(&bytes).ok() != Some(id) {
+        return Err(malformed(format!("not the bytes of the order {order}")));
+    }
+    Ok(bytes)
 }
 
 /// The genesis bytes and the governance records at the start of a node's export.
@@ -316,6 +360,29 @@ impl PolicySource {
     }
 }
 
+/// What a packet of a redacted record shows of its redaction, in two lines (by whom and why,
+/// then what the packet cannot show); `None` for a whole record.
+pub fn redaction_text(verdict: &Verdict) -> Option<String> {
+    let order = verdict.redacted.as_ref()?;
+    let by = match &order.by {
+        OrderedBy::Author { seq, .. } => format!(
+            "by its author (redaction order {} at seq {seq}, carried in the packet)",
+            order.order
+        ),
+        OrderedBy::Admins { step, approved_by } => format!(
+            "by the network's admins (redact proposal {}, step {step} of the governance, \
+             approved by {})",
+            order.order,
+            approved_by.join(", ")
+        ),
+    };
+    Some(format!(
+        "  REDACTED: its content is withheld, redacted {by} for {}\n  (the packet shows that \
+         the record exists, who signed it and who redacted it, not what it said)\n",
+        order.category.words()
+    ))
+}
+
 /// The verdict in words. `policy` is the witness policy the packet was judged against, from
 /// `source`.
 pub fn verdict_text(
@@ -327,6 +394,9 @@ pub fn verdict_text(
         "network {} (pinned)\nVALID: record {} is a genuine {} of {} and is in {}'s signed chain\n",
         verdict.network, verdict.record, verdict.kind, verdict.author, verdict.author
     );
+    if let Some(line) = redaction_text(verdict) {
+        out.push_str(&line);
+    }
     out.push_str(&format!(
         "  signed by {} with key {}, a key it could sign position {} of its chain with (under the \
          genesis and the {} governance record(s) the packet carries)\n",

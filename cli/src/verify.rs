@@ -238,6 +238,7 @@ pub(crate) fn verify_proof(
                 "root": verdict.root.to_hex(),
                 "checkpoint_key": verdict.checkpoint_key.to_hex(),
                 "governance_records": verdict.governance_records,
+                "redacted": verdict.redacted,
                 "witnessed": matches!(verdict.witnessing, Witnessing::Met { .. }),
                 "witness_policy": source.name(),
                 "cosigned_by": match &verdict.witnessing {
@@ -369,6 +370,9 @@ pub(crate) fn proof(id: &str, node: &str, out: &Path) -> Result<ExitCode> {
                 verdict.governance_records,
                 out.display(),
             );
+            if let Some(text) = aidledger_cli::packet::redaction_text(&verdict) {
+                print!("{text}");
+            }
             warn_if_not_witnessed(&bytes, &network);
             Ok(ExitCode::SUCCESS)
         }

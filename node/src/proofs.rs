@@ -2,7 +2,8 @@
 //! with the cosignatures collected for it, or another organisation's cosigned checkpoint the
 //! node collected (`GET /checkpoint/{org}`, FORMAT.md §23, §24), the split-view proofs it holds
 //! (`GET /api/split-views`, §25), a record's inclusion proof
-//! (`GET /api/proof/{id}[?size=N]`) and a chain's consistency proof
+//! (`GET /api/proof/{id}[?size=N]`, with the order that covers the record when its body was
+//! redacted, so that a packet can show it, §26.3) and a chain's consistency proof
 //! (`GET /api/consistency/{org}?from=M&to=N`, FORMAT.md §22). Every proof is checked against
 //! the root it is served with before it leaves: a revocation that rewinds a chain between the
 //! reads gives a 503 to retry, never a proof that does not verify.
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use aidledger_spec::checkpoint::Checkpoint;
 use aidledger_spec::merkle::{self, InclusionProof};
 use aidledger_spec::{Digest, RecordId};
-use aidledger_store::{StoreError, StoreReader};
+use aidledger_store::{RedactionMark, StoreError, StoreReader};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -253,6 +254,7 @@ async fn proof(
     })
     .await?;
     check_inclusion(&id, &proof, &root, fixed_root)?;
+    let redaction = api::blocking(&store, move |store| Ok(store.redaction(&id)?)).await?;
     Ok(Json(json!({
         "record": id.to_hex(),
         "org": org,
@@ -261,7 +263,22 @@ async fn proof(
         "root": root.to_hex(),
         "checkpoint": tree.checkpoint,
         "inclusion": proof.path.iter().map(Digest::to_hex).collect::<Vec<_>>(),
+        "redaction": redaction.as_ref().map(redaction_json),
     })))
+}
+
+/// The order that covers a redacted record, as `/api/proof/{id}` says it: the order's record
+/// id, who made it (`author`: a `redaction` record of the record's author, which a proof
+/// packet carries in its `order`; `admins`: a `redact` proposal, among the governance records
+/// every packet carries), the category and the time the order's record claims (FORMAT.md
+/// §26.3, §27).
+pub fn redaction_json(mark: &RedactionMark) -> Value {
+    json!({
+        "order": mark.order.to_hex(),
+        "by": if mark.by_admins { "admins" } else { "author" },
+        "category": mark.category.name(),
+        "ordered_at_ms": mark.ordered_at_ms,
+    })
 }
 
 /// Where a record is in its chain; 404 for an unknown or revoked record.

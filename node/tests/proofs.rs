@@ -3,12 +3,15 @@
 //! consistency proof served verifies with the spec's RFC 9162 algorithms against the roots of a
 //! tree built here from the chain's record ids, and every error case answers as documented.
 //! The checkpoint publisher signs once per tree, and again after a revocation changed the tree
-//! at the same size.
+//! at the same size. A redacted record's packet shows the order that covers it (`redacted`).
 
 mod common;
 // The collector of cosigned checkpoints and split-view proofs (a module: one test binary).
 #[path = "proofs/witnessed.rs"]
 mod witnessed;
+// Proof packets of redacted records, assembled from the node's answers.
+#[path = "proofs/redacted.rs"]
+mod redacted;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

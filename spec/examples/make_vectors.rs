@@ -15,6 +15,8 @@ mod checkpoint_vectors;
 mod governance_vectors;
 #[path = "../tests/support/merkle_vectors.rs"]
 mod merkle_vectors;
+#[path = "../tests/support/packet_redacted_vectors.rs"]
+mod packet_redacted_vectors;
 #[path = "../tests/support/packet_vectors.rs"]
 mod packet_vectors;
 #[path = "../tests/support/redaction_vectors.rs"]
@@ -39,6 +41,7 @@ fn main() -> std::io::Result<()> {
         packet_vectors::packet_file(),
         bundle_v2_vectors::bundle_v2_file(),
         redaction_vectors::redaction_file(),
+        packet_redacted_vectors::packet_redacted_file(),
     ]) {
         let path = directory.join(file.name);
         std::fs::write(&path, vector_set::render(&file))?;

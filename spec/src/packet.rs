@@ -14,6 +14,12 @@
 //! enough, so a packet carries every governance record its maker held, of every chain (as a
 //! bundle does, §13.1). A packet cannot prove that no other governance record exists; the
 //! verdict is "authorised under the governance records the packet carries", and says how many.
+//!
+//! **Redacted records** (FORMAT.md §26.3, §27). A packet may carry the record's withheld
+//! envelope (§6.1) instead of the whole record: it then shows that the record exists, who
+//! signed it, and which order in force made its nodes forget its body — an effective `redact`
+//! step of the governance carried, or the author's own `redaction` record, which a version 2
+//! packet (`AIDLPKT2`) carries in its `order` field. A writer writes version 1 whenever it can.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -28,10 +34,17 @@ use crate::limits::{
     GOVERNANCE_RECORDS_MAX, NOTE_BYTES_MAX, PROOF_PACKET_BYTES_MAX, RECORD_SIZE_BYTES_MAX,
 };
 use crate::merkle::{leaf_hash, InclusionProof, MerkleError};
+use crate::record::BodyKind;
+use crate::redaction::{judge_withheld, Order, OrdersInForce};
 use crate::verify::{Rejection, Verifier};
+use crate::withheld::is_withheld;
+use crate::Body;
 
-/// The first 8 bytes of every proof packet; the final `1` is the format's version.
+/// The first 8 bytes of a version 1 proof packet; the final `1` is the format's version.
 pub const MAGIC: [u8; 8] = *b"AIDLPKT1";
+/// The first 8 bytes of a version 2 proof packet (version 1's fields, then the author's order
+/// of a redacted record, FORMAT.md §26.1).
+pub const MAGIC_V2: [u8; 8] = *b"AIDLPKT2";
 /// The first line of C2SP tlog-proof text.
 pub const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 
@@ -42,13 +55,16 @@ pub struct ProofPacket {
     pub genesis: Vec<u8>,
     /// Every governance record the maker held, wire bytes (§6), in bundle order.
     pub governance: Vec<Vec<u8>>,
-    /// The record's wire bytes (§6).
+    /// The record's wire bytes (§6), or its withheld envelope (§6.1) when its body was redacted.
     pub record: Vec<u8>,
     /// The record's inclusion proof in the checkpoint's tree (§22.4).
     pub inclusion: InclusionProof,
     /// The checkpoint note, whole: text, blank line, the organisation's signature and any
     /// cosignatures (§23, §24).
     pub checkpoint: String,
+    /// The record author's `redaction` record (kind 9, wire bytes) that orders its body
+    /// forgotten, for a withheld record no admins' order covers. Present only in version 2.
+    pub order: Option<Vec<u8>>,
 }
 
 /// Why a proof packet was refused: the first check that failed, in the order of FORMAT.md §26.2.
@@ -62,7 +78,7 @@ pub enum PacketError {
         bytes: usize,
     },
     /// Check 1: Not the magic.
-    #[error("not an aidledger proof packet: it does not start with AIDLPKT1")]
+    #[error("not an aidledger proof packet: it does not start with AIDLPKT1 or AIDLPKT2")]
     Magic,
     /// Check 1: The bytes are not a packet in the layout of §26.1.
     #[error("malformed packet: {0}")]
@@ -124,6 +140,27 @@ pub enum PacketError {
     /// Check 9: A witness policy was given and the checkpoint does not meet it.
     #[error("not witnessed as required: {0}")]
     NotWitnessed(PolicyError),
+    /// Check 10: The record is whole and the packet carries an order (only a withheld record
+    /// needs one).
+    #[error("the packet carries an order, but its record is whole")]
+    UnexpectedOrder,
+    /// Check 10: The order carried breaks a record rule (1–17) under the governance carried.
+    #[error("the order: {0}")]
+    Order(Rejection),
+    /// Check 10: The order carried is not a `redaction` record (kind 9).
+    #[error("the order carried is a {kind} record, not a redaction")]
+    NotAnOrder {
+        /// The kind's name.
+        kind: &'static str,
+    },
+    /// Check 10: The record is withheld and no order the packet shows covers it (FORMAT.md
+    /// §27.2): no effective `redact` step of the governance carried names it, and the order
+    /// carried, if any, is not its author's, not later in its chain, or names another record.
+    #[error(
+        "the record's body is withheld, and no order the packet shows covers it \
+         (withheld-without-order)"
+    )]
+    NotRedacted,
 }
 
 impl PacketError {
@@ -144,6 +181,10 @@ impl PacketError {
             PacketError::WrongSize { .. } => "wrong-size",
             PacketError::Inclusion(_) => "inclusion",
             PacketError::NotWitnessed(_) => "not-witnessed",
+            PacketError::UnexpectedOrder => "unexpected-order",
+            PacketError::Order(_) => "order",
+            PacketError::NotAnOrder { .. } => "not-an-order",
+            PacketError::NotRedacted => "not-redacted",
         }
     }
 }
@@ -192,23 +233,67 @@ pub struct Verdict {
     pub governance_records: usize,
     /// Witnesses.
     pub witnessing: Witnessing,
+    /// For a withheld record: the order in force that covers it (its id, who made it, why).
+    /// `None`: the packet carried the whole record.
+    pub redacted: Option<Order>,
 }
 
 impl ProofPacket {
-    /// The packet's bytes (FORMAT.md §26.1).
+    /// The packet's bytes (FORMAT.md §26.1): version 1 when it carries no order, version 2
+    /// (version 1's fields, then the order) when it does.
     pub fn to_packet_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        self.write(&mut out);
-        out
+        match &self.order {
+            None => {
+                let mut out = MAGIC.to_vec();
+                self.write(&mut out);
+                out
+            }
+            Some(order) => {
+                let mut out = MAGIC_V2.to_vec();
+                self.write(&mut out);
+                out.push(1);
+                write_bytes(&mut out, order);
+                out
+            }
+        }
     }
 
-    /// Reads a packet's bytes: the magic, then the layout of §26.1, nothing after it.
+    /// The packet's version: 1, or 2 when it carries an order.
+    pub fn version(&self) -> u8 {
+        if self.order.is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Reads a packet's bytes of either version: the magic, then the layout of §26.1, nothing
+    /// after it.
     pub fn from_packet_bytes(bytes: &[u8]) -> Result<ProofPacket, PacketError> {
         if bytes.len() > PROOF_PACKET_BYTES_MAX {
             return Err(PacketError::TooLarge { bytes: bytes.len() });
         }
-        let rest = bytes.strip_prefix(&MAGIC).ok_or(PacketError::Magic)?;
-        Ok(ProofPacket::from_bytes(rest)?)
+        if let Some(rest) = bytes.strip_prefix(&MAGIC) {
+            return Ok(ProofPacket::from_bytes(rest)?);
+        }
+        let rest = bytes.strip_prefix(&MAGIC_V2).ok_or(PacketError::Magic)?;
+        let mut reader = Reader::new(rest);
+        let mut packet = ProofPacket::read(&mut reader)?;
+        packet.order = match reader.array::<1>("a packet's order flag")? {
+            [0] => None,
+            [1] => Some(
+                reader
+                    .bytes::<RECORD_SIZE_BYTES_MAX>("a packet's order")?
+                    .to_vec(),
+            ),
+            [other] => {
+                return Err(PacketError::Decode(DecodeError::Malformed(format!(
+                    "a packet's order flag is {other}, not 0 or 1"
+                ))))
+            }
+        };
+        reader.finish()?;
+        Ok(packet)
     }
 
     /// The C2SP tlog-proof text of the inclusion part: header, `index`, the path in base64
@@ -227,6 +312,8 @@ impl ProofPacket {
     }
 }
 
+/// The fields of version 1 (FORMAT.md §26.1), which version 2 begins with; `read` leaves
+/// `order` empty.
 impl Codec for ProofPacket {
     fn write(&self, out: &mut Vec<u8>) {
         write_bytes(out, &self.genesis);
@@ -260,6 +347,7 @@ impl Codec for ProofPacket {
             record,
             inclusion,
             checkpoint,
+            order: None,
         })
     }
 }
@@ -309,14 +397,35 @@ pub fn verify_packet(
     let authority = governance::derive(&genesis, &governance_records).authority;
     let verifier = Verifier::with_authority(genesis, authority);
 
-    // 4. The record by the record rules (its signature among them), 5. its key at its seq.
-    let record = verifier
-        .verify_record_rules(packet.record)
-        .map_err(|rejected| PacketError::Record(rejected.reason))?;
-    let record = verifier
-        .check_authority(record)
-        .map_err(|rejected| PacketError::NotAuthorised(rejected.reason))?;
-    let header = record.header();
+    // 4. The record by the record rules (its signature among them), 5. its key at its seq;
+    // a withheld envelope by every rule that does not need the body (§6.1).
+    let record = if is_withheld(&packet.record) {
+        let record = verifier
+            .verify_withheld(packet.record)
+            .map_err(|rejected| match rejected.reason {
+                reason if is_authority_rule(&reason) => PacketError::NotAuthorised(reason),
+                reason => PacketError::Record(reason),
+            })?;
+        Shown::Withheld {
+            header: record.header().clone(),
+            id: record.id(),
+        }
+    } else {
+        let record = verifier
+            .verify_record_rules(packet.record)
+            .map_err(|rejected| PacketError::Record(rejected.reason))?;
+        let record = verifier
+            .check_authority(record)
+            .map_err(|rejected| PacketError::NotAuthorised(rejected.reason))?;
+        Shown::Whole {
+            header: record.header().clone(),
+            id: record.id(),
+            kind: record.body().kind(),
+        }
+    };
+    let (header, record_id) = match &record {
+        Shown::Whole { header, id, .. } | Shown::Withheld { header, id } => (header, *id),
+    };
     let (author, seq) = (header.author.clone(), header.seq);
 
     // 6. The checkpoint: the organisation's chain on this network, signed by a key the
@@ -341,7 +450,7 @@ pub fn verify_packet(
     }
     packet
         .inclusion
-        .verify(&leaf_hash(&record.id()), &signed.checkpoint.root)
+        .verify(&leaf_hash(&record_id), &signed.checkpoint.root)
         .map_err(PacketError::Inclusion)?;
 
     // 9. Witnesses, when the reader names them.
@@ -357,19 +466,93 @@ pub fn verify_packet(
         },
     };
 
+    // 10. Why the body is missing: an order in force that the packet shows (§27.2).
+    let (kind, redacted) = match &record {
+        Shown::Whole { kind, .. } => {
+            if packet.order.is_some() {
+                return Err(PacketError::UnexpectedOrder);
+            }
+            (*kind, None)
+        }
+        Shown::Withheld { header, id } => {
+            let orders = orders_shown(&verifier, packet.order)?;
+            let entry = judge_withheld(&orders, &author, seq, *id, header.body_kind)
+                .map_err(|_| PacketError::NotRedacted)?;
+            // `verify_withheld` accepts only the redactable kinds, every one of them known.
+            let kind = BodyKind::from_wire(header.body_kind).ok_or(PacketError::NotRedacted)?;
+            (kind, Some(entry.order))
+        }
+    };
+
     Ok(Verdict {
         network,
-        record: record.id(),
+        record: record_id,
         author,
         seq,
-        kind: record.body().kind().name(),
+        kind: kind.name(),
         signing_key: header.signing_key,
         size: signed.checkpoint.size,
         root: signed.checkpoint.root,
         checkpoint_key: signed.signed_by,
         governance_records: packet.governance.len(),
         witnessing,
+        redacted,
     })
+}
+
+/// The record a packet shows, once it passed rules 1–17 (or, withheld, 1–5, 25 and 12–17).
+enum Shown {
+    Whole {
+        header: crate::record::RecordHeader,
+        id: RecordId,
+        kind: BodyKind,
+    },
+    Withheld {
+        header: crate::record::RecordHeader,
+        id: RecordId,
+    },
+}
+
+/// Whether a rejection is one of the authority rules (12–17): the record's key at its position.
+fn is_authority_rule(reason: &Rejection) -> bool {
+    matches!(
+        reason,
+        Rejection::UnknownAuthor { .. }
+            | Rejection::MemberRemoved { .. }
+            | Rejection::KeyNotAuthors { .. }
+            | Rejection::KeyNotYetValid { .. }
+            | Rejection::KeyRotatedOut { .. }
+            | Rejection::KeyRevoked { .. }
+    )
+}
+
+/// The orders in force a packet shows (FORMAT.md §26.2 check 10): the effective `redact` steps
+/// of the authority derived from the governance carried, and the order carried, which must pass
+/// rules 1–17 under that authority and be a `redaction` record.
+fn orders_shown(verifier: &Verifier, order: Option<Vec<u8>>) -> Result<OrdersInForce, PacketError> {
+    let mut orders = OrdersInForce::from_authority(verifier.authority());
+    if let Some(bytes) = order {
+        let record = verifier
+            .verify_record_rules(bytes)
+            .map_err(|rejected| PacketError::Order(rejected.reason))?;
+        let record = verifier
+            .check_authority(record)
+            .map_err(|rejected| PacketError::Order(rejected.reason))?;
+        let Body::Redaction(redaction) = record.body() else {
+            return Err(PacketError::NotAnOrder {
+                kind: record.body().kind().name(),
+            });
+        };
+        let header = record.header();
+        orders.add_author_order(
+            &header.author,
+            header.seq,
+            header.timestamp_ms,
+            record.id(),
+            redaction,
+        );
+    }
+    Ok(orders)
 }
 
 /// The tree size a checkpoint note states, read before its signature is checked (the keys to

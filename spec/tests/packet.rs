@@ -53,6 +53,7 @@ fn every_record_of_the_chain_verifies_at_every_size() {
                     path: tree.inclusion_proof(seq, size).unwrap(),
                 },
                 checkpoint: note.clone(),
+                order: None,
             };
             let verdict = verify_packet(&packet.to_packet_bytes(), &fixture.network_id(), None)
                 .unwrap_or_else(|error| panic!("seq {seq} of {size}: {error}"));
@@ -200,6 +201,7 @@ fn implementer_packet(fixture: &Fixture, seq: u64, governance: Vec<Vec<u8>>) -> 
             .sign(&fixture.implementer)
             .unwrap()
             .to_text(),
+        order: None,
     }
 }
 

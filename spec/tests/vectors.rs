@@ -15,6 +15,8 @@ mod checkpoint_vectors;
 mod governance_vectors;
 #[path = "support/merkle_vectors.rs"]
 mod merkle_vectors;
+#[path = "support/packet_redacted_vectors.rs"]
+mod packet_redacted_vectors;
 #[path = "support/packet_vectors.rs"]
 mod packet_vectors;
 #[path = "support/redaction_vectors.rs"]
@@ -212,6 +214,7 @@ fn vector_files_match_the_code() {
         packet_vectors::packet_file(),
         bundle_v2_vectors::bundle_v2_file(),
         redaction_vectors::redaction_file(),
+        packet_redacted_vectors::packet_redacted_file(),
     ]) {
         let path = vectors_dir().join(file.name);
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();

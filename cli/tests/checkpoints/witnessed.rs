@@ -490,6 +490,7 @@ fn packet(net: &Net, witnesses: &[usize]) -> Vec<u8> {
                 .expect("a proof"),
         },
         checkpoint: net.note(DONOR, witnesses),
+        order: None,
     }
     .to_packet_bytes()
 }

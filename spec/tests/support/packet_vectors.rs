@@ -75,6 +75,7 @@ pub fn packet(fixture: &Fixture, seq: u64, cosigners: &[usize]) -> ProofPacket {
                 .expect("an index in the tree"),
         },
         checkpoint: note.to_text(),
+        order: None,
     }
 }
 
