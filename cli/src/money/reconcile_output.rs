@@ -124,6 +124,32 @@ impl Reconciliation<'_> {
         Ok(())
     }
 
+    /// A link's status name and words: `redacted` when the transaction it is keyed on was
+    /// redacted (its amount is withheld, so the model's status, reckoned without it, would
+    /// mislead), else the model's.
+    fn status_of(&self, link: &Link<'_>) -> (String, String) {
+        if self.redacted.target_of(link).is_some() {
+            return ("redacted".to_owned(), self.redacted.link_summary(link));
+        }
+        (link.status().name().to_owned(), link.status().text())
+    }
+
+    /// A link in `--json`'s `links`: the model's form, and for a link keyed on a redacted
+    /// transaction `redacted: true` with the `status` and `text` of [`Self::status_of`]; the
+    /// model's stay under `model_status` and `model_text`.
+    fn link_json(&self, link: &Link<'_>) -> Value {
+        let mut value = link.to_json();
+        if self.redacted.target_of(link).is_some() {
+            let (status, text) = self.status_of(link);
+            value["model_status"] = value["status"].take();
+            value["model_text"] = value["text"].take();
+            value["status"] = status.into();
+            value["text"] = text.into();
+            value["redacted"] = true.into();
+        }
+        value
+    }
+
     /// The text form as a string.
     pub fn to_text(&self) -> String {
         let mut out = Vec::new();
@@ -161,9 +187,10 @@ impl Reconciliation<'_> {
                 values.dedup();
                 values.join(" ")
             };
+            let (status, status_text) = self.status_of(link);
             let fields = [
-                link.status().name().to_owned(),
-                link.status().text(),
+                status,
+                status_text,
                 link.is_finding().to_string(),
                 link.key().kind().to_owned(),
                 link.key().text(),
@@ -237,7 +264,11 @@ impl Reconciliation<'_> {
         }
         write_array(out, "findings", self.findings.iter().map(finding_json))?;
         out.write_all(b",\n")?;
-        write_array(out, "links", self.links.iter())?;
+        write_array(
+            out,
+            "links",
+            self.links.iter().map(|link| self.link_json(link)),
+        )?;
         out.write_all(b",\n")?;
         write_array(
             out,

@@ -72,6 +72,22 @@ fn money_views_count_a_redacted_transaction_instead_of_dropping_it() {
     );
     let json = on_bundle(&[&["reconcile", "--json"][..], &window].concat(), &bundle).json();
     assert_eq!(json["redacted_transactions"], 1, "{json:#}");
+    // The links list and the CSV say `redacted` too, not the model's status reckoned
+    // without the withheld amount.
+    let redacted_links: Vec<&serde_json::Value> = json["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .filter(|link| link["redacted"] == true)
+        .collect();
+    assert_eq!(redacted_links.len(), 1, "{json:#}");
+    assert_eq!(redacted_links[0]["status"], "redacted", "{json:#}");
+    let csv = on_bundle(&[&["reconcile", "--csv"][..], &window].concat(), &bundle);
+    assert!(
+        csv.stdout.lines().any(|line| line.starts_with("redacted,")),
+        "{}",
+        csv.describe()
+    );
 
     let flow = on_bundle(&[&["flow", "GB-GOV-1-A"][..], &window].concat(), &bundle);
     assert_eq!(flow.code, Some(0), "{}", flow.describe());
