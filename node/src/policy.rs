@@ -116,6 +116,14 @@ pub enum PolicyError {
         /// The activity record named.
         id: RecordId,
     },
+    /// A referenced record's content was redacted: nothing can be checked against it.
+    #[error("{role} record {id} is redacted: its content was withheld by a redaction order, so a record can no longer refer to what it said")]
+    Redacted {
+        /// How the body refers to it.
+        role: &'static str,
+        /// The id.
+        id: RecordId,
+    },
     /// A redaction order names a record its author's chain does not hold there.
     #[error("{author} holds no record {id} at seq {seq}: a redaction order names records of its author's own chain (another organisation's records are redacted by the admins, `gov propose redact`)")]
     RedactedNotFound {
@@ -478,6 +486,9 @@ impl Checker<'_> {
             .store
             .get(id)?
             .ok_or(PolicyError::NotFound { role, id: *id })?;
+        if aidledger_spec::withheld::is_withheld(&bytes) {
+            return Err(PolicyError::Redacted { role, id: *id });
+        }
         Ok(decode_stored(bytes)?)
     }
 }

@@ -31,7 +31,7 @@ impl Redactor {
     fn apply_orders(&mut self, store: &Store, authority: &Authority) -> Result<u64, StoreError> {
         // The admins' orders first: where both name a record, verifiers report the admins'
         // (FORMAT.md §27), and the store keeps the first mark it writes.
-        let mut forgotten = 0;
+        let mut due: Vec<Due> = Vec::new();
         for step in authority.steps() {
             if let Change::Redact {
                 member,
@@ -48,37 +48,61 @@ impl Redactor {
                     by_admins: true,
                     ordered_at_ms: claimed_time(store, &step.proposal)?,
                 };
-                forgotten += apply(store, member, records, &mark)?;
-                self.applied.insert(step.proposal);
+                due.push((member.clone(), records.clone(), mark));
             }
         }
         for (author, seq) in store.order_positions()? {
-            forgotten += self.apply_author_order(store, &author, seq)?;
+            match self.author_order(store, &author, seq) {
+                Ok(Some(order)) => due.push(order),
+                Ok(None) => {}
+                // One unreadable order must not stop the others (each is judged alone).
+                Err(error) => eprintln!(
+                    "aidledger-node: the redaction order at {author} seq {seq} is not applied: {error}"
+                ),
+            }
+        }
+        if due.is_empty() {
+            return Ok(0);
+        }
+        // Once per round, before any body goes: the index starts again without them, so no
+        // reader finds the words of a record whose body is gone.
+        let mut forgets = false;
+        for (author, records, _) in &due {
+            forgets |= store.holds_whole(author, records)?;
+        }
+        if forgets {
+            store.index_again()?;
+        }
+        let mut forgotten = 0;
+        for (author, records, mark) in due {
+            forgotten += store.redact(&author, &records, &mark)?.withheld_now;
+            self.applied.insert(mark.order);
         }
         Ok(forgotten)
     }
 
-    fn apply_author_order(
-        &mut self,
+    /// The author's order at (`author`, `seq`) when this run has not applied it: its earlier
+    /// records it names (FORMAT.md §27: an order covers nothing else) and its mark.
+    fn author_order(
+        &self,
         store: &Store,
         author: &str,
         seq: u64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Option<Due>, StoreError> {
         let Some(bytes) = store.record_at(author, seq)? else {
-            return Ok(0);
+            return Ok(None);
         };
         let record = SignedRecord::parse(bytes).map_err(corrupt)?;
         if self.applied.contains(&record.id) {
-            return Ok(0);
+            return Ok(None);
         }
         let Body::Redaction(redaction) =
             codec::decode_exact(record.body_bytes()).map_err(corrupt)?
         else {
             // A revocation gave the position to another record (the store drops the entry
             // with the record; this covers a read between the two).
-            return Ok(0);
+            return Ok(None);
         };
-        // An author's order covers its own earlier records only (FORMAT.md §27).
         let named: Vec<RedactedRecord> = redaction
             .records
             .into_iter()
@@ -90,26 +114,12 @@ impl Redactor {
             by_admins: false,
             ordered_at_ms: record.header.timestamp_ms,
         };
-        let forgotten = apply(store, author, &named, &mark)?;
-        self.applied.insert(record.id);
-        Ok(forgotten)
+        Ok(Some((author.to_owned(), named, mark)))
     }
 }
 
-/// Applies one order; returns how many bodies it forgot. When it forgets any, the index is
-/// cleared first (its follower, on this thread, builds it again after): no reader finds the
-/// words of a record whose body is gone.
-fn apply(
-    store: &Store,
-    author: &str,
-    records: &[RedactedRecord],
-    mark: &RedactionMark,
-) -> Result<u64, StoreError> {
-    if store.holds_whole(author, records)? {
-        store.index_again()?;
-    }
-    Ok(store.redact(author, records, mark)?.withheld_now)
-}
+/// An order to apply: whose records, which, and its mark.
+type Due = (String, Vec<RedactedRecord>, RedactionMark);
 
 /// The `timestamp_ms` of a stored record (full or withheld), or 0 when the store lacks it.
 fn claimed_time(store: &Store, id: &RecordId) -> Result<u64, StoreError> {

@@ -160,3 +160,128 @@ fn statement_titled(title: &str) -> aidledger_spec::Body {
         text: format!("{title}: the text."),
     })
 }
+
+// Found by review: a peer, a pending copy, a correction's page, an order naming an order.
+
+#[test]
+fn a_peer_cannot_make_a_node_take_a_body_withheld_without_an_order() {
+    use aidledger_node::network::tasks::verify_range;
+    let donor = chain(DONOR, 3);
+    let stripped = withhold(donor[1].bytes().to_vec()).unwrap();
+    let range = vec![donor[0].bytes().to_vec(), stripped, donor[2].bytes().to_vec()];
+    let verdict = verify_range(verifier(), DONOR, 0, range).expect("no penalty");
+    assert_eq!(verdict.records.len(), 1, "the range ends before the stripped record");
+    assert!(
+        verdict.refused.as_deref().is_some_and(|reason| reason.contains("no redaction order")),
+        "{:?}",
+        verdict.refused
+    );
+}
+
+#[test]
+fn a_range_with_its_authors_order_brings_the_withheld_record() {
+    use aidledger_node::network::tasks::verify_range;
+    use aidledger_spec::redaction::Redaction;
+    use aidledger_spec::withheld::ChainRecord;
+    let donor = chain(DONOR, 2);
+    let order = record(
+        DONOR,
+        2,
+        donor[1].id(),
+        aidledger_spec::Body::Redaction(Redaction {
+            records: vec![named(&donor[1])],
+            category: RedactionCategory::SafetyOfPersons,
+            note: "why".into(),
+        }),
+    );
+    let range = vec![
+        donor[0].bytes().to_vec(),
+        withhold(donor[1].bytes().to_vec()).unwrap(),
+        order.bytes().to_vec(),
+    ];
+    let verdict = verify_range(verifier(), DONOR, 0, range).expect("accepted");
+    assert_eq!(verdict.refused, None);
+    assert!(matches!(verdict.records[1], ChainRecord::Withheld(_)));
+}
+
+fn files_contain(dir: &std::path::Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|entry| {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            return files_contain(&path, needle);
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        bytes.windows(needle.len()).any(|window| window == needle)
+    })
+}
+
+#[test]
+fn a_redacted_body_held_ahead_of_a_gap_leaves_the_disk_at_compaction() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bare_data_dir(root.path());
+    let secret = "DONOR-SECRET-NAME-XYZ";
+    let donor0 = record(DONOR, 0, RecordId::ZERO, statement("first"));
+    let donor1 = record(DONOR, 1, donor0.id(), statement("second"));
+    let donor2 = record(DONOR, 2, donor1.id(), statement(secret));
+    {
+        let store = open_new_store(&dir);
+        store.append_durable(&[donor0.clone()]).unwrap();
+        assert!(store.add_pending(&donor2).unwrap(), "held ahead of the gap at seq 1");
+        store.redact(DONOR, &[named(&donor2)], &mark(7)).unwrap();
+        assert!(!store.add_pending(&donor2).unwrap(), "not held again");
+        // A body forgotten elsewhere makes the next start compact.
+        store.redact(DONOR, &[named(&donor0)], &mark(7)).unwrap();
+        store.make_durable().unwrap();
+    }
+    drop(open_new_store(&dir));
+    assert!(!files_contain(root.path(), secret.as_bytes()));
+}
+
+#[test]
+fn a_corrections_page_whose_corrected_record_is_redacted_is_shown() {
+    use aidledger_spec::governance::Authority;
+    use aidledger_spec::record::Correction;
+    let root = tempfile::tempdir().unwrap();
+    let store = open_new_store(&bare_data_dir(root.path()));
+    let original = record(DONOR, 0, RecordId::ZERO, statement("names a person"));
+    let correction = record(
+        DONOR,
+        1,
+        original.id(),
+        aidledger_spec::Body::Correction(Correction {
+            corrects: original.id(),
+            reason: "a typo".into(),
+            replacement: None,
+        }),
+    );
+    store.append_durable(&[original.clone(), correction.clone()]).unwrap();
+    store.redact(DONOR, &[named(&original)], &mark(9)).unwrap();
+    let authority = Authority::from_genesis(&genesis());
+    let page = aidledger_node::explorer::model::record_page(&store, &authority, &correction.id());
+    assert!(page.is_ok(), "the correction's page fails: {:?}", page.err());
+}
+
+#[test]
+fn an_order_naming_an_order_withholds_nothing_and_breaks_no_later_round() {
+    use aidledger_node::redactor::Redactor;
+    use aidledger_spec::governance::Authority;
+    use aidledger_spec::redaction::Redaction;
+    let order = |seq: u64, id: RecordId| {
+        aidledger_spec::Body::Redaction(Redaction {
+            records: vec![RedactedRecord { seq, id }],
+            category: RedactionCategory::AuthorsRequest,
+            note: "why".into(),
+        })
+    };
+    let root = tempfile::tempdir().unwrap();
+    let store = open_new_store(&bare_data_dir(root.path()));
+    let s0 = record(DONOR, 0, RecordId::ZERO, statement("zero"));
+    let o1 = record(DONOR, 1, s0.id(), order(0, s0.id()));
+    let o2 = record(DONOR, 2, o1.id(), order(1, o1.id()));
+    store.append_durable(&[s0.clone(), o1.clone(), o2.clone()]).unwrap();
+    let authority = Authority::from_genesis(&genesis());
+    Redactor::default().round(&store, &authority).unwrap();
+    assert!(Redactor::default().round(&store, &authority).is_ok(), "the next start's round");
+    assert!(is_withheld(&stored(&store, &s0)), "the statement is redacted");
+    assert!(!is_withheld(&stored(&store, &o1)), "an order is never withheld");
+}

@@ -68,6 +68,13 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let _chain_writer = self.lock_chains()?;
         check_chains(self, &mut prepared)?;
+        // Under the lock, which a redaction's groups take too: a mark is written either
+        // before this look (and seen) or after the append (and applies to what it stored).
+        for entry in &mut prepared {
+            if let Entry::Full(record) = entry.record {
+                entry.withheld = self.withheld_on_arrival(record)?;
+            }
+        }
         // The tree's nodes, from the stored records and nodes at or below the heads (stable
         // under the lock) and the group's own.
         let merkle = self.plan_appends(prepared.iter().map(|entry| {
@@ -244,10 +251,7 @@ impl Store {
             key,
             record,
             written_ahead: false,
-            withheld: match record {
-                Entry::Full(record) => self.withheld_on_arrival(record)?,
-                Entry::Withheld(_) => None,
-            },
+            withheld: None,
         })
     }
 

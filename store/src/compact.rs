@@ -69,7 +69,11 @@ pub(crate) fn compact_if_due(store_dir: &Path, index_name: &str) -> Result<bool,
         copy.flush()
             .map_err(|error| sled_error(&compacting, error))?;
     }
+    // A sled flush alone is not durable (`node/DURABILITY.md`): every file and directory of
+    // the copy is synced before the old store is let go.
+    sync_all_under(&compacting).map_err(io_error)?;
     fs::rename(store_dir, &old).map_err(io_error)?;
+    sync_parent(store_dir).map_err(io_error)?;
     fs::rename(&compacting, store_dir).map_err(io_error)?;
     sync_parent(store_dir).map_err(io_error)?;
     fs::remove_dir_all(&old).map_err(io_error)?;
@@ -130,6 +134,19 @@ fn copy_trees(
         to.apply_batch(batch)?;
     }
     Ok(())
+}
+
+/// fsyncs every file and directory under `dir`, and `dir` itself.
+fn sync_all_under(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            sync_all_under(&path)?;
+        } else {
+            fs::File::open(&path)?.sync_all()?;
+        }
+    }
+    fs::File::open(dir)?.sync_all()
 }
 
 fn sync_parent(path: &Path) -> io::Result<()> {

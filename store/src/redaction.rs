@@ -86,6 +86,14 @@ impl Codec for RedactionMark {
     }
 }
 
+/// Whether the record in `bytes` is of a kind whose body may be withheld (FORMAT.md §6.1),
+/// read from its header.
+fn redactable(bytes: &[u8]) -> bool {
+    aidledger_spec::signed::peek_body_kind(bytes)
+        .and_then(aidledger_spec::BodyKind::from_wire)
+        .is_some_and(aidledger_spec::BodyKind::is_redactable)
+}
+
 /// A record of a chain held withheld, and the order that covers it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RedactedInChain {
@@ -220,6 +228,8 @@ impl Store {
     ) -> Result<Redacted, StoreError> {
         let mut outcome = Redacted::default();
         let mark_bytes = mark.to_bytes();
+        // Before any mark is written: appends look marks up only once this is set.
+        self.inner.redactions_known.store(true, Ordering::SeqCst);
         for group in records.chunks(REDACT_GROUP_RECORDS) {
             let done = {
                 let _chain_writer = self.lock_chains()?;
@@ -241,7 +251,7 @@ impl Store {
     }
 
     /// Whether an order would forget a body now: one of `records` is held whole at its
-    /// position. The node then clears the index first ([`Store::index_again`]), so that no
+    /// position, and may be withheld. The node then clears the index first ([`Store::index_again`]), so that no
     /// reader finds a forgotten record's words in the index once its body is gone.
     pub fn holds_whole(
         &self,
@@ -250,7 +260,10 @@ impl Store {
     ) -> Result<bool, StoreError> {
         for named in records {
             if let Some(bytes) = self.record_at(author, named.seq)? {
-                if !is_withheld(&bytes) && record_id_of_bytes(&bytes).ok() == Some(named.id) {
+                if !is_withheld(&bytes)
+                    && record_id_of_bytes(&bytes).ok() == Some(named.id)
+                    && redactable(&bytes)
+                {
                     return Ok(true);
                 }
             }
@@ -264,8 +277,13 @@ impl Store {
         group: &[RedactedRecord],
         mark_bytes: &[u8],
     ) -> Result<Redacted, StoreError> {
-        let trees = (&self.inner.records, &self.inner.redacted, &self.inner.meta);
-        let result = trees.transaction(|(records, redacted, meta)| {
+        let trees = (
+            &self.inner.records,
+            &self.inner.redacted,
+            &self.inner.meta,
+            &self.inner.pending,
+        );
+        let result = trees.transaction(|(records, redacted, meta, pending)| {
             let mut outcome = Redacted::default();
             for named in group {
                 let (Some(key), Some(mark_key)) = (
@@ -274,6 +292,9 @@ impl Store {
                 ) else {
                     continue;
                 };
+                // A copy held ahead of a gap goes: it comes again, withheld, in its place.
+                // (`pending` keys are the same: `records` key, then the id.)
+                pending.remove(mark_key.as_slice())?;
                 let Some(bytes) = records.get(&key)? else {
                     // Not here yet: the record is kept withheld when it arrives, if it is
                     // this one (its author, its seq, its id).
@@ -283,8 +304,9 @@ impl Store {
                     outcome.awaited += 1;
                     continue;
                 };
-                if record_id_of_bytes(&bytes).ok() != Some(named.id) {
-                    // The position holds another record: the order names nothing here.
+                if record_id_of_bytes(&bytes).ok() != Some(named.id) || !redactable(&bytes) {
+                    // The position holds another record, or one whose body may never be
+                    // withheld (a governance record, an order: rule 25): nothing to do here.
                     continue;
                 }
                 // The first order applied stays the record's (the admins' come first).

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::codec::Codec;
+use aidledger_spec::redaction::OrdersInForce;
 use aidledger_spec::withheld::{is_withheld, ChainRecord};
+use aidledger_spec::Body;
 use aidledger_spec::{Rejection, VerifiedRecord, Verifier};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
@@ -301,6 +303,7 @@ pub fn verify_range(
         )
     }));
     verdicts.sort_by_key(|(at, _)| *at);
+    let orders = orders_known(verifier, &verdicts);
     let mut verified = Vec::with_capacity(verdicts.len());
     for (offset, verdict) in verdicts {
         let expected_seq = from_seq + offset as u64;
@@ -321,6 +324,22 @@ pub fn verify_range(
             ));
         }
         match verdict {
+            // A body withheld without an order this node knows of is not taken (a peer must
+            // not make it forget what nobody ordered forgotten); not the sender's fault
+            // either: the order may be in governance records this node has not seen yet.
+            Ok(ChainRecord::Withheld(record))
+                if orders
+                    .as_ref()
+                    .and_then(|orders| orders.covering(author, expected_seq, &record.id()))
+                    .is_none() =>
+            {
+                return Ok(RangeVerdict {
+                    records: verified,
+                    refused: Some(format!(
+                        "seq {expected_seq}: its body is withheld, and no redaction order this node knows covers it"
+                    )),
+                });
+            }
             Ok(record) => verified.push(record),
             Err(rejected) if refused_by_governance(verifier, &rejected.reason) => {
                 return Ok(RangeVerdict {
@@ -335,6 +354,35 @@ pub fn verify_range(
         records: verified,
         refused: None,
     })
+}
+
+/// The redaction orders a range's withheld records may stand under (FORMAT.md §27): the
+/// admins' effective `redact` steps, and the author's `redaction` records in the range itself
+/// (an order follows the records it names in its chain). `None` when the range withholds
+/// nothing.
+fn orders_known(verifier: &Verifier, verdicts: &[(usize, ChainVerdict)]) -> Option<OrdersInForce> {
+    let withholds = verdicts
+        .iter()
+        .any(|(_, verdict)| matches!(verdict, Ok(ChainRecord::Withheld(_))));
+    if !withholds {
+        return None;
+    }
+    let mut orders = OrdersInForce::from_authority(verifier.authority());
+    for (_, verdict) in verdicts {
+        if let Ok(ChainRecord::Full(record)) = verdict {
+            if let Body::Redaction(redaction) = record.body() {
+                let header = record.header();
+                orders.add_author_order(
+                    &header.author,
+                    header.seq,
+                    header.timestamp_ms,
+                    record.id(),
+                    redaction,
+                );
+            }
+        }
+    }
+    Some(orders)
 }
 
 /// Records of a range with their offsets in it.

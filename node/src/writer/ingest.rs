@@ -229,11 +229,21 @@ impl Signer {
                 Placement::Duplicate
             } else {
                 let existing = match in_batch {
-                    Some(existing) => existing.into_rule_checked(),
+                    Some(existing) => Some(existing.into_rule_checked()),
                     None => self.stored_record(&author, seq)?,
                 };
-                self.store_proof(existing, &record, outcome)?;
-                Placement::Equivocation
+                match existing {
+                    Some(existing) => {
+                        self.store_proof(existing, &record, outcome)?;
+                        Placement::Equivocation
+                    }
+                    // The position is held withheld (redacted): with no body to put beside
+                    // this one, no proof can be made (FORMAT.md §17.2); the record is dropped.
+                    None => {
+                        outcome.dropped += 1;
+                        Placement::Dropped
+                    }
+                }
             }
         } else if seq == next_seq && record.header().prev == next_prev {
             batch.push(record);
@@ -307,15 +317,19 @@ impl Signer {
     }
 
     /// A record of the store, verified by the record rules (it was verified in full before it
-    /// was stored, and records the governance invalidates have left the chain).
+    /// was stored, and records the governance invalidates have left the chain); `None` when it
+    /// is held withheld.
     pub(super) fn stored_record(
         &self,
         author: &str,
         seq: u64,
-    ) -> Result<RuleCheckedRecord, AppendError> {
+    ) -> Result<Option<RuleCheckedRecord>, AppendError> {
         let bytes = self.store.record_at(author, seq)?.ok_or_else(|| {
             StoreError::Corrupt(format!("{author}'s chain has no record at seq {seq}"))
         })?;
+        if aidledger_spec::withheld::is_withheld(&bytes) {
+            return Ok(None);
+        }
         let view = self.governance.current();
         view.verifier
             .verify_record_rules(bytes)
@@ -325,6 +339,7 @@ impl Signer {
                     rejected.reason
                 )))
             })
+            .map(Some)
     }
 }
 

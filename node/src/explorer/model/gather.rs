@@ -167,7 +167,12 @@ impl Gatherer<'_> {
             let Some((author, seq, bytes)) = self.store.get_in_chain(id)? else {
                 return Ok(None);
             };
-            let body = decode(bytes)?.body;
+            // A redacted record is not gathered: its amount is withheld (the organisation's
+            // page counts it as redacted).
+            let Some(decoded) = decode_held(bytes)? else {
+                return Ok(None);
+            };
+            let body = decoded.body;
             self.order.push(*id);
             self.records.insert(
                 *id,

@@ -178,6 +178,16 @@ fn decode(bytes: Vec<u8>) -> Result<Decoded, StoreError> {
     Ok(Decoded { signed, body })
 }
 
+/// A stored record decoded, or `None` when it is held withheld (redacted): for the lookups
+/// that follow a reference (a corrected record, an acknowledged one, a treaty text), where a
+/// redacted target simply has nothing to show.
+fn decode_held(bytes: Vec<u8>) -> Result<Option<Decoded>, StoreError> {
+    if is_withheld(&bytes) {
+        return Ok(None);
+    }
+    decode(bytes).map(Some)
+}
+
 fn summary_of(decoded: &Decoded) -> Summary {
     let header = &decoded.signed.header;
     Summary {

@@ -126,8 +126,10 @@ fn plain_transaction(
     let Some((_, _, bytes)) = store.get_in_chain(id)? else {
         return Ok(None);
     };
-    Ok(match decode(bytes)?.body {
-        Body::Transaction(transaction) if transaction.acknowledges.is_none() => Some(transaction),
+    Ok(match decode_held(bytes)?.map(|decoded| decoded.body) {
+        Some(Body::Transaction(transaction)) if transaction.acknowledges.is_none() => {
+            Some(transaction)
+        }
         _ => None,
     })
 }

@@ -84,8 +84,8 @@ pub fn activity_title(store: &StoreReader, activity: &str) -> Result<Option<Stri
     let Some(bytes) = store.get(&id)? else {
         return Ok(None);
     };
-    Ok(match decode(bytes)?.body {
-        Body::Activity(record) => record.title_in(PREFERRED_LANGUAGE).map(str::to_owned),
+    Ok(match decode_held(bytes)?.map(|decoded| decoded.body) {
+        Some(Body::Activity(record)) => record.title_in(PREFERRED_LANGUAGE).map(str::to_owned),
         _ => None,
     })
 }

@@ -260,8 +260,8 @@ fn latest_own_correction(
     let Some(bytes) = store.get(&latest.id)? else {
         return Ok(None);
     };
-    Ok(match decode(bytes)?.body {
-        Body::Correction(correction) => Some(correction),
+    Ok(match decode_held(bytes)?.map(|decoded| decoded.body) {
+        Some(Body::Correction(correction)) => Some(correction),
         _ => None,
     })
 }
@@ -279,7 +279,10 @@ fn non_party_findings(
     let Some(bytes) = store.get(&action.treaty)? else {
         return Ok(Vec::new()); // the text is not held: nothing to judge the action by
     };
-    let text = decode(bytes)?;
+    // A redacted text: nothing to judge the action by either.
+    let Some(text) = decode_held(bytes)? else {
+        return Ok(Vec::new());
+    };
     let Body::TreatyText(treaty) = &text.body else {
         return Ok(Vec::new());
     };
@@ -320,7 +323,11 @@ fn changes(store: &StoreReader, correction: &Correction) -> Result<Vec<Change>, 
     let Some(bytes) = store.get(&correction.corrects)? else {
         return Ok(Vec::new());
     };
-    let before = flatten(&body_json(&decode(bytes)?.body));
+    // A redacted corrected record: what it said is gone, so no field is shown as changed.
+    let Some(before) = decode_held(bytes)? else {
+        return Ok(Vec::new());
+    };
+    let before = flatten(&body_json(&before.body));
     let after = match &correction.replacement {
         Some(replacement) => flatten(&body_json(&replacement.to_body())),
         None => BTreeMap::new(),
