@@ -180,12 +180,16 @@ impl Governance {
         if changed {
             drop_revoked_proofs(&self.store, &view.verifier)?;
         }
+        // Subscribers hear of new proposals too: range sync takes a record withheld under a
+        // pending `redact` proposal (`network::tasks::verify_range_in`), so a chain it refused
+        // before the proposal arrived is fetched again.
+        let proposals_changed = view.derivation.proposals != previous.derivation.proposals;
         let view = Arc::new(view);
         *self
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = view.clone();
-        if changed {
+        if changed || proposals_changed {
             self.changes.send_replace(view);
         }
         Ok(Refresh { changed, rewinds })

@@ -168,11 +168,22 @@ fn a_peer_cannot_make_a_node_take_a_body_withheld_without_an_order() {
     use aidledger_node::network::tasks::verify_range;
     let donor = chain(DONOR, 3);
     let stripped = withhold(donor[1].bytes().to_vec()).unwrap();
-    let range = vec![donor[0].bytes().to_vec(), stripped, donor[2].bytes().to_vec()];
+    let range = vec![
+        donor[0].bytes().to_vec(),
+        stripped,
+        donor[2].bytes().to_vec(),
+    ];
     let verdict = verify_range(verifier(), DONOR, 0, range).expect("no penalty");
-    assert_eq!(verdict.records.len(), 1, "the range ends before the stripped record");
+    assert_eq!(
+        verdict.records.len(),
+        1,
+        "the range ends before the stripped record"
+    );
     assert!(
-        verdict.refused.as_deref().is_some_and(|reason| reason.contains("no redaction order")),
+        verdict
+            .refused
+            .as_deref()
+            .is_some_and(|reason| reason.contains("no redaction order")),
         "{:?}",
         verdict.refused
     );
@@ -226,7 +237,10 @@ fn a_redacted_body_held_ahead_of_a_gap_leaves_the_disk_at_compaction() {
     {
         let store = open_new_store(&dir);
         store.append_durable(&[donor0.clone()]).unwrap();
-        assert!(store.add_pending(&donor2).unwrap(), "held ahead of the gap at seq 1");
+        assert!(
+            store.add_pending(&donor2).unwrap(),
+            "held ahead of the gap at seq 1"
+        );
         store.redact(DONOR, &[named(&donor2)], &mark(7)).unwrap();
         assert!(!store.add_pending(&donor2).unwrap(), "not held again");
         // A body forgotten elsewhere makes the next start compact.
@@ -254,11 +268,17 @@ fn a_corrections_page_whose_corrected_record_is_redacted_is_shown() {
             replacement: None,
         }),
     );
-    store.append_durable(&[original.clone(), correction.clone()]).unwrap();
+    store
+        .append_durable(&[original.clone(), correction.clone()])
+        .unwrap();
     store.redact(DONOR, &[named(&original)], &mark(9)).unwrap();
     let authority = Authority::from_genesis(&genesis());
     let page = aidledger_node::explorer::model::record_page(&store, &authority, &correction.id());
-    assert!(page.is_ok(), "the correction's page fails: {:?}", page.err());
+    assert!(
+        page.is_ok(),
+        "the correction's page fails: {:?}",
+        page.err()
+    );
 }
 
 #[test]
@@ -278,10 +298,21 @@ fn an_order_naming_an_order_withholds_nothing_and_breaks_no_later_round() {
     let s0 = record(DONOR, 0, RecordId::ZERO, statement("zero"));
     let o1 = record(DONOR, 1, s0.id(), order(0, s0.id()));
     let o2 = record(DONOR, 2, o1.id(), order(1, o1.id()));
-    store.append_durable(&[s0.clone(), o1.clone(), o2.clone()]).unwrap();
+    store
+        .append_durable(&[s0.clone(), o1.clone(), o2.clone()])
+        .unwrap();
     let authority = Authority::from_genesis(&genesis());
     Redactor::default().round(&store, &authority).unwrap();
-    assert!(Redactor::default().round(&store, &authority).is_ok(), "the next start's round");
-    assert!(is_withheld(&stored(&store, &s0)), "the statement is redacted");
-    assert!(!is_withheld(&stored(&store, &o1)), "an order is never withheld");
+    assert!(
+        Redactor::default().round(&store, &authority).is_ok(),
+        "the next start's round"
+    );
+    assert!(
+        is_withheld(&stored(&store, &s0)),
+        "the statement is redacted"
+    );
+    assert!(
+        !is_withheld(&stored(&store, &o1)),
+        "an order is never withheld"
+    );
 }

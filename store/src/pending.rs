@@ -43,7 +43,12 @@ impl Store {
             .ok_or(AppendError::AuthorTooLong { id: record.id() })?;
         // A record an order in force names is not held whole (`store::redaction`): range
         // sync offers it again, withheld, in its place.
-        if self.inner.redacted.contains_key(&key).map_err(StoreError::from)? {
+        if self
+            .inner
+            .redacted
+            .contains_key(&key)
+            .map_err(StoreError::from)?
+        {
             return Ok(false);
         }
         let size_bytes = record.bytes().len() as u64;

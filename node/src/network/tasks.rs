@@ -9,13 +9,15 @@
 //! or the peer not. Such records are not stored and their sender is not penalised; range sync
 //! fetches them again once the governance state changes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use aidledger_spec::bundle::EquivocationProof;
 use aidledger_spec::codec::Codec;
+use aidledger_spec::governance::{Change, ProposalState};
 use aidledger_spec::redaction::OrdersInForce;
 use aidledger_spec::withheld::{is_withheld, ChainRecord};
-use aidledger_spec::Body;
+use aidledger_spec::{Body, RecordId};
 use aidledger_spec::{Rejection, VerifiedRecord, Verifier};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
@@ -279,6 +281,47 @@ pub fn verify_range(
     from_seq: u64,
     records: Vec<Vec<u8>>,
 ) -> Result<RangeVerdict, String> {
+    verify_range_proposed(verifier, &HashSet::new(), author, from_seq, records)
+}
+
+/// [`verify_range`] under a node's governance: a withheld record is also taken when a pending
+/// `redact` proposal of an admin names it. Its approvals may stand after the record in the
+/// same chain (the member approving its own record's redaction), where this node cannot see
+/// them before it takes the record; verifiers still judge it only under the orders in force.
+pub fn verify_range_in(
+    view: &GovernanceView,
+    author: &str,
+    from_seq: u64,
+    records: Vec<Vec<u8>>,
+) -> Result<RangeVerdict, String> {
+    let proposed: HashSet<(String, u64, RecordId)> = view
+        .derivation
+        .proposals
+        .iter()
+        .filter(|status| matches!(status.state, ProposalState::Pending { .. }))
+        .filter_map(|status| match &status.proposal.change {
+            Change::Redact {
+                member, records, ..
+            } => Some(
+                records
+                    .iter()
+                    .map(|named| (member.clone(), named.seq, named.id))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    verify_range_proposed(&view.verifier, &proposed, author, from_seq, records)
+}
+
+fn verify_range_proposed(
+    verifier: &Verifier,
+    proposed: &HashSet<(String, u64, RecordId)>,
+    author: &str,
+    from_seq: u64,
+    records: Vec<Vec<u8>>,
+) -> Result<RangeVerdict, String> {
     if records.len() as u64 > RANGE_RECORDS_MAX {
         return Err(format!("a range response of {} records", records.len()));
     }
@@ -331,7 +374,8 @@ pub fn verify_range(
                 if orders
                     .as_ref()
                     .and_then(|orders| orders.covering(author, expected_seq, &record.id()))
-                    .is_none() =>
+                    .is_none()
+                    && !proposed.contains(&(author.to_owned(), expected_seq, record.id())) =>
             {
                 return Ok(RangeVerdict {
                     records: verified,

@@ -151,7 +151,15 @@ impl Signer {
                 self.promote_pending(&author, &mut batch, outcome)?;
                 append_group_or_stop(&self.store, &batch.append)?;
                 outcome.stored += batch.append.len() as u64;
-                if author == self.org {
+                // The records held behind it may be governance records (a redact proposal
+                // after the record it names): the governance state is derived again.
+                if batch
+                    .append
+                    .iter()
+                    .any(|record| record.body().kind().is_governance())
+                {
+                    self.after_governance()?;
+                } else if author == self.org {
                     self.follow_store_head()?;
                 }
                 Placement::Stored

@@ -164,7 +164,7 @@ impl Service {
         tokio::spawn(async move {
             let checked = author.clone();
             let verified = tokio::task::spawn_blocking(move || {
-                tasks::verify_range(&view.verifier, &checked, from_seq, records)
+                tasks::verify_range_in(&view, &checked, from_seq, records)
             })
             .await
             .unwrap_or_else(|error| Err(error.to_string()));
