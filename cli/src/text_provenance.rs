@@ -7,13 +7,19 @@
 //! (the reader every command shares), and one pass finds everything, keeping only the best
 //! candidate and the corrections (few) in memory.
 
+use aidledger_spec::chain::Report;
+use aidledger_spec::redaction::OrderedBy;
 use aidledger_spec::{Body, NetworkId, RecordId, VerifiedRecord};
 use aidledger_view::format;
-use aidledger_view::genuine::{self, signed_texts, Change, DiffPart, Fingerprints, Nearness};
+use aidledger_view::genuine::{
+    self, may_have_signed_text, signed_texts, Change, DiffPart, Fingerprints, Nearness,
+    RedactedText, RedactedTexts,
+};
 use serde_json::{json, Value};
 
 use crate::checked::{read_checked, CheckError, Standing};
 use crate::pipeline::SignatureMode;
+use crate::redacted::OrderFacts;
 use crate::source::Source;
 
 /// A record that signed the text.
@@ -84,6 +90,10 @@ pub struct TextProvenance {
     pub nearest: Option<NearestStatement>,
     /// Display names of the organisations named above.
     pub names: std::collections::BTreeMap<String, String>,
+    /// When no record signs the text (none of the organisation named, when one is): that
+    /// organisation's (or every organisation's) redacted statements, treaty texts and
+    /// corrections, whose texts can no longer be matched.
+    pub redacted: RedactedTexts,
 }
 
 impl TextProvenance {
@@ -115,7 +125,9 @@ pub fn trace_text(
     let mut matches = Vec::new();
     let mut corrections = Vec::new();
     let (mut best_of_org, mut best) = (None, None);
+    let mut facts = OrderFacts::default();
     let checked = read_checked(source, pinned, SignatureMode::Batch, |record| {
+        facts.observe(record);
         observe(
             record,
             &nearness,
@@ -160,6 +172,14 @@ pub fn trace_text(
             names.insert(id.to_owned(), member.name.clone());
         }
     }
+    let unsigned = match org {
+        Some(org) => !matches.iter().any(|found| found.author == org),
+        None => matches.is_empty(),
+    };
+    let redacted = match unsigned {
+        true => redacted_texts(&checked.report, &facts, org),
+        false => RedactedTexts::default(),
+    };
     Ok(TextProvenance {
         standing: checked.standing,
         prints,
@@ -168,7 +188,43 @@ pub fn trace_text(
         corrections,
         nearest,
         names,
+        redacted,
     })
+}
+
+/// The redacted records of `org`'s chain (or of every chain) that may have signed a text:
+/// statements, treaty texts and corrections the verification found withheld under an order in
+/// force. The first [`genuine::REDACTED_TEXTS_LISTED_MAX`] are listed, the rest counted.
+fn redacted_texts(report: &Report, facts: &OrderFacts, org: Option<&str>) -> RedactedTexts {
+    let mut found = RedactedTexts::default();
+    let chains = report
+        .chains
+        .iter()
+        .filter(|chain| org.is_none_or(|org| chain.author == org));
+    for chain in chains {
+        for entry in &chain.redacted {
+            if !may_have_signed_text(entry.body_kind) {
+                continue;
+            }
+            let order = &entry.order;
+            found.add(RedactedText {
+                id: entry.id,
+                author: chain.author.clone(),
+                seq: entry.seq,
+                kind: aidledger_spec::BodyKind::from_wire(entry.body_kind)
+                    .map_or("unknown", aidledger_spec::BodyKind::name),
+                category: order.category.name(),
+                category_text: order.category.words(),
+                by: match order.by {
+                    OrderedBy::Author { .. } => "author",
+                    OrderedBy::Admins { .. } => "admins",
+                },
+                order: order.order,
+                ordered_at_ms: facts.timestamp_ms(order),
+            });
+        }
+    }
+    found
 }
 
 fn observe(
@@ -304,10 +360,12 @@ pub fn text_provenance_text(found: &TextProvenance) -> String {
                     "BUT NOT BY {}: the organisation named did not sign it\n",
                     found.name(org)
                 );
+                out += &redacted_text(found);
             }
         }
     } else {
         out += "NOT SIGNED no record in this source signs this text, exactly or normalised\n";
+        out += &redacted_text(found);
         match &found.nearest {
             None => out += "no signed statement shares a word with it\n",
             Some(nearest) => {
@@ -334,6 +392,39 @@ pub fn text_provenance_text(found: &TextProvenance) -> String {
     }
     if let Some(line) = found.standing.invalid_line() {
         out += &format!("{line}\n");
+    }
+    out
+}
+
+/// The caveat of redacted texts and their records (ids, kinds, orders), when there are any.
+fn redacted_text(found: &TextProvenance) -> String {
+    let redacted = &found.redacted;
+    let Some(caveat) = redacted.caveat(found.org.as_deref()) else {
+        return String::new();
+    };
+    let mut out = format!("REDACTED  {caveat}\n");
+    for text in &redacted.listed {
+        let when = text.ordered_at_ms.map_or(String::new(), |ms| {
+            format!(", ordered {}", format::utc_time(ms))
+        });
+        out += &format!(
+            "  {} seq {} {} ({}): content withheld for {} by order of {} (order {}){when}\n",
+            text.author,
+            text.seq,
+            text.id,
+            text.kind,
+            text.category_text,
+            if text.by == "admins" {
+                "the admins"
+            } else {
+                "its author"
+            },
+            text.order
+        );
+    }
+    let more = redacted.not_listed();
+    if more > 0 {
+        out += &format!("  and {more} more (`aidledger verify` lists every redacted record)\n");
     }
     out
 }
@@ -401,7 +492,13 @@ pub fn text_provenance_json(found: &TextProvenance) -> Value {
         "signed": found.is_signed(),
         "matches": matches,
         "nearest": nearest,
+        "redacted_caveat": found.redacted.caveat(found.org.as_deref()),
     });
+    if let (Value::Object(object), Ok(Value::Object(redacted))) =
+        (&mut value, serde_json::to_value(&found.redacted))
+    {
+        object.extend(redacted);
+    }
     found.standing.add_to_json(&mut value);
     value
 }

@@ -236,7 +236,7 @@ fn a_redacted_body_held_ahead_of_a_gap_leaves_the_disk_at_compaction() {
     let donor2 = record(DONOR, 2, donor1.id(), statement(secret));
     {
         let store = open_new_store(&dir);
-        store.append_durable(&[donor0.clone()]).unwrap();
+        store.append_durable(std::slice::from_ref(&donor0)).unwrap();
         assert!(
             store.add_pending(&donor2).unwrap(),
             "held ahead of the gap at seq 1"
@@ -314,5 +314,112 @@ fn an_order_naming_an_order_withholds_nothing_and_breaks_no_later_round() {
     assert!(
         !is_withheld(&stored(&store, &o1)),
         "an order is never withheld"
+    );
+}
+
+/// "Is this genuine?" after a redaction: the text of a statement that was signed and then
+/// redacted is matched by nothing the node holds, and the answer says that the organisation
+/// has a redacted statement whose text can no longer be checked (and which), never "forged";
+/// it says nothing of the content. With a text the organisation did sign, nothing is added.
+#[test]
+fn genuine_says_a_redacted_statement_cannot_be_ruled_out() {
+    use aidledger_spec::redaction::Redaction;
+    use aidledger_spec::Body;
+    use aidledger_view::genuine::Fingerprints;
+    let secret = "Partner Zarghuna Qasimiwal received the cash at the Kandahar warehouse.";
+    let (_dir, store) = common::explorer_server::new_store();
+    let records = common::explorer_server::append(
+        &store,
+        DONOR,
+        vec![statement(secret), statement("Wells in three villages.")],
+    );
+    // The author's real order (kind 9), appended to its chain, then applied as a node does.
+    let order_body = Body::Redaction(Redaction {
+        records: vec![named(&records[0])],
+        category: RedactionCategory::SafetyOfPersons,
+        note: "a partner's name".into(),
+    });
+    let order = common::explorer_server::append(&store, DONOR, vec![order_body]);
+    let order_mark = RedactionMark {
+        order: order[0].id(),
+        category: RedactionCategory::SafetyOfPersons,
+        by_admins: false,
+        ordered_at_ms: order[0].header().timestamp_ms,
+    };
+    store.index_again().unwrap();
+    store
+        .redact(DONOR, &[named(&records[0])], &order_mark)
+        .unwrap();
+    while store.index_deferred(256).unwrap() > 0 {}
+    let server = common::explorer_server::Server::start(store.clone());
+    let ask = |text: &str, org: &str| {
+        let prints = Fingerprints::of(text);
+        format!(
+            "genuine?sha256={}&normalised={}&org={org}",
+            prints.exact.to_hex(),
+            prints.normalised.to_hex()
+        )
+    };
+    for org in [DONOR, ""] {
+        let answer = server.json(&format!("/api/{}", ask(secret, org)));
+        assert_eq!(answer["matches"].as_array().unwrap().len(), 0, "{answer}");
+        assert_eq!(answer["redacted_texts_total"], 1, "{answer}");
+        assert_eq!(answer["redacted_statements"], 1, "{answer}");
+        let listed = &answer["redacted_texts"][0];
+        assert_eq!(listed["id"], records[0].id().to_hex(), "{answer}");
+        assert_eq!(listed["author"], DONOR);
+        assert_eq!(listed["kind"], "statement");
+        assert_eq!(listed["category"], "safety-of-persons");
+        assert_eq!(listed["order"], order[0].id().to_hex());
+        assert_eq!(
+            listed["ordered_at_ms"],
+            order[0].header().timestamp_ms,
+            "{answer}"
+        );
+        let caveat = answer["redacted_caveat"].as_str().unwrap();
+        assert!(
+            caveat.contains("1 redacted statement") && caveat.contains("cannot rule out"),
+            "{caveat}"
+        );
+        let page = server.page(&format!("/{}", ask(secret, org)));
+        assert!(page.contains("Not signed."), "{page}");
+        assert!(
+            page.contains("Redacted records cannot be checked."),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "1 redacted statement whose content was withheld (for the safety of persons)"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("/record/{}", records[0].id().to_hex())),
+            "{page}"
+        );
+        assert!(
+            !page.contains("Qasimiwal") && !page.contains("Kandahar"),
+            "{page}"
+        );
+    }
+    // The organisation's text that is held and signed: no caveat.
+    let held = server.json(&format!("/api/{}", ask("Wells in three villages.", DONOR)));
+    assert_eq!(held["matches"].as_array().unwrap().len(), 1, "{held}");
+    assert_eq!(held["redacted_texts_total"], 0, "{held}");
+    assert!(held["redacted_caveat"].is_null(), "{held}");
+    // Another organisation named, which redacted nothing: no caveat either.
+    let other = server.json(&format!("/api/{}", ask(secret, IMPLEMENTER)));
+    assert_eq!(other["redacted_texts_total"], 0, "{other}");
+    // The form without JavaScript (the text sent) says the same.
+    let response = server
+        .http
+        .post(format!("{}/genuine", server.base))
+        .form(&[("text", secret), ("org", DONOR)])
+        .send()
+        .unwrap();
+    let page = response.text().unwrap();
+    assert!(
+        page.contains("Redacted records cannot be checked."),
+        "{page}"
     );
 }

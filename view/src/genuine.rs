@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use aidledger_spec::record::{Replacement, Statement, TreatyText};
-use aidledger_spec::{Body, Digest};
+use aidledger_spec::{Body, BodyKind, Digest, RecordId};
 use sha2::{Digest as _, Sha256};
 use similar::{ChangeTag, TextDiff};
 use unicode_normalization::UnicodeNormalization;
@@ -260,6 +260,140 @@ pub fn nearest<'a>(
     best
 }
 
+/// Most redacted records a "not signed" answer lists by id (the counts cover every one).
+pub const REDACTED_TEXTS_LISTED_MAX: usize = 20;
+
+/// Whether a redacted record of this body kind may have signed a text: a treaty text (1), a
+/// statement (3) or a correction (4, which may have carried a replacement text). Its content
+/// is withheld, so no fingerprint can be compared with it.
+pub fn may_have_signed_text(body_kind: u16) -> bool {
+    matches!(
+        BodyKind::from_wire(body_kind),
+        Some(BodyKind::TreatyText | BodyKind::Statement | BodyKind::Correction)
+    )
+}
+
+/// A redacted record that may have signed the text asked about: only what stays known of it
+/// (its header's facts and the order), never anything of its content.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RedactedText {
+    /// The record.
+    pub id: RecordId,
+    /// Its author.
+    pub author: String,
+    /// Its position in the author's chain.
+    pub seq: u64,
+    /// Its kind: `statement`, `treaty-text` or `correction`.
+    pub kind: &'static str,
+    /// Why it was redacted (`safety-of-persons`, …).
+    pub category: &'static str,
+    /// The category in words.
+    pub category_text: &'static str,
+    /// `author` or `admins`.
+    pub by: &'static str,
+    /// The order: the author's `redaction` record or the admins' `redact` proposal.
+    pub order: RecordId,
+    /// The time the order's record states (`None` when the reader does not know it).
+    pub ordered_at_ms: Option<u64>,
+}
+
+/// The redacted records that may have signed a text, counted by kind, the first
+/// [`REDACTED_TEXTS_LISTED_MAX`] of them listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RedactedTexts {
+    /// The first ones, in the order given (by author, then seq).
+    #[serde(rename = "redacted_texts")]
+    pub listed: Vec<RedactedText>,
+    /// How many there are in all.
+    #[serde(rename = "redacted_texts_total")]
+    pub total: u64,
+    /// Redacted statements.
+    #[serde(rename = "redacted_statements")]
+    pub statements: u64,
+    /// Redacted treaty texts.
+    #[serde(rename = "redacted_treaty_texts")]
+    pub treaty_texts: u64,
+    /// Redacted corrections.
+    #[serde(rename = "redacted_corrections")]
+    pub corrections: u64,
+    /// The categories met, in words, distinct, in the order met.
+    #[serde(skip)]
+    categories: Vec<&'static str>,
+}
+
+impl RedactedTexts {
+    /// Counts `text` (of a kind [`may_have_signed_text`]), and lists it while fewer than
+    /// [`REDACTED_TEXTS_LISTED_MAX`] are.
+    pub fn add(&mut self, text: RedactedText) {
+        self.total += 1;
+        match text.kind {
+            "statement" => self.statements += 1,
+            "treaty-text" => self.treaty_texts += 1,
+            _ => self.corrections += 1,
+        }
+        if !self.categories.contains(&text.category_text) {
+            self.categories.push(text.category_text);
+        }
+        if self.listed.len() < REDACTED_TEXTS_LISTED_MAX {
+            self.listed.push(text);
+        }
+    }
+
+    /// How many are counted and not listed.
+    pub fn not_listed(&self) -> u64 {
+        self.total.saturating_sub(self.listed.len() as u64)
+    }
+
+    /// The caveat of a "not signed" answer when there are any: `org` (the organisation named,
+    /// as the reader should see it; `None` for any organisation) has redacted texts, which can
+    /// no longer be matched. It says nothing of their content: there is none to say.
+    pub fn caveat(&self, org: Option<&str>) -> Option<String> {
+        if self.total == 0 {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for (count, one, many) in [
+            (self.statements, "redacted statement", "redacted statements"),
+            (
+                self.treaty_texts,
+                "redacted treaty text",
+                "redacted treaty texts",
+            ),
+            (
+                self.corrections,
+                "redacted correction (which may have carried a new text)",
+                "redacted corrections (which may have carried new texts)",
+            ),
+        ] {
+            match count {
+                0 => {}
+                1 => parts.push(format!("1 {one}")),
+                n => parts.push(format!("{n} {many}")),
+            }
+        }
+        let list = match parts.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        let whose = match org {
+            Some(org) => format!("{org} has"),
+            None => "The organisations of this network have".to_owned(),
+        };
+        let why: Vec<String> = self
+            .categories
+            .iter()
+            .map(|words| format!("for {words}"))
+            .collect();
+        let them = if self.total == 1 { "it" } else { "one of them" };
+        Some(format!(
+            "{whose} {list} whose content was withheld ({}): a redacted record's text can no \
+             longer be matched, so this check cannot rule out that {them} said this.",
+            why.join(", ")
+        ))
+    }
+}
+
 /// One run of a word-level difference.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DiffPart {
@@ -424,6 +558,44 @@ mod tests {
         assert_eq!(nearest(text, candidates).map(|(at, _)| at), Some(1));
         assert_eq!(likeness(text, text), 1000);
         assert_eq!(nearest("nothing alike", ["Budget for the year"]), None);
+    }
+
+    fn redacted(kind: &'static str, category_text: &'static str) -> RedactedText {
+        RedactedText {
+            id: RecordId::ZERO,
+            author: "GB-GOV-1".into(),
+            seq: 1,
+            kind,
+            category: "safety-of-persons",
+            category_text,
+            by: "author",
+            order: RecordId::ZERO,
+            ordered_at_ms: Some(0),
+        }
+    }
+
+    #[test]
+    fn redacted_texts_are_counted_listed_to_the_bound_and_said() {
+        let mut texts = RedactedTexts::default();
+        assert_eq!(texts.caveat(None), None);
+        texts.add(redacted("statement", "the safety of persons"));
+        assert_eq!(
+            texts.caveat(Some("GB-GOV-1")).unwrap(),
+            "GB-GOV-1 has 1 redacted statement whose content was withheld (for the safety of \
+             persons): a redacted record's text can no longer be matched, so this check cannot \
+             rule out that it said this."
+        );
+        for _ in 0..REDACTED_TEXTS_LISTED_MAX {
+            texts.add(redacted("statement", "the safety of persons"));
+        }
+        texts.add(redacted("correction", "personal data"));
+        assert_eq!(texts.listed.len(), REDACTED_TEXTS_LISTED_MAX);
+        assert_eq!((texts.total, texts.not_listed()), (22, 2));
+        let caveat = texts.caveat(None).unwrap();
+        assert!(caveat.starts_with("The organisations of this network have 21 redacted statements and 1 redacted correction (which may have carried a new text) whose content was withheld (for the safety of persons, for personal data)"), "{caveat}");
+        assert!(caveat.ends_with("that one of them said this."), "{caveat}");
+        assert!(may_have_signed_text(1) && may_have_signed_text(3) && may_have_signed_text(4));
+        assert!(!may_have_signed_text(0) && !may_have_signed_text(9));
     }
 
     #[test]

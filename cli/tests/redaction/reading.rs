@@ -267,3 +267,92 @@ fn a_redacted_record_between_full_ones_keeps_its_place_in_the_chain() {
         run.describe()
     );
 }
+
+/// "Is this genuine?" offline after a redaction: the text of the statement that was signed and
+/// then redacted is signed by no record of the bundle (exit 2, as before), and the answer says
+/// that the donor has a redacted statement whose text can no longer be matched, with its id and
+/// order, in text and JSON; never its content. Another organisation named, or a text the donor
+/// signs in a held record, adds nothing.
+#[test]
+fn provenance_of_a_text_says_a_redacted_statement_cannot_be_ruled_out() {
+    let dir = temp_dir("genuine");
+    let story = authors_redaction(&dir);
+    let text = dir.join("claimed.txt");
+    std::fs::write(&text, format!("We pay {SECRET}.")).expect("write the text");
+    let text = text.display().to_string();
+    let id = story.redacted.id.to_hex();
+    for org in [Some(DONOR), None] {
+        let mut args = vec!["provenance", "--text-file", &text];
+        args.extend(org.map(|org| ["--org", org]).into_iter().flatten());
+        let run = on_bundle(&args, &story.bundle);
+        assert_eq!(run.code, Some(2), "{}", run.describe());
+        let whose = org.map_or("The organisations of this network have".to_owned(), |org| {
+            format!("{org} has")
+        });
+        assert!(
+            run.stdout.contains("NOT SIGNED")
+                && run.stdout.contains(&format!(
+                    "REDACTED  {whose} 1 redacted statement whose content was withheld (for the safety of persons): a redacted record's text can no longer be matched, so this check cannot rule out that it said this."
+                ))
+                && run.stdout.contains(&format!(
+                    "  {DONOR} seq 0 {id} (statement): content withheld for the safety of persons by order of its author (order {})",
+                    story.order.id
+                )),
+            "{}",
+            run.describe()
+        );
+        args.push("--json");
+        let json = on_bundle(&args, &story.bundle);
+        assert_eq!(json.code, Some(2), "{}", json.describe());
+        let json = json.json();
+        assert_eq!(json["signed"], false);
+        assert_eq!(json["redacted_texts_total"], 1, "{json}");
+        assert_eq!(json["redacted_statements"], 1, "{json}");
+        let listed = &json["redacted_texts"][0];
+        assert_eq!(listed["id"], id.as_str(), "{json}");
+        assert_eq!(listed["author"], DONOR);
+        assert_eq!(listed["kind"], "statement");
+        assert_eq!(listed["category"], "safety-of-persons");
+        assert_eq!(listed["by"], "author");
+        assert_eq!(listed["order"], story.order.id.to_hex());
+        // The order is the donor's third record: a day apart per position.
+        assert_eq!(
+            listed["ordered_at_ms"],
+            1_700_000_000_000_u64 + 2 * 86_400_000
+        );
+        assert!(json["redacted_caveat"]
+            .as_str()
+            .is_some_and(|caveat| caveat.contains("cannot rule out")));
+    }
+    // The implementer redacted nothing: no caveat.
+    let json = on_bundle(
+        &[
+            "provenance",
+            "--text-file",
+            &text,
+            "--org",
+            IMPLEMENTER,
+            "--json",
+        ],
+        &story.bundle,
+    );
+    assert_eq!(json.code, Some(2), "{}", json.describe());
+    let json = json.json();
+    assert_eq!(json["redacted_texts_total"], 0, "{json}");
+    assert!(json["redacted_caveat"].is_null(), "{json}");
+    // A text the donor signs in a held record: signed, no caveat.
+    let held = dir.join("held.txt");
+    std::fs::write(&held, "Quarterly report").expect("write the text");
+    let run = on_bundle(
+        &[
+            "provenance",
+            "--text-file",
+            &held.display().to_string(),
+            "--org",
+            DONOR,
+        ],
+        &story.bundle,
+    );
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(!run.stdout.contains("REDACTED"), "{}", run.describe());
+}

@@ -8,7 +8,9 @@
 //! latest statements; never a scan of the records.
 
 use aidledger_spec::Digest;
-use aidledger_view::genuine::{self, signed_texts, DiffPart, Fingerprints};
+use aidledger_view::genuine::{
+    self, may_have_signed_text, signed_texts, DiffPart, Fingerprints, RedactedText, RedactedTexts,
+};
 
 use super::*;
 use crate::explorer::index::texts::{self, form};
@@ -67,6 +69,13 @@ pub struct GenuineResult {
     pub matches: Vec<TextMatch>,
     /// When no record signed it and the text was sent: the nearest signed statement.
     pub nearest: Option<Nearest>,
+    /// When no record this node holds signs it (none of the organisation named, when one
+    /// is): that organisation's (or, with none named, every organisation's) redacted
+    /// statements, treaty texts and corrections, whose texts can no longer be matched.
+    #[serde(flatten)]
+    pub redacted: RedactedTexts,
+    /// The sentence that says so, when there are any ([`RedactedTexts::caveat`]).
+    pub redacted_caveat: Option<String>,
 }
 
 /// An organisation id with its member name (empty when it is not a member).
@@ -167,6 +176,17 @@ pub fn genuine(
         (Some(text), true) => nearest(store, authority, text, org.as_ref())?,
         _ => None,
     };
+    // A redacted record's text cannot be matched: when nothing held signs the text (nothing
+    // of the organisation named), its redacted texts are the answer's caveat.
+    let unsigned = match &org {
+        Some(org) => !matches.iter().any(|found| found.author.id == org.id),
+        None => matches.is_empty(),
+    };
+    let redacted = match unsigned {
+        true => redacted_texts(store, authority, org.as_ref())?,
+        false => RedactedTexts::default(),
+    };
+    let redacted_caveat = redacted.caveat(org.as_ref().map(|org| org.id.as_str()));
     Ok(GenuineResult {
         sha256: query.prints.exact.to_hex(),
         normalised_sha256: query.prints.normalised.to_hex(),
@@ -174,7 +194,53 @@ pub fn genuine(
         text_sent: query.text.is_some(),
         matches,
         nearest,
+        redacted,
+        redacted_caveat,
     })
+}
+
+/// The redacted records of the organisation named (or of every member) that may have signed
+/// a text: statements, treaty texts, corrections. Nothing is read when no order named any
+/// record; else one scan of the store's `redacted` marks per organisation (the organisation
+/// page's "plus N redacted" reads the same), bounded by the orders; the first
+/// [`genuine::REDACTED_TEXTS_LISTED_MAX`] are listed and the rest counted.
+fn redacted_texts(
+    store: &StoreReader,
+    authority: &Authority,
+    org: Option<&OrgName>,
+) -> Result<RedactedTexts, Problem> {
+    let mut found = RedactedTexts::default();
+    if store.redacted_count() == 0 {
+        return Ok(found);
+    }
+    let authors: Vec<String> = match org {
+        Some(org) => vec![org.id.clone()],
+        None => authority
+            .members()
+            .map(|member| member.id.clone())
+            .collect(),
+    };
+    for author in authors {
+        for redacted in store.redacted_in_chain(&author)? {
+            if !may_have_signed_text(redacted.body_kind) {
+                continue;
+            }
+            let mark = &redacted.mark;
+            found.add(RedactedText {
+                id: redacted.id,
+                author: author.clone(),
+                seq: redacted.seq,
+                kind: aidledger_spec::BodyKind::from_wire(redacted.body_kind)
+                    .map_or("unknown", aidledger_spec::BodyKind::name),
+                category: mark.category.name(),
+                category_text: mark.category.words(),
+                by: if mark.by_admins { "admins" } else { "author" },
+                order: mark.order,
+                ordered_at_ms: Some(mark.ordered_at_ms),
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// The records whose signed texts have either fingerprint; an exact match first.

@@ -122,6 +122,7 @@ fn signed(html: &mut Html, result: &GenuineResult) {
             html.raw("<p class=\"warn\"><strong>But not by ");
             org_label(html, org);
             html.raw("</strong>: the organisation you named did not sign it.</p>");
+            redacted_caveat(html, result);
         }
     }
 }
@@ -175,19 +176,63 @@ fn text_match(html: &mut Html, found: &TextMatch) {
 }
 
 fn not_signed(html: &mut Html, result: &GenuineResult) {
-    html.raw("<div class=\"warn\"><p><strong class=\"bad\" id=\"genuine-verdict\">Not signed.</strong> No record of this network signs this text, exactly or normalised");
+    html.raw("<div class=\"warn\"><p><strong class=\"bad\" id=\"genuine-verdict\">Not signed.</strong> No record this node holds signs this text, exactly or normalised");
     if let Some(org) = &result.org {
         html.raw(" (by ");
         org_label(html, org);
         html.raw(" or anyone else)");
     }
-    html.raw(".</p></div>");
+    html.raw(".</p>");
+    redacted_caveat(html, result);
+    html.raw("</div>");
     match &result.nearest {
         Some(nearest) => nearest_statement(html, nearest),
         None if result.text_sent => {
             html.raw("<p>No signed statement shares a word with it.</p>");
         }
         None => resend(html, result),
+    }
+}
+
+/// The redacted texts that might have said it: the caveat, then the records (links), the
+/// first ones and how many more. Only their header's facts and the order: the content is
+/// gone.
+fn redacted_caveat(html: &mut Html, result: &GenuineResult) {
+    let Some(caveat) = &result.redacted_caveat else {
+        return;
+    };
+    let redacted = &result.redacted;
+    html.raw("<p id=\"genuine-redacted\"><strong>Redacted records cannot be checked.</strong> ")
+        .text(caveat)
+        .raw("</p><ul class=\"genuine-redacted\">");
+    for text in &redacted.listed {
+        html.raw("<li>redacted ")
+            .text(text.kind)
+            .raw(" of ")
+            .link(&org_href(&text.author), &text.author)
+            .raw(", record ")
+            .code_link(&record_href(&text.id), &model::short(&text.id))
+            .raw(" <span class=\"muted\">seq ")
+            .display(text.seq)
+            .raw("</span>: content withheld for ")
+            .text(text.category_text)
+            .raw(" by order of ")
+            .text(if text.by == "admins" {
+                "the admins"
+            } else {
+                "its author"
+            });
+        if let Some(ms) = text.ordered_at_ms {
+            html.raw(", ").text(&format::utc_time(ms));
+        }
+        html.raw("</li>");
+    }
+    html.raw("</ul>");
+    let more = redacted.not_listed();
+    if more > 0 {
+        html.raw("<p class=\"muted\">And ")
+            .display(more)
+            .raw(" more (the organisation pages list every record).</p>");
     }
 }
 
