@@ -74,9 +74,23 @@ impl Redactor {
             store.index_again()?;
         }
         let mut forgotten = 0;
+        let mut forgetting_authors = Vec::new();
         for (author, records, mark) in due {
-            forgotten += store.redact(&author, &records, &mark)?.withheld_now;
+            let withheld_now = store.redact(&author, &records, &mark)?.withheld_now;
+            if withheld_now > 0 {
+                forgetting_authors.push(author);
+            }
+            forgotten += withheld_now;
             self.applied.insert(mark.order);
+        }
+        // The index restart marked every chain behind, and only this thread's follower moves
+        // the marks: a chain no longer behind was indexed again in between by a revocation's
+        // rebuild, perhaps with a body now forgotten. Then the index starts again once more.
+        for author in &forgetting_authors {
+            if forgets && !store.is_index_behind(author)? {
+                store.index_again()?;
+                break;
+            }
         }
         Ok(forgotten)
     }

@@ -121,8 +121,8 @@ impl Store {
         Ok(())
     }
 
-    /// Whether `author`'s index is behind.
-    pub(crate) fn is_index_behind(&self, author: &str) -> Result<bool, StoreError> {
+    /// Whether `author`'s index is behind (the follower has records of its chain to index).
+    pub fn is_index_behind(&self, author: &str) -> Result<bool, StoreError> {
         Ok(self.inner.meta.contains_key(index_behind_key(author))?)
     }
 }
