@@ -98,15 +98,7 @@ impl GovernanceView {
 /// holds. A peer that sends one is not at fault: it may know governance records this node has
 /// not seen yet (or not know one this node has).
 pub fn is_authority_rule(rejection: &Rejection) -> bool {
-    matches!(
-        rejection,
-        Rejection::UnknownAuthor { .. }
-            | Rejection::MemberRemoved { .. }
-            | Rejection::KeyNotAuthors { .. }
-            | Rejection::KeyNotYetValid { .. }
-            | Rejection::KeyRotatedOut { .. }
-            | Rejection::KeyRevoked { .. }
-    )
+    rejection.is_authority_rule()
 }
 
 /// Records a refresh moved out of one chain.

@@ -175,13 +175,7 @@ impl ChainVerifier {
                 let index = self.author_index_or_open(&header.author);
                 self.link(index, header.seq, record.id(), header.prev);
                 if let Body::Redaction(redaction) = record.body() {
-                    self.author_orders.add_author_order(
-                        &header.author,
-                        header.seq,
-                        header.timestamp_ms,
-                        record.id(),
-                        redaction,
-                    );
+                    self.author_orders.add_order_record(&record);
                     let named = redaction
                         .records
                         .iter()

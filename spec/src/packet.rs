@@ -38,7 +38,6 @@ use crate::record::BodyKind;
 use crate::redaction::{judge_withheld, Order, OrdersInForce};
 use crate::verify::{Rejection, Verifier};
 use crate::withheld::is_withheld;
-use crate::Body;
 
 /// The first 8 bytes of a version 1 proof packet; the final `1` is the format's version.
 pub const MAGIC: [u8; 8] = *b"AIDLPKT1";
@@ -403,7 +402,7 @@ pub fn verify_packet(
         let record = verifier
             .verify_withheld(packet.record)
             .map_err(|rejected| match rejected.reason {
-                reason if is_authority_rule(&reason) => PacketError::NotAuthorised(reason),
+                reason if reason.is_authority_rule() => PacketError::NotAuthorised(reason),
                 reason => PacketError::Record(reason),
             })?;
         Shown::Withheld {
@@ -513,19 +512,6 @@ enum Shown {
     },
 }
 
-/// Whether a rejection is one of the authority rules (12–17): the record's key at its position.
-fn is_authority_rule(reason: &Rejection) -> bool {
-    matches!(
-        reason,
-        Rejection::UnknownAuthor { .. }
-            | Rejection::MemberRemoved { .. }
-            | Rejection::KeyNotAuthors { .. }
-            | Rejection::KeyNotYetValid { .. }
-            | Rejection::KeyRotatedOut { .. }
-            | Rejection::KeyRevoked { .. }
-    )
-}
-
 /// The orders in force a packet shows (FORMAT.md §26.2 check 10): the effective `redact` steps
 /// of the authority derived from the governance carried, and the order carried, which must pass
 /// rules 1–17 under that authority and be a `redaction` record.
@@ -538,19 +524,11 @@ fn orders_shown(verifier: &Verifier, order: Option<Vec<u8>>) -> Result<OrdersInF
         let record = verifier
             .check_authority(record)
             .map_err(|rejected| PacketError::Order(rejected.reason))?;
-        let Body::Redaction(redaction) = record.body() else {
+        if !orders.add_order_record(&record) {
             return Err(PacketError::NotAnOrder {
                 kind: record.body().kind().name(),
             });
-        };
-        let header = record.header();
-        orders.add_author_order(
-            &header.author,
-            header.seq,
-            header.timestamp_ms,
-            record.id(),
-            redaction,
-        );
+        }
     }
     Ok(orders)
 }

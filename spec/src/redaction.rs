@@ -251,6 +251,23 @@ impl OrdersInForce {
         }
     }
 
+    /// Adds `record` if it is an author's `redaction` record (one that passed rules 1–17);
+    /// returns whether it was one.
+    pub fn add_order_record(&mut self, record: &crate::verify::VerifiedRecord) -> bool {
+        let crate::record::Body::Redaction(redaction) = record.body() else {
+            return false;
+        };
+        let header = record.header();
+        self.add_author_order(
+            &header.author,
+            header.seq,
+            header.timestamp_ms,
+            record.id(),
+            redaction,
+        );
+        true
+    }
+
     /// Adds `other`'s orders; of two naming one record, the one that precedes covers it.
     pub fn extend(&mut self, other: OrdersInForce) {
         for (key, order) in other.orders {

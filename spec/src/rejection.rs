@@ -259,6 +259,21 @@ impl Rejection {
         }
     }
 
+    /// Whether this is one of the authority rules (12–17): the record is well formed and
+    /// validly signed, and whether it is valid depends on the governance state the verifier
+    /// holds (a peer that sends one may know governance records the verifier has not seen).
+    pub fn is_authority_rule(&self) -> bool {
+        matches!(
+            self,
+            Rejection::UnknownAuthor { .. }
+                | Rejection::MemberRemoved { .. }
+                | Rejection::KeyNotAuthors { .. }
+                | Rejection::KeyNotYetValid { .. }
+                | Rejection::KeyRotatedOut { .. }
+                | Rejection::KeyRevoked { .. }
+        )
+    }
+
     /// Whether the record is invalid because the network's governance revoked its key or
     /// removed its author from an earlier position: a governed state, not a fault of the ledger.
     pub fn is_revocation(&self) -> bool {

@@ -17,7 +17,7 @@ use aidledger_spec::codec::Codec;
 use aidledger_spec::governance::{Change, ProposalState};
 use aidledger_spec::redaction::OrdersInForce;
 use aidledger_spec::withheld::{is_withheld, ChainRecord};
-use aidledger_spec::{Body, RecordId};
+use aidledger_spec::RecordId;
 use aidledger_spec::{Rejection, VerifiedRecord, Verifier};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
@@ -414,16 +414,7 @@ fn orders_known(verifier: &Verifier, verdicts: &[(usize, ChainVerdict)]) -> Opti
     let mut orders = OrdersInForce::from_authority(verifier.authority());
     for (_, verdict) in verdicts {
         if let Ok(ChainRecord::Full(record)) = verdict {
-            if let Body::Redaction(redaction) = record.body() {
-                let header = record.header();
-                orders.add_author_order(
-                    &header.author,
-                    header.seq,
-                    header.timestamp_ms,
-                    record.id(),
-                    redaction,
-                );
-            }
+            orders.add_order_record(record);
         }
     }
     Some(orders)
