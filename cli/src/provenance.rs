@@ -364,18 +364,12 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
         return out;
     };
     let header = record.header();
-    out.push_str(&format!(
-        "record    {}\nkind      {}: {}\nsigned by {} ({}) with key {}\nposition  seq {} of {}'s chain, predecessor {}\n",
-        record.id(),
+    let kind = format!(
+        "{}: {}",
         record.body().kind().name(),
-        describe::summary(record.body()),
-        header.author,
-        found.author_name,
-        header.signing_key,
-        header.seq,
-        header.author,
-        header.prev
-    ));
+        describe::summary(record.body())
+    );
+    out.push_str(&identity_lines(found, record.id(), &kind, header));
     if let Some(reason) = &found.revoked {
         out.push_str(&format!(
             "validity  NOT VALID: {}; it was signed after the revocation point, and the network's governance declared it invalid\n",
@@ -460,17 +454,11 @@ pub fn provenance_text(found: &Provenance, target: RecordId) -> String {
 fn redacted_text(found: &Provenance, withheld: &WithheldRecord, entry: &RedactedEntry) -> String {
     let header = withheld.header();
     let order = &entry.order;
-    let mut out = format!(
-        "record    {}\nkind      {}: REDACTED, content withheld\nsigned by {} ({}) with key {}\nposition  seq {} of {}'s chain, predecessor {}\n",
-        withheld.id(),
-        redacted::kind_name(header.body_kind),
-        header.author,
-        found.author_name,
-        header.signing_key,
-        header.seq,
-        header.author,
-        header.prev
+    let kind = format!(
+        "{}: REDACTED, content withheld",
+        redacted::kind_name(header.body_kind)
     );
+    let mut out = identity_lines(found, withheld.id(), &kind, header);
     out.push_str(&format!(
         "redacted  by {}\nwhy       {} ({})\n",
         redacted::ordered_by_text(order),
@@ -493,6 +481,19 @@ fn redacted_text(found: &Provenance, withheld: &WithheldRecord, entry: &Redacted
     key_span_lines(&mut out, found, header);
     chain_lines(&mut out, found, header);
     out
+}
+
+/// The record, its kind (in words), who signed it with which key, and where it stands.
+fn identity_lines(found: &Provenance, id: RecordId, kind: &str, header: &RecordHeader) -> String {
+    format!(
+        "record    {id}\nkind      {kind}\nsigned by {} ({}) with key {}\nposition  seq {} of {}'s chain, predecessor {}\n",
+        header.author,
+        found.author_name,
+        header.signing_key,
+        header.seq,
+        header.author,
+        header.prev
+    )
 }
 
 /// The author's keys and the positions each may sign.

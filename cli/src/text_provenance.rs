@@ -211,8 +211,7 @@ fn redacted_texts(report: &Report, facts: &OrderFacts, org: Option<&str>) -> Red
                 id: entry.id,
                 author: chain.author.clone(),
                 seq: entry.seq,
-                kind: aidledger_spec::BodyKind::from_wire(entry.body_kind)
-                    .map_or("unknown", aidledger_spec::BodyKind::name),
+                kind: aidledger_spec::BodyKind::wire_name(entry.body_kind),
                 category: order.category.name(),
                 category_text: order.category.words(),
                 by: match order.by {

@@ -144,6 +144,12 @@ impl BodyKind {
         !self.is_governance() && self != BodyKind::Redaction
     }
 
+    /// The name of the kind with this wire number, or `unknown` (a header read without its
+    /// body: a withheld record's, FORMAT.md §6.1).
+    pub fn wire_name(kind: u16) -> &'static str {
+        BodyKind::from_wire(kind).map_or("unknown", BodyKind::name)
+    }
+
     /// The kind with this wire number.
     pub fn from_wire(kind: u16) -> Option<BodyKind> {
         Some(match kind {

@@ -32,22 +32,24 @@ pub struct RecordView {
 impl RecordView {
     /// The view of a record: its id, header, decoded body and the size of its wire bytes.
     pub fn of(id: RecordId, header: &RecordHeader, body: &Body, size_bytes: usize) -> RecordView {
-        RecordView {
-            id,
-            author: header.author.clone(),
-            seq: header.seq,
-            prev: header.prev,
-            timestamp_ms: header.timestamp_ms,
-            signing_key: header.signing_key,
-            kind: body.kind().name(),
-            size_bytes,
-            body: body_json(body),
-        }
+        Self::with_body(id, header, size_bytes, body.kind().name(), body_json(body))
     }
 
     /// The view of a withheld record (FORMAT.md §6.1): its header, and `body` stating that
     /// its content was redacted; what it said is no longer held anywhere.
     pub fn of_withheld(id: RecordId, header: &RecordHeader, size_bytes: usize) -> RecordView {
+        let body = json!({ "redacted": true, "body_size_bytes": header.body_size_bytes });
+        let kind = aidledger_spec::BodyKind::wire_name(header.body_kind);
+        Self::with_body(id, header, size_bytes, kind, body)
+    }
+
+    fn with_body(
+        id: RecordId,
+        header: &RecordHeader,
+        size_bytes: usize,
+        kind: &'static str,
+        body: Value,
+    ) -> RecordView {
         RecordView {
             id,
             author: header.author.clone(),
@@ -55,10 +57,9 @@ impl RecordView {
             prev: header.prev,
             timestamp_ms: header.timestamp_ms,
             signing_key: header.signing_key,
-            kind: aidledger_spec::BodyKind::from_wire(header.body_kind)
-                .map_or("unknown", aidledger_spec::BodyKind::name),
+            kind,
             size_bytes,
-            body: json!({ "redacted": true, "body_size_bytes": header.body_size_bytes }),
+            body,
         }
     }
 

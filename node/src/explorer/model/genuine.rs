@@ -230,8 +230,7 @@ fn redacted_texts(
                 id: redacted.id,
                 author: author.clone(),
                 seq: redacted.seq,
-                kind: aidledger_spec::BodyKind::from_wire(redacted.body_kind)
-                    .map_or("unknown", aidledger_spec::BodyKind::name),
+                kind: aidledger_spec::BodyKind::wire_name(redacted.body_kind),
                 category: mark.category.name(),
                 category_text: mark.category.words(),
                 by: if mark.by_admins { "admins" } else { "author" },

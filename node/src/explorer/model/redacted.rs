@@ -61,7 +61,7 @@ pub fn redacted_page(store: &StoreReader, id: &RecordId) -> Result<Option<Redact
     Ok(Some(RedactedPage {
         id: record.id,
         redacted: true,
-        kind: kind_name(header.body_kind),
+        kind: BodyKind::wire_name(header.body_kind),
         author: header.author.clone(),
         author_name: store
             .genesis()
@@ -78,7 +78,7 @@ pub fn redacted_page(store: &StoreReader, id: &RecordId) -> Result<Option<Redact
 pub(super) fn redacted_summary(store: &StoreReader, bytes: Vec<u8>) -> Result<Summary, StoreError> {
     let record = parse(bytes)?;
     let header = &record.header;
-    let kind = kind_name(header.body_kind);
+    let kind = BodyKind::wire_name(header.body_kind);
     let why = match redaction_view(store, &record.id)? {
         Some(view) => format!("content withheld: redacted for {}", view.category_words),
         None => "content withheld: redacted".to_owned(),
@@ -107,8 +107,4 @@ fn redaction_view(store: &StoreReader, id: &RecordId) -> Result<Option<Redaction
 fn parse(bytes: Vec<u8>) -> Result<SignedRecord, StoreError> {
     SignedRecord::parse_withheld(bytes)
         .map_err(|error| StoreError::Corrupt(format!("a withheld record does not parse: {error}")))
-}
-
-fn kind_name(kind: u16) -> &'static str {
-    BodyKind::from_wire(kind).map_or("unknown", BodyKind::name)
 }
