@@ -93,7 +93,7 @@ fn main() {
         "bodies forgotten (Store::redact)", forget
     );
     report("appends alone before (5 s, after 3 s warm-up)", &baseline);
-    report("appends during clear and redaction", &during);
+    report("appends during the index restart and redaction", &during);
     if std::env::var("REDACT_BENCH_REBUILD").is_ok_and(|value| value == "1") {
         let rebuilding = Instant::now();
         while store.index_deferred(256).expect("index") > 0 {}
