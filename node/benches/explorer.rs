@@ -6,6 +6,10 @@
 //! requests/s and latency percentiles for each (BENCHMARKS.md keeps the numbers). The clients (requests written and answers parsed on the raw socket) are tasks of
 //! the server's runtime, which has a worker per core: both in this process, on the same cores.
 //!
+//! The router keeps its explorer response cache (`explorer::cache`), as a node's does:
+//! `EXPLORER_BENCH_CACHE_BYTES=0` turns it off, for the figure of pages rendered for every
+//! request (each scenario's first pass over its paths renders them in either case).
+//!
 //! `EXPLORER_BENCH_INDEX_SIZE=1` prints the explorer index's keys and bytes by tag first.
 //! `EXPLORER_BENCH_CLIENTS=N` runs N clients instead of 100; `EXPLORER_BENCH_ONLY=TEXT` only the
 //! scenarios whose name holds TEXT.
@@ -450,7 +454,11 @@ fn main() {
         let address = listener.local_addr().unwrap();
         // The node's own router: with its governance state, as `aidledger-node` serves it.
         let governance = Arc::new(Governance::load(store.clone()).expect("governance state"));
-        let router = aidledger_node::public::router_with_governance(store.reader(), governance);
+        let router = aidledger_node::public::router_with_explorer_cache(
+            store.reader(),
+            governance,
+            cache_bytes(),
+        );
         tokio::spawn(async move { axum::serve(listener, router).await });
         address
     });
@@ -505,6 +513,20 @@ fn main() {
     }
 }
 
+/// The explorer response cache's bound: the node's, unless `EXPLORER_BENCH_CACHE_BYTES` says
+/// otherwise (0: no cache).
+fn cache_bytes() -> usize {
+    let bytes = std::env::var("EXPLORER_BENCH_CACHE_BYTES").map_or(
+        aidledger_node::limits::EXPLORER_CACHE_BYTES_MAX,
+        |text| {
+            text.parse()
+                .expect("EXPLORER_BENCH_CACHE_BYTES: a number of bytes")
+        },
+    );
+    eprintln!("explorer response cache: {bytes} bytes at most (0: off)");
+    bytes
+}
+
 /// Serves the public router on `address` until the process is killed, after writing the
 /// record pages' paths to `EXPLORER_BENCH_PATHS` and the search scenario's to
 /// `EXPLORER_BENCH_SEARCH_PATHS` for the load generator.
@@ -526,7 +548,11 @@ fn serve_only(store: Arc<Store>, records: &[RecordId], address: &str) {
             .await
             .unwrap_or_else(|error| panic!("listen on {address}: {error}"));
         let governance = Arc::new(Governance::load(store.clone()).expect("governance state"));
-        let router = aidledger_node::public::router_with_governance(store.reader(), governance);
+        let router = aidledger_node::public::router_with_explorer_cache(
+            store.reader(),
+            governance,
+            cache_bytes(),
+        );
         println!("serving http://{address}");
         axum::serve(listener, router).await.expect("serve");
     });

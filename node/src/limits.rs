@@ -15,6 +15,7 @@ use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+pub use crate::explorer::cache::{EXPLORER_CACHE_BYTES_MAX, EXPLORER_CACHE_ENTRY_BYTES_MAX};
 pub use crate::export::{EXPORT_CHANNEL_CHUNKS_MAX, EXPORT_CHUNK_BYTES};
 pub use crate::network::behaviour::{
     GOSSIP_SIZE_BYTES_MAX, IDLE_CONNECTION_TIMEOUT_MS as P2P_IDLE_CONNECTION_TIMEOUT_MS,
@@ -221,6 +222,8 @@ pub fn summary() -> Value {
         "record_page_link_records_max": RECORD_PAGE_LINK_RECORDS_MAX,
         "index_inline_group_records_max": INDEX_INLINE_GROUP_RECORDS_MAX,
         "index_follow_chunk_records": INDEX_FOLLOW_CHUNK_RECORDS,
+        "explorer_cache_bytes_max": EXPLORER_CACHE_BYTES_MAX,
+        "explorer_cache_entry_bytes_max": EXPLORER_CACHE_ENTRY_BYTES_MAX,
     })
 }
 

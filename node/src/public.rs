@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use crate::api::{self, ApiError};
 use crate::checkpoints::Checkpoints;
+use crate::explorer::cache::{self, ResponseCache, EXPLORER_CACHE_BYTES_MAX};
 use crate::governance::Governance;
 use crate::view::RecordView;
 use crate::{explorer, export, proofs};
@@ -37,11 +38,21 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The public API's routes over a store, without the governance state (`/api/governance`
 /// answers 404): for tools and benchmarks that serve a store alone.
 pub fn router(store: StoreReader) -> Router {
-    routes(store, Router::new())
+    routes(store, Router::new(), EXPLORER_CACHE_BYTES_MAX)
 }
 
 /// The public API's routes over a store and the node's governance state.
 pub fn router_with_governance(store: StoreReader, governance: Arc<Governance>) -> Router {
+    router_with_explorer_cache(store, governance, EXPLORER_CACHE_BYTES_MAX)
+}
+
+/// [`router_with_governance`] with an explorer response cache of at most `cache_bytes_max`
+/// bytes (`explorer::cache`; 0: none, for a benchmark's uncached figure).
+pub fn router_with_explorer_cache(
+    store: StoreReader,
+    governance: Arc<Governance>,
+    cache_bytes_max: usize,
+) -> Router {
     let governance_routes = Router::new()
         .route("/api/governance", get(governance_state))
         .with_state(governance.clone());
@@ -49,6 +60,7 @@ pub fn router_with_governance(store: StoreReader, governance: Arc<Governance>) -
     routes(
         store,
         governance_routes.layer(Extension(governance.clone())),
+        cache_bytes_max,
     )
     .layer(Extension(governance))
 }
@@ -63,7 +75,8 @@ pub fn router_of_node(
     router_with_governance(store, governance).layer(Extension(checkpoints))
 }
 
-fn routes(store: StoreReader, extra: Router<StoreReader>) -> Router {
+fn routes(store: StoreReader, extra: Router<StoreReader>, cache_bytes_max: usize) -> Router {
+    let cache = ResponseCache::new(store.clone(), cache_bytes_max);
     Router::new()
         .route("/api/genesis.bin", get(genesis))
         .route("/api/network", get(network))
@@ -73,7 +86,7 @@ fn routes(store: StoreReader, extra: Router<StoreReader>) -> Router {
         .route("/api/export", get(export_bundle))
         .merge(proofs::routes())
         .merge(extra)
-        .merge(explorer::routes())
+        .merge(explorer::routes().layer(middleware::from_fn_with_state(cache, cache::serve)))
         .fallback(not_found)
         .layer(middleware::from_fn(read_only))
         .layer(Extension(export::ExportPermits::new()))

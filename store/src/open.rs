@@ -153,6 +153,7 @@ impl StoreReader {
             index_rebuild: Mutex::new(()),
             stopped: AtomicBool::new(false),
             rewinds: Rewinds::default(),
+            changes: AtomicU64::new(0),
             fault_after_write_ahead: OnceLock::new(),
             durable_heads: DurableHeads::default(),
             start_state: OnceLock::new(),

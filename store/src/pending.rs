@@ -69,6 +69,7 @@ impl Store {
                 .pending_size_bytes
                 .fetch_add(size_bytes, Ordering::Relaxed);
         }
+        self.note_change();
         Ok(true)
     }
 
@@ -100,6 +101,7 @@ impl Store {
             self.inner
                 .pending_size_bytes
                 .fetch_sub(value.len() as u64, Ordering::Relaxed);
+            self.note_change();
         }
         Ok(())
     }

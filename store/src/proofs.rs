@@ -106,6 +106,7 @@ impl Store {
             .proofs
             .insert(key, codec::encode(&proof))
             .map_err(StoreError::from)?;
+        self.note_change();
         Ok(())
     }
 
@@ -126,6 +127,9 @@ impl Store {
                 self.inner.proofs.remove(&key)?;
                 dropped += 1;
             }
+        }
+        if dropped > 0 {
+            self.note_change();
         }
         Ok(dropped)
     }

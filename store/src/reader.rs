@@ -80,6 +80,12 @@ pub(crate) struct Inner {
     /// append removed what it wrote ahead), counted under the chain-writer lock once each is
     /// done: reads start again when it changed under them (`scan`).
     pub(crate) rewinds: Rewinds,
+    /// How many writes readers can see were completed since the store was opened: bumped once
+    /// each is committed (the chain-writer lock's release, and the writes made without it:
+    /// pending records, held revoked records, fork proofs, checkpoints, split views). A reader
+    /// that keeps what it derived from the store (the explorer's response cache) keeps it
+    /// only while this has not moved ([`StoreReader::changes`]).
+    pub(crate) changes: AtomicU64,
     /// See [`crate::Store::set_fault_after_write_ahead`]; never set by the node.
     pub(crate) fault_after_write_ahead: OnceLock<fn() -> Result<(), StoreError>>,
     /// Each chain's head as of the last completed fsync: what peers may be served
@@ -98,6 +104,19 @@ pub(crate) struct Inner {
 }
 
 impl StoreReader {
+    /// The count of completed writes that readers can see (see `Inner::changes`): equal
+    /// counts read before and after a computation mean nothing it read has changed since the
+    /// first read. It only grows while the store is open.
+    pub fn changes(&self) -> u64 {
+        self.inner.changes.load(Ordering::Acquire)
+    }
+
+    /// Counts one completed write (after its commit, so that a reader who sees the new count
+    /// also sees the write).
+    pub(crate) fn note_change(&self) {
+        self.inner.changes.fetch_add(1, Ordering::Release);
+    }
+
     /// The network's genesis.
     pub fn genesis(&self) -> &Genesis {
         &self.inner.genesis

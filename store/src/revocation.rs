@@ -77,6 +77,7 @@ impl Store {
             TransactionError::Abort(()) => StoreError::Corrupt("holding a revoked record".into()),
             TransactionError::Storage(error) => error.into(),
         })?;
+        self.note_change();
         Ok(true)
     }
 

@@ -88,6 +88,7 @@ impl Store {
         self.inner
             .checkpoints
             .insert(org.as_bytes(), note.as_bytes())?;
+        self.note_change();
         Ok(())
     }
 
@@ -115,6 +116,7 @@ impl Store {
             });
         }
         self.inner.split_views.insert(key, bytes)?;
+        self.note_change();
         Ok(true)
     }
 }

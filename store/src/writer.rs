@@ -63,10 +63,6 @@ impl Store {
         self.inner.stopped.store(true, Ordering::SeqCst);
     }
 
-    /// Takes the lock of whatever moves heads. Refused once an append may have left records
-    /// above the heads: after it could not remove them, or after a panic while the lock was
-    /// held (which poisons it, and might have struck between the write-ahead and the
-    /// transaction).
     /// The append index's tree as it stands (the reader's [`StoreReader::index_tree`]): a
     /// redaction may replace it by a fresh one, so it is taken for each use.
     pub(crate) fn own_index_tree(&self) -> sled::Tree {
@@ -92,7 +88,13 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn lock_chains(&self) -> Result<MutexGuard<'_, ()>, StoreError> {
+    /// Takes the lock of whatever moves heads. Refused once an append may have left records
+    /// above the heads: after it could not remove them, or after a panic while the lock was
+    /// held (which poisons it, and might have struck between the write-ahead and the
+    /// transaction).
+    /// Its release counts a change ([`StoreReader::changes`]): everything written under it
+    /// is committed by then.
+    pub(crate) fn lock_chains(&self) -> Result<ChainWriterGuard<'_>, StoreError> {
         let guard = self.inner.chain_writer.lock().unwrap_or_else(|poisoned| {
             self.stop();
             poisoned.into_inner()
@@ -100,6 +102,23 @@ impl Store {
         if self.inner.stopped.load(Ordering::SeqCst) {
             return Err(StoreError::StoppedUntilReopen);
         }
-        Ok(guard)
+        Ok(ChainWriterGuard {
+            reader: &self.reader,
+            _guard: guard,
+        })
+    }
+}
+
+/// The chain-writer lock, held: released, it counts one change of the store.
+pub(crate) struct ChainWriterGuard<'a> {
+    reader: &'a StoreReader,
+    _guard: MutexGuard<'a, ()>,
+}
+
+impl Drop for ChainWriterGuard<'_> {
+    fn drop(&mut self) {
+        // Before the lock itself is released (fields drop after this): a writer that takes
+        // the lock next sees its own change counted after this one.
+        self.reader.note_change();
     }
 }

@@ -22,6 +22,7 @@
 //! `model` reads (bounded, from the store and `index`), `pages` renders HTML, this file maps
 //! URLs and errors: a bad id is 400, an unknown one 404, and only a store failure is 500.
 
+pub mod cache;
 pub mod chart;
 pub mod csv;
 pub mod follower;
@@ -393,7 +394,8 @@ fn base_url(headers: &HeaderMap) -> String {
     }
 }
 
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+/// Whether the request's `If-None-Match` holds `etag` (or `*`).
+pub(crate) fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
