@@ -143,6 +143,40 @@ fn the_address_a_reader_used_is_part_of_the_key() {
 }
 
 #[test]
+fn readers_who_ask_together_share_one_rendering() {
+    let (_root, store) = new_store();
+    let donor = append(&store, DONOR, vec![transaction("GBP", None)]);
+    let server = Server::start(store.clone());
+    let path = format!("/record/{}", donor[0].id().to_hex());
+    let readers = 32;
+    let barrier = std::sync::Barrier::new(readers);
+    let answers: Vec<(String, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..readers)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    read(&server, &path)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    // Whoever came first rendered it; everyone else waited for that rendering or found it
+    // kept.
+    let misses = answers.iter().filter(|(how, _)| how == "miss").count();
+    assert_eq!(
+        misses,
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.0).collect::<Vec<_>>()
+    );
+    assert!(answers.iter().all(|(_, body)| *body == answers[0].1));
+}
+
+#[test]
 fn errors_and_redirects_are_rendered_every_time() {
     let (_root, store) = new_store();
     let donor = append(&store, DONOR, vec![transaction("GBP", None)]);

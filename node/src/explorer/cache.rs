@@ -22,6 +22,11 @@
 //! [`EXPLORER_CACHE_ENTRY_BYTES_MAX`]; when a new entry does not fit, the cache is emptied
 //! (simple, and a flood of distinct URLs costs only what an uncached explorer costs).
 //!
+//! Readers who ask for a page while it is being rendered for the present generation wait for
+//! that rendering instead of starting their own (a new record's page shared widely, a popular
+//! search after an append: one rendering, not a hundred). If it is not kept (an error, a
+//! redirect) or its reader went away, each waiting reader renders the page itself.
+//!
 //! Only `GET`s answered 200 with a body of known size are kept (never errors, redirects or
 //! streams); the key is the Host header (record pages name the address they were reached at)
 //! and the whole URI. A conditional request on a hit is answered 304 from the entry's ETag.
@@ -36,6 +41,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tokio::sync::watch;
 
 use crate::governance::{Governance, GovernanceView};
 use aidledger_store::StoreReader;
@@ -58,9 +64,64 @@ pub struct ResponseCache {
 
 #[derive(Default)]
 struct Held {
+    kept: Kept,
+    /// The pages being rendered now, by key: at most one a key (and one a request).
+    rendering: HashMap<String, Rendering>,
+    /// Numbers the renderings, so that one's end never removes a later one of the same key.
+    renderings_started: u64,
+}
+
+/// The kept responses, all of one generation.
+#[derive(Default)]
+struct Kept {
     generation: Option<Generation>,
     entries: HashMap<String, Entry>,
     bytes: usize,
+}
+
+/// A page being rendered: its readers wait on `done`, which gets the entry if it was kept.
+struct Rendering {
+    generation: Generation,
+    number: u64,
+    done: watch::Receiver<Option<Entry>>,
+}
+
+/// What a request does on a miss.
+enum Lookup {
+    Hit(Entry),
+    /// Another request renders the page for this generation.
+    Wait(watch::Receiver<Option<Entry>>),
+    /// This request renders it (and says so through the guard).
+    Render(RenderGuard),
+}
+
+/// The rendering of one page by one request: its end (or its request's cancellation) takes
+/// it out of [`Held::rendering`]; [`RenderGuard::done`] hands the kept entry to the waiters.
+struct RenderGuard {
+    cache: Arc<ResponseCache>,
+    key: String,
+    number: u64,
+    done: watch::Sender<Option<Entry>>,
+}
+
+impl RenderGuard {
+    fn done(&self, entry: Entry) {
+        // No waiter is not an error.
+        let _ = self.done.send(Some(entry));
+    }
+}
+
+impl Drop for RenderGuard {
+    fn drop(&mut self) {
+        let mut held = self.cache.held();
+        if held
+            .rendering
+            .get(&self.key)
+            .is_some_and(|rendering| rendering.number == self.number)
+        {
+            held.rendering.remove(&self.key);
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -124,30 +185,55 @@ impl ResponseCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn get(&self, key: &str, generation: &Generation) -> Option<Entry> {
-        let held = self.held();
-        if held.generation.as_ref() != Some(generation) {
-            return None;
+    /// The kept entry, or the rendering to wait for, or a new rendering for this request.
+    fn lookup(self: &Arc<Self>, key: &str, generation: &Generation) -> Lookup {
+        let mut held = self.held();
+        if held.kept.generation.as_ref() == Some(generation) {
+            if let Some(entry) = held.kept.entries.get(key) {
+                return Lookup::Hit(entry.clone());
+            }
         }
-        held.entries.get(key).cloned()
+        if let Some(rendering) = held.rendering.get(key) {
+            if rendering.generation == *generation {
+                return Lookup::Wait(rendering.done.clone());
+            }
+        }
+        held.renderings_started += 1;
+        let number = held.renderings_started;
+        let (done, waiting) = watch::channel(None);
+        held.rendering.insert(
+            key.to_owned(),
+            Rendering {
+                generation: generation.clone(),
+                number,
+                done: waiting,
+            },
+        );
+        Lookup::Render(RenderGuard {
+            cache: Arc::clone(self),
+            key: key.to_owned(),
+            number,
+            done,
+        })
     }
 
     fn put(&self, key: String, entry: Entry, generation: Generation) {
         let size_bytes = entry.size_bytes(&key);
         let mut held = self.held();
-        if held.generation.as_ref() != Some(&generation) {
-            *held = Held {
+        let kept = &mut held.kept;
+        if kept.generation.as_ref() != Some(&generation) {
+            *kept = Kept {
                 generation: Some(generation),
-                ..Held::default()
+                ..Kept::default()
             };
         }
-        if held.bytes + size_bytes > self.bytes_max {
-            held.entries.clear();
-            held.bytes = 0;
+        if kept.bytes + size_bytes > self.bytes_max {
+            kept.entries.clear();
+            kept.bytes = 0;
         }
-        held.bytes += size_bytes;
-        if let Some(replaced) = held.entries.insert(key.clone(), entry) {
-            held.bytes = held.bytes.saturating_sub(replaced.size_bytes(&key));
+        kept.bytes += size_bytes;
+        if let Some(replaced) = kept.entries.insert(key.clone(), entry) {
+            kept.bytes = kept.bytes.saturating_sub(replaced.size_bytes(&key));
         }
     }
 }
@@ -171,9 +257,26 @@ pub async fn serve(
     let governance = request.extensions().get::<Arc<Governance>>().cloned();
     let key = cache_key(&request);
     let before = cache.generation(governance.as_ref());
-    if let Some(entry) = cache.get(&key, &before) {
-        return answer_from(entry, request.headers());
-    }
+    let guard = match cache.lookup(&key, &before) {
+        Lookup::Hit(entry) => return answer_from(entry, request.headers()),
+        Lookup::Wait(mut done) => {
+            // Done already (it is kept, or about to be), or not yet: then wait. Err: the
+            // rendering request went away without a page to keep.
+            let ready = done.borrow_and_update().clone();
+            let kept = match ready {
+                Some(entry) => Some(entry),
+                None => match done.changed().await {
+                    Ok(()) => done.borrow().clone(),
+                    Err(_) => None,
+                },
+            };
+            if let Some(entry) = kept {
+                return answer_from(entry, request.headers());
+            }
+            return marked(next.run(request).await, "miss");
+        }
+        Lookup::Render(guard) => guard,
+    };
     let response = next.run(request).await;
     let keep = response.status() == StatusCode::OK
         && response
@@ -194,6 +297,7 @@ pub async fn serve(
         body: body.clone(),
     };
     if cache.generation(governance.as_ref()) == before {
+        guard.done(entry.clone());
         cache.put(key, entry, before);
     }
     marked(Response::from_parts(parts, Body::from(body)), "miss")
