@@ -10,6 +10,10 @@
 //! `EXPLORER_BENCH_CACHE_BYTES=0` turns it off, for the figure of pages rendered for every
 //! request (each scenario's first pass over its paths renders them in either case).
 //!
+//! `EXPLORER_BENCH_APPENDS_PER_S=N` appends N records a second to the last chain while the
+//! scenarios run (as a live network would: each append makes every cached page stale); they
+//! stay in the store, which grows by that much.
+//!
 //! `EXPLORER_BENCH_INDEX_SIZE=1` prints the explorer index's keys and bytes by tag first.
 //! `EXPLORER_BENCH_CLIENTS=N` runs N clients instead of 100; `EXPLORER_BENCH_ONLY=TEXT` only the
 //! scenarios whose name holds TEXT.
@@ -447,6 +451,7 @@ fn main() {
         serve_only(store, &records, &address);
         return;
     }
+    let _appender = Appender::start(store.clone());
     // The daemon's runtime (its event interval is part of what is measured).
     let runtime = aidledger_node::node::runtime().expect("runtime");
     let server = runtime.block_on(async {
@@ -510,6 +515,70 @@ fn main() {
                 * 1e3,
             body_bytes as f64 / 1e3,
         );
+    }
+}
+
+/// `EXPLORER_BENCH_APPENDS_PER_S` records a second appended to the last chain, one at a time
+/// with their index entries (as gossip's are), until dropped.
+struct Appender {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Appender {
+    fn start(store: Arc<Store>) -> Appender {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let per_second: u64 =
+            std::env::var("EXPLORER_BENCH_APPENDS_PER_S")
+                .ok()
+                .map_or(0, |text| {
+                    text.parse()
+                        .expect("EXPLORER_BENCH_APPENDS_PER_S: a number")
+                });
+        if per_second == 0 {
+            return Appender { stop, thread: None };
+        }
+        eprintln!("appending {per_second} records a second to {}", ORGS[3]);
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let verifier = Verifier::new(store.genesis().clone());
+            let key = key_of(ORGS.len() - 1);
+            let org = ORGS[ORGS.len() - 1];
+            let pause = Duration::from_micros(1_000_000 / per_second);
+            let mut appended = 0;
+            while !stopping.load(Ordering::Relaxed) {
+                let head = store.head(org).expect("head").expect("a chain");
+                let seq = head.seq + 1;
+                let draft = RecordDraft {
+                    network_id: store.genesis().network_id(),
+                    author: org.into(),
+                    seq,
+                    prev: head.id,
+                    timestamp_ms: 1_700_000_000_000 + seq,
+                    body: body(org, seq),
+                };
+                let (_, bytes) = sign_record(&draft, &key).expect("sign");
+                let record = verifier.verify(bytes).expect("a bench record verifies");
+                store.append_durable(&[record]).expect("append");
+                appended += 1;
+                std::thread::sleep(pause);
+            }
+            appended
+        });
+        Appender {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Appender {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let appended = thread.join().expect("the appender");
+            eprintln!("appended {appended} records during the run");
+        }
     }
 }
 
