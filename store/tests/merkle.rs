@@ -602,3 +602,24 @@ fn the_export_carries_the_checkpoints_its_chains_reach_and_the_split_views() {
     expected.push(BundleItem::Checkpoint(true_note));
     assert_eq!(items(&store).1, expected);
 }
+
+/// Review of the explorer cache (`node/src/explorer/cache.rs`): the change count is the
+/// cache's validity. The index follower calls `index_deferred` every 50 ms
+/// (`INDEX_FOLLOW_POLL_MS`) while the chains are quiet; with nothing to index it writes
+/// nothing, so it must not count a change, or every cached page of a running node is dropped
+/// twenty times a second.
+#[test]
+fn an_index_pass_with_nothing_to_index_counts_no_change() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    let store = open(&dir);
+    store
+        .append(&records(DONOR, 0..1, RecordId::ZERO, "a")[0])
+        .expect("appends");
+    while store.index_deferred(100).expect("indexes") > 0 {}
+    let before = store.changes();
+    for _ in 0..20 {
+        assert_eq!(store.index_deferred(100).expect("indexes"), 0);
+    }
+    assert_eq!(store.changes(), before, "nothing was written");
+}
