@@ -200,3 +200,19 @@ fn errors_and_redirects_are_rendered_every_time() {
         assert_eq!(how(&response), "miss");
     }
 }
+
+/// Review: the index follower of a running node calls `index_deferred` every 50 ms while the
+/// chains are quiet (`explorer::follower`); a pass with nothing to index writes nothing, so
+/// the page read next must still come from the cache.
+#[test]
+fn an_idle_index_pass_keeps_the_cache() {
+    let (_root, store) = new_store();
+    let donor = append(&store, DONOR, vec![transaction("GBP", None)]);
+    while store.index_deferred(100).unwrap() > 0 {}
+    let server = Server::start(store.clone());
+    let path = format!("/record/{}", donor[0].id().to_hex());
+    assert_eq!(read(&server, &path).0, "miss");
+    assert_eq!(read(&server, &path).0, "hit");
+    assert_eq!(store.index_deferred(100).unwrap(), 0);
+    assert_eq!(read(&server, &path).0, "hit", "an idle index pass emptied the cache");
+}
