@@ -214,5 +214,9 @@ fn an_idle_index_pass_keeps_the_cache() {
     assert_eq!(read(&server, &path).0, "miss");
     assert_eq!(read(&server, &path).0, "hit");
     assert_eq!(store.index_deferred(100).unwrap(), 0);
-    assert_eq!(read(&server, &path).0, "hit", "an idle index pass emptied the cache");
+    assert_eq!(
+        read(&server, &path).0,
+        "hit",
+        "an idle index pass emptied the cache"
+    );
 }

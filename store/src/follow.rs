@@ -76,8 +76,9 @@ impl Store {
     /// it indexed: 0 when the index is current. Holds the lock of appends while it runs, so
     /// `max_records` bounds how long an append waits for it.
     pub fn index_deferred(&self, max_records: u64) -> Result<u64, StoreError> {
-        let _chain_writer = self.lock_chains()?;
+        let chain_writer = self.lock_chains()?;
         let Some(behind) = self.index_behind()?.into_iter().next() else {
+            chain_writer.wrote_nothing();
             return Ok(0);
         };
         let key = index_behind_key(&behind.author);

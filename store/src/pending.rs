@@ -68,8 +68,9 @@ impl Store {
             self.inner
                 .pending_size_bytes
                 .fetch_add(size_bytes, Ordering::Relaxed);
+            // The same bytes again (gossip repeats itself) change nothing a reader sees.
+            self.note_change();
         }
-        self.note_change();
         Ok(true)
     }
 

@@ -102,11 +102,15 @@ impl Store {
             first: first.bytes().to_vec(),
             second: second.bytes().to_vec(),
         };
-        self.inner
+        let proof_bytes = codec::encode(&proof);
+        let previous = self
+            .inner
             .proofs
-            .insert(key, codec::encode(&proof))
+            .insert(key, proof_bytes.as_slice())
             .map_err(StoreError::from)?;
-        self.note_change();
+        if previous.as_deref() != Some(proof_bytes.as_slice()) {
+            self.note_change();
+        }
         Ok(())
     }
 

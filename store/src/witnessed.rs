@@ -85,10 +85,13 @@ impl Store {
                 max: NOTE_BYTES_MAX,
             });
         }
-        self.inner
+        let previous = self
+            .inner
             .checkpoints
             .insert(org.as_bytes(), note.as_bytes())?;
-        self.note_change();
+        if previous.as_deref() != Some(note.as_bytes()) {
+            self.note_change();
+        }
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! (it dereferences to one); the writes are in the files named for what they write (`append`,
 //! `revocation`, `proofs`, `pending`) and its opening in `open`.
 
+use std::cell::Cell;
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard, RwLock};
@@ -104,21 +105,35 @@ impl Store {
         }
         Ok(ChainWriterGuard {
             reader: &self.reader,
+            wrote_nothing: Cell::new(false),
             _guard: guard,
         })
     }
 }
 
-/// The chain-writer lock, held: released, it counts one change of the store.
+/// The chain-writer lock, held: released, it counts one change of the store, unless its
+/// holder said it wrote nothing (counting is the default: a change counted that was none
+/// costs a reader's cache a rendering, one not counted would serve an old page).
 pub(crate) struct ChainWriterGuard<'a> {
     reader: &'a StoreReader,
+    wrote_nothing: Cell<bool>,
     _guard: MutexGuard<'a, ()>,
+}
+
+impl ChainWriterGuard<'_> {
+    /// Says that nothing was written under the lock (the index follower's idle pass, every
+    /// `INDEX_FOLLOW_POLL_MS` on a quiet node): no change is counted.
+    pub(crate) fn wrote_nothing(&self) {
+        self.wrote_nothing.set(true);
+    }
 }
 
 impl Drop for ChainWriterGuard<'_> {
     fn drop(&mut self) {
         // Before the lock itself is released (fields drop after this): a writer that takes
         // the lock next sees its own change counted after this one.
-        self.reader.note_change();
+        if !self.wrote_nothing.get() {
+            self.reader.note_change();
+        }
     }
 }

@@ -623,3 +623,23 @@ fn an_index_pass_with_nothing_to_index_counts_no_change() {
     }
     assert_eq!(store.changes(), before, "nothing was written");
 }
+
+/// The same record held pending again (gossip repeats itself) changes nothing a reader sees,
+/// so it counts no change; the first time, and its removal when its predecessor arrives, do.
+#[test]
+fn a_pending_record_counts_a_change_when_it_comes_and_when_it_goes_not_when_it_repeats() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = data_dir(root.path());
+    let store = open(&dir);
+    let chain = records(DONOR, 0..2, RecordId::ZERO, "p");
+    let before = store.changes();
+    assert!(store.add_pending(&chain[1]).expect("held pending"));
+    assert_eq!(store.changes(), before + 1);
+    assert!(store.add_pending(&chain[1]).expect("held pending"));
+    assert_eq!(store.changes(), before + 1, "the same bytes again");
+    store.append(&chain[0]).expect("appends");
+    let appended = store.changes();
+    assert!(appended > before + 1, "an append is a change");
+    assert_eq!(store.take_pending(DONOR, 1).expect("taken").len(), 1);
+    assert!(store.changes() > appended, "taking it out is a change");
+}

@@ -24,8 +24,10 @@
 //!
 //! Readers who ask for a page while it is being rendered for the present generation wait for
 //! that rendering instead of starting their own (a new record's page shared widely, a popular
-//! search after an append: one rendering, not a hundred). If it is not kept (an error, a
-//! redirect) or its reader went away, each waiting reader renders the page itself.
+//! search after an append: one rendering, not a hundred). If it is not a page to keep (an
+//! error, a redirect) each waiting reader renders its own; if a write landed while it rendered
+//! (or its reader went away) they look again, and one of them renders for the new generation
+//! ([`RENDERING_WAITS_MAX`] times at most).
 //!
 //! Only `GET`s answered 200 with a body of known size are kept (never errors, redirects or
 //! streams); the key is the Host header (record pages name the address they were reached at)
@@ -51,6 +53,13 @@ pub const EXPLORER_CACHE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Largest response kept: a long treaty's part or a large table is rendered for each reader
 /// rather than crowd out thousands of pages.
 pub const EXPLORER_CACHE_ENTRY_BYTES_MAX: usize = 512 * 1024;
+/// What an entry costs beyond its key, headers and body (the maps' slots, the header map's
+/// structure, the generation's `Arc`), counted against [`EXPLORER_CACHE_BYTES_MAX`].
+const ENTRY_OVERHEAD_BYTES: usize = 256;
+/// How many renderings a request waits for before it renders the page itself: each one it
+/// waited for ended without a page of the present generation (a write landed meanwhile, or
+/// its reader went away), and another request took its place.
+const RENDERING_WAITS_MAX: usize = 3;
 /// The header that says whether a response came from the cache.
 pub const CACHE_HEADER: HeaderName = HeaderName::from_static("x-explorer-cache");
 
@@ -79,35 +88,49 @@ struct Kept {
     bytes: usize,
 }
 
-/// A page being rendered: its readers wait on `done`, which gets the entry if it was kept.
+/// A page being rendered: its readers wait on `done` for how it ended.
 struct Rendering {
     generation: Generation,
     number: u64,
-    done: watch::Receiver<Option<Entry>>,
+    done: watch::Receiver<Rendered>,
+}
+
+/// How a rendering ended, for the requests that waited for it.
+#[derive(Clone)]
+enum Rendered {
+    /// Not yet.
+    Pending,
+    /// Kept: the waiters answer with it.
+    Kept(Entry),
+    /// Not a page to keep (an error, a redirect, too large, a stream): each waiter renders
+    /// its own, at once, as without a cache.
+    NotKept,
 }
 
 /// What a request does on a miss.
 enum Lookup {
     Hit(Entry),
     /// Another request renders the page for this generation.
-    Wait(watch::Receiver<Option<Entry>>),
+    Wait(watch::Receiver<Rendered>),
     /// This request renders it (and says so through the guard).
     Render(RenderGuard),
 }
 
 /// The rendering of one page by one request: its end (or its request's cancellation) takes
-/// it out of [`Held::rendering`]; [`RenderGuard::done`] hands the kept entry to the waiters.
+/// it out of [`Held::rendering`]; [`RenderGuard::done`] tells the waiters how it ended. A
+/// guard dropped without it (a write landed while it rendered, or its request went away)
+/// sends nothing: its waiters look again.
 struct RenderGuard {
     cache: Arc<ResponseCache>,
     key: String,
     number: u64,
-    done: watch::Sender<Option<Entry>>,
+    done: watch::Sender<Rendered>,
 }
 
 impl RenderGuard {
-    fn done(&self, entry: Entry) {
+    fn done(&self, rendered: Rendered) {
         // No waiter is not an error.
-        let _ = self.done.send(Some(entry));
+        let _ = self.done.send(rendered);
     }
 }
 
@@ -138,7 +161,7 @@ impl Entry {
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len())
             .sum();
-        key.len() + headers + self.body.len()
+        key.len() + headers + self.body.len() + ENTRY_OVERHEAD_BYTES
     }
 }
 
@@ -200,7 +223,7 @@ impl ResponseCache {
         }
         held.renderings_started += 1;
         let number = held.renderings_started;
-        let (done, waiting) = watch::channel(None);
+        let (done, waiting) = watch::channel(Rendered::Pending);
         held.rendering.insert(
             key.to_owned(),
             Rendering {
@@ -217,9 +240,24 @@ impl ResponseCache {
         })
     }
 
-    fn put(&self, key: String, entry: Entry, generation: Generation) {
+    /// Keeps `entry`, rendered under `generation`, if that is still the present one (looked
+    /// at under the cache's lock, so that an entry of an older generation never replaces the
+    /// kept ones of a newer). Returns whether it was kept.
+    fn keep(
+        &self,
+        key: String,
+        entry: Entry,
+        generation: Generation,
+        governance: Option<&Arc<Governance>>,
+    ) -> bool {
         let size_bytes = entry.size_bytes(&key);
+        if size_bytes > self.bytes_max {
+            return false;
+        }
         let mut held = self.held();
+        if self.generation(governance) != generation {
+            return false;
+        }
         let kept = &mut held.kept;
         if kept.generation.as_ref() != Some(&generation) {
             *kept = Kept {
@@ -235,6 +273,7 @@ impl ResponseCache {
         if let Some(replaced) = kept.entries.insert(key.clone(), entry) {
             kept.bytes = kept.bytes.saturating_sub(replaced.size_bytes(&key));
         }
+        true
     }
 }
 
@@ -256,26 +295,21 @@ pub async fn serve(
     }
     let governance = request.extensions().get::<Arc<Governance>>().cloned();
     let key = cache_key(&request);
-    let before = cache.generation(governance.as_ref());
-    let guard = match cache.lookup(&key, &before) {
-        Lookup::Hit(entry) => return answer_from(entry, request.headers()),
-        Lookup::Wait(mut done) => {
-            // Done already (it is kept, or about to be), or not yet: then wait. Err: the
-            // rendering request went away without a page to keep.
-            let ready = done.borrow_and_update().clone();
-            let kept = match ready {
-                Some(entry) => Some(entry),
-                None => match done.changed().await {
-                    Ok(()) => done.borrow().clone(),
-                    Err(_) => None,
-                },
-            };
-            if let Some(entry) = kept {
-                return answer_from(entry, request.headers());
-            }
-            return marked(next.run(request).await, "miss");
+    let mut waits = 0;
+    let (guard, before) = loop {
+        let before = cache.generation(governance.as_ref());
+        match cache.lookup(&key, &before) {
+            Lookup::Hit(entry) => return answer_from(entry, request.headers()),
+            Lookup::Render(guard) => break (guard, before),
+            Lookup::Wait(done) => match rendering_ended(done).await {
+                Rendered::Kept(entry) => return answer_from(entry, request.headers()),
+                Rendered::NotKept => return marked(next.run(request).await, "miss"),
+                // Ended without a page of its generation: look again (a new generation's
+                // rendering, or this request's own), a few times at most.
+                Rendered::Pending if waits < RENDERING_WAITS_MAX => waits += 1,
+                Rendered::Pending => return marked(next.run(request).await, "miss"),
+            },
         }
-        Lookup::Render(guard) => guard,
     };
     let response = next.run(request).await;
     let keep = response.status() == StatusCode::OK
@@ -285,22 +319,39 @@ pub async fn serve(
             .exact()
             .is_some_and(|size| size <= EXPLORER_CACHE_ENTRY_BYTES_MAX as u64);
     if !keep {
+        guard.done(Rendered::NotKept);
         return marked(response, "miss");
     }
     let (parts, body) = response.into_parts();
     let Ok(body) = axum::body::to_bytes(body, EXPLORER_CACHE_ENTRY_BYTES_MAX).await else {
+        guard.done(Rendered::NotKept);
         return marked(StatusCode::INTERNAL_SERVER_ERROR.into_response(), "miss");
     };
     let entry = Entry {
         status: parts.status,
         headers: parts.headers.clone(),
-        body: body.clone(),
+        // A copy of exactly its length: the rendered body's buffer may have up to twice the
+        // capacity, which the count of kept bytes would not see.
+        body: Bytes::copy_from_slice(&body),
     };
-    if cache.generation(governance.as_ref()) == before {
-        guard.done(entry.clone());
-        cache.put(key, entry, before);
+    if cache.keep(key, entry.clone(), before, governance.as_ref()) {
+        guard.done(Rendered::Kept(entry));
     }
     marked(Response::from_parts(parts, Body::from(body)), "miss")
+}
+
+/// How the rendering a request waited for ended: [`Rendered::Pending`] when it ended without
+/// saying (a write landed while it rendered, or its request went away).
+async fn rendering_ended(mut done: watch::Receiver<Rendered>) -> Rendered {
+    // Said already (the receiver was cloned after the end), or wait for it.
+    let said = done.borrow_and_update().clone();
+    if !matches!(said, Rendered::Pending) {
+        return said;
+    }
+    match done.changed().await {
+        Ok(()) => done.borrow().clone(),
+        Err(_) => Rendered::Pending,
+    }
 }
 
 /// The key of a request: the Host header it came with, and its path and query.
