@@ -66,7 +66,13 @@ impl Store {
             .into_iter()
             .map(|record| self.prepare(record))
             .collect::<Result<Vec<_>, _>>()?;
-        let _chain_writer = self.lock_chains()?;
+        let chain_writer = self.lock_chains()?;
+        if prepared.is_empty() {
+            // Nothing to write (a peer's batch held only records stored already); the lock
+            // still says whether the store takes appends.
+            chain_writer.wrote_nothing();
+            return Ok(());
+        }
         check_chains(self, &mut prepared)?;
         // Under the lock, which a redaction's groups take too: a mark is written either
         // before this look (and seen) or after the append (and applies to what it stored).

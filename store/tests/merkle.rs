@@ -622,6 +622,9 @@ fn an_index_pass_with_nothing_to_index_counts_no_change() {
         assert_eq!(store.index_deferred(100).expect("indexes"), 0);
     }
     assert_eq!(store.changes(), before, "nothing was written");
+    // Nor does an empty group (a peer's batch of records stored already).
+    store.append_group(&[]).expect("appends nothing");
+    assert_eq!(store.changes(), before, "an empty group writes nothing");
 }
 
 /// The same record held pending again (gossip repeats itself) changes nothing a reader sees,

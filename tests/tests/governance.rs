@@ -49,6 +49,34 @@ fn record_of(answer: &Value) -> (String, u64) {
     (id.to_string(), seq)
 }
 
+/// `GET {public}{path}` of `node`'s explorer: whether it came from the explorer's cache
+/// (`x-explorer-cache`), and the JSON.
+#[track_caller]
+fn explorer_read(node: &MeshNode, path: &str) -> (String, Value) {
+    let response = aidledger_tests::network::http()
+        .get(format!("{}{path}", node.public_url()))
+        .send()
+        .expect("the explorer answers");
+    assert_eq!(response.status(), 200, "GET {path} of {}", node.org);
+    let how = response
+        .headers()
+        .get("x-explorer-cache")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("absent")
+        .to_string();
+    (how, response.json().expect("JSON"))
+}
+
+/// The member ids the explorer's home page lists.
+fn members_of(home: &Value) -> Vec<String> {
+    home["members"]
+        .as_array()
+        .expect("the home page lists members")
+        .iter()
+        .filter_map(|member| member["id"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Waits until every node of `nodes` holds record `id`.
 #[track_caller]
 fn wait_held_by(nodes: &[MeshNode], id: &str, what: &str) {
@@ -480,11 +508,45 @@ fn public_json(node: &MeshNode, path: &str) -> (u16, Value) {
 fn a_fourth_organisation_added_by_two_admins_joins_and_is_cut_off_when_removed() {
     let mut mesh = Mesh::start("gov_membership", false);
     mesh.wait_connected(&[0, 1, 2], 2);
-    submit(&mesh.nodes[DONOR_NODE], "before the newcomer: donor");
-    submit(&mesh.nodes[AUDITOR_NODE], "before the newcomer: auditor");
+    let (donor_first, _) = submit(&mesh.nodes[DONOR_NODE], "before the newcomer: donor");
+    let (auditor_first, _) = submit(&mesh.nodes[AUDITOR_NODE], "before the newcomer: auditor");
+    wait_held_by(&mesh.nodes, &donor_first, "the donor's first record");
+    wait_held_by(&mesh.nodes, &auditor_first, "the auditor's first record");
+    // A running node keeps an explorer page while nothing is written (its index follower
+    // looks every 50 ms and writes nothing then): read again later, it comes from the cache.
+    // The records' checkpoints, cosigned, arrive by gossip a moment after them (a write):
+    // first the node settles (three hits in a row), then it must stay settled.
+    let implementer = &mesh.nodes[IMPLEMENTER_NODE];
+    let hits_in_a_row = |reads: usize| {
+        (0..reads).all(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            explorer_read(implementer, "/api/home").0 == "hit"
+        })
+    };
+    wait_until(
+        REPLICATION_TIMEOUT,
+        "a quiet node to serve its home page from the explorer's cache",
+        || hits_in_a_row(3),
+    );
+    let (_, home_before) = explorer_read(implementer, "/api/home");
+    assert!(!members_of(&home_before).contains(&NEWCOMER.to_string()));
+    assert!(
+        hits_in_a_row(5),
+        "a quiet node rendered its home page again within 1.5 s"
+    );
     let addition = propose_newcomer(&mesh);
     approve(&mesh, IMPLEMENTER_NODE, &addition);
     wait_proposal_state(&mesh.nodes, &addition, "effective");
+    // The governance change reaches the explorer's pages at once (a new view: a new
+    // generation of the cache), on every node.
+    for node in &mesh.nodes {
+        let (_, home) = explorer_read(node, "/api/home");
+        assert!(
+            members_of(&home).contains(&NEWCOMER.to_string()),
+            "{}'s explorer does not list the newcomer: {home}",
+            node.org
+        );
+    }
 
     // Its node starts from the genesis alone, is let in, and syncs every chain.
     let mut newcomer = mesh.joining_node(NEWCOMER);
