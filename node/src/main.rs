@@ -47,9 +47,8 @@ const MIMALLOC_ALLOW_THP_ENV: &str = "MIMALLOC_ALLOW_THP";
 /// freed and allocated all over them: a fresh node syncing 200,000 records peaked at 408 MiB
 /// with them and 289 MiB without, 1,000,000 records 851 against 745 MiB, the sync's time
 /// within a loaded machine's noise (BENCHMARKS.md, issue 22, "Where the fresh node's memory
-/// goes"). The flag applies to
-/// every later page fault of the process; mimalloc's option `allow_thp=0` sets the same flag,
-/// but only when read from the environment before `main`.
+/// goes"). The flag applies to every later page fault of the process; mimalloc's option
+/// `allow_thp=0` sets the same flag, but only when read from the environment before `main`.
 fn disable_transparent_huge_pages() {
     if std::env::var_os(MIMALLOC_ALLOW_THP_ENV).is_some() {
         return;

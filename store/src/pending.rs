@@ -68,7 +68,8 @@ impl Store {
             self.inner
                 .pending_size_bytes
                 .fetch_add(size_bytes, Ordering::Relaxed);
-            // The same bytes again (gossip repeats itself) change nothing a reader sees.
+            // Only a new entry is a change: the same record again (gossip repeats itself)
+            // changes nothing a reader sees.
             self.note_change();
         }
         Ok(true)

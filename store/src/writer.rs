@@ -122,7 +122,7 @@ pub(crate) struct ChainWriterGuard<'a> {
 
 impl ChainWriterGuard<'_> {
     /// Says that nothing was written under the lock (the index follower's idle pass, every
-    /// `INDEX_FOLLOW_POLL_MS` on a quiet node): no change is counted.
+    /// `INDEX_FOLLOW_POLL_MS` on a quiet node; an empty append group): no change is counted.
     pub(crate) fn wrote_nothing(&self) {
         self.wrote_nothing.set(true);
     }

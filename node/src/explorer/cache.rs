@@ -170,7 +170,8 @@ impl Entry {
 struct Generation {
     changes: u64,
     governance: Option<Arc<GovernanceView>>,
-    day: u64,
+    /// The day the explorer's statuses are judged on (`model::today_utc`).
+    day: i64,
 }
 
 impl PartialEq for Generation {
@@ -198,7 +199,7 @@ impl ResponseCache {
         Generation {
             changes: self.store.changes(),
             governance: governance.map(|governance| governance.current()),
-            day: today_day_number(),
+            day: super::model::today_day_number(),
         }
     }
 
@@ -275,13 +276,6 @@ impl ResponseCache {
         }
         true
     }
-}
-
-/// Days since 1970-01-01 in UTC.
-fn today_day_number() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() / 86_400)
 }
 
 /// The middleware: answers from the cache, or runs the explorer and keeps what it may.

@@ -217,10 +217,16 @@ pub fn finding_concerns(finding: &Finding<'_>, activity: &str) -> bool {
 /// Today's date in UTC: the `as_of` of the explorer's statuses (a transaction older than
 /// the window and still unacknowledged is a finding).
 pub fn today_utc() -> Date {
+    date_of_day_number(today_day_number())
+}
+
+/// Today as a day number (days from 1970-01-01, UTC): what [`today_utc`] is, and what the
+/// explorer's response cache keys its pages by (`explorer::cache`).
+pub fn today_day_number() -> i64 {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs());
-    date_of_day_number(i64::try_from(seconds / 86_400).unwrap_or(i64::MAX / 2))
+    i64::try_from(seconds / 86_400).unwrap_or(i64::MAX / 2)
 }
 
 /// The civil date of a day number (days from 1970-01-01), the inverse of the money model's
