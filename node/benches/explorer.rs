@@ -26,6 +26,12 @@
 //! scenario's to `EXPLORER_BENCH_SEARCH_PATHS` (if set), and serves
 //! the public router on ADDR until it is killed, so that a load generator in another process
 //! (`bench/explorer-load`: wrk, each pinned to its own core) measures the pages from outside.
+//!
+//! With `EXPLORER_BENCH_RENDER=N` it runs no clients either: it renders the 1,000 record pages
+//! N times over (after one pass to warm sled's page cache) through the public router in
+//! process, one at a time on one thread, with the response cache off, and prints the
+//! microseconds of one record page's rendering (every pass's mean, and the best pass's): the
+//! cost of a cache miss, without the socket.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -451,6 +457,11 @@ fn main() {
         serve_only(store, &records, &address);
         return;
     }
+    if let Ok(passes) = std::env::var("EXPLORER_BENCH_RENDER") {
+        let passes = passes.parse().expect("EXPLORER_BENCH_RENDER: a number of passes");
+        render_only(store, &records, passes);
+        return;
+    }
     let _appender = Appender::start(store.clone());
     // The daemon's runtime (its event interval is part of what is measured).
     let runtime = aidledger_node::node::runtime().expect("runtime");
@@ -625,4 +636,51 @@ fn serve_only(store: Arc<Store>, records: &[RecordId], address: &str) {
         println!("serving http://{address}");
         axum::serve(listener, router).await.expect("serve");
     });
+}
+
+/// Renders the record pages `passes` times through the public router in process (response
+/// cache off), one request at a time on a one-thread runtime, and prints the microseconds per
+/// page of each pass.
+fn render_only(store: Arc<Store>, records: &[RecordId], passes: usize) {
+    use tower::ServiceExt as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let governance = Arc::new(Governance::load(store.clone()).expect("governance state"));
+    let router = aidledger_node::public::router_with_explorer_cache(store.reader(), governance, 0);
+    let render_pass = || {
+        runtime.block_on(async {
+            let mut bytes = 0;
+            for id in records {
+                let request = axum::http::Request::get(format!("/record/{id}"))
+                    .header("host", "bench")
+                    .body(axum::body::Body::empty())
+                    .expect("a request");
+                let response = router.clone().oneshot(request).await.expect("an answer");
+                assert_eq!(response.status(), 200, "/record/{id}");
+                bytes += axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .expect("the body")
+                    .len();
+            }
+            bytes
+        })
+    };
+    let bytes = render_pass(); // sled's page cache warmed
+    let mut per_page = Vec::new();
+    for _ in 0..passes {
+        let started = Instant::now();
+        render_pass();
+        let micros = started.elapsed().as_secs_f64() * 1e6 / records.len() as f64;
+        per_page.push(micros);
+        eprintln!("pass: {micros:.1} µs per record page");
+    }
+    let mean = per_page.iter().sum::<f64>() / per_page.len().max(1) as f64;
+    let best = per_page.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "record page render (cache off, in process, {} pages x {passes}): mean {mean:.1} µs, best pass {best:.1} µs, {:.1} KB a page",
+        records.len(),
+        bytes as f64 / records.len().max(1) as f64 / 1e3
+    );
 }
