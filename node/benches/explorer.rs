@@ -458,7 +458,9 @@ fn main() {
         return;
     }
     if let Ok(passes) = std::env::var("EXPLORER_BENCH_RENDER") {
-        let passes = passes.parse().expect("EXPLORER_BENCH_RENDER: a number of passes");
+        let passes = passes
+            .parse()
+            .expect("EXPLORER_BENCH_RENDER: a number of passes");
         render_only(store, &records, passes);
         return;
     }

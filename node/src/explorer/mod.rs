@@ -321,15 +321,19 @@ async fn record_page(
     let governed = Governed::of(governance, store);
     // Read on the request's own task (the hop to the blocking pool, and a heap per pool
     // thread, cost a record page more than its reads; BENCHMARKS.md).
+    // The record is read once, and the page built from what was read.
     let read_page = || {
-        let id = model::resolve_id(store, &text)?;
-        if id.to_hex() != text {
-            return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
-        }
-        if let Some(page) = model::redacted_page(store, &id)? {
+        let held = match model::addressed_record(store, &text)? {
+            model::Addressed::Held(held) => held,
+            // A prefix, or not as pages write ids: to the full id's page.
+            model::Addressed::Other(id) => {
+                return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
+            }
+        };
+        if let Some(page) = model::redacted_page_of(store, &held)? {
             return Ok(Resolved::Redacted(Box::new(page)));
         }
-        model::record_page(store, governed.authority(), &id).map(Resolved::Page)
+        model::record_page_of(store, governed.authority(), held).map(Resolved::Page)
     };
     read_page().map_err(|problem| Failure {
         format,

@@ -50,9 +50,9 @@ pub use money::*;
 pub use names::*;
 pub use org::*;
 pub use record::*;
-pub use redacted::redacted_page;
 use redacted::redacted_summary;
 pub use redacted::RedactedPage;
+pub use redacted::{redacted_page, redacted_page_of};
 pub use search::*;
 pub use treaty::*;
 
@@ -321,6 +321,17 @@ impl Referrers {
             Referrers::Superseding => None,
         }
     }
+
+    /// Whether a record of this kind may name `id`: its marker key exists (a point read), or
+    /// the kind has no marker.
+    fn marked(self, store: &StoreReader, id: &RecordId) -> Result<bool, StoreError> {
+        match self.marker() {
+            Some(marker) => Ok(store
+                .index_tree()
+                .contains_key(SortKey::tagged(marker).id(&id.0).into_bytes())?),
+            None => Ok(true),
+        }
+    }
 }
 
 /// The records of the kind `referrers` that name `id`. Most records are never
@@ -331,12 +342,21 @@ fn referencing(
     referrers: Referrers,
     id: &RecordId,
 ) -> Result<Vec<Summary>, StoreError> {
-    let tree = store.index_tree();
-    if let Some(marker) = referrers.marker() {
-        if !tree.contains_key(SortKey::tagged(marker).id(&id.0).into_bytes())? {
-            return Ok(Vec::new());
-        }
+    let marked = referrers.marked(store, id)?;
+    referencing_if(store, referrers, id, marked)
+}
+
+/// [`referencing`] when its marker was read already ([`Referrers::marked`]).
+fn referencing_if(
+    store: &StoreReader,
+    referrers: Referrers,
+    id: &RecordId,
+    marked: bool,
+) -> Result<Vec<Summary>, StoreError> {
+    if !marked {
+        return Ok(Vec::new());
     }
+    let tree = store.index_tree();
     let (tag, with_seq) = referrers.tag_and_seq();
     let prefix = SortKey::tagged(tag).id(&id.0).into_bytes();
     let mut found = Vec::new();

@@ -44,10 +44,22 @@ pub fn record_model(
     id: &RecordId,
     as_of: Date,
 ) -> Result<PageModel, StoreError> {
+    let plain = plain_transaction(store, id)?;
+    record_model_of(store, id, as_of, plain)
+}
+
+/// [`record_model`] when what [`plain_transaction`] says of `id` is known already (a record
+/// page has read the record and its markers).
+pub fn record_model_of(
+    store: &StoreReader,
+    id: &RecordId,
+    as_of: Date,
+    plain: Option<Transaction>,
+) -> Result<PageModel, StoreError> {
     // Most transactions are neither acknowledged, corrected nor receipts naming a record:
     // their link is not explicit, and the original is current (two marker reads and the
     // record tell), so no model is built before the listings are counted.
-    if let Some(transaction) = plain_transaction(store, id)? {
+    if let Some(transaction) = plain {
         for activity in link_activities(&transaction) {
             if let Some(over) = over_note(store, &activity)? {
                 return Ok(PageModel {
@@ -111,8 +123,9 @@ fn over_note(store: &StoreReader, activity: &str) -> Result<Option<String>, Stor
     }))
 }
 
-/// A transaction record that no record acknowledges or corrects and that acknowledges
-/// nothing: its original is current and its link is not explicit. `None` otherwise.
+/// A transaction record of a chain that no record acknowledges or corrects and that
+/// acknowledges nothing: its original is current and its link is not explicit. `None`
+/// otherwise.
 fn plain_transaction(
     store: &StoreReader,
     id: &RecordId,

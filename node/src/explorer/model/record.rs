@@ -102,13 +102,84 @@ pub struct Validity {
     pub by: Option<RecordId>,
 }
 
+/// A record as its page reads it, once: its bytes (withheld ones too) and whether they were
+/// found in its author's chain or held as revoked. The page's other reads start from it
+/// (each lookup by id costs sled three point reads and the id's hash).
+pub struct HeldRecord {
+    /// Its id.
+    pub id: RecordId,
+    /// Its wire bytes (a withheld envelope when redacted).
+    pub(super) bytes: Vec<u8>,
+    /// Found in its author's chain (false: held as revoked, outside the chains).
+    pub(super) in_chain: bool,
+}
+
+/// The record `id` names, read once: in a chain, or held as revoked (as
+/// [`StoreReader::get`] finds it).
+fn held_record(store: &StoreReader, id: &RecordId) -> Result<Option<HeldRecord>, StoreError> {
+    if let Some((_, _, bytes)) = store.get_in_chain(id)? {
+        return Ok(Some(HeldRecord {
+            id: *id,
+            bytes,
+            in_chain: true,
+        }));
+    }
+    Ok(store.revocation(id)?.map(|revoked| HeldRecord {
+        id: *id,
+        bytes: revoked.bytes,
+        in_chain: false,
+    }))
+}
+
+/// What a record page's address names.
+pub enum Addressed {
+    /// The record, read: the address is its full id as pages write it.
+    Held(HeldRecord),
+    /// The full id of the record a prefix (or an id in capitals, or with spaces) names: the
+    /// page redirects to it.
+    Other(RecordId),
+}
+
+/// The record a record page's address names. A full id in lowercase hex (the address every
+/// page links to) is read once, bytes and all, where [`resolve_id`] would read it only to
+/// say it exists; anything else is resolved by [`resolve_id`].
+pub fn addressed_record(store: &StoreReader, text: &str) -> Result<Addressed, Problem> {
+    let full_lowercase = text.len() == ID_HEX_DIGITS
+        && text
+            .bytes()
+            .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+    if full_lowercase {
+        if let Ok(id) = RecordId::from_hex(text) {
+            return match held_record(store, &id)? {
+                Some(held) => Ok(Addressed::Held(held)),
+                None => Err(Problem::NotFound(format!(
+                    "no record id starts with {text}"
+                ))),
+            };
+        }
+    }
+    resolve_id(store, text).map(Addressed::Other)
+}
+
 /// Reads a record's page.
 pub fn record_page(
     store: &StoreReader,
     authority: &Authority,
     id: &RecordId,
 ) -> Result<RecordPage, Problem> {
-    let decoded = load(store, id)?;
+    let held = held_record(store, id)?
+        .ok_or_else(|| Problem::NotFound(format!("record {id} is not stored on this node")))?;
+    record_page_of(store, authority, held)
+}
+
+/// The page of a record already read (not withheld: [`super::redacted_page_of`] shows those).
+pub fn record_page_of(
+    store: &StoreReader,
+    authority: &Authority,
+    held: HeldRecord,
+) -> Result<RecordPage, Problem> {
+    let (id, in_chain) = (&held.id, held.in_chain);
+    let decoded = decode(held.bytes)?;
     let author = decoded.signed.header.author.clone();
     let seq = decoded.signed.header.seq;
     let (forked_here, chain_forked) = store.fork_at(&author, seq)?;
@@ -141,6 +212,9 @@ pub fn record_page(
             by: None,
         },
     };
+    // Read once: the lists of records naming this one and the money model both start from them.
+    let acknowledged = Referrers::Acknowledging.marked(store, id)?;
+    let corrected = Referrers::Correcting.marked(store, id)?;
     let names = PageNames::new(store, authority);
     let header = &decoded.signed.header;
     let mut members = names.members(orgs_named(&decoded.body));
@@ -170,9 +244,9 @@ pub fn record_page(
         signature: lower_hex(&decoded.signed.signature.0),
         chain,
         acknowledges: None,
-        acknowledged_by: referencing(store, Referrers::Acknowledging, id)?,
+        acknowledged_by: referencing_if(store, Referrers::Acknowledging, id, acknowledged)?,
         corrects: None,
-        corrected_by: referencing(store, Referrers::Correcting, id)?,
+        corrected_by: referencing_if(store, Referrers::Correcting, id, corrected)?,
         changes: Vec::new(),
         treaty: None,
         link: None,
@@ -186,7 +260,12 @@ pub fn record_page(
                 page.acknowledges = load_summary(store, target)?;
             }
             if page.validity.valid {
-                (page.link, page.link_note) = record_link(store, id, today_utc())?;
+                // What `money::plain_transaction` would read again: the record and its markers.
+                let plain =
+                    (in_chain && !acknowledged && !corrected && transaction.acknowledges.is_none())
+                        .then(|| transaction.clone());
+                let model = record_model_of(store, id, today_utc(), plain)?;
+                (page.link, page.link_note) = link_in(model, id);
             }
         }
         Body::TreatyAction(action) => {
@@ -303,19 +382,23 @@ pub fn record_link(
     id: &RecordId,
     as_of: Date,
 ) -> Result<(Option<LinkView>, Option<String>), StoreError> {
-    let page = record_model(store, id, as_of)?;
+    Ok(link_in(record_model(store, id, as_of)?, id))
+}
+
+/// A transaction's link in its page's money model, or why there is none.
+fn link_in(page: PageModel, id: &RecordId) -> (Option<LinkView>, Option<String>) {
     let model = match page.model {
         Ok(model) => model,
-        Err(note) => return Ok((None, Some(note))),
+        Err(note) => return (None, Some(note)),
     };
     if let Some(link) = model.link_of(id) {
-        return Ok((Some(LinkView::of(&link)), None));
+        return (Some(LinkView::of(&link)), None);
     }
     let note = match model.entry(id) {
         Some(entry) if entry.withdrawn => "withdrawn by its author; no receipt answers it",
         _ => "in no link",
     };
-    Ok((None, Some(note.to_owned())))
+    (None, Some(note.to_owned()))
 }
 
 /// The fields a correction changes, by comparing the corrected body with the replacement.

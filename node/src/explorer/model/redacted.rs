@@ -8,7 +8,7 @@ use aidledger_spec::{BodyKind, RecordId};
 use aidledger_store::{StoreError, StoreReader};
 use serde::Serialize;
 
-use super::{Problem, Summary};
+use super::{HeldRecord, Problem, Summary};
 
 /// Who ordered a redaction, and why, as the explorer says it.
 #[derive(Clone, Debug, Serialize)]
@@ -53,6 +53,25 @@ pub fn redacted_page(store: &StoreReader, id: &RecordId) -> Result<Option<Redact
     let Some(bytes) = store.get(id)? else {
         return Ok(None);
     };
+    withheld_page(store, id, bytes)
+}
+
+/// [`redacted_page`] of a record already read.
+pub fn redacted_page_of(
+    store: &StoreReader,
+    held: &HeldRecord,
+) -> Result<Option<RedactedPage>, Problem> {
+    if !is_withheld(&held.bytes) {
+        return Ok(None);
+    }
+    withheld_page(store, &held.id, held.bytes.clone())
+}
+
+fn withheld_page(
+    store: &StoreReader,
+    id: &RecordId,
+    bytes: Vec<u8>,
+) -> Result<Option<RedactedPage>, Problem> {
     if !is_withheld(&bytes) {
         return Ok(None);
     }
