@@ -111,12 +111,54 @@ pub fn amount(value: &Decimal) -> String {
 /// The code comes first, as in IATI's own tables: it reads the same in every language and
 /// never needs a symbol we might not know.
 pub fn money(amount_text: &str, currency: &str) -> String {
-    format!("{currency} {}", group_digits(amount_text))
+    let grouped = group_digits(amount_text);
+    let mut out = String::with_capacity(currency.len() + 1 + grouped.len());
+    out.push_str(currency);
+    out.push(' ');
+    out.push_str(&grouped);
+    out
 }
 
-/// A date in ISO 8601 (`2026-11-02`).
+/// A date in ISO 8601 (`2026-11-02`), as `Date`'s `Display` writes it.
 pub fn date(date: &Date) -> String {
-    date.to_string()
+    let mut out = String::with_capacity(ISO_DATE_BYTES);
+    push_date(&mut out, date);
+    out
+}
+
+/// Bytes of `YYYY-MM-DD`.
+const ISO_DATE_BYTES: usize = 10;
+/// Bytes of `YYYY-MM-DD hh:mm:ss UTC`.
+const UTC_TIME_BYTES: usize = 23;
+
+/// Appends `date` as `YYYY-MM-DD` digit by digit (a record page writes several dates and
+/// times; `format!` with padded numbers cost it more than the rest of their writing).
+fn push_date(out: &mut String, date: &Date) {
+    push_padded(out, u64::from(date.year), 4);
+    out.push('-');
+    push_padded(out, u64::from(date.month), 2);
+    out.push('-');
+    push_padded(out, u64::from(date.day), 2);
+}
+
+/// Appends `value`'s decimal digits, zeros before them up to `width` digits (`{:0width$}`).
+fn push_padded(out: &mut String, value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut rest = value;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // A digit: below 10.
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let start = at.min(digits.len().saturating_sub(width));
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
 }
 
 /// A time given in milliseconds since 1970 as a readable UTC time:
@@ -131,7 +173,16 @@ pub fn utc_time(ms: u64) -> String {
             let hours = in_day / (60 * MS_PER_MINUTE);
             let minutes = in_day / MS_PER_MINUTE % 60;
             let seconds = in_day / MS_PER_SECOND % 60;
-            format!("{date} {hours:02}:{minutes:02}:{seconds:02} UTC")
+            let mut out = String::with_capacity(UTC_TIME_BYTES);
+            push_date(&mut out, &date);
+            out.push(' ');
+            push_padded(&mut out, hours, 2);
+            out.push(':');
+            push_padded(&mut out, minutes, 2);
+            out.push(':');
+            push_padded(&mut out, seconds, 2);
+            out.push_str(" UTC");
+            out
         }
         None => format!("{ms} ms since 1970"),
     }
@@ -206,5 +257,40 @@ mod tests {
             day: 2,
         };
         assert_eq!(date(&day), "2026-11-02");
+    }
+
+    #[test]
+    fn dates_and_times_read_as_display_and_format_write_them() {
+        for (year, month, day) in [(1, 1, 1), (999, 9, 9), (2026, 12, 31), (9999, 10, 10)] {
+            let day = Date { year, month, day };
+            assert_eq!(date(&day), day.to_string());
+        }
+        for ms in [
+            1,
+            59_999,
+            3_599_999,
+            86_399_999,
+            1_700_000_000_123,
+            253_402_300_799_000,
+        ] {
+            let days = i64::try_from(ms / MS_PER_DAY).unwrap();
+            let in_day = ms % MS_PER_DAY;
+            let expected = format!(
+                "{} {:02}:{:02}:{:02} UTC",
+                date_of_day(days).unwrap(),
+                in_day / 3_600_000,
+                in_day / 60_000 % 60,
+                in_day / 1_000 % 60
+            );
+            assert_eq!(utc_time(ms), expected);
+        }
+        for (value, width, written) in [(0, 2, "00"), (7, 4, "0007"), (12345, 2, "12345")] {
+            let mut out = String::new();
+            push_padded(&mut out, value, width);
+            assert_eq!(out, written);
+        }
+        let mut out = String::new();
+        push_padded(&mut out, u64::MAX, 4);
+        assert_eq!(out, u64::MAX.to_string());
     }
 }

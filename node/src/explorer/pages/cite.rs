@@ -24,12 +24,12 @@ const PROOF_FILE: &str = "record.proof";
 pub(super) fn cite(html: &mut Html, page: &RecordPage, network_name: &str, base_url: &str) {
     let record = &page.record;
     let id = record.id.to_hex();
-    let url = format!("{base_url}{}", record_href(&record.id));
+    let url = [base_url, "/record/", &id].concat();
     let author_name = page.names.get(&record.author).map_or("", String::as_str);
     let author = if author_name.is_empty() {
         record.author.clone()
     } else {
-        format!("{author_name} ({})", record.author)
+        [author_name, " (", &record.author, ")"].concat()
     };
     html.raw("<h2>Cite this record</h2><dl><dt>Address</dt><dd>")
         .link(&url, &url)
@@ -41,12 +41,25 @@ pub(super) fn cite(html: &mut Html, page: &RecordPage, network_name: &str, base_
         .hex_text(&page.network_id)
         .raw("</span></dd>")
         .field("Author", &author)
-        .field("Position", &format!("record {} of its chain", record.seq))
+        .raw("<dt>Position</dt><dd>record ")
+        .display(record.seq)
+        .raw(" of its chain</dd>")
         .raw("</dl><p class=\"muted\">As text:</p><pre>")
-        .text(&format!(
-            "{author}, “{}”, aidledger record {id} (seq {}), network {network_name} {}, {url}",
-            page.label, record.seq, page.network_id
-        ))
+        // `{author}, “{label}”, aidledger record {id} (seq {seq}), network {name} {network id},
+        // {url}`, escaped piece by piece (the same text as escaped whole).
+        .text(&author)
+        .raw(", “")
+        .text(&page.label)
+        .raw("”, aidledger record ")
+        .hex_text(&id)
+        .raw(" (seq ")
+        .display(record.seq)
+        .raw("), network ")
+        .text(network_name)
+        .raw(" ")
+        .hex_text(&page.network_id)
+        .raw(", ")
+        .text(&url)
         .raw("</pre><p class=\"muted\">The id is the SHA-256 of the signed record: any node of the network serves the same record under it, and no one can change the record without changing the id.</p>");
 }
 
@@ -83,20 +96,50 @@ pub(super) fn script(html: &mut Html, page: &RecordPage) {
 
 /// `aidledger export --node URL --network-id HEX --out ledger.bundle`.
 pub fn export_command(base_url: &str, network_id: &str) -> String {
-    format!("aidledger export --node {base_url} --network-id {network_id} --out {BUNDLE_FILE}")
+    [
+        "aidledger export --node ",
+        base_url,
+        " --network-id ",
+        network_id,
+        " --out ",
+        BUNDLE_FILE,
+    ]
+    .concat()
 }
 
 /// `aidledger show ID --bundle ledger.bundle --network-id HEX`.
 pub fn show_command(id: &str, network_id: &str) -> String {
-    format!("aidledger show {id} --bundle {BUNDLE_FILE} --network-id {network_id}")
+    [
+        "aidledger show ",
+        id,
+        " --bundle ",
+        BUNDLE_FILE,
+        " --network-id ",
+        network_id,
+    ]
+    .concat()
 }
 
 /// `aidledger proof ID --node URL --out record.proof`: the record's proof packet.
 pub fn proof_command(id: &str, base_url: &str) -> String {
-    format!("aidledger proof {id} --node {base_url} --out {PROOF_FILE}")
+    [
+        "aidledger proof ",
+        id,
+        " --node ",
+        base_url,
+        " --out ",
+        PROOF_FILE,
+    ]
+    .concat()
 }
 
 /// `aidledger verify --proof record.proof --network-id HEX`: the packet checked offline.
 pub fn verify_proof_command(network_id: &str) -> String {
-    format!("aidledger verify --proof {PROOF_FILE} --network-id {network_id}")
+    [
+        "aidledger verify --proof ",
+        PROOF_FILE,
+        " --network-id ",
+        network_id,
+    ]
+    .concat()
 }

@@ -44,15 +44,15 @@ pub const RAW_HEX_SHOWN_BYTES_MAX: usize = 4096;
 
 /// `/record/{id}` for an id.
 pub fn record_href(id: &RecordId) -> String {
-    format!("/record/{}", id.to_hex())
+    ["/record/", &id.to_hex()].concat()
 }
 
 fn org_href(org: &str) -> String {
-    format!("/org/{}", url_component(org))
+    ["/org/", &url_component(org)].concat()
 }
 
 fn activity_href(activity: &str) -> String {
-    format!("/activity/{}", url_component(activity))
+    ["/activity/", &url_component(activity)].concat()
 }
 
 fn roles(member: &MemberView) -> String {
