@@ -34,30 +34,38 @@ fn is_special(byte: u8) -> bool {
 /// five special characters are ASCII, so splitting at them keeps UTF-8 intact).
 fn escape_into(out: &mut String, text: &str) {
     // A byte loop: the five characters are ASCII, so every cut is at a char boundary; it is
-    // several times faster than `str::find` with a char set, which decodes every char. Blocks
-    // without a special character (most of a page's text) are skipped whole.
+    // several times faster than `str::find` with a char set, which decodes every char. Whole
+    // blocks without a special character (most of a page's text) are skipped after one
+    // vector check.
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (block_at, block) in text.as_bytes().chunks(SCAN_BLOCK_BYTES).enumerate() {
-        if !block
-            .iter()
-            .fold(false, |any, &byte| any | is_special(byte))
-        {
-            continue;
+    let mut block_at = 0;
+    while block_at < bytes.len() {
+        let block_end = bytes.len().min(block_at + SCAN_BLOCK_BYTES);
+        let block = &bytes[block_at..block_end];
+        let plain = match <&[u8; SCAN_BLOCK_BYTES]>::try_from(block) {
+            Ok(whole) => !whole
+                .iter()
+                .fold(false, |any, &byte| any | is_special(byte)),
+            Err(_) => false, // the last, shorter block: read byte by byte
+        };
+        if !plain {
+            for (offset, &byte) in block.iter().enumerate() {
+                let replacement = match byte {
+                    b'&' => "&amp;",
+                    b'<' => "&lt;",
+                    b'>' => "&gt;",
+                    b'"' => "&quot;",
+                    b'\'' => "&#39;",
+                    _ => continue,
+                };
+                let at = block_at + offset;
+                out.push_str(&text[start..at]);
+                out.push_str(replacement);
+                start = at + 1;
+            }
         }
-        for (offset, byte) in block.iter().enumerate() {
-            let replacement = match byte {
-                b'&' => "&amp;",
-                b'<' => "&lt;",
-                b'>' => "&gt;",
-                b'"' => "&quot;",
-                b'\'' => "&#39;",
-                _ => continue,
-            };
-            let at = block_at * SCAN_BLOCK_BYTES + offset;
-            out.push_str(&text[start..at]);
-            out.push_str(replacement);
-            start = at + 1;
-        }
+        block_at = block_end;
     }
     out.push_str(&text[start..]);
 }
@@ -65,12 +73,14 @@ fn escape_into(out: &mut String, text: &str) {
 /// Whether `text` is hex digits only, checked a block at a time.
 fn is_hex(text: &str) -> bool {
     let mut blocks = text.as_bytes().chunks_exact(SCAN_BLOCK_BYTES);
-    let all_hex = |block: &[u8]| {
-        block
-            .iter()
-            .fold(true, |hex, byte| hex & byte.is_ascii_hexdigit())
-    };
-    blocks.all(all_hex) && all_hex(blocks.remainder())
+    let whole_blocks_hex = blocks.by_ref().all(|block| {
+        <&[u8; SCAN_BLOCK_BYTES]>::try_from(block).is_ok_and(|block| {
+            block
+                .iter()
+                .fold(true, |hex, byte| hex & byte.is_ascii_hexdigit())
+        })
+    });
+    whole_blocks_hex && blocks.remainder().iter().all(u8::is_ascii_hexdigit)
 }
 
 /// Percent-encodes a path segment or query value (everything but unreserved characters).
