@@ -321,14 +321,12 @@ async fn record_page(
     let governed = Governed::of(governance, store);
     // Read on the request's own task (the hop to the blocking pool, and a heap per pool
     // thread, cost a record page more than its reads; BENCHMARKS.md).
-    // The record is read once, and the page built from what was read.
+    // The record is read once, and the page built from what was read; a prefix (or an id not
+    // written as pages write ids) redirects to the full id's page.
     let read_page = || {
         let held = match model::addressed_record(store, &text)? {
             model::Addressed::Held(held) => held,
-            // A prefix, or not as pages write ids: to the full id's page.
-            model::Addressed::Other(id) => {
-                return Ok(Resolved::Redirect(format!("{base}{}", id.to_hex())));
-            }
+            model::Addressed::Other(id) => return Ok(Resolved::Redirect(format!("{base}{id}"))),
         };
         if let Some(page) = model::redacted_page_of(store, &held)? {
             return Ok(Resolved::Redacted(Box::new(page)));
