@@ -300,6 +300,8 @@ fn is_incoming(code: u8) -> bool {
 }
 
 fn transaction_headline(author: &str, tx: &Transaction, names: &dyn Names) -> String {
+    // Written piece by piece (a record page writes one per request; `format!` cost it more
+    // than the pieces).
     let money = format::money(&tx.value.amount, &tx.value.currency);
     let provider = party(tx.provider.as_ref(), names);
     let receiver = party(tx.receiver.as_ref(), names);
@@ -307,39 +309,49 @@ fn transaction_headline(author: &str, tx: &Transaction, names: &dyn Names) -> St
     let mut line = if is_incoming(tx.transaction_type) {
         let who = receiver.unwrap_or(author_name);
         let what = match tx.transaction_type {
-            11 => format!("received a commitment of {money}"),
-            13 => format!("received a pledge of {money}"),
-            _ => format!("received {money}"),
+            11 => "received a commitment of ",
+            13 => "received a pledge of ",
+            _ => "received ",
         };
-        match provider {
-            Some(provider) => format!("{who} {what} from {provider}"),
-            None => format!("{who} {what}"),
+        // `{who} {what}{money}[ from {provider}]`
+        let mut line = [who.as_str(), " ", what, &money].concat();
+        if let Some(provider) = provider {
+            line.push_str(" from ");
+            line.push_str(&provider);
         }
+        line
     } else {
         let who = provider.unwrap_or(author_name);
-        let (verb, to) = match tx.transaction_type {
-            2 => (format!("committed {money}"), "to"),
-            3 => (format!("disbursed {money}"), "to"),
-            4 => (format!("spent {money}"), "paid to"),
-            5 => (format!("paid {money} in interest"), "to"),
-            6 => (format!("repaid {money} of a loan"), "to"),
-            7 => (format!("reimbursed {money}"), "to"),
-            8 => (format!("bought equity for {money}"), "in"),
-            9 => (format!("sold equity for {money}"), "to"),
-            10 => (format!("guaranteed credit of {money}"), "to"),
-            12 => (format!("pledged {money}"), "to"),
-            _ => (format!("reported {money}"), "to"),
+        // The verb before the money, what follows it, and the word before the receiver.
+        let (verb, after, to) = match tx.transaction_type {
+            2 => ("committed ", "", "to"),
+            3 => ("disbursed ", "", "to"),
+            4 => ("spent ", "", "paid to"),
+            5 => ("paid ", " in interest", "to"),
+            6 => ("repaid ", " of a loan", "to"),
+            7 => ("reimbursed ", "", "to"),
+            8 => ("bought equity for ", "", "in"),
+            9 => ("sold equity for ", "", "to"),
+            10 => ("guaranteed credit of ", "", "to"),
+            12 => ("pledged ", "", "to"),
+            _ => ("reported ", "", "to"),
         };
-        match receiver {
-            Some(receiver) => format!("{who} {verb} {to} {receiver}"),
-            None => format!("{who} {verb}"),
+        // `{who} {verb}{money}{after}[ {to} {receiver}]`
+        let mut line = [who.as_str(), " ", verb, &money, after].concat();
+        if let Some(receiver) = receiver {
+            line.push(' ');
+            line.push_str(to);
+            line.push(' ');
+            line.push_str(&receiver);
         }
+        line
     };
-    line.push_str(&format!(
-        " on {} ({})",
-        format::date(&tx.transaction_date),
-        activity(&tx.activity_id, names)
-    ));
+    // ` on {date} ({activity})`
+    line.push_str(" on ");
+    line.push_str(&format::date(&tx.transaction_date));
+    line.push_str(" (");
+    line.push_str(&activity(&tx.activity_id, names));
+    line.push(')');
     line
 }
 
@@ -349,8 +361,8 @@ pub fn activity(activity_id: &str, names: &dyn Names) -> String {
         .activity_title(activity_id)
         .filter(|title| !title.is_empty())
     {
-        Some(title) => format!("activity “{title}”, {activity_id}"),
-        None => format!("activity {activity_id}"),
+        Some(title) => ["activity “", &title, "”, ", activity_id].concat(),
+        None => ["activity ", activity_id].concat(),
     }
 }
 

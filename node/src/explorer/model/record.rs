@@ -226,6 +226,7 @@ pub fn record_page_of(
         Body::Transaction(tx) => names.activity_title(&tx.activity_id),
         _ => None,
     };
+    let record = RecordView::of(&decoded.signed, &decoded.body);
     let mut page = RecordPage {
         headline: String::new(), // as it stands, once the latest correction is known
         status: String::new(),
@@ -235,7 +236,7 @@ pub fn record_page_of(
         names: members,
         activity_title,
         changed: Vec::new(),
-        body: decoded.body.clone(),
+        body: decoded.body,
         validity,
         author_name: authority
             .member(&author)
@@ -252,9 +253,9 @@ pub fn record_page_of(
         link: None,
         link_note: None,
         findings: Vec::new(),
-        record: RecordView::of(&decoded.signed, &decoded.body),
+        record,
     };
-    match &decoded.body {
+    match &page.body {
         Body::Transaction(transaction) => {
             if let Some(target) = &transaction.acknowledges {
                 page.acknowledges = load_summary(store, target)?;
@@ -270,7 +271,7 @@ pub fn record_page_of(
         }
         Body::TreatyAction(action) => {
             page.treaty = load_summary(store, &action.treaty)?;
-            page.findings = non_party_findings(store, id, &author, seq, &decoded.body, action)?;
+            page.findings = non_party_findings(store, id, &author, seq, &page.body, action)?;
         }
         Body::Correction(correction) => {
             page.corrects = load_summary(store, &correction.corrects)?;
@@ -281,7 +282,7 @@ pub fn record_page_of(
                 page.changed = headline::changes(&before, &replacement.to_body(), &names);
             }
             if let Some(Replacement::TreatyAction(action)) = &correction.replacement {
-                page.findings = non_party_findings(store, id, &author, seq, &decoded.body, action)?;
+                page.findings = non_party_findings(store, id, &author, seq, &page.body, action)?;
             }
         }
         Body::TreatyText(_)
@@ -304,7 +305,7 @@ pub fn record_page_of(
         )
     };
     page.status_line = StatusLine::of(
-        &decoded.body,
+        &page.body,
         revoked,
         latest.as_ref(),
         page.link.as_ref().map(|link| &link.status),
@@ -314,7 +315,7 @@ pub fn record_page_of(
     page.headline = headline::standing_headline(
         &author,
         header.timestamp_ms,
-        &decoded.body,
+        &page.body,
         latest.as_ref(),
         &names,
     );
