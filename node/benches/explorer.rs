@@ -445,6 +445,8 @@ fn print_index_size(store: &Store) {
 }
 
 fn main() {
+    // The daemon's memory settings (mimalloc's purge delay, no transparent huge pages), first.
+    aidledger_node::process_memory::configure();
     let store = Arc::new(open_store());
     if std::env::var_os("EXPLORER_BENCH_INDEX_SIZE").is_some() {
         print_index_size(&store);

@@ -16,6 +16,7 @@ pub mod network;
 pub mod node;
 pub mod policy;
 pub mod pool;
+pub mod process_memory;
 pub mod proofs;
 pub mod public;
 pub mod redactor;
