@@ -293,4 +293,75 @@ mod tests {
         push_padded(&mut out, u64::MAX, 4);
         assert_eq!(out, u64::MAX.to_string());
     }
+
+    #[test]
+    fn digit_writing_equals_format_reference_everywhere() {
+        // Every year, month and day a `Date` can hold (invalid ones too), as `Display` writes.
+        for year in 0..=u16::MAX {
+            let day = Date {
+                year,
+                month: 1,
+                day: 1,
+            };
+            assert_eq!(date(&day), day.to_string());
+        }
+        for month in 0..=u8::MAX {
+            for day_of_month in 0..=u8::MAX {
+                let day = Date {
+                    year: 2024,
+                    month,
+                    day: day_of_month,
+                };
+                assert_eq!(date(&day), day.to_string());
+            }
+        }
+        let reference = |ms: u64| {
+            let days = ms / MS_PER_DAY;
+            let in_day = ms % MS_PER_DAY;
+            match i64::try_from(days).ok().and_then(date_of_day) {
+                Some(date) => format!(
+                    "{date} {:02}:{:02}:{:02} UTC",
+                    in_day / (60 * MS_PER_MINUTE),
+                    in_day / MS_PER_MINUTE % 60,
+                    in_day / MS_PER_SECOND % 60
+                ),
+                None => format!("{ms} ms since 1970"),
+            }
+        };
+        // Every second boundary of a few days (a leap day among them), the last day a `Date`
+        // holds and the first it does not, and spread values over all of u64.
+        let mut samples = vec![0, 1, u64::MAX, u64::MAX - 1];
+        for day in [0_u64, 1, 11_016, 19_782, 2_932_896, 2_932_897] {
+            for second in (0..86_400).step_by(7) {
+                samples.push(day * MS_PER_DAY + second * MS_PER_SECOND);
+                samples.push(day * MS_PER_DAY + second * MS_PER_SECOND + 999);
+            }
+        }
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            samples.push(state);
+            samples.push(state % 400_000_000_000_000);
+        }
+        for ms in samples {
+            assert_eq!(utc_time(ms), reference(ms), "{ms}");
+        }
+        for amount in [
+            "",
+            "0",
+            "-0.5",
+            "-1234567.891",
+            "1e5",
+            "12345678901234567890.123456789",
+        ] {
+            for currency in ["", "GBP", "X<Y"] {
+                assert_eq!(
+                    money(amount, currency),
+                    format!("{currency} {}", group_digits(amount))
+                );
+            }
+        }
+    }
 }

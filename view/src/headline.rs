@@ -895,4 +895,104 @@ mod tests {
                 .ends_with("not yet acknowledged (still within the window)")
         );
     }
+
+    // The headline as written with format! before (dcd902b), the reference.
+    fn transaction_headline_reference(author: &str, tx: &Transaction, names: &dyn Names) -> String {
+        let money = format::money(&tx.value.amount, &tx.value.currency);
+        let provider = super::party(tx.provider.as_ref(), names);
+        let receiver = super::party(tx.receiver.as_ref(), names);
+        let author_name = org(author, "", names);
+        let mut line = if is_incoming(tx.transaction_type) {
+            let who = receiver.unwrap_or(author_name);
+            let what = match tx.transaction_type {
+                11 => format!("received a commitment of {money}"),
+                13 => format!("received a pledge of {money}"),
+                _ => format!("received {money}"),
+            };
+            match provider {
+                Some(provider) => format!("{who} {what} from {provider}"),
+                None => format!("{who} {what}"),
+            }
+        } else {
+            let who = provider.unwrap_or(author_name);
+            let (verb, to) = match tx.transaction_type {
+                2 => (format!("committed {money}"), "to"),
+                3 => (format!("disbursed {money}"), "to"),
+                4 => (format!("spent {money}"), "paid to"),
+                5 => (format!("paid {money} in interest"), "to"),
+                6 => (format!("repaid {money} of a loan"), "to"),
+                7 => (format!("reimbursed {money}"), "to"),
+                8 => (format!("bought equity for {money}"), "in"),
+                9 => (format!("sold equity for {money}"), "to"),
+                10 => (format!("guaranteed credit of {money}"), "to"),
+                12 => (format!("pledged {money}"), "to"),
+                _ => (format!("reported {money}"), "to"),
+            };
+            match receiver {
+                Some(receiver) => format!("{who} {verb} {to} {receiver}"),
+                None => format!("{who} {verb}"),
+            }
+        };
+        line.push_str(&format!(
+            " on {} ({})",
+            format::date(&tx.transaction_date),
+            activity_reference(&tx.activity_id, names)
+        ));
+        line
+    }
+
+    fn activity_reference(activity_id: &str, names: &dyn Names) -> String {
+        match names
+            .activity_title(activity_id)
+            .filter(|title| !title.is_empty())
+        {
+            Some(title) => format!("activity “{title}”, {activity_id}"),
+            None => format!("activity {activity_id}"),
+        }
+    }
+
+    #[test]
+    fn piecewise_transaction_headline_equals_format_reference() {
+        let mut titled = known();
+        titled
+            .titles
+            .insert("GB-GOV-1-301150-200".into(), "Shelter <in> “Kenya”".into());
+        let mut empty_title = known();
+        empty_title
+            .titles
+            .insert("GB-GOV-1-301150-200".into(), String::new());
+        let all: [&dyn Names; 4] = [&known(), &titled, &empty_title, &NoNames];
+        let parties = [
+            None,
+            party(FCDO, "FCDO as written"),
+            party("XM-UNKNOWN", "Written {name}"),
+            party("XM-UNKNOWN", ""),
+            party("", ""),
+        ];
+        for names in all {
+            for transaction_type in 0..=u8::MAX {
+                for provider in &parties {
+                    for receiver in &parties {
+                        for amount in ["0", "-1234567.891", "125000.00", "1e5", ""] {
+                            let mut tx = transaction(transaction_type, amount);
+                            tx.provider = provider.clone();
+                            tx.receiver = receiver.clone();
+                            for author in [FCDO, "XM-UNKNOWN", ""] {
+                                assert_eq!(
+                                    transaction_headline(author, &tx, names),
+                                    transaction_headline_reference(author, &tx, names)
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            for activity_id in ["GB-GOV-1-301150-200", "", "x{y}"] {
+                assert_eq!(
+                    activity(activity_id, names),
+                    activity_reference(activity_id, names)
+                );
+            }
+        }
+    }
 }

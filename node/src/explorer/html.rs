@@ -315,6 +315,93 @@ mod tests {
         assert_eq!(escape(""), "");
     }
 
+    /// The escaping before it scanned 16-byte blocks (dcd902b), the reference.
+    fn escape_reference(text: &str) -> String {
+        let mut out = String::new();
+        let mut start = 0;
+        for (at, byte) in text.bytes().enumerate() {
+            let replacement = match byte {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&#39;",
+                _ => continue,
+            };
+            out.push_str(&text[start..at]);
+            out.push_str(replacement);
+            start = at + 1;
+        }
+        out.push_str(&text[start..]);
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn block_escaping_equals_byte_escaping(
+            text in "[a<>&\"'\u{e9}\u{20ac}\u{1f600}0-9 ]{0,70}"
+        ) {
+            proptest::prop_assert_eq!(escape(&text), escape_reference(&text));
+            let mut html = Html::default();
+            html.hex_text(&text);
+            let expected = if text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                text.clone()
+            } else {
+                escape_reference(&text)
+            };
+            proptest::prop_assert_eq!(html.out, expected);
+        }
+
+        #[test]
+        fn block_escaping_equals_byte_escaping_any_string(text in ".{0,70}") {
+            proptest::prop_assert_eq!(escape(&text), escape_reference(&text));
+        }
+
+        #[test]
+        fn is_hex_equals_byte_check(text in "[0-9a-fA-Fg\u{e9}]{0,70}") {
+            proptest::prop_assert_eq!(
+                is_hex(&text),
+                text.bytes().all(|byte| byte.is_ascii_hexdigit())
+            );
+        }
+    }
+
+    #[test]
+    fn block_escaping_equals_byte_escaping_at_every_length_and_position() {
+        let fillers = ["a", "\u{e9}", "\u{20ac}", "\u{1f600}"];
+        for filler in fillers {
+            for length in 0..=49 {
+                let plain = filler.repeat(length);
+                assert_eq!(escape(&plain), escape_reference(&plain));
+                for special in ['&', '<', '>', '"', '\'', 'x'] {
+                    for at in 0..=length {
+                        let mut text = filler.repeat(at);
+                        text.push(special);
+                        text.push_str(&filler.repeat(length - at));
+                        assert_eq!(escape(&text), escape_reference(&text), "{text:?}");
+                        // every byte special from `at` on
+                        let mut tail = filler.repeat(at);
+                        tail.extend(std::iter::repeat_n(special, length + 1 - at));
+                        assert_eq!(escape(&tail), escape_reference(&tail), "{tail:?}");
+                    }
+                }
+            }
+        }
+        for length in 0..=49 {
+            let hex = "f".repeat(length);
+            assert!(is_hex(&hex));
+            for at in 0..length {
+                for bad in ["g", "<", " ", "\u{e9}"] {
+                    let mut text = hex.clone();
+                    text.replace_range(at..=at, bad);
+                    assert!(!is_hex(&text), "{text:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn is_hex_checks_every_byte() {
         let hex = "0123456789abcdefABCDEF0123456789abcdef";
