@@ -36,8 +36,9 @@ pub fn disable_transparent_huge_pages() {
     }
 }
 
-/// Applies both settings. Call first in `main`, before any thread exists (mimalloc's option
-/// table is not written atomically).
+/// Applies both settings. Only first in `main`, before any thread exists: mimalloc's option
+/// table is written without synchronisation (`aidledger_os::allocator::set_purge_delay`), so a
+/// call while other threads allocate is a data race in mimalloc.
 pub fn configure() {
     aidledger_os::allocator::set_purge_delay(MIMALLOC_PURGE_DELAY_MS);
     disable_transparent_huge_pages();

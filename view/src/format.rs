@@ -141,9 +141,14 @@ fn push_date(out: &mut String, date: &Date) {
     push_padded(out, u64::from(date.day), 2);
 }
 
-/// Appends `value`'s decimal digits, zeros before them up to `width` digits (`{:0width$}`).
+/// Most decimal digits of a `u64`, and so the widest padding [`push_padded`] writes.
+const U64_DIGITS_MAX: usize = 20;
+
+/// Appends `value`'s decimal digits, zeros before them up to `width` digits (`{:0width$}` for
+/// a width of at most [`U64_DIGITS_MAX`]; the callers pad to 2 and 4).
 fn push_padded(out: &mut String, value: u64, width: usize) {
-    let mut digits = [b'0'; 20];
+    debug_assert!(width <= U64_DIGITS_MAX, "padding wider than a u64's digits");
+    let mut digits = [b'0'; U64_DIGITS_MAX];
     let mut rest = value;
     let mut at = digits.len();
     loop {

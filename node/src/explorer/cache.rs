@@ -324,8 +324,9 @@ pub async fn serve(
     let entry = Entry {
         status: parts.status,
         headers: parts.headers.clone(),
-        // A copy of exactly its length: the rendered body's buffer may have up to twice the
-        // capacity, which the count of kept bytes would not see.
+        // A copy of exactly its length: the rendered body's buffer may have more capacity than
+        // length (a page reserves 16 KB; a grown buffer up to twice its length), which the
+        // count of kept bytes would not see.
         body: Bytes::copy_from_slice(&body),
     };
     if cache.keep(key, entry.clone(), before, governance.as_ref()) {

@@ -50,9 +50,10 @@ pub use money::*;
 pub use names::*;
 pub use org::*;
 pub use record::*;
+pub use redacted::redacted_page;
+pub(crate) use redacted::redacted_page_of;
 use redacted::redacted_summary;
 pub use redacted::RedactedPage;
-pub use redacted::{redacted_page, redacted_page_of};
 pub use search::*;
 pub use treaty::*;
 

@@ -45,22 +45,23 @@ pub fn record_model(
     as_of: Date,
 ) -> Result<PageModel, StoreError> {
     let plain = plain_transaction(store, id)?;
-    record_model_of(store, id, as_of, plain)
+    record_model_of(store, id, as_of, plain.as_ref())
 }
 
 /// [`record_model`] when what [`plain_transaction`] says of `id` is known already (a record
-/// page has read the record and its markers).
-pub fn record_model_of(
+/// page has read the record and its markers). Not public: `plain` is trusted to be what
+/// [`plain_transaction`] would say.
+pub(super) fn record_model_of(
     store: &StoreReader,
     id: &RecordId,
     as_of: Date,
-    plain: Option<Transaction>,
+    plain: Option<&Transaction>,
 ) -> Result<PageModel, StoreError> {
     // Most transactions are neither acknowledged, corrected nor receipts naming a record:
     // their link is not explicit, and the original is current (two marker reads and the
     // record tell), so no model is built before the listings are counted.
     if let Some(transaction) = plain {
-        for activity in link_activities(&transaction) {
+        for activity in link_activities(transaction) {
             if let Some(over) = over_note(store, &activity)? {
                 return Ok(PageModel {
                     model: Err(over),

@@ -173,7 +173,7 @@ pub fn record_page(
 }
 
 /// The page of a record already read (not withheld: [`super::redacted_page_of`] shows those).
-pub fn record_page_of(
+pub(crate) fn record_page_of(
     store: &StoreReader,
     authority: &Authority,
     held: HeldRecord,
@@ -264,7 +264,7 @@ pub fn record_page_of(
                 // What `money::plain_transaction` would read again: the record and its markers.
                 let plain =
                     (in_chain && !acknowledged && !corrected && transaction.acknowledges.is_none())
-                        .then(|| transaction.clone());
+                        .then_some(transaction);
                 let model = record_model_of(store, id, today_utc(), plain)?;
                 (page.link, page.link_note) = link_in(model, id);
             }

@@ -57,7 +57,7 @@ pub fn redacted_page(store: &StoreReader, id: &RecordId) -> Result<Option<Redact
 }
 
 /// [`redacted_page`] of a record already read.
-pub fn redacted_page_of(
+pub(crate) fn redacted_page_of(
     store: &StoreReader,
     held: &HeldRecord,
 ) -> Result<Option<RedactedPage>, Problem> {

@@ -24,7 +24,7 @@ const PROOF_FILE: &str = "record.proof";
 pub(super) fn cite(html: &mut Html, page: &RecordPage, network_name: &str, base_url: &str) {
     let record = &page.record;
     let id = record.id.to_hex();
-    let url = [base_url, "/record/", &id].concat();
+    let url = [base_url, super::RECORD_PATH, &id].concat();
     let author_name = page.names.get(&record.author).map_or("", String::as_str);
     let author = if author_name.is_empty() {
         record.author.clone()

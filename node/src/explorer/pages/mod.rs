@@ -42,9 +42,12 @@ pub use treaty::*;
 /// Most bytes of a record shown as hex in its page; the download has them all.
 pub const RAW_HEX_SHOWN_BYTES_MAX: usize = 4096;
 
+/// Where a record's page is, before its id (the href below and the citation's URL).
+pub(super) const RECORD_PATH: &str = "/record/";
+
 /// `/record/{id}` for an id.
 pub fn record_href(id: &RecordId) -> String {
-    ["/record/", &id.to_hex()].concat()
+    [RECORD_PATH, &id.to_hex()].concat()
 }
 
 fn org_href(org: &str) -> String {
