@@ -1,7 +1,7 @@
 //! Durable append throughput and latency of the node, against raw sled with and without the
 //! flush and fsyncs. Run: `cargo bench -p aidledger-node --bench durable_append` (< 60 s);
-//! `DURABLE_BENCH_SINGLE=N` runs only the one-client case (N appends), `DURABLE_BENCH_BATCH=1`
-//! only the batch case.
+//! `DURABLE_BENCH_SINGLE=N` runs only the one-client cases (N status requests, then N
+//! appends), `DURABLE_BENCH_BATCH=1` only the batch case.
 //!
 //! The node runs in-process on a temporary directory with its real submit API; clients are
 //! HTTP clients on their own runtime. Every acknowledged append is durable (group commit).
@@ -185,6 +185,7 @@ fn start_node(node_runtime: &tokio::runtime::Runtime, root: &Path) -> RunningNod
         key: Some(key_path),
         submit_addr: loopback,
         public_addr: loopback,
+        store_cache_mib: None,
     };
     node_runtime
         .block_on(aidledger_node::start(config))
@@ -210,6 +211,15 @@ fn node_runs(root: &Path) {
     let next_index = Arc::new(AtomicU64::new(0));
 
     if !batch_only() {
+        // The floor under one client's append that no durability design removes: the HTTP
+        // round trip and one hand-off to a blocking thread, nothing signed or written.
+        let status_url = format!("{}/v1/status", node.submit_url());
+        let mut latencies = client_runtime.block_on(status_only(&http, &status_url, &token));
+        row(
+            "node: 1 client, GET /v1/status (HTTP + 1 hop)",
+            latencies.len() as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
+            Some(&mut latencies),
+        );
         let mut latencies =
             client_runtime.block_on(single_client(&http, &url, &token, &next_index));
         row(
@@ -356,6 +366,29 @@ async fn single_client(
     for _ in 0..samples {
         let started = Instant::now();
         submit(http, url, token, next_index.fetch_add(1, Ordering::Relaxed)).await;
+        latencies.push(started.elapsed());
+    }
+    latencies
+}
+
+/// One client asking the submit API's status, one request at a time.
+async fn status_only(http: &reqwest::Client, url: &str, token: &str) -> Vec<Duration> {
+    let samples = single_only().unwrap_or(LATENCY_SAMPLES);
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let response = http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert!(
+            response.status().is_success(),
+            "status: {}",
+            response.status()
+        );
+        response.bytes().await.expect("the status body");
         latencies.push(started.elapsed());
     }
     latencies

@@ -138,6 +138,24 @@ fn bounds(c: &mut Criterion) {
     group.bench_function("sha256_of_300B", |b| {
         b.iter(|| aidledger_spec::ids::hash_with_domain("", &[std::hint::black_box(message_300)]))
     });
+    // What a node's writer spends on each of its own records (issue 22's batch bound): one
+    // ed25519 signature, and the same with every rule but the signature equation
+    // (`Verifier::sign_checked`, what `node/src/writer/signer.rs` calls).
+    let body_bytes = parsed[0].body_bytes();
+    let signing_key = &setup.keys[0];
+    group.bench_function("ed25519_dalek_sign_one", |b| {
+        b.iter(|| signature::sign(signing_key, std::hint::black_box(&parsed[0].id)))
+    });
+    group.bench_function("verifier_sign_checked_one_record", |b| {
+        b.iter(|| {
+            let verdict =
+                setup
+                    .verifier
+                    .sign_checked(header_bytes.to_vec(), body_bytes, signing_key);
+            assert!(verdict.is_ok());
+            verdict
+        })
+    });
     group.bench_function("signature_rule_single", |b| {
         let record = &parsed[0];
         b.iter(|| signature::verify_one(key_of(record), &record.id, &record.signature))
