@@ -8,6 +8,7 @@
 //! timestamps), so repeated runs take the sync's time only. `AIDLEDGER_BENCH_NODE=FILE` runs
 //! another `aidledger-node` binary (to compare two builds in alternating runs).
 //! `SYNC_BENCH_INDEX_WAIT=0` stops at the sync, without waiting for the explorer index.
+//! `SYNC_BENCH_STORE_CACHE_MIB=N` starts the fresh node with `--store-cache-mib N`.
 
 mod network_common;
 
@@ -16,7 +17,7 @@ use network_common::source;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use network_common::{genesis, peak_rss_mib, start_node, status, wait};
+use network_common::{genesis, peak_rss_mib, start_node, start_node_with, status, wait};
 
 fn main() {
     let total: u64 = std::env::var("SYNC_BENCH_RECORDS")
@@ -37,7 +38,22 @@ fn main() {
     );
     let source = start_node(root.path(), &genesis, 0, &[]);
     let started = Instant::now();
-    let fresh = start_node(root.path(), &genesis, 1, std::slice::from_ref(&source.p2p));
+    let fresh_flags: Vec<String> = std::env::var("SYNC_BENCH_STORE_CACHE_MIB")
+        .map(|mib| vec!["--store-cache-mib".to_owned(), mib])
+        .unwrap_or_default();
+    if !fresh_flags.is_empty() {
+        println!(
+            "sync_million: the fresh node runs with {}",
+            fresh_flags.join(" ")
+        );
+    }
+    let fresh = start_node_with(
+        root.path(),
+        &genesis,
+        1,
+        std::slice::from_ref(&source.p2p),
+        &fresh_flags,
+    );
     let mut last_report = Instant::now();
     wait(Duration::from_secs(600), || {
         let records = status(&fresh.public)?["records"].as_u64()?;

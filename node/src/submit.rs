@@ -307,6 +307,8 @@ async fn status(State(state): State<Arc<SubmitState>>) -> Result<Json<Value>, Ap
         "writer_failure": writer_failure,
         // While a member peer holds more of this organisation's chain (`signing_gate`).
         "signing_paused": state.writer.signing_paused().err(),
+        // sled's page cache, as given by --store-cache-mib (the store's memory bound).
+        "store_cache_mib": state.store.cache_bytes() >> 20,
         // Below the reserve new records are refused (507) instead of meeting a full disk.
         "disk": {
             "free_bytes": state.store.free_bytes().ok(),

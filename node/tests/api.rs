@@ -276,6 +276,7 @@ fn the_submit_api_needs_the_token() {
         .unwrap();
     assert_eq!(status.status(), 401);
     assert_eq!(node.status()["records"], 0);
+    assert_eq!(node.status()["store_cache_mib"], 256);
 
     let token_path = node.data_dir.join(TOKEN_FILE);
     use std::os::unix::fs::PermissionsExt;
@@ -536,6 +537,7 @@ fn bad_configuration_is_refused_with_a_named_problem() {
         key: Some(key_path.clone()),
         submit_addr: loopback(),
         public_addr: loopback(),
+        store_cache_mib: None,
     };
     let start = |config: NodeConfig| {
         runtime
@@ -544,6 +546,20 @@ fn bad_configuration_is_refused_with_a_named_problem() {
             .unwrap()
             .to_string()
     };
+    // A store cache outside its bounds is refused before the directory is made.
+    for (mib, bound) in [(15, "16"), (65_537, "65536")] {
+        let refused = start(NodeConfig {
+            store_cache_mib: Some(mib),
+            ..config.clone()
+        });
+        assert!(
+            refused.contains(&format!(
+                "--store-cache-mib {mib}: the store's cache must be between 16 and 65536 MiB"
+            )),
+            "{refused} (bound {bound})"
+        );
+        assert!(!config.data_dir.exists());
+    }
     assert!(start(config.clone()).contains("is not one of GB-GOV-1's signing keys"));
     assert!(start(NodeConfig {
         org: Some("XX".into()),
@@ -575,14 +591,16 @@ fn bad_configuration_is_refused_with_a_named_problem() {
         ..good.clone()
     })
     .contains("differs from the key"));
-    // A later start needs only the directory.
+    // A later start needs only the directory; the store's cache may be set at any start.
     let later = NodeConfig {
         genesis: None,
         org: None,
         key: None,
+        store_cache_mib: Some(16),
         ..good
     };
     let running = runtime.block_on(aidledger_node::start(later)).unwrap();
     assert_eq!(running.org(), IMPLEMENTER);
+    assert_eq!(running.store().cache_bytes(), 16 * 1024 * 1024);
     runtime.block_on(running.shutdown()).unwrap();
 }

@@ -28,7 +28,11 @@ const OLD_DIR: &str = "store.old";
 /// trees of the append index `index_name`'s earlier generations (a redaction started the
 /// index again in a fresh tree, `store::redaction`) are left out of the copy: they hold the
 /// words of forgotten bodies.
-pub(crate) fn compact_if_due(store_dir: &Path, index_name: &str) -> Result<bool, OpenError> {
+pub(crate) fn compact_if_due(
+    store_dir: &Path,
+    index_name: &str,
+    cache_bytes: u64,
+) -> Result<bool, OpenError> {
     let io_error = |source: io::Error| OpenError::Sled {
         path: store_dir.to_path_buf(),
         detail: format!("compaction after a redaction: {source}"),
@@ -39,7 +43,7 @@ pub(crate) fn compact_if_due(store_dir: &Path, index_name: &str) -> Result<bool,
         return Ok(false);
     }
     {
-        let source = open_sled(store_dir)?;
+        let source = open_sled(store_dir, cache_bytes)?;
         let due = source
             .open_tree("meta")
             .and_then(|meta| meta.contains_key(META_COMPACTION_DUE))
@@ -61,7 +65,7 @@ pub(crate) fn compact_if_due(store_dir: &Path, index_name: &str) -> Result<bool,
             let name = String::from_utf8_lossy(name);
             name != current && (name == index_name || name.starts_with(&format!("{index_name}.")))
         };
-        let copy = open_sled(&compacting)?;
+        let copy = open_sled(&compacting, cache_bytes)?;
         copy_trees(&source, &copy, retired).map_err(|error| sled_error(&compacting, error))?;
         copy.open_tree("meta")
             .and_then(|meta| meta.remove(META_COMPACTION_DUE))
@@ -166,6 +170,7 @@ fn sled_error(path: &Path, error: sled::Error) -> OpenError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::STORE_CACHE_BYTES;
 
     fn files_contain(dir: &Path, needle: &[u8]) -> bool {
         fs::read_dir(dir).expect("dir").any(|entry| {
@@ -184,7 +189,7 @@ mod tests {
         let store_dir = dir.path().join("store");
         let secret = b"Name of a partner at risk";
         {
-            let db = open_sled(&store_dir).expect("open");
+            let db = open_sled(&store_dir, STORE_CACHE_BYTES).expect("open");
             let records = db.open_tree("records").expect("tree");
             records.insert(b"k", &secret[..]).expect("insert");
             db.flush().expect("flush");
@@ -212,10 +217,10 @@ mod tests {
             files_contain(&store_dir, secret),
             "sled keeps the overwritten bytes until a compaction (else this test shows nothing)"
         );
-        assert!(compact_if_due(&store_dir, "explorer").expect("compact"));
+        assert!(compact_if_due(&store_dir, "explorer", STORE_CACHE_BYTES).expect("compact"));
         assert!(!files_contain(dir.path(), secret));
         {
-            let db = open_sled(&store_dir).expect("reopen");
+            let db = open_sled(&store_dir, STORE_CACHE_BYTES).expect("reopen");
             let records = db.open_tree("records").expect("tree");
             assert_eq!(
                 records.get(b"k").expect("get").as_deref(),
@@ -237,7 +242,7 @@ mod tests {
                 "the retired one is left out"
             );
         }
-        assert!(!compact_if_due(&store_dir, "explorer").expect("nothing due"));
+        assert!(!compact_if_due(&store_dir, "explorer", STORE_CACHE_BYTES).expect("nothing due"));
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub use index::{AppendIndex, GroupIndexer, IndexTree, IndexTrees, IndexedRecord}
 pub use keys::chain_key;
 pub use limits::{
     PENDING_RECORDS_MAX, PENDING_SIZE_BYTES_MAX, SPLIT_VIEWS_MAX, SPLIT_VIEW_BYTES_MAX,
-    STORE_CACHE_BYTES, TAIL_CHECK_RECORDS,
+    STORE_CACHE_BYTES, STORE_CACHE_BYTES_MAX, STORE_CACHE_BYTES_MIN, TAIL_CHECK_RECORDS,
 };
 pub use merkle_keys::MerkleRewind;
 pub use open::{OpenError, OpenMode};

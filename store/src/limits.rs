@@ -3,9 +3,17 @@
 
 use std::time::Duration;
 
-/// sled's page cache: the bound on the store's memory, whatever the number of records (sled's
-/// default is 1 GiB; a node syncing a million records stays within this instead).
+/// sled's page cache unless the node is told otherwise (`aidledger-node --store-cache-mib`): the
+/// bound on the store's memory, whatever the number of records (sled's default is 1 GiB; a node
+/// syncing a million records stays within this instead). sled counts its pages serialized; in
+/// the heap they take about 1.4 times this (BENCHMARKS.md, issue 22).
 pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// The smallest cache a node may be given. With 32 MiB a fresh node synced 1,000,000 records at
+/// a peak of 286 MiB, ~10 % slower than with the default (BENCHMARKS.md, issue 22); much less
+/// leaves sled re-reading its pages from the file for every write.
+pub const STORE_CACHE_BYTES_MIN: u64 = 16 * 1024 * 1024;
+/// The largest cache a node may be given: more than any store of this project has needed.
+pub const STORE_CACHE_BYTES_MAX: u64 = 64 * 1024 * 1024 * 1024;
 /// Most records waiting for a predecessor; more are dropped (range sync fetches them later).
 pub const PENDING_RECORDS_MAX: u64 = 10_000;
 /// Most bytes of records waiting for a predecessor.

@@ -46,13 +46,26 @@ impl Store {
         mode: OpenMode,
         index: impl AppendIndex + 'static,
     ) -> Result<Store, OpenError> {
+        Store::open_with_cache(data_dir, lock, mode, index, STORE_CACHE_BYTES)
+    }
+
+    /// [`Store::open_with_lock`] with a page cache of `cache_bytes` instead of
+    /// [`STORE_CACHE_BYTES`] (the node's `--store-cache-mib`, which checks it against
+    /// [`crate::STORE_CACHE_BYTES_MIN`] and [`crate::STORE_CACHE_BYTES_MAX`]).
+    pub fn open_with_cache(
+        data_dir: &Path,
+        lock: DirLock,
+        mode: OpenMode,
+        index: impl AppendIndex + 'static,
+        cache_bytes: u64,
+    ) -> Result<Store, OpenError> {
         let tree_name = index.tree_name();
         if mode == OpenMode::CreateIfMissing {
             // Before sled opens it for the node: a redaction's forgotten bodies leave the
             // disk here (`store::compact`).
-            crate::compact::compact_if_due(&data_dir.join(STORE_DIR), tree_name)?;
+            crate::compact::compact_if_due(&data_dir.join(STORE_DIR), tree_name, cache_bytes)?;
         }
-        let reader = StoreReader::open_inner(data_dir, lock, mode, Some(tree_name))?;
+        let reader = StoreReader::open_inner(data_dir, lock, mode, Some(tree_name), cache_bytes)?;
         let path = data_dir.join(STORE_DIR);
         let store_error = |source: StoreError| OpenError::Store {
             path: path.clone(),
@@ -88,7 +101,7 @@ impl StoreReader {
     /// [`StoreReader::index_tree`] is empty.
     pub fn open(data_dir: &Path) -> Result<StoreReader, OpenError> {
         let lock = lock_dir(data_dir)?;
-        StoreReader::open_inner(data_dir, lock, OpenMode::Existing, None)
+        StoreReader::open_inner(data_dir, lock, OpenMode::Existing, None, STORE_CACHE_BYTES)
     }
 
     /// Opens sled and its trees (the index's tree too if `index_tree` names one), and repairs
@@ -98,6 +111,7 @@ impl StoreReader {
         lock: DirLock,
         mode: OpenMode,
         index_tree: Option<&str>,
+        cache_bytes: u64,
     ) -> Result<StoreReader, OpenError> {
         let (genesis, genesis_bytes) = read_genesis(data_dir)?;
         let network_id = genesis.network_id();
@@ -108,7 +122,7 @@ impl StoreReader {
         // sled recovers a log it cannot read as an empty database; a store that existed must
         // therefore still hold its network id, or it was corrupted.
         let existed = path.join("db").is_file();
-        let db = open_sled(&path)?;
+        let db = open_sled(&path, cache_bytes)?;
         let store_error = |source: StoreError| OpenError::Store {
             path: path.clone(),
             source,
@@ -160,6 +174,7 @@ impl StoreReader {
             durable: DurableFiles::open(&path).map_err(|error| store_error(error.into()))?,
             path: path.clone(),
             db,
+            cache_bytes,
             genesis,
             genesis_bytes,
             network_id,
@@ -429,12 +444,10 @@ fn is_sled_lock_error(error: &sled::Error) -> bool {
 /// Opens sled, waiting up to [`SLED_LOCK_WAIT`] for its file lock. sled 0.34 panics on some
 /// corrupted files instead of returning an error; the panic is caught here so that a
 /// corrupted store is an error a person can act on.
-pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
+pub(crate) fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, OpenError> {
     let started = Instant::now();
     let outcome = loop {
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(STORE_CACHE_BYTES);
+        let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
         match catch_unwind(AssertUnwindSafe(|| config.open())) {
             Ok(Err(error)) if is_sled_lock_error(&error) && started.elapsed() < SLED_LOCK_WAIT => {
                 std::thread::sleep(SLED_LOCK_RETRY);

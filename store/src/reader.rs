@@ -30,6 +30,8 @@ pub struct StoreReader {
 /// What the handles of one open store share.
 pub(crate) struct Inner {
     pub(crate) db: sled::Db,
+    /// The bound given to sled's page cache at open.
+    pub(crate) cache_bytes: u64,
     pub(crate) records: sled::Tree,
     pub(crate) index: sled::Tree,
     pub(crate) heads: sled::Tree,
@@ -130,6 +132,11 @@ impl StoreReader {
     /// The network id.
     pub fn network_id(&self) -> NetworkId {
         self.inner.network_id
+    }
+
+    /// The bound of sled's page cache this store was opened with, in bytes.
+    pub fn cache_bytes(&self) -> u64 {
+        self.inner.cache_bytes
     }
 
     /// A record's wire bytes by id.

@@ -1,8 +1,8 @@
 //! What an operator meets: retired signing keys removed once a rotation is durable (kept with
 //! `--keep-retired-keys`), key files others can read refused, a private data directory under
 //! any umask, the node's start-up lines, clear refusals from the CLI (a text over the body
-//! limit, an unknown field in members.json), a closed pipe, and a demo that SIGTERM stops
-//! whole.
+//! limit, an unknown field in members.json), a closed pipe, a demo that SIGTERM stops whole,
+//! and the store's cache setting.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -109,6 +109,43 @@ fn a_retired_key_file_is_removed_after_the_rotation_unless_kept() {
         Some(second_key.as_str()),
         "{status}"
     );
+}
+
+#[test]
+fn the_store_cache_is_bounded_set_by_flag_and_kept_for_restarts() {
+    let mut network = Network::start("ops_store_cache");
+    let data_dir = network.data_dir();
+    network.record_transaction("10.00");
+    assert_eq!(network.node.status()["store_cache_mib"], 256);
+    network.node.terminate();
+
+    // Outside its bounds: refused with the bounds named, and the store is as it was.
+    for mib in ["15", "65537", "lots"] {
+        let output = NodeProcess::run_expecting_refusal(&data_dir, ["--store-cache-mib", mib])
+            .assert_exit(2)
+            .assert_no_panic();
+        let named = match mib {
+            "lots" => "invalid value 'lots' for '--store-cache-mib <MIB>'".to_owned(),
+            _ => format!(
+                "--store-cache-mib {mib}: the store's cache must be between 16 and 65536 MiB"
+            ),
+        };
+        assert!(output.stderr().contains(&named), "{}", output.describe());
+    }
+
+    // Set by the flag, saved, and kept by a restart with only --data-dir.
+    network.node.restart_with(&["--store-cache-mib", "32"]);
+    assert_eq!(network.node.status()["store_cache_mib"], 32);
+    assert_eq!(network.node.record_count(), 1);
+    network.node.terminate();
+    let saved: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(data_dir.join("config.json")).expect("config.json"),
+    )
+    .expect("config.json is JSON");
+    assert_eq!(saved["store_cache_mib"], 32, "{saved}");
+    network.node.restart();
+    assert_eq!(network.node.status()["store_cache_mib"], 32);
+    assert_eq!(network.node.record_count(), 1);
 }
 
 #[test]

@@ -118,6 +118,17 @@ pub fn start_node(
     index: usize,
     bootstrap: &[String],
 ) -> NodeProcess {
+    start_node_with(root, genesis, index, bootstrap, &[])
+}
+
+/// [`start_node`] with more flags for the node (`--store-cache-mib N`).
+pub fn start_node_with(
+    root: &Path,
+    genesis: &Genesis,
+    index: usize,
+    bootstrap: &[String],
+    flags: &[String],
+) -> NodeProcess {
     let (genesis_path, key, node) = write_files(root, genesis, index);
     let data_dir = root.join(format!("node{index}"));
     let mut command = Command::new(node_binary());
@@ -134,6 +145,7 @@ pub fn start_node(
     for peer in bootstrap {
         command.args(["--bootstrap", peer]);
     }
+    command.args(flags);
     let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

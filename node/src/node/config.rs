@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use crate::network::NetworkError;
 use aidledger_store::datadir::{KeyFileError, LockError};
-use aidledger_store::{OpenError, StoreError};
+use aidledger_store::{
+    OpenError, StoreError, STORE_CACHE_BYTES, STORE_CACHE_BYTES_MAX, STORE_CACHE_BYTES_MIN,
+};
 
 /// How a node takes part in the network (beside [`NodeConfig`], so that single-node callers
 /// keep their configuration).
@@ -44,6 +46,26 @@ pub struct NodeConfig {
     pub submit_addr: SocketAddr,
     /// Where the public API listens.
     pub public_addr: SocketAddr,
+    /// The bound of the store's page cache in MiB (`None`: `STORE_CACHE_BYTES`, 256 MiB); at
+    /// least `STORE_CACHE_BYTES_MIN` and at most `STORE_CACHE_BYTES_MAX`.
+    pub store_cache_mib: Option<u64>,
+}
+
+impl NodeConfig {
+    /// The store's page cache in bytes, checked against its bounds.
+    pub fn store_cache_bytes(&self) -> Result<u64, StartError> {
+        let Some(mib) = self.store_cache_mib else {
+            return Ok(STORE_CACHE_BYTES);
+        };
+        let (min, max) = (STORE_CACHE_BYTES_MIN >> 20, STORE_CACHE_BYTES_MAX >> 20);
+        if (min..=max).contains(&mib) {
+            Ok(mib << 20)
+        } else {
+            Err(StartError::Config(format!(
+                "--store-cache-mib {mib}: the store's cache must be between {min} and {max} MiB"
+            )))
+        }
+    }
 }
 
 /// Why a node could not start. Each is a problem of configuration or of the data directory.

@@ -66,6 +66,8 @@ pub(super) fn open_data_dir(
     keep_retired_keys: bool,
 ) -> Result<Opened, StartError> {
     let dir = &config.data_dir;
+    // Before anything is made or locked: a wrong setting leaves the directory as it was.
+    let cache_bytes = config.store_cache_bytes()?;
     let first_start = !dir.join(GENESIS_FILE).exists();
     if first_start {
         if config.genesis.is_none() || config.org.is_none() || config.key.is_none() {
@@ -97,11 +99,12 @@ pub(super) fn open_data_dir(
         source,
     })?;
     // The store first: it checks genesis.bin, the most telling problem of a damaged directory.
-    let store = Arc::new(Store::open_with_lock(
+    let store = Arc::new(Store::open_with_cache(
         dir,
         lock,
         OpenMode::CreateIfMissing,
         crate::ExplorerIndex,
+        cache_bytes,
     )?);
     report_start_state(store.start_state());
     let governance = Arc::new(Governance::load(store.clone()).map_err(StartError::Governance)?);

@@ -247,6 +247,7 @@ impl TestNode {
             key: Some(key_path),
             submit_addr: loopback(),
             public_addr: loopback(),
+            store_cache_mib: None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
