@@ -15,6 +15,8 @@
 //! stay in the store, which grows by that much.
 //!
 //! `EXPLORER_BENCH_INDEX_SIZE=1` prints the explorer index's keys and bytes by tag first.
+//! `EXPLORER_BENCH_STORE_CACHE_MIB=N` opens the store with sled's page cache at N MiB (the
+//! node's `--store-cache-mib`).
 //! `EXPLORER_BENCH_CLIENTS=N` runs N clients instead of 100; `EXPLORER_BENCH_ONLY=TEXT` only the
 //! scenarios whose name holds TEXT.
 //!
@@ -288,8 +290,14 @@ fn open_store() -> Store {
         std::fs::write(&genesis_path, genesis().encode()).expect("write genesis.bin");
     }
     let lock = DirLock::acquire(&dir).expect("lock the bench directory");
-    let store =
-        Store::open_with_lock(&dir, lock, OpenMode::CreateIfMissing, ExplorerIndex).expect("open");
+    let store = Store::open_with_cache(
+        &dir,
+        lock,
+        OpenMode::CreateIfMissing,
+        ExplorerIndex,
+        store_cache_bytes(),
+    )
+    .expect("open");
     let have = store.record_count().expect("count");
     if have < records {
         let per_org = (records - have) / ORGS.len() as u64;
@@ -595,6 +603,19 @@ impl Drop for Appender {
             eprintln!("appended {appended} records during the run");
         }
     }
+}
+
+/// sled's page cache: the node's default, unless `EXPLORER_BENCH_STORE_CACHE_MIB` says
+/// otherwise (as `aidledger-node --store-cache-mib` does).
+fn store_cache_bytes() -> u64 {
+    std::env::var("EXPLORER_BENCH_STORE_CACHE_MIB").map_or(
+        aidledger_store::STORE_CACHE_BYTES,
+        |mib| {
+            mib.parse::<u64>()
+                .expect("EXPLORER_BENCH_STORE_CACHE_MIB: a number of MiB")
+                << 20
+        },
+    )
 }
 
 /// The explorer response cache's bound: the node's, unless `EXPLORER_BENCH_CACHE_BYTES` says
