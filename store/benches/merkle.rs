@@ -9,8 +9,12 @@
 //! the tree, the same file is run against the commit before the store's tree with the part
 //! between the `merkle-only` marks removed (BENCHMARKS.md says how).
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use common::{cpu_time, env_u64};
 
 use aidledger_spec::genesis::{AdminRule, Member, Role, GENESIS_FORMAT_VERSION};
 use aidledger_spec::record::Statement;
@@ -31,13 +35,6 @@ const GROUP_RECORDS: u64 = 256;
 const PROOF_SAMPLES: usize = 10_000;
 /// Records between two lines of the durable phase's progress.
 const PHASE_RECORDS: u64 = 100_000;
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let records = env_u64("MERKLE_BENCH_RECORDS", 1_000_000);
@@ -158,23 +155,6 @@ struct Timings {
     /// CPU time of the whole process (every thread: the appending one and sled's) during the
     /// timed parts: steadier than wall time on a machine other work shares.
     cpu: Duration,
-}
-
-/// CPU time the process has used, user and system, from `/proc/self/stat` (clock ticks of
-/// 10 ms: the timed parts last seconds).
-fn cpu_time() -> Duration {
-    const TICKS_PER_SECOND: u64 = 100;
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = text
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&at| fields.get(at)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND)
 }
 
 /// Appends `count` statements of `org`, a group at a time, timing only the store's work.

@@ -11,8 +11,12 @@
 //! batch is, with a sled flush (no fsync: the CPU is the question) after each group; single
 //! appends flush after each record. sled's cache is the store's (`STORE_CACHE_BYTES`).
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{cpu_time, env_u64};
 
 use aidledger_store::STORE_CACHE_BYTES;
 use sha2::{Digest, Sha256};
@@ -40,13 +44,6 @@ const LAYOUTS: [Layout; 3] = [
     Layout::Blocks,
     Layout::BlocksWithoutIndex,
 ];
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     if let Ok(name) = std::env::var("LAYOUT_BENCH_ONE") {
@@ -229,19 +226,6 @@ fn nth_in_block(block: &[u8], n: usize) -> Vec<u8> {
         rest = tail;
     }
     unreachable!("the loop returns at n")
-}
-
-fn cpu_time() -> Duration {
-    const TICKS_PER_SECOND: u64 = 100;
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = text
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&at| fields.get(at)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND)
 }
 
 fn peak_rss_kib() -> u64 {
