@@ -608,14 +608,15 @@ impl Drop for Appender {
 /// sled's page cache: the node's default, unless `EXPLORER_BENCH_STORE_CACHE_MIB` says
 /// otherwise (as `aidledger-node --store-cache-mib` does).
 fn store_cache_bytes() -> u64 {
-    std::env::var("EXPLORER_BENCH_STORE_CACHE_MIB").map_or(
-        aidledger_store::STORE_CACHE_BYTES,
-        |mib| {
-            mib.parse::<u64>()
-                .expect("EXPLORER_BENCH_STORE_CACHE_MIB: a number of MiB")
-                << 20
-        },
-    )
+    use aidledger_store::{STORE_CACHE_BYTES, STORE_CACHE_BYTES_MAX, STORE_CACHE_BYTES_MIN};
+    std::env::var("EXPLORER_BENCH_STORE_CACHE_MIB").map_or(STORE_CACHE_BYTES, |mib| {
+        let bytes = mib
+            .parse::<u64>()
+            .ok()
+            .and_then(|mib| mib.checked_mul(1024 * 1024))
+            .filter(|bytes| (STORE_CACHE_BYTES_MIN..=STORE_CACHE_BYTES_MAX).contains(bytes));
+        bytes.expect("EXPLORER_BENCH_STORE_CACHE_MIB: MiB within the node's bounds (16 to 65536)")
+    })
 }
 
 /// The explorer response cache's bound: the node's, unless `EXPLORER_BENCH_CACHE_BYTES` says

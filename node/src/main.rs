@@ -91,8 +91,9 @@ struct Args {
     #[arg(long, value_name = "MS")]
     witness_poll_ms: Option<u64>,
     /// The store's page cache in MiB, 16 to 65536 [default: 256]. Less memory for a small
-    /// machine: a fresh node syncing 1,000,000 records peaked at 286 MiB with 32, 682 MiB with
-    /// the default, and took ~10 % longer (BENCHMARKS.md).
+    /// machine: a fresh node syncing 1,000,000 records peaked at 246–264 MiB with 16, 293–302
+    /// with 32 and 674–684 with the default, 10–15 % slower (BENCHMARKS.md). A compaction after
+    /// a redaction opens the store twice, so it may take twice this.
     #[arg(long, value_name = "MIB")]
     store_cache_mib: Option<u64>,
 }
@@ -152,8 +153,8 @@ impl ConfigFile {
     }
 
     /// What a later start with only `--data-dir` must keep: where the node listens, whom it
-    /// dials, how it treats retired keys, and its store's cache. Files named at the first start are copied into
-    /// the directory, so their paths are not kept.
+    /// dials, how it treats retired keys, and its store's cache. Files named at the first start
+    /// are copied into the directory, so their paths are not kept.
     fn to_save(&self) -> ConfigFile {
         ConfigFile {
             submit_addr: self.submit_addr,

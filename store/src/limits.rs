@@ -8,9 +8,9 @@ use std::time::Duration;
 /// syncing a million records stays within this instead). sled counts its pages serialized; in
 /// the heap they take about 1.4 times this (BENCHMARKS.md, issue 22).
 pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
-/// The smallest cache a node may be given. With 32 MiB a fresh node synced 1,000,000 records at
-/// a peak of 286 MiB, ~10 % slower than with the default (BENCHMARKS.md, issue 22); much less
-/// leaves sled re-reading its pages from the file for every write.
+/// The smallest cache a node may be given. With 16 MiB a fresh node synced 1,000,000 records at
+/// a peak of 246–264 MiB, 10–15 % slower than with the default, and its explorer index caught
+/// up ~20 % slower after a sync (BENCHMARKS.md, issue 22). Smaller was not measured.
 pub const STORE_CACHE_BYTES_MIN: u64 = 16 * 1024 * 1024;
 /// The largest cache a node may be given: more than any store of this project has needed.
 pub const STORE_CACHE_BYTES_MAX: u64 = 64 * 1024 * 1024 * 1024;

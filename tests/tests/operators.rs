@@ -111,41 +111,73 @@ fn a_retired_key_file_is_removed_after_the_rotation_unless_kept() {
     );
 }
 
+/// The data directory's saved settings (`config.json`).
+fn saved_settings(data_dir: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(data_dir.join("config.json")).expect("read config.json");
+    serde_json::from_str(&text).expect("config.json is JSON")
+}
+
 #[test]
-fn the_store_cache_is_bounded_set_by_flag_and_kept_for_restarts() {
+fn the_store_cache_is_bounded_set_by_flag_or_file_and_kept_for_restarts() {
     let mut network = Network::start("ops_store_cache");
     let data_dir = network.data_dir();
     network.record_transaction("10.00");
     assert_eq!(network.node.status()["store_cache_mib"], 256);
     network.node.terminate();
+    let before = saved_settings(&data_dir);
 
-    // Outside its bounds: refused with the bounds named, and the store is as it was.
-    for mib in ["15", "65537", "lots"] {
-        let output = NodeProcess::run_expecting_refusal(&data_dir, ["--store-cache-mib", mib])
+    // Outside its bounds, from the flag or a config file: refused with the bounds named, and
+    // nothing saved.
+    let bad_file = data_dir.with_file_name("ops_store_cache_bad.json");
+    fs::write(&bad_file, r#"{"store_cache_mib": 8}"#).expect("write a config file");
+    let refusals: [(Vec<&str>, String); 4] = [
+        (vec!["--store-cache-mib", "15"], bounds_named(15)),
+        (vec!["--store-cache-mib", "65537"], bounds_named(65_537)),
+        (
+            vec!["--store-cache-mib", "lots"],
+            "invalid value 'lots' for '--store-cache-mib <MIB>'".to_owned(),
+        ),
+        (vec!["--config", path_str(&bad_file)], bounds_named(8)),
+    ];
+    for (args, named) in refusals {
+        let output = NodeProcess::run_expecting_refusal(&data_dir, args)
             .assert_exit(2)
             .assert_no_panic();
-        let named = match mib {
-            "lots" => "invalid value 'lots' for '--store-cache-mib <MIB>'".to_owned(),
-            _ => format!(
-                "--store-cache-mib {mib}: the store's cache must be between 16 and 65536 MiB"
-            ),
-        };
         assert!(output.stderr().contains(&named), "{}", output.describe());
     }
+    assert_eq!(saved_settings(&data_dir), before);
 
     // Set by the flag, saved, and kept by a restart with only --data-dir.
     network.node.restart_with(&["--store-cache-mib", "32"]);
     assert_eq!(network.node.status()["store_cache_mib"], 32);
     assert_eq!(network.node.record_count(), 1);
     network.node.terminate();
-    let saved: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(data_dir.join("config.json")).expect("config.json"),
-    )
-    .expect("config.json is JSON");
-    assert_eq!(saved["store_cache_mib"], 32, "{saved}");
+    assert_eq!(saved_settings(&data_dir)["store_cache_mib"], 32);
     network.node.restart();
     assert_eq!(network.node.status()["store_cache_mib"], 32);
+    network.node.terminate();
+
+    // A config file's value wins over the saved one, and a flag over both; the winner is saved.
+    let file = data_dir.with_file_name("ops_store_cache.json");
+    fs::write(&file, r#"{"store_cache_mib": 48}"#).expect("write a config file");
+    network.node.restart_with(&["--config", path_str(&file)]);
+    assert_eq!(network.node.status()["store_cache_mib"], 48);
+    network.node.terminate();
+    network
+        .node
+        .restart_with(&["--config", path_str(&file), "--store-cache-mib", "64"]);
+    assert_eq!(network.node.status()["store_cache_mib"], 64);
     assert_eq!(network.node.record_count(), 1);
+    network.node.terminate();
+    assert_eq!(saved_settings(&data_dir)["store_cache_mib"], 64);
+}
+
+/// What a node says of a store cache of `mib` outside its bounds.
+fn bounds_named(mib: u64) -> String {
+    format!(
+        "the store's cache (--store-cache-mib, or store_cache_mib in a config file) is {mib} MiB: \
+         it must be between 16 and 65536 MiB"
+    )
 }
 
 #[test]

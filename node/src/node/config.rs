@@ -5,11 +5,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::limits::{STORE_CACHE_BYTES, STORE_CACHE_BYTES_MAX, STORE_CACHE_BYTES_MIN};
 use crate::network::NetworkError;
 use aidledger_store::datadir::{KeyFileError, LockError};
-use aidledger_store::{
-    OpenError, StoreError, STORE_CACHE_BYTES, STORE_CACHE_BYTES_MAX, STORE_CACHE_BYTES_MIN,
-};
+use aidledger_store::{OpenError, StoreError};
 
 /// How a node takes part in the network (beside [`NodeConfig`], so that single-node callers
 /// keep their configuration).
@@ -61,8 +60,10 @@ impl NodeConfig {
         if (min..=max).contains(&mib) {
             Ok(mib << 20)
         } else {
+            // The value may come from the flag, a config file or the saved config.json.
             Err(StartError::Config(format!(
-                "--store-cache-mib {mib}: the store's cache must be between {min} and {max} MiB"
+                "the store's cache (--store-cache-mib, or store_cache_mib in a config file) is \
+                 {mib} MiB: it must be between {min} and {max} MiB"
             )))
         }
     }
