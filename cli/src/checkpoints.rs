@@ -35,6 +35,10 @@ pub(crate) fn check(
     sources: &CheckSources<'_>,
     network: &NetworkArgs,
 ) -> Result<ExitCode> {
+    // Before any work, and again before writing (the file may appear meanwhile).
+    if let Some(path) = sources.split_view_out {
+        aidledger_cli::out_file::check_split_view_replaceable(path)?;
+    }
     let Some(trusted) = network.pinned() else {
         bail!("checkpoint check needs --network-id: the organisations' keys are trusted through the network you trust");
     };
@@ -131,6 +135,7 @@ pub(crate) fn report(
             );
             match split_view_out {
                 Some(path) => {
+                    aidledger_cli::out_file::check_split_view_replaceable(path)?;
                     std::fs::write(path, proof.to_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     println!("wrote     the split-view proof to {}", path.display());
@@ -180,6 +185,9 @@ fn read_proof_file(path: &Path) -> Result<Vec<Digest>> {
 pub(crate) fn mirror_check(args: &MirrorCheckArgs) -> Result<ExitCode> {
     use aidledger_cli::mirror::{compare, Follow, Row};
 
+    if let Some(path) = &args.split_view_out {
+        aidledger_cli::out_file::check_split_view_replaceable(path)?;
+    }
     let Some(trusted) = args.network.pinned() else {
         bail!("mirror-check needs --network-id: the organisations' keys are trusted through the network you trust");
     };
@@ -231,6 +239,7 @@ pub(crate) fn mirror_check(args: &MirrorCheckArgs) -> Result<ExitCode> {
         if let (Row::Both(Consistency::Split(proof)), Some(path), false) =
             (&row, &args.split_view_out, written)
         {
+            aidledger_cli::out_file::check_split_view_replaceable(path)?;
             std::fs::write(path, proof.to_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             println!(

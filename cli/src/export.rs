@@ -21,6 +21,9 @@ pub enum ExportError {
     /// The source belongs to another network than the one pinned.
     #[error("{0}")]
     OtherNetwork(#[from] NetworkMismatch),
+    /// `--out` names a file that is not a bundle (a key, a genesis…): it is left alone.
+    #[error(transparent)]
+    OutFile(#[from] crate::out_file::OutFileError),
     /// The bundle could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -43,6 +46,7 @@ pub fn export_bundle(
         path: out.display().to_string(),
         source,
     };
+    crate::out_file::check_bundle_replaceable(out)?;
     let (genesis, version, items) = source.open_versioned()?;
     check_network(&genesis, pinned)?;
     let directory = out

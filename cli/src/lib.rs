@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mirror;
 pub mod money;
 pub mod network;
+pub mod out_file;
 pub mod packet;
 pub mod pipeline;
 pub mod provenance;

@@ -347,6 +347,7 @@ pub(crate) fn proof(id: &str, node: &str, out: &Path) -> Result<ExitCode> {
     use anyhow::Context as _;
 
     let record = compose::record_id("RECORD_ID", id)?;
+    aidledger_cli::out_file::check_packet_replaceable(out)?;
     let packet = fetch_packet(node, &record)?;
     let network = Genesis::decode(&packet.genesis)
         .map(|genesis| genesis.network_id())

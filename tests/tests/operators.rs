@@ -1,8 +1,8 @@
 //! What an operator meets: retired signing keys removed once a rotation is durable (kept with
 //! `--keep-retired-keys`), key files others can read refused, a private data directory under
 //! any umask, the node's start-up lines, clear refusals from the CLI (a text over the body
-//! limit, an unknown field in members.json), a closed pipe, a demo that SIGTERM stops whole,
-//! and the store's cache setting.
+//! limit, an unknown field in members.json, an `--out` naming a file of another kind), a closed
+//! pipe, a demo that SIGTERM stops whole, and the store's cache setting.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -354,6 +354,37 @@ fn the_cli_refuses_clearly_and_survives_a_closed_pipe() {
         output.describe()
     );
     assert!(!genesis.exists());
+
+    // `export --out` over a file that is not a bundle (a key given by mistake): refused, the
+    // key kept; over an earlier bundle (the explorer's commands run again): written.
+    let key_file = network.dir.join("keys/GB-GOV-1.key");
+    let key_text = fs::read(&key_file).expect("read the key file");
+    let url = network.node.public_url();
+    let output = network
+        .cli
+        .run(["export", "--out", path_str(&key_file), "--node", &url])
+        .assert_exit(2)
+        .assert_no_panic();
+    assert!(
+        output.stderr().contains(&format!(
+            "{} exists and is not a bundle: refusing to overwrite it",
+            key_file.display()
+        )),
+        "{}",
+        output.describe()
+    );
+    assert_eq!(fs::read(&key_file).expect("read the key file"), key_text);
+    let bundle = network.dir.join("again.bundle");
+    for _ in 0..2 {
+        network
+            .cli
+            .run(["export", "--out", path_str(&bundle), "--node", &url])
+            .assert_exit(0)
+            .assert_no_panic();
+    }
+    assert!(fs::read(&bundle)
+        .expect("the bundle")
+        .starts_with(b"AIDLBNDL"));
 
     // `status --json | head -1`: one line, no message.
     let script = format!(
