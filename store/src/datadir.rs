@@ -177,6 +177,13 @@ pub enum KeyFileError {
     },
 }
 
+/// The mode of a key file that group or others may access, or `None` (also when it cannot be
+/// read: reading it then says why).
+pub fn exposed_key_mode(path: &Path) -> Option<u32> {
+    let mode = fs::metadata(path).ok()?.permissions().mode() & 0o7777;
+    (mode & KEY_FILE_FORBIDDEN_BITS != 0).then_some(mode)
+}
+
 /// Reads a key file of the data directory, refusing one that group or others may access
 /// ([`KeyFileError::Exposed`]).
 pub fn read_private_key_file(path: &Path) -> Result<SigningKey, KeyFileError> {

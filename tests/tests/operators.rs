@@ -209,6 +209,34 @@ fn a_key_file_that_others_may_read_is_refused() {
         .mode()
         & 0o777;
     assert_eq!(mode, 0o644);
+
+    // The key file given to a first start is the user's: an exposed one is named with what to
+    // do, and the directory's copy is private.
+    let exposed = network.dir.join("exposed.key");
+    fs::copy(network.dir.join("keys/GB-GOV-1.key"), &exposed).expect("copy the key");
+    fs::set_permissions(&exposed, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    let second_dir = network.dir.join("nodes/second");
+    let mut second = NodeProcess::start_first(
+        &second_dir,
+        &network.dir.join("genesis.bin"),
+        "GB-GOV-1",
+        &exposed,
+    );
+    let logs = second.logs();
+    assert!(
+        logs.contains(&format!(
+            "warning: --key {} has mode 0644: group or others may read it",
+            exposed.display()
+        )),
+        "{logs}"
+    );
+    let copy_mode = fs::metadata(second_dir.join("org.key"))
+        .expect("stat the copy")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(copy_mode, 0o600);
+    second.terminate();
 }
 
 /// Every path under `dir` (itself included) with its permission bits.

@@ -32,7 +32,10 @@ pub(super) fn node_key(dir: &Path, given: Option<&Path>) -> Result<SigningKey, S
         return Ok(held);
     }
     let key = match given {
-        Some(given) => datadir::read_key_file(given)?,
+        Some(given) => {
+            warn_if_exposed("--node-key", given);
+            datadir::read_key_file(given)?
+        }
         None => {
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|error| StartError::Io {
@@ -248,6 +251,7 @@ fn initialise(config: &NodeConfig) -> Result<(), StartError> {
         ))
     })?;
     let key = datadir::read_key_file(key_path)?;
+    warn_if_exposed("--key", key_path);
     aidledger_spec::text::check_org_id("--org", org)
         .map_err(|error| StartError::Config(error.to_string()))?;
     // A key that the genesis does not list is allowed: the organisation may be a member added
@@ -320,4 +324,18 @@ pub(super) fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StartErr
         what: format!("write {}", path.display()),
         source,
     })
+}
+
+/// A key file given at a first start is copied into the directory with mode 0600 (and that
+/// copy is what later starts read and refuse if exposed); the original is the user's, so an
+/// exposed one is only named, with what to do.
+fn warn_if_exposed(flag: &str, path: &Path) {
+    if let Some(mode) = datadir::exposed_key_mode(path) {
+        eprintln!(
+            "aidledger-node: warning: {flag} {} has mode {mode:04o}: group or others may read it, \
+             and whoever did can sign with it. The node keeps its own copy (mode 0600); remove \
+             the original or `chmod 600` it, and rotate the key if others could have read it.",
+            path.display()
+        );
+    }
 }
