@@ -88,7 +88,7 @@ async fn accept_failed(error: &io::Error) {
     ) {
         return;
     }
-    eprintln!("aidledger-node: accepting an HTTP connection failed: {error}");
+    crate::log_line!("aidledger-node: accepting an HTTP connection failed: {error}");
     tokio::time::sleep(Duration::from_millis(HTTP_ACCEPT_RETRY_MS)).await;
 }
 

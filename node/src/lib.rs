@@ -21,6 +21,7 @@ pub mod proofs;
 pub mod public;
 pub mod redactor;
 pub mod signing_gate;
+pub mod stderr_log;
 pub mod submit;
 pub mod view;
 pub mod witnessed;

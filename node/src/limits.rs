@@ -168,7 +168,7 @@ pub fn raise_open_files_limit() -> io::Result<OpenFiles> {
         // Raising the soft limit up to the hard one needs no privilege.
         match setrlimit(Resource::Nofile, raised) {
             Ok(()) => soft = hard,
-            Err(error) => eprintln!(
+            Err(error) => crate::log_line!(
                 "aidledger-node: cannot raise the open-files limit from {soft_at_start} to {hard}: {error}"
             ),
         }
@@ -180,10 +180,12 @@ pub fn raise_open_files_limit() -> io::Result<OpenFiles> {
         needed: open_files_needed(),
     };
     if found.soft < found.needed {
-        eprintln!(
+        crate::log_line!(
             "aidledger-node: the open-files limit is {} (hard {}), below the {} the node needs \
              at its connection caps; raise it (ulimit -n, LimitNOFILE=)",
-            found.soft, found.hard, found.needed
+            found.soft,
+            found.hard,
+            found.needed
         );
     }
     Ok(*OPEN_FILES.get_or_init(|| found))

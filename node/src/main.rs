@@ -274,7 +274,7 @@ fn main() -> ExitCode {
     let runtime = match aidledger_node::node::runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("aidledger-node: cannot start the async runtime: {error}");
+            aidledger_node::log_line!("aidledger-node: cannot start the async runtime: {error}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -286,14 +286,14 @@ async fn run(args: Args) -> ExitCode {
     let signals = match Signals::register() {
         Ok(signals) => signals,
         Err(error) => {
-            eprintln!("aidledger-node: {error:#}");
+            aidledger_node::log_line!("aidledger-node: {error:#}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
     let (config, network, save) = match settings(args) {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("aidledger-node: {error:#}");
+            aidledger_node::log_line!("aidledger-node: {error:#}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -301,13 +301,13 @@ async fn run(args: Args) -> ExitCode {
     let node = match aidledger_node::start_with_network(config, network).await {
         Ok(node) => node,
         Err(error) => {
-            eprintln!("aidledger-node: {error}");
+            aidledger_node::log_line!("aidledger-node: {error}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
     // Saved only once the node has started with them: a typo in a flag is not remembered.
     if let Err(error) = save_config(&data_dir, &save) {
-        eprintln!("aidledger-node: warning: {error:#}");
+        aidledger_node::log_line!("aidledger-node: warning: {error:#}");
     }
     serve_until_signal(node, signals).await
 }
@@ -315,7 +315,9 @@ async fn run(args: Args) -> ExitCode {
 async fn serve_until_signal(node: RunningNode, mut signals: Signals) -> ExitCode {
     // A parent that closed our stdout does not stop the node: stderr still says why.
     if let Err(error) = announce(&node) {
-        eprintln!("aidledger-node: cannot write the start-up lines to stdout: {error}");
+        aidledger_node::log_line!(
+            "aidledger-node: cannot write the start-up lines to stdout: {error}"
+        );
     }
     let signal = signals.wait().await;
     let failure = node.writer_failure();
@@ -323,11 +325,13 @@ async fn serve_until_signal(node: RunningNode, mut signals: Signals) -> ExitCode
     let shutdown = node.shutdown().await;
     let code = match (&failure, shutdown) {
         (_, Err(error)) => {
-            eprintln!("aidledger-node: shutdown failed: {error}");
+            aidledger_node::log_line!("aidledger-node: shutdown failed: {error}");
             EXIT_STORAGE
         }
         (Some(failure), Ok(())) => {
-            eprintln!("aidledger-node: the node had stopped taking records: {failure}");
+            aidledger_node::log_line!(
+                "aidledger-node: the node had stopped taking records: {failure}"
+            );
             EXIT_STORAGE
         }
         (None, Ok(())) => 0,

@@ -32,7 +32,7 @@ pub fn disable_transparent_huge_pages() {
         return;
     }
     if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
-        eprintln!("aidledger-node: cannot turn transparent huge pages off: {error}");
+        crate::log_line!("aidledger-node: cannot turn transparent huge pages off: {error}");
     }
 }
 

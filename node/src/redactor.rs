@@ -56,7 +56,7 @@ impl Redactor {
                 Ok(Some(order)) => due.push(order),
                 Ok(None) => {}
                 // One unreadable order must not stop the others (each is judged alone).
-                Err(error) => eprintln!(
+                Err(error) => crate::log_line!(
                     "aidledger-node: the redaction order at {author} seq {seq} is not applied: {error}"
                 ),
             }

@@ -11,8 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aidledger_tests::{
-    bin_path, path_str, run_with_timeout, wait_for, wait_until, Cli, Endpoints, Network,
-    NodeProcess, TestDir, COMMAND_TIMEOUT, IMPLEMENTER, NODE_EXIT_TIMEOUT, NODE_START_TIMEOUT,
+    bin_path, node_command, path_str, run_with_timeout, wait_for, wait_until, Cli, Endpoints,
+    Network, NodeProcess, TestDir, COMMAND_TIMEOUT, IMPLEMENTER, NODE_EXIT_TIMEOUT,
+    NODE_START_TIMEOUT,
 };
 
 /// The kept earlier keys of a data directory (`org.key.<hex>`).
@@ -424,6 +425,43 @@ fn the_cli_refuses_clearly_and_survives_a_closed_pipe() {
     let output = run_with_timeout(command, COMMAND_TIMEOUT).assert_exit(0);
     assert_eq!(output.stdout(), "{\n", "{}", output.describe());
     assert_eq!(output.stderr(), "", "{}", output.describe());
+}
+
+#[test]
+fn a_node_whose_output_nobody_reads_keeps_running_and_stops_cleanly() {
+    let mut network = Network::start("ops_closed_output");
+    let data_dir = network.data_dir();
+    network.node.terminate();
+    // Both streams into pipes whose readers are gone at once, as `aidledger-node … 2>&1 | head
+    // -2` leaves them: its start-up lines fail, and so does saying so on stderr (which ended
+    // the node with a panic, exit 101, before).
+    let mut command = node_command(&data_dir);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("start the node");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let mut child = aidledger_process::ChildGuard::new(child);
+    let pid = child.id();
+    let endpoints = wait_for(NODE_START_TIMEOUT, "the node's endpoints.json", || {
+        Endpoints::read(&data_dir).filter(|endpoints| endpoints.pid == pid)
+    });
+    let status = reqwest::blocking::get(format!("{}/api/status", endpoints.public))
+        .expect("GET /api/status");
+    assert_eq!(status.status().as_u16(), 200);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        child.try_wait().expect("look at the node"),
+        None,
+        "the node ended"
+    );
+    let ended = child
+        .terminate(NODE_EXIT_TIMEOUT)
+        .expect("signal the node")
+        .expect("the node ends on SIGTERM");
+    assert_eq!(ended.code(), Some(0), "{ended}");
 }
 
 /// Whether a process with `pid` exists (a zombie counts: it has not been reaped).

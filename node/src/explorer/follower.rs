@@ -49,7 +49,7 @@ fn follow(store: &Store, governance: &Governance, stop: &Receiver<()>) {
         if let Err(error) = redactor.round(store, governance.current().authority()) {
             // What was applied stays applied (each group is a transaction); the next round
             // tries the rest again.
-            eprintln!("aidledger-node: a redaction order could not be applied yet: {error}");
+            crate::log_line!("aidledger-node: a redaction order could not be applied yet: {error}");
         }
         let count = store.record_count().unwrap_or(last_count);
         let quiet = count == last_count;
@@ -61,12 +61,14 @@ fn follow(store: &Store, governance: &Governance, stop: &Receiver<()>) {
             Ok(Follow::Go) => last_indexed = Instant::now(),
             Ok(Follow::Stop) => return,
             Err(StoreError::StoppedUntilReopen) => {
-                eprintln!("aidledger-node: the index follower stops: the store takes no writes until the node restarts");
+                crate::log_line!("aidledger-node: the index follower stops: the store takes no writes until the node restarts");
                 return;
             }
             Err(error) => {
                 // Nothing was indexed by the failed chunk (one transaction); try again later.
-                eprintln!("aidledger-node: the index follower could not index a chunk: {error}");
+                crate::log_line!(
+                    "aidledger-node: the index follower could not index a chunk: {error}"
+                );
                 last_indexed = Instant::now();
             }
         }

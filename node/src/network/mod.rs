@@ -163,7 +163,7 @@ pub async fn start_with_witnessed(
         } else {
             "is not among the genesis' node_keys, and the governance has not added it (yet)"
         };
-        eprintln!(
+        crate::log_line!(
             "aidledger-node: warning: this node's key (peer id {peer_id}) {why}; members refuse its connections until they apply a change that lists it (the node keeps dialling its bootstrap peers)"
         );
     }

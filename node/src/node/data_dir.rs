@@ -166,7 +166,7 @@ pub(super) fn open_data_dir(
                 what: format!("install --key {} as {}", key_path.display(), KEY_FILE),
                 source,
             })?;
-            eprintln!(
+            crate::log_line!(
                 "aidledger-node: --key {} is now {}'s key in {}; the old key {held_public} is kept as {}{held_public}",
                 key_path.display(),
                 org,
@@ -204,7 +204,7 @@ fn remove_retired_keys(
     let removed = datadir::remove_retired_keys(dir, authority, org, next_seq)
         .map_err(|error| StartError::Config(error.to_string()))?;
     for key in removed {
-        eprintln!("aidledger-node: removed the retired signing key {key} ({}{key}): it can sign no position of {org}'s chain from seq {next_seq} on", datadir::KEY_BACKUP_PREFIX);
+        crate::log_line!("aidledger-node: removed the retired signing key {key} ({}{key}): it can sign no position of {org}'s chain from seq {next_seq} on", datadir::KEY_BACKUP_PREFIX);
     }
     Ok(())
 }
@@ -215,12 +215,12 @@ fn report_start_state(state: &aidledger_store::StartState) {
     if !state.unclean {
         return;
     }
-    eprintln!(
+    crate::log_line!(
         "aidledger-node: the last run did not shut down cleanly; checked the last {} records of every chain",
         aidledger_store::limits::TAIL_CHECK_RECORDS
     );
     for tail in &state.discarded {
-        eprintln!(
+        crate::log_line!(
             "aidledger-node: {} seq {} did not survive (a record lost with its blob file); its chain goes back from seq {} to seq {}: those records were never durable, so never acknowledged nor served to peers",
             tail.author,
             tail.from_seq,
@@ -331,7 +331,7 @@ pub(super) fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StartErr
 /// exposed one is only named, with what to do.
 fn warn_if_exposed(flag: &str, path: &Path) {
     if let Some(mode) = datadir::exposed_key_mode(path) {
-        eprintln!(
+        crate::log_line!(
             "aidledger-node: warning: {flag} {} has mode {mode:04o}: group or others may read it, \
              and whoever did can sign with it. The node keeps its own copy (mode 0600); remove \
              the original or `chmod 600` it, and rotate the key if others could have read it.",

@@ -56,7 +56,7 @@ pub fn spawn(
             {
                 Ok(client) => client,
                 Err(error) => {
-                    eprintln!("aidledger-node: cannot poll witnesses: {error}");
+                    crate::log_line!("aidledger-node: cannot poll witnesses: {error}");
                     return;
                 }
             };
@@ -68,7 +68,9 @@ pub fn spawn(
                     seen.insert(witness.clone(), now);
                 }
                 if let Err(error) = witnessed.flush() {
-                    eprintln!("aidledger-node: what witnesses showed is not durable yet: {error}");
+                    crate::log_line!(
+                        "aidledger-node: what witnesses showed is not durable yet: {error}"
+                    );
                 }
                 match stop.recv_timeout(interval) {
                     Err(RecvTimeoutError::Timeout) => continue,
@@ -89,7 +91,7 @@ fn poll_one(
     let answer = match fetch(client, witness) {
         Ok(answer) => answer,
         Err(reason) => {
-            eprintln!("aidledger-node: witness {witness}: {reason}");
+            crate::log_line!("aidledger-node: witness {witness}: {reason}");
             return last.clone();
         }
     };
@@ -101,13 +103,13 @@ fn poll_one(
         }
         match witnessed.accept_checkpoint(note) {
             Ok(Accepted::Undecided(reason)) => {
-                eprintln!(
+                crate::log_line!(
                     "aidledger-node: witness {witness}: a checkpoint not judged yet: {reason}"
                 );
             }
             Ok(Accepted::SplitView(new)) => {
                 if new {
-                    eprintln!(
+                    crate::log_line!(
                         "aidledger-node: witness {witness} ({}) showed a checkpoint that cannot \
                          be true with the one this node holds: a split-view proof was stored",
                         answer.witness
@@ -119,32 +121,34 @@ fn poll_one(
                 settled.insert(hash);
             }
             Err(error) => {
-                eprintln!("aidledger-node: witness {witness}: a checkpoint refused: {error}");
+                crate::log_line!(
+                    "aidledger-node: witness {witness}: a checkpoint refused: {error}"
+                );
                 settled.insert(hash);
             }
         }
     }
     for proof in answer.split_views.iter().take(WITNESS_ANSWER_ITEMS_MAX) {
         let Ok(bytes) = hex::decode(proof) else {
-            eprintln!("aidledger-node: witness {witness}: a split-view proof is not hex");
+            crate::log_line!("aidledger-node: witness {witness}: a split-view proof is not hex");
             continue;
         };
         match witnessed.store().has_split_view(&bytes) {
             Ok(true) => continue,
             Ok(false) => {}
             Err(error) => {
-                eprintln!("aidledger-node: witness {witness}: {error}");
+                crate::log_line!("aidledger-node: witness {witness}: {error}");
                 continue;
             }
         }
         match witnessed.accept_split_view(&bytes) {
-            Ok((view, true)) => eprintln!(
+            Ok((view, true)) => crate::log_line!(
                 "aidledger-node: witness {witness}: a split-view proof of {}'s chain (sizes {} and {}) stored",
                 view.org, view.first.size, view.second.size
             ),
             Ok(_) => {}
             Err(error) => {
-                eprintln!("aidledger-node: witness {witness}: a split-view proof refused: {error}")
+                crate::log_line!("aidledger-node: witness {witness}: a split-view proof refused: {error}")
             }
         }
     }

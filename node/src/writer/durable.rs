@@ -44,7 +44,7 @@ pub(super) const HOLD_BEFORE_FSYNC_ENV: &str = "AIDLEDGER_TEST_HOLD_BEFORE_FSYNC
 
 pub(super) fn hold_before_fsync() -> Option<Duration> {
     let millis: u64 = std::env::var(HOLD_BEFORE_FSYNC_ENV).ok()?.parse().ok()?;
-    eprintln!(
+    crate::log_line!(
         "aidledger-node: test hook {HOLD_BEFORE_FSYNC_ENV}={millis}: every fsync waits {millis} ms"
     );
     Some(Duration::from_millis(millis))
@@ -60,7 +60,9 @@ pub(super) fn make_durable(store: &Store, failure: &Failure) -> Result<(), Submi
             Ok(()) => return Ok(()),
             Err(StoreError::NotYetDurable(reason)) => {
                 if started.elapsed() >= Duration::from_millis(DURABLE_RETRY_MS_MAX) {
-                    eprintln!("aidledger-node: {reason}; the waiting submissions are answered 503");
+                    crate::log_line!(
+                        "aidledger-node: {reason}; the waiting submissions are answered 503"
+                    );
                     return Err(SubmitError::NotYetDurable(reason));
                 }
                 std::thread::sleep(Duration::from_millis(DURABLE_RETRY_DELAY_MS));

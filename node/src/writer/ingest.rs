@@ -196,7 +196,7 @@ impl Signer {
     pub(super) fn after_governance(&mut self) -> Result<(), StoreError> {
         let refresh = self.governance.refresh()?;
         for rewind in &refresh.rewinds {
-            eprintln!(
+            crate::log_line!(
                 "aidledger-node: {} record(s) of {} from seq {} on are no longer valid and are kept as revoked: {}",
                 rewind.moved.len(),
                 rewind.author,

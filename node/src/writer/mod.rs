@@ -432,13 +432,13 @@ impl Writer {
             match datadir::remove_keys_retired_by(dir, view.authority(), &new_key, committed.seq) {
                 Ok(removed) => {
                     for key in removed {
-                        eprintln!(
+                        crate::log_line!(
                             "aidledger-node: removed the retired signing key file {}{key}",
                             datadir::KEY_BACKUP_PREFIX
                         );
                     }
                 }
-                Err(error) => eprintln!("aidledger-node: warning: {error}"),
+                Err(error) => crate::log_line!("aidledger-node: warning: {error}"),
             }
         }
         Ok(committed)

@@ -196,7 +196,7 @@ impl Signer {
         if let Err(error) = self.after_governance() {
             // The records are appended; the governance state is derived again at the next
             // governance record or start. Every later record is still verified in full.
-            eprintln!("aidledger-node: cannot refresh the governance state: {error}");
+            crate::log_line!("aidledger-node: cannot refresh the governance state: {error}");
         }
         Some(group)
     }

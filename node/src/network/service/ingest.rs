@@ -35,7 +35,7 @@ impl Service {
                 self.penalise(peer, &format!("sync: {reason}"));
             }
             Err(IngestFailure::Local(reason)) => {
-                eprintln!("aidledger-node: cannot store records from a peer: {reason}");
+                crate::log_line!("aidledger-node: cannot store records from a peer: {reason}");
                 if let Some(author) = author {
                     self.syncer.abandon(&author);
                 }
@@ -49,7 +49,7 @@ impl Service {
             let header = aidledger_spec::signed::SignedRecord::parse(proof.first.clone())
                 .map(|record| (record.header.author, record.header.seq));
             if let Ok((author, seq)) = header {
-                eprintln!("aidledger-node: equivocation: {author} signed two records at seq {seq}; proof stored");
+                crate::log_line!("aidledger-node: equivocation: {author} signed two records at seq {seq}; proof stored");
             }
             let topic = self.topics.proofs.clone();
             let _ = self

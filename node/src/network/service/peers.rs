@@ -59,7 +59,7 @@ impl Service {
             .map(|(peer, org)| (*peer, org.clone()))
             .collect();
         for (peer, org) in gone {
-            eprintln!(
+            crate::log_line!(
                 "aidledger-node: peer {peer} ({org}) is no longer a member node: disconnected and refused from now on"
             );
             // Closes every connection to it and refuses new ones.
@@ -71,7 +71,7 @@ impl Service {
         }
         for (peer, org) in &allowed {
             if !self.members.contains_key(peer) {
-                eprintln!(
+                crate::log_line!(
                     "aidledger-node: peer {peer} ({org}) is now a member node and may connect"
                 );
             }
@@ -87,7 +87,7 @@ impl Service {
             } else {
                 "is no longer among the members' node keys: members refuse its connections"
             };
-            eprintln!("aidledger-node: this node (peer id {}) {now}", self.peer_id);
+            crate::log_line!("aidledger-node: this node (peer id {}) {now}", self.peer_id);
         }
         self.members = allowed;
         self.syncer.abandon_all();
@@ -174,7 +174,7 @@ impl Service {
                 0 => String::new(),
                 count => format!(" ({count} more refused since the last report)"),
             };
-            eprintln!("aidledger-node: refused an {direction} connection: {error}{more}");
+            crate::log_line!("aidledger-node: refused an {direction} connection: {error}{more}");
             *last = Some(now);
             *since = 0;
         }
@@ -188,7 +188,7 @@ impl Service {
         let previous = self.refused.insert((peer, author.to_owned()), seq);
         if previous != Some(seq) {
             let org = self.members.get(&peer).cloned().unwrap_or_default();
-            eprintln!(
+            crate::log_line!(
                 "aidledger-node: not storing {author}'s chain from seq {seq} (from {peer}, {org}) under the current governance state: {reason}"
             );
         }
@@ -196,7 +196,7 @@ impl Service {
 
     pub(super) fn note_rejected(&mut self, peer: PeerId, reason: &str) {
         let org = self.members.get(&peer).cloned().unwrap_or_default();
-        eprintln!("aidledger-node: rejected data from {peer} ({org}): {reason}");
+        crate::log_line!("aidledger-node: rejected data from {peer} ({org}): {reason}");
         *self.rejected.entry(peer).or_default() += 1;
         self.write_status(|status| status.rejected_messages += 1);
     }

@@ -80,7 +80,9 @@ impl Service {
             let witnessed = self.witnessed.clone();
             tokio::task::spawn_blocking(move || {
                 if let Err(error) = witnessed.flush() {
-                    eprintln!("aidledger-node: what peers showed is not durable yet: {error}");
+                    crate::log_line!(
+                        "aidledger-node: what peers showed is not durable yet: {error}"
+                    );
                 }
             });
         }
@@ -163,7 +165,9 @@ impl Service {
                     }
                 }
                 if let Err(error) = witnessed.flush() {
-                    eprintln!("aidledger-node: what peers showed is not durable yet: {error}");
+                    crate::log_line!(
+                        "aidledger-node: what peers showed is not durable yet: {error}"
+                    );
                 }
             })
             .await;
@@ -172,7 +176,7 @@ impl Service {
 }
 
 fn log_refused(peer: &PeerId, what: &str, error: &WitnessedError) {
-    eprintln!("aidledger-node: peer {peer} sent {what} this node refused: {error}");
+    crate::log_line!("aidledger-node: peer {peer} sent {what} this node refused: {error}");
 }
 
 /// What gossipsub is told of a witnessed message: accepted (forwarded) when it was new here,
