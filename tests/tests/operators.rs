@@ -464,6 +464,80 @@ fn a_node_whose_output_nobody_reads_keeps_running_and_stops_cleanly() {
     assert_eq!(ended.code(), Some(0), "{ended}");
 }
 
+#[test]
+fn a_start_refused_for_an_address_in_use_leaves_nothing_behind() {
+    let mut network = Network::start("ops_address_in_use");
+    let data_dir = network.data_dir();
+    network.record_transaction("10.00");
+    network.node.terminate();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("hold a port");
+    let taken_addr = taken.local_addr().expect("its address").to_string();
+    let refused = |dir: &Path, first_start: &[&str]| {
+        let mut command = Command::new(bin_path("aidledger-node"));
+        command.arg("--data-dir").arg(dir).args(first_start).args([
+            "--submit-addr",
+            "127.0.0.1:0",
+            "--public-addr",
+            &taken_addr,
+        ]);
+        let output = run_with_timeout(command, NODE_EXIT_TIMEOUT)
+            .assert_exit(2)
+            .assert_no_panic();
+        assert!(
+            output
+                .stderr()
+                .contains(&format!("address {taken_addr} is already in use")),
+            "{}",
+            output.describe()
+        );
+    };
+
+    // A first start: no directory is left to be taken for a node's.
+    let fresh = network.dir.join("nodes/fresh");
+    let genesis = network.dir.join("genesis.bin");
+    let key = network.dir.join("keys/GB-GOV-1.key");
+    refused(
+        &fresh,
+        &[
+            "--genesis",
+            path_str(&genesis),
+            "--org",
+            "GB-GOV-1",
+            "--key",
+            path_str(&key),
+        ],
+    );
+    assert!(!fresh.exists(), "{} was left behind", fresh.display());
+    // Nor after a genesis file that cannot be read.
+    let missing = network.dir.join("nope.bin");
+    let output = NodeProcess::run_expecting_refusal(
+        &fresh,
+        [
+            "--genesis",
+            path_str(&missing),
+            "--org",
+            "GB-GOV-1",
+            "--key",
+            path_str(&key),
+        ],
+    )
+    .assert_exit(2)
+    .assert_no_panic();
+    assert!(
+        output.stderr().contains("nope.bin"),
+        "{}",
+        output.describe()
+    );
+    assert!(!fresh.exists(), "{} was left behind", fresh.display());
+
+    // A later start: the directory as it was, and the next start is not taken for a crash.
+    refused(&data_dir, &[]);
+    network.node.restart();
+    let logs = network.node.logs();
+    assert!(!logs.contains("did not shut down cleanly"), "{logs}");
+    assert_eq!(network.node.record_count(), 1);
+}
+
 /// Whether a process with `pid` exists (a zombie counts: it has not been reaped).
 fn process_exists(pid: u32) -> bool {
     // SAFETY: signal 0 checks existence and permission only; nothing is delivered.

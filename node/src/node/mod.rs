@@ -71,13 +71,23 @@ pub async fn start_with_network(
                 .unwrap_or(crate::witnessed::poll::WITNESS_POLL_INTERVAL_MS),
         ),
     };
+    // A first start that fails leaves no directory behind to be taken for a node's (it held
+    // nothing yet); a later start's directory is left as it was.
+    let created_dir = !dir.exists();
+    let remove_created = |error: StartError| {
+        if created_dir {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        error
+    };
     let (opened, node_key) = tokio::task::spawn_blocking(move || {
         let opened = open_data_dir(&config, keep_retired_keys)?;
         let node_key = node_key(&config.data_dir, node_key_path.as_deref())?;
         Ok::<_, StartError>((opened, node_key))
     })
     .await
-    .map_err(|error| StartError::Config(format!("startup failed: {error}")))??;
+    .map_err(|error| StartError::Config(format!("startup failed: {error}")))?
+    .map_err(remove_created)?;
     let listen = if options.listen.is_empty() {
         vec![DEFAULT_LISTEN
             .parse()
@@ -91,14 +101,22 @@ pub async fn start_with_network(
         bootstrap: options.bootstrap,
     };
     let node_key = datadir::public_key(&node_key);
-    serve(
-        dir,
+    let served = serve(
+        dir.clone(),
         opened,
         (network, node_key),
         (submit_addr, public_addr),
         witnesses,
     )
-    .await
+    .await;
+    match served {
+        // Only these end the start before anything else runs on the store (`serve` binds
+        // first): the directory can go.
+        Err(error @ (StartError::AddressInUse { .. } | StartError::Bind { .. })) => {
+            Err(remove_created(error))
+        }
+        served => served,
+    }
 }
 
 /// Scheduler ticks between two polls of the I/O driver while tasks are ready (tokio's default

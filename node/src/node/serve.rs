@@ -41,6 +41,16 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
     Ok((listener, local))
 }
 
+/// Both HTTP listeners: the submit API's and the public one's, with their local addresses.
+async fn bind_both(
+    submit_addr: SocketAddr,
+    public_addr: SocketAddr,
+) -> Result<(TcpListener, SocketAddr, TcpListener, SocketAddr), StartError> {
+    let (submit_listener, submit_local) = bind(submit_addr).await?;
+    let (public_listener, public_local) = bind(public_addr).await?;
+    Ok((submit_listener, submit_local, public_listener, public_local))
+}
+
 /// Which witnesses the node polls, and how often.
 pub(super) struct WitnessPolling {
     pub(super) witnesses: Vec<String>,
@@ -61,6 +71,18 @@ pub(super) async fn serve(
         keys,
         keep_retired_keys,
     } = opened;
+    // The addresses first, before any thread or file of a running node exists: a port in use
+    // (another node on the same machine) ends the start with the store closed cleanly, so the
+    // next start is not taken for a crash (issue 22's walkthrough found both).
+    let (submit_listener, submit_local, public_listener, public_local) =
+        match bind_both(submit_addr, public_addr).await {
+            Ok(bound) => bound,
+            Err(error) => {
+                let store = store.clone();
+                let _ = tokio::task::spawn_blocking(move || store.close_cleanly()).await;
+                return Err(error);
+            }
+        };
     let token = new_token()?;
     write(
         &dir.join(TOKEN_FILE),
@@ -117,8 +139,6 @@ pub(super) async fn serve(
         })?;
         (stop, thread)
     };
-    let (submit_listener, submit_local) = bind(submit_addr).await?;
-    let (public_listener, public_local) = bind(public_addr).await?;
     let endpoints = Endpoints {
         submit: format!("http://{submit_local}"),
         public: format!("http://{public_local}"),
