@@ -15,7 +15,7 @@ pub enum AmountError {
     #[error("amount {0:?} has no digits")]
     NoDigits(String),
     /// A character that is not a digit, sign or decimal point (exponents and separators are refused).
-    #[error("amount {0:?} is not a plain decimal number (digits, one optional '.', optional leading '-')")]
+    #[error("amount {0:?} is not a plain decimal number (digits with at most one '.' and an optional leading '-' or '+'; no exponent, no thousands separators)")]
     NotDecimal(String),
     /// More digits than a 96-bit decimal holds.
     #[error("amount {0:?} has more than {AMOUNT_DIGITS_MAX} significant digits")]
