@@ -20,6 +20,18 @@ pub enum MembersError {
         /// The unknown field.
         field: String,
     },
+    /// A key of a member is not 64 hex digits (serde's own message names no field).
+    #[error("member {member}: {field}[{position}] is {value}, not a public key (64 hex digits)")]
+    BadKey {
+        /// The member's id, or its position.
+        member: String,
+        /// `signing_keys` or `node_keys`.
+        field: &'static str,
+        /// The key's place in the list, from 0.
+        position: usize,
+        /// The value as written (JSON).
+        value: String,
+    },
     /// A member's fields do not have the right form.
     #[error("member {member}: {source}")]
     Member {
@@ -50,10 +62,36 @@ pub fn parse_members(text: &str) -> Result<Vec<Member>, MembersError> {
                     field: field.clone(),
                 });
             }
+            check_keys(&member, &fields)?;
             serde_json::from_value(serde_json::Value::Object(fields))
                 .map_err(|source| MembersError::Member { member, source })
         })
         .collect()
+}
+
+/// Each entry of `signing_keys` and `node_keys` that is not 64 hex digits, named by field and
+/// place (the rest of the form is serde's to judge).
+fn check_keys(
+    member: &str,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), MembersError> {
+    for field in ["signing_keys", "node_keys"] {
+        let keys = fields.get(field).and_then(serde_json::Value::as_array);
+        for (position, value) in keys.into_iter().flatten().enumerate() {
+            let is_key = value.as_str().is_some_and(|text| {
+                text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+            });
+            if !is_key {
+                return Err(MembersError::BadKey {
+                    member: member.to_owned(),
+                    field,
+                    position,
+                    value: value.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds and checks a genesis. Admins default to every member, the threshold to a majority of them.
@@ -86,6 +124,24 @@ mod tests {
     use super::*;
 
     const KEY: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
+
+    #[test]
+    fn refuses_a_key_that_is_not_one_naming_its_field_and_place() {
+        let text = format!(
+            r#"[{{"id":"A","name":"A","roles":["donor"],"signing_keys":["{KEY}"],"node_keys":["{KEY}","abcd"]}}]"#
+        );
+        let error = parse_members(&text).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            r#"member A: node_keys[1] is "abcd", not a public key (64 hex digits)"#
+        );
+        let text = r#"[{"id":"B","name":"B","roles":["donor"],"signing_keys":[7]}]"#;
+        let error = parse_members(text).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "member B: signing_keys[0] is 7, not a public key (64 hex digits)"
+        );
+    }
 
     #[test]
     fn refuses_an_unknown_field_naming_it_and_the_member() {
