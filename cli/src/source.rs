@@ -356,7 +356,21 @@ fn find_in_items(
 }
 
 fn open_store(path: &Path) -> Result<StoreReader, SourceError> {
-    StoreReader::open(path).map_err(|error| data_dir_error(&path.display().to_string(), error))
+    StoreReader::open(path).map_err(|error| {
+        let running = matches!(
+            &error,
+            aidledger_store::OpenError::Lock(aidledger_store::datadir::LockError::InUse { .. })
+        );
+        let mut detail = error.to_string();
+        if running {
+            // The store of a running node is its own; its public API serves the same records.
+            detail.push_str(
+                "; read it through the node instead: --node URL (its public URL is \"public\" in \
+                 endpoints.json of the directory)",
+            );
+        }
+        data_dir_error(&path.display().to_string(), detail)
+    })
 }
 
 fn open_error(path: &Path, source: std::io::Error) -> SourceError {

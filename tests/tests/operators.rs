@@ -415,6 +415,27 @@ fn the_cli_refuses_clearly_and_survives_a_closed_pipe() {
         .expect("the bundle")
         .starts_with(b"AIDLBNDL"));
 
+    // The directory of a running node: refused, pointing at the node's API.
+    let output = network
+        .cli
+        .run([
+            "verify",
+            "--data-dir",
+            &network.data_dir_arg(),
+            "--network-id",
+            &network.network_id,
+        ])
+        .assert_no_panic();
+    assert_ne!(output.code(), Some(0), "{}", output.describe());
+    assert!(
+        output.stderr().contains(
+            "is in use by a running node (its node.lock is locked); read it through the node \
+             instead: --node URL"
+        ),
+        "{}",
+        output.describe()
+    );
+
     // `status --json | head -1`: one line, no message.
     let script = format!(
         "\"$0\" status --json --node {} | head -1",
