@@ -401,6 +401,25 @@ fn every_tool_reads_the_same_shortfalls_and_currency_mismatches() {
             case.name,
             shown.stdout()
         );
+        // The time in words beside the signed milliseconds, and no field shown empty.
+        let timestamp = shown
+            .stdout()
+            .lines()
+            .find(|line| line.starts_with("timestamp "))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            timestamp.contains(" UTC (") && timestamp.ends_with(" ms)"),
+            "{timestamp:?}\n{}",
+            shown.stdout()
+        );
+        for line in shown.stdout().lines() {
+            assert!(
+                !line.ends_with(" activity") && !line.contains("  activity "),
+                "an empty field in {line:?}\n{}",
+                shown.stdout()
+            );
+        }
 
         let flow = read(&mesh, &["flow", case.activity]).assert_exit(0);
         assert!(

@@ -121,12 +121,13 @@ fn transaction_summary(tx: &Transaction, ids: IdLength) -> String {
 pub fn record_text(record: &RuleCheckedRecord, author_name: &str) -> String {
     let header = record.header();
     let mut out = format!(
-        "record    {}\nkind      {}\nauthor    {} ({author_name})\nseq       {}\nprev      {}\ntimestamp {} ms\nkey       {}\nsignature valid (ed25519 over the record id, FORMAT.md 7.1)\n",
+        "record    {}\nkind      {}\nauthor    {} ({author_name})\nseq       {}\nprev      {}\ntimestamp {} ({} ms)\nkey       {}\nsignature valid (ed25519 over the record id, FORMAT.md 7.1)\n",
         record.id(),
         record.body().kind().name(),
         header.author,
         header.seq,
         header.prev,
+        crate::format::utc_time(header.timestamp_ms),
         header.timestamp_ms,
         header.signing_key
     );
@@ -138,11 +139,18 @@ fn body_text(body: &Body, author: &str) -> String {
     match body {
         Body::Activity(activity) => crate::activity_text::activity_text(activity, author),
         Body::Transaction(tx) => {
+            // What the party names, and only that: an empty name or activity is left out.
             let party = |label: &str, party: &Option<aidledger_spec::record::Party>| match party {
-                Some(party) => format!(
-                    "{label:<9} {} {} activity {}\n",
-                    party.org_ref, party.name, party.activity_id
-                ),
+                Some(party) => {
+                    let activity = (!party.activity_id.is_empty())
+                        .then(|| format!("activity {}", party.activity_id));
+                    let named: Vec<&str> = [party.org_ref.as_str(), party.name.as_str()]
+                        .into_iter()
+                        .chain(activity.as_deref())
+                        .filter(|part| !part.is_empty())
+                        .collect();
+                    format!("{label:<9} {}\n", named.join(" "))
+                }
                 None => String::new(),
             };
             let mut out = format!(
