@@ -21,4 +21,18 @@ fn demo_once_replicates_the_story_to_three_nodes_and_verifies_each() {
     assert_eq!(stdout.matches(" records, VALID").count(), 3, "{stdout}");
     assert!(stdout.contains("6 records, VALID"), "{stdout}");
     assert!(demo_dir.join("nodes/GB-GOV-1/node.key").is_file());
+    // The nodes are gone when it returns: the command it gives to check for oneself reads a
+    // directory, and works.
+    let given = stdout
+        .lines()
+        .find_map(|line| line.split_once("verify one yourself: aidledger "))
+        .map(|(_, command)| command.split_whitespace().collect::<Vec<_>>())
+        .unwrap_or_else(|| panic!("no command to check for oneself:\n{stdout}"));
+    assert_eq!(given[..2], ["verify", "--data-dir"], "{given:?}");
+    let verified = cli.run(&given).assert_exit(0).assert_no_panic();
+    assert!(
+        verified.stdout().ends_with("VALID\n"),
+        "{}",
+        verified.describe()
+    );
 }

@@ -76,15 +76,21 @@ pub(crate) fn run(options: DemoOptions) -> Result<ExitCode> {
     println!("7. every record is on every node");
     let passed = verify_all(&nodes, network_id)?;
     let explorer = &nodes[0].public;
-    println!("explorer and public API: {explorer}/  (status: aidledger status --node {explorer})");
-    println!("verify yourself: aidledger verify --node {explorer} --network-id {network_id}");
     if !passed {
         bail!("a node's store did not verify");
     }
     println!("ALL CHECKS PASSED");
     if options.once {
+        // The nodes stop with the demo: what stays is their directories.
+        let data_dir = dir.join("nodes").join(DONOR);
+        println!(
+            "the nodes stop now (--once); verify one yourself: aidledger verify --data-dir {} --network-id {network_id}",
+            data_dir.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
+    println!("explorer and public API: {explorer}/  (status: aidledger status --node {explorer})");
+    println!("verify yourself: aidledger verify --node {explorer} --network-id {network_id}");
     println!("the network keeps running; press Ctrl-C (or send SIGTERM) to stop it and its nodes");
     loop {
         std::thread::park();
@@ -179,7 +185,7 @@ fn record_story(nodes: &[DemoNode]) -> Result<Vec<RecordId>> {
         .submit(&setup::ratification(treaty_id, text_hash)?)
     {
         Err(SubmitError::Refused { message, .. }) if message.contains("is not a party") => {
-            println!("6. {AUDITOR} tried to ratify it too; its node refused: {message}")
+            println!("   {AUDITOR} tried to ratify it too; its node refused: {message}")
         }
         Ok(_) => bail!("{AUDITOR}'s node accepted a ratification by a non-party"),
         Err(error) => return Err(error.into()),
@@ -200,7 +206,7 @@ fn wait_replicated(nodes: &[DemoNode], ids: &[RecordId]) -> Result<()> {
 
 fn verify_all(nodes: &[DemoNode], network_id: NetworkId) -> Result<bool> {
     let mut passed = true;
-    for node in nodes {
+    for (index, node) in nodes.iter().enumerate() {
         let result = audit(
             &Source::Node(node.public.clone()),
             Some(network_id),
@@ -212,8 +218,9 @@ fn verify_all(nodes: &[DemoNode], network_id: NetworkId) -> Result<bool> {
             "INVALID"
         };
         let records = result.report().map_or(0, |report| report.records_seen);
+        let step = if index == 0 { "8." } else { "  " };
         println!(
-            "8. verify --node {} ({}): {records} records, {verdict}",
+            "{step} verify --node {} ({}): {records} records, {verdict}",
             node.public, node.org
         );
         passed &= result.is_valid();
