@@ -193,8 +193,8 @@ pub(crate) enum Command {
         json: bool,
     },
     /// Show a running node's view of the network: peers, heads per organisation, records behind, forks,
-    /// witnessed sizes and split views. Exit 0 = no fork or split view known, 1 = a chain is forked or
-    /// an organisation showed a split view, 2 = could not run.
+    /// witnessed sizes and split views.
+    #[command(after_help = STATUS_EXIT_CODES_HELP)]
     Status {
         /// The node's public URL (http://127.0.0.1:PORT).
         #[arg(long)]
@@ -342,6 +342,27 @@ damaged bundle bytes such as a truncated file, bad magic, wrong end counts, trai
 undecodable genesis, or a source from another network than --network-id); 2 could not run \
 (missing file, permission, node unreachable, bad arguments).";
 
+/// `status`'s exit codes: it judges a node, not a source.
+pub(crate) const STATUS_EXIT_CODES_HELP: &str =
+    "Exit codes: 0 no fork or split view known and the \
+node takes records; 1 a chain is forked, an organisation showed a split view, or the node has \
+stopped taking records (a STOPPED line: restart it); 2 could not run (node unreachable, bad \
+arguments).";
+
+/// The command line, with [`EXIT_CODES_HELP`] after the help of every command that gives no
+/// exit codes of its own: clap does not pass `after_help` down to subcommands, and README says
+/// every command's `--help` repeats them.
+pub(crate) fn command_with_exit_codes() -> clap::Command {
+    fn with_exit_codes(command: clap::Command) -> clap::Command {
+        let command = match command.get_after_help() {
+            Some(_) => command,
+            None => command.after_help(EXIT_CODES_HELP),
+        };
+        command.mut_subcommands(with_exit_codes)
+    }
+    with_exit_codes(<Cli as clap::CommandFactory>::command())
+}
+
 /// The network an auditor trusts: one flag for every command that reads a source.
 #[derive(Args, Clone)]
 pub(crate) struct NetworkArgs {
@@ -462,6 +483,40 @@ impl GlobalTargetArgs {
             submit: self.submit.clone(),
             token_file: self.token_file.clone(),
             public: self.public.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command, at any depth, and its help's text after the options.
+    fn every_command(command: &clap::Command, path: String, out: &mut Vec<(String, String)>) {
+        let after = command
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        out.push((path.clone(), after));
+        for sub in command.get_subcommands() {
+            every_command(sub, format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_commands_help_gives_the_exit_codes() {
+        let mut commands = Vec::new();
+        every_command(
+            &command_with_exit_codes(),
+            "aidledger".into(),
+            &mut commands,
+        );
+        assert!(commands.len() > 30, "{} commands", commands.len());
+        for (path, after) in commands {
+            assert!(
+                after.contains("Exit codes"),
+                "`{path} --help` gives no exit codes"
+            );
         }
     }
 }

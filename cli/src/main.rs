@@ -23,7 +23,6 @@ mod witness_args;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Parser;
 
 use crate::args::{
     CheckpointCommand, Cli, Command, IatiCommand, NetworkCommand, WitnessArgs, WitnessCommand,
@@ -39,7 +38,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     aidledger_os::end_quietly_on_closed_pipe();
-    let cli = Cli::parse();
+    let matches = args::command_with_exit_codes().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(error) => {

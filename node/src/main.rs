@@ -43,7 +43,13 @@ const CONFIG_SIZE_BYTES_MAX: u64 = 1024 * 1024;
 /// Runs an aidledger node: stores the organisation's signed chain, replicates every member's
 /// chain with the other member nodes, and serves them.
 #[derive(Debug, Parser)]
-#[command(name = "aidledger-node", version)]
+#[command(
+    name = "aidledger-node",
+    version,
+    after_help = "Exit codes: 0 clean shutdown (SIGINT or SIGTERM); 1 stopped after a storage \
+failure (the writer had stopped taking records, or the final flush failed); 2 could not start \
+(configuration, data directory, an address already in use: nothing is left half-made)."
+)]
 struct Args {
     /// A JSON config file: {"data_dir","genesis","org","key","node_key","submit_addr",
     /// "public_addr","listen":[…],"bootstrap":[…],"witness":[…],"witness_poll_ms",
