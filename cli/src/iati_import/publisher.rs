@@ -213,7 +213,12 @@ fn load_index(
                     rejected.reason
                 ))
             })?;
-            redacted.push(record.header().seq);
+            // Only kinds the import writes carry IATI keys: a redacted statement or treaty
+            // text hides none, and does not stop the import.
+            let kind = aidledger_spec::record::BodyKind::from_wire(record.header().body_kind);
+            if kind.is_some_and(is_imported_kind) {
+                redacted.push(record.header().seq);
+            }
         }
         for verdict in verifier.verify_batch(page) {
             let record = verdict.map_err(|rejected| {
@@ -277,4 +282,13 @@ fn load_index(
         }
     }
     Ok(index)
+}
+
+/// The kinds of record the import writes (and whose withheld bodies hide IATI keys).
+fn is_imported_kind(kind: aidledger_spec::record::BodyKind) -> bool {
+    use aidledger_spec::record::BodyKind;
+    matches!(
+        kind,
+        BodyKind::Transaction | BodyKind::Activity | BodyKind::Correction
+    )
 }
