@@ -502,3 +502,67 @@ fn flow_and_provenance_say_the_link_status_from_the_model() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_receipt_acknowledging_a_disbursement_is_on_its_edge_whatever_provider_it_names() {
+    let dir = temp_dir("flow-ack");
+    let genesis = build_genesis(
+        "money test",
+        1_700_000_000_000,
+        vec![
+            member(DONOR, Role::Donor, 1),
+            member(RECEIVER, Role::Implementer, 2),
+        ],
+        None,
+        None,
+    )
+    .expect("genesis");
+    let mut chains = Chains {
+        genesis: genesis.clone(),
+        heads: Default::default(),
+        records: Vec::new(),
+    };
+    let sent = chains.sign(
+        DONOR,
+        Body::Transaction(Transaction {
+            receiver: party(RECEIVER, ""),
+            ..tx("GB-1-D", 3, "50.00", "GBP")
+        }),
+    );
+    // The receipt names the donor but not its activity.
+    chains.sign(
+        RECEIVER,
+        Body::Transaction(Transaction {
+            provider: party(DONOR, ""),
+            acknowledges: Some(sent),
+            ..tx("DK-1-D", 1, "50.00", "GBP")
+        }),
+    );
+    let bundle = dir.join("ack.bundle");
+    let file = std::fs::File::create(&bundle).expect("create the bundle");
+    let mut writer = BundleWriter::new(file, &genesis.encode()).expect("bundle");
+    for (_, record) in &chains.records {
+        writer.record(record).expect("write");
+    }
+    writer.finish().expect("finish");
+    let bundle = bundle.display().to_string();
+    let run = aidledger(&["flow", "GB-1-D", "--bundle", &bundle, "--json"]);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let edges = value["paid_to"].as_array().expect("paid_to");
+    assert_eq!(edges.len(), 1, "{value}");
+    assert_eq!(
+        edges[0]["receiver_reported_text"], "incoming-funds 50.00 GBP ×1",
+        "{value}"
+    );
+    assert_eq!(
+        edges[0]["provider_reported_text"], "disbursement 50.00 GBP ×1",
+        "{value}"
+    );
+    assert_eq!(
+        edges[0]["to_activities"],
+        serde_json::json!(["DK-1-D"]),
+        "{value}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

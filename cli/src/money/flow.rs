@@ -115,31 +115,61 @@ impl<'a> FlowGraph<'a> {
         graph
     }
 
+    /// The edge a receiver's record of money in belongs on: the edge of the disbursement it
+    /// acknowledges when this ledger holds that one and it pays this receiver (the two sides of
+    /// one flow, whatever the receipt's own provider fields name: before, a receipt naming the
+    /// provider organisation but not its activity landed on another edge than the money it
+    /// acknowledged, which then read "receiver reports: none" above a link saying it did);
+    /// else the activity or organisation its provider names.
+    fn receiver_edge(&self, entry: &Entry) -> Option<(Origin, String)> {
+        let transaction = &entry.transaction;
+        let own = transaction.activity_id.as_str();
+        let acknowledged = transaction
+            .acknowledges
+            .as_ref()
+            .and_then(|id| self.ledger.model.entry(id))
+            .filter(|paid| {
+                !paid.withdrawn && OUTGOING_TYPES.contains(&paid.transaction.transaction_type)
+            });
+        if let Some(paid) = acknowledged {
+            let pays_this_receiver = paid.transaction.receiver.as_ref().is_some_and(|receiver| {
+                receiver.org_ref == entry.author
+                    || (receiver.org_ref.is_empty() && receiver.name == entry.author)
+            });
+            if pays_this_receiver && paid.transaction.activity_id != own {
+                return Some((
+                    Origin::Activity(paid.transaction.activity_id.clone()),
+                    entry.author.clone(),
+                ));
+            }
+        }
+        let provider = transaction.provider.as_ref()?;
+        let names_activity = !provider.activity_id.is_empty() && provider.activity_id != own;
+        let names_org = INCOMING_TYPES.contains(&transaction.transaction_type)
+            && !provider.org_ref.is_empty()
+            && provider.org_ref != entry.author;
+        if names_activity {
+            Some((
+                Origin::Activity(provider.activity_id.clone()),
+                entry.author.clone(),
+            ))
+        } else if names_org {
+            Some((Origin::Org(provider.org_ref.clone()), entry.author.clone()))
+        } else {
+            None
+        }
+    }
+
     fn add_links(&mut self, position: usize, entry: &Entry) {
         let transaction = &entry.transaction;
         let own = transaction.activity_id.as_str();
         let kind = transaction.transaction_type;
-        if let Some(provider) = &transaction.provider {
-            let names_activity = !provider.activity_id.is_empty() && provider.activity_id != own;
-            let names_org = INCOMING_TYPES.contains(&kind)
-                && !provider.org_ref.is_empty()
-                && provider.org_ref != entry.author;
-            if names_activity || names_org {
-                let origin = if names_activity {
-                    Origin::Activity(provider.activity_id.clone())
-                } else {
-                    Origin::Org(provider.org_ref.clone())
-                };
-                self.edges
-                    .entry((origin, entry.author.clone()))
-                    .or_default()
-                    .links
-                    .push(Link {
-                        entry: position,
-                        side: Side::Receiver,
-                        to_activity: Some(own.to_owned()),
-                    });
-            }
+        if let Some(edge) = self.receiver_edge(entry) {
+            self.edges.entry(edge).or_default().links.push(Link {
+                entry: position,
+                side: Side::Receiver,
+                to_activity: Some(own.to_owned()),
+            });
         }
         let provider_differs = provider_differs(entry);
         let unnamed = aidledger_spec::record::Party::default();
