@@ -20,6 +20,7 @@
 //! verified by `aidledger_spec::Verifier` (the governance state's current one) and placed by
 //! the writer.
 
+pub mod addrs;
 pub mod behaviour;
 pub mod identity;
 pub mod probe;
@@ -70,6 +71,18 @@ pub enum NetworkError {
         /// The address.
         addr: Multiaddr,
         /// What libp2p said.
+        detail: String,
+    },
+    /// A bootstrap peer's address is not one the node can dial.
+    #[error(
+        "the bootstrap peer {addr} (--bootstrap, or bootstrap in a config file or the data \
+         directory's config.json) cannot be dialled: {detail}; a peer is {}",
+        addrs::TCP_FORMS
+    )]
+    Bootstrap {
+        /// The address.
+        addr: Multiaddr,
+        /// Why not.
         detail: String,
     },
     /// Too many addresses.
@@ -148,9 +161,6 @@ pub async fn start_with_witnessed(
     witnessed: Arc<Witnessed>,
     checkpoints: Arc<Checkpoints>,
 ) -> Result<NetworkHandle, NetworkError> {
-    if config.listen.len() > ADDRESSES_MAX || config.bootstrap.len() > ADDRESSES_MAX {
-        return Err(NetworkError::TooManyAddresses);
-    }
     let governance: Arc<Governance> = writer.governance().clone();
     let topics = Topics::new(store.network_id());
     let members = identity::allowed_peers(&governance.current().derivation.authority);
@@ -168,6 +178,8 @@ pub async fn start_with_witnessed(
         );
     }
     let mut swarm = behaviour::build_swarm(config.keypair, &topics, members.keys().copied())?;
+    // Checked again just before the listeners are bound (see `addrs::check_listen`).
+    addrs::check(&config.listen, &config.bootstrap)?;
     let mut listeners = HashSet::new();
     for addr in &config.listen {
         let id = swarm

@@ -50,6 +50,24 @@ pub async fn start_with_network(
             config.submit_addr
         )));
     }
+    // Before anything is made or locked: a wrong address leaves the directory as it was.
+    let listen = if options.listen.is_empty() {
+        vec![DEFAULT_LISTEN
+            .parse()
+            .map_err(|error| StartError::Config(format!("{DEFAULT_LISTEN}: {error}")))?]
+    } else {
+        options.listen
+    };
+    network::addrs::check(&listen, &options.bootstrap)?;
+    for witness in &options.witnesses {
+        crate::witnessed::poll::check_witness_url(witness).map_err(|why| {
+            StartError::Config(format!(
+                "the witness {witness:?} (--witness, or witness in a config file or the data \
+                 directory's config.json) {why}: a witness is {}",
+                crate::witnessed::poll::WITNESS_URL_FORM
+            ))
+        })?;
+    }
     // Before any descriptor is needed: idle clients must not starve the store's sync (issue 17).
     limits::raise_open_files_limit().map_err(|source| StartError::Io {
         what: "read the open-files limit (RLIMIT_NOFILE)".into(),
@@ -88,13 +106,6 @@ pub async fn start_with_network(
     .await
     .map_err(|error| StartError::Config(format!("startup failed: {error}")))?
     .map_err(remove_created)?;
-    let listen = if options.listen.is_empty() {
-        vec![DEFAULT_LISTEN
-            .parse()
-            .map_err(|error| StartError::Config(format!("{DEFAULT_LISTEN}: {error}")))?]
-    } else {
-        options.listen
-    };
     let network = NetworkConfig {
         keypair: network::identity::keypair(&node_key),
         listen,

@@ -40,6 +40,32 @@ struct WitnessAnswer {
     split_views: Vec<String>,
 }
 
+/// What a witness's base URL looks like, for messages.
+pub const WITNESS_URL_FORM: &str =
+    "its base URL, http://HOST[:PORT][/PATH] or https://…, to which the node appends /api/witness";
+
+/// Why `witness` cannot be a witness's base URL (`--witness`), if it cannot: it must be an
+/// http:// or https:// URL, and without a query or fragment, since [`fetch`] appends
+/// `/api/witness` to it. Checked at start: otherwise a typo only shows as a line logged at
+/// every poll.
+pub fn check_witness_url(witness: &str) -> Result<(), String> {
+    const NOT_HTTP: &str = "does not start with http:// or https://";
+    let url = reqwest::Url::parse(witness).map_err(|error| {
+        if witness.contains("://") {
+            format!("is not a URL ({error})")
+        } else {
+            NOT_HTTP.to_owned()
+        }
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(NOT_HTTP.into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("has a ?query or #fragment, which /api/witness cannot follow".into());
+    }
+    Ok(())
+}
+
 /// Starts polling `witnesses` every `interval` until `stop`'s sender is dropped (or sends).
 pub fn spawn(
     witnessed: Arc<Witnessed>,
@@ -177,4 +203,42 @@ fn fetch(client: &reqwest::blocking::Client, witness: &str) -> Result<WitnessAns
     }
     serde_json::from_slice(&body)
         .map_err(|error| format!("{url} answered no witness JSON: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_witness_url;
+
+    #[test]
+    fn a_witness_is_an_http_or_https_base_url() {
+        for witness in [
+            "http://127.0.0.1:7500",
+            "http://127.0.0.1:7500/",
+            "https://witness.example.org/w1/",
+            "http://[::1]:7500",
+        ] {
+            assert_eq!(check_witness_url(witness), Ok(()), "{witness}");
+        }
+        let cases = [
+            ("notaurl", "does not start with http:// or https://"),
+            (
+                "witness.example.org",
+                "does not start with http:// or https://",
+            ),
+            ("localhost:7500", "does not start with http:// or https://"),
+            (
+                "ftp://witness.example.org",
+                "does not start with http:// or https://",
+            ),
+            ("", "does not start with http:// or https://"),
+            ("http://", "is not a URL (empty host)"),
+            ("http://wit ness", "is not a URL"),
+            ("https://witness.example.org/?key=1", "?query or #fragment"),
+            ("https://witness.example.org/#top", "?query or #fragment"),
+        ];
+        for (witness, reason) in cases {
+            let refused = check_witness_url(witness).expect_err(witness);
+            assert!(refused.contains(reason), "{witness}: {refused}");
+        }
+    }
 }
