@@ -75,6 +75,16 @@ fn a_second_node_on_a_p2p_port_a_node_listens_on_is_refused() {
         output.describe()
     );
     assert!(!second.exists(), "a refused first start made its directory");
+    // The running node's own directory started again, on its own port: the directory's lock
+    // is what is named (it is taken before the ports are probed).
+    let output = NodeProcess::run_expecting_refusal(&network.data_dir(), ["--listen", &listen])
+        .assert_exit(2)
+        .assert_no_panic();
+    assert!(
+        output.stderr().contains("is in use by a running node"),
+        "{}",
+        output.describe()
+    );
     // The first node is untouched.
     assert!(network.node.is_running());
     assert_eq!(network_status(&network.node)["listen"][0], listen.as_str());

@@ -33,6 +33,29 @@ pub fn check(listen: &[Multiaddr], bootstrap: &[Multiaddr]) -> Result<(), Networ
     listen.iter().try_for_each(check_listen)
 }
 
+/// [`check`] without looking whether the listen ports are free: what can be checked before the
+/// data directory is locked. Its lock comes first, so that a second start of a running node
+/// is told the directory is in use, not that its own port is; the ports are probed after it
+/// (`node::serve`), and again when the listeners are bound.
+pub fn check_forms(listen: &[Multiaddr], bootstrap: &[Multiaddr]) -> Result<(), NetworkError> {
+    if listen.len() > ADDRESSES_MAX || bootstrap.len() > ADDRESSES_MAX {
+        return Err(NetworkError::TooManyAddresses);
+    }
+    for addr in bootstrap {
+        check_bootstrap(addr).map_err(|detail| NetworkError::Bootstrap {
+            addr: addr.clone(),
+            detail,
+        })?;
+    }
+    for addr in listen {
+        tcp_socket_addr(addr).map_err(|why| NetworkError::Listen {
+            addr: addr.clone(),
+            detail: format!("{why}; a listen address is {TCP_FORMS}"),
+        })?;
+    }
+    Ok(())
+}
+
 /// The socket address of `addr` if it is one of [`TCP_FORMS`], or why it is not.
 pub fn tcp_socket_addr(addr: &Multiaddr) -> Result<SocketAddr, String> {
     let mut parts = addr.iter();

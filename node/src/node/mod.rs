@@ -50,7 +50,8 @@ pub async fn start_with_network(
             config.submit_addr
         )));
     }
-    // Before anything is made or locked: a wrong address leaves the directory as it was.
+    // Before anything is made or locked: a wrong address leaves the directory as it was (the
+    // listen ports are probed once the directory is locked: `serve`).
     let listen = if options.listen.is_empty() {
         vec![DEFAULT_LISTEN
             .parse()
@@ -58,7 +59,7 @@ pub async fn start_with_network(
     } else {
         options.listen
     };
-    network::addrs::check(&listen, &options.bootstrap)?;
+    network::addrs::check_forms(&listen, &options.bootstrap)?;
     for witness in &options.witnesses {
         crate::witnessed::poll::check_witness_url(witness).map_err(|why| {
             StartError::Config(format!(
@@ -123,9 +124,11 @@ pub async fn start_with_network(
     match served {
         // Only these end the start before anything else runs on the store (`serve` binds
         // first): the directory can go.
-        Err(error @ (StartError::AddressInUse { .. } | StartError::Bind { .. })) => {
-            Err(remove_created(error))
-        }
+        Err(
+            error @ (StartError::AddressInUse { .. }
+            | StartError::Bind { .. }
+            | StartError::Network(network::NetworkError::Listen { .. })),
+        ) => Err(remove_created(error)),
         served => served,
     }
 }

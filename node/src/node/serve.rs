@@ -74,15 +74,24 @@ pub(super) async fn serve(
     // The addresses first, before any thread or file of a running node exists: a port in use
     // (another node on the same machine) ends the start with the store closed cleanly, so the
     // next start is not taken for a crash (issue 22's walkthrough found both).
-    let (submit_listener, submit_local, public_listener, public_local) =
-        match bind_both(submit_addr, public_addr).await {
-            Ok(bound) => bound,
-            Err(error) => {
-                let store = store.clone();
-                let _ = tokio::task::spawn_blocking(move || store.close_cleanly()).await;
-                return Err(error);
-            }
-        };
+    let bound = match bind_both(submit_addr, public_addr).await {
+        // The peer ports too: libp2p would share one another socket holds (`network::addrs`).
+        Ok(bound) => network
+            .listen
+            .iter()
+            .try_for_each(network::addrs::check_listen)
+            .map(|()| bound)
+            .map_err(StartError::from),
+        Err(error) => Err(error),
+    };
+    let (submit_listener, submit_local, public_listener, public_local) = match bound {
+        Ok(bound) => bound,
+        Err(error) => {
+            let store = store.clone();
+            let _ = tokio::task::spawn_blocking(move || store.close_cleanly()).await;
+            return Err(error);
+        }
+    };
     let token = new_token()?;
     write(
         &dir.join(TOKEN_FILE),
