@@ -78,6 +78,8 @@ pub fn export_bundle(
         .into_inner()
         .map_err(|error| write_error(error.into_error()))?;
     temporary.as_file().sync_all().map_err(write_error)?;
+    // Again: an export can take minutes, and something may have been put there meanwhile.
+    crate::out_file::check_bundle_replaceable(out)?;
     temporary
         .persist(out)
         .map_err(|error| write_error(error.error))?;

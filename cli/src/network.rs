@@ -78,9 +78,10 @@ fn check_keys(
     for field in ["signing_keys", "node_keys"] {
         let keys = fields.get(field).and_then(serde_json::Value::as_array);
         for (position, value) in keys.into_iter().flatten().enumerate() {
-            let is_key = value.as_str().is_some_and(|text| {
-                text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
-            });
+            // The parser's own judgement (it takes surrounding spaces), so the two never differ.
+            let is_key = value
+                .as_str()
+                .is_some_and(|text| aidledger_spec::PublicKey::from_hex(text).is_ok());
             if !is_key {
                 return Err(MembersError::BadKey {
                     member: member.to_owned(),
@@ -135,6 +136,11 @@ mod tests {
             error,
             r#"member A: node_keys[1] is "abcd", not a public key (64 hex digits)"#
         );
+        // What the key parser takes, the check takes: a key with a trailing newline.
+        let text = format!(
+            r#"[{{"id":"A","name":"A","roles":["donor"],"signing_keys":["{KEY}\n"],"node_keys":[]}}]"#
+        );
+        assert!(parse_members(&text).is_ok());
         let text = r#"[{"id":"B","name":"B","roles":["donor"],"signing_keys":[7]}]"#;
         let error = parse_members(text).unwrap_err().to_string();
         assert_eq!(

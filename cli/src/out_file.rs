@@ -1,6 +1,8 @@
 //! Files a command writes with `--out`: a command may write over an earlier file of its own
 //! kind (a bundle over a bundle, so that the explorer's "Check it yourself" commands can be run
-//! again), never over anything else. A user who typed `--out fcdo.key` by mistake keeps the key.
+//! again) or an empty file, never over anything else, nor through a symbolic link or onto
+//! something that is not a regular file. A user who typed `--out fcdo.key` by mistake keeps
+//! the key.
 
 use std::io::Read;
 use std::path::Path;
@@ -53,6 +55,10 @@ pub fn check_replaceable(
     };
     if !metadata.is_file() {
         return Err(other());
+    }
+    // An empty file holds nothing to lose (`--out "$(mktemp)"`).
+    if metadata.len() == 0 {
+        return Ok(());
     }
     let mut head = Vec::with_capacity(head_bytes);
     std::fs::File::open(path)
@@ -108,7 +114,9 @@ mod tests {
         assert!(check_packet_replaceable(&path).is_err());
         std::fs::write(&path, b"AIDLPKT2...").unwrap();
         assert!(check_packet_replaceable(&path).is_ok());
-        for other in [&b"0123abcd\n"[..], b"", b"AIDL"] {
+        std::fs::write(&path, b"").unwrap();
+        assert!(check_bundle_replaceable(&path).is_ok());
+        for other in [&b"0123abcd\n"[..], b"AIDL"] {
             std::fs::write(&path, other).unwrap();
             let error = check_bundle_replaceable(&path).unwrap_err().to_string();
             assert!(

@@ -48,7 +48,7 @@ const CONFIG_SIZE_BYTES_MAX: u64 = 1024 * 1024;
     version,
     after_help = "Exit codes: 0 clean shutdown (SIGINT or SIGTERM); 1 stopped after a storage \
 failure (the writer had stopped taking records, or the final flush failed); 2 could not start \
-(configuration, data directory, an address already in use: nothing is left half-made)."
+(configuration, data directory, an address already in use)."
 )]
 struct Args {
     /// A JSON config file: {"data_dir","genesis","org","key","node_key","submit_addr",

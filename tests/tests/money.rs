@@ -413,9 +413,18 @@ fn every_tool_reads_the_same_shortfalls_and_currency_mismatches() {
             "{timestamp:?}\n{}",
             shown.stdout()
         );
-        for line in shown.stdout().lines() {
+        let parties = shown
+            .stdout()
+            .lines()
+            .filter(|line| line.starts_with("provider ") || line.starts_with("receiver "));
+        for line in parties {
+            // The label is padded to its column; what follows has no gap and no loose end.
+            let named = line.get(10..).unwrap_or_default();
             assert!(
-                !line.ends_with(" activity") && !line.contains("  activity "),
+                !named.is_empty()
+                    && named.trim() == named
+                    && !named.contains("  ")
+                    && !named.ends_with(" activity"),
                 "an empty field in {line:?}\n{}",
                 shown.stdout()
             );

@@ -36,3 +36,21 @@ fn demo_once_replicates_the_story_to_three_nodes_and_verifies_each() {
         verified.describe()
     );
 }
+
+#[test]
+fn demo_once_without_a_dir_says_its_files_are_gone() {
+    let dir = TestDir::new("net_demo_temporary");
+    let cli = Cli::new(dir.path());
+    let output = cli.run(["demo", "--once"]).assert_exit(0).assert_no_panic();
+    let stdout = output.stdout();
+    assert!(
+        stdout.contains("ALL CHECKS PASSED"),
+        "{}",
+        output.describe()
+    );
+    assert!(
+        stdout.contains("the temporary directory is removed; pass --dir to keep it"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("verify one yourself"), "{stdout}");
+}

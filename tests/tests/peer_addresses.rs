@@ -1,8 +1,8 @@
-//! Peer addresses a node cannot use, refused at start with exit 2 and the value named, before
-//! anything is made or saved: a `--listen` port another node listens on (libp2p-tcp's
-//! listeners set SO_REUSEPORT, so two nodes used to share it), a bootstrap peer the transport
-//! cannot dial, a witness that is not an http:// or https:// URL; from a flag, a config file or
-//! the data directory's saved `config.json`.
+//! Peer addresses a node cannot use, refused at start with exit 2 and the value named: a
+//! `--listen` port another node listens on (libp2p-tcp's listeners set SO_REUSEPORT, so two
+//! nodes used to share it; probed once the directory is locked), and, before anything is made
+//! or saved, a bootstrap peer the transport cannot dial or a witness that is not an http:// or
+//! https:// URL, from a flag, a config file or the data directory's saved `config.json`.
 
 use std::fs;
 use std::path::Path;
@@ -41,7 +41,7 @@ fn witness_refused(witness: &str) -> String {
 
 /// libp2p-tcp's listeners set SO_REUSEPORT: a second node told to listen on a first one's p2p
 /// port used to start beside it, and the kernel split the incoming dials between the two. It
-/// is refused before anything is made (exit 2, the address named).
+/// is refused before any thread of the node starts (exit 2, the address named).
 #[test]
 fn a_second_node_on_a_p2p_port_a_node_listens_on_is_refused() {
     let mut network = Network::start("ops_p2p_port_shared");
@@ -74,7 +74,15 @@ fn a_second_node_on_a_p2p_port_a_node_listens_on_is_refused() {
         "{}",
         output.describe()
     );
-    assert!(!second.exists(), "a refused first start made its directory");
+    // Run again on a free port, the refused first start goes on from where it stopped.
+    let mut again = NodeProcess::start_first(
+        &second,
+        &network.genesis,
+        IMPLEMENTER,
+        &network.organisations[1].key_file,
+    );
+    assert_eq!(again.record_count(), 0);
+    again.terminate();
     // The running node's own directory started again, on its own port: the directory's lock
     // is what is named (it is taken before the ports are probed).
     let output = NodeProcess::run_expecting_refusal(&network.data_dir(), ["--listen", &listen])

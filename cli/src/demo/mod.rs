@@ -81,12 +81,16 @@ pub(crate) fn run(options: DemoOptions) -> Result<ExitCode> {
     }
     println!("ALL CHECKS PASSED");
     if options.once {
-        // The nodes stop with the demo: what stays is their directories.
-        let data_dir = dir.join("nodes").join(DONOR);
-        println!(
-            "the nodes stop now (--once); verify one yourself: aidledger verify --data-dir {} --network-id {network_id}",
-            data_dir.display()
-        );
+        // The nodes stop with the demo: what stays is their directories, if kept.
+        if options.dir.is_some() {
+            let data_dir = dir.join("nodes").join(DONOR);
+            println!(
+                "the nodes stop now (--once); verify one yourself: aidledger verify --data-dir {} --network-id {network_id}",
+                data_dir.display()
+            );
+        } else {
+            println!("the nodes stop now (--once) and the temporary directory is removed; pass --dir to keep it");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     println!("explorer and public API: {explorer}/  (status: aidledger status --node {explorer})");

@@ -118,9 +118,9 @@ pub fn check_bootstrap(addr: &Multiaddr) -> Result<(), String> {
 /// listen, and the kernel splits the incoming connections between them. The check binds a probe
 /// socket as libp2p-tcp does (`SO_REUSEADDR`, `IPV6_V6ONLY` for IPv6) but without
 /// `SO_REUSEPORT`: the kernel refuses it with `EADDRINUSE` while any other socket listens on the
-/// port. The probe is closed at once; the check is made before the node starts and again just
-/// before its listeners are bound, which leaves a window of microseconds to a node started at
-/// the same moment.
+/// port. The probe is closed at once; the check is made once the data directory is locked,
+/// before any thread of the node starts (`node::serve`), and again just before its listeners
+/// are bound, which leaves a window of microseconds to a node started at the same moment.
 pub fn check_listen(addr: &Multiaddr) -> Result<(), NetworkError> {
     let socket = tcp_socket_addr(addr).map_err(|why| NetworkError::Listen {
         addr: addr.clone(),

@@ -90,47 +90,30 @@ pub async fn start_with_network(
                 .unwrap_or(crate::witnessed::poll::WITNESS_POLL_INTERVAL_MS),
         ),
     };
-    // A first start that fails leaves no directory behind to be taken for a node's (it held
-    // nothing yet); a later start's directory is left as it was.
-    let created_dir = !dir.exists();
-    let remove_created = |error: StartError| {
-        if created_dir {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        error
-    };
+    // A first start refused part-way leaves what it wrote (never removed: a path that did not
+    // exist a moment ago may be another start's by now); run again with the same flags, it
+    // goes on from there (`genesis.bin`, written last, says whether it got that far).
     let (opened, node_key) = tokio::task::spawn_blocking(move || {
         let opened = open_data_dir(&config, keep_retired_keys)?;
         let node_key = node_key(&config.data_dir, node_key_path.as_deref())?;
         Ok::<_, StartError>((opened, node_key))
     })
     .await
-    .map_err(|error| StartError::Config(format!("startup failed: {error}")))?
-    .map_err(remove_created)?;
+    .map_err(|error| StartError::Config(format!("startup failed: {error}")))??;
     let network = NetworkConfig {
         keypair: network::identity::keypair(&node_key),
         listen,
         bootstrap: options.bootstrap,
     };
     let node_key = datadir::public_key(&node_key);
-    let served = serve(
-        dir.clone(),
+    serve(
+        dir,
         opened,
         (network, node_key),
         (submit_addr, public_addr),
         witnesses,
     )
-    .await;
-    match served {
-        // Only these end the start before anything else runs on the store (`serve` binds
-        // first): the directory can go.
-        Err(
-            error @ (StartError::AddressInUse { .. }
-            | StartError::Bind { .. }
-            | StartError::Network(network::NetworkError::Listen { .. })),
-        ) => Err(remove_created(error)),
-        served => served,
-    }
+    .await
 }
 
 /// Scheduler ticks between two polls of the I/O driver while tasks are ready (tokio's default

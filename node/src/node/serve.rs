@@ -71,9 +71,10 @@ pub(super) async fn serve(
         keys,
         keep_retired_keys,
     } = opened;
-    // The addresses first, before any thread or file of a running node exists: a port in use
-    // (another node on the same machine) ends the start with the store closed cleanly, so the
-    // next start is not taken for a crash (issue 22's walkthrough found both).
+    // The addresses first, before the token, the writer, the network or any other thread of a
+    // running node: a port in use (another node on the same machine) ends the start with the
+    // store closed cleanly, so that the next start is not taken for a crash. (What opening the
+    // directory did stays done: a first start's files, a key given with --key installed.)
     let bound = match bind_both(submit_addr, public_addr).await {
         // The peer ports too: libp2p would share one another socket holds (`network::addrs`).
         Ok(bound) => network
@@ -88,7 +89,12 @@ pub(super) async fn serve(
         Ok(bound) => bound,
         Err(error) => {
             let store = store.clone();
-            let _ = tokio::task::spawn_blocking(move || store.close_cleanly()).await;
+            let closed = tokio::task::spawn_blocking(move || store.close_cleanly()).await;
+            if !matches!(closed, Ok(Ok(()))) {
+                crate::log_line!(
+                    "aidledger-node: the store could not be closed cleanly after the refused start ({closed:?}); the next start checks its tail"
+                );
+            }
             return Err(error);
         }
     };
