@@ -55,6 +55,17 @@ struct Chains {
 }
 
 impl Chains {
+    /// No record yet, on a network of `members`.
+    fn new(members: Vec<Member>) -> Chains {
+        let genesis =
+            build_genesis("money test", 1_700_000_000_000, members, None, None).expect("genesis");
+        Chains {
+            genesis,
+            heads: Default::default(),
+            records: Vec::new(),
+        }
+    }
+
     fn sign(&mut self, author: &str, body: Body) -> RecordId {
         let (seq, prev) = match self.heads.get(author) {
             Some((seq, id)) => (seq + 1, *id),
@@ -137,23 +148,12 @@ struct Story {
 /// DK-1's receipts name GB-1's record ids, which are known only after GB-1 signs: GB-1's
 /// chain is signed first, but DK-1's records are written to the bundle first.
 fn story(dir: &Path) -> Story {
-    let genesis = build_genesis(
-        "money test",
-        1_700_000_000_000,
-        vec![
-            member(DONOR, Role::Donor, 1),
-            member(RECEIVER, Role::Implementer, 2),
-            member(OTHER_DONOR, Role::Donor, 3),
-        ],
-        None,
-        None,
-    )
-    .expect("genesis");
-    let mut chains = Chains {
-        genesis: genesis.clone(),
-        heads: Default::default(),
-        records: Vec::new(),
-    };
+    let mut chains = Chains::new(vec![
+        member(DONOR, Role::Donor, 1),
+        member(RECEIVER, Role::Implementer, 2),
+        member(OTHER_DONOR, Role::Donor, 3),
+    ]);
+    let genesis = chains.genesis.clone();
     let body = |transaction| Body::Transaction(transaction);
     let short = chains.sign(DONOR, body(paid("125000.00", "GBP")));
     let corrected = chains.sign(DONOR, body(paid("400000.00", "GBP")));
@@ -506,22 +506,11 @@ fn flow_and_provenance_say_the_link_status_from_the_model() {
 #[test]
 fn a_receipt_acknowledging_a_disbursement_is_on_its_edge_whatever_provider_it_names() {
     let dir = temp_dir("flow-ack");
-    let genesis = build_genesis(
-        "money test",
-        1_700_000_000_000,
-        vec![
-            member(DONOR, Role::Donor, 1),
-            member(RECEIVER, Role::Implementer, 2),
-        ],
-        None,
-        None,
-    )
-    .expect("genesis");
-    let mut chains = Chains {
-        genesis: genesis.clone(),
-        heads: Default::default(),
-        records: Vec::new(),
-    };
+    let mut chains = Chains::new(vec![
+        member(DONOR, Role::Donor, 1),
+        member(RECEIVER, Role::Implementer, 2),
+    ]);
+    let genesis = chains.genesis.clone();
     let sent = chains.sign(
         DONOR,
         Body::Transaction(Transaction {

@@ -330,6 +330,13 @@ impl Output {
     }
 }
 
+/// A node's saved settings, its data directory's `config.json`.
+#[track_caller]
+pub fn saved_settings(data_dir: &Path) -> Value {
+    let text = fs::read_to_string(data_dir.join("config.json")).expect("read config.json");
+    serde_json::from_str(&text).expect("config.json is JSON")
+}
+
 /// The 32-byte seed in a key file written by `aidledger keygen` (hex, one line).
 #[track_caller]
 pub fn read_key_seed(path: &Path) -> [u8; 32] {

@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aidledger_tests::{
-    bin_path, node_command, path_str, run_with_timeout, wait_for, wait_until, Cli, Endpoints,
-    Network, NodeProcess, TestDir, COMMAND_TIMEOUT, IMPLEMENTER, NODE_EXIT_TIMEOUT,
+    bin_path, node_command, path_str, run_with_timeout, saved_settings, wait_for, wait_until, Cli,
+    Endpoints, Network, NodeProcess, TestDir, COMMAND_TIMEOUT, IMPLEMENTER, NODE_EXIT_TIMEOUT,
     NODE_START_TIMEOUT,
 };
 
@@ -110,12 +110,6 @@ fn a_retired_key_file_is_removed_after_the_rotation_unless_kept() {
         Some(second_key.as_str()),
         "{status}"
     );
-}
-
-/// The data directory's saved settings (`config.json`).
-fn saved_settings(data_dir: &Path) -> serde_json::Value {
-    let text = fs::read_to_string(data_dir.join("config.json")).expect("read config.json");
-    serde_json::from_str(&text).expect("config.json is JSON")
 }
 
 #[test]

@@ -5,15 +5,8 @@
 //! https:// URL, from a flag, a config file or the data directory's saved `config.json`.
 
 use std::fs;
-use std::path::Path;
 
-use aidledger_tests::{path_str, Network, NodeProcess, IMPLEMENTER};
-
-/// The data directory's saved settings (`config.json`).
-fn saved_settings(data_dir: &Path) -> serde_json::Value {
-    let text = fs::read_to_string(data_dir.join("config.json")).expect("read config.json");
-    serde_json::from_str(&text).expect("config.json is JSON")
-}
+use aidledger_tests::{path_str, saved_settings, Network, NodeProcess, IMPLEMENTER};
 
 /// The node's `/api/status` (where it listens, its peer id).
 fn network_status(node: &NodeProcess) -> serde_json::Value {

@@ -18,18 +18,10 @@ use super::{listen_error, NetworkError, ADDRESSES_MAX};
 pub const TCP_FORMS: &str =
     "/ip4/ADDR/tcp/PORT or /ip6/ADDR/tcp/PORT, optionally followed by /p2p/PEER_ID";
 
-/// Checks the addresses a node is given (see [`check_listen`] and [`check_bootstrap`]) and
-/// their number.
+/// Checks the addresses a node is given: their forms and number ([`check_forms`]), and that no
+/// other socket listens on a listen port ([`check_listen`]).
 pub fn check(listen: &[Multiaddr], bootstrap: &[Multiaddr]) -> Result<(), NetworkError> {
-    if listen.len() > ADDRESSES_MAX || bootstrap.len() > ADDRESSES_MAX {
-        return Err(NetworkError::TooManyAddresses);
-    }
-    for addr in bootstrap {
-        check_bootstrap(addr).map_err(|detail| NetworkError::Bootstrap {
-            addr: addr.clone(),
-            detail,
-        })?;
-    }
+    check_forms(listen, bootstrap)?;
     listen.iter().try_for_each(check_listen)
 }
 
@@ -47,13 +39,17 @@ pub fn check_forms(listen: &[Multiaddr], bootstrap: &[Multiaddr]) -> Result<(), 
             detail,
         })?;
     }
-    for addr in listen {
-        tcp_socket_addr(addr).map_err(|why| NetworkError::Listen {
-            addr: addr.clone(),
-            detail: format!("{why}; a listen address is {TCP_FORMS}"),
-        })?;
-    }
-    Ok(())
+    listen
+        .iter()
+        .try_for_each(|addr| listen_socket(addr).map(drop))
+}
+
+/// The socket address of a listen address, or why it is not one of [`TCP_FORMS`].
+fn listen_socket(addr: &Multiaddr) -> Result<SocketAddr, NetworkError> {
+    tcp_socket_addr(addr).map_err(|why| NetworkError::Listen {
+        addr: addr.clone(),
+        detail: format!("{why}; a listen address is {TCP_FORMS}"),
+    })
 }
 
 /// The socket address of `addr` if it is one of [`TCP_FORMS`], or why it is not.
@@ -122,10 +118,7 @@ pub fn check_bootstrap(addr: &Multiaddr) -> Result<(), String> {
 /// before any thread of the node starts (`node::serve`), and again just before its listeners
 /// are bound, which leaves a window of microseconds to a node started at the same moment.
 pub fn check_listen(addr: &Multiaddr) -> Result<(), NetworkError> {
-    let socket = tcp_socket_addr(addr).map_err(|why| NetworkError::Listen {
-        addr: addr.clone(),
-        detail: format!("{why}; a listen address is {TCP_FORMS}"),
-    })?;
+    let socket = listen_socket(addr)?;
     if socket.port() == 0 {
         return Ok(());
     }
