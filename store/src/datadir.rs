@@ -187,12 +187,7 @@ pub fn exposed_key_mode(path: &Path) -> Option<u32> {
 /// Reads a key file of the data directory, refusing one that group or others may access
 /// ([`KeyFileError::Exposed`]).
 pub fn read_private_key_file(path: &Path) -> Result<SigningKey, KeyFileError> {
-    let metadata = fs::metadata(path).map_err(|source| KeyFileError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mode = metadata.permissions().mode() & 0o7777;
-    if mode & KEY_FILE_FORBIDDEN_BITS != 0 {
+    if let Some(mode) = exposed_key_mode(path) {
         return Err(KeyFileError::Exposed {
             path: path.to_path_buf(),
             mode,

@@ -75,16 +75,14 @@ pub(super) async fn serve(
     // running node: a port in use (another node on the same machine) ends the start with the
     // store closed cleanly, so that the next start is not taken for a crash. (What opening the
     // directory did stays done: a first start's files, a key given with --key installed.)
-    let bound = match bind_both(submit_addr, public_addr).await {
+    let bound = bind_both(submit_addr, public_addr).await.and_then(|bound| {
         // The peer ports too: libp2p would share one another socket holds (`network::addrs`).
-        Ok(bound) => network
+        network
             .listen
             .iter()
-            .try_for_each(network::addrs::check_listen)
-            .map(|()| bound)
-            .map_err(StartError::from),
-        Err(error) => Err(error),
-    };
+            .try_for_each(network::addrs::check_listen)?;
+        Ok(bound)
+    });
     let (submit_listener, submit_local, public_listener, public_local) = match bound {
         Ok(bound) => bound,
         Err(error) => {
