@@ -330,6 +330,21 @@ impl Output {
     }
 }
 
+/// Starts the node of `data_dir` with each set of flags, expecting each refused with exit 2 and
+/// its message.
+#[track_caller]
+pub fn assert_starts_refused<'a>(
+    data_dir: &Path,
+    refusals: impl IntoIterator<Item = (Vec<&'a str>, String)>,
+) {
+    for (args, named) in refusals {
+        let output = NodeProcess::run_expecting_refusal(data_dir, args)
+            .assert_exit(2)
+            .assert_no_panic();
+        assert!(output.stderr().contains(&named), "{}", output.describe());
+    }
+}
+
 /// A node's saved settings, its data directory's `config.json`.
 #[track_caller]
 pub fn saved_settings(data_dir: &Path) -> Value {

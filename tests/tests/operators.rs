@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aidledger_tests::{
-    bin_path, node_command, path_str, run_with_timeout, saved_settings, wait_for, wait_until, Cli,
-    Endpoints, Network, NodeProcess, TestDir, COMMAND_TIMEOUT, IMPLEMENTER, NODE_EXIT_TIMEOUT,
-    NODE_START_TIMEOUT,
+    assert_starts_refused, bin_path, node_command, path_str, run_with_timeout, saved_settings,
+    wait_for, wait_until, Cli, Endpoints, Network, NodeProcess, TestDir, COMMAND_TIMEOUT,
+    IMPLEMENTER, NODE_EXIT_TIMEOUT, NODE_START_TIMEOUT,
 };
 
 /// The kept earlier keys of a data directory (`org.key.<hex>`).
@@ -134,12 +134,7 @@ fn the_store_cache_is_bounded_set_by_flag_or_file_and_kept_for_restarts() {
         ),
         (vec!["--config", path_str(&bad_file)], bounds_named(8)),
     ];
-    for (args, named) in refusals {
-        let output = NodeProcess::run_expecting_refusal(&data_dir, args)
-            .assert_exit(2)
-            .assert_no_panic();
-        assert!(output.stderr().contains(&named), "{}", output.describe());
-    }
+    assert_starts_refused(&data_dir, refusals);
     assert_eq!(saved_settings(&data_dir), before);
 
     // Set by the flag, saved, and kept by a restart with only --data-dir.

@@ -6,7 +6,9 @@
 
 use std::fs;
 
-use aidledger_tests::{path_str, saved_settings, Network, NodeProcess, IMPLEMENTER};
+use aidledger_tests::{
+    assert_starts_refused, path_str, saved_settings, Network, NodeProcess, IMPLEMENTER,
+};
 
 /// The node's `/api/status` (where it listens, its peer id).
 fn network_status(node: &NodeProcess) -> serde_json::Value {
@@ -128,12 +130,7 @@ fn a_bootstrap_peer_or_witness_the_node_cannot_use_is_refused_at_start() {
             witness_refused("ftp://w.example.org"),
         ),
     ];
-    for (args, named) in refusals {
-        let output = NodeProcess::run_expecting_refusal(&data_dir, args)
-            .assert_exit(2)
-            .assert_no_panic();
-        assert!(output.stderr().contains(&named), "{}", output.describe());
-    }
+    assert_starts_refused(&data_dir, refusals);
     assert_eq!(saved_settings(&data_dir), before);
 
     // A value saved by an earlier version that did not check it is refused the same way.
